@@ -1,0 +1,176 @@
+# cdesk: one GNU Makefile, out-of-tree builds into $(B)/.
+#   make          build $(B)/cdesk and the test programs
+#   make check    run every test; last line "N passed, N failed"
+#   make asan     the same tests under AddressSanitizer + UBSan (build-asan/)
+#   make fuzz     libFuzzer runs of every tests/fuzz target (build-fuzz/)
+#   make run      install missing packages, build, start a host and print
+#                 its ID, port and one-time password
+#   make bench    benchmarks; make deb: the Debian package; make clean
+
+B		?= build
+CC		?= cc
+PKG_CONFIG	?= pkg-config
+V		?= 0
+ifeq ($(V),0)
+Q		:= @
+endif
+
+COMMON_PKGS	:= libsodium libprotobuf-c inih
+SERVER_PKGS	:= libevent libevent_pthreads libavcodec libavutil libswscale \
+		   opus xcb xcb-shm xcb-damage xcb-xfixes xcb-randr xcb-xtest \
+		   libpulse
+GUI_PKGS	:= gtk+-3.0
+
+pc_cflags	= $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
+pc_libs		= $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
+
+WARN		:= -Wall -Wextra -Wformat=2 -Wmissing-prototypes \
+		   -Wstrict-prototypes -Wshadow -Wpointer-arith -Wwrite-strings \
+		   -Wsign-compare -Wundef -Wimplicit-fallthrough \
+		   -Wmisleading-indentation -Werror
+HARDEN		:= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+HARDEN_LD	:= -pie -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack
+OPT		?= -O2
+CPPFLAGS	+= -D_GNU_SOURCE -I. -I$(B)/proto
+CFLAGS_BASE	:= -std=c11 -g $(OPT) -pthread
+CFLAGS		+= $(CFLAGS_BASE) $(WARN) $(HARDEN) $(XCFLAGS)
+LDFLAGS		+= -pthread $(HARDEN_LD) -Wl,--as-needed $(XLDFLAGS)
+
+VERSION		:= $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+CPPFLAGS	+= -DCDESK_VERSION='"$(VERSION)"'
+
+# ---- sources (wildcards, so a new file needs no Makefile change) ----
+PROTOS		:= $(wildcard proto/*.proto)
+PROTO_C		:= $(PROTOS:proto/%.proto=$(B)/proto/%.pb-c.c)
+PROTO_H		:= $(PROTO_C:.c=.h)
+COMMON_SRCS	:= $(wildcard common/*.c)
+IPC_SRCS	:= $(filter-out ipc/ipc_win32.c ipc/ipc_glib.c,$(wildcard ipc/*.c))
+SERVER_SRCS	:= $(wildcard server/*.c)
+GUI_SRCS	:= $(filter-out ui/main.c,$(wildcard cm/*.c ui/*.c \
+		   $(wildcard ipc/ipc_glib.c)))
+UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
+BIN_SRCS	:= $(wildcard tests/bin/*.c)
+PEER_SRCS	:= $(wildcard tests/peer/*.c)
+FUZZ_SRCS	:= $(wildcard tests/fuzz/fuzz_*.c)
+
+obj		= $(patsubst %.c,$(B)/%.o,$(1))
+COMMON_OBJS	:= $(call obj,$(COMMON_SRCS)) $(PROTO_C:.c=.o)
+IPC_OBJS	:= $(call obj,$(IPC_SRCS))
+SERVER_OBJS	:= $(call obj,$(SERVER_SRCS))
+GUI_OBJS	:= $(call obj,$(GUI_SRCS))
+
+LIBS_ALL	:= $(B)/libgui.a $(B)/libserver.a $(B)/libipc.a $(B)/libcommon.a
+LDLIBS_ALL	:= $(call pc_libs,$(GUI_PKGS) $(SERVER_PKGS) $(COMMON_PKGS)) -lm
+
+UNIT_BINS	:= $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/unit/%)
+BIN_BINS	:= $(BIN_SRCS:tests/bin/%.c=$(B)/tests/bin/%)
+FUZZ_BINS	:= $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/tests/fuzz/%)
+PEER_BIN	:= $(if $(PEER_SRCS),$(B)/tests/peer/peer)
+TEST_BINS	:= $(UNIT_BINS) $(BIN_BINS) $(FUZZ_BINS) $(PEER_BIN)
+
+# Per-folder compile flags: server/ never sees GTK, cm/ and ui/ never libav.
+FLAGS_common	:= $(call pc_cflags,$(COMMON_PKGS))
+FLAGS_ipc	:= $(FLAGS_common) $(call pc_cflags,libevent)
+FLAGS_server	:= $(FLAGS_common) $(call pc_cflags,$(SERVER_PKGS))
+FLAGS_cm	:= $(FLAGS_common) $(call pc_cflags,$(GUI_PKGS))
+FLAGS_ui	:= $(FLAGS_cm)
+FLAGS_tests	:= $(FLAGS_common) $(call pc_cflags,$(SERVER_PKGS) $(GUI_PKGS))
+dirflags	= $(FLAGS_$(firstword $(subst /, ,$(1))))
+
+.PHONY: all check asan fuzz fuzz-build run bench deb clean deps tests
+all: $(B)/cdesk $(TEST_BINS)
+tests: $(TEST_BINS)
+
+# ---- protobuf-c: generated at build time, never committed ----
+$(B)/proto/%.pb-c.c $(B)/proto/%.pb-c.h: proto/%.proto
+	@mkdir -p $(@D)
+	@echo "  PROTOC  $<"
+	$(Q)protoc-c --proto_path=proto --c_out=$(B)/proto $<
+
+# Generated code gets its own flags, without -Werror.
+$(B)/proto/%.pb-c.o: $(B)/proto/%.pb-c.c
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS_BASE) $(HARDEN) $(XCFLAGS) $(CPPFLAGS) \
+	    $(FLAGS_common) -w -c $< -o $@
+
+$(B)/%.o: %.c | $(PROTO_H)
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(CPPFLAGS) $(call dirflags,$<) -MMD -MP -c $< -o $@
+
+$(B)/libcommon.a: $(COMMON_OBJS)
+	$(Q)rm -f $@; $(AR) rcs $@ $^
+$(B)/libipc.a: $(IPC_OBJS)
+	$(Q)rm -f $@; $(AR) rcs $@ $^
+$(B)/libserver.a: $(SERVER_OBJS)
+	$(Q)rm -f $@; $(AR) rcs $@ $^
+$(B)/libgui.a: $(GUI_OBJS)
+	$(Q)rm -f $@; $(AR) rcs $@ $^
+
+$(B)/cdesk: $(B)/ui/main.o $(LIBS_ALL)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIBS_ALL) $(LDLIBS_ALL)
+
+$(B)/tests/unit/%: $(B)/tests/unit/%.o $(LIBS_ALL)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIBS_ALL) $(LDLIBS_ALL)
+$(B)/tests/bin/%: $(B)/tests/bin/%.o $(LIBS_ALL)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIBS_ALL) $(LDLIBS_ALL)
+$(B)/tests/peer/peer: $(call obj,$(PEER_SRCS)) $(LIBS_ALL)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(call obj,$(PEER_SRCS)) $(LIBS_ALL) \
+	    $(LDLIBS_ALL)
+# Fuzz targets replayed over their corpus by a plain main (tests/fuzz/replay.c).
+$(B)/tests/fuzz/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/tests/fuzz/replay.o \
+    $(LIBS_ALL)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(B)/tests/fuzz/replay.o $(LIBS_ALL) \
+	    $(LDLIBS_ALL)
+.PRECIOUS: $(B)/tests/%.o
+
+# ---- running ----
+deps:
+	$(Q)sh packaging/deps.sh
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)B=$(B) sh tests/run.sh
+
+asan:
+	$(Q)$(MAKE) --no-print-directory B=build-asan OPT=-O1 \
+	    HARDEN='-fPIE' XCFLAGS='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
+	    XLDFLAGS='-fsanitize=address,undefined' check
+
+# libFuzzer: everything rebuilt with clang and coverage into build-fuzz/.
+FUZZ_SECONDS	?= 60
+fuzz:
+	$(Q)sh packaging/deps.sh
+	$(Q)$(MAKE) --no-print-directory B=build-fuzz CC=clang OPT=-O1 \
+	    HARDEN='-fPIE' WARN='-Wall -Wno-unused-command-line-argument' \
+	    XCFLAGS='-fsanitize=address,undefined,fuzzer-no-link' \
+	    XLDFLAGS='-fsanitize=address,undefined' fuzz-build
+	$(Q)B=build-fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh
+
+fuzz-build: $(LIBS_ALL) $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
+$(B)/fuzz/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(LIBS_ALL)
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBS_ALL) $(LDLIBS_ALL)
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)B=$(B) sh packaging/run.sh
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)B=$(B) sh tests/bench/run.sh
+
+deb: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)B=$(B) sh packaging/deb.sh
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,34 @@
+#!/bin/sh
+# Install the Debian 12 packages cdesk needs to build and test.
+# Usage: packaging/deps.sh [--check]   (--check: exit 1 if something is missing)
+# Runs apt-get only for what is missing; as root, or through sudo.
+set -e
+
+BUILD_PKGS="build-essential pkg-config protobuf-c-compiler libprotobuf-c-dev
+libsodium-dev libevent-dev libavcodec-dev libavutil-dev libswscale-dev
+libopus-dev libgtk-3-dev libxcb1-dev libxcb-shm0-dev libxcb-damage0-dev
+libxcb-xfixes0-dev libxcb-randr0-dev libxcb-xtest0-dev libpulse-dev
+libinih-dev"
+TEST_PKGS="clang libclang-rt-14-dev xvfb x11-utils x11-xserver-utils xauth
+xdotool dbus-x11 at-spi2-core python3 python3-gi gir1.2-atspi-2.0
+pulseaudio pulseaudio-utils xclip"
+
+missing=""
+for p in $BUILD_PKGS $TEST_PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+	    grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+if [ "$1" = "--check" ]; then
+	echo "missing packages:$missing"
+	exit 1
+fi
+echo "deps: installing$missing"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing

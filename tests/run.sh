@@ -1,0 +1,130 @@
+#!/bin/sh
+# tests/run.sh: run every test of `make check` and print one line each, then
+# "N passed, N failed". Starts what the tests need (Xvfb, a D-Bus session,
+# PulseAudio with a null sink) and stops what it started. A test that exits
+# 77 is a SKIP: reported by name, never counted as passed.
+#
+# Environment: B (build folder, default build), TESTS (space-separated name
+# filter: only tests whose name contains one of the words), TEST_TIMEOUT.
+set -u
+B=${B:-build}
+TOP=$(pwd)
+export B TOP
+export CDESK="$TOP/$B/cdesk"
+export PEER="$TOP/$B/tests/peer/peer"
+export CDESK_VECTORS="$TOP/tests/data/vectors"
+TEST_TIMEOUT=${TEST_TIMEOUT:-300}
+WORK=$(mktemp -d /tmp/cdesk-check.XXXXXX)
+export WORK
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$TOP/tests/lsan.supp:print_suppressions=0}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+pids=""
+
+. "$TOP/tests/lib.sh"
+
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	for p in $pids; do wait "$p" 2>/dev/null; done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+# A headless X display of our own, with RandR, for every test.
+if command -v Xvfb >/dev/null 2>&1; then
+	exec 3>"$WORK/displayfd"
+	Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp -noreset \
+	    +extension RANDR +extension DAMAGE >"$WORK/xvfb.log" 2>&1 &
+	pids="$pids $!"
+	exec 3>&-
+	i=0
+	while [ ! -s "$WORK/displayfd" ] && [ $i -lt 100 ]; do
+		sleep 0.05; i=$((i + 1))
+	done
+	DISPLAY=":$(cat "$WORK/displayfd")"
+	export DISPLAY
+	unset XAUTHORITY WAYLAND_DISPLAY
+else
+	echo "warning: Xvfb not found; display tests will fail" >&2
+fi
+
+# A private D-Bus session bus (for the CM's accessibility tests).
+if command -v dbus-daemon >/dev/null 2>&1; then
+	dbus-daemon --session --fork --nopidfile --nosyslog \
+	    --print-address=4 --print-pid=5 4>"$WORK/dbus.addr" \
+	    5>"$WORK/dbus.pid" 2>/dev/null
+	if [ -s "$WORK/dbus.addr" ]; then
+		DBUS_SESSION_BUS_ADDRESS=$(cat "$WORK/dbus.addr")
+		export DBUS_SESSION_BUS_ADDRESS
+		pids="$pids $(cat "$WORK/dbus.pid")"
+	fi
+fi
+
+# PulseAudio with a null sink (for the audio tests).
+if command -v pulseaudio >/dev/null 2>&1; then
+	export XDG_RUNTIME_DIR="$WORK/xdg"
+	mkdir -p -m 0700 "$XDG_RUNTIME_DIR"
+	export PULSE_RUNTIME_PATH="$XDG_RUNTIME_DIR/pulse"
+	pulseaudio -n --daemonize=no --exit-idle-time=-1 --system=false \
+	    --disallow-exit -L "module-native-protocol-unix" \
+	    -L "module-null-sink sink_name=cdesk_null" \
+	    >"$WORK/pulse.log" 2>&1 &
+	pids="$pids $!"
+fi
+
+passed=0 failed=0 skipped=0
+failures=""
+
+selected() {
+	[ -z "${TESTS:-}" ] && return 0
+	for w in $TESTS; do
+		case "$1" in *"$w"*) return 0 ;; esac
+	done
+	return 1
+}
+
+# run_test NAME COMMAND...: one PASS/FAIL/SKIP line with seconds; the log
+# is printed only on failure.
+run_test() {
+	name=$1; shift
+	selected "$name" || return 0
+	log="$WORK/$(echo "$name" | tr '/ ' '__').log"
+	t0=$(date +%s.%N)
+	( cd "$TOP" && timeout -k 5 "$TEST_TIMEOUT" "$@" ) >"$log" 2>&1
+	rc=$?
+	t=$(echo "$(date +%s.%N) $t0" | awk '{printf "%.1f", $1 - $2}')
+	if [ $rc -eq 0 ]; then
+		passed=$((passed + 1))
+		echo "PASS $name (${t}s)"
+	elif [ $rc -eq 77 ]; then
+		skipped=$((skipped + 1))
+		echo "SKIP $name: $(tail -n 1 "$log")"
+	else
+		failed=$((failed + 1))
+		failures="$failures $name"
+		echo "FAIL $name (${t}s, exit $rc)"
+		tail -n 60 "$log" | sed 's/^/    /'
+	fi
+}
+
+for t in "$B"/tests/unit/test_*; do
+	[ -x "$t" ] || continue
+	run_test "unit/$(basename "$t")" "$t"
+done
+for t in "$B"/tests/fuzz/fuzz_*; do
+	[ -x "$t" ] || continue
+	n=$(basename "$t")
+	run_test "fuzz-replay/$n" "$t" "tests/fuzz/corpus/${n#fuzz_}"
+done
+for t in tests/integration/*.sh; do
+	[ -f "$t" ] || continue
+	run_test "integration/$(basename "$t" .sh)" sh "$t"
+done
+
+[ -n "$failures" ] && echo "failed:$failures"
+if [ $skipped -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
+[ $failed -eq 0 ]
