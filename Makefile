@@ -127,7 +127,7 @@ $(B)/tests/fuzz/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/tests/fuzz/replay.o \
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(B)/tests/fuzz/replay.o $(LIBS_ALL) \
 	    $(LDLIBS_ALL)
-.PRECIOUS: $(B)/tests/%.o
+.PRECIOUS: $(B)/tests/%.o $(B)/proto/%.pb-c.c $(B)/proto/%.pb-c.h
 
 # ---- running ----
 deps:

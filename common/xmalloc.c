@@ -38,7 +38,7 @@ xreallocarray(void *ptr, size_t n, size_t size)
 
 	if (size != 0 && n > SIZE_MAX / size)
 		fatal("xreallocarray: overflow");
-	if ((p = realloc(ptr, n * size ? n * size : 1)) == NULL)
+	if ((p = realloc(ptr, (n * size) != 0 ? n * size : 1)) == NULL)
 		fatal("xreallocarray: out of memory");
 	return p;
 }
