@@ -20,6 +20,7 @@ SERVER_PKGS	:= libevent libevent_pthreads libavcodec libavutil libswscale \
 		   opus xcb xcb-shm xcb-damage xcb-xfixes xcb-randr xcb-xtest \
 		   libpulse
 GUI_PKGS	:= gtk+-3.0
+TEST_PKGS	:= xkbcommon-x11 xcb-xkb
 
 pc_cflags	= $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
 pc_libs		= $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
@@ -74,7 +75,8 @@ FLAGS_ipc	:= $(FLAGS_common) $(call pc_cflags,libevent)
 FLAGS_server	:= $(FLAGS_common) $(call pc_cflags,$(SERVER_PKGS))
 FLAGS_cm	:= $(FLAGS_common) $(call pc_cflags,$(GUI_PKGS))
 FLAGS_ui	:= $(FLAGS_cm)
-FLAGS_tests	:= $(FLAGS_common) $(call pc_cflags,$(SERVER_PKGS) $(GUI_PKGS))
+FLAGS_tests	:= $(FLAGS_common) \
+		   $(call pc_cflags,$(SERVER_PKGS) $(GUI_PKGS) $(TEST_PKGS))
 dirflags	= $(FLAGS_$(firstword $(subst /, ,$(1))))
 
 .PHONY: all check asan fuzz fuzz-build run bench deb clean deps tests
@@ -116,7 +118,8 @@ $(B)/tests/unit/%: $(B)/tests/unit/%.o $(LIBS_ALL)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIBS_ALL) $(LDLIBS_ALL)
 $(B)/tests/bin/%: $(B)/tests/bin/%.o $(LIBS_ALL)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIBS_ALL) $(LDLIBS_ALL)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIBS_ALL) $(LDLIBS_ALL) \
+	    $(call pc_libs,$(TEST_PKGS))
 $(B)/tests/peer/peer: $(call obj,$(PEER_SRCS)) $(LIBS_ALL)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(call obj,$(PEER_SRCS)) $(LIBS_ALL) \

@@ -114,6 +114,7 @@ struct svc_input {
 	uint8_t		 spare[KC_N / 8];	/* keycodes without symbols */
 	struct slot	 slots[SLOT_MAX];
 	int		 nslots;
+	xcb_atom_t	 slots_atom;	/* root property: mapped slots */
 
 	uint16_t	 key_refs[KC_N];	/* connections holding each */
 	uint8_t		 btn_refs[BTN_N];
@@ -211,6 +212,8 @@ static const uint32_t ck_keysym[] = {
 };
 
 static void	 tick_arm(struct svc_input *);
+static void	 set_mapping(struct svc_input *, unsigned, xcb_keysym_t);
+static void	 set_mapping(struct svc_input *, unsigned, xcb_keysym_t);
 
 /* Milliseconds since the Unix epoch. */
 static int64_t
@@ -802,6 +805,65 @@ locks_restore(struct svc_input *svc, const unsigned undo[2])
 		key_tap(svc, undo[0]);
 }
 
+/*
+ * Records the keycodes holding temporary mappings in a root window
+ * property, so that an instance started after a crash can restore them.
+ */
+static void
+slots_record(struct svc_input *svc)
+{
+	uint8_t kcs[SLOT_MAX];
+	int i, n = 0;
+
+	if (svc->slots_atom == XCB_NONE)
+		return;
+	for (i = 0; i < svc->nslots; i++)
+		if (svc->slots[i].ks != 0)
+			kcs[n++] = svc->slots[i].kc;
+	if (n == 0)
+		xcb_delete_property(svc->xc, svc->root, svc->slots_atom);
+	else
+		xcb_change_property(svc->xc, XCB_PROP_MODE_REPLACE, svc->root,
+		    svc->slots_atom, XCB_ATOM_CARDINAL, 8, (uint32_t)n, kcs);
+}
+
+/* Clears the temporary mappings a crashed instance left (the keycodes in
+ * the root property), before the spare keycodes are counted. */
+static void
+slots_recover(struct svc_input *svc)
+{
+	xcb_intern_atom_reply_t *a;
+	xcb_get_property_reply_t *p;
+	const uint8_t *kc;
+	int i, n;
+
+	a = xcb_intern_atom_reply(svc->xc, xcb_intern_atom(svc->xc, 0,
+	    strlen("_CDESK_INPUT_SLOTS"), "_CDESK_INPUT_SLOTS"), NULL);
+	if (a == NULL)
+		return;
+	svc->slots_atom = a->atom;
+	free(a);
+	p = xcb_get_property_reply(svc->xc, xcb_get_property(svc->xc, 1,
+	    svc->root, svc->slots_atom, XCB_ATOM_CARDINAL, 0, SLOT_MAX), NULL);
+	if (p == NULL)
+		return;
+	if (p->format == 8) {
+		kc = xcb_get_property_value(p);
+		n = xcb_get_property_value_length(p);
+		for (i = 0; i < n; i++) {
+			if (kc[i] < svc->kmin || kc[i] > svc->kmax ||
+			    kc_isset(svc->spare, kc[i]))
+				continue;
+			set_mapping(svc, kc[i], 0);
+			log_info("input: restored keycode %u left mapped by an "
+			    "earlier instance", kc[i]);
+		}
+		if (n > 0)
+			svc->stale = 1;
+	}
+	free(p);
+}
+
 /* Writes keysym ks onto keycode kc (ks 0 clears it). */
 static void
 set_mapping(struct svc_input *svc, unsigned kc, xcb_keysym_t ks)
@@ -872,6 +934,7 @@ slot_get(struct svc_input *svc, xcb_keysym_t ks)
 	lru->ks = ks;
 	lru->used_ms = now_ms();
 	set_mapping(svc, lru->kc, ks);
+	slots_record(svc);
 	tick_arm(svc);
 	return lru->kc;
 }
@@ -881,7 +944,7 @@ static void
 slots_expire(struct svc_input *svc, int force)
 {
 	int64_t now = now_ms();
-	int i;
+	int i, changed = 0;
 
 	for (i = 0; i < svc->nslots; i++) {
 		struct slot *s = &svc->slots[i];
@@ -891,8 +954,11 @@ slots_expire(struct svc_input *svc, int force)
 		if (force || now - s->used_ms > SLOT_IDLE_MS) {
 			set_mapping(svc, s->kc, 0);
 			s->ks = 0;
+			changed = 1;
 		}
 	}
+	if (changed)
+		slots_record(svc);
 }
 
 /* Returns the keysym for Unicode code point cp, 0 for nothing to type. */
@@ -1289,6 +1355,11 @@ svc_input_new(struct event_base *base, char **cause)
 	xcb_change_window_attributes(svc->xc, svc->root, XCB_CW_EVENT_MASK,
 	    &mask);
 	if (refresh_map(svc) != 0) {
+		xasprintf(cause, "input: cannot read the keyboard mapping");
+		goto fail;
+	}
+	slots_recover(svc);
+	if (svc->stale && refresh_map(svc) != 0) {
 		xasprintf(cause, "input: cannot read the keyboard mapping");
 		goto fail;
 	}
