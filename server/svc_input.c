@@ -1103,18 +1103,19 @@ bad:
 	return 1;
 }
 
-/* Counts the code points of s, at most max. */
-static size_t
-utf8_count(const char *s, size_t max)
+size_t
+svc_input_decode_text(const char *s, size_t len, uint32_t *cps, size_t max)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), k = 0, used;
+	size_t k = 0, used;
 	uint32_t cp;
 
-	while (n > 0 && k < max) {
-		used = utf8_next(p, n, &cp);
+	while (len > 0 && k < max) {
+		used = utf8_next(p, len, &cp);
 		p += used;
-		n -= used;
+		len -= used;
+		if (cps != NULL)
+			cps[k] = cp;
 		k++;
 	}
 	return k;
@@ -1124,19 +1125,17 @@ utf8_count(const char *s, size_t max)
 static void
 type_text(struct svc_input *svc, struct held *h, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), k = 0, used;
+	uint32_t *cps;
 	uint16_t mask;
-	uint32_t cp;
+	size_t n, i;
 
-	if (n == 0 || ensure_map(svc) != 0 || query_mask(svc, &mask) != 0)
+	if (*s == '\0' || ensure_map(svc) != 0 || query_mask(svc, &mask) != 0)
 		return;
-	while (n > 0 && k++ < SVC_INPUT_SEQ_MAX) {
-		used = utf8_next(p, n, &cp);
-		p += used;
-		n -= used;
-		type_cp(svc, h, cp, (mask & XCB_MOD_MASK_LOCK) != 0);
-	}
+	cps = xcalloc(SVC_INPUT_SEQ_MAX, sizeof(*cps));
+	n = svc_input_decode_text(s, strlen(s), cps, SVC_INPUT_SEQ_MAX);
+	for (i = 0; i < n; i++)
+		type_cp(svc, h, cps[i], (mask & XCB_MOD_MASK_LOCK) != 0);
+	free(cps);
 }
 
 /* Refills h's bucket and returns 1 when cost tokens are available (and
@@ -1674,7 +1673,8 @@ svc_input_key(struct svc_input *svc, uint32_t conn_id,
 		return ERR_IO;
 	h = held_get(svc, conn_id, 1);
 	if (ev->union_case == HBB__KEY_EVENT__UNION_SEQ && ev->seq != NULL)
-		cost = (double)utf8_count(ev->seq, SVC_INPUT_SEQ_MAX);
+		cost = (double)svc_input_decode_text(ev->seq,
+		    strlen(ev->seq), NULL, SVC_INPUT_SEQ_MAX);
 	/* Releases always pass, so nothing stays down. */
 	if (down && !take_tokens(svc, h, cost > 1 ? cost : 1)) {
 		note_drop(svc, h);

@@ -18,6 +18,7 @@
 #ifndef CDESK_SVC_INPUT_H
 #define CDESK_SVC_INPUT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "message.pb-c.h"
@@ -81,6 +82,14 @@ int64_t	svc_input_last_click_ms(const struct svc_input *svc);
  * 0 if none; *conn_id (if not NULL) receives the connection that made it. */
 int64_t	svc_input_last_move_ms(const struct svc_input *svc,
 	    uint32_t *conn_id);
+
+/*
+ * Decodes UTF-8 text (len bytes, no terminator needed) into at most max
+ * code points in cps (may be NULL to count); an invalid byte becomes
+ * U+FFFD. Returns the number of code points. Pure; for the seq member.
+ */
+size_t	svc_input_decode_text(const char *s, size_t len, uint32_t *cps,
+	    size_t max);
 
 /* Sets the per-connection token bucket (tests, tuning); rate 0 turns the
  * limiter off. */
