@@ -18,7 +18,7 @@ endif
 COMMON_PKGS	:= libsodium libprotobuf-c inih
 SERVER_PKGS	:= libevent libevent_pthreads libavcodec libavutil libswscale \
 		   opus xcb xcb-shm xcb-damage xcb-xfixes xcb-randr xcb-xtest \
-		   libpulse
+		   xcb-xinput 		   libpulse
 GUI_PKGS	:= gtk+-3.0
 TEST_PKGS	:= xkbcommon-x11 xcb-xkb
 

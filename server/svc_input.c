@@ -18,6 +18,7 @@
 
 #include <event2/event.h>
 #include <xcb/xcb.h>
+#include <xcb/xinput.h>
 #include <xcb/xtest.h>
 
 #include "common/err.h"
@@ -34,6 +35,7 @@
 #define TICK_FAST_MS	5	/* pending coalesced moves */
 #define TICK_SLOW_MS	1000	/* watchdog and slot expiry */
 #define PINCH_NOTCH	100	/* scale ×1000 per Ctrl+wheel notch */
+#define BLOCK_MAX	64	/* devices block input can disable */
 
 /* Keysyms (X11 keysymdef.h) this file needs. */
 #define KS_BackSpace	0xff08
@@ -115,6 +117,14 @@ struct svc_input {
 	struct slot	 slots[SLOT_MAX];
 	int		 nslots;
 	xcb_atom_t	 slots_atom;	/* root property: mapped slots */
+
+	/* Block input through XInput 2 device properties. */
+	int		 xi2;
+	xcb_atom_t	 enabled_atom;	/* "Device Enabled" */
+	xcb_atom_t	 blocked_atom;	/* root property: devices we disabled */
+	int		 blocking;
+	uint32_t	 blocked[BLOCK_MAX];
+	int		 nblocked;
 
 	uint16_t	 key_refs[KC_N];	/* connections holding each */
 	uint8_t		 btn_refs[BTN_N];
@@ -256,8 +266,8 @@ kc_set(uint8_t *set, unsigned kc, int on)
 static void
 mark_dirty(struct svc_input *svc)
 {
-	if (svc->dirty)
-		return;
+	if (svc->dirty || svc->flush_ev == NULL)
+		return;		/* svc_input_new flushes before it returns */
 	svc->dirty = 1;
 	event_active(svc->flush_ev, EV_TIMEOUT, 0);
 }
@@ -1299,6 +1309,147 @@ tick_arm(struct svc_input *svc)
 	evtimer_add(svc->tick, &tv);
 }
 
+/* Interns an atom; XCB_NONE on failure. */
+static xcb_atom_t
+intern(struct svc_input *svc, const char *name)
+{
+	xcb_intern_atom_reply_t *a;
+	xcb_atom_t atom = XCB_NONE;
+
+	a = xcb_intern_atom_reply(svc->xc, xcb_intern_atom(svc->xc, 0,
+	    (uint16_t)strlen(name), name), NULL);
+	if (a != NULL)
+		atom = a->atom;
+	free(a);
+	return atom;
+}
+
+/* Sets the "Device Enabled" property of XInput device id. */
+static void
+device_enable(struct svc_input *svc, uint32_t id, int on)
+{
+	uint8_t v[4] = { on ? 1 : 0, 0, 0, 0 };	/* xcb copies 4 bytes */
+
+	xcb_input_xi_change_property(svc->xc, (xcb_input_device_id_t)id,
+	    XCB_PROP_MODE_REPLACE, 8, svc->enabled_atom, XCB_ATOM_INTEGER, 1,
+	    v);
+}
+
+/* Records the devices block input disabled in a root property. */
+static void
+blocked_record(struct svc_input *svc)
+{
+	if (svc->nblocked == 0)
+		xcb_delete_property(svc->xc, svc->root, svc->blocked_atom);
+	else
+		xcb_change_property(svc->xc, XCB_PROP_MODE_REPLACE, svc->root,
+		    svc->blocked_atom, XCB_ATOM_CARDINAL, 32,
+		    (uint32_t)svc->nblocked, svc->blocked);
+}
+
+/* Sets up XInput 2 for block input and re-enables the devices a crashed
+ * instance left disabled. */
+static void
+block_init(struct svc_input *svc)
+{
+	const xcb_query_extension_reply_t *ext;
+	xcb_input_xi_query_version_reply_t *v;
+	xcb_get_property_reply_t *p;
+	const uint32_t *ids;
+	int i, n;
+
+	ext = xcb_get_extension_data(svc->xc, &xcb_input_id);
+	if (ext == NULL || !ext->present)
+		return;
+	v = xcb_input_xi_query_version_reply(svc->xc,
+	    xcb_input_xi_query_version(svc->xc, 2, 0), NULL);
+	if (v == NULL || v->major_version < 2) {
+		free(v);
+		return;
+	}
+	free(v);
+	svc->enabled_atom = intern(svc, "Device Enabled");
+	svc->blocked_atom = intern(svc, "_CDESK_INPUT_BLOCKED");
+	if (svc->enabled_atom == XCB_NONE || svc->blocked_atom == XCB_NONE)
+		return;
+	svc->xi2 = 1;
+	p = xcb_get_property_reply(svc->xc, xcb_get_property(svc->xc, 1,
+	    svc->root, svc->blocked_atom, XCB_ATOM_CARDINAL, 0, BLOCK_MAX),
+	    NULL);
+	if (p == NULL)
+		return;
+	if (p->format == 32) {
+		ids = xcb_get_property_value(p);
+		n = xcb_get_property_value_length(p) / 4;
+		for (i = 0; i < n; i++) {
+			device_enable(svc, ids[i], 1);
+			log_info("input: re-enabled device %u an earlier "
+			    "instance blocked", ids[i]);
+		}
+	}
+	free(p);
+}
+
+int
+svc_input_block(struct svc_input *svc, int on)
+{
+	xcb_input_xi_query_device_reply_t *r;
+	xcb_input_xi_device_info_iterator_t it;
+	xcb_input_xi_device_info_t *d;
+	const char *name;
+	int i, len;
+
+	if (check_dead(svc))
+		return ERR_IO;
+	if (!svc->xi2)
+		return ERR_UNSUPP;
+	if (!on) {
+		for (i = 0; i < svc->nblocked; i++)
+			device_enable(svc, svc->blocked[i], 1);
+		svc->nblocked = 0;
+		svc->blocking = 0;
+		blocked_record(svc);
+		mark_dirty(svc);
+		return 0;
+	}
+	if (svc->blocking)
+		return 0;
+	r = xcb_input_xi_query_device_reply(svc->xc,
+	    xcb_input_xi_query_device(svc->xc, XCB_INPUT_DEVICE_ALL), NULL);
+	if (r == NULL) {
+		check_dead(svc);
+		return ERR_IO;
+	}
+	for (it = xcb_input_xi_query_device_infos_iterator(r); it.rem > 0;
+	    xcb_input_xi_device_info_next(&it)) {
+		d = it.data;
+		if (d->type != XCB_INPUT_DEVICE_TYPE_SLAVE_POINTER &&
+		    d->type != XCB_INPUT_DEVICE_TYPE_SLAVE_KEYBOARD &&
+		    d->type != XCB_INPUT_DEVICE_TYPE_FLOATING_SLAVE)
+			continue;
+		name = xcb_input_xi_device_info_name(d);
+		len = xcb_input_xi_device_info_name_length(d);
+		if (!d->enabled || memmem(name, (size_t)len, "XTEST", 5) != NULL)
+			continue;
+		if (svc->nblocked == BLOCK_MAX)
+			break;
+		svc->blocked[svc->nblocked++] = d->deviceid;
+		device_enable(svc, d->deviceid, 0);
+	}
+	free(r);
+	svc->blocking = 1;
+	blocked_record(svc);
+	mark_dirty(svc);
+	log_info("input: local input blocked (%d devices)", svc->nblocked);
+	return 0;
+}
+
+int
+svc_input_blocked(const struct svc_input *svc)
+{
+	return svc->blocking;
+}
+
 /* Counts the keycodes free for temporary mappings. */
 static int
 spare_count(const struct svc_input *svc)
@@ -1358,6 +1509,7 @@ svc_input_new(struct event_base *base, char **cause)
 		goto fail;
 	}
 	slots_recover(svc);
+	block_init(svc);
 	if (svc->stale && refresh_map(svc) != 0) {
 		xasprintf(cause, "input: cannot read the keyboard mapping");
 		goto fail;
@@ -1395,6 +1547,8 @@ svc_input_free(struct svc_input *svc)
 	if (svc->xc != NULL && !svc->dead &&
 	    !xcb_connection_has_error(svc->xc)) {
 		slots_expire(svc, 1);
+		if (svc->blocking)
+			svc_input_block(svc, 0);
 		/* A round trip, so everything above reached the server. */
 		free(xcb_get_input_focus_reply(svc->xc,
 		    xcb_get_input_focus(svc->xc), NULL));

@@ -37,8 +37,23 @@ struct svc_input;
  * frees).
  */
 struct svc_input *svc_input_new(struct event_base *base, char **cause);
+/*
+ * Block input (OptionMessage.block_input, HOST.md §5.7): on, every
+ * physical keyboard and pointer (XInput 2 slave devices other than the
+ * XTEST ones) is disabled through its "Device Enabled" property, as
+ * `xinput disable` does; X11 lets any client of the display do this, no
+ * privileges needed. Peers' XTest input still works. Off re-enables the
+ * devices it disabled. Their ids are also kept in a root window property,
+ * so an instance started after a crash re-enables them; svc_input_free
+ * unblocks. Devices plugged in while blocked stay enabled. Returns 0,
+ * ERR_UNSUPP without XInput 2, or ERR_IO.
+ */
+int	svc_input_block(struct svc_input *svc, int on);
+/* Returns 1 while svc_input_block is on. */
+int	svc_input_blocked(const struct svc_input *svc);
+
 /* Releases everything every connection holds, restores any keycode it
- * remapped, and frees; NULL does nothing. */
+ * remapped, unblocks local input, and frees; NULL does nothing. */
 void	svc_input_free(struct svc_input *svc);
 
 /*

@@ -18,6 +18,7 @@
 
 #include <event2/event.h>
 #include <xcb/xcb.h>
+#include <xcb/xinput.h>
 
 #include "common/err.h"
 #include "server/svc_input.h"
@@ -673,6 +674,76 @@ test_release_all(void)
 	marker();
 }
 
+/* Counts physical (non-XTEST) slave devices: *on receives how many are
+ * enabled. */
+static int
+devices(int *on)
+{
+	xcb_input_xi_query_device_reply_t *r;
+	xcb_input_xi_device_info_iterator_t it;
+	xcb_input_xi_device_info_t *d;
+	int n = 0;
+
+	*on = 0;
+	r = xcb_input_xi_query_device_reply(xc,
+	    xcb_input_xi_query_device(xc, XCB_INPUT_DEVICE_ALL), NULL);
+	ASSERT_TRUE(r != NULL);
+	for (it = xcb_input_xi_query_device_infos_iterator(r); it.rem > 0;
+	    xcb_input_xi_device_info_next(&it)) {
+		d = it.data;
+		if ((d->type != XCB_INPUT_DEVICE_TYPE_SLAVE_POINTER &&
+		    d->type != XCB_INPUT_DEVICE_TYPE_SLAVE_KEYBOARD &&
+		    d->type != XCB_INPUT_DEVICE_TYPE_FLOATING_SLAVE) ||
+		    memmem(xcb_input_xi_device_info_name(d),
+		    (size_t)xcb_input_xi_device_info_name_length(d), "XTEST",
+		    5) != NULL)
+			continue;
+		n++;
+		*on += d->enabled != 0;
+	}
+	free(r);
+	return n;
+}
+
+/* Block input disables the physical devices, not XTest; off and a restart
+ * after a crash enable them again. */
+static void
+test_block(void)
+{
+	struct svc_input *svc2;
+	char *cause = NULL;
+	int n, on;
+	xcb_input_xi_query_version_reply_t *v;
+
+	v = xcb_input_xi_query_version_reply(xc,
+	    xcb_input_xi_query_version(xc, 2, 0), NULL);
+	ASSERT_TRUE(v != NULL);
+	free(v);
+	n = devices(&on);
+	ASSERT_INT_EQ(on, n);
+	ASSERT_INT_EQ(svc_input_block(svc, 1), 0);
+	ASSERT_INT_EQ(svc_input_blocked(svc), 1);
+	marker();	/* XTest still reaches the client */
+	ASSERT_INT_EQ(devices(&on), n);
+	ASSERT_INT_EQ(on, 0);
+	fprintf(stderr, "block: %d physical devices disabled\n", n);
+	ASSERT_INT_EQ(svc_input_block(svc, 0), 0);
+	marker();
+	devices(&on);
+	ASSERT_INT_EQ(on, n);
+	/* A new instance re-enables what a crashed one disabled. */
+	ASSERT_INT_EQ(svc_input_block(svc, 1), 0);
+	marker();
+	svc2 = svc_input_new(base, &cause);
+	ASSERT_TRUE(svc2 != NULL);
+	svc_input_free(svc2);
+	devices(&on);
+	ASSERT_INT_EQ(on, n);
+	ASSERT_INT_EQ(svc_input_block(svc, 0), 0);
+	ASSERT_INT_EQ(svc_input_blocked(svc), 0);
+	marker();
+}
+
 /* Compares long longs for qsort. */
 static int
 cmp_ll(const void *a, const void *b)
@@ -842,6 +913,7 @@ main(void)
 	TST_RUN(test_legacy);
 	TST_RUN(test_translate);
 	TST_RUN(test_release_all);
+	TST_RUN(test_block);
 	TST_RUN(test_fairness);
 	TST_RUN(test_latency);
 
