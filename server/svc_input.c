@@ -1450,6 +1450,23 @@ svc_input_blocked(const struct svc_input *svc)
 	return svc->blocking;
 }
 
+/*
+ * Releases every key and button on the XTest devices, so that nothing a
+ * crashed instance held stays down. The server drops a release for a key
+ * the XTest device does not hold, so keys the local user holds are not
+ * touched.
+ */
+static void
+release_stale(struct svc_input *svc)
+{
+	unsigned kc, b;
+
+	for (kc = svc->kmin; kc <= svc->kmax; kc++)
+		fake(svc, XCB_KEY_RELEASE, (uint8_t)kc, 0, 0);
+	for (b = 1; b < BTN_N; b++)
+		fake(svc, XCB_BUTTON_RELEASE, (uint8_t)b, 0, 0);
+}
+
 /* Counts the keycodes free for temporary mappings. */
 static int
 spare_count(const struct svc_input *svc)
@@ -1508,6 +1525,7 @@ svc_input_new(struct event_base *base, char **cause)
 		xasprintf(cause, "input: cannot read the keyboard mapping");
 		goto fail;
 	}
+	release_stale(svc);
 	slots_recover(svc);
 	block_init(svc);
 	if (svc->stale && refresh_map(svc) != 0) {
