@@ -1113,6 +1113,7 @@ bad:
 	return 1;
 }
 
+/* Decodes UTF-8 into code points, U+FFFD for bad bytes. */
 size_t
 svc_input_decode_text(const char *s, size_t len, uint32_t *cps, size_t max)
 {
@@ -1390,6 +1391,7 @@ block_init(struct svc_input *svc)
 	free(p);
 }
 
+/* Disables or re-enables the physical input devices. */
 int
 svc_input_block(struct svc_input *svc, int on)
 {
@@ -1429,7 +1431,8 @@ svc_input_block(struct svc_input *svc, int on)
 			continue;
 		name = xcb_input_xi_device_info_name(d);
 		len = xcb_input_xi_device_info_name_length(d);
-		if (!d->enabled || memmem(name, (size_t)len, "XTEST", 5) != NULL)
+		if (!d->enabled ||
+		    memmem(name, (size_t)len, "XTEST", 5) != NULL)
 			continue;
 		if (svc->nblocked == BLOCK_MAX)
 			break;
@@ -1444,6 +1447,7 @@ svc_input_block(struct svc_input *svc, int on)
 	return 0;
 }
 
+/* Returns 1 while local input is blocked. */
 int
 svc_input_blocked(const struct svc_input *svc)
 {
@@ -1479,6 +1483,8 @@ spare_count(const struct svc_input *svc)
 	return n;
 }
 
+/* Connects to the display, checks XTest, reads the keymap and cleans up
+ * after a crashed instance. */
 struct svc_input *
 svc_input_new(struct event_base *base, char **cause)
 {
@@ -1550,6 +1556,7 @@ fail:
 	return NULL;
 }
 
+/* Releases everything held, restores slots and local input, and frees. */
 void
 svc_input_free(struct svc_input *svc)
 {
@@ -1604,6 +1611,7 @@ mask_button(int bits)
 	}
 }
 
+/* Injects one MouseEvent (see svc_input.h). */
 int
 svc_input_mouse(struct svc_input *svc, uint32_t conn_id,
     const Hbb__MouseEvent *ev)
@@ -1833,6 +1841,7 @@ type_unicode(struct svc_input *svc, struct held *h, uint32_t cp)
 		type_cp(svc, h, cp, (mask & XCB_MOD_MASK_LOCK) != 0);
 }
 
+/* Injects one KeyEvent in its keyboard mode (see svc_input.h). */
 int
 svc_input_key(struct svc_input *svc, uint32_t conn_id,
     const Hbb__KeyEvent *ev)
@@ -1880,6 +1889,7 @@ svc_input_key(struct svc_input *svc, uint32_t conn_id,
 	}
 }
 
+/* Injects a PointerDeviceEvent: a pinch becomes Ctrl + wheel. */
 int
 svc_input_pointer(struct svc_input *svc, uint32_t conn_id,
     const Hbb__PointerDeviceEvent *ev)
@@ -1927,6 +1937,7 @@ svc_input_pointer(struct svc_input *svc, uint32_t conn_id,
 	return 0;
 }
 
+/* Releases and forgets everything connection conn_id holds. */
 void
 svc_input_release_all(struct svc_input *svc, uint32_t conn_id)
 {
@@ -1942,12 +1953,14 @@ svc_input_release_all(struct svc_input *svc, uint32_t conn_id)
 	}
 }
 
+/* Returns the time of the latest injected left-up or Enter. */
 int64_t
 svc_input_last_click_ms(const struct svc_input *svc)
 {
 	return svc->last_click_ms;
 }
 
+/* Returns the time of the latest injected move and who made it. */
 int64_t
 svc_input_last_move_ms(const struct svc_input *svc, uint32_t *conn_id)
 {
@@ -1956,6 +1969,7 @@ svc_input_last_move_ms(const struct svc_input *svc, uint32_t *conn_id)
 	return svc->last_move_ms;
 }
 
+/* Sets the token bucket and refills every connection's. */
 void
 svc_input_set_limits(struct svc_input *svc, unsigned rate, unsigned burst)
 {
@@ -1967,6 +1981,7 @@ svc_input_set_limits(struct svc_input *svc, unsigned rate, unsigned burst)
 		h->tokens = svc->burst;
 }
 
+/* Returns how many events the limiter dropped. */
 uint64_t
 svc_input_dropped(const struct svc_input *svc)
 {

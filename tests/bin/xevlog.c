@@ -95,7 +95,8 @@ print_key(const char *what, long long t, xcb_key_press_event_t *k)
 		strcpy(hex, "-");
 	else
 		for (i = 0; i < n; i++)
-			snprintf(hex + 2 * i, 3, "%02x", (unsigned char)text[i]);
+			snprintf(hex + 2 * i, 3, "%02x",
+			    (unsigned char)text[i]);
 	printf("%s %lld %u %x %u %s\n", what, t, k->detail, (unsigned)ks,
 	    k->state, hex);
 }
@@ -154,8 +155,8 @@ main(void)
 		t = mono_us();
 		switch (e->response_type & 0x7f) {
 		case XCB_MAP_NOTIFY:
-			xcb_set_input_focus(c, XCB_INPUT_FOCUS_POINTER_ROOT, win,
-			    XCB_CURRENT_TIME);
+			xcb_set_input_focus(c, XCB_INPUT_FOCUS_POINTER_ROOT,
+			    win, XCB_CURRENT_TIME);
 			free(xcb_get_input_focus_reply(c,
 			    xcb_get_input_focus(c), NULL));
 			if (!ready)

@@ -294,8 +294,8 @@ typed(char *out, size_t size, unsigned want_ks, int *ks_state)
 		{
 			int x, y;
 
-			if (sscanf(line, "motion %lld %d %d", &t, &x, &y) == 3 &&
-			    x == 1 && y == marker_y)
+			if (sscanf(line, "motion %lld %d %d", &t, &x,
+			    &y) == 3 && x == 1 && y == marker_y)
 				return;
 		}
 	}
@@ -387,7 +387,8 @@ expect_button(const char *kind, unsigned b, int x, int y)
 	    &st) != 5)
 		TST_FAIL("bad line %s", line);
 	if (gb != b || gx != x || gy != y)
-		TST_FAIL("%s: %s, want button %u at %d,%d", kind, line, b, x, y);
+		TST_FAIL("%s: %s, want button %u at %d,%d", kind, line, b,
+		    x, y);
 	return st;
 }
 
