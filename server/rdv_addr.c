@@ -110,7 +110,7 @@ rdv_addr_split(const char *s, int def_port, char host[RDV_HOST_MAX],
     int *port)
 {
 	const char *h, *colon = NULL, *e;
-	size_t hlen;
+	size_t hlen, i;
 	long pv;
 	char *end;
 
@@ -150,7 +150,7 @@ rdv_addr_split(const char *s, int def_port, char host[RDV_HOST_MAX],
 	}
 	/* Host names and address literals only: these reach log lines and
 	 * the resolver. */
-	for (size_t i = 0; i < hlen; i++)
+	for (i = 0; i < hlen; i++)
 		if (!isalnum((unsigned char)h[i]) && strchr(".-_:%", h[i]) ==
 		    NULL)
 			return ERR_INVAL;
