@@ -56,7 +56,7 @@ int		 sstream_seal(struct sstream *, const uint8_t *p, size_t n,
  * Takes one frame from the start of (in, n). Returns 0 when more bytes are
  * needed, a negative ERR_* when the stream is bad (oversized frame:
  * ERR_TOOBIG; failed decryption: ERR_CRYPTO) and the connection must close,
- * or the number of input bytes consumed. On success *msg/*msglen hold the
+ * or the number of input bytes consumed. On success *msg and *msglen hold the
  * plaintext payload in memory owned by the stream, valid until the next call
  * on it (borrowed). Payloads of length 0 or 1 pass through unencrypted and
  * do not advance the receive counter, as upstream.
