@@ -19,8 +19,6 @@
 #include "common/store.h"
 #include "common/xmalloc.h"
 #include "server/server.h"
-/* XXX TEMPORARY until common/pass.c lands: delete with ui/pass_tmp.inc. */
-#include "ui/pass_tmp.inc"
 
 #define EXIT_USAGE	2
 

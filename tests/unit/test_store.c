@@ -12,8 +12,6 @@
 #include "common/pass.h"
 #include "common/store.h"
 #include "tests/tst.h"
-/* XXX TEMPORARY until common/pass.c lands: delete with ui/pass_tmp.inc. */
-#include "ui/pass_tmp.inc"
 
 int main(void);
 
