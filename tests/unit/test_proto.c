@@ -587,6 +587,99 @@ test_terminal(void)
 	hbb__message__free_unpacked(u, NULL);
 }
 
+/* LoginResponse{peer_info} with a display at a negative x (sint32). */
+static void
+test_peer_info(void)
+{
+	const char *want = "420f120d0a01752208080118800a20a006";
+	Hbb__Message m = HBB__MESSAGE__INIT, *u;
+	Hbb__LoginResponse lr = HBB__LOGIN_RESPONSE__INIT;
+	Hbb__PeerInfo pi = HBB__PEER_INFO__INIT;
+	Hbb__DisplayInfo di = HBB__DISPLAY_INFO__INIT, *dis[1] = { &di };
+	const Hbb__DisplayInfo *ud;
+
+	di.x = -1;
+	di.width = 1280;
+	di.height = 800;
+	pi.username = (char *)"u";
+	pi.n_displays = 1;
+	pi.displays = dis;
+	lr.union_case = HBB__LOGIN_RESPONSE__UNION_PEER_INFO;
+	lr.peer_info = &pi;
+	m.union_case = HBB__MESSAGE__UNION_LOGIN_RESPONSE;
+	m.login_response = &lr;
+	expect_packed_hex(&m, want);
+
+	u = roundtrip_hex(want);
+	ASSERT_INT_EQ(u->login_response->union_case,
+	    HBB__LOGIN_RESPONSE__UNION_PEER_INFO);
+	ASSERT_STR_EQ(u->login_response->peer_info->username, "u");
+	ASSERT_INT_EQ(u->login_response->peer_info->n_displays, 1);
+	ud = u->login_response->peer_info->displays[0];
+	ASSERT_INT_EQ(ud->x, -1);
+	ASSERT_INT_EQ(ud->y, 0);
+	ASSERT_INT_EQ(ud->width, 1280);
+	ASSERT_INT_EQ(ud->height, 800);
+	ASSERT_TRUE(ud->scale == 0.0);
+	hbb__message__free_unpacked(u, NULL);
+}
+
+/* Fails unless the field numbers of d are exactly lo..hi minus skip[]. */
+static void
+expect_numbers(const ProtobufCMessageDescriptor *d, unsigned lo,
+    unsigned hi, const unsigned *skip, size_t nskip)
+{
+	unsigned id, want = 0;
+	size_t k;
+
+	for (id = lo; id <= hi; id++) {
+		int skipped = 0;
+
+		for (k = 0; k < nskip; k++)
+			if (skip[k] == id)
+				skipped = 1;
+		if (skipped) {
+			ASSERT_TRUE(protobuf_c_message_descriptor_get_field(d,
+			    id) == NULL);
+			continue;
+		}
+		if (protobuf_c_message_descriptor_get_field(d, id) == NULL)
+			TST_FAIL("%s has no field %u", d->name, id);
+		want++;
+	}
+	ASSERT_INT_EQ(d->n_fields, want);
+}
+
+/* The unions cover every member number of PROTOCOL.md §6.1 and §6.8. */
+static void
+test_union_members(void)
+{
+	static const unsigned misc_skip[] = { 11, 23 };
+	static const unsigned opt_skip[] = { 13, 14 };
+	const ProtobufCFieldDescriptor *f;
+
+	expect_numbers(&hbb__message__descriptor, 3, 32, NULL, 0);
+	expect_numbers(&hbb__misc__descriptor, 4, 38, misc_skip, 2);
+	expect_numbers(&hbb__option_message__descriptor, 1, 19, opt_skip, 2);
+
+	/* The file_num mix of §6.11. */
+	f = protobuf_c_message_descriptor_get_field_by_name(
+	    &hbb__file_transfer_send_request__descriptor, "file_num");
+	ASSERT_INT_EQ(f->type, PROTOBUF_C_TYPE_INT32);
+	f = protobuf_c_message_descriptor_get_field_by_name(
+	    &hbb__file_transfer_receive_request__descriptor, "file_num");
+	ASSERT_INT_EQ(f->type, PROTOBUF_C_TYPE_INT32);
+	f = protobuf_c_message_descriptor_get_field_by_name(
+	    &hbb__file_transfer_block__descriptor, "file_num");
+	ASSERT_INT_EQ(f->type, PROTOBUF_C_TYPE_SINT32);
+	f = protobuf_c_message_descriptor_get_field_by_name(
+	    &hbb__file_transfer_send_confirm_request__descriptor, "file_num");
+	ASSERT_INT_EQ(f->type, PROTOBUF_C_TYPE_SINT32);
+	f = protobuf_c_message_descriptor_get_field_by_name(
+	    &hbb__file_remove_file__descriptor, "file_num");
+	ASSERT_INT_EQ(f->type, PROTOBUF_C_TYPE_SINT32);
+}
+
 /* Empty, unknown and truncated input (§1.5). */
 static void
 test_edges(void)
@@ -638,6 +731,8 @@ main(void)
 	TST_RUN(test_misc);
 	TST_RUN(test_key_event);
 	TST_RUN(test_terminal);
+	TST_RUN(test_peer_info);
+	TST_RUN(test_union_members);
 	TST_RUN(test_edges);
 	return 0;
 }
