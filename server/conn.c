@@ -31,6 +31,7 @@
 #include "common/store.h"
 #include "common/xmalloc.h"
 #include "server/conn.h"
+#include "server/rendezvous.h"
 #include "server/srv.h"
 #include "server/svc.h"
 #include "server/sysinfo.h"
@@ -533,10 +534,15 @@ conn_recv_handshake(struct conn *c, const uint8_t *p, size_t n)
 	}
 	if (r == 1)
 		log_info("conn %u: encrypted session", c->id);
-	else
+	else {
+		/* Upstream re-registers its key when a client could not
+		 * verify it (PROTOCOL.md §2.3). */
+		if (unverified && c->srv->rdv != NULL)
+			rdv_key_unconfirmed(c->srv->rdv);
 		log_warn("conn %u: peer %s, session NOT encrypted", c->id,
 		    unverified ? "could not verify our key" :
 		    "did not offer a key");
+	}
 	conn_open_session(c);
 }
 

@@ -1003,6 +1003,10 @@ rdv_new(struct rdv **out, struct event_base *base, struct evdns_base *dns,
 	r->version = xstrdup(conf->version != NULL && *conf->version != '\0' ?
 	    conf->version : CDESK_VERSION);
 	r->run_dir = conf->run_dir != NULL ? xstrdup(conf->run_dir) : NULL;
+	/* The status file's folder; the IPC socket shares it later. */
+	if (r->run_dir != NULL && mkdir(r->run_dir, 0700) == -1 &&
+	    errno != EEXIST)
+		log_warn("rendezvous: %s: %s", r->run_dir, strerror(errno));
 	r->tick_ms = conf->tick_ms > 0 ? conf->tick_ms : 1000;
 	r->interval_ms = conf->reg_interval_ms > 0 ? conf->reg_interval_ms :
 	    15000;

@@ -29,9 +29,10 @@ struct store;
 /*
  * A peer stream, connected and ready for the host side of the handshake
  * (sstream_hs_host_*). The callee takes ownership of fd (non-blocking, TCP)
- * and must close it. secure is 1 when the handshake must be run (always,
- * except a client-initiated relay whose RequestRelay.secure was false: then
- * 0, and upstream runs the same handshake with secure=false). peer is the
+ * and must close it. secure is 1 when the handshake must be run: always,
+ * except for a client-initiated relay whose RequestRelay.secure was false
+ * (the client holds no key for us); upstream's create_tcp_connection then
+ * skips the key exchange and the session is plaintext. peer is the
  * client's address as hbbs reported it (borrowed for the call). Called from
  * the event loop; may call rdv_free() only through event_base_once.
  */
