@@ -16,7 +16,9 @@
  * Prints "KEY <base64 Ed25519 public key>", then "READY <port> <relay>",
  * then one "EVENT ..." line per thing that happened. Signals: USR1 takes
  * hbbs down (sockets closed, registrations forgotten), USR2 brings it back
- * on the same ports, HUP drops the newest relay pair, TERM/INT exit.
+ * on the same ports, HUP drops the newest relay pair, ALRM toggles "stale
+ * key" mode (hbbs signs a wrong host key, as when it holds an old one),
+ * TERM/INT exit.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -85,6 +87,7 @@ static struct event		*udp_ev;
 static struct evconnlistener	*hbbs_lst, *hbbr_lst;
 static struct tconn		*conns;
 static unsigned long		 pair_seq;
+static int			 stale_key;
 
 int	main(int, char **);
 
@@ -171,13 +174,17 @@ static uint8_t *
 signed_idpk(const struct peer *p, size_t *len)
 {
 	Hbb__IdPk ip = HBB__ID_PK__INIT;
-	uint8_t *msg, *out;
+	uint8_t *msg, *out, pk[32];
 	size_t n;
 	unsigned long long sl;
 
+
+	memcpy(pk, p->pk, sizeof pk);
+	if (stale_key)
+		pk[0] ^= 0xFF;
 	ip.id = (char *)p->id;
-	ip.pk.data = (uint8_t *)p->pk;
-	ip.pk.len = sizeof p->pk;
+	ip.pk.data = pk;
+	ip.pk.len = sizeof pk;
 	n = hbb__id_pk__get_packed_size(&ip);
 	msg = xmalloc(n + 1);
 	hbb__id_pk__pack(&ip, msg);
@@ -696,6 +703,10 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		}
 		say("EVENT up");
 		break;
+	case SIGALRM:
+		stale_key = !stale_key;
+		say("EVENT stale_key %d", stale_key);
+		break;
 	case SIGHUP:
 		for (c = conns; c != NULL; c = c->next)
 			if (c->relay && c->partner != NULL && (newest == NULL ||
@@ -716,8 +727,8 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 int
 main(int argc, char **argv)
 {
-	struct event *sigs[5];
-	int sigv[5] = { SIGUSR1, SIGUSR2, SIGHUP, SIGTERM, SIGINT };
+	struct event *sigs[6];
+	int sigv[6] = { SIGUSR1, SIGUSR2, SIGHUP, SIGALRM, SIGTERM, SIGINT };
 	char b64[64];
 	int ch, i;
 
@@ -763,7 +774,7 @@ main(int argc, char **argv)
 		    relay_port, strerror(errno));
 		return 1;
 	}
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i < 6; i++) {
 		sigs[i] = evsignal_new(base, sigv[i], signal_cb, NULL);
 		event_add(sigs[i], NULL);
 	}
@@ -777,7 +788,7 @@ main(int argc, char **argv)
 	while (conns != NULL)
 		tconn_free(conns);
 	evconnlistener_free(hbbr_lst);
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < 6; i++)
 		event_free(sigs[i]);
 	event_base_free(base);
 	return 0;
