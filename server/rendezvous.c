@@ -82,6 +82,36 @@ struct rdv_job {
 	char			 tag[128];	/* for log lines */
 };
 
+enum direct_step {
+	DIRECT_CONNECT,		/* TCP to hbbs from a reusable port L */
+	DIRECT_PUNCH,		/* 30 ms connect from L towards the client */
+	DIRECT_NOTE,		/* writing PunchHoleSent / LocalAddr */
+	DIRECT_ACCEPT,		/* listening on L for the client */
+};
+
+/* A punched or LAN connection (§13.3 step 4, §13.4). */
+struct rdv_direct {
+	struct rdv		*r;		/* borrowed owner */
+	struct rdv_direct	*prev, *next;
+	enum rdv_push		 kind;		/* PUNCH_HOLE or FETCH_LOCAL */
+	enum direct_step	 step;
+	int			 fd;		/* to hbbs */
+	int			 pfd;		/* punch towards the client */
+	int			 lfd;		/* listener on L */
+	struct event		*ev;		/* owned; on fd, pfd or lfd */
+	uint8_t			 addr[RDV_ADDR_MAX];	/* as hbbs sent it */
+	size_t			 addr_len;
+	char			*relay;		/* relay hbbs named (owned) */
+	struct sockaddr_storage	 local;		/* L */
+	socklen_t		 locallen;
+	struct sockaddr_storage	 peer;		/* client address */
+	socklen_t		 peerlen;
+	uint8_t			*note;		/* owned frame for hbbs */
+	size_t			 note_len;
+	size_t			 off;
+	char			 tag[96];
+};
+
 struct rdv {
 	struct event_base	*base;		/* borrowed */
 	struct evdns_base	*dns;		/* owned if own_dns */
@@ -129,12 +159,17 @@ struct rdv {
 
 	struct rdv_job		*jobs;
 	int			 njobs;
+	struct rdv_direct	*directs;
+	int			 ndirects;
 	struct log_ratelimit	 rl;
 };
 
 static void	rdv_tick_cb(evutil_socket_t, short, void *);
 static void	job_free(struct rdv_job *);
 static void	job_resolve(struct rdv_job *);
+static int	start_relay(struct rdv *, enum rdv_push, ProtobufCBinaryData,
+		    const char *, const char *, int);
+static void	direct_free(struct rdv_direct *);
 
 /* Milliseconds on the monotonic clock. */
 static uint64_t
@@ -842,6 +877,326 @@ start_relay(struct rdv *r, enum rdv_push kind, ProtobufCBinaryData addr,
 	return 0;
 }
 
+/* Frees a direct job and closes its sockets. */
+static void
+direct_free(struct rdv_direct *d)
+{
+	struct rdv *r;
+
+	if (d == NULL)
+		return;
+	r = d->r;
+	if (d->ev != NULL)
+		event_free(d->ev);
+	if (d->fd != -1)
+		close(d->fd);
+	if (d->pfd != -1)
+		close(d->pfd);
+	if (d->lfd != -1)
+		close(d->lfd);
+	if (d->prev != NULL)
+		d->prev->next = d->next;
+	else
+		r->directs = d->next;
+	if (d->next != NULL)
+		d->next->prev = d->prev;
+	r->ndirects--;
+	free(d->relay);
+	free(d->note);
+	free(d);
+}
+
+/*
+ * The direct way failed before hbbs heard from us: answer with a relay
+ * instead (upstream's fallback), then free d.
+ */
+static void
+direct_fallback(struct rdv_direct *d, const char *what, int e)
+{
+	struct rdv *r = d->r;
+	ProtobufCBinaryData addr;
+	uint8_t copy[RDV_ADDR_MAX];
+	enum rdv_push kind = d->kind;
+	char *relay = d->relay;
+
+	log_info("rendezvous: %s: %s%s%s; using the relay", d->tag, what,
+	    e ? ": " : "", e ? strerror(e) : "");
+	memcpy(copy, d->addr, d->addr_len);
+	addr.data = copy;
+	addr.len = d->addr_len;
+	d->relay = NULL;
+	direct_free(d);
+	(void)start_relay(r, kind, addr, relay, NULL, 1);
+	free(relay);
+}
+
+/* A TCP socket with SO_REUSEADDR and SO_REUSEPORT, bound to sa. */
+static int
+reuse_socket(const struct sockaddr *sa, socklen_t len)
+{
+	int fd, one = 1;
+
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ==
+	    -1 || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one)
+	    == -1 || bind(fd, sa, len) == -1) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static void	direct_cb(evutil_socket_t, short, void *);
+
+/* Points d's event at fd for what, with a timeout in ms (0: none). */
+static int
+direct_wait(struct rdv_direct *d, int fd, short what, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	if (d->ev != NULL)
+		event_free(d->ev);
+	d->ev = event_new(d->r->base, fd, what | EV_PERSIST, direct_cb, d);
+	if (d->ev == NULL || event_add(d->ev, ms > 0 ? &tv : NULL) != 0)
+		return -1;
+	return 0;
+}
+
+/* Builds PunchHoleSent or LocalAddr now that L is known. */
+static void
+direct_build_note(struct rdv_direct *d)
+{
+	struct rdv *r = d->r;
+	Hbb__RendezvousMessage m = HBB__RENDEZVOUS_MESSAGE__INIT;
+	Hbb__PunchHoleSent ps = HBB__PUNCH_HOLE_SENT__INIT;
+	Hbb__LocalAddr la = HBB__LOCAL_ADDR__INIT;
+	uint8_t peer[RDV_ADDR_MAX], local[RDV_ADDR_MAX];
+	int pn, ln;
+	uint32_t tm = randombytes_random();
+
+	if (d->kind == PUSH_PUNCH_HOLE) {
+		ps.socket_addr.data = d->addr;
+		ps.socket_addr.len = d->addr_len;
+		ps.id = r->id;
+		ps.relay_server = d->relay;
+		ps.nat_type = HBB__NAT_TYPE__UNKNOWN_NAT;
+		ps.version = r->version;
+		m.union_case = HBB__RENDEZVOUS_MESSAGE__UNION_PUNCH_HOLE_SENT;
+		m.punch_hole_sent = &ps;
+	} else {
+		/* The client address decoded and encoded again. */
+		pn = rdv_addr_mangle((struct sockaddr *)&d->peer, tm, peer);
+		ln = rdv_addr_mangle((struct sockaddr *)&d->local, tm, local);
+		la.socket_addr.data = peer;
+		la.socket_addr.len = pn > 0 ? (size_t)pn : 0;
+		la.local_addr.data = local;
+		la.local_addr.len = ln > 0 ? (size_t)ln : 0;
+		la.relay_server = d->relay;
+		la.id = r->id;
+		la.version = r->version;
+		m.union_case = HBB__RENDEZVOUS_MESSAGE__UNION_LOCAL_ADDR;
+		m.local_addr = &la;
+	}
+	(void)pack_msg(&m, 1, &d->note, &d->note_len);
+}
+
+/* Listens on L for the client; the hbbs connection is done. */
+static void
+direct_listen(struct rdv_direct *d)
+{
+	char l[80];
+
+	if ((d->lfd = reuse_socket((struct sockaddr *)&d->local,
+	    d->locallen)) == -1 || listen(d->lfd, 1) == -1) {
+		/* hbbs already told the client where to go; the client
+		 * asks for a relay itself when it cannot connect. */
+		log_warn("rendezvous: %s: cannot listen: %s", d->tag,
+		    strerror(errno));
+		direct_free(d);
+		return;
+	}
+	close(d->fd);
+	d->fd = -1;
+	d->step = DIRECT_ACCEPT;
+	rdv_addr_str((struct sockaddr *)&d->local, l, sizeof l);
+	log_debug("rendezvous: %s: waiting on %s", d->tag, l);
+	if (direct_wait(d, d->lfd, EV_READ, RDV_CONNECT_TIMEOUT_MS) != 0)
+		direct_free(d);
+}
+
+/* Drives a direct job: connect, punch, note, accept. */
+static void
+direct_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct rdv_direct *d = arg;
+	struct rdv *r = d->r;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(int);
+	int err = 0, nfd;
+	ssize_t n;
+
+	switch (d->step) {
+	case DIRECT_CONNECT:
+		if (what & EV_TIMEOUT) {
+			direct_fallback(d, "hbbs timed out", 0);
+			return;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl) == -1 ||
+		    err != 0) {
+			direct_fallback(d, "cannot reach hbbs", err);
+			return;
+		}
+		d->locallen = sizeof d->local;
+		if (getsockname(d->fd, (struct sockaddr *)&d->local,
+		    &d->locallen) == -1) {
+			direct_fallback(d, "getsockname", errno);
+			return;
+		}
+		direct_build_note(d);
+		if (d->note == NULL) {
+			direct_fallback(d, "message too big", 0);
+			return;
+		}
+		if (d->kind == PUSH_PUNCH_HOLE &&
+		    (d->pfd = reuse_socket((struct sockaddr *)&d->local,
+		    d->locallen)) != -1) {
+			/* Opens our NAT towards the client; the result does
+			 * not matter, and the socket must be gone before the
+			 * client's SYN arrives. */
+			(void)connect(d->pfd, (struct sockaddr *)&d->peer,
+			    d->peerlen);
+			d->step = DIRECT_PUNCH;
+			if (direct_wait(d, d->pfd, EV_WRITE, 30) != 0)
+				direct_fallback(d, "event", 0);
+			return;
+		}
+		d->step = DIRECT_NOTE;
+		if (direct_wait(d, d->fd, EV_WRITE, RDV_CONNECT_TIMEOUT_MS) != 0)
+			direct_fallback(d, "event", 0);
+		return;
+	case DIRECT_PUNCH:
+		close(d->pfd);
+		d->pfd = -1;
+		d->step = DIRECT_NOTE;
+		if (direct_wait(d, d->fd, EV_WRITE, RDV_CONNECT_TIMEOUT_MS) != 0)
+			direct_fallback(d, "event", 0);
+		return;
+	case DIRECT_NOTE:
+		if (what & EV_TIMEOUT) {
+			direct_fallback(d, "hbbs timed out", 0);
+			return;
+		}
+		while (d->off < d->note_len) {
+			n = send(fd, d->note + d->off, d->note_len - d->off,
+			    MSG_NOSIGNAL);
+			if (n == -1) {
+				if (errno == EINTR)
+					continue;
+				if (errno == EAGAIN || errno == EWOULDBLOCK)
+					return;
+				direct_fallback(d, "write to hbbs", errno);
+				return;
+			}
+			d->off += (size_t)n;
+		}
+		direct_listen(d);
+		return;
+	case DIRECT_ACCEPT:
+		if (what & EV_TIMEOUT) {
+			log_info("rendezvous: %s: the client did not come",
+			    d->tag);
+			direct_free(d);
+			return;
+		}
+		sl = sizeof ss;
+		nfd = accept4(fd, (struct sockaddr *)&ss, &sl,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (nfd == -1) {
+			if (errno == EAGAIN || errno == EINTR ||
+			    errno == ECONNABORTED)
+				return;
+			log_warn("rendezvous: %s: accept: %s", d->tag,
+			    strerror(errno));
+			direct_free(d);
+			return;
+		}
+		log_info("rendezvous: %s: client connected", d->tag);
+		if (r->cb != NULL)
+			r->cb(r->cb_arg, nfd, 1, (struct sockaddr *)&ss, sl);
+		else
+			close(nfd);
+		direct_free(d);
+		return;
+	}
+}
+
+/*
+ * Answers PunchHole (TCP hole punch, §13.3 step 4) or FetchLocalAddr
+ * (§13.4): tell hbbs our address from a reusable port L, then accept the
+ * client on L. Failures before hbbs is told fall back to a relay.
+ */
+static int
+start_direct(struct rdv *r, enum rdv_push kind, ProtobufCBinaryData addr,
+    const char *named_relay)
+{
+	struct rdv_direct *d;
+	struct sockaddr_storage any;
+	char peer[80];
+	int e;
+
+	if (r->ndirects >= RDV_JOBS_MAX) {
+		if (log_ratelimit_ok(&r->rl, 60, 5))
+			log_warn("rendezvous: too many pending punches; "
+			    "request dropped");
+		return ERR_TOOBIG;
+	}
+	d = xcalloc(1, sizeof *d);
+	d->r = r;
+	d->fd = d->pfd = d->lfd = -1;
+	d->kind = kind;
+	memcpy(d->addr, addr.data, addr.len);
+	d->addr_len = addr.len;
+	d->relay = xstrdup(named_relay != NULL ? named_relay : "");
+	if (rdv_addr_unmangle(addr.data, addr.len, &d->peer,
+	    &d->peerlen) != 0) {
+		free(d->relay);
+		free(d);
+		return ERR_PROTO;
+	}
+	rdv_addr_str((struct sockaddr *)&d->peer, peer, sizeof peer);
+	snprintf(d->tag, sizeof d->tag, "%s for %s", kind == PUSH_PUNCH_HOLE ?
+	    "punch" : "LAN", peer);
+	d->next = r->directs;
+	if (r->directs != NULL)
+		r->directs->prev = d;
+	r->directs = d;
+	r->ndirects++;
+	log_info("rendezvous: %s requested", d->tag);
+
+	memset(&any, 0, sizeof any);
+	any.ss_family = r->srv.ss_family;
+	d->step = DIRECT_CONNECT;
+	if ((d->fd = reuse_socket((struct sockaddr *)&any, r->srvlen)) == -1) {
+		direct_fallback(d, "socket", errno);
+		return 0;
+	}
+	if (connect(d->fd, (struct sockaddr *)&r->srv, r->srvlen) == -1 &&
+	    errno != EINPROGRESS) {
+		e = errno;
+		direct_fallback(d, "cannot reach hbbs", e);
+		return 0;
+	}
+	if (direct_wait(d, d->fd, EV_WRITE, RDV_CONNECT_TIMEOUT_MS) != 0)
+		direct_fallback(d, "event", 0);
+	return 0;
+}
+
 /* 1 if this push repeats the previous one within 100 ms (§13.3 step 1). */
 static int
 is_repeat(struct rdv *r, enum rdv_push kind, ProtobufCBinaryData addr)
@@ -862,10 +1217,15 @@ is_repeat(struct rdv *r, enum rdv_push kind, ProtobufCBinaryData addr)
 	return rep;
 }
 
-/* Checks and acts on a push asking for the host. */
+/*
+ * Checks and acts on a push asking for the host. A PunchHole is punched
+ * unless a side is behind a symmetric NAT or the client forces a relay
+ * (§13.3 step 2); a FetchLocalAddr is answered with LocalAddr while hbbs
+ * is reached over IPv4 (§13.4); everything else is relayed.
+ */
 static int
 recv_push(struct rdv *r, enum rdv_push kind, ProtobufCBinaryData addr,
-    const char *relay, const char *uuid, int secure)
+    const char *relay, const char *uuid, int secure, int relay_only)
 {
 	if (addr.len == 0 || addr.len > RDV_ADDR_MAX ||
 	    (addr.len > 16 && addr.len != RDV_ADDR_MAX))
@@ -879,6 +1239,11 @@ recv_push(struct rdv *r, enum rdv_push kind, ProtobufCBinaryData addr,
 		return 0;
 	if (!r->have_srv)
 		return ERR_STATE;
+	if (kind == PUSH_PUNCH_HOLE && !relay_only)
+		return start_direct(r, kind, addr, relay);
+	if (kind == PUSH_FETCH_LOCAL && r->srv.ss_family == AF_INET &&
+	    addr.len <= 16)
+		return start_direct(r, kind, addr, relay);
 	return start_relay(r, kind, addr, relay, uuid, secure);
 }
 
@@ -909,18 +1274,19 @@ rdv_udp_input(struct rdv *r, const uint8_t *p, size_t n)
 	case HBB__RENDEZVOUS_MESSAGE__UNION_PUNCH_HOLE:
 		rv = recv_push(r, PUSH_PUNCH_HOLE,
 		    m->punch_hole->socket_addr, m->punch_hole->relay_server,
-		    NULL, 1);
+		    NULL, 1, m->punch_hole->nat_type ==
+		    HBB__NAT_TYPE__SYMMETRIC || m->punch_hole->force_relay);
 		break;
 	case HBB__RENDEZVOUS_MESSAGE__UNION_FETCH_LOCAL_ADDR:
 		rv = recv_push(r, PUSH_FETCH_LOCAL,
 		    m->fetch_local_addr->socket_addr,
-		    m->fetch_local_addr->relay_server, NULL, 1);
+		    m->fetch_local_addr->relay_server, NULL, 1, 0);
 		break;
 	case HBB__RENDEZVOUS_MESSAGE__UNION_REQUEST_RELAY:
 		rv = recv_push(r, PUSH_REQUEST_RELAY,
 		    m->request_relay->socket_addr,
 		    m->request_relay->relay_server, m->request_relay->uuid,
-		    m->request_relay->secure);
+		    m->request_relay->secure, 1);
 		break;
 	default:
 		if (log_ratelimit_ok(&r->rl, 60, 5))
@@ -1042,6 +1408,8 @@ rdv_free(struct rdv *r)
 		return;
 	while (r->jobs != NULL)
 		job_free(r->jobs);
+	while (r->directs != NULL)
+		direct_free(r->directs);
 	if (r->resolving && r->dns_req != NULL)
 		evdns_getaddrinfo_cancel(r->dns_req);
 	udp_close(r);

@@ -446,7 +446,8 @@ hbbs_msg(struct tconn *c, const Hbb__RendezvousMessage *m)
 	case HBB__RENDEZVOUS_MESSAGE__UNION_LOCAL_ADDR:
 		if (m->union_case ==
 		    HBB__RENDEZVOUS_MESSAGE__UNION_PUNCH_HOLE_SENT) {
-			say("EVENT punch_hole_sent");
+			say("EVENT punch_hole_sent version=%s",
+			    m->punch_hole_sent->version);
 			rdv_addr_unmangle(m->punch_hole_sent->socket_addr.data,
 			    m->punch_hole_sent->socket_addr.len, &a, &alen);
 			p = peer_find(m->punch_hole_sent->id);
@@ -458,7 +459,8 @@ hbbs_msg(struct tconn *c, const Hbb__RendezvousMessage *m)
 			if (p != NULL && *m->punch_hole_sent->version != '\0')
 				spk = signed_idpk(p, &spk_len);
 		} else {
-			say("EVENT local_addr");
+			say("EVENT local_addr version=%s",
+			    m->local_addr->version);
 			rdv_addr_unmangle(m->local_addr->socket_addr.data,
 			    m->local_addr->socket_addr.len, &a, &alen);
 			p = peer_find(m->local_addr->id);

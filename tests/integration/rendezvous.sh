@@ -36,6 +36,7 @@ grep -q "register_pk $HOST_ID result=0" "$DIR/dbl.out" || fail "no RegisterPk"
 
 P="$PEER -R 127.0.0.1:$HP -K $KEY -i $HOST_ID"
 out=$($P -w Secret-42 login)
+expect_match "$out" "^PATH relay" "relayed path"
 expect_match "$out" "^HANDSHAKE encrypted" "key exchange over the relay"
 expect_match "$out" "^PEERINFO displays=1 " "relayed login"
 grep -q "encrypted session" "$DIR/log" || fail "host did not log encryption"
@@ -43,7 +44,15 @@ grep -q "relay_response version=[0-9]" "$DIR/dbl.out" ||
     fail "RelayResponse without version"
 
 out=$($P -w Secret-42 bench-login 20)
-echo "relayed login round trip: $out"
+echo "relayed login round trip: $(echo "$out" | grep LOGINS)"
+
+# A client whose NAT can be punched: the host punches (PunchHoleSent) and
+# accepts it directly.
+out=$($P -P -w Secret-42 login)
+expect_match "$out" "^PATH direct" "punched path"
+expect_match "$out" "^HANDSHAKE encrypted" "punched key exchange"
+expect_match "$out" "^PEERINFO" "punched login"
+grep -q "punch_hole_sent version=[0-9]" "$DIR/dbl.out" || fail "no PunchHoleSent"
 
 # A frame that does not open under the session key closes the session.
 out=$($P -w Secret-42 raw 80$(printf '%064d' 0))

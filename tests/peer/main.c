@@ -4,8 +4,9 @@
  * result itself is the test's business).
  *
  *   peer [-h HOST] -p PORT [-u USERNAME] [-w PASSWORD] CMD [ARGS]
- *   peer -R HBBS:PORT -K KEY -i ID [-u ...] [-w ...] CMD [ARGS]
- *                        the same through hbbs/hbbr (rdv_dial.h)
+ *   peer -R HBBS:PORT -K KEY -i ID [-P] [-u ...] [-w ...] CMD [ARGS]
+ *                        the same through hbbs/hbbr (rdv_dial.h); -P lets
+ *                        the host punch instead of relaying
  *   login                one login: PEERINFO ... | ERROR <text> | CLOSED <reason> | EOF
  *   retry N              N logins on one connection (after Wrong Password)
  *   raw HEX              after Hash, send bytes as they are; CLOSED <ms> | OPEN
@@ -34,6 +35,7 @@ static int opt_timeout = 10000;
 static const char *opt_rdv;	/* -R: dial by ID through this hbbs */
 static const char *opt_key;	/* -K: its public key, base64 */
 static const char *opt_id;	/* -i: the ID to dial */
+static int opt_punch;		/* -P: say our NAT can be punched */
 
 int main(int, char **);
 
@@ -42,7 +44,8 @@ static struct pconn *
 peer_connect(void)
 {
 	if (opt_rdv != NULL)
-		return rdv_dial(opt_rdv, opt_key, opt_id, opt_timeout);
+		return rdv_dial(opt_rdv, opt_key, opt_id, opt_punch,
+		    opt_timeout);
 	return pc_connect(opt_host, opt_port, opt_timeout);
 }
 
@@ -188,7 +191,7 @@ main(int argc, char **argv)
 
 	if (sodium_init() < 0)
 		return 1;
-	while ((ch = getopt(argc, argv, "h:p:u:w:t:R:K:i:")) != -1) {
+	while ((ch = getopt(argc, argv, "h:p:u:w:t:R:K:i:P")) != -1) {
 		switch (ch) {
 		case 'h': opt_host = optarg; break;
 		case 'p': opt_port = atoi(optarg); break;
@@ -198,6 +201,7 @@ main(int argc, char **argv)
 		case 'R': opt_rdv = optarg; break;
 		case 'K': opt_key = optarg; break;
 		case 'i': opt_id = optarg; break;
+		case 'P': opt_punch = 1; break;
 		default: usage();
 		}
 	}

@@ -125,7 +125,7 @@ verify_pk(const ProtobufCBinaryData *pk, const char *key_b64, const char *id,
 
 /* Dial id through hbbs and hbbr; see rdv_dial.h. */
 struct pconn *
-rdv_dial(const char *rdv, const char *key_b64, const char *id,
+rdv_dial(const char *rdv, const char *key_b64, const char *id, int punch,
     int timeout_ms)
 {
 	Hbb__RendezvousMessage m = HBB__RENDEZVOUS_MESSAGE__INIT, *a = NULL;
@@ -142,7 +142,8 @@ rdv_dial(const char *rdv, const char *key_b64, const char *id,
 	}
 	phr.id = (char *)id;
 	/* SYMMETRIC asks for a relay, as a client behind such a NAT does. */
-	phr.nat_type = HBB__NAT_TYPE__SYMMETRIC;
+	phr.nat_type = punch ? HBB__NAT_TYPE__ASYMMETRIC :
+	    HBB__NAT_TYPE__SYMMETRIC;
 	phr.licence_key = (char *)(key_b64 != NULL ? key_b64 : "");
 	phr.version = (char *)"1.4.9";
 	m.union_case = HBB__RENDEZVOUS_MESSAGE__UNION_PUNCH_HOLE_REQUEST;
@@ -151,10 +152,31 @@ rdv_dial(const char *rdv, const char *key_b64, const char *id,
 		printf("ERROR no answer from hbbs\n");
 		goto out;
 	}
-	if (a->union_case == HBB__RENDEZVOUS_MESSAGE__UNION_PUNCH_HOLE_RESPONSE) {
-		printf("ERROR hbbs failure %d\n",
-		    (int)a->punch_hole_response->failure);
-		goto out;
+	if (a->union_case ==
+	    HBB__RENDEZVOUS_MESSAGE__UNION_PUNCH_HOLE_RESPONSE) {
+		Hbb__PunchHoleResponse *ph = a->punch_hole_response;
+		struct sockaddr_storage ss;
+		socklen_t sl;
+		char hp[80];
+
+		/* An empty address is how hbbs says "failure". */
+		if (ph->socket_addr.len == 0) {
+			printf("ERROR hbbs failure %d\n", (int)ph->failure);
+			goto out;
+		}
+		have_pk = verify_pk(&ph->pk, key_b64, id, host_pk);
+		if (rdv_addr_unmangle(ph->socket_addr.data,
+		    ph->socket_addr.len, &ss, &sl) != 0) {
+			printf("ERROR bad address from hbbs\n");
+			goto out;
+		}
+		rdv_addr_str((struct sockaddr *)&ss, hp, sizeof hp);
+		if ((rfd = dial_tcp(hp, 0, timeout_ms)) == -1) {
+			printf("ERROR cannot reach host %s\n", hp);
+			goto out;
+		}
+		printf("PATH direct\n");
+		goto handshake;
 	}
 	if (a->union_case != HBB__RENDEZVOUS_MESSAGE__UNION_RELAY_RESPONSE ||
 	    *a->relay_response->uuid == '\0') {
@@ -179,6 +201,8 @@ rdv_dial(const char *rdv, const char *key_b64, const char *id,
 		printf("ERROR cannot write to hbbr\n");
 		goto out;
 	}
+	printf("PATH relay\n");
+handshake:
 	pc = pc_from_fd(rfd);
 	rfd = -1;
 	r = pc_handshake(pc, have_pk ? host_pk : NULL, id);

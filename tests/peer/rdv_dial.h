@@ -8,16 +8,19 @@
 struct pconn;
 
 /*
- * Sends PunchHoleRequest{id} to hbbs at rdv ("host:port"), waits for the
- * RelayResponse, verifies its pk (hbbs-signed IdPk) with key_b64 (the
- * rendezvous server's public key, base64) and that it names id, joins the
- * relay with the uuid, and runs the client side of the key exchange with
+ * Sends PunchHoleRequest{id} to hbbs at rdv ("host:port") saying our NAT
+ * is SYMMETRIC (the host relays) or, with punch, ASYMMETRIC (the host may
+ * punch). Waits for the RelayResponse or PunchHoleResponse, verifies its
+ * pk (hbbs-signed IdPk) with key_b64 (the rendezvous server's public key,
+ * base64) and that it names id, joins the relay with the uuid or dials the
+ * address given, and runs the client side of the key exchange with
  * the verified host key (none if verification failed: then the client
  * continues unencrypted, as the stock client does). Prints one line,
- * "HANDSHAKE encrypted" or "HANDSHAKE plain". Returns the connection
+ * "HANDSHAKE encrypted" or "HANDSHAKE plain" (after "PATH relay" or
+ * "PATH direct"). Returns the connection
  * (caller frees with pc_free) or NULL after printing why.
  */
 struct pconn	*rdv_dial(const char *rdv, const char *key_b64, const char *id,
-		    int timeout_ms);
+		    int punch, int timeout_ms);
 
 #endif

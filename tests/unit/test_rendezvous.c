@@ -566,6 +566,7 @@ struct client {
 	const char	*id;
 	const uint8_t	*host_pk;
 	int		 client_relay;	/* send RequestRelay, not PunchHole */
+	int		 punchable;	/* nat_type ASYMMETRIC: no relay */
 	atomic_int	 done;		/* 1 ok, -1 failed */
 	char		 why[128];
 };
@@ -689,14 +690,38 @@ client_main(void *arg)
 		m.request_relay = &rq;
 	} else {
 		phr.id = (char *)c->id;
-		phr.nat_type = HBB__NAT_TYPE__SYMMETRIC;
+		phr.nat_type = c->punchable ? HBB__NAT_TYPE__ASYMMETRIC :
+		    HBB__NAT_TYPE__SYMMETRIC;
 		phr.version = (char *)"1.4.9";
 		m.union_case =
 		    HBB__RENDEZVOUS_MESSAGE__UNION_PUNCH_HOLE_REQUEST;
 		m.punch_hole_request = &phr;
 	}
-	if (send_msg(fd, &m) != 0 || (a = recv_msg(fd)) == NULL ||
-	    a->union_case != HBB__RENDEZVOUS_MESSAGE__UNION_RELAY_RESPONSE) {
+	if (send_msg(fd, &m) != 0 || (a = recv_msg(fd)) == NULL) {
+		snprintf(c->why, sizeof c->why, "no answer from hbbs");
+		goto out;
+	}
+	if (a->union_case ==
+	    HBB__RENDEZVOUS_MESSAGE__UNION_PUNCH_HOLE_RESPONSE) {
+		/* Punched or LAN: dial the address hbbs gave us. */
+		struct sockaddr_storage ss;
+		socklen_t sl;
+
+		if (a->punch_hole_response->socket_addr.len == 0 ||
+		    !check_signed_pk(c, &a->punch_hole_response->pk) ||
+		    rdv_addr_unmangle(a->punch_hole_response->socket_addr.data,
+		    a->punch_hole_response->socket_addr.len, &ss, &sl) != 0) {
+			snprintf(c->why, sizeof c->why, "bad PunchHoleResponse");
+			goto out;
+		}
+		rfd = socket(AF_INET, SOCK_STREAM, 0);
+		if (connect(rfd, (struct sockaddr *)&ss, sl) != 0) {
+			snprintf(c->why, sizeof c->why, "cannot reach host");
+			goto out;
+		}
+		goto greet;
+	}
+	if (a->union_case != HBB__RENDEZVOUS_MESSAGE__UNION_RELAY_RESPONSE) {
 		snprintf(c->why, sizeof c->why, "no RelayResponse");
 		goto out;
 	}
@@ -725,7 +750,10 @@ client_main(void *arg)
 	rq.uuid = uuid;
 	m.union_case = HBB__RENDEZVOUS_MESSAGE__UNION_REQUEST_RELAY;
 	m.request_relay = &rq;
-	if (send_msg(rfd, &m) != 0 || write_all(rfd, "from-client", 11) != 0)
+	if (send_msg(rfd, &m) != 0)
+		goto out;
+greet:
+	if (write_all(rfd, "from-client", 11) != 0)
 		goto out;
 	n = read(rfd, buf, 9);
 	if (n != 9 || memcmp(buf, "from-host", 9) != 0) {
@@ -758,9 +786,13 @@ client_done(void *arg)
 	return atomic_load(&((struct client *)arg)->done) != 0;
 }
 
-/* A client dials the ID: the host's relayed stream reaches it. */
+/*
+ * A client dials the ID: the host's stream (relayed, punched or LAN, as
+ * the double's log line `expect` shows) reaches it.
+ */
 static void
-relay_case(const char *opt, int client_relay)
+dial_case(const char *opt, int client_relay, int punchable,
+    const char *expect)
 {
 	struct dbl d;
 	struct host h;
@@ -777,10 +809,12 @@ relay_case(const char *opt, int client_relay)
 	c.id = "123456789";
 	c.host_pk = h.pk;
 	c.client_relay = client_relay;
+	c.punchable = punchable;
 	ASSERT_INT_EQ(pthread_create(&th, NULL, client_main, &c), 0);
 	ASSERT_TRUE(run_until(have_stream, &h, 5000));
 	fd = atomic_load(&h.stream_fd);
 	ASSERT_INT_EQ(h.secure, client_relay ? 0 : 1);
+	ASSERT_TRUE(h.peer[0] != '\0');
 	ASSERT_TRUE(strncmp(h.peer, "127.0.0.1:", 10) == 0);
 	/* The stream must be the relayed socket: bytes pass both ways. */
 	fl = fcntl(fd, F_GETFL);
@@ -792,20 +826,23 @@ relay_case(const char *opt, int client_relay)
 	pthread_join(th, NULL);
 	if (atomic_load(&c.done) != 1)
 		TST_FAIL("client: %s", c.why);
-	ASSERT_TRUE(dbl_count(&d, "relay_response version=" CDESK_VERSION)
-	    == 1);
-	ASSERT_TRUE(dbl_count(&d, "relay_paired") == 1);
+	ASSERT_INT_EQ(dbl_count(&d, expect), 1);
+	if (strstr(expect, "relay") != NULL)
+		ASSERT_INT_EQ(dbl_count(&d, "relay_paired"), 1);
+	else
+		ASSERT_INT_EQ(dbl_count(&d, "relay_"), 0);
 	host_stop(&h);
 	dbl_stop(&d);
 }
 
-/* PunchHole, FetchLocalAddr and client RequestRelay all end in a relay. */
+/* Relay for symmetric NATs and client requests; punch; LAN. */
 static void
-test_relay(void)
+test_dial(void)
 {
-	relay_case(NULL, 0);
-	relay_case("-l", 0);
-	relay_case(NULL, 1);
+	dial_case(NULL, 0, 0, "relay_response version=" CDESK_VERSION);
+	dial_case(NULL, 1, 0, "relay_response version=" CDESK_VERSION);
+	dial_case(NULL, 0, 1, "punch_hole_sent version=" CDESK_VERSION);
+	dial_case("-l", 0, 1, "local_addr version=" CDESK_VERSION);
 }
 
 /* Garbage and unexpected datagrams are dropped without harm. */
@@ -852,7 +889,7 @@ main(void)
 	TST_RUN(test_register);
 	TST_RUN(test_restart);
 	TST_RUN(test_conflict);
-	TST_RUN(test_relay);
+	TST_RUN(test_dial);
 	TST_RUN(test_bad_input);
 	event_base_free(base);
 	free(vec);
