@@ -1006,21 +1006,12 @@ direct_build_note(struct rdv_direct *d)
 	(void)pack_msg(&m, 1, &d->note, &d->note_len);
 }
 
-/* Listens on L for the client; the hbbs connection is done. */
+/* The note is out: close the hbbs connection and wait for the client. */
 static void
-direct_listen(struct rdv_direct *d)
+direct_accept(struct rdv_direct *d)
 {
 	char l[80];
 
-	if ((d->lfd = reuse_socket((struct sockaddr *)&d->local,
-	    d->locallen)) == -1 || listen(d->lfd, 1) == -1) {
-		/* hbbs already told the client where to go; the client
-		 * asks for a relay itself when it cannot connect. */
-		log_warn("rendezvous: %s: cannot listen: %s", d->tag,
-		    strerror(errno));
-		direct_free(d);
-		return;
-	}
 	close(d->fd);
 	d->fd = -1;
 	d->step = DIRECT_ACCEPT;
@@ -1061,6 +1052,13 @@ direct_cb(evutil_socket_t fd, short what, void *arg)
 		direct_build_note(d);
 		if (d->note == NULL) {
 			direct_fallback(d, "message too big", 0);
+			return;
+		}
+		/* Listen on L before hbbs hears of it: the client may be
+		 * quick. */
+		if ((d->lfd = reuse_socket((struct sockaddr *)&d->local,
+		    d->locallen)) == -1 || listen(d->lfd, 1) == -1) {
+			direct_fallback(d, "cannot listen", errno);
 			return;
 		}
 		if (d->kind == PUSH_PUNCH_HOLE &&
@@ -1105,7 +1103,7 @@ direct_cb(evutil_socket_t fd, short what, void *arg)
 			}
 			d->off += (size_t)n;
 		}
-		direct_listen(d);
+		direct_accept(d);
 		return;
 	case DIRECT_ACCEPT:
 		if (what & EV_TIMEOUT) {

@@ -639,9 +639,28 @@ listen_tcp(int *p, void *arg)
 	return l;
 }
 
+static int	hbbs_open(void);
+
 /* Opens the hbbs UDP and TCP sockets on port (0 = pick one). */
 static int
 hbbs_up(void)
+{
+	int tries, want = port;
+
+	for (tries = 0; tries < 50; tries++) {
+		port = want;
+		if (hbbs_open() == 0)
+			return 0;
+		if (want != 0)
+			break;
+		/* A free TCP port whose UDP twin is taken: pick again. */
+	}
+	return -1;
+}
+
+/* One attempt of hbbs_up(). */
+static int
+hbbs_open(void)
 {
 	struct sockaddr_in sin;
 
@@ -653,8 +672,14 @@ hbbs_up(void)
 	sin.sin_port = htons((uint16_t)port);
 	udp_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (udp_fd == -1 ||
-	    bind(udp_fd, (struct sockaddr *)&sin, sizeof sin) == -1)
+	    bind(udp_fd, (struct sockaddr *)&sin, sizeof sin) == -1) {
+		if (udp_fd != -1)
+			close(udp_fd);
+		udp_fd = -1;
+		evconnlistener_free(hbbs_lst);
+		hbbs_lst = NULL;
 		return -1;
+	}
 	udp_ev = event_new(base, udp_fd, EV_READ | EV_PERSIST, udp_cb, NULL);
 	event_add(udp_ev, NULL);
 	return 0;
@@ -769,9 +794,14 @@ main(int argc, char **argv)
 		    strerror(errno));
 		return 1;
 	}
-	if (relay_port < 0)
+	if (relay_port < 0) {
+		/* hbbs port + 1 as upstream, else any free port. */
 		relay_port = port + 1;
-	if ((hbbr_lst = listen_tcp(&relay_port, (void *)1)) == NULL) {
+		if ((hbbr_lst = listen_tcp(&relay_port, (void *)1)) == NULL)
+			relay_port = 0;
+	}
+	if (hbbr_lst == NULL &&
+	    (hbbr_lst = listen_tcp(&relay_port, (void *)1)) == NULL) {
 		fprintf(stderr, "hbbs_double: relay port %d: %s\n",
 		    relay_port, strerror(errno));
 		return 1;
