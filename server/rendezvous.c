@@ -785,6 +785,23 @@ pick_relay(struct rdv *r, const char *named, char host[RDV_HOST_MAX],
 	return 0;
 }
 
+/* Formats the relay we will use as "host:port" ("[v6]:port"). */
+static void
+relay_string(struct rdv *r, const char *named, char *out, size_t n)
+{
+	char host[RDV_HOST_MAX];
+	int port;
+
+	if (pick_relay(r, named, host, &port) != 0) {
+		snprintf(out, n, "%s", "");
+		return;
+	}
+	if (strchr(host, ':') != NULL)
+		snprintf(out, n, "[%s]:%d", host, port);
+	else
+		snprintf(out, n, "%s:%d", host, port);
+}
+
 /*
  * Answers one push from hbbs with a relay (§13.5). For PunchHole and
  * FetchLocalAddr the host initiates (its own uuid; hbbs swaps our ID for
@@ -821,12 +838,7 @@ start_relay(struct rdv *r, enum rdv_push kind, ProtobufCBinaryData addr,
 		free(j);
 		return ERR_INVAL;
 	}
-	if (strchr(j->relay_host, ':') != NULL)
-		snprintf(relay_str, sizeof relay_str, "[%s]:%d",
-		    j->relay_host, j->relay_port);
-	else
-		snprintf(relay_str, sizeof relay_str, "%s:%d", j->relay_host,
-		    j->relay_port);
+	relay_string(r, named_relay, relay_str, sizeof relay_str);
 	if (kind != PUSH_REQUEST_RELAY) {
 		make_uuid(myuuid);
 		uuid = myuuid;
@@ -977,14 +989,16 @@ direct_build_note(struct rdv_direct *d)
 	Hbb__PunchHoleSent ps = HBB__PUNCH_HOLE_SENT__INIT;
 	Hbb__LocalAddr la = HBB__LOCAL_ADDR__INIT;
 	uint8_t peer[RDV_ADDR_MAX], local[RDV_ADDR_MAX];
+	char relay[RDV_HOST_MAX + 16];
 	int pn, ln;
 	uint32_t tm = randombytes_random();
 
+	relay_string(r, d->relay, relay, sizeof relay);
 	if (d->kind == PUSH_PUNCH_HOLE) {
 		ps.socket_addr.data = d->addr;
 		ps.socket_addr.len = d->addr_len;
 		ps.id = r->id;
-		ps.relay_server = d->relay;
+		ps.relay_server = relay;
 		ps.nat_type = HBB__NAT_TYPE__UNKNOWN_NAT;
 		ps.version = r->version;
 		m.union_case = HBB__RENDEZVOUS_MESSAGE__UNION_PUNCH_HOLE_SENT;
@@ -997,7 +1011,7 @@ direct_build_note(struct rdv_direct *d)
 		la.socket_addr.len = pn > 0 ? (size_t)pn : 0;
 		la.local_addr.data = local;
 		la.local_addr.len = ln > 0 ? (size_t)ln : 0;
-		la.relay_server = d->relay;
+		la.relay_server = relay;
 		la.id = r->id;
 		la.version = r->version;
 		m.union_case = HBB__RENDEZVOUS_MESSAGE__UNION_LOCAL_ADDR;
