@@ -136,6 +136,15 @@ test_password(void)
 	ASSERT_STR_EQ(store_id(s2), store_id(s));
 	store_free(s2);
 
+	/* Another process removes it; a reload sees that. */
+	ASSERT_INT_EQ(store_open(&s2, dir, &cause), 0);
+	ASSERT_INT_EQ(store_set_password(s2, "", &cause), 0);
+	store_free(s2);
+	ASSERT_TRUE(store_password_h1(s) != NULL);
+	ASSERT_INT_EQ(store_reload(s, &cause), 0);
+	ASSERT_TRUE(store_password_h1(s) == NULL);
+	ASSERT_INT_EQ(store_set_password(s, "Secret-pw-42", &cause), 0);
+
 	ASSERT_INT_EQ(store_set_password(s, "", &cause), 0);
 	ASSERT_TRUE(store_password_h1(s) == NULL);
 	ASSERT_INT_EQ(store_open(&s2, dir, &cause), 0);
@@ -208,14 +217,15 @@ test_corrupt(void)
 		{ "uuid", "color = blue", ":4: key 'color': unknown key" },
 		{ "uuid", "garbage", ":4: expected" },
 	};
-	struct store *s;
+	struct store *s, *keep;
 	char dir[300], path[320], *cause = NULL, *good, *bad, *after;
+	char id[20];
 	size_t i;
 
 	snprintf(dir, sizeof dir, "%s/sub/state", tmpdir);
 	snprintf(path, sizeof path, "%s/state", dir);
-	ASSERT_INT_EQ(store_open(&s, dir, &cause), 0);
-	store_free(s);
+	ASSERT_INT_EQ(store_open(&keep, dir, &cause), 0);
+	snprintf(id, sizeof id, "%s", store_id(keep));
 	good = get_file(path);
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		bad = edit_line(good, cases[i][0], cases[i][1]);
@@ -227,6 +237,10 @@ test_corrupt(void)
 			TST_FAIL("case %zu: cause '%s' lacks '%s'", i, cause,
 			    cases[i][2]);
 		free(cause);
+		/* A reload fails the same way and changes nothing. */
+		ASSERT_INT_EQ(store_reload(keep, &cause), ERR_CONFIG);
+		free(cause);
+		ASSERT_STR_EQ(store_id(keep), id);
 		after = get_file(path);
 		ASSERT_STR_EQ(after, bad);	/* left alone */
 		free(after);
@@ -248,6 +262,9 @@ test_corrupt(void)
 	put_file(path, good);
 	ASSERT_INT_EQ(store_open(&s, dir, &cause), 0);
 	store_free(s);
+	ASSERT_INT_EQ(store_reload(keep, &cause), 0);
+	ASSERT_STR_EQ(store_id(keep), id);
+	store_free(keep);
 	free(good);
 }
 
