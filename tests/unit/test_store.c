@@ -1,5 +1,6 @@
 /* test_store.c: state creation, reload, modes, password, corruption. */
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -268,6 +269,43 @@ test_corrupt(void)
 	free(good);
 }
 
+/* Processes that create the state at once all end with the same ID. */
+static void
+test_race(void)
+{
+	char dir[300], id[4][20];
+	int fds[4][2], i, status;
+	pid_t pid[4];
+	ssize_t n;
+
+	snprintf(dir, sizeof dir, "%s/race", tmpdir);
+	for (i = 0; i < 4; i++) {
+		ASSERT_INT_EQ(pipe(fds[i]), 0);
+		if ((pid[i] = fork()) == 0) {
+			struct store *s;
+			char *cause = NULL;
+
+			close(fds[i][0]);
+			if (store_open(&s, dir, &cause) != 0)
+				_exit(1);
+			n = write(fds[i][1], store_id(s), strlen(store_id(s)));
+			store_free(s);
+			_exit(n > 0 ? 0 : 1);
+		}
+		ASSERT_TRUE(pid[i] > 0);
+		close(fds[i][1]);
+	}
+	for (i = 0; i < 4; i++) {
+		n = read(fds[i][0], id[i], sizeof id[i] - 1);
+		ASSERT_TRUE(n > 0);
+		id[i][n] = '\0';
+		close(fds[i][0]);
+		ASSERT_INT_EQ(waitpid(pid[i], &status, 0), pid[i]);
+		ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		ASSERT_STR_EQ(id[i], id[0]);
+	}
+}
+
 /* store_parse_string needs no file, and cannot save. */
 static void
 test_parse_string(void)
@@ -303,6 +341,7 @@ main(void)
 	TST_RUN(test_password);
 	TST_RUN(test_set_id);
 	TST_RUN(test_corrupt);
+	TST_RUN(test_race);
 	TST_RUN(test_parse_string);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
 	return system(cmd) == 0 ? 0 : 1;
