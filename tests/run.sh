@@ -21,7 +21,7 @@ export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$TOP/tests/lsan.supp:print_sup
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 pids=""
 
-. "$TOP/tests/lib.sh"
+[ -f "$TOP/tests/lib.sh" ] && . "$TOP/tests/lib.sh"
 
 cleanup() {
 	for p in $pids; do kill "$p" 2>/dev/null; done
