@@ -617,6 +617,8 @@ clip_fetch_targets(struct svc_clip *sc, const xcb_atom_t *t, size_t n)
 static int
 clip_fetch_append(struct svc_clip *sc, const void *p, size_t n)
 {
+	if (n == 0)
+		return 0;
 	if (sc->f.len + n > SVC_CLIP_ITEM_MAX)
 		return -1;
 	if (sc->f.len + n > sc->f.cap) {

@@ -193,7 +193,10 @@ main(void)
 	size_t i, nframes, onset = 0, before, win;
 	int err, ns;
 
-	if ((ps = player_open()) == NULL) {
+	/* tests/run.sh starts PulseAudio in the background: give it 5 s. */
+	for (i = 0; i < 50 && (ps = player_open()) == NULL; i++)
+		usleep(100000);
+	if (ps == NULL) {
 		printf("no PulseAudio server\n");
 		return 77;
 	}
