@@ -545,6 +545,49 @@ clip_latin1_to_utf8(const uint8_t *p, size_t n)
 	return b;
 }
 
+/* UTF-16LE (after its byte-order mark) to UTF-8 into a new blob. */
+static struct blob *
+clip_utf16_to_utf8(const uint8_t *p, size_t n)
+{
+	struct blob *b;
+	size_t i, o = 0;
+	uint32_t c, lo;
+
+	b = xmalloc(sizeof *b + (n / 2) * 3 + 4);
+	b->refs = 1;
+	for (i = 2; i + 1 < n; i += 2) {
+		c = (uint32_t)p[i] | (uint32_t)p[i + 1] << 8;
+		if (c >= 0xd800 && c < 0xdc00 && i + 3 < n) {
+			lo = (uint32_t)p[i + 2] | (uint32_t)p[i + 3] << 8;
+			if (lo >= 0xdc00 && lo < 0xe000) {
+				c = 0x10000 + ((c - 0xd800) << 10) +
+				    (lo - 0xdc00);
+				i += 2;
+			} else
+				c = 0xfffd;
+		} else if (c >= 0xd800 && c < 0xe000)
+			c = 0xfffd;
+		/* A pair of 2-byte units never needs more than 4 bytes. */
+		if (c < 0x80)
+			b->data[o++] = (uint8_t)c;
+		else if (c < 0x800) {
+			b->data[o++] = (uint8_t)(0xc0 | c >> 6);
+			b->data[o++] = (uint8_t)(0x80 | (c & 0x3f));
+		} else if (c < 0x10000) {
+			b->data[o++] = (uint8_t)(0xe0 | c >> 12);
+			b->data[o++] = (uint8_t)(0x80 | ((c >> 6) & 0x3f));
+			b->data[o++] = (uint8_t)(0x80 | (c & 0x3f));
+		} else {
+			b->data[o++] = (uint8_t)(0xf0 | c >> 18);
+			b->data[o++] = (uint8_t)(0x80 | ((c >> 12) & 0x3f));
+			b->data[o++] = (uint8_t)(0x80 | ((c >> 6) & 0x3f));
+			b->data[o++] = (uint8_t)(0x80 | (c & 0x3f));
+		}
+	}
+	b->len = o;
+	return b;
+}
+
 /* Keep the bytes of the finished step and go to the next one. */
 static void
 clip_fetch_step_done(struct svc_clip *sc)
@@ -559,6 +602,10 @@ clip_fetch_step_done(struct svc_clip *sc)
 			n--;
 		if (s == CS_TEXT && sc->f.latin1)
 			sc->f.got[s] = clip_latin1_to_utf8(sc->f.buf, n);
+		else if (s == CS_HTML && n >= 2 && sc->f.buf[0] == 0xff &&
+		    sc->f.buf[1] == 0xfe)
+			/* Firefox offers text/html as UTF-16. */
+			sc->f.got[s] = clip_utf16_to_utf8(sc->f.buf, n);
 		else
 			sc->f.got[s] = blob_new(sc->f.buf, n);
 	}

@@ -179,6 +179,7 @@ check_format(const struct fake *f, size_t i)
 	hbb__message__free_unpacked(m, NULL);
 }
 
+/* Tone in, 440 Hz out, then unsubscribe and restart. */
 int
 main(void)
 {

@@ -341,6 +341,26 @@ test_host_text(void)
 	fake_clear(&fb);
 }
 
+/* UTF-16 HTML (as Firefox offers it) arrives as UTF-8. */
+static void
+test_host_html_utf16(void)
+{
+	const uint8_t u16[] = { 0xff, 0xfe, '<', 0, 'b', 0, '>', 0, 0xe9, 0,
+	    0xac, 0x20, 0x3d, 0xd8, 0x00, 0xde, '<', 0 };
+	const char *u8 = "<b>\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80<";
+	Hbb__Message *m;
+
+	xclip_in("text/html", u16, sizeof u16);
+	ASSERT_INT_EQ(pump_until(&fa.n, 1, 3000), 1);
+	m = fake_msg(&fa, 0);
+	entry_check(multi_entry(m, HBB__CLIPBOARD_FORMAT__Html), u8,
+	    strlen(u8));
+	hbb__message__free_unpacked(m, NULL);
+	pump_for(100);
+	ASSERT_INT_EQ(fb.n, 0);
+	fake_clear(&fa);
+}
+
 /* A PNG set with xclip reaches the new client; the old one gets nothing. */
 static void
 test_host_png(void)
@@ -547,6 +567,7 @@ test_unsubscribe(void)
 	ASSERT_INT_EQ(fa.n + fb.n, 0);
 }
 
+/* Run every test against the display in $DISPLAY. */
 int
 main(void)
 {
@@ -574,6 +595,7 @@ main(void)
 	ASSERT_INT_EQ(svc_clip_subscribe(clip, &fb.sink, "1.2.0", "Windows"),
 	    0);
 	TST_RUN(test_host_text);
+	TST_RUN(test_host_html_utf16);
 	TST_RUN(test_host_png);
 	TST_RUN(test_host_big_text);
 	TST_RUN(test_peer_text);
