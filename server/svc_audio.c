@@ -52,6 +52,7 @@ struct svc_audio {
 	struct msgbuf	*q[SVC_AUDIO_QUEUE_MAX];	/* owned references */
 	size_t		 qhead, qlen;
 	int		 failed;
+	struct log_ratelimit fail_rl;
 	uint64_t	 run_cpu_ns;	/* the thread's CPU time this run */
 	struct svc_audio_stats stats;	/* cpu_ns/run_ns: finished runs */
 };
@@ -74,8 +75,11 @@ audio_ns_since(const struct timespec *t0)
 static void
 audio_fail(struct svc_audio *a, const char *what)
 {
-	log_warn("audio: %s: %s", what, pa_strerror(pa_context_errno(a->ctx)));
 	pthread_mutex_lock(&a->mu);
+	/* Retried every second while it stays broken: keep the log short. */
+	if (log_ratelimit_ok(&a->fail_rl, 60, 3))
+		log_warn("audio: %s: %s", what,
+		    pa_strerror(pa_context_errno(a->ctx)));
 	a->failed = 1;
 	pthread_mutex_unlock(&a->mu);
 	event_active(a->ev_wake, EV_READ, 0);
