@@ -342,8 +342,11 @@ audio_start(struct svc_audio *a)
 	pa_context_set_state_callback(a->ctx, audio_context_state_cb, a);
 	if (pa_context_connect(a->ctx, NULL, PA_CONTEXT_NOAUTOSPAWN,
 	    NULL) < 0) {
-		log_warn("audio: cannot reach the PulseAudio server: %s",
-		    pa_strerror(pa_context_errno(a->ctx)));
+		pthread_mutex_lock(&a->mu);
+		if (log_ratelimit_ok(&a->fail_rl, 60, 3))
+			log_warn("audio: no PulseAudio server: %s",
+			    pa_strerror(pa_context_errno(a->ctx)));
+		pthread_mutex_unlock(&a->mu);
 		goto fail;
 	}
 	if (pa_threaded_mainloop_start(a->ml) < 0)
