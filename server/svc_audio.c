@@ -342,8 +342,9 @@ audio_start(struct svc_audio *a)
 	pa_context_set_state_callback(a->ctx, audio_context_state_cb, a);
 	if (pa_context_connect(a->ctx, NULL, PA_CONTEXT_NOAUTOSPAWN,
 	    NULL) < 0) {
+		/* The state callback may have said so already. */
 		pthread_mutex_lock(&a->mu);
-		if (log_ratelimit_ok(&a->fail_rl, 60, 3))
+		if (!a->failed && log_ratelimit_ok(&a->fail_rl, 60, 3))
 			log_warn("audio: no PulseAudio server: %s",
 			    pa_strerror(pa_context_errno(a->ctx)));
 		pthread_mutex_unlock(&a->mu);

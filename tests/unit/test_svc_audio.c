@@ -204,6 +204,22 @@ main(void)
 	ASSERT_INT_EQ(evthread_use_pthreads(), 0);
 	base = event_base_new();
 	ASSERT_TRUE(base != NULL);
+
+	/* No server: subscribing works, the stream retries until one is up. */
+	setenv("PULSE_SERVER", "unix:/nonexistent/cdesk", 1);
+	ASSERT_INT_EQ(svc_audio_new(base, NULL, &a), 0);
+	fake_init(&f1, 1001, 0);
+	ASSERT_INT_EQ(svc_audio_subscribe(a, &f1.sink), 0);
+	pump_until(&f1.n, FAKE_MAX, 300);
+	ASSERT_INT_EQ(svc_audio_running(a), 0);
+	ASSERT_INT_EQ(f1.n, 1);
+	unsetenv("PULSE_SERVER");
+	ASSERT_INT_EQ(pump_until(&f1.n, 2, 6000), 2);
+	ASSERT_INT_EQ(svc_audio_running(a), 1);
+	svc_audio_unsubscribe(a, f1.sink.conn_id);
+	fake_clear(&f1);
+	svc_audio_free(a);
+
 	ASSERT_INT_EQ(svc_audio_new(base, "", &a), 0);
 	fake_init(&f1, 1001, 0);
 	fake_init(&f2, 1002, 10u * 1024 * 1024);	/* a stuck peer */
