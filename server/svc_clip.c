@@ -1008,12 +1008,19 @@ clip_on_property(struct svc_clip *sc, const xcb_property_notify_event_t *ev)
 		    x->prop, x->type, 8, (uint32_t)n, x->b->data + x->off);
 		x->last = time(NULL);
 		if (n == 0) {
+			xcb_window_t req = x->req;
 			uint32_t mask = 0;
+			size_t j;
 
-			xcb_change_window_attributes(sc->xc, x->req,
-			    XCB_CW_EVENT_MASK, &mask);
 			blob_unref(x->b);
 			*x = sc->xfers[--sc->nxfers];
+			/* Stop watching the window unless another send uses it. */
+			for (j = 0; j < sc->nxfers; j++)
+				if (sc->xfers[j].req == req)
+					break;
+			if (j == sc->nxfers)
+				xcb_change_window_attributes(sc->xc, req,
+				    XCB_CW_EVENT_MASK, &mask);
 		} else
 			x->off += n;
 		return;
