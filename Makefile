@@ -18,7 +18,7 @@ endif
 COMMON_PKGS	:= libsodium libprotobuf-c inih
 SERVER_PKGS	:= libevent libevent_pthreads libavcodec libavutil libswscale \
 		   opus xcb xcb-shm xcb-damage xcb-xfixes xcb-randr xcb-xtest \
-		   libpulse
+		   libpulse libpulse-simple libzstd libpng
 GUI_PKGS	:= gtk+-3.0
 
 pc_cflags	= $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
