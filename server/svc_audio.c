@@ -279,7 +279,7 @@ audio_wake_cb(evutil_socket_t fd, short what, void *arg)
 				dropped++;
 				continue;
 			}
-			s->send(s->ctx, frames[i], SVC_Q_CONTROL);
+			s->send(s->ctx, frames[i], SVC_Q_AUDIO);
 			sent++;
 		}
 		msgbuf_unref(frames[i]);
