@@ -18,6 +18,7 @@ HP=$(sed -n 's/^READY \([0-9]*\) .*/\1/p' "$DIR/dbl.out")
 KEY=$(sed -n 's/^KEY //p' "$DIR/dbl.out")
 dbl_stop() { kill -TERM "$DPID" 2>/dev/null; wait "$DPID" 2>/dev/null; }
 trap dbl_stop EXIT
+sed -i '/^custom-rendezvous-server/d' "$DIR/cdesk.conf"
 printf 'custom-rendezvous-server = 127.0.0.1:%s\nkey = %s\n' "$HP" "$KEY" \
     >>"$DIR/cdesk.conf"
 "$CDESK" --config "$DIR" --password 'Secret-42' >/dev/null ||
@@ -32,6 +33,8 @@ until [ "$(cat "$DIR/status" 2>/dev/null)" = registered ]; do
 	sleep 0.01
 done
 echo "time from start to registered: $(( $(now_ms) - t0 )) ms"
+st=$("$CDESK" --config "$DIR" --status)
+[ "$st" = registered ] || fail "cdesk --status said '$st'"
 grep -q "register_pk $HOST_ID result=0" "$DIR/dbl.out" || fail "no RegisterPk"
 
 P="$PEER -R 127.0.0.1:$HP -K $KEY -i $HOST_ID"
