@@ -5,8 +5,9 @@
 # right defaults, parsed by the packaged binary), the unit (systemd-analyze)
 # and the desktop entry, lintian when installed; then install, remove,
 # reinstall and purge it in a throw-away root (dpkg --root, scripts run
-# chrootless with DPKG_ROOT) and run the installed binary. The real system
-# is never touched, and the test checks that.
+# chrootless with DPKG_ROOT) and run the installed binary. Two builds
+# must give the same bytes. The real system is never touched, and the test
+# checks that.
 set -u
 : "${CDESK:?}" "${WORK:?}" "${B:?}"
 D="$WORK/deb"
@@ -32,10 +33,20 @@ real_state >"$D/real.before"
 # ---- build ----
 VERSION=$(cat VERSION)
 ARCH=$(dpkg --print-architecture)
+SOURCE_DATE_EPOCH=$(git log -1 --format=%ct 2>/dev/null) ||
+    SOURCE_DATE_EPOCH=$(date +%s)
+export SOURCE_DATE_EPOCH
 out=$(B=$B DEB_OUTDIR="$D" sh packaging/deb.sh) || fail "packaging/deb.sh failed"
 DEB="$D/cdesk_${VERSION}_${ARCH}.deb"
 [ "$out" = "$DEB" ] || fail "deb.sh printed '$out', want '$DEB'"
 [ -s "$DEB" ] || fail "$DEB missing"
+# Reproducible: a second build with the same SOURCE_DATE_EPOCH is the same
+# bytes.
+mkdir "$D/again"
+B=$B DEB_OUTDIR="$D/again" sh packaging/deb.sh >/dev/null ||
+    fail "second packaging/deb.sh failed"
+cmp "$DEB" "$D/again/${DEB##*/}" || fail "two builds differ"
+rm -rf "$D/again"
 
 # ---- control fields ----
 field() {
@@ -228,7 +239,7 @@ if [ $helper -eq 1 ]; then
 	    fail "postinst did not enable cdesk.service"
 fi
 # State the service would have made; the config as root's --option edits it.
-mkdir -p -m 0700 "$R/var/lib/cdesk"
+mkdir -m 0700 "$R/var/lib/cdesk"
 echo state >"$R/var/lib/cdesk/state"
 "$R/usr/bin/cdesk" --config "$R/etc/cdesk" --option direct-server Y ||
     fail "--option on the installed cdesk.conf failed"
