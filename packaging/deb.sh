@@ -9,9 +9,12 @@
 # package and its staging folder go, default $B), VERSION (default: the
 # VERSION file), DEB_ARCH (default: dpkg --print-architecture),
 # DEB_MAINTAINER (default: the last commit's author), SOURCE_DATE_EPOCH
-# (default: the last commit's time; makes the package reproducible).
+# (default: the last commit's time; makes the package reproducible),
+# DEB_NO_SHLIBDEPS (set: use the dpkg -S fallback even with dpkg-shlibdeps).
 set -eu
 umask 022
+LC_ALL=C
+export LC_ALL
 B=${B:-build}
 P=packaging/deb
 BIN="$B/cdesk"
@@ -43,7 +46,8 @@ export SOURCE_DATE_EPOCH
 
 # shlib_depends BINARY: print the Depends value for BINARY's libraries.
 shlib_depends() {
-	if command -v dpkg-shlibdeps >/dev/null 2>&1; then
+	if [ -z "${DEB_NO_SHLIBDEPS:-}" ] &&
+	    command -v dpkg-shlibdeps >/dev/null 2>&1; then
 		# dpkg-shlibdeps wants a debian/control naming the package.
 		t=$(mktemp -d)
 		mkdir "$t/debian"
@@ -55,17 +59,23 @@ shlib_depends() {
 			rm -rf "$t"
 			return 1
 		}
+		cat "$t/err" >&2
 		rm -rf "$t"
 		echo "$dep" | sed -n 's/^shlibs:Depends=//p'
 		return 0
 	fi
-	# Unversioned fallback: the packages owning the libraries ldd finds.
-	ldd "$1" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' |
+	# Unversioned fallback: the packages owning the libraries the binary
+	# names (NEEDED), where ldd finds them.
+	ldd "$1" >"$ROOT.ldd"
+	objdump -p "$1" | awk '$1 == "NEEDED" { print $2 }' |
 	    while read -r lib; do
-		dpkg -S "$lib" 2>/dev/null ||
-		    dpkg -S "$(readlink -f "$lib")" 2>/dev/null ||
+		path=$(awk -v l="$lib" '$1 == l && $2 == "=>" { print $3 }' \
+		    "$ROOT.ldd")
+		dpkg -S "$path" 2>/dev/null ||
+		    dpkg -S "$(readlink -f "$path")" 2>/dev/null ||
 		    echo "deb.sh: warning: no package owns $lib" >&2
 	    done | sed 's/:.*//' | sort -u | paste -sd, - | sed 's/,/, /g'
+	rm -f "$ROOT.ldd"
 }
 
 rm -rf "$OUTDIR/deb"

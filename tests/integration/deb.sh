@@ -84,6 +84,14 @@ while read -r lib; do
 	echo "$deps" | tr ',' '\n' | sed 's/^ *//; s/ .*//' | grep -qx "$pkg" ||
 	    fail "Depends lacks $pkg (for $lib): '$deps'"
 done <"$D/needed"
+# The fallback without dpkg-shlibdeps names the same packages, unversioned.
+mkdir "$D/fallback"
+B=$B DEB_OUTDIR="$D/fallback" DEB_NO_SHLIBDEPS=1 sh packaging/deb.sh \
+    >/dev/null || fail "packaging/deb.sh with DEB_NO_SHLIBDEPS failed"
+fdeps=$(dpkg-deb -f "$D/fallback/${DEB##*/}" Depends)
+[ "$fdeps" = "$(echo "$deps" | sed 's/ ([^)]*)//g')" ] ||
+    fail "fallback Depends '$fdeps', dpkg-shlibdeps '$deps'"
+rm -rf "$D/fallback"
 
 # ---- files and modes ----
 dpkg-deb -c "$DEB" >"$D/contents" || fail "dpkg-deb -c failed"
