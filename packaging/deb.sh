@@ -108,7 +108,11 @@ for s in postinst prerm postrm; do
 	install -m 0755 "$P/$s" "$ROOT/DEBIAN/$s"
 done
 echo /etc/cdesk/cdesk.conf >"$ROOT/DEBIAN/conffiles"
-chmod 0644 "$ROOT/DEBIAN/conffiles"
+# Checksums of every file but the conffiles (dpkg keeps those itself).
+(cd "$ROOT" && find . -path ./DEBIAN -prune -o -type f -print |
+    sed 's|^\./||' | grep -vxF "$(sed 's|^/||' DEBIAN/conffiles)" | sort |
+    xargs md5sum) >"$ROOT/DEBIAN/md5sums"
+chmod 0644 "$ROOT/DEBIAN/conffiles" "$ROOT/DEBIAN/md5sums"
 
 depends=$(shlib_depends "$ROOT/usr/bin/cdesk") ||
     die "cannot compute Depends of $BIN"

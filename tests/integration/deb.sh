@@ -119,8 +119,10 @@ for s in postinst prerm postrm; do
 	grep -Eq "^-rwxr-xr-x root/root .* \./$s$" "$D/ctrl" ||
 	    fail "$s missing or not 0755"
 done
-grep -Eq '^-rw-r--r-- root/root .* \./conffiles$' "$D/ctrl" ||
-    fail "conffiles missing or not 0644"
+for f in conffiles md5sums control; do
+	grep -Eq "^-rw-r--r-- root/root .* \./$f$" "$D/ctrl" ||
+	    fail "$f missing or not 0644"
+done
 mkdir "$D/ctl"
 dpkg-deb -e "$DEB" "$D/ctl"
 [ "$(cat "$D/ctl/conffiles")" = /etc/cdesk/cdesk.conf ] ||
@@ -136,6 +138,12 @@ grep -q pkill "$D/ctl/"* && fail "a maintainer script uses pkill"
 # ---- extracted files ----
 X="$D/x"
 dpkg-deb -x "$DEB" "$X" || fail "dpkg-deb -x failed"
+# md5sums covers every file but the conffile, and matches.
+(cd "$X" && find . -type f | sed 's|^\./||' | grep -vx etc/cdesk/cdesk.conf |
+    sort) >"$D/sums.want"
+awk '{ print $2 }' "$D/ctl/md5sums" | sort | diff -u "$D/sums.want" - ||
+    fail "md5sums does not list exactly the non-conffiles"
+(cd "$X" && md5sum --quiet -c "$D/ctl/md5sums") || fail "md5sums mismatch"
 v=$("$X/usr/bin/cdesk" --version) || fail "extracted cdesk --version failed"
 [ "$v" = "cdesk $VERSION" ] || fail "--version printed '$v'"
 readelf -S "$X/usr/bin/cdesk" | grep -q '\.symtab' && fail "binary not stripped"
