@@ -74,6 +74,8 @@ FLAGS_ipc	:= $(FLAGS_common) $(call pc_cflags,libevent)
 FLAGS_server	:= $(FLAGS_common) $(call pc_cflags,$(SERVER_PKGS))
 FLAGS_cm	:= $(FLAGS_common) $(call pc_cflags,$(GUI_PKGS))
 FLAGS_ui	:= $(FLAGS_cm)
+# The GLib adapter lives in ipc/ but links into libgui.a.
+$(B)/ipc/ipc_glib.o: CPPFLAGS += $(call pc_cflags,$(GUI_PKGS))
 FLAGS_tests	:= $(FLAGS_common) $(call pc_cflags,$(SERVER_PKGS) $(GUI_PKGS))
 dirflags	= $(FLAGS_$(firstword $(subst /, ,$(1))))
 
