@@ -58,6 +58,11 @@ COMMON_OBJS	:= $(call obj,$(COMMON_SRCS)) $(PROTO_C:.c=.o)
 IPC_OBJS	:= $(call obj,$(IPC_SRCS))
 SERVER_OBJS	:= $(call obj,$(SERVER_SRCS))
 GUI_OBJS	:= $(call obj,$(GUI_SRCS))
+# GTK templates (cm/*.ui, ui/*.ui) compiled into one GResource in libgui.a.
+GRES_XML	:= $(wildcard ui/cdesk.gresource.xml)
+ifneq ($(GRES_XML),)
+GUI_OBJS	+= $(B)/gen/gui_res.o
+endif
 
 LIBS_ALL	:= $(B)/libgui.a $(B)/libserver.a $(B)/libipc.a $(B)/libcommon.a
 LDLIBS_ALL	:= $(call pc_libs,$(GUI_PKGS) $(SERVER_PKGS) $(COMMON_PKGS)) -lm
@@ -99,6 +104,16 @@ $(B)/%.o: %.c | $(PROTO_H)
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(CPPFLAGS) $(call dirflags,$<) -MMD -MP -c $< -o $@
+
+$(B)/gen/gui_res.c: $(GRES_XML) $(wildcard cm/*.ui ui/*.ui)
+	@mkdir -p $(@D)
+	@echo "  GRES    $@"
+	$(Q)glib-compile-resources --sourcedir=. --target=$@ --generate-source \
+	    --manual-register --c-name cdesk $(GRES_XML)
+$(B)/gen/gui_res.o: $(B)/gen/gui_res.c
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS_BASE) $(HARDEN) $(XCFLAGS) $(call pc_cflags,$(GUI_PKGS)) \
+	    -w -c $< -o $@
 
 $(B)/libcommon.a: $(COMMON_OBJS)
 	$(Q)rm -f $@; $(AR) rcs $@ $^
