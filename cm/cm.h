@@ -6,9 +6,9 @@ struct cfg_paths;
 
 /*
  * Runs the connection manager until its window closes: connects to the
- * server's IPC socket in $CDESK_IPC_DIR (set by the server that starts us)
- * or else paths->run_dir, shows one page per connection, and reconnects
- * when the server restarts. argv[0] is used for GTK; the other arguments
+ * server's IPC socket found by ipc_find_dir() ($CDESK_IPC_DIR, set by the
+ * server that starts us, else paths->run_dir, else /run/cdesk), shows one
+ * page per connection, and reconnects when the server restarts. argv[0] is used for GTK; the other arguments
  * are ignored. Returns the process exit status.
  */
 int	cm_main(int argc, char **argv, const struct cfg_paths *paths);

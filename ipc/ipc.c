@@ -2,6 +2,8 @@
  * ipc.c: Data framing on the length-prefix codec, the checks every decoded
  * message passes, and a blocking request helper for CLI verbs.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -293,6 +295,36 @@ ipc_socket_path(const char *dir)
 	return path;
 }
 
+/* 1 if a socket file sits in dir. */
+static int
+ipc_has_socket(const char *dir)
+{
+	struct stat st;
+	char *path;
+	int r;
+
+	if (dir == NULL || (path = ipc_socket_path(dir)) == NULL)
+		return 0;
+	r = lstat(path, &st) == 0 && S_ISSOCK(st.st_mode);
+	free(path);
+	return r;
+}
+
+/* Pick the folder a client should connect to. */
+const char *
+ipc_find_dir(const char *own_run_dir)
+{
+	const char *env = getenv("CDESK_IPC_DIR");
+
+	if (env != NULL && *env == '/')
+		return env;
+	if (ipc_has_socket(own_run_dir))
+		return own_run_dir;
+	if (ipc_has_socket(IPC_SYSTEM_RUN_DIR))
+		return IPC_SYSTEM_RUN_DIR;
+	return own_run_dir;
+}
+
 /* Milliseconds on the monotonic clock. */
 static long long
 ipc_now_ms(void)
@@ -313,7 +345,9 @@ ipc_write_all(int fd, const uint8_t *p, size_t n)
 		if ((w = write(fd, p, n)) < 0) {
 			if (errno == EINTR)
 				continue;
-			return errno == EPIPE ? ERR_EOF : ERR_IO;
+			/* A peer that hung up (or refused us) is EOF. */
+			return errno == EPIPE || errno == ECONNRESET ?
+			    ERR_EOF : ERR_IO;
 		}
 		p += w;
 		n -= (size_t)w;
@@ -368,7 +402,7 @@ ipc_read_one(int fd, uint8_t *buf, size_t cap, size_t *have,
 		if ((got = read(fd, buf + *have, cap - *have)) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
-			return ERR_IO;
+			return errno == ECONNRESET ? ERR_EOF : ERR_IO;
 		}
 		if (got == 0)
 			return ERR_EOF;

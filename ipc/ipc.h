@@ -30,6 +30,8 @@
 #define IPC_OUTQ_MAX		(4u * 1024 * 1024)
 /* The socket's file name inside the run folder. */
 #define IPC_SOCKET_NAME		"cdesk.sock"
+/* The installed (root) server's run folder (common/config.c). */
+#define IPC_SYSTEM_RUN_DIR	"/run/cdesk"
 
 /*
  * Serializes d into a new frame (length prefix + body). Returns 0 and sets
@@ -68,6 +70,15 @@ int	ipc_perm_known(const char *name);
  * frees), or NULL when it would not fit a sockaddr_un.
  */
 char	*ipc_socket_path(const char *dir);
+
+/*
+ * Where a client (CM, main window, CLI) finds the server: $CDESK_IPC_DIR
+ * when set (a server that starts a CM sets it), else own_run_dir when a
+ * socket is there, else IPC_SYSTEM_RUN_DIR when a socket is there (the
+ * installed root server), else own_run_dir. Borrowed (from the environment
+ * or the arguments); NULL only when own_run_dir is NULL and nothing fits.
+ */
+const char	*ipc_find_dir(const char *own_run_dir);
 
 /*
  * Blocking request for CLI verbs: connects to the server in dir, says Hello

@@ -79,7 +79,8 @@ ipc_client_flush(struct ipc_client *c)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return 0;
-			return errno == EPIPE ? ERR_EOF : ERR_IO;
+			return errno == EPIPE || errno == ECONNRESET ?
+			    ERR_EOF : ERR_IO;
 		}
 		g_byte_array_remove_range(c->out, 0, (guint)w);
 	}
@@ -124,7 +125,8 @@ ipc_client_read(struct ipc_client *c)
 
 	got = read(c->fd, c->in + c->in_len, cap - c->in_len);
 	if (got < 0)
-		return (errno == EAGAIN || errno == EINTR) ? 0 : ERR_IO;
+		return (errno == EAGAIN || errno == EINTR) ? 0 :
+		    errno == ECONNRESET ? ERR_EOF : ERR_IO;
 	if (got == 0)
 		return ERR_EOF;
 	c->in_len += (size_t)got;

@@ -9,8 +9,9 @@ struct cfg_paths;
  * password (show, copy, refresh), the permanent password, approve mode,
  * verification method, direct access and port, rendezvous server and key,
  * and the service status, all read from and written to the running server
- * over the IPC socket in $CDESK_IPC_DIR or paths->run_dir. Returns the
- * process exit status.
+ * over the IPC socket ipc_find_dir() picks ($CDESK_IPC_DIR, else
+ * paths->run_dir, else /run/cdesk when the installed service runs).
+ * Returns the process exit status.
  */
 int	ui_main(int argc, char **argv, const struct cfg_paths *paths);
 

@@ -218,12 +218,10 @@ int
 ui_main(int argc, char **argv, const struct cfg_paths *paths)
 {
 	struct ui_app a;
-	const char *dir = getenv("CDESK_IPC_DIR");
+	const char *dir = ipc_find_dir(paths != NULL ? paths->run_dir : NULL);
 	char *args[2] = { argc > 0 ? argv[0] : (char *)"cdesk", NULL };
 	int status;
 
-	if ((dir == NULL || *dir == '\0') && paths != NULL)
-		dir = paths->run_dir;
 	if (dir == NULL) {
 		g_printerr("cdesk: no IPC folder known\n");
 		return 1;
