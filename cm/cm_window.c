@@ -7,6 +7,8 @@
 struct _CmWindow {
 	GtkApplicationWindow	 parent;
 	GtkStack		*pages;
+	GtkWidget		*empty_label;	/* shown only with no pages */
+	int			 npages;
 	GtkWidget		*status_bar;
 	GtkLabel		*status_label;
 	gboolean		 confirmed;	/* closing was confirmed */
@@ -78,6 +80,7 @@ cm_window_class_init(CmWindowClass *klass)
 	gtk_widget_class_set_template_from_resource(wc,
 	    "/org/cdesk/gui/cm_window.ui");
 	gtk_widget_class_bind_template_child(wc, CmWindow, pages);
+	gtk_widget_class_bind_template_child(wc, CmWindow, empty_label);
 	gtk_widget_class_bind_template_child(wc, CmWindow, status_bar);
 	gtk_widget_class_bind_template_child(wc, CmWindow, status_label);
 	gtk_widget_class_bind_template_callback(wc, cm_window_delete_cb);
@@ -109,6 +112,11 @@ cm_window_add_page(CmWindow *self, CmPage *page)
 	g_autofree char *title = cm_page_dup_title(page);
 
 	gtk_stack_add_titled(self->pages, GTK_WIDGET(page), name, title);
+	/* A hidden stack child is skipped: the first page takes over. */
+	if (self->npages++ == 0) {
+		gtk_widget_hide(self->empty_label);
+		gtk_stack_set_visible_child(self->pages, GTK_WIDGET(page));
+	}
 }
 
 /* Remove a connection's page. */
@@ -116,6 +124,8 @@ void
 cm_window_remove_page(CmWindow *self, CmPage *page)
 {
 	gtk_container_remove(GTK_CONTAINER(self->pages), GTK_WIDGET(page));
+	if (--self->npages == 0)
+		gtk_widget_show(self->empty_label);
 }
 
 /* Bring a page to the front. */

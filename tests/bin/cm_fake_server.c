@@ -7,8 +7,9 @@
  *   chat ID TEXT...        the peer writes
  *   file ID JOB PATH TOTAL DONE STATE   file-transfer progress
  *   closed ID              the connection ended
+ *   click ID MS            a peer clicked MS ms ago (-1: never); ID unused
  * Output: READY, AUTHORIZE ID, CLOSE ID, PERM ID NAME 0|1, CHAT ID TEXT,
- * OPTION KEY VALUE, PASSWORD SET, REFRESH.
+ * OPTION KEY VALUE, PASSWORD SET, REFRESH, CLICK MS.
  * Usage: cm_fake_server DIR [CM COMMAND...]
  */
 #include <signal.h>
@@ -42,6 +43,7 @@ struct fake_conn {
 
 struct fake {
 	struct cmlink		*cm;
+	long			 click_age;	/* ms, -1: never */
 	struct event_base	*base;
 	struct fake_conn	 conns[FAKE_CONNS];
 	char			 otp[16];
@@ -192,12 +194,13 @@ fake_password(const char *pw, char **cause, void *ctx)
 	return 0;
 }
 
-/* A peer's click is long past. */
+/* How long ago a peer clicked, as the test set it. */
 static int64_t
 fake_click_age(void *ctx)
 {
-	(void)ctx;
-	return -1;
+	struct fake *f = ctx;
+
+	return f->click_age;
 }
 
 static const struct cmlink_actions fake_actions = {
@@ -244,6 +247,9 @@ fake_command(struct fake *f, char *line)
 	else if (strcmp(word, "closed") == 0) {
 		f->conns[id].used = 0;
 		cmlink_closed(f->cm, id);
+	} else if (strcmp(word, "click") == 0) {
+		f->click_age = strtol(line + n, NULL, 10);
+		printf("CLICK %ld\n", f->click_age);
 	} else if (strcmp(word, "file") == 0 && sscanf(line + n,
 	    "%d %63s %llu %llu %d", &job, a, &total, &done, &state) == 5) {
 		memset(&fl, 0, sizeof fl);
@@ -312,6 +318,7 @@ main(int argc, char **argv)
 	log_set_ident("fake");
 	memset(&f, 0, sizeof f);
 	snprintf(f.otp, sizeof f.otp, "x7k2qp");
+	f.click_age = -1;
 	fake_option_set("approve-mode", "", &cause, &f);
 	fake_option_set("direct-server", "Y", &cause, &f);
 	fake_option_set("direct-access-port", "21118", &cause, &f);

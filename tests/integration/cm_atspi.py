@@ -66,6 +66,14 @@ class Fake:
                 return
         fail("fake server never said %r" % want)
 
+    def quiet(self, secs):
+        """Fail if the fake server reports anything within secs."""
+        try:
+            line = self.q.get(timeout=secs)
+        except queue.Empty:
+            return
+        fail("unexpected %r" % line)
+
     def stop(self):
         self.p.stdin.close()
         self.p.wait(timeout=10)
@@ -101,6 +109,20 @@ def find(root, name, role=None, timeout=10):
                 continue
         time.sleep(0.2)
     fail("no accessible %r (%s)" % (name, role))
+
+
+def find_role(root, role, timeout=10):
+    """The first descendant with this role, waiting for it."""
+    end = time.time() + timeout
+    while time.time() < end:
+        for acc in walk(root):
+            try:
+                if acc.get_role_name() == role:
+                    return acc
+            except Exception:
+                continue
+        time.sleep(0.2)
+    fail("no accessible with role %r" % role)
 
 
 def app(pid=None, timeout=15):
@@ -185,6 +207,19 @@ def main():
     fake.expect("CHAT 1 Thanks, go ahead")
     wait_text(history, "Me: Thanks, go ahead")
     fake.send("file 1 1 report.pdf 2000000 1300000 0")
+    find(p1, "File transfers")
+    find(p1, "Send report.pdf — 1.3\u00a0MB of 2.0\u00a0MB", "list item")
+
+    # A peer clicked just now: a local click is ignored (HOST.md 3.4) and
+    # the check box goes back.
+    fake.send("click 1 0")
+    fake.expect("CLICK 0")
+    click(kb)
+    fake.quiet(1.0)
+    if kb.get_state_set().contains(Atspi.StateType.CHECKED):
+        fail("an ignored click left Keyboard checked")
+    fake.send("click 1 -1")
+    fake.expect("CLICK -1")
 
     # Two connections, one waiting and one active: the screenshot.
     fake.send("login 3 741852963 carol 203.0.113.5:61000 0 0")
@@ -210,8 +245,18 @@ def main():
     # Disconnect from the new CM ends the session.
     click(find(p1, "Disconnect", "push button"))
     fake.expect("CLOSE 1")
-    cm2p.terminate()
-    cm2p.wait(timeout=10)
+
+    # Closing the window with a live session asks first; confirming ends it.
+    fake.send("login 5 369258147 dave 192.0.2.77:41000 0 1")
+    page(cm2, 5)
+    click(find(cm2, "Close", "push button"))
+    ask = find_role(cm2, "alert")
+    click(find(ask, "Disconnect", "push button"))
+    fake.expect("CLOSE 5")
+    # The CM exits cleanly (under ASan: without leaks either).
+    rc = cm2p.wait(timeout=20)
+    if rc != 0:
+        fail("the CM exited with %d" % rc)
 
     # The main window: ID, one-time password (shown), settings, status.
     uip = subprocess.Popen([GUI], env=env)
