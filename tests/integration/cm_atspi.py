@@ -30,6 +30,9 @@ RUN = os.path.join(WORK, "cm-run")
 
 def fail(msg):
     print("FAIL: " + msg, flush=True)
+    # What the screen showed, for the log reader.
+    subprocess.run(["import", "-window", "root",
+                    os.path.join(WORK, "failure.png")])
     sys.exit(1)
 
 
@@ -100,6 +103,11 @@ def find(root, name, role=None, timeout=10):
     """The first descendant called name (and of role), waiting for it."""
     end = time.time() + timeout
     while time.time() < end:
+        # Stack pages come and go; do not trust a cached child list.
+        try:
+            root.clear_cache()
+        except Exception:
+            pass
         for acc in walk(root):
             try:
                 if acc.get_name() == name and (
@@ -108,6 +116,11 @@ def find(root, name, role=None, timeout=10):
             except Exception:
                 continue
         time.sleep(0.2)
+    for acc in walk(root):
+        try:
+            print("  %s %r" % (acc.get_role_name(), acc.get_name()))
+        except Exception:
+            pass
     fail("no accessible %r (%s)" % (name, role))
 
 
@@ -125,20 +138,33 @@ def find_role(root, role, timeout=10):
     fail("no accessible with role %r" % role)
 
 
+def gui_apps():
+    """(pid, accessible) of every cm_gui on the a11y bus."""
+    desk = Atspi.get_desktop(0)
+    out = []
+    for i in range(desk.get_child_count()):
+        a = desk.get_child_at_index(i)
+        try:
+            if a is not None and a.get_name() == "cm_gui":
+                out.append((a.get_process_id(), a))
+        except Exception:
+            continue
+    return out
+
+
+OLD = set()      # cm_gui processes that are not this run's
+STARTED = set()  # ours, killed at the end whatever happens
+
+
 def app(pid=None, timeout=15):
     """The CM or main-window application on the a11y bus."""
     end = time.time() + timeout
     while time.time() < end:
-        desk = Atspi.get_desktop(0)
-        for i in range(desk.get_child_count()):
-            a = desk.get_child_at_index(i)
-            try:
-                if a is None or a.get_name() != "cm_gui":
-                    continue
-                if pid is None or a.get_process_id() == pid:
-                    return a
-            except Exception:
+        for p, a in gui_apps():
+            if p in OLD or (pid is not None and p != pid):
                 continue
+            STARTED.add(p)
+            return a
         time.sleep(0.2)
     fail("the CM never showed up on the accessibility bus")
 
@@ -174,6 +200,7 @@ def page(cm, conn_id):
 
 
 def main():
+    OLD.update(p for p, _ in gui_apps())
     fake = Fake()
     # 1: a waiting peer; the server starts the CM; Accept -> Authorize.
     fake.send("login 1 123456789 alice 192.0.2.10:50123 0 0")
@@ -226,6 +253,11 @@ def main():
     page(cm, 3)
     time.sleep(1.5)
     shot("cm.png")
+    # A chat line brings the active session to the front.
+    fake.send("chat 1 The printer works again, thanks!")
+    wait_text(history, "The printer works again")
+    time.sleep(0.5)
+    shot("cm-active.png")
 
     # Kill the CM: the active session lives on, the waiting one is
     # dismissed; a new CM shows the state again.
@@ -246,8 +278,12 @@ def main():
     click(find(p1, "Disconnect", "push button"))
     fake.expect("CLOSE 1")
 
+    # The peer's last chat line went unanswered: the page stays, ended.
+    wait_text(find(p1, "Connection state", "label"), "Disconnected.")
+
     # Closing the window with a live session asks first; confirming ends it.
     fake.send("login 5 369258147 dave 192.0.2.77:41000 0 1")
+    fake.send("chat 5 One question before I start")
     page(cm2, 5)
     click(find(cm2, "Close", "push button"))
     ask = find_role(cm2, "alert")
@@ -277,4 +313,11 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        for p in STARTED:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass
