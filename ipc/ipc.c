@@ -78,6 +78,51 @@ ipc_check_conn(int32_t id)
 	return id > 0 ? 0 : ERR_PROTO;
 }
 
+/*
+ * 1 if m or any message inside it kept unknown fields. Both ends speak the
+ * same IPC_VERSION, so an unknown field is a bug or an attack; refusing
+ * it also means what we unpack always packs back the same.
+ */
+static int
+ipc_has_unknown(const ProtobufCMessage *m, int depth)
+{
+	const ProtobufCMessageDescriptor *desc = m->descriptor;
+	const ProtobufCFieldDescriptor *f;
+	const char *base = (const char *)m;
+	const ProtobufCMessage *const *arr;
+	const ProtobufCMessage *sub;
+	size_t i, j, n;
+
+	if (m->n_unknown_fields > 0 || depth > 8)
+		return 1;
+	for (i = 0; i < desc->n_fields; i++) {
+		f = &desc->fields[i];
+		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			memcpy(&n, base + f->quantifier_offset, sizeof n);
+			memcpy(&arr, base + f->offset, sizeof arr);
+			for (j = 0; j < n; j++)
+				if (arr[j] != NULL &&
+				    ipc_has_unknown(arr[j], depth + 1))
+					return 1;
+			continue;
+		}
+		if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+			uint32_t which;
+
+			memcpy(&which, base + f->quantifier_offset,
+			    sizeof which);
+			if (which != f->id)
+				continue;
+		}
+		memcpy(&sub, base + f->offset, sizeof sub);
+		if (sub != NULL && ipc_has_unknown(sub, depth + 1))
+			return 1;
+	}
+	return 0;
+}
+
 /* Check what the values of a decoded or outgoing message mean. */
 int
 ipc_check(const Ipc__Data *d)
@@ -85,7 +130,7 @@ ipc_check(const Ipc__Data *d)
 	const Ipc__Login *l;
 	size_t i;
 
-	if (d == NULL)
+	if (d == NULL || ipc_has_unknown(&d->base, 0))
 		return ERR_PROTO;
 	switch (d->union_case) {
 	case IPC__DATA__UNION_HELLO:

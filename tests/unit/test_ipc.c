@@ -118,6 +118,11 @@ test_bad_frames(void)
 	static const uint8_t conn0[] = { 0x08, 0x1a, 0x00 };
 	/* Data field 50 (unknown, reserved range above): varint 1. */
 	static const uint8_t unknown[] = { 0x0c, 0x90, 0x03, 0x01 };
+	/* Authorize{conn_id 1, field 5: 1}: unknown field inside. */
+	static const uint8_t inner[] = { 0x18, 0x1a, 0x04, 0x08, 0x01, 0x28,
+	    0x01 };
+	/* The same without the unknown field is fine. */
+	static const uint8_t good[] = { 0x10, 0x1a, 0x02, 0x08, 0x01 };
 	Ipc__Data d = IPC__DATA__INIT, *out;
 	Ipc__SwitchPermission sp = IPC__SWITCH_PERMISSION__INIT;
 	Ipc__ChatMessage chat = IPC__CHAT_MESSAGE__INIT;
@@ -135,6 +140,10 @@ test_bad_frames(void)
 	ASSERT_INT_EQ(ipc_decode(conn0, sizeof conn0, &out), ERR_PROTO);
 	ASSERT_INT_EQ(ipc_decode(unknown, sizeof unknown, &out), ERR_PROTO);
 	ASSERT_TRUE(out == NULL);
+	ASSERT_INT_EQ(ipc_decode(inner, sizeof inner, &out), ERR_PROTO);
+	ASSERT_INT_EQ(ipc_decode(good, sizeof good, &out), (int)sizeof good);
+	ASSERT_INT_EQ(out->authorize->conn_id, 1);
+	ipc_data_free(out);
 
 	/* The sender checks too: unknown permission, oversized chat. */
 	sp.conn_id = 1;
