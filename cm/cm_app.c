@@ -48,6 +48,7 @@ struct cm_app {
 	guint			 retry_id;
 	guint			 quit_id;
 	gboolean		 had_pages;
+	gboolean		 password_only;	/* approve-mode=password */
 };
 
 static void	cm_connect(struct cm_app *);
@@ -253,6 +254,40 @@ cm_drop_page(struct cm_app *a, int id)
 		    a);
 }
 
+/* Ask the server for approve-mode (Accept is hidden in password mode). */
+static void
+cm_ask_approve_mode(struct cm_app *a)
+{
+	static char *keys[] = { (char *)"approve-mode" };
+	Ipc__Data d = IPC__DATA__INIT;
+	Ipc__OptionsGet m = IPC__OPTIONS_GET__INIT;
+
+	if (a->ipc == NULL)
+		return;
+	m.keys = keys;
+	m.n_keys = 1;
+	d.union_case = IPC__DATA__UNION_OPTIONS_GET;
+	d.options_get = &m;
+	ipc_client_send(a->ipc, &d);
+}
+
+/* The answer: apply it to every page. */
+static void
+cm_recv_options(struct cm_app *a, const Ipc__Options *m)
+{
+	GHashTableIter it;
+	gpointer key, value;
+	size_t i;
+
+	for (i = 0; i < m->n_options; i++)
+		if (strcmp(m->options[i]->key, "approve-mode") == 0)
+			a->password_only = strcmp(m->options[i]->value,
+			    "password") == 0;
+	g_hash_table_iter_init(&it, a->pages);
+	while (g_hash_table_iter_next(&it, &key, &value))
+		cm_page_set_can_accept(value, !a->password_only);
+}
+
 /* A Login: create or update the page. */
 static void
 cm_recv_login(struct cm_app *a, const Ipc__Login *m)
@@ -273,6 +308,7 @@ cm_recv_login(struct cm_app *a, const Ipc__Login *m)
 		g_signal_connect(page, "chat-send", G_CALLBACK(cm_chat_cb), a);
 		g_hash_table_insert(a->pages, GINT_TO_POINTER(m->conn_id),
 		    page);
+		cm_page_set_can_accept(page, !a->password_only);
 		a->had_pages = TRUE;
 		g_clear_handle_id(&a->quit_id, g_source_remove);
 	}
@@ -299,6 +335,8 @@ cm_recv_login(struct cm_app *a, const Ipc__Login *m)
 	else
 		cm_window_update_title(a->win, page);
 	if (!m->authorized) {
+		/* The mode may have changed since: ask again. */
+		cm_ask_approve_mode(a);
 		/* A request: bring it up, but never take keyboard focus. */
 		cm_window_show_page(a->win, page);
 		gtk_widget_show(GTK_WIDGET(a->win));
@@ -323,6 +361,9 @@ cm_recv_cb(struct ipc_client *c, const Ipc__Data *d, void *arg)
 		return;
 	case IPC__DATA__UNION_CLOSE:
 		cm_drop_page(a, d->close->conn_id);
+		return;
+	case IPC__DATA__UNION_OPTIONS:
+		cm_recv_options(a, d->options);
 		return;
 	default:
 		break;
@@ -380,6 +421,7 @@ cm_ready_cb(struct ipc_client *c, void *arg)
 
 	(void)c;
 	cm_window_set_status(a->win, NULL);
+	cm_ask_approve_mode(a);
 }
 
 /* Retry the connection. */

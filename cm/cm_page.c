@@ -44,6 +44,7 @@ struct _CmPage {
 	gboolean	 pending;
 	gboolean	 ended;
 	gboolean	 quiet;		/* setting check boxes from the server */
+	gboolean	 no_accept;	/* approve-mode is password */
 	guint		 tick_id;	/* elapsed-time timer */
 	guint		 guard_id;	/* Accept/Dismiss guard timer */
 };
@@ -298,6 +299,7 @@ cm_page_update_state(CmPage *self)
 
 	gtk_widget_set_visible(self->pending_box, self->pending &&
 	    !self->ended);
+	gtk_widget_set_visible(self->accept_button, !self->no_accept);
 	gtk_widget_set_visible(self->active_box, !self->pending &&
 	    !self->ended);
 	gtk_widget_set_sensitive(self->send_button, !self->pending &&
@@ -308,6 +310,9 @@ cm_page_update_state(CmPage *self)
 		gtk_widget_set_sensitive(self->perm[i], !self->ended);
 	if (self->ended)
 		gtk_label_set_text(self->state_label, "Disconnected.");
+	else if (self->pending && self->no_accept)
+		gtk_label_set_text(self->state_label,
+		    "Wants to connect; only the password lets it in.");
 	else if (self->pending)
 		gtk_label_set_text(self->state_label,
 		    "Wants to connect to this computer.");
@@ -464,6 +469,14 @@ cm_page_file_log(CmPage *self, int job_id, const char *path,
 	atk_object_set_name(gtk_widget_get_accessible(row),
 	    gtk_label_get_text(GTK_LABEL(label)));
 	gtk_stack_set_visible_child_name(self->tabs, "files");
+}
+
+/* Show or hide Accept. */
+void
+cm_page_set_can_accept(CmPage *self, gboolean can)
+{
+	self->no_accept = !can;
+	cm_page_update_state(self);
 }
 
 /* The session is over. */

@@ -48,6 +48,9 @@ void		 cm_page_add_chat(CmPage *, const char *text, gboolean local);
 void		 cm_page_file_log(CmPage *, int job_id, const char *path,
 		    gboolean is_remote, guint64 total, guint64 done,
 		    int state, const char *error);
+/* FALSE hides Accept (approve-mode "password": only a password lets a
+ * peer in; Dismiss stays). */
+void		 cm_page_set_can_accept(CmPage *, gboolean);
 /* The session ended but the page stays (unanswered chat). */
 void		 cm_page_set_ended(CmPage *);
 /* A short note under the details (e.g. a refused click). */

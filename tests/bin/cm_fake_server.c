@@ -8,6 +8,7 @@
  *   file ID JOB PATH TOTAL DONE STATE   file-transfer progress
  *   closed ID              the connection ended
  *   click ID MS            a peer clicked MS ms ago (-1: never); ID unused
+ *   mode ID [VALUE]        set approve-mode (ID unused)
  * Output: READY, AUTHORIZE ID, CLOSE ID, PERM ID NAME 0|1, CHAT ID TEXT,
  * OPTION KEY VALUE, PASSWORD SET, REFRESH, CLICK MS.
  * Usage: cm_fake_server DIR [CM COMMAND...]
@@ -247,6 +248,11 @@ fake_command(struct fake *f, char *line)
 	else if (strcmp(word, "closed") == 0) {
 		f->conns[id].used = 0;
 		cmlink_closed(f->cm, id);
+	} else if (strcmp(word, "mode") == 0) {
+		char *cause = NULL;
+
+		fake_option_set("approve-mode", line + n + (line[n] == ' '),
+		    &cause, f);
 	} else if (strcmp(word, "click") == 0) {
 		f->click_age = strtol(line + n, NULL, 10);
 		printf("CLICK %ld\n", f->click_age);

@@ -285,6 +285,23 @@ def main():
     fake.send("login 5 369258147 dave 192.0.2.77:41000 0 1")
     fake.send("chat 5 One question before I start")
     page(cm2, 5)
+    # approve-mode=password: no Accept button, Dismiss still works.
+    fake.send("mode 1 password")
+    fake.expect("OPTION approve-mode password")
+    fake.send("login 6 258147369 eve 198.51.100.99:1234 0 0")
+    p6 = page(cm2, 6)
+    acc6 = find(p6, "Accept", "push button")
+    end = time.time() + 5
+    while acc6.get_state_set().contains(Atspi.StateType.VISIBLE):
+        if time.time() > end:
+            fail("Accept shown although approve-mode is password")
+        time.sleep(0.2)
+    time.sleep(1.3)
+    click(find(p6, "Dismiss", "push button"))
+    fake.expect("CLOSE 6")
+    fake.send("mode 1 ")
+    fake.expect("OPTION approve-mode")
+
     click(find(cm2, "Close", "push button"))
     ask = find_role(cm2, "alert")
     click(find(ask, "Disconnect", "push button"))
