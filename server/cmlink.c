@@ -212,41 +212,128 @@ cmlink_self_exe(void)
 	return xstrdup(buf);
 }
 
-/*
- * In the child: become the session's user (never root unless the session
- * is root's), set the session's environment and exec the CM. Only
- * async-signal-safe calls plus setenv/exec here; exits on failure.
- */
+/* Everything the CM's process needs, prepared before fork. */
+struct cmlink_exec {
+	char	**argv;		/* borrowed */
+	char	**envp;		/* owned, NULL-terminated */
+	size_t	  nenv;
+	gid_t	 *groups;	/* owned */
+	int	  ngroups;
+	uid_t	  uid;
+	gid_t	  gid;
+	int	  drop;		/* switch to uid/gid/groups */
+};
+
+/* Set NAME=value in the prepared environment (value NULL: leave). */
 static void
-cmlink_child(struct cmlink *l, char **argv, const struct passwd *pw)
+cmlink_env_set(struct cmlink_exec *x, const char *name, const char *value)
 {
+	size_t i, len = strlen(name);
+	char *kv;
+
+	if (value == NULL)
+		return;
+	xasprintf(&kv, "%s=%s", name, value);
+	for (i = 0; i < x->nenv; i++) {
+		if (strncmp(x->envp[i], name, len) == 0 &&
+		    x->envp[i][len] == '=') {
+			free(x->envp[i]);
+			x->envp[i] = kv;
+			return;
+		}
+	}
+	x->envp = xreallocarray(x->envp, x->nenv + 2, sizeof *x->envp);
+	x->envp[x->nenv++] = kv;
+	x->envp[x->nenv] = NULL;
+}
+
+/* Free a prepared exec. */
+static void
+cmlink_exec_free(struct cmlink_exec *x)
+{
+	size_t i;
+
+	for (i = 0; i < x->nenv; i++)
+		free(x->envp[i]);
+	free(x->envp);
+	free(x->groups);
+}
+
+/*
+ * Prepare the CM's identity and environment: the session's user (never
+ * root unless the session is root's), its groups, HOME, and the session's
+ * DISPLAY, XAUTHORITY, XDG_RUNTIME_DIR, D-Bus address. NSS lookups and
+ * allocation happen here, in the parent, because the server has threads
+ * and the child of a threaded process may only make async-signal-safe
+ * calls. Returns 0 or ERR_*.
+ */
+static int
+cmlink_exec_prepare(struct cmlink *l, char **argv, struct cmlink_exec *x)
+{
+	struct passwd *pw;
+	char **e;
+	int n;
+
+	memset(x, 0, sizeof *x);
+	x->argv = argv;
+	x->envp = xcalloc(1, sizeof *x->envp);
+	for (e = environ; *e != NULL; e++) {
+		x->envp = xreallocarray(x->envp, x->nenv + 2,
+		    sizeof *x->envp);
+		x->envp[x->nenv++] = xstrdup(*e);
+		x->envp[x->nenv] = NULL;
+	}
+	if (geteuid() == 0 && l->uid > 0) {
+		if ((pw = getpwuid((uid_t)l->uid)) == NULL) {
+			log_warn("cm: uid %ld has no passwd entry", l->uid);
+			return ERR_NOTFOUND;
+		}
+		x->drop = 1;
+		x->uid = pw->pw_uid;
+		x->gid = l->gid >= 0 ? (gid_t)l->gid : pw->pw_gid;
+		n = 64;
+		x->groups = xcalloc((size_t)n, sizeof *x->groups);
+		if (getgrouplist(pw->pw_name, x->gid, x->groups, &n) < 0) {
+			free(x->groups);
+			x->groups = xcalloc((size_t)n, sizeof *x->groups);
+			if (getgrouplist(pw->pw_name, x->gid, x->groups,
+			    &n) < 0)
+				return ERR_IO;
+		}
+		x->ngroups = n;
+		cmlink_env_set(x, "HOME", pw->pw_dir);
+		cmlink_env_set(x, "USER", pw->pw_name);
+		cmlink_env_set(x, "LOGNAME", pw->pw_name);
+	}
+	cmlink_env_set(x, "DISPLAY", l->display);
+	cmlink_env_set(x, "XAUTHORITY", l->xauthority);
+	cmlink_env_set(x, "XDG_RUNTIME_DIR", l->runtime_dir);
+	cmlink_env_set(x, "DBUS_SESSION_BUS_ADDRESS", l->dbus);
+	cmlink_env_set(x, "CDESK_IPC_DIR", l->run_dir);
+	return 0;
+}
+
+/* In the child: drop to the prepared user and exec (signal-safe calls). */
+static void
+cmlink_child(const struct cmlink_exec *x)
+{
+	sigset_t none;
 	int fd;
 
 	/* Leave the server's descriptors behind (sockets, listeners). */
 	for (fd = 3; fd < 1024; fd++)
 		close(fd);
-	if (geteuid() == 0 && l->uid > 0) {
-		if (pw == NULL || initgroups(pw->pw_name, (gid_t)l->gid) != 0 ||
-		    setgid((gid_t)l->gid) != 0 || setuid((uid_t)l->uid) != 0)
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (x->drop) {
+		if (setgroups((size_t)x->ngroups, x->groups) != 0 ||
+		    setgid(x->gid) != 0 || setuid(x->uid) != 0)
 			_exit(126);
 		/* Be sure root cannot be regained. */
 		if (setuid(0) == 0)
 			_exit(126);
-		if (pw->pw_dir != NULL)
-			setenv("HOME", pw->pw_dir, 1);
-		setenv("USER", pw->pw_name, 1);
-		setenv("LOGNAME", pw->pw_name, 1);
 	}
-	if (l->display != NULL)
-		setenv("DISPLAY", l->display, 1);
-	if (l->xauthority != NULL)
-		setenv("XAUTHORITY", l->xauthority, 1);
-	if (l->runtime_dir != NULL)
-		setenv("XDG_RUNTIME_DIR", l->runtime_dir, 1);
-	if (l->dbus != NULL)
-		setenv("DBUS_SESSION_BUS_ADDRESS", l->dbus, 1);
-	setenv("CDESK_IPC_DIR", l->run_dir, 1);
-	execv(argv[0], argv);
+	execve(x->argv[0], x->argv, x->envp);
 	_exit(127);
 }
 
@@ -255,9 +342,12 @@ static void
 cmlink_spawn(struct cmlink *l)
 {
 	char *def[3] = { NULL, (char *)"--cm", NULL }, **argv;
-	struct passwd *pw = NULL;
+	struct cmlink_exec x;
 	pid_t pid;
 
+	/* A CM we started but the server's own SIGCHLD handler reaped. */
+	if (l->cm_pid > 0 && kill(l->cm_pid, 0) != 0 && errno == ESRCH)
+		l->cm_pid = 0;
 	if (l->cm_pid > 0 || cmlink_cm_count(l) > 0)
 		return;
 	if (geteuid() == 0 && l->uid == IPC_UID_NONE) {
@@ -271,25 +361,26 @@ cmlink_spawn(struct cmlink *l)
 		    l->uid);
 		return;
 	}
-	if (geteuid() == 0 && l->uid > 0 &&
-	    (pw = getpwuid((uid_t)l->uid)) == NULL) {
-		log_warn("cm: uid %ld has no passwd entry", l->uid);
-		return;
-	}
 	argv = l->cm_argv;
 	if (argv == NULL) {
 		def[0] = cmlink_self_exe();
 		argv = def;
 	}
+	if (cmlink_exec_prepare(l, argv, &x) != 0) {
+		cmlink_exec_free(&x);
+		free(def[0]);
+		return;
+	}
 	if ((pid = fork()) < 0)
 		log_warn("cm: fork: %s", strerror(errno));
 	else if (pid == 0)
-		cmlink_child(l, argv, pw);
+		cmlink_child(&x);
 	else {
 		l->cm_pid = pid;
 		log_info("cm: started %s as uid %ld (pid %ld)", argv[0],
-		    geteuid() == 0 ? l->uid : (long)geteuid(), (long)pid);
+		    x.drop ? (long)x.uid : (long)geteuid(), (long)pid);
 	}
+	cmlink_exec_free(&x);
 	free(def[0]);
 }
 
@@ -302,11 +393,21 @@ cmlink_sigchld_cb(evutil_socket_t sig, short what, void *arg)
 
 	(void)sig;
 	(void)what;
-	if (l->cm_pid > 0 && waitpid(l->cm_pid, &status, WNOHANG) ==
-	    l->cm_pid) {
+	if (l->cm_pid <= 0)
+		return;
+	switch (waitpid(l->cm_pid, &status, WNOHANG)) {
+	case 0:
+		break;
+	case -1:
+		/* Someone else reaped it (a server-wide handler). */
+		if (errno == ECHILD)
+			l->cm_pid = 0;
+		break;
+	default:
 		log_info("cm: pid %ld exited (status %d)", (long)l->cm_pid,
 		    status);
 		l->cm_pid = 0;
+		break;
 	}
 }
 

@@ -12,6 +12,7 @@
  * Output: READY, AUTHORIZE ID, CLOSE ID, PERM ID NAME 0|1, CHAT ID TEXT,
  * OPTION KEY VALUE, PASSWORD SET, REFRESH, CLICK MS.
  * Usage: cm_fake_server DIR [CM COMMAND...]
+ * CDESK_TEST_SESSION_UID=N pretends the shared session is uid N's.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -337,8 +338,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	memset(&sess, 0, sizeof sess);
-	sess.uid = (long)getuid();
-	sess.gid = (long)getgid();
+	/* Tests of the CM spawn may pretend another user's session. */
+	sess.uid = getenv("CDESK_TEST_SESSION_UID") ?
+	    atol(getenv("CDESK_TEST_SESSION_UID")) : (long)getuid();
+	sess.gid = getenv("CDESK_TEST_SESSION_UID") ? -1 : (long)getgid();
 	sess.display = getenv("DISPLAY");
 	sess.xauthority = getenv("XAUTHORITY");
 	sess.runtime_dir = getenv("XDG_RUNTIME_DIR");

@@ -46,4 +46,32 @@ setpriv --reuid=65533 --regid=65533 --clear-groups "$ECHO" request "$dir"
 rc=$?
 [ $rc -eq 3 ] || { echo "uid 65533 not refused (exit $rc)"; exit 1; }
 stop_server
+
+# A CM started for uid 65534's session runs as 65534 (never root), with the
+# session's display and the server's folder in its environment.
+out="$top/cm.out"
+: >"$out"
+chmod 0666 "$out"
+fifo="$top/cmd"
+mkfifo "$fifo"
+CDESK_TEST_SESSION_UID=65534 DISPLAY=:77 "$B/tests/bin/cm_fake_server" \
+    "$dir" /bin/sh -c 'echo "$(id -u) $(id -g) $DISPLAY $CDESK_IPC_DIR" >'"$out" \
+    <"$fifo" >"$top/fake.out" 2>"$top/fake.err" &
+pid=$!
+exec 7>"$fifo"
+echo "login 1 123456789 alice 192.0.2.1:5 0 0" >&7
+i=0
+until [ -s "$out" ]; do
+	i=$((i + 1))
+	[ $i -gt 100 ] && { echo "no CM started"; cat "$top/fake.err"; exit 1; }
+	sleep 0.05
+done
+exec 7>&-
+wait "$pid"
+pid=""
+read -r cuid cgid cdisp cdir <"$out"
+[ "$cuid" = 65534 ] || { echo "CM ran as uid $cuid"; exit 1; }
+[ "$cgid" = 65534 ] || { echo "CM ran as gid $cgid"; exit 1; }
+[ "$cdisp" = :77 ] || { echo "CM got DISPLAY $cdisp"; exit 1; }
+[ "$cdir" = "$dir" ] || { echo "CM got CDESK_IPC_DIR $cdir"; exit 1; }
 echo "ok"
