@@ -18,7 +18,7 @@ endif
 COMMON_PKGS	:= libsodium libprotobuf-c inih
 SERVER_PKGS	:= libevent libevent_pthreads libavcodec libavutil libswscale \
 		   opus xcb xcb-shm xcb-damage xcb-xfixes xcb-randr xcb-xtest \
-		   libpulse
+		   libpulse libpulse-simple libzstd libpng
 GUI_PKGS	:= gtk+-3.0
 
 pc_cflags	= $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
@@ -115,13 +115,21 @@ $(B)/gen/gui_res.o: $(B)/gen/gui_res.c
 	$(Q)$(CC) $(CFLAGS_BASE) $(HARDEN) $(XCFLAGS) $(call pc_cflags,$(GUI_PKGS)) \
 	    -w -c $< -o $@
 
-$(B)/libcommon.a: $(COMMON_OBJS)
+# An archive needs a member even when its folder has no sources yet.
+$(B)/empty.o:
+	@mkdir -p $(@D)
+	$(Q)echo 'typedef int cdesk_empty;' | $(CC) -x c -c -o $@ -
+$(B)/libcommon.a: $(COMMON_OBJS) $(if $(COMMON_OBJS),,$(B)/empty.o)
+	@mkdir -p $(@D)
 	$(Q)rm -f $@; $(AR) rcs $@ $^
-$(B)/libipc.a: $(IPC_OBJS)
+$(B)/libipc.a: $(IPC_OBJS) $(if $(IPC_OBJS),,$(B)/empty.o)
+	@mkdir -p $(@D)
 	$(Q)rm -f $@; $(AR) rcs $@ $^
-$(B)/libserver.a: $(SERVER_OBJS)
+$(B)/libserver.a: $(SERVER_OBJS) $(if $(SERVER_OBJS),,$(B)/empty.o)
+	@mkdir -p $(@D)
 	$(Q)rm -f $@; $(AR) rcs $@ $^
-$(B)/libgui.a: $(GUI_OBJS)
+$(B)/libgui.a: $(GUI_OBJS) $(if $(GUI_OBJS),,$(B)/empty.o)
+	@mkdir -p $(@D)
 	$(Q)rm -f $@; $(AR) rcs $@ $^
 
 $(B)/cdesk: $(B)/ui/main.o $(LIBS_ALL)

@@ -28,6 +28,8 @@
 #include "server/conn.h"
 #include "server/server.h"
 #include "server/srv.h"
+#include "server/svc_audio.h"
+#include "server/svc_clip.h"
 #include "server/sysinfo.h"
 #include "server/throttle.h"
 
@@ -298,6 +300,11 @@ server_main(const struct cfg_paths *paths, int verbose)
 	srv.throttle = throttle_new(THROTTLE_EXPIRE_S);
 	srv.throttle_id = throttle_new(THROTTLE_EXPIRE_ID_S);
 	srv.sysinfo = sysinfo_new();
+	if ((r = svc_clip_new(srv.base, NULL, &srv.clip)) != 0)
+		log_warn_r(r, "clipboard service unavailable");
+	if ((r = svc_audio_new(srv.base, cfg_get(srv.cfg, "audio-input"),
+	    &srv.audio)) != 0)
+		log_warn_r(r, "audio service unavailable");
 
 	for (i = 0; i < 3; i++) {
 		sigs[i] = evsignal_new(srv.base, signums[i], srv_signal_cb,
@@ -348,6 +355,8 @@ out:
 		free(s);
 	}
 	sodium_memzero(srv.otp, sizeof srv.otp);
+	svc_clip_free(srv.clip);
+	svc_audio_free(srv.audio);
 	sysinfo_free(srv.sysinfo);
 	throttle_free(srv.throttle);
 	throttle_free(srv.throttle_id);

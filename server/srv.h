@@ -43,6 +43,9 @@ struct srv {
 	int			 otp_failures;	/* consecutive wrong OTP tries */
 	int			 idle_timeout;	/* seconds, option idle-timeout */
 	struct sysinfo		*sysinfo;	/* owned */
+	/* Services; each NULL when it could not start (logged at start). */
+	struct svc_clip		*clip;		/* owned */
+	struct svc_audio	*audio;		/* owned */
 };
 
 /* Draws a new one-time password and shows it on stdout (not in the log). */

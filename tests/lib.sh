@@ -50,6 +50,7 @@ cdesk_stop() {
 	SERVER_PID=
 	if [ $rc -ne 0 ]; then
 		echo "server exited with status $rc"
+		[ -n "${DIR:-}" ] && grep -v " info: " "$DIR/log" | tail -n 40
 		return 1
 	fi
 }

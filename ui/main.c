@@ -271,7 +271,8 @@ cmd_option_set(const struct cfg_paths *paths, const char *key,
 		return fail(NULL, cause, r);
 	/* Tell the user when the admin's file overrides what was set. */
 	if (cfg_load(&c, paths, &cause, &warnings) != 0)
-		return fail("the config no longer loads", cause, ERR_CONFIG);
+		return fail("saved, but the config does not load", cause,
+		    ERR_CONFIG);
 	free(warnings);
 	if (strcmp(cfg_get(c, key), value[0] != '\0' ? value : def) != 0)
 		fprintf(stderr, "cdesk: note: %s sets '%s', which wins\n",

@@ -74,7 +74,10 @@ username(void)
 
 	if (opt_user != NULL)
 		return opt_user;
-	snprintf(buf, sizeof buf, "%s:%d", opt_host, opt_port);
+	if (strchr(opt_host, ':') != NULL)
+		snprintf(buf, sizeof buf, "[%s]:%d", opt_host, opt_port);
+	else
+		snprintf(buf, sizeof buf, "%s:%d", opt_host, opt_port);
 	return buf;
 }
 
