@@ -16,6 +16,8 @@ trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$top"'
 
 # start_server [SESSION_UID]: run the echo server, wait for READY.
 start_server() {
+	# A READY left by the previous server must not count.
+	rm -f "$top/out"
 	"$ECHO" serve "$dir" "$@" >"$top/out" 2>"$top/err" &
 	pid=$!
 	i=0
