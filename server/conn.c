@@ -30,6 +30,7 @@
 #include "common/sstream.h"
 #include "common/store.h"
 #include "common/xmalloc.h"
+#include "server/cmlink.h"
 #include "server/conn.h"
 #include "server/rendezvous.h"
 #include "server/srv.h"
@@ -106,6 +107,9 @@ struct conn {
 	enum conn_via		 via;
 	int			 dead;
 	int			 closing;	/* a final message is on its way */
+	int			 pending;	/* waiting for a click in the CM */
+	int			 cm_known;	/* the CM was told about us */
+	int			 encrypted;
 	struct sockaddr_storage	 sa;
 	char			 addr[INET6_ADDRSTRLEN + 8];
 	char			 challenge[PASS_CHALLENGE_LEN + 1];
@@ -234,6 +238,8 @@ conn_close(struct conn *c, const char *why)
 	if (c->sub_audio)
 		svc_audio_unsubscribe(srv->audio, c->id);
 	c->sub_clip = c->sub_audio = 0;
+	if (c->cm_known && srv->cm != NULL)
+		cmlink_closed(srv->cm, (int)c->id);
 	if (c->session != NULL) {
 		c->session->live--;
 		c->session->last_seen = conn_now_s();
@@ -601,6 +607,18 @@ conn_get_permission(const struct conn *c, const char *name)
 	return -1;
 }
 
+/* Number of live connections. */
+unsigned
+conn_count(struct srv *srv)
+{
+	struct conn *c;
+	unsigned n = 0;
+
+	TAILQ_FOREACH(c, &srv->conns, entry)
+		n++;
+	return n;
+}
+
 /* The live connection with this id, or NULL. */
 struct conn *
 conn_find(struct srv *srv, uint32_t id)
@@ -673,6 +691,7 @@ conn_recv_handshake(struct conn *c, const uint8_t *p, size_t n)
 		conn_fail(c, r, "key exchange");
 		return;
 	}
+	c->encrypted = r == 1;
 	if (r == 1)
 		log_info("conn %u: encrypted session", c->id);
 	else {
@@ -812,6 +831,85 @@ conn_find_session(struct conn *c)
 	return NULL;
 }
 
+/* RustDesk's get_version_number (PROTOCOL.md §14): "1.2.3" -> 1002030. */
+static long
+conn_version_number(const char *v)
+{
+	long n = 0, last = 0, x;
+	const char *p = v;
+	char *end;
+
+	while (*p != '\0' && *p != '-') {
+		x = strtol(p, &end, 10);
+		if (end == p)
+			x = 0;
+		n = n * 1000 + x;
+		last = x;
+		p = end;
+		while (*p != '\0' && *p != '.' && *p != '-')
+			p++;
+		if (*p == '.')
+			p++;
+	}
+	n += last * 9;
+	if (*p == '-')
+		n += strtol(p + 1, NULL, 10);
+	return n;
+}
+
+/* Tell the CM about this connection (HOST.md §6.5). */
+static void
+conn_cm_login(struct conn *c, int authorized)
+{
+	static const unsigned bits[CONN_PERM_MAX] = {
+		CMLINK_P_KEYBOARD, CMLINK_P_CLIPBOARD, CMLINK_P_AUDIO,
+		CMLINK_P_FILE, CMLINK_P_RESTART, CMLINK_P_RECORDING,
+		CMLINK_P_BLOCK_INPUT, CMLINK_P_PRIVACY_MODE,
+	};
+	static const enum cmlink_mode modes[] = {
+		[CONN_KIND_REMOTE] = CMLINK_REMOTE,
+		[CONN_KIND_FILE] = CMLINK_FILE_TRANSFER,
+		[CONN_KIND_PORT_FORWARD] = CMLINK_PORT_FORWARD,
+		[CONN_KIND_CAMERA] = CMLINK_CAMERA,
+		[CONN_KIND_TERMINAL] = CMLINK_TERMINAL,
+	};
+	struct cmlink_login l;
+	char addr[INET6_ADDRSTRLEN + 16];
+	int i;
+
+	if (c->srv->cm == NULL)
+		return;
+	memset(&l, 0, sizeof l);
+	snprintf(addr, sizeof addr, "%s:%u", c->addr, ntohs(
+	    c->sa.ss_family == AF_INET6 ?
+	    ((struct sockaddr_in6 *)&c->sa)->sin6_port :
+	    ((struct sockaddr_in *)&c->sa)->sin_port));
+	l.conn_id = (int)c->id;
+	l.peer_id = c->my_id;
+	l.peer_name = c->my_name;
+	l.address = addr;
+	l.mode = modes[c->kind];
+	l.encrypted = c->encrypted;
+	l.authorized = authorized;
+	for (i = 0; i < CONN_PERM_MAX; i++)
+		if (c->perm[i])
+			l.perms |= bits[i];
+	cmlink_login(c->srv->cm, &l);
+	c->cm_known = 1;
+}
+
+/* Wait for the local user's click (PROTOCOL.md §3.8). */
+static void
+conn_wait_click(struct conn *c, const char *error)
+{
+	c->pending = 1;
+	conn_cm_login(c, 0);
+	if (error != NULL)
+		conn_login_error(c, error, 0);
+	log_info("conn %u peer %s: waiting for the local user", c->id,
+	    c->peer);
+}
+
 /* Authorize: send PeerInfo and enter the session. */
 static void
 conn_authorize(struct conn *c, const char *how, const char *otp)
@@ -832,6 +930,8 @@ conn_authorize(struct conn *c, const char *how, const char *otp)
 	sysinfo_peerinfo_free(&pi);
 
 	c->state = CONN_AUTHORIZED;
+	c->pending = 0;
+	conn_cm_login(c, 1);
 	sstream_set_max(c->ss, CODEC_DEFAULT_MAX);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, CODEC_DEFAULT_MAX + 16);
 
@@ -889,6 +989,7 @@ conn_recv_login(struct conn *c, const Hbb__LoginRequest *lr)
 		c->peer = log_escape(*lr->my_id ? lr->my_id : "-", 64);
 	} else
 		free(scope);
+	conn_apply_options(c, lr->option);
 
 	idwl = cfg_get(cfg, "id-whitelist");
 	if (*idwl != '\0') {
@@ -941,26 +1042,33 @@ conn_recv_login(struct conn *c, const Hbb__LoginRequest *lr)
 	valid = (tmp_on && srv->otp[0] != '\0') || (perm_on && h1 != NULL);
 
 	/*
-	 * Nobody can click yet (the connection manager comes later), so every
-	 * path that would wait for a click gets the stock refusal at once.
+	 * Paths that wait for a click: without a CM link nobody can click,
+	 * so they get the stock refusal at once.
 	 */
 	if (strcmp(approve, "click") == 0 ||
 	    (strcmp(approve, "password") != 0 && !valid)) {
-		conn_refuse(c, "Closed manually by the peer");
+		if (srv->cm == NULL)
+			conn_refuse(c, "Closed manually by the peer");
+		else
+			conn_wait_click(c, conn_version_number(lr->version) >=
+			    1002000 ? "No Password Access" : NULL);
 		return;
 	}
 	if (lr->password.len > 0 && (s = conn_find_session(c)) != NULL &&
 	    pass_check_plain(s->otp, store_salt(srv->store), c->challenge,
 	    lr->password.data, lr->password.len)) {
-		conn_apply_options(c, lr->option);
 		conn_authorize(c, "recent session", NULL);
 		return;
 	}
 	if (lr->password.len == 0) {
+		/* The client shows its own password box; the local user may
+		 * accept meanwhile (not in password mode). */
 		if (strcmp(approve, "password") == 0)
 			conn_login_error(c, "Empty Password", 0);
-		else
+		else if (srv->cm == NULL)
 			conn_refuse(c, "Closed manually by the peer");
+		else
+			conn_wait_click(c, NULL);
 		return;
 	}
 	if ((why = throttle_check(srv->throttle, sa, conn_wall_s())) != NULL) {
@@ -982,7 +1090,6 @@ conn_recv_login(struct conn *c, const Hbb__LoginRequest *lr)
 			srv->otp_failures = 0;
 			memcpy(otp, srv->otp, sizeof otp);
 		}
-		conn_apply_options(c, lr->option);
 		conn_authorize(c, ok_tmp ? "one-time password" :
 		    "permanent password", ok_tmp ? otp : NULL);
 		return;
@@ -990,7 +1097,52 @@ conn_recv_login(struct conn *c, const Hbb__LoginRequest *lr)
 	throttle_fail(srv->throttle, sa, conn_wall_s());
 	if (tmp_on && srv->otp[0] != '\0')
 		srv_otp_failed(srv);
+	if (strcmp(approve, "password") != 0 && srv->cm != NULL) {
+		/* Show the (unauthorized) request: a click may still let it in. */
+		conn_wait_click(c, "Wrong Password");
+		return;
+	}
 	conn_login_error(c, "Wrong Password", 0);
+}
+
+/* The local user accepted: only a connection that waits counts. */
+void
+conn_accept(struct conn *c)
+{
+	if (c->dead || c->closing || c->state != CONN_LOGIN || !c->pending) {
+		log_warn("conn %u: accept ignored: not waiting for a click",
+		    c->id);
+		return;
+	}
+	conn_authorize(c, "accepted by the local user", NULL);
+}
+
+/* The local user dismissed or disconnected the connection. */
+void
+conn_dismiss(struct conn *c)
+{
+	if (c->dead || c->closing)
+		return;
+	c->pending = 0;
+	conn_refuse(c, "Closed manually by the peer");
+}
+
+/* Send the local user's chat line to the peer. */
+void
+conn_chat(struct conn *c, const char *text)
+{
+	Hbb__Message m = HBB__MESSAGE__INIT;
+	Hbb__Misc misc = HBB__MISC__INIT;
+	Hbb__ChatMessage cm = HBB__CHAT_MESSAGE__INIT;
+
+	if (c->dead || c->state != CONN_AUTHORIZED)
+		return;
+	cm.text = (char *)text;
+	misc.union_case = HBB__MISC__UNION_CHAT_MESSAGE;
+	misc.chat_message = &cm;
+	m.union_case = HBB__MESSAGE__UNION_MISC;
+	m.misc = &misc;
+	conn_send(c, &m);
 }
 
 /* TestDelay: echo the client's own probes; our probe's echo is an RTT. */
@@ -1019,6 +1171,11 @@ conn_recv_misc(struct conn *c, const Hbb__Misc *misc)
 	switch (misc->union_case) {
 	case HBB__MISC__UNION_OPTION:
 		conn_apply_options(c, misc->option);
+		break;
+	case HBB__MISC__UNION_CHAT_MESSAGE:
+		if (c->srv->cm != NULL)
+			cmlink_chat(c->srv->cm, (int)c->id,
+			    misc->chat_message->text);
 		break;
 	default:
 		log_debug("conn %u: misc %d ignored", c->id,

@@ -58,6 +58,14 @@ int		 conn_set_permission(struct conn *, const char *name,
 int		 conn_get_permission(const struct conn *, const char *name);
 /* The live connection with this id, or NULL. */
 struct conn	*conn_find(struct srv *, uint32_t id);
+/* The local user accepted c (only counts while c waits for a click). */
+void		 conn_accept(struct conn *);
+/* The local user dismissed or disconnected c: the stock refusal. */
+void		 conn_dismiss(struct conn *);
+/* The local user wrote text to c's peer (after login only). */
+void		 conn_chat(struct conn *, const char *text);
+/* Number of live connections. */
+unsigned	 conn_count(struct srv *);
 /* The connection's number, for logs. */
 uint32_t	 conn_id(const struct conn *);
 

@@ -25,6 +25,7 @@
 #include "common/pass.h"
 #include "common/store.h"
 #include "common/xmalloc.h"
+#include "server/cmlink.h"
 #include "server/conn.h"
 #include "server/rendezvous.h"
 #include "server/server.h"
@@ -350,11 +351,9 @@ server_main(const struct cfg_paths *paths, int verbose)
 		evsignal_add(sigs[i], NULL);
 	}
 
-	if (strcmp(cfg_get(srv.cfg, "approve-mode"), "click") == 0)
-		log_warn("approve-mode click: no connection manager is "
-		    "available yet, so every connection will be refused");
 	if (cfg_bool(srv.cfg, "direct-server")) {
 		port = (int)cfg_int(srv.cfg, "direct-access-port");
+		srv.direct_port = port;
 		if ((lst = srv_listen(&srv, port, &cause)) == NULL) {
 			log_error("%s", cause);
 			free(cause);
@@ -367,6 +366,9 @@ server_main(const struct cfg_paths *paths, int verbose)
 	} else
 		log_info("direct access is off (option direct-server)");
 	srv_rdv_start(&srv);
+	if (srv_cm_start(&srv) != 0)
+		log_warn("no connection manager: connections that need a "
+		    "click will be refused");
 	disp = sysinfo_describe(srv.sysinfo);
 	log_info("cdesk %s: ID %s, displays %s", CDESK_VERSION,
 	    store_id(srv.store), disp);
@@ -386,6 +388,7 @@ out:
 	event_base_loop(srv.base, EVLOOP_NONBLOCK);
 	rdv_free(srv.rdv);
 	srv_listener_free(lst);
+	cmlink_free(srv.cm);
 	for (i = 0; i < 3; i++)
 		event_free(sigs[i]);
 	while ((s = TAILQ_FIRST(&srv.sessions)) != NULL) {

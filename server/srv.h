@@ -16,6 +16,7 @@ struct conn;
 struct store;
 struct throttle;
 struct rdv;
+struct cmlink;
 
 /* Remembered one-time-password logins (PROTOCOL.md §3.4, recent sessions). */
 struct srv_session {
@@ -47,6 +48,9 @@ struct srv {
 	/* Services; each NULL when it could not start (logged at start). */
 	struct svc_clip		*clip;		/* owned */
 	struct svc_audio	*audio;		/* owned */
+	struct cmlink		*cm;		/* owned: CM and main-window link, or NULL */
+	uint64_t		 last_peer_click_ms; /* a peer's last injected click */
+	int			 direct_port;	/* 0: direct access off */
 	struct rdv		*rdv;		/* owned: access by ID, or NULL */
 };
 
@@ -56,6 +60,8 @@ void	srv_otp_rotate(struct srv *);
 void	srv_otp_failed(struct srv *);
 /* Monotonic clock in milliseconds. */
 uint64_t srv_now_ms(void);
+/* Starts the CM link (srv_cm.c); 0 or ERR_* (logged). */
+int	srv_cm_start(struct srv *);
 /* Re-reads the config file if it changed on disk. */
 void	srv_cfg_refresh(struct srv *);
 

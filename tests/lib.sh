@@ -18,6 +18,9 @@ cdesk_dir() {
 	printf '[options]\ndirect-server = Y\ndirect-access-port = %s\n' "$p" \
 	    >"$d/cdesk.conf"
 	echo "custom-rendezvous-server = 127.0.0.1:9" >>"$d/cdesk.conf"
+	# Password-only: nothing waits for a click, so no CM window is
+	# started; the CM tests (cm_*.sh) remove this line.
+	echo "approve-mode = password" >>"$d/cdesk.conf"
 	echo "$p" >"$d/port"
 	echo "$d"
 }

@@ -18,6 +18,9 @@
 #include "common/log.h"
 #include "common/store.h"
 #include "common/xmalloc.h"
+#include "cm/cm.h"
+#include "ipc/ipc.h"
+#include "ui/ui.h"
 #include "server/rendezvous.h"
 #include "server/server.h"
 
@@ -62,8 +65,8 @@ usage(FILE *f)
 	struct cfg *c;
 
 	fprintf(f,
-	    "usage: cdesk [--config DIR] [-v] MODE\n"
-	    "modes:\n"
+	    "usage: cdesk [--config DIR] [-v] [MODE]\n"
+	    "modes (none: the main window):\n"
 	    "  --server               run the host (until SIGTERM)\n"
 	    "  --get-id               print this host's ID\n"
 	    "  --status               registration state of the running host:\n"
@@ -73,7 +76,8 @@ usage(FILE *f)
 	    "  --option KEY           print the effective value of an option\n"
 	    "  --option KEY VALUE     set an option in the config file (\"\" "
 	    "removes it)\n"
-	    "  --cm                   connection manager (not available yet)\n"
+	    "  --cm                   the connection manager window (the "
+	    "server starts it)\n"
 	    "  --version              print the version\n"
 	    "  --help                 print this text\n"
 	    "flags:\n"
@@ -200,6 +204,34 @@ print_warnings(char *warnings)
 	free(warnings);
 }
 
+/*
+ * Sends req to a running server and waits for its Result. Returns
+ * ERR_NOTFOUND when no server listens (the caller then works on the files
+ * itself), else the server's answer: 0, or the failure printed.
+ */
+static int
+ipc_call(const struct cfg_paths *paths, const Ipc__Data *req)
+{
+	Ipc__Data *reply = NULL;
+	int r;
+
+	r = ipc_request(ipc_find_dir(paths->run_dir), "cli", req, &reply,
+	    3000);
+	if (r == ERR_NOTFOUND)
+		return r;
+	if (r != 0)
+		return fail("server", NULL, r);
+	if (reply->union_case != IPC__DATA__UNION_RESULT) {
+		ipc_data_free(reply);
+		return fail("server", NULL, ERR_PROTO);
+	}
+	if ((r = reply->result->code) != 0)
+		fprintf(stderr, "cdesk: %s\n", *reply->result->text ?
+		    reply->result->text : err_str(r));
+	ipc_data_free(reply);
+	return r != 0 ? 1 : 0;
+}
+
 /* --status: print the running server's registration state. */
 static int
 cmd_status(const struct cfg_paths *paths)
@@ -237,10 +269,21 @@ cmd_get_id(const struct cfg_paths *paths)
 static int
 cmd_password(const struct cfg_paths *paths, const char *pw)
 {
+	Ipc__Data req = IPC__DATA__INIT;
+	Ipc__SetPermanentPassword sp = IPC__SET_PERMANENT_PASSWORD__INIT;
 	struct store *s;
 	char *cause;
 	int r;
 
+	/* A running server owns the state: ask it, so it takes effect. */
+	sp.password = (char *)pw;
+	req.union_case = IPC__DATA__UNION_SET_PERMANENT_PASSWORD;
+	req.set_permanent_password = &sp;
+	if ((r = ipc_call(paths, &req)) != ERR_NOTFOUND) {
+		if (r == 0)
+			printf("Done!\n");
+		return r;
+	}
 	if ((r = store_open(&s, paths->state_dir, &cause)) != 0)
 		return fail(NULL, cause, r);
 	r = store_set_password(s, pw, &cause);
@@ -292,6 +335,23 @@ cmd_option_set(const struct cfg_paths *paths, const char *key,
 	/* A value equal to the default is stored as unset (HOST.md 7.2). */
 	if ((def = cfg_default(key)) != NULL && strcmp(value, def) == 0)
 		value = "";
+	if (*value != '\0' && (r = cfg_check(key, value, &cause)) != 0)
+		return fail(NULL, cause, r);
+	{
+		Ipc__Data req = IPC__DATA__INIT;
+		Ipc__OptionsSet os = IPC__OPTIONS_SET__INIT;
+		Ipc__OptionEntry e = IPC__OPTION_ENTRY__INIT, *ep = &e;
+
+		/* A running server writes the file and applies it at once. */
+		e.key = (char *)key;
+		e.value = (char *)value;
+		os.n_options = 1;
+		os.options = &ep;
+		req.union_case = IPC__DATA__UNION_OPTIONS_SET;
+		req.options_set = &os;
+		if ((r = ipc_call(paths, &req)) != ERR_NOTFOUND)
+			return r;
+	}
 	if ((r = cfg_set_file(paths->conf, key, value, &cause)) != 0)
 		return fail(NULL, cause, r);
 	/* Tell the user when the admin's file overrides what was set. */
@@ -322,26 +382,24 @@ main(int argc, char **argv)
 	level = LOG_INFO + a.verbose;
 	log_set_level(level > LOG_TRACE ? LOG_TRACE : (enum log_level)level);
 	switch (a.mode) {
-	case M_NONE:
-		/* XXX: the main window comes later; until then, the usage. */
-		usage(stderr);
-		return EXIT_USAGE;
 	case M_HELP:
 		usage(stdout);
 		return 0;
 	case M_VERSION:
 		printf("cdesk %s\n", CDESK_VERSION);
 		return 0;
-	case M_CM:
-		fprintf(stderr, "cdesk: --cm: the connection manager is not "
-		    "available yet\n");
-		return 1;
 	default:
 		break;
 	}
 	if ((r = cfg_paths_init(&paths, a.config, &cause)) != 0)
 		return fail(NULL, cause, r);
 	switch (a.mode) {
+	case M_NONE:
+		r = ui_main(argc, argv, &paths);
+		break;
+	case M_CM:
+		r = cm_main(argc, argv, &paths);
+		break;
 	case M_SERVER:
 		r = server_main(&paths, a.verbose);
 		break;

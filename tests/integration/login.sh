@@ -27,7 +27,7 @@ out=$("$PEER" -p "$PORT" -u 111222333 -w Secret-42 login)
 expect_match "$out" "^ERROR Offline$" "foreign username"
 
 out=$("$PEER" -p "$PORT" login)
-expect_match "$out" "^CLOSED Closed manually by the peer$" "empty password, nobody to click"
+expect_match "$out" "^ERROR Empty Password$" "empty password in password mode"
 
 # Every authorized session that closes draws a new one-time password, so
 # use the newest one printed.
