@@ -12,9 +12,13 @@
  *   raw HEX              after Hash, send bytes as they are; CLOSED <ms> | OPEN
  *   idle                 never answer; print CLOSED <seconds> when the host closes
  *   hold N SECS          hold N logged-in sessions; print HELD N, exit after SECS
+ *   session              log in and report events (PEERINFO, ERROR, PERMISSION
+ *                        <n> <0|1>, CHAT <text>, CLOSED <reason>, EOF) as
+ *                        they come; stdin lines "chat TEXT" and "quit"
  *   bench-login N        N sequential logins: p50/p99 round trip in ms
  *   bench-conc C N       N logins over C concurrent clients: logins/s
  */
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,6 +179,100 @@ hold_thread(void *arg)
 	return NULL;
 }
 
+/* Print one event of an interactive session; returns 0 at the end. */
+static int
+session_event(Hbb__Message *m)
+{
+	int go_on = 1;
+
+	if (m->union_case == HBB__MESSAGE__UNION_LOGIN_RESPONSE) {
+		print_outcome(m);
+	} else if (m->union_case == HBB__MESSAGE__UNION_MISC) {
+		Hbb__Misc *misc = m->misc;
+
+		switch (misc->union_case) {
+		case HBB__MISC__UNION_PERMISSION_INFO:
+			printf("PERMISSION %d %d\n",
+			    (int)misc->permission_info->permission,
+			    (int)misc->permission_info->enabled);
+			break;
+		case HBB__MISC__UNION_CHAT_MESSAGE:
+			printf("CHAT %s\n", misc->chat_message->text);
+			break;
+		case HBB__MISC__UNION_CLOSE_REASON:
+			printf("CLOSED %s\n", misc->close_reason);
+			go_on = 0;
+			break;
+		default:
+			break;
+		}
+	}
+	hbb__message__free_unpacked(m, NULL);
+	return go_on;
+}
+
+/* Send a chat line. */
+static void
+session_chat(struct pconn *pc, const char *text)
+{
+	Hbb__Message m = HBB__MESSAGE__INIT;
+	Hbb__Misc misc = HBB__MISC__INIT;
+	Hbb__ChatMessage cm = HBB__CHAT_MESSAGE__INIT;
+
+	cm.text = (char *)text;
+	misc.union_case = HBB__MISC__UNION_CHAT_MESSAGE;
+	misc.chat_message = &cm;
+	m.union_case = HBB__MESSAGE__UNION_MISC;
+	m.misc = &misc;
+	pc_send(pc, &m);
+}
+
+/* An interactive session driven by a test through stdin and stdout. */
+static int
+cmd_session(void)
+{
+	struct pconn *pc = pc_connect(opt_host, opt_port, opt_timeout);
+	Hbb__Message *m;
+	char line[1024];
+	int eof = 0, go_on = 1;
+
+	if (pc == NULL)
+		return 1;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	m = pc_login(pc, username(), opt_pass, opt_timeout);
+	if (m == NULL) {
+		printf("EOF\n");
+		pc_free(pc);
+		return 0;
+	}
+	go_on = session_event(m);
+	while (go_on && !eof) {
+		struct pollfd pfd[2] = {
+			{ 0, POLLIN, 0 }, { pc_fd(pc), POLLIN, 0 },
+		};
+
+		if (poll(pfd, 2, 1000) < 0)
+			break;
+		if (pfd[0].revents & (POLLIN | POLLHUP)) {
+			if (fgets(line, sizeof line, stdin) == NULL ||
+			    strncmp(line, "quit", 4) == 0)
+				break;
+			line[strcspn(line, "\n")] = '\0';
+			if (strncmp(line, "chat ", 5) == 0)
+				session_chat(pc, line + 5);
+		}
+		if (pfd[1].revents & (POLLIN | POLLHUP)) {
+			while ((m = pc_recv(pc, 20, &eof)) != NULL &&
+			    (go_on = session_event(m)))
+				;
+		}
+	}
+	if (eof)
+		printf("EOF\n");
+	pc_free(pc);
+	return 0;
+}
+
 /* Print usage and exit 2. */
 static void
 usage(void)
@@ -231,6 +329,8 @@ main(int argc, char **argv)
 		pc_free(pc);
 		return 0;
 	}
+	if (strcmp(cmd, "session") == 0)
+		return cmd_session();
 	if (strcmp(cmd, "retry") == 0 && argc == 2) {
 		struct pconn *pc = peer_connect();
 		Hbb__Message *m;
