@@ -1,0 +1,72 @@
+/*
+ * conn.h: one peer connection (ARCHITECTURE.md "The connection"): key
+ * exchange on relayed/punched streams, Hash, TestDelay, login with
+ * throttling, then the authorized session. One connection type, two ways in.
+ */
+#ifndef CDESK_CONN_H
+#define CDESK_CONN_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct conn;
+struct srv;
+
+/* Permissions a connection holds (PROTOCOL.md §9.5). */
+enum conn_perm {
+	CONN_PERM_KEYBOARD,
+	CONN_PERM_CLIPBOARD,
+	CONN_PERM_AUDIO,
+	CONN_PERM_FILE,
+	CONN_PERM_RESTART,
+	CONN_PERM_RECORDING,
+	CONN_PERM_BLOCK_INPUT,
+	CONN_PERM_PRIVACY_MODE,
+	CONN_PERM_MAX
+};
+
+/* How the stream reached us. */
+enum conn_via {
+	CONN_VIA_DIRECT,	/* direct IP listener: plaintext (PROTOCOL.md §2.5) */
+	CONN_VIA_SECURE,	/* relay or hole punch: host handshake first */
+};
+
+/*
+ * Starts serving a peer on fd (takes ownership; non-blocking is set here).
+ * sa is the peer's address (copied). Returns the connection, owned by the
+ * server's list until it closes, or NULL (fd closed) on failure.
+ */
+struct conn	*conn_new(struct srv *, int fd, const struct sockaddr *sa,
+		    socklen_t salen, enum conn_via via);
+/*
+ * Tears the connection down now (one log line with why) and frees it later
+ * from the event loop; callbacks check the dead flag. Safe to call twice.
+ */
+void		 conn_close(struct conn *, const char *why);
+/* Fills sink with the callbacks through which services reach c. */
+struct svc_sink;
+void		 conn_sink(struct conn *, struct svc_sink *sink);
+/*
+ * Switches a permission ("keyboard", "clipboard", "audio", "file",
+ * "restart", "recording", "block_input", "privacy_mode") at once: the peer
+ * gets PermissionInfo and services are joined or left. The CM's toggle and
+ * the tests use this. Returns 0 or ERR_INVAL for an unknown name.
+ */
+int		 conn_set_permission(struct conn *, const char *name,
+		    int enabled);
+/* 1 or 0, or -1 for an unknown name. */
+int		 conn_get_permission(const struct conn *, const char *name);
+/* The live connection with this id, or NULL. */
+struct conn	*conn_find(struct srv *, uint32_t id);
+/* The local user accepted c (only counts while c waits for a click). */
+void		 conn_accept(struct conn *);
+/* The local user dismissed or disconnected c: the stock refusal. */
+void		 conn_dismiss(struct conn *);
+/* The local user wrote text to c's peer (after login only). */
+void		 conn_chat(struct conn *, const char *text);
+/* Number of live connections. */
+unsigned	 conn_count(struct srv *);
+/* The connection's number, for logs. */
+uint32_t	 conn_id(const struct conn *);
+
+#endif

@@ -1,0 +1,222 @@
+/*
+ * srv_cm.c: the server's answers to the connection manager and the main
+ * window (struct cmlink_actions), and the desktop session the CM runs in.
+ */
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/config.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/store.h"
+#include "common/xmalloc.h"
+#include "server/cmlink.h"
+#include "server/conn.h"
+#include "server/rendezvous.h"
+#include "server/srv.h"
+
+/* The local user accepted a waiting connection. */
+static void
+srv_cm_authorize(int conn_id, void *ctx)
+{
+	struct conn *c = conn_find(ctx, (uint32_t)conn_id);
+
+	if (c != NULL)
+		conn_accept(c);
+}
+
+/* The local user dismissed or disconnected a connection. */
+static void
+srv_cm_close(int conn_id, void *ctx)
+{
+	struct conn *c = conn_find(ctx, (uint32_t)conn_id);
+
+	if (c != NULL)
+		conn_dismiss(c);
+}
+
+/* The local user switched a permission. */
+static void
+srv_cm_switch_permission(int conn_id, const char *name, int enabled,
+    void *ctx)
+{
+	struct conn *c = conn_find(ctx, (uint32_t)conn_id);
+
+	if (c != NULL && conn_set_permission(c, name, enabled) != 0)
+		log_warn("cm: unknown permission for conn %d", conn_id);
+}
+
+/* The local user wrote to a peer. */
+static void
+srv_cm_chat(int conn_id, const char *text, void *ctx)
+{
+	struct conn *c = conn_find(ctx, (uint32_t)conn_id);
+
+	if (c != NULL)
+		conn_chat(c, text);
+}
+
+/* Milliseconds since a peer's last injected click, for the CM's guard. */
+static int64_t
+srv_cm_click_age_ms(void *ctx)
+{
+	struct srv *srv = ctx;
+
+	if (srv->last_peer_click_ms == 0)
+		return -1;
+	return (int64_t)(srv_now_ms() - srv->last_peer_click_ms);
+}
+
+/* Effective value of an option. */
+static const char *
+srv_cm_option_get(const char *key, void *ctx)
+{
+	struct srv *srv = ctx;
+
+	return cfg_get(srv->cfg, key);
+}
+
+struct srv_cm_each {
+	void	(*cb)(const char *, const char *, void *);
+	void	*arg;
+};
+
+/* Adapter from cfg_each to the CM's callback. */
+static void
+srv_cm_each_cb(const char *key, const char *value, int is_set, void *arg)
+{
+	struct srv_cm_each *e = arg;
+
+	(void)is_set;
+	e->cb(key, value, e->arg);
+}
+
+/* Every option with its effective value. */
+static void
+srv_cm_options_each(void (*cb)(const char *, const char *, void *),
+    void *arg, void *ctx)
+{
+	struct srv *srv = ctx;
+	struct srv_cm_each e = { cb, arg };
+
+	cfg_each(srv->cfg, srv_cm_each_cb, &e);
+}
+
+/* Set an option in the config file and take it at once. */
+static int
+srv_cm_option_set(const char *key, const char *value, char **cause,
+    void *ctx)
+{
+	struct srv *srv = ctx;
+	int r;
+
+	*cause = NULL;
+	if (!cfg_known(key)) {
+		xasprintf(cause, "unknown option '%s'", key);
+		return ERR_INVAL;
+	}
+	if (*value != '\0' && (r = cfg_check(key, value, cause)) != 0)
+		return r;
+	if ((r = cfg_set_file(srv->paths->conf, key, value, cause)) != 0)
+		return r;
+	log_info("option %s changed through the IPC", key);
+	srv_cfg_refresh(srv);
+	return 0;
+}
+
+/* What the main window shows. */
+static void
+srv_cm_status(struct cmlink_status *st, void *ctx)
+{
+	struct srv *srv = ctx;
+	const char *text = "off";
+
+	memset(st, 0, sizeof *st);
+	if (srv->rdv != NULL)
+		rdv_state(srv->rdv, &text);
+	st->rendezvous = text;
+	st->id = store_id(srv->store);
+	st->temp_password = srv->otp;
+	st->direct_port = srv->direct_port;
+	st->connections = conn_count(srv);
+}
+
+/* Draw a new one-time password. */
+static int
+srv_cm_refresh_temp_password(void *ctx)
+{
+	srv_otp_rotate(ctx);
+	return 0;
+}
+
+/* Set the permanent password. */
+static int
+srv_cm_set_permanent_password(const char *pw, char **cause, void *ctx)
+{
+	struct srv *srv = ctx;
+	int r;
+
+	if ((r = store_set_password(srv->store, pw, cause)) == 0)
+		log_info("permanent password %s through the IPC",
+		    *pw ? "changed" : "removed");
+	return r;
+}
+
+static const struct cmlink_actions srv_cm_actions = {
+	.authorize = srv_cm_authorize,
+	.close = srv_cm_close,
+	.switch_permission = srv_cm_switch_permission,
+	.chat = srv_cm_chat,
+	.click_age_ms = srv_cm_click_age_ms,
+	.option_get = srv_cm_option_get,
+	.options_each = srv_cm_options_each,
+	.option_set = srv_cm_option_set,
+	.status = srv_cm_status,
+	.refresh_temp_password = srv_cm_refresh_temp_password,
+	.set_permanent_password = srv_cm_set_permanent_password,
+};
+
+/*
+ * Start the CM link on the run folder and tell it whose session we share:
+ * the owner of the X display's socket (root only on a root display).
+ */
+int
+srv_cm_start(struct srv *srv)
+{
+	struct cmlink_session sess;
+	const char *d = getenv("DISPLAY");
+	struct passwd *pw;
+	struct stat st;
+	char path[64], *cause = NULL;
+	int r;
+
+	if ((r = cmlink_new(&srv->cm, srv->base, srv->paths->run_dir,
+	    &srv_cm_actions, srv, &cause)) != 0) {
+		log_error("connection manager link: %s",
+		    cause ? cause : err_str(r));
+		free(cause);
+		return r;
+	}
+	memset(&sess, 0, sizeof sess);
+	sess.uid = (long)geteuid();
+	sess.gid = (long)getegid();
+	if (d != NULL && d[0] == ':') {
+		snprintf(path, sizeof path, "/tmp/.X11-unix/X%d", atoi(d + 1));
+		if (stat(path, &st) == 0) {
+			sess.uid = (long)st.st_uid;
+			sess.gid = (long)st.st_gid;
+			if ((pw = getpwuid(st.st_uid)) != NULL)
+				sess.gid = (long)pw->pw_gid;
+		}
+	}
+	sess.display = d;
+	sess.xauthority = getenv("XAUTHORITY");
+	sess.runtime_dir = getenv("XDG_RUNTIME_DIR");
+	sess.dbus = getenv("DBUS_SESSION_BUS_ADDRESS");
+	cmlink_set_session(srv->cm, &sess);
+	return 0;
+}
