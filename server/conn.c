@@ -37,6 +37,7 @@
 #include "server/svc.h"
 #include "server/svc_audio.h"
 #include "server/svc_clip.h"
+#include "server/svc_input.h"
 #include "server/sysinfo.h"
 #include "server/throttle.h"
 
@@ -237,6 +238,9 @@ conn_close(struct conn *c, const char *why)
 		svc_clip_unsubscribe(srv->clip, c->id);
 	if (c->sub_audio)
 		svc_audio_unsubscribe(srv->audio, c->id);
+	/* Nothing a peer pressed may stay down after it leaves. */
+	if (srv->input != NULL && c->state == CONN_AUTHORIZED)
+		svc_input_release_all(srv->input, c->id);
 	c->sub_clip = c->sub_audio = 0;
 	if (c->cm_known && srv->cm != NULL)
 		cmlink_closed(srv->cm, (int)c->id);
@@ -548,6 +552,9 @@ conn_update_services(struct conn *c)
 	if (c->dead || c->state != CONN_AUTHORIZED ||
 	    c->kind != CONN_KIND_REMOTE)
 		return;
+	if (srv->input != NULL && (!c->perm[CONN_PERM_KEYBOARD] ||
+	    c->disable_keyboard))
+		svc_input_release_all(srv->input, c->id);
 	want_clip = srv->clip != NULL && c->perm[CONN_PERM_KEYBOARD] &&
 	    c->perm[CONN_PERM_CLIPBOARD] && !c->disable_clipboard &&
 	    !c->disable_keyboard;
@@ -1184,6 +1191,31 @@ conn_recv_misc(struct conn *c, const Hbb__Misc *misc)
 	}
 }
 
+/* Mouse, keys and touch: injected only with Keyboard on, not view-only. */
+static void
+conn_recv_input(struct conn *c, const Hbb__Message *m)
+{
+	struct svc_input *in = c->srv->input;
+	int r;
+
+	if (in == NULL || c->kind != CONN_KIND_REMOTE ||
+	    !c->perm[CONN_PERM_KEYBOARD] || c->disable_keyboard)
+		return;
+	switch (m->union_case) {
+	case HBB__MESSAGE__UNION_MOUSE_EVENT:
+		r = svc_input_mouse(in, c->id, m->mouse_event);
+		break;
+	case HBB__MESSAGE__UNION_KEY_EVENT:
+		r = svc_input_key(in, c->id, m->key_event);
+		break;
+	default:
+		r = svc_input_pointer(in, c->id, m->pointer_device_event);
+		break;
+	}
+	if (r != 0 && r != ERR_DENIED && r != ERR_INVAL)
+		log_debug_r(r, "conn %u: input", c->id);
+}
+
 /* The peer's clipboard becomes the host's, if it may write it. */
 static void
 conn_recv_clipboard(struct conn *c, const Hbb__Message *m)
@@ -1241,6 +1273,15 @@ conn_recv(struct conn *c, const uint8_t *p, size_t n)
 			break;
 		}
 		conn_recv_misc(c, m->misc);
+		break;
+	case HBB__MESSAGE__UNION_MOUSE_EVENT:
+	case HBB__MESSAGE__UNION_KEY_EVENT:
+	case HBB__MESSAGE__UNION_POINTER_DEVICE_EVENT:
+		if (c->state != CONN_AUTHORIZED) {
+			conn_fail(c, ERR_STATE, "input before login");
+			break;
+		}
+		conn_recv_input(c, m);
 		break;
 	case HBB__MESSAGE__UNION_CLIPBOARD:
 	case HBB__MESSAGE__UNION_MULTI_CLIPBOARDS:

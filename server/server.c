@@ -32,6 +32,7 @@
 #include "server/srv.h"
 #include "server/svc_audio.h"
 #include "server/svc_clip.h"
+#include "server/svc_input.h"
 #include "server/sysinfo.h"
 #include "server/throttle.h"
 
@@ -344,6 +345,12 @@ server_main(const struct cfg_paths *paths, int verbose)
 	if ((r = svc_audio_new(srv.base, cfg_get(srv.cfg, "audio-input"),
 	    &srv.audio)) != 0)
 		log_warn_r(r, "audio service unavailable");
+	if ((srv.input = svc_input_new(srv.base, &cause)) == NULL) {
+		log_warn("input service unavailable: %s",
+		    cause ? cause : "no X display");
+		free(cause);
+		cause = NULL;
+	}
 
 	for (i = 0; i < 3; i++) {
 		sigs[i] = evsignal_new(srv.base, signums[i], srv_signal_cb,
@@ -400,6 +407,7 @@ out:
 	sodium_memzero(srv.otp, sizeof srv.otp);
 	svc_clip_free(srv.clip);
 	svc_audio_free(srv.audio);
+	svc_input_free(srv.input);
 	sysinfo_free(srv.sysinfo);
 	throttle_free(srv.throttle);
 	throttle_free(srv.throttle_id);

@@ -48,8 +48,8 @@ struct srv {
 	/* Services; each NULL when it could not start (logged at start). */
 	struct svc_clip		*clip;		/* owned */
 	struct svc_audio	*audio;		/* owned */
+	struct svc_input	*input;		/* owned */
 	struct cmlink		*cm;		/* owned: CM and main-window link, or NULL */
-	uint64_t		 last_peer_click_ms; /* a peer's last injected click */
 	int			 direct_port;	/* 0: direct access off */
 	struct rdv		*rdv;		/* owned: access by ID, or NULL */
 };

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/config.h"
@@ -18,6 +19,7 @@
 #include "server/conn.h"
 #include "server/rendezvous.h"
 #include "server/srv.h"
+#include "server/svc_input.h"
 
 /* The local user accepted a waiting connection. */
 static void
@@ -65,10 +67,15 @@ static int64_t
 srv_cm_click_age_ms(void *ctx)
 {
 	struct srv *srv = ctx;
+	struct timespec ts;
+	int64_t last, now;
 
-	if (srv->last_peer_click_ms == 0)
+	if (srv->input == NULL ||
+	    (last = svc_input_last_click_ms(srv->input)) == 0)
 		return -1;
-	return (int64_t)(srv_now_ms() - srv->last_peer_click_ms);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return now > last ? now - last : 0;
 }
 
 /* Effective value of an option. */

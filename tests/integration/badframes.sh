@@ -32,7 +32,7 @@ out=$("$PEER" -p "$PORT" -w Secret-42 login)
 expect_match "$out" "^PEERINFO" "login while others misbehave"
 wait $hold
 grep -q '^ALIVE 1' "$WORK/hold.out" || fail "held session was closed: $(cat "$WORK/hold.out")"
-n=$(grep -c 'closed (bad frame\|closed (unparsable\|closed (message before login' "$DIR/log")
+n=$(grep -c 'closed (bad frame\|closed (unparsable\|closed (message before login\|closed (input before login' "$DIR/log")
 [ "$n" -ge 4 ] || fail "expected a log line per bad peer, got $n"
 kill -0 "$SERVER_PID" || fail "server died"
 cdesk_stop || fail "server exit"

@@ -14,7 +14,9 @@
  *   hold N SECS          hold N logged-in sessions; print HELD N, exit after SECS
  *   session              log in and report events (PEERINFO, ERROR, PERMISSION
  *                        <n> <0|1>, CHAT <text>, CLOSED <reason>, EOF) as
- *                        they come; stdin lines "chat TEXT" and "quit"
+ *                        they come; stdin lines "chat TEXT", "mouse MASK X Y",
+ *                        "map KEYCODE DOWN" (Map mode), "chr CHAR DOWN [shift]
+ *                        [ctrl]" (Legacy mode), "option NAME yes|no", "quit"
  *   bench-login N        N sequential logins: p50/p99 round trip in ms
  *   bench-conc C N       N logins over C concurrent clients: logins/s
  */
@@ -227,13 +229,95 @@ session_chat(struct pconn *pc, const char *text)
 	pc_send(pc, &m);
 }
 
+/* Send a MouseEvent. */
+static void
+session_mouse(struct pconn *pc, int mask, int x, int y)
+{
+	Hbb__Message m = HBB__MESSAGE__INIT;
+	Hbb__MouseEvent me = HBB__MOUSE_EVENT__INIT;
+
+	me.mask = mask;
+	me.x = x;
+	me.y = y;
+	m.union_case = HBB__MESSAGE__UNION_MOUSE_EVENT;
+	m.mouse_event = &me;
+	pc_send(pc, &m);
+}
+
+/* Send a KeyEvent: Map mode (code = X11 keycode) or Legacy (code = char). */
+static void
+session_key(struct pconn *pc, int map, unsigned code, int down,
+    const char *mods)
+{
+	Hbb__Message m = HBB__MESSAGE__INIT;
+	Hbb__KeyEvent ke = HBB__KEY_EVENT__INIT;
+	Hbb__ControlKey mk[2];
+
+	ke.down = down;
+	ke.union_case = HBB__KEY_EVENT__UNION_CHR;
+	ke.chr = code;
+	ke.mode = map ? HBB__KEYBOARD_MODE__Map : HBB__KEYBOARD_MODE__Legacy;
+	if (mods != NULL && strstr(mods, "shift") != NULL)
+		mk[ke.n_modifiers++] = HBB__CONTROL_KEY__Shift;
+	if (mods != NULL && strstr(mods, "ctrl") != NULL)
+		mk[ke.n_modifiers++] = HBB__CONTROL_KEY__Control;
+	ke.modifiers = mk;
+	m.union_case = HBB__MESSAGE__UNION_KEY_EVENT;
+	m.key_event = &ke;
+	pc_send(pc, &m);
+}
+
+/* Send Misc.option with one BoolOption set. */
+static void
+session_option(struct pconn *pc, const char *name, int yes)
+{
+	Hbb__Message m = HBB__MESSAGE__INIT;
+	Hbb__Misc misc = HBB__MISC__INIT;
+	Hbb__OptionMessage o = HBB__OPTION_MESSAGE__INIT;
+	int v = yes ? HBB__OPTION_MESSAGE__BOOL_OPTION__Yes :
+	    HBB__OPTION_MESSAGE__BOOL_OPTION__No;
+
+	if (strcmp(name, "disable_keyboard") == 0)
+		o.disable_keyboard = v;
+	else if (strcmp(name, "disable_clipboard") == 0)
+		o.disable_clipboard = v;
+	else if (strcmp(name, "disable_audio") == 0)
+		o.disable_audio = v;
+	misc.union_case = HBB__MISC__UNION_OPTION;
+	misc.option = &o;
+	m.union_case = HBB__MESSAGE__UNION_MISC;
+	m.misc = &misc;
+	pc_send(pc, &m);
+}
+
+/* Act on one command line of a session. */
+static void
+session_command(struct pconn *pc, const char *line)
+{
+	char word[32], mods[64] = "";
+	int a, b, c;
+	unsigned u;
+
+	if (strncmp(line, "chat ", 5) == 0)
+		session_chat(pc, line + 5);
+	else if (sscanf(line, "mouse %d %d %d", &a, &b, &c) == 3)
+		session_mouse(pc, a, b, c);
+	else if (sscanf(line, "map %u %d", &u, &a) == 2)
+		session_key(pc, 1, u, a, NULL);
+	else if (sscanf(line, "chr %u %d %63[a-z ]", &u, &a, mods) >= 2)
+		session_key(pc, 0, u, a, mods);
+	else if (sscanf(line, "option %31s %d", word, &a) == 2)
+		session_option(pc, word, a);
+}
+
 /* An interactive session driven by a test through stdin and stdout. */
 static int
 cmd_session(void)
 {
 	struct pconn *pc = pc_connect(opt_host, opt_port, opt_timeout);
 	Hbb__Message *m;
-	char line[1024];
+	char line[4096];
+	size_t have = 0;
 	int eof = 0, go_on = 1;
 
 	if (pc == NULL)
@@ -254,12 +338,26 @@ cmd_session(void)
 		if (poll(pfd, 2, 1000) < 0)
 			break;
 		if (pfd[0].revents & (POLLIN | POLLHUP)) {
-			if (fgets(line, sizeof line, stdin) == NULL ||
-			    strncmp(line, "quit", 4) == 0)
+			/* read(2), not stdio: poll must see every new line. */
+			ssize_t got = read(0, line + have,
+			    sizeof line - 1 - have);
+			char *nl;
+
+			if (got <= 0)
 				break;
-			line[strcspn(line, "\n")] = '\0';
-			if (strncmp(line, "chat ", 5) == 0)
-				session_chat(pc, line + 5);
+			have += (size_t)got;
+			line[have] = '\0';
+			while (go_on && (nl = strchr(line, '\n')) != NULL) {
+				*nl = '\0';
+				if (strncmp(line, "quit", 4) == 0)
+					go_on = 0;
+				else
+					session_command(pc, line);
+				have -= (size_t)(nl + 1 - line);
+				memmove(line, nl + 1, have + 1);
+			}
+			if (have == sizeof line - 1)
+				have = 0;
 		}
 		if (pfd[1].revents & (POLLIN | POLLHUP)) {
 			while ((m = pc_recv(pc, 20, &eof)) != NULL &&

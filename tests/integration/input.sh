@@ -1,0 +1,91 @@
+# Input through a real connection: the test peer moves, clicks and types
+# (Map and Legacy modes, shifted characters, a Ctrl shortcut) into an X
+# client (tests/bin/xevlog); Keyboard switched off the way the CM does it
+# stops input within one round trip; nothing stays pressed after the peer
+# disconnects.
+. "$TOP/tests/lib.sh"
+XEV="$TOP/$B/tests/bin/xevlog"
+IPCP="$TOP/$B/tests/bin/ipc_perm"
+DIR=$(cdesk_dir input)
+"$CDESK" --config "$DIR" --password 'Secret-42' >/dev/null || fail "password"
+cdesk_start "$DIR" || fail "server start"
+
+"$XEV" >"$WORK/xev.out" 2>"$WORK/xev.err" &
+xpid=$!
+i=0
+until grep -q '^ready' "$WORK/xev.out"; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "xevlog not ready"; sleep 0.05
+done
+mkfifo "$WORK/peer.in"
+"$PEER" -p "$PORT" -w Secret-42 -t 30000 session <"$WORK/peer.in" \
+    >"$WORK/peer.out" 2>&1 &
+ppid=$!
+exec 3>"$WORK/peer.in"
+cleanup_input() { exec 3>&-; kill $xpid $ppid 2>/dev/null; }
+trap cleanup_input EXIT
+i=0
+until grep -q '^PEERINFO' "$WORK/peer.out"; do
+	i=$((i + 1)); [ $i -gt 200 ] && fail "no login: $(cat "$WORK/peer.out")"
+	sleep 0.05
+done
+cid=$(grep -o 'conn [0-9]* peer [^ ]*: login ok' "$DIR/log" | tail -n 1 |
+    awk '{print $2}')
+
+# wait_xev PATTERN: until xevlog printed a line matching the grep -E pattern.
+wait_xev() {
+	i=0
+	until grep -Eq "$1" "$WORK/xev.out"; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && fail "X client never saw /$1/: $(cat "$WORK/xev.out" "$WORK/peer.out"; grep -v " info: " "$DIR/log" | tail -n 20)"
+		sleep 0.05
+	done
+}
+
+echo "mouse 0 100 120" >&3
+wait_xev '^motion [0-9]+ 100 120$'
+echo "mouse 9 0 0" >&3
+echo "mouse 10 0 0" >&3
+wait_xev '^brelease [0-9]+ 1 100 120 '
+grep -Eq '^bpress [0-9]+ 1 100 120 ' "$WORK/xev.out" || fail "no press"
+
+# Map mode: X11 keycodes. h i, then Shift+a -> "A".
+for k in 43 31; do echo "map $k 1" >&3; echo "map $k 0" >&3; done
+echo "map 50 1" >&3; echo "map 38 1" >&3; echo "map 38 0" >&3; echo "map 50 0" >&3
+# Legacy mode: characters in lower case plus modifiers: x, Shift+1 -> "!",
+# Ctrl+a.
+echo "chr 120 1" >&3; echo "chr 120 0" >&3
+echo "chr 49 1 shift" >&3; echo "chr 49 0 shift" >&3
+echo "chr 97 1 ctrl" >&3; echo "chr 97 0 ctrl" >&3
+wait_xev '^krelease [0-9]+ 38 '
+sleep 0.5
+text=$(awk '$1 == "kpress" && $6 != "-" { printf "%s", $6 }' "$WORK/xev.out")
+# h i A x ! and Ctrl+a (0x01 as text: the shortcut carried Control)
+case "$text" in
+686941782101*) ;;
+*) fail "typed text was '$text', want 68 69 41 78 21 01 (hiAx! ^A)" ;;
+esac
+
+# Keyboard off, as the CM's toggle does: the peer is told, input stops.
+"$IPCP" "$DIR" "$cid" keyboard 0 || fail "ipc_perm"
+i=0
+until grep -q '^PERMISSION 0 0' "$WORK/peer.out"; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "no PermissionInfo{Keyboard,false}"
+	sleep 0.05
+done
+n=$(grep -c '^motion' "$WORK/xev.out")
+echo "mouse 0 300 300" >&3
+sleep 0.5
+[ "$(grep -c '^motion' "$WORK/xev.out")" -eq "$n" ] ||
+    fail "input injected with Keyboard off"
+"$IPCP" "$DIR" "$cid" keyboard 1 || fail "ipc_perm on"
+until grep -q '^PERMISSION 0 1' "$WORK/peer.out"; do sleep 0.05; done
+
+# Hold Shift and leave: the host releases it.
+echo "map 50 1" >&3
+sleep 0.3
+echo "quit" >&3
+wait_xev '^krelease [0-9]+ 50 .*'
+last=$(grep -E '^k(press|release) [0-9]+ 50 ' "$WORK/xev.out" | tail -n 1)
+expect_match "$last" '^krelease' "Shift left pressed after disconnect"
+cdesk_stop || fail "server exit"
+echo "ok"
