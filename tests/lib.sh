@@ -76,3 +76,31 @@ fail() {
 expect_match() {
 	echo "$1" | grep -Eq "$2" || fail "$3: got '$1', want /$2/"
 }
+
+# wait_for FILE PATTERN WHAT [TENTHS]: until FILE has a line matching the
+# grep -E PATTERN (default 10 s), else fail naming WHAT.
+wait_for() {
+	i=0
+	until grep -Eq "$2" "$1" 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt "${4:-200}" ]; then
+			echo "--- $1:"; tail -n 20 "$1"
+			fail "$3"
+		fi
+		sleep 0.05
+	done
+}
+
+# peer_session NAME PEER-ARGS...: start `peer ... session` with commands
+# read from fd 3 (write lines with: echo "cmd" >&3) and events in
+# $WORK/NAME.out; waits for its login outcome. Sets PEER_PID.
+peer_session() {
+	n=$1; shift
+	rm -f "$WORK/$n.in"
+	mkfifo "$WORK/$n.in"
+	"$PEER" -p "$PORT" -t 30000 "$@" session <"$WORK/$n.in" \
+	    >"$WORK/$n.out" 2>&1 &
+	PEER_PID=$!
+	exec 3>"$WORK/$n.in"
+	wait_for "$WORK/$n.out" '^(PEERINFO|ERROR|CLOSED|EOF)' "no login outcome"
+}

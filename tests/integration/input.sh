@@ -12,33 +12,16 @@ cdesk_start "$DIR" || fail "server start"
 
 "$XEV" >"$WORK/xev.out" 2>"$WORK/xev.err" &
 xpid=$!
-i=0
-until grep -q '^ready' "$WORK/xev.out"; do
-	i=$((i + 1)); [ $i -gt 100 ] && fail "xevlog not ready"; sleep 0.05
-done
-mkfifo "$WORK/peer.in"
-"$PEER" -p "$PORT" -w Secret-42 -t 30000 session <"$WORK/peer.in" \
-    >"$WORK/peer.out" 2>&1 &
-ppid=$!
-exec 3>"$WORK/peer.in"
-cleanup_input() { exec 3>&-; kill $xpid $ppid 2>/dev/null; }
-trap cleanup_input EXIT
-i=0
-until grep -q '^PEERINFO' "$WORK/peer.out"; do
-	i=$((i + 1)); [ $i -gt 200 ] && fail "no login: $(cat "$WORK/peer.out")"
-	sleep 0.05
-done
+wait_for "$WORK/xev.out" '^ready' "xevlog not ready"
+peer_session peer -w Secret-42
+trap 'exec 3>&-; kill $xpid $PEER_PID 2>/dev/null' EXIT
+grep -q '^PEERINFO' "$WORK/peer.out" || fail "login: $(cat "$WORK/peer.out")"
 cid=$(grep -o 'conn [0-9]* peer [^ ]*: login ok' "$DIR/log" | tail -n 1 |
     awk '{print $2}')
 
 # wait_xev PATTERN: until xevlog printed a line matching the grep -E pattern.
 wait_xev() {
-	i=0
-	until grep -Eq "$1" "$WORK/xev.out"; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && fail "X client never saw /$1/: $(cat "$WORK/xev.out" "$WORK/peer.out"; grep -v " info: " "$DIR/log" | tail -n 20)"
-		sleep 0.05
-	done
+	wait_for "$WORK/xev.out" "$1" "X client never saw /$1/"
 }
 
 echo "mouse 0 100 120" >&3
@@ -67,24 +50,25 @@ esac
 
 # Keyboard off, as the CM's toggle does: the peer is told, input stops.
 "$IPCP" "$DIR" "$cid" keyboard 0 || fail "ipc_perm"
-i=0
-until grep -q '^PERMISSION 0 0' "$WORK/peer.out"; do
-	i=$((i + 1)); [ $i -gt 100 ] && fail "no PermissionInfo{Keyboard,false}"
-	sleep 0.05
-done
+wait_for "$WORK/peer.out" '^PERMISSION 0 0$' "no PermissionInfo{Keyboard,false}"
 n=$(grep -c '^motion' "$WORK/xev.out")
 echo "mouse 0 300 300" >&3
 sleep 0.5
 [ "$(grep -c '^motion' "$WORK/xev.out")" -eq "$n" ] ||
     fail "input injected with Keyboard off"
 "$IPCP" "$DIR" "$cid" keyboard 1 || fail "ipc_perm on"
-until grep -q '^PERMISSION 0 1' "$WORK/peer.out"; do sleep 0.05; done
+wait_for "$WORK/peer.out" '^PERMISSION 0 1$' "no PermissionInfo{Keyboard,true}"
 
 # Hold Shift and leave: the host releases it.
 echo "map 50 1" >&3
-sleep 0.3
+wait_for "$WORK/xev.out" "^kpress [0-9]+ 50 " "Shift not pressed"
+n=$(grep -c '^krelease [0-9]* 50 ' "$WORK/xev.out")
 echo "quit" >&3
-wait_xev '^krelease [0-9]+ 50 .*'
+i=0
+until [ "$(grep -c '^krelease [0-9]* 50 ' "$WORK/xev.out")" -gt "$n" ]; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "Shift left pressed after disconnect"
+	sleep 0.05
+done
 last=$(grep -E '^k(press|release) [0-9]+ 50 ' "$WORK/xev.out" | tail -n 1)
 expect_match "$last" '^krelease' "Shift left pressed after disconnect"
 cdesk_stop || fail "server exit"

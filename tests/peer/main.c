@@ -16,7 +16,10 @@
  *                        <n> <0|1>, CHAT <text>, CLOSED <reason>, EOF) as
  *                        they come; stdin lines "chat TEXT", "mouse MASK X Y",
  *                        "map KEYCODE DOWN" (Map mode), "chr CHAR DOWN [shift]
- *                        [ctrl]" (Legacy mode), "option NAME yes|no", "quit"
+ *                        [ctrl]" (Legacy mode), "option NAME yes|no",
+ *                        "clip TEXT", "quit". Also CLIP <text> for host
+ *                        clipboard text, AUDIOFORMAT <rate> <ch>, AUDIO <n>
+ *                        at the 1st and every 50th frame
  *   bench-login N        N sequential logins: p50/p99 round trip in ms
  *   bench-conc C N       N logins over C concurrent clients: logins/s
  */
@@ -28,6 +31,7 @@
 #include <unistd.h>
 
 #include <sodium.h>
+#include <zstd.h>
 
 #include "common/xmalloc.h"
 #include "tests/peer/peer.h"
@@ -181,13 +185,46 @@ hold_thread(void *arg)
 	return NULL;
 }
 
+/* Print a text clipboard entry (zstd-compressed when the flag says so). */
+static void
+print_clip(const Hbb__Clipboard *c)
+{
+	char *out;
+	size_t n;
+
+	if (c->format != HBB__CLIPBOARD_FORMAT__Text)
+		return;
+	if (!c->compress) {
+		printf("CLIP %.*s\n", (int)c->content.len,
+		    (const char *)c->content.data);
+		return;
+	}
+	out = xmalloc(1 << 20);
+	n = ZSTD_decompress(out, 1 << 20, c->content.data, c->content.len);
+	if (ZSTD_isError(n))
+		printf("CLIP (bad zstd)\n");
+	else
+		printf("CLIP %.*s\n", (int)n, out);
+	free(out);
+}
+
 /* Print one event of an interactive session; returns 0 at the end. */
 static int
 session_event(Hbb__Message *m)
 {
+	static unsigned long audio;
 	int go_on = 1;
+	size_t i;
 
-	if (m->union_case == HBB__MESSAGE__UNION_LOGIN_RESPONSE) {
+	if (m->union_case == HBB__MESSAGE__UNION_CLIPBOARD) {
+		print_clip(m->clipboard);
+	} else if (m->union_case == HBB__MESSAGE__UNION_MULTI_CLIPBOARDS) {
+		for (i = 0; i < m->multi_clipboards->n_clipboards; i++)
+			print_clip(m->multi_clipboards->clipboards[i]);
+	} else if (m->union_case == HBB__MESSAGE__UNION_AUDIO_FRAME) {
+		if (audio++ % 50 == 0)
+			printf("AUDIO %lu\n", audio);
+	} else if (m->union_case == HBB__MESSAGE__UNION_LOGIN_RESPONSE) {
 		print_outcome(m);
 	} else if (m->union_case == HBB__MESSAGE__UNION_MISC) {
 		Hbb__Misc *misc = m->misc;
@@ -200,6 +237,11 @@ session_event(Hbb__Message *m)
 			break;
 		case HBB__MISC__UNION_CHAT_MESSAGE:
 			printf("CHAT %s\n", misc->chat_message->text);
+			break;
+		case HBB__MISC__UNION_AUDIO_FORMAT:
+			printf("AUDIOFORMAT %u %u\n",
+			    misc->audio_format->sample_rate,
+			    misc->audio_format->channels);
 			break;
 		case HBB__MISC__UNION_CLOSE_REASON:
 			printf("CLOSED %s\n", misc->close_reason);
@@ -290,6 +332,21 @@ session_option(struct pconn *pc, const char *name, int yes)
 	pc_send(pc, &m);
 }
 
+/* Send the peer's clipboard text. */
+static void
+session_clip(struct pconn *pc, const char *text)
+{
+	Hbb__Message m = HBB__MESSAGE__INIT;
+	Hbb__Clipboard c = HBB__CLIPBOARD__INIT;
+
+	c.format = HBB__CLIPBOARD_FORMAT__Text;
+	c.content.data = (uint8_t *)text;
+	c.content.len = strlen(text);
+	m.union_case = HBB__MESSAGE__UNION_CLIPBOARD;
+	m.clipboard = &c;
+	pc_send(pc, &m);
+}
+
 /* Act on one command line of a session. */
 static void
 session_command(struct pconn *pc, const char *line)
@@ -300,6 +357,8 @@ session_command(struct pconn *pc, const char *line)
 
 	if (strncmp(line, "chat ", 5) == 0)
 		session_chat(pc, line + 5);
+	else if (strncmp(line, "clip ", 5) == 0)
+		session_clip(pc, line + 5);
 	else if (sscanf(line, "mouse %d %d %d", &a, &b, &c) == 3)
 		session_mouse(pc, a, b, c);
 	else if (sscanf(line, "map %u %d", &u, &a) == 2)
