@@ -18,7 +18,7 @@ endif
 COMMON_PKGS	:= libsodium libprotobuf-c inih
 SERVER_PKGS	:= libevent libevent_pthreads libavcodec libavutil libswscale \
 		   opus xcb xcb-shm xcb-damage xcb-xfixes xcb-randr xcb-xtest \
-		   libpulse
+		   libpulse libzstd
 GUI_PKGS	:= gtk+-3.0
 
 pc_cflags	= $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
@@ -60,7 +60,7 @@ SERVER_OBJS	:= $(call obj,$(SERVER_SRCS))
 GUI_OBJS	:= $(call obj,$(GUI_SRCS))
 
 LIBS_ALL	:= $(B)/libgui.a $(B)/libserver.a $(B)/libipc.a $(B)/libcommon.a
-LDLIBS_ALL	:= $(call pc_libs,$(GUI_PKGS) $(SERVER_PKGS) $(COMMON_PKGS)) -lm
+LDLIBS_ALL	:= $(call pc_libs,$(GUI_PKGS) $(SERVER_PKGS) $(COMMON_PKGS)) -lyuv -lm
 
 UNIT_BINS	:= $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/unit/%)
 BIN_BINS	:= $(BIN_SRCS:tests/bin/%.c=$(B)/tests/bin/%)
