@@ -10,6 +10,14 @@
 #ifndef CDESK_CONFIG_H
 #define CDESK_CONFIG_H
 
+#include <sys/types.h>
+#include <stddef.h>
+
+/* The admin's file; root's --option writes it. */
+#define CFG_SYSTEM_CONF	"/etc/cdesk/cdesk.conf"
+/* Longest "key = value" line cfg_set_file writes (inih's line limit). */
+#define CFG_LINE_MAX	196
+
 struct cfg_paths {
 	char	*conf;		/* file --option writes (owned) */
 	char	*sys_conf;	/* admin file that wins, or NULL (owned) */
@@ -18,11 +26,14 @@ struct cfg_paths {
 };
 
 /*
- * Fills paths: with dir (--config DIR) everything is in DIR and no system
- * file is read; else root uses /etc/cdesk/cdesk.conf and /var/lib/cdesk, a
- * user $XDG_CONFIG_HOME/cdesk (or ~/.config/cdesk) for both, with
- * /etc/cdesk/cdesk.conf as the system file. Returns 0 or ERR_*, with *cause
- * set (caller frees).
+ * Fills paths: with dir (--config DIR) everything is in DIR (conf
+ * DIR/cdesk.conf, state and run_dir DIR) and no system file is read; else
+ * root uses /etc/cdesk/cdesk.conf (no separate system file), /var/lib/cdesk
+ * and /run/cdesk; a user $XDG_CONFIG_HOME/cdesk (or ~/.config/cdesk) for
+ * both conf and state, /etc/cdesk/cdesk.conf as the system file, and
+ * $XDG_RUNTIME_DIR/cdesk (or /tmp/cdesk-UID) as run_dir. Creates nothing.
+ * Returns 0 or ERR_*, with *cause set (caller frees). cfg_paths_fini frees
+ * the strings.
  */
 int	cfg_paths_init(struct cfg_paths *, const char *dir, char **cause);
 void	cfg_paths_fini(struct cfg_paths *);
@@ -41,7 +52,13 @@ void		 cfg_free(struct cfg *);
  */
 int	cfg_load(struct cfg **out, const struct cfg_paths *, char **cause,
 	    char **warnings);
-/* Parses INI text named name (for messages) into c; same rules. */
+/*
+ * Parses INI text named name (for messages) into c as one more file: its
+ * values win over those already in c, a key set twice within text is an
+ * error. Lines are limited to CFG_LINE_MAX characters; leading blanks are
+ * ignored (no continuation lines). Same *cause and *warnings as cfg_load
+ * (warnings may be NULL). On error c may hold part of the text.
+ */
 int	cfg_parse_string(struct cfg *c, const char *text, const char *name,
 	    char **cause, char **warnings);
 
@@ -55,18 +72,40 @@ long		 cfg_int(const struct cfg *, const char *key);
 /* Sets key in memory (value NULL or "" removes it). Returns 0 or ERR_*. */
 int		 cfg_set(struct cfg *, const char *key, const char *value,
 		    char **cause);
-/* Checks value for key without storing: ERR_CONFIG + *cause if bad. */
+/*
+ * Checks value for key without storing: ERR_CONFIG + *cause ("key 'KEY':
+ * what is wrong", caller frees) if bad. An unknown key passes when its
+ * name is sane; "" and NULL always pass (they mean unset).
+ */
 int		 cfg_check(const char *key, const char *value, char **cause);
 /* 1 if key is an option cdesk knows. */
 int		 cfg_known(const char *key);
+/* Default of a known key (static), or NULL for an unknown key. */
+const char	*cfg_default(const char *key);
 /*
- * Rewrites file path with key set to value (NULL or "" removes it), keeping
- * every other line; written to a temporary name, fsynced and renamed.
+ * Rewrites file path with key set to value (NULL or "" removes it) in its
+ * [options] section, keeping every other line and comment; the value is
+ * checked first (cfg_check, and it must read back unchanged). Creates the
+ * parent folder (0755); the file is written with mode 0644 to a temporary
+ * name, fsynced and renamed. Returns 0 or ERR_* with *cause (caller frees).
  */
 int		 cfg_set_file(const char *path, const char *key,
 		    const char *value, char **cause);
-/* Calls cb for every known option (effective value) in name order, then
- * for unknown keys that are set. */
+/*
+ * Creates folder path and missing parents: path itself gets mode, parents
+ * 0755. An existing folder is left as it is. Returns 0 or ERR_IO + *cause.
+ */
+int		 cfg_mkdirs(const char *path, mode_t mode, char **cause);
+/*
+ * Writes len bytes to path safely: a temporary file in the same folder
+ * with mode, fsynced, then renamed over path (no_replace: linked, failing
+ * with ERR_STATE if path already exists), then the folder fsynced.
+ * Returns 0 or ERR_* with *cause (caller frees).
+ */
+int		 cfg_write_atomic(const char *path, const char *data,
+		    size_t len, mode_t mode, int no_replace, char **cause);
+/* Calls cb for every known option (effective value; is_set 0 when it is
+ * the default) in name order, then for unknown keys that are set. */
 typedef void	 cfg_each_cb(const char *key, const char *value, int is_set,
 		    void *arg);
 void		 cfg_each(const struct cfg *, cfg_each_cb *, void *arg);

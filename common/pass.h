@@ -17,15 +17,19 @@ void	pass_h1(const char *password, const char *salt,
 /* proof = SHA256(h1 || challenge). */
 void	pass_proof(const uint8_t h1[PASS_HASH_LEN], const char *challenge,
 	    uint8_t proof[PASS_HASH_LEN]);
-/* 1 if proof (len bytes) equals SHA256(h1 || challenge); constant time. */
+/*
+ * 1 if proof (len bytes) equals SHA256(h1 || challenge), else 0 (also for
+ * len != PASS_HASH_LEN or a NULL proof); constant time.
+ */
 int	pass_check_h1(const uint8_t h1[PASS_HASH_LEN], const char *challenge,
 	    const uint8_t *proof, size_t len);
 /* 1 if proof matches a plaintext password (the one-time password). */
 int	pass_check_plain(const char *password, const char *salt,
 	    const char *challenge, const uint8_t *proof, size_t len);
 /*
- * Fills out with len random characters from PASS_ALPHABET (digits only when
- * numeric) and a NUL; out must hold len + 1 bytes.
+ * Fills out with len uniformly random characters and a NUL; out must hold
+ * len + 1 bytes. The characters come from PASS_ALPHABET, or from the digits
+ * 0-9 when numeric (as upstream's numeric one-time password does).
  */
 void	pass_random(char *out, size_t len, int numeric);
 

@@ -26,7 +26,9 @@ struct sstream;
 
 /*
  * New stream in plaintext mode accepting frames of at most max_frame
- * payload bytes. Caller frees with sstream_free(). Never NULL.
+ * payload bytes (plaintext bytes: with a key, the frame on the wire may be
+ * SSTREAM_MAC_LEN longer; values over CODEC_LEN_MAX mean CODEC_LEN_MAX).
+ * Caller frees with sstream_free(). Never NULL.
  */
 struct sstream	*sstream_new(size_t max_frame);
 /* Wipes the key and frees; NULL does nothing. */
@@ -48,25 +50,33 @@ size_t		 sstream_frame_len(const struct sstream *, size_t n);
 /*
  * Frames (and, with a key, encrypts) payload p of n bytes into out, which
  * must hold sstream_frame_len(n) bytes. Advances the send counter. Returns
- * the frame length, or ERR_TOOBIG.
+ * the frame length, or ERR_TOOBIG (format limit, or outlen too small). The
+ * cap of sstream_set_max() applies to receiving only. p may lie inside out
+ * (e.g. at out + sstream_frame_len(n) - n: sealing in place).
  */
 int		 sstream_seal(struct sstream *, const uint8_t *p, size_t n,
 		    uint8_t *out, size_t outlen);
 /*
  * Takes one frame from the start of (in, n). Returns 0 when more bytes are
  * needed, a negative ERR_* when the stream is bad (oversized frame:
- * ERR_TOOBIG; failed decryption: ERR_CRYPTO) and the connection must close,
- * or the number of input bytes consumed. On success *msg/*msglen hold the
- * plaintext payload in memory owned by the stream, valid until the next call
- * on it (borrowed). Payloads of length 0 or 1 pass through unencrypted and
- * do not advance the receive counter, as upstream.
+ * ERR_TOOBIG, decided from the header alone before the body arrives; failed
+ * decryption: ERR_CRYPTO; ERR_NOMEM) and the connection must close, or the
+ * number of input bytes consumed. On success *msg and *msglen hold the
+ * plaintext payload in memory owned by the stream (also in plaintext mode,
+ * so the caller may drain its input at once), valid until the next
+ * sstream_open() or sstream_free() (borrowed); *msg is never NULL then.
+ * Payloads of length 0 or 1 pass through unencrypted and do not advance
+ * the receive counter, as upstream. The buffer grows to the largest frame
+ * seen (at most max_frame) and is reused: no allocation per frame.
  */
 int		 sstream_open(struct sstream *, const uint8_t *in, size_t n,
 		    const uint8_t **msg, size_t *msglen);
 
 /*
- * Packs a Message into a new framed buffer for s (caller frees *out).
- * Convenience for small control messages. Returns 0 or ERR_*.
+ * Packs a Message into a new framed (and, with a key, encrypted) buffer
+ * for s (caller frees *out); advances the send counter like
+ * sstream_seal(). Convenience for small control messages. Returns 0 or
+ * ERR_TOOBIG.
  */
 int		 sstream_pack_msg(struct sstream *, const Hbb__Message *,
 		    uint8_t **out, size_t *outlen);
@@ -108,13 +118,25 @@ void		 sstream_hs_free(struct sstream_hs *);
  * host's Ed25519 public key (from hbbs), verify the signature and that the
  * signed id equals expect_id; on success make a random session key, install
  * it into s after building the reply, and return in *reply the serialized
- * Message{public_key} to send (caller frees); returns 1. If host_pk is NULL
- * it replies with an empty frame payload (*reply_len 0) and returns 0. A bad
- * signature yields an empty PublicKey reply and returns 0 as the stock
- * client does. Negative ERR_* only for unparsable input.
+ * Message{public_key} to send (caller frees); returns 1. The reply goes
+ * out in plaintext: frame it with codec_hdr_encode(), not sstream_seal(),
+ * which would already encrypt it. If host_pk is NULL,
+ * the payload is another kind of Message, or the signed id is not
+ * expect_id, it replies with an empty frame payload (*reply NULL,
+ * *reply_len 0) and returns 0. A bad signature (or a signed IdPk that does
+ * not parse or whose key is not 32 bytes) yields an empty PublicKey reply
+ * and returns 0 as the stock client does. Negative ERR_* (ERR_PROTO) only
+ * for a payload that is not a Message.
  */
 int		 sstream_hs_client(struct sstream *, const uint8_t *payload,
 		    size_t len, const uint8_t *host_pk, const char *expect_id,
+		    uint8_t **reply, size_t *reply_len);
+/* As above with a given ephemeral pair and session key, for test vectors. */
+int		 sstream_hs_client_with(struct sstream *, const uint8_t *payload,
+		    size_t len, const uint8_t *host_pk, const char *expect_id,
+		    const uint8_t eph_pk[SSTREAM_BOX_PK_LEN],
+		    const uint8_t eph_sk[SSTREAM_BOX_SK_LEN],
+		    const uint8_t key[SSTREAM_KEY_LEN],
 		    uint8_t **reply, size_t *reply_len);
 
 #endif

@@ -13,29 +13,44 @@
 struct store;
 
 /*
- * Opens the state in dir, creating dir (0700) and the state on first use:
- * a random 9-digit ID, a key pair, a uuid and a 32-character salt, made
- * once and kept. Returns 0 or ERR_* with *cause (caller frees).
+ * Opens the state in dir, creating dir (0700, parents 0755) and the state
+ * on first use: a random 9-digit ID, a key pair, a random (v4) uuid and a
+ * 32-character salt, made once and kept (if two processes race, both end
+ * with the first one written). A state file that does not parse is an
+ * error (ERR_CONFIG, *cause "FILE:LINE: key 'KEY': what is wrong"), never
+ * silently replaced. Returns 0 or ERR_* with *cause (caller frees).
  */
 int		 store_open(struct store **out, const char *dir, char **cause);
+/* Frees s and wipes its secrets; NULL does nothing. */
 void		 store_free(struct store *);
+/*
+ * For tests and fuzzing: parses state text (named name in messages) into
+ * a new store that has no file (store_set_* then fail with ERR_INVAL).
+ * Same rules and errors as store_open.
+ */
+int		 store_parse_string(struct store **out, const char *text,
+		    const char *name, char **cause);
 
 const char	*store_id(const struct store *);	/* 9 digits */
 const char	*store_uuid(const struct store *);	/* text */
 const char	*store_salt(const struct store *);
 const uint8_t	*store_sign_pk(const struct store *);	/* 32 bytes */
 const uint8_t	*store_sign_sk(const struct store *);	/* 64 bytes */
+/* Every getter's result is borrowed, valid until s changes or is freed. */
 /* h1 of the permanent password (32 bytes), or NULL when none is set. */
 const uint8_t	*store_password_h1(const struct store *);
 
 /*
- * Sets the permanent password (h1 with the stored salt) and saves; "" or
- * NULL removes it. Refuses passwords shorter than 6 characters.
+ * Sets the permanent password (h1 = SHA256(password || salt), PROTOCOL.md
+ * 3.5) and saves; "" or NULL removes it. Refuses (ERR_INVAL) passwords
+ * shorter than 6 characters or longer than 128 bytes. On any error s is
+ * unchanged. Returns 0 or ERR_* with *cause (caller frees).
  */
 int		 store_set_password(struct store *, const char *password,
 		    char **cause);
 /* Changes the ID (6-16 characters, [A-Za-z0-9_-], starting with a letter
- * or all digits) and saves. */
+ * or all digits) and saves. Returns 0 or ERR_* with *cause; on error s is
+ * unchanged. */
 int		 store_set_id(struct store *, const char *id, char **cause);
 
 #endif

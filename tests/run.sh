@@ -21,7 +21,7 @@ export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$TOP/tests/lsan.supp:print_sup
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 pids=""
 
-. "$TOP/tests/lib.sh"
+[ -f "$TOP/tests/lib.sh" ] && . "$TOP/tests/lib.sh"
 
 cleanup() {
 	for p in $pids; do kill "$p" 2>/dev/null; done
@@ -76,7 +76,7 @@ passed=0 failed=0 skipped=0
 failures=""
 
 selected() {
-	[ -z "${TESTS:-}" ] && return 0
+	[ -z "${TESTS:-}" ] || [ -n "${BENCH:-}" ] && return 0
 	for w in $TESTS; do
 		case "$1" in *"$w"*) return 0 ;; esac
 	done
@@ -106,6 +106,18 @@ run_test() {
 		tail -n 60 "$log" | sed 's/^/    /'
 	fi
 }
+
+if [ -n "${BENCH:-}" ]; then
+	# make bench: benchmark scripts; their output is the result.
+	for t in tests/bench/*.sh; do
+		[ "$t" = tests/bench/run.sh ] && continue
+		run_test "bench/$(basename "$t" .sh)" sh "$t"
+		cat "$WORK/bench_$(basename "$t" .sh).log"
+	done
+	echo "$passed passed, $failed failed"
+	[ $failed -eq 0 ]
+	exit
+fi
 
 for t in "$B"/tests/unit/test_*; do
 	[ -x "$t" ] || continue

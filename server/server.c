@@ -1,0 +1,358 @@
+/*
+ * server.c: the --server mode: the root object, the direct-access
+ * listener, signals and the one-time password.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/thread.h>
+#include <sodium.h>
+
+#include "common/config.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/pass.h"
+#include "common/store.h"
+#include "common/xmalloc.h"
+#include "server/conn.h"
+#include "server/server.h"
+#include "server/srv.h"
+#include "server/sysinfo.h"
+#include "server/throttle.h"
+
+struct listener {
+	struct evconnlistener	*lev;	/* owned */
+	struct event		*retry;	/* owned: re-enable after EMFILE */
+	struct srv		*srv;	/* borrowed */
+};
+
+static time_t cfg_mtime[2];
+
+/* Monotonic milliseconds. */
+uint64_t
+srv_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Modification time of path, or 0. */
+static time_t
+srv_mtime(const char *path)
+{
+	struct stat st;
+
+	if (path == NULL || stat(path, &st) != 0)
+		return 0;
+	return st.st_mtime;
+}
+
+/* Load the config files; on error keep what we had. Returns 0 or ERR_*. */
+static int
+srv_cfg_load(struct srv *srv)
+{
+	struct cfg *cfg = NULL;
+	char *cause = NULL, *warnings = NULL;
+	int r;
+
+	cfg_mtime[0] = srv_mtime(srv->paths->conf);
+	cfg_mtime[1] = srv_mtime(srv->paths->sys_conf);
+	if ((r = cfg_load(&cfg, srv->paths, &cause, &warnings)) != 0) {
+		log_error("config: %s", cause ? cause : err_str(r));
+		free(cause);
+		free(warnings);
+		return r;
+	}
+	if (warnings != NULL) {
+		char *line, *save = NULL;
+
+		for (line = strtok_r(warnings, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save))
+			log_warn("config: %s", line);
+		free(warnings);
+	}
+	cfg_free(srv->cfg);
+	srv->cfg = cfg;
+	srv->idle_timeout = (int)cfg_int(cfg, "idle-timeout");
+	return 0;
+}
+
+/* Re-read the config if a file changed on disk (cheap: two stats). */
+void
+srv_cfg_refresh(struct srv *srv)
+{
+	if (srv_mtime(srv->paths->conf) == cfg_mtime[0] &&
+	    srv_mtime(srv->paths->sys_conf) == cfg_mtime[1])
+		return;
+	if (srv_cfg_load(srv) == 0)
+		log_info("config reloaded");
+}
+
+/* Draw a new one-time password and show it to the person at the desk. */
+void
+srv_otp_rotate(struct srv *srv)
+{
+	long len = cfg_int(srv->cfg, "temporary-password-length");
+
+	srv->otp_failures = 0;
+	if (strcmp(cfg_get(srv->cfg, "verification-method"),
+	    "use-permanent-password") == 0) {
+		sodium_memzero(srv->otp, sizeof srv->otp);
+		return;
+	}
+	if (len != 8 && len != 10)
+		len = 6;
+	pass_random(srv->otp, (size_t)len,
+	    cfg_bool(srv->cfg, "allow-numeric-one-time-password"));
+	/* stdout is the desk's display in foreground mode, never the log. */
+	printf("one-time password: %s\n", srv->otp);
+	fflush(stdout);
+}
+
+/* Count a wrong one-time password; ten in a row draw a new one. */
+void
+srv_otp_failed(struct srv *srv)
+{
+	if (++srv->otp_failures >= 10) {
+		log_info("10 wrong one-time passwords in a row: drawing a new one");
+		srv_otp_rotate(srv);
+	}
+}
+
+/* A peer connected to the direct-access port. */
+static void
+srv_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct listener *l = arg;
+
+	(void)lev;
+	srv_cfg_refresh(l->srv);
+	if (!cfg_bool(l->srv->cfg, "direct-server")) {
+		log_info("direct access switched off: connection refused");
+		evutil_closesocket(fd);
+		return;
+	}
+	conn_new(l->srv, fd, sa, (socklen_t)salen, CONN_VIA_DIRECT);
+}
+
+/* Re-enable accepting after a pause. */
+static void
+srv_accept_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct listener *l = arg;
+
+	(void)fd;
+	(void)what;
+	evconnlistener_enable(l->lev);
+}
+
+/* accept() failed: on EMFILE/ENFILE pause for a second (as tmux does). */
+static void
+srv_accept_error_cb(struct evconnlistener *lev, void *arg)
+{
+	struct listener *l = arg;
+	struct timeval tv = { 1, 0 };
+	int e = EVUTIL_SOCKET_ERROR();
+
+	log_warn("accept: %s", evutil_socket_error_to_string(e));
+	if (e == EMFILE || e == ENFILE) {
+		evconnlistener_disable(lev);
+		evtimer_add(l->retry, &tv);
+	}
+}
+
+/* Listen on [::]:port dual-stack, falling back to 0.0.0.0:port. */
+static struct listener *
+srv_listen(struct srv *srv, int port, char **cause)
+{
+	struct listener *l = xcalloc(1, sizeof *l);
+	struct sockaddr_in6 s6;
+	struct sockaddr_in s4;
+	unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
+	    LEV_OPT_CLOSE_ON_EXEC;
+	int fd, off = 0, on = 1;
+
+	l->srv = srv;
+	fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd >= 0) {
+		memset(&s6, 0, sizeof s6);
+		s6.sin6_family = AF_INET6;
+		s6.sin6_port = htons((uint16_t)port);
+		s6.sin6_addr = in6addr_any;
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+		if (bind(fd, (struct sockaddr *)&s6, sizeof s6) == 0 &&
+		    listen(fd, 128) == 0)
+			l->lev = evconnlistener_new(srv->base, srv_accept_cb,
+			    l, flags, -1, fd);
+		if (l->lev == NULL)
+			close(fd);
+	}
+	if (l->lev == NULL) {
+		memset(&s4, 0, sizeof s4);
+		s4.sin_family = AF_INET;
+		s4.sin_port = htons((uint16_t)port);
+		l->lev = evconnlistener_new_bind(srv->base, srv_accept_cb, l,
+		    flags, 128, (struct sockaddr *)&s4, sizeof s4);
+	}
+	if (l->lev == NULL) {
+		xasprintf(cause, "cannot listen on port %d: %s", port,
+		    strerror(errno));
+		free(l);
+		return NULL;
+	}
+	evconnlistener_set_error_cb(l->lev, srv_accept_error_cb);
+	l->retry = evtimer_new(srv->base, srv_accept_retry_cb, l);
+	return l;
+}
+
+/* Free a listener; NULL does nothing. */
+static void
+srv_listener_free(struct listener *l)
+{
+	if (l == NULL)
+		return;
+	evconnlistener_free(l->lev);
+	event_free(l->retry);
+	free(l);
+}
+
+/* SIGTERM/SIGINT stop the loop; SIGHUP re-reads the config. */
+static void
+srv_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct srv *srv = arg;
+
+	(void)what;
+	if (sig == SIGHUP) {
+		if (srv_cfg_load(srv) == 0)
+			log_info("config reloaded (SIGHUP)");
+		return;
+	}
+	log_info("signal %d: stopping", (int)sig);
+	event_base_loopexit(srv->base, NULL);
+}
+
+/* Route libevent's own messages into our log. */
+static void
+srv_event_log_cb(int severity, const char *msg)
+{
+	if (severity >= EVENT_LOG_ERR)
+		log_error("libevent: %s", msg);
+	else if (severity >= EVENT_LOG_WARN)
+		log_warn("libevent: %s", msg);
+	else
+		log_debug("libevent: %s", msg);
+}
+
+/* Run the host until a signal stops it. */
+int
+server_main(const struct cfg_paths *paths, int verbose)
+{
+	struct srv srv;
+	struct listener *lst = NULL;
+	struct event *sigs[3];
+	static const int signums[3] = { SIGTERM, SIGINT, SIGHUP };
+	struct srv_session *s;
+	char *cause = NULL, *disp;
+	int r, i, port = 0;
+
+	log_set_ident("server");
+	log_set_level(verbose > 1 ? LOG_TRACE : verbose ? LOG_DEBUG :
+	    LOG_INFO);
+	signal(SIGPIPE, SIG_IGN);
+	event_set_log_callback(srv_event_log_cb);
+	if (sodium_init() < 0)
+		fatal("libsodium failed to initialise");
+	if (evthread_use_pthreads() != 0)
+		fatal("libevent has no pthreads support");
+
+	memset(&srv, 0, sizeof srv);
+	srv.paths = paths;
+	TAILQ_INIT(&srv.conns);
+	TAILQ_INIT(&srv.sessions);
+	if (srv_cfg_load(&srv) != 0)
+		return 1;
+	if ((r = store_open(&srv.store, paths->state_dir, &cause)) != 0) {
+		log_error("state: %s", cause ? cause : err_str(r));
+		free(cause);
+		cfg_free(srv.cfg);
+		return 1;
+	}
+	if ((srv.base = event_base_new()) == NULL)
+		fatal("event_base_new failed");
+	srv.throttle = throttle_new(THROTTLE_EXPIRE_S);
+	srv.throttle_id = throttle_new(THROTTLE_EXPIRE_ID_S);
+	srv.sysinfo = sysinfo_new();
+
+	for (i = 0; i < 3; i++) {
+		sigs[i] = evsignal_new(srv.base, signums[i], srv_signal_cb,
+		    &srv);
+		evsignal_add(sigs[i], NULL);
+	}
+
+	if (strcmp(cfg_get(srv.cfg, "approve-mode"), "click") == 0)
+		log_warn("approve-mode click: no connection manager is "
+		    "available yet, so every connection will be refused");
+	if (cfg_bool(srv.cfg, "direct-server")) {
+		port = (int)cfg_int(srv.cfg, "direct-access-port");
+		if ((lst = srv_listen(&srv, port, &cause)) == NULL) {
+			log_error("%s", cause);
+			free(cause);
+			r = 1;
+			goto out;
+		}
+		log_warn("direct access on port %d: sessions on it are NOT "
+		    "encrypted (RustDesk clients never encrypt direct IP "
+		    "connections)", port);
+	} else
+		log_info("direct access is off (option direct-server)");
+	disp = sysinfo_describe(srv.sysinfo);
+	log_info("cdesk %s: ID %s, displays %s", CDESK_VERSION,
+	    store_id(srv.store), disp);
+	free(disp);
+
+	printf("READY %d\nID: %s\n", port, store_id(srv.store));
+	srv_otp_rotate(&srv);
+	fflush(stdout);
+
+	event_base_dispatch(srv.base);
+	r = 0;
+
+out:
+	while (!TAILQ_EMPTY(&srv.conns))
+		conn_close(TAILQ_FIRST(&srv.conns), "server stopping");
+	/* Let the deferred frees run. */
+	event_base_loop(srv.base, EVLOOP_NONBLOCK);
+	srv_listener_free(lst);
+	for (i = 0; i < 3; i++)
+		event_free(sigs[i]);
+	while ((s = TAILQ_FIRST(&srv.sessions)) != NULL) {
+		TAILQ_REMOVE(&srv.sessions, s, entry);
+		free(s->my_id);
+		free(s->my_name);
+		free(s);
+	}
+	sodium_memzero(srv.otp, sizeof srv.otp);
+	sysinfo_free(srv.sysinfo);
+	throttle_free(srv.throttle);
+	throttle_free(srv.throttle_id);
+	store_free(srv.store);
+	cfg_free(srv.cfg);
+	event_base_free(srv.base);
+	return r;
+}

@@ -1,0 +1,57 @@
+/*
+ * srv.h: the server's root object, shared by the files of server/ (like
+ * tmux.h): one per process, made by server_main() and passed to every
+ * x_new(). Nothing outside server/ includes this.
+ */
+#ifndef CDESK_SRV_H
+#define CDESK_SRV_H
+
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "common/config.h"
+
+struct event_base;
+struct conn;
+struct store;
+struct throttle;
+
+/* Remembered one-time-password logins (PROTOCOL.md §3.4, recent sessions). */
+struct srv_session {
+	char		*my_id;		/* owned */
+	char		*my_name;	/* owned */
+	uint64_t	 session_id;
+	char		 otp[16];	/* the one-time password that authorized it */
+	long		 last_seen;	/* last frame received, seconds (monotonic) */
+	int		 live;		/* connections using it now */
+	TAILQ_ENTRY(srv_session) entry;
+};
+TAILQ_HEAD(srv_sessions, srv_session);
+TAILQ_HEAD(conn_list, conn);
+
+struct srv {
+	struct event_base	*base;		/* owned */
+	const struct cfg_paths	*paths;		/* borrowed */
+	struct cfg		*cfg;		/* owned; reloaded when the file changes */
+	struct store		*store;		/* owned */
+	struct throttle		*throttle;	/* owned: password failures */
+	struct throttle		*throttle_id;	/* owned: id-whitelist failures */
+	struct conn_list	 conns;		/* live connections */
+	struct srv_sessions	 sessions;	/* recent OTP sessions */
+	uint32_t		 next_conn_id;
+	char			 otp[16];	/* one-time password (memory only) */
+	int			 otp_failures;	/* consecutive wrong OTP tries */
+	int			 idle_timeout;	/* seconds, option idle-timeout */
+	struct sysinfo		*sysinfo;	/* owned */
+};
+
+/* Draws a new one-time password and shows it on stdout (not in the log). */
+void	srv_otp_rotate(struct srv *);
+/* Counts a wrong one-time password; the 10th in a row rotates it. */
+void	srv_otp_failed(struct srv *);
+/* Monotonic clock in milliseconds. */
+uint64_t srv_now_ms(void);
+/* Re-reads the config file if it changed on disk. */
+void	srv_cfg_refresh(struct srv *);
+
+#endif

@@ -1,0 +1,71 @@
+# tests/lib.sh: shell helpers for integration tests (sourced by tests/run.sh
+# and by each tests/integration/*.sh). Needs CDESK, PEER, WORK from run.sh.
+
+# free_port: print a TCP port nobody listens on.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# cdesk_dir NAME: a fresh --config folder under $WORK with direct access on
+# a free port; prints the folder. The port is in $DIR/port.
+cdesk_dir() {
+	d="$WORK/$1"
+	rm -rf "$d"
+	mkdir -p "$d"
+	p=$(free_port)
+	printf '[options]\ndirect-server = Y\ndirect-access-port = %s\n' "$p" \
+	    >"$d/cdesk.conf"
+	echo "$p" >"$d/port"
+	echo "$d"
+}
+
+# cdesk_start DIR: start `cdesk --server` on DIR, wait for READY; sets
+# SERVER_PID, PORT, HOST_ID and OTP. Server stdout: DIR/out, log: DIR/log.
+cdesk_start() {
+	d=$1
+	"$CDESK" --config "$d" -v --server >"$d/out" 2>"$d/log" &
+	SERVER_PID=$!
+	i=0
+	while ! grep -q '^READY' "$d/out" 2>/dev/null; do
+		if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+			echo "server died at start:"; cat "$d/log"; return 1
+		fi
+		i=$((i + 1))
+		[ $i -gt 200 ] && { echo "server not ready"; cat "$d/log"; return 1; }
+		sleep 0.05
+	done
+	PORT=$(sed -n 's/^READY \([0-9]*\)$/\1/p' "$d/out")
+	HOST_ID=$(sed -n 's/^ID: //p' "$d/out")
+	OTP=$(sed -n 's/^one-time password: //p' "$d/out" | tail -n 1)
+	export SERVER_PID PORT HOST_ID OTP
+}
+
+# cdesk_stop: stop the server started by cdesk_start; fails if it does not
+# exit cleanly (a crash or a sanitizer report is a failure).
+cdesk_stop() {
+	[ -n "${SERVER_PID:-}" ] || return 0
+	kill -TERM "$SERVER_PID" 2>/dev/null
+	wait "$SERVER_PID"
+	rc=$?
+	SERVER_PID=
+	if [ $rc -ne 0 ]; then
+		echo "server exited with status $rc"
+		return 1
+	fi
+}
+
+# fail MSG: print and exit 1 (after stopping the server).
+fail() {
+	echo "FAIL: $*"
+	if [ -n "${SERVER_PID:-}" ]; then
+		kill -TERM "$SERVER_PID" 2>/dev/null
+		wait "$SERVER_PID" 2>/dev/null
+		[ -n "${DIR:-}" ] && tail -n 40 "$DIR/log"
+	fi
+	exit 1
+}
+
+# expect_match TEXT PATTERN WHAT: fail unless TEXT matches the grep -E PATTERN.
+expect_match() {
+	echo "$1" | grep -Eq "$2" || fail "$3: got '$1', want /$2/"
+}

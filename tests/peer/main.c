@@ -1,0 +1,361 @@
+/*
+ * main.c: the test peer's command line. Each command prints one result
+ * line that tests grep for, and exits 0 when the exchange completed (the
+ * result itself is the test's business).
+ *
+ *   peer [-h HOST] -p PORT [-u USERNAME] [-w PASSWORD] CMD [ARGS]
+ *   login                one login: PEERINFO ... | ERROR <text> | CLOSED <reason> | EOF
+ *   retry N              N logins on one connection (after Wrong Password)
+ *   raw HEX              after Hash, send bytes as they are; CLOSED <ms> | OPEN
+ *   idle                 never answer; print CLOSED <seconds> when the host closes
+ *   hold N SECS          hold N logged-in sessions; print HELD N, exit after SECS
+ *   bench-login N        N sequential logins: p50/p99 round trip in ms
+ *   bench-conc C N       N logins over C concurrent clients: logins/s
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "common/xmalloc.h"
+#include "tests/peer/peer.h"
+
+static const char *opt_host = "127.0.0.1";
+static int opt_port;
+static const char *opt_user;
+static const char *opt_pass;
+static int opt_timeout = 10000;
+
+int main(int, char **);
+
+/* Print what decided a login and return 1 if it was PeerInfo. */
+static int
+print_outcome(Hbb__Message *m)
+{
+	Hbb__PeerInfo *pi;
+	size_t i;
+
+	if (m == NULL) {
+		printf("EOF\n");
+		return 0;
+	}
+	if (m->union_case == HBB__MESSAGE__UNION_MISC) {
+		printf("CLOSED %s\n", m->misc->close_reason);
+		return 0;
+	}
+	if (m->login_response->union_case ==
+	    HBB__LOGIN_RESPONSE__UNION_ERROR) {
+		printf("ERROR %s\n", m->login_response->error);
+		return 0;
+	}
+	pi = m->login_response->peer_info;
+	printf("PEERINFO displays=%zu current=%d platform=%s version=%s "
+	    "username=%s hostname=%s", pi->n_displays, pi->current_display,
+	    pi->platform, pi->version, pi->username, pi->hostname);
+	for (i = 0; i < pi->n_displays; i++)
+		printf(" display%zu=%dx%d+%d+%d", i, pi->displays[i]->width,
+		    pi->displays[i]->height, pi->displays[i]->x,
+		    pi->displays[i]->y);
+	if (pi->encoding != NULL)
+		printf(" vp8=%d av1=%d h264=%d h265=%d", pi->encoding->vp8,
+		    pi->encoding->av1, pi->encoding->h264, pi->encoding->h265);
+	printf("\n");
+	return 1;
+}
+
+/* Username to send: -u, else "host:port" as a direct client does. */
+static const char *
+username(void)
+{
+	static char buf[300];
+
+	if (opt_user != NULL)
+		return opt_user;
+	snprintf(buf, sizeof buf, "%s:%d", opt_host, opt_port);
+	return buf;
+}
+
+/* One login on a new connection; returns 1 on PeerInfo. */
+static int
+one_login(double *ms)
+{
+	struct pconn *pc;
+	Hbb__Message *m;
+	double t0 = pc_now_ms();
+	int ok;
+
+	if ((pc = pc_connect(opt_host, opt_port, opt_timeout)) == NULL)
+		return -1;
+	m = pc_login(pc, username(), opt_pass, opt_timeout);
+	if (ms != NULL)
+		*ms = pc_now_ms() - t0;
+	ok = m != NULL &&
+	    m->union_case == HBB__MESSAGE__UNION_LOGIN_RESPONSE &&
+	    m->login_response->union_case ==
+	    HBB__LOGIN_RESPONSE__UNION_PEER_INFO;
+	if (m != NULL)
+		hbb__message__free_unpacked(m, NULL);
+	pc_free(pc);
+	return ok;
+}
+
+/* Sort helper for doubles. */
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct conc {
+	int	 n;		/* logins to do */
+	int	 ok;		/* logins that got PeerInfo */
+};
+
+/* Thread body for bench-conc. */
+static void *
+conc_thread(void *arg)
+{
+	struct conc *c = arg;
+	int i;
+
+	for (i = 0; i < c->n; i++)
+		if (one_login(NULL) == 1)
+			c->ok++;
+	return NULL;
+}
+
+/* Hold sessions: a thread per session answering probes. */
+struct holder {
+	struct pconn	*pc;
+	double		 until;
+	int		 ok;
+};
+
+/* Keep one session alive until the deadline. */
+static void *
+hold_thread(void *arg)
+{
+	struct holder *h = arg;
+	Hbb__Message *m;
+	int eof = 0;
+
+	while (pc_now_ms() < h->until && !eof) {
+		m = pc_recv(h->pc, 200, &eof);
+		if (m != NULL)
+			hbb__message__free_unpacked(m, NULL);
+	}
+	if (eof)
+		h->ok = 0;
+	return NULL;
+}
+
+/* Print usage and exit 2. */
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: peer [-h host] -p port [-u username] "
+	    "[-w password] [-t timeout_ms] login|retry N|raw HEX|idle|"
+	    "hold N SECS|bench-login N|bench-conc C N\n");
+	exit(2);
+}
+
+/* Parse options and run one command. */
+int
+main(int argc, char **argv)
+{
+	const char *cmd;
+	int ch;
+
+	if (sodium_init() < 0)
+		return 1;
+	while ((ch = getopt(argc, argv, "h:p:u:w:t:")) != -1) {
+		switch (ch) {
+		case 'h': opt_host = optarg; break;
+		case 'p': opt_port = atoi(optarg); break;
+		case 'u': opt_user = optarg; break;
+		case 'w': opt_pass = optarg; break;
+		case 't': opt_timeout = atoi(optarg); break;
+		default: usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1 || opt_port <= 0)
+		usage();
+	cmd = argv[0];
+
+	if (strcmp(cmd, "login") == 0) {
+		struct pconn *pc = pc_connect(opt_host, opt_port, opt_timeout);
+		Hbb__Message *m;
+
+		if (pc == NULL)
+			return 1;
+		m = pc_login(pc, username(), opt_pass, opt_timeout);
+		print_outcome(m);
+		if (m != NULL)
+			hbb__message__free_unpacked(m, NULL);
+		pc_free(pc);
+		return 0;
+	}
+	if (strcmp(cmd, "retry") == 0 && argc == 2) {
+		struct pconn *pc = pc_connect(opt_host, opt_port, opt_timeout);
+		Hbb__Message *m;
+		int i, n = atoi(argv[1]);
+
+		if (pc == NULL)
+			return 1;
+		m = pc_login(pc, username(), opt_pass, opt_timeout);
+		for (i = 0; i < n; i++) {
+			print_outcome(m);
+			fflush(stdout);
+			if (m == NULL)
+				break;
+			hbb__message__free_unpacked(m, NULL);
+			m = NULL;
+			if (i + 1 < n)
+				m = pc_login_again(pc, username(), opt_pass,
+				    opt_timeout);
+		}
+		if (m != NULL)
+			hbb__message__free_unpacked(m, NULL);
+		pc_free(pc);
+		return 0;
+	}
+	if (strcmp(cmd, "raw") == 0 && argc == 2) {
+		struct pconn *pc = pc_connect(opt_host, opt_port, opt_timeout);
+		Hbb__Message *m;
+		size_t i, n = strlen(argv[1]) / 2;
+		uint8_t *bytes = xmalloc(n + 1);
+		double t0;
+		int eof = 0;
+
+		if (pc == NULL)
+			return 1;
+		for (i = 0; i < n; i++) {
+			unsigned v;
+
+			sscanf(argv[1] + 2 * i, "%2x", &v);
+			bytes[i] = (uint8_t)v;
+		}
+		/* Wait for the Hash so the host is in its login state. */
+		while ((m = pc_recv(pc, opt_timeout, &eof)) != NULL) {
+			int hash = m->union_case == HBB__MESSAGE__UNION_HASH;
+
+			hbb__message__free_unpacked(m, NULL);
+			if (hash)
+				break;
+		}
+		t0 = pc_now_ms();
+		pc_send_raw(pc, bytes, n);
+		free(bytes);
+		while (!eof && pc_now_ms() - t0 < 5000) {
+			m = pc_recv(pc, 500, &eof);
+			if (m != NULL)
+				hbb__message__free_unpacked(m, NULL);
+		}
+		if (eof)
+			printf("CLOSED %.0f\n", pc_now_ms() - t0);
+		else
+			printf("OPEN\n");
+		pc_free(pc);
+		return 0;
+	}
+	if (strcmp(cmd, "idle") == 0) {
+		struct pconn *pc = pc_connect(opt_host, opt_port, opt_timeout);
+		Hbb__Message *m;
+		double t0 = pc_now_ms();
+		int eof = 0;
+
+		if (pc == NULL)
+			return 1;
+		pc_set_echo(pc, 0);
+		while (!eof && pc_now_ms() - t0 < 120000) {
+			m = pc_recv(pc, 1000, &eof);
+			if (m != NULL)
+				hbb__message__free_unpacked(m, NULL);
+		}
+		printf("CLOSED %.1f\n", (pc_now_ms() - t0) / 1000);
+		pc_free(pc);
+		return 0;
+	}
+	if (strcmp(cmd, "hold") == 0 && argc == 3) {
+		int i, n = atoi(argv[1]), held = 0;
+		struct holder *h = xcalloc((size_t)n, sizeof *h);
+		pthread_t *th = xcalloc((size_t)n, sizeof *th);
+		double until;
+
+		for (i = 0; i < n; i++) {
+			Hbb__Message *m;
+
+			if ((h[i].pc = pc_connect(opt_host, opt_port,
+			    opt_timeout)) == NULL)
+				return 1;
+			m = pc_login(h[i].pc, username(), opt_pass,
+			    opt_timeout);
+			h[i].ok = m != NULL && m->union_case ==
+			    HBB__MESSAGE__UNION_LOGIN_RESPONSE &&
+			    m->login_response->union_case ==
+			    HBB__LOGIN_RESPONSE__UNION_PEER_INFO;
+			held += h[i].ok;
+			if (m != NULL)
+				hbb__message__free_unpacked(m, NULL);
+		}
+		until = pc_now_ms() + atof(argv[2]) * 1000;
+		for (i = 0; i < n; i++) {
+			h[i].until = until;
+			pthread_create(&th[i], NULL, hold_thread, &h[i]);
+		}
+		printf("HELD %d\n", held);
+		fflush(stdout);
+		held = 0;
+		for (i = 0; i < n; i++) {
+			pthread_join(th[i], NULL);
+			held += h[i].ok;
+			pc_free(h[i].pc);
+		}
+		printf("ALIVE %d\n", held);
+		free(h);
+		free(th);
+		return 0;
+	}
+	if (strcmp(cmd, "bench-login") == 0 && argc == 2) {
+		int i, n = atoi(argv[1]), ok = 0;
+		double *ms = xcalloc((size_t)n, sizeof *ms);
+
+		for (i = 0; i < n; i++)
+			ok += one_login(&ms[i]) == 1;
+		qsort(ms, (size_t)n, sizeof *ms, cmp_double);
+		printf("LOGINS ok=%d of %d p50=%.2fms p99=%.2fms max=%.2fms\n",
+		    ok, n, ms[n / 2], ms[(n * 99) / 100], ms[n - 1]);
+		free(ms);
+		return 0;
+	}
+	if (strcmp(cmd, "bench-conc") == 0 && argc == 3) {
+		int i, c = atoi(argv[1]), n = atoi(argv[2]), ok = 0;
+		struct conc *w = xcalloc((size_t)c, sizeof *w);
+		pthread_t *th = xcalloc((size_t)c, sizeof *th);
+		double t0 = pc_now_ms(), t;
+
+		for (i = 0; i < c; i++) {
+			w[i].n = n / c + (i < n % c);
+			pthread_create(&th[i], NULL, conc_thread, &w[i]);
+		}
+		for (i = 0; i < c; i++) {
+			pthread_join(th[i], NULL);
+			ok += w[i].ok;
+		}
+		t = (pc_now_ms() - t0) / 1000;
+		printf("CONCURRENT clients=%d ok=%d of %d in %.2fs: %.0f "
+		    "logins/s\n", c, ok, n, t, ok / t);
+		free(w);
+		free(th);
+		return 0;
+	}
+	usage();
+	return 2;
+}

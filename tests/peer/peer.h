@@ -1,0 +1,62 @@
+/*
+ * peer.h: the test peer's connection layer: a blocking client that plays
+ * the stock RustDesk client's side of PROTOCOL.md (framing, optional key
+ * exchange, Hash, LoginRequest, TestDelay echo).
+ */
+#ifndef CDESK_PEER_H
+#define CDESK_PEER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "message.pb-c.h"
+
+struct pconn;
+
+/* Connects to host:port (TCP). Returns NULL and prints why on failure. */
+struct pconn	*pc_connect(const char *host, int port, int timeout_ms);
+/* Wraps an already connected socket (takes ownership). */
+struct pconn	*pc_from_fd(int fd);
+void		 pc_free(struct pconn *);
+int		 pc_fd(const struct pconn *);
+/*
+ * Client side of the key exchange on a relayed stream: reads SignedId,
+ * verifies it with host_pk (NULL: no key, continue unencrypted) and answers.
+ * Returns 1 encrypted, 0 plaintext, <0 error.
+ */
+int		 pc_handshake(struct pconn *, const uint8_t *host_pk,
+		    const char *host_id);
+/* Sends a message. Returns 0 or -1. */
+int		 pc_send(struct pconn *, const Hbb__Message *);
+/* Sends raw bytes as they are (no framing). */
+int		 pc_send_raw(struct pconn *, const void *, size_t);
+/*
+ * Reads the next message, echoing the host's TestDelay probes (unless
+ * no_echo is set) and returning them too only when want_probes is set.
+ * Returns a message (caller frees with hbb__message__free_unpacked) or NULL
+ * on EOF (*eof = 1), timeout, or error.
+ */
+Hbb__Message	*pc_recv(struct pconn *, int timeout_ms, int *eof);
+/* Disable the automatic TestDelay echo (for idle tests). */
+void		 pc_set_echo(struct pconn *, int on);
+
+/* The challenge and salt of the last Hash received. */
+const char	*pc_salt(const struct pconn *);
+const char	*pc_challenge(const struct pconn *);
+
+/*
+ * Logs in: waits for Hash, sends LoginRequest with the proof for password
+ * (NULL or "": an empty proof), then waits for the outcome. Returns the
+ * LoginResponse/Misc message that decided (caller frees) or NULL on EOF or
+ * timeout. username defaults to host_id when non-NULL.
+ */
+Hbb__Message	*pc_login(struct pconn *, const char *username,
+		    const char *password, int timeout_ms);
+/* Sends another LoginRequest on the same connection (after Wrong Password). */
+Hbb__Message	*pc_login_again(struct pconn *, const char *username,
+		    const char *password, int timeout_ms);
+
+/* Monotonic milliseconds (double). */
+double		 pc_now_ms(void);
+
+#endif

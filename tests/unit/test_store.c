@@ -1,0 +1,292 @@
+/* test_store.c: state creation, reload, modes, password, corruption. */
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "common/err.h"
+#include "common/pass.h"
+#include "common/store.h"
+#include "tests/tst.h"
+
+int main(void);
+
+static char tmpdir[256];
+
+/* Write text to path. */
+static void
+put_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ASSERT_TRUE(f != NULL);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Return the content of path in a new string. */
+static char *
+get_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = calloc(1, 8192);
+	size_t n;
+
+	ASSERT_TRUE(f != NULL);
+	n = fread(buf, 1, 8191, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* First open creates; reopening gives the same identity; modes. */
+static void
+test_create_reopen(void)
+{
+	struct store *s, *s2;
+	char dir[300], path[320], *cause = NULL;
+	struct stat st;
+	uint8_t msg[3] = { 1, 2, 3 }, sig[crypto_sign_BYTES];
+	size_t i;
+
+	snprintf(dir, sizeof dir, "%s/sub/state", tmpdir);
+	ASSERT_INT_EQ(store_open(&s, dir, &cause), 0);
+	ASSERT_TRUE(cause == NULL);
+	ASSERT_INT_EQ(strlen(store_id(s)), 9);
+	ASSERT_TRUE(store_id(s)[0] >= '1' && store_id(s)[0] <= '9');
+	for (i = 0; i < 9; i++)
+		ASSERT_TRUE(store_id(s)[i] >= '0' && store_id(s)[i] <= '9');
+	ASSERT_INT_EQ(strlen(store_uuid(s)), 36);
+	ASSERT_TRUE(store_uuid(s)[14] == '4');	/* version 4 */
+	ASSERT_INT_EQ(strlen(store_salt(s)), PASS_SALT_LEN);
+	ASSERT_INT_EQ(strspn(store_salt(s), PASS_ALPHABET), PASS_SALT_LEN);
+	ASSERT_TRUE(store_password_h1(s) == NULL);
+	/* The key pair works. */
+	crypto_sign_detached(sig, NULL, msg, sizeof msg, store_sign_sk(s));
+	ASSERT_INT_EQ(crypto_sign_verify_detached(sig, msg, sizeof msg,
+	    store_sign_pk(s)), 0);
+
+	snprintf(path, sizeof path, "%s/state", dir);
+	ASSERT_INT_EQ(stat(path, &st), 0);
+	ASSERT_INT_EQ(st.st_mode & 0777, 0600);
+	ASSERT_INT_EQ(stat(dir, &st), 0);
+	ASSERT_INT_EQ(st.st_mode & 0777, 0700);
+
+	ASSERT_INT_EQ(store_open(&s2, dir, &cause), 0);
+	ASSERT_STR_EQ(store_id(s2), store_id(s));
+	ASSERT_STR_EQ(store_uuid(s2), store_uuid(s));
+	ASSERT_STR_EQ(store_salt(s2), store_salt(s));
+	ASSERT_MEM_EQ(store_sign_pk(s2), store_sign_pk(s), 32);
+	ASSERT_MEM_EQ(store_sign_sk(s2), store_sign_sk(s), 64);
+	store_free(s2);
+	store_free(s);
+	store_free(NULL);
+}
+
+/* Passwords: h1 = SHA256(pw || salt), persisted, removable, no plaintext. */
+static void
+test_password(void)
+{
+	struct store *s, *s2;
+	char dir[300], path[320], *cause = NULL, *text;
+	uint8_t want[32];
+	struct stat st;
+
+	snprintf(dir, sizeof dir, "%s/sub/state", tmpdir);
+	snprintf(path, sizeof path, "%s/state", dir);
+	ASSERT_INT_EQ(store_open(&s, dir, &cause), 0);
+
+	ASSERT_INT_EQ(store_set_password(s, "12345", &cause), ERR_INVAL);
+	ASSERT_TRUE(strstr(cause, "at least 6") != NULL);
+	free(cause);
+	/* Six characters, not six bytes: five two-byte letters are short. */
+	ASSERT_INT_EQ(store_set_password(s, "\xc3\xa9\xc3\xa9\xc3\xa9"
+	    "\xc3\xa9\xc3\xa9", &cause), ERR_INVAL);
+	free(cause);
+	ASSERT_TRUE(store_password_h1(s) == NULL);
+
+	ASSERT_INT_EQ(store_set_password(s, "Secret-pw-42", &cause), 0);
+	pass_h1("Secret-pw-42", store_salt(s), want);
+	ASSERT_TRUE(store_password_h1(s) != NULL);
+	ASSERT_MEM_EQ(store_password_h1(s), want, 32);
+	{
+		/* h1 by hand: SHA256("Secret-pw-42" || salt). */
+		char buf[200];
+		uint8_t h[32];
+
+		snprintf(buf, sizeof buf, "Secret-pw-42%s", store_salt(s));
+		crypto_hash_sha256(h, (const unsigned char *)buf,
+		    strlen(buf));
+		ASSERT_MEM_EQ(h, want, 32);
+	}
+	text = get_file(path);
+	ASSERT_TRUE(strstr(text, "Secret-pw-42") == NULL);
+	ASSERT_TRUE(strstr(text, "password_h1 = ") != NULL);
+	free(text);
+	ASSERT_INT_EQ(stat(path, &st), 0);
+	ASSERT_INT_EQ(st.st_mode & 0777, 0600);
+
+	ASSERT_INT_EQ(store_open(&s2, dir, &cause), 0);
+	ASSERT_TRUE(store_password_h1(s2) != NULL);
+	ASSERT_MEM_EQ(store_password_h1(s2), want, 32);
+	ASSERT_STR_EQ(store_id(s2), store_id(s));
+	store_free(s2);
+
+	ASSERT_INT_EQ(store_set_password(s, "", &cause), 0);
+	ASSERT_TRUE(store_password_h1(s) == NULL);
+	ASSERT_INT_EQ(store_open(&s2, dir, &cause), 0);
+	ASSERT_TRUE(store_password_h1(s2) == NULL);
+	store_free(s2);
+	ASSERT_INT_EQ(store_set_password(s, "another1", &cause), 0);
+	ASSERT_INT_EQ(store_set_password(s, NULL, &cause), 0);
+	ASSERT_TRUE(store_password_h1(s) == NULL);
+	store_free(s);
+}
+
+/* store_set_id checks and persists. */
+static void
+test_set_id(void)
+{
+	struct store *s, *s2;
+	char dir[300], *cause = NULL, old[20];
+
+	snprintf(dir, sizeof dir, "%s/sub/state", tmpdir);
+	ASSERT_INT_EQ(store_open(&s, dir, &cause), 0);
+	snprintf(old, sizeof old, "%s", store_id(s));
+	ASSERT_INT_EQ(store_set_id(s, "1abc", &cause), ERR_INVAL);
+	free(cause);
+	ASSERT_INT_EQ(store_set_id(s, "1abcdef", &cause), ERR_INVAL);
+	free(cause);
+	ASSERT_INT_EQ(store_set_id(s, "abc de", &cause), ERR_INVAL);
+	free(cause);
+	ASSERT_STR_EQ(store_id(s), old);
+	ASSERT_INT_EQ(store_set_id(s, "my-host_1", &cause), 0);
+	ASSERT_INT_EQ(store_open(&s2, dir, &cause), 0);
+	ASSERT_STR_EQ(store_id(s2), "my-host_1");
+	store_free(s2);
+	ASSERT_INT_EQ(store_set_id(s, old, &cause), 0);
+	store_free(s);
+}
+
+/* Replace the line starting with key in text by line (NULL drops it). */
+static char *
+edit_line(const char *text, const char *key, const char *line)
+{
+	char *out = calloc(1, strlen(text) + 300);
+	const char *p = text, *eol;
+
+	while (*p != '\0') {
+		eol = strchr(p, '\n');
+		if (strncmp(p, key, strlen(key)) == 0) {
+			if (line != NULL) {
+				strcat(out, line);
+				strcat(out, "\n");
+			}
+		} else
+			strncat(out, p, (size_t)(eol - p + 1));
+		p = eol + 1;
+	}
+	return out;
+}
+
+/* Corrupt state is an error naming file, line and key; never replaced. */
+static void
+test_corrupt(void)
+{
+	static const char *const cases[][3] = {
+		{ "id", "id = 12", ":3: key 'id': not a valid ID" },
+		{ "uuid", "uuid = xyz", ":4: key 'uuid': not a uuid" },
+		{ "salt", "salt = 0000000", ":5: key 'salt': not a salt" },
+		{ "sign_sk", "sign_sk = AAAA", ":6: key 'sign_sk': not base64" },
+		{ "sign_sk", NULL, "key 'sign_sk' is missing" },
+		{ "id", "id = 123456789\nid = 123456789", ":4: key 'id': set "
+		    "more than once" },
+		{ "uuid", "color = blue", ":4: key 'color': unknown key" },
+		{ "uuid", "garbage", ":4: expected" },
+	};
+	struct store *s;
+	char dir[300], path[320], *cause = NULL, *good, *bad, *after;
+	size_t i;
+
+	snprintf(dir, sizeof dir, "%s/sub/state", tmpdir);
+	snprintf(path, sizeof path, "%s/state", dir);
+	ASSERT_INT_EQ(store_open(&s, dir, &cause), 0);
+	store_free(s);
+	good = get_file(path);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		bad = edit_line(good, cases[i][0], cases[i][1]);
+		put_file(path, bad);
+		ASSERT_INT_EQ(store_open(&s, dir, &cause), ERR_CONFIG);
+		ASSERT_TRUE(s == NULL);
+		if (strstr(cause, path) == NULL ||
+		    strstr(cause, cases[i][2]) == NULL)
+			TST_FAIL("case %zu: cause '%s' lacks '%s'", i, cause,
+			    cases[i][2]);
+		free(cause);
+		after = get_file(path);
+		ASSERT_STR_EQ(after, bad);	/* left alone */
+		free(after);
+		free(bad);
+	}
+	/* A secret key whose public half does not match. */
+	{
+		char *p;
+
+		bad = strdup(good);
+		p = strstr(bad, "sign_sk = ") + strlen("sign_sk = ") + 50;
+		*p = *p == 'A' ? 'B' : 'A';
+		put_file(path, bad);
+		ASSERT_INT_EQ(store_open(&s, dir, &cause), ERR_CONFIG);
+		ASSERT_TRUE(strstr(cause, "key 'sign_sk'") != NULL);
+		free(cause);
+		free(bad);
+	}
+	put_file(path, good);
+	ASSERT_INT_EQ(store_open(&s, dir, &cause), 0);
+	store_free(s);
+	free(good);
+}
+
+/* store_parse_string needs no file, and cannot save. */
+static void
+test_parse_string(void)
+{
+	struct store *s;
+	char *cause = NULL;
+
+	ASSERT_INT_EQ(store_parse_string(&s, "", "x", &cause), ERR_CONFIG);
+	ASSERT_TRUE(strstr(cause, "key 'id' is missing") != NULL);
+	free(cause);
+	ASSERT_INT_EQ(store_parse_string(&s, "[state]\nid = 123456\n"
+	    "uuid = 0f8fad5b-d9cb-469f-a165-70867728950e\n"
+	    "salt = abcdef\n"
+	    /* the key pair of seed 00 01 02 ... 1f */
+	    "sign_sk = AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8DoQe/884Qv"
+	    "h1w3RjnS8CZZ+TWMJulDV8d3IZkElUxuA==\n", "x", &cause), 0);
+	ASSERT_STR_EQ(store_id(s), "123456");
+	ASSERT_INT_EQ(store_set_password(s, "abcdefg", &cause), ERR_INVAL);
+	free(cause);
+	store_free(s);
+}
+
+/* Run every store test in a temporary folder. */
+int
+main(void)
+{
+	const char *base = getenv("WORK") != NULL ? getenv("WORK") : "/tmp";
+	char cmd[400];
+
+	snprintf(tmpdir, sizeof tmpdir, "%s/test_store.XXXXXX", base);
+	ASSERT_TRUE(mkdtemp(tmpdir) != NULL);
+	TST_RUN(test_create_reopen);
+	TST_RUN(test_password);
+	TST_RUN(test_set_id);
+	TST_RUN(test_corrupt);
+	TST_RUN(test_parse_string);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : 1;
+}
