@@ -51,10 +51,12 @@ changed_cb(void *arg)
 
 /* Starts Xorg with the dummy driver; exits 77 where that cannot work. */
 static void
-xorg_start(char *disp, size_t len)
+xorg_start(char *disp, size_t dlen)
 {
 	char conf[256], logf[256], fdarg[16], buf[16];
-	int p[2], n;
+	int p[2];
+	ssize_t n;
+	size_t len;
 	FILE *f;
 
 	if (access("/usr/lib/xorg/modules/drivers/dummy_drv.so", R_OK) != 0 ||
@@ -87,15 +89,23 @@ xorg_start(char *disp, size_t len)
 		_exit(127);
 	}
 	close(p[1]);
-	n = read(p[0], buf, sizeof buf - 1);
+	/* Xorg writes the number, then "\n": read both before closing, or
+	 * its second write fails and it exits. */
+	len = 0;
+	while (len < sizeof buf - 1 && (n = read(p[0], buf + len,
+	    sizeof buf - 1 - len)) > 0) {
+		len += n;
+		if (memchr(buf, '\n', len) != NULL)
+			break;
+	}
 	close(p[0]);
-	if (n <= 0) {
+	buf[len] = '\0';
+	if (memchr(buf, '\n', len) == NULL) {
 		printf("Xorg did not start\n");
 		exit(77);
 	}
-	buf[n] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
-	snprintf(disp, len, ":%s", buf);
+	snprintf(disp, dlen, ":%s", buf);
 }
 
 /* Stops the private Xorg and removes its files. */
