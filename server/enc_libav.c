@@ -71,8 +71,11 @@ libav_tune(AVCodecContext *ctx, const char *name, const struct enc_params *p)
 		/* CBR: minrate == maxrate == bitrate. */
 		ctx->rc_min_rate = ctx->rc_max_rate = ctx->bit_rate;
 		ctx->rc_buffer_size = ctx->bit_rate;
+		/* The whole quantizer range: on noisy pictures a capped
+		 * qmax overshoots the bitrate many times and VP8 then spends
+		 * 10x longer per frame. */
 		ctx->qmin = 4;
-		ctx->qmax = 56;
+		ctx->qmax = 63;
 	} else if (strcmp(name, "libx264") == 0) {
 		libav_opt(ctx, "preset", "ultrafast");
 		libav_opt(ctx, "tune", "zerolatency");
@@ -110,6 +113,31 @@ libav_tune(AVCodecContext *ctx, const char *name, const struct enc_params *p)
 	}
 }
 
+/*
+ * Applies CDESK_ENC_OPTS="libname:key=value,..." (for tuning runs, e.g.
+ * "libvpx-vp9:cpu-used=9,tile-columns=1"): private options of the named
+ * library, set after ours.
+ */
+static void
+libav_env_opts(AVCodecContext *ctx, const char *name)
+{
+	const char *env = getenv("CDESK_ENC_OPTS");
+	char *copy, *opts, *tok, *sp, *eq;
+	size_t n = strlen(name);
+
+	if (env == NULL || strncmp(env, name, n) != 0 || env[n] != ':')
+		return;
+	copy = xstrdup(env + n + 1);
+	for (opts = copy; (tok = strtok_r(opts, ",", &sp)) != NULL;
+	    opts = NULL) {
+		if ((eq = strchr(tok, '=')) == NULL)
+			continue;
+		*eq = '\0';
+		libav_opt(ctx, tok, eq + 1);
+	}
+	free(copy);
+}
+
 /* Allocates and opens one named libavcodec encoder for p. */
 static int
 libav_open_named(const char *name, const struct enc_params *p,
@@ -139,6 +167,7 @@ libav_open_named(const char *name, const struct enc_params *p,
 	ctx->thread_type = FF_THREAD_SLICE;
 	ctx->flags |= AV_CODEC_FLAG_LOW_DELAY;
 	libav_tune(ctx, name, p);
+	libav_env_opts(ctx, name);
 	if ((r = avcodec_open2(ctx, codec, NULL)) < 0) {
 		av_strerror(r, eb, sizeof eb);
 		log_debug("%s %dx%d: open: %s", name, p->width, p->height, eb);
