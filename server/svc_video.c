@@ -452,8 +452,15 @@ vstream_main(void *arg)
 			broken = 1;
 			ev = 0;
 		}
-		if ((ev & CAP_EV_LAYOUT) && vstream_geometry(cap, vs->display,
-		    &g2) && (g2.x != geom.x || g2.y != geom.y ||
+		if ((ev & CAP_EV_LAYOUT) && !vstream_geometry(cap, vs->display,
+		    &g2)) {
+			/* Unplugged: idle until the loop stops us (it sends
+			 * a new PeerInfo through displays_changed). */
+			log_info("display %d: gone", vs->display);
+			broken = 1;
+			ev = 0;
+		}
+		if ((ev & CAP_EV_LAYOUT) && (g2.x != geom.x || g2.y != geom.y ||
 		    g2.width != geom.width || g2.height != geom.height)) {
 			AVFrame *np;
 

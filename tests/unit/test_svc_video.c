@@ -48,6 +48,7 @@ test_codecs(void)
 		ASSERT_INT_EQ(svc_video_new(base, NULL, &sv), 0);
 		f = fsink_new(1);
 		p = vt_prefs(c);
+		p.image_quality = HBB__IMAGE_QUALITY__Best;
 		vx_pattern(&vx, c);
 		ASSERT_INT_EQ(svc_video_subscribe(sv, &f->sink, 0, &p,
 		    SVC_VIDEO_F_ANNOUNCE), 0);
@@ -159,7 +160,7 @@ test_two_viewers(void)
 	ASSERT_INT_EQ(svc_video_subscribe(sv, &b->sink, 0, &p, 0), 0);
 	anim = event_new(base, -1, EV_PERSIST, anim_cb, NULL);
 	event_add(anim, &tv);
-	for (i = 0; i < 10; i++) {	/* good round trips: fps goes up */
+	for (i = 0; i < 15; i++) {	/* good round trips: fps goes up */
 		svc_video_rtt(sv, &a->sink, 2);
 		svc_video_rtt(sv, &b->sink, 2);
 		vt_loop(base, 150);
@@ -203,6 +204,50 @@ test_two_viewers(void)
 	svc_video_free(sv);
 	fsink_free(a);
 	fsink_free(b);
+}
+
+/* Fps follows round trips (HOST.md §5.2.3) and custom_fps caps it. */
+static void
+test_qos(void)
+{
+	struct svc_video *sv;
+	struct svc_video_prefs p = vt_prefs(-1);
+	struct svc_video_stats st;
+	struct fsink *f;
+	int i;
+
+	ASSERT_INT_EQ(svc_video_new(base, NULL, &sv), 0);
+	f = fsink_new(6);
+	ASSERT_INT_EQ(svc_video_subscribe(sv, &f->sink, 0, &p, 0), 0);
+	svc_video_stats(sv, &st);
+	ASSERT_INT_EQ(st.fps, 15);	/* no sample yet */
+	vt_loop(base, 1100);		/* 15 at most in the first second */
+	for (i = 0; i < 6; i++)
+		svc_video_rtt(sv, &f->sink, 5);
+	svc_video_stats(sv, &st);
+	ASSERT_INT_EQ(st.fps, 30);	/* fast network: up to the cap */
+	for (i = 0; i < 3; i++)
+		svc_video_rtt(sv, &f->sink, 400);
+	svc_video_stats(sv, &st);
+	fprintf(stderr, "    after 400 ms round trips: %d fps\n", st.fps);
+	ASSERT_TRUE(st.fps >= 1 && st.fps <= 10);
+	for (i = 0; i < 3; i++)
+		svc_video_rtt(sv, &f->sink, 1);
+	p.custom_fps = 5;
+	svc_video_set_prefs(sv, &f->sink, &p);
+	for (i = 0; i < 6; i++)
+		svc_video_rtt(sv, &f->sink, 1);
+	svc_video_stats(sv, &st);
+	ASSERT_INT_EQ(st.fps, 5);
+	/* Quality: Best asks for more bits than Low. */
+	p.image_quality = HBB__IMAGE_QUALITY__Best;
+	svc_video_set_prefs(sv, &f->sink, &p);
+	i = svc_video_target_kbps(sv);
+	p.image_quality = HBB__IMAGE_QUALITY__Low;
+	svc_video_set_prefs(sv, &f->sink, &p);
+	ASSERT_TRUE(svc_video_target_kbps(sv) * 2 < i);
+	svc_video_free(sv);
+	fsink_free(f);
 }
 
 /* Display list and bad arguments. */
@@ -249,6 +294,7 @@ main(void)
 	base = vt_base();
 	vx_open(&vx);
 	TST_RUN(test_displays);
+	TST_RUN(test_qos);
 	TST_RUN(test_codecs);
 	TST_RUN(test_still_damage);
 	TST_RUN(test_still_nodamage);
