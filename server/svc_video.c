@@ -425,7 +425,7 @@ vstream_main(void *arg)
 	struct vpkts vp;
 	struct vitem *it;
 	struct pollfd pfd[2];
-	uint64_t t0, now, due = 0, junk;
+	uint64_t t0, now, due = 0, junk, ival;
 	int dirty = 1, full = 1, key = 1, broken = 0, ev, r, timeout;
 	int stop, codec, fps, inflight, changed, did_x = 0;
 	double ratio;
@@ -526,7 +526,15 @@ vstream_main(void *arg)
 			dirty = 0;
 			full = 0;
 			did_x = 1;
-			due = now + 1000 / (fps > 0 ? fps : 1);
+			/*
+			 * Pace on a grid of 1/fps so one late capture does
+			 * not delay every later one (a painter at the same
+			 * rate would otherwise stay late forever), yet never
+			 * two captures closer than half an interval.
+			 */
+			ival = 1000 / (fps > 0 ? fps : 1);
+			due = due + ival > now + ival / 2 ? due + ival :
+			    now + ival / 2;
 			if (changed || key) {
 				r = enc_encode(enc, pic, (int64_t)(now - t0),
 				    key, vpkts_cb, &vp);
