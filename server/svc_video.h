@@ -32,7 +32,7 @@
 struct event_base;
 struct svc_video;
 
-#define SVC_VIDEO_BACKLOG_MAX		(2u * 1024 * 1024)
+#define SVC_VIDEO_BACKLOG_MAX		(512u * 1024)	/* ~1 s at 4 Mbit/s */
 #define SVC_VIDEO_BACKLOG_RESUME	(64u * 1024)
 
 /* What one viewer (sink) asked for; the OptionMessage fields as sent. */
