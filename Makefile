@@ -18,7 +18,7 @@ endif
 COMMON_PKGS	:= libsodium libprotobuf-c inih
 SERVER_PKGS	:= libevent libevent_pthreads libavcodec libavutil libswscale \
 		   opus xcb xcb-shm xcb-damage xcb-xfixes xcb-randr xcb-xtest \
-		   libpulse libzstd
+		   libpulse libpulse-simple libzstd libpng
 GUI_PKGS	:= gtk+-3.0
 
 pc_cflags	= $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
@@ -58,6 +58,11 @@ COMMON_OBJS	:= $(call obj,$(COMMON_SRCS)) $(PROTO_C:.c=.o)
 IPC_OBJS	:= $(call obj,$(IPC_SRCS))
 SERVER_OBJS	:= $(call obj,$(SERVER_SRCS))
 GUI_OBJS	:= $(call obj,$(GUI_SRCS))
+# GTK templates (cm/*.ui, ui/*.ui) compiled into one GResource in libgui.a.
+GRES_XML	:= $(wildcard ui/cdesk.gresource.xml)
+ifneq ($(GRES_XML),)
+GUI_OBJS	+= $(B)/gen/gui_res.o
+endif
 
 LIBS_ALL	:= $(B)/libgui.a $(B)/libserver.a $(B)/libipc.a $(B)/libcommon.a
 LDLIBS_ALL	:= $(call pc_libs,$(GUI_PKGS) $(SERVER_PKGS) $(COMMON_PKGS)) -lyuv -lm
@@ -74,6 +79,8 @@ FLAGS_ipc	:= $(FLAGS_common) $(call pc_cflags,libevent)
 FLAGS_server	:= $(FLAGS_common) $(call pc_cflags,$(SERVER_PKGS))
 FLAGS_cm	:= $(FLAGS_common) $(call pc_cflags,$(GUI_PKGS))
 FLAGS_ui	:= $(FLAGS_cm)
+# The GLib adapter lives in ipc/ but links into libgui.a.
+$(B)/ipc/ipc_glib.o: CPPFLAGS += $(call pc_cflags,$(GUI_PKGS))
 FLAGS_tests	:= $(FLAGS_common) $(call pc_cflags,$(SERVER_PKGS) $(GUI_PKGS))
 dirflags	= $(FLAGS_$(firstword $(subst /, ,$(1))))
 
@@ -98,13 +105,31 @@ $(B)/%.o: %.c | $(PROTO_H)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(CPPFLAGS) $(call dirflags,$<) -MMD -MP -c $< -o $@
 
-$(B)/libcommon.a: $(COMMON_OBJS)
+$(B)/gen/gui_res.c: $(GRES_XML) $(wildcard cm/*.ui ui/*.ui)
+	@mkdir -p $(@D)
+	@echo "  GRES    $@"
+	$(Q)glib-compile-resources --sourcedir=. --target=$@ --generate-source \
+	    --manual-register --c-name cdesk $(GRES_XML)
+$(B)/gen/gui_res.o: $(B)/gen/gui_res.c
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS_BASE) $(HARDEN) $(XCFLAGS) $(call pc_cflags,$(GUI_PKGS)) \
+	    -w -c $< -o $@
+
+# An archive needs a member even when its folder has no sources yet.
+$(B)/empty.o:
+	@mkdir -p $(@D)
+	$(Q)echo 'typedef int cdesk_empty;' | $(CC) -x c -c -o $@ -
+$(B)/libcommon.a: $(COMMON_OBJS) $(if $(COMMON_OBJS),,$(B)/empty.o)
+	@mkdir -p $(@D)
 	$(Q)rm -f $@; $(AR) rcs $@ $^
-$(B)/libipc.a: $(IPC_OBJS)
+$(B)/libipc.a: $(IPC_OBJS) $(if $(IPC_OBJS),,$(B)/empty.o)
+	@mkdir -p $(@D)
 	$(Q)rm -f $@; $(AR) rcs $@ $^
-$(B)/libserver.a: $(SERVER_OBJS)
+$(B)/libserver.a: $(SERVER_OBJS) $(if $(SERVER_OBJS),,$(B)/empty.o)
+	@mkdir -p $(@D)
 	$(Q)rm -f $@; $(AR) rcs $@ $^
-$(B)/libgui.a: $(GUI_OBJS)
+$(B)/libgui.a: $(GUI_OBJS) $(if $(GUI_OBJS),,$(B)/empty.o)
+	@mkdir -p $(@D)
 	$(Q)rm -f $@; $(AR) rcs $@ $^
 
 $(B)/cdesk: $(B)/ui/main.o $(LIBS_ALL)

@@ -298,6 +298,8 @@ enum_has(const char *choices, const char *value)
 	size_t n = strlen(value);
 	const char *p = choices;
 
+	if (strchr(value, ',') != NULL)
+		return 0;
 	for (;;) {
 		if (strncmp(p, value, n) == 0 && (p[n] == ',' || p[n] == '\0'))
 			return 1;
@@ -320,11 +322,10 @@ opt_check(const struct opt *o, const char *value)
 	long v;
 	char *what, *msg;
 
-	for (p = value; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 && *p != '\t')
+	for (p = value; *p != '\0'; p++) {
+		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
 			return xstrdup("control characters are not allowed");
-		else if (*p == 0x7f)
-			return xstrdup("control characters are not allowed");
+	}
 	if (*value == '\0' || o == NULL)
 		return NULL;
 	switch (o->type) {

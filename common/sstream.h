@@ -104,8 +104,9 @@ int		 sstream_hs_host_start_with(const char *id,
  * PROTOCOL.md §2.3. Returns 1 when a session key was installed into s, 0
  * when the session continues unencrypted (empty frame, empty PublicKey, or
  * any other Message: *unverified is set to 1 for an empty PublicKey), or a
- * negative ERR_* when the connection must close (unparsable bytes, a
- * PublicKey of bad length, a sealed key that does not open to 32 bytes).
+ * negative ERR_* when the connection must close (unparsable bytes:
+ * ERR_PROTO; a PublicKey of bad length, a sealed key that does not open to
+ * 32 bytes: ERR_CRYPTO).
  */
 int		 sstream_hs_host_finish(struct sstream_hs *, struct sstream *,
 		    const uint8_t *payload, size_t len, int *unverified);
@@ -120,10 +121,9 @@ void		 sstream_hs_free(struct sstream_hs *);
  * it into s after building the reply, and return in *reply the serialized
  * Message{public_key} to send (caller frees); returns 1. The reply goes
  * out in plaintext: frame it with codec_hdr_encode(), not sstream_seal(),
- * which would already encrypt it. If host_pk is NULL,
- * the payload is another kind of Message, or the signed id is not
- * expect_id, it replies with an empty frame payload (*reply NULL,
- * *reply_len 0) and returns 0. A bad signature (or a signed IdPk that does
+ * which would already encrypt it. If host_pk is NULL, the payload is
+ * another kind of Message, or the signed id is not expect_id, it replies
+ * with an empty frame payload (*reply NULL, *reply_len 0) and returns 0. A bad signature (or a signed IdPk that does
  * not parse or whose key is not 32 bytes) yields an empty PublicKey reply
  * and returns 0 as the stock client does. Negative ERR_* (ERR_PROTO) only
  * for a payload that is not a Message.

@@ -491,6 +491,35 @@ store_open(struct store **out, const char *dir, char **cause)
 	return 0;
 }
 
+/* Re-read the state file into s; see store.h. */
+int
+store_reload(struct store *s, char **cause)
+{
+	struct store *n;
+	int r;
+
+	*cause = NULL;
+	if (s->path == NULL) {
+		*cause = xstrdup("state was not read from a file");
+		return ERR_INVAL;
+	}
+	if ((r = store_load(&n, s->path, cause)) != 0) {
+		if (r == ERR_NOTFOUND)
+			xasprintf(cause, "%s: %s", s->path, strerror(ENOENT));
+		return r;
+	}
+	/* Copy into s's own buffers so pointers handed out stay valid. */
+	memcpy(s->id, n->id, sizeof s->id);
+	memcpy(s->uuid, n->uuid, sizeof s->uuid);
+	memcpy(s->salt, n->salt, sizeof s->salt);
+	memcpy(s->pk, n->pk, sizeof s->pk);
+	memcpy(s->sk, n->sk, crypto_sign_SECRETKEYBYTES);
+	memcpy(s->h1, n->h1, PASS_HASH_LEN);
+	s->has_h1 = n->has_h1;
+	store_free(n);	/* wipes n's copies */
+	return 0;
+}
+
 /* Return the ID. */
 const char *
 store_id(const struct store *s)

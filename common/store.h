@@ -24,6 +24,13 @@ int		 store_open(struct store **out, const char *dir, char **cause);
 /* Frees s and wipes its secrets; NULL does nothing. */
 void		 store_free(struct store *);
 /*
+ * Re-reads the state file (e.g. after `cdesk --password` changed it while
+ * a server runs). On error s is unchanged. Pointers from the getters stay
+ * valid (their contents change; store_password_h1 may turn NULL or
+ * non-NULL). Returns 0 or ERR_* with *cause (caller frees).
+ */
+int		 store_reload(struct store *, char **cause);
+/*
  * For tests and fuzzing: parses state text (named name in messages) into
  * a new store that has no file (store_set_* then fail with ERR_INVAL).
  * Same rules and errors as store_open.
@@ -31,12 +38,16 @@ void		 store_free(struct store *);
 int		 store_parse_string(struct store **out, const char *text,
 		    const char *name, char **cause);
 
-const char	*store_id(const struct store *);	/* 9 digits */
-const char	*store_uuid(const struct store *);	/* text */
-const char	*store_salt(const struct store *);
+/*
+ * Getters: every result is borrowed, valid until s is freed; contents
+ * change with store_set_* and store_reload.
+ */
+/* The ID: 9 digits as made here, or what store_set_id set. */
+const char	*store_id(const struct store *);
+const char	*store_uuid(const struct store *);	/* 36-char v4 text */
+const char	*store_salt(const struct store *);	/* PASS_ALPHABET */
 const uint8_t	*store_sign_pk(const struct store *);	/* 32 bytes */
 const uint8_t	*store_sign_sk(const struct store *);	/* 64 bytes */
-/* Every getter's result is borrowed, valid until s changes or is freed. */
 /* h1 of the permanent password (32 bytes), or NULL when none is set. */
 const uint8_t	*store_password_h1(const struct store *);
 

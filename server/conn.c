@@ -31,8 +31,11 @@
 #include "common/store.h"
 #include "common/xmalloc.h"
 #include "server/conn.h"
+#include "server/rendezvous.h"
 #include "server/srv.h"
 #include "server/svc.h"
+#include "server/svc_audio.h"
+#include "server/svc_clip.h"
 #include "server/sysinfo.h"
 #include "server/throttle.h"
 
@@ -48,6 +51,30 @@ enum conn_state {
 	CONN_HANDSHAKE,
 	CONN_LOGIN,
 	CONN_AUTHORIZED,
+};
+
+/* Per-connection permissions (PROTOCOL.md §9.5), in the order of the
+ * options that give their defaults. */
+static const struct {
+	const char	*option;	/* default comes from this option */
+	const char	*name;		/* as the CM names it */
+	int		 wire;		/* PermissionInfo.permission */
+} conn_perms[CONN_PERM_MAX] = {
+	{ "enable-keyboard", "keyboard",
+	    HBB__PERMISSION_INFO__PERMISSION__Keyboard },
+	{ "enable-clipboard", "clipboard",
+	    HBB__PERMISSION_INFO__PERMISSION__Clipboard },
+	{ "enable-audio", "audio", HBB__PERMISSION_INFO__PERMISSION__Audio },
+	{ "enable-file-transfer", "file",
+	    HBB__PERMISSION_INFO__PERMISSION__File },
+	{ "enable-remote-restart", "restart",
+	    HBB__PERMISSION_INFO__PERMISSION__Restart },
+	{ "enable-record-session", "recording",
+	    HBB__PERMISSION_INFO__PERMISSION__Recording },
+	{ "enable-block-input", "block_input",
+	    HBB__PERMISSION_INFO__PERMISSION__BlockInput },
+	{ "enable-privacy-mode", "privacy_mode",
+	    HBB__PERMISSION_INFO__PERMISSION__PrivacyMode },
 };
 
 /* The kind of session, latched by the first LoginRequest. */
@@ -100,6 +127,19 @@ struct conn {
 	int			 probe_out;
 	uint64_t		 probe_ms;
 	uint32_t		 last_delay;
+
+	/* What the peer may do, and what it asked for (OptionMessage). */
+	int			 perm[CONN_PERM_MAX];
+	int			 disable_audio;
+	int			 disable_clipboard;
+	int			 disable_keyboard;
+	char			*version;	/* owned: client version */
+	char			*platform;	/* owned: client platform */
+
+	/* Services this connection is subscribed to, through sink. */
+	struct svc_sink		 sink;
+	int			 sub_clip;
+	int			 sub_audio;
 
 	/* Outbound queues: control is always written before video. */
 	struct conn_queue	 ctrl;
@@ -165,6 +205,8 @@ conn_free_cb(evutil_socket_t fd, short what, void *arg)
 	free(c->scope);
 	free(c->my_id);
 	free(c->my_name);
+	free(c->version);
+	free(c->platform);
 	free(c);
 }
 
@@ -187,6 +229,11 @@ conn_close(struct conn *c, const char *why)
 		event_free(c->closer);
 	c->tick = c->closer = NULL;
 	TAILQ_REMOVE(&srv->conns, c, entry);
+	if (c->sub_clip)
+		svc_clip_unsubscribe(srv->clip, c->id);
+	if (c->sub_audio)
+		svc_audio_unsubscribe(srv->audio, c->id);
+	c->sub_clip = c->sub_audio = 0;
 	if (c->session != NULL) {
 		c->session->live--;
 		c->session->last_seen = conn_now_s();
@@ -212,7 +259,7 @@ conn_fail(struct conn *c, int r, const char *what)
 
 /* Queue a packed message on q (takes a reference) and write what fits. */
 static void
-conn_enqueue(struct conn *c, struct msgbuf *b, enum svc_queue q, int audio)
+conn_enqueue(struct conn *c, struct msgbuf *b, enum svc_queue q)
 {
 	struct conn_qitem *it;
 
@@ -221,7 +268,7 @@ conn_enqueue(struct conn *c, struct msgbuf *b, enum svc_queue q, int audio)
 	it = xmalloc(sizeof *it);
 	it->b = msgbuf_ref(b);
 	it->t_ms = srv_now_ms();
-	it->audio = audio;
+	it->audio = q == SVC_Q_AUDIO;
 	if (q == SVC_Q_VIDEO) {
 		TAILQ_INSERT_TAIL(&c->video, it, entry);
 		c->video_bytes += b->len;
@@ -238,7 +285,7 @@ conn_send(struct conn *c, const Hbb__Message *m)
 {
 	struct msgbuf *b = msgbuf_pack(m);
 
-	conn_enqueue(c, b, SVC_Q_CONTROL, 0);
+	conn_enqueue(c, b, SVC_Q_CONTROL);
 	msgbuf_unref(b);
 }
 
@@ -299,7 +346,7 @@ conn_flush(struct conn *c)
 static void
 conn_sink_send(void *ctx, struct msgbuf *b, enum svc_queue q)
 {
-	conn_enqueue(ctx, b, q, 0);
+	conn_enqueue(ctx, b, q);
 }
 
 /* Service sink: bytes waiting in queue q (queued plus in the socket). */
@@ -464,23 +511,130 @@ conn_whitelisted(const char *list, const struct sockaddr *sa)
 	return ok;
 }
 
+/* Tell the peer that permission p is now on or off. */
+static void
+conn_send_permission(struct conn *c, enum conn_perm p)
+{
+	Hbb__Message m = HBB__MESSAGE__INIT;
+	Hbb__Misc misc = HBB__MISC__INIT;
+	Hbb__PermissionInfo pi = HBB__PERMISSION_INFO__INIT;
+
+	pi.permission = conn_perms[p].wire;
+	pi.enabled = c->perm[p];
+	misc.union_case = HBB__MISC__UNION_PERMISSION_INFO;
+	misc.permission_info = &pi;
+	m.union_case = HBB__MESSAGE__UNION_MISC;
+	m.misc = &misc;
+	conn_send(c, &m);
+}
+
+/*
+ * Subscribe to, or leave, each service as permissions and the peer's
+ * options now say; runs after login and after every change, so a switch
+ * takes effect at once.
+ */
+static void
+conn_update_services(struct conn *c)
+{
+	struct srv *srv = c->srv;
+	int want_clip, want_audio, r;
+
+	if (c->dead || c->state != CONN_AUTHORIZED ||
+	    c->kind != CONN_KIND_REMOTE)
+		return;
+	want_clip = srv->clip != NULL && c->perm[CONN_PERM_KEYBOARD] &&
+	    c->perm[CONN_PERM_CLIPBOARD] && !c->disable_clipboard &&
+	    !c->disable_keyboard;
+	want_audio = srv->audio != NULL && c->perm[CONN_PERM_AUDIO] &&
+	    !c->disable_audio;
+	if (want_clip && !c->sub_clip) {
+		svc_clip_subscribe(srv->clip, &c->sink, c->version,
+		    c->platform);
+		c->sub_clip = 1;
+	} else if (!want_clip && c->sub_clip) {
+		svc_clip_unsubscribe(srv->clip, c->id);
+		c->sub_clip = 0;
+	}
+	if (want_audio && !c->sub_audio) {
+		if ((r = svc_audio_subscribe(srv->audio, &c->sink)) == 0)
+			c->sub_audio = 1;
+		else
+			log_warn_r(r, "conn %u: audio", c->id);
+	} else if (!want_audio && c->sub_audio) {
+		svc_audio_unsubscribe(srv->audio, c->id);
+		c->sub_audio = 0;
+	}
+}
+
+/* Switch a permission of a live connection (the CM's toggles). */
+int
+conn_set_permission(struct conn *c, const char *name, int enabled)
+{
+	int p;
+
+	for (p = 0; p < CONN_PERM_MAX; p++)
+		if (strcmp(conn_perms[p].name, name) == 0)
+			break;
+	if (p == CONN_PERM_MAX || c->dead)
+		return ERR_INVAL;
+	enabled = enabled != 0;
+	if (c->perm[p] == enabled)
+		return 0;
+	c->perm[p] = enabled;
+	log_info("conn %u peer %s: permission %s %s", c->id, c->peer, name,
+	    enabled ? "on" : "off");
+	if (c->state != CONN_HANDSHAKE)
+		conn_send_permission(c, (enum conn_perm)p);
+	conn_update_services(c);
+	return 0;
+}
+
+/* Current state of a permission by its CM name; -1 if unknown. */
+int
+conn_get_permission(const struct conn *c, const char *name)
+{
+	int p;
+
+	for (p = 0; p < CONN_PERM_MAX; p++)
+		if (strcmp(conn_perms[p].name, name) == 0)
+			return c->perm[p];
+	return -1;
+}
+
+/* The live connection with this id, or NULL. */
+struct conn *
+conn_find(struct srv *srv, uint32_t id)
+{
+	struct conn *c;
+
+	TAILQ_FOREACH(c, &srv->conns, entry)
+		if (c->id == id && !c->dead)
+			return c;
+	return NULL;
+}
+
+/* Take the session options a peer sets (login or Misc.option). */
+static void
+conn_apply_options(struct conn *c, const Hbb__OptionMessage *o)
+{
+	const int yes = HBB__OPTION_MESSAGE__BOOL_OPTION__Yes;
+	const int no = HBB__OPTION_MESSAGE__BOOL_OPTION__No;
+
+	if (o == NULL)
+		return;
+	if (o->disable_audio == yes || o->disable_audio == no)
+		c->disable_audio = o->disable_audio == yes;
+	if (o->disable_clipboard == yes || o->disable_clipboard == no)
+		c->disable_clipboard = o->disable_clipboard == yes;
+	if (o->disable_keyboard == yes || o->disable_keyboard == no)
+		c->disable_keyboard = o->disable_keyboard == yes;
+	conn_update_services(c);
+}
+
 /* Start the session: whitelist, Hash, disabled permissions, probe. */
 static void
 conn_open_session(struct conn *c)
 {
-	static const struct {
-		const char	*option;
-		int		 perm;
-	} perms[] = {
-		{ "enable-keyboard", HBB__PERMISSION_INFO__PERMISSION__Keyboard },
-		{ "enable-clipboard", HBB__PERMISSION_INFO__PERMISSION__Clipboard },
-		{ "enable-audio", HBB__PERMISSION_INFO__PERMISSION__Audio },
-		{ "enable-file-transfer", HBB__PERMISSION_INFO__PERMISSION__File },
-		{ "enable-remote-restart", HBB__PERMISSION_INFO__PERMISSION__Restart },
-		{ "enable-record-session", HBB__PERMISSION_INFO__PERMISSION__Recording },
-		{ "enable-block-input", HBB__PERMISSION_INFO__PERMISSION__BlockInput },
-		{ "enable-privacy-mode", HBB__PERMISSION_INFO__PERMISSION__PrivacyMode },
-	};
 	const struct cfg *cfg = c->srv->cfg;
 	const char *wl = cfg_get(cfg, "whitelist");
 	Hbb__Message m = HBB__MESSAGE__INIT;
@@ -500,21 +654,9 @@ conn_open_session(struct conn *c)
 	m.hash = &h;
 	conn_send(c, &m);
 
-	for (i = 0; i < sizeof perms / sizeof perms[0]; i++) {
-		Hbb__Message pm = HBB__MESSAGE__INIT;
-		Hbb__Misc misc = HBB__MISC__INIT;
-		Hbb__PermissionInfo pi = HBB__PERMISSION_INFO__INIT;
-
-		if (cfg_bool(cfg, perms[i].option))
-			continue;
-		pi.permission = perms[i].perm;
-		pi.enabled = 0;
-		misc.union_case = HBB__MISC__UNION_PERMISSION_INFO;
-		misc.permission_info = &pi;
-		pm.union_case = HBB__MESSAGE__UNION_MISC;
-		pm.misc = &misc;
-		conn_send(c, &pm);
-	}
+	for (i = 0; i < CONN_PERM_MAX; i++)
+		if (!c->perm[i])
+			conn_send_permission(c, (enum conn_perm)i);
 	conn_send_probe(c);
 }
 
@@ -533,10 +675,15 @@ conn_recv_handshake(struct conn *c, const uint8_t *p, size_t n)
 	}
 	if (r == 1)
 		log_info("conn %u: encrypted session", c->id);
-	else
+	else {
+		/* Upstream re-registers its key when a client could not
+		 * verify it (PROTOCOL.md §2.3). */
+		if (unverified && c->srv->rdv != NULL)
+			rdv_key_unconfirmed(c->srv->rdv);
 		log_warn("conn %u: peer %s, session NOT encrypted", c->id,
 		    unverified ? "could not verify our key" :
 		    "did not offer a key");
+	}
 	conn_open_session(c);
 }
 
@@ -706,6 +853,7 @@ conn_authorize(struct conn *c, const char *how, const char *otp)
 		c->session = s;
 	}
 	log_info("conn %u peer %s: login ok (%s)", c->id, c->peer, how);
+	conn_update_services(c);
 }
 
 /* LoginRequest before authorization (PROTOCOL.md §3.4, HOST.md §4.2). */
@@ -735,6 +883,8 @@ conn_recv_login(struct conn *c, const Hbb__LoginRequest *lr)
 		c->my_id = xstrdup(lr->my_id);
 		c->my_name = xstrdup(lr->my_name);
 		c->session_id = lr->session_id;
+		c->version = xstrdup(lr->version);
+		c->platform = xstrdup(lr->my_platform);
 		free(c->peer);
 		c->peer = log_escape(*lr->my_id ? lr->my_id : "-", 64);
 	} else
@@ -802,6 +952,7 @@ conn_recv_login(struct conn *c, const Hbb__LoginRequest *lr)
 	if (lr->password.len > 0 && (s = conn_find_session(c)) != NULL &&
 	    pass_check_plain(s->otp, store_salt(srv->store), c->challenge,
 	    lr->password.data, lr->password.len)) {
+		conn_apply_options(c, lr->option);
 		conn_authorize(c, "recent session", NULL);
 		return;
 	}
@@ -831,6 +982,7 @@ conn_recv_login(struct conn *c, const Hbb__LoginRequest *lr)
 			srv->otp_failures = 0;
 			memcpy(otp, srv->otp, sizeof otp);
 		}
+		conn_apply_options(c, lr->option);
 		conn_authorize(c, ok_tmp ? "one-time password" :
 		    "permanent password", ok_tmp ? otp : NULL);
 		return;
@@ -858,6 +1010,40 @@ conn_recv_test_delay(struct conn *c, const Hbb__TestDelay *td)
 	c->probe_out = 0;
 	c->last_delay = (uint32_t)(srv_now_ms() - c->probe_ms);
 	log_trace("conn %u: rtt %u ms", c->id, c->last_delay);
+}
+
+/* Misc after login: session options; the rest is not ours yet. */
+static void
+conn_recv_misc(struct conn *c, const Hbb__Misc *misc)
+{
+	switch (misc->union_case) {
+	case HBB__MISC__UNION_OPTION:
+		conn_apply_options(c, misc->option);
+		break;
+	default:
+		log_debug("conn %u: misc %d ignored", c->id,
+		    (int)misc->union_case);
+		break;
+	}
+}
+
+/* The peer's clipboard becomes the host's, if it may write it. */
+static void
+conn_recv_clipboard(struct conn *c, const Hbb__Message *m)
+{
+	int r;
+
+	if (c->srv->clip == NULL || !c->perm[CONN_PERM_CLIPBOARD] ||
+	    c->disable_clipboard || c->kind != CONN_KIND_REMOTE)
+		return;
+	if (m->union_case == HBB__MESSAGE__UNION_CLIPBOARD)
+		r = svc_clip_set(c->srv->clip, c->id, m->clipboard);
+	else
+		r = svc_clip_set_multi(c->srv->clip, c->id,
+		    m->multi_clipboards);
+	if (r != 0)
+		log_info_r(r, "conn %u peer %s: clipboard not applied", c->id,
+		    c->peer);
 }
 
 /* Dispatch one decrypted payload by state (STYLE.md §6.4). */
@@ -897,8 +1083,15 @@ conn_recv(struct conn *c, const uint8_t *p, size_t n)
 			conn_fail(c, ERR_STATE, "misc before login");
 			break;
 		}
-		log_debug("conn %u: misc %d ignored", c->id,
-		    (int)m->misc->union_case);
+		conn_recv_misc(c, m->misc);
+		break;
+	case HBB__MESSAGE__UNION_CLIPBOARD:
+	case HBB__MESSAGE__UNION_MULTI_CLIPBOARDS:
+		if (c->state != CONN_AUTHORIZED) {
+			conn_fail(c, ERR_STATE, "message before login");
+			break;
+		}
+		conn_recv_clipboard(c, m);
 		break;
 	default:
 		if (c->state != CONN_AUTHORIZED) {
@@ -1013,6 +1206,9 @@ conn_new(struct srv *srv, int fd, const struct sockaddr *sa, socklen_t salen,
 		snprintf(c->addr, sizeof c->addr, "local");
 	c->start_ms = c->last_recv_ms = c->last_drain_ms = srv_now_ms();
 	c->ss = sstream_new(CODEC_PRELOGIN_MAX);
+	for (r = 0; r < CONN_PERM_MAX; r++)
+		c->perm[r] = cfg_bool(srv->cfg, conn_perms[r].option);
+	conn_sink(c, &c->sink);
 	c->bev = bufferevent_socket_new(srv->base, fd,
 	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (c->bev == NULL) {
@@ -1048,7 +1244,7 @@ conn_new(struct srv *srv, int fd, const struct sockaddr *sa, socklen_t salen,
 		struct msgbuf *b = msgbuf_new(firstlen);
 
 		memcpy(b->data, first, firstlen);
-		conn_enqueue(c, b, SVC_Q_CONTROL, 0);
+		conn_enqueue(c, b, SVC_Q_CONTROL);
 		msgbuf_unref(b);
 		free(first);
 	}

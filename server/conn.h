@@ -12,6 +12,19 @@
 struct conn;
 struct srv;
 
+/* Permissions a connection holds (PROTOCOL.md §9.5). */
+enum conn_perm {
+	CONN_PERM_KEYBOARD,
+	CONN_PERM_CLIPBOARD,
+	CONN_PERM_AUDIO,
+	CONN_PERM_FILE,
+	CONN_PERM_RESTART,
+	CONN_PERM_RECORDING,
+	CONN_PERM_BLOCK_INPUT,
+	CONN_PERM_PRIVACY_MODE,
+	CONN_PERM_MAX
+};
+
 /* How the stream reached us. */
 enum conn_via {
 	CONN_VIA_DIRECT,	/* direct IP listener: plaintext (PROTOCOL.md §2.5) */
@@ -33,6 +46,18 @@ void		 conn_close(struct conn *, const char *why);
 /* Fills sink with the callbacks through which services reach c. */
 struct svc_sink;
 void		 conn_sink(struct conn *, struct svc_sink *sink);
+/*
+ * Switches a permission ("keyboard", "clipboard", "audio", "file",
+ * "restart", "recording", "block_input", "privacy_mode") at once: the peer
+ * gets PermissionInfo and services are joined or left. The CM's toggle and
+ * the tests use this. Returns 0 or ERR_INVAL for an unknown name.
+ */
+int		 conn_set_permission(struct conn *, const char *name,
+		    int enabled);
+/* 1 or 0, or -1 for an unknown name. */
+int		 conn_get_permission(const struct conn *, const char *name);
+/* The live connection with this id, or NULL. */
+struct conn	*conn_find(struct srv *, uint32_t id);
 /* The connection's number, for logs. */
 uint32_t	 conn_id(const struct conn *);
 

@@ -26,8 +26,11 @@
 #include "common/store.h"
 #include "common/xmalloc.h"
 #include "server/conn.h"
+#include "server/rendezvous.h"
 #include "server/server.h"
 #include "server/srv.h"
+#include "server/svc_audio.h"
+#include "server/svc_clip.h"
 #include "server/sysinfo.h"
 #include "server/throttle.h"
 
@@ -220,6 +223,43 @@ srv_listen(struct srv *srv, int port, char **cause)
 	return l;
 }
 
+/* A relayed stream for a client that dialled our ID (rendezvous.h). */
+static void
+srv_rdv_stream_cb(void *arg, int fd, int secure, const struct sockaddr *sa,
+    socklen_t salen)
+{
+	struct srv *srv = arg;
+
+	/* secure is 0 only for a client-initiated relay whose client holds
+	 * no key for us: upstream then skips the key exchange (plaintext,
+	 * as direct access). */
+	if (!secure)
+		log_warn("relayed connection without key exchange: the "
+		    "client has no key for this host; session NOT encrypted");
+	(void)conn_new(srv, fd, sa, salen, secure ? CONN_VIA_SECURE :
+	    CONN_VIA_DIRECT);
+}
+
+/* Starts registering with hbbs unless option stop-service is set. */
+static void
+srv_rdv_start(struct srv *srv)
+{
+	struct rdv_conf rc;
+	char *cause = NULL;
+	int r;
+
+	if (cfg_bool(srv->cfg, "stop-service")) {
+		log_info("stop-service is set: not registering with hbbs");
+		return;
+	}
+	rdv_conf_from(&rc, srv->cfg, srv->store, srv->paths->run_dir);
+	if ((r = rdv_new(&srv->rdv, srv->base, NULL, &rc, srv_rdv_stream_cb,
+	    srv, &cause)) != 0) {
+		log_error("rendezvous: %s", cause ? cause : err_str(r));
+		free(cause);
+	}
+}
+
 /* Free a listener; NULL does nothing. */
 static void
 srv_listener_free(struct listener *l)
@@ -298,6 +338,11 @@ server_main(const struct cfg_paths *paths, int verbose)
 	srv.throttle = throttle_new(THROTTLE_EXPIRE_S);
 	srv.throttle_id = throttle_new(THROTTLE_EXPIRE_ID_S);
 	srv.sysinfo = sysinfo_new();
+	if ((r = svc_clip_new(srv.base, NULL, &srv.clip)) != 0)
+		log_warn_r(r, "clipboard service unavailable");
+	if ((r = svc_audio_new(srv.base, cfg_get(srv.cfg, "audio-input"),
+	    &srv.audio)) != 0)
+		log_warn_r(r, "audio service unavailable");
 
 	for (i = 0; i < 3; i++) {
 		sigs[i] = evsignal_new(srv.base, signums[i], srv_signal_cb,
@@ -321,6 +366,7 @@ server_main(const struct cfg_paths *paths, int verbose)
 		    "connections)", port);
 	} else
 		log_info("direct access is off (option direct-server)");
+	srv_rdv_start(&srv);
 	disp = sysinfo_describe(srv.sysinfo);
 	log_info("cdesk %s: ID %s, displays %s", CDESK_VERSION,
 	    store_id(srv.store), disp);
@@ -338,6 +384,7 @@ out:
 		conn_close(TAILQ_FIRST(&srv.conns), "server stopping");
 	/* Let the deferred frees run. */
 	event_base_loop(srv.base, EVLOOP_NONBLOCK);
+	rdv_free(srv.rdv);
 	srv_listener_free(lst);
 	for (i = 0; i < 3; i++)
 		event_free(sigs[i]);
@@ -348,6 +395,8 @@ out:
 		free(s);
 	}
 	sodium_memzero(srv.otp, sizeof srv.otp);
+	svc_clip_free(srv.clip);
+	svc_audio_free(srv.audio);
 	sysinfo_free(srv.sysinfo);
 	throttle_free(srv.throttle);
 	throttle_free(srv.throttle_id);

@@ -15,6 +15,7 @@ struct event_base;
 struct conn;
 struct store;
 struct throttle;
+struct rdv;
 
 /* Remembered one-time-password logins (PROTOCOL.md §3.4, recent sessions). */
 struct srv_session {
@@ -43,6 +44,10 @@ struct srv {
 	int			 otp_failures;	/* consecutive wrong OTP tries */
 	int			 idle_timeout;	/* seconds, option idle-timeout */
 	struct sysinfo		*sysinfo;	/* owned */
+	/* Services; each NULL when it could not start (logged at start). */
+	struct svc_clip		*clip;		/* owned */
+	struct svc_audio	*audio;		/* owned */
+	struct rdv		*rdv;		/* owned: access by ID, or NULL */
 };
 
 /* Draws a new one-time password and shows it on stdout (not in the log). */

@@ -38,6 +38,7 @@ void		 msgbuf_unref(struct msgbuf *b);
 enum svc_queue {
 	SVC_Q_CONTROL = 0,	/* written first: everything but video */
 	SVC_Q_VIDEO = 1,	/* VideoFrame and SwitchDisplay */
+	SVC_Q_AUDIO = 2,	/* control queue, but dropped after 1 s unsent */
 };
 
 /* A subscriber as a service sees it. Borrowed: valid from subscribe until

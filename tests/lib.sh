@@ -7,7 +7,9 @@ free_port() {
 }
 
 # cdesk_dir NAME: a fresh --config folder under $WORK with direct access on
-# a free port; prints the folder. The port is in $DIR/port.
+# a free port; prints the folder. The port is in $DIR/port. The rendezvous
+# server is a loopback port nobody serves (a test never reaches out to
+# RustDesk's public servers); tests of access by ID replace that line.
 cdesk_dir() {
 	d="$WORK/$1"
 	rm -rf "$d"
@@ -15,6 +17,7 @@ cdesk_dir() {
 	p=$(free_port)
 	printf '[options]\ndirect-server = Y\ndirect-access-port = %s\n' "$p" \
 	    >"$d/cdesk.conf"
+	echo "custom-rendezvous-server = 127.0.0.1:9" >>"$d/cdesk.conf"
 	echo "$p" >"$d/port"
 	echo "$d"
 }
@@ -50,6 +53,7 @@ cdesk_stop() {
 	SERVER_PID=
 	if [ $rc -ne 0 ]; then
 		echo "server exited with status $rc"
+		[ -n "${DIR:-}" ] && grep -v " info: " "$DIR/log" | tail -n 40
 		return 1
 	fi
 }

@@ -109,10 +109,11 @@ run_test() {
 
 if [ -n "${BENCH:-}" ]; then
 	# make bench: benchmark scripts; their output is the result.
-	for t in tests/bench/*.sh; do
-		[ "$t" = tests/bench/run.sh ] && continue
-		run_test "bench/$(basename "$t" .sh)" sh "$t"
-		cat "$WORK/bench_$(basename "$t" .sh).log"
+	for bt in tests/bench/*.sh; do
+		[ "$bt" = tests/bench/run.sh ] && continue
+		bn=$(basename "$bt" .sh)
+		run_test "bench/$bn" sh "$bt"
+		cat "$WORK/bench_$bn.log"
 	done
 	echo "$passed passed, $failed failed"
 	[ $failed -eq 0 ]

@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/store.h"
 #include "common/xmalloc.h"
+#include "server/rendezvous.h"
 #include "server/server.h"
 
 #define EXIT_USAGE	2
@@ -27,6 +28,7 @@ enum mode {
 	M_SERVER,
 	M_CM,
 	M_GET_ID,
+	M_STATUS,
 	M_PASSWORD,
 	M_OPTION,
 	M_VERSION,
@@ -64,6 +66,8 @@ usage(FILE *f)
 	    "modes:\n"
 	    "  --server               run the host (until SIGTERM)\n"
 	    "  --get-id               print this host's ID\n"
+	    "  --status               registration state of the running host:\n"
+	    "                         registered, connecting or error: ...\n"
 	    "  --password NEW         set the permanent password (at least 6 "
 	    "characters)\n"
 	    "  --option KEY           print the effective value of an option\n"
@@ -137,6 +141,9 @@ parse_args(int argc, char **argv, struct args *a)
 		} else if (strcmp(s, "--get-id") == 0) {
 			if (set_mode(a, M_GET_ID) != 0)
 				goto twice;
+		} else if (strcmp(s, "--status") == 0) {
+			if (set_mode(a, M_STATUS) != 0)
+				goto twice;
 		} else if (strcmp(s, "--version") == 0) {
 			if (set_mode(a, M_VERSION) != 0)
 				goto twice;
@@ -191,6 +198,24 @@ print_warnings(char *warnings)
 	while ((line = strsep(&p, "\n")) != NULL)
 		fprintf(stderr, "cdesk: warning: %s\n", line);
 	free(warnings);
+}
+
+/* --status: print the running server's registration state. */
+static int
+cmd_status(const struct cfg_paths *paths)
+{
+	char *out = NULL;
+	int r;
+
+	if ((r = rdv_status_read(paths->run_dir, &out)) == ERR_NOTFOUND) {
+		printf("not running\n");
+		return 1;
+	}
+	if (r != 0)
+		return fail("--status", NULL, r);
+	printf("%s\n", out);
+	free(out);
+	return 0;
 }
 
 /* --get-id: print the ID, creating the state on first use. */
@@ -271,7 +296,8 @@ cmd_option_set(const struct cfg_paths *paths, const char *key,
 		return fail(NULL, cause, r);
 	/* Tell the user when the admin's file overrides what was set. */
 	if (cfg_load(&c, paths, &cause, &warnings) != 0)
-		return fail("the config no longer loads", cause, ERR_CONFIG);
+		return fail("saved, but the config does not load", cause,
+		    ERR_CONFIG);
 	free(warnings);
 	if (strcmp(cfg_get(c, key), value[0] != '\0' ? value : def) != 0)
 		fprintf(stderr, "cdesk: note: %s sets '%s', which wins\n",
@@ -321,6 +347,9 @@ main(int argc, char **argv)
 		break;
 	case M_GET_ID:
 		r = cmd_get_id(&paths);
+		break;
+	case M_STATUS:
+		r = cmd_status(&paths);
 		break;
 	case M_PASSWORD:
 		r = cmd_password(&paths, a.arg1);

@@ -29,6 +29,10 @@ expect_match "$out" "^ERROR Offline$" "foreign username"
 out=$("$PEER" -p "$PORT" login)
 expect_match "$out" "^CLOSED Closed manually by the peer$" "empty password, nobody to click"
 
+# Every authorized session that closes draws a new one-time password, so
+# use the newest one printed.
+sleep 0.3
+OTP=$(sed -n 's/^one-time password: //p' "$DIR/out" | tail -n 1)
 out=$("$PEER" -p "$PORT" -w "$OTP" login)
 expect_match "$out" "^PEERINFO" "one-time password"
 # The session closed: the one-time password rotates.

@@ -4,6 +4,9 @@
  * result itself is the test's business).
  *
  *   peer [-h HOST] -p PORT [-u USERNAME] [-w PASSWORD] CMD [ARGS]
+ *   peer -R HBBS:PORT -K KEY -i ID [-P] [-u ...] [-w ...] CMD [ARGS]
+ *                        the same through hbbs/hbbr (rdv_dial.h); -P lets
+ *                        the host punch instead of relaying
  *   login                one login: PEERINFO ... | ERROR <text> | CLOSED <reason> | EOF
  *   retry N              N logins on one connection (after Wrong Password)
  *   raw HEX              after Hash, send bytes as they are; CLOSED <ms> | OPEN
@@ -22,14 +25,29 @@
 
 #include "common/xmalloc.h"
 #include "tests/peer/peer.h"
+#include "tests/peer/rdv_dial.h"
 
 static const char *opt_host = "127.0.0.1";
 static int opt_port;
 static const char *opt_user;
 static const char *opt_pass;
 static int opt_timeout = 10000;
+static const char *opt_rdv;	/* -R: dial by ID through this hbbs */
+static const char *opt_key;	/* -K: its public key, base64 */
+static const char *opt_id;	/* -i: the ID to dial */
+static int opt_punch;		/* -P: say our NAT can be punched */
 
 int main(int, char **);
+
+/* A new connection: direct to -h/-p, or by ID through -R. */
+static struct pconn *
+peer_connect(void)
+{
+	if (opt_rdv != NULL)
+		return rdv_dial(opt_rdv, opt_key, opt_id, opt_punch,
+		    opt_timeout);
+	return pc_connect(opt_host, opt_port, opt_timeout);
+}
 
 /* Print what decided a login and return 1 if it was PeerInfo. */
 static int
@@ -74,7 +92,10 @@ username(void)
 
 	if (opt_user != NULL)
 		return opt_user;
-	snprintf(buf, sizeof buf, "%s:%d", opt_host, opt_port);
+	if (strchr(opt_host, ':') != NULL)
+		snprintf(buf, sizeof buf, "[%s]:%d", opt_host, opt_port);
+	else
+		snprintf(buf, sizeof buf, "%s:%d", opt_host, opt_port);
 	return buf;
 }
 
@@ -87,7 +108,7 @@ one_login(double *ms)
 	double t0 = pc_now_ms();
 	int ok;
 
-	if ((pc = pc_connect(opt_host, opt_port, opt_timeout)) == NULL)
+	if ((pc = peer_connect()) == NULL)
 		return -1;
 	m = pc_login(pc, username(), opt_pass, opt_timeout);
 	if (ms != NULL)
@@ -173,24 +194,32 @@ main(int argc, char **argv)
 
 	if (sodium_init() < 0)
 		return 1;
-	while ((ch = getopt(argc, argv, "h:p:u:w:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "h:p:u:w:t:R:K:i:P")) != -1) {
 		switch (ch) {
 		case 'h': opt_host = optarg; break;
 		case 'p': opt_port = atoi(optarg); break;
 		case 'u': opt_user = optarg; break;
 		case 'w': opt_pass = optarg; break;
 		case 't': opt_timeout = atoi(optarg); break;
+		case 'R': opt_rdv = optarg; break;
+		case 'K': opt_key = optarg; break;
+		case 'i': opt_id = optarg; break;
+		case 'P': opt_punch = 1; break;
 		default: usage();
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1 || opt_port <= 0)
+	if (argc < 1 || (opt_rdv == NULL && opt_port <= 0) ||
+	    (opt_rdv != NULL && opt_id == NULL))
 		usage();
+	/* A client that dialled an ID logs in with that ID as username. */
+	if (opt_rdv != NULL && opt_user == NULL)
+		opt_user = opt_id;
 	cmd = argv[0];
 
 	if (strcmp(cmd, "login") == 0) {
-		struct pconn *pc = pc_connect(opt_host, opt_port, opt_timeout);
+		struct pconn *pc = peer_connect();
 		Hbb__Message *m;
 
 		if (pc == NULL)
@@ -203,7 +232,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(cmd, "retry") == 0 && argc == 2) {
-		struct pconn *pc = pc_connect(opt_host, opt_port, opt_timeout);
+		struct pconn *pc = peer_connect();
 		Hbb__Message *m;
 		int i, n = atoi(argv[1]);
 
@@ -227,7 +256,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(cmd, "raw") == 0 && argc == 2) {
-		struct pconn *pc = pc_connect(opt_host, opt_port, opt_timeout);
+		struct pconn *pc = peer_connect();
 		Hbb__Message *m;
 		size_t i, n = strlen(argv[1]) / 2;
 		uint8_t *bytes = xmalloc(n + 1);
@@ -266,7 +295,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(cmd, "idle") == 0) {
-		struct pconn *pc = pc_connect(opt_host, opt_port, opt_timeout);
+		struct pconn *pc = peer_connect();
 		Hbb__Message *m;
 		double t0 = pc_now_ms();
 		int eof = 0;
@@ -292,8 +321,7 @@ main(int argc, char **argv)
 		for (i = 0; i < n; i++) {
 			Hbb__Message *m;
 
-			if ((h[i].pc = pc_connect(opt_host, opt_port,
-			    opt_timeout)) == NULL)
+			if ((h[i].pc = peer_connect()) == NULL)
 				return 1;
 			m = pc_login(h[i].pc, username(), opt_pass,
 			    opt_timeout);

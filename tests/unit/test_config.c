@@ -1,5 +1,6 @@
 /* test_config.c: option table, parsing, layering and file rewriting. */
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <dirent.h>
 #include <stdio.h>
@@ -198,6 +199,8 @@ test_check(void)
 	static const char *const bad[][3] = {
 		{ "approve-mode", "never", "one of password,click,both" },
 		{ "temporary-password-length", "7", "one of 6,8,10" },
+		{ "approve-mode", "password,click", "one of" },
+		{ "approve-mode", "pass", "one of" },
 		{ "direct-access-port", "0", "from 1 to 65535" },
 		{ "direct-access-port", "65536", "from 1 to 65535" },
 		{ "direct-access-port", "12ab", "integer" },
@@ -431,12 +434,42 @@ test_set_file(void)
 	unlink(path);
 }
 
-/* Paths for --config DIR, and for a user. */
+/* Paths of a user (not root): XDG folders, then HOME and /tmp. */
+static void
+user_paths(void)
+{
+	struct cfg_paths p;
+	char *cause = NULL, want[64];
+
+	setenv("XDG_CONFIG_HOME", "/h/cfg", 1);
+	setenv("XDG_RUNTIME_DIR", "/run/user/5", 1);
+	ASSERT_INT_EQ(cfg_paths_init(&p, NULL, &cause), 0);
+	ASSERT_STR_EQ(p.conf, "/h/cfg/cdesk/cdesk.conf");
+	ASSERT_STR_EQ(p.sys_conf, CFG_SYSTEM_CONF);
+	ASSERT_STR_EQ(p.state_dir, "/h/cfg/cdesk");
+	ASSERT_STR_EQ(p.run_dir, "/run/user/5/cdesk");
+	cfg_paths_fini(&p);
+
+	/* A relative XDG_CONFIG_HOME is ignored, as the XDG spec says. */
+	setenv("XDG_CONFIG_HOME", "relative", 1);
+	unsetenv("XDG_RUNTIME_DIR");
+	setenv("HOME", "/home/u", 1);
+	ASSERT_INT_EQ(cfg_paths_init(&p, NULL, &cause), 0);
+	ASSERT_STR_EQ(p.conf, "/home/u/.config/cdesk/cdesk.conf");
+	ASSERT_STR_EQ(p.state_dir, "/home/u/.config/cdesk");
+	snprintf(want, sizeof want, "/tmp/cdesk-%lu", (unsigned long)getuid());
+	ASSERT_STR_EQ(p.run_dir, want);
+	cfg_paths_fini(&p);
+}
+
+/* Paths for --config DIR, for root, and for a user. */
 static void
 test_paths(void)
 {
 	struct cfg_paths p;
 	char *cause = NULL;
+	pid_t pid;
+	int status;
 
 	ASSERT_INT_EQ(cfg_paths_init(&p, "/x/y", &cause), 0);
 	ASSERT_STR_EQ(p.conf, "/x/y/cdesk.conf");
@@ -448,22 +481,27 @@ test_paths(void)
 	free(cause);
 
 	if (geteuid() != 0) {
-		setenv("XDG_CONFIG_HOME", "/h/cfg", 1);
-		setenv("XDG_RUNTIME_DIR", "/run/user/5", 1);
-		ASSERT_INT_EQ(cfg_paths_init(&p, NULL, &cause), 0);
-		ASSERT_STR_EQ(p.conf, "/h/cfg/cdesk/cdesk.conf");
-		ASSERT_STR_EQ(p.sys_conf, CFG_SYSTEM_CONF);
-		ASSERT_STR_EQ(p.state_dir, "/h/cfg/cdesk");
-		ASSERT_STR_EQ(p.run_dir, "/run/user/5/cdesk");
-		cfg_paths_fini(&p);
-	} else {
-		ASSERT_INT_EQ(cfg_paths_init(&p, NULL, &cause), 0);
-		ASSERT_STR_EQ(p.conf, CFG_SYSTEM_CONF);
-		ASSERT_TRUE(p.sys_conf == NULL);
-		ASSERT_STR_EQ(p.state_dir, "/var/lib/cdesk");
-		ASSERT_STR_EQ(p.run_dir, "/run/cdesk");
-		cfg_paths_fini(&p);
+		user_paths();
+		return;
 	}
+	ASSERT_INT_EQ(cfg_paths_init(&p, NULL, &cause), 0);
+	ASSERT_STR_EQ(p.conf, CFG_SYSTEM_CONF);
+	ASSERT_TRUE(p.sys_conf == NULL);
+	ASSERT_STR_EQ(p.state_dir, "/var/lib/cdesk");
+	ASSERT_STR_EQ(p.run_dir, "/run/cdesk");
+	cfg_paths_fini(&p);
+	/* As root, check a user's paths in a child that drops to nobody. */
+	if ((pid = fork()) == 0) {
+		if (setresgid(65534, 65534, 65534) != 0 ||
+		    setresuid(65534, 65534, 65534) != 0)
+			_exit(3);
+		user_paths();
+		_exit(0);
+	}
+	ASSERT_TRUE(pid > 0);
+	ASSERT_INT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_INT_EQ(WEXITSTATUS(status), 0);
 }
 
 /* Run every config test in a temporary folder. */

@@ -1,5 +1,6 @@
 /* test_store.c: state creation, reload, modes, password, corruption. */
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,6 +137,15 @@ test_password(void)
 	ASSERT_STR_EQ(store_id(s2), store_id(s));
 	store_free(s2);
 
+	/* Another process removes it; a reload sees that. */
+	ASSERT_INT_EQ(store_open(&s2, dir, &cause), 0);
+	ASSERT_INT_EQ(store_set_password(s2, "", &cause), 0);
+	store_free(s2);
+	ASSERT_TRUE(store_password_h1(s) != NULL);
+	ASSERT_INT_EQ(store_reload(s, &cause), 0);
+	ASSERT_TRUE(store_password_h1(s) == NULL);
+	ASSERT_INT_EQ(store_set_password(s, "Secret-pw-42", &cause), 0);
+
 	ASSERT_INT_EQ(store_set_password(s, "", &cause), 0);
 	ASSERT_TRUE(store_password_h1(s) == NULL);
 	ASSERT_INT_EQ(store_open(&s2, dir, &cause), 0);
@@ -208,14 +218,15 @@ test_corrupt(void)
 		{ "uuid", "color = blue", ":4: key 'color': unknown key" },
 		{ "uuid", "garbage", ":4: expected" },
 	};
-	struct store *s;
+	struct store *s, *keep;
 	char dir[300], path[320], *cause = NULL, *good, *bad, *after;
+	char id[20];
 	size_t i;
 
 	snprintf(dir, sizeof dir, "%s/sub/state", tmpdir);
 	snprintf(path, sizeof path, "%s/state", dir);
-	ASSERT_INT_EQ(store_open(&s, dir, &cause), 0);
-	store_free(s);
+	ASSERT_INT_EQ(store_open(&keep, dir, &cause), 0);
+	snprintf(id, sizeof id, "%s", store_id(keep));
 	good = get_file(path);
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		bad = edit_line(good, cases[i][0], cases[i][1]);
@@ -227,6 +238,10 @@ test_corrupt(void)
 			TST_FAIL("case %zu: cause '%s' lacks '%s'", i, cause,
 			    cases[i][2]);
 		free(cause);
+		/* A reload fails the same way and changes nothing. */
+		ASSERT_INT_EQ(store_reload(keep, &cause), ERR_CONFIG);
+		free(cause);
+		ASSERT_STR_EQ(store_id(keep), id);
 		after = get_file(path);
 		ASSERT_STR_EQ(after, bad);	/* left alone */
 		free(after);
@@ -248,7 +263,47 @@ test_corrupt(void)
 	put_file(path, good);
 	ASSERT_INT_EQ(store_open(&s, dir, &cause), 0);
 	store_free(s);
+	ASSERT_INT_EQ(store_reload(keep, &cause), 0);
+	ASSERT_STR_EQ(store_id(keep), id);
+	store_free(keep);
 	free(good);
+}
+
+/* Processes that create the state at once all end with the same ID. */
+static void
+test_race(void)
+{
+	char dir[300], id[4][20];
+	int fds[4][2], i, status;
+	pid_t pid[4];
+	ssize_t n;
+
+	snprintf(dir, sizeof dir, "%s/race", tmpdir);
+	for (i = 0; i < 4; i++) {
+		ASSERT_INT_EQ(pipe(fds[i]), 0);
+		if ((pid[i] = fork()) == 0) {
+			struct store *s;
+			char *cause = NULL;
+
+			close(fds[i][0]);
+			if (store_open(&s, dir, &cause) != 0)
+				_exit(1);
+			n = write(fds[i][1], store_id(s), strlen(store_id(s)));
+			store_free(s);
+			_exit(n > 0 ? 0 : 1);
+		}
+		ASSERT_TRUE(pid[i] > 0);
+		close(fds[i][1]);
+	}
+	for (i = 0; i < 4; i++) {
+		n = read(fds[i][0], id[i], sizeof id[i] - 1);
+		ASSERT_TRUE(n > 0);
+		id[i][n] = '\0';
+		close(fds[i][0]);
+		ASSERT_INT_EQ(waitpid(pid[i], &status, 0), pid[i]);
+		ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		ASSERT_STR_EQ(id[i], id[0]);
+	}
 }
 
 /* store_parse_string needs no file, and cannot save. */
@@ -286,6 +341,7 @@ main(void)
 	TST_RUN(test_password);
 	TST_RUN(test_set_id);
 	TST_RUN(test_corrupt);
+	TST_RUN(test_race);
 	TST_RUN(test_parse_string);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
 	return system(cmd) == 0 ? 0 : 1;

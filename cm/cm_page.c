@@ -1,0 +1,506 @@
+/*
+ * cm_page.c: one connection's page: details, Accept/Dismiss with a guard
+ * against clicks in the first moments, permission check boxes, chat and
+ * the file-transfer log.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "cm/cm_page.h"
+
+/* Permission names in the order of the check boxes. */
+static const char *const cm_perm_names[] = {
+	"keyboard", "clipboard", "audio", "file", "restart", "recording",
+	"block_input",
+};
+#define CM_NPERMS (G_N_ELEMENTS(cm_perm_names))
+
+struct _CmPage {
+	GtkBox		 parent;
+	GtkLabel	*name_label;
+	GtkLabel	*id_label;
+	GtkLabel	*address_label;
+	GtkLabel	*mode_label;
+	GtkLabel	*encrypted_label;
+	GtkLabel	*elapsed_label;
+	GtkLabel	*state_label;
+	GtkWidget	*pending_box;
+	GtkWidget	*accept_button;
+	GtkWidget	*dismiss_button;
+	GtkWidget	*active_box;
+	GtkWidget	*disconnect_button;
+	GtkWidget	*perm_frame;
+	GtkWidget	*perm[CM_NPERMS];
+	GtkTextView	*chat_view;
+	GtkEntry	*chat_entry;
+	GtkWidget	*send_button;
+	GtkListBox	*file_list;
+	GtkStack	*tabs;
+	GHashTable	*jobs;		/* job id -> GtkWidget row (borrowed) */
+	int		 conn_id;
+	char		*peer_id;	/* owned */
+	char		*peer_name;	/* owned */
+	gint64		 start_time;
+	gboolean	 pending;
+	gboolean	 ended;
+	gboolean	 quiet;		/* setting check boxes from the server */
+	gboolean	 no_accept;	/* approve-mode is password */
+	guint		 tick_id;	/* elapsed-time timer */
+	guint		 guard_id;	/* Accept/Dismiss guard timer */
+};
+
+G_DEFINE_TYPE(CmPage, cm_page, GTK_TYPE_BOX)
+
+enum {
+	SIG_ACCEPT,
+	SIG_DISMISS,
+	SIG_DISCONNECT,
+	SIG_PERMISSION,
+	SIG_CHAT,
+	SIG_N
+};
+static guint cm_page_signals[SIG_N];
+
+/* Update the "Connected for" label. */
+static gboolean
+cm_page_tick_cb(gpointer data)
+{
+	CmPage *self = data;
+	gint64 s = (gint64)time(NULL) - self->start_time;
+	char buf[64];
+
+	if (s < 0)
+		s = 0;
+	if (s >= 3600)
+		g_snprintf(buf, sizeof buf, "%d:%02d:%02d", (int)(s / 3600),
+		    (int)(s / 60 % 60), (int)(s % 60));
+	else
+		g_snprintf(buf, sizeof buf, "%d:%02d", (int)(s / 60),
+		    (int)(s % 60));
+	gtk_label_set_text(self->elapsed_label, buf);
+	return G_SOURCE_CONTINUE;
+}
+
+/* The guard is over: Accept/Dismiss may be clicked. */
+static gboolean
+cm_page_guard_cb(gpointer data)
+{
+	CmPage *self = data;
+
+	self->guard_id = 0;
+	gtk_widget_set_sensitive(self->accept_button, TRUE);
+	gtk_widget_set_sensitive(self->dismiss_button, TRUE);
+	return G_SOURCE_REMOVE;
+}
+
+/* Accept clicked. */
+static void
+cm_page_accept_cb(GtkButton *b, CmPage *self)
+{
+	(void)b;
+	if (self->pending && self->guard_id == 0)
+		g_signal_emit(self, cm_page_signals[SIG_ACCEPT], 0);
+}
+
+/* Dismiss clicked. */
+static void
+cm_page_dismiss_cb(GtkButton *b, CmPage *self)
+{
+	(void)b;
+	if (self->pending && self->guard_id == 0)
+		g_signal_emit(self, cm_page_signals[SIG_DISMISS], 0);
+}
+
+/* Disconnect clicked. */
+static void
+cm_page_disconnect_cb(GtkButton *b, CmPage *self)
+{
+	(void)b;
+	if (!self->ended)
+		g_signal_emit(self, cm_page_signals[SIG_DISCONNECT], 0);
+}
+
+/* A permission check box changed by the local user. */
+static void
+cm_page_perm_toggled_cb(GtkToggleButton *t, CmPage *self)
+{
+	size_t i;
+
+	if (self->quiet)
+		return;
+	for (i = 0; i < CM_NPERMS; i++)
+		if (GTK_WIDGET(t) == self->perm[i])
+			g_signal_emit(self, cm_page_signals[SIG_PERMISSION], 0,
+			    cm_perm_names[i], gtk_toggle_button_get_active(t));
+}
+
+/* Send the typed message. */
+static void
+cm_page_send_cb(GtkWidget *w, CmPage *self)
+{
+	g_autofree char *text = NULL;
+
+	(void)w;
+	text = g_strstrip(g_strdup(gtk_entry_get_text(self->chat_entry)));
+	if (*text == '\0' || self->pending || self->ended)
+		return;
+	g_signal_emit(self, cm_page_signals[SIG_CHAT], 0, text);
+	gtk_entry_set_text(self->chat_entry, "");
+}
+
+/* Stop timers and drop references. */
+static void
+cm_page_dispose(GObject *obj)
+{
+	CmPage *self = CM_PAGE(obj);
+
+	g_clear_handle_id(&self->tick_id, g_source_remove);
+	g_clear_handle_id(&self->guard_id, g_source_remove);
+	g_clear_pointer(&self->jobs, g_hash_table_unref);
+	G_OBJECT_CLASS(cm_page_parent_class)->dispose(obj);
+}
+
+/* Free owned strings. */
+static void
+cm_page_finalize(GObject *obj)
+{
+	CmPage *self = CM_PAGE(obj);
+
+	g_free(self->peer_id);
+	g_free(self->peer_name);
+	G_OBJECT_CLASS(cm_page_parent_class)->finalize(obj);
+}
+
+/* Bind the template and declare the signals. */
+static void
+cm_page_class_init(CmPageClass *klass)
+{
+	GObjectClass *oc = G_OBJECT_CLASS(klass);
+	GtkWidgetClass *wc = GTK_WIDGET_CLASS(klass);
+
+	oc->dispose = cm_page_dispose;
+	oc->finalize = cm_page_finalize;
+	gtk_widget_class_set_template_from_resource(wc,
+	    "/org/cdesk/gui/cm_page.ui");
+	gtk_widget_class_bind_template_child(wc, CmPage, name_label);
+	gtk_widget_class_bind_template_child(wc, CmPage, id_label);
+	gtk_widget_class_bind_template_child(wc, CmPage, address_label);
+	gtk_widget_class_bind_template_child(wc, CmPage, mode_label);
+	gtk_widget_class_bind_template_child(wc, CmPage, encrypted_label);
+	gtk_widget_class_bind_template_child(wc, CmPage, elapsed_label);
+	gtk_widget_class_bind_template_child(wc, CmPage, state_label);
+	gtk_widget_class_bind_template_child(wc, CmPage, pending_box);
+	gtk_widget_class_bind_template_child(wc, CmPage, accept_button);
+	gtk_widget_class_bind_template_child(wc, CmPage, dismiss_button);
+	gtk_widget_class_bind_template_child(wc, CmPage, active_box);
+	gtk_widget_class_bind_template_child(wc, CmPage, disconnect_button);
+	gtk_widget_class_bind_template_child(wc, CmPage, perm_frame);
+	gtk_widget_class_bind_template_child_full(wc, "perm_keyboard", FALSE,
+	    G_STRUCT_OFFSET(CmPage, perm[0]));
+	gtk_widget_class_bind_template_child_full(wc, "perm_clipboard", FALSE,
+	    G_STRUCT_OFFSET(CmPage, perm[1]));
+	gtk_widget_class_bind_template_child_full(wc, "perm_audio", FALSE,
+	    G_STRUCT_OFFSET(CmPage, perm[2]));
+	gtk_widget_class_bind_template_child_full(wc, "perm_file", FALSE,
+	    G_STRUCT_OFFSET(CmPage, perm[3]));
+	gtk_widget_class_bind_template_child_full(wc, "perm_restart", FALSE,
+	    G_STRUCT_OFFSET(CmPage, perm[4]));
+	gtk_widget_class_bind_template_child_full(wc, "perm_recording", FALSE,
+	    G_STRUCT_OFFSET(CmPage, perm[5]));
+	gtk_widget_class_bind_template_child_full(wc, "perm_block_input",
+	    FALSE, G_STRUCT_OFFSET(CmPage, perm[6]));
+	gtk_widget_class_bind_template_child(wc, CmPage, chat_view);
+	gtk_widget_class_bind_template_child(wc, CmPage, chat_entry);
+	gtk_widget_class_bind_template_child(wc, CmPage, send_button);
+	gtk_widget_class_bind_template_child(wc, CmPage, file_list);
+	gtk_widget_class_bind_template_child(wc, CmPage, tabs);
+	gtk_widget_class_bind_template_callback(wc, cm_page_accept_cb);
+	gtk_widget_class_bind_template_callback(wc, cm_page_dismiss_cb);
+	gtk_widget_class_bind_template_callback(wc, cm_page_disconnect_cb);
+	gtk_widget_class_bind_template_callback(wc, cm_page_perm_toggled_cb);
+	gtk_widget_class_bind_template_callback(wc, cm_page_send_cb);
+
+	cm_page_signals[SIG_ACCEPT] = g_signal_new("accept",
+	    G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+	    G_TYPE_NONE, 0);
+	cm_page_signals[SIG_DISMISS] = g_signal_new("dismiss",
+	    G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+	    G_TYPE_NONE, 0);
+	cm_page_signals[SIG_DISCONNECT] = g_signal_new("disconnect",
+	    G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+	    G_TYPE_NONE, 0);
+	cm_page_signals[SIG_PERMISSION] = g_signal_new("permission-changed",
+	    G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+	    G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_BOOLEAN);
+	cm_page_signals[SIG_CHAT] = g_signal_new("chat-send",
+	    G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+	    G_TYPE_NONE, 1, G_TYPE_STRING);
+}
+
+/* Build the widgets from the template. */
+static void
+cm_page_init(CmPage *self)
+{
+	GtkTextBuffer *b;
+
+	gtk_widget_init_template(GTK_WIDGET(self));
+	self->jobs = g_hash_table_new(g_direct_hash, g_direct_equal);
+	b = gtk_text_view_get_buffer(self->chat_view);
+	gtk_text_buffer_create_tag(b, "me", "weight", PANGO_WEIGHT_BOLD,
+	    NULL);
+	gtk_text_buffer_create_tag(b, "peer", "weight", PANGO_WEIGHT_BOLD,
+	    "foreground", "#1c71d8", NULL);
+	self->tick_id = g_timeout_add_seconds(1, cm_page_tick_cb, self);
+}
+
+/* A page for one connection id. */
+CmPage *
+cm_page_new(int conn_id)
+{
+	CmPage *self = g_object_new(CM_TYPE_PAGE, NULL);
+	g_autofree char *name = g_strdup_printf("Connection %d", conn_id);
+
+	self->conn_id = conn_id;
+	atk_object_set_name(gtk_widget_get_accessible(GTK_WIDGET(self)),
+	    name);
+	return self;
+}
+
+/* The connection id this page shows. */
+int
+cm_page_get_conn_id(CmPage *self)
+{
+	return self->conn_id;
+}
+
+/* Human name of a session mode. */
+static const char *
+cm_page_mode_text(int mode)
+{
+	switch (mode) {
+	case 1:
+		return "File transfer";
+	case 2:
+		return "Port forwarding";
+	case 3:
+		return "Terminal";
+	case 4:
+		return "Camera";
+	default:
+		return "Remote control";
+	}
+}
+
+/* Show pending or active controls. */
+static void
+cm_page_update_state(CmPage *self)
+{
+	size_t i;
+
+	gtk_widget_set_visible(self->pending_box, self->pending &&
+	    !self->ended);
+	gtk_widget_set_visible(self->accept_button, !self->no_accept);
+	gtk_widget_set_visible(self->active_box, !self->pending &&
+	    !self->ended);
+	gtk_widget_set_sensitive(self->send_button, !self->pending &&
+	    !self->ended);
+	gtk_widget_set_sensitive(GTK_WIDGET(self->chat_entry),
+	    !self->pending && !self->ended);
+	for (i = 0; i < CM_NPERMS; i++)
+		gtk_widget_set_sensitive(self->perm[i], !self->ended);
+	if (self->ended)
+		gtk_label_set_text(self->state_label, "Disconnected.");
+	else if (self->pending && self->no_accept)
+		gtk_label_set_text(self->state_label,
+		    "Wants to connect; only the password lets it in.");
+	else if (self->pending)
+		gtk_label_set_text(self->state_label,
+		    "Wants to connect to this computer.");
+	else
+		gtk_label_set_text(self->state_label, "Connected.");
+}
+
+/* Apply a Login. */
+void
+cm_page_set_info(CmPage *self, const struct cm_page_info *in)
+{
+	g_autofree char *addr = NULL;
+	gboolean was_pending = self->pending;
+
+	g_free(self->peer_id);
+	self->peer_id = g_strdup(in->peer_id);
+	g_free(self->peer_name);
+	self->peer_name = g_strdup(in->peer_name);
+	gtk_label_set_text(self->name_label, *in->peer_name ? in->peer_name :
+	    in->peer_id);
+	gtk_label_set_text(self->id_label, in->peer_id);
+	gtk_label_set_text(self->address_label, in->address);
+	if (in->port_forward != NULL && *in->port_forward != '\0') {
+		addr = g_strdup_printf("%s (to %s)",
+		    cm_page_mode_text(in->mode), in->port_forward);
+		gtk_label_set_text(self->mode_label, addr);
+	} else
+		gtk_label_set_text(self->mode_label,
+		    cm_page_mode_text(in->mode));
+	gtk_label_set_text(self->encrypted_label, in->encrypted ?
+	    "Encrypted" : "Not encrypted");
+	self->start_time = in->start_time;
+	cm_page_tick_cb(self);
+	self->pending = !in->authorized;
+	if (self->pending && !was_pending) {
+		/* A click landing in the first moments does nothing. */
+		gtk_widget_set_sensitive(self->accept_button, FALSE);
+		gtk_widget_set_sensitive(self->dismiss_button, FALSE);
+		g_clear_handle_id(&self->guard_id, g_source_remove);
+		self->guard_id = g_timeout_add(CM_PAGE_GUARD_MS,
+		    cm_page_guard_cb, self);
+	}
+	if (!self->pending)
+		g_clear_handle_id(&self->guard_id, g_source_remove);
+	cm_page_update_state(self);
+}
+
+/* Is the connection waiting for a click? */
+gboolean
+cm_page_is_pending(CmPage *self)
+{
+	return self->pending && !self->ended;
+}
+
+/* Is the connection still there? */
+gboolean
+cm_page_is_live(CmPage *self)
+{
+	return !self->ended;
+}
+
+/* Set a check box from the server's state. */
+void
+cm_page_set_permission(CmPage *self, const char *name, gboolean enabled)
+{
+	size_t i;
+
+	for (i = 0; i < CM_NPERMS; i++) {
+		if (strcmp(name, cm_perm_names[i]) != 0)
+			continue;
+		self->quiet = TRUE;
+		gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(self->perm[i]),
+		    enabled);
+		self->quiet = FALSE;
+	}
+}
+
+/* Append a chat line and scroll to it. */
+void
+cm_page_add_chat(CmPage *self, const char *text, gboolean local)
+{
+	GtkTextBuffer *b = gtk_text_view_get_buffer(self->chat_view);
+	GtkTextIter end;
+	const char *who = local ? "Me" : (self->peer_name && *self->peer_name ?
+	    self->peer_name : self->peer_id);
+	g_autofree char *head = g_strdup_printf("%s: ", who ? who : "Peer");
+	GtkTextMark *mark;
+
+	gtk_text_buffer_get_end_iter(b, &end);
+	gtk_text_buffer_insert_with_tags_by_name(b, &end, head, -1,
+	    local ? "me" : "peer", NULL);
+	gtk_text_buffer_insert(b, &end, text, -1);
+	gtk_text_buffer_insert(b, &end, "\n", -1);
+	mark = gtk_text_buffer_create_mark(b, NULL, &end, FALSE);
+	gtk_text_view_scroll_mark_onscreen(self->chat_view, mark);
+	gtk_text_buffer_delete_mark(b, mark);
+	if (!local)
+		gtk_stack_set_visible_child_name(self->tabs, "chat");
+}
+
+/* Human size. */
+static char *
+cm_page_size(guint64 n)
+{
+	return g_format_size(n);
+}
+
+/* Show or update one file-transfer job. */
+void
+cm_page_file_log(CmPage *self, int job_id, const char *path,
+    gboolean is_remote, guint64 total, guint64 done, int state,
+    const char *error)
+{
+	static const char *const states[] = { "", "done", "cancelled",
+	    "failed" };
+	GtkWidget *row, *box, *label, *bar;
+	g_autofree char *t = NULL, *d = NULL, *text = NULL;
+
+	row = g_hash_table_lookup(self->jobs, GINT_TO_POINTER(job_id));
+	if (row == NULL) {
+		box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 3);
+		g_object_set(box, "margin", 6, NULL);
+		label = gtk_label_new("");
+		gtk_label_set_xalign(GTK_LABEL(label), 0);
+		gtk_label_set_ellipsize(GTK_LABEL(label), PANGO_ELLIPSIZE_MIDDLE);
+		bar = gtk_progress_bar_new();
+		gtk_container_add(GTK_CONTAINER(box), label);
+		gtk_container_add(GTK_CONTAINER(box), bar);
+		row = gtk_list_box_row_new();
+		gtk_container_add(GTK_CONTAINER(row), box);
+		g_object_set_data(G_OBJECT(row), "label", label);
+		g_object_set_data(G_OBJECT(row), "bar", bar);
+		gtk_widget_show_all(row);
+		gtk_list_box_insert(self->file_list, row, -1);
+		g_hash_table_insert(self->jobs, GINT_TO_POINTER(job_id), row);
+	}
+	label = g_object_get_data(G_OBJECT(row), "label");
+	bar = g_object_get_data(G_OBJECT(row), "bar");
+	t = cm_page_size(total);
+	d = cm_page_size(done);
+	text = g_strdup_printf("%s %s — %s of %s%s%s%s",
+	    is_remote ? "Send" : "Receive", path, d, t,
+	    state > 0 && state < 4 ? ", " : "",
+	    state > 0 && state < 4 ? states[state] : "",
+	    error != NULL && *error ? ": " : "");
+	if (error != NULL && *error) {
+		g_autofree char *full = g_strconcat(text, error, NULL);
+
+		gtk_label_set_text(GTK_LABEL(label), full);
+	} else
+		gtk_label_set_text(GTK_LABEL(label), text);
+	gtk_progress_bar_set_fraction(GTK_PROGRESS_BAR(bar),
+	    total ? (double)done / (double)total : (state == 1 ? 1.0 : 0.0));
+	atk_object_set_name(gtk_widget_get_accessible(row),
+	    gtk_label_get_text(GTK_LABEL(label)));
+	gtk_stack_set_visible_child_name(self->tabs, "files");
+}
+
+/* Show or hide Accept. */
+void
+cm_page_set_can_accept(CmPage *self, gboolean can)
+{
+	self->no_accept = !can;
+	cm_page_update_state(self);
+}
+
+/* The session is over. */
+void
+cm_page_set_ended(CmPage *self)
+{
+	self->ended = TRUE;
+	g_clear_handle_id(&self->tick_id, g_source_remove);
+	cm_page_update_state(self);
+}
+
+/* Show a note in the state line. */
+void
+cm_page_set_note(CmPage *self, const char *text)
+{
+	gtk_label_set_text(self->state_label, text);
+}
+
+/* Sidebar title. */
+char *
+cm_page_dup_title(CmPage *self)
+{
+	if (self->peer_name != NULL && *self->peer_name)
+		return g_strdup_printf("%s (%s)", self->peer_name,
+		    self->peer_id);
+	return g_strdup(self->peer_id ? self->peer_id : "");
+}

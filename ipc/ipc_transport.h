@@ -1,0 +1,55 @@
+/*
+ * ipc_transport.h: the IPC's byte channels behind one table of functions,
+ * so the framing and the adapters never see sockets or pipes. Linux uses
+ * ipc_transport_unix (ipc_unix.c), Windows ipc_transport_win32
+ * (ipc_win32.c). Handles are intptr_t: a file descriptor on Unix, a HANDLE
+ * on Windows. Kept free of protobuf and POSIX types so the Windows file
+ * compiles against it alone.
+ */
+#ifndef CDESK_IPC_TRANSPORT_H
+#define CDESK_IPC_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define IPC_UID_NONE	(-1L)	/* no session uid known */
+
+/* Who is on the other end of an accepted channel. */
+struct ipc_cred {
+	long	uid;	/* Unix uid; Windows: terminal session id */
+	long	pid;
+};
+
+struct ipc_transport {
+	const char	*name;
+	/*
+	 * Creates the listening endpoint at path: on Unix the folder is made
+	 * or repaired (never world- or group-writable, owned by us), a stale
+	 * socket is probed with connect before it is unlinked, and a live one
+	 * fails with ERR_STATE. Returns 0 with *h set, or ERR_* with *cause
+	 * set (caller frees).
+	 */
+	int	(*listen)(const char *path, intptr_t *h, char **cause);
+	/*
+	 * Accepts one pending client, non-blocking. Returns 0 with *h and
+	 * *cred set, ERR_TIMEOUT when none is pending, or ERR_IO.
+	 */
+	int	(*accept)(intptr_t lh, intptr_t *h, struct ipc_cred *cred);
+	/* Connects to path (blocking, local). 0 or ERR_NOTFOUND/ERR_IO. */
+	int	(*connect)(const char *path, intptr_t *h);
+	/* Closes a channel or listener; for a listener made by us at path,
+	 * removes the socket too (path may be NULL). */
+	void	(*close)(intptr_t h, const char *path);
+};
+
+extern const struct ipc_transport ipc_transport_unix;
+extern const struct ipc_transport ipc_transport_win32;
+
+/*
+ * The accept-time rule (HOST.md §1.3, STYLE.md §6.7): a peer is allowed
+ * when it is root, runs as our own uid (user mode), or is the uid of the
+ * session being shared (session_uid, IPC_UID_NONE when unknown).
+ */
+int	ipc_peer_allowed(long peer_uid, long self_uid, long session_uid);
+
+#endif

@@ -1,0 +1,1102 @@
+/*
+ * cmlink.c: the server's connection-manager link: connection state for the
+ * CM, replay on attach, CM spawning in the shared session, and the checks
+ * on what a CM or main window may ask (STYLE.md §6.4: a table of variant,
+ * allowed role, handler).
+ */
+#include <sys/queue.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <sodium.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/xmalloc.h"
+#include "ipc/ipc.h"
+#include "ipc/ipc_event.h"
+#include "server/cmlink.h"
+
+#define CMLINK_CHAT_KEEP	50	/* chat lines replayed to a new CM */
+#define CMLINK_CONNS_MAX	256	/* connections the CM is told about */
+
+/* Permission names in CMLINK_P_* bit order. */
+static const char *const cmlink_perm_names[] = {
+	"keyboard", "clipboard", "audio", "file", "restart", "recording",
+	"block_input", "privacy_mode",
+};
+
+struct cmlink_chat_line {
+	char				*text;		/* owned */
+	int				 local;
+	TAILQ_ENTRY(cmlink_chat_line)	 entry;
+};
+
+struct cmlink_conn {
+	int				 id;
+	char				*peer_id;	/* owned */
+	char				*peer_name;	/* owned */
+	char				*address;	/* owned */
+	char				*port_forward;	/* owned */
+	enum cmlink_mode		 mode;
+	int				 encrypted;
+	int				 authorized;
+	int				 auth_sent;	/* Authorize passed on */
+	unsigned			 perms;
+	int64_t				 start_time;
+	int				 unanswered;	/* peer chat, no reply */
+	int				 nchat;
+	TAILQ_HEAD(, cmlink_chat_line)	 chat;
+	TAILQ_ENTRY(cmlink_conn)	 entry;
+};
+
+struct cmlink {
+	struct event_base		*base;		/* borrowed */
+	const struct cmlink_actions	*act;		/* borrowed */
+	void				*ctx;		/* borrowed */
+	char				*run_dir;	/* owned */
+	struct ipc_server		*srv;		/* owned */
+	struct event			*sigchld;	/* owned */
+	char				**cm_argv;	/* owned, NULL: default */
+	pid_t				 cm_pid;	/* spawned CM, or 0 */
+	long				 uid;		/* session's */
+	long				 gid;
+	char				*display;	/* owned */
+	char				*xauthority;	/* owned */
+	char				*runtime_dir;	/* owned */
+	char				*dbus;		/* owned */
+	int				 nconns;
+	TAILQ_HEAD(, cmlink_conn)	 conns;
+};
+
+/* Find a connection by id. */
+static struct cmlink_conn *
+cmlink_find(const struct cmlink *l, int id)
+{
+	struct cmlink_conn *c;
+
+	TAILQ_FOREACH(c, &l->conns, entry)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+/* Free one connection's state. */
+static void
+cmlink_conn_free(struct cmlink_conn *c)
+{
+	struct cmlink_chat_line *line;
+
+	while ((line = TAILQ_FIRST(&c->chat)) != NULL) {
+		TAILQ_REMOVE(&c->chat, line, entry);
+		free(line->text);
+		free(line);
+	}
+	free(c->peer_id);
+	free(c->peer_name);
+	free(c->address);
+	free(c->port_forward);
+	free(c);
+}
+
+/* Fill a Login message from state (strings borrowed from c). */
+static void
+cmlink_fill_login(const struct cmlink_conn *c, Ipc__Login *m)
+{
+	ipc__login__init(m);
+	m->conn_id = c->id;
+	m->peer_id = c->peer_id;
+	m->peer_name = c->peer_name;
+	m->address = c->address;
+	m->port_forward = c->port_forward;
+	m->mode = (Ipc__ConnMode)c->mode;
+	m->encrypted = c->encrypted;
+	m->authorized = c->authorized;
+	m->keyboard = (c->perms & CMLINK_P_KEYBOARD) != 0;
+	m->clipboard = (c->perms & CMLINK_P_CLIPBOARD) != 0;
+	m->audio = (c->perms & CMLINK_P_AUDIO) != 0;
+	m->file = (c->perms & CMLINK_P_FILE) != 0;
+	m->restart = (c->perms & CMLINK_P_RESTART) != 0;
+	m->recording = (c->perms & CMLINK_P_RECORDING) != 0;
+	m->block_input = (c->perms & CMLINK_P_BLOCK_INPUT) != 0;
+	m->privacy_mode = (c->perms & CMLINK_P_PRIVACY_MODE) != 0;
+	m->start_time = c->start_time;
+}
+
+/* Send d to every attached CM. */
+static void
+cmlink_to_cms(struct cmlink *l, const Ipc__Data *d)
+{
+	ipc_server_broadcast(l->srv, "cm", d);
+}
+
+/* Send one connection's Login to one peer, or to every CM (p NULL). */
+static void
+cmlink_send_login(struct cmlink *l, struct ipc_peer *p,
+    const struct cmlink_conn *c)
+{
+	Ipc__Data d = IPC__DATA__INIT;
+	Ipc__Login m;
+
+	cmlink_fill_login(c, &m);
+	d.union_case = IPC__DATA__UNION_LOGIN;
+	d.login = &m;
+	if (p != NULL)
+		ipc_peer_send(p, &d);
+	else
+		cmlink_to_cms(l, &d);
+}
+
+/* Send a ChatMessage to one peer or every CM. */
+static void
+cmlink_send_chat(struct cmlink *l, struct ipc_peer *p, int id,
+    const char *text, int local)
+{
+	Ipc__Data d = IPC__DATA__INIT;
+	Ipc__ChatMessage m = IPC__CHAT_MESSAGE__INIT;
+
+	m.conn_id = id;
+	m.text = (char *)text;
+	m.local = local;
+	d.union_case = IPC__DATA__UNION_CHAT;
+	d.chat = &m;
+	if (p != NULL)
+		ipc_peer_send(p, &d);
+	else
+		cmlink_to_cms(l, &d);
+}
+
+/* Keep a chat line for replay, dropping the oldest past the cap. */
+static void
+cmlink_keep_chat(struct cmlink_conn *c, const char *text, int local)
+{
+	struct cmlink_chat_line *line;
+
+	if (c->nchat >= CMLINK_CHAT_KEEP) {
+		line = TAILQ_FIRST(&c->chat);
+		TAILQ_REMOVE(&c->chat, line, entry);
+		free(line->text);
+		free(line);
+		c->nchat--;
+	}
+	line = xcalloc(1, sizeof *line);
+	line->text = xstrdup(text);
+	line->local = local;
+	TAILQ_INSERT_TAIL(&c->chat, line, entry);
+	c->nchat++;
+}
+
+/* Path of this executable (caller frees), for the default CM command. */
+static char *
+cmlink_self_exe(void)
+{
+	char buf[PATH_MAX];
+	ssize_t n;
+
+	if ((n = readlink("/proc/self/exe", buf, sizeof buf - 1)) <= 0)
+		return xstrdup("cdesk");
+	buf[n] = '\0';
+	return xstrdup(buf);
+}
+
+/* Everything the CM's process needs, prepared before fork. */
+struct cmlink_exec {
+	char	**argv;		/* borrowed */
+	char	**envp;		/* owned, NULL-terminated */
+	size_t	  nenv;
+	gid_t	 *groups;	/* owned */
+	int	  ngroups;
+	uid_t	  uid;
+	gid_t	  gid;
+	int	  drop;		/* switch to uid/gid/groups */
+};
+
+/* Set NAME=value in the prepared environment (value NULL: leave). */
+static void
+cmlink_env_set(struct cmlink_exec *x, const char *name, const char *value)
+{
+	size_t i, len = strlen(name);
+	char *kv;
+
+	if (value == NULL)
+		return;
+	xasprintf(&kv, "%s=%s", name, value);
+	for (i = 0; i < x->nenv; i++) {
+		if (strncmp(x->envp[i], name, len) == 0 &&
+		    x->envp[i][len] == '=') {
+			free(x->envp[i]);
+			x->envp[i] = kv;
+			return;
+		}
+	}
+	x->envp = xreallocarray(x->envp, x->nenv + 2, sizeof *x->envp);
+	x->envp[x->nenv++] = kv;
+	x->envp[x->nenv] = NULL;
+}
+
+/* Free a prepared exec. */
+static void
+cmlink_exec_free(struct cmlink_exec *x)
+{
+	size_t i;
+
+	for (i = 0; i < x->nenv; i++)
+		free(x->envp[i]);
+	free(x->envp);
+	free(x->groups);
+}
+
+/*
+ * Prepare the CM's identity and environment: the session's user (never
+ * root unless the session is root's), its groups, HOME, and the session's
+ * DISPLAY, XAUTHORITY, XDG_RUNTIME_DIR, D-Bus address. NSS lookups and
+ * allocation happen here, in the parent, because the server has threads
+ * and the child of a threaded process may only make async-signal-safe
+ * calls. Returns 0 or ERR_*.
+ */
+static int
+cmlink_exec_prepare(struct cmlink *l, char **argv, struct cmlink_exec *x)
+{
+	struct passwd *pw;
+	char **e;
+	int n;
+
+	memset(x, 0, sizeof *x);
+	x->argv = argv;
+	x->envp = xcalloc(1, sizeof *x->envp);
+	for (e = environ; *e != NULL; e++) {
+		x->envp = xreallocarray(x->envp, x->nenv + 2,
+		    sizeof *x->envp);
+		x->envp[x->nenv++] = xstrdup(*e);
+		x->envp[x->nenv] = NULL;
+	}
+	if (geteuid() == 0 && l->uid > 0) {
+		if ((pw = getpwuid((uid_t)l->uid)) == NULL) {
+			log_warn("cm: uid %ld has no passwd entry", l->uid);
+			return ERR_NOTFOUND;
+		}
+		x->drop = 1;
+		x->uid = pw->pw_uid;
+		x->gid = l->gid >= 0 ? (gid_t)l->gid : pw->pw_gid;
+		n = 64;
+		x->groups = xcalloc((size_t)n, sizeof *x->groups);
+		if (getgrouplist(pw->pw_name, x->gid, x->groups, &n) < 0) {
+			free(x->groups);
+			x->groups = xcalloc((size_t)n, sizeof *x->groups);
+			if (getgrouplist(pw->pw_name, x->gid, x->groups,
+			    &n) < 0)
+				return ERR_IO;
+		}
+		x->ngroups = n;
+		cmlink_env_set(x, "HOME", pw->pw_dir);
+		cmlink_env_set(x, "USER", pw->pw_name);
+		cmlink_env_set(x, "LOGNAME", pw->pw_name);
+	}
+	cmlink_env_set(x, "DISPLAY", l->display);
+	cmlink_env_set(x, "XAUTHORITY", l->xauthority);
+	cmlink_env_set(x, "XDG_RUNTIME_DIR", l->runtime_dir);
+	cmlink_env_set(x, "DBUS_SESSION_BUS_ADDRESS", l->dbus);
+	cmlink_env_set(x, "CDESK_IPC_DIR", l->run_dir);
+	return 0;
+}
+
+/* In the child: drop to the prepared user and exec (signal-safe calls). */
+static void
+cmlink_child(const struct cmlink_exec *x)
+{
+	sigset_t none;
+	int fd;
+
+	/* Leave the server's descriptors behind (sockets, listeners). */
+	for (fd = 3; fd < 1024; fd++)
+		close(fd);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (x->drop) {
+		if (setgroups((size_t)x->ngroups, x->groups) != 0 ||
+		    setgid(x->gid) != 0 || setuid(x->uid) != 0)
+			_exit(126);
+		/* Be sure root cannot be regained. */
+		if (setuid(0) == 0)
+			_exit(126);
+	}
+	execve(x->argv[0], x->argv, x->envp);
+	_exit(127);
+}
+
+/* Start a CM unless one runs or is starting. */
+static void
+cmlink_spawn(struct cmlink *l)
+{
+	char *def[3] = { NULL, (char *)"--cm", NULL }, **argv;
+	struct cmlink_exec x;
+	pid_t pid;
+
+	/* A CM we started but the server's own SIGCHLD handler reaped. */
+	if (l->cm_pid > 0 && kill(l->cm_pid, 0) != 0 && errno == ESRCH)
+		l->cm_pid = 0;
+	if (l->cm_pid > 0 || cmlink_cm_count(l) > 0)
+		return;
+	if (geteuid() == 0 && l->uid == IPC_UID_NONE) {
+		/* No session known: a root CM would be a root GUI. */
+		log_warn("cm: no desktop session known, not starting a CM");
+		return;
+	}
+	if (geteuid() != 0 && l->uid != IPC_UID_NONE &&
+	    l->uid != (long)geteuid()) {
+		log_warn("cm: session uid %ld is not ours, not starting a CM",
+		    l->uid);
+		return;
+	}
+	argv = l->cm_argv;
+	if (argv == NULL) {
+		def[0] = cmlink_self_exe();
+		argv = def;
+	}
+	if (cmlink_exec_prepare(l, argv, &x) != 0) {
+		cmlink_exec_free(&x);
+		free(def[0]);
+		return;
+	}
+	if ((pid = fork()) < 0)
+		log_warn("cm: fork: %s", strerror(errno));
+	else if (pid == 0)
+		cmlink_child(&x);
+	else {
+		l->cm_pid = pid;
+		log_info("cm: started %s as uid %ld (pid %ld)", argv[0],
+		    x.drop ? (long)x.uid : (long)geteuid(), (long)pid);
+	}
+	cmlink_exec_free(&x);
+	free(def[0]);
+}
+
+/* Reap the CM we started (only our own child, by pid). */
+static void
+cmlink_sigchld_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct cmlink *l = arg;
+	int status;
+
+	(void)sig;
+	(void)what;
+	if (l->cm_pid <= 0)
+		return;
+	switch (waitpid(l->cm_pid, &status, WNOHANG)) {
+	case 0:
+		break;
+	case -1:
+		/* Someone else reaped it (a server-wide handler). */
+		if (errno == ECHILD)
+			l->cm_pid = 0;
+		break;
+	default:
+		log_info("cm: pid %ld exited (status %d)", (long)l->cm_pid,
+		    status);
+		l->cm_pid = 0;
+		break;
+	}
+}
+
+/* Reply Result{code, text} to p. */
+static void
+cmlink_result(struct ipc_peer *p, int code, const char *text)
+{
+	Ipc__Data d = IPC__DATA__INIT;
+	Ipc__Result m = IPC__RESULT__INIT;
+
+	m.code = code;
+	m.text = (char *)(text != NULL ? text : "");
+	d.union_case = IPC__DATA__UNION_RESULT;
+	d.result = &m;
+	ipc_peer_send(p, &d);
+}
+
+/* CM: Accept, honoured once and only for a waiting connection. */
+static int
+cmlink_recv_authorize(struct cmlink *l, struct ipc_peer *p,
+    const Ipc__Data *d)
+{
+	struct cmlink_conn *c = cmlink_find(l, d->authorize->conn_id);
+
+	(void)p;
+	if (c == NULL || c->authorized || c->auth_sent) {
+		log_warn("cm: authorize for conn %d, which is not waiting",
+		    d->authorize->conn_id);
+		return 0;
+	}
+	if (l->act->option_get != NULL &&
+	    strcmp(l->act->option_get("approve-mode", l->ctx),
+	    "password") == 0) {
+		log_warn("cm: authorize for conn %d refused: approve-mode is "
+		    "password", c->id);
+		return 0;
+	}
+	c->auth_sent = 1;
+	log_info("conn %d peer %s: accepted in the CM", c->id, c->peer_id);
+	if (l->act->authorize != NULL)
+		l->act->authorize(c->id, l->ctx);
+	return 0;
+}
+
+/* CM: Dismiss or Disconnect. */
+static int
+cmlink_recv_close(struct cmlink *l, struct ipc_peer *p, const Ipc__Data *d)
+{
+	struct cmlink_conn *c = cmlink_find(l, d->close->conn_id);
+
+	(void)p;
+	if (c == NULL)
+		return 0;	/* already gone: a race, not an attack */
+	log_info("conn %d peer %s: closed from the CM", c->id, c->peer_id);
+	if (l->act->close != NULL)
+		l->act->close(c->id, l->ctx);
+	return 0;
+}
+
+/* CM: permission toggle. */
+static int
+cmlink_recv_switch_permission(struct cmlink *l, struct ipc_peer *p,
+    const Ipc__Data *d)
+{
+	const Ipc__SwitchPermission *m = d->switch_permission;
+	struct cmlink_conn *c = cmlink_find(l, m->conn_id);
+	size_t i;
+
+	(void)p;
+	if (c == NULL)
+		return 0;
+	for (i = 0; i < sizeof cmlink_perm_names / sizeof *cmlink_perm_names;
+	    i++) {
+		if (strcmp(m->name, cmlink_perm_names[i]) != 0)
+			continue;
+		if (m->enabled)
+			c->perms |= 1u << i;
+		else
+			c->perms &= ~(1u << i);
+	}
+	log_info("conn %d peer %s: %s %s from the CM", c->id, c->peer_id,
+	    m->name, m->enabled ? "on" : "off");
+	if (l->act->switch_permission != NULL)
+		l->act->switch_permission(c->id, m->name, m->enabled, l->ctx);
+	/* Other CMs (there may be two for a moment) follow. */
+	cmlink_to_cms(l, d);
+	return 0;
+}
+
+/* CM: the local user wrote to the peer. */
+static int
+cmlink_recv_chat(struct cmlink *l, struct ipc_peer *p, const Ipc__Data *d)
+{
+	struct cmlink_conn *c = cmlink_find(l, d->chat->conn_id);
+
+	(void)p;
+	if (c == NULL || !c->authorized)
+		return 0;
+	cmlink_keep_chat(c, d->chat->text, 1);
+	c->unanswered = 0;
+	if (l->act->chat != NULL)
+		l->act->chat(c->id, d->chat->text, l->ctx);
+	return 0;
+}
+
+/* CM: answer to a voice call. */
+static int
+cmlink_recv_voice(struct cmlink *l, struct ipc_peer *p, const Ipc__Data *d)
+{
+	(void)p;
+	if (cmlink_find(l, d->voice_call_response->conn_id) != NULL &&
+	    l->act->voice_call_response != NULL)
+		l->act->voice_call_response(d->voice_call_response->conn_id,
+		    d->voice_call_response->accepted, l->ctx);
+	return 0;
+}
+
+/* CM: when did a peer last click (HOST.md §3.4)? */
+static int
+cmlink_recv_click_time(struct cmlink *l, struct ipc_peer *p,
+    const Ipc__Data *d)
+{
+	Ipc__Data out = IPC__DATA__INIT;
+	Ipc__ClickTime m = IPC__CLICK_TIME__INIT;
+
+	m.conn_id = d->click_time->conn_id;
+	m.since_ms = l->act->click_age_ms != NULL ?
+	    l->act->click_age_ms(l->ctx) : -1;
+	out.union_case = IPC__DATA__UNION_CLICK_TIME;
+	out.click_time = &m;
+	ipc_peer_send(p, &out);
+	return 0;
+}
+
+/* Collects options for an Options reply. */
+struct cmlink_opts {
+	Ipc__OptionEntry	*e;	/* owned array */
+	Ipc__OptionEntry	**pe;	/* owned array */
+	char			**vals;	/* owned copies */
+	size_t			 n;
+	size_t			 cap;
+};
+
+/* Add one option to the reply being built. */
+static void
+cmlink_opts_add(const char *key, const char *value, void *arg)
+{
+	struct cmlink_opts *o = arg;
+
+	if (o->n == o->cap)
+		return;
+	ipc__option_entry__init(&o->e[o->n]);
+	o->vals[2 * o->n] = xstrdup(key);
+	o->vals[2 * o->n + 1] = xstrdup(value != NULL ? value : "");
+	o->e[o->n].key = o->vals[2 * o->n];
+	o->e[o->n].value = o->vals[2 * o->n + 1];
+	o->pe[o->n] = &o->e[o->n];
+	o->n++;
+}
+
+/* UI/CLI: read options. */
+static int
+cmlink_recv_options_get(struct cmlink *l, struct ipc_peer *p,
+    const Ipc__Data *d)
+{
+	struct cmlink_opts o;
+	Ipc__Data out = IPC__DATA__INIT;
+	Ipc__Options m = IPC__OPTIONS__INIT;
+	size_t i;
+
+	o.cap = IPC_OPTIONS_MAX;
+	o.n = 0;
+	o.e = xcalloc(o.cap, sizeof *o.e);
+	o.pe = xcalloc(o.cap, sizeof *o.pe);
+	o.vals = xcalloc(2 * o.cap, sizeof *o.vals);
+	if (d->options_get->n_keys == 0 && l->act->options_each != NULL)
+		l->act->options_each(cmlink_opts_add, &o, l->ctx);
+	for (i = 0; i < d->options_get->n_keys && l->act->option_get; i++)
+		cmlink_opts_add(d->options_get->keys[i],
+		    l->act->option_get(d->options_get->keys[i], l->ctx), &o);
+	m.options = o.pe;
+	m.n_options = o.n;
+	out.union_case = IPC__DATA__UNION_OPTIONS;
+	out.options = &m;
+	ipc_peer_send(p, &out);
+	for (i = 0; i < 2 * o.n; i++)
+		free(o.vals[i]);
+	free(o.vals);
+	free(o.pe);
+	free(o.e);
+	return 0;
+}
+
+/* UI/CLI: set options, stopping at the first refusal. */
+static int
+cmlink_recv_options_set(struct cmlink *l, struct ipc_peer *p,
+    const Ipc__Data *d)
+{
+	char *cause = NULL;
+	size_t i;
+	int r = ERR_UNSUPP;
+
+	for (i = 0; i < d->options_set->n_options && l->act->option_set; i++) {
+		r = l->act->option_set(d->options_set->options[i]->key,
+		    d->options_set->options[i]->value, &cause, l->ctx);
+		if (r != 0)
+			break;
+	}
+	if (d->options_set->n_options == 0)
+		r = 0;
+	cmlink_result(p, r, cause != NULL ? cause : err_str(r));
+	free(cause);
+	return 0;
+}
+
+/* UI/CLI: status. */
+static int
+cmlink_recv_status_get(struct cmlink *l, struct ipc_peer *p,
+    const Ipc__Data *d)
+{
+	struct cmlink_status st;
+	Ipc__Data out = IPC__DATA__INIT;
+	Ipc__Status m = IPC__STATUS__INIT;
+
+	(void)d;
+	memset(&st, 0, sizeof st);
+	if (l->act->status != NULL)
+		l->act->status(&st, l->ctx);
+	m.rendezvous = (char *)(st.rendezvous ? st.rendezvous : "");
+	m.id = (char *)(st.id ? st.id : "");
+	m.temp_password = (char *)(st.temp_password ? st.temp_password : "");
+	m.direct_port = st.direct_port;
+	m.connections = st.connections;
+	m.version = (char *)CDESK_VERSION;
+	out.union_case = IPC__DATA__UNION_STATUS;
+	out.status = &m;
+	ipc_peer_send(p, &out);
+	return 0;
+}
+
+/* UI/CLI: new one-time password. */
+static int
+cmlink_recv_refresh(struct cmlink *l, struct ipc_peer *p, const Ipc__Data *d)
+{
+	int r = ERR_UNSUPP;
+
+	(void)d;
+	if (l->act->refresh_temp_password != NULL)
+		r = l->act->refresh_temp_password(l->ctx);
+	cmlink_result(p, r, err_str(r));
+	return 0;
+}
+
+/* UI/CLI: set the permanent password. */
+static int
+cmlink_recv_set_password(struct cmlink *l, struct ipc_peer *p,
+    const Ipc__Data *d)
+{
+	char *cause = NULL;
+	int r = ERR_UNSUPP;
+
+	if (l->act->set_permanent_password != NULL)
+		r = l->act->set_permanent_password(
+		    d->set_permanent_password->password, &cause, l->ctx);
+	cmlink_result(p, r, cause != NULL ? cause : err_str(r));
+	free(cause);
+	/* The decoded copy is freed by the caller: wipe the secret now. */
+	sodium_memzero(d->set_permanent_password->password,
+	    strlen(d->set_permanent_password->password));
+	return 0;
+}
+
+#define CMLINK_CM	0x1	/* allowed from role "cm" */
+#define CMLINK_UI	0x2	/* allowed from "ui" and "cli" (and the CM) */
+
+/* What each role may send; anything else drops the peer (monitor.c). */
+static const struct {
+	Ipc__Data__UnionCase	 type;
+	int			 roles;
+	int			(*fn)(struct cmlink *, struct ipc_peer *,
+				    const Ipc__Data *);
+} cmlink_table[] = {
+	{ IPC__DATA__UNION_AUTHORIZE, CMLINK_CM, cmlink_recv_authorize },
+	{ IPC__DATA__UNION_CLOSE, CMLINK_CM, cmlink_recv_close },
+	{ IPC__DATA__UNION_SWITCH_PERMISSION, CMLINK_CM,
+	    cmlink_recv_switch_permission },
+	{ IPC__DATA__UNION_CHAT, CMLINK_CM, cmlink_recv_chat },
+	{ IPC__DATA__UNION_VOICE_CALL_RESPONSE, CMLINK_CM, cmlink_recv_voice },
+	{ IPC__DATA__UNION_CLICK_TIME, CMLINK_CM, cmlink_recv_click_time },
+	{ IPC__DATA__UNION_OPTIONS_GET, CMLINK_CM | CMLINK_UI,
+	    cmlink_recv_options_get },
+	{ IPC__DATA__UNION_OPTIONS_SET, CMLINK_UI, cmlink_recv_options_set },
+	{ IPC__DATA__UNION_STATUS_GET, CMLINK_CM | CMLINK_UI,
+	    cmlink_recv_status_get },
+	{ IPC__DATA__UNION_REFRESH_TEMP_PASSWORD, CMLINK_UI,
+	    cmlink_recv_refresh },
+	{ IPC__DATA__UNION_SET_PERMANENT_PASSWORD, CMLINK_UI,
+	    cmlink_recv_set_password },
+};
+
+/* Role bits of a peer. */
+static int
+cmlink_role(const struct ipc_peer *p)
+{
+	const char *r = ipc_peer_role(p);
+
+	if (strcmp(r, "cm") == 0)
+		return CMLINK_CM;
+	if (strcmp(r, "ui") == 0 || strcmp(r, "cli") == 0)
+		return CMLINK_UI;
+	return 0;
+}
+
+/* Dispatch one message by the table. */
+static void
+cmlink_ipc_recv(struct ipc_peer *p, const Ipc__Data *d, void *arg)
+{
+	struct cmlink *l = arg;
+	size_t i;
+
+	for (i = 0; i < sizeof cmlink_table / sizeof *cmlink_table; i++) {
+		if (cmlink_table[i].type != d->union_case)
+			continue;
+		if ((cmlink_table[i].roles & cmlink_role(p)) == 0)
+			break;
+		cmlink_table[i].fn(l, p, d);
+		return;
+	}
+	log_warn("cm: pid %ld ('%s') sent %s: not allowed, dropping it",
+	    ipc_peer_pid(p), ipc_peer_role(p), ipc_data_name(d->union_case));
+	ipc_peer_close(p);
+}
+
+/* A CM attached: give it every connection's full state. */
+static void
+cmlink_ipc_attach(struct ipc_peer *p, void *arg)
+{
+	struct cmlink *l = arg;
+	struct cmlink_conn *c;
+	struct cmlink_chat_line *line;
+
+	if (cmlink_role(p) == 0) {
+		log_warn("ipc: pid %ld: unknown role '%s'", ipc_peer_pid(p),
+		    ipc_peer_role(p));
+		ipc_peer_close(p);
+		return;
+	}
+	if (cmlink_role(p) != CMLINK_CM)
+		return;
+	log_info("cm: attached (pid %ld uid %ld)", ipc_peer_pid(p),
+	    ipc_peer_uid(p));
+	TAILQ_FOREACH(c, &l->conns, entry) {
+		cmlink_send_login(l, p, c);
+		TAILQ_FOREACH(line, &c->chat, entry)
+			cmlink_send_chat(l, p, c->id, line->text, line->local);
+	}
+}
+
+/* A peer left: when the last CM goes, pending approvals become dismissals. */
+static void
+cmlink_ipc_lost(struct ipc_peer *p, void *arg)
+{
+	struct cmlink *l = arg;
+	struct cmlink_conn *c, *next;
+
+	if (cmlink_role(p) != CMLINK_CM)
+		return;
+	log_info("cm: detached (pid %ld)", ipc_peer_pid(p));
+	/* p is no longer counted here. */
+	if (cmlink_cm_count(l) > 0)
+		return;
+	for (c = TAILQ_FIRST(&l->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->authorized || c->auth_sent)
+			continue;
+		log_info("conn %d peer %s: CM gone while waiting: dismissed",
+		    c->id, c->peer_id);
+		/* The close action may call cmlink_closed(c): next stays. */
+		if (l->act->close != NULL)
+			l->act->close(c->id, l->ctx);
+	}
+}
+
+static const struct ipc_server_cb cmlink_ipc_cb = {
+	.attach = cmlink_ipc_attach,
+	.recv = cmlink_ipc_recv,
+	.lost = cmlink_ipc_lost,
+};
+
+/* Create the link and its listener. */
+int
+cmlink_new(struct cmlink **out, struct event_base *base, const char *run_dir,
+    const struct cmlink_actions *actions, void *ctx, char **cause)
+{
+	struct cmlink *l;
+	int r;
+
+	*out = NULL;
+	l = xcalloc(1, sizeof *l);
+	l->base = base;
+	l->act = actions;
+	l->ctx = ctx;
+	l->run_dir = xstrdup(run_dir);
+	l->uid = IPC_UID_NONE;
+	l->gid = -1;
+	TAILQ_INIT(&l->conns);
+	if ((r = ipc_server_new(&l->srv, base, run_dir, &cmlink_ipc_cb, l,
+	    cause)) != 0) {
+		free(l->run_dir);
+		free(l);
+		return r;
+	}
+	l->sigchld = evsignal_new(base, SIGCHLD, cmlink_sigchld_cb, l);
+	if (l->sigchld == NULL || event_add(l->sigchld, NULL) != 0) {
+		xasprintf(cause, "libevent: cannot watch SIGCHLD");
+		cmlink_free(l);
+		return ERR_NOMEM;
+	}
+	*out = l;
+	return 0;
+}
+
+/* Free everything; a CM we started keeps running on its own. */
+void
+cmlink_free(struct cmlink *l)
+{
+	struct cmlink_conn *c;
+	char **a;
+
+	if (l == NULL)
+		return;
+	ipc_server_free(l->srv);
+	if (l->sigchld != NULL)
+		event_free(l->sigchld);
+	while ((c = TAILQ_FIRST(&l->conns)) != NULL) {
+		TAILQ_REMOVE(&l->conns, c, entry);
+		cmlink_conn_free(c);
+	}
+	for (a = l->cm_argv; a != NULL && *a != NULL; a++)
+		free(*a);
+	free(l->cm_argv);
+	free(l->run_dir);
+	free(l->display);
+	free(l->xauthority);
+	free(l->runtime_dir);
+	free(l->dbus);
+	free(l);
+}
+
+/* Replace a string field with a copy of s (NULL clears). */
+static void
+cmlink_setstr(char **field, const char *s)
+{
+	free(*field);
+	*field = s != NULL ? xstrdup(s) : NULL;
+}
+
+/* Record the shared session. */
+void
+cmlink_set_session(struct cmlink *l, const struct cmlink_session *s)
+{
+	l->uid = s->uid;
+	l->gid = s->gid;
+	cmlink_setstr(&l->display, s->display);
+	cmlink_setstr(&l->xauthority, s->xauthority);
+	cmlink_setstr(&l->runtime_dir, s->runtime_dir);
+	cmlink_setstr(&l->dbus, s->dbus);
+	ipc_server_set_session_uid(l->srv, s->uid);
+}
+
+/* Replace the CM command. */
+void
+cmlink_set_cm_command(struct cmlink *l, char *const argv[])
+{
+	size_t n = 0, i;
+	char **a;
+
+	for (a = l->cm_argv; a != NULL && *a != NULL; a++)
+		free(*a);
+	free(l->cm_argv);
+	l->cm_argv = NULL;
+	if (argv == NULL || argv[0] == NULL)
+		return;
+	while (argv[n] != NULL)
+		n++;
+	l->cm_argv = xcalloc(n + 1, sizeof *l->cm_argv);
+	for (i = 0; i < n; i++)
+		l->cm_argv[i] = xstrdup(argv[i]);
+}
+
+/* Store or update a connection and tell the CMs. */
+void
+cmlink_login(struct cmlink *l, const struct cmlink_login *in)
+{
+	struct cmlink_conn *c;
+
+	if (in->conn_id <= 0)
+		return;
+	if ((c = cmlink_find(l, in->conn_id)) == NULL) {
+		if (l->nconns >= CMLINK_CONNS_MAX) {
+			log_warn("conn %d: too many connections for the CM",
+			    in->conn_id);
+			return;
+		}
+		c = xcalloc(1, sizeof *c);
+		c->id = in->conn_id;
+		TAILQ_INIT(&c->chat);
+		c->start_time = in->start_time ? in->start_time :
+		    (int64_t)time(NULL);
+		TAILQ_INSERT_TAIL(&l->conns, c, entry);
+		l->nconns++;
+	}
+	/* Peer strings are bounded here so a Login always packs. */
+	free(c->peer_id);
+	c->peer_id = xstrndup(in->peer_id ? in->peer_id : "", IPC_NAME_MAX);
+	free(c->peer_name);
+	c->peer_name = xstrndup(in->peer_name ? in->peer_name : "",
+	    IPC_NAME_MAX);
+	free(c->address);
+	c->address = xstrndup(in->address ? in->address : "", IPC_NAME_MAX);
+	free(c->port_forward);
+	c->port_forward = xstrndup(in->port_forward ? in->port_forward : "",
+	    IPC_NAME_MAX);
+	c->mode = in->mode <= CMLINK_CAMERA ? in->mode : CMLINK_REMOTE;
+	c->encrypted = in->encrypted != 0;
+	/* Once authorized, a connection never goes back to waiting. */
+	c->authorized = c->authorized || in->authorized;
+	c->perms = in->perms;
+	cmlink_send_login(l, NULL, c);
+	if (!c->authorized)
+		cmlink_spawn(l);
+}
+
+/* The peer wrote to the local user. */
+void
+cmlink_chat(struct cmlink *l, int conn_id, const char *text)
+{
+	struct cmlink_conn *c = cmlink_find(l, conn_id);
+	char *t;
+
+	if (c == NULL || text == NULL || *text == '\0')
+		return;
+	t = xstrndup(text, IPC_TEXT_MAX);
+	cmlink_keep_chat(c, t, 0);
+	c->unanswered = 1;
+	cmlink_send_chat(l, NULL, conn_id, t, 0);
+	free(t);
+}
+
+/* Echo a permission change the server made. */
+void
+cmlink_permission(struct cmlink *l, int conn_id, const char *name,
+    int enabled)
+{
+	struct cmlink_conn *c = cmlink_find(l, conn_id);
+	Ipc__Data d = IPC__DATA__INIT;
+	Ipc__SwitchPermission m = IPC__SWITCH_PERMISSION__INIT;
+	size_t i;
+
+	if (c == NULL || !ipc_perm_known(name))
+		return;
+	for (i = 0; i < sizeof cmlink_perm_names / sizeof *cmlink_perm_names;
+	    i++)
+		if (strcmp(name, cmlink_perm_names[i]) == 0)
+			c->perms = enabled ? c->perms | (1u << i) :
+			    c->perms & ~(1u << i);
+	m.conn_id = conn_id;
+	m.name = (char *)name;
+	m.enabled = enabled != 0;
+	d.union_case = IPC__DATA__UNION_SWITCH_PERMISSION;
+	d.switch_permission = &m;
+	cmlink_to_cms(l, &d);
+}
+
+/* Pass a file-transfer job's progress on. */
+void
+cmlink_file_log(struct cmlink *l, const struct cmlink_file_log *f)
+{
+	Ipc__Data d = IPC__DATA__INIT;
+	Ipc__FileTransferLog m = IPC__FILE_TRANSFER_LOG__INIT;
+	char *path, *err;
+
+	if (cmlink_find(l, f->conn_id) == NULL)
+		return;
+	path = xstrndup(f->path ? f->path : "", IPC_TEXT_MAX);
+	err = xstrndup(f->error ? f->error : "", IPC_TEXT_MAX);
+	m.conn_id = f->conn_id;
+	m.job_id = f->job_id;
+	m.path = path;
+	m.is_remote = f->is_remote != 0;
+	m.total_size = f->total_size;
+	m.finished_size = f->finished_size <= f->total_size ?
+	    f->finished_size : f->total_size;
+	m.state = f->state >= 0 && f->state <= 3 ?
+	    (Ipc__FileTransferLog__State)f->state :
+	    IPC__FILE_TRANSFER_LOG__STATE__ERROR;
+	m.error = err;
+	d.union_case = IPC__DATA__UNION_FILE_TRANSFER_LOG;
+	d.file_transfer_log = &m;
+	cmlink_to_cms(l, &d);
+	free(path);
+	free(err);
+}
+
+/* A peer asks for a voice call. */
+void
+cmlink_voice_call_incoming(struct cmlink *l, int conn_id)
+{
+	Ipc__Data d = IPC__DATA__INIT;
+	Ipc__VoiceCallIncoming m = IPC__VOICE_CALL_INCOMING__INIT;
+
+	if (cmlink_find(l, conn_id) == NULL)
+		return;
+	m.conn_id = conn_id;
+	d.union_case = IPC__DATA__UNION_VOICE_CALL_INCOMING;
+	d.voice_call_incoming = &m;
+	cmlink_to_cms(l, &d);
+}
+
+/* Privacy mode went on or off for a connection. */
+void
+cmlink_privacy_mode(struct cmlink *l, int conn_id, int on)
+{
+	Ipc__Data d = IPC__DATA__INIT;
+	Ipc__PrivacyModeState m = IPC__PRIVACY_MODE_STATE__INIT;
+
+	if (cmlink_find(l, conn_id) == NULL)
+		return;
+	m.conn_id = conn_id;
+	m.on = on != 0;
+	d.union_case = IPC__DATA__UNION_PRIVACY_MODE_STATE;
+	d.privacy_mode_state = &m;
+	cmlink_to_cms(l, &d);
+}
+
+/* Report a CM-side error of a connection. */
+void
+cmlink_cm_err(struct cmlink *l, int conn_id, const char *text)
+{
+	Ipc__Data d = IPC__DATA__INIT;
+	Ipc__CmErr m = IPC__CM_ERR__INIT;
+	char *t = xstrndup(text ? text : "", IPC_TEXT_MAX);
+
+	m.conn_id = conn_id;
+	m.text = t;
+	d.union_case = IPC__DATA__UNION_CM_ERR;
+	d.cm_err = &m;
+	cmlink_to_cms(l, &d);
+	free(t);
+}
+
+/* A connection ended. */
+void
+cmlink_closed(struct cmlink *l, int conn_id)
+{
+	struct cmlink_conn *c = cmlink_find(l, conn_id);
+	Ipc__Data d = IPC__DATA__INIT;
+	Ipc__Close cl = IPC__CLOSE__INIT;
+	Ipc__Disconnected dc = IPC__DISCONNECTED__INIT;
+
+	if (c == NULL)
+		return;
+	if (c->unanswered) {
+		dc.conn_id = conn_id;
+		d.union_case = IPC__DATA__UNION_DISCONNECTED;
+		d.disconnected = &dc;
+	} else {
+		cl.conn_id = conn_id;
+		d.union_case = IPC__DATA__UNION_CLOSE;
+		d.close = &cl;
+	}
+	cmlink_to_cms(l, &d);
+	TAILQ_REMOVE(&l->conns, c, entry);
+	l->nconns--;
+	cmlink_conn_free(c);
+}
+
+/* Is conn_id waiting for a click? */
+int
+cmlink_is_pending(const struct cmlink *l, int conn_id)
+{
+	const struct cmlink_conn *c = cmlink_find(l, conn_id);
+
+	return c != NULL && !c->authorized;
+}
+
+/* Number of attached CMs. */
+int
+cmlink_cm_count(const struct cmlink *l)
+{
+	return ipc_server_count(l->srv, "cm");
+}

@@ -1,0 +1,174 @@
+/*
+ * cmlink.h: the server's side of the connection manager (CM). cmlink is the
+ * IPC listener (ipc_socket_path(run_dir)); it keeps the state of every
+ * connection the CM must know about, replays it to every CM that attaches,
+ * starts `cdesk --cm` in the shared session when a connection waits for a
+ * click and no CM is attached, and turns CM requests into calls of struct
+ * cmlink_actions. It also answers the main window's and CLI's requests
+ * (options, status, passwords) through the same actions.
+ *
+ * Rules it enforces (HOST.md §3, §4): Authorize is passed on only for a
+ * connection that is waiting for one, once, and never when approve-mode is
+ * "password"; when the last CM goes away, every still-pending connection is
+ * dismissed (close action); a CM that sends something out of place is
+ * dropped, the sessions go on. Connection ids are the server's (> 0).
+ */
+#ifndef CDESK_CMLINK_H
+#define CDESK_CMLINK_H
+
+#include <stdint.h>
+
+struct event_base;
+struct cmlink;
+
+enum cmlink_mode {
+	CMLINK_REMOTE = 0,
+	CMLINK_FILE_TRANSFER,
+	CMLINK_PORT_FORWARD,
+	CMLINK_TERMINAL,
+	CMLINK_CAMERA,
+};
+
+/* Permission bits of struct cmlink_login.perms. */
+#define CMLINK_P_KEYBOARD	0x01
+#define CMLINK_P_CLIPBOARD	0x02
+#define CMLINK_P_AUDIO		0x04
+#define CMLINK_P_FILE		0x08
+#define CMLINK_P_RESTART	0x10
+#define CMLINK_P_RECORDING	0x20
+#define CMLINK_P_BLOCK_INPUT	0x40
+#define CMLINK_P_PRIVACY_MODE	0x80
+
+/* What the CM shows of one connection; strings are borrowed for the call. */
+struct cmlink_login {
+	int		 conn_id;	/* > 0 */
+	const char	*peer_id;	/* LoginRequest.my_id */
+	const char	*peer_name;	/* LoginRequest.my_name */
+	const char	*address;	/* "ip:port" */
+	const char	*port_forward;	/* "host:port" or NULL */
+	enum cmlink_mode mode;
+	int		 encrypted;
+	int		 authorized;	/* 0: waiting for a click (or password) */
+	unsigned	 perms;		/* CMLINK_P_* currently granted */
+	int64_t		 start_time;	/* Unix seconds; 0: now */
+};
+
+/* One file-transfer job's progress; strings borrowed for the call. */
+struct cmlink_file_log {
+	int		 conn_id;
+	int		 job_id;
+	const char	*path;
+	int		 is_remote;	/* host -> peer */
+	uint64_t	 total_size;
+	uint64_t	 finished_size;
+	int		 state;		/* 0 running, 1 done, 2 cancelled, 3 error */
+	const char	*error;
+};
+
+/* The main window's status; strings borrowed until the callback returns. */
+struct cmlink_status {
+	const char	*rendezvous;	/* e.g. "registered", "connecting" */
+	const char	*id;
+	const char	*temp_password;
+	unsigned	 direct_port;	/* 0: direct access off */
+	unsigned	 connections;
+};
+
+/* The desktop session whose user the CM runs as (all borrowed). */
+struct cmlink_session {
+	long		 uid;		/* IPC_UID_NONE (-1): unknown */
+	long		 gid;
+	const char	*display;	/* DISPLAY */
+	const char	*xauthority;	/* XAUTHORITY or NULL */
+	const char	*runtime_dir;	/* XDG_RUNTIME_DIR or NULL */
+	const char	*dbus;		/* DBUS_SESSION_BUS_ADDRESS or NULL */
+};
+
+/*
+ * Callbacks into the server; ctx is the pointer given to cmlink_new. Any
+ * may be NULL (the request is then refused with ERR_UNSUPP or ignored).
+ * They run from the event loop, never from inside a cmlink_* call, and may
+ * call cmlink_* functions (but not cmlink_free).
+ */
+struct cmlink_actions {
+	/* The local user accepted conn_id, which was waiting (HOST.md 3.8). */
+	void	(*authorize)(int conn_id, void *ctx);
+	/* Dismiss or disconnect conn_id ("Closed manually by the peer"). */
+	void	(*close)(int conn_id, void *ctx);
+	/* Toggle a permission (name as HOST.md §3.5) of conn_id. */
+	void	(*switch_permission)(int conn_id, const char *name,
+		    int enabled, void *ctx);
+	/* The local user wrote text to conn_id's peer (borrowed). */
+	void	(*chat)(int conn_id, const char *text, void *ctx);
+	void	(*voice_call_response)(int conn_id, int accepted, void *ctx);
+	/* Milliseconds since a peer last injected a click or Enter, -1 if
+	 * never (HOST.md §3.4). */
+	int64_t	(*click_age_ms)(void *ctx);
+	/* Effective value of an option (borrowed until return), never NULL. */
+	const char *(*option_get)(const char *key, void *ctx);
+	/* Calls cb for every option with its effective value. */
+	void	(*options_each)(void (*cb)(const char *key, const char *value,
+		    void *arg), void *arg, void *ctx);
+	/* Sets an option (value "" removes). 0 or ERR_* with *cause set
+	 * (caller frees). */
+	int	(*option_set)(const char *key, const char *value, char **cause,
+		    void *ctx);
+	/* Fills *st (strings borrowed until the call returns). */
+	void	(*status)(struct cmlink_status *st, void *ctx);
+	int	(*refresh_temp_password)(void *ctx);
+	/* Sets the permanent password (borrowed; wipe nothing: cmlink does). */
+	int	(*set_permanent_password)(const char *pw, char **cause,
+		    void *ctx);
+};
+
+/*
+ * Listens on ipc_socket_path(run_dir) in base's loop. actions and ctx are
+ * borrowed and must outlive the link. Returns 0 with *out set, or ERR_* with
+ * *cause set (caller frees) when the socket cannot be made (another server
+ * listening: ERR_STATE).
+ */
+int	cmlink_new(struct cmlink **out, struct event_base *base,
+	    const char *run_dir, const struct cmlink_actions *actions,
+	    void *ctx, char **cause);
+/* Closes the socket and every CM link, calls no action. NULL is fine. */
+void	cmlink_free(struct cmlink *);
+
+/*
+ * Sets the session being shared: its uid may use the IPC, and a CM is
+ * started as that user with its DISPLAY etc. Copied.
+ */
+void	cmlink_set_session(struct cmlink *, const struct cmlink_session *);
+/*
+ * Replaces the command that starts a CM (default: this executable with
+ * "--cm"). argv is copied; NULL restores the default. The child also gets
+ * CDESK_IPC_DIR=run_dir so it finds this socket.
+ */
+void	cmlink_set_cm_command(struct cmlink *, char *const argv[]);
+
+/*
+ * A connection reached the CM step or changed (HOST.md §6.5): stored or
+ * updated, sent to every CM. When it is waiting (authorized 0) and no CM is
+ * attached, a CM is started.
+ */
+void	cmlink_login(struct cmlink *, const struct cmlink_login *);
+/* The peer wrote text (borrowed); the CM shows it. */
+void	cmlink_chat(struct cmlink *, int conn_id, const char *text);
+/* The server changed a permission itself (e.g. an undone privacy mode). */
+void	cmlink_permission(struct cmlink *, int conn_id, const char *name,
+	    int enabled);
+void	cmlink_file_log(struct cmlink *, const struct cmlink_file_log *);
+void	cmlink_voice_call_incoming(struct cmlink *, int conn_id);
+void	cmlink_privacy_mode(struct cmlink *, int conn_id, int on);
+void	cmlink_cm_err(struct cmlink *, int conn_id, const char *text);
+/*
+ * The connection ended: the CM gets Disconnected when its chat went
+ * unanswered (the page stays), else Close; cmlink forgets it.
+ */
+void	cmlink_closed(struct cmlink *, int conn_id);
+
+/* 1 if conn_id is known and waiting for a click, else 0. */
+int	cmlink_is_pending(const struct cmlink *, int conn_id);
+/* Number of attached CMs. */
+int	cmlink_cm_count(const struct cmlink *);
+
+#endif

@@ -1,0 +1,553 @@
+/*
+ * svc_audio.c: PulseAudio capture -> Opus -> AudioFrame for every sink.
+ *
+ * libpulse's threaded mainloop runs the stream; its read callback gathers
+ * 10 ms of float samples, encodes them and queues the packed message. The
+ * main loop is woken with event_active() and fans the frames out.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <opus.h>
+#include <pulse/pulseaudio.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/xmalloc.h"
+#include "server/svc_audio.h"
+
+#define AUDIO_FRAME_BYTES	(SVC_AUDIO_FRAME * SVC_AUDIO_CHANNELS * 4)
+#define AUDIO_PACKET_MAX	4000	/* libopus' recommended maximum */
+#define AUDIO_RETRY_SEC		1
+
+struct audio_sub {
+	struct svc_sink	 sink;		/* copied; ctx borrowed */
+};
+
+struct svc_audio {
+	struct event_base *base;	/* borrowed */
+	char		*source;	/* owned; "" = default sink's monitor */
+	struct event	*ev_wake;	/* owned: frames queued or stream failed */
+	struct event	*ev_retry;	/* owned: reopen after a failure */
+	struct msgbuf	*fmt_msg;	/* owned: Misc{audio_format} */
+
+	struct audio_sub *subs;		/* owned array */
+	size_t		 nsubs, capsubs;
+
+	/* Capture; the Pulse objects belong to ml's thread while it runs. */
+	pa_threaded_mainloop *ml;	/* owned; NULL when stopped */
+	pa_context	*ctx;		/* owned */
+	pa_stream	*st;		/* owned */
+	OpusEncoder	*enc;		/* owned; used on ml's thread only */
+	float		 pcm[SVC_AUDIO_FRAME * SVC_AUDIO_CHANNELS];
+	size_t		 pcm_bytes;	/* bytes gathered in pcm */
+	uint32_t	 silent_run;	/* consecutive all-zero frames */
+	struct timespec	 started;	/* wall (monotonic) start of this run */
+
+	/* Shared with ml's thread, under mu. */
+	pthread_mutex_t	 mu;
+	struct msgbuf	*q[SVC_AUDIO_QUEUE_MAX];	/* owned references */
+	size_t		 qhead, qlen;
+	int		 failed;
+	struct log_ratelimit fail_rl;
+	uint64_t	 run_cpu_ns;	/* the thread's CPU time this run */
+	struct svc_audio_stats stats;	/* cpu_ns/run_ns: finished runs */
+};
+
+static int	audio_start(struct svc_audio *);
+static void	audio_stop(struct svc_audio *);
+
+/* Nanoseconds between two monotonic times. */
+static uint64_t
+audio_ns_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (uint64_t)(t1.tv_sec - t0->tv_sec) * 1000000000ULL +
+	    (uint64_t)(t1.tv_nsec - t0->tv_nsec);
+}
+
+/* Tell the main loop the stream broke (ml's thread). */
+static void
+audio_fail(struct svc_audio *a, const char *what)
+{
+	pthread_mutex_lock(&a->mu);
+	/* Retried every second while it stays broken: keep the log short. */
+	if (log_ratelimit_ok(&a->fail_rl, 60, 3))
+		log_warn("audio: %s: %s", what,
+		    pa_strerror(pa_context_errno(a->ctx)));
+	a->failed = 1;
+	pthread_mutex_unlock(&a->mu);
+	event_active(a->ev_wake, EV_READ, 0);
+}
+
+/* Encode the gathered 10 ms and queue it (ml's thread). */
+static void
+audio_encode(struct svc_audio *a)
+{
+	Hbb__Message m = HBB__MESSAGE__INIT;
+	Hbb__AudioFrame af = HBB__AUDIO_FRAME__INIT;
+	uint8_t pkt[AUDIO_PACKET_MAX];
+	struct msgbuf *b, *old = NULL;
+	struct timespec cpu;
+	size_t i;
+	int n, zero = 1;
+
+	for (i = 0; i < SVC_AUDIO_FRAME * SVC_AUDIO_CHANNELS; i++) {
+		if (a->pcm[i] != 0.0f) {
+			zero = 0;
+			break;
+		}
+	}
+	a->silent_run = zero ? a->silent_run + 1 : 0;
+	if (a->silent_run > SVC_AUDIO_SILENCE_FRAMES) {
+		pthread_mutex_lock(&a->mu);
+		a->stats.silent++;
+		pthread_mutex_unlock(&a->mu);
+		return;
+	}
+	n = opus_encode_float(a->enc, a->pcm, SVC_AUDIO_FRAME, pkt,
+	    sizeof pkt);
+	if (n < 0) {
+		log_warn("audio: opus_encode_float: %s", opus_strerror(n));
+		return;
+	}
+	af.data.data = pkt;
+	af.data.len = (size_t)n;
+	m.union_case = HBB__MESSAGE__UNION_AUDIO_FRAME;
+	m.audio_frame = &af;
+	b = msgbuf_pack(&m);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+	pthread_mutex_lock(&a->mu);
+	if (a->qlen == SVC_AUDIO_QUEUE_MAX) {
+		/* The loop is over a second behind: drop the oldest. */
+		old = a->q[a->qhead];
+		a->qhead = (a->qhead + 1) % SVC_AUDIO_QUEUE_MAX;
+		a->qlen--;
+		a->stats.dropped++;
+	}
+	a->q[(a->qhead + a->qlen) % SVC_AUDIO_QUEUE_MAX] = b;
+	a->qlen++;
+	a->stats.frames++;
+	a->stats.bytes += (uint64_t)n;
+	a->run_cpu_ns = (uint64_t)cpu.tv_sec * 1000000000ULL +
+	    (uint64_t)cpu.tv_nsec;
+	pthread_mutex_unlock(&a->mu);
+	msgbuf_unref(old);
+	event_active(a->ev_wake, EV_READ, 0);
+}
+
+/* Samples arrived (ml's thread): gather them into 10 ms frames. */
+static void
+audio_read_cb(pa_stream *s, size_t nbytes, void *arg)
+{
+	struct svc_audio *a = arg;
+	const uint8_t *p;
+	const void *data;
+	size_t n, take;
+	const pa_timing_info *ti;
+	pa_usec_t lat;
+
+	(void)nbytes;
+	while (pa_stream_readable_size(s) > 0) {
+		if (pa_stream_peek(s, &data, &n) < 0 || n == 0)
+			break;
+		p = data;
+		while (n > 0) {
+			take = AUDIO_FRAME_BYTES - a->pcm_bytes;
+			if (take > n)
+				take = n;
+			/* data NULL is a hole in the stream: silence. */
+			if (p != NULL)
+				memcpy((uint8_t *)a->pcm + a->pcm_bytes, p,
+				    take);
+			else
+				memset((uint8_t *)a->pcm + a->pcm_bytes, 0,
+				    take);
+			a->pcm_bytes += take;
+			n -= take;
+			if (p != NULL)
+				p += take;
+			if (a->pcm_bytes == AUDIO_FRAME_BYTES) {
+				audio_encode(a);
+				a->pcm_bytes = 0;
+			}
+		}
+		pa_stream_drop(s);
+	}
+	/* Capture latency: what the source holds plus what waits for us. */
+	if ((ti = pa_stream_get_timing_info(s)) != NULL) {
+		lat = ti->source_usec + pa_bytes_to_usec(
+		    pa_stream_readable_size(s), pa_stream_get_sample_spec(s)) +
+		    pa_bytes_to_usec(a->pcm_bytes, pa_stream_get_sample_spec(s));
+		pthread_mutex_lock(&a->mu);
+		a->stats.latency_us = (uint32_t)lat;
+		pthread_mutex_unlock(&a->mu);
+	}
+}
+
+/* The record stream changed state (ml's thread). */
+static void
+audio_stream_state_cb(pa_stream *s, void *arg)
+{
+	struct svc_audio *a = arg;
+
+	switch (pa_stream_get_state(s)) {
+	case PA_STREAM_READY:
+		log_info("audio: recording %s",
+		    pa_stream_get_device_name(s) ? pa_stream_get_device_name(s) :
+		    "?");
+		break;
+	case PA_STREAM_FAILED:
+		audio_fail(a, "record stream failed");
+		break;
+	default:
+		break;
+	}
+}
+
+/* The context changed state (ml's thread): open the stream when ready. */
+static void
+audio_context_state_cb(pa_context *c, void *arg)
+{
+	struct svc_audio *a = arg;
+	pa_sample_spec ss;
+	pa_buffer_attr attr;
+	const char *dev;
+
+	switch (pa_context_get_state(c)) {
+	case PA_CONTEXT_READY:
+		break;
+	case PA_CONTEXT_FAILED:
+		audio_fail(a, "cannot reach the PulseAudio server");
+		return;
+	case PA_CONTEXT_TERMINATED:
+	default:
+		return;
+	}
+	ss.format = PA_SAMPLE_FLOAT32LE;
+	ss.rate = SVC_AUDIO_RATE;
+	ss.channels = SVC_AUDIO_CHANNELS;
+	if ((a->st = pa_stream_new(c, "desktop audio", &ss, NULL)) == NULL) {
+		audio_fail(a, "pa_stream_new");
+		return;
+	}
+	pa_stream_set_state_callback(a->st, audio_stream_state_cb, a);
+	pa_stream_set_read_callback(a->st, audio_read_cb, a);
+	/* Ask for 10 ms fragments: low delay, one Opus frame each. */
+	memset(&attr, 0xff, sizeof attr);
+	attr.fragsize = AUDIO_FRAME_BYTES;
+	dev = a->source[0] != '\0' ? a->source : "@DEFAULT_MONITOR@";
+	if (pa_stream_connect_record(a->st, dev, &attr,
+	    PA_STREAM_ADJUST_LATENCY | PA_STREAM_AUTO_TIMING_UPDATE) < 0)
+		audio_fail(a, "pa_stream_connect_record");
+}
+
+/* Hand queued frames to every sink (main loop). */
+static void
+audio_wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct svc_audio *a = arg;
+	struct msgbuf *frames[SVC_AUDIO_QUEUE_MAX];
+	size_t n = 0, i, j;
+	uint64_t sent = 0, dropped = 0;
+	int failed;
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&a->mu);
+	while (a->qlen > 0) {
+		frames[n++] = a->q[a->qhead];
+		a->qhead = (a->qhead + 1) % SVC_AUDIO_QUEUE_MAX;
+		a->qlen--;
+	}
+	failed = a->failed;
+	a->failed = 0;
+	pthread_mutex_unlock(&a->mu);
+
+	for (i = 0; i < n; i++) {
+		/* A send may unsubscribe its sink: re-read nsubs each time. */
+		for (j = 0; j < a->nsubs; j++) {
+			struct svc_sink *s = &a->subs[j].sink;
+
+			if (s->backlog(s->ctx, SVC_Q_CONTROL) >
+			    SVC_AUDIO_BACKLOG_MAX) {
+				dropped++;
+				continue;
+			}
+			s->send(s->ctx, frames[i], SVC_Q_AUDIO);
+			sent++;
+		}
+		msgbuf_unref(frames[i]);
+	}
+	pthread_mutex_lock(&a->mu);
+	a->stats.sent += sent;
+	a->stats.dropped += dropped;
+	pthread_mutex_unlock(&a->mu);
+
+	if (failed && a->ml != NULL) {
+		audio_stop(a);
+		if (a->nsubs > 0) {
+			struct timeval tv = { AUDIO_RETRY_SEC, 0 };
+
+			evtimer_add(a->ev_retry, &tv);
+		}
+	}
+}
+
+/* Reopen the stream after a failure if anyone still listens. */
+static void
+audio_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct svc_audio *a = arg;
+	struct timeval tv = { AUDIO_RETRY_SEC, 0 };
+
+	(void)fd;
+	(void)what;
+	if (a->nsubs > 0 && a->ml == NULL && audio_start(a) != 0)
+		evtimer_add(a->ev_retry, &tv);
+}
+
+/* Open the Pulse context (the stream follows when it is ready). */
+static int
+audio_start(struct svc_audio *a)
+{
+	pa_proplist *pl;
+	int err;
+
+	a->enc = opus_encoder_create(SVC_AUDIO_RATE, SVC_AUDIO_CHANNELS,
+	    OPUS_APPLICATION_RESTRICTED_LOWDELAY, &err);
+	if (a->enc == NULL) {
+		log_error("audio: opus_encoder_create: %s",
+		    opus_strerror(err));
+		return ERR_CODEC;
+	}
+	a->pcm_bytes = 0;
+	a->silent_run = 0;
+	a->run_cpu_ns = 0;
+	if ((a->ml = pa_threaded_mainloop_new()) == NULL)
+		goto fail;
+	pl = pa_proplist_new();
+	pa_proplist_sets(pl, PA_PROP_APPLICATION_NAME, "cdesk");
+	pa_proplist_sets(pl, PA_PROP_MEDIA_ROLE, "production");
+	a->ctx = pa_context_new_with_proplist(
+	    pa_threaded_mainloop_get_api(a->ml), "cdesk", pl);
+	pa_proplist_free(pl);
+	if (a->ctx == NULL)
+		goto fail;
+	pa_context_set_state_callback(a->ctx, audio_context_state_cb, a);
+	if (pa_context_connect(a->ctx, NULL, PA_CONTEXT_NOAUTOSPAWN,
+	    NULL) < 0) {
+		/* The state callback may have said so already. */
+		pthread_mutex_lock(&a->mu);
+		if (!a->failed && log_ratelimit_ok(&a->fail_rl, 60, 3))
+			log_warn("audio: no PulseAudio server: %s",
+			    pa_strerror(pa_context_errno(a->ctx)));
+		pthread_mutex_unlock(&a->mu);
+		goto fail;
+	}
+	if (pa_threaded_mainloop_start(a->ml) < 0)
+		goto fail;
+	clock_gettime(CLOCK_MONOTONIC, &a->started);
+	pthread_mutex_lock(&a->mu);
+	a->stats.starts++;
+	pthread_mutex_unlock(&a->mu);
+	return 0;
+ fail:
+	audio_stop(a);
+	return ERR_IO;
+}
+
+/* Close the stream and join libpulse's thread; drop queued frames. */
+static void
+audio_stop(struct svc_audio *a)
+{
+	size_t i;
+
+	if (a->ml != NULL) {
+		pa_threaded_mainloop_lock(a->ml);
+		if (a->st != NULL) {
+			pa_stream_set_read_callback(a->st, NULL, NULL);
+			pa_stream_set_state_callback(a->st, NULL, NULL);
+			pa_stream_disconnect(a->st);
+			pa_stream_unref(a->st);
+			a->st = NULL;
+		}
+		if (a->ctx != NULL) {
+			pa_context_set_state_callback(a->ctx, NULL, NULL);
+			pa_context_disconnect(a->ctx);
+			pa_context_unref(a->ctx);
+			a->ctx = NULL;
+		}
+		pa_threaded_mainloop_unlock(a->ml);
+		pa_threaded_mainloop_stop(a->ml);
+		pa_threaded_mainloop_free(a->ml);
+		a->ml = NULL;
+		pthread_mutex_lock(&a->mu);
+		a->stats.cpu_ns += a->run_cpu_ns;
+		a->stats.run_ns += audio_ns_since(&a->started);
+		a->run_cpu_ns = 0;
+		pthread_mutex_unlock(&a->mu);
+	}
+	if (a->enc != NULL) {
+		opus_encoder_destroy(a->enc);
+		a->enc = NULL;
+	}
+	pthread_mutex_lock(&a->mu);
+	for (i = 0; i < a->qlen; i++)
+		msgbuf_unref(a->q[(a->qhead + i) % SVC_AUDIO_QUEUE_MAX]);
+	a->qhead = a->qlen = 0;
+	a->failed = 0;
+	pthread_mutex_unlock(&a->mu);
+}
+
+/* Create the idle service. */
+int
+svc_audio_new(struct event_base *base, const char *source,
+    struct svc_audio **out)
+{
+	struct svc_audio *a;
+	Hbb__Message m = HBB__MESSAGE__INIT;
+	Hbb__Misc misc = HBB__MISC__INIT;
+	Hbb__AudioFormat fmt = HBB__AUDIO_FORMAT__INIT;
+
+	*out = NULL;
+	a = xcalloc(1, sizeof *a);
+	a->base = base;
+	a->source = xstrdup(source != NULL ? source : "");
+	pthread_mutex_init(&a->mu, NULL);
+	a->ev_wake = event_new(base, -1, 0, audio_wake_cb, a);
+	a->ev_retry = evtimer_new(base, audio_retry_cb, a);
+	if (a->ev_wake == NULL || a->ev_retry == NULL) {
+		svc_audio_free(a);
+		return ERR_NOMEM;
+	}
+	fmt.sample_rate = SVC_AUDIO_RATE;
+	fmt.channels = SVC_AUDIO_CHANNELS;
+	misc.union_case = HBB__MISC__UNION_AUDIO_FORMAT;
+	misc.audio_format = &fmt;
+	m.union_case = HBB__MESSAGE__UNION_MISC;
+	m.misc = &misc;
+	a->fmt_msg = msgbuf_pack(&m);
+	*out = a;
+	return 0;
+}
+
+/* Stop and free. */
+void
+svc_audio_free(struct svc_audio *a)
+{
+	if (a == NULL)
+		return;
+	audio_stop(a);
+	if (a->ev_wake != NULL)
+		event_free(a->ev_wake);
+	if (a->ev_retry != NULL)
+		event_free(a->ev_retry);
+	msgbuf_unref(a->fmt_msg);
+	pthread_mutex_destroy(&a->mu);
+	free(a->subs);
+	free(a->source);
+	free(a);
+}
+
+/* Add a sink, send it the format, start capture if it is the first. */
+int
+svc_audio_subscribe(struct svc_audio *a, const struct svc_sink *sink)
+{
+	struct audio_sub *s = NULL;
+	size_t i;
+	int r;
+
+	for (i = 0; i < a->nsubs; i++)
+		if (a->subs[i].sink.conn_id == sink->conn_id)
+			s = &a->subs[i];
+	if (s == NULL) {
+		if (a->nsubs == a->capsubs) {
+			a->capsubs = a->capsubs ? a->capsubs * 2 : 4;
+			a->subs = xreallocarray(a->subs, a->capsubs,
+			    sizeof *a->subs);
+		}
+		s = &a->subs[a->nsubs++];
+	}
+	s->sink = *sink;
+	sink->send(sink->ctx, a->fmt_msg, SVC_Q_CONTROL);
+	log_debug("conn %u: audio subscribed", sink->conn_id);
+	if (a->ml == NULL && !evtimer_pending(a->ev_retry, NULL)) {
+		r = audio_start(a);
+		if (r == ERR_CODEC)
+			return r;
+		if (r != 0) {
+			struct timeval tv = { AUDIO_RETRY_SEC, 0 };
+
+			evtimer_add(a->ev_retry, &tv);
+		}
+	}
+	return 0;
+}
+
+/* Remove a sink; stop capture after the last. */
+void
+svc_audio_unsubscribe(struct svc_audio *a, uint32_t conn_id)
+{
+	size_t i;
+
+	for (i = 0; i < a->nsubs; i++) {
+		if (a->subs[i].sink.conn_id != conn_id)
+			continue;
+		a->subs[i] = a->subs[--a->nsubs];
+		log_debug("conn %u: audio unsubscribed", conn_id);
+		break;
+	}
+	if (a->nsubs == 0) {
+		evtimer_del(a->ev_retry);
+		audio_stop(a);
+	}
+}
+
+/* Number of sinks. */
+size_t
+svc_audio_count(const struct svc_audio *a)
+{
+	return a->nsubs;
+}
+
+/* Whether the stream is open. */
+int
+svc_audio_running(const struct svc_audio *a)
+{
+	return a->ml != NULL;
+}
+
+/* Change the source, restarting a running stream. */
+int
+svc_audio_set_source(struct svc_audio *a, const char *source)
+{
+	free(a->source);
+	a->source = xstrdup(source != NULL ? source : "");
+	if (a->ml != NULL) {
+		audio_stop(a);
+		if (audio_start(a) != 0) {
+			struct timeval tv = { AUDIO_RETRY_SEC, 0 };
+
+			evtimer_add(a->ev_retry, &tv);
+		}
+	}
+	return 0;
+}
+
+/* Snapshot the counters. */
+void
+svc_audio_get_stats(struct svc_audio *a, struct svc_audio_stats *st)
+{
+	pthread_mutex_lock(&a->mu);
+	*st = a->stats;
+	st->cpu_ns += a->run_cpu_ns;
+	pthread_mutex_unlock(&a->mu);
+	if (a->ml != NULL)
+		st->run_ns += audio_ns_since(&a->started);
+}

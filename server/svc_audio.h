@@ -1,0 +1,88 @@
+/*
+ * svc_audio.h: the audio service (PROTOCOL.md §9.3, HOST.md §5.4).
+ *
+ * Records a PulseAudio source (the default sink's monitor unless the
+ * audio-input option names one) as 48 kHz stereo float, encodes 10 ms Opus
+ * frames (application restricted low delay) and sends each as an
+ * AudioFrame on every subscriber's control queue. A new subscriber first
+ * gets Misc{audio_format{48000, 2}}. The Pulse stream is open only while
+ * some sink is subscribed. After SVC_AUDIO_SILENCE_FRAMES all-zero frames
+ * nothing is sent until sound returns.
+ *
+ * Threads: Pulse callbacks and Opus run on libpulse's own thread; frames
+ * reach the main loop through a bounded locked queue and event_active(), so
+ * the caller must have called evthread_use_pthreads() before creating base.
+ * Every function here is main-loop-only.
+ *
+ * Permission checks are the caller's: subscribe only peers with the Audio
+ * permission that have not set disable_audio; unsubscribe at once when
+ * either changes.
+ */
+#ifndef CDESK_SVC_AUDIO_H
+#define CDESK_SVC_AUDIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "server/svc.h"
+
+struct event_base;
+struct svc_audio;
+
+#define SVC_AUDIO_RATE		48000
+#define SVC_AUDIO_CHANNELS	2
+#define SVC_AUDIO_FRAME		480	/* samples per channel: 10 ms */
+#define SVC_AUDIO_SILENCE_FRAMES 800	/* 8 s of digital silence */
+/* Frames are not queued to a sink whose control backlog is above this. */
+#define SVC_AUDIO_BACKLOG_MAX	(256u * 1024)
+/* Frames waiting for the main loop (1 s); older ones are dropped. */
+#define SVC_AUDIO_QUEUE_MAX	100
+
+/* Counters since svc_audio_new (a snapshot, for logs and tests). */
+struct svc_audio_stats {
+	uint64_t	 frames;	/* Opus frames encoded and queued */
+	uint64_t	 silent;	/* frames held back by the silence gate */
+	uint64_t	 dropped;	/* frames dropped: queue full or backlog */
+	uint64_t	 sent;		/* frame deliveries to sinks */
+	uint64_t	 bytes;		/* Opus bytes encoded */
+	uint64_t	 cpu_ns;	/* CPU time of the capture thread */
+	uint64_t	 run_ns;	/* wall time the capture has run */
+	uint32_t	 latency_us;	/* last capture latency Pulse reported */
+	uint32_t	 starts;	/* times the stream was opened */
+};
+
+/*
+ * Creates the service, idle until the first subscriber. base is borrowed
+ * and must outlive it; source (the audio-input option; NULL or "" = the
+ * default sink's monitor) is copied. Returns 0 and sets *out, or ERR_NOMEM.
+ */
+int	svc_audio_new(struct event_base *base, const char *source,
+	    struct svc_audio **out);
+/* Stops capture (joining libpulse's thread) and frees; NULL does nothing. */
+void	svc_audio_free(struct svc_audio *);
+
+/*
+ * Subscribes a sink (borrowed until svc_audio_unsubscribe): it gets the
+ * AudioFormat message at once, then frames. The first subscriber opens the
+ * Pulse stream (asynchronously; a missing server is retried every second
+ * while subscribed). Subscribing a conn_id again replaces its sink.
+ * Returns 0, or ERR_CODEC if the Opus encoder cannot be created.
+ */
+int	svc_audio_subscribe(struct svc_audio *, const struct svc_sink *sink);
+/* Removes a sink at once; the last one closes the Pulse stream. */
+void	svc_audio_unsubscribe(struct svc_audio *, uint32_t conn_id);
+/* Number of subscribed sinks. */
+size_t	svc_audio_count(const struct svc_audio *);
+/* 1 while the Pulse stream is open (or being opened). */
+int	svc_audio_running(const struct svc_audio *);
+
+/*
+ * Changes the recorded source (NULL or "" = default sink's monitor),
+ * restarting the stream if it runs. Returns 0.
+ */
+int	svc_audio_set_source(struct svc_audio *, const char *source);
+
+/* Copies the counters into *st. */
+void	svc_audio_get_stats(struct svc_audio *, struct svc_audio_stats *st);
+
+#endif

@@ -1,0 +1,340 @@
+#!/usr/bin/env python3
+"""Drive the real connection manager through AT-SPI against cmlink.
+
+A fake server (tests/bin/cm_fake_server: the real cmlink with scripted
+connections) starts the CM itself when a connection waits. The test clicks
+Accept and Dismiss, toggles Keyboard, chats both ways, kills the CM and
+checks a restarted CM shows the sessions again, then opens the main window.
+Screenshots go to $CDESK_SHOTS (default: $WORK).
+"""
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import gi
+gi.require_version("Atspi", "2.0")
+from gi.repository import Atspi  # noqa: E402
+
+TOP = os.environ.get("TOP", os.getcwd())
+B = os.environ.get("B", "build")
+WORK = os.environ.get("WORK", "/tmp")
+SHOTS = os.environ.get("CDESK_SHOTS", WORK)
+FAKE = os.path.join(TOP, B, "tests/bin/cm_fake_server")
+GUI = os.path.join(TOP, B, "tests/bin/cm_gui")
+RUN = os.path.join(WORK, "cm-run")
+
+
+def fail(msg):
+    print("FAIL: " + msg, flush=True)
+    # What the screen showed, for the log reader.
+    subprocess.run(["import", "-window", "root",
+                    os.path.join(WORK, "failure.png")])
+    sys.exit(1)
+
+
+class Fake:
+    """The fake server: commands in, events out."""
+
+    def __init__(self):
+        env = dict(os.environ, CDESK_IPC_DIR=RUN)
+        self.p = subprocess.Popen([FAKE, RUN, GUI, "--cm"], env=env,
+                                  stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True,
+                                  bufsize=1)
+        self.q = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        self.expect("READY")
+
+    def _read(self):
+        for line in self.p.stdout:
+            self.q.put(line.strip())
+
+    def send(self, line):
+        self.p.stdin.write(line + "\n")
+        self.p.stdin.flush()
+
+    def expect(self, want, timeout=10):
+        end = time.time() + timeout
+        while time.time() < end:
+            try:
+                line = self.q.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            print("fake: " + line, flush=True)
+            if line == want:
+                return
+        fail("fake server never said %r" % want)
+
+    def quiet(self, secs):
+        """Fail if the fake server reports anything within secs."""
+        try:
+            line = self.q.get(timeout=secs)
+        except queue.Empty:
+            return
+        fail("unexpected %r" % line)
+
+    def stop(self):
+        self.p.stdin.close()
+        self.p.wait(timeout=10)
+
+
+def walk(acc, depth=0):
+    """Every descendant of acc (depth-first)."""
+    if acc is None or depth > 40:
+        return
+    yield acc
+    try:
+        n = acc.get_child_count()
+    except Exception:
+        return
+    for i in range(n):
+        try:
+            child = acc.get_child_at_index(i)
+        except Exception:
+            continue
+        yield from walk(child, depth + 1)
+
+
+def find(root, name, role=None, timeout=10):
+    """The first descendant called name (and of role), waiting for it."""
+    end = time.time() + timeout
+    while time.time() < end:
+        # Stack pages come and go; do not trust a cached child list.
+        try:
+            root.clear_cache()
+        except Exception:
+            pass
+        for acc in walk(root):
+            try:
+                if acc.get_name() == name and (
+                        role is None or acc.get_role_name() == role):
+                    return acc
+            except Exception:
+                continue
+        time.sleep(0.2)
+    for acc in walk(root):
+        try:
+            print("  %s %r" % (acc.get_role_name(), acc.get_name()))
+        except Exception:
+            pass
+    fail("no accessible %r (%s)" % (name, role))
+
+
+def find_role(root, role, timeout=10):
+    """The first descendant with this role, waiting for it."""
+    end = time.time() + timeout
+    while time.time() < end:
+        for acc in walk(root):
+            try:
+                if acc.get_role_name() == role:
+                    return acc
+            except Exception:
+                continue
+        time.sleep(0.2)
+    fail("no accessible with role %r" % role)
+
+
+def gui_apps():
+    """(pid, accessible) of every cm_gui on the a11y bus."""
+    desk = Atspi.get_desktop(0)
+    out = []
+    for i in range(desk.get_child_count()):
+        a = desk.get_child_at_index(i)
+        try:
+            if a is not None and a.get_name() == "cm_gui":
+                out.append((a.get_process_id(), a))
+        except Exception:
+            continue
+    return out
+
+
+OLD = set()      # cm_gui processes that are not this run's
+STARTED = set()  # ours, killed at the end whatever happens
+
+
+def app(pid=None, timeout=15):
+    """The CM or main-window application on the a11y bus."""
+    end = time.time() + timeout
+    while time.time() < end:
+        for p, a in gui_apps():
+            if p in OLD or (pid is not None and p != pid):
+                continue
+            STARTED.add(p)
+            return a
+        time.sleep(0.2)
+    fail("the CM never showed up on the accessibility bus")
+
+
+def click(acc):
+    acc.do_action(0)
+
+
+def text_of(acc):
+    return acc.get_text(0, acc.get_character_count())
+
+
+def wait_text(acc, want, timeout=10):
+    end = time.time() + timeout
+    while time.time() < end:
+        if want in text_of(acc):
+            return
+        time.sleep(0.2)
+    fail("%r never showed %r (has %r)" % (acc.get_name(), want,
+                                          text_of(acc)))
+
+
+def shot(name):
+    path = os.path.join(SHOTS, name)
+    # No window manager: the window sits on a black root; trim that.
+    subprocess.run(["import", "-window", "root", "-trim", "+repage", path],
+                   check=True)
+    print("screenshot " + path, flush=True)
+
+
+def page(cm, conn_id):
+    return find(cm, "Connection %d" % conn_id, timeout=10)
+
+
+def main():
+    OLD.update(p for p, _ in gui_apps())
+    fake = Fake()
+    # 1: a waiting peer; the server starts the CM; Accept -> Authorize.
+    fake.send("login 1 123456789 alice 192.0.2.10:50123 0 0")
+    cm = app()
+    p1 = page(cm, 1)
+    accept = find(p1, "Accept", "push button")
+    time.sleep(1.3)  # past the guard against clicks in the first moments
+    click(accept)
+    fake.expect("AUTHORIZE 1")
+
+    # 2: another waiting peer; Dismiss -> Close.
+    fake.send("login 2 555444333 bob 198.51.100.7:40000 1 0")
+    p2 = page(cm, 2)
+    dismiss = find(p2, "Dismiss", "push button")
+    time.sleep(1.3)
+    click(dismiss)
+    fake.expect("CLOSE 2")
+
+    # Keyboard off on the active connection -> SwitchPermission.
+    kb = find(p1, "Keyboard", "check box")
+    click(kb)
+    fake.expect("PERM 1 keyboard 0")
+
+    # Chat both ways.
+    fake.send("chat 1 Hello, I am here to fix the printer")
+    history = find(p1, "Chat history")
+    wait_text(history, "Hello, I am here to fix the printer")
+    entry = find(p1, "Message", "text")
+    entry.set_text_contents("Thanks, go ahead")
+    click(find(p1, "Send", "push button"))
+    fake.expect("CHAT 1 Thanks, go ahead")
+    wait_text(history, "Me: Thanks, go ahead")
+    fake.send("file 1 1 report.pdf 2000000 1300000 0")
+    find(p1, "File transfers")
+    find(p1, "Send report.pdf — 1.3\u00a0MB of 2.0\u00a0MB", "list item")
+
+    # A peer clicked just now: a local click is ignored (HOST.md 3.4) and
+    # the check box goes back.
+    fake.send("click 1 0")
+    fake.expect("CLICK 0")
+    click(kb)
+    fake.quiet(1.0)
+    if kb.get_state_set().contains(Atspi.StateType.CHECKED):
+        fail("an ignored click left Keyboard checked")
+    fake.send("click 1 -1")
+    fake.expect("CLICK -1")
+
+    # Two connections, one waiting and one active: the screenshot.
+    fake.send("login 3 741852963 carol 203.0.113.5:61000 0 0")
+    page(cm, 3)
+    time.sleep(1.5)
+    shot("cm.png")
+    # A chat line brings the active session to the front.
+    fake.send("chat 1 The printer works again, thanks!")
+    wait_text(history, "The printer works again")
+    time.sleep(0.5)
+    shot("cm-active.png")
+
+    # Kill the CM: the active session lives on, the waiting one is
+    # dismissed; a new CM shows the state again.
+    os.kill(cm.get_process_id(), signal.SIGKILL)
+    fake.expect("CLOSE 3")
+    env = dict(os.environ, CDESK_IPC_DIR=RUN)
+    cm2p = subprocess.Popen([GUI, "--cm"], env=env)
+    cm2 = app(pid=cm2p.pid)
+    p1 = page(cm2, 1)
+    name = find(p1, "Peer name", "label")
+    if name.get_name() != "Peer name" or text_of(name) != "alice":
+        fail("restarted CM shows %r" % text_of(name))
+    wait_text(find(p1, "Chat history"), "Me: Thanks, go ahead")
+    kb = find(p1, "Keyboard", "check box")
+    if kb.get_state_set().contains(Atspi.StateType.CHECKED):
+        fail("restarted CM lost the keyboard permission state")
+    # Disconnect from the new CM ends the session.
+    click(find(p1, "Disconnect", "push button"))
+    fake.expect("CLOSE 1")
+
+    # The peer's last chat line went unanswered: the page stays, ended.
+    wait_text(find(p1, "Connection state", "label"), "Disconnected.")
+
+    # Closing the window with a live session asks first; confirming ends it.
+    fake.send("login 5 369258147 dave 192.0.2.77:41000 0 1")
+    fake.send("chat 5 One question before I start")
+    page(cm2, 5)
+    # approve-mode=password: no Accept button, Dismiss still works.
+    fake.send("mode 1 password")
+    fake.expect("OPTION approve-mode password")
+    fake.send("login 6 258147369 eve 198.51.100.99:1234 0 0")
+    p6 = page(cm2, 6)
+    acc6 = find(p6, "Accept", "push button")
+    end = time.time() + 5
+    while acc6.get_state_set().contains(Atspi.StateType.VISIBLE):
+        if time.time() > end:
+            fail("Accept shown although approve-mode is password")
+        time.sleep(0.2)
+    time.sleep(1.3)
+    click(find(p6, "Dismiss", "push button"))
+    fake.expect("CLOSE 6")
+    fake.send("mode 1 ")
+    fake.expect("OPTION approve-mode")
+
+    click(find(cm2, "Close", "push button"))
+    ask = find_role(cm2, "alert")
+    click(find(ask, "Disconnect", "push button"))
+    fake.expect("CLOSE 5")
+    # The CM exits cleanly (under ASan: without leaks either).
+    rc = cm2p.wait(timeout=20)
+    if rc != 0:
+        fail("the CM exited with %d" % rc)
+
+    # The main window: ID, one-time password (shown), settings, status.
+    uip = subprocess.Popen([GUI], env=env)
+    ui = app(pid=uip.pid)
+    idl = find(ui, "ID", "label")
+    wait_text(idl, "987 654 321")
+    click(find(ui, "Show password", "toggle button"))
+    wait_text(find(ui, "One-time password", "label"), "x7k2qp")
+    wait_text(find(ui, "Service status", "label"), "registered")
+    time.sleep(0.5)
+    shot("main-window.png")
+    click(find(ui, "Refresh password", "push button"))
+    fake.expect("REFRESH")
+    uip.terminate()
+    uip.wait(timeout=10)
+    fake.stop()
+    print("ok", flush=True)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    finally:
+        for p in STARTED:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass

@@ -1,0 +1,293 @@
+#!/bin/sh
+# deb.sh: build the .deb with packaging/deb.sh from $B/cdesk and check it:
+# control fields (Depends against the binary's libraries), the file list
+# and modes, the maintainer scripts, the shipped config (every option, the
+# right defaults, parsed by the packaged binary), the unit (systemd-analyze)
+# and the desktop entry, lintian when installed; then install, remove,
+# reinstall and purge it in a throw-away root (dpkg --root, scripts run
+# chrootless with DPKG_ROOT) and run the installed binary. Two builds
+# must give the same bytes. The real system is never touched, and the test
+# checks that.
+set -u
+: "${CDESK:?}" "${WORK:?}" "${B:?}"
+D="$WORK/deb"
+rm -rf "$D"
+mkdir -p "$D"
+
+fail() {
+	echo "FAIL: $*"
+	exit 1
+}
+
+command -v dpkg-deb >/dev/null 2>&1 || { echo "no dpkg-deb"; exit 77; }
+
+# What the real system looks like, to compare at the end.
+real_state() {
+	ls -la /etc/systemd/system /etc/systemd/system/multi-user.target.wants \
+	    2>/dev/null
+	dpkg-query -W -f='${Status} ${Version}\n' cdesk 2>/dev/null
+	ls -la /etc/cdesk /var/lib/cdesk 2>/dev/null
+}
+real_state >"$D/real.before"
+
+# ---- build ----
+VERSION=$(cat VERSION)
+ARCH=$(dpkg --print-architecture)
+SOURCE_DATE_EPOCH=$(git log -1 --format=%ct 2>/dev/null) ||
+    SOURCE_DATE_EPOCH=$(date +%s)
+export SOURCE_DATE_EPOCH
+out=$(B=$B DEB_OUTDIR="$D" sh packaging/deb.sh) || fail "packaging/deb.sh failed"
+DEB="$D/cdesk_${VERSION}_${ARCH}.deb"
+[ "$out" = "$DEB" ] || fail "deb.sh printed '$out', want '$DEB'"
+[ -s "$DEB" ] || fail "$DEB missing"
+# Reproducible: a second build with the same SOURCE_DATE_EPOCH is the same
+# bytes.
+mkdir "$D/again"
+B=$B DEB_OUTDIR="$D/again" sh packaging/deb.sh >/dev/null ||
+    fail "second packaging/deb.sh failed"
+cmp "$DEB" "$D/again/${DEB##*/}" || fail "two builds differ"
+rm -rf "$D/again"
+
+# ---- control fields ----
+field() {
+	dpkg-deb -f "$DEB" "$1"
+}
+[ "$(field Package)" = cdesk ] || fail "Package '$(field Package)'"
+[ "$(field Version)" = "$VERSION" ] || fail "Version '$(field Version)'"
+[ "$(field Architecture)" = "$ARCH" ] || fail "Architecture '$(field Architecture)'"
+[ "$(field Section)" = net ] || fail "Section '$(field Section)'"
+field Maintainer | grep -Eq '^[^<]+ <[^@ ]+@[^> ]+>$' ||
+    fail "Maintainer '$(field Maintainer)'"
+size=$(field Installed-Size)
+bin_kib=$(( ($(stat -c %s "$CDESK") + 1023) / 1024 ))
+echo "$size" | grep -Eq '^[0-9]+$' || fail "Installed-Size '$size'"
+# At least the stripped binary, at most the unstripped one plus extras.
+[ "$size" -gt 50 ] && [ "$size" -le $((bin_kib + 200)) ] ||
+    fail "Installed-Size $size KiB (binary $bin_kib KiB)"
+field Description | sed -n 2p | grep -q RustDesk ||
+    fail "Description has no long text about RustDesk"
+deps=$(field Depends)
+echo "$deps" | grep -Eq '(^|, )libc6 \(>= [0-9.]+\)' ||
+    fail "Depends lacks a versioned libc6: '$deps'"
+# Every library the binary needs is owned by a package in Depends.
+objdump -p "$CDESK" | awk '$1 == "NEEDED" { print $2 }' >"$D/needed"
+[ -s "$D/needed" ] || fail "objdump found no NEEDED libraries"
+ldd "$CDESK" >"$D/ldd"
+while read -r lib; do
+	path=$(awk -v l="$lib" '$1 == l && $2 == "=>" { print $3 }' "$D/ldd")
+	case "$lib" in libasan* | libubsan*) continue ;; esac
+	[ -n "$path" ] || fail "ldd does not resolve $lib"
+	pkg=$(dpkg -S "$path" 2>/dev/null ||
+	    dpkg -S "$(readlink -f "$path")" 2>/dev/null) ||
+	    fail "no package owns $path"
+	pkg=${pkg%%:*}
+	echo "$deps" | tr ',' '\n' | sed 's/^ *//; s/ .*//' | grep -qx "$pkg" ||
+	    fail "Depends lacks $pkg (for $lib): '$deps'"
+done <"$D/needed"
+# The fallback without dpkg-shlibdeps names the same packages, unversioned.
+mkdir "$D/fallback"
+B=$B DEB_OUTDIR="$D/fallback" DEB_NO_SHLIBDEPS=1 sh packaging/deb.sh \
+    >/dev/null || fail "packaging/deb.sh with DEB_NO_SHLIBDEPS failed"
+fdeps=$(dpkg-deb -f "$D/fallback/${DEB##*/}" Depends)
+[ "$fdeps" = "$(echo "$deps" | sed 's/ ([^)]*)//g')" ] ||
+    fail "fallback Depends '$fdeps', dpkg-shlibdeps '$deps'"
+rm -rf "$D/fallback"
+
+# ---- files and modes ----
+dpkg-deb -c "$DEB" >"$D/contents" || fail "dpkg-deb -c failed"
+awk '$2 != "root/root" { print }' "$D/contents" | grep . &&
+    fail "entries not owned by root/root"
+awk '$1 !~ /^d/ { print $1, $6 }' "$D/contents" | sort >"$D/files"
+sort >"$D/files.want" <<'EOF'
+-rw-r--r-- ./etc/cdesk/cdesk.conf
+-rw-r--r-- ./lib/systemd/system/cdesk.service
+-rw-r--r-- ./usr/share/applications/cdesk.desktop
+-rw-r--r-- ./usr/share/doc/cdesk/changelog.gz
+-rw-r--r-- ./usr/share/doc/cdesk/copyright
+-rw-r--r-- ./usr/share/icons/hicolor/scalable/apps/cdesk.svg
+-rw-r--r-- ./usr/share/man/man1/cdesk.1.gz
+-rwxr-xr-x ./usr/bin/cdesk
+EOF
+diff -u "$D/files.want" "$D/files" || fail "file list or modes differ"
+awk '$1 ~ /^d/ && $1 != "drwxr-xr-x" { print }' "$D/contents" | grep . &&
+    fail "folders not 0755"
+
+# ---- control archive ----
+dpkg-deb -I "$DEB" >"$D/info" || fail "dpkg-deb -I failed"
+dpkg-deb --ctrl-tarfile "$DEB" | tar -tvf - >"$D/ctrl"
+for s in postinst prerm postrm; do
+	grep -Eq "^-rwxr-xr-x root/root .* \./$s$" "$D/ctrl" ||
+	    fail "$s missing or not 0755"
+done
+for f in conffiles md5sums control; do
+	grep -Eq "^-rw-r--r-- root/root .* \./$f$" "$D/ctrl" ||
+	    fail "$f missing or not 0644"
+done
+mkdir "$D/ctl"
+dpkg-deb -e "$DEB" "$D/ctl"
+[ "$(cat "$D/ctl/conffiles")" = /etc/cdesk/cdesk.conf ] ||
+    fail "conffiles is '$(cat "$D/ctl/conffiles")'"
+for s in postinst prerm postrm; do
+	sh -n "$D/ctl/$s" || fail "$s: syntax error"
+	# Every path a script deletes must be under DPKG_ROOT.
+	grep -E '^[^#]*rm -' "$D/ctl/$s" | grep -v '"\$ROOT/' | grep . &&
+	    fail "$s deletes outside \$DPKG_ROOT"
+done
+grep -q pkill "$D/ctl/"* && fail "a maintainer script uses pkill"
+
+# ---- extracted files ----
+X="$D/x"
+dpkg-deb -x "$DEB" "$X" || fail "dpkg-deb -x failed"
+# md5sums covers every file but the conffile, and matches.
+(cd "$X" && find . -type f | sed 's|^\./||' | grep -vx etc/cdesk/cdesk.conf |
+    sort) >"$D/sums.want"
+awk '{ print $2 }' "$D/ctl/md5sums" | sort | diff -u "$D/sums.want" - ||
+    fail "md5sums does not list exactly the non-conffiles"
+(cd "$X" && md5sum --quiet -c "$D/ctl/md5sums") || fail "md5sums mismatch"
+v=$("$X/usr/bin/cdesk" --version) || fail "extracted cdesk --version failed"
+[ "$v" = "cdesk $VERSION" ] || fail "--version printed '$v'"
+readelf -S "$X/usr/bin/cdesk" | grep -q '\.symtab' && fail "binary not stripped"
+readelf -S "$X/usr/bin/cdesk" | grep -q '\.debug_' && fail "binary has debug info"
+
+# The config: every known option is there (commented), non-empty defaults
+# match the binary's, and with every line uncommented it parses cleanly.
+C="$X/etc/cdesk/cdesk.conf"
+grep -qx '\[options\]' "$C" || fail "cdesk.conf has no [options] line"
+grep -Ev '^(#.*|\[options\]|)$' "$C" | grep . &&
+    fail "cdesk.conf sets something (only comments expected)"
+awk 'length > 196 { print FILENAME ":" NR ": too long"; bad = 1 }
+    END { exit bad }' "$C" || fail "cdesk.conf has lines over 196 characters"
+"$CDESK" --help | awk '$2 == "default" { print $1, $3 }' >"$D/defaults"
+[ "$(wc -l <"$D/defaults")" -ge 30 ] || fail "cdesk --help lists few options"
+while read -r key def; do
+	line=$(grep -E "^# $key =( |$)" "$C") || fail "cdesk.conf lacks '# $key ='"
+	[ "$(echo "$line" | wc -l)" -eq 1 ] || fail "cdesk.conf has $key twice"
+	val=$(echo "$line" | sed 's/^[^=]*= *//')
+	def=$(echo "$def" | tr -d '"')
+	[ -z "$def" ] || [ "$val" = "$def" ] ||
+	    fail "cdesk.conf: $key = '$val', but the default is '$def'"
+done <"$D/defaults"
+mkdir "$D/conf"
+awk '/^\[options\]$/ { print; next }
+    /^# [a-z][a-z-]* =/ { sub(/^# /, ""); print }' "$C" >"$D/conf/cdesk.conf"
+"$X/usr/bin/cdesk" --config "$D/conf" --option approve-mode \
+    >"$D/conf.out" 2>"$D/conf.err" || fail "uncommented cdesk.conf: $(cat "$D/conf.err")"
+[ -s "$D/conf.err" ] && fail "uncommented cdesk.conf warns: $(cat "$D/conf.err")"
+[ "$(cat "$D/conf.out")" = both ] || fail "approve-mode '$(cat "$D/conf.out")'"
+
+# The unit.
+U="$X/lib/systemd/system/cdesk.service"
+for want in 'ExecStart=/usr/bin/cdesk --server' 'Restart=on-failure' \
+    'RuntimeDirectory=cdesk' 'StateDirectory=cdesk' 'StateDirectoryMode=0700' \
+    'ConfigurationDirectory=cdesk' 'WantedBy=multi-user.target'; do
+	grep -qx "$want" "$U" || fail "unit lacks '$want'"
+done
+# Options that would cut it off from X sockets, /run/user or devices.
+for bad in 'PrivateTmp=yes' 'ProtectHome=yes' 'ProtectHome=read-only' \
+    'ProtectHome=tmpfs' 'PrivateDevices=yes' 'ProtectClock=yes' 'User=' \
+    'DynamicUser=yes' 'ExecStop=' 'ExecStopPost='; do
+	grep -q "^$bad" "$U" && fail "unit has '$bad'"
+done
+grep -v '^#' "$U" | grep -q pkill && fail "unit uses pkill"
+if command -v systemd-analyze >/dev/null 2>&1; then
+	mkdir "$D/unit"
+	sed "s|=/usr/bin/cdesk|=$X/usr/bin/cdesk|" "$U" >"$D/unit/cdesk.service"
+	systemd-analyze verify --man=no "$D/unit/cdesk.service" \
+	    >"$D/verify" 2>&1 || fail "systemd-analyze verify: $(cat "$D/verify")"
+	[ -s "$D/verify" ] && fail "systemd-analyze verify: $(cat "$D/verify")"
+fi
+
+# Desktop entry and icon.
+E="$X/usr/share/applications/cdesk.desktop"
+grep -qx 'Exec=cdesk' "$E" || fail "desktop entry Exec is not 'cdesk'"
+grep -qx 'Icon=cdesk' "$E" || fail "desktop entry Icon is not 'cdesk'"
+grep -qx 'Categories=Network;RemoteAccess;GTK;' "$E" ||
+    fail "desktop entry Categories"
+if command -v desktop-file-validate >/dev/null 2>&1; then
+	desktop-file-validate "$E" >"$D/dfv" 2>&1 || fail "$(cat "$D/dfv")"
+	[ -s "$D/dfv" ] && fail "desktop-file-validate: $(cat "$D/dfv")"
+fi
+python3 - "$X/usr/share/icons/hicolor/scalable/apps/cdesk.svg" <<'EOF' ||
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+assert root.tag == "{http://www.w3.org/2000/svg}svg", root.tag
+assert root.get("viewBox") and len(list(root.iter())) > 5
+EOF
+    fail "the icon is not a well-formed SVG"
+zcat "$X/usr/share/man/man1/cdesk.1.gz" | grep -q '^\.TH CDESK 1' ||
+    fail "man page"
+
+# ---- lintian (skipped for sanitizer builds: their binaries are odd) ----
+if ! command -v lintian >/dev/null 2>&1; then
+	echo "note: lintian not installed, not run"
+elif nm -D "$CDESK" 2>/dev/null | grep -q __asan_init; then
+	echo "note: sanitizer build, lintian not run"
+else
+	lintian --fail-on error,warning "$DEB" >"$D/lintian" 2>&1 ||
+	    fail "lintian: $(grep -v 'root privileges' "$D/lintian")"
+fi
+
+# ---- install, remove, reinstall, purge in a throw-away root ----
+R="$D/root"
+mkdir -p "$R/var/lib/dpkg/info" "$R/var/lib/dpkg/updates" \
+    "$R/var/lib/dpkg/triggers"
+: >"$R/var/lib/dpkg/status"
+: >"$R/var/lib/dpkg/available"
+force="--force-script-chrootless --force-depends"
+[ "$(id -u)" -eq 0 ] || force="$force --force-not-root"
+rdpkg() {
+	# shellcheck disable=SC2086
+	dpkg --root="$R" $force --log=/dev/null "$@" >>"$D/dpkg.log" 2>&1 ||
+	    fail "dpkg --root $*: $(tail -n 20 "$D/dpkg.log")"
+}
+WANTS="$R/etc/systemd/system/multi-user.target.wants/cdesk.service"
+MASK="$R/etc/systemd/system/cdesk.service"
+helper=0
+command -v deb-systemd-helper >/dev/null 2>&1 && helper=1
+
+rdpkg -i "$DEB"
+[ "$(dpkg-query --admindir="$R/var/lib/dpkg" -W -f='${Status}' cdesk)" = \
+    "install ok installed" ] || fail "not installed in the throw-away root"
+v=$("$R/usr/bin/cdesk" --version) || fail "installed cdesk --version failed"
+[ "$v" = "cdesk $VERSION" ] || fail "installed --version printed '$v'"
+if [ $helper -eq 1 ]; then
+	[ "$(readlink "$WANTS")" = /lib/systemd/system/cdesk.service ] ||
+	    fail "postinst did not enable cdesk.service"
+fi
+# State the service would have made; the config as root's --option edits it.
+mkdir -m 0700 "$R/var/lib/cdesk"
+echo state >"$R/var/lib/cdesk/state"
+"$R/usr/bin/cdesk" --config "$R/etc/cdesk" --option direct-server Y ||
+    fail "--option on the installed cdesk.conf failed"
+grep -q '^# approve-mode = both' "$R/etc/cdesk/cdesk.conf" ||
+    fail "--option lost the comments of cdesk.conf"
+
+rdpkg -r cdesk
+[ -e "$R/usr/bin/cdesk" ] && fail "remove left /usr/bin/cdesk"
+[ -f "$R/etc/cdesk/cdesk.conf" ] || fail "remove deleted the conffile"
+[ -f "$R/var/lib/cdesk/state" ] || fail "remove deleted the state"
+if [ $helper -eq 1 ]; then
+	[ "$(readlink "$MASK")" = /dev/null ] || fail "postrm remove did not mask"
+fi
+
+rdpkg -i "$DEB"
+grep -q '^direct-server = Y' "$R/etc/cdesk/cdesk.conf" ||
+    fail "reinstall replaced the admin's cdesk.conf"
+if [ $helper -eq 1 ]; then
+	[ -e "$MASK" ] || [ -L "$MASK" ] && fail "reinstall left the mask"
+	[ -L "$WANTS" ] || fail "reinstall did not keep cdesk.service enabled"
+fi
+
+rdpkg -P cdesk
+for p in /usr/bin/cdesk /etc/cdesk /var/lib/cdesk /lib/systemd/system/cdesk.service \
+    /etc/systemd/system/cdesk.service \
+    /etc/systemd/system/multi-user.target.wants/cdesk.service; do
+	[ -e "$R$p" ] || [ -L "$R$p" ] && fail "purge left $p"
+done
+dpkg-query --admindir="$R/var/lib/dpkg" -W cdesk >/dev/null 2>&1 &&
+    fail "purge left cdesk in the dpkg database"
+
+real_state >"$D/real.after"
+diff -u "$D/real.before" "$D/real.after" || fail "the real system changed"
+echo "ok: $DEB ($(stat -c %s "$DEB") bytes), Installed-Size $size KiB"
+exit 0

@@ -1,0 +1,344 @@
+/*
+ * test_cmlink.c: the server's CM link against a scripted CM in a child
+ * process: state replay on attach, Authorize only for a waiting connection
+ * and only once, role checks, permission and chat both ways, and pending
+ * connections dismissed when the CM goes.
+ */
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "common/codec.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "ipc/ipc.h"
+#include "server/cmlink.h"
+#include "tests/tst.h"
+
+int main(void);
+
+static char dir[256];
+
+/* What the fake server saw. */
+struct seen {
+	int	authorized[8];
+	int	closed[8];
+	int	perm_keyboard;
+	char	chat[64];
+};
+
+static struct cmlink *link_;
+
+static void
+act_authorize(int id, void *ctx)
+{
+	struct seen *s = ctx;
+	struct cmlink_login l = { .conn_id = id, .peer_id = "111",
+	    .authorized = 1, .perms = CMLINK_P_KEYBOARD };
+
+	s->authorized[id]++;
+	/* As conn.c does: tell the CM the connection is in. */
+	cmlink_login(link_, &l);
+}
+
+static void
+act_close(int id, void *ctx)
+{
+	struct seen *s = ctx;
+
+	s->closed[id]++;
+	cmlink_closed(link_, id);
+}
+
+static void
+act_perm(int id, const char *name, int enabled, void *ctx)
+{
+	struct seen *s = ctx;
+
+	(void)id;
+	if (strcmp(name, "keyboard") == 0)
+		s->perm_keyboard = enabled ? 1 : 2;
+}
+
+static void
+act_chat(int id, const char *text, void *ctx)
+{
+	struct seen *s = ctx;
+
+	(void)id;
+	snprintf(s->chat, sizeof s->chat, "%s", text);
+}
+
+static const char *
+act_option_get(const char *key, void *ctx)
+{
+	(void)ctx;
+	return strcmp(key, "approve-mode") == 0 ? "both" : "";
+}
+
+static const struct cmlink_actions acts = {
+	.authorize = act_authorize,
+	.close = act_close,
+	.switch_permission = act_perm,
+	.chat = act_chat,
+	.option_get = act_option_get,
+};
+
+/* Child side: a blocking client. */
+static int cfd = -1;
+static uint8_t cbuf[IPC_FRAME_MAX + 8];
+static size_t chave;
+
+/* Send one message or exit. */
+static void
+c_send(Ipc__Data *d)
+{
+	uint8_t *f;
+	size_t n;
+
+	if (ipc_pack(d, &f, &n) != 0 || write(cfd, f, n) != (ssize_t)n)
+		_exit(20);
+	free(f);
+}
+
+/* Next message within 2 s (NULL on EOF or timeout). */
+static Ipc__Data *
+c_recv(void)
+{
+	struct pollfd pfd = { .fd = cfd, .events = POLLIN };
+	Ipc__Data *d;
+	ssize_t got;
+	int r;
+
+	for (;;) {
+		if ((r = ipc_decode(cbuf, chave, &d)) < 0)
+			_exit(21);
+		if (r > 0) {
+			memmove(cbuf, cbuf + r, chave - (size_t)r);
+			chave -= (size_t)r;
+			return d;
+		}
+		if (poll(&pfd, 1, 2000) <= 0)
+			return NULL;
+		if ((got = read(cfd, cbuf + chave, sizeof cbuf - chave)) <= 0)
+			return NULL;
+		chave += (size_t)got;
+	}
+}
+
+/* Connect with a role and check the Hello answer. */
+static void
+c_connect(const char *role)
+{
+	Ipc__Data d = IPC__DATA__INIT, *r;
+	Ipc__Hello h = IPC__HELLO__INIT;
+	char *path = ipc_socket_path(dir);
+	intptr_t fd;
+
+	if (ipc_transport_unix.connect(path, &fd) != 0)
+		_exit(22);
+	free(path);
+	cfd = (int)fd;
+	chave = 0;
+	h.version = IPC_VERSION;
+	h.role = (char *)role;
+	d.union_case = IPC__DATA__UNION_HELLO;
+	d.hello = &h;
+	c_send(&d);
+	if ((r = c_recv()) == NULL || r->union_case != IPC__DATA__UNION_HELLO)
+		_exit(23);
+	ipc_data_free(r);
+}
+
+/* Expect a message of a type for a conn (or exit with code). */
+static Ipc__Data *
+c_expect(Ipc__Data__UnionCase t, int code)
+{
+	Ipc__Data *d = c_recv();
+
+	if (d == NULL || d->union_case != t) {
+		fprintf(stderr, "child: want %s, got %s\n", ipc_data_name(t),
+		    d ? ipc_data_name(d->union_case) : "nothing");
+		_exit(code);
+	}
+	return d;
+}
+
+/* Send a message with just a conn id. */
+static void
+c_send_conn(Ipc__Data__UnionCase t, int id)
+{
+	Ipc__Data d = IPC__DATA__INIT;
+	Ipc__Authorize a = IPC__AUTHORIZE__INIT;
+
+	/* Authorize and Close share the {conn_id} layout. */
+	a.conn_id = id;
+	d.union_case = t;
+	d.authorize = &a;
+	c_send(&d);
+}
+
+/* The scripted CM. */
+static int
+child_cm(void)
+{
+	Ipc__Data d = IPC__DATA__INIT, *r;
+	Ipc__SwitchPermission sp = IPC__SWITCH_PERMISSION__INIT;
+	Ipc__ChatMessage ch = IPC__CHAT_MESSAGE__INIT;
+
+	/* A UI may not authorize: it is dropped. */
+	c_connect("ui");
+	c_send_conn(IPC__DATA__UNION_AUTHORIZE, 1);
+	if (c_recv() != NULL)
+		_exit(30);
+	close(cfd);
+
+	c_connect("cm");
+	/* Replay: conn 1 waiting, conn 2 active with a chat line. */
+	r = c_expect(IPC__DATA__UNION_LOGIN, 31);
+	if (r->login->conn_id != 1 || r->login->authorized ||
+	    strcmp(r->login->peer_name, "alice") != 0)
+		_exit(32);
+	ipc_data_free(r);
+	r = c_expect(IPC__DATA__UNION_LOGIN, 33);
+	if (r->login->conn_id != 2 || !r->login->authorized ||
+	    !r->login->keyboard)
+		_exit(34);
+	ipc_data_free(r);
+	r = c_expect(IPC__DATA__UNION_CHAT, 35);
+	if (strcmp(r->chat->text, "hello host") != 0 || r->chat->local)
+		_exit(36);
+	ipc_data_free(r);
+
+	/* Accept conn 2 (already in): ignored. Accept conn 1 twice. */
+	c_send_conn(IPC__DATA__UNION_AUTHORIZE, 2);
+	c_send_conn(IPC__DATA__UNION_AUTHORIZE, 1);
+	c_send_conn(IPC__DATA__UNION_AUTHORIZE, 1);
+	r = c_expect(IPC__DATA__UNION_LOGIN, 37);
+	if (r->login->conn_id != 1 || !r->login->authorized)
+		_exit(38);
+	ipc_data_free(r);
+
+	sp.conn_id = 2;
+	sp.name = (char *)"keyboard";
+	sp.enabled = 0;
+	d.union_case = IPC__DATA__UNION_SWITCH_PERMISSION;
+	d.switch_permission = &sp;
+	c_send(&d);
+	r = c_expect(IPC__DATA__UNION_SWITCH_PERMISSION, 39);
+	ipc_data_free(r);
+	ch.conn_id = 2;
+	ch.text = (char *)"hi peer";
+	d.union_case = IPC__DATA__UNION_CHAT;
+	d.chat = &ch;
+	c_send(&d);
+	/* Dismiss conn 3 (pending): Close comes back. */
+	r = c_expect(IPC__DATA__UNION_LOGIN, 40);
+	if (r->login->conn_id != 3)
+		_exit(41);
+	ipc_data_free(r);
+	c_send_conn(IPC__DATA__UNION_CLOSE, 3);
+	r = c_expect(IPC__DATA__UNION_CLOSE, 42);
+	ipc_data_free(r);
+	/* Leave with conn 4 pending: the server dismisses it. */
+	r = c_expect(IPC__DATA__UNION_LOGIN, 43);
+	if (r->login->conn_id != 4)
+		_exit(44);
+	ipc_data_free(r);
+	close(cfd);
+	return 0;
+}
+
+/* Run the loop for ms milliseconds. */
+static void
+spin(struct event_base *base, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	event_base_loopexit(base, &tv);
+	event_base_dispatch(base);
+}
+
+/* The whole exchange. */
+static void
+test_cmlink(void)
+{
+	struct event_base *base = event_base_new();
+	struct seen seen;
+	struct cmlink_login l1 = { .conn_id = 1, .peer_id = "111",
+	    .peer_name = "alice", .address = "192.0.2.1:1",
+	    .mode = CMLINK_REMOTE, .encrypted = 1 };
+	struct cmlink_login l2 = { .conn_id = 2, .peer_id = "222",
+	    .peer_name = "bob", .address = "192.0.2.2:2",
+	    .mode = CMLINK_FILE_TRANSFER, .authorized = 1,
+	    .perms = CMLINK_P_KEYBOARD | CMLINK_P_CLIPBOARD };
+	struct cmlink_login l3 = { .conn_id = 3, .peer_id = "333" };
+	struct cmlink_login l4 = { .conn_id = 4, .peer_id = "444" };
+	char *cause = NULL;
+	char *no_cm[] = { (char *)"/bin/true", NULL };
+	int status, i;
+	pid_t pid;
+
+	memset(&seen, 0, sizeof seen);
+	ASSERT_INT_EQ(cmlink_new(&link_, base, dir, &acts, &seen, &cause), 0);
+	/* The spawned "CM" is /bin/true: it exits without attaching. */
+	cmlink_set_cm_command(link_, no_cm);
+	cmlink_login(link_, &l1);
+	cmlink_login(link_, &l2);
+	cmlink_chat(link_, 2, "hello host");
+	ASSERT_INT_EQ(cmlink_is_pending(link_, 1), 1);
+	ASSERT_INT_EQ(cmlink_is_pending(link_, 2), 0);
+	spin(base, 100);
+
+	if ((pid = fork()) == 0)
+		_exit(child_cm());
+	for (i = 0; i < 300 && seen.perm_keyboard == 0; i++)
+		spin(base, 10);
+	ASSERT_INT_EQ(seen.authorized[1], 1);
+	ASSERT_INT_EQ(seen.authorized[2], 0);
+	ASSERT_INT_EQ(seen.perm_keyboard, 2);
+	for (i = 0; i < 300 && seen.chat[0] == '\0'; i++)
+		spin(base, 10);
+	ASSERT_STR_EQ(seen.chat, "hi peer");
+	cmlink_login(link_, &l3);
+	for (i = 0; i < 300 && seen.closed[3] == 0; i++)
+		spin(base, 10);
+	ASSERT_INT_EQ(seen.closed[3], 1);
+	cmlink_login(link_, &l4);
+	for (i = 0; i < 300 && seen.closed[4] == 0; i++)
+		spin(base, 10);
+	/* The CM left with conn 4 waiting: dismissed; conn 2 lives on. */
+	ASSERT_INT_EQ(seen.closed[4], 1);
+	ASSERT_INT_EQ(seen.closed[2], 0);
+	ASSERT_INT_EQ(cmlink_is_pending(link_, 2), 0);
+	ASSERT_INT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT_INT_EQ(WEXITSTATUS(status), 0);
+	ASSERT_INT_EQ(cmlink_cm_count(link_), 0);
+	spin(base, 50);
+	cmlink_free(link_);
+	event_base_free(base);
+}
+
+int
+main(void)
+{
+	char tmpl[] = "/tmp/test_cmlink.XXXXXX";
+
+	signal(SIGPIPE, SIG_IGN);
+	log_set_level(getenv("V") ? LOG_DEBUG : LOG_ERROR);
+	if (mkdtemp(tmpl) == NULL)
+		TST_FAIL("mkdtemp");
+	snprintf(dir, sizeof dir, "%s/run", tmpl);
+	TST_RUN(test_cmlink);
+	rmdir(dir);
+	rmdir(tmpl);
+	return 0;
+}

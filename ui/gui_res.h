@@ -1,0 +1,8 @@
+/* gui_res.h: the GResource bundle of cm/ and ui/ templates. */
+#ifndef CDESK_GUI_RES_H
+#define CDESK_GUI_RES_H
+
+/* Registers the compiled templates once; safe to call again. */
+void	gui_res_register(void);
+
+#endif

@@ -1,0 +1,241 @@
+/*
+ * ui_app.c: the main window application: polls the server's status every
+ * second over the IPC and turns the window's signals into option and
+ * password requests.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <gtk/gtk.h>
+
+#include "common/config.h"
+#include "common/err.h"
+#include "ipc/ipc_glib.h"
+#include "ui/gui_res.h"
+#include "ui/ui.h"
+#include "ui/ui_window.h"
+
+/* Options the window shows. */
+static const char *const ui_keys[] = {
+	"approve-mode", "verification-method", "direct-server",
+	"direct-access-port", "custom-rendezvous-server", "key",
+};
+
+struct ui_app {
+	GtkApplication		*app;
+	UiWindow		*win;		/* owned by app */
+	struct ipc_client	*ipc;		/* owned */
+	char			*dir;		/* owned */
+	guint			 poll_id;
+};
+
+static void	ui_connect(struct ui_app *);
+
+/* Send a message if connected. */
+static void
+ui_send(struct ui_app *a, Ipc__Data *d)
+{
+	if (a->ipc != NULL)
+		ipc_client_send(a->ipc, d);
+}
+
+/* Ask for the options the window shows. */
+static void
+ui_get_options(struct ui_app *a)
+{
+	Ipc__Data d = IPC__DATA__INIT;
+	Ipc__OptionsGet m = IPC__OPTIONS_GET__INIT;
+
+	m.keys = (char **)ui_keys;
+	m.n_keys = G_N_ELEMENTS(ui_keys);
+	d.union_case = IPC__DATA__UNION_OPTIONS_GET;
+	d.options_get = &m;
+	ui_send(a, &d);
+}
+
+/* Once a second: status, or a reconnect attempt. */
+static gboolean
+ui_poll_cb(gpointer data)
+{
+	struct ui_app *a = data;
+	Ipc__Data d = IPC__DATA__INIT;
+	Ipc__StatusGet m = IPC__STATUS_GET__INIT;
+
+	if (a->ipc == NULL) {
+		ui_connect(a);
+		return G_SOURCE_CONTINUE;
+	}
+	d.union_case = IPC__DATA__UNION_STATUS_GET;
+	d.status_get = &m;
+	ui_send(a, &d);
+	return G_SOURCE_CONTINUE;
+}
+
+/* Window: set an option. */
+static void
+ui_option_cb(UiWindow *w, const char *key, const char *value,
+    struct ui_app *a)
+{
+	Ipc__Data d = IPC__DATA__INIT;
+	Ipc__OptionsSet m = IPC__OPTIONS_SET__INIT;
+	Ipc__OptionEntry e = IPC__OPTION_ENTRY__INIT, *pe = &e;
+
+	(void)w;
+	e.key = (char *)key;
+	e.value = (char *)value;
+	m.options = &pe;
+	m.n_options = 1;
+	d.union_case = IPC__DATA__UNION_OPTIONS_SET;
+	d.options_set = &m;
+	ui_send(a, &d);
+}
+
+/* Window: new one-time password. */
+static void
+ui_refresh_cb(UiWindow *w, struct ui_app *a)
+{
+	Ipc__Data d = IPC__DATA__INIT;
+	Ipc__RefreshTempPassword m = IPC__REFRESH_TEMP_PASSWORD__INIT;
+
+	(void)w;
+	d.union_case = IPC__DATA__UNION_REFRESH_TEMP_PASSWORD;
+	d.refresh_temp_password = &m;
+	ui_send(a, &d);
+	ui_poll_cb(a);
+}
+
+/* Window: set the permanent password. */
+static void
+ui_password_cb(UiWindow *w, const char *pw, struct ui_app *a)
+{
+	Ipc__Data d = IPC__DATA__INIT;
+	Ipc__SetPermanentPassword m = IPC__SET_PERMANENT_PASSWORD__INIT;
+
+	(void)w;
+	m.password = (char *)pw;
+	d.union_case = IPC__DATA__UNION_SET_PERMANENT_PASSWORD;
+	d.set_permanent_password = &m;
+	ui_send(a, &d);
+}
+
+/* Server messages. */
+static void
+ui_recv_cb(struct ipc_client *c, const Ipc__Data *d, void *arg)
+{
+	struct ui_app *a = arg;
+	size_t i;
+
+	(void)c;
+	switch (d->union_case) {
+	case IPC__DATA__UNION_STATUS:
+		ui_window_set_status(a->win, d->status->id,
+		    d->status->temp_password, d->status->rendezvous,
+		    d->status->connections, d->status->version);
+		break;
+	case IPC__DATA__UNION_OPTIONS:
+		for (i = 0; i < d->options->n_options; i++)
+			ui_window_set_option(a->win,
+			    d->options->options[i]->key,
+			    d->options->options[i]->value);
+		break;
+	case IPC__DATA__UNION_RESULT:
+		ui_window_set_message(a->win, d->result->code == 0 ?
+		    "Saved." : d->result->text);
+		/* Show what the server has now. */
+		ui_get_options(a);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Connected: read everything. */
+static void
+ui_ready_cb(struct ipc_client *c, void *arg)
+{
+	struct ui_app *a = arg;
+
+	(void)c;
+	ui_window_set_message(a->win, NULL);
+	ui_get_options(a);
+	ui_poll_cb(a);
+}
+
+/* Lost the server: show it; the poll timer reconnects. */
+static void
+ui_lost_cb(struct ipc_client *c, int r, void *arg)
+{
+	struct ui_app *a = arg;
+
+	ipc_client_free(c);
+	a->ipc = NULL;
+	ui_window_set_offline(a->win, r == ERR_STATE ?
+	    "The running cdesk server is a different version." :
+	    "The cdesk service is not running.");
+}
+
+static const struct ipc_client_cb ui_ipc_cb = {
+	.ready = ui_ready_cb,
+	.recv = ui_recv_cb,
+	.lost = ui_lost_cb,
+};
+
+/* Try to reach the server. */
+static void
+ui_connect(struct ui_app *a)
+{
+	int r;
+
+	if ((r = ipc_client_new(&a->ipc, a->dir, "ui", &ui_ipc_cb, a)) != 0) {
+		a->ipc = NULL;
+		ui_window_set_offline(a->win, r == ERR_DENIED ?
+		    "Not allowed to talk to the cdesk service." :
+		    "The cdesk service is not running.");
+	}
+}
+
+/* GtkApplication::activate. */
+static void
+ui_activate_cb(GtkApplication *app, struct ui_app *a)
+{
+	if (a->win != NULL) {
+		gtk_window_present(GTK_WINDOW(a->win));
+		return;
+	}
+	a->win = ui_window_new(app);
+	g_signal_connect(a->win, "option-set", G_CALLBACK(ui_option_cb), a);
+	g_signal_connect(a->win, "refresh-password",
+	    G_CALLBACK(ui_refresh_cb), a);
+	g_signal_connect(a->win, "set-password", G_CALLBACK(ui_password_cb),
+	    a);
+	gtk_widget_show(GTK_WIDGET(a->win));
+	ui_connect(a);
+	a->poll_id = g_timeout_add_seconds(1, ui_poll_cb, a);
+}
+
+/* Run the main window. */
+int
+ui_main(int argc, char **argv, const struct cfg_paths *paths)
+{
+	struct ui_app a;
+	const char *dir = ipc_find_dir(paths != NULL ? paths->run_dir : NULL);
+	char *args[2] = { argc > 0 ? argv[0] : (char *)"cdesk", NULL };
+	int status;
+
+	if (dir == NULL) {
+		g_printerr("cdesk: no IPC folder known\n");
+		return 1;
+	}
+	gui_res_register();
+	memset(&a, 0, sizeof a);
+	a.dir = g_strdup(dir);
+	a.app = gtk_application_new("org.cdesk.Main",
+	    G_APPLICATION_NON_UNIQUE);
+	g_signal_connect(a.app, "activate", G_CALLBACK(ui_activate_cb), &a);
+	status = g_application_run(G_APPLICATION(a.app), 1, args);
+	g_clear_handle_id(&a.poll_id, g_source_remove);
+	ipc_client_free(a.ipc);
+	g_object_unref(a.app);
+	g_free(a.dir);
+	return status;
+}
