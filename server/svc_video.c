@@ -1098,6 +1098,9 @@ svc_video_displays(struct svc_video *sv, struct cap_display *d, int max,
 	*primary = 0;
 	for (i = 0; i < n; i++) {
 		d[i] = sv->disp[i];
+		/* The size frames have (I420 needs even sizes). */
+		d[i].width &= ~1;
+		d[i].height &= ~1;
 		if (sv->disp[i].primary && *primary == 0)
 			*primary = i;
 	}

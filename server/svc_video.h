@@ -85,6 +85,8 @@ void	svc_video_free(struct svc_video *);
 /*
  * Copies the current monitor list (DisplayInfo order) into d (up to max);
  * returns the count and sets *primary to the primary display's index.
+ * Sizes are those of the frames (rounded down to even): announce these in
+ * PeerInfo.displays.
  */
 int	svc_video_displays(struct svc_video *, struct cap_display *d, int max,
 	    int *primary);
