@@ -252,6 +252,56 @@ test_qos(void)
 	fsink_free(f);
 }
 
+/* A viewer that decodes less makes everybody switch codec, on a key frame. */
+static void
+test_codec_switch(void)
+{
+	struct svc_video *sv;
+	struct svc_video_prefs pa = vt_prefs(ENC_CODEC_H264);
+	struct svc_video_prefs pb = vt_prefs(-1);
+	struct fsink *a, *b;
+	int fa;
+
+	if (!(enc_supported() & ENC_H264)) {
+		fprintf(stderr, "    no h264 encoder here\n");
+		return;
+	}
+	ASSERT_INT_EQ(svc_video_new(base, NULL, &sv), 0);
+	a = fsink_new(7);
+	b = fsink_new(8);
+	ASSERT_INT_EQ(svc_video_subscribe(sv, &a->sink, 0, &pa, 0), 0);
+	vx_pattern(&vx, 4);
+	vt_loop(base, 600);
+	ASSERT_INT_GE(a->frames, 1);
+	ASSERT_INT_EQ(a->last_case, HBB__VIDEO_FRAME__UNION_H264S);
+	/* b decodes VP9 only (an old client without SupportedDecoding). */
+	enc_caps_from_proto(NULL, &pb.caps);
+	fa = a->frames;
+	a->switches = 1;	/* track a's next frame */
+	a->frames_after_switch = 0;
+	ASSERT_INT_EQ(svc_video_subscribe(sv, &b->sink, 0, &pb, 0), 0);
+	vt_loop(base, 400);
+	vx_pattern(&vx, 5);
+	vt_loop(base, 600);
+	ASSERT_INT_GE(a->frames - fa, 2);
+	ASSERT_INT_EQ(a->key_after_switch, 1);
+	ASSERT_INT_EQ(a->last_case, HBB__VIDEO_FRAME__UNION_VP9S);
+	ASSERT_INT_EQ(b->first_key, 1);
+	ASSERT_INT_EQ(b->last_case, HBB__VIDEO_FRAME__UNION_VP9S);
+	ASSERT_INT_EQ(a->errors + b->errors, 0);
+	ASSERT_TRUE(vx_psnr(&vx, a->last) > 30);
+	/* b leaves: back to a's preference. */
+	svc_video_unsubscribe(sv, &b->sink, -1);
+	vt_loop(base, 300);
+	vx_pattern(&vx, 6);
+	vt_loop(base, 600);
+	ASSERT_INT_EQ(a->last_case, HBB__VIDEO_FRAME__UNION_H264S);
+	ASSERT_INT_EQ(a->errors, 0);
+	svc_video_free(sv);
+	fsink_free(a);
+	fsink_free(b);
+}
+
 /* Display list and bad arguments. */
 static void
 test_displays(void)
@@ -301,6 +351,7 @@ main(void)
 	TST_RUN(test_still_damage);
 	TST_RUN(test_still_nodamage);
 	TST_RUN(test_two_viewers);
+	TST_RUN(test_codec_switch);
 	xcb_disconnect(vx.c);
 	event_base_free(base);
 	libevent_global_shutdown();
