@@ -1,0 +1,202 @@
+/* enc.c: encoder probing, codec choice and bitrate policy. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "server/enc.h"
+
+static const char *const enc_names[ENC_CODEC_COUNT] = {
+	[ENC_CODEC_VP8] = "vp8",
+	[ENC_CODEC_VP9] = "vp9",
+	[ENC_CODEC_AV1] = "av1",
+	[ENC_CODEC_H264] = "h264",
+	[ENC_CODEC_H265] = "h265",
+};
+
+/* Tie-break among equally preferred codecs: fastest here first. */
+static const enum enc_codec enc_speed_order[ENC_CODEC_COUNT] = {
+	ENC_CODEC_H264, ENC_CODEC_VP8, ENC_CODEC_AV1, ENC_CODEC_VP9,
+	ENC_CODEC_H265,
+};
+
+static pthread_once_t	 enc_once = PTHREAD_ONCE_INIT;
+static unsigned		 enc_mask;
+
+/* Returns the static name of a codec. */
+const char *
+enc_name(enum enc_codec c)
+{
+	if ((unsigned)c >= ENC_CODEC_COUNT)
+		return "?";
+	return enc_names[c];
+}
+
+/* Parses a codec name. */
+int
+enc_from_name(const char *s)
+{
+	int c;
+
+	for (c = 0; c < ENC_CODEC_COUNT; c++)
+		if (strcasecmp(s, enc_names[c]) == 0)
+			return c;
+	return -1;
+}
+
+/* Runs the probe once, minus what CDESK_ENC_DISABLE names. */
+static void
+enc_probe_once(void)
+{
+	const char *dis;
+	char *copy, *tok, *sp;
+	unsigned m;
+	int c;
+
+	m = enc_impl_libav.probe();
+	if ((dis = getenv("CDESK_ENC_DISABLE")) != NULL &&
+	    (copy = strdup(dis)) != NULL) {
+		for (tok = strtok_r(copy, ", ", &sp); tok != NULL;
+		    tok = strtok_r(NULL, ", ", &sp))
+			if ((c = enc_from_name(tok)) >= 0)
+				m &= ~(1u << c);
+		free(copy);
+	}
+	enc_mask = m;
+	log_info("encoders: %s%s%s%s%s",
+	    (m & ENC_VP8) ? "vp8 " : "", (m & ENC_VP9) ? "vp9 " : "",
+	    (m & ENC_AV1) ? "av1 " : "", (m & ENC_H264) ? "h264 " : "",
+	    (m & ENC_H265) ? "h265" : "");
+}
+
+/* Bit mask of encoders that open here (cached). */
+unsigned
+enc_supported(void)
+{
+	pthread_once(&enc_once, enc_probe_once);
+	return enc_mask;
+}
+
+/* Fills caps from a SupportedDecoding (NULL: VP9 only). */
+void
+enc_caps_from_proto(const Hbb__SupportedDecoding *sd, struct enc_caps *out)
+{
+	out->decode = ENC_VP9;
+	out->prefer = -1;
+	if (sd == NULL)
+		return;
+	if (sd->ability_vp8 > 0)
+		out->decode |= ENC_VP8;
+	if (sd->ability_av1 > 0)
+		out->decode |= ENC_AV1;
+	if (sd->ability_h264 > 0)
+		out->decode |= ENC_H264;
+	if (sd->ability_h265 > 0)
+		out->decode |= ENC_H265;
+	switch (sd->prefer) {
+	case HBB__SUPPORTED_DECODING__PREFER_CODEC__VP9:
+		out->prefer = ENC_CODEC_VP9;
+		break;
+	case HBB__SUPPORTED_DECODING__PREFER_CODEC__VP8:
+		out->prefer = ENC_CODEC_VP8;
+		break;
+	case HBB__SUPPORTED_DECODING__PREFER_CODEC__AV1:
+		out->prefer = ENC_CODEC_AV1;
+		break;
+	case HBB__SUPPORTED_DECODING__PREFER_CODEC__H264:
+		out->prefer = ENC_CODEC_H264;
+		break;
+	case HBB__SUPPORTED_DECODING__PREFER_CODEC__H265:
+		out->prefer = ENC_CODEC_H265;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Picks the codec every viewer decodes, by preference, else VP9. */
+enum enc_codec
+enc_choose(const struct enc_caps *v, size_t n, unsigned supported)
+{
+	unsigned usable = supported | ENC_VP9;
+	int votes[ENC_CODEC_COUNT] = { 0 };
+	int best = -1, i;
+	size_t k;
+
+	for (k = 0; k < n; k++)
+		usable &= v[k].decode | ENC_VP9;
+	for (k = 0; k < n; k++) {
+		if (v[k].prefer >= 0 && v[k].prefer < ENC_CODEC_COUNT &&
+		    (usable & (1u << v[k].prefer)))
+			votes[v[k].prefer]++;
+	}
+	for (i = 0; i < ENC_CODEC_COUNT; i++) {
+		enum enc_codec c = enc_speed_order[i];
+
+		if (votes[c] > 0 && (best < 0 || votes[c] > votes[best]))
+			best = c;
+	}
+	if (best >= 0)
+		return best;
+	return ENC_CODEC_VP9;
+}
+
+/* Base kbit/s for a resolution, scaled from the nearest preset. */
+int
+enc_bitrate(int w, int h, double ratio)
+{
+	static const struct { int px, kbps; } base[] = {
+		{ 640 * 480, 400 }, { 800 * 600, 500 }, { 1024 * 768, 800 },
+		{ 1280 * 720, 1000 }, { 1366 * 768, 1100 },
+		{ 1440 * 900, 1300 }, { 1600 * 900, 1500 },
+		{ 1920 * 1080, 2073 }, { 2048 * 1080, 2200 },
+		{ 2560 * 1440, 3000 }, { 3440 * 1440, 4000 },
+		{ 3840 * 2160, 5000 }, { 7680 * 4320, 12000 },
+	};
+	double px, d, bd, kb;
+	size_t i, bi = 0;
+	int r;
+
+	if (w <= 0 || h <= 0)
+		return 1;
+	px = (double)w * h;
+	bd = -1;
+	for (i = 0; i < sizeof base / sizeof base[0]; i++) {
+		d = px > base[i].px ? px - base[i].px : base[i].px - px;
+		if (bd < 0 || d < bd) {
+			bd = d;
+			bi = i;
+		}
+	}
+	if (ratio < 0.1)
+		ratio = 0.1;
+	if (ratio > 40)
+		ratio = 40;
+	kb = base[bi].kbps * (px / base[bi].px) * ratio;
+	r = kb < 1 ? 1 : kb > 1000000 ? 1000000 : (int)kb;
+	return r;
+}
+
+/* Opens an encoder with the libav backend. */
+int
+enc_open(const struct enc_params *p, struct enc **ep)
+{
+	return enc_impl_libav.open(p, ep);
+}
+
+/* Encodes one picture with the libav backend. */
+int
+enc_encode(struct enc *e, AVFrame *pic, int64_t pts_ms, int key,
+    enc_packet_cb *cb, void *arg)
+{
+	return enc_impl_libav.encode(e, pic, pts_ms, key, cb, arg);
+}
+
+/* Closes an encoder of the libav backend. */
+void
+enc_close(struct enc *e)
+{
+	enc_impl_libav.close(e);
+}

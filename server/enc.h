@@ -1,0 +1,127 @@
+/*
+ * enc.h: video encoders (VP8, VP9, AV1, H.264, H.265) behind one table of
+ * function pointers, and the codec choice of PROTOCOL.md §7.1.
+ *
+ * Every encoder runs with realtime settings: no B-frames, no lookahead, no
+ * automatic key frames (a key frame is produced exactly when asked for),
+ * picture size fixed at open, timestamps in milliseconds (timebase 1/1000).
+ * The key flag reported with each packet is the encoder's own, so it is
+ * exact. An enc is used by one thread at a time (the capture worker).
+ */
+#ifndef CDESK_ENC_H
+#define CDESK_ENC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libavutil/frame.h>
+
+#include "message.pb-c.h"
+
+enum enc_codec {
+	ENC_CODEC_VP8 = 0,
+	ENC_CODEC_VP9,
+	ENC_CODEC_AV1,
+	ENC_CODEC_H264,
+	ENC_CODEC_H265,
+	ENC_CODEC_COUNT,
+};
+
+/* Bits of enc_supported() and of struct enc_caps.decode. */
+#define ENC_VP8		(1u << ENC_CODEC_VP8)
+#define ENC_VP9		(1u << ENC_CODEC_VP9)
+#define ENC_AV1		(1u << ENC_CODEC_AV1)
+#define ENC_H264	(1u << ENC_CODEC_H264)
+#define ENC_H265	(1u << ENC_CODEC_H265)
+#define ENC_ALL		((1u << ENC_CODEC_COUNT) - 1)
+
+/* Largest picture an encoder is opened for (both sides). */
+#define ENC_DIM_MAX	8192
+
+/* How an encoder is opened. */
+struct enc_params {
+	enum enc_codec	 codec;
+	int		 width;		/* even, 16..ENC_DIM_MAX */
+	int		 height;	/* even, 16..ENC_DIM_MAX */
+	int		 fps;		/* expected rate, 1..120 (rate control) */
+	int		 kbps;		/* target bitrate, from enc_bitrate() */
+	int		 threads;	/* 0: as many as make sense here */
+};
+
+/* One compressed packet; data is borrowed until the callback returns. */
+struct enc_packet {
+	const uint8_t	*data;
+	size_t		 len;
+	int		 key;		/* the encoder flagged a key frame */
+	int64_t		 pts;		/* ms, as passed to enc_encode() */
+};
+typedef void enc_packet_cb(void *arg, const struct enc_packet *);
+
+struct enc;
+
+/*
+ * A backend: one way to run encoders. Today only libavcodec
+ * (enc_impl_libav); hardware encoders would be further tables.
+ */
+struct enc_impl {
+	const char	*name;
+	/* Bit mask of ENC_* this backend can open here (may be slow). */
+	unsigned	(*probe)(void);
+	/* Opens *ep (caller frees with close). 0 or a negative ERR_*. */
+	int		(*open)(const struct enc_params *, struct enc **ep);
+	/* Encodes one I420 picture (borrowed; the encoder keeps a reference
+	 * only while it needs one), calling cb for every packet out. */
+	int		(*encode)(struct enc *, AVFrame *pic, int64_t pts_ms,
+			    int key, enc_packet_cb *cb, void *arg);
+	/* Frees e; NULL does nothing. */
+	void		(*close)(struct enc *);
+};
+
+extern const struct enc_impl enc_impl_libav;
+
+/*
+ * Bit mask of the ENC_* encoders that really open here (each is opened once
+ * at 64x64 and encodes one picture). Probed on the first call and cached;
+ * thread-safe. Honours CDESK_ENC_DISABLE="h265,av1,..." (for tests).
+ */
+unsigned	 enc_supported(void);
+
+/* Static lower-case name: "vp8", "vp9", "av1", "h264", "h265". */
+const char	*enc_name(enum enc_codec);
+/* Parses a name as enc_name() prints it; -1 if unknown. */
+int		 enc_from_name(const char *);
+
+/* What one viewer can decode, and its preference. */
+struct enc_caps {
+	unsigned	 decode;	/* ENC_* bits; VP9 is always added */
+	int		 prefer;	/* enum enc_codec, or -1 for auto */
+};
+
+/* A viewer's SupportedDecoding (NULL: an old client, "VP9 only"). */
+void		 enc_caps_from_proto(const Hbb__SupportedDecoding *,
+		    struct enc_caps *out);
+
+/*
+ * The codec for a set of viewers (PROTOCOL.md §7.1, HOST.md §5.2.1): only
+ * codecs in `supported` that every viewer decodes are usable; the most
+ * common usable preference wins (ties: the faster codec here); with no usable
+ * preference the default is VP9. VP9 is the fallback when nothing else is
+ * usable, even if not in `supported` (callers then fail to open it).
+ * n may be 0 (returns VP9).
+ */
+enum enc_codec	 enc_choose(const struct enc_caps *viewers, size_t n,
+		    unsigned supported);
+
+/*
+ * Target kbit/s for a w x h picture at a quality ratio (HOST.md §5.2.2:
+ * Best 1.5, Balanced 0.67, Low 0.5; custom clamped to [0.1, 40]).
+ */
+int		 enc_bitrate(int width, int height, double ratio);
+
+/* Shorthands over enc_impl_libav. */
+int		 enc_open(const struct enc_params *, struct enc **ep);
+int		 enc_encode(struct enc *, AVFrame *pic, int64_t pts_ms,
+		    int key, enc_packet_cb *cb, void *arg);
+void		 enc_close(struct enc *);
+
+#endif

@@ -1,0 +1,330 @@
+/* enc_libav.c: the libavcodec encoder backend (software encoders). */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavutil/error.h>
+#include <libavutil/opt.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/xmalloc.h"
+#include "server/enc.h"
+
+/* How each codec is opened through libavcodec. */
+struct libav_codec {
+	const char	*names[2];	/* encoders to try, in order */
+};
+
+static const struct libav_codec libav_codecs[ENC_CODEC_COUNT] = {
+	[ENC_CODEC_VP8] = { { "libvpx", NULL } },
+	[ENC_CODEC_VP9] = { { "libvpx-vp9", NULL } },
+	/*
+	 * libsvtav1 (1.4 through FFmpeg 5.1) returns packets asynchronously,
+	 * a picture or more late, so it cannot give one packet per picture.
+	 */
+	[ENC_CODEC_AV1] = { { "libaom-av1", NULL } },
+	[ENC_CODEC_H264] = { { "libx264", NULL } },
+	[ENC_CODEC_H265] = { { "libx265", NULL } },
+};
+
+struct enc {
+	AVCodecContext	*ctx;		/* owned */
+	AVPacket	*pkt;		/* owned */
+	enum enc_codec	 codec;
+	const char	*libname;	/* static */
+};
+
+/* Sets one private option, logging (but tolerating) a refusal. */
+static void
+libav_opt(AVCodecContext *ctx, const char *key, const char *val)
+{
+	int r;
+
+	if ((r = av_opt_set(ctx->priv_data, key, val, 0)) < 0)
+		log_debug("%s: option %s=%s refused", ctx->codec->name, key,
+		    val);
+}
+
+/* Applies the realtime settings of one encoder before it is opened. */
+static void
+libav_tune(AVCodecContext *ctx, const char *name, const struct enc_params *p)
+{
+	char buf[256];
+
+	if (strcmp(name, "libvpx-vp9") == 0 || strcmp(name, "libvpx") == 0) {
+		libav_opt(ctx, "deadline", "realtime");
+		libav_opt(ctx, "cpu-used",
+		    strcmp(name, "libvpx") == 0 ? "12" : "8");
+		libav_opt(ctx, "lag-in-frames", "0");
+		libav_opt(ctx, "error-resilient", "1");
+		libav_opt(ctx, "static-thresh", "0");
+		libav_opt(ctx, "undershoot-pct", "95");
+		libav_opt(ctx, "drop-threshold", "0");
+		/*
+		 * libvpx's VP8 threads spin-wait on each other: on a busy
+		 * machine (ours: 2 cores, shared) 2 threads measured 10x
+		 * slower than 1.
+		 */
+		if (strcmp(name, "libvpx") == 0)
+			ctx->thread_count = 1;
+		if (strcmp(name, "libvpx-vp9") == 0) {
+			libav_opt(ctx, "row-mt", "1");
+			libav_opt(ctx, "tile-columns", "2");
+			libav_opt(ctx, "frame-parallel", "0");
+			libav_opt(ctx, "aq-mode", "3");	/* cyclic refresh */
+		}
+		/* CBR: minrate == maxrate == bitrate. */
+		ctx->rc_min_rate = ctx->rc_max_rate = ctx->bit_rate;
+		ctx->rc_buffer_size = ctx->bit_rate;
+		/* The whole quantizer range: on noisy pictures a capped
+		 * qmax overshoots the bitrate many times and VP8 then spends
+		 * 10x longer per frame. */
+		ctx->qmin = 4;
+		ctx->qmax = 63;
+	} else if (strcmp(name, "libx264") == 0) {
+		libav_opt(ctx, "preset", "ultrafast");
+		libav_opt(ctx, "tune", "zerolatency");
+		libav_opt(ctx, "forced-idr", "1");
+		libav_opt(ctx, "x264-params", "keyint=infinite:scenecut=0");
+		ctx->rc_max_rate = ctx->bit_rate;
+		ctx->rc_buffer_size = ctx->bit_rate / 2;
+	} else if (strcmp(name, "libx265") == 0) {
+		libav_opt(ctx, "preset", "ultrafast");
+		libav_opt(ctx, "tune", "zerolatency");
+		libav_opt(ctx, "forced-idr", "1");
+		snprintf(buf, sizeof buf, "keyint=-1:scenecut=0:bframes=0:"
+		    "rc-lookahead=0:frame-threads=1:repeat-headers=1:"
+		    "log-level=error:"
+		    "vbv-maxrate=%d:vbv-bufsize=%d", p->kbps, p->kbps / 2);
+		libav_opt(ctx, "x265-params", buf);
+	} else if (strcmp(name, "libsvtav1") == 0) {
+		libav_opt(ctx, "preset", "12");
+		/* Low-delay prediction, no lookahead, no periodic key frames. */
+		libav_opt(ctx, "svtav1-params",
+		    "pred-struct=1:lookahead=0:scd=0:keyint=-1:"
+		    "enable-overlays=0");
+		ctx->gop_size = -1;
+	} else if (strcmp(name, "libaom-av1") == 0) {
+		libav_opt(ctx, "usage", "realtime");
+		libav_opt(ctx, "cpu-used", "8");
+		libav_opt(ctx, "lag-in-frames", "0");
+		libav_opt(ctx, "row-mt", "1");
+		/* AV1 tiles are at least 256 pixels wide. */
+		libav_opt(ctx, "tile-columns", p->width >= 1024 ? "2" :
+		    p->width >= 512 ? "1" : "0");
+		libav_opt(ctx, "error-resilience", "1");
+		ctx->rc_min_rate = ctx->rc_max_rate = ctx->bit_rate;
+		ctx->rc_buffer_size = ctx->bit_rate;
+	}
+}
+
+/*
+ * Applies CDESK_ENC_OPTS="libname:key=value,..." (for tuning runs, e.g.
+ * "libvpx-vp9:cpu-used=9,tile-columns=1"): private options of the named
+ * library, set after ours.
+ */
+static void
+libav_env_opts(AVCodecContext *ctx, const char *name)
+{
+	const char *env = getenv("CDESK_ENC_OPTS");
+	char *copy, *opts, *tok, *sp, *eq;
+	size_t n = strlen(name);
+
+	if (env == NULL || strncmp(env, name, n) != 0 || env[n] != ':')
+		return;
+	copy = xstrdup(env + n + 1);
+	for (opts = copy; (tok = strtok_r(opts, ",", &sp)) != NULL;
+	    opts = NULL) {
+		if ((eq = strchr(tok, '=')) == NULL)
+			continue;
+		*eq = '\0';
+		libav_opt(ctx, tok, eq + 1);
+	}
+	free(copy);
+}
+
+/* Allocates and opens one named libavcodec encoder for p. */
+static int
+libav_open_named(const char *name, const struct enc_params *p,
+    AVCodecContext **ctxp)
+{
+	const AVCodec *codec;
+	AVCodecContext *ctx;
+	char eb[AV_ERROR_MAX_STRING_SIZE];
+	int r;
+
+	*ctxp = NULL;
+	if ((codec = avcodec_find_encoder_by_name(name)) == NULL)
+		return ERR_UNSUPP;
+	if ((ctx = avcodec_alloc_context3(codec)) == NULL)
+		return ERR_NOMEM;
+	ctx->width = p->width;
+	ctx->height = p->height;
+	ctx->pix_fmt = AV_PIX_FMT_YUV420P;
+	ctx->time_base = (AVRational){ 1, 1000 };
+	ctx->framerate = (AVRational){ p->fps, 1 };
+	ctx->bit_rate = (int64_t)p->kbps * 1000;
+	ctx->max_b_frames = 0;
+	/* No automatic key frames: only when encode() is asked for one. */
+	ctx->gop_size = INT_MAX / 2;
+	ctx->keyint_min = INT_MAX / 2;
+	ctx->thread_count = p->threads > 0 ? p->threads : 2;
+	ctx->thread_type = FF_THREAD_SLICE;
+	ctx->flags |= AV_CODEC_FLAG_LOW_DELAY;
+	libav_tune(ctx, name, p);
+	libav_env_opts(ctx, name);
+	if ((r = avcodec_open2(ctx, codec, NULL)) < 0) {
+		av_strerror(r, eb, sizeof eb);
+		log_debug("%s %dx%d: open: %s", name, p->width, p->height, eb);
+		avcodec_free_context(&ctx);
+		return ERR_CODEC;
+	}
+	*ctxp = ctx;
+	return 0;
+}
+
+/* Frees an encoder of this backend. */
+static void
+libav_close(struct enc *e)
+{
+	if (e == NULL)
+		return;
+	avcodec_free_context(&e->ctx);
+	av_packet_free(&e->pkt);
+	free(e);
+}
+
+/* Opens the first encoder library that works for p->codec. */
+static int
+libav_open(const struct enc_params *p, struct enc **ep)
+{
+	const struct libav_codec *lc;
+	AVCodecContext *ctx = NULL;
+	struct enc *e;
+	size_t i;
+	int r = ERR_UNSUPP;
+
+	*ep = NULL;
+	if ((unsigned)p->codec >= ENC_CODEC_COUNT || p->width < 16 ||
+	    p->height < 16 || p->width > ENC_DIM_MAX ||
+	    p->height > ENC_DIM_MAX || (p->width & 1) || (p->height & 1) ||
+	    p->fps < 1 || p->fps > 120 || p->kbps < 1)
+		return ERR_INVAL;
+	lc = &libav_codecs[p->codec];
+	for (i = 0; i < 2 && lc->names[i] != NULL; i++) {
+		if ((r = libav_open_named(lc->names[i], p, &ctx)) == 0)
+			break;
+	}
+	if (r != 0)
+		return r;
+	e = xcalloc(1, sizeof *e);
+	e->ctx = ctx;
+	e->codec = p->codec;
+	e->libname = lc->names[i];
+	if ((e->pkt = av_packet_alloc()) == NULL) {
+		libav_close(e);
+		return ERR_NOMEM;
+	}
+	*ep = e;
+	return 0;
+}
+
+/* Encodes one picture and hands every packet to cb. */
+static int
+libav_encode(struct enc *e, AVFrame *pic, int64_t pts_ms, int key,
+    enc_packet_cb *cb, void *arg)
+{
+	struct enc_packet ep;
+	char eb[AV_ERROR_MAX_STRING_SIZE];
+	int r;
+
+	if (pic->width != e->ctx->width || pic->height != e->ctx->height ||
+	    pic->format != AV_PIX_FMT_YUV420P)
+		return ERR_INVAL;
+	pic->pts = pts_ms;
+	pic->pict_type = key ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
+	pic->key_frame = key ? 1 : 0;
+	if ((r = avcodec_send_frame(e->ctx, pic)) < 0) {
+		av_strerror(r, eb, sizeof eb);
+		log_warn("%s: send frame: %s", e->libname, eb);
+		return ERR_CODEC;
+	}
+	for (;;) {
+		r = avcodec_receive_packet(e->ctx, e->pkt);
+		if (r == AVERROR(EAGAIN) || r == AVERROR_EOF)
+			break;
+		if (r < 0) {
+			av_strerror(r, eb, sizeof eb);
+			log_warn("%s: receive packet: %s", e->libname, eb);
+			return ERR_CODEC;
+		}
+		ep.data = e->pkt->data;
+		ep.len = e->pkt->size;
+		ep.key = (e->pkt->flags & AV_PKT_FLAG_KEY) != 0;
+		ep.pts = e->pkt->pts;
+		cb(arg, &ep);
+		av_packet_unref(e->pkt);
+	}
+	return 0;
+}
+
+/* Counts packets for the probe. */
+static void
+libav_probe_cb(void *arg, const struct enc_packet *p)
+{
+	int *n = arg;
+
+	if (p->len > 0)
+		(*n)++;
+}
+
+/* Opens every codec at 64x64 and encodes one key frame with it. */
+static unsigned
+libav_probe(void)
+{
+	struct enc_params p;
+	struct enc *e;
+	AVFrame *f;
+	unsigned mask = 0;
+	int c, n;
+
+	if ((f = av_frame_alloc()) == NULL)
+		return 0;
+	f->width = f->height = 64;
+	f->format = AV_PIX_FMT_YUV420P;
+	if (av_frame_get_buffer(f, 0) < 0) {
+		av_frame_free(&f);
+		return 0;
+	}
+	memset(f->data[0], 128, (size_t)f->linesize[0] * 64);
+	memset(f->data[1], 128, (size_t)f->linesize[1] * 32);
+	memset(f->data[2], 128, (size_t)f->linesize[2] * 32);
+	for (c = 0; c < ENC_CODEC_COUNT; c++) {
+		memset(&p, 0, sizeof p);
+		p.codec = c;
+		p.width = p.height = 64;
+		p.fps = 30;
+		p.kbps = 200;
+		p.threads = 1;
+		if (libav_open(&p, &e) != 0)
+			continue;
+		n = 0;
+		if (libav_encode(e, f, 0, 1, libav_probe_cb, &n) == 0 && n > 0)
+			mask |= 1u << c;
+		else
+			log_debug("%s: opens but gives no packet", e->libname);
+		libav_close(e);
+	}
+	av_frame_free(&f);
+	return mask;
+}
+
+const struct enc_impl enc_impl_libav = {
+	.name = "libav",
+	.probe = libav_probe,
+	.open = libav_open,
+	.encode = libav_encode,
+	.close = libav_close,
+};

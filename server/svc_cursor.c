@@ -1,0 +1,425 @@
+/* svc_cursor.c: cursor shapes (XFixes) and position for the sinks. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <xcb/xcb.h>
+#include <xcb/xfixes.h>
+#include <zstd.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/xmalloc.h"
+#include "server/svc_cursor.h"
+
+#define CURSOR_CACHE_MAX	64	/* shapes kept packed */
+#define CURSOR_SENT_MAX		64	/* ids remembered per sink */
+#define CURSOR_POLL_MS		33
+#define CURSOR_OWN_INPUT_MS	300
+
+struct cshape {
+	uint64_t	 id;
+	struct msgbuf	*data;		/* owned: Message{cursor_data} */
+	uint64_t	 used;		/* for eviction */
+};
+
+struct csub {
+	const struct svc_sink	*sink;		/* borrowed */
+	unsigned		 flags;
+	uint64_t		 sent[CURSOR_SENT_MAX];
+	size_t			 nsent;
+	uint64_t		 input_at;	/* ms of its last own move */
+};
+
+struct svc_cursor {
+	struct event_base	*base;		/* borrowed */
+	xcb_connection_t	*c;		/* owned */
+	xcb_window_t		 root;
+	uint8_t			 xfixes_base;
+	struct event		*ev_x;		/* owned */
+	struct event		*ev_pos;	/* owned */
+	struct cshape		 cache[CURSOR_CACHE_MAX];
+	size_t			 ncache;
+	uint64_t		 clock;
+	uint64_t		 cur_id;	/* shape now on screen; 0 none */
+	int			 have_pos;
+	int			 x, y;
+	struct csub		*subs;		/* owned array */
+	size_t			 nsubs;
+	struct svc_cursor_stats	 st;
+};
+
+/* Milliseconds of CLOCK_MONOTONIC. */
+static uint64_t
+cursor_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Finds a sink's subscription or NULL. */
+static struct csub *
+csub_find(struct svc_cursor *sc, const struct svc_sink *sink)
+{
+	size_t i;
+
+	for (i = 0; i < sc->nsubs; i++)
+		if (sc->subs[i].sink == sink)
+			return &sc->subs[i];
+	return NULL;
+}
+
+/* Packs the XFixes image as Message{cursor_data}; NULL on failure. */
+static struct msgbuf *
+cursor_pack(const xcb_xfixes_get_cursor_image_reply_t *r)
+{
+	Hbb__Message m = HBB__MESSAGE__INIT;
+	Hbb__CursorData cd = HBB__CURSOR_DATA__INIT;
+	const uint32_t *px;
+	uint8_t *rgba, *z;
+	size_t n, zlen, zcap;
+	int w, h, x, y, srcw, len;
+	struct msgbuf *b;
+
+	srcw = r->width;
+	w = r->width < SVC_CURSOR_DIM_MAX ? r->width : SVC_CURSOR_DIM_MAX;
+	h = r->height < SVC_CURSOR_DIM_MAX ? r->height : SVC_CURSOR_DIM_MAX;
+	len = xcb_xfixes_get_cursor_image_cursor_image_length(r);
+	if (w <= 0 || h <= 0 || len < srcw * r->height)
+		return NULL;
+	px = xcb_xfixes_get_cursor_image_cursor_image(r);
+	n = (size_t)w * h * 4;
+	rgba = xmalloc(n);
+	for (y = 0; y < h; y++)
+		for (x = 0; x < w; x++) {
+			uint32_t p = px[(size_t)y * srcw + x];
+			uint8_t a = p >> 24, *o = rgba + ((size_t)y * w + x) * 4;
+			unsigned rr = (p >> 16) & 0xff, g = (p >> 8) & 0xff,
+			    bb = p & 0xff;
+
+			/* XFixes gives premultiplied ARGB; clients want
+			 * straight RGBA. */
+			if (a != 0 && a != 255) {
+				rr = rr * 255 / a;
+				g = g * 255 / a;
+				bb = bb * 255 / a;
+			}
+			o[0] = rr > 255 ? 255 : rr;
+			o[1] = g > 255 ? 255 : g;
+			o[2] = bb > 255 ? 255 : bb;
+			o[3] = a;
+		}
+	zcap = ZSTD_compressBound(n);
+	z = xmalloc(zcap);
+	zlen = ZSTD_compress(z, zcap, rgba, n, 3);
+	free(rgba);
+	if (ZSTD_isError(zlen)) {
+		free(z);
+		return NULL;
+	}
+	cd.id = r->cursor_serial;
+	cd.hotx = r->xhot;
+	cd.hoty = r->yhot;
+	cd.width = w;
+	cd.height = h;
+	cd.colors.data = z;
+	cd.colors.len = zlen;
+	m.union_case = HBB__MESSAGE__UNION_CURSOR_DATA;
+	m.cursor_data = &cd;
+	b = msgbuf_pack(&m);
+	free(z);
+	return b;
+}
+
+/* Returns the cached shape of the current cursor, fetching it if new. */
+static struct cshape *
+cursor_current(struct svc_cursor *sc)
+{
+	xcb_xfixes_get_cursor_image_reply_t *r;
+	struct cshape *s;
+	struct msgbuf *b;
+	size_t i, old = 0;
+
+	r = xcb_xfixes_get_cursor_image_reply(sc->c,
+	    xcb_xfixes_get_cursor_image(sc->c), NULL);
+	if (r == NULL)
+		return NULL;
+	sc->cur_id = r->cursor_serial;
+	for (i = 0; i < sc->ncache; i++)
+		if (sc->cache[i].id == r->cursor_serial) {
+			free(r);
+			sc->cache[i].used = ++sc->clock;
+			return &sc->cache[i];
+		}
+	if ((b = cursor_pack(r)) == NULL) {
+		free(r);
+		return NULL;
+	}
+	sc->st.shapes++;
+	if (sc->ncache < CURSOR_CACHE_MAX)
+		s = &sc->cache[sc->ncache++];
+	else {
+		for (i = 1; i < sc->ncache; i++)
+			if (sc->cache[i].used < sc->cache[old].used)
+				old = i;
+		s = &sc->cache[old];
+		msgbuf_unref(s->data);
+	}
+	s->id = r->cursor_serial;
+	s->data = b;
+	s->used = ++sc->clock;
+	free(r);
+	return s;
+}
+
+/* Sends a shape to one sink: CursorData the first time, else its id. */
+static void
+cursor_send_shape(struct svc_cursor *sc, struct csub *cs,
+    const struct cshape *s)
+{
+	Hbb__Message m = HBB__MESSAGE__INIT;
+	struct msgbuf *b;
+	size_t i;
+
+	for (i = 0; i < cs->nsent; i++)
+		if (cs->sent[i] == s->id)
+			break;
+	if (i < cs->nsent) {
+		m.union_case = HBB__MESSAGE__UNION_CURSOR_ID;
+		m.cursor_id = s->id;
+		b = msgbuf_pack(&m);
+		cs->sink->send(cs->sink->ctx, b, SVC_Q_CONTROL);
+		msgbuf_unref(b);
+		sc->st.id_sent++;
+		return;
+	}
+	/* The client caches by id for the session; remember a window. */
+	if (cs->nsent == CURSOR_SENT_MAX) {
+		memmove(cs->sent, cs->sent + 1, sizeof cs->sent[0] *
+		    (CURSOR_SENT_MAX - 1));
+		cs->nsent--;
+	}
+	cs->sent[cs->nsent++] = s->id;
+	cs->sink->send(cs->sink->ctx, s->data, SVC_Q_CONTROL);
+	sc->st.data_sent++;
+}
+
+/* The X connection is readable: cursor change notices. */
+static void
+cursor_x_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct svc_cursor *sc = arg;
+	xcb_generic_event_t *ev;
+	struct cshape *s;
+	int changed = 0;
+	size_t i;
+
+	(void)fd;
+	(void)what;
+	while ((ev = xcb_poll_for_event(sc->c)) != NULL) {
+		if ((ev->response_type & 0x7f) ==
+		    sc->xfixes_base + XCB_XFIXES_CURSOR_NOTIFY)
+			changed = 1;
+		free(ev);
+	}
+	if (xcb_connection_has_error(sc->c)) {
+		log_error("cursor: X connection lost");
+		event_del(sc->ev_x);
+		event_del(sc->ev_pos);
+		return;
+	}
+	if (!changed || (s = cursor_current(sc)) == NULL)
+		return;
+	for (i = 0; i < sc->nsubs; i++)
+		if (sc->subs[i].flags & SVC_CURSOR_F_SHAPE)
+			cursor_send_shape(sc, &sc->subs[i], s);
+}
+
+/* Samples the pointer and sends CursorPosition when it moved. */
+static void
+cursor_pos_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct svc_cursor *sc = arg;
+	Hbb__Message m = HBB__MESSAGE__INIT;
+	Hbb__CursorPosition cp = HBB__CURSOR_POSITION__INIT;
+	xcb_query_pointer_reply_t *r;
+	struct msgbuf *b = NULL;
+	uint64_t now;
+	size_t i;
+
+	(void)fd;
+	(void)what;
+	r = xcb_query_pointer_reply(sc->c, xcb_query_pointer(sc->c,
+	    sc->root), NULL);
+	if (r == NULL)
+		return;
+	if (sc->have_pos && r->root_x == sc->x && r->root_y == sc->y) {
+		free(r);
+		return;
+	}
+	sc->have_pos = 1;
+	sc->x = r->root_x;
+	sc->y = r->root_y;
+	free(r);
+	now = cursor_now();
+	for (i = 0; i < sc->nsubs; i++) {
+		struct csub *cs = &sc->subs[i];
+
+		if (!(cs->flags & SVC_CURSOR_F_POSITION) ||
+		    now - cs->input_at < CURSOR_OWN_INPUT_MS)
+			continue;
+		if (b == NULL) {
+			cp.x = sc->x;
+			cp.y = sc->y;
+			m.union_case = HBB__MESSAGE__UNION_CURSOR_POSITION;
+			m.cursor_position = &cp;
+			b = msgbuf_pack(&m);
+		}
+		cs->sink->send(cs->sink->ctx, b, SVC_Q_CONTROL);
+		sc->st.pos_sent++;
+	}
+	msgbuf_unref(b);
+	/* The reply may have queued a cursor notice. */
+	cursor_x_cb(-1, 0, sc);
+}
+
+/* Starts or stops the position timer as sinks need it. */
+static void
+cursor_timer(struct svc_cursor *sc)
+{
+	struct timeval tv = { 0, CURSOR_POLL_MS * 1000 };
+	size_t i;
+	int want = 0;
+
+	for (i = 0; i < sc->nsubs; i++)
+		if (sc->subs[i].flags & SVC_CURSOR_F_POSITION)
+			want = 1;
+	if (want && !event_pending(sc->ev_pos, EV_TIMEOUT, NULL))
+		event_add(sc->ev_pos, &tv);
+	else if (!want) {
+		event_del(sc->ev_pos);
+		sc->have_pos = 0;
+	}
+}
+
+/* Creates the service. */
+int
+svc_cursor_new(struct event_base *base, const char *x_display,
+    struct svc_cursor **scp)
+{
+	struct svc_cursor *sc;
+	const xcb_query_extension_reply_t *q;
+	xcb_xfixes_query_version_reply_t *v;
+
+	*scp = NULL;
+	sc = xcalloc(1, sizeof *sc);
+	sc->base = base;
+	sc->c = xcb_connect(x_display, NULL);
+	if (xcb_connection_has_error(sc->c)) {
+		svc_cursor_free(sc);
+		return ERR_IO;
+	}
+	sc->root = xcb_setup_roots_iterator(xcb_get_setup(sc->c)).data->root;
+	q = xcb_get_extension_data(sc->c, &xcb_xfixes_id);
+	if (q == NULL || !q->present) {
+		svc_cursor_free(sc);
+		return ERR_UNSUPP;
+	}
+	sc->xfixes_base = q->first_event;
+	v = xcb_xfixes_query_version_reply(sc->c,
+	    xcb_xfixes_query_version(sc->c, 4, 0), NULL);
+	free(v);
+	xcb_xfixes_select_cursor_input(sc->c, sc->root,
+	    XCB_XFIXES_CURSOR_NOTIFY_MASK_DISPLAY_CURSOR);
+	xcb_flush(sc->c);
+	sc->ev_x = event_new(base, xcb_get_file_descriptor(sc->c),
+	    EV_READ | EV_PERSIST, cursor_x_cb, sc);
+	sc->ev_pos = event_new(base, -1, EV_PERSIST, cursor_pos_cb, sc);
+	if (sc->ev_x == NULL || sc->ev_pos == NULL) {
+		svc_cursor_free(sc);
+		return ERR_NOMEM;
+	}
+	event_add(sc->ev_x, NULL);
+	*scp = sc;
+	return 0;
+}
+
+/* Frees the service. */
+void
+svc_cursor_free(struct svc_cursor *sc)
+{
+	size_t i;
+
+	if (sc == NULL)
+		return;
+	if (sc->ev_x != NULL)
+		event_free(sc->ev_x);
+	if (sc->ev_pos != NULL)
+		event_free(sc->ev_pos);
+	for (i = 0; i < sc->ncache; i++)
+		msgbuf_unref(sc->cache[i].data);
+	if (sc->c != NULL)
+		xcb_disconnect(sc->c);
+	free(sc->subs);
+	free(sc);
+}
+
+/* Subscribes a sink or changes its flags. */
+int
+svc_cursor_subscribe(struct svc_cursor *sc, const struct svc_sink *sink,
+    unsigned flags)
+{
+	struct csub *cs;
+	struct cshape *s;
+	unsigned old = 0;
+
+	flags &= SVC_CURSOR_F_SHAPE | SVC_CURSOR_F_POSITION;
+	if (flags == 0)
+		return ERR_INVAL;
+	if ((cs = csub_find(sc, sink)) == NULL) {
+		sc->subs = xreallocarray(sc->subs, sc->nsubs + 1,
+		    sizeof *sc->subs);
+		cs = &sc->subs[sc->nsubs++];
+		memset(cs, 0, sizeof *cs);
+		cs->sink = sink;
+	}
+	old = cs->flags;
+	cs->flags = flags;
+	if ((flags & SVC_CURSOR_F_SHAPE) && !(old & SVC_CURSOR_F_SHAPE) &&
+	    (s = cursor_current(sc)) != NULL)
+		cursor_send_shape(sc, cs, s);
+	cursor_timer(sc);
+	return 0;
+}
+
+/* Drops a sink. */
+void
+svc_cursor_unsubscribe(struct svc_cursor *sc, const struct svc_sink *sink)
+{
+	struct csub *cs;
+
+	if ((cs = csub_find(sc, sink)) == NULL)
+		return;
+	*cs = sc->subs[--sc->nsubs];
+	cursor_timer(sc);
+}
+
+/* Notes that sink's own input moved the pointer. */
+void
+svc_cursor_input(struct svc_cursor *sc, const struct svc_sink *sink)
+{
+	struct csub *cs;
+
+	if ((cs = csub_find(sc, sink)) != NULL)
+		cs->input_at = cursor_now();
+}
+
+/* Copies the counters. */
+void
+svc_cursor_stats(struct svc_cursor *sc, struct svc_cursor_stats *out)
+{
+	*out = sc->st;
+}

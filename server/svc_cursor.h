@@ -1,0 +1,58 @@
+/*
+ * svc_cursor.h: the cursor service (PROTOCOL.md §9.1, HOST.md §5.6) for
+ * X11. Shapes come from XFixes (cursor-change notices, no polling): a new
+ * shape goes to each sink once as CursorData (RGBA, colours zstd-
+ * compressed, id = the XFixes cursor serial), later as Message.cursor_id.
+ * The pointer position is sampled every 33 ms while a sink wants it and
+ * sent as CursorPosition when it moved, except to a sink whose own input
+ * moved it in the last 300 ms. Everything goes on SVC_Q_CONTROL.
+ *
+ * Main loop thread only.
+ */
+#ifndef CDESK_SVC_CURSOR_H
+#define CDESK_SVC_CURSOR_H
+
+#include <stdint.h>
+
+#include "server/svc.h"
+
+struct event_base;
+struct svc_cursor;
+
+/* Largest cursor image sent (bigger ones are cropped). */
+#define SVC_CURSOR_DIM_MAX	256
+
+/* What a sink wants. */
+#define SVC_CURSOR_F_SHAPE	0x1	/* CursorData / cursor_id */
+#define SVC_CURSOR_F_POSITION	0x2	/* CursorPosition */
+
+struct svc_cursor_stats {
+	uint64_t	 shapes;	/* CursorData packed (cache misses) */
+	uint64_t	 data_sent;	/* CursorData sends */
+	uint64_t	 id_sent;	/* cursor_id sends */
+	uint64_t	 pos_sent;	/* CursorPosition sends */
+};
+
+/*
+ * A cursor service on base (borrowed) for the X display x_display (NULL:
+ * $DISPLAY). Returns 0 and *scp (free with svc_cursor_free) or a negative
+ * ERR_* (ERR_UNSUPP without XFixes).
+ */
+int	svc_cursor_new(struct event_base *base, const char *x_display,
+	    struct svc_cursor **scp);
+void	svc_cursor_free(struct svc_cursor *);
+
+/*
+ * Subscribes sink (borrowed until unsubscribe) with SVC_CURSOR_F_* flags,
+ * or changes the flags of a subscribed sink. A sink that wants shapes gets
+ * the current one at once. Returns 0 or ERR_INVAL (no flags).
+ */
+int	svc_cursor_subscribe(struct svc_cursor *, const struct svc_sink *sink,
+	    unsigned flags);
+void	svc_cursor_unsubscribe(struct svc_cursor *,
+	    const struct svc_sink *sink);
+/* sink's own mouse input just moved the pointer. */
+void	svc_cursor_input(struct svc_cursor *, const struct svc_sink *sink);
+void	svc_cursor_stats(struct svc_cursor *, struct svc_cursor_stats *);
+
+#endif

@@ -1,0 +1,1317 @@
+/*
+ * svc_video.c: capture+encode workers (one thread per display with
+ * viewers) and the fan-out of their frames to sinks on the main loop.
+ *
+ * A worker owns its own X connection (struct cap), I420 picture, converter
+ * and encoder. It sleeps in poll() on the X descriptor and an eventfd until
+ * X Damage reports a change (or the main loop wakes it), grabs only the
+ * damaged rectangles' bounding box, converts only the damaged rectangles,
+ * encodes, packs the Message once and queues it for the main loop (locked
+ * list + event_active). At most VSTREAM_INFLIGHT frames per display wait
+ * there, so memory stays bounded if the loop is slow.
+ */
+#include <sys/eventfd.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <libavutil/frame.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/xmalloc.h"
+#include "server/conv.h"
+#include "server/svc_video.h"
+
+#define VSTREAM_INFLIGHT	4	/* frames queued for the loop */
+#define QOS_FPS_DEFAULT		30
+#define QOS_FPS_INIT		15
+#define QOS_FPS_MAX		120
+#define QOS_RATIO_PERIOD_MS	3000
+#define TICK_MS			100
+
+enum vitem_kind {
+	VITEM_FRAME,
+	VITEM_SWITCH,
+};
+
+/* One message from a worker to the loop. */
+struct vitem {
+	struct vitem	*next;
+	enum vitem_kind	 kind;
+	int		 display;
+	uint64_t	 gen;		/* of the stream that made it */
+	int		 key;
+	struct cap_display geom;	/* VITEM_SWITCH: the new geometry */
+	struct msgbuf	*b;		/* owned */
+};
+
+/* A viewer (one per sink, however many displays it watches). */
+struct vuser {
+	const struct svc_sink	*sink;		/* borrowed */
+	struct svc_video_prefs	 prefs;
+	uint64_t		 joined;	/* ms */
+	/* QoS (HOST.md §5.2.3). */
+	int			 fps;		/* 0: no sample yet */
+	int			 rtt[3];
+	int			 nrtt;		/* samples so far */
+	int			 hist_min;
+	int			 last60[60];
+	int			 last_avg;
+	int			 streak50;	/* consecutive avg < 50 */
+	int			 streak150;	/* consecutive avg < 150 */
+	int			 avg;		/* latest corrected average */
+};
+
+/* A (sink, display) subscription. */
+struct vsub {
+	struct vuser	*user;		/* owned by svc_video.users */
+	int		 display;
+	int		 need_key;	/* withhold frames until a key frame */
+	int		 key_asked;
+	int		 dead;		/* unsubscribed during dispatch */
+};
+
+/* The worker of one display. Fields below "mu" are under sv->mu. */
+struct vstream {
+	struct svc_video *sv;
+	int		 display;
+	uint64_t	 gen;
+	pthread_t	 th;
+	int		 wakefd;
+	/* Under sv->mu. */
+	int		 stop;
+	int		 key_req;
+	int		 codec;
+	double		 ratio;
+	int		 fps;
+	int		 inflight;
+	int		 kbps;		/* what the worker uses (it writes) */
+	int		 cur_codec;	/* what the worker uses (it writes) */
+};
+
+struct svc_video {
+	struct event_base	*base;		/* borrowed */
+	char			*x_display;	/* owned, may be NULL */
+	unsigned		 cap_flags;
+	void			(*displays_changed)(void *);
+	void			*arg;
+	struct cap		*cap;		/* owned: display list */
+	struct event		*ev_cap;	/* owned */
+	struct event		*ev_out;	/* owned: worker -> loop */
+	struct event		*ev_tick;	/* owned */
+	struct cap_display	 disp[CAP_DISPLAYS_MAX];
+	int			 ndisp;
+	struct vuser		**users;	/* owned */
+	size_t			 nusers;
+	struct vsub		*subs;		/* owned array */
+	size_t			 nsubs;
+	int			 dispatching;
+	struct vstream		*streams[CAP_DISPLAYS_MAX];	/* owned */
+	uint64_t		 next_gen;
+	pthread_mutex_t		 mu;
+	struct vitem		*qhead;		/* under mu */
+	struct vitem		**qtail;	/* under mu */
+	struct svc_video_stats	 st;		/* counters: atomic */
+	/* Policy, main loop only. */
+	int			 fps;
+	double			 ratio;
+	double			 ratio_target;
+	int			 codec;
+	uint64_t		 ratio_t;
+	uint64_t		 enc_at_ratio_t;
+};
+
+/* Milliseconds of CLOCK_MONOTONIC. */
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Adds to a counter that workers and the loop share. */
+static void
+stat_add(uint64_t *c, uint64_t n)
+{
+	__atomic_add_fetch(c, n, __ATOMIC_RELAXED);
+}
+
+/* Wakes a worker out of poll(). */
+static void
+vstream_wake(struct vstream *vs)
+{
+	uint64_t one = 1;
+	ssize_t n;
+
+	n = write(vs->wakefd, &one, sizeof one);
+	(void)n;
+}
+
+/* Packs Message{misc{switch_display}} for one display. */
+static struct msgbuf *
+pack_switch(int display, const struct cap_display *d)
+{
+	Hbb__Message m = HBB__MESSAGE__INIT;
+	Hbb__Misc misc = HBB__MISC__INIT;
+	Hbb__SwitchDisplay sd = HBB__SWITCH_DISPLAY__INIT;
+
+	sd.display = display;
+	sd.x = d->x;
+	sd.y = d->y;
+	sd.width = d->width & ~1;
+	sd.height = d->height & ~1;
+	sd.cursor_embedded = 0;
+	misc.union_case = HBB__MISC__UNION_SWITCH_DISPLAY;
+	misc.switch_display = &sd;
+	m.union_case = HBB__MESSAGE__UNION_MISC;
+	m.misc = &misc;
+	return msgbuf_pack(&m);
+}
+
+/* ---- worker thread ---- */
+
+/* Packets of one picture, collected for packing. */
+struct vpkts {
+	Hbb__EncodedVideoFrame	 f[8];
+	Hbb__EncodedVideoFrame	*pf[8];
+	size_t			 n;
+	int			 key;
+	size_t			 bytes;
+};
+
+/* Keeps one encoder packet (copied) for the picture's message. */
+static void
+vpkts_cb(void *arg, const struct enc_packet *p)
+{
+	struct vpkts *vp = arg;
+	Hbb__EncodedVideoFrame *f;
+
+	if (vp->n == sizeof vp->f / sizeof vp->f[0]) {
+		log_warn("encoder gave more than %zu packets for a picture",
+		    vp->n);
+		return;
+	}
+	f = &vp->f[vp->n];
+	hbb__encoded_video_frame__init(f);
+	f->data.data = xmemdup(p->data, p->len > 0 ? p->len : 1);
+	f->data.len = p->len;
+	f->key = p->key;
+	f->pts = p->pts;
+	vp->pf[vp->n++] = f;
+	vp->key |= p->key;
+	vp->bytes += p->len;
+}
+
+/* Frees collected packets. */
+static void
+vpkts_clear(struct vpkts *vp)
+{
+	size_t i;
+
+	for (i = 0; i < vp->n; i++)
+		free(vp->f[i].data.data);
+	vp->n = 0;
+}
+
+/* Packs the collected packets as Message{video_frame} and frees them. */
+static struct msgbuf *
+vpkts_pack(struct vpkts *vp, int codec, int display)
+{
+	Hbb__Message m = HBB__MESSAGE__INIT;
+	Hbb__VideoFrame vf = HBB__VIDEO_FRAME__INIT;
+	Hbb__EncodedVideoFrames efs = HBB__ENCODED_VIDEO_FRAMES__INIT;
+	struct msgbuf *b;
+
+	efs.n_frames = vp->n;
+	efs.frames = vp->pf;
+	vf.display = display;
+	switch (codec) {
+	case ENC_CODEC_VP8:
+		vf.union_case = HBB__VIDEO_FRAME__UNION_VP8S;
+		vf.vp8s = &efs;
+		break;
+	case ENC_CODEC_AV1:
+		vf.union_case = HBB__VIDEO_FRAME__UNION_AV1S;
+		vf.av1s = &efs;
+		break;
+	case ENC_CODEC_H264:
+		vf.union_case = HBB__VIDEO_FRAME__UNION_H264S;
+		vf.h264s = &efs;
+		break;
+	case ENC_CODEC_H265:
+		vf.union_case = HBB__VIDEO_FRAME__UNION_H265S;
+		vf.h265s = &efs;
+		break;
+	default:
+		vf.union_case = HBB__VIDEO_FRAME__UNION_VP9S;
+		vf.vp9s = &efs;
+		break;
+	}
+	m.union_case = HBB__MESSAGE__UNION_VIDEO_FRAME;
+	m.video_frame = &vf;
+	b = msgbuf_pack(&m);
+	vpkts_clear(vp);
+	return b;
+}
+
+/* Queues an item for the loop and wakes it. */
+static void
+vstream_post(struct vstream *vs, struct vitem *it)
+{
+	struct svc_video *sv = vs->sv;
+
+	it->display = vs->display;
+	it->gen = vs->gen;
+	pthread_mutex_lock(&sv->mu);
+	it->next = NULL;
+	*sv->qtail = it;
+	sv->qtail = &it->next;
+	vs->inflight++;
+	pthread_mutex_unlock(&sv->mu);
+	event_active(sv->ev_out, EV_READ, 0);
+}
+
+/* Finds display idx in a fresh monitor list; 0 if gone. */
+static int
+vstream_geometry(struct cap *cap, int idx, struct cap_display *out)
+{
+	struct cap_display d[CAP_DISPLAYS_MAX];
+	int n;
+
+	if ((n = cap_x11.displays(cap, d, CAP_DISPLAYS_MAX)) <= idx)
+		return 0;
+	*out = d[idx];
+	return 1;
+}
+
+/* A fresh I420 picture of the display's (even) size, black. */
+static AVFrame *
+vstream_picture(const struct cap_display *g)
+{
+	AVFrame *f;
+
+	if ((f = av_frame_alloc()) == NULL)
+		return NULL;
+	f->width = g->width & ~1;
+	f->height = g->height & ~1;
+	f->format = AV_PIX_FMT_YUV420P;
+	if (f->width < 16 || f->height < 16 || av_frame_get_buffer(f, 0) < 0) {
+		av_frame_free(&f);
+		return NULL;
+	}
+	memset(f->data[0], 16, (size_t)f->linesize[0] * f->height);
+	memset(f->data[1], 128, (size_t)f->linesize[1] * f->height / 2);
+	memset(f->data[2], 128, (size_t)f->linesize[2] * f->height / 2);
+	return f;
+}
+
+/* (Re)opens the encoder when codec or bitrate moved; 1 if reopened. */
+static int
+vstream_encoder(struct vstream *vs, struct enc **encp, const AVFrame *pic,
+    int codec, double ratio, int fps)
+{
+	struct enc_params p;
+	int kbps, r;
+
+	kbps = enc_bitrate(pic->width, pic->height, ratio);
+	if (*encp != NULL && codec == vs->cur_codec &&
+	    abs(kbps - vs->kbps) * 100 <= vs->kbps * 15)
+		return 0;
+	enc_close(*encp);
+	*encp = NULL;
+	memset(&p, 0, sizeof p);
+	p.codec = codec;
+	p.width = pic->width;
+	p.height = pic->height;
+	p.fps = fps;
+	p.kbps = kbps;
+	if ((r = enc_open(&p, encp)) != 0 && codec != ENC_CODEC_VP9) {
+		log_warn_r(r, "display %d: %s encoder", vs->display,
+		    enc_name(codec));
+		p.codec = codec = ENC_CODEC_VP9;
+		r = enc_open(&p, encp);
+	}
+	if (r != 0) {
+		log_error_r(r, "display %d: vp9 encoder", vs->display);
+		return -1;
+	}
+	log_info("display %d: %s %dx%d %d kbit/s", vs->display,
+	    enc_name(codec), p.width, p.height, kbps);
+	pthread_mutex_lock(&vs->sv->mu);
+	vs->kbps = kbps;
+	vs->cur_codec = codec;
+	pthread_mutex_unlock(&vs->sv->mu);
+	return 1;
+}
+
+/* Grabs the damaged parts of area into pic; 1 if anything changed. */
+static int
+vstream_capture(struct vstream *vs, struct cap *cap, struct conv *cv,
+    const struct cap_rect *area, AVFrame *pic, int full)
+{
+	struct cap_rect rects[CAP_RECTS_MAX], bb, ch, pr;
+	struct cap_image img;
+	int n, i, r, x0, y0, x1, y1;
+
+	if ((n = cap_x11.damage(cap, area, rects)) < 0)
+		return n;
+	if (full) {
+		rects[0] = *area;
+		n = 1;
+	}
+	if (n == 0)
+		return 0;
+	x0 = y0 = 1 << 30;
+	x1 = y1 = -(1 << 30);
+	for (i = 0; i < n; i++) {
+		x0 = rects[i].x < x0 ? rects[i].x : x0;
+		y0 = rects[i].y < y0 ? rects[i].y : y0;
+		if (rects[i].x + rects[i].w > x1)
+			x1 = rects[i].x + rects[i].w;
+		if (rects[i].y + rects[i].h > y1)
+			y1 = rects[i].y + rects[i].h;
+	}
+	bb.x = x0;
+	bb.y = y0;
+	bb.w = x1 - x0;
+	bb.h = y1 - y0;
+	if (!cap_x11.has_damage(cap))
+		bb = *area;	/* compare whole grabs */
+	if ((r = cap_x11.grab(cap, &bb, &img, &ch)) != 0)
+		return r;
+	stat_add(&vs->sv->st.grabs, 1);
+	if (!cap_x11.has_damage(cap)) {
+		if (ch.h == 0 && !full)
+			return 0;
+		rects[0] = full ? bb : ch;
+		n = 1;
+	}
+	for (i = 0; i < n; i++) {
+		/* Clip to the even-sized picture. */
+		pr.x = area->x;
+		pr.y = area->y;
+		pr.w = pic->width;
+		pr.h = pic->height;
+		if (!cap_rect_clip(&rects[i], &pr, &ch))
+			continue;
+		conv_bgrx_i420(cv, img.data + (size_t)(ch.y - bb.y) *
+		    img.stride + (size_t)(ch.x - bb.x) * 4, img.stride,
+		    ch.w, ch.h, pic, ch.x - area->x, ch.y - area->y);
+	}
+	return 1;
+}
+
+/* The worker: wait for damage or a request, capture, encode, post. */
+static void *
+vstream_main(void *arg)
+{
+	struct vstream *vs = arg;
+	struct svc_video *sv = vs->sv;
+	struct cap *cap = NULL;
+	struct conv *cv;
+	struct enc *enc = NULL;
+	AVFrame *pic = NULL;
+	struct cap_display geom, g2;
+	struct cap_rect area;
+	struct vpkts vp;
+	struct vitem *it;
+	struct pollfd pfd[2];
+	uint64_t t0, now, due = 0, junk, ival;
+	int dirty = 1, full = 1, key = 1, broken = 0, ev, r, timeout;
+	int stop, codec, fps, inflight, changed, did_x = 0;
+	double ratio;
+
+	memset(&vp, 0, sizeof vp);
+	cv = conv_new(CONV_LIBYUV);
+	t0 = now_ms();
+	if ((r = cap_x11.open(sv->x_display, sv->cap_flags, &cap)) != 0 ||
+	    !vstream_geometry(cap, vs->display, &geom) ||
+	    (pic = vstream_picture(&geom)) == NULL) {
+		log_error_r(r, "display %d: cannot capture", vs->display);
+		broken = 1;
+	} else {
+		area.x = geom.x;
+		area.y = geom.y;
+		area.w = geom.width;
+		area.h = geom.height;
+	}
+	for (;;) {
+		ev = broken ? 0 : cap_x11.poll(cap);
+		if (ev < 0) {
+			log_error("display %d: X connection lost",
+			    vs->display);
+			broken = 1;
+			ev = 0;
+		}
+		if ((ev & CAP_EV_LAYOUT) && !vstream_geometry(cap, vs->display,
+		    &g2)) {
+			/* Unplugged: idle until the loop stops us (it sends
+			 * a new PeerInfo through displays_changed). */
+			log_info("display %d: gone", vs->display);
+			broken = 1;
+			ev = 0;
+		}
+		if ((ev & CAP_EV_LAYOUT) && (g2.x != geom.x || g2.y != geom.y ||
+		    g2.width != geom.width || g2.height != geom.height)) {
+			AVFrame *np;
+
+			if ((np = vstream_picture(&g2)) != NULL) {
+				log_info("display %d: now %dx%d+%d+%d",
+				    vs->display, g2.width, g2.height, g2.x,
+				    g2.y);
+				av_frame_free(&pic);
+				pic = np;
+				geom = g2;
+				area.x = geom.x;
+				area.y = geom.y;
+				area.w = geom.width;
+				area.h = geom.height;
+				enc_close(enc);
+				enc = NULL;
+				/* SwitchDisplay goes out before any frame of
+				 * the new size: same queue, in order. */
+				it = xcalloc(1, sizeof *it);
+				it->kind = VITEM_SWITCH;
+				it->geom = geom;
+				it->b = pack_switch(vs->display, &geom);
+				vstream_post(vs, it);
+				full = key = dirty = 1;
+			}
+		}
+		if (ev & CAP_EV_DAMAGE)
+			dirty = 1;
+		pthread_mutex_lock(&sv->mu);
+		stop = vs->stop;
+		if (vs->key_req) {
+			key = 1;
+			vs->key_req = 0;
+		}
+		codec = vs->codec;
+		ratio = vs->ratio;
+		fps = vs->fps;
+		inflight = vs->inflight;
+		pthread_mutex_unlock(&sv->mu);
+		if (stop)
+			break;
+		now = now_ms();
+		if (!broken && (dirty || key || full) && now >= due &&
+		    inflight < VSTREAM_INFLIGHT) {
+			if ((r = vstream_encoder(vs, &enc, pic, codec, ratio,
+			    fps)) < 0) {
+				broken = 1;
+				continue;
+			}
+			if (r == 1)
+				key = 1;
+			if (av_frame_make_writable(pic) < 0) {
+				broken = 1;
+				continue;
+			}
+			changed = vstream_capture(vs, cap, cv, &area, pic,
+			    full);
+			if (changed < 0) {
+				log_warn_r(changed, "display %d: grab",
+				    vs->display);
+				changed = 0;
+			}
+			dirty = 0;
+			full = 0;
+			did_x = 1;
+			/*
+			 * Pace on a grid of 1/fps so one late capture does
+			 * not delay every later one (a painter at the same
+			 * rate would otherwise stay late forever), yet never
+			 * two captures closer than half an interval.
+			 */
+			ival = 1000 / (fps > 0 ? fps : 1);
+			due = due + ival > now + ival / 2 ? due + ival :
+			    now + ival / 2;
+			if (changed || key) {
+				r = enc_encode(enc, pic, (int64_t)(now - t0),
+				    key, vpkts_cb, &vp);
+				stat_add(&sv->st.encodes, 1);
+				if (vp.key)
+					stat_add(&sv->st.keys, 1);
+				if (r == 0 && vp.n > 0) {
+					stat_add(&sv->st.frames, 1);
+					stat_add(&sv->st.bytes, vp.bytes);
+					it = xcalloc(1, sizeof *it);
+					it->kind = VITEM_FRAME;
+					it->key = vp.key;
+					it->b = vpkts_pack(&vp, vs->cur_codec,
+					    vs->display);
+					vstream_post(vs, it);
+				} else
+					vpkts_clear(&vp);
+				vp.key = 0;
+				vp.bytes = 0;
+				key = 0;
+			}
+		}
+		/* The grab's replies may have queued X events that poll()
+		 * would not see: look at them before sleeping. */
+		if (did_x) {
+			did_x = 0;
+			continue;
+		}
+		if (broken || !(dirty || key || full))
+			timeout = -1;
+		else if (inflight >= VSTREAM_INFLIGHT)
+			timeout = 5;
+		else
+			timeout = due > now ? (int)(due - now) : 0;
+		pfd[0].fd = vs->wakefd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = broken ? -1 : cap_x11.fd(cap);
+		pfd[1].events = POLLIN;
+		if (poll(pfd, 2, timeout) > 0 && (pfd[0].revents & POLLIN)) {
+			if (read(vs->wakefd, &junk, sizeof junk) < 0)
+				(void)0;
+		}
+	}
+	enc_close(enc);
+	av_frame_free(&pic);
+	conv_free(cv);
+	cap_x11.close(cap);
+	return NULL;
+}
+
+/* ---- main loop ---- */
+
+/* Starts the worker of a display. */
+static int
+vstream_start(struct svc_video *sv, int display)
+{
+	struct vstream *vs;
+	int r;
+
+	vs = xcalloc(1, sizeof *vs);
+	vs->sv = sv;
+	vs->display = display;
+	vs->gen = ++sv->next_gen;
+	vs->codec = sv->codec;
+	vs->ratio = sv->ratio;
+	vs->fps = sv->fps;
+	vs->cur_codec = sv->codec;
+	if ((vs->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
+		free(vs);
+		return ERR_IO;
+	}
+	if ((r = pthread_create(&vs->th, NULL, vstream_main, vs)) != 0) {
+		close(vs->wakefd);
+		free(vs);
+		return ERR_IO;
+	}
+	sv->streams[display] = vs;
+	sv->st.workers++;
+	log_debug("display %d: worker started", display);
+	return 0;
+}
+
+/* Stops and joins the worker of a display. */
+static void
+vstream_stop(struct svc_video *sv, int display)
+{
+	struct vstream *vs = sv->streams[display];
+
+	if (vs == NULL)
+		return;
+	pthread_mutex_lock(&sv->mu);
+	vs->stop = 1;
+	pthread_mutex_unlock(&sv->mu);
+	vstream_wake(vs);
+	pthread_join(vs->th, NULL);
+	close(vs->wakefd);
+	free(vs);
+	sv->streams[display] = NULL;
+	sv->st.workers--;
+	log_debug("display %d: worker stopped", display);
+}
+
+/* Asks a display's worker for a key frame. */
+static void
+vstream_key(struct svc_video *sv, int display)
+{
+	struct vstream *vs;
+
+	if (display < 0 || display >= CAP_DISPLAYS_MAX ||
+	    (vs = sv->streams[display]) == NULL)
+		return;
+	pthread_mutex_lock(&sv->mu);
+	vs->key_req = 1;
+	pthread_mutex_unlock(&sv->mu);
+	vstream_wake(vs);
+}
+
+/* The bitrate ratio a viewer's quality option asks for. */
+static double
+prefs_ratio(const struct svc_video_prefs *p)
+{
+	double r;
+
+	switch (p->image_quality) {
+	case HBB__IMAGE_QUALITY__Best:
+		return 1.5;
+	case HBB__IMAGE_QUALITY__Low:
+		return 0.5;
+	case HBB__IMAGE_QUALITY__Balanced:
+		return 0.67;
+	default:
+		break;
+	}
+	if (p->custom_image_quality > 0) {
+		r = ((p->custom_image_quality >> 8) & 0xfff) * 2 / 100.0;
+		return r < 0.2 ? 0.2 : r > 40 ? 40 : r;
+	}
+	return 0.67;
+}
+
+/* The fps cap every viewer allows (smallest custom_fps, default 30). */
+static int
+qos_highest(const struct svc_video *sv)
+{
+	int hi = QOS_FPS_DEFAULT, have = 0;
+	size_t i;
+
+	for (i = 0; i < sv->nusers; i++) {
+		int f = sv->users[i]->prefs.custom_fps;
+
+		if (f >= 1 && f <= QOS_FPS_MAX && (!have || f < hi)) {
+			hi = f;
+			have = 1;
+		}
+	}
+	return hi;
+}
+
+/* Recomputes codec, fps and ratio and hands them to the workers. */
+static void
+vpolicy_push(struct svc_video *sv)
+{
+	struct enc_caps caps[64];
+	size_t i, n = 0;
+	int fps = 0, hi, d, codec;
+	uint64_t now = now_ms();
+
+	hi = qos_highest(sv);
+	for (i = 0; i < sv->nusers; i++) {
+		struct vuser *u = sv->users[i];
+		int uf = u->fps > 0 ? u->fps : QOS_FPS_INIT;
+
+		if (n < sizeof caps / sizeof caps[0])
+			caps[n++] = u->prefs.caps;
+		if (fps == 0 || uf < fps)
+			fps = uf;
+		if (now - u->joined < 1000 && fps > QOS_FPS_INIT)
+			fps = QOS_FPS_INIT;
+	}
+	if (fps == 0)
+		fps = QOS_FPS_INIT;
+	fps = fps < 1 ? 1 : fps > hi ? hi : fps;
+	codec = enc_choose(caps, n, enc_supported());
+	if (codec != sv->codec)
+		log_info("video codec %s for %zu viewer(s)", enc_name(codec),
+		    sv->nusers);
+	sv->fps = fps;
+	sv->codec = codec;
+	sv->st.fps = fps;
+	sv->st.codec = codec;
+	for (d = 0; d < CAP_DISPLAYS_MAX; d++) {
+		struct vstream *vs = sv->streams[d];
+		int wake;
+
+		if (vs == NULL)
+			continue;
+		pthread_mutex_lock(&sv->mu);
+		wake = vs->codec != codec || vs->ratio != sv->ratio ||
+		    vs->fps != fps;
+		vs->codec = codec;
+		vs->ratio = sv->ratio;
+		vs->fps = fps;
+		pthread_mutex_unlock(&sv->mu);
+		if (wake)
+			vstream_wake(vs);
+	}
+}
+
+/* Finds the user record of a sink, or NULL. */
+static struct vuser *
+vuser_find(struct svc_video *sv, const struct svc_sink *sink)
+{
+	size_t i;
+
+	for (i = 0; i < sv->nusers; i++)
+		if (sv->users[i]->sink == sink)
+			return sv->users[i];
+	return NULL;
+}
+
+/* Drops dead subscriptions, users without any, and idle workers. */
+static void
+vsubs_compact(struct svc_video *sv)
+{
+	size_t i, j, k;
+	int used[CAP_DISPLAYS_MAX] = { 0 }, d, keep;
+
+	if (sv->dispatching)
+		return;
+	for (i = j = 0; i < sv->nsubs; i++) {
+		if (sv->subs[i].dead)
+			continue;
+		used[sv->subs[i].display] = 1;
+		sv->subs[j++] = sv->subs[i];
+	}
+	sv->nsubs = j;
+	for (i = k = 0; i < sv->nusers; i++) {
+		keep = 0;
+		for (j = 0; j < sv->nsubs; j++)
+			if (sv->subs[j].user == sv->users[i])
+				keep = 1;
+		if (keep)
+			sv->users[k++] = sv->users[i];
+		else
+			free(sv->users[i]);
+	}
+	sv->nusers = k;
+	for (d = 0; d < CAP_DISPLAYS_MAX; d++)
+		if (!used[d] && sv->streams[d] != NULL)
+			vstream_stop(sv, d);
+	if (sv->nusers == 0)
+		sv->ratio = sv->ratio_target = 0.67;
+}
+
+/* Hands one frame to every viewer of its display that can take it. */
+static void
+vdispatch_frame(struct svc_video *sv, struct vitem *it)
+{
+	struct vsub *s;
+	size_t i, bl;
+
+	for (i = 0; i < sv->nsubs; i++) {
+		s = &sv->subs[i];
+		if (s->dead || s->display != it->display)
+			continue;
+		bl = s->user->sink->backlog(s->user->sink->ctx, SVC_Q_VIDEO);
+		if (bl > SVC_VIDEO_BACKLOG_MAX) {
+			/* Too slow: skip to the next key frame it can take. */
+			if (!s->need_key)
+				log_debug("conn %u: video backlog %zu, "
+				    "dropping to next key frame",
+				    s->user->sink->conn_id, bl);
+			s->need_key = 1;
+			s->key_asked = 0;
+			stat_add(&sv->st.drops, 1);
+			continue;
+		}
+		if (s->need_key && !it->key) {
+			stat_add(&sv->st.drops, 1);
+			continue;
+		}
+		s->need_key = 0;
+		s->user->sink->send(s->user->sink->ctx, it->b, SVC_Q_VIDEO);
+		stat_add(&sv->st.sends, 1);
+	}
+}
+
+/* Asks for a key frame for viewers that drained after falling behind. */
+static void
+vcheck_drained(struct svc_video *sv)
+{
+	struct vsub *s;
+	size_t i;
+
+	for (i = 0; i < sv->nsubs; i++) {
+		s = &sv->subs[i];
+		if (s->dead || !s->need_key || s->key_asked)
+			continue;
+		if (s->user->sink->backlog(s->user->sink->ctx, SVC_Q_VIDEO) <=
+		    SVC_VIDEO_BACKLOG_RESUME) {
+			s->key_asked = 1;
+			vstream_key(sv, s->display);
+		}
+	}
+}
+
+/* Takes the workers' items and hands them out (event_active target). */
+static void
+vout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct svc_video *sv = arg;
+	struct vitem *head, *it, *next;
+	struct vstream *vs;
+	size_t i;
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&sv->mu);
+	head = sv->qhead;
+	sv->qhead = NULL;
+	sv->qtail = &sv->qhead;
+	for (it = head; it != NULL; it = it->next) {
+		vs = sv->streams[it->display];
+		if (vs != NULL && vs->gen == it->gen)
+			vs->inflight--;
+	}
+	pthread_mutex_unlock(&sv->mu);
+	sv->dispatching++;
+	for (it = head; it != NULL; it = next) {
+		next = it->next;
+		vs = sv->streams[it->display];
+		if (vs != NULL && vs->gen == it->gen) {
+			/* Wake the worker: it may wait for room. */
+			vstream_wake(vs);
+			if (it->kind == VITEM_SWITCH) {
+				sv->disp[it->display].width = it->geom.width;
+				sv->disp[it->display].height = it->geom.height;
+				sv->disp[it->display].x = it->geom.x;
+				sv->disp[it->display].y = it->geom.y;
+				for (i = 0; i < sv->nsubs; i++) {
+					struct vsub *s = &sv->subs[i];
+
+					if (s->dead ||
+					    s->display != it->display)
+						continue;
+					s->user->sink->send(s->user->sink->ctx,
+					    it->b, SVC_Q_VIDEO);
+					sv->st.switches++;
+				}
+			} else
+				vdispatch_frame(sv, it);
+		}
+		msgbuf_unref(it->b);
+		free(it);
+	}
+	sv->dispatching--;
+	vcheck_drained(sv);
+	vsubs_compact(sv);
+}
+
+/* Re-reads the monitor list; tells the owner when it changed. */
+static void
+vdisplays_reload(struct svc_video *sv, int notify)
+{
+	struct cap_display d[CAP_DISPLAYS_MAX];
+	int n;
+
+	if ((n = cap_x11.displays(sv->cap, d, CAP_DISPLAYS_MAX)) < 1)
+		return;
+	if (n == sv->ndisp && memcmp(d, sv->disp, sizeof d[0] * n) == 0)
+		return;
+	memcpy(sv->disp, d, sizeof d[0] * n);
+	sv->ndisp = n;
+	log_info("%d display(s); first %dx%d+%d+%d", n, d[0].width,
+	    d[0].height, d[0].x, d[0].y);
+	if (notify && sv->displays_changed != NULL)
+		sv->displays_changed(sv->arg);
+}
+
+/* The X connection of the display list is readable. */
+static void
+vcap_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct svc_video *sv = arg;
+	int r;
+
+	(void)fd;
+	(void)what;
+	if ((r = cap_x11.poll(sv->cap)) < 0) {
+		log_error("X display connection lost");
+		event_del(sv->ev_cap);
+		return;
+	}
+	if (r & CAP_EV_LAYOUT)
+		vdisplays_reload(sv, 1);
+}
+
+/* The worst corrected delay among viewers with samples; -1 if none. */
+static int
+qos_worst(const struct svc_video *sv)
+{
+	int w = -1;
+	size_t i;
+
+	for (i = 0; i < sv->nusers; i++)
+		if (sv->users[i]->nrtt > 0 && sv->users[i]->avg > w)
+			w = sv->users[i]->avg;
+	return w;
+}
+
+/* Every 3 s: moves the bitrate ratio with the worst delay. */
+static void
+qos_ratio(struct svc_video *sv)
+{
+	double r = sv->ratio, f, base, minr;
+	int worst, dynamic, w, h;
+	uint64_t enc = sv->st.encodes;
+
+	dynamic = enc - sv->enc_at_ratio_t >= 6;
+	sv->enc_at_ratio_t = enc;
+	if ((worst = qos_worst(sv)) < 0)
+		return;
+	if (worst < 50)
+		f = dynamic ? 1.15 : 1;
+	else if (worst < 100)
+		f = dynamic ? 1.10 : 1;
+	else if (worst < 150)
+		f = dynamic ? 1.05 : 1;
+	else if (worst < 200)
+		f = 0.95;
+	else if (worst < 300)
+		f = 0.90;
+	else if (worst < 500)
+		f = 0.85;
+	else
+		f = 0.80;
+	w = sv->ndisp > 0 ? sv->disp[0].width : 1920;
+	h = sv->ndisp > 0 ? sv->disp[0].height : 1080;
+	base = enc_bitrate(w, h, 1.0);
+	r *= f;
+	if (f > 1 && sv->ratio >= 0.5 && (r - sv->ratio) * base > 150)
+		r = sv->ratio + 150 / base;
+	if (sv->ratio_target >= 1.5)
+		minr = 1000 / base < 0.6 ? 1000 / base : 0.6;
+	else if (sv->ratio_target >= 0.67)
+		minr = 1000 / base < 0.335 ? 1000 / base : 0.335;
+	else
+		minr = 0.1;
+	if (minr < 0.1)
+		minr = 0.1;
+	if (r < minr)
+		r = minr;
+	if (r > sv->ratio_target)
+		r = sv->ratio_target;
+	sv->ratio = r;
+}
+
+/* Periodic work: drained viewers, QoS ratio, policy. */
+static void
+vtick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct svc_video *sv = arg;
+	uint64_t now = now_ms();
+
+	(void)fd;
+	(void)what;
+	vcheck_drained(sv);
+	if (now - sv->ratio_t >= QOS_RATIO_PERIOD_MS) {
+		sv->ratio_t = now;
+		qos_ratio(sv);
+	}
+	vpolicy_push(sv);
+}
+
+/* Creates the service. */
+int
+svc_video_new(struct event_base *base, const struct svc_video_config *cfg,
+    struct svc_video **svp)
+{
+	struct svc_video *sv;
+	struct timeval tv = { 0, TICK_MS * 1000 };
+	int r;
+
+	*svp = NULL;
+	sv = xcalloc(1, sizeof *sv);
+	sv->base = base;
+	if (cfg != NULL) {
+		if (cfg->x_display != NULL)
+			sv->x_display = xstrdup(cfg->x_display);
+		sv->cap_flags = cfg->cap_flags;
+		sv->displays_changed = cfg->displays_changed;
+		sv->arg = cfg->arg;
+	}
+	pthread_mutex_init(&sv->mu, NULL);
+	sv->qtail = &sv->qhead;
+	sv->fps = QOS_FPS_INIT;
+	sv->ratio = sv->ratio_target = 0.67;
+	sv->codec = ENC_CODEC_VP9;
+	sv->ratio_t = now_ms();
+	if ((r = cap_x11.open(sv->x_display, CAP_F_NOTIFY, &sv->cap)) != 0) {
+		svc_video_free(sv);
+		return r;
+	}
+	vdisplays_reload(sv, 0);
+	sv->ev_cap = event_new(base, cap_x11.fd(sv->cap), EV_READ | EV_PERSIST,
+	    vcap_cb, sv);
+	sv->ev_out = event_new(base, -1, 0, vout_cb, sv);
+	sv->ev_tick = event_new(base, -1, EV_PERSIST, vtick_cb, sv);
+	if (sv->ev_cap == NULL || sv->ev_out == NULL || sv->ev_tick == NULL) {
+		svc_video_free(sv);
+		return ERR_NOMEM;
+	}
+	event_add(sv->ev_cap, NULL);
+	event_add(sv->ev_tick, &tv);
+	*svp = sv;
+	return 0;
+}
+
+/* Stops the workers and frees everything. */
+void
+svc_video_free(struct svc_video *sv)
+{
+	struct vitem *it, *next;
+	size_t i;
+	int d;
+
+	if (sv == NULL)
+		return;
+	for (d = 0; d < CAP_DISPLAYS_MAX; d++)
+		vstream_stop(sv, d);
+	for (it = sv->qhead; it != NULL; it = next) {
+		next = it->next;
+		msgbuf_unref(it->b);
+		free(it);
+	}
+	if (sv->ev_cap != NULL)
+		event_free(sv->ev_cap);
+	if (sv->ev_out != NULL)
+		event_free(sv->ev_out);
+	if (sv->ev_tick != NULL)
+		event_free(sv->ev_tick);
+	cap_x11.close(sv->cap);
+	for (i = 0; i < sv->nusers; i++)
+		free(sv->users[i]);
+	free(sv->users);
+	free(sv->subs);
+	pthread_mutex_destroy(&sv->mu);
+	free(sv->x_display);
+	free(sv);
+}
+
+/* Copies the monitor list. */
+int
+svc_video_displays(struct svc_video *sv, struct cap_display *d, int max,
+    int *primary)
+{
+	int i, n;
+
+	vdisplays_reload(sv, 0);
+	n = sv->ndisp < max ? sv->ndisp : max;
+	*primary = 0;
+	for (i = 0; i < n; i++) {
+		d[i] = sv->disp[i];
+		/* The size frames have (I420 needs even sizes). */
+		d[i].width &= ~1;
+		d[i].height &= ~1;
+		if (sv->disp[i].primary && *primary == 0)
+			*primary = i;
+	}
+	return n;
+}
+
+/* Packs a SwitchDisplay of a display's current geometry. */
+struct msgbuf *
+svc_video_switch_msg(struct svc_video *sv, int display)
+{
+	if (display < 0 || display >= sv->ndisp)
+		return NULL;
+	return pack_switch(display, &sv->disp[display]);
+}
+
+/* Subscribes a sink to a display. */
+int
+svc_video_subscribe(struct svc_video *sv, const struct svc_sink *sink,
+    int display, const struct svc_video_prefs *prefs, unsigned flags)
+{
+	struct vuser *u;
+	struct vsub *s;
+	struct msgbuf *b;
+	size_t i;
+	int r;
+
+	if (display < 0 || display >= sv->ndisp ||
+	    display >= CAP_DISPLAYS_MAX)
+		return ERR_INVAL;
+	if ((u = vuser_find(sv, sink)) == NULL) {
+		u = xcalloc(1, sizeof *u);
+		u->sink = sink;
+		u->joined = now_ms();
+		sv->users = xreallocarray(sv->users, sv->nusers + 1,
+		    sizeof *sv->users);
+		sv->users[sv->nusers++] = u;
+	}
+	if (prefs != NULL) {
+		u->prefs = *prefs;
+		u->prefs.caps.decode |= ENC_VP9;
+		sv->ratio = sv->ratio_target = prefs_ratio(prefs);
+	} else if (u->prefs.caps.decode == 0) {
+		u->prefs.caps.decode = ENC_VP9;
+		u->prefs.caps.prefer = -1;
+	}
+	for (i = 0; i < sv->nsubs; i++)
+		if (!sv->subs[i].dead && sv->subs[i].user == u &&
+		    sv->subs[i].display == display)
+			return 0;
+	sv->subs = xreallocarray(sv->subs, sv->nsubs + 1, sizeof *sv->subs);
+	s = &sv->subs[sv->nsubs++];
+	memset(s, 0, sizeof *s);
+	s->user = u;
+	s->display = display;
+	s->need_key = 1;
+	s->key_asked = 1;
+	if (flags & SVC_VIDEO_F_ANNOUNCE) {
+		b = pack_switch(display, &sv->disp[display]);
+		sink->send(sink->ctx, b, SVC_Q_VIDEO);
+		msgbuf_unref(b);
+		sv->st.switches++;
+	}
+	vpolicy_push(sv);
+	if (sv->streams[display] == NULL) {
+		if ((r = vstream_start(sv, display)) != 0) {
+			s->dead = 1;
+			vsubs_compact(sv);
+			return r;
+		}
+	} else
+		vstream_key(sv, display);
+	log_info("conn %u: video display %d", sink->conn_id, display);
+	return 0;
+}
+
+/* Unsubscribes a sink from one display or all. */
+void
+svc_video_unsubscribe(struct svc_video *sv, const struct svc_sink *sink,
+    int display)
+{
+	size_t i;
+
+	for (i = 0; i < sv->nsubs; i++)
+		if (sv->subs[i].user->sink == sink &&
+		    (display < 0 || sv->subs[i].display == display))
+			sv->subs[i].dead = 1;
+	vsubs_compact(sv);
+	vpolicy_push(sv);
+}
+
+/* Replaces a sink's prefs. */
+void
+svc_video_set_prefs(struct svc_video *sv, const struct svc_sink *sink,
+    const struct svc_video_prefs *prefs)
+{
+	struct vuser *u;
+
+	if ((u = vuser_find(sv, sink)) == NULL || prefs == NULL)
+		return;
+	u->prefs = *prefs;
+	u->prefs.caps.decode |= ENC_VP9;
+	sv->ratio = sv->ratio_target = prefs_ratio(prefs);
+	vpolicy_push(sv);
+}
+
+/* Requests key frames. */
+void
+svc_video_refresh(struct svc_video *sv, int display)
+{
+	int d;
+
+	for (d = 0; d < CAP_DISPLAYS_MAX; d++)
+		if (display < 0 || d == display)
+			vstream_key(sv, d);
+}
+
+/* One round-trip sample: updates the viewer's fps (HOST.md §5.2.3). */
+void
+svc_video_rtt(struct svc_video *sv, const struct svc_sink *sink, int ms)
+{
+	struct vuser *u;
+	int i, n, sum, avg, floor_, min60, fps, minf, normal, div, hi;
+
+	if ((u = vuser_find(sv, sink)) == NULL || ms < 0)
+		return;
+	u->rtt[u->nrtt % 3] = ms;
+	u->last60[u->nrtt % 60] = ms;
+	if (u->nrtt == 0 || ms < u->hist_min)
+		u->hist_min = ms;
+	u->nrtt++;
+	n = u->nrtt < 3 ? u->nrtt : 3;
+	for (i = sum = 0; i < n; i++)
+		sum += u->rtt[i];
+	avg = sum / n;
+	floor_ = 0;
+	if (u->nrtt >= 60) {
+		for (i = 0, min60 = u->last60[0]; i < 60; i++)
+			if (u->last60[i] < min60)
+				min60 = u->last60[i];
+		floor_ = (u->hist_min + min60) / 2;
+	} else if (u->nrtt >= 10)
+		floor_ = u->hist_min;
+	avg = avg > floor_ ? avg - floor_ : 0;
+	if (sv->ratio >= 1.5) {
+		minf = 8;
+		normal = 16;
+	} else if (sv->ratio >= 0.67) {
+		minf = 10;
+		normal = 20;
+	} else {
+		minf = 12;
+		normal = 24;
+	}
+	fps = sv->fps;
+	u->streak50 = avg < 50 ? u->streak50 + 1 : 0;
+	if (avg < 50) {
+		if (u->streak50 >= 3)
+			fps += 5;
+		else if (fps < normal)
+			fps++;
+	} else if (avg < 100) {
+		if (fps < normal && avg < u->last_avg)
+			fps++;
+	} else if (avg < 150) {
+		if (fps < minf)
+			fps = minf;
+	} else {
+		div = fps * 150 / avg;
+		if (avg < 200)
+			fps = div > minf ? div : minf;
+		else if (avg < 300)
+			fps = div < minf ? div : minf;
+		else if (avg < 600)
+			fps = 150 * minf / avg;
+		else
+			fps = 150 * minf / avg < div ? 150 * minf / avg : div;
+	}
+	u->streak150 = avg < 150 ? u->streak150 + 1 : 0;
+	if (u->streak150 >= 3 && avg >= 50)
+		fps++;
+	hi = qos_highest(sv);
+	u->fps = fps < 1 ? 1 : fps > hi ? hi : fps;
+	u->last_avg = avg;
+	u->avg = avg;
+	vpolicy_push(sv);
+}
+
+/* Current target bitrate. */
+int
+svc_video_target_kbps(struct svc_video *sv)
+{
+	int w = sv->ndisp > 0 ? sv->disp[0].width : 1920;
+	int h = sv->ndisp > 0 ? sv->disp[0].height : 1080;
+
+	return enc_bitrate(w, h, sv->ratio);
+}
+
+/* Copies the counters. */
+void
+svc_video_stats(struct svc_video *sv, struct svc_video_stats *out)
+{
+	out->grabs = __atomic_load_n(&sv->st.grabs, __ATOMIC_RELAXED);
+	out->encodes = __atomic_load_n(&sv->st.encodes, __ATOMIC_RELAXED);
+	out->keys = __atomic_load_n(&sv->st.keys, __ATOMIC_RELAXED);
+	out->frames = __atomic_load_n(&sv->st.frames, __ATOMIC_RELAXED);
+	out->bytes = __atomic_load_n(&sv->st.bytes, __ATOMIC_RELAXED);
+	out->sends = sv->st.sends;
+	out->drops = sv->st.drops;
+	out->switches = sv->st.switches;
+	out->workers = sv->st.workers;
+	out->fps = sv->fps;
+	out->codec = sv->codec;
+	out->kbps = svc_video_target_kbps(sv);
+}

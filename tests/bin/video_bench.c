@@ -1,0 +1,497 @@
+/*
+ * video_bench.c: measurements for make bench (tests/bench/video.sh), on
+ * the X display in $DISPLAY while tests/bench/painter.c paints it.
+ *
+ *   video_bench raw [frames]
+ *	grabs frames of the screen, times BGRX->I420 (libyuv, libswscale;
+ *	whole screen and a 200x40 typing rectangle) and each encoder that
+ *	opens (ms per frame, median), on the same pictures.
+ *   video_bench pipe CODEC WARMUP_S SECONDS PAINTER_LOG
+ *	runs the video service with a fake sink that decodes every frame and
+ *	reads painter's stamp, then (once the painter log is complete)
+ *	prints fps, latency p50/p95, bandwidth, CPU and RSS.
+ */
+#include <sys/resource.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <libavcodec/avcodec.h>
+
+#include "common/log.h"
+#include "server/cap.h"
+#include "server/conv.h"
+#include "server/enc.h"
+#include "server/svc_video.h"
+
+#define MAXREC	100000
+
+/* Nanoseconds of a clock. */
+static uint64_t
+ns_of(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* qsort comparator for doubles. */
+static int
+cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The p-th percentile (0..100) of n sorted values. */
+static double
+pct(double *v, size_t n, double p)
+{
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	i = (size_t)(p / 100 * (double)(n - 1) + 0.5);
+	return v[i < n ? i : n - 1];
+}
+
+/* A new I420 frame. */
+static AVFrame *
+i420(int w, int h)
+{
+	AVFrame *f = av_frame_alloc();
+
+	f->width = w;
+	f->height = h;
+	f->format = AV_PIX_FMT_YUV420P;
+	if (av_frame_get_buffer(f, 0) < 0)
+		exit(1);
+	return f;
+}
+
+/* Counts packet bytes. */
+static void
+count_cb(void *arg, const struct enc_packet *p)
+{
+	*(size_t *)arg += p->len;
+}
+
+/* Grabs n pictures and times conversion and encoders on them. */
+static int
+bench_raw(int n)
+{
+	struct cap *cap;
+	struct cap_display d[CAP_DISPLAYS_MAX];
+	struct cap_rect r, ch;
+	struct cap_image img;
+	struct conv *yuv, *sws;
+	AVFrame **pics;
+	double *t_yuv, *t_sws, *t_yuv_s, *t_sws_s, *t, *t_grab;
+	struct enc_params ep;
+	struct enc *e;
+	uint8_t *copy;
+	uint64_t t0;
+	size_t bytes;
+	int i, c, w, h;
+
+	if (cap_x11.open(NULL, CAP_F_NODAMAGE, &cap) != 0 ||
+	    cap_x11.displays(cap, d, CAP_DISPLAYS_MAX) < 1)
+		return 1;
+	w = d[0].width & ~1;
+	h = d[0].height & ~1;
+	r.x = r.y = 0;
+	r.w = w;
+	r.h = h;
+	yuv = conv_new(CONV_LIBYUV);
+	sws = conv_new(CONV_SWSCALE);
+	pics = calloc(n, sizeof *pics);
+	t_yuv = calloc(n, sizeof *t);
+	t_sws = calloc(n, sizeof *t);
+	t_yuv_s = calloc(n, sizeof *t);
+	t_sws_s = calloc(n, sizeof *t);
+	t_grab = calloc(n, sizeof *t);
+	t = calloc(n, sizeof *t);
+	copy = malloc((size_t)w * h * 4);
+	for (i = 0; i < n; i++) {
+		t0 = ns_of(CLOCK_MONOTONIC);
+		if (cap_x11.grab(cap, &r, &img, &ch) != 0)
+			return 1;
+		t_grab[i] = (ns_of(CLOCK_MONOTONIC) - t0) / 1e6;
+		memcpy(copy, img.data, (size_t)w * h * 4);
+		pics[i] = i420(w, h);
+		t0 = ns_of(CLOCK_THREAD_CPUTIME_ID);
+		conv_bgrx_i420(sws, copy, w * 4, w, h, pics[i], 0, 0);
+		t_sws[i] = (ns_of(CLOCK_THREAD_CPUTIME_ID) - t0) / 1e6;
+		t0 = ns_of(CLOCK_THREAD_CPUTIME_ID);
+		conv_bgrx_i420(yuv, copy, w * 4, w, h, pics[i], 0, 0);
+		t_yuv[i] = (ns_of(CLOCK_THREAD_CPUTIME_ID) - t0) / 1e6;
+		t0 = ns_of(CLOCK_THREAD_CPUTIME_ID);
+		conv_bgrx_i420(sws, copy + (200 * w + 300) * 4, w * 4, 200, 40,
+		    pics[i], 300, 200);
+		t_sws_s[i] = (ns_of(CLOCK_THREAD_CPUTIME_ID) - t0) / 1e6;
+		t0 = ns_of(CLOCK_THREAD_CPUTIME_ID);
+		conv_bgrx_i420(yuv, copy + (200 * w + 300) * 4, w * 4, 200, 40,
+		    pics[i], 300, 200);
+		t_yuv_s[i] = (ns_of(CLOCK_THREAD_CPUTIME_ID) - t0) / 1e6;
+		usleep(33000);
+	}
+	qsort(t_grab, n, sizeof *t, cmp_dbl);
+	qsort(t_yuv, n, sizeof *t, cmp_dbl);
+	qsort(t_sws, n, sizeof *t, cmp_dbl);
+	qsort(t_yuv_s, n, sizeof *t, cmp_dbl);
+	qsort(t_sws_s, n, sizeof *t, cmp_dbl);
+	printf("screen %dx%d, %d frames (medians, one thread)\n", w, h, n);
+	printf("  grab (xcb-shm, whole screen): %.2f ms\n",
+	    pct(t_grab, n, 50));
+	printf("  BGRX->I420 whole screen: libyuv %.2f ms, libswscale "
+	    "%.2f ms\n", pct(t_yuv, n, 50), pct(t_sws, n, 50));
+	printf("  BGRX->I420 200x40 rect:  libyuv %.3f ms, libswscale "
+	    "%.3f ms\n", pct(t_yuv_s, n, 50), pct(t_sws_s, n, 50));
+	for (c = 0; c < ENC_CODEC_COUNT; c++) {
+		if (!(enc_supported() & (1u << c)))
+			continue;
+		memset(&ep, 0, sizeof ep);
+		ep.codec = c;
+		ep.width = w;
+		ep.height = h;
+		ep.fps = 30;
+		ep.kbps = enc_bitrate(w, h, 0.67);
+		if (enc_open(&ep, &e) != 0)
+			continue;
+		bytes = 0;
+		for (i = 0; i < n; i++) {
+			t0 = ns_of(CLOCK_MONOTONIC);
+			enc_encode(e, pics[i], i * 33, i == 0, count_cb,
+			    &bytes);
+			t[i] = (ns_of(CLOCK_MONOTONIC) - t0) / 1e6;
+		}
+		enc_close(e);
+		qsort(t + 1, n - 1, sizeof *t, cmp_dbl);
+		printf("  encode %-4s: %.1f ms/frame median, p95 %.1f, key "
+		    "%.1f ms, %.0f kbit/s at 30 fps\n", enc_name(c),
+		    pct(t + 1, n - 1, 50), pct(t + 1, n - 1, 95), t[0],
+		    bytes * 8.0 / n * 30 / 1000);
+	}
+	for (i = 0; i < n; i++)
+		av_frame_free(&pics[i]);
+	free(pics);
+	free(t_yuv);
+	free(t_sws);
+	free(t_yuv_s);
+	free(t_sws_s);
+	free(t_grab);
+	free(t);
+	free(copy);
+	conv_free(yuv);
+	conv_free(sws);
+	cap_x11.close(cap);
+	return 0;
+}
+
+/* The pipeline's fake viewer. */
+struct bsink {
+	struct svc_sink	 sink;
+	AVCodecContext	*dec;
+	int		 dec_case;
+	AVFrame		*f;
+	uint64_t	 bytes;
+	uint64_t	 frames;
+	uint64_t	 bad_stamps;
+	uint64_t	 dec_cpu_ns;	/* our decoding, not the server's */
+	int		 measuring;
+	uint32_t	*ctr;		/* stamps seen */
+	uint64_t	*at;		/* when */
+	size_t		 n;
+};
+
+/* Reads painter's counter from a decoded picture; -1 if unreadable. */
+static int64_t
+read_stamp(const AVFrame *f)
+{
+	uint32_t v = 0;
+	int bit, a, b;
+
+	if (f->width < 256 || f->height < 16)
+		return -1;
+	for (bit = 0; bit < 32; bit++) {
+		a = f->data[0][4 * f->linesize[0] + bit * 8 + 4];
+		b = f->data[0][12 * f->linesize[0] + bit * 8 + 4];
+		if ((a > 128) == (b > 128))
+			return -1;
+		if (a > 128)
+			v |= 1u << bit;
+	}
+	return v;
+}
+
+/* Decodes one frame and notes its stamp. */
+static void
+bsink_send(void *ctx, struct msgbuf *b, enum svc_queue q)
+{
+	struct bsink *s = ctx;
+	Hbb__Message *m;
+	Hbb__EncodedVideoFrames *efs;
+	AVPacket *pkt;
+	const AVCodec *dc;
+	uint64_t t0 = ns_of(CLOCK_THREAD_CPUTIME_ID), now;
+	int64_t st;
+	size_t i;
+
+	(void)q;
+	m = hbb__message__unpack(NULL, b->len, b->data);
+	if (m == NULL || m->union_case != HBB__MESSAGE__UNION_VIDEO_FRAME) {
+		hbb__message__free_unpacked(m, NULL);
+		return;
+	}
+	efs = m->video_frame->vp9s;
+	if (s->dec == NULL || s->dec_case != (int)m->video_frame->union_case) {
+		enum AVCodecID id = AV_CODEC_ID_VP9;
+
+		switch (m->video_frame->union_case) {
+		case HBB__VIDEO_FRAME__UNION_VP8S:
+			id = AV_CODEC_ID_VP8;
+			break;
+		case HBB__VIDEO_FRAME__UNION_H264S:
+			id = AV_CODEC_ID_H264;
+			break;
+		case HBB__VIDEO_FRAME__UNION_H265S:
+			id = AV_CODEC_ID_HEVC;
+			break;
+		case HBB__VIDEO_FRAME__UNION_AV1S:
+			id = AV_CODEC_ID_AV1;
+			break;
+		default:
+			break;
+		}
+		avcodec_free_context(&s->dec);
+		dc = id == AV_CODEC_ID_AV1 ?
+		    avcodec_find_decoder_by_name("libdav1d") :
+		    avcodec_find_decoder(id);
+		s->dec = avcodec_alloc_context3(dc);
+		s->dec->thread_count = 1;
+		avcodec_open2(s->dec, dc, NULL);
+		s->dec_case = m->video_frame->union_case;
+	}
+	pkt = av_packet_alloc();
+	for (i = 0; i < efs->n_frames; i++) {
+		if (av_new_packet(pkt, (int)efs->frames[i]->data.len) < 0)
+			break;
+		memcpy(pkt->data, efs->frames[i]->data.data,
+		    efs->frames[i]->data.len);
+		avcodec_send_packet(s->dec, pkt);
+		av_packet_unref(pkt);
+		while (avcodec_receive_frame(s->dec, s->f) == 0) {
+			now = ns_of(CLOCK_MONOTONIC);
+			st = read_stamp(s->f);
+			if (!s->measuring)
+				continue;
+			if (st < 0)
+				s->bad_stamps++;
+			else if (s->n < MAXREC) {
+				s->ctr[s->n] = (uint32_t)st;
+				s->at[s->n++] = now;
+			}
+		}
+	}
+	av_packet_free(&pkt);
+	if (s->measuring) {
+		s->frames++;
+		s->bytes += b->len;
+	}
+	hbb__message__free_unpacked(m, NULL);
+	s->dec_cpu_ns += ns_of(CLOCK_THREAD_CPUTIME_ID) - t0;
+}
+
+/* Never backed up: a fast loopback viewer. */
+static size_t
+bsink_backlog(void *ctx, enum svc_queue q)
+{
+	(void)ctx;
+	(void)q;
+	return 0;
+}
+
+static struct svc_video	*g_sv;
+static struct bsink	*g_sink;
+
+/* One TestDelay round trip per second, as a connection does. */
+static void
+rtt_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	svc_video_rtt(g_sv, &g_sink->sink, 1);
+}
+
+/* Runs the loop for s seconds. */
+static void
+run_for(struct event_base *base, int s)
+{
+	struct timeval tv = { s, 0 };
+
+	event_base_loopexit(base, &tv);
+	event_base_dispatch(base);
+}
+
+/* Process CPU time in ns. */
+static uint64_t
+proc_cpu_ns(void)
+{
+	return ns_of(CLOCK_PROCESS_CPUTIME_ID);
+}
+
+/* VmRSS of this process in kB. */
+static long
+rss_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f;
+
+	if ((f = fopen("/proc/self/status", "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "VmRSS: %ld", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* Reads the painter log; returns t_done (ns) per counter. */
+static uint64_t *
+read_log(const char *path, uint32_t *nmax)
+{
+	char line[256];
+	unsigned long long sub, done;
+	unsigned c;
+	uint64_t *t;
+	FILE *f;
+	int complete = 0, tries;
+
+	for (tries = 0; tries < 200 && !complete; tries++) {
+		if ((f = fopen(path, "r")) != NULL) {
+			while (fgets(line, sizeof line, f) != NULL)
+				if (strncmp(line, "# frames=", 9) == 0)
+					complete = 1;
+			fclose(f);
+		}
+		if (!complete)
+			usleep(100000);
+	}
+	t = calloc(MAXREC, sizeof *t);
+	*nmax = 0;
+	if ((f = fopen(path, "r")) == NULL)
+		return t;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "%u %llu %llu", &c, &sub, &done) == 3 &&
+		    c < MAXREC) {
+			t[c] = done;
+			if (c + 1 > *nmax)
+				*nmax = c + 1;
+		}
+	fclose(f);
+	return t;
+}
+
+/* Runs the service on display 0 and reports what the viewer saw. */
+static int
+bench_pipe(const char *codec, int warmup, int secs, const char *log)
+{
+	struct event_base *base;
+	struct svc_video_prefs p;
+	struct svc_video_stats st;
+	struct event *ev;
+	struct timeval one = { 1, 0 };
+	struct bsink s;
+	uint64_t cpu0, t0, cpu1, t1, dec0, *done;
+	double *lat, wall, cpu;
+	size_t i, nl = 0, uniq = 0;
+	uint32_t nmax, last = UINT32_MAX;
+	int c;
+
+	if ((c = enc_from_name(codec)) < 0)
+		return 2;
+	evthread_use_pthreads();
+	base = event_base_new();
+	memset(&s, 0, sizeof s);
+	s.sink.ctx = &s;
+	s.sink.send = bsink_send;
+	s.sink.backlog = bsink_backlog;
+	s.f = av_frame_alloc();
+	s.ctr = calloc(MAXREC, sizeof *s.ctr);
+	s.at = calloc(MAXREC, sizeof *s.at);
+	if (svc_video_new(base, NULL, &g_sv) != 0)
+		return 1;
+	g_sink = &s;
+	memset(&p, 0, sizeof p);
+	p.caps.decode = ENC_ALL;
+	p.caps.prefer = c;
+	p.custom_fps = 30;
+	svc_video_subscribe(g_sv, &s.sink, 0, &p, 0);
+	ev = event_new(base, -1, EV_PERSIST, rtt_cb, NULL);
+	event_add(ev, &one);
+	run_for(base, warmup);
+	s.measuring = 1;
+	cpu0 = proc_cpu_ns();
+	dec0 = s.dec_cpu_ns;
+	t0 = ns_of(CLOCK_MONOTONIC);
+	run_for(base, secs);
+	t1 = ns_of(CLOCK_MONOTONIC);
+	cpu1 = proc_cpu_ns();
+	s.measuring = 0;
+	svc_video_stats(g_sv, &st);
+	wall = (t1 - t0) / 1e9;
+	cpu = ((cpu1 - cpu0) - (s.dec_cpu_ns - dec0)) / 1e9 / wall * 100;
+	printf("  %-4s: %.1f fps sent, %.2f Mbit/s, server CPU %.0f %% "
+	    "(decode excluded), RSS %ld kB, fps target %d\n",
+	    codec, s.frames / wall, s.bytes * 8 / wall / 1e6, cpu, rss_kb(),
+	    st.fps);
+	event_free(ev);
+	svc_video_free(g_sv);
+	done = read_log(log, &nmax);
+	lat = calloc(MAXREC, sizeof *lat);
+	for (i = 0; i < s.n; i++) {
+		if (s.ctr[i] != last)
+			uniq++;
+		last = s.ctr[i];
+		if (s.ctr[i] < nmax && done[s.ctr[i]] != 0 &&
+		    s.at[i] > done[s.ctr[i]])
+			lat[nl++] = (s.at[i] - done[s.ctr[i]]) / 1e6;
+	}
+	qsort(lat, nl, sizeof *lat, cmp_dbl);
+	printf("        %.1f distinct paints/s seen, latency p50 %.1f ms, "
+	    "p95 %.1f ms (%zu samples, %llu unreadable stamps)\n",
+	    uniq / wall, pct(lat, nl, 50), pct(lat, nl, 95), nl,
+	    (unsigned long long)s.bad_stamps);
+	free(lat);
+	free(done);
+	free(s.ctr);
+	free(s.at);
+	av_frame_free(&s.f);
+	avcodec_free_context(&s.dec);
+	event_base_free(base);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	av_log_set_level(AV_LOG_ERROR);
+	log_set_level(LOG_WARN);
+	if (argc >= 2 && strcmp(argv[1], "raw") == 0)
+		return bench_raw(argc > 2 ? atoi(argv[2]) : 30);
+	if (argc == 6 && strcmp(argv[1], "pipe") == 0)
+		return bench_pipe(argv[2], atoi(argv[3]), atoi(argv[4]),
+		    argv[5]);
+	fprintf(stderr, "usage: video_bench raw [n] | pipe CODEC WARMUP "
+	    "SECONDS PAINTER_LOG\n");
+	return 2;
+}

@@ -1,0 +1,237 @@
+/* test_enc.c: encoder probe, codec choice, and encode->decode round trips. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libavcodec/avcodec.h>
+
+#include "common/err.h"
+#include "server/enc.h"
+#include "tests/tst.h"
+
+#define W	320
+#define H	240
+
+struct pkts {
+	AVCodecContext	*dec;
+	AVFrame		*out;
+	AVFrame		*tmp;
+	int		 npkt;
+	int		 nkey;
+	int		 decoded;
+	int64_t		 pts;
+};
+
+/* Decodes one packet into p->out. */
+static void
+pkt_cb(void *arg, const struct enc_packet *ep)
+{
+	struct pkts *p = arg;
+	AVPacket *pkt;
+
+	p->npkt++;
+	p->nkey += ep->key;
+	p->pts = ep->pts;
+	pkt = av_packet_alloc();
+	ASSERT_TRUE(pkt != NULL);
+	ASSERT_INT_EQ(av_new_packet(pkt, (int)ep->len), 0);
+	memcpy(pkt->data, ep->data, ep->len);
+	ASSERT_INT_EQ(avcodec_send_packet(p->dec, pkt), 0);
+	while (avcodec_receive_frame(p->dec, p->tmp) == 0) {
+		av_frame_unref(p->out);
+		av_frame_move_ref(p->out, p->tmp);
+		p->decoded++;
+	}
+	av_packet_free(&pkt);
+}
+
+/* Paints a moving gradient with a box into an I420 frame. */
+static void
+paint(AVFrame *f, int t)
+{
+	int x, y;
+
+	for (y = 0; y < H; y++)
+		for (x = 0; x < W; x++)
+			f->data[0][y * f->linesize[0] + x] =
+			    (uint8_t)(16 + ((x + y + t * 4) % 200));
+	for (y = 60; y < 120; y++)
+		for (x = 80 + t; x < 160 + t; x++)
+			f->data[0][y * f->linesize[0] + x] = 235;
+	for (y = 0; y < H / 2; y++) {
+		memset(f->data[1] + y * f->linesize[1], 100 + t, W / 2);
+		memset(f->data[2] + y * f->linesize[2], 150, W / 2);
+	}
+}
+
+/* PSNR of the luma planes of two frames. */
+static double
+psnr_y(const AVFrame *a, const AVFrame *b)
+{
+	double se = 0, d;
+	int x, y;
+
+	for (y = 0; y < H; y++)
+		for (x = 0; x < W; x++) {
+			d = (double)a->data[0][y * a->linesize[0] + x] -
+			    b->data[0][y * b->linesize[0] + x];
+			se += d * d;
+		}
+	se /= (double)W * H;
+	if (se == 0)
+		return 99;
+	return 10 * log10(255.0 * 255.0 / se);
+}
+
+/* Encodes five pictures with codec c (key on 0 and 3) and checks them. */
+static void
+roundtrip(enum enc_codec c)
+{
+	static const char *decnames[] = {
+		[ENC_CODEC_VP8] = "vp8", [ENC_CODEC_VP9] = "vp9",
+		[ENC_CODEC_AV1] = "libdav1d", [ENC_CODEC_H264] = "h264",
+		[ENC_CODEC_H265] = "hevc",
+	};
+	struct enc_params ep = { .codec = c, .width = W, .height = H,
+	    .fps = 30, .kbps = 2000 };
+	struct enc *e;
+	struct pkts p;
+	const AVCodec *dc;
+	AVFrame *f;
+	int t, keys;
+	double q;
+
+	fprintf(stderr, "    codec %s\n", enc_name(c));
+	memset(&p, 0, sizeof p);
+	dc = avcodec_find_decoder_by_name(decnames[c]);
+	if (dc == NULL && c == ENC_CODEC_AV1)
+		dc = avcodec_find_decoder(AV_CODEC_ID_AV1);
+	ASSERT_TRUE(dc != NULL);
+	p.dec = avcodec_alloc_context3(dc);
+	ASSERT_INT_EQ(avcodec_open2(p.dec, dc, NULL), 0);
+	p.out = av_frame_alloc();
+	p.tmp = av_frame_alloc();
+	f = av_frame_alloc();
+	f->width = W;
+	f->height = H;
+	f->format = AV_PIX_FMT_YUV420P;
+	ASSERT_INT_EQ(av_frame_get_buffer(f, 0), 0);
+	ASSERT_INT_EQ(enc_open(&ep, &e), 0);
+	for (t = 0; t < 5; t++) {
+		ASSERT_INT_EQ(av_frame_make_writable(f), 0);
+		paint(f, t);
+		keys = p.nkey;
+		ASSERT_INT_EQ(enc_encode(e, f, 100 + t * 33, t == 0 || t == 3,
+		    pkt_cb, &p), 0);
+		/* Exact key flag: a key packet exactly when asked for. */
+		ASSERT_INT_EQ(p.nkey - keys, (t == 0 || t == 3) ? 1 : 0);
+		ASSERT_INT_EQ(p.pts, 100 + t * 33);
+		ASSERT_INT_EQ(p.decoded, t + 1);
+		ASSERT_INT_EQ(p.out->width, W);
+		ASSERT_INT_EQ(p.out->height, H);
+		q = psnr_y(f, p.out);
+		fprintf(stderr, "      frame %d psnr %.1f\n", t, q);
+		ASSERT_TRUE(q > 28);
+	}
+	enc_close(e);
+	av_frame_free(&f);
+	av_frame_free(&p.out);
+	av_frame_free(&p.tmp);
+	avcodec_free_context(&p.dec);
+}
+
+/* The probe finds at least VP9 and is stable. */
+static void
+test_supported(void)
+{
+	unsigned m = enc_supported();
+	int c;
+
+	ASSERT_TRUE(m & ENC_VP9);
+	ASSERT_INT_EQ(m & ~ENC_ALL, 0);
+	ASSERT_INT_EQ(enc_supported(), m);
+	for (c = 0; c < ENC_CODEC_COUNT; c++) {
+		ASSERT_INT_EQ(enc_from_name(enc_name(c)), c);
+		if (m & (1u << c))
+			roundtrip(c);
+	}
+	ASSERT_INT_EQ(enc_from_name("mpeg2"), -1);
+}
+
+/* Codec choice follows PROTOCOL.md §7.1. */
+static void
+test_choose(void)
+{
+	Hbb__SupportedDecoding sd = HBB__SUPPORTED_DECODING__INIT;
+	struct enc_caps v[3];
+
+	/* Nobody: VP9. An old client (no option): VP9. */
+	ASSERT_INT_EQ(enc_choose(NULL, 0, ENC_ALL), ENC_CODEC_VP9);
+	enc_caps_from_proto(NULL, &v[0]);
+	ASSERT_INT_EQ(v[0].decode, ENC_VP9);
+	ASSERT_INT_EQ(enc_choose(v, 1, ENC_ALL), ENC_CODEC_VP9);
+	/* Auto with everything decodable: still VP9 (our default). */
+	sd.ability_vp8 = sd.ability_av1 = sd.ability_h264 = 1;
+	sd.ability_h265 = 1;
+	enc_caps_from_proto(&sd, &v[0]);
+	ASSERT_INT_EQ(v[0].prefer, -1);
+	ASSERT_INT_EQ(enc_choose(v, 1, ENC_ALL), ENC_CODEC_VP9);
+	/* A usable preference wins. */
+	sd.prefer = HBB__SUPPORTED_DECODING__PREFER_CODEC__H264;
+	enc_caps_from_proto(&sd, &v[0]);
+	ASSERT_INT_EQ(enc_choose(v, 1, ENC_ALL), ENC_CODEC_H264);
+	/* ... unless the host cannot encode it. */
+	ASSERT_INT_EQ(enc_choose(v, 1, ENC_VP9 | ENC_VP8), ENC_CODEC_VP9);
+	/* ... or another viewer cannot decode it. */
+	v[1].decode = ENC_VP8 | ENC_VP9;
+	v[1].prefer = ENC_CODEC_VP8;
+	ASSERT_INT_EQ(enc_choose(v, 2, ENC_ALL), ENC_CODEC_VP8);
+	/* Most common preference wins. */
+	v[2] = v[0];
+	v[1].decode = ENC_ALL;
+	ASSERT_INT_EQ(enc_choose(v, 3, ENC_ALL), ENC_CODEC_H264);
+	/* Bad prefer values are ignored. */
+	v[0].prefer = 99;
+	v[2].prefer = -7;
+	ASSERT_INT_EQ(enc_choose(v, 3, ENC_ALL), ENC_CODEC_VP8);
+}
+
+/* Bitrates follow the preset table and clamp the ratio. */
+static void
+test_bitrate(void)
+{
+	ASSERT_INT_EQ(enc_bitrate(1920, 1080, 1.0), 2073);
+	ASSERT_INT_EQ(enc_bitrate(1280, 720, 0.5), 500);
+	ASSERT_INT_EQ(enc_bitrate(1920, 1080, 100), 2073 * 40);
+	ASSERT_TRUE(enc_bitrate(0, 0, 1) >= 1);
+}
+
+/* Bad parameters are refused. */
+static void
+test_bad_params(void)
+{
+	struct enc_params p = { .codec = ENC_CODEC_VP9, .width = 15,
+	    .height = 16, .fps = 30, .kbps = 100 };
+	struct enc *e = (struct enc *)&p;
+
+	ASSERT_INT_EQ(enc_open(&p, &e), ERR_INVAL);
+	ASSERT_TRUE(e == NULL);
+	p.width = 16;
+	p.codec = 77;
+	ASSERT_INT_EQ(enc_open(&p, &e), ERR_INVAL);
+	p.codec = ENC_CODEC_VP9;
+	p.fps = 0;
+	ASSERT_INT_EQ(enc_open(&p, &e), ERR_INVAL);
+	enc_close(NULL);
+}
+
+int
+main(void)
+{
+	av_log_set_level(AV_LOG_WARNING);
+	TST_RUN(test_choose);
+	TST_RUN(test_bitrate);
+	TST_RUN(test_bad_params);
+	TST_RUN(test_supported);
+	return 0;
+}

@@ -1,0 +1,208 @@
+/*
+ * test_svc_cursor.c: cursor shapes and positions on the Xvfb of make
+ * check: a known 16x16 two-colour cursor arrives as CursorData with the
+ * right RGBA pixels, comes back as cursor_id once known, and pointer moves
+ * arrive as CursorPosition except to the sink that moved it.
+ */
+#include <zstd.h>
+
+#include "common/err.h"
+#include "server/svc_cursor.h"
+#include "tests/unit/vtest.h"
+
+struct csink {
+	struct svc_sink	 sink;
+	int		 data, ids, pos;
+	uint64_t	 last_id;
+	int		 x, y;
+	int		 w, h, hotx, hoty;
+	uint8_t		 rgba[16 * 16 * 4];
+};
+
+/* Records cursor messages. */
+static void
+csink_send(void *ctx, struct msgbuf *b, enum svc_queue q)
+{
+	struct csink *s = ctx;
+	Hbb__Message *m;
+	size_t n;
+
+	ASSERT_INT_EQ(q, SVC_Q_CONTROL);
+	m = hbb__message__unpack(NULL, b->len, b->data);
+	ASSERT_TRUE(m != NULL);
+	switch (m->union_case) {
+	case HBB__MESSAGE__UNION_CURSOR_DATA:
+		s->data++;
+		s->last_id = m->cursor_data->id;
+		s->w = m->cursor_data->width;
+		s->h = m->cursor_data->height;
+		s->hotx = m->cursor_data->hotx;
+		s->hoty = m->cursor_data->hoty;
+		if (s->w == 16 && s->h == 16) {
+			n = ZSTD_decompress(s->rgba, sizeof s->rgba,
+			    m->cursor_data->colors.data,
+			    m->cursor_data->colors.len);
+			ASSERT_INT_EQ(n, sizeof s->rgba);
+		}
+		break;
+	case HBB__MESSAGE__UNION_CURSOR_ID:
+		s->ids++;
+		s->last_id = m->cursor_id;
+		break;
+	case HBB__MESSAGE__UNION_CURSOR_POSITION:
+		s->pos++;
+		s->x = m->cursor_position->x;
+		s->y = m->cursor_position->y;
+		break;
+	default:
+		TST_FAIL("unexpected message %d", m->union_case);
+	}
+	hbb__message__free_unpacked(m, NULL);
+}
+
+/* Never backed up. */
+static size_t
+csink_backlog(void *ctx, enum svc_queue q)
+{
+	(void)ctx;
+	(void)q;
+	return 0;
+}
+
+/* Makes a 16x16 cursor: red where the left half, blue on the right. */
+static xcb_cursor_t
+make_cursor(struct vx *x)
+{
+	xcb_pixmap_t src, mask;
+	xcb_gcontext_t gc;
+	xcb_rectangle_t all = { 0, 0, 16, 16 }, left = { 0, 0, 8, 16 };
+	xcb_cursor_t cur;
+	uint32_t v;
+
+	src = xcb_generate_id(x->c);
+	mask = xcb_generate_id(x->c);
+	xcb_create_pixmap(x->c, 1, src, x->root, 16, 16);
+	xcb_create_pixmap(x->c, 1, mask, x->root, 16, 16);
+	gc = xcb_generate_id(x->c);
+	v = 0;
+	xcb_create_gc(x->c, gc, src, XCB_GC_FOREGROUND, &v);
+	xcb_poly_fill_rectangle(x->c, src, gc, 1, &all);
+	v = 1;
+	xcb_change_gc(x->c, gc, XCB_GC_FOREGROUND, &v);
+	xcb_poly_fill_rectangle(x->c, src, gc, 1, &left);
+	xcb_poly_fill_rectangle(x->c, mask, gc, 1, &all);
+	cur = xcb_generate_id(x->c);
+	/* Foreground red (source bit 1), background blue. */
+	xcb_create_cursor(x->c, cur, src, mask, 0xffff, 0, 0, 0, 0, 0xffff,
+	    3, 5);
+	xcb_free_gc(x->c, gc);
+	xcb_free_pixmap(x->c, src);
+	xcb_free_pixmap(x->c, mask);
+	return cur;
+}
+
+/* Sets the root window's cursor (the pointer is over the root). */
+static void
+set_root_cursor(struct vx *x, xcb_cursor_t cur)
+{
+	xcb_change_window_attributes(x->c, x->root, XCB_CW_CURSOR, &cur);
+	vx_sync(x);
+}
+
+int
+main(void)
+{
+	struct event_base *base;
+	struct svc_cursor *sc;
+	struct svc_cursor_stats st;
+	struct csink a, b;
+	struct vx vx;
+	xcb_cursor_t cur;
+	uint64_t id;
+
+	base = vt_base();
+	vx_open(&vx);
+	memset(&a, 0, sizeof a);
+	memset(&b, 0, sizeof b);
+	a.sink.ctx = &a;
+	a.sink.conn_id = 1;
+	a.sink.send = csink_send;
+	a.sink.backlog = csink_backlog;
+	b.sink = a.sink;
+	b.sink.ctx = &b;
+	b.sink.conn_id = 2;
+	xcb_warp_pointer(vx.c, XCB_NONE, vx.root, 0, 0, 0, 0, 50, 50);
+	vx_sync(&vx);
+	ASSERT_INT_EQ(svc_cursor_new(base, NULL, &sc), 0);
+	ASSERT_INT_EQ(svc_cursor_subscribe(sc, &a.sink, 0), ERR_INVAL);
+	/* Subscribing sends the current shape. */
+	ASSERT_INT_EQ(svc_cursor_subscribe(sc, &a.sink, SVC_CURSOR_F_SHAPE |
+	    SVC_CURSOR_F_POSITION), 0);
+	ASSERT_INT_EQ(svc_cursor_subscribe(sc, &b.sink,
+	    SVC_CURSOR_F_POSITION), 0);
+	ASSERT_INT_EQ(a.data, 1);
+	ASSERT_INT_EQ(b.data, 0);
+	vt_loop(base, 150);
+	ASSERT_INT_GE(a.pos, 1);
+	ASSERT_INT_EQ(a.x, 50);
+	ASSERT_INT_EQ(a.y, 50);
+
+	/* A new shape: CursorData with our pixels. */
+	cur = make_cursor(&vx);
+	set_root_cursor(&vx, cur);
+	vt_loop(base, 200);
+	ASSERT_INT_EQ(a.data, 2);
+	ASSERT_INT_EQ(a.w, 16);
+	ASSERT_INT_EQ(a.h, 16);
+	ASSERT_INT_EQ(a.hotx, 3);
+	ASSERT_INT_EQ(a.hoty, 5);
+	/* Left half red, right half blue, all opaque. */
+	ASSERT_INT_EQ(a.rgba[(5 * 16 + 2) * 4 + 0], 255);
+	ASSERT_INT_EQ(a.rgba[(5 * 16 + 2) * 4 + 2], 0);
+	ASSERT_INT_EQ(a.rgba[(5 * 16 + 2) * 4 + 3], 255);
+	ASSERT_INT_EQ(a.rgba[(5 * 16 + 12) * 4 + 0], 0);
+	ASSERT_INT_EQ(a.rgba[(5 * 16 + 12) * 4 + 2], 255);
+	ASSERT_INT_EQ(a.rgba[(5 * 16 + 12) * 4 + 3], 255);
+	ASSERT_INT_EQ(b.data + b.ids, 0);
+	id = a.last_id;
+
+	/* Back to the default and again ours: only its id the second time. */
+	set_root_cursor(&vx, XCB_NONE);
+	vt_loop(base, 200);
+	set_root_cursor(&vx, cur);
+	vt_loop(base, 200);
+	ASSERT_INT_EQ(a.last_id, id);
+	ASSERT_INT_GE(a.ids, 1);
+	svc_cursor_stats(sc, &st);
+	ASSERT_INT_EQ(st.shapes, 2);
+
+	/* b moves the pointer itself: a hears of it, b does not. */
+	a.pos = b.pos = 0;
+	svc_cursor_input(sc, &b.sink);
+	xcb_warp_pointer(vx.c, XCB_NONE, vx.root, 0, 0, 0, 0, 200, 100);
+	vx_sync(&vx);
+	vt_loop(base, 150);
+	ASSERT_INT_EQ(a.pos, 1);
+	ASSERT_INT_EQ(a.x, 200);
+	ASSERT_INT_EQ(a.y, 100);
+	ASSERT_INT_EQ(b.pos, 0);
+	/* Later moves reach b too. */
+	vt_loop(base, 300);
+	xcb_warp_pointer(vx.c, XCB_NONE, vx.root, 0, 0, 0, 0, 300, 100);
+	vx_sync(&vx);
+	vt_loop(base, 150);
+	ASSERT_INT_EQ(b.pos, 1);
+	ASSERT_INT_EQ(b.x, 300);
+
+	svc_cursor_unsubscribe(sc, &a.sink);
+	svc_cursor_unsubscribe(sc, &b.sink);
+	svc_cursor_unsubscribe(sc, &b.sink);
+	set_root_cursor(&vx, XCB_NONE);
+	xcb_free_cursor(vx.c, cur);
+	svc_cursor_free(sc);
+	svc_cursor_free(NULL);
+	xcb_disconnect(vx.c);
+	event_base_free(base);
+	libevent_global_shutdown();
+	return 0;
+}
