@@ -37,6 +37,8 @@
 #include "server/svc.h"
 #include "server/svc_audio.h"
 #include "server/svc_clip.h"
+#include "server/svc_cursor.h"
+#include "server/svc_video.h"
 #include "server/svc_input.h"
 #include "server/sysinfo.h"
 #include "server/throttle.h"
@@ -145,6 +147,12 @@ struct conn {
 	struct svc_sink		 sink;
 	int			 sub_clip;
 	int			 sub_audio;
+	unsigned		 sub_cursor;	/* SVC_CURSOR_F_* subscribed */
+	uint32_t		 video_displays; /* bit per display streamed */
+	int			 video_started;	/* first subscription done */
+	struct svc_video_prefs	 vprefs;	/* codec abilities, quality, fps */
+	int			 show_remote_cursor;
+	long			 peer_version;	/* get_version_number of the client */
 
 	/* Outbound queues: control is always written before video. */
 	struct conn_queue	 ctrl;
@@ -156,6 +164,7 @@ struct conn {
 };
 
 static void	conn_flush(struct conn *);
+static void	conn_video_add(struct conn *, int, unsigned);
 static void	conn_tick_cb(evutil_socket_t, short, void *);
 
 /* The connection's number. */
@@ -238,6 +247,11 @@ conn_close(struct conn *c, const char *why)
 		svc_clip_unsubscribe(srv->clip, c->id);
 	if (c->sub_audio)
 		svc_audio_unsubscribe(srv->audio, c->id);
+	if (c->video_displays != 0)
+		svc_video_unsubscribe(srv->video, &c->sink, -1);
+	if (c->sub_cursor != 0)
+		svc_cursor_unsubscribe(srv->cursor, &c->sink);
+	c->video_displays = c->sub_cursor = 0;
 	/* Nothing a peer pressed may stay down after it leaves. */
 	if (srv->input != NULL && c->state == CONN_AUTHORIZED)
 		svc_input_release_all(srv->input, c->id);
@@ -426,6 +440,9 @@ conn_send_probe(struct conn *c)
 	Hbb__TestDelay td = HBB__TEST_DELAY__INIT;
 
 	td.last_delay = c->last_delay;
+	if (c->video_displays != 0)
+		td.target_bitrate = (uint32_t)svc_video_target_kbps(
+		    c->srv->video);
 	m.union_case = HBB__MESSAGE__UNION_TEST_DELAY;
 	m.test_delay = &td;
 	conn_send(c, &m);
@@ -568,6 +585,29 @@ conn_update_services(struct conn *c)
 		svc_clip_unsubscribe(srv->clip, c->id);
 		c->sub_clip = 0;
 	}
+	if (srv->cursor != NULL) {
+		unsigned want = 0;
+
+		if (c->perm[CONN_PERM_KEYBOARD] || c->show_remote_cursor)
+			want |= SVC_CURSOR_F_SHAPE;
+		if (c->show_remote_cursor)
+			want |= SVC_CURSOR_F_POSITION;
+		if (want != c->sub_cursor) {
+			if (want == 0)
+				svc_cursor_unsubscribe(srv->cursor, &c->sink);
+			else
+				svc_cursor_subscribe(srv->cursor, &c->sink, want);
+			c->sub_cursor = want;
+		}
+	}
+	if (srv->video != NULL && !c->video_started) {
+		struct cap_display d[1];
+		int primary = 0;
+
+		c->video_started = 1;
+		svc_video_displays(srv->video, d, 1, &primary);
+		conn_video_add(c, primary, 0);
+	}
 	if (want_audio && !c->sub_audio) {
 		if ((r = svc_audio_subscribe(srv->audio, &c->sink)) == 0)
 			c->sub_audio = 1;
@@ -577,6 +617,29 @@ conn_update_services(struct conn *c)
 		svc_audio_unsubscribe(srv->audio, c->id);
 		c->sub_audio = 0;
 	}
+}
+
+/* Start streaming a display to this connection (announced first with
+ * flags SVC_VIDEO_F_ANNOUNCE). */
+static void
+conn_video_add(struct conn *c, int display, unsigned flags)
+{
+	if (display < 0 || display >= 32 || c->srv->video == NULL)
+		return;
+	if (svc_video_subscribe(c->srv->video, &c->sink, display, &c->vprefs,
+	    flags) == 0)
+		c->video_displays |= 1u << display;
+}
+
+/* Stop streaming a display to this connection. */
+static void
+conn_video_del(struct conn *c, int display)
+{
+	if (display < 0 || display >= 32 ||
+	    !(c->video_displays & (1u << display)))
+		return;
+	svc_video_unsubscribe(c->srv->video, &c->sink, display);
+	c->video_displays &= ~(1u << display);
 }
 
 /* Switch a permission of a live connection (the CM's toggles). */
@@ -647,6 +710,19 @@ conn_apply_options(struct conn *c, const Hbb__OptionMessage *o)
 
 	if (o == NULL)
 		return;
+	/* Video: what the client decodes and how it wants it. */
+	if (o->supported_decoding != NULL)
+		enc_caps_from_proto(o->supported_decoding, &c->vprefs.caps);
+	if (o->image_quality != 0 || o->custom_image_quality != 0) {
+		c->vprefs.image_quality = o->image_quality;
+		c->vprefs.custom_image_quality = o->custom_image_quality;
+	}
+	if (o->custom_fps > 0 && o->custom_fps <= 120)
+		c->vprefs.custom_fps = o->custom_fps;
+	if (c->video_displays != 0)
+		svc_video_set_prefs(c->srv->video, &c->sink, &c->vprefs);
+	if (o->show_remote_cursor == yes || o->show_remote_cursor == no)
+		c->show_remote_cursor = o->show_remote_cursor == yes;
 	if (o->disable_audio == yes || o->disable_audio == no)
 		c->disable_audio = o->disable_audio == yes;
 	if (o->disable_clipboard == yes || o->disable_clipboard == no)
@@ -838,6 +914,67 @@ conn_find_session(struct conn *c)
 	return NULL;
 }
 
+/*
+ * PeerInfo for this host: the facts from sysinfo, the displays as the video
+ * service streams them (sizes of the frames), else as RandR lists them.
+ */
+static int
+conn_peerinfo(struct srv *srv, Hbb__PeerInfo *pi)
+{
+	struct cap_display d[16];
+	int i, n, primary = 0, r;
+
+	r = sysinfo_peerinfo(srv->sysinfo, pi);
+	if (srv->video == NULL ||
+	    (n = svc_video_displays(srv->video, d, 16, &primary)) <= 0)
+		return r;
+	sysinfo_peerinfo_free(pi);
+	pi->displays = xcalloc((size_t)n, sizeof *pi->displays);
+	for (i = 0; i < n; i++) {
+		Hbb__DisplayInfo *di = xcalloc(1, sizeof *di);
+
+		hbb__display_info__init(di);
+		di->x = d[i].x;
+		di->y = d[i].y;
+		di->width = d[i].width;
+		di->height = d[i].height;
+		di->name = xstrdup(d[i].name);
+		di->online = d[i].online;
+		di->scale = 1.0;
+		pi->displays[i] = di;
+	}
+	pi->n_displays = (size_t)n;
+	pi->current_display = primary;
+	return 0;
+}
+
+/* Free what conn_peerinfo hung off pi. */
+static void
+conn_peerinfo_free(Hbb__PeerInfo *pi)
+{
+	sysinfo_peerinfo_free(pi);
+}
+
+/* The monitors changed: tell every remote session (HOST.md §5.3). */
+void
+conn_displays_changed(struct srv *srv)
+{
+	Hbb__Message m = HBB__MESSAGE__INIT;
+	Hbb__PeerInfo pi = HBB__PEER_INFO__INIT;
+	struct conn *c;
+
+	if (conn_peerinfo(srv, &pi) != 0)
+		return;
+	/* Only the display list (and the additions) matter here. */
+	m.union_case = HBB__MESSAGE__UNION_PEER_INFO;
+	m.peer_info = &pi;
+	TAILQ_FOREACH(c, &srv->conns, entry)
+		if (!c->dead && c->state == CONN_AUTHORIZED &&
+		    c->kind == CONN_KIND_REMOTE)
+			conn_send(c, &m);
+	conn_peerinfo_free(&pi);
+}
+
 /* RustDesk's get_version_number (PROTOCOL.md §14): "1.2.3" -> 1002030. */
 static long
 conn_version_number(const char *v)
@@ -927,14 +1064,14 @@ conn_authorize(struct conn *c, const char *how, const char *otp)
 	struct srv_session *s;
 	int r;
 
-	if ((r = sysinfo_peerinfo(c->srv->sysinfo, &pi)) != 0)
+	if ((r = conn_peerinfo(c->srv, &pi)) != 0)
 		log_warn_r(r, "conn %u: no displays for PeerInfo", c->id);
 	lr.union_case = HBB__LOGIN_RESPONSE__UNION_PEER_INFO;
 	lr.peer_info = &pi;
 	m.union_case = HBB__MESSAGE__UNION_LOGIN_RESPONSE;
 	m.login_response = &lr;
 	conn_send(c, &m);
-	sysinfo_peerinfo_free(&pi);
+	conn_peerinfo_free(&pi);
 
 	c->state = CONN_AUTHORIZED;
 	c->pending = 0;
@@ -991,6 +1128,7 @@ conn_recv_login(struct conn *c, const Hbb__LoginRequest *lr)
 		c->my_name = xstrdup(lr->my_name);
 		c->session_id = lr->session_id;
 		c->version = xstrdup(lr->version);
+		c->peer_version = conn_version_number(lr->version);
 		c->platform = xstrdup(lr->my_platform);
 		free(c->peer);
 		c->peer = log_escape(*lr->my_id ? lr->my_id : "-", 64);
@@ -1168,7 +1306,87 @@ conn_recv_test_delay(struct conn *c, const Hbb__TestDelay *td)
 		return;
 	c->probe_out = 0;
 	c->last_delay = (uint32_t)(srv_now_ms() - c->probe_ms);
+	if (c->video_displays != 0)
+		svc_video_rtt(c->srv->video, &c->sink, (int)c->last_delay);
 	log_trace("conn %u: rtt %u ms", c->id, c->last_delay);
+}
+
+/* Number of displays the video service has now (0 without one). */
+static int
+conn_display_count(struct conn *c)
+{
+	struct cap_display d[32];
+	int primary;
+
+	if (c->srv->video == NULL)
+		return 0;
+	return svc_video_displays(c->srv->video, d, 32, &primary);
+}
+
+/* switch_display from the client (PROTOCOL.md §7.4). */
+static void
+conn_recv_switch_display(struct conn *c, int display)
+{
+	int i;
+
+	if (c->kind != CONN_KIND_REMOTE || display < 0 ||
+	    display >= conn_display_count(c))
+		return;
+	/* Clients before 1.2.4 show one display: the old one stops. */
+	if (c->peer_version < 1002040)
+		for (i = 0; i < 32; i++)
+			if (i != display)
+				conn_video_del(c, i);
+	if (c->video_displays & (1u << display)) {
+		struct msgbuf *b = svc_video_switch_msg(c->srv->video, display);
+
+		/* Already streamed: the geometry, then a key frame. */
+		if (b != NULL) {
+			conn_enqueue(c, b, SVC_Q_VIDEO);
+			msgbuf_unref(b);
+		}
+		svc_video_refresh(c->srv->video, display);
+	} else
+		conn_video_add(c, display, SVC_VIDEO_F_ANNOUNCE);
+}
+
+/* capture_displays: add, else sub, else set (PROTOCOL.md §7.4). */
+static void
+conn_recv_capture_displays(struct conn *c, const Hbb__CaptureDisplays *cd)
+{
+	int n = conn_display_count(c), i, valid = 0;
+	uint32_t want = 0;
+	size_t k;
+
+	if (c->kind != CONN_KIND_REMOTE)
+		return;
+	if (cd->n_add > 0) {
+		for (k = 0; k < cd->n_add; k++)
+			if (cd->add[k] >= 0 && cd->add[k] < n) {
+				conn_video_add(c, cd->add[k],
+				    SVC_VIDEO_F_ANNOUNCE);
+				valid = 1;
+			}
+	} else if (cd->n_sub > 0) {
+		for (k = 0; k < cd->n_sub; k++)
+			conn_video_del(c, cd->sub[k]);
+	} else if (cd->n_set > 0) {
+		for (k = 0; k < cd->n_set; k++)
+			if (cd->set[k] >= 0 && cd->set[k] < n && cd->set[k] < 32) {
+				want |= 1u << cd->set[k];
+				valid = 1;
+			}
+		/* A request whose indices are all invalid is ignored. */
+		if (!valid)
+			return;
+		for (i = 0; i < 32; i++) {
+			if ((want & (1u << i)) &&
+			    !(c->video_displays & (1u << i)))
+				conn_video_add(c, i, SVC_VIDEO_F_ANNOUNCE);
+			else if (!(want & (1u << i)))
+				conn_video_del(c, i);
+		}
+	}
 }
 
 /* Misc after login: session options; the rest is not ours yet. */
@@ -1178,6 +1396,40 @@ conn_recv_misc(struct conn *c, const Hbb__Misc *misc)
 	switch (misc->union_case) {
 	case HBB__MISC__UNION_OPTION:
 		conn_apply_options(c, misc->option);
+		break;
+	case HBB__MISC__UNION_REFRESH_VIDEO:
+		if (misc->refresh_video && c->srv->video != NULL)
+			svc_video_refresh(c->srv->video, -1);
+		break;
+	case HBB__MISC__UNION_REFRESH_VIDEO_DISPLAY:
+		if (c->srv->video != NULL)
+			svc_video_refresh(c->srv->video,
+			    misc->refresh_video_display);
+		break;
+	case HBB__MISC__UNION_SWITCH_DISPLAY:
+		conn_recv_switch_display(c, misc->switch_display->display);
+		break;
+	case HBB__MISC__UNION_CAPTURE_DISPLAYS:
+		conn_recv_capture_displays(c, misc->capture_displays);
+		break;
+	case HBB__MISC__UNION_MESSAGE_QUERY:
+		if (c->srv->video != NULL) {
+			struct msgbuf *b = svc_video_switch_msg(c->srv->video,
+			    misc->message_query->switch_display);
+
+			if (b != NULL) {
+				conn_enqueue(c, b, SVC_Q_VIDEO);
+				msgbuf_unref(b);
+			}
+		}
+		break;
+	case HBB__MISC__UNION_AUTO_ADJUST_FPS:
+		if (misc->auto_adjust_fps >= 1 && misc->auto_adjust_fps <= 120) {
+			c->vprefs.custom_fps = (int)misc->auto_adjust_fps;
+			if (c->video_displays != 0)
+				svc_video_set_prefs(c->srv->video, &c->sink,
+				    &c->vprefs);
+		}
 		break;
 	case HBB__MISC__UNION_CHAT_MESSAGE:
 		if (c->srv->cm != NULL)
@@ -1204,6 +1456,8 @@ conn_recv_input(struct conn *c, const Hbb__Message *m)
 	switch (m->union_case) {
 	case HBB__MESSAGE__UNION_MOUSE_EVENT:
 		r = svc_input_mouse(in, c->id, m->mouse_event);
+		if (r == 0 && c->sub_cursor != 0)
+			svc_cursor_input(c->srv->cursor, &c->sink);
 		break;
 	case HBB__MESSAGE__UNION_KEY_EVENT:
 		r = svc_input_key(in, c->id, m->key_event);
@@ -1406,6 +1660,8 @@ conn_new(struct srv *srv, int fd, const struct sockaddr *sa, socklen_t salen,
 	c->ss = sstream_new(CODEC_PRELOGIN_MAX);
 	for (r = 0; r < CONN_PERM_MAX; r++)
 		c->perm[r] = cfg_bool(srv->cfg, conn_perms[r].option);
+	/* No option in the login means "VP9 only" (PROTOCOL.md §7.1). */
+	enc_caps_from_proto(NULL, &c->vprefs.caps);
 	conn_sink(c, &c->sink);
 	c->bev = bufferevent_socket_new(srv->base, fd,
 	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);

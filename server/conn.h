@@ -64,6 +64,8 @@ void		 conn_accept(struct conn *);
 void		 conn_dismiss(struct conn *);
 /* The local user wrote text to c's peer (after login only). */
 void		 conn_chat(struct conn *, const char *text);
+/* The monitors changed: every remote session gets a new PeerInfo. */
+void		 conn_displays_changed(struct srv *);
 /* Number of live connections. */
 unsigned	 conn_count(struct srv *);
 /* The connection's number, for logs. */

@@ -32,7 +32,9 @@
 #include "server/srv.h"
 #include "server/svc_audio.h"
 #include "server/svc_clip.h"
+#include "server/svc_cursor.h"
 #include "server/svc_input.h"
+#include "server/svc_video.h"
 #include "server/sysinfo.h"
 #include "server/throttle.h"
 
@@ -301,6 +303,13 @@ srv_event_log_cb(int severity, const char *msg)
 		log_debug("libevent: %s", msg);
 }
 
+/* The monitors changed: the video service asks for a new PeerInfo. */
+static void
+srv_displays_changed_cb(void *arg)
+{
+	conn_displays_changed(arg);
+}
+
 /* Run the host until a signal stops it. */
 int
 server_main(const struct cfg_paths *paths, int verbose)
@@ -345,6 +354,15 @@ server_main(const struct cfg_paths *paths, int verbose)
 	if ((r = svc_audio_new(srv.base, cfg_get(srv.cfg, "audio-input"),
 	    &srv.audio)) != 0)
 		log_warn_r(r, "audio service unavailable");
+	{
+		struct svc_video_config vc = { NULL, 0, srv_displays_changed_cb,
+		    &srv };
+
+		if ((r = svc_video_new(srv.base, &vc, &srv.video)) != 0)
+			log_warn_r(r, "video service unavailable");
+	}
+	if ((r = svc_cursor_new(srv.base, NULL, &srv.cursor)) != 0)
+		log_warn_r(r, "cursor service unavailable");
 	if ((srv.input = svc_input_new(srv.base, &cause)) == NULL) {
 		log_warn("input service unavailable: %s",
 		    cause ? cause : "no X display");
@@ -408,6 +426,8 @@ out:
 	svc_clip_free(srv.clip);
 	svc_audio_free(srv.audio);
 	svc_input_free(srv.input);
+	svc_cursor_free(srv.cursor);
+	svc_video_free(srv.video);
 	sysinfo_free(srv.sysinfo);
 	throttle_free(srv.throttle);
 	throttle_free(srv.throttle_id);

@@ -49,6 +49,8 @@ struct srv {
 	struct svc_clip		*clip;		/* owned */
 	struct svc_audio	*audio;		/* owned */
 	struct svc_input	*input;		/* owned */
+	struct svc_video	*video;		/* owned */
+	struct svc_cursor	*cursor;	/* owned */
 	struct cmlink		*cm;		/* owned: CM and main-window link, or NULL */
 	int			 direct_port;	/* 0: direct access off */
 	struct rdv		*rdv;		/* owned: access by ID, or NULL */
