@@ -7,7 +7,8 @@
  * connection over a socketpair, fed the input through the event loop, then
  * closed. Nothing may outlive the input: no connection, no event.
  *
- * Input: one selector byte, then the bytes the peer sends.
+ * Input: one selector byte, then the bytes the peer sends; FUZZ_RECONNECT
+ * in them ends one connection and starts the next (at most 4).
  *   bit 0	  the stream came by relay/punch (host key exchange first)
  *   bit 1	  act as a client: read the host's Hash (on a relayed stream
  *		  first answer its SignedId with a valid PublicKey, then seal
@@ -15,7 +16,7 @@
  *		  or FUZZ_OTP_PROOF in the input with the valid proof for the
  *		  permanent or one-time password
  *   bits 2-3 host configuration (fuzz_cfg_text)
- *   bit 4	  the peer's address is IPv6
+ *   bit 4	  the peer's address is IPv6 (IPv4-mapped with configuration 3)
  *   bits 5-7 write chunk size: 0 all at once, k: 4^(k-1) bytes
  */
 #include <sys/types.h>
@@ -55,6 +56,9 @@
 #define FUZZ_PERM_PROOF	"<<cdesk-fuzz-permanent-proof-->>"
 #define FUZZ_OTP_PROOF	"<<cdesk-fuzz-one-time-proof--->>"
 #define FUZZ_MAX_INPUT	(256 * 1024)
+/* Separates the sessions of one input (a reconnect). */
+#define FUZZ_RECONNECT	"<<cdesk-fuzz-reconnect>>"
+#define FUZZ_SESSIONS_MAX 4
 #define FUZZ_QUIET_MAX	64	/* loop passes per chunk at most */
 #define FUZZ_CLOSE_MAX	256	/* loop passes for the close at most */
 
@@ -373,28 +377,30 @@ fuzz_put_proofs(uint8_t *p, size_t n, const uint8_t perm[PASS_HASH_LEN],
 }
 
 /*
- * Seal every whole frame of (p, n) with the client stream (payloads of 0
- * or 1 byte pass as they are, as on the wire); what does not frame is
- * appended raw. Returns the new buffer (caller frees) in *out.
+ * Seal every whole frame of (p, n) with the client stream. Payloads of 0
+ * or 1 byte pass as they are (as on the wire), and so do frames with a
+ * longer header than needed (for the fuzzer to send what does not open);
+ * what does not frame is appended raw. Returns the new buffer (caller frees) in *out.
  */
 static size_t
 fuzz_seal_all(struct sstream *cs, const uint8_t *p, size_t n, uint8_t **out)
 {
 	const uint8_t *pl;
 	size_t plen, flen, len = 0, cap = n + 64;
-	uint8_t *o = malloc(cap);
-	int r;
+	uint8_t *o = malloc(cap), hdr[CODEC_HDR_MAX];
+	int r, raw;
 
 	while (n > 0) {
 		r = codec_frame(p, n, CODEC_LEN_MAX, &pl, &plen);
 		if (r <= 0)
 			break;
-		flen = plen <= 1 ? (size_t)r : sstream_frame_len(cs, plen);
+		raw = plen <= 1 || (size_t)r - plen > codec_hdr_encode(hdr, plen);
+		flen = raw ? (size_t)r : sstream_frame_len(cs, plen);
 		if (len + flen > cap) {
 			cap = (len + flen) * 2;
 			o = realloc(o, cap);
 		}
-		if (plen <= 1)
+		if (raw)
 			memcpy(o + len, p, (size_t)r);
 		else if (sstream_seal(cs, pl, plen, o + len, flen) < 0)
 			break;
@@ -409,7 +415,7 @@ fuzz_seal_all(struct sstream *cs, const uint8_t *p, size_t n, uint8_t **out)
 	return len + n;
 }
 
-/* The peer's address: a fixed IPv4 or IPv6 one. */
+/* The peer's address: a fixed IPv4 or IPv6 (or IPv4-mapped) one. */
 static socklen_t
 fuzz_peer_addr(unsigned sel, struct sockaddr_storage *ss)
 {
@@ -418,11 +424,14 @@ fuzz_peer_addr(unsigned sel, struct sockaddr_storage *ss)
 	static const uint8_t a6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
 	    0, 0, 0, 0, 0, 0, 0, 0x42 };
 
+	static const uint8_t m6[16] = { 0, 0, 0, 0, 0, 0, 0, 0,
+	    0, 0, 0xff, 0xff, 172, 16, 5, 5 };
+
 	memset(ss, 0, sizeof *ss);
 	if (sel & SEL_IPV6) {
 		s6->sin6_family = AF_INET6;
 		s6->sin6_port = htons(40000);
-		memcpy(&s6->sin6_addr, a6, sizeof a6);
+		memcpy(&s6->sin6_addr, SEL_CFG(sel) == 3 ? m6 : a6, sizeof a6);
 		return sizeof *s6;
 	}
 	s4->sin_family = AF_INET;
@@ -431,27 +440,18 @@ fuzz_peer_addr(unsigned sel, struct sockaddr_storage *ss)
 	return sizeof *s4;
 }
 
-/* Feed one session to a fresh connection and tear it down. */
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* Run one connection: feed it (data, size) and hang up. */
+static void
+fuzz_session(unsigned sel, const uint8_t *data, size_t size)
 {
 	struct srv *srv = &fuzz_srv;
 	struct sockaddr_storage ss;
 	struct sstream *cs = NULL;
-	uint8_t perm[PASS_HASH_LEN], otp[PASS_HASH_LEN], *wire = NULL;
+	uint8_t perm[PASS_HASH_LEN], otp[PASS_HASH_LEN], *wire;
 	size_t wirelen, chunk;
 	socklen_t salen;
-	unsigned sel;
 	int sv[2], i, k;
 
-	if (size < 1 || size > FUZZ_MAX_INPUT)
-		return 0;
-	if (!fuzz_ready)
-		fuzz_init();
-	sel = data[0];
-	data++;
-	size--;
-	fuzz_reset(sel);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
 	    sv) != 0)
 		abort();
@@ -485,6 +485,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_settle(sv[1], NULL, NULL);
 	fuzz_write(sv[1], wire, wirelen, chunk);
 	fuzz_settle(sv[1], NULL, NULL);
+	sstream_free(cs);
+	free(wire);
 
 	/* The peer hangs up: the connection must go, and all it had. */
 	close(sv[1]);
@@ -501,7 +503,38 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "fuzz_conn: events left after the close\n");
 		abort();
 	}
-	sstream_free(cs);
-	free(wire);
+}
+
+/*
+ * One input: up to FUZZ_SESSIONS_MAX connections one after the other (the
+ * input split at FUZZ_RECONNECT), sharing the server's state (recent
+ * sessions, throttles, one-time password) within the input only.
+ */
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const uint8_t *end, *cut;
+	unsigned sel;
+	int n;
+
+	if (size < 1 || size > FUZZ_MAX_INPUT)
+		return 0;
+	if (!fuzz_ready)
+		fuzz_init();
+	sel = data[0];
+	data++;
+	size--;
+	fuzz_reset(sel);
+	end = data + size;
+	for (n = 0; n < FUZZ_SESSIONS_MAX; n++) {
+		cut = memmem(data, (size_t)(end - data), FUZZ_RECONNECT,
+		    sizeof FUZZ_RECONNECT - 1);
+		if (cut == NULL || n == FUZZ_SESSIONS_MAX - 1)
+			cut = end;
+		fuzz_session(sel, data, (size_t)(cut - data));
+		if (cut == end)
+			break;
+		data = cut + sizeof FUZZ_RECONNECT - 1;
+	}
 	return 0;
 }

@@ -14,6 +14,7 @@ import sys
 SECURE, CLIENT, IPV6 = 0x01, 0x02, 0x10
 PERM_PROOF = b"<<cdesk-fuzz-permanent-proof-->>"
 OTP_PROOF = b"<<cdesk-fuzz-one-time-proof--->>"
+RECONNECT = b"<<cdesk-fuzz-reconnect>>"
 assert len(PERM_PROOF) == 32 and len(OTP_PROOF) == 32
 
 
@@ -185,6 +186,23 @@ def seeds():
         test_delay(True)
     s["secure_short_frames"] = sel(SECURE | CLIENT) + frame(b"") + \
         frame(b"\x00") + login(PERM_PROOF)
+    # Several connections in one input: a one-time-password login, then a
+    # reconnect within 30 s with the same (rotated) password; throttling.
+    s["reconnect_recent_session"] = sel(CLIENT, cfg=1) + \
+        login(OTP_PROOF) + after_login() + RECONNECT + login(OTP_PROOF) + \
+        test_delay(True)
+    s["reconnect_throttled"] = sel(CLIENT, cfg=1) + \
+        (login(wrong) * 4 + RECONNECT) * 3 + login(PERM_PROOF)
+    s["reconnect_id_throttled"] = sel(CLIENT | IPV6, cfg=2) + \
+        (login(PERM_PROOF, my_id="blocked") + RECONNECT) * 3 + \
+        login(PERM_PROOF, my_id="fuzz-peer")
+    s["reconnect_secure_then_direct"] = sel(SECURE | CLIENT) + \
+        login(PERM_PROOF) + RECONNECT + frame(b"") + login(wrong)
+    s["ipv4_mapped_click"] = sel(CLIENT | IPV6, cfg=3) + login(PERM_PROOF)
+    # Relayed, client mode: a frame with a non-minimal header is not sealed
+    # by the harness, so the host fails to open it.
+    s["secure_unsealed_frame"] = sel(SECURE | CLIENT) + test_delay(True) + \
+        (40 << 2 | 3).to_bytes(4, "little") + bytes(40)
     return s
 
 
