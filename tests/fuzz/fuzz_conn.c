@@ -17,7 +17,8 @@
  *		  permanent or one-time password
  *   bits 2-3 host configuration (fuzz_cfg_text)
  *   bit 4	  the peer's address is IPv6 (IPv4-mapped with configuration 3)
- *   bits 5-7 write chunk size: 0 all at once, k: 4^(k-1) bytes
+ *   bits 5-7 write chunk size: 0 all at once, k: 4^(k-1) bytes (at least
+ *		  1/256 of the input)
  */
 #include <sys/types.h>
 #include <sys/ioctl.h>
@@ -191,19 +192,26 @@ fail:
 	abort();
 }
 
+/* Forget the recent one-time-password sessions. */
+static void
+fuzz_forget_sessions(void)
+{
+	struct srv_session *s;
+
+	while ((s = TAILQ_FIRST(&fuzz_srv.sessions)) != NULL) {
+		TAILQ_REMOVE(&fuzz_srv.sessions, s, entry);
+		free(s->my_id);
+		free(s->my_name);
+		free(s);
+	}
+}
+
 /* Reset what one input may have changed in the server root. */
 static void
 fuzz_reset(unsigned sel)
 {
 	struct srv *srv = &fuzz_srv;
-	struct srv_session *s;
 
-	while ((s = TAILQ_FIRST(&srv->sessions)) != NULL) {
-		TAILQ_REMOVE(&srv->sessions, s, entry);
-		free(s->my_id);
-		free(s->my_name);
-		free(s);
-	}
 	throttle_free(srv->throttle);
 	throttle_free(srv->throttle_id);
 	srv->throttle = throttle_new(THROTTLE_EXPIRE_S);
@@ -217,7 +225,7 @@ fuzz_reset(unsigned sel)
 		memcpy(srv->otp, FUZZ_OTP, sizeof FUZZ_OTP);
 }
 
-/* Read and discard (or, with keep, append to *acc) what the host wrote. */
+/* Read what the host wrote: discard it, or with acc append it (64 KiB). */
 static size_t
 fuzz_drain(int fd, uint8_t **acc, size_t *acclen)
 {
@@ -536,5 +544,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		data = cut + sizeof FUZZ_RECONNECT - 1;
 	}
+	fuzz_forget_sessions();
 	return 0;
 }
