@@ -196,7 +196,7 @@ def seeds():
     s["reconnect_id_throttled"] = sel(CLIENT | IPV6, cfg=2) + \
         (login(PERM_PROOF, my_id="blocked") + RECONNECT) * 3 + \
         login(PERM_PROOF, my_id="fuzz-peer")
-    s["reconnect_secure_then_direct"] = sel(SECURE | CLIENT) + \
+    s["reconnect_secure_twice"] = sel(SECURE | CLIENT) + \
         login(PERM_PROOF) + RECONNECT + frame(b"") + login(wrong)
     s["ipv4_mapped_click"] = sel(CLIENT | IPV6, cfg=3) + login(PERM_PROOF)
     # Relayed, client mode: a frame with a non-minimal header is not sealed
