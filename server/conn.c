@@ -1571,6 +1571,12 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	while (!c->dead) {
 		if ((n = evbuffer_get_length(in)) == 0)
 			break;
+		if (c->ctrl_bytes > CONN_OUT_HIGH) {
+			/* The peer does not read our replies: stop reading
+			 * its requests until conn_write_cb drains them. */
+			bufferevent_disable(bev, EV_READ);
+			break;
+		}
 		p = evbuffer_pullup(in, n < CODEC_HDR_MAX ? (ev_ssize_t)n :
 		    CODEC_HDR_MAX);
 		r = codec_hdr_decode(p, n < CODEC_HDR_MAX ? n : CODEC_HDR_MAX,
@@ -1604,6 +1610,11 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 		return;
 	c->last_drain_ms = srv_now_ms();
 	conn_flush(c);
+	if (!c->dead && c->ctrl_bytes <= CONN_OUT_HIGH &&
+	    (bufferevent_get_enabled(c->bev) & EV_READ) == 0) {
+		bufferevent_enable(c->bev, EV_READ);
+		conn_read_cb(c->bev, c);
+	}
 }
 
 /* EOF or socket error. */
