@@ -19,7 +19,10 @@
  *                        [ctrl]" (Legacy mode), "option NAME yes|no",
  *                        "clip TEXT", "quit". Also CLIP <text> for host
  *                        clipboard text, AUDIOFORMAT <rate> <ch>, AUDIO <n>
- *                        at the 1st and every 50th frame
+ *                        at the 1st and every 50th frame, VIDEO <n> <codec>
+ *                        <display> <w>x<h> key=<0|1> rgb=<r>,<g>,<b> for the
+ *                        1st, every key and every 10th decoded picture, and
+ *                        for "frames": FRAMES <n>
  *   bench-login N        N sequential logins: p50/p99 round trip in ms
  *   bench-conc C N       N logins over C concurrent clients: logins/s
  */
@@ -35,6 +38,7 @@
 
 #include "common/xmalloc.h"
 #include "tests/peer/peer.h"
+#include "tests/peer/vdec.h"
 #include "tests/peer/rdv_dial.h"
 
 static const char *opt_host = "127.0.0.1";
@@ -42,6 +46,7 @@ static int opt_port;
 static const char *opt_user;
 static const char *opt_pass;
 static int opt_timeout = 10000;
+static const char *opt_codec;
 static const char *opt_rdv;	/* -R: dial by ID through this hbbs */
 static const char *opt_key;	/* -K: its public key, base64 */
 static const char *opt_id;	/* -i: the ID to dial */
@@ -208,6 +213,30 @@ print_clip(const Hbb__Clipboard *c)
 	free(out);
 }
 
+static struct vdec *session_vdec;
+static unsigned long session_frames;
+
+/* Decode a video frame and report it now and then. */
+static void
+session_video(const Hbb__VideoFrame *vf)
+{
+	struct vdec_info in;
+	int r;
+
+	session_frames++;
+	if (session_vdec == NULL)
+		session_vdec = vdec_new();
+	if ((r = vdec_frame(session_vdec, vf, &in)) < 0) {
+		printf("VIDEOERROR %lu\n", session_frames);
+		return;
+	}
+	if (r == 1 && (session_frames == 1 || in.key ||
+	    session_frames % 10 == 0))
+		printf("VIDEO %lu %s %d %dx%d key=%d rgb=%d,%d,%d\n",
+		    session_frames, in.codec, in.display, in.width, in.height,
+		    in.key, in.r, in.g, in.b);
+}
+
 /* Print one event of an interactive session; returns 0 at the end. */
 static int
 session_event(Hbb__Message *m)
@@ -216,7 +245,9 @@ session_event(Hbb__Message *m)
 	int go_on = 1;
 	size_t i;
 
-	if (m->union_case == HBB__MESSAGE__UNION_CLIPBOARD) {
+	if (m->union_case == HBB__MESSAGE__UNION_VIDEO_FRAME) {
+		session_video(m->video_frame);
+	} else if (m->union_case == HBB__MESSAGE__UNION_CLIPBOARD) {
 		print_clip(m->clipboard);
 	} else if (m->union_case == HBB__MESSAGE__UNION_MULTI_CLIPBOARDS) {
 		for (i = 0; i < m->multi_clipboards->n_clipboards; i++)
@@ -237,6 +268,13 @@ session_event(Hbb__Message *m)
 			break;
 		case HBB__MISC__UNION_CHAT_MESSAGE:
 			printf("CHAT %s\n", misc->chat_message->text);
+			break;
+		case HBB__MISC__UNION_SWITCH_DISPLAY:
+			printf("SWITCH %d %dx%d+%d+%d\n",
+			    misc->switch_display->display,
+			    misc->switch_display->width,
+			    misc->switch_display->height,
+			    misc->switch_display->x, misc->switch_display->y);
 			break;
 		case HBB__MISC__UNION_AUDIO_FORMAT:
 			printf("AUDIOFORMAT %u %u\n",
@@ -347,6 +385,20 @@ session_clip(struct pconn *pc, const char *text)
 	pc_send(pc, &m);
 }
 
+/* Ask for a key frame of display 0 (refresh_video_display). */
+static void
+session_refresh(struct pconn *pc)
+{
+	Hbb__Message m = HBB__MESSAGE__INIT;
+	Hbb__Misc misc = HBB__MISC__INIT;
+
+	misc.union_case = HBB__MISC__UNION_REFRESH_VIDEO_DISPLAY;
+	misc.refresh_video_display = 0;
+	m.union_case = HBB__MESSAGE__UNION_MISC;
+	m.misc = &misc;
+	pc_send(pc, &m);
+}
+
 /* Act on one command line of a session. */
 static void
 session_command(struct pconn *pc, const char *line)
@@ -359,6 +411,10 @@ session_command(struct pconn *pc, const char *line)
 		session_chat(pc, line + 5);
 	else if (strncmp(line, "clip ", 5) == 0)
 		session_clip(pc, line + 5);
+	else if (strcmp(line, "frames") == 0)
+		printf("FRAMES %lu\n", session_frames);
+	else if (strcmp(line, "refresh") == 0)
+		session_refresh(pc);
 	else if (sscanf(line, "mouse %d %d %d", &a, &b, &c) == 3)
 		session_mouse(pc, a, b, c);
 	else if (sscanf(line, "map %u %d", &u, &a) == 2)
@@ -381,6 +437,10 @@ cmd_session(void)
 
 	if (pc == NULL)
 		return 1;
+	if (opt_codec != NULL && pc_set_codec(pc, opt_codec) != 0) {
+		fprintf(stderr, "peer: unknown codec %s\n", opt_codec);
+		return 2;
+	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	m = pc_login(pc, username(), opt_pass, opt_timeout);
 	if (m == NULL) {
@@ -426,6 +486,7 @@ cmd_session(void)
 	}
 	if (eof)
 		printf("EOF\n");
+	vdec_free(session_vdec);
 	pc_free(pc);
 	return 0;
 }
@@ -449,8 +510,9 @@ main(int argc, char **argv)
 
 	if (sodium_init() < 0)
 		return 1;
-	while ((ch = getopt(argc, argv, "h:p:u:w:t:R:K:i:P")) != -1) {
+	while ((ch = getopt(argc, argv, "c:h:p:u:w:t:R:K:i:P")) != -1) {
 		switch (ch) {
+		case 'c': opt_codec = optarg; break;
 		case 'h': opt_host = optarg; break;
 		case 'p': opt_port = atoi(optarg); break;
 		case 'u': opt_user = optarg; break;
