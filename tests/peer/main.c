@@ -25,12 +25,17 @@
  *                        for "frames": FRAMES <n>
  *   bench-login N        N sequential logins: p50/p99 round trip in ms
  *   bench-conc C N       N logins over C concurrent clients: logins/s
+ *   bench-video W S LOG  log in, decode for W s, then measure S s: paints/s
+ *                        seen, glass-to-peer latency p50/p95 against the
+ *                        painter's LOG (shared/bench/painter.c), Mbit/s
  */
+#include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -491,6 +496,120 @@ cmd_session(void)
 	return 0;
 }
 
+/* Sort helper for uint64. */
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* CLOCK_MONOTONIC in nanoseconds: the painter logs the same clock. */
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+#define BENCH_MAX	(1u << 20)
+
+/*
+ * Watch the screen through a real session and measure what a client sees:
+ * distinct paints per second, glass-to-peer latency (decode time minus the
+ * painter's paint-done time for that stamp), and bandwidth.
+ */
+static int
+cmd_bench_video(double warm, double secs, const char *log)
+{
+	struct pconn *pc = pc_connect(opt_host, opt_port, opt_timeout);
+	struct vdec *vd = vdec_new();
+	struct vdec_info in;
+	Hbb__Message *m;
+	uint32_t *stamp = xcalloc(BENCH_MAX, sizeof *stamp);
+	uint64_t *at = xcalloc(BENCH_MAX, sizeof *at);
+	uint64_t *done = xcalloc(BENCH_MAX, sizeof *done);
+	uint64_t *lat = xcalloc(BENCH_MAX, sizeof *lat);
+	uint64_t bytes = 0, t_start, t_end, sub, dn;
+	size_t n = 0, nl = 0, uniq = 0, i, frames = 0;
+	unsigned c, last = UINT32_MAX, nmax = 0;
+	char line[256];
+	FILE *f;
+	int eof = 0, complete = 0, tries;
+
+	if (pc == NULL)
+		return 1;
+	if (opt_codec != NULL)
+		pc_set_codec(pc, opt_codec);
+	m = pc_login(pc, username(), opt_pass, opt_timeout);
+	if (print_outcome(m) != 1)
+		return 1;
+	hbb__message__free_unpacked(m, NULL);
+	t_start = mono_ns() + (uint64_t)(warm * 1e9);
+	t_end = t_start + (uint64_t)(secs * 1e9);
+	while (!eof && mono_ns() < t_end) {
+		if ((m = pc_recv(pc, 200, &eof)) == NULL)
+			continue;
+		if (m->union_case == HBB__MESSAGE__UNION_VIDEO_FRAME &&
+		    vdec_frame(vd, m->video_frame, &in) == 1 &&
+		    mono_ns() >= t_start) {
+			frames++;
+			bytes += hbb__message__get_packed_size(m);
+			if (in.stamp >= 0 && n < BENCH_MAX) {
+				stamp[n] = (uint32_t)in.stamp;
+				at[n++] = mono_ns();
+			}
+		}
+		hbb__message__free_unpacked(m, NULL);
+	}
+	pc_free(pc);
+	vdec_free(vd);
+	/* The painter writes its log as it goes; "# frames=" ends it. */
+	for (tries = 0; tries < 300 && !complete; tries++) {
+		if ((f = fopen(log, "r")) != NULL) {
+			while (fgets(line, sizeof line, f) != NULL)
+				if (strncmp(line, "# frames=", 9) == 0)
+					complete = 1;
+			fclose(f);
+		}
+		if (!complete)
+			usleep(100000);
+	}
+	if ((f = fopen(log, "r")) != NULL) {
+		while (fgets(line, sizeof line, f) != NULL)
+			if (sscanf(line, "%u %" SCNu64 " %" SCNu64, &c, &sub,
+			    &dn) == 3 && c < BENCH_MAX) {
+				done[c] = dn;
+				if (c + 1 > nmax)
+					nmax = c + 1;
+			}
+		fclose(f);
+	}
+	for (i = 0; i < n; i++) {
+		if (stamp[i] != last)
+			uniq++;
+		/* Only the first sight of a paint measures its latency. */
+		if (stamp[i] != last && stamp[i] < nmax && done[stamp[i]] != 0 &&
+		    at[i] > done[stamp[i]])
+			lat[nl++] = at[i] - done[stamp[i]];
+		last = stamp[i];
+	}
+	qsort(lat, nl, sizeof *lat, cmp_u64);
+	printf("VIDEOBENCH codec=%s pictures=%zu paints_per_s=%.1f "
+	    "latency_p50_ms=%.1f latency_p95_ms=%.1f mbit_s=%.3f samples=%zu\n",
+	    opt_codec ? opt_codec : "auto", frames, uniq / secs,
+	    nl ? lat[nl / 2] / 1e6 : -1.0, nl ? lat[(nl * 95) / 100] / 1e6 : -1.0,
+	    bytes * 8 / secs / 1e6, nl);
+	free(stamp);
+	free(at);
+	free(done);
+	free(lat);
+	return 0;
+}
+
 /* Print usage and exit 2. */
 static void
 usage(void)
@@ -550,6 +669,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "session") == 0)
 		return cmd_session();
+	if (strcmp(cmd, "bench-video") == 0 && argc == 4)
+		return cmd_bench_video(atof(argv[1]), atof(argv[2]), argv[3]);
 	if (strcmp(cmd, "retry") == 0 && argc == 2) {
 		struct pconn *pc = peer_connect();
 		Hbb__Message *m;

@@ -95,6 +95,30 @@ vdec_centre(const AVFrame *f, struct vdec_info *info)
 	info->b = b < 0 ? 0 : b > 255 ? 255 : (int)(b + 0.5);
 }
 
+/*
+ * The frame counter that shared/bench/painter.c stamps in the top-left
+ * corner: bit i as the 8x8 block i of row 0 (white = 1), its complement in
+ * row 1. -1 when the stamp does not read.
+ */
+static int64_t
+vdec_stamp(const AVFrame *f)
+{
+	uint32_t v = 0;
+	int bit, a, b;
+
+	if (f->width < 256 || f->height < 16)
+		return -1;
+	for (bit = 0; bit < 32; bit++) {
+		a = f->data[0][4 * f->linesize[0] + bit * 8 + 4];
+		b = f->data[0][12 * f->linesize[0] + bit * 8 + 4];
+		if ((a > 128) == (b > 128))
+			return -1;
+		if (a > 128)
+			v |= 1u << bit;
+	}
+	return v;
+}
+
 /* Decode one VideoFrame. */
 int
 vdec_frame(struct vdec *v, const Hbb__VideoFrame *vf, struct vdec_info *info)
@@ -107,6 +131,7 @@ vdec_frame(struct vdec *v, const Hbb__VideoFrame *vf, struct vdec_info *info)
 	int got = 0;
 
 	memset(info, 0, sizeof *info);
+	info->stamp = -1;
 	if ((efs = vdec_packets(vf, &name, &id)) == NULL)
 		return -1;
 	if (v->ctx == NULL || v->ucase != (int)vf->union_case) {
@@ -133,8 +158,10 @@ vdec_frame(struct vdec *v, const Hbb__VideoFrame *vf, struct vdec_info *info)
 			info->width = v->pic->width;
 			info->height = v->pic->height;
 			if (v->pic->format == AV_PIX_FMT_YUV420P ||
-			    v->pic->format == AV_PIX_FMT_YUVJ420P)
+			    v->pic->format == AV_PIX_FMT_YUVJ420P) {
 				vdec_centre(v->pic, info);
+				info->stamp = vdec_stamp(v->pic);
+			}
 			got = 1;
 		}
 	}

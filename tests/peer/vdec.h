@@ -2,6 +2,8 @@
 #ifndef CDESK_VDEC_H
 #define CDESK_VDEC_H
 
+#include <stdint.h>
+
 #include "message.pb-c.h"
 
 struct vdec;
@@ -12,6 +14,7 @@ struct vdec_info {
 	int		 width, height;	/* of the decoded picture */
 	int		 key;		/* a key packet was in the message */
 	int		 r, g, b;	/* mean colour of the centre 16x16 */
+	int64_t		 stamp;		/* painter's frame counter, or -1 */
 };
 
 struct vdec	*vdec_new(void);
