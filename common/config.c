@@ -112,10 +112,7 @@ struct cfg {
 struct parse_ctx {
 	struct cfg	*c;
 	const char	*name;		/* file name for messages (borrowed) */
-	const char	*text;		/* borrowed */
-	size_t		 pos;
-	int		 lineno;	/* line the reader returned last */
-	int		 toolong;	/* line of an over-long line, or 0 */
+	struct cfg_reader rd;
 	int		 gen;
 	int		 err_line;	/* first handler error, or 0 */
 	char		*err;		/* its message (owned) */
@@ -474,23 +471,19 @@ cfg_gen(const struct cfg *c, const char *key)
 	return 0;
 }
 
-/*
- * inih reader over a string that counts lines and refuses long ones. It
- * drops leading blanks, so inih never sees a continuation line and an
- * indented "key = value" is an ordinary line.
- */
-static char *
-parse_reader(char *str, int num, void *stream)
+/* Next line for inih: see struct cfg_reader in config.h. */
+char *
+cfg_reader_line(char *str, int num, void *stream)
 {
-	struct parse_ctx *ctx = stream;
-	const char *p = ctx->text + ctx->pos;
+	struct cfg_reader *rd = stream;
+	const char *p = rd->text + rd->pos;
 	size_t n, skip;
 
-	if (*p == '\0' || ctx->toolong)
+	if (*p == '\0' || rd->toolong)
 		return NULL;
 	n = strcspn(p, "\n");
-	ctx->lineno++;
-	ctx->pos += n + (p[n] == '\n');
+	rd->lineno++;
+	rd->pos += n + (p[n] == '\n');
 	skip = strspn(p, " \t");
 	if (skip > n)
 		skip = n;
@@ -498,7 +491,7 @@ parse_reader(char *str, int num, void *stream)
 	n -= skip;
 	/* inih wants room for "\r\n\0" beyond the longest line. */
 	if (num < 4 || n + 3 > (size_t)num) {
-		ctx->toolong = ctx->lineno;
+		rd->toolong = rd->lineno;
 		return NULL;
 	}
 	memcpy(str, p, n);
@@ -517,7 +510,7 @@ parse_fail(struct parse_ctx *ctx, const char *key, char *msg)
 		esc = log_escape(key, 64);
 		xasprintf(&ctx->err, "key '%s': %s", esc, msg);
 		free(esc);
-		ctx->err_line = ctx->lineno;
+		ctx->err_line = ctx->rd.lineno;
 	}
 	free(msg);
 	return 0;
@@ -550,7 +543,7 @@ parse_handler(void *user, const char *section, const char *name,
 		esc = log_escape(name, 64);
 		xasprintf(&w, "%s%s%s:%d: key '%s': unknown option (ignored)",
 		    ctx->warn != NULL ? ctx->warn : "",
-		    ctx->warn != NULL ? "\n" : "", ctx->name, ctx->lineno, esc);
+		    ctx->warn != NULL ? "\n" : "", ctx->name, ctx->rd.lineno, esc);
 		free(esc);
 		free(ctx->warn);
 		ctx->warn = w;
@@ -573,9 +566,9 @@ cfg_parse_string(struct cfg *c, const char *text, const char *name,
 	memset(&ctx, 0, sizeof ctx);
 	ctx.c = c;
 	ctx.name = name;
-	ctx.text = text;
+	ctx.rd.text = text;
 	ctx.gen = c->gen_next++;
-	r = ini_parse_stream(parse_reader, &ctx, parse_handler, &ctx);
+	r = ini_parse_stream(cfg_reader_line, &ctx.rd, parse_handler, &ctx);
 	if (r < 0) {
 		free(ctx.err);
 		free(ctx.warn);
@@ -584,9 +577,9 @@ cfg_parse_string(struct cfg *c, const char *text, const char *name,
 	}
 	/* Report whichever problem comes first in the file. */
 	line = ctx.err != NULL ? ctx.err_line : 0;
-	if (ctx.toolong != 0 && (line == 0 || ctx.toolong < line) &&
-	    (r == 0 || ctx.toolong < r)) {
-		xasprintf(cause, "%s:%d: line too long", name, ctx.toolong);
+	if (ctx.rd.toolong != 0 && (line == 0 || ctx.rd.toolong < line) &&
+	    (r == 0 || ctx.rd.toolong < r)) {
+		xasprintf(cause, "%s:%d: line too long", name, ctx.rd.toolong);
 	} else if (r > 0 && (line == 0 || r < line)) {
 		xasprintf(cause, "%s:%d: expected 'key = value' or a [section]",
 		    name, r);

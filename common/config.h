@@ -40,6 +40,21 @@ void	cfg_paths_fini(struct cfg_paths *);
 
 struct cfg;
 
+/*
+ * A line reader for inih's ini_parse_stream over a NUL-terminated text
+ * (config and state files): it counts lines, drops leading blanks (so inih
+ * never takes a line as a continuation), and stops at a line longer than
+ * inih's buffer, noting its number in toolong.
+ */
+struct cfg_reader {
+	const char	*text;		/* borrowed */
+	size_t		 pos;
+	int		 lineno;	/* line returned last */
+	int		 toolong;	/* line of an over-long line, or 0 */
+};
+/* The ini_reader callback; stream is a struct cfg_reader. */
+char	*cfg_reader_line(char *str, int num, void *stream);
+
 /* An empty option set (every option at its default). Never NULL. */
 struct cfg	*cfg_new(void);
 void		 cfg_free(struct cfg *);

@@ -57,10 +57,7 @@ static const char *const store_keys[K_COUNT] = {
 struct store_parse {
 	struct store	*s;
 	const char	*name;		/* for messages (borrowed) */
-	const char	*text;		/* borrowed */
-	size_t		 pos;
-	int		 lineno;
-	int		 toolong;	/* line of an over-long line, or 0 */
+	struct cfg_reader rd;
 	int		 seen[K_COUNT];
 	int		 err_line;
 	char		*err;		/* first error (owned) */
@@ -178,35 +175,6 @@ sk_check(struct store *s)
 	return 0;
 }
 
-/* inih reader over a string: counts lines, refuses long ones. */
-static char *
-store_reader(char *str, int num, void *stream)
-{
-	struct store_parse *sp = stream;
-	const char *p = sp->text + sp->pos;
-	size_t n, skip;
-
-	if (*p == '\0' || sp->toolong)
-		return NULL;
-	n = strcspn(p, "\n");
-	sp->lineno++;
-	sp->pos += n + (p[n] == '\n');
-	/* No leading blanks: inih would take the line as a continuation. */
-	skip = strspn(p, " \t");
-	if (skip > n)
-		skip = n;
-	p += skip;
-	n -= skip;
-	if (num < 4 || n + 3 > (size_t)num) {
-		sp->toolong = sp->lineno;
-		return NULL;
-	}
-	memcpy(str, p, n);
-	str[n] = '\n';
-	str[n + 1] = '\0';
-	return str;
-}
-
 /* Record the first error of a parse as "key 'KEY': msg". */
 static int
 store_fail(struct store_parse *sp, const char *key, const char *msg)
@@ -217,7 +185,7 @@ store_fail(struct store_parse *sp, const char *key, const char *msg)
 		esc = log_escape(key, 64);
 		xasprintf(&sp->err, "key '%s': %s", esc, msg);
 		free(esc);
-		sp->err_line = sp->lineno;
+		sp->err_line = sp->rd.lineno;
 	}
 	return 0;
 }
@@ -295,14 +263,14 @@ store_parse_string(struct store **out, const char *text, const char *name,
 	memset(&sp, 0, sizeof sp);
 	sp.s = s;
 	sp.name = name;
-	sp.text = text;
-	r = ini_parse_stream(store_reader, &sp, store_handler, &sp);
+	sp.rd.text = text;
+	r = ini_parse_stream(cfg_reader_line, &sp.rd, store_handler, &sp);
 	line = sp.err != NULL ? sp.err_line : 0;
 	if (r < 0)
 		xasprintf(cause, "%s: out of memory", name);
-	else if (sp.toolong != 0 && (line == 0 || sp.toolong < line) &&
-	    (r == 0 || sp.toolong < r))
-		xasprintf(cause, "%s:%d: line too long", name, sp.toolong);
+	else if (sp.rd.toolong != 0 && (line == 0 || sp.rd.toolong < line) &&
+	    (r == 0 || sp.rd.toolong < r))
+		xasprintf(cause, "%s:%d: line too long", name, sp.rd.toolong);
 	else if (r > 0 && (line == 0 || r < line))
 		xasprintf(cause, "%s:%d: expected 'key = value' or a [section]",
 		    name, r);

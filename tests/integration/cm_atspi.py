@@ -138,14 +138,14 @@ def find_role(root, role, timeout=10):
     fail("no accessible with role %r" % role)
 
 
-def gui_apps():
-    """(pid, accessible) of every cm_gui on the a11y bus."""
+def gui_apps(name="cm_gui"):
+    """(pid, accessible) of every application called name on the a11y bus."""
     desk = Atspi.get_desktop(0)
     out = []
     for i in range(desk.get_child_count()):
         a = desk.get_child_at_index(i)
         try:
-            if a is not None and a.get_name() == "cm_gui":
+            if a is not None and a.get_name() == name:
                 out.append((a.get_process_id(), a))
         except Exception:
             continue

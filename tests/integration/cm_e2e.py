@@ -28,16 +28,7 @@ PORT = os.environ["PORT"]
 
 def cdesk_apps():
     """(pid, accessible) of every `cdesk` GUI on the accessibility bus."""
-    desk = Atspi.get_desktop(0)
-    out = []
-    for i in range(desk.get_child_count()):
-        a = desk.get_child_at_index(i)
-        try:
-            if a is not None and a.get_name() == "cdesk":
-                out.append((a.get_process_id(), a))
-        except Exception:
-            continue
-    return out
+    return at.gui_apps("cdesk")
 
 
 def cm_app(skip=(), timeout=20):
