@@ -152,6 +152,8 @@ struct conn {
 	int			 video_started;	/* first subscription done */
 	struct svc_video_prefs	 vprefs;	/* codec abilities, quality, fps */
 	int			 show_remote_cursor;
+	int			 want_block;	/* the peer asked to block local input */
+	int			 blocking;	/* ... and it is blocked for it */
 	long			 peer_version;	/* get_version_number of the client */
 
 	/* Outbound queues: control is always written before video. */
@@ -165,6 +167,7 @@ struct conn {
 
 static void	conn_flush(struct conn *);
 static void	conn_video_add(struct conn *, int, unsigned);
+static void	conn_update_block(struct conn *);
 static void	conn_tick_cb(evutil_socket_t, short, void *);
 
 /* The connection's number. */
@@ -252,6 +255,9 @@ conn_close(struct conn *c, const char *why)
 	if (c->sub_cursor != 0)
 		svc_cursor_unsubscribe(srv->cursor, &c->sink);
 	c->video_displays = c->sub_cursor = 0;
+	if (c->blocking && --srv->input_blockers == 0)
+		svc_input_block(srv->input, 0);
+	c->blocking = 0;
 	/* Nothing a peer pressed may stay down after it leaves. */
 	if (srv->input != NULL && c->state == CONN_AUTHORIZED)
 		svc_input_release_all(srv->input, c->id);
@@ -572,6 +578,7 @@ conn_update_services(struct conn *c)
 	if (srv->input != NULL && (!c->perm[CONN_PERM_KEYBOARD] ||
 	    c->disable_keyboard))
 		svc_input_release_all(srv->input, c->id);
+	conn_update_block(c);
 	want_clip = srv->clip != NULL && c->perm[CONN_PERM_KEYBOARD] &&
 	    c->perm[CONN_PERM_CLIPBOARD] && !c->disable_clipboard &&
 	    !c->disable_keyboard;
@@ -640,6 +647,72 @@ conn_video_del(struct conn *c, int display)
 		return;
 	svc_video_unsubscribe(c->srv->video, &c->sink, display);
 	c->video_displays &= ~(1u << display);
+}
+
+/* Tell the peer how its block-input request went (PROTOCOL.md §9.6). */
+static void
+conn_send_block_state(struct conn *c, int state, const char *details)
+{
+	Hbb__Message m = HBB__MESSAGE__INIT;
+	Hbb__Misc misc = HBB__MISC__INIT;
+	Hbb__BackNotification bn = HBB__BACK_NOTIFICATION__INIT;
+
+	bn.union_case = HBB__BACK_NOTIFICATION__UNION_BLOCK_INPUT_STATE;
+	bn.block_input_state = state;
+	bn.details = (char *)(details != NULL ? details : "");
+	misc.union_case = HBB__MISC__UNION_BACK_NOTIFICATION;
+	misc.back_notification = &bn;
+	m.union_case = HBB__MESSAGE__UNION_MISC;
+	m.misc = &misc;
+	conn_send(c, &m);
+}
+
+/*
+ * Block or unblock the local keyboard and mouse as the peer asked, while
+ * it holds Keyboard and BlockInput; the last blocker's leaving unblocks.
+ */
+static void
+conn_update_block(struct conn *c)
+{
+	struct srv *srv = c->srv;
+	int allowed = srv->input != NULL && c->perm[CONN_PERM_KEYBOARD] &&
+	    c->perm[CONN_PERM_BLOCK_INPUT] && !c->disable_keyboard;
+	int r;
+
+	if (c->want_block && !c->blocking) {
+		if (!allowed) {
+			conn_send_block_state(c,
+			    HBB__BACK_NOTIFICATION__BLOCK_INPUT_STATE__BlkOnFailed,
+			    "No permission");
+			c->want_block = 0;
+			return;
+		}
+		r = srv->input_blockers > 0 ? 0 : svc_input_block(srv->input, 1);
+		if (r != 0) {
+			log_warn_r(r, "conn %u: block input", c->id);
+			conn_send_block_state(c,
+			    HBB__BACK_NOTIFICATION__BLOCK_INPUT_STATE__BlkOnFailed,
+			    err_str(r));
+			c->want_block = 0;
+			return;
+		}
+		c->blocking = 1;
+		srv->input_blockers++;
+		log_info("conn %u peer %s: local input blocked", c->id, c->peer);
+		conn_send_block_state(c,
+		    HBB__BACK_NOTIFICATION__BLOCK_INPUT_STATE__BlkOnSucceeded,
+		    NULL);
+	} else if (c->blocking && (!c->want_block || !allowed)) {
+		c->blocking = 0;
+		c->want_block = 0;
+		if (--srv->input_blockers == 0)
+			svc_input_block(srv->input, 0);
+		log_info("conn %u peer %s: local input unblocked", c->id,
+		    c->peer);
+		conn_send_block_state(c,
+		    HBB__BACK_NOTIFICATION__BLOCK_INPUT_STATE__BlkOffSucceeded,
+		    NULL);
+	}
 }
 
 /* Switch a permission of a live connection (the CM's toggles). */
@@ -723,6 +796,8 @@ conn_apply_options(struct conn *c, const Hbb__OptionMessage *o)
 		svc_video_set_prefs(c->srv->video, &c->sink, &c->vprefs);
 	if (o->show_remote_cursor == yes || o->show_remote_cursor == no)
 		c->show_remote_cursor = o->show_remote_cursor == yes;
+	if (o->block_input == yes || o->block_input == no)
+		c->want_block = o->block_input == yes;
 	if (o->disable_audio == yes || o->disable_audio == no)
 		c->disable_audio = o->disable_audio == yes;
 	if (o->disable_clipboard == yes || o->disable_clipboard == no)
@@ -1431,6 +1506,25 @@ conn_recv_misc(struct conn *c, const Hbb__Misc *misc)
 				    &c->vprefs);
 		}
 		break;
+	case HBB__MISC__UNION_TOGGLE_PRIVACY_MODE: {
+		Hbb__Message pm = HBB__MESSAGE__INIT;
+		Hbb__Misc pmisc = HBB__MISC__INIT;
+		Hbb__BackNotification bn = HBB__BACK_NOTIFICATION__INIT;
+
+		/* X11 offers no way to hide the screen from the person at the
+		 * desk while we capture it; say so, as upstream does. */
+		bn.union_case = HBB__BACK_NOTIFICATION__UNION_PRIVACY_MODE_STATE;
+		bn.privacy_mode_state =
+		    HBB__BACK_NOTIFICATION__PRIVACY_MODE_STATE__PrvNotSupported;
+		bn.impl_key = misc->toggle_privacy_mode->impl_key;
+		bn.details = (char *)"";
+		pmisc.union_case = HBB__MISC__UNION_BACK_NOTIFICATION;
+		pmisc.back_notification = &bn;
+		pm.union_case = HBB__MESSAGE__UNION_MISC;
+		pm.misc = &pmisc;
+		conn_send(c, &pm);
+		break;
+	}
 	case HBB__MISC__UNION_CHAT_MESSAGE:
 		if (c->srv->cm != NULL)
 			cmlink_chat(c->srv->cm, (int)c->id,

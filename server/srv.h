@@ -53,6 +53,7 @@ struct srv {
 	struct svc_cursor	*cursor;	/* owned */
 	struct cmlink		*cm;		/* owned: CM and main-window link, or NULL */
 	int			 direct_port;	/* 0: direct access off */
+	int			 input_blockers; /* connections blocking local input */
 	struct rdv		*rdv;		/* owned: access by ID, or NULL */
 };
 

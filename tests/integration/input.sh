@@ -59,6 +59,15 @@ sleep 0.5
 "$IPCP" "$DIR" "$cid" keyboard 1 || fail "ipc_perm on"
 wait_for "$WORK/peer.out" '^PERMISSION 0 1$' "no PermissionInfo{Keyboard,true}"
 
+# Block input: the local devices go off, the peer's XTest input still works,
+# and the peer is told both ways (BlockInputState 2 on, 4 off).
+echo "option block_input 1" >&3
+wait_for "$WORK/peer.out" '^BLOCK 2' "block input was not confirmed"
+echo "mouse 0 200 210" >&3
+wait_xev '^motion [0-9]+ 200 210$'
+echo "option block_input 0" >&3
+wait_for "$WORK/peer.out" '^BLOCK 4' "unblock was not confirmed"
+
 # Hold Shift and leave: the host releases it.
 echo "map 50 1" >&3
 wait_for "$WORK/xev.out" "^kpress [0-9]+ 50 " "Shift not pressed"

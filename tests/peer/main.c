@@ -281,6 +281,13 @@ session_event(Hbb__Message *m)
 			    misc->switch_display->height,
 			    misc->switch_display->x, misc->switch_display->y);
 			break;
+		case HBB__MISC__UNION_BACK_NOTIFICATION:
+			if (misc->back_notification->union_case ==
+			    HBB__BACK_NOTIFICATION__UNION_BLOCK_INPUT_STATE)
+				printf("BLOCK %d %s\n",
+				    (int)misc->back_notification->block_input_state,
+				    misc->back_notification->details);
+			break;
 		case HBB__MISC__UNION_AUDIO_FORMAT:
 			printf("AUDIOFORMAT %u %u\n",
 			    misc->audio_format->sample_rate,
@@ -368,6 +375,8 @@ session_option(struct pconn *pc, const char *name, int yes)
 		o.disable_clipboard = v;
 	else if (strcmp(name, "disable_audio") == 0)
 		o.disable_audio = v;
+	else if (strcmp(name, "block_input") == 0)
+		o.block_input = v;
 	misc.union_case = HBB__MISC__UNION_OPTION;
 	misc.option = &o;
 	m.union_case = HBB__MESSAGE__UNION_MISC;
