@@ -6,17 +6,18 @@
 #    fake viewer that decodes every frame and reads the painter's stamp:
 #    frames/s, glass-to-viewer latency p50/p95, bandwidth, CPU, RSS, for
 #    the typing, video and static workloads and several codecs;
+#  - end to end: `cdesk --server` on that display and the test peer
+#    (`peer video-bench`: login, codec preference, decode, stamp) over a
+#    real connection (loopback TCP, encrypted), with server CPU and RSS;
 #  - the same workloads through x0vncserver and x11vnc (when installed)
-#    read by rfbclient.py (copied from shared/bench), for reference in the
-#    same run. The service here has no connection in front of it yet (no
-#    framing, encryption or TCP): the end-to-end comparison through a real
-#    cdesk connection belongs in the connection's bench.
-# VB_WARM / VB_SECS / VB_CODECS / VB_VNC override the defaults.
+#    read by rfbclient.py (copied from shared/bench), in the same run.
+# VB_WARM / VB_SECS / VB_CODECS / VB_E2E / VB_VNC override the defaults.
 set -u
 WARM=${VB_WARM:-6}
 SECS=${VB_SECS:-10}
 CODECS=${VB_CODECS:-"vp9 h264 vp8"}
 VNC=${VB_VNC:-"x0vncserver x11vnc"}
+E2E=${VB_E2E:-"vp9 h264"}
 # Debian's python3 (with python3-numpy), not whatever is first in PATH.
 PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
@@ -97,6 +98,39 @@ print("  %-11s: %.1f distinct paints/s seen, latency p50 %s ms, p95 %s ms, "
 PY
 }
 
+# cdesk --server on the bench display, password login.
+. "$TOP/tests/lib.sh"
+DIR=$(cdesk_dir bench-video)
+"$CDESK" --config "$DIR" --password 'Secret-42' >/dev/null ||
+    { echo "cannot set the password"; exit 1; }
+cdesk_start "$DIR" || exit 1
+trap 'kill $XPID 2>/dev/null; kill $SERVER_PID 2>/dev/null' EXIT
+
+# cpu_ticks PID: utime + stime of a process.
+cpu_ticks() {
+	awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
+# e2e CODEC MODE: the test peer against cdesk over a real connection.
+e2e() {
+	paint "$2" $((WARM + SECS + 1)) "$D/e.log"
+	"$PEER" -p "$PORT" -w Secret-42 -t 5000 video-bench "$1" "$WARM" \
+	    "$SECS" "$D/e.log" >"$D/e.out" 2>&1 &
+	ppid=$!
+	sleep "$WARM"
+	c0=$(cpu_ticks "$SERVER_PID")
+	sleep "$SECS"
+	c1=$(cpu_ticks "$SERVER_PID")
+	wait $ppid
+	wait $PPID_
+	hz=$(getconf CLK_TCK)
+	rss=$(awk '/^VmRSS/ {print $2}' "/proc/$SERVER_PID/status")
+	sed -n 's/^VIDEO /  cdesk e2e: /p' "$D/e.out"
+	echo "             server CPU $(echo "$c0 $c1 $hz $SECS" |
+	    awk '{printf "%.0f", ($2 - $1) / $3 / $4 * 100}') %, RSS $rss kB"
+	grep -q '^VIDEO' "$D/e.out" || tail -n 5 "$D/e.out"
+}
+
 for mode in typing video static; do
 	echo "== pipeline: painter $mode at 30 Hz ($SECS s after $WARM s warm-up)"
 	for c in $CODECS; do
@@ -104,7 +138,11 @@ for mode in typing video static; do
 		"$BIN" pipe "$c" "$WARM" "$SECS" "$D/p.log" || exit 1
 		wait $PPID_
 	done
+	for c in $E2E; do
+		e2e "$c" "$mode"
+	done
 	for v in $VNC; do
 		vnc "$v" "$mode"
 	done
 done
+cdesk_stop

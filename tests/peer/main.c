@@ -36,6 +36,7 @@
 #include "common/xmalloc.h"
 #include "tests/peer/peer.h"
 #include "tests/peer/rdv_dial.h"
+#include "tests/peer/vbench.h"
 
 static const char *opt_host = "127.0.0.1";
 static int opt_port;
@@ -436,7 +437,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: peer [-h host] -p port [-u username] "
 	    "[-w password] [-t timeout_ms] login|retry N|raw HEX|idle|"
-	    "hold N SECS|bench-login N|bench-conc C N\n");
+	    "hold N SECS|bench-login N|bench-conc C N|"
+	    "video-bench CODEC WARM SECS PAINTER_LOG\n");
 	exit(2);
 }
 
@@ -488,6 +490,22 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "session") == 0)
 		return cmd_session();
+	if (strcmp(cmd, "video-bench") == 0 && argc == 5) {
+		struct pconn *pc = peer_connect();
+		Hbb__Message *m;
+		int r = 1;
+
+		if (pc == NULL)
+			return 1;
+		m = pc_login(pc, username(), opt_pass, opt_timeout);
+		if (print_outcome(m))
+			r = peer_video_bench(pc, argv[1], atoi(argv[2]),
+			    atoi(argv[3]), argv[4]);
+		if (m != NULL)
+			hbb__message__free_unpacked(m, NULL);
+		pc_free(pc);
+		return r;
+	}
 	if (strcmp(cmd, "retry") == 0 && argc == 2) {
 		struct pconn *pc = peer_connect();
 		Hbb__Message *m;
