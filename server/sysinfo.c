@@ -6,9 +6,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <libavcodec/avcodec.h>
-#include <libavutil/log.h>
-#include <libavutil/opt.h>
 #include <xcb/randr.h>
 #include <xcb/xcb.h>
 
@@ -16,6 +13,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "common/version.h"
+#include "server/enc.h"
 #include "server/sysinfo.h"
 
 struct sysinfo {
@@ -25,30 +23,6 @@ struct sysinfo {
 	Hbb__CodecAbility	 i444;
 	Hbb__Features		 features;
 };
-
-/* 1 if libavcodec has an encoder by this name that really opens. */
-static int
-sysinfo_encoder_opens(const char *name)
-{
-	const AVCodec *c;
-	AVCodecContext *ctx;
-	int ok;
-
-	if ((c = avcodec_find_encoder_by_name(name)) == NULL)
-		return 0;
-	if ((ctx = avcodec_alloc_context3(c)) == NULL)
-		return 0;
-	ctx->width = 64;
-	ctx->height = 64;
-	ctx->time_base = (AVRational){ 1, 1000 };
-	ctx->framerate = (AVRational){ 30, 1 };
-	ctx->pix_fmt = AV_PIX_FMT_YUV420P;
-	if (strcmp(name, "libx265") == 0)
-		av_opt_set(ctx->priv_data, "x265-params", "log-level=none", 0);
-	ok = avcodec_open2(ctx, c, NULL) == 0;
-	avcodec_free_context(&ctx);
-	return ok;
-}
 
 /* Name of the desktop user: the owner of the X display's socket, else us. */
 static char *
@@ -76,7 +50,7 @@ sysinfo_new(void)
 {
 	struct sysinfo *si = xcalloc(1, sizeof *si);
 	char host[256];
-	int lvl = av_log_get_level();
+	unsigned enc;
 
 	if (gethostname(host, sizeof host) != 0)
 		snprintf(host, sizeof host, "unknown");
@@ -87,15 +61,12 @@ sysinfo_new(void)
 	hbb__supported_encoding__init(&si->enc);
 	hbb__codec_ability__init(&si->i444);
 	hbb__features__init(&si->features);
-	/* Probing prints encoder banners; keep them out of our log. */
-	av_log_set_level(AV_LOG_QUIET);
-	si->enc.vp8 = sysinfo_encoder_opens("libvpx");
-	/* SVT-AV1 takes seconds to open (and hangs on tiny frames): the
-	 * probe asks libaom, which is quick. */
-	si->enc.av1 = sysinfo_encoder_opens("libaom-av1");
-	si->enc.h264 = sysinfo_encoder_opens("libx264");
-	si->enc.h265 = sysinfo_encoder_opens("libx265");
-	av_log_set_level(lvl);
+	/* What really opens here (probed once by the encoder layer). */
+	enc = enc_supported();
+	si->enc.vp8 = (enc & ENC_VP8) != 0;
+	si->enc.av1 = (enc & ENC_AV1) != 0;
+	si->enc.h264 = (enc & ENC_H264) != 0;
+	si->enc.h265 = (enc & ENC_H265) != 0;
 	si->enc.i444 = &si->i444;
 	return si;
 }

@@ -19,15 +19,23 @@
  *                        [ctrl]" (Legacy mode), "option NAME yes|no",
  *                        "clip TEXT", "quit". Also CLIP <text> for host
  *                        clipboard text, AUDIOFORMAT <rate> <ch>, AUDIO <n>
- *                        at the 1st and every 50th frame
+ *                        at the 1st and every 50th frame, VIDEO <n> <codec>
+ *                        <display> <w>x<h> key=<0|1> rgb=<r>,<g>,<b> for the
+ *                        1st, every key and every 10th decoded picture, and
+ *                        for "frames": FRAMES <n>
  *   bench-login N        N sequential logins: p50/p99 round trip in ms
  *   bench-conc C N       N logins over C concurrent clients: logins/s
+ *   bench-video W S LOG  log in, decode for W s, then measure S s: paints/s
+ *                        seen, glass-to-peer latency p50/p95 against the
+ *                        painter's LOG (shared/bench/painter.c), Mbit/s
  */
+#include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -35,14 +43,15 @@
 
 #include "common/xmalloc.h"
 #include "tests/peer/peer.h"
+#include "tests/peer/vdec.h"
 #include "tests/peer/rdv_dial.h"
-#include "tests/peer/vbench.h"
 
 static const char *opt_host = "127.0.0.1";
 static int opt_port;
 static const char *opt_user;
 static const char *opt_pass;
 static int opt_timeout = 10000;
+static const char *opt_codec;
 static const char *opt_rdv;	/* -R: dial by ID through this hbbs */
 static const char *opt_key;	/* -K: its public key, base64 */
 static const char *opt_id;	/* -i: the ID to dial */
@@ -209,6 +218,30 @@ print_clip(const Hbb__Clipboard *c)
 	free(out);
 }
 
+static struct vdec *session_vdec;
+static unsigned long session_frames;
+
+/* Decode a video frame and report it now and then. */
+static void
+session_video(const Hbb__VideoFrame *vf)
+{
+	struct vdec_info in;
+	int r;
+
+	session_frames++;
+	if (session_vdec == NULL)
+		session_vdec = vdec_new();
+	if ((r = vdec_frame(session_vdec, vf, &in)) < 0) {
+		printf("VIDEOERROR %lu\n", session_frames);
+		return;
+	}
+	if (r == 1 && (session_frames == 1 || in.key ||
+	    session_frames % 10 == 0))
+		printf("VIDEO %lu %s %d %dx%d key=%d rgb=%d,%d,%d\n",
+		    session_frames, in.codec, in.display, in.width, in.height,
+		    in.key, in.r, in.g, in.b);
+}
+
 /* Print one event of an interactive session; returns 0 at the end. */
 static int
 session_event(Hbb__Message *m)
@@ -217,7 +250,9 @@ session_event(Hbb__Message *m)
 	int go_on = 1;
 	size_t i;
 
-	if (m->union_case == HBB__MESSAGE__UNION_CLIPBOARD) {
+	if (m->union_case == HBB__MESSAGE__UNION_VIDEO_FRAME) {
+		session_video(m->video_frame);
+	} else if (m->union_case == HBB__MESSAGE__UNION_CLIPBOARD) {
 		print_clip(m->clipboard);
 	} else if (m->union_case == HBB__MESSAGE__UNION_MULTI_CLIPBOARDS) {
 		for (i = 0; i < m->multi_clipboards->n_clipboards; i++)
@@ -238,6 +273,13 @@ session_event(Hbb__Message *m)
 			break;
 		case HBB__MISC__UNION_CHAT_MESSAGE:
 			printf("CHAT %s\n", misc->chat_message->text);
+			break;
+		case HBB__MISC__UNION_SWITCH_DISPLAY:
+			printf("SWITCH %d %dx%d+%d+%d\n",
+			    misc->switch_display->display,
+			    misc->switch_display->width,
+			    misc->switch_display->height,
+			    misc->switch_display->x, misc->switch_display->y);
 			break;
 		case HBB__MISC__UNION_AUDIO_FORMAT:
 			printf("AUDIOFORMAT %u %u\n",
@@ -348,6 +390,20 @@ session_clip(struct pconn *pc, const char *text)
 	pc_send(pc, &m);
 }
 
+/* Ask for a key frame of display 0 (refresh_video_display). */
+static void
+session_refresh(struct pconn *pc)
+{
+	Hbb__Message m = HBB__MESSAGE__INIT;
+	Hbb__Misc misc = HBB__MISC__INIT;
+
+	misc.union_case = HBB__MISC__UNION_REFRESH_VIDEO_DISPLAY;
+	misc.refresh_video_display = 0;
+	m.union_case = HBB__MESSAGE__UNION_MISC;
+	m.misc = &misc;
+	pc_send(pc, &m);
+}
+
 /* Act on one command line of a session. */
 static void
 session_command(struct pconn *pc, const char *line)
@@ -360,6 +416,10 @@ session_command(struct pconn *pc, const char *line)
 		session_chat(pc, line + 5);
 	else if (strncmp(line, "clip ", 5) == 0)
 		session_clip(pc, line + 5);
+	else if (strcmp(line, "frames") == 0)
+		printf("FRAMES %lu\n", session_frames);
+	else if (strcmp(line, "refresh") == 0)
+		session_refresh(pc);
 	else if (sscanf(line, "mouse %d %d %d", &a, &b, &c) == 3)
 		session_mouse(pc, a, b, c);
 	else if (sscanf(line, "map %u %d", &u, &a) == 2)
@@ -382,6 +442,10 @@ cmd_session(void)
 
 	if (pc == NULL)
 		return 1;
+	if (opt_codec != NULL && pc_set_codec(pc, opt_codec) != 0) {
+		fprintf(stderr, "peer: unknown codec %s\n", opt_codec);
+		return 2;
+	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	m = pc_login(pc, username(), opt_pass, opt_timeout);
 	if (m == NULL) {
@@ -427,7 +491,122 @@ cmd_session(void)
 	}
 	if (eof)
 		printf("EOF\n");
+	vdec_free(session_vdec);
 	pc_free(pc);
+	return 0;
+}
+
+/* Sort helper for uint64. */
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* CLOCK_MONOTONIC in nanoseconds: the painter logs the same clock. */
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+#define BENCH_MAX	(1u << 20)
+
+/*
+ * Watch the screen through a real session and measure what a client sees:
+ * distinct paints per second, glass-to-peer latency (decode time minus the
+ * painter's paint-done time for that stamp), and bandwidth.
+ */
+static int
+cmd_bench_video(double warm, double secs, const char *log)
+{
+	struct pconn *pc = pc_connect(opt_host, opt_port, opt_timeout);
+	struct vdec *vd = vdec_new();
+	struct vdec_info in;
+	Hbb__Message *m;
+	uint32_t *stamp = xcalloc(BENCH_MAX, sizeof *stamp);
+	uint64_t *at = xcalloc(BENCH_MAX, sizeof *at);
+	uint64_t *done = xcalloc(BENCH_MAX, sizeof *done);
+	uint64_t *lat = xcalloc(BENCH_MAX, sizeof *lat);
+	uint64_t bytes = 0, t_start, t_end, sub, dn;
+	size_t n = 0, nl = 0, uniq = 0, i, frames = 0;
+	unsigned c, last = UINT32_MAX, nmax = 0;
+	char line[256];
+	FILE *f;
+	int eof = 0, complete = 0, tries;
+
+	if (pc == NULL)
+		return 1;
+	if (opt_codec != NULL)
+		pc_set_codec(pc, opt_codec);
+	m = pc_login(pc, username(), opt_pass, opt_timeout);
+	if (print_outcome(m) != 1)
+		return 1;
+	hbb__message__free_unpacked(m, NULL);
+	t_start = mono_ns() + (uint64_t)(warm * 1e9);
+	t_end = t_start + (uint64_t)(secs * 1e9);
+	while (!eof && mono_ns() < t_end) {
+		if ((m = pc_recv(pc, 200, &eof)) == NULL)
+			continue;
+		if (m->union_case == HBB__MESSAGE__UNION_VIDEO_FRAME &&
+		    vdec_frame(vd, m->video_frame, &in) == 1 &&
+		    mono_ns() >= t_start) {
+			frames++;
+			bytes += hbb__message__get_packed_size(m);
+			if (in.stamp >= 0 && n < BENCH_MAX) {
+				stamp[n] = (uint32_t)in.stamp;
+				at[n++] = mono_ns();
+			}
+		}
+		hbb__message__free_unpacked(m, NULL);
+	}
+	pc_free(pc);
+	vdec_free(vd);
+	/* The painter writes its log as it goes; "# frames=" ends it. */
+	for (tries = 0; tries < 300 && !complete; tries++) {
+		if ((f = fopen(log, "r")) != NULL) {
+			while (fgets(line, sizeof line, f) != NULL)
+				if (strncmp(line, "# frames=", 9) == 0)
+					complete = 1;
+			fclose(f);
+		}
+		if (!complete)
+			usleep(100000);
+	}
+	if ((f = fopen(log, "r")) != NULL) {
+		while (fgets(line, sizeof line, f) != NULL)
+			if (sscanf(line, "%u %" SCNu64 " %" SCNu64, &c, &sub,
+			    &dn) == 3 && c < BENCH_MAX) {
+				done[c] = dn;
+				if (c + 1 > nmax)
+					nmax = c + 1;
+			}
+		fclose(f);
+	}
+	for (i = 0; i < n; i++) {
+		if (stamp[i] != last)
+			uniq++;
+		/* Only the first sight of a paint measures its latency. */
+		if (stamp[i] != last && stamp[i] < nmax && done[stamp[i]] != 0 &&
+		    at[i] > done[stamp[i]])
+			lat[nl++] = at[i] - done[stamp[i]];
+		last = stamp[i];
+	}
+	qsort(lat, nl, sizeof *lat, cmp_u64);
+	printf("VIDEOBENCH codec=%s pictures=%zu paints_per_s=%.1f "
+	    "latency_p50_ms=%.1f latency_p95_ms=%.1f mbit_s=%.3f samples=%zu\n",
+	    opt_codec ? opt_codec : "auto", frames, uniq / secs,
+	    nl ? lat[nl / 2] / 1e6 : -1.0, nl ? lat[(nl * 95) / 100] / 1e6 : -1.0,
+	    bytes * 8 / secs / 1e6, nl);
+	free(stamp);
+	free(at);
+	free(done);
+	free(lat);
 	return 0;
 }
 
@@ -437,8 +616,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: peer [-h host] -p port [-u username] "
 	    "[-w password] [-t timeout_ms] login|retry N|raw HEX|idle|"
-	    "hold N SECS|bench-login N|bench-conc C N|"
-	    "video-bench CODEC WARM SECS PAINTER_LOG\n");
+	    "hold N SECS|bench-login N|bench-conc C N\n");
 	exit(2);
 }
 
@@ -451,8 +629,9 @@ main(int argc, char **argv)
 
 	if (sodium_init() < 0)
 		return 1;
-	while ((ch = getopt(argc, argv, "h:p:u:w:t:R:K:i:P")) != -1) {
+	while ((ch = getopt(argc, argv, "c:h:p:u:w:t:R:K:i:P")) != -1) {
 		switch (ch) {
+		case 'c': opt_codec = optarg; break;
 		case 'h': opt_host = optarg; break;
 		case 'p': opt_port = atoi(optarg); break;
 		case 'u': opt_user = optarg; break;
@@ -490,22 +669,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "session") == 0)
 		return cmd_session();
-	if (strcmp(cmd, "video-bench") == 0 && argc == 5) {
-		struct pconn *pc = peer_connect();
-		Hbb__Message *m;
-		int r = 1;
-
-		if (pc == NULL)
-			return 1;
-		m = pc_login(pc, username(), opt_pass, opt_timeout);
-		if (print_outcome(m))
-			r = peer_video_bench(pc, argv[1], atoi(argv[2]),
-			    atoi(argv[3]), argv[4]);
-		if (m != NULL)
-			hbb__message__free_unpacked(m, NULL);
-		pc_free(pc);
-		return r;
-	}
+	if (strcmp(cmd, "bench-video") == 0 && argc == 4)
+		return cmd_bench_video(atof(argv[1]), atof(argv[2]), argv[3]);
 	if (strcmp(cmd, "retry") == 0 && argc == 2) {
 		struct pconn *pc = peer_connect();
 		Hbb__Message *m;

@@ -29,6 +29,7 @@ struct pconn {
 	char		 salt[64];
 	char		 challenge[16];
 	uint64_t	 session_id;
+	int		 prefer;	/* SupportedDecoding.prefer; 0 auto */
 };
 
 /* Monotonic milliseconds. */
@@ -111,6 +112,30 @@ int
 pc_fd(const struct pconn *pc)
 {
 	return pc->fd;
+}
+
+/* Prefer a codec by name in the next LoginRequest; 0 on success. */
+int
+pc_set_codec(struct pconn *pc, const char *name)
+{
+	static const struct {
+		const char	*name;
+		int		 prefer;
+	} t[] = {
+		{ "vp9", HBB__SUPPORTED_DECODING__PREFER_CODEC__VP9 },
+		{ "vp8", HBB__SUPPORTED_DECODING__PREFER_CODEC__VP8 },
+		{ "av1", HBB__SUPPORTED_DECODING__PREFER_CODEC__AV1 },
+		{ "h264", HBB__SUPPORTED_DECODING__PREFER_CODEC__H264 },
+		{ "h265", HBB__SUPPORTED_DECODING__PREFER_CODEC__H265 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++)
+		if (strcmp(t[i].name, name) == 0) {
+			pc->prefer = t[i].prefer;
+			return 0;
+		}
+	return -1;
 }
 
 /* Turn the TestDelay echo on or off. */
@@ -319,6 +344,16 @@ pc_send_login(struct pconn *pc, const char *username, const char *password)
 
 	dec.ability_vp9 = 1;
 	dec.ability_vp8 = 1;
+	if (pc->prefer != 0) {
+		/* Decode the preferred codec too, and ask for it. */
+		dec.prefer = pc->prefer;
+		dec.ability_av1 = pc->prefer ==
+		    HBB__SUPPORTED_DECODING__PREFER_CODEC__AV1;
+		dec.ability_h264 = pc->prefer ==
+		    HBB__SUPPORTED_DECODING__PREFER_CODEC__H264;
+		dec.ability_h265 = pc->prefer ==
+		    HBB__SUPPORTED_DECODING__PREFER_CODEC__H265;
+	}
 	opt.supported_decoding = &dec;
 	lr.username = (char *)username;
 	if (password != NULL && *password != '\0') {

@@ -37,6 +37,8 @@ int		 pc_send_raw(struct pconn *, const void *, size_t);
  * on EOF (*eof = 1), timeout, or error.
  */
 Hbb__Message	*pc_recv(struct pconn *, int timeout_ms, int *eof);
+/* Prefer a codec ("vp9", "vp8", "av1", "h264", "h265") at login. */
+int		 pc_set_codec(struct pconn *, const char *name);
 /* Disable the automatic TestDelay echo (for idle tests). */
 void		 pc_set_echo(struct pconn *, int on);
 

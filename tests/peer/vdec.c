@@ -1,0 +1,169 @@
+/* vdec.c: decode VideoFrame messages with libavcodec, like a client. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <libavcodec/avcodec.h>
+
+#include "common/xmalloc.h"
+#include "tests/peer/vdec.h"
+
+struct vdec {
+	AVCodecContext	*ctx;		/* owned */
+	int		 ucase;		/* VideoFrame union case of ctx */
+	AVPacket	*pkt;		/* owned */
+	AVFrame		*pic;		/* owned */
+};
+
+/* A new decoder; the codec opens with the first frame. */
+struct vdec *
+vdec_new(void)
+{
+	struct vdec *v = xcalloc(1, sizeof *v);
+
+	v->pkt = av_packet_alloc();
+	v->pic = av_frame_alloc();
+	return v;
+}
+
+/* Free; NULL does nothing. */
+void
+vdec_free(struct vdec *v)
+{
+	if (v == NULL)
+		return;
+	avcodec_free_context(&v->ctx);
+	av_packet_free(&v->pkt);
+	av_frame_free(&v->pic);
+	free(v);
+}
+
+/* The codec's packets in a VideoFrame, and its name and libav id. */
+static Hbb__EncodedVideoFrames *
+vdec_packets(const Hbb__VideoFrame *vf, const char **name,
+    enum AVCodecID *id)
+{
+	switch (vf->union_case) {
+	case HBB__VIDEO_FRAME__UNION_VP9S:
+		*name = "vp9";
+		*id = AV_CODEC_ID_VP9;
+		return vf->vp9s;
+	case HBB__VIDEO_FRAME__UNION_VP8S:
+		*name = "vp8";
+		*id = AV_CODEC_ID_VP8;
+		return vf->vp8s;
+	case HBB__VIDEO_FRAME__UNION_AV1S:
+		*name = "av1";
+		*id = AV_CODEC_ID_AV1;
+		return vf->av1s;
+	case HBB__VIDEO_FRAME__UNION_H264S:
+		*name = "h264";
+		*id = AV_CODEC_ID_H264;
+		return vf->h264s;
+	case HBB__VIDEO_FRAME__UNION_H265S:
+		*name = "h265";
+		*id = AV_CODEC_ID_HEVC;
+		return vf->h265s;
+	default:
+		return NULL;
+	}
+}
+
+/* Mean colour of the centre 16x16 block of a YUV 4:2:0 picture. */
+static void
+vdec_centre(const AVFrame *f, struct vdec_info *info)
+{
+	int x0 = f->width / 2 - 8, y0 = f->height / 2 - 8, x, y;
+	double ys = 0, us = 0, vs = 0, r, g, b;
+
+	for (y = 0; y < 16; y++)
+		for (x = 0; x < 16; x++) {
+			ys += f->data[0][(y0 + y) * f->linesize[0] + x0 + x];
+			us += f->data[1][((y0 + y) / 2) * f->linesize[1] +
+			    (x0 + x) / 2];
+			vs += f->data[2][((y0 + y) / 2) * f->linesize[2] +
+			    (x0 + x) / 2];
+		}
+	ys = ys / 256 - 16;
+	us = us / 256 - 128;
+	vs = vs / 256 - 128;
+	/* BT.601 limited range, as the host's converter writes it. */
+	r = 1.164 * ys + 1.596 * vs;
+	g = 1.164 * ys - 0.392 * us - 0.813 * vs;
+	b = 1.164 * ys + 2.017 * us;
+	info->r = r < 0 ? 0 : r > 255 ? 255 : (int)(r + 0.5);
+	info->g = g < 0 ? 0 : g > 255 ? 255 : (int)(g + 0.5);
+	info->b = b < 0 ? 0 : b > 255 ? 255 : (int)(b + 0.5);
+}
+
+/*
+ * The frame counter that shared/bench/painter.c stamps in the top-left
+ * corner: bit i as the 8x8 block i of row 0 (white = 1), its complement in
+ * row 1. -1 when the stamp does not read.
+ */
+static int64_t
+vdec_stamp(const AVFrame *f)
+{
+	uint32_t v = 0;
+	int bit, a, b;
+
+	if (f->width < 256 || f->height < 16)
+		return -1;
+	for (bit = 0; bit < 32; bit++) {
+		a = f->data[0][4 * f->linesize[0] + bit * 8 + 4];
+		b = f->data[0][12 * f->linesize[0] + bit * 8 + 4];
+		if ((a > 128) == (b > 128))
+			return -1;
+		if (a > 128)
+			v |= 1u << bit;
+	}
+	return v;
+}
+
+/* Decode one VideoFrame. */
+int
+vdec_frame(struct vdec *v, const Hbb__VideoFrame *vf, struct vdec_info *info)
+{
+	Hbb__EncodedVideoFrames *efs;
+	const AVCodec *codec;
+	enum AVCodecID id;
+	const char *name = "?";
+	size_t i;
+	int got = 0;
+
+	memset(info, 0, sizeof *info);
+	info->stamp = -1;
+	if ((efs = vdec_packets(vf, &name, &id)) == NULL)
+		return -1;
+	if (v->ctx == NULL || v->ucase != (int)vf->union_case) {
+		/* A client makes a new decoder when the codec changes. */
+		avcodec_free_context(&v->ctx);
+		if ((codec = avcodec_find_decoder(id)) == NULL ||
+		    (v->ctx = avcodec_alloc_context3(codec)) == NULL ||
+		    avcodec_open2(v->ctx, codec, NULL) < 0)
+			return -1;
+		v->ucase = (int)vf->union_case;
+	}
+	info->codec = name;
+	info->display = vf->display;
+	for (i = 0; i < efs->n_frames; i++) {
+		Hbb__EncodedVideoFrame *ef = efs->frames[i];
+
+		info->key |= ef->key;
+		v->pkt->data = ef->data.data;
+		v->pkt->size = (int)ef->data.len;
+		v->pkt->pts = ef->pts;
+		if (avcodec_send_packet(v->ctx, v->pkt) < 0)
+			return -1;
+		while (avcodec_receive_frame(v->ctx, v->pic) == 0) {
+			info->width = v->pic->width;
+			info->height = v->pic->height;
+			if (v->pic->format == AV_PIX_FMT_YUV420P ||
+			    v->pic->format == AV_PIX_FMT_YUVJ420P) {
+				vdec_centre(v->pic, info);
+				info->stamp = vdec_stamp(v->pic);
+			}
+			got = 1;
+		}
+	}
+	return got;
+}
