@@ -104,19 +104,14 @@ print_outcome(Hbb__Message *m)
 	return 1;
 }
 
-/* Username to send: -u, else "host:port" as a direct client does. */
+static char username_buf[300];
+
+/* Username to send: -u, else "host:port" as a direct client does. Made
+ * once in main, before any thread reads it. */
 static const char *
 username(void)
 {
-	static char buf[300];
-
-	if (opt_user != NULL)
-		return opt_user;
-	if (strchr(opt_host, ':') != NULL)
-		snprintf(buf, sizeof buf, "[%s]:%d", opt_host, opt_port);
-	else
-		snprintf(buf, sizeof buf, "%s:%d", opt_host, opt_port);
-	return buf;
+	return opt_user != NULL ? opt_user : username_buf;
 }
 
 /* One login on a new connection; returns 1 on PeerInfo. */
@@ -662,6 +657,12 @@ main(int argc, char **argv)
 	if (opt_rdv != NULL && opt_user == NULL)
 		opt_user = opt_id;
 	cmd = argv[0];
+	if (strchr(opt_host, ':') != NULL)
+		snprintf(username_buf, sizeof username_buf, "[%s]:%d",
+		    opt_host, opt_port);
+	else
+		snprintf(username_buf, sizeof username_buf, "%s:%d", opt_host,
+		    opt_port);
 
 	if (strcmp(cmd, "login") == 0) {
 		struct pconn *pc = peer_connect();
