@@ -59,7 +59,15 @@ libav_tune(AVCodecContext *ctx, const char *name, const struct enc_params *p)
 		    strcmp(name, "libvpx") == 0 ? "12" : "8");
 		libav_opt(ctx, "lag-in-frames", "0");
 		libav_opt(ctx, "error-resilient", "1");
-		libav_opt(ctx, "static-thresh", "0");
+		/*
+		 * VP9 skips blocks whose difference is under this sum, which
+		 * on a desktop (typing, a moving cursor) cuts the encode of a
+		 * mostly still frame to a fraction: measured end to end on
+		 * 1920x1080 typing, p50 13.9 -> 9.1 ms and half the bits.
+		 * VP8 keeps 0: its speed 12 is fast enough already.
+		 */
+		libav_opt(ctx, "static-thresh",
+		    strcmp(name, "libvpx-vp9") == 0 ? "100" : "0");
 		libav_opt(ctx, "undershoot-pct", "95");
 		libav_opt(ctx, "drop-threshold", "0");
 		/*
