@@ -1,8 +1,12 @@
 /* enc.c: encoder probing, codec choice and bitrate policy. */
+#include <sys/wait.h>
+
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "common/err.h"
 #include "common/log.h"
@@ -46,6 +50,45 @@ enc_from_name(const char *s)
 	return -1;
 }
 
+/* What the probe's pipe holds when the child died before answering. */
+#define ENC_PROBE_FAILED	0xffffffffu
+
+/*
+ * Opens every encoder in a child process and returns what opened. The
+ * encoders' one-time tables (x265 and libaom allocate megabytes) then
+ * never live in the server, which stays small while nobody watches.
+ * Falls back to probing in place if the child cannot be had.
+ */
+static unsigned
+enc_probe_isolated(void)
+{
+	unsigned m = 0;
+	int fd[2];
+	pid_t pid;
+
+	if (pipe(fd) != 0)
+		return enc_impl_libav.probe();
+	if ((pid = fork()) < 0) {
+		close(fd[0]);
+		close(fd[1]);
+		return enc_impl_libav.probe();
+	}
+	if (pid == 0) {
+		close(fd[0]);
+		m = enc_impl_libav.probe();
+		if (write(fd[1], &m, sizeof m) != (ssize_t)sizeof m)
+			_exit(1);
+		_exit(0);
+	}
+	close(fd[1]);
+	if (read(fd[0], &m, sizeof m) != (ssize_t)sizeof m)
+		m = ENC_PROBE_FAILED;
+	close(fd[0]);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return m == ENC_PROBE_FAILED ? enc_impl_libav.probe() : m;
+}
+
 /* Runs the probe once, minus what CDESK_ENC_DISABLE names. */
 static void
 enc_probe_once(void)
@@ -55,7 +98,7 @@ enc_probe_once(void)
 	unsigned m;
 	int c;
 
-	m = enc_impl_libav.probe();
+	m = enc_probe_isolated();
 	if ((dis = getenv("CDESK_ENC_DISABLE")) != NULL &&
 	    (copy = strdup(dis)) != NULL) {
 		for (tok = strtok_r(copy, ", ", &sp); tok != NULL;
