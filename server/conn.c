@@ -319,6 +319,17 @@ conn_send(struct conn *c, const Hbb__Message *m)
 	msgbuf_unref(b);
 }
 
+/* Wrap a Misc in a Message and queue it on the control queue. */
+static void
+conn_send_misc(struct conn *c, Hbb__Misc *misc)
+{
+	Hbb__Message m = HBB__MESSAGE__INIT;
+
+	m.union_case = HBB__MESSAGE__UNION_MISC;
+	m.misc = misc;
+	conn_send(c, &m);
+}
+
 /*
  * Move queued messages into the socket's output while it is below the
  * high mark: control first, then video. Each frame is sealed as it is
@@ -394,15 +405,12 @@ conn_sink_backlog(void *ctx, enum svc_queue q)
 static void
 conn_refuse(struct conn *c, const char *reason)
 {
-	Hbb__Message m = HBB__MESSAGE__INIT;
 	Hbb__Misc misc = HBB__MISC__INIT;
 	struct timeval tv = { 0, CONN_CLOSE_DELAY_MS * 1000 };
 
 	misc.union_case = HBB__MISC__UNION_CLOSE_REASON;
 	misc.close_reason = (char *)reason;
-	m.union_case = HBB__MESSAGE__UNION_MISC;
-	m.misc = &misc;
-	conn_send(c, &m);
+	conn_send_misc(c, &misc);
 	c->closing = 1;
 	evtimer_add(c->closer, &tv);
 	log_info("conn %u peer %s: refused (%s)", c->id, c->peer, reason);
@@ -548,7 +556,6 @@ conn_whitelisted(const char *list, const struct sockaddr *sa)
 static void
 conn_send_permission(struct conn *c, enum conn_perm p)
 {
-	Hbb__Message m = HBB__MESSAGE__INIT;
 	Hbb__Misc misc = HBB__MISC__INIT;
 	Hbb__PermissionInfo pi = HBB__PERMISSION_INFO__INIT;
 
@@ -556,9 +563,7 @@ conn_send_permission(struct conn *c, enum conn_perm p)
 	pi.enabled = c->perm[p];
 	misc.union_case = HBB__MISC__UNION_PERMISSION_INFO;
 	misc.permission_info = &pi;
-	m.union_case = HBB__MESSAGE__UNION_MISC;
-	m.misc = &misc;
-	conn_send(c, &m);
+	conn_send_misc(c, &misc);
 }
 
 /*
@@ -653,7 +658,6 @@ conn_video_del(struct conn *c, int display)
 static void
 conn_send_block_state(struct conn *c, int state, const char *details)
 {
-	Hbb__Message m = HBB__MESSAGE__INIT;
 	Hbb__Misc misc = HBB__MISC__INIT;
 	Hbb__BackNotification bn = HBB__BACK_NOTIFICATION__INIT;
 
@@ -662,9 +666,7 @@ conn_send_block_state(struct conn *c, int state, const char *details)
 	bn.details = (char *)(details != NULL ? details : "");
 	misc.union_case = HBB__MISC__UNION_BACK_NOTIFICATION;
 	misc.back_notification = &bn;
-	m.union_case = HBB__MESSAGE__UNION_MISC;
-	m.misc = &misc;
-	conn_send(c, &m);
+	conn_send_misc(c, &misc);
 }
 
 /*
@@ -1351,7 +1353,6 @@ conn_dismiss(struct conn *c)
 void
 conn_chat(struct conn *c, const char *text)
 {
-	Hbb__Message m = HBB__MESSAGE__INIT;
 	Hbb__Misc misc = HBB__MISC__INIT;
 	Hbb__ChatMessage cm = HBB__CHAT_MESSAGE__INIT;
 
@@ -1360,9 +1361,7 @@ conn_chat(struct conn *c, const char *text)
 	cm.text = (char *)text;
 	misc.union_case = HBB__MISC__UNION_CHAT_MESSAGE;
 	misc.chat_message = &cm;
-	m.union_case = HBB__MESSAGE__UNION_MISC;
-	m.misc = &misc;
-	conn_send(c, &m);
+	conn_send_misc(c, &misc);
 }
 
 /* TestDelay: echo the client's own probes; our probe's echo is an RTT. */
@@ -1507,7 +1506,6 @@ conn_recv_misc(struct conn *c, const Hbb__Misc *misc)
 		}
 		break;
 	case HBB__MISC__UNION_TOGGLE_PRIVACY_MODE: {
-		Hbb__Message pm = HBB__MESSAGE__INIT;
 		Hbb__Misc pmisc = HBB__MISC__INIT;
 		Hbb__BackNotification bn = HBB__BACK_NOTIFICATION__INIT;
 
@@ -1520,9 +1518,7 @@ conn_recv_misc(struct conn *c, const Hbb__Misc *misc)
 		bn.details = (char *)"";
 		pmisc.union_case = HBB__MISC__UNION_BACK_NOTIFICATION;
 		pmisc.back_notification = &bn;
-		pm.union_case = HBB__MESSAGE__UNION_MISC;
-		pm.misc = &pmisc;
-		conn_send(c, &pm);
+		conn_send_misc(c, &pmisc);
 		break;
 	}
 	case HBB__MISC__UNION_CHAT_MESSAGE:
