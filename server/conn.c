@@ -992,20 +992,20 @@ conn_find_session(struct conn *c)
 }
 
 /*
- * PeerInfo for this host: the facts from sysinfo, the displays as the video
- * service streams them (sizes of the frames), else as RandR lists them.
+ * PeerInfo for this host: the facts from sysinfo and the displays as the
+ * video service streams them (the sizes of its frames). Returns 0, or
+ * ERR_NOTFOUND when there is no display to announce.
  */
 static int
 conn_peerinfo(struct srv *srv, Hbb__PeerInfo *pi)
 {
 	struct cap_display d[16];
-	int i, n, primary = 0, r;
+	int i, n, primary = 0;
 
-	r = sysinfo_peerinfo(srv->sysinfo, pi);
+	sysinfo_peerinfo(srv->sysinfo, pi);
 	if (srv->video == NULL ||
 	    (n = svc_video_displays(srv->video, d, 16, &primary)) <= 0)
-		return r;
-	sysinfo_peerinfo_free(pi);
+		return ERR_NOTFOUND;
 	pi->displays = xcalloc((size_t)n, sizeof *pi->displays);
 	for (i = 0; i < n; i++) {
 		Hbb__DisplayInfo *di = xcalloc(1, sizeof *di);
@@ -1025,11 +1025,19 @@ conn_peerinfo(struct srv *srv, Hbb__PeerInfo *pi)
 	return 0;
 }
 
-/* Free what conn_peerinfo hung off pi. */
+/* Free the displays conn_peerinfo hung off pi. */
 static void
 conn_peerinfo_free(Hbb__PeerInfo *pi)
 {
-	sysinfo_peerinfo_free(pi);
+	size_t i;
+
+	for (i = 0; i < pi->n_displays; i++) {
+		free(pi->displays[i]->name);
+		free(pi->displays[i]);
+	}
+	free(pi->displays);
+	pi->displays = NULL;
+	pi->n_displays = 0;
 }
 
 /* The monitors changed: tell every remote session (HOST.md §5.3). */

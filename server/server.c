@@ -303,6 +303,28 @@ srv_event_log_cb(int severity, const char *msg)
 		log_debug("libevent: %s", msg);
 }
 
+/* "WxH+X+Y, ..." of the displays the video service streams; caller frees. */
+static char *
+srv_describe_displays(struct srv *srv)
+{
+	struct cap_display d[16];
+	char *s = xstrdup(""), *t;
+	int i, n, primary;
+
+	if (srv->video == NULL ||
+	    (n = svc_video_displays(srv->video, d, 16, &primary)) <= 0) {
+		free(s);
+		return xstrdup("none (no X display)");
+	}
+	for (i = 0; i < n; i++) {
+		xasprintf(&t, "%s%s%dx%d+%d+%d", s, i ? ", " : "", d[i].width,
+		    d[i].height, d[i].x, d[i].y);
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
 /* The monitors changed: the video service asks for a new PeerInfo. */
 static void
 srv_displays_changed_cb(void *arg)
@@ -394,7 +416,7 @@ server_main(const struct cfg_paths *paths, int verbose)
 	if (srv_cm_start(&srv) != 0)
 		log_warn("no connection manager: connections that need a "
 		    "click will be refused");
-	disp = sysinfo_describe(srv.sysinfo);
+	disp = srv_describe_displays(&srv);
 	log_info("cdesk %s: ID %s, displays %s", CDESK_VERSION,
 	    store_id(srv.store), disp);
 	free(disp);

@@ -6,20 +6,14 @@
 
 struct sysinfo;
 
-/* Reads hostname, desktop user and the encoders libavcodec can open. Never
- * NULL. */
+/* Reads hostname, desktop user and the encoders that open. Never NULL. */
 struct sysinfo	*sysinfo_new(void);
 void		 sysinfo_free(struct sysinfo *);
 /*
- * Fills pi (an initialised Hbb__PeerInfo) with the host's facts and the
- * displays the X server has now (RandR monitors). Memory hung off pi is
- * owned by si or by the returned allocations list; call sysinfo_peerinfo_free
- * on pi after packing. Returns 0, or ERR_* when no display can be read (pi
- * then has no displays).
+ * Fills pi (an initialised Hbb__PeerInfo) with the host's facts: user,
+ * hostname, platform, version, features, encoders. The strings and
+ * sub-messages are borrowed from si. Displays are the video service's.
  */
-int		 sysinfo_peerinfo(struct sysinfo *, Hbb__PeerInfo *pi);
-void		 sysinfo_peerinfo_free(Hbb__PeerInfo *pi);
-/* "WIDTHxHEIGHT" of each display for the start-up log (caller frees). */
-char		*sysinfo_describe(struct sysinfo *);
+void		 sysinfo_peerinfo(struct sysinfo *, Hbb__PeerInfo *pi);
 
 #endif
