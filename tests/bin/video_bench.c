@@ -28,6 +28,7 @@
 #include "server/conv.h"
 #include "server/enc.h"
 #include "server/svc_video.h"
+#include "tests/bench/stamp.h"
 
 #define MAXREC	100000
 
@@ -211,26 +212,6 @@ struct bsink {
 	size_t		 n;
 };
 
-/* Reads painter's counter from a decoded picture; -1 if unreadable. */
-static int64_t
-read_stamp(const AVFrame *f)
-{
-	uint32_t v = 0;
-	int bit, a, b;
-
-	if (f->width < 256 || f->height < 16)
-		return -1;
-	for (bit = 0; bit < 32; bit++) {
-		a = f->data[0][4 * f->linesize[0] + bit * 8 + 4];
-		b = f->data[0][12 * f->linesize[0] + bit * 8 + 4];
-		if ((a > 128) == (b > 128))
-			return -1;
-		if (a > 128)
-			v |= 1u << bit;
-	}
-	return v;
-}
-
 /* Decodes one frame and notes its stamp. */
 static void
 bsink_send(void *ctx, struct msgbuf *b, enum svc_queue q)
@@ -289,7 +270,8 @@ bsink_send(void *ctx, struct msgbuf *b, enum svc_queue q)
 		av_packet_unref(pkt);
 		while (avcodec_receive_frame(s->dec, s->f) == 0) {
 			now = ns_of(CLOCK_MONOTONIC);
-			st = read_stamp(s->f);
+			st = stamp_read(s->f->data[0], s->f->linesize[0],
+			    s->f->width, s->f->height);
 			if (!s->measuring)
 				continue;
 			if (st < 0)
@@ -365,42 +347,6 @@ rss_kb(void)
 	return kb;
 }
 
-/* Reads the painter log; returns t_done (ns) per counter. */
-static uint64_t *
-read_log(const char *path, uint32_t *nmax)
-{
-	char line[256];
-	unsigned long long sub, done;
-	unsigned c;
-	uint64_t *t;
-	FILE *f;
-	int complete = 0, tries;
-
-	for (tries = 0; tries < 200 && !complete; tries++) {
-		if ((f = fopen(path, "r")) != NULL) {
-			while (fgets(line, sizeof line, f) != NULL)
-				if (strncmp(line, "# frames=", 9) == 0)
-					complete = 1;
-			fclose(f);
-		}
-		if (!complete)
-			usleep(100000);
-	}
-	t = calloc(MAXREC, sizeof *t);
-	*nmax = 0;
-	if ((f = fopen(path, "r")) == NULL)
-		return t;
-	while (fgets(line, sizeof line, f) != NULL)
-		if (sscanf(line, "%u %llu %llu", &c, &sub, &done) == 3 &&
-		    c < MAXREC) {
-			t[c] = done;
-			if (c + 1 > *nmax)
-				*nmax = c + 1;
-		}
-	fclose(f);
-	return t;
-}
-
 /* Runs the service on display 0 and reports what the viewer saw. */
 static int
 bench_pipe(const char *codec, int warmup, int secs, const char *log)
@@ -456,7 +402,7 @@ bench_pipe(const char *codec, int warmup, int secs, const char *log)
 	    st.fps);
 	event_free(ev);
 	svc_video_free(g_sv);
-	done = read_log(log, &nmax);
+	done = stamp_log_read(log, MAXREC, &nmax);
 	lat = calloc(MAXREC, sizeof *lat);
 	for (i = 0; i < s.n; i++) {
 		if (s.ctr[i] != last)

@@ -29,7 +29,6 @@
  *                        seen, glass-to-peer latency p50/p95 against the
  *                        painter's LOG (shared/bench/painter.c), Mbit/s
  */
-#include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -42,6 +41,7 @@
 #include <zstd.h>
 
 #include "common/xmalloc.h"
+#include "tests/bench/stamp.h"
 #include "tests/peer/peer.h"
 #include "tests/peer/vdec.h"
 #include "tests/peer/rdv_dial.h"
@@ -535,14 +535,12 @@ cmd_bench_video(double warm, double secs, const char *log)
 	Hbb__Message *m;
 	uint32_t *stamp = xcalloc(BENCH_MAX, sizeof *stamp);
 	uint64_t *at = xcalloc(BENCH_MAX, sizeof *at);
-	uint64_t *done = xcalloc(BENCH_MAX, sizeof *done);
+	uint64_t *done;
 	uint64_t *lat = xcalloc(BENCH_MAX, sizeof *lat);
-	uint64_t bytes = 0, t_start, t_end, sub, dn;
+	uint64_t bytes = 0, t_start, t_end;
 	size_t n = 0, nl = 0, uniq = 0, i, frames = 0;
-	unsigned c, last = UINT32_MAX, nmax = 0;
-	char line[256];
-	FILE *f;
-	int eof = 0, complete = 0, tries;
+	uint32_t last = UINT32_MAX, nmax = 0;
+	int eof = 0;
 
 	if (pc == NULL)
 		return 1;
@@ -571,27 +569,7 @@ cmd_bench_video(double warm, double secs, const char *log)
 	}
 	pc_free(pc);
 	vdec_free(vd);
-	/* The painter writes its log as it goes; "# frames=" ends it. */
-	for (tries = 0; tries < 300 && !complete; tries++) {
-		if ((f = fopen(log, "r")) != NULL) {
-			while (fgets(line, sizeof line, f) != NULL)
-				if (strncmp(line, "# frames=", 9) == 0)
-					complete = 1;
-			fclose(f);
-		}
-		if (!complete)
-			usleep(100000);
-	}
-	if ((f = fopen(log, "r")) != NULL) {
-		while (fgets(line, sizeof line, f) != NULL)
-			if (sscanf(line, "%u %" SCNu64 " %" SCNu64, &c, &sub,
-			    &dn) == 3 && c < BENCH_MAX) {
-				done[c] = dn;
-				if (c + 1 > nmax)
-					nmax = c + 1;
-			}
-		fclose(f);
-	}
+	done = stamp_log_read(log, BENCH_MAX, &nmax);
 	for (i = 0; i < n; i++) {
 		if (stamp[i] != last)
 			uniq++;

@@ -5,6 +5,7 @@
 #include <libavcodec/avcodec.h>
 
 #include "common/xmalloc.h"
+#include "tests/bench/stamp.h"
 #include "tests/peer/vdec.h"
 
 struct vdec {
@@ -95,30 +96,6 @@ vdec_centre(const AVFrame *f, struct vdec_info *info)
 	info->b = b < 0 ? 0 : b > 255 ? 255 : (int)(b + 0.5);
 }
 
-/*
- * The frame counter that shared/bench/painter.c stamps in the top-left
- * corner: bit i as the 8x8 block i of row 0 (white = 1), its complement in
- * row 1. -1 when the stamp does not read.
- */
-static int64_t
-vdec_stamp(const AVFrame *f)
-{
-	uint32_t v = 0;
-	int bit, a, b;
-
-	if (f->width < 256 || f->height < 16)
-		return -1;
-	for (bit = 0; bit < 32; bit++) {
-		a = f->data[0][4 * f->linesize[0] + bit * 8 + 4];
-		b = f->data[0][12 * f->linesize[0] + bit * 8 + 4];
-		if ((a > 128) == (b > 128))
-			return -1;
-		if (a > 128)
-			v |= 1u << bit;
-	}
-	return v;
-}
-
 /* Decode one VideoFrame. */
 int
 vdec_frame(struct vdec *v, const Hbb__VideoFrame *vf, struct vdec_info *info)
@@ -160,7 +137,9 @@ vdec_frame(struct vdec *v, const Hbb__VideoFrame *vf, struct vdec_info *info)
 			if (v->pic->format == AV_PIX_FMT_YUV420P ||
 			    v->pic->format == AV_PIX_FMT_YUVJ420P) {
 				vdec_centre(v->pic, info);
-				info->stamp = vdec_stamp(v->pic);
+				info->stamp = stamp_read(v->pic->data[0],
+				    v->pic->linesize[0], v->pic->width,
+				    v->pic->height);
 			}
 			got = 1;
 		}
