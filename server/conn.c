@@ -740,18 +740,6 @@ conn_set_permission(struct conn *c, const char *name, int enabled)
 	return 0;
 }
 
-/* Current state of a permission by its CM name; -1 if unknown. */
-int
-conn_get_permission(const struct conn *c, const char *name)
-{
-	int p;
-
-	for (p = 0; p < CONN_PERM_MAX; p++)
-		if (strcmp(conn_perms[p].name, name) == 0)
-			return c->perm[p];
-	return -1;
-}
-
 /* Number of live connections. */
 unsigned
 conn_count(struct srv *srv)
@@ -1731,6 +1719,16 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		    EVUTIL_SOCKET_ERROR()));
 }
 
+/* The sink through which services reach this connection. */
+static void
+conn_sink(struct conn *c, struct svc_sink *sink)
+{
+	sink->ctx = c;
+	sink->conn_id = c->id;
+	sink->send = conn_sink_send;
+	sink->backlog = conn_sink_backlog;
+}
+
 /* Start serving a peer on fd. */
 struct conn *
 conn_new(struct srv *srv, int fd, const struct sockaddr *sa, socklen_t salen,
@@ -1812,14 +1810,4 @@ conn_new(struct srv *srv, int fd, const struct sockaddr *sa, socklen_t salen,
 		free(first);
 	}
 	return c;
-}
-
-/* The sink through which services reach this connection. */
-void
-conn_sink(struct conn *c, struct svc_sink *sink)
-{
-	sink->ctx = c;
-	sink->conn_id = c->id;
-	sink->send = conn_sink_send;
-	sink->backlog = conn_sink_backlog;
 }

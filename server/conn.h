@@ -43,9 +43,6 @@ struct conn	*conn_new(struct srv *, int fd, const struct sockaddr *sa,
  * from the event loop; callbacks check the dead flag. Safe to call twice.
  */
 void		 conn_close(struct conn *, const char *why);
-/* Fills sink with the callbacks through which services reach c. */
-struct svc_sink;
-void		 conn_sink(struct conn *, struct svc_sink *sink);
 /*
  * Switches a permission ("keyboard", "clipboard", "audio", "file",
  * "restart", "recording", "block_input", "privacy_mode") at once: the peer
@@ -54,8 +51,6 @@ void		 conn_sink(struct conn *, struct svc_sink *sink);
  */
 int		 conn_set_permission(struct conn *, const char *name,
 		    int enabled);
-/* 1 or 0, or -1 for an unknown name. */
-int		 conn_get_permission(const struct conn *, const char *name);
 /* The live connection with this id, or NULL. */
 struct conn	*conn_find(struct srv *, uint32_t id);
 /* The local user accepted c (only counts while c waits for a click). */
