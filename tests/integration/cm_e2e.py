@@ -85,7 +85,8 @@ class Peer:
                 line = self.q.get(timeout=max(0.01, end - time.time()))
             except queue.Empty:
                 return
-            if line is None or not line.startswith(("AUDIO", "CLIP")):
+            if line is None or not line.startswith(
+                    ("AUDIO", "CLIP", "VIDEO", "SWITCH")):
                 fail("peer said %r unexpectedly" % line)
 
     def stop(self):
