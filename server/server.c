@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/thread.h>
+#include <libavutil/log.h>
 #include <sodium.h>
 
 #include "common/config.h"
@@ -332,6 +334,31 @@ srv_displays_changed_cb(void *arg)
 	conn_displays_changed(arg);
 }
 
+/* Route libav's messages into our log: its errors stay errors, its
+ * chatter (encoder banners and statistics) is debug. */
+static void
+srv_av_log_cb(void *avcl, int level, const char *fmt, va_list ap)
+{
+	int prefix = 1;	/* each call is one whole line: no shared state across threads */
+	char line[1024];
+	size_t n;
+
+	if (level > AV_LOG_WARNING && log_get_level() < LOG_DEBUG)
+		return;
+	av_log_format_line2(avcl, level, fmt, ap, line, sizeof line, &prefix);
+	n = strlen(line);
+	while (n > 0 && line[n - 1] == '\n')
+		line[--n] = '\0';
+	if (n == 0)
+		return;
+	if (level <= AV_LOG_ERROR)
+		log_error("libav: %s", line);
+	else if (level <= AV_LOG_WARNING)
+		log_warn("libav: %s", line);
+	else
+		log_debug("libav: %s", line);
+}
+
 /* Run the host until a signal stops it. */
 int
 server_main(const struct cfg_paths *paths, int verbose)
@@ -349,6 +376,7 @@ server_main(const struct cfg_paths *paths, int verbose)
 	    LOG_INFO);
 	signal(SIGPIPE, SIG_IGN);
 	event_set_log_callback(srv_event_log_cb);
+	av_log_set_callback(srv_av_log_cb);
 	if (sodium_init() < 0)
 		fatal("libsodium failed to initialise");
 	if (evthread_use_pthreads() != 0)
