@@ -10,6 +10,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "common/xmalloc.h"
 #include "server/enc.h"
 
 static const char *const enc_names[ENC_CODEC_COUNT] = {
@@ -28,6 +29,46 @@ static const enum enc_codec enc_speed_order[ENC_CODEC_COUNT] = {
 
 static pthread_once_t	 enc_once = PTHREAD_ONCE_INIT;
 static unsigned		 enc_mask;
+
+/* Backends, in the order they are tried. */
+static const struct enc_impl *const enc_impls[] = {
+	&enc_impl_vpx,
+	&enc_impl_libav,
+};
+#define ENC_NIMPLS	(sizeof enc_impls / sizeof enc_impls[0])
+
+/* An open encoder: its backend and that backend's state. */
+struct enc {
+	const struct enc_impl	*impl;
+	void			*state;		/* owned, freed by impl */
+};
+
+/*
+ * Whether a backend is skipped: CDESK_ENC_BACKEND=libav leaves libavcodec
+ * alone (to compare the two with the same codec). libavcodec itself is
+ * never skipped: it is the one with every codec.
+ */
+static int
+enc_impl_skipped(const struct enc_impl *impl)
+{
+	const char *only = getenv("CDESK_ENC_BACKEND");
+
+	return only != NULL && *only != '\0' && strcmp(only, impl->name) != 0 &&
+	    impl != &enc_impl_libav;
+}
+
+/* What every backend opens here, in this process. */
+static unsigned
+enc_probe_all(void)
+{
+	unsigned m = 0;
+	size_t i;
+
+	for (i = 0; i < ENC_NIMPLS; i++)
+		if (!enc_impl_skipped(enc_impls[i]))
+			m |= enc_impls[i]->probe();
+	return m;
+}
 
 /* Returns the static name of a codec. */
 const char *
@@ -67,15 +108,15 @@ enc_probe_isolated(void)
 	pid_t pid;
 
 	if (pipe(fd) != 0)
-		return enc_impl_libav.probe();
+		return enc_probe_all();
 	if ((pid = fork()) < 0) {
 		close(fd[0]);
 		close(fd[1]);
-		return enc_impl_libav.probe();
+		return enc_probe_all();
 	}
 	if (pid == 0) {
 		close(fd[0]);
-		m = enc_impl_libav.probe();
+		m = enc_probe_all();
 		if (write(fd[1], &m, sizeof m) != (ssize_t)sizeof m)
 			_exit(1);
 		_exit(0);
@@ -86,7 +127,7 @@ enc_probe_isolated(void)
 	close(fd[0]);
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
-	return m == ENC_PROBE_FAILED ? enc_impl_libav.probe() : m;
+	return m == ENC_PROBE_FAILED ? enc_probe_all() : m;
 }
 
 /* Runs the probe once, minus what CDESK_ENC_DISABLE names. */
@@ -222,24 +263,53 @@ enc_bitrate(int w, int h, double ratio)
 	return r;
 }
 
-/* Opens an encoder with the libav backend. */
+/* Opens an encoder with the first backend that has the codec. */
 int
 enc_open(const struct enc_params *p, struct enc **ep)
 {
-	return enc_impl_libav.open(p, ep);
+	void *state = NULL;
+	size_t i;
+	int r = ERR_UNSUPP;
+
+	*ep = NULL;
+	for (i = 0; i < ENC_NIMPLS; i++) {
+		if (enc_impl_skipped(enc_impls[i]))
+			continue;
+		if ((r = enc_impls[i]->open(p, &state)) == 0)
+			break;
+		/* A real failure (bad size, no memory) is final. */
+		if (r != ERR_UNSUPP && r != ERR_CODEC)
+			return r;
+	}
+	if (r != 0)
+		return r;
+	*ep = xmalloc(sizeof **ep);
+	(*ep)->impl = enc_impls[i];
+	(*ep)->state = state;
+	return 0;
 }
 
-/* Encodes one picture with the libav backend. */
+/* Encodes one picture with the encoder's backend. */
 int
-enc_encode(struct enc *e, AVFrame *pic, int64_t pts_ms, int key,
-    enc_packet_cb *cb, void *arg)
+enc_encode(struct enc *e, const struct enc_input *in, enc_packet_cb *cb,
+    void *arg)
 {
-	return enc_impl_libav.encode(e, pic, pts_ms, key, cb, arg);
+	return e->impl->encode(e->state, in, cb, arg);
 }
 
-/* Closes an encoder of the libav backend. */
+/* The backend's name. */
+const char *
+enc_backend(const struct enc *e)
+{
+	return e->impl->name;
+}
+
+/* Closes an encoder. */
 void
 enc_close(struct enc *e)
 {
-	enc_impl_libav.close(e);
+	if (e == NULL)
+		return;
+	e->impl->close(e->state);
+	free(e);
 }

@@ -57,26 +57,48 @@ struct enc_packet {
 };
 typedef void enc_packet_cb(void *arg, const struct enc_packet *);
 
+/* A rectangle of the picture, in pixels. */
+struct enc_rect {
+	int		 x, y, w, h;
+};
+
+/* One picture to encode. */
+struct enc_input {
+	AVFrame			*pic;	/* I420, borrowed */
+	int64_t			 pts_ms;
+	int			 key;	/* make this a key frame */
+	/*
+	 * What changed since the last picture given to this encoder (a
+	 * superset is fine). ndirty < 0: unknown, anything may have. An
+	 * encoder may code the rest as unchanged without looking at it.
+	 */
+	const struct enc_rect	*dirty;
+	int			 ndirty;
+};
+
 struct enc;
 
 /*
- * A backend: one way to run encoders. Today only libavcodec
- * (enc_impl_libav); hardware encoders would be further tables.
+ * A backend: one way to run encoders. libvpx (VP8, VP9: it can be told
+ * which blocks changed) and libavcodec (everything); hardware encoders
+ * would be further tables. A backend's encoder state is its own.
  */
 struct enc_impl {
 	const char	*name;
 	/* Bit mask of ENC_* this backend can open here (may be slow). */
 	unsigned	(*probe)(void);
-	/* Opens *ep (caller frees with close). 0 or a negative ERR_*. */
-	int		(*open)(const struct enc_params *, struct enc **ep);
-	/* Encodes one I420 picture (borrowed; the encoder keeps a reference
-	 * only while it needs one), calling cb for every packet out. */
-	int		(*encode)(struct enc *, AVFrame *pic, int64_t pts_ms,
-			    int key, enc_packet_cb *cb, void *arg);
-	/* Frees e; NULL does nothing. */
-	void		(*close)(struct enc *);
+	/* Opens *statep. 0, ERR_UNSUPP (not this backend's codec) or
+	 * another negative ERR_*. */
+	int		(*open)(const struct enc_params *, void **statep);
+	/* Encodes one picture (borrowed; the encoder keeps a reference only
+	 * while it needs one), calling cb for every packet out. */
+	int		(*encode)(void *state, const struct enc_input *,
+			    enc_packet_cb *cb, void *arg);
+	/* Frees state; NULL does nothing. */
+	void		(*close)(void *state);
 };
 
+extern const struct enc_impl enc_impl_vpx;
 extern const struct enc_impl enc_impl_libav;
 
 /*
@@ -118,10 +140,15 @@ enum enc_codec	 enc_choose(const struct enc_caps *viewers, size_t n,
  */
 int		 enc_bitrate(int width, int height, double ratio);
 
-/* Shorthands over enc_impl_libav. */
+/*
+ * Opens an encoder with the first backend that has p->codec (libvpx before
+ * libavcodec; CDESK_ENC_BACKEND=libav skips libvpx, for comparisons).
+ */
 int		 enc_open(const struct enc_params *, struct enc **ep);
-int		 enc_encode(struct enc *, AVFrame *pic, int64_t pts_ms,
-		    int key, enc_packet_cb *cb, void *arg);
+int		 enc_encode(struct enc *, const struct enc_input *,
+		    enc_packet_cb *cb, void *arg);
+/* The backend's name, for logs. */
+const char	*enc_backend(const struct enc *);
 void		 enc_close(struct enc *);
 
 #endif

@@ -29,7 +29,7 @@ static const struct libav_codec libav_codecs[ENC_CODEC_COUNT] = {
 	[ENC_CODEC_H265] = { { "libx265", NULL } },
 };
 
-struct enc {
+struct libav_enc {
 	AVCodecContext	*ctx;		/* owned */
 	AVPacket	*pkt;		/* owned */
 	enum enc_codec	 codec;
@@ -195,8 +195,10 @@ libav_open_named(const char *name, const struct enc_params *p,
 
 /* Frees an encoder of this backend. */
 static void
-libav_close(struct enc *e)
+libav_close(void *state)
 {
+	struct libav_enc *e = state;
+
 	if (e == NULL)
 		return;
 	avcodec_free_context(&e->ctx);
@@ -206,15 +208,15 @@ libav_close(struct enc *e)
 
 /* Opens the first encoder library that works for p->codec. */
 static int
-libav_open(const struct enc_params *p, struct enc **ep)
+libav_open(const struct enc_params *p, void **statep)
 {
 	const struct libav_codec *lc;
 	AVCodecContext *ctx = NULL;
-	struct enc *e;
+	struct libav_enc *e;
 	size_t i;
 	int r = ERR_UNSUPP;
 
-	*ep = NULL;
+	*statep = NULL;
 	if ((unsigned)p->codec >= ENC_CODEC_COUNT || p->width < 16 ||
 	    p->height < 16 || p->width > ENC_DIM_MAX ||
 	    p->height > ENC_DIM_MAX || (p->width & 1) || (p->height & 1) ||
@@ -235,15 +237,18 @@ libav_open(const struct enc_params *p, struct enc **ep)
 		libav_close(e);
 		return ERR_NOMEM;
 	}
-	*ep = e;
+	*statep = e;
 	return 0;
 }
 
-/* Encodes one picture and hands every packet to cb. */
+/* Encodes one picture and hands every packet to cb (the whole picture:
+ * libavcodec cannot be told what changed). */
 static int
-libav_encode(struct enc *e, AVFrame *pic, int64_t pts_ms, int key,
-    enc_packet_cb *cb, void *arg)
+libav_encode(void *state, const struct enc_input *in, enc_packet_cb *cb,
+    void *arg)
 {
+	struct libav_enc *e = state;
+	AVFrame *pic = in->pic;
 	struct enc_packet ep;
 	char eb[AV_ERROR_MAX_STRING_SIZE];
 	int r;
@@ -251,9 +256,9 @@ libav_encode(struct enc *e, AVFrame *pic, int64_t pts_ms, int key,
 	if (pic->width != e->ctx->width || pic->height != e->ctx->height ||
 	    pic->format != AV_PIX_FMT_YUV420P)
 		return ERR_INVAL;
-	pic->pts = pts_ms;
-	pic->pict_type = key ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
-	pic->key_frame = key ? 1 : 0;
+	pic->pts = in->pts_ms;
+	pic->pict_type = in->key ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
+	pic->key_frame = in->key ? 1 : 0;
 	if ((r = avcodec_send_frame(e->ctx, pic)) < 0) {
 		av_strerror(r, eb, sizeof eb);
 		log_warn("%s: send frame: %s", e->libname, eb);
@@ -293,7 +298,8 @@ static unsigned
 libav_probe(void)
 {
 	struct enc_params p;
-	struct enc *e;
+	struct enc_input in;
+	void *e;
 	AVFrame *f;
 	unsigned mask = 0;
 	int c, n;
@@ -319,10 +325,15 @@ libav_probe(void)
 		if (libav_open(&p, &e) != 0)
 			continue;
 		n = 0;
-		if (libav_encode(e, f, 0, 1, libav_probe_cb, &n) == 0 && n > 0)
+		memset(&in, 0, sizeof in);
+		in.pic = f;
+		in.key = 1;
+		in.ndirty = -1;
+		if (libav_encode(e, &in, libav_probe_cb, &n) == 0 && n > 0)
 			mask |= 1u << c;
 		else
-			log_debug("%s: opens but gives no packet", e->libname);
+			log_debug("%s: opens but gives no packet",
+			    ((struct libav_enc *)e)->libname);
 		libav_close(e);
 	}
 	av_frame_free(&f);

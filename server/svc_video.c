@@ -30,6 +30,7 @@
 #include "server/svc_video.h"
 
 #define VSTREAM_INFLIGHT	4	/* frames queued for the loop */
+#define VSTREAM_DIRTY_MAX	64	/* changed rectangles told the encoder */
 #define QOS_FPS_DEFAULT		30
 #define QOS_FPS_INIT		15
 #define QOS_FPS_MAX		120
@@ -353,10 +354,14 @@ vstream_encoder(struct vstream *vs, struct enc **encp, const AVFrame *pic,
 	return 1;
 }
 
-/* Grabs the damaged parts of area into pic; 1 if anything changed. */
+/*
+ * Grabs the damaged parts of area into pic; 1 if anything changed. The
+ * rectangles converted (picture coordinates) are appended to *ndirty.
+ */
 static int
 vstream_capture(struct vstream *vs, struct cap *cap, struct conv *cv,
-    const struct cap_rect *area, AVFrame *pic, int full)
+    const struct cap_rect *area, AVFrame *pic, int full,
+    struct enc_rect *dirty, int *ndirty)
 {
 	struct cap_rect rects[CAP_RECTS_MAX], bb, ch, pr;
 	struct cap_image img;
@@ -406,6 +411,14 @@ vstream_capture(struct vstream *vs, struct cap *cap, struct conv *cv,
 		conv_bgrx_i420(cv, img.data + (size_t)(ch.y - bb.y) *
 		    img.stride + (size_t)(ch.x - bb.x) * 4, img.stride,
 		    ch.w, ch.h, pic, ch.x - area->x, ch.y - area->y);
+		if (*ndirty >= 0 && *ndirty < VSTREAM_DIRTY_MAX) {
+			dirty[*ndirty].x = ch.x - area->x;
+			dirty[*ndirty].y = ch.y - area->y;
+			dirty[*ndirty].w = ch.w;
+			dirty[*ndirty].h = ch.h;
+			(*ndirty)++;
+		} else
+			*ndirty = -1;	/* too many: say "anything" */
 	}
 	return 1;
 }
@@ -424,6 +437,9 @@ vstream_main(void *arg)
 	struct cap_rect area;
 	struct vpkts vp;
 	struct vitem *it;
+	struct enc_rect drect[VSTREAM_DIRTY_MAX];
+	struct enc_input in;
+	int ndrect = 0;
 	struct pollfd pfd[2];
 	uint64_t t0, now, due = 0, junk, ival;
 	int dirty = 1, full = 1, key = 1, broken = 0, ev, r, timeout;
@@ -517,7 +533,7 @@ vstream_main(void *arg)
 				continue;
 			}
 			changed = vstream_capture(vs, cap, cv, &area, pic,
-			    full);
+			    full, drect, &ndrect);
 			if (changed < 0) {
 				log_warn_r(changed, "display %d: grab",
 				    vs->display);
@@ -536,8 +552,12 @@ vstream_main(void *arg)
 			due = due + ival > now + ival / 2 ? due + ival :
 			    now + ival / 2;
 			if (changed || key) {
-				r = enc_encode(enc, pic, (int64_t)(now - t0),
-				    key, vpkts_cb, &vp);
+				in.pic = pic;
+				in.pts_ms = (int64_t)(now - t0);
+				in.key = key;
+				in.dirty = drect;
+				in.ndirty = ndrect;
+				r = enc_encode(enc, &in, vpkts_cb, &vp);
 				stat_add(&sv->st.encodes, 1);
 				if (vp.key)
 					stat_add(&sv->st.keys, 1);
@@ -554,7 +574,10 @@ vstream_main(void *arg)
 					vpkts_clear(&vp);
 				vp.key = 0;
 				vp.bytes = 0;
-				key = 0;
+				/* After a failure the encoder's last picture is
+				 * unknown: start again from a key frame. */
+				key = r != 0;
+				ndrect = 0;
 			}
 		}
 		/* The grab's replies may have queued X events that poll()

@@ -1,4 +1,5 @@
 /* vdec.c: decode VideoFrame messages with libavcodec, like a client. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@ struct vdec {
 	int		 ucase;		/* VideoFrame union case of ctx */
 	AVPacket	*pkt;		/* owned */
 	AVFrame		*pic;		/* owned */
+	AVFrame		*last;		/* owned: the last picture out */
 };
 
 /* A new decoder; the codec opens with the first frame. */
@@ -23,6 +25,7 @@ vdec_new(void)
 
 	v->pkt = av_packet_alloc();
 	v->pic = av_frame_alloc();
+	v->last = av_frame_alloc();
 	return v;
 }
 
@@ -35,6 +38,7 @@ vdec_free(struct vdec *v)
 	avcodec_free_context(&v->ctx);
 	av_packet_free(&v->pkt);
 	av_frame_free(&v->pic);
+	av_frame_free(&v->last);
 	free(v);
 }
 
@@ -67,6 +71,52 @@ vdec_packets(const Hbb__VideoFrame *vf, const char **name,
 	default:
 		return NULL;
 	}
+}
+
+/* One pixel of a YUV 4:2:0 picture as RGB. */
+static void
+vdec_rgb(const AVFrame *f, int x, int y, uint8_t rgb[3])
+{
+	double ys, us, vs, c[3];
+	int i;
+
+	ys = f->data[0][y * f->linesize[0] + x] - 16;
+	us = f->data[1][(y / 2) * f->linesize[1] + x / 2] - 128;
+	vs = f->data[2][(y / 2) * f->linesize[2] + x / 2] - 128;
+	/* BT.601 limited range, as the host's converter writes it. */
+	c[0] = 1.164 * ys + 1.596 * vs;
+	c[1] = 1.164 * ys - 0.392 * us - 0.813 * vs;
+	c[2] = 1.164 * ys + 2.017 * us;
+	for (i = 0; i < 3; i++)
+		rgb[i] = c[i] < 0 ? 0 : c[i] > 255 ? 255 : (uint8_t)(c[i] + 0.5);
+}
+
+/* Write the last picture as a PPM. */
+int
+vdec_save_ppm(const struct vdec *v, const char *path)
+{
+	const AVFrame *f = v->last;
+	uint8_t *row;
+	FILE *fp;
+	int x, y, r = 0;
+
+	if (f->width <= 0 || (f->format != AV_PIX_FMT_YUV420P &&
+	    f->format != AV_PIX_FMT_YUVJ420P))
+		return -1;
+	if ((fp = fopen(path, "wb")) == NULL)
+		return -1;
+	row = xmalloc((size_t)f->width * 3);
+	fprintf(fp, "P6\n%d %d\n255\n", f->width, f->height);
+	for (y = 0; y < f->height && r == 0; y++) {
+		for (x = 0; x < f->width; x++)
+			vdec_rgb(f, x, y, row + x * 3);
+		if (fwrite(row, 3, (size_t)f->width, fp) != (size_t)f->width)
+			r = -1;
+	}
+	free(row);
+	if (fclose(fp) != 0)
+		r = -1;
+	return r;
 }
 
 /* Mean colour of the centre 16x16 block of a YUV 4:2:0 picture. */
@@ -141,6 +191,9 @@ vdec_frame(struct vdec *v, const Hbb__VideoFrame *vf, struct vdec_info *info)
 				    v->pic->linesize[0], v->pic->width,
 				    v->pic->height);
 			}
+			av_frame_unref(v->last);
+			if (av_frame_ref(v->last, v->pic) < 0)
+				return -1;
 			got = 1;
 		}
 	}

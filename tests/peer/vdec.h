@@ -25,5 +25,7 @@ void		 vdec_free(struct vdec *);
  */
 int		 vdec_frame(struct vdec *, const Hbb__VideoFrame *,
 		    struct vdec_info *info);
+/* Writes the last picture decoded as a binary PPM (RGB). 0 or -1. */
+int		 vdec_save_ppm(const struct vdec *, const char *path);
 
 #endif

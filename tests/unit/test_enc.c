@@ -95,6 +95,7 @@ roundtrip(enum enc_codec c)
 	struct enc_params ep = { .codec = c, .width = W, .height = H,
 	    .fps = 30, .kbps = 2000 };
 	struct enc *e;
+	struct enc_input in = { 0 };
 	struct pkts p;
 	const AVCodec *dc;
 	AVFrame *f;
@@ -121,8 +122,11 @@ roundtrip(enum enc_codec c)
 		ASSERT_INT_EQ(av_frame_make_writable(f), 0);
 		paint(f, t);
 		keys = p.nkey;
-		ASSERT_INT_EQ(enc_encode(e, f, 100 + t * 33, t == 0 || t == 3,
-		    pkt_cb, &p), 0);
+		in.pic = f;
+		in.pts_ms = 100 + t * 33;
+		in.key = t == 0 || t == 3;
+		in.ndirty = -1;
+		ASSERT_INT_EQ(enc_encode(e, &in, pkt_cb, &p), 0);
 		/* Exact key flag: a key packet exactly when asked for. */
 		ASSERT_INT_EQ(p.nkey - keys, (t == 0 || t == 3) ? 1 : 0);
 		ASSERT_INT_EQ(p.pts, 100 + t * 33);
@@ -133,6 +137,100 @@ roundtrip(enum enc_codec c)
 		fprintf(stderr, "      frame %d psnr %.1f\n", t, q);
 		ASSERT_TRUE(q > 28);
 	}
+	enc_close(e);
+	av_frame_free(&f);
+	av_frame_free(&p.out);
+	av_frame_free(&p.tmp);
+	avcodec_free_context(&p.dec);
+}
+
+/* A VP9 decoder for the checks. */
+static void
+pkts_open_vp9(struct pkts *p)
+{
+	const AVCodec *dc;
+
+	memset(p, 0, sizeof *p);
+	dc = avcodec_find_decoder(AV_CODEC_ID_VP9);
+	ASSERT_TRUE(dc != NULL);
+	p->dec = avcodec_alloc_context3(dc);
+	ASSERT_INT_EQ(avcodec_open2(p->dec, dc, NULL), 0);
+	p->out = av_frame_alloc();
+	p->tmp = av_frame_alloc();
+}
+
+/* Mean absolute luma difference of two frames inside a rectangle. */
+static double
+mad_y(const AVFrame *a, const AVFrame *b, const struct enc_rect *r)
+{
+	double sum = 0;
+	int x, y;
+
+	for (y = r->y; y < r->y + r->h; y++)
+		for (x = r->x; x < r->x + r->w; x++)
+			sum += abs(a->data[0][y * a->linesize[0] + x] -
+			    b->data[0][y * b->linesize[0] + x]);
+	return sum / ((double)r->w * r->h);
+}
+
+/*
+ * VP9 through libvpx codes only the blocks the dirty rectangles touch: a
+ * change the rectangles name arrives; a change they leave out does not
+ * (which shows the map is really used), until a picture with unknown
+ * damage.
+ */
+static void
+test_activemap(void)
+{
+	struct enc_params ep = { .codec = ENC_CODEC_VP9, .width = W,
+	    .height = H, .fps = 30, .kbps = 4000 };
+	struct enc_rect named = { 200, 32, 40, 24 };	/* said to change */
+	struct enc_rect quiet = { 32, 160, 48, 32 };	/* changes unsaid */
+	struct enc_input in = { 0 };
+	struct enc *e;
+	struct pkts p;
+	AVFrame *f;
+	int x, y;
+
+	pkts_open_vp9(&p);
+	f = av_frame_alloc();
+	f->width = W;
+	f->height = H;
+	f->format = AV_PIX_FMT_YUV420P;
+	ASSERT_INT_EQ(av_frame_get_buffer(f, 0), 0);
+	ASSERT_INT_EQ(enc_open(&ep, &e), 0);
+	ASSERT_STR_EQ(enc_backend(e), "libvpx");
+	paint(f, 0);
+	in.pic = f;
+	in.key = 1;
+	in.ndirty = -1;
+	ASSERT_INT_EQ(enc_encode(e, &in, pkt_cb, &p), 0);
+	/* Let the quality settle on the still picture. */
+	for (in.key = 0; in.pts_ms < 10 * 33; in.pts_ms += 33)
+		ASSERT_INT_EQ(enc_encode(e, &in, pkt_cb, &p), 0);
+	ASSERT_TRUE(mad_y(f, p.out, &named) < 4);
+	/* Both rectangles turn white; only one is named. */
+	ASSERT_INT_EQ(av_frame_make_writable(f), 0);
+	for (y = 0; y < H; y++)
+		for (x = 0; x < W; x++)
+			if ((x >= named.x && x < named.x + named.w &&
+			    y >= named.y && y < named.y + named.h) ||
+			    (x >= quiet.x && x < quiet.x + quiet.w &&
+			    y >= quiet.y && y < quiet.y + quiet.h))
+				f->data[0][y * f->linesize[0] + x] = 235;
+	in.dirty = &named;
+	in.ndirty = 1;
+	in.pts_ms += 33;
+	ASSERT_INT_EQ(enc_encode(e, &in, pkt_cb, &p), 0);
+	ASSERT_TRUE(mad_y(f, p.out, &named) < 4);
+	ASSERT_TRUE(mad_y(f, p.out, &quiet) > 50);
+	/* Unknown damage: everything is looked at again. */
+	in.ndirty = -1;
+	for (x = 0; x < 5; x++) {
+		in.pts_ms += 33;
+		ASSERT_INT_EQ(enc_encode(e, &in, pkt_cb, &p), 0);
+	}
+	ASSERT_TRUE(mad_y(f, p.out, &quiet) < 4);
 	enc_close(e);
 	av_frame_free(&f);
 	av_frame_free(&p.out);
@@ -155,6 +253,10 @@ test_supported(void)
 		if (m & (1u << c))
 			roundtrip(c);
 	}
+	/* libavcodec's wrapper of the same library works too. */
+	setenv("CDESK_ENC_BACKEND", "libav", 1);
+	roundtrip(ENC_CODEC_VP9);
+	unsetenv("CDESK_ENC_BACKEND");
 	ASSERT_INT_EQ(enc_from_name("mpeg2"), -1);
 }
 
@@ -233,5 +335,6 @@ main(void)
 	TST_RUN(test_bitrate);
 	TST_RUN(test_bad_params);
 	TST_RUN(test_supported);
+	TST_RUN(test_activemap);
 	return 0;
 }
