@@ -44,9 +44,9 @@ struct enc {
 };
 
 /*
- * Whether a backend is skipped: CDESK_ENC_BACKEND=libav leaves libavcodec
- * alone (to compare the two with the same codec). libavcodec itself is
- * never skipped: it is the one with every codec.
+ * Whether a backend is skipped: CDESK_ENC_BACKEND=libav skips every other
+ * one, to compare them on the same codec. libavcodec itself is never
+ * skipped: it is the one with every codec.
  */
 static int
 enc_impl_skipped(const struct enc_impl *impl)
@@ -57,16 +57,75 @@ enc_impl_skipped(const struct enc_impl *impl)
 	    impl != &enc_impl_libav;
 }
 
-/* What every backend opens here, in this process. */
+/* Counts the probe's packets. */
+static void
+enc_probe_cb(void *arg, const struct enc_packet *p)
+{
+	int *n = arg;
+
+	if (p->len > 0)
+		(*n)++;
+}
+
+/* Whether impl opens codec c at 64x64 and encodes f as a key frame. */
+static int
+enc_probe_one(const struct enc_impl *impl, enum enc_codec c, AVFrame *f)
+{
+	struct enc_params p;
+	struct enc_input in;
+	void *state;
+	int n = 0;
+
+	memset(&p, 0, sizeof p);
+	p.codec = c;
+	p.width = p.height = 64;
+	p.fps = 30;
+	p.kbps = 200;
+	p.threads = 1;
+	if (impl->open(&p, &state) != 0)
+		return 0;
+	memset(&in, 0, sizeof in);
+	in.pic = f;
+	in.key = 1;
+	in.ndirty = -1;
+	if (impl->encode(state, &in, enc_probe_cb, &n) != 0 || n == 0) {
+		log_debug("%s %s: opens but gives no packet", impl->name,
+		    enc_name(c));
+		n = 0;
+	}
+	impl->close(state);
+	return n > 0;
+}
+
+/* What the backends open here, in this process. */
 static unsigned
 enc_probe_all(void)
 {
+	AVFrame *f;
 	unsigned m = 0;
 	size_t i;
+	int c;
 
-	for (i = 0; i < ENC_NIMPLS; i++)
-		if (!enc_impl_skipped(enc_impls[i]))
-			m |= enc_impls[i]->probe();
+	if ((f = av_frame_alloc()) == NULL)
+		return 0;
+	f->width = f->height = 64;
+	f->format = AV_PIX_FMT_YUV420P;
+	if (av_frame_get_buffer(f, 0) < 0) {
+		av_frame_free(&f);
+		return 0;
+	}
+	memset(f->data[0], 128, (size_t)f->linesize[0] * 64);
+	memset(f->data[1], 128, (size_t)f->linesize[1] * 32);
+	memset(f->data[2], 128, (size_t)f->linesize[2] * 32);
+	for (i = 0; i < ENC_NIMPLS; i++) {
+		if (enc_impl_skipped(enc_impls[i]))
+			continue;
+		for (c = 0; c < ENC_CODEC_COUNT; c++)
+			if ((enc_impls[i]->codecs & ~m & (1u << c)) &&
+			    enc_probe_one(enc_impls[i], c, f))
+				m |= 1u << c;
+	}
+	av_frame_free(&f);
 	return m;
 }
 

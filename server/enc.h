@@ -79,14 +79,15 @@ struct enc_input {
 struct enc;
 
 /*
- * A backend: one way to run encoders. libvpx (VP8, VP9: it can be told
- * which blocks changed) and libavcodec (everything); hardware encoders
- * would be further tables. A backend's encoder state is its own.
+ * A backend: one way to run encoders. libvpx (VP9: it can be told which
+ * blocks changed) and libavcodec (everything); hardware encoders would be
+ * further tables. A backend's encoder state is its own.
  */
 struct enc_impl {
 	const char	*name;
-	/* Bit mask of ENC_* this backend can open here (may be slow). */
-	unsigned	(*probe)(void);
+	/* ENC_* bits of the codecs it has (enc_supported() checks which
+	 * really open). */
+	unsigned	 codecs;
 	/* Opens *statep. 0, ERR_UNSUPP (not this backend's codec) or
 	 * another negative ERR_*. */
 	int		(*open)(const struct enc_params *, void **statep);

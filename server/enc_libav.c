@@ -283,66 +283,9 @@ libav_encode(void *state, const struct enc_input *in, enc_packet_cb *cb,
 	return 0;
 }
 
-/* Counts packets for the probe. */
-static void
-libav_probe_cb(void *arg, const struct enc_packet *p)
-{
-	int *n = arg;
-
-	if (p->len > 0)
-		(*n)++;
-}
-
-/* Opens every codec at 64x64 and encodes one key frame with it. */
-static unsigned
-libav_probe(void)
-{
-	struct enc_params p;
-	struct enc_input in;
-	void *e;
-	AVFrame *f;
-	unsigned mask = 0;
-	int c, n;
-
-	if ((f = av_frame_alloc()) == NULL)
-		return 0;
-	f->width = f->height = 64;
-	f->format = AV_PIX_FMT_YUV420P;
-	if (av_frame_get_buffer(f, 0) < 0) {
-		av_frame_free(&f);
-		return 0;
-	}
-	memset(f->data[0], 128, (size_t)f->linesize[0] * 64);
-	memset(f->data[1], 128, (size_t)f->linesize[1] * 32);
-	memset(f->data[2], 128, (size_t)f->linesize[2] * 32);
-	for (c = 0; c < ENC_CODEC_COUNT; c++) {
-		memset(&p, 0, sizeof p);
-		p.codec = c;
-		p.width = p.height = 64;
-		p.fps = 30;
-		p.kbps = 200;
-		p.threads = 1;
-		if (libav_open(&p, &e) != 0)
-			continue;
-		n = 0;
-		memset(&in, 0, sizeof in);
-		in.pic = f;
-		in.key = 1;
-		in.ndirty = -1;
-		if (libav_encode(e, &in, libav_probe_cb, &n) == 0 && n > 0)
-			mask |= 1u << c;
-		else
-			log_debug("%s: opens but gives no packet",
-			    ((struct libav_enc *)e)->libname);
-		libav_close(e);
-	}
-	av_frame_free(&f);
-	return mask;
-}
-
 const struct enc_impl enc_impl_libav = {
 	.name = "libav",
-	.probe = libav_probe,
+	.codecs = ENC_ALL,
 	.open = libav_open,
 	.encode = libav_encode,
 	.close = libav_close,

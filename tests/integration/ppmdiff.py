@@ -31,6 +31,10 @@ def read_ppm(path):
 
 def main():
     a, b = read_ppm(sys.argv[1]), read_ppm(sys.argv[2])
+    if abs(a.shape[0] - b.shape[0]) > 1 or abs(a.shape[1] - b.shape[1]) > 1:
+        sys.exit("sizes differ: %dx%d and %dx%d" % (a.shape[1], a.shape[0],
+                                                   b.shape[1], b.shape[0]))
+    # The encoded picture is the screen cut to even dimensions.
     h, w = min(a.shape[0], b.shape[0]), min(a.shape[1], b.shape[1])
     d = np.abs(a[:h, :w].astype(np.int32) - b[:h, :w].astype(np.int32))
     mse = float((d.astype(np.float64) ** 2).mean())

@@ -101,6 +101,8 @@ if command -v import >/dev/null && $PY -c 'import numpy' 2>/dev/null; then
 	d=$($PY "$TOP/tests/integration/ppmdiff.py" "$WORK/screen.ppm" \
 	    "$WORK/decoded.ppm") || fail "ppmdiff"
 	echo "partial changes: $(grep -c '^VIDEO' "$OUT") reports; $d"
+	# Lossy coding leaves up to ~25 on a block with a thin line in it; a
+	# block left stale by a short change map measured 159.
 	worst=$(echo "$d" | sed -n 's/.*worst_block=\([0-9.]*\).*/\1/p')
 	awk -v w="$worst" 'BEGIN { exit !(w != "" && w < 40) }' ||
 	    fail "partial: a block differs from the screen ($d)"

@@ -83,40 +83,67 @@ psnr_y(const AVFrame *a, const AVFrame *b)
 	return 10 * log10(255.0 * 255.0 / se);
 }
 
-/* Encodes five pictures with codec c (key on 0 and 3) and checks them. */
+/* Opens a decoder for codec c's packets into p. */
 static void
-roundtrip(enum enc_codec c)
+pkts_open(struct pkts *p, enum enc_codec c)
 {
 	static const char *decnames[] = {
 		[ENC_CODEC_VP8] = "vp8", [ENC_CODEC_VP9] = "vp9",
 		[ENC_CODEC_AV1] = "libdav1d", [ENC_CODEC_H264] = "h264",
 		[ENC_CODEC_H265] = "hevc",
 	};
+	const AVCodec *dc;
+
+	memset(p, 0, sizeof *p);
+	dc = avcodec_find_decoder_by_name(decnames[c]);
+	if (dc == NULL && c == ENC_CODEC_AV1)
+		dc = avcodec_find_decoder(AV_CODEC_ID_AV1);
+	ASSERT_TRUE(dc != NULL);
+	p->dec = avcodec_alloc_context3(dc);
+	ASSERT_INT_EQ(avcodec_open2(p->dec, dc, NULL), 0);
+	p->out = av_frame_alloc();
+	p->tmp = av_frame_alloc();
+}
+
+/* Frees what pkts_open() made. */
+static void
+pkts_close(struct pkts *p)
+{
+	av_frame_free(&p->out);
+	av_frame_free(&p->tmp);
+	avcodec_free_context(&p->dec);
+}
+
+/* A W x H I420 picture. */
+static AVFrame *
+picture(void)
+{
+	AVFrame *f = av_frame_alloc();
+
+	ASSERT_TRUE(f != NULL);
+	f->width = W;
+	f->height = H;
+	f->format = AV_PIX_FMT_YUV420P;
+	ASSERT_INT_EQ(av_frame_get_buffer(f, 0), 0);
+	return f;
+}
+
+/* Encodes five pictures with codec c (key on 0 and 3) and checks them. */
+static void
+roundtrip(enum enc_codec c)
+{
 	struct enc_params ep = { .codec = c, .width = W, .height = H,
 	    .fps = 30, .kbps = 2000 };
 	struct enc *e;
 	struct enc_input in = { 0 };
 	struct pkts p;
-	const AVCodec *dc;
 	AVFrame *f;
 	int t, keys;
 	double q;
 
 	fprintf(stderr, "    codec %s\n", enc_name(c));
-	memset(&p, 0, sizeof p);
-	dc = avcodec_find_decoder_by_name(decnames[c]);
-	if (dc == NULL && c == ENC_CODEC_AV1)
-		dc = avcodec_find_decoder(AV_CODEC_ID_AV1);
-	ASSERT_TRUE(dc != NULL);
-	p.dec = avcodec_alloc_context3(dc);
-	ASSERT_INT_EQ(avcodec_open2(p.dec, dc, NULL), 0);
-	p.out = av_frame_alloc();
-	p.tmp = av_frame_alloc();
-	f = av_frame_alloc();
-	f->width = W;
-	f->height = H;
-	f->format = AV_PIX_FMT_YUV420P;
-	ASSERT_INT_EQ(av_frame_get_buffer(f, 0), 0);
+	pkts_open(&p, c);
+	f = picture();
 	ASSERT_INT_EQ(enc_open(&ep, &e), 0);
 	for (t = 0; t < 5; t++) {
 		ASSERT_INT_EQ(av_frame_make_writable(f), 0);
@@ -139,24 +166,7 @@ roundtrip(enum enc_codec c)
 	}
 	enc_close(e);
 	av_frame_free(&f);
-	av_frame_free(&p.out);
-	av_frame_free(&p.tmp);
-	avcodec_free_context(&p.dec);
-}
-
-/* A VP9 decoder for the checks. */
-static void
-pkts_open_vp9(struct pkts *p)
-{
-	const AVCodec *dc;
-
-	memset(p, 0, sizeof *p);
-	dc = avcodec_find_decoder(AV_CODEC_ID_VP9);
-	ASSERT_TRUE(dc != NULL);
-	p->dec = avcodec_alloc_context3(dc);
-	ASSERT_INT_EQ(avcodec_open2(p->dec, dc, NULL), 0);
-	p->out = av_frame_alloc();
-	p->tmp = av_frame_alloc();
+	pkts_close(&p);
 }
 
 /* Mean absolute luma difference of two frames inside a rectangle. */
@@ -192,12 +202,8 @@ test_activemap(void)
 	AVFrame *f;
 	int x, y;
 
-	pkts_open_vp9(&p);
-	f = av_frame_alloc();
-	f->width = W;
-	f->height = H;
-	f->format = AV_PIX_FMT_YUV420P;
-	ASSERT_INT_EQ(av_frame_get_buffer(f, 0), 0);
+	pkts_open(&p, ENC_CODEC_VP9);
+	f = picture();
 	ASSERT_INT_EQ(enc_open(&ep, &e), 0);
 	ASSERT_STR_EQ(enc_backend(e), "libvpx");
 	paint(f, 0);
@@ -233,9 +239,7 @@ test_activemap(void)
 	ASSERT_TRUE(mad_y(f, p.out, &quiet) < 4);
 	enc_close(e);
 	av_frame_free(&f);
-	av_frame_free(&p.out);
-	av_frame_free(&p.tmp);
-	avcodec_free_context(&p.dec);
+	pkts_close(&p);
 }
 
 /* The probe finds at least VP9 and is stable. */
