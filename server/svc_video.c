@@ -345,8 +345,8 @@ vstream_encoder(struct vstream *vs, struct enc **encp, const AVFrame *pic,
 		log_error_r(r, "display %d: vp9 encoder", vs->display);
 		return -1;
 	}
-	log_info("display %d: %s %dx%d %d kbit/s", vs->display,
-	    enc_name(codec), p.width, p.height, kbps);
+	log_info("display %d: %s (%s) %dx%d %d kbit/s", vs->display,
+	    enc_name(codec), enc_backend(*encp), p.width, p.height, kbps);
 	pthread_mutex_lock(&vs->sv->mu);
 	vs->kbps = kbps;
 	vs->cur_codec = codec;
