@@ -73,22 +73,29 @@ vdec_packets(const Hbb__VideoFrame *vf, const char **name,
 	}
 }
 
-/* One pixel of a YUV 4:2:0 picture as RGB. */
+/* Limited-range Y, U, V (U and V centred on 0) to RGB. */
 static void
-vdec_rgb(const AVFrame *f, int x, int y, uint8_t rgb[3])
+vdec_yuv_rgb(double ys, double us, double vs, uint8_t rgb[3])
 {
-	double ys, us, vs, c[3];
+	double c[3];
 	int i;
 
-	ys = f->data[0][y * f->linesize[0] + x] - 16;
-	us = f->data[1][(y / 2) * f->linesize[1] + x / 2] - 128;
-	vs = f->data[2][(y / 2) * f->linesize[2] + x / 2] - 128;
 	/* BT.601 limited range, as the host's converter writes it. */
+	ys -= 16;
 	c[0] = 1.164 * ys + 1.596 * vs;
 	c[1] = 1.164 * ys - 0.392 * us - 0.813 * vs;
 	c[2] = 1.164 * ys + 2.017 * us;
 	for (i = 0; i < 3; i++)
 		rgb[i] = c[i] < 0 ? 0 : c[i] > 255 ? 255 : (uint8_t)(c[i] + 0.5);
+}
+
+/* One pixel of a YUV 4:2:0 picture as RGB. */
+static void
+vdec_rgb(const AVFrame *f, int x, int y, uint8_t rgb[3])
+{
+	vdec_yuv_rgb(f->data[0][y * f->linesize[0] + x],
+	    f->data[1][(y / 2) * f->linesize[1] + x / 2] - 128.0,
+	    f->data[2][(y / 2) * f->linesize[2] + x / 2] - 128.0, rgb);
 }
 
 /* Write the last picture as a PPM. */
@@ -124,7 +131,8 @@ static void
 vdec_centre(const AVFrame *f, struct vdec_info *info)
 {
 	int x0 = f->width / 2 - 8, y0 = f->height / 2 - 8, x, y;
-	double ys = 0, us = 0, vs = 0, r, g, b;
+	double ys = 0, us = 0, vs = 0;
+	uint8_t rgb[3];
 
 	for (y = 0; y < 16; y++)
 		for (x = 0; x < 16; x++) {
@@ -134,16 +142,10 @@ vdec_centre(const AVFrame *f, struct vdec_info *info)
 			vs += f->data[2][((y0 + y) / 2) * f->linesize[2] +
 			    (x0 + x) / 2];
 		}
-	ys = ys / 256 - 16;
-	us = us / 256 - 128;
-	vs = vs / 256 - 128;
-	/* BT.601 limited range, as the host's converter writes it. */
-	r = 1.164 * ys + 1.596 * vs;
-	g = 1.164 * ys - 0.392 * us - 0.813 * vs;
-	b = 1.164 * ys + 2.017 * us;
-	info->r = r < 0 ? 0 : r > 255 ? 255 : (int)(r + 0.5);
-	info->g = g < 0 ? 0 : g > 255 ? 255 : (int)(g + 0.5);
-	info->b = b < 0 ? 0 : b > 255 ? 255 : (int)(b + 0.5);
+	vdec_yuv_rgb(ys / 256, us / 256 - 128, vs / 256 - 128, rgb);
+	info->r = rgb[0];
+	info->g = rgb[1];
+	info->b = rgb[2];
 }
 
 /* Decode one VideoFrame. */
