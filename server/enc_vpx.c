@@ -28,6 +28,7 @@ struct encvpx {
 	int		 width, height;
 	unsigned long	 duration;	/* ms of one picture at the set fps */
 	vpx_active_map_t map;		/* map.active_map owned */
+	int		 map_on;	/* the last picture was given a map */
 };
 
 /* Logs a libvpx failure and maps it to an ERR_*. */
@@ -208,7 +209,7 @@ encvpx_encode(void *state, const struct enc_input *in, enc_packet_cb *cb,
 	struct enc_packet ep;
 	vpx_image_t img;
 	AVFrame *pic = in->pic;
-	int i;
+	int i, use_map;
 
 	if (pic->width != e->width || pic->height != e->height ||
 	    pic->format != AV_PIX_FMT_YUV420P)
@@ -221,12 +222,17 @@ encvpx_encode(void *state, const struct enc_input *in, enc_packet_cb *cb,
 		img.planes[i] = pic->data[i];
 		img.stride[i] = pic->linesize[i];
 	}
-	/* Key frames ignore the map; libvpx also forgets it after one. */
-	if (!in->key && encvpx_fill_map(e, in)) {
+	/*
+	 * Key frames ignore the map; libvpx also forgets it after one. A map
+	 * stays until replaced, so "off" is only said after a picture that
+	 * had one (full-screen motion then costs no control call a picture).
+	 */
+	use_map = !in->key && encvpx_fill_map(e, in);
+	if (use_map) {
 		if (vpx_codec_control(&e->ctx, VP8E_SET_ACTIVEMAP, &e->map) !=
 		    VPX_CODEC_OK)
 			return encvpx_fail(&e->ctx, "active map");
-	} else {
+	} else if (e->map_on) {
 		memset(&off, 0, sizeof off);
 		off.rows = e->map.rows;
 		off.cols = e->map.cols;
@@ -234,6 +240,7 @@ encvpx_encode(void *state, const struct enc_input *in, enc_packet_cb *cb,
 		    VPX_CODEC_OK)
 			return encvpx_fail(&e->ctx, "active map off");
 	}
+	e->map_on = use_map;
 	if (vpx_codec_encode(&e->ctx, &img, in->pts_ms, e->duration,
 	    in->key ? VPX_EFLAG_FORCE_KF : 0, VPX_DL_REALTIME) != VPX_CODEC_OK)
 		return encvpx_fail(&e->ctx, "encode");

@@ -339,7 +339,8 @@ srv_displays_changed_cb(void *arg)
 static void
 srv_av_log_cb(void *avcl, int level, const char *fmt, va_list ap)
 {
-	int prefix = 1;	/* each call is one whole line: no shared state across threads */
+	/* Each call is one whole line: no prefix state shared by threads. */
+	int prefix = 1;
 	char line[1024];
 	size_t n;
 

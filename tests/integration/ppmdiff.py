@@ -40,9 +40,11 @@ def main():
     mse = float((d.astype(np.float64) ** 2).mean())
     psnr = 99.0 if mse == 0 else 10 * np.log10(255.0 ** 2 / mse)
     bh, bw = h // 16, w // 16
-    blocks = d[:bh * 16, :bw * 16].reshape(bh, 16, bw, 16, 3).mean(axis=(1, 3, 4))
+    blocks = d[:bh * 16, :bw * 16].reshape(bh, 16, bw, 16, 3)
+    blocks = blocks.mean(axis=(1, 3, 4))
     y, x = np.unravel_index(np.argmax(blocks), blocks.shape)
-    print("psnr=%.1f worst_block=%.1f at=%d,%d" % (psnr, blocks[y, x], x * 16, y * 16))
+    print("psnr=%.1f worst_block=%.1f at=%d,%d"
+          % (psnr, blocks[y, x], x * 16, y * 16))
 
 
 main()

@@ -193,9 +193,9 @@ vdec_frame(struct vdec *v, const Hbb__VideoFrame *vf, struct vdec_info *info)
 				    v->pic->linesize[0], v->pic->width,
 				    v->pic->height);
 			}
+			/* Kept: the next receive call empties pic. */
 			av_frame_unref(v->last);
-			if (av_frame_ref(v->last, v->pic) < 0)
-				return -1;
+			av_frame_move_ref(v->last, v->pic);
 			got = 1;
 		}
 	}
