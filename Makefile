@@ -46,9 +46,10 @@ PROTO_C		:= $(PROTOS:proto/%.proto=$(B)/proto/%.pb-c.c)
 PROTO_H		:= $(PROTO_C:.c=.h)
 COMMON_SRCS	:= $(wildcard common/*.c)
 IPC_SRCS	:= $(filter-out ipc/ipc_win32.c ipc/ipc_glib.c,$(wildcard ipc/*.c))
-SERVER_SRCS	:= $(wildcard server/*.c)
-GUI_SRCS	:= $(filter-out ui/main.c,$(wildcard cm/*.c ui/*.c \
-		   $(wildcard ipc/ipc_glib.c)))
+# server/ keeps its parts in folders (conn/, rendezvous/, svc/, media/) and
+# its platform code in one folder per platform (x11/ here).
+SERVER_SRCS	:= $(wildcard server/*.c server/*/*.c)
+GUI_SRCS	:= $(wildcard cm/*.c ui/*.c gui/*.c ipc/ipc_glib.c)
 UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
 BIN_SRCS	:= $(wildcard tests/bin/*.c)
 PEER_SRCS	:= $(wildcard tests/peer/*.c)
@@ -60,7 +61,7 @@ IPC_OBJS	:= $(call obj,$(IPC_SRCS))
 SERVER_OBJS	:= $(call obj,$(SERVER_SRCS))
 GUI_OBJS	:= $(call obj,$(GUI_SRCS))
 # GTK templates (cm/*.ui, ui/*.ui) compiled into one GResource in libgui.a.
-GRES_XML	:= $(wildcard ui/cdesk.gresource.xml)
+GRES_XML	:= $(wildcard gui/cdesk.gresource.xml)
 ifneq ($(GRES_XML),)
 GUI_OBJS	+= $(B)/gen/gui_res.o
 endif
@@ -80,6 +81,9 @@ FLAGS_ipc	:= $(FLAGS_common) $(call pc_cflags,libevent)
 FLAGS_server	:= $(FLAGS_common) $(call pc_cflags,$(SERVER_PKGS))
 FLAGS_cm	:= $(FLAGS_common) $(call pc_cflags,$(GUI_PKGS))
 FLAGS_ui	:= $(FLAGS_cm)
+FLAGS_gui	:= $(FLAGS_cm)
+# The front door (cdesk.c) sees only common/ and ipc/ headers.
+FLAGS_cdesk.c	:= $(FLAGS_common)
 # The GLib adapter lives in ipc/ but links into libgui.a.
 $(B)/ipc/ipc_glib.o: CPPFLAGS += $(call pc_cflags,$(GUI_PKGS))
 FLAGS_tests	:= $(FLAGS_common) \
@@ -134,7 +138,7 @@ $(B)/libgui.a: $(GUI_OBJS) $(if $(GUI_OBJS),,$(B)/empty.o)
 	@mkdir -p $(@D)
 	$(Q)rm -f $@; $(AR) rcs $@ $^
 
-$(B)/cdesk: $(B)/ui/main.o $(LIBS_ALL)
+$(B)/cdesk: $(B)/cdesk.o $(LIBS_ALL)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIBS_ALL) $(LDLIBS_ALL)
 

@@ -14,7 +14,7 @@
 #include "cm/cm_page.h"
 #include "cm/cm_window.h"
 #include "ipc/ipc_glib.h"
-#include "ui/gui_res.h"
+#include "gui/gui_res.h"
 
 /* A peer's injected click this close before ours voids ours (ms). */
 #define CM_CLICK_GAP_MS		120

@@ -28,17 +28,17 @@
 #include "common/store.h"
 #include "common/xmalloc.h"
 #include "server/cmlink.h"
-#include "server/conn.h"
-#include "server/rendezvous.h"
+#include "server/conn/conn.h"
+#include "server/rendezvous/rendezvous.h"
 #include "server/server.h"
 #include "server/srv.h"
-#include "server/svc_audio.h"
-#include "server/svc_clip.h"
-#include "server/svc_cursor.h"
-#include "server/svc_input.h"
-#include "server/svc_video.h"
+#include "server/svc/svc_audio.h"
+#include "server/svc/svc_clip.h"
+#include "server/svc/svc_cursor.h"
+#include "server/svc/svc_input.h"
+#include "server/svc/svc_video.h"
 #include "server/sysinfo.h"
-#include "server/throttle.h"
+#include "server/conn/throttle.h"
 
 struct listener {
 	struct evconnlistener	*lev;	/* owned */
@@ -258,7 +258,7 @@ srv_rdv_start(struct srv *srv)
 		log_info("stop-service is set: not registering with hbbs");
 		return;
 	}
-	rdv_conf_from(&rc, srv->cfg, srv->store, srv->paths->run_dir);
+	rdv_conf_from(&rc, srv->cfg, srv->store);
 	if ((r = rdv_new(&srv->rdv, srv->base, NULL, &rc, srv_rdv_stream_cb,
 	    srv, &cause)) != 0) {
 		log_error("rendezvous: %s", cause ? cause : err_str(r));

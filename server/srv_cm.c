@@ -16,10 +16,10 @@
 #include "common/store.h"
 #include "common/xmalloc.h"
 #include "server/cmlink.h"
-#include "server/conn.h"
-#include "server/rendezvous.h"
+#include "server/conn/conn.h"
+#include "server/rendezvous/rendezvous.h"
 #include "server/srv.h"
-#include "server/svc_input.h"
+#include "server/svc/svc_input.h"
 
 /* The local user accepted a waiting connection. */
 static void

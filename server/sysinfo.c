@@ -9,7 +9,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "common/version.h"
-#include "server/enc.h"
+#include "server/media/enc.h"
 #include "server/sysinfo.h"
 
 struct sysinfo {

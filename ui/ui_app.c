@@ -11,7 +11,7 @@
 #include "common/config.h"
 #include "common/err.h"
 #include "ipc/ipc_glib.h"
-#include "ui/gui_res.h"
+#include "gui/gui_res.h"
 #include "ui/ui.h"
 #include "ui/ui_window.h"
 

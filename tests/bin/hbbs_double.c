@@ -43,7 +43,7 @@
 #include "common/xmalloc.h"
 #include "message.pb-c.h"
 #include "rendezvous.pb-c.h"
-#include "server/rdv_addr.h"
+#include "server/rendezvous/rdv_addr.h"
 
 #define PEERS_MAX	64
 #define INPUT_MAX	(64 * 1024)	/* unframed bytes we hold */

@@ -24,10 +24,10 @@
 #include <libavcodec/avcodec.h>
 
 #include "common/log.h"
-#include "server/cap.h"
-#include "server/conv.h"
-#include "server/enc.h"
-#include "server/svc_video.h"
+#include "server/media/cap.h"
+#include "server/media/conv.h"
+#include "server/media/enc.h"
+#include "server/svc/svc_video.h"
 #include "tests/bench/stamp.h"
 
 #define MAXREC	100000

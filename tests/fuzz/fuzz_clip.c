@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "message.pb-c.h"
-#include "server/svc_clip.h"
+#include "server/svc/svc_clip.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

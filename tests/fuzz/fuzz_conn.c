@@ -45,10 +45,10 @@
 #include "common/pass.h"
 #include "common/sstream.h"
 #include "common/store.h"
-#include "server/conn.h"
+#include "server/conn/conn.h"
 #include "server/srv.h"
 #include "server/sysinfo.h"
-#include "server/throttle.h"
+#include "server/conn/throttle.h"
 
 #define FUZZ_PERM_PASS	"fuzz-pass-1"
 #define FUZZ_OTP	"fz7k2m"

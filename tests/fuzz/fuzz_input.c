@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "message.pb-c.h"
-#include "server/svc_input.h"
+#include "server/svc/svc_input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

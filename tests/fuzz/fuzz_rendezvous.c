@@ -17,8 +17,8 @@
 #include "common/codec.h"
 #include "common/log.h"
 #include "rendezvous.pb-c.h"
-#include "server/rdv_addr.h"
-#include "server/rendezvous.h"
+#include "server/rendezvous/rdv_addr.h"
+#include "server/rendezvous/rendezvous.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -28,8 +28,9 @@ now_ms() { date +%s%3N; }
 t0=$(now_ms)
 cdesk_start "$DIR" || fail "server start"
 i=0
-until [ "$(cat "$DIR/status" 2>/dev/null)" = registered ]; do
-	i=$((i + 1)); [ $i -gt 500 ] && fail "not registered: $(cat "$DIR/status")"
+st() { "$CDESK" --config "$DIR" --status 2>/dev/null; }
+until [ "$(st)" = registered ]; do
+	i=$((i + 1)); [ $i -gt 500 ] && fail "not registered: $(st)"
 	sleep 0.01
 done
 echo "time from start to registered: $(( $(now_ms) - t0 )) ms"
@@ -115,8 +116,8 @@ done
 echo "registered again $(( $(now_ms) - t0 )) ms after hbbs came back"
 grep -q "register_peer $HOST_ID request_pk=1" "$DIR/dbl.out" ||
     fail "no request_pk"
-[ "$(cat "$DIR/status")" = registered ] || fail "status $(cat "$DIR/status")"
+[ "$(st)" = registered ] || fail "status $(st)"
 
 cdesk_stop || fail "server exit"
-[ ! -e "$DIR/status" ] || fail "status file left behind"
+[ "$(st)" = "not running" ] || fail "--status after the stop: $(st)"
 echo "ok"

@@ -13,7 +13,7 @@
 #include "common/codec.h"
 #include "message.pb-c.h"
 #include "rendezvous.pb-c.h"
-#include "server/rdv_addr.h"
+#include "server/rendezvous/rdv_addr.h"
 #include "tests/peer/peer.h"
 #include "tests/peer/rdv_dial.h"
 

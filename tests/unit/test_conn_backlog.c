@@ -18,7 +18,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/store.h"
-#include "server/conn.h"
+#include "server/conn/conn.h"
 #include "server/srv.h"
 #include "tests/tst.h"
 

@@ -6,7 +6,7 @@
 #include <libavcodec/avcodec.h>
 
 #include "common/err.h"
-#include "server/enc.h"
+#include "server/media/enc.h"
 #include "tests/tst.h"
 
 #define W	320

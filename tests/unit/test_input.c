@@ -21,7 +21,7 @@
 #include <xcb/xinput.h>
 
 #include "common/err.h"
-#include "server/svc_input.h"
+#include "server/svc/svc_input.h"
 #include "tests/tst.h"
 
 #define LINE_MAX_	256

@@ -25,8 +25,8 @@
 #include "common/log.h"
 #include "message.pb-c.h"
 #include "rendezvous.pb-c.h"
-#include "server/rdv_addr.h"
-#include "server/rendezvous.h"
+#include "server/rendezvous/rdv_addr.h"
+#include "server/rendezvous/rendezvous.h"
 #include "tests/tst.h"
 
 int	main(void);
@@ -387,7 +387,6 @@ host_start(struct host *h, struct dbl *d, const char *id, int fast)
 	c.uuid = (const uint8_t *)"machine-uuid-1";
 	c.uuid_len = 14;
 	c.pk = h->pk;
-	c.run_dir = h->dir;
 	if (fast) {
 		c.tick_ms = 50;
 		c.reg_interval_ms = 1000;
@@ -398,15 +397,13 @@ host_start(struct host *h, struct dbl *d, const char *id, int fast)
 	ASSERT_TRUE(cause == NULL);
 }
 
-/* Stops the module; the status file goes away with it. */
+/* Stops the module. */
 static void
 host_stop(struct host *h)
 {
 	char path[128];
-	char *s = NULL;
 
 	rdv_free(h->rdv);
-	ASSERT_INT_EQ(rdv_status_read(h->dir, &s), ERR_NOTFOUND);
 	snprintf(path, sizeof path, "%s", h->dir);
 	rmdir(path);
 	if (atomic_load(&h->stream_fd) != -1)
@@ -434,27 +431,25 @@ is_error(void *arg)
 	return rdv_state(((struct host *)arg)->rdv, NULL) == RDV_ERROR;
 }
 
-/* Registration with upstream timing: time to registered, status file. */
+/* Registration with upstream timing: time to registered, state text. */
 static void
 test_register(void)
 {
 	struct dbl d;
 	struct host h;
-	char *s = NULL;
+	const char *st;
 	double t0, t;
 
 	dbl_start(&d, NULL, NULL);
 	t0 = now_ms();
 	host_start(&h, &d, "123456789", 0);
-	ASSERT_INT_EQ(rdv_status_read(h.dir, &s), 0);
-	ASSERT_STR_EQ(s, "connecting");
-	free(s);
+	(void)rdv_state(h.rdv, &st);
+	ASSERT_STR_EQ(st, "connecting");
 	ASSERT_TRUE(run_until(is_registered, &h, 5000));
 	t = now_ms() - t0;
 	fprintf(stderr, "    time to registered: %.2f ms\n", t);
-	ASSERT_INT_EQ(rdv_status_read(h.dir, &s), 0);
-	ASSERT_STR_EQ(s, "registered");
-	free(s);
+	(void)rdv_state(h.rdv, &st);
+	ASSERT_STR_EQ(st, "registered");
 	ASSERT_INT_EQ(dbl_count(&d, "register_pk 123456789 result=0"), 1);
 	host_stop(&h);
 	dbl_stop(&d);
@@ -490,7 +485,7 @@ test_restart(void)
 	struct dbl d;
 	struct host h;
 	struct count_wait w;
-	char *s = NULL;
+	const char *st;
 	double t0, t;
 
 	dbl_start(&d, NULL, NULL);
@@ -505,9 +500,8 @@ test_restart(void)
 	/* hbbs goes away: after two misses the state is "connecting". */
 	kill(d.pid, SIGUSR1);
 	ASSERT_TRUE(run_until(not_registered, &h, 5000));
-	ASSERT_INT_EQ(rdv_status_read(h.dir, &s), 0);
-	ASSERT_STR_EQ(s, "connecting");
-	free(s);
+	(void)rdv_state(h.rdv, &st);
+	ASSERT_STR_EQ(st, "connecting");
 	(void)run_until(never, NULL, 1500);
 	ASSERT_TRUE(not_registered(&h));
 	/* It comes back without memory: RegisterPeer gets request_pk, the
@@ -540,7 +534,6 @@ test_conflict(void)
 	struct dbl d;
 	struct host h;
 	const char *text;
-	char *s = NULL;
 
 	dbl_start(&d, "-c", "123456789");
 	host_start(&h, &d, "123456789", 1);
@@ -548,9 +541,7 @@ test_conflict(void)
 	(void)rdv_state(h.rdv, &text);
 	ASSERT_TRUE(strstr(text, "UUID_MISMATCH") != NULL);
 	ASSERT_TRUE(strstr(text, "123456789") != NULL);
-	ASSERT_INT_EQ(rdv_status_read(h.dir, &s), 0);
-	ASSERT_TRUE(strncmp(s, "error: ", 7) == 0);
-	free(s);
+	ASSERT_TRUE(strncmp(text, "error: ", 7) == 0);
 	/* It keeps asking once per cycle, with the same ID. */
 	(void)run_until(never, NULL, 1300);
 	ASSERT_TRUE(dbl_count(&d, "register_pk 123456789 result=2") >= 2);

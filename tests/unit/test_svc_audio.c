@@ -15,7 +15,7 @@
 #include <pulse/simple.h>
 
 #include "common/err.h"
-#include "server/svc_audio.h"
+#include "server/svc/svc_audio.h"
 #include "tests/tst.h"
 
 #define FAKE_MAX	4000

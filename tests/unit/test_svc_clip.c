@@ -13,7 +13,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
-#include "server/svc_clip.h"
+#include "server/svc/svc_clip.h"
 #include "tests/tst.h"
 
 #define FAKE_MAX	64

@@ -7,7 +7,7 @@
 #include <zstd.h>
 
 #include "common/err.h"
-#include "server/svc_cursor.h"
+#include "server/svc/svc_cursor.h"
 #include "tests/unit/vtest.h"
 
 struct csink {

@@ -2,7 +2,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include "server/throttle.h"
+#include "server/conn/throttle.h"
 #include "tests/tst.h"
 
 int main(void);

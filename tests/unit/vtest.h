@@ -16,7 +16,7 @@
 #include <libswscale/swscale.h>
 #include <xcb/xcb.h>
 
-#include "server/svc_video.h"
+#include "server/svc/svc_video.h"
 #include "tests/tst.h"
 
 struct fsink {

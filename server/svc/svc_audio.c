@@ -17,7 +17,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
-#include "server/svc_audio.h"
+#include "server/svc/svc_audio.h"
 
 #define AUDIO_FRAME_BYTES	(SVC_AUDIO_FRAME * SVC_AUDIO_CHANNELS * 4)
 #define AUDIO_PACKET_MAX	4000	/* libopus' recommended maximum */

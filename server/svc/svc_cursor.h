@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "server/svc.h"
+#include "server/svc/svc.h"
 
 struct event_base;
 struct svc_cursor;

@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server/svc.h"
+#include "server/svc/svc.h"
 
 struct event_base;
 struct svc_audio;

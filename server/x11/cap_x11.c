@@ -15,7 +15,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
-#include "server/cap.h"
+#include "server/media/cap.h"
 
 struct cap {
 	xcb_connection_t	*c;		/* owned */

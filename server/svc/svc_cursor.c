@@ -11,7 +11,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
-#include "server/svc_cursor.h"
+#include "server/svc/svc_cursor.h"
 
 #define CURSOR_CACHE_MAX	64	/* shapes kept packed */
 #define CURSOR_SENT_MAX		64	/* ids remembered per sink */

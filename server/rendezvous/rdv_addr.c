@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "server/rdv_addr.h"
+#include "server/rendezvous/rdv_addr.h"
 
 typedef unsigned __int128 u128;
 

@@ -1,4 +1,5 @@
-/* gui_res.h: the GResource bundle of cm/ and ui/ templates. */
+/* gui_res.h: the GResource bundle of the cm/ and ui/ templates (gui/ is
+ * the one place both GTK front ends may use). */
 #ifndef CDESK_GUI_RES_H
 #define CDESK_GUI_RES_H
 

@@ -1,5 +1,9 @@
 /*
- * main.c: the cdesk command line. One mode per run:
+ * cdesk.c: the front door (as tmux.c is tmux's). Parses the command line
+ * and hands over to one mode per run: the server (server/), the connection
+ * manager (cm/), the main window (ui/) or a command-line verb, which talks
+ * to a running server over the IPC (ipc/) or works on the files itself.
+ *
  *
  *	cdesk [--config DIR] [-v] --server
  *	cdesk [--config DIR] --get-id
@@ -21,7 +25,7 @@
 #include "cm/cm.h"
 #include "ipc/ipc.h"
 #include "ui/ui.h"
-#include "server/rendezvous.h"
+#include "server/rendezvous/rendezvous.h"
 #include "server/server.h"
 
 #define EXIT_USAGE	2
@@ -232,21 +236,30 @@ ipc_call(const struct cfg_paths *paths, const Ipc__Data *req)
 	return r != 0 ? 1 : 0;
 }
 
-/* --status: print the running server's registration state. */
+/* --status: ask the running server for its registration state. */
 static int
 cmd_status(const struct cfg_paths *paths)
 {
-	char *out = NULL;
+	Ipc__Data req = IPC__DATA__INIT, *reply = NULL;
+	Ipc__StatusGet sg = IPC__STATUS_GET__INIT;
 	int r;
 
-	if ((r = rdv_status_read(paths->run_dir, &out)) == ERR_NOTFOUND) {
+	req.union_case = IPC__DATA__UNION_STATUS_GET;
+	req.status_get = &sg;
+	r = ipc_request(ipc_find_dir(paths->run_dir), "cli", &req, &reply,
+	    3000);
+	if (r == ERR_NOTFOUND) {
 		printf("not running\n");
 		return 1;
 	}
 	if (r != 0)
 		return fail("--status", NULL, r);
-	printf("%s\n", out);
-	free(out);
+	if (reply->union_case != IPC__DATA__UNION_STATUS) {
+		ipc_data_free(reply);
+		return fail("--status", NULL, ERR_PROTO);
+	}
+	printf("%s\n", reply->status->rendezvous);
+	ipc_data_free(reply);
 	return 0;
 }
 

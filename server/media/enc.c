@@ -11,7 +11,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
-#include "server/enc.h"
+#include "server/media/enc.h"
 
 static const char *const enc_names[ENC_CODEC_COUNT] = {
 	[ENC_CODEC_VP8] = "vp8",

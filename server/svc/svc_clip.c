@@ -19,7 +19,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
-#include "server/svc_clip.h"
+#include "server/svc/svc_clip.h"
 
 /* Formats we carry, in the order they go into a MultiClipboards. */
 enum clip_slot {

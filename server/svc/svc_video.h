@@ -25,9 +25,9 @@
 
 #include <stdint.h>
 
-#include "server/cap.h"
-#include "server/enc.h"
-#include "server/svc.h"
+#include "server/media/cap.h"
+#include "server/media/enc.h"
+#include "server/svc/svc.h"
 
 struct event_base;
 struct svc_video;

@@ -5,9 +5,9 @@
  * peer stream to the connection layer through a callback. Runs on the
  * caller's libevent loop and never blocks it.
  *
- * The registration state is queryable (rdv_state) and mirrored atomically
- * into <run_dir>/status as one line: "registered", "connecting" or
- * "error: TEXT", which rdv_status_read() returns to `cdesk --status`.
+ * The registration state is queryable (rdv_state): "registered",
+ * "connecting" or "error: TEXT", which the server answers to `cdesk
+ * --status` and the main window over the IPC (StatusGet).
  */
 #ifndef CDESK_RENDEZVOUS_H
 #define CDESK_RENDEZVOUS_H
@@ -51,7 +51,6 @@ struct rdv_conf {
 	const uint8_t	*pk;		/* Ed25519 public key, 32 bytes */
 	const char	*version;	/* sent in RelayResponse; NULL/"" =
 					 * CDESK_VERSION */
-	const char	*run_dir;	/* status file folder, or NULL */
 	/* Timing in ms, 0 = upstream's value (tests shorten them). */
 	int		 tick_ms;	/* 1000 */
 	int		 reg_interval_ms;	/* 15000 (REG_INTERVAL) */
@@ -69,10 +68,10 @@ struct rdv;
 /*
  * Fills conf from the options custom-rendezvous-server, relay-server and
  * key of c and the ID, uuid and key of st. Pointers in conf are borrowed
- * from c and st and valid while they are unchanged. run_dir is borrowed.
+ * from c and st and valid while they are unchanged.
  */
 void	rdv_conf_from(struct rdv_conf *conf, const struct cfg *c,
-	    const struct store *st, const char *run_dir);
+	    const struct store *st);
 
 /*
  * Starts registering on base. dns may be NULL (the module then makes its
@@ -97,13 +96,6 @@ enum rdv_state	rdv_state(const struct rdv *, const char **text);
  * verify our key, §2.3): re-send RegisterPk on the next tick.
  */
 void	rdv_key_unconfirmed(struct rdv *);
-
-/*
- * Reads <run_dir>/status into *out (caller frees, no trailing newline).
- * Returns 0, ERR_NOTFOUND when no host is running with that run_dir, or
- * ERR_IO.
- */
-int	rdv_status_read(const char *run_dir, char **out);
 
 /* ---- for tests and fuzzing ---- */
 

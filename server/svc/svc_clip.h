@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #include "message.pb-c.h"
-#include "server/svc.h"
+#include "server/svc/svc.h"
 
 struct event_base;
 struct svc_clip;

@@ -7,12 +7,12 @@
 
 #include "common/config.h"
 #include "common/store.h"
-#include "server/rendezvous.h"
+#include "server/rendezvous/rendezvous.h"
 
 /* Fill conf from c and st; see rendezvous.h. */
 void
 rdv_conf_from(struct rdv_conf *conf, const struct cfg *c,
-    const struct store *st, const char *run_dir)
+    const struct store *st)
 {
 	const char *uuid = store_uuid(st);
 
@@ -24,5 +24,4 @@ rdv_conf_from(struct rdv_conf *conf, const struct cfg *c,
 	conf->uuid = (const uint8_t *)uuid;
 	conf->uuid_len = strlen(uuid);
 	conf->pk = store_sign_pk(st);
-	conf->run_dir = run_dir;
 }

@@ -24,7 +24,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
-#include "server/svc_input.h"
+#include "server/svc/svc_input.h"
 
 #define KC_N		256
 #define BTN_N		10	/* X buttons 1..9 */

@@ -35,8 +35,8 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "rendezvous.pb-c.h"
-#include "server/rdv_addr.h"
-#include "server/rendezvous.h"
+#include "server/rendezvous/rdv_addr.h"
+#include "server/rendezvous/rendezvous.h"
 
 #define RDV_CONNECT_TIMEOUT_MS	18000	/* CONNECT_TIMEOUT */
 #define RDV_DEDUP_MS		100	/* repeats of one push ignored */
@@ -47,7 +47,6 @@
 #define RDV_JOBS_MAX		32	/* concurrent relay jobs */
 #define RDV_DGRAM_MAX		2048	/* largest datagram we read */
 #define RDV_UUID_MAX		128	/* longest relay uuid we accept */
-#define RDV_STATUS_FILE		"status"
 
 enum rdv_push {
 	PUSH_PUNCH_HOLE = 1,
@@ -128,7 +127,6 @@ struct rdv {
 	size_t			 uuid_len;
 	uint8_t			 pk[32];
 	char			*version;
-	char			*run_dir;	/* NULL: no status file */
 	int			 tick_ms, interval_ms, timeout_ms;
 
 	int			 fd;		/* UDP, connected to hbbs */
@@ -181,36 +179,7 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Writes the state line to <run_dir>/status through a temporary file. */
-static void
-status_write(struct rdv *r)
-{
-	char *path = NULL, *tmp = NULL;
-	FILE *f;
-	int ok;
-
-	if (r->run_dir == NULL)
-		return;
-	xasprintf(&path, "%s/%s", r->run_dir, RDV_STATUS_FILE);
-	xasprintf(&tmp, "%s/.%s.tmp", r->run_dir, RDV_STATUS_FILE);
-	if ((f = fopen(tmp, "w")) == NULL) {
-		log_debug("rendezvous: %s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	ok = fprintf(f, "%s\n", r->text) > 0;
-	ok = fflush(f) == 0 && ok;
-	ok = fclose(f) == 0 && ok;
-	if (!ok || rename(tmp, path) != 0) {
-		log_debug("rendezvous: cannot write %s: %s", path,
-		    strerror(errno));
-		unlink(tmp);
-	}
-out:
-	free(path);
-	free(tmp);
-}
-
-/* Changes the registration state; logs and mirrors it when it changes. */
+/* Changes the registration state; logs it when it changes. */
 static void
 set_state(struct rdv *r, enum rdv_state st, const char *text)
 {
@@ -223,7 +192,6 @@ set_state(struct rdv *r, enum rdv_state st, const char *text)
 	else
 		log_info("rendezvous: %s (%s:%d, ID %s)", text, r->host,
 		    r->port, r->id);
-	status_write(r);
 }
 
 /* Sets RDV_ERROR with a formatted reason. */
@@ -1380,11 +1348,6 @@ rdv_new(struct rdv **out, struct event_base *base, struct evdns_base *dns,
 	memcpy(r->pk, conf->pk, sizeof r->pk);
 	r->version = xstrdup(conf->version != NULL && *conf->version != '\0' ?
 	    conf->version : CDESK_VERSION);
-	r->run_dir = conf->run_dir != NULL ? xstrdup(conf->run_dir) : NULL;
-	/* The status file's folder; the IPC socket shares it later. */
-	if (r->run_dir != NULL && mkdir(r->run_dir, 0700) == -1 &&
-	    errno != EEXIST)
-		log_warn("rendezvous: %s: %s", r->run_dir, strerror(errno));
 	r->tick_ms = conf->tick_ms > 0 ? conf->tick_ms : 1000;
 	r->interval_ms = conf->reg_interval_ms > 0 ? conf->reg_interval_ms :
 	    15000;
@@ -1393,7 +1356,6 @@ rdv_new(struct rdv **out, struct event_base *base, struct evdns_base *dns,
 		r->timeout_ms = r->interval_ms;
 	r->state = RDV_CONNECTING;
 	snprintf(r->text, sizeof r->text, "connecting");
-	status_write(r);
 
 	tv.tv_sec = r->tick_ms / 1000;
 	tv.tv_usec = (r->tick_ms % 1000) * 1000;
@@ -1414,7 +1376,6 @@ rdv_new(struct rdv **out, struct event_base *base, struct evdns_base *dns,
 void
 rdv_free(struct rdv *r)
 {
-	char *path = NULL;
 
 	if (r == NULL)
 		return;
@@ -1429,17 +1390,11 @@ rdv_free(struct rdv *r)
 		event_free(r->ev_tick);
 	if (r->own_dns)
 		evdns_base_free(r->dns, 0);
-	if (r->run_dir != NULL) {
-		xasprintf(&path, "%s/%s", r->run_dir, RDV_STATUS_FILE);
-		unlink(path);
-		free(path);
-	}
 	free(r->relay);
 	free(r->key);
 	free(r->id);
 	free(r->uuid);
 	free(r->version);
-	free(r->run_dir);
 	free(r);
 }
 
@@ -1463,29 +1418,4 @@ rdv_key_unconfirmed(struct rdv *r)
 	r->key_confirmed = 0;
 	if (!r->outstanding)
 		r->next_send = 0;
-}
-
-/* Read the status file; see rendezvous.h. */
-int
-rdv_status_read(const char *run_dir, char **out)
-{
-	char *path = NULL, line[512];
-	FILE *f;
-	size_t n;
-
-	*out = NULL;
-	xasprintf(&path, "%s/%s", run_dir, RDV_STATUS_FILE);
-	f = fopen(path, "r");
-	free(path);
-	if (f == NULL)
-		return errno == ENOENT ? ERR_NOTFOUND : ERR_IO;
-	if (fgets(line, sizeof line, f) == NULL) {
-		fclose(f);
-		return ERR_IO;
-	}
-	fclose(f);
-	n = strcspn(line, "\r\n");
-	line[n] = '\0';
-	*out = xstrdup(line);
-	return 0;
 }

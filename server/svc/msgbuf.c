@@ -3,7 +3,7 @@
 
 #include "common/log.h"
 #include "common/xmalloc.h"
-#include "server/svc.h"
+#include "server/svc/svc.h"
 
 /* Allocate a buffer of len bytes holding one reference. */
 struct msgbuf *

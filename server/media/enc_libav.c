@@ -10,7 +10,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
-#include "server/enc.h"
+#include "server/media/enc.h"
 
 /* How each codec is opened through libavcodec. */
 struct libav_codec {

@@ -6,7 +6,7 @@
 
 #include "common/err.h"
 #include "common/xmalloc.h"
-#include "server/conv.h"
+#include "server/media/conv.h"
 
 struct conv {
 	enum conv_kind		 kind;

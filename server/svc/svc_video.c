@@ -26,8 +26,8 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
-#include "server/conv.h"
-#include "server/svc_video.h"
+#include "server/media/conv.h"
+#include "server/svc/svc_video.h"
 
 #define VSTREAM_INFLIGHT	4	/* frames queued for the loop */
 #define VSTREAM_DIRTY_MAX	64	/* changed rectangles told the encoder */

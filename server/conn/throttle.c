@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "common/xmalloc.h"
-#include "server/throttle.h"
+#include "server/conn/throttle.h"
 
 #define KEY_MAX		64	/* "ffff:...:ffff/64" fits */
 #define KEYS_MAX	4	/* address + three IPv6 prefixes */

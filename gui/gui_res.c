@@ -1,7 +1,7 @@
 /* gui_res.c: registers the generated GResource bundle (manual mode). */
 #include <gio/gio.h>
 
-#include "ui/gui_res.h"
+#include "gui/gui_res.h"
 
 /* Made by glib-compile-resources --c-name cdesk (see the Makefile). */
 void	cdesk_register_resource(void);

@@ -21,7 +21,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
-#include "server/enc.h"
+#include "server/media/enc.h"
 
 struct encvpx {
 	vpx_codec_ctx_t	 ctx;
