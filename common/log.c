@@ -7,6 +7,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "common/mono.h"
 #include "common/xmalloc.h"
 
 static enum log_level log_level = LOG_INFO;
@@ -117,11 +118,10 @@ log_escape(const char *s, size_t max)
 int
 log_ratelimit_ok(struct log_ratelimit *rl, int interval, int burst)
 {
-	struct timespec ts;
+	long now = (long)(mono_ms() / 1000);
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	if (ts.tv_sec - rl->window >= interval) {
-		rl->window = ts.tv_sec;
+	if (now - rl->window >= interval) {
+		rl->window = now;
 		rl->count = 0;
 	}
 	if (rl->count >= burst) {

@@ -13,6 +13,7 @@
 
 #include "common/codec.h"
 #include "common/err.h"
+#include "common/mono.h"
 #include "common/xmalloc.h"
 #include "ipc/ipc.h"
 
@@ -370,16 +371,6 @@ ipc_find_dir(const char *own_run_dir)
 	return own_run_dir;
 }
 
-/* Milliseconds on the monotonic clock. */
-static long long
-ipc_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Write all of (p, n) to a blocking fd. */
 static int
 ipc_write_all(int fd, const uint8_t *p, size_t n)
@@ -436,7 +427,7 @@ ipc_read_one(int fd, uint8_t *buf, size_t cap, size_t *have,
 		}
 		if (*have == cap)
 			return ERR_TOOBIG;
-		if ((left = deadline - ipc_now_ms()) <= 0)
+		if ((left = deadline - (long long)mono_ms()) <= 0)
 			return ERR_TIMEOUT;
 		pfd.fd = fd;
 		pfd.events = POLLIN;
@@ -462,7 +453,7 @@ ipc_request(const char *dir, const char *role, const Ipc__Data *req,
 {
 	Ipc__Data hd = IPC__DATA__INIT, *d = NULL;
 	Ipc__Hello hello = IPC__HELLO__INIT;
-	long long deadline = ipc_now_ms() + timeout_ms;
+	long long deadline = (long long)mono_ms() + timeout_ms;
 	uint8_t *buf = NULL;
 	size_t have = 0, cap = IPC_FRAME_MAX + CODEC_HDR_MAX;
 	char *path = NULL;

@@ -1,0 +1,16 @@
+/*
+ * mono.h: the monotonic clock, the one every timer, rate limit and
+ * timeout in cdesk measures with (never the wall clock, which jumps).
+ */
+#ifndef CDESK_MONO_H
+#define CDESK_MONO_H
+
+#include <stdint.h>
+
+/* Milliseconds of CLOCK_MONOTONIC (an arbitrary start; only differences
+ * mean anything). */
+uint64_t	mono_ms(void);
+/* Microseconds of CLOCK_MONOTONIC. */
+uint64_t	mono_us(void);
+
+#endif
