@@ -1,7 +1,8 @@
 /*
  * test_rendezvous.c: rendezvous.proto and AddrMangle against
- * vectors/rendezvous.json, then the registration state machine and the
- * relay path of server/rendezvous.c against tests/bin/hbbs_double.
+ * vectors/rendezvous.json, then the registration state machine
+ * (server/rendezvous/rdv_reg.c) and the relayed, punched and LAN paths
+ * (rdv_relay.c, rdv_punch.c) against tests/bin/hbbs_double.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
