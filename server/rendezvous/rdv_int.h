@@ -12,7 +12,6 @@
 #include <sys/socket.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "common/log.h"
 #include "rendezvous.pb-c.h"
@@ -82,16 +81,6 @@ struct rdv {
 	int			 ndirects;
 	struct log_ratelimit	 rl;
 };
-
-/* Milliseconds on the monotonic clock. */
-static inline uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* rendezvous.c */
 

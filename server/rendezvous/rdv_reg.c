@@ -23,6 +23,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "common/mono.h"
 #include "server/rendezvous/rdv_int.h"
 
 #define RDV_RESOLVE_MIN_MS	60000	/* re-resolve at most this often */
@@ -69,7 +70,7 @@ reg_send(struct rdv *r)
 	Hbb__RegisterPeer rp = HBB__REGISTER_PEER__INIT;
 	uint8_t *buf;
 	size_t len;
-	uint64_t now = now_ms();
+	uint64_t now = mono_ms();
 
 	if (!r->have_srv || r->fd == -1)
 		return;
@@ -204,7 +205,7 @@ reg_resolved_cb(int result, struct evutil_addrinfo *res, void *arg)
 		return;		/* rdv_free is running */
 	r->resolving = 0;
 	r->dns_req = NULL;
-	now = now_ms();
+	now = mono_ms();
 	r->last_resolve = now;
 	if (result != 0 || res == NULL) {
 		r->resolve_fails++;
@@ -300,7 +301,7 @@ static void
 reg_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct rdv *r = arg;
-	uint64_t now = now_ms();
+	uint64_t now = mono_ms();
 
 	(void)fd;
 	(void)what;
@@ -321,7 +322,7 @@ reg_tick_cb(evutil_socket_t fd, short what, void *arg)
 static void
 reg_answered(struct rdv *r, uint64_t next)
 {
-	uint64_t now = now_ms();
+	uint64_t now = mono_ms();
 
 	r->outstanding = 0;
 	r->misses = 0;

@@ -20,6 +20,7 @@
 #include "common/codec.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "common/mono.h"
 #include "common/xmalloc.h"
 #include "server/rendezvous/rdv_int.h"
 
@@ -50,7 +51,7 @@ rdv_pack_msg(const Hbb__RendezvousMessage *m, int framed, uint8_t **out,
 static int
 rdv_push_repeat(struct rdv *r, enum rdv_push kind, ProtobufCBinaryData addr)
 {
-	uint64_t now = now_ms();
+	uint64_t now = mono_ms();
 	int rep;
 
 	if (addr.len > RDV_ADDR_MAX)
