@@ -957,31 +957,6 @@ cmlink_chat(struct cmlink *l, int conn_id, const char *text)
 	free(t);
 }
 
-/* Echo a permission change the server made. */
-void
-cmlink_permission(struct cmlink *l, int conn_id, const char *name,
-    int enabled)
-{
-	struct cmlink_conn *c = cmlink_find(l, conn_id);
-	Ipc__Data d = IPC__DATA__INIT;
-	Ipc__SwitchPermission m = IPC__SWITCH_PERMISSION__INIT;
-	size_t i;
-
-	if (c == NULL || !ipc_perm_known(name))
-		return;
-	for (i = 0; i < sizeof cmlink_perm_names / sizeof *cmlink_perm_names;
-	    i++)
-		if (strcmp(name, cmlink_perm_names[i]) == 0)
-			c->perms = enabled ? c->perms | (1u << i) :
-			    c->perms & ~(1u << i);
-	m.conn_id = conn_id;
-	m.name = (char *)name;
-	m.enabled = enabled != 0;
-	d.union_case = IPC__DATA__UNION_SWITCH_PERMISSION;
-	d.switch_permission = &m;
-	cmlink_to_cms(l, &d);
-}
-
 /* Pass a file-transfer job's progress on. */
 void
 cmlink_file_log(struct cmlink *l, const struct cmlink_file_log *f)
@@ -1012,53 +987,6 @@ cmlink_file_log(struct cmlink *l, const struct cmlink_file_log *f)
 	free(err);
 }
 
-/* A peer asks for a voice call. */
-void
-cmlink_voice_call_incoming(struct cmlink *l, int conn_id)
-{
-	Ipc__Data d = IPC__DATA__INIT;
-	Ipc__VoiceCallIncoming m = IPC__VOICE_CALL_INCOMING__INIT;
-
-	if (cmlink_find(l, conn_id) == NULL)
-		return;
-	m.conn_id = conn_id;
-	d.union_case = IPC__DATA__UNION_VOICE_CALL_INCOMING;
-	d.voice_call_incoming = &m;
-	cmlink_to_cms(l, &d);
-}
-
-/* Privacy mode went on or off for a connection. */
-void
-cmlink_privacy_mode(struct cmlink *l, int conn_id, int on)
-{
-	Ipc__Data d = IPC__DATA__INIT;
-	Ipc__PrivacyModeState m = IPC__PRIVACY_MODE_STATE__INIT;
-
-	if (cmlink_find(l, conn_id) == NULL)
-		return;
-	m.conn_id = conn_id;
-	m.on = on != 0;
-	d.union_case = IPC__DATA__UNION_PRIVACY_MODE_STATE;
-	d.privacy_mode_state = &m;
-	cmlink_to_cms(l, &d);
-}
-
-/* Report a CM-side error of a connection. */
-void
-cmlink_cm_err(struct cmlink *l, int conn_id, const char *text)
-{
-	Ipc__Data d = IPC__DATA__INIT;
-	Ipc__CmErr m = IPC__CM_ERR__INIT;
-	char *t = xstrndup(text ? text : "", IPC_TEXT_MAX);
-
-	m.conn_id = conn_id;
-	m.text = t;
-	d.union_case = IPC__DATA__UNION_CM_ERR;
-	d.cm_err = &m;
-	cmlink_to_cms(l, &d);
-	free(t);
-}
-
 /* A connection ended. */
 void
 cmlink_closed(struct cmlink *l, int conn_id)
@@ -1083,15 +1011,6 @@ cmlink_closed(struct cmlink *l, int conn_id)
 	TAILQ_REMOVE(&l->conns, c, entry);
 	l->nconns--;
 	cmlink_conn_free(c);
-}
-
-/* Is conn_id waiting for a click? */
-int
-cmlink_is_pending(const struct cmlink *l, int conn_id)
-{
-	const struct cmlink_conn *c = cmlink_find(l, conn_id);
-
-	return c != NULL && !c->authorized;
 }
 
 /* Number of attached CMs. */

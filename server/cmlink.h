@@ -153,21 +153,14 @@ void	cmlink_set_cm_command(struct cmlink *, char *const argv[]);
 void	cmlink_login(struct cmlink *, const struct cmlink_login *);
 /* The peer wrote text (borrowed); the CM shows it. */
 void	cmlink_chat(struct cmlink *, int conn_id, const char *text);
-/* The server changed a permission itself (e.g. an undone privacy mode). */
-void	cmlink_permission(struct cmlink *, int conn_id, const char *name,
-	    int enabled);
+/* A file-transfer job progressed; the CM shows it in its log. */
 void	cmlink_file_log(struct cmlink *, const struct cmlink_file_log *);
-void	cmlink_voice_call_incoming(struct cmlink *, int conn_id);
-void	cmlink_privacy_mode(struct cmlink *, int conn_id, int on);
-void	cmlink_cm_err(struct cmlink *, int conn_id, const char *text);
 /*
  * The connection ended: the CM gets Disconnected when its chat went
  * unanswered (the page stays), else Close; cmlink forgets it.
  */
 void	cmlink_closed(struct cmlink *, int conn_id);
 
-/* 1 if conn_id is known and waiting for a click, else 0. */
-int	cmlink_is_pending(const struct cmlink *, int conn_id);
 /* Number of attached CMs. */
 int	cmlink_cm_count(const struct cmlink *);
 
