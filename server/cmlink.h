@@ -20,6 +20,7 @@
 
 struct event_base;
 struct cmlink;
+struct session;
 
 enum cmlink_mode {
 	CMLINK_REMOTE = 0,
@@ -74,16 +75,6 @@ struct cmlink_status {
 	unsigned	 connections;
 };
 
-/* The desktop session whose user the CM runs as (all borrowed). */
-struct cmlink_session {
-	long		 uid;		/* IPC_UID_NONE (-1): unknown */
-	long		 gid;
-	const char	*display;	/* DISPLAY */
-	const char	*xauthority;	/* XAUTHORITY or NULL */
-	const char	*runtime_dir;	/* XDG_RUNTIME_DIR or NULL */
-	const char	*dbus;		/* DBUS_SESSION_BUS_ADDRESS or NULL */
-};
-
 /*
  * Callbacks into the server; ctx is the pointer given to cmlink_new. Any
  * may be NULL (the request is then refused with ERR_UNSUPP or ignored).
@@ -134,10 +125,10 @@ int	cmlink_new(struct cmlink **out, struct event_base *base,
 void	cmlink_free(struct cmlink *);
 
 /*
- * Sets the session being shared: its uid may use the IPC, and a CM is
- * started as that user with its DISPLAY etc. Copied.
+ * Sets the session being shared (copied): its uid may use the IPC, and a
+ * CM is started in it with session_spawn().
  */
-void	cmlink_set_session(struct cmlink *, const struct cmlink_session *);
+void	cmlink_set_session(struct cmlink *, const struct session *);
 /*
  * Replaces the command that starts a CM (default: this executable with
  * "--cm"). argv is copied; NULL restores the default. The child also gets
