@@ -73,7 +73,7 @@ struct cmlink {
 	struct event			*sigchld;	/* owned */
 	char				**cm_argv;	/* owned, NULL: default */
 	pid_t				 cm_pid;	/* spawned CM, or 0 */
-	struct session			 session;	/* shared; CMs run in it */
+	struct session			 session;	/* the shared one */
 	int				 nconns;
 	TAILQ_HEAD(, cmlink_conn)	 conns;
 };

@@ -10,7 +10,8 @@
 
 #include <sys/types.h>
 
-#define SESSION_UID_NONE	(-1L)	/* no session known (= IPC_UID_NONE) */
+/* No session known; the same value as IPC_UID_NONE. */
+#define SESSION_UID_NONE	(-1L)
 
 /*
  * One desktop session. Embedded by its users: session_init() before use,
@@ -23,7 +24,7 @@ struct session {
 	char	*display;	/* owned: DISPLAY, or NULL */
 	char	*xauthority;	/* owned: XAUTHORITY, or NULL */
 	char	*runtime_dir;	/* owned: XDG_RUNTIME_DIR, or NULL */
-	char	*dbus;		/* owned: DBUS_SESSION_BUS_ADDRESS, or NULL */
+	char	*dbus;		/* owned: D-Bus session address, or NULL */
 };
 
 /* Makes s an unknown session (uid SESSION_UID_NONE, no strings). */
