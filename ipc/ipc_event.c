@@ -29,7 +29,6 @@ struct ipc_peer {
 	int			 hello;		/* Hello seen */
 	int			 dead;
 	int			 flush_close;	/* close once output drains */
-	void			*data;		/* caller's, borrowed */
 	TAILQ_ENTRY(ipc_peer)	 entry;
 };
 
@@ -382,18 +381,4 @@ const char *
 ipc_peer_role(const struct ipc_peer *p)
 {
 	return p->role;
-}
-
-/* Attach caller data to a peer. */
-void
-ipc_peer_set_data(struct ipc_peer *p, void *data)
-{
-	p->data = data;
-}
-
-/* Caller data of a peer. */
-void *
-ipc_peer_get_data(const struct ipc_peer *p)
-{
-	return p->data;
 }

@@ -54,9 +54,6 @@ long	ipc_peer_uid(const struct ipc_peer *);
 long	ipc_peer_pid(const struct ipc_peer *);
 /* Role from its Hello ("cm", "ui", "cli"); borrowed, never NULL. */
 const char	*ipc_peer_role(const struct ipc_peer *);
-/* A pointer for the caller's own use (borrowed, initially NULL). */
-void	 ipc_peer_set_data(struct ipc_peer *, void *);
-void	*ipc_peer_get_data(const struct ipc_peer *);
 
 /* Sends d to every attached peer with role (NULL: all). */
 void	ipc_server_broadcast(struct ipc_server *, const char *role,

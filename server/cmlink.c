@@ -9,10 +9,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,9 +26,13 @@
 #include "ipc/ipc.h"
 #include "ipc/ipc_event.h"
 #include "server/cmlink.h"
+#include "server/session.h"
 
 #define CMLINK_CHAT_KEEP	50	/* chat lines replayed to a new CM */
 #define CMLINK_CONNS_MAX	256	/* connections the CM is told about */
+
+/* The IPC takes the session's uid as is. */
+_Static_assert(SESSION_UID_NONE == IPC_UID_NONE, "session uid none");
 
 /* Permission names in CMLINK_P_* bit order. */
 static const char *const cmlink_perm_names[] = {
@@ -72,12 +73,7 @@ struct cmlink {
 	struct event			*sigchld;	/* owned */
 	char				**cm_argv;	/* owned, NULL: default */
 	pid_t				 cm_pid;	/* spawned CM, or 0 */
-	long				 uid;		/* session's */
-	long				 gid;
-	char				*display;	/* owned */
-	char				*xauthority;	/* owned */
-	char				*runtime_dir;	/* owned */
-	char				*dbus;		/* owned */
+	struct session			 session;	/* the shared one */
 	int				 nconns;
 	TAILQ_HEAD(, cmlink_conn)	 conns;
 };
@@ -212,137 +208,12 @@ cmlink_self_exe(void)
 	return xstrdup(buf);
 }
 
-/* Everything the CM's process needs, prepared before fork. */
-struct cmlink_exec {
-	char	**argv;		/* borrowed */
-	char	**envp;		/* owned, NULL-terminated */
-	size_t	  nenv;
-	gid_t	 *groups;	/* owned */
-	int	  ngroups;
-	uid_t	  uid;
-	gid_t	  gid;
-	int	  drop;		/* switch to uid/gid/groups */
-};
-
-/* Set NAME=value in the prepared environment (value NULL: leave). */
-static void
-cmlink_env_set(struct cmlink_exec *x, const char *name, const char *value)
-{
-	size_t i, len = strlen(name);
-	char *kv;
-
-	if (value == NULL)
-		return;
-	xasprintf(&kv, "%s=%s", name, value);
-	for (i = 0; i < x->nenv; i++) {
-		if (strncmp(x->envp[i], name, len) == 0 &&
-		    x->envp[i][len] == '=') {
-			free(x->envp[i]);
-			x->envp[i] = kv;
-			return;
-		}
-	}
-	x->envp = xreallocarray(x->envp, x->nenv + 2, sizeof *x->envp);
-	x->envp[x->nenv++] = kv;
-	x->envp[x->nenv] = NULL;
-}
-
-/* Free a prepared exec. */
-static void
-cmlink_exec_free(struct cmlink_exec *x)
-{
-	size_t i;
-
-	for (i = 0; i < x->nenv; i++)
-		free(x->envp[i]);
-	free(x->envp);
-	free(x->groups);
-}
-
-/*
- * Prepare the CM's identity and environment: the session's user (never
- * root unless the session is root's), its groups, HOME, and the session's
- * DISPLAY, XAUTHORITY, XDG_RUNTIME_DIR, D-Bus address. NSS lookups and
- * allocation happen here, in the parent, because the server has threads
- * and the child of a threaded process may only make async-signal-safe
- * calls. Returns 0 or ERR_*.
- */
-static int
-cmlink_exec_prepare(struct cmlink *l, char **argv, struct cmlink_exec *x)
-{
-	struct passwd *pw;
-	char **e;
-	int n;
-
-	memset(x, 0, sizeof *x);
-	x->argv = argv;
-	x->envp = xcalloc(1, sizeof *x->envp);
-	for (e = environ; *e != NULL; e++) {
-		x->envp = xreallocarray(x->envp, x->nenv + 2,
-		    sizeof *x->envp);
-		x->envp[x->nenv++] = xstrdup(*e);
-		x->envp[x->nenv] = NULL;
-	}
-	if (geteuid() == 0 && l->uid > 0) {
-		if ((pw = getpwuid((uid_t)l->uid)) == NULL) {
-			log_warn("cm: uid %ld has no passwd entry", l->uid);
-			return ERR_NOTFOUND;
-		}
-		x->drop = 1;
-		x->uid = pw->pw_uid;
-		x->gid = l->gid >= 0 ? (gid_t)l->gid : pw->pw_gid;
-		n = 64;
-		x->groups = xcalloc((size_t)n, sizeof *x->groups);
-		if (getgrouplist(pw->pw_name, x->gid, x->groups, &n) < 0) {
-			free(x->groups);
-			x->groups = xcalloc((size_t)n, sizeof *x->groups);
-			if (getgrouplist(pw->pw_name, x->gid, x->groups,
-			    &n) < 0)
-				return ERR_IO;
-		}
-		x->ngroups = n;
-		cmlink_env_set(x, "HOME", pw->pw_dir);
-		cmlink_env_set(x, "USER", pw->pw_name);
-		cmlink_env_set(x, "LOGNAME", pw->pw_name);
-	}
-	cmlink_env_set(x, "DISPLAY", l->display);
-	cmlink_env_set(x, "XAUTHORITY", l->xauthority);
-	cmlink_env_set(x, "XDG_RUNTIME_DIR", l->runtime_dir);
-	cmlink_env_set(x, "DBUS_SESSION_BUS_ADDRESS", l->dbus);
-	cmlink_env_set(x, "CDESK_IPC_DIR", l->run_dir);
-	return 0;
-}
-
-/* In the child: drop to the prepared user and exec (signal-safe calls). */
-static void
-cmlink_child(const struct cmlink_exec *x)
-{
-	sigset_t none;
-	int fd;
-
-	/* Leave the server's descriptors behind (sockets, listeners). */
-	for (fd = 3; fd < 1024; fd++)
-		close(fd);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (x->drop) {
-		if (setgroups((size_t)x->ngroups, x->groups) != 0 ||
-		    setgid(x->gid) != 0 || setuid(x->uid) != 0)
-			_exit(126);
-		/* Be sure root cannot be regained. */
-		if (setuid(0) == 0)
-			_exit(126);
-	}
-	execve(x->argv[0], x->argv, x->envp);
-	_exit(127);
-}
-
 /* Start a CM unless one runs or is starting. */
 static void
 cmlink_spawn(struct cmlink *l)
 {
 	char *def[3] = { NULL, (char *)"--cm", NULL }, **argv;
-	struct cmlink_exec x;
+	char *env[2] = { NULL, NULL };
 	pid_t pid;
 
 	/* A CM we started but the server's own SIGCHLD handler reaped. */
@@ -350,37 +221,16 @@ cmlink_spawn(struct cmlink *l)
 		l->cm_pid = 0;
 	if (l->cm_pid > 0 || cmlink_cm_count(l) > 0)
 		return;
-	if (geteuid() == 0 && l->uid == IPC_UID_NONE) {
-		/* No session known: a root CM would be a root GUI. */
-		log_warn("cm: no desktop session known, not starting a CM");
-		return;
-	}
-	if (geteuid() != 0 && l->uid != IPC_UID_NONE &&
-	    l->uid != (long)geteuid()) {
-		log_warn("cm: session uid %ld is not ours, not starting a CM",
-		    l->uid);
-		return;
-	}
 	argv = l->cm_argv;
 	if (argv == NULL) {
 		def[0] = cmlink_self_exe();
 		argv = def;
 	}
-	if (cmlink_exec_prepare(l, argv, &x) != 0) {
-		cmlink_exec_free(&x);
-		free(def[0]);
-		return;
-	}
-	if ((pid = fork()) < 0)
-		log_warn("cm: fork: %s", strerror(errno));
-	else if (pid == 0)
-		cmlink_child(&x);
-	else {
+	/* So the CM finds this socket. */
+	xasprintf(&env[0], "CDESK_IPC_DIR=%s", l->run_dir);
+	if (session_spawn(&l->session, "cm", argv, env, &pid) == 0)
 		l->cm_pid = pid;
-		log_info("cm: started %s as uid %ld (pid %ld)", argv[0],
-		    x.drop ? (long)x.uid : (long)geteuid(), (long)pid);
-	}
-	cmlink_exec_free(&x);
+	free(env[0]);
 	free(def[0]);
 }
 
@@ -811,8 +661,7 @@ cmlink_new(struct cmlink **out, struct event_base *base, const char *run_dir,
 	l->act = actions;
 	l->ctx = ctx;
 	l->run_dir = xstrdup(run_dir);
-	l->uid = IPC_UID_NONE;
-	l->gid = -1;
+	session_init(&l->session);
 	TAILQ_INIT(&l->conns);
 	if ((r = ipc_server_new(&l->srv, base, run_dir, &cmlink_ipc_cb, l,
 	    cause)) != 0) {
@@ -850,31 +699,15 @@ cmlink_free(struct cmlink *l)
 		free(*a);
 	free(l->cm_argv);
 	free(l->run_dir);
-	free(l->display);
-	free(l->xauthority);
-	free(l->runtime_dir);
-	free(l->dbus);
+	session_fini(&l->session);
 	free(l);
-}
-
-/* Replace a string field with a copy of s (NULL clears). */
-static void
-cmlink_setstr(char **field, const char *s)
-{
-	free(*field);
-	*field = s != NULL ? xstrdup(s) : NULL;
 }
 
 /* Record the shared session. */
 void
-cmlink_set_session(struct cmlink *l, const struct cmlink_session *s)
+cmlink_set_session(struct cmlink *l, const struct session *s)
 {
-	l->uid = s->uid;
-	l->gid = s->gid;
-	cmlink_setstr(&l->display, s->display);
-	cmlink_setstr(&l->xauthority, s->xauthority);
-	cmlink_setstr(&l->runtime_dir, s->runtime_dir);
-	cmlink_setstr(&l->dbus, s->dbus);
+	session_copy(&l->session, s);
 	ipc_server_set_session_uid(l->srv, s->uid);
 }
 
@@ -957,31 +790,6 @@ cmlink_chat(struct cmlink *l, int conn_id, const char *text)
 	free(t);
 }
 
-/* Echo a permission change the server made. */
-void
-cmlink_permission(struct cmlink *l, int conn_id, const char *name,
-    int enabled)
-{
-	struct cmlink_conn *c = cmlink_find(l, conn_id);
-	Ipc__Data d = IPC__DATA__INIT;
-	Ipc__SwitchPermission m = IPC__SWITCH_PERMISSION__INIT;
-	size_t i;
-
-	if (c == NULL || !ipc_perm_known(name))
-		return;
-	for (i = 0; i < sizeof cmlink_perm_names / sizeof *cmlink_perm_names;
-	    i++)
-		if (strcmp(name, cmlink_perm_names[i]) == 0)
-			c->perms = enabled ? c->perms | (1u << i) :
-			    c->perms & ~(1u << i);
-	m.conn_id = conn_id;
-	m.name = (char *)name;
-	m.enabled = enabled != 0;
-	d.union_case = IPC__DATA__UNION_SWITCH_PERMISSION;
-	d.switch_permission = &m;
-	cmlink_to_cms(l, &d);
-}
-
 /* Pass a file-transfer job's progress on. */
 void
 cmlink_file_log(struct cmlink *l, const struct cmlink_file_log *f)
@@ -1012,53 +820,6 @@ cmlink_file_log(struct cmlink *l, const struct cmlink_file_log *f)
 	free(err);
 }
 
-/* A peer asks for a voice call. */
-void
-cmlink_voice_call_incoming(struct cmlink *l, int conn_id)
-{
-	Ipc__Data d = IPC__DATA__INIT;
-	Ipc__VoiceCallIncoming m = IPC__VOICE_CALL_INCOMING__INIT;
-
-	if (cmlink_find(l, conn_id) == NULL)
-		return;
-	m.conn_id = conn_id;
-	d.union_case = IPC__DATA__UNION_VOICE_CALL_INCOMING;
-	d.voice_call_incoming = &m;
-	cmlink_to_cms(l, &d);
-}
-
-/* Privacy mode went on or off for a connection. */
-void
-cmlink_privacy_mode(struct cmlink *l, int conn_id, int on)
-{
-	Ipc__Data d = IPC__DATA__INIT;
-	Ipc__PrivacyModeState m = IPC__PRIVACY_MODE_STATE__INIT;
-
-	if (cmlink_find(l, conn_id) == NULL)
-		return;
-	m.conn_id = conn_id;
-	m.on = on != 0;
-	d.union_case = IPC__DATA__UNION_PRIVACY_MODE_STATE;
-	d.privacy_mode_state = &m;
-	cmlink_to_cms(l, &d);
-}
-
-/* Report a CM-side error of a connection. */
-void
-cmlink_cm_err(struct cmlink *l, int conn_id, const char *text)
-{
-	Ipc__Data d = IPC__DATA__INIT;
-	Ipc__CmErr m = IPC__CM_ERR__INIT;
-	char *t = xstrndup(text ? text : "", IPC_TEXT_MAX);
-
-	m.conn_id = conn_id;
-	m.text = t;
-	d.union_case = IPC__DATA__UNION_CM_ERR;
-	d.cm_err = &m;
-	cmlink_to_cms(l, &d);
-	free(t);
-}
-
 /* A connection ended. */
 void
 cmlink_closed(struct cmlink *l, int conn_id)
@@ -1083,15 +844,6 @@ cmlink_closed(struct cmlink *l, int conn_id)
 	TAILQ_REMOVE(&l->conns, c, entry);
 	l->nconns--;
 	cmlink_conn_free(c);
-}
-
-/* Is conn_id waiting for a click? */
-int
-cmlink_is_pending(const struct cmlink *l, int conn_id)
-{
-	const struct cmlink_conn *c = cmlink_find(l, conn_id);
-
-	return c != NULL && !c->authorized;
 }
 
 /* Number of attached CMs. */

@@ -20,6 +20,7 @@
 
 struct event_base;
 struct cmlink;
+struct session;
 
 enum cmlink_mode {
 	CMLINK_REMOTE = 0,
@@ -74,16 +75,6 @@ struct cmlink_status {
 	unsigned	 connections;
 };
 
-/* The desktop session whose user the CM runs as (all borrowed). */
-struct cmlink_session {
-	long		 uid;		/* IPC_UID_NONE (-1): unknown */
-	long		 gid;
-	const char	*display;	/* DISPLAY */
-	const char	*xauthority;	/* XAUTHORITY or NULL */
-	const char	*runtime_dir;	/* XDG_RUNTIME_DIR or NULL */
-	const char	*dbus;		/* DBUS_SESSION_BUS_ADDRESS or NULL */
-};
-
 /*
  * Callbacks into the server; ctx is the pointer given to cmlink_new. Any
  * may be NULL (the request is then refused with ERR_UNSUPP or ignored).
@@ -134,10 +125,10 @@ int	cmlink_new(struct cmlink **out, struct event_base *base,
 void	cmlink_free(struct cmlink *);
 
 /*
- * Sets the session being shared: its uid may use the IPC, and a CM is
- * started as that user with its DISPLAY etc. Copied.
+ * Sets the session being shared (copied): its uid may use the IPC, and a
+ * CM is started in it with session_spawn().
  */
-void	cmlink_set_session(struct cmlink *, const struct cmlink_session *);
+void	cmlink_set_session(struct cmlink *, const struct session *);
 /*
  * Replaces the command that starts a CM (default: this executable with
  * "--cm"). argv is copied; NULL restores the default. The child also gets
@@ -153,21 +144,14 @@ void	cmlink_set_cm_command(struct cmlink *, char *const argv[]);
 void	cmlink_login(struct cmlink *, const struct cmlink_login *);
 /* The peer wrote text (borrowed); the CM shows it. */
 void	cmlink_chat(struct cmlink *, int conn_id, const char *text);
-/* The server changed a permission itself (e.g. an undone privacy mode). */
-void	cmlink_permission(struct cmlink *, int conn_id, const char *name,
-	    int enabled);
+/* A file-transfer job progressed; the CM shows it in its log. */
 void	cmlink_file_log(struct cmlink *, const struct cmlink_file_log *);
-void	cmlink_voice_call_incoming(struct cmlink *, int conn_id);
-void	cmlink_privacy_mode(struct cmlink *, int conn_id, int on);
-void	cmlink_cm_err(struct cmlink *, int conn_id, const char *text);
 /*
  * The connection ended: the CM gets Disconnected when its chat went
  * unanswered (the page stays), else Close; cmlink forgets it.
  */
 void	cmlink_closed(struct cmlink *, int conn_id);
 
-/* 1 if conn_id is known and waiting for a click, else 0. */
-int	cmlink_is_pending(const struct cmlink *, int conn_id);
 /* Number of attached CMs. */
 int	cmlink_cm_count(const struct cmlink *);
 

@@ -40,7 +40,7 @@
 #include "server/sysinfo.h"
 #include "server/conn/throttle.h"
 
-struct listener {
+struct srv_listener {
 	struct evconnlistener	*lev;	/* owned */
 	struct event		*retry;	/* owned: re-enable after EMFILE */
 	struct srv		*srv;	/* borrowed */
@@ -146,7 +146,7 @@ static void
 srv_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
-	struct listener *l = arg;
+	struct srv_listener *l = arg;
 
 	(void)lev;
 	srv_cfg_refresh(l->srv);
@@ -162,7 +162,7 @@ srv_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 static void
 srv_accept_retry_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct listener *l = arg;
+	struct srv_listener *l = arg;
 
 	(void)fd;
 	(void)what;
@@ -173,7 +173,7 @@ srv_accept_retry_cb(evutil_socket_t fd, short what, void *arg)
 static void
 srv_accept_error_cb(struct evconnlistener *lev, void *arg)
 {
-	struct listener *l = arg;
+	struct srv_listener *l = arg;
 	struct timeval tv = { 1, 0 };
 	int e = EVUTIL_SOCKET_ERROR();
 
@@ -185,10 +185,10 @@ srv_accept_error_cb(struct evconnlistener *lev, void *arg)
 }
 
 /* Listen on [::]:port dual-stack, falling back to 0.0.0.0:port. */
-static struct listener *
+static struct srv_listener *
 srv_listen(struct srv *srv, int port, char **cause)
 {
-	struct listener *l = xcalloc(1, sizeof *l);
+	struct srv_listener *l = xcalloc(1, sizeof *l);
 	struct sockaddr_in6 s6;
 	struct sockaddr_in s4;
 	unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
@@ -268,7 +268,7 @@ srv_rdv_start(struct srv *srv)
 
 /* Free a listener; NULL does nothing. */
 static void
-srv_listener_free(struct listener *l)
+srv_listener_free(struct srv_listener *l)
 {
 	if (l == NULL)
 		return;
@@ -360,18 +360,11 @@ srv_av_log_cb(void *avcl, int level, const char *fmt, va_list ap)
 		log_debug("libav: %s", line);
 }
 
-/* Run the host until a signal stops it. */
-int
-server_main(const struct cfg_paths *paths, int verbose)
+/* Process-wide setup: logging, libevent and libav log routing, libsodium,
+ * libevent threads. */
+static void
+srv_process_init(int verbose)
 {
-	struct srv srv;
-	struct listener *lst = NULL;
-	struct event *sigs[3];
-	static const int signums[3] = { SIGTERM, SIGINT, SIGHUP };
-	struct srv_session *s;
-	char *cause = NULL, *disp;
-	int r, i, port = 0;
-
 	log_set_ident("server");
 	log_set_level(verbose > 1 ? LOG_TRACE : verbose ? LOG_DEBUG :
 	    LOG_INFO);
@@ -382,108 +375,187 @@ server_main(const struct cfg_paths *paths, int verbose)
 		fatal("libsodium failed to initialise");
 	if (evthread_use_pthreads() != 0)
 		fatal("libevent has no pthreads support");
+}
 
-	memset(&srv, 0, sizeof srv);
-	srv.paths = paths;
-	TAILQ_INIT(&srv.conns);
-	TAILQ_INIT(&srv.sessions);
-	if (srv_cfg_load(&srv) != 0)
-		return 1;
-	if ((r = store_open(&srv.store, paths->state_dir, &cause)) != 0) {
+/* Start srv empty and load the config and the state (ID, keys,
+ * passwords). Returns 0, or ERR_* (logged) with nothing to free. */
+static int
+srv_state_open(struct srv *srv, const struct cfg_paths *paths)
+{
+	char *cause = NULL;
+	int r;
+
+	memset(srv, 0, sizeof *srv);
+	srv->paths = paths;
+	TAILQ_INIT(&srv->conns);
+	TAILQ_INIT(&srv->sessions);
+	if ((r = srv_cfg_load(srv)) != 0)
+		return r;
+	if ((r = store_open(&srv->store, paths->state_dir, &cause)) != 0) {
 		log_error("state: %s", cause ? cause : err_str(r));
 		free(cause);
-		cfg_free(srv.cfg);
-		return 1;
+		cfg_free(srv->cfg);
+		return r;
 	}
-	if ((srv.base = event_base_new()) == NULL)
-		fatal("event_base_new failed");
-	srv.throttle = throttle_new(THROTTLE_EXPIRE_S);
-	srv.throttle_id = throttle_new(THROTTLE_EXPIRE_ID_S);
-	srv.sysinfo = sysinfo_new();
-	if ((r = svc_clip_new(srv.base, NULL, &srv.clip)) != 0)
-		log_warn_r(r, "clipboard service unavailable");
-	if ((r = svc_audio_new(srv.base, cfg_get(srv.cfg, "audio-input"),
-	    &srv.audio)) != 0)
-		log_warn_r(r, "audio service unavailable");
-	{
-		struct svc_video_config vc = { NULL, 0, srv_displays_changed_cb,
-		    &srv };
+	return 0;
+}
 
-		if ((r = svc_video_new(srv.base, &vc, &srv.video)) != 0)
-			log_warn_r(r, "video service unavailable");
-	}
-	if ((r = svc_cursor_new(srv.base, NULL, &srv.cursor)) != 0)
+/* Make the event loop, the throttles and the services; a service that
+ * cannot start is logged and left NULL. */
+static void
+srv_services_start(struct srv *srv)
+{
+	struct svc_video_config vc = { NULL, 0, srv_displays_changed_cb, srv };
+	char *cause = NULL;
+	int r;
+
+	if ((srv->base = event_base_new()) == NULL)
+		fatal("event_base_new failed");
+	srv->throttle = throttle_new(THROTTLE_EXPIRE_S);
+	srv->throttle_id = throttle_new(THROTTLE_EXPIRE_ID_S);
+	srv->sysinfo = sysinfo_new();
+	if ((r = svc_clip_new(srv->base, NULL, &srv->clip)) != 0)
+		log_warn_r(r, "clipboard service unavailable");
+	if ((r = svc_audio_new(srv->base, cfg_get(srv->cfg, "audio-input"),
+	    &srv->audio)) != 0)
+		log_warn_r(r, "audio service unavailable");
+	if ((r = svc_video_new(srv->base, &vc, &srv->video)) != 0)
+		log_warn_r(r, "video service unavailable");
+	if ((r = svc_cursor_new(srv->base, NULL, &srv->cursor)) != 0)
 		log_warn_r(r, "cursor service unavailable");
-	if ((srv.input = svc_input_new(srv.base, &cause)) == NULL) {
+	if ((srv->input = svc_input_new(srv->base, &cause)) == NULL) {
 		log_warn("input service unavailable: %s",
 		    cause ? cause : "no X display");
 		free(cause);
-		cause = NULL;
 	}
+}
 
-	for (i = 0; i < 3; i++) {
-		sigs[i] = evsignal_new(srv.base, signums[i], srv_signal_cb,
-		    &srv);
-		evsignal_add(sigs[i], NULL);
+/* Watch SIGTERM, SIGINT (stop) and SIGHUP (reload). */
+static void
+srv_signals_start(struct srv *srv)
+{
+	static const int signums[SRV_NSIGNALS] = { SIGTERM, SIGINT, SIGHUP };
+	int i;
+
+	for (i = 0; i < SRV_NSIGNALS; i++) {
+		srv->signals[i] = evsignal_new(srv->base, signums[i],
+		    srv_signal_cb, srv);
+		evsignal_add(srv->signals[i], NULL);
 	}
+}
 
-	if (cfg_bool(srv.cfg, "direct-server")) {
-		port = (int)cfg_int(srv.cfg, "direct-access-port");
-		srv.direct_port = port;
-		if ((lst = srv_listen(&srv, port, &cause)) == NULL) {
-			log_error("%s", cause);
-			free(cause);
-			r = 1;
-			goto out;
-		}
-		log_warn("direct access on port %d: sessions on it are NOT "
-		    "encrypted (RustDesk clients never encrypt direct IP "
-		    "connections)", port);
-	} else
+/* Listen on the direct-access port when option direct-server is on.
+ * Returns 0, or ERR_IO (logged) when the port cannot be had. */
+static int
+srv_direct_start(struct srv *srv)
+{
+	char *cause = NULL;
+	int port;
+
+	if (!cfg_bool(srv->cfg, "direct-server")) {
 		log_info("direct access is off (option direct-server)");
-	srv_rdv_start(&srv);
-	if (srv_cm_start(&srv) != 0)
+		return 0;
+	}
+	port = (int)cfg_int(srv->cfg, "direct-access-port");
+	srv->direct_port = port;
+	if ((srv->listener = srv_listen(srv, port, &cause)) == NULL) {
+		log_error("%s", cause);
+		free(cause);
+		return ERR_IO;
+	}
+	log_warn("direct access on port %d: sessions on it are NOT "
+	    "encrypted (RustDesk clients never encrypt direct IP "
+	    "connections)", port);
+	return 0;
+}
+
+/* Say we are up: the log line, READY with the port for tests and
+ * wrappers, the ID, and a first one-time password. */
+static void
+srv_announce(struct srv *srv)
+{
+	char *disp;
+
+	disp = srv_describe_displays(srv);
+	log_info("cdesk %s: ID %s, displays %s", CDESK_VERSION,
+	    store_id(srv->store), disp);
+	free(disp);
+	printf("READY %d\nID: %s\n", srv->direct_port, store_id(srv->store));
+	srv_otp_rotate(srv);
+	fflush(stdout);
+}
+
+/* Register with hbbs, start the CM link, say we are up, and serve until a
+ * signal stops the loop. */
+static void
+srv_run(struct srv *srv)
+{
+	srv_rdv_start(srv);
+	if (srv_cm_start(srv) != 0)
 		log_warn("no connection manager: connections that need a "
 		    "click will be refused");
-	disp = srv_describe_displays(&srv);
-	log_info("cdesk %s: ID %s, displays %s", CDESK_VERSION,
-	    store_id(srv.store), disp);
-	free(disp);
+	srv_announce(srv);
+	event_base_dispatch(srv->base);
+}
 
-	printf("READY %d\nID: %s\n", port, store_id(srv.store));
-	srv_otp_rotate(&srv);
-	fflush(stdout);
+/* Close every connection and stop everything that accepts new ones. */
+static void
+srv_stop(struct srv *srv)
+{
+	int i;
 
-	event_base_dispatch(srv.base);
-	r = 0;
-
-out:
-	while (!TAILQ_EMPTY(&srv.conns))
-		conn_close(TAILQ_FIRST(&srv.conns), "server stopping");
+	while (!TAILQ_EMPTY(&srv->conns))
+		conn_close(TAILQ_FIRST(&srv->conns), "server stopping");
 	/* Let the deferred frees run. */
-	event_base_loop(srv.base, EVLOOP_NONBLOCK);
-	rdv_free(srv.rdv);
-	srv_listener_free(lst);
-	cmlink_free(srv.cm);
-	for (i = 0; i < 3; i++)
-		event_free(sigs[i]);
-	while ((s = TAILQ_FIRST(&srv.sessions)) != NULL) {
-		TAILQ_REMOVE(&srv.sessions, s, entry);
+	event_base_loop(srv->base, EVLOOP_NONBLOCK);
+	rdv_free(srv->rdv);
+	srv_listener_free(srv->listener);
+	cmlink_free(srv->cm);
+	for (i = 0; i < SRV_NSIGNALS; i++)
+		event_free(srv->signals[i]);
+}
+
+/* Free what srv_stop() left: sessions, password, services, state. */
+static void
+srv_free(struct srv *srv)
+{
+	struct srv_session *s;
+
+	while ((s = TAILQ_FIRST(&srv->sessions)) != NULL) {
+		TAILQ_REMOVE(&srv->sessions, s, entry);
 		free(s->my_id);
 		free(s->my_name);
 		free(s);
 	}
-	sodium_memzero(srv.otp, sizeof srv.otp);
-	svc_clip_free(srv.clip);
-	svc_audio_free(srv.audio);
-	svc_input_free(srv.input);
-	svc_cursor_free(srv.cursor);
-	svc_video_free(srv.video);
-	sysinfo_free(srv.sysinfo);
-	throttle_free(srv.throttle);
-	throttle_free(srv.throttle_id);
-	store_free(srv.store);
-	cfg_free(srv.cfg);
-	event_base_free(srv.base);
-	return r;
+	sodium_memzero(srv->otp, sizeof srv->otp);
+	svc_clip_free(srv->clip);
+	svc_audio_free(srv->audio);
+	svc_input_free(srv->input);
+	svc_cursor_free(srv->cursor);
+	svc_video_free(srv->video);
+	sysinfo_free(srv->sysinfo);
+	throttle_free(srv->throttle);
+	throttle_free(srv->throttle_id);
+	store_free(srv->store);
+	cfg_free(srv->cfg);
+	event_base_free(srv->base);
+}
+
+/* Run the host until a signal stops it. */
+int
+server_main(const struct cfg_paths *paths, int verbose)
+{
+	struct srv srv;
+	int r;
+
+	srv_process_init(verbose);
+	if (srv_state_open(&srv, paths) != 0)
+		return 1;
+	srv_services_start(&srv);
+	srv_signals_start(&srv);
+	if ((r = srv_direct_start(&srv)) == 0)
+		srv_run(&srv);
+	srv_stop(&srv);
+	srv_free(&srv);
+	return r == 0 ? 0 : 1;
 }

@@ -12,11 +12,15 @@
 #include "common/config.h"
 
 struct event_base;
+struct event;
 struct conn;
 struct store;
 struct throttle;
 struct rdv;
 struct cmlink;
+struct srv_listener;
+
+#define SRV_NSIGNALS	3	/* SIGTERM, SIGINT, SIGHUP */
 
 /* Remembered one-time-password logins (PROTOCOL.md §3.4, recent sessions). */
 struct srv_session {
@@ -55,6 +59,8 @@ struct srv {
 	int			 direct_port;	/* 0: direct access off */
 	int			 input_blockers; /* connections blocking local input */
 	struct rdv		*rdv;		/* owned: access by ID, or NULL */
+	struct srv_listener	*listener;	/* owned: direct port or NULL */
+	struct event		*signals[SRV_NSIGNALS];	/* owned */
 };
 
 /* Draws a new one-time password and shows it on stdout (not in the log). */

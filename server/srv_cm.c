@@ -1,14 +1,10 @@
 /*
  * srv_cm.c: the server's answers to the connection manager and the main
- * window (struct cmlink_actions), and the desktop session the CM runs in.
+ * window (struct cmlink_actions), and starting the CM link.
  */
-#include <pwd.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "common/config.h"
 #include "common/err.h"
@@ -18,6 +14,7 @@
 #include "server/cmlink.h"
 #include "server/conn/conn.h"
 #include "server/rendezvous/rendezvous.h"
+#include "server/session.h"
 #include "server/srv.h"
 #include "server/svc/svc_input.h"
 
@@ -188,17 +185,14 @@ static const struct cmlink_actions srv_cm_actions = {
 };
 
 /*
- * Start the CM link on the run folder and tell it whose session we share:
- * the owner of the X display's socket (root only on a root display).
+ * Start the CM link on the run folder and tell it whose session we share
+ * (session_current()).
  */
 int
 srv_cm_start(struct srv *srv)
 {
-	struct cmlink_session sess;
-	const char *d = getenv("DISPLAY");
-	struct passwd *pw;
-	struct stat st;
-	char path[64], *cause = NULL;
+	struct session sess;
+	char *cause = NULL;
 	int r;
 
 	if ((r = cmlink_new(&srv->cm, srv->base, srv->paths->run_dir,
@@ -208,22 +202,9 @@ srv_cm_start(struct srv *srv)
 		free(cause);
 		return r;
 	}
-	memset(&sess, 0, sizeof sess);
-	sess.uid = (long)geteuid();
-	sess.gid = (long)getegid();
-	if (d != NULL && d[0] == ':') {
-		snprintf(path, sizeof path, "/tmp/.X11-unix/X%d", atoi(d + 1));
-		if (stat(path, &st) == 0) {
-			sess.uid = (long)st.st_uid;
-			sess.gid = (long)st.st_gid;
-			if ((pw = getpwuid(st.st_uid)) != NULL)
-				sess.gid = (long)pw->pw_gid;
-		}
-	}
-	sess.display = d;
-	sess.xauthority = getenv("XAUTHORITY");
-	sess.runtime_dir = getenv("XDG_RUNTIME_DIR");
-	sess.dbus = getenv("DBUS_SESSION_BUS_ADDRESS");
+	session_init(&sess);
+	session_current(&sess);
 	cmlink_set_session(srv->cm, &sess);
+	session_fini(&sess);
 	return 0;
 }

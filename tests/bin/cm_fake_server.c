@@ -30,6 +30,7 @@
 #include "common/xmalloc.h"
 #include "ipc/ipc.h"
 #include "server/cmlink.h"
+#include "server/session.h"
 
 int main(int, char **);
 
@@ -311,7 +312,7 @@ int
 main(int argc, char **argv)
 {
 	struct fake f;
-	struct cmlink_session sess;
+	struct session sess;
 	struct bufferevent *in;
 	struct event *sig;
 	char *cause = NULL;
@@ -337,16 +338,15 @@ main(int argc, char **argv)
 		fprintf(stderr, "cm_fake_server: %s\n", cause);
 		return 1;
 	}
-	memset(&sess, 0, sizeof sess);
-	/* Tests of the CM spawn may pretend another user's session. */
+	/* Our environment's session, but as our own user ... */
+	session_init(&sess);
+	session_current(&sess);
+	/* ... unless a test of the CM spawn pretends another user's. */
 	sess.uid = getenv("CDESK_TEST_SESSION_UID") ?
 	    atol(getenv("CDESK_TEST_SESSION_UID")) : (long)getuid();
 	sess.gid = getenv("CDESK_TEST_SESSION_UID") ? -1 : (long)getgid();
-	sess.display = getenv("DISPLAY");
-	sess.xauthority = getenv("XAUTHORITY");
-	sess.runtime_dir = getenv("XDG_RUNTIME_DIR");
-	sess.dbus = getenv("DBUS_SESSION_BUS_ADDRESS");
 	cmlink_set_session(f.cm, &sess);
+	session_fini(&sess);
 	if (argc > 2)
 		cmlink_set_cm_command(f.cm, argv + 2);
 	evutil_make_socket_nonblocking(0);
