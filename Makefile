@@ -72,8 +72,50 @@ LDLIBS_ALL	:= $(call pc_libs,$(GUI_PKGS) $(SERVER_PKGS) $(COMMON_PKGS)) -lyuv -l
 UNIT_BINS	:= $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/unit/%)
 BIN_BINS	:= $(BIN_SRCS:tests/bin/%.c=$(B)/tests/bin/%)
 FUZZ_BINS	:= $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/tests/fuzz/%)
+FUZZ_TARGETS	:= $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 PEER_BIN	:= $(if $(PEER_SRCS),$(B)/tests/peer/peer)
 TEST_BINS	:= $(UNIT_BINS) $(BIN_BINS) $(FUZZ_BINS) $(PEER_BIN)
+
+# ---- what each test program links ----
+# A test program links the archives of the part it tests and of the parts
+# below it, with only their libraries: a test of common/ cannot reach
+# server/ code. PROGS_<group> names programs by file name (the peer is
+# "peer"); a program no group names is a server test.
+TEST_GROUPS	:= common ipc ipcglib gui xtool peer
+PROGS_common	:= test_codec test_config test_pass test_proto \
+		   test_sstream test_store bench_sstream fuzz_codec \
+		   fuzz_config fuzz_message fuzz_sstream fuzz_store
+PROGS_ipc	:= ipc_echo ipc_perm fuzz_ipc
+PROGS_ipcglib	:= test_ipc
+PROGS_gui	:= cm_gui
+PROGS_xtool	:= xevlog xrects
+PROGS_peer	:= peer
+
+LIBS_common	:= $(B)/libcommon.a
+LDLIBS_common	:= $(call pc_libs,$(COMMON_PKGS))
+LIBS_ipc	:= $(B)/libipc.a $(LIBS_common)
+LDLIBS_ipc	:= $(call pc_libs,libevent $(COMMON_PKGS))
+# The GLib adapter (built into libgui.a) and the rest of ipc/.
+LIBS_ipcglib	:= $(B)/ipc/ipc_glib.o $(LIBS_ipc)
+LDLIBS_ipcglib	:= $(call pc_libs,glib-2.0 libevent $(COMMON_PKGS))
+LIBS_gui	:= $(B)/libgui.a $(LIBS_ipc)
+LDLIBS_gui	:= $(call pc_libs,$(GUI_PKGS) $(COMMON_PKGS))
+LIBS_server	:= $(B)/libserver.a $(LIBS_ipc)
+LDLIBS_server	:= $(call pc_libs,$(SERVER_PKGS) $(COMMON_PKGS)) -lyuv -lm
+# X clients driving the test display: no archive of ours.
+LIBS_xtool	:=
+LDLIBS_xtool	:= $(call pc_libs,xcb $(TEST_PKGS))
+# The test peer: common/, the rendezvous address parser, a video decoder.
+LIBS_peer	:= $(B)/libserver.a $(LIBS_common)
+LDLIBS_peer	:= $(call pc_libs,libavcodec libavutil libzstd \
+		   $(COMMON_PKGS))
+
+# tgroup PATH: the link group of the test program PATH.
+tgroup		= $(or $(firstword $(foreach g,$(TEST_GROUPS),\
+		    $(if $(filter $(notdir $(1)),$(PROGS_$(g))),$(g)))),server)
+# tlibs PATH, tldlibs PATH: its archives; its archives and libraries.
+tlibs		= $(LIBS_$(call tgroup,$(1)))
+tldlibs		= $(call tlibs,$(1)) $(LDLIBS_$(call tgroup,$(1)))
 
 # Per-folder compile flags: server/ never sees GTK, cm/ and ui/ never libav.
 FLAGS_common	:= $(call pc_cflags,$(COMMON_PKGS))
@@ -142,23 +184,22 @@ $(B)/cdesk: $(B)/cdesk.o $(LIBS_ALL)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIBS_ALL) $(LDLIBS_ALL)
 
-$(B)/tests/unit/%: $(B)/tests/unit/%.o $(LIBS_ALL)
+# Test programs, each with the archives of its group (tgroup above).
+$(foreach t,$(TEST_BINS) $(FUZZ_TARGETS),$(eval $(t): $(call tlibs,$(t))))
+$(B)/tests/unit/%: $(B)/tests/unit/%.o
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIBS_ALL) $(LDLIBS_ALL)
-$(B)/tests/bin/%: $(B)/tests/bin/%.o $(LIBS_ALL)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(call tldlibs,$@)
+$(B)/tests/bin/%: $(B)/tests/bin/%.o
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIBS_ALL) $(LDLIBS_ALL) \
-	    $(call pc_libs,$(TEST_PKGS))
-$(B)/tests/peer/peer: $(call obj,$(PEER_SRCS)) $(LIBS_ALL)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(call tldlibs,$@)
+$(B)/tests/peer/peer: $(call obj,$(PEER_SRCS))
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(call obj,$(PEER_SRCS)) $(LIBS_ALL) \
-	    $(LDLIBS_ALL)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(call obj,$(PEER_SRCS)) $(call tldlibs,$@)
 # Fuzz targets replayed over their corpus by a plain main (tests/fuzz/replay.c).
-$(B)/tests/fuzz/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/tests/fuzz/replay.o \
-    $(LIBS_ALL)
+$(B)/tests/fuzz/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/tests/fuzz/replay.o
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(B)/tests/fuzz/replay.o $(LIBS_ALL) \
-	    $(LDLIBS_ALL)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(B)/tests/fuzz/replay.o \
+	    $(call tldlibs,$@)
 .PRECIOUS: $(B)/tests/%.o $(B)/proto/%.pb-c.c $(B)/proto/%.pb-c.h
 
 # ---- running ----
@@ -184,11 +225,11 @@ fuzz:
 	    XLDFLAGS='-fsanitize=address,undefined' fuzz-build
 	$(Q)B=build-fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh
 
-fuzz-build: $(LIBS_ALL) $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
-$(B)/fuzz/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(LIBS_ALL)
+fuzz-build: $(FUZZ_TARGETS)
+$(B)/fuzz/fuzz_%: $(B)/tests/fuzz/fuzz_%.o
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBS_ALL) $(LDLIBS_ALL)
+	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(call tldlibs,$@)
 
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
