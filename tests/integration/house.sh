@@ -5,5 +5,5 @@
 set -u
 TOP=${TOP:-$(pwd)}
 export TOP
-command -v python3 >/dev/null || { echo "python3 missing"; exit 77; }
+command -v python3 >/dev/null || { echo "FAIL: python3 missing"; exit 1; }
 exec python3 "$TOP/tests/integration/house.py"
