@@ -1,7 +1,8 @@
 /*
  * svc_clip.h: the clipboard service (PROTOCOL.md §9.2, HOST.md §5.5).
  *
- * Watches the X CLIPBOARD selection (XFixes owner notify) and sends every
+ * Through its platform backend (struct clip_impl below; X11: clip_x11.c)
+ * it watches the X CLIPBOARD selection (XFixes owner notify) and sends every
  * change, as text, HTML, RTF, PNG and SVG, to each subscribed sink:
  * MultiClipboards to clients that understand it, a single text Clipboard to
  * older ones. Clipboard/MultiClipboards from a peer become the host's
@@ -12,8 +13,8 @@
  * No echo: a selection the service owns is never sent to anyone; content a
  * peer set goes to the other subscribers only.
  *
- * Everything runs on the main loop (the X connection's fd is a libevent
- * event); no threads. Permission checks are the caller's: subscribe only
+ * Everything runs on the main loop (the backend's fd, the X connection's,
+ * is a libevent event); no threads. Permission checks are the caller's: subscribe only
  * peers that may receive the clipboard, and call svc_clip_set* only for
  * peers that may write it.
  */
@@ -89,5 +90,92 @@ int	svc_clip_decode_item(const Hbb__Clipboard *c, int *fmt,
  */
 int	svc_clip_peer_multi(const char *peer_version,
 	    const char *peer_platform);
+
+/*
+ * The platform under the service: a table of function pointers over an
+ * opaque struct clip_be, one per platform (clip_x11.c: the CLIPBOARD
+ * selection through XFixes). The backend reads the clipboard when another
+ * application sets it and serves what the service publishes; the service
+ * keeps the subscribers, the wire formats, zstd and PNG. All on the main
+ * loop.
+ */
+
+/* The formats carried, in the order they go into a MultiClipboards. */
+enum clip_fmt {
+	CLIP_FMT_TEXT = 0,	/* UTF-8, no final NUL */
+	CLIP_FMT_HTML,		/* UTF-8 */
+	CLIP_FMT_RTF,
+	CLIP_FMT_PNG,		/* a PNG file */
+	CLIP_FMT_SVG,
+	CLIP_FMT_N
+};
+
+/* Immutable bytes shared by the service and the backend. */
+struct clip_blob {
+	int		 refs;		/* main loop only */
+	size_t		 len;
+	uint8_t		 data[];
+};
+
+/* A blob of n bytes copied from p (p NULL: uninitialised, to be filled and
+ * then len set, at most n) with one reference. Never NULL. */
+struct clip_blob *clip_blob_new(const void *p, size_t n);
+/* Adds a reference; returns b. */
+struct clip_blob *clip_blob_ref(struct clip_blob *b);
+/* Drops a reference, freeing on the last; NULL does nothing. */
+void	clip_blob_unref(struct clip_blob *b);
+
+/* What a backend calls back (arg is the service). */
+struct clip_hooks {
+	void	*arg;
+	/* Whether host changes are wanted at all (someone subscribed). */
+	int	(*wanted)(void *arg);
+	/* Another application's clipboard was read: one blob per format,
+	 * NULL where absent (borrowed for the call). */
+	void	(*changed)(void *arg,
+		    struct clip_blob *const items[CLIP_FMT_N]);
+	/* Arms the backend's timer to fire in secs seconds (again: replaces
+	 * the earlier deadline); secs 0 disarms it. When it fires, the
+	 * service calls clip_impl.timeout. */
+	void	(*timer)(void *arg, int secs);
+};
+
+struct clip_be;
+
+struct clip_impl {
+	const char	*name;
+	/*
+	 * Connects to the display named by `where` (X11: a $DISPLAY string;
+	 * NULL means the environment's) and starts watching the clipboard.
+	 * hooks is copied. Returns 0 and *bep (free with close), or ERR_IO
+	 * (no display), ERR_UNSUPP (no change notices) or ERR_NOMEM.
+	 */
+	int	(*open)(const char *where, const struct clip_hooks *hooks,
+		    struct clip_be **bep);
+	/* Frees everything without calling a hook; NULL does nothing. */
+	void	(*close)(struct clip_be *);
+	/* A descriptor that becomes readable when dispatch has work. */
+	int	(*fd)(struct clip_be *);
+	/* Handles whatever is pending, calling the hooks. Returns 0, or
+	 * ERR_IO when the connection is lost for good. */
+	int	(*dispatch)(struct clip_be *);
+	/*
+	 * Takes the clipboard and serves items (one per format, NULL where
+	 * absent; borrowed: the backend takes references of its own) until
+	 * another application takes it; that content is never reported back
+	 * through changed. Cancels a read in progress. Returns 0 or ERR_IO
+	 * (the clipboard was not taken). Leaves work the fd may not signal:
+	 * call dispatch soon.
+	 */
+	int	(*publish)(struct clip_be *,
+		    struct clip_blob *const items[CLIP_FMT_N]);
+	/* Abandons a read in progress (nobody wants it any more). */
+	void	(*cancel)(struct clip_be *);
+	/* The timer armed through hooks.timer fired: report what a slow read
+	 * has so far. */
+	void	(*timeout)(struct clip_be *);
+};
+
+extern const struct clip_impl clip_x11;
 
 #endif

@@ -1,15 +1,16 @@
 /*
- * svc_input.c: peer mouse, keyboard and touch events into X11 through
- * XTest, with per-connection held-key tracking, a per-connection token
- * bucket and one flush per loop turn (see svc_input.h).
+ * svc_input.c: peer mouse, keyboard and touch events into the display
+ * through a platform backend (struct input_impl; X11: input_x11.c), with
+ * per-connection held-key tracking, a per-connection token bucket and one
+ * flush per loop turn (see svc_input.h).
  *
- * Keymap knowledge comes from the core protocol (GetKeyboardMapping,
- * GetModifierMapping); on an XKB server its columns are group 1 levels
- * 1, 2, then group 2 levels 1, 2, then group 1 levels 3, 4. Characters the
- * layout lacks get a temporary mapping on a keycode that has no symbols;
- * such slots are reused least-recently-used and restored after
- * SLOT_IDLE_MS of disuse and on free (never right after the key, because
- * clients look the keysym up only when they read the event).
+ * Keymap knowledge comes from the backend in the core protocol's layout;
+ * on an XKB server its columns are group 1 levels 1, 2, then group 2
+ * levels 1, 2, then group 1 levels 3, 4. Characters the layout lacks get a
+ * temporary mapping on a keycode that has no symbols; such slots are
+ * reused least-recently-used and restored after SLOT_IDLE_MS of disuse and
+ * on free (never right after the key, because clients look the keysym up
+ * only when they read the event).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -17,9 +18,6 @@
 #include <time.h>
 
 #include <event2/event.h>
-#include <xcb/xcb.h>
-#include <xcb/xinput.h>
-#include <xcb/xtest.h>
 
 #include "common/err.h"
 #include "common/log.h"
@@ -35,7 +33,6 @@
 #define TICK_FAST_MS	5	/* pending coalesced moves */
 #define TICK_SLOW_MS	1000	/* watchdog and slot expiry */
 #define PINCH_NOTCH	100	/* scale ×1000 per Ctrl+wheel notch */
-#define BLOCK_MAX	64	/* devices block input can disable */
 
 /* Keysyms (X11 keysymdef.h) this file needs. */
 #define KS_BackSpace	0xff08
@@ -61,7 +58,7 @@
 #define KS_EuroSign	0x20ac
 
 /* Modifier classes a peer names in `modifiers`. */
-enum mclass {
+enum input_mclass {
 	MC_NONE = 0,
 	MC_SHIFT,
 	MC_CONTROL,
@@ -71,7 +68,7 @@ enum mclass {
 };
 
 /* What one connection holds down, and its token bucket. */
-struct held {
+struct input_held {
 	uint32_t	 conn_id;
 	uint8_t		 keys[KC_N / 8];	/* keycodes it holds */
 	int64_t		 since[KC_N];		/* press time of each, ms */
@@ -83,52 +80,44 @@ struct held {
 	int		 pend_abs;		/* coalesced absolute move */
 	int32_t		 pend_x, pend_y;
 	int32_t		 pend_dx, pend_dy;	/* coalesced relative move */
-	struct held	*next;
+	struct input_held *next;
 };
 
 /* A keycode temporarily mapped to a keysym the layout lacks. */
-struct slot {
-	xcb_keycode_t	 kc;
-	xcb_keysym_t	 ks;	/* 0: free */
+struct input_slot {
+	uint8_t		 kc;
+	uint32_t	 ks;	/* 0: free */
 	int64_t		 used_ms;
 };
 
 struct svc_input {
 	struct event_base *base;	/* borrowed */
-	xcb_connection_t *xc;		/* owned */
-	xcb_window_t	 root;
-	int		 dead;		/* X connection broken */
-	int		 w, h;		/* root size */
-	struct event	*xev;		/* X fd readable */
+	const struct input_impl *impl;
+	struct input_be	*be;		/* owned */
+	int		 dead;		/* display connection broken */
+	struct event	*xev;		/* backend fd readable */
 	struct event	*flush_ev;	/* one flush per loop turn */
 	struct event	*tick;		/* coalesced moves, watchdog */
 	int		 dirty;
 	int		 tick_ms;	/* armed period, 0 if not armed */
 
-	/* Keymap cache, refreshed after a MappingNotify. */
+	/* Keymap cache, refreshed after the backend says it changed. */
 	int		 stale;
-	xcb_keycode_t	 kmin, kmax;
-	uint8_t		 kpk;		/* keysyms per keycode */
-	xcb_keysym_t	*syms;		/* owned; (kmax-kmin+1)*kpk */
-	uint8_t		 kpm;		/* keycodes per modifier */
-	xcb_keycode_t	*modkc;		/* owned; 8*kpm */
+	unsigned	 kmin, kmax;
+	unsigned	 kpk;		/* keysyms per keycode */
+	uint32_t	*syms;		/* owned; (kmax-kmin+1)*kpk */
+	unsigned	 kpm;		/* keycodes per modifier */
+	uint8_t		*modkc;		/* owned; 8*kpm */
 	uint16_t	 numlock_mask;
 	uint8_t		 spare[KC_N / 8];	/* keycodes without symbols */
-	struct slot	 slots[SLOT_MAX];
+	struct input_slot slots[SLOT_MAX];
 	int		 nslots;
-	xcb_atom_t	 slots_atom;	/* root property: mapped slots */
 
-	/* Block input through XInput 2 device properties. */
-	int		 xi2;
-	xcb_atom_t	 enabled_atom;	/* "Device Enabled" */
-	xcb_atom_t	 blocked_atom;	/* root property: devices we disabled */
-	int		 blocking;
-	uint32_t	 blocked[BLOCK_MAX];
-	int		 nblocked;
+	int		 blocking;	/* local input blocked */
 
 	uint16_t	 key_refs[KC_N];	/* connections holding each */
 	uint8_t		 btn_refs[BTN_N];
-	struct held	*conns;		/* owned list */
+	struct input_held *conns;	/* owned list */
 
 	unsigned	 rate, burst;
 	uint64_t	 dropped;
@@ -221,13 +210,12 @@ static const uint32_t ck_keysym[] = {
 	[HBB__CONTROL_KEY__Power] = 0x1008ff2a,
 };
 
-static void	 tick_arm(struct svc_input *);
-static void	 set_mapping(struct svc_input *, unsigned, xcb_keysym_t);
-static void	 set_mapping(struct svc_input *, unsigned, xcb_keysym_t);
+static void	 input_tick_arm(struct svc_input *);
+static void	 input_set_mapping(struct svc_input *, unsigned, uint32_t);
 
 /* Milliseconds since the Unix epoch. */
 static int64_t
-now_ms(void)
+input_now_ms(void)
 {
 	struct timespec ts;
 
@@ -237,7 +225,7 @@ now_ms(void)
 
 /* Microseconds of the monotonic clock. */
 static int64_t
-mono_us(void)
+input_mono_us(void)
 {
 	struct timespec ts;
 
@@ -247,14 +235,14 @@ mono_us(void)
 
 /* Returns bit kc of a keycode set. */
 static int
-kc_isset(const uint8_t *set, unsigned kc)
+input_kc_isset(const uint8_t *set, unsigned kc)
 {
 	return (set[kc >> 3] >> (kc & 7)) & 1;
 }
 
 /* Sets or clears bit kc of a keycode set. */
 static void
-kc_set(uint8_t *set, unsigned kc, int on)
+input_kc_set(uint8_t *set, unsigned kc, int on)
 {
 	if (on)
 		set[kc >> 3] |= (uint8_t)(1u << (kc & 7));
@@ -262,9 +250,16 @@ kc_set(uint8_t *set, unsigned kc, int on)
 		set[kc >> 3] &= (uint8_t)~(1u << (kc & 7));
 }
 
-/* Queues a flush of the X connection at the end of this loop turn. */
+/* Clamps x into [lo, hi]. */
+static int32_t
+input_clamp(int64_t x, int64_t lo, int64_t hi)
+{
+	return (int32_t)(x < lo ? lo : x > hi ? hi : x);
+}
+
+/* Queues a flush of the backend at the end of this loop turn. */
 static void
-mark_dirty(struct svc_input *svc)
+input_mark_dirty(struct svc_input *svc)
 {
 	if (svc->dirty || svc->flush_ev == NULL)
 		return;		/* svc_input_new flushes before it returns */
@@ -272,96 +267,80 @@ mark_dirty(struct svc_input *svc)
 	event_active(svc->flush_ev, EV_TIMEOUT, 0);
 }
 
-/* Marks the X connection dead after an I/O error; says so once. */
+/* Marks the display connection dead after an I/O error; says so once. */
 static int
-check_dead(struct svc_input *svc)
+input_check_dead(struct svc_input *svc)
 {
 	if (svc->dead)
 		return 1;
-	if (xcb_connection_has_error(svc->xc)) {
+	if (svc->impl->broken(svc->be)) {
 		svc->dead = 1;
-		log_error("input: X connection lost; input disabled");
+		log_error("input: %s connection lost; input disabled",
+		    svc->impl->name);
 		event_del(svc->xev);
 		return 1;
 	}
 	return 0;
 }
 
-/* Reads whatever events and errors the X server sent us. */
+/* Reads whatever the display sent us: keymap changes, errors, resizes. */
 static void
-drain(struct svc_input *svc)
+input_drain(struct svc_input *svc)
 {
-	xcb_generic_event_t *e;
-
 	if (svc->dead)
 		return;
-	while ((e = xcb_poll_for_event(svc->xc)) != NULL) {
-		switch (e->response_type & 0x7f) {
-		case 0:
-			if (log_ratelimit_ok(&svc->rl, 10, 5))
-				log_debug("input: X error %u on request %u",
-				    ((xcb_generic_error_t *)e)->error_code,
-				    ((xcb_generic_error_t *)e)->major_code);
-			break;
-		case XCB_MAPPING_NOTIFY:
-			svc->stale = 1;
-			break;
-		case XCB_CONFIGURE_NOTIFY: {
-			xcb_configure_notify_event_t *c = (void *)e;
-
-			if (c->window == svc->root) {
-				svc->w = c->width;
-				svc->h = c->height;
-			}
-			break;
-		}
-		default:
-			break;
-		}
-		free(e);
-	}
-	check_dead(svc);
+	if (svc->impl->poll(svc->be) & INPUT_EV_KEYMAP)
+		svc->stale = 1;
+	input_check_dead(svc);
 }
 
-/* The X connection is readable. */
+/* The backend's descriptor is readable. */
 static void
-xev_cb(evutil_socket_t fd, short what, void *arg)
+input_xev_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	drain(arg);
+	input_drain(arg);
 }
 
 /* Flushes the requests this loop turn queued. */
 static void
-flush_cb(evutil_socket_t fd, short what, void *arg)
+input_flush_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct svc_input *svc = arg;
 
 	(void)fd;
 	(void)what;
 	svc->dirty = 0;
-	if (check_dead(svc))
+	if (input_check_dead(svc))
 		return;
-	xcb_flush(svc->xc);
-	drain(svc);
+	svc->impl->flush(svc->be);
+	input_drain(svc);
 }
 
-/* Sends one XTest event. */
+/* Presses (down) or releases keycode kc on the display. */
 static void
-fake(struct svc_input *svc, uint8_t type, uint8_t detail, int x, int y)
+input_send_key(struct svc_input *svc, unsigned kc, int down)
 {
 	if (svc->dead)
 		return;
-	xcb_test_fake_input(svc->xc, type, detail, XCB_CURRENT_TIME,
-	    type == XCB_MOTION_NOTIFY ? svc->root : XCB_NONE,
-	    (int16_t)x, (int16_t)y, 0);
-	mark_dirty(svc);
+	svc->impl->key(svc->be, kc, down);
+	input_mark_dirty(svc);
+}
+
+/* Presses or releases button b on the display. */
+static void
+input_send_button(struct svc_input *svc, unsigned b, int down)
+{
+	if (svc->dead)
+		return;
+	svc->impl->button(svc->be, b, down);
+	input_mark_dirty(svc);
 }
 
 /* Returns the keysym in column col of keycode kc, 0 if none. */
-static xcb_keysym_t
-sym_at(const struct svc_input *svc, unsigned kc, unsigned col)
+static uint32_t
+input_sym_at(const struct svc_input *svc, unsigned kc, unsigned col)
 {
 	if (svc->syms == NULL || kc < svc->kmin || kc > svc->kmax ||
 	    col >= svc->kpk)
@@ -370,8 +349,8 @@ sym_at(const struct svc_input *svc, unsigned kc, unsigned col)
 }
 
 /* Returns the modifier class of a keysym. */
-static enum mclass
-sym_class(xcb_keysym_t ks)
+static enum input_mclass
+input_sym_class(uint32_t ks)
 {
 	switch (ks) {
 	case KS_Shift_L:
@@ -394,69 +373,32 @@ sym_class(xcb_keysym_t ks)
 }
 
 /* Returns the modifier class of keycode kc by its first keysym. */
-static enum mclass
-kc_class(const struct svc_input *svc, unsigned kc)
+static enum input_mclass
+input_kc_class(const struct svc_input *svc, unsigned kc)
 {
-	return sym_class(sym_at(svc, kc, 0));
+	return input_sym_class(input_sym_at(svc, kc, 0));
 }
 
-/* Refetches the keyboard and modifier mappings after a change. */
-static int
-refresh_map(struct svc_input *svc)
+/* Works out NumLock's modifier bit, the surviving slots and the spare
+ * keycodes from a freshly read keymap. */
+static void
+input_map_derive(struct svc_input *svc)
 {
-	xcb_get_keyboard_mapping_cookie_t kck;
-	xcb_get_modifier_mapping_cookie_t mck;
-	xcb_get_keyboard_mapping_reply_t *kr;
-	xcb_get_modifier_mapping_reply_t *mr;
-	xcb_keysym_t *syms;
-	xcb_keycode_t *mk;
-	unsigned n, kc, col, i;
+	unsigned kc, col, i;
 	int j;
-
-	if (svc->dead)
-		return ERR_IO;
-	svc->stale = 0;
-	n = (unsigned)svc->kmax - svc->kmin + 1;
-	kck = xcb_get_keyboard_mapping(svc->xc, svc->kmin, (uint8_t)n);
-	mck = xcb_get_modifier_mapping(svc->xc);
-	kr = xcb_get_keyboard_mapping_reply(svc->xc, kck, NULL);
-	mr = xcb_get_modifier_mapping_reply(svc->xc, mck, NULL);
-	if (kr == NULL || mr == NULL ||
-	    xcb_get_keyboard_mapping_keysyms_length(kr) <
-	    (int)(n * kr->keysyms_per_keycode) ||
-	    xcb_get_modifier_mapping_keycodes_length(mr) <
-	    8 * mr->keycodes_per_modifier) {
-		free(kr);
-		free(mr);
-		svc->stale = 1;
-		check_dead(svc);
-		return ERR_IO;
-	}
-	free(svc->syms);
-	free(svc->modkc);
-	svc->kpk = kr->keysyms_per_keycode;
-	syms = xcb_get_keyboard_mapping_keysyms(kr);
-	svc->syms = xcalloc(n * (svc->kpk ? svc->kpk : 1), sizeof(*syms));
-	memcpy(svc->syms, syms, n * svc->kpk * sizeof(*syms));
-	svc->kpm = mr->keycodes_per_modifier;
-	mk = xcb_get_modifier_mapping_keycodes(mr);
-	svc->modkc = xcalloc(8 * (svc->kpm ? svc->kpm : 1), sizeof(*mk));
-	memcpy(svc->modkc, mk, 8 * svc->kpm * sizeof(*mk));
-	free(kr);
-	free(mr);
 
 	/* Which of Mod1..Mod5 is NumLock. */
 	svc->numlock_mask = 0;
 	for (i = 0; i < 8u * svc->kpm; i++)
 		if (svc->modkc[i] != 0 &&
-		    sym_at(svc, svc->modkc[i], 0) == KS_Num_Lock)
+		    input_sym_at(svc, svc->modkc[i], 0) == KS_Num_Lock)
 			svc->numlock_mask = (uint16_t)(1u << (i / svc->kpm));
 
 	/* A slot survives only if the server still maps it our way. */
 	for (j = 0; j < svc->nslots; j++) {
-		struct slot *s = &svc->slots[j];
+		struct input_slot *s = &svc->slots[j];
 
-		if (s->ks != 0 && sym_at(svc, s->kc, 0) != s->ks)
+		if (s->ks != 0 && input_sym_at(svc, s->kc, 0) != s->ks)
 			s->ks = 0;
 	}
 	memset(svc->spare, 0, sizeof(svc->spare));
@@ -464,7 +406,7 @@ refresh_map(struct svc_input *svc)
 		int empty = 1;
 
 		for (col = 0; col < svc->kpk; col++)
-			if (sym_at(svc, kc, col) != 0)
+			if (input_sym_at(svc, kc, col) != 0)
 				empty = 0;
 		for (i = 0; i < 8u * svc->kpm; i++)
 			if (svc->modkc[i] == kc)
@@ -473,20 +415,49 @@ refresh_map(struct svc_input *svc)
 			if (svc->slots[j].kc == kc)
 				empty = 1;
 		if (empty)
-			kc_set(svc->spare, kc, 1);
+			input_kc_set(svc->spare, kc, 1);
 	}
+}
+
+/* Refetches the keyboard and modifier mappings after a change. */
+static int
+input_refresh_map(struct svc_input *svc)
+{
+	struct input_keymap km;
+
+	if (svc->dead)
+		return ERR_IO;
+	svc->stale = 0;
+	memset(&km, 0, sizeof(km));
+	if (svc->impl->keymap(svc->be, &km) != 0 || km.kmin > km.kmax ||
+	    km.kmax >= KC_N) {
+		free(km.syms);
+		free(km.modkc);
+		svc->stale = 1;
+		input_check_dead(svc);
+		return ERR_IO;
+	}
+	free(svc->syms);
+	free(svc->modkc);
+	svc->kmin = km.kmin;
+	svc->kmax = km.kmax;
+	svc->kpk = km.kpk;
+	svc->syms = km.syms;
+	svc->kpm = km.kpm;
+	svc->modkc = km.modkc;
+	input_map_derive(svc);
 	return 0;
 }
 
 /* Makes sure the keymap cache is current; returns 0 or ERR_IO. */
 static int
-ensure_map(struct svc_input *svc)
+input_ensure_map(struct svc_input *svc)
 {
 	if (svc->dead)
 		return ERR_IO;
-	drain(svc);
+	input_drain(svc);
 	if (svc->stale || svc->syms == NULL)
-		return refresh_map(svc);
+		return input_refresh_map(svc);
 	return 0;
 }
 
@@ -496,7 +467,7 @@ ensure_map(struct svc_input *svc)
  * Returns the keycode or 0.
  */
 static unsigned
-find_sym(const struct svc_input *svc, xcb_keysym_t ks, int *level)
+input_find_sym(const struct svc_input *svc, uint32_t ks, int *level)
 {
 	static const unsigned cols[] = { 0, 1, 4, 5 };
 	unsigned kc, c;
@@ -505,7 +476,7 @@ find_sym(const struct svc_input *svc, xcb_keysym_t ks, int *level)
 		return 0;
 	for (c = 0; c < 4; c++) {
 		for (kc = svc->kmin; kc <= svc->kmax; kc++) {
-			if (sym_at(svc, kc, cols[c]) == ks) {
+			if (input_sym_at(svc, kc, cols[c]) == ks) {
 				*level = (int)c;
 				return kc;
 			}
@@ -516,20 +487,20 @@ find_sym(const struct svc_input *svc, xcb_keysym_t ks, int *level)
 
 /* Returns the first keycode whose plain keysym is ks, or 0. */
 static unsigned
-find_plain(const struct svc_input *svc, xcb_keysym_t ks)
+input_find_plain(const struct svc_input *svc, uint32_t ks)
 {
 	int level;
 	unsigned kc;
 
-	kc = find_sym(svc, ks, &level);
+	kc = input_find_sym(svc, ks, &level);
 	return level == 0 ? kc : 0;
 }
 
 /* Finds the connection's state, creating it if create is set. */
-static struct held *
-held_get(struct svc_input *svc, uint32_t conn_id, int create)
+static struct input_held *
+input_held_get(struct svc_input *svc, uint32_t conn_id, int create)
 {
-	struct held *h;
+	struct input_held *h;
 
 	for (h = svc->conns; h != NULL; h = h->next)
 		if (h->conn_id == conn_id)
@@ -539,7 +510,7 @@ held_get(struct svc_input *svc, uint32_t conn_id, int create)
 	h = xcalloc(1, sizeof(*h));
 	h->conn_id = conn_id;
 	h->tokens = svc->burst;
-	h->refill_us = mono_us();
+	h->refill_us = input_mono_us();
 	h->next = svc->conns;
 	svc->conns = h;
 	return h;
@@ -547,105 +518,108 @@ held_get(struct svc_input *svc, uint32_t conn_id, int create)
 
 /* Presses kc for h (another press while it holds kc is an autorepeat). */
 static void
-key_down(struct svc_input *svc, struct held *h, unsigned kc)
+input_key_down(struct svc_input *svc, struct input_held *h, unsigned kc)
 {
 	if (kc < svc->kmin || kc > svc->kmax)
 		return;
-	if (!kc_isset(h->keys, kc)) {
-		kc_set(h->keys, kc, 1);
-		h->since[kc] = now_ms();
+	if (!input_kc_isset(h->keys, kc)) {
+		input_kc_set(h->keys, kc, 1);
+		h->since[kc] = input_now_ms();
 		svc->key_refs[kc]++;
 	}
-	fake(svc, XCB_KEY_PRESS, (uint8_t)kc, 0, 0);
-	tick_arm(svc);
+	input_send_key(svc, kc, 1);
+	input_tick_arm(svc);
 }
 
 /* Releases kc for h; the key goes up when no connection holds it. */
 static void
-key_up(struct svc_input *svc, struct held *h, unsigned kc)
+input_key_up(struct svc_input *svc, struct input_held *h, unsigned kc)
 {
-	if (kc >= KC_N || !kc_isset(h->keys, kc))
+	if (kc >= KC_N || !input_kc_isset(h->keys, kc))
 		return;
-	kc_set(h->keys, kc, 0);
+	input_kc_set(h->keys, kc, 0);
 	if (svc->key_refs[kc] > 0 && --svc->key_refs[kc] == 0)
-		fake(svc, XCB_KEY_RELEASE, (uint8_t)kc, 0, 0);
+		input_send_key(svc, kc, 0);
 }
 
 /* Presses and releases kc, untracked (lock toggles, clicks of keys nobody
  * holds). */
 static void
-key_tap(struct svc_input *svc, unsigned kc)
+input_key_tap(struct svc_input *svc, unsigned kc)
 {
 	if (kc < svc->kmin || kc > svc->kmax)
 		return;
-	fake(svc, XCB_KEY_PRESS, (uint8_t)kc, 0, 0);
+	input_send_key(svc, kc, 1);
 	if (svc->key_refs[kc] == 0)
-		fake(svc, XCB_KEY_RELEASE, (uint8_t)kc, 0, 0);
+		input_send_key(svc, kc, 0);
 }
 
 /* Returns 1 when any connection holds a key of class mc. */
 static int
-class_down(const struct svc_input *svc, enum mclass mc)
+input_class_down(const struct svc_input *svc, enum input_mclass mc)
 {
 	unsigned kc;
 
 	for (kc = svc->kmin; kc <= svc->kmax; kc++)
-		if (svc->key_refs[kc] > 0 && kc_class(svc, kc) == mc)
+		if (svc->key_refs[kc] > 0 && input_kc_class(svc, kc) == mc)
 			return 1;
 	return 0;
 }
 
 /* Releases every key of class mc that h holds. */
 static void
-class_release(struct svc_input *svc, struct held *h, enum mclass mc)
+input_class_release(struct svc_input *svc, struct input_held *h,
+    enum input_mclass mc)
 {
 	unsigned kc;
 
 	for (kc = svc->kmin; kc <= svc->kmax; kc++)
-		if (kc_isset(h->keys, kc) && kc_class(svc, kc) == mc)
-			key_up(svc, h, kc);
+		if (input_kc_isset(h->keys, kc) &&
+		    input_kc_class(svc, kc) == mc)
+			input_key_up(svc, h, kc);
 }
 
 /* Presses button (1..9) for h. */
 static void
-button_down(struct svc_input *svc, struct held *h, unsigned b)
+input_button_down(struct svc_input *svc, struct input_held *h, unsigned b)
 {
 	if (h->buttons & (1u << b))
 		return;
 	h->buttons |= (uint16_t)(1u << b);
 	if (svc->btn_refs[b]++ == 0)
-		fake(svc, XCB_BUTTON_PRESS, (uint8_t)b, 0, 0);
-	tick_arm(svc);
+		input_send_button(svc, b, 1);
+	input_tick_arm(svc);
 }
 
 /* Releases button b for h; it goes up when nobody holds it. */
 static void
-button_up(struct svc_input *svc, struct held *h, unsigned b)
+input_button_up(struct svc_input *svc, struct input_held *h, unsigned b)
 {
 	if (!(h->buttons & (1u << b)))
 		return;
 	h->buttons &= (uint16_t)~(1u << b);
 	if (svc->btn_refs[b] > 0 && --svc->btn_refs[b] == 0)
-		fake(svc, XCB_BUTTON_RELEASE, (uint8_t)b, 0, 0);
+		input_send_button(svc, b, 0);
 	if (b == 1)
-		svc->last_click_ms = now_ms();
+		svc->last_click_ms = input_now_ms();
 }
 
-/* Clicks a wheel button n times. */
+/* Turns the wheel dy notches up (< 0: down), then dx notches left (< 0:
+ * right), at most SVC_INPUT_WHEEL_MAX each way. */
 static void
-wheel(struct svc_input *svc, unsigned b, int n)
+input_wheel(struct svc_input *svc, int dx, int dy)
 {
-	int i;
-
-	for (i = 0; i < n && i < SVC_INPUT_WHEEL_MAX; i++) {
-		fake(svc, XCB_BUTTON_PRESS, (uint8_t)b, 0, 0);
-		fake(svc, XCB_BUTTON_RELEASE, (uint8_t)b, 0, 0);
-	}
+	if (svc->dead || (dx == 0 && dy == 0))
+		return;
+	svc->impl->wheel(svc->be,
+	    input_clamp(dx, -SVC_INPUT_WHEEL_MAX, SVC_INPUT_WHEEL_MAX),
+	    input_clamp(dy, -SVC_INPUT_WHEEL_MAX, SVC_INPUT_WHEEL_MAX));
+	input_mark_dirty(svc);
 }
 
 /* Returns the modifier class a ControlKey in a `modifiers` list names. */
-static enum mclass
-ck_class(int ck)
+static enum input_mclass
+input_ck_class(int ck)
 {
 	switch (ck) {
 	case HBB__CONTROL_KEY__Shift:
@@ -669,7 +643,7 @@ ck_class(int ck)
 
 /* Returns 1 when the modifiers list names ControlKey ck. */
 static int
-mods_has(size_t n, const Hbb__ControlKey *mods, int ck)
+input_mods_has(size_t n, const Hbb__ControlKey *mods, int ck)
 {
 	size_t i;
 
@@ -683,14 +657,14 @@ mods_has(size_t n, const Hbb__ControlKey *mods, int ck)
  * Makes the modifier state match the list of an event (upstream
  * fix_modifiers + press_modifiers): a class h holds that the list omits is
  * released (its key-up got lost); a listed class nobody holds is pressed
- * and recorded in *tmp, to be released by mods_restore after the event.
+ * and recorded in *tmp, to be released by input_mods_restore after the event.
  * skip is a class left alone (the event's own key).
  */
 static void
-mods_sync(struct svc_input *svc, struct held *h, size_t n,
-    const Hbb__ControlKey *mods, enum mclass skip, unsigned tmp[MC_N])
+input_mods_sync(struct svc_input *svc, struct input_held *h, size_t n,
+    const Hbb__ControlKey *mods, enum input_mclass skip, unsigned tmp[MC_N])
 {
-	static const xcb_keysym_t left[MC_N] = {
+	static const uint32_t left[MC_N] = {
 		[MC_SHIFT] = KS_Shift_L, [MC_CONTROL] = KS_Control_L,
 		[MC_ALT] = KS_Alt_L, [MC_META] = KS_Super_L,
 	};
@@ -699,62 +673,57 @@ mods_sync(struct svc_input *svc, struct held *h, size_t n,
 	int mc;
 
 	for (i = 0; i < n; i++)
-		listed[ck_class((int)mods[i])] = 1;
+		listed[input_ck_class((int)mods[i])] = 1;
 	for (mc = MC_SHIFT; mc < MC_N; mc++) {
 		tmp[mc] = 0;
 		if (mc == (int)skip)
 			continue;
 		if (!listed[mc]) {
-			class_release(svc, h, mc);
+			input_class_release(svc, h, mc);
 			continue;
 		}
-		if (!class_down(svc, mc)) {
-			unsigned kc = find_plain(svc, left[mc]);
+		if (!input_class_down(svc, mc)) {
+			unsigned kc = input_find_plain(svc, left[mc]);
 
 			if (kc != 0) {
-				key_down(svc, h, kc);
+				input_key_down(svc, h, kc);
 				tmp[mc] = kc;
 			}
 		}
 	}
 }
 
-/* Releases what mods_sync pressed. */
+/* Releases what input_mods_sync pressed. */
 static void
-mods_restore(struct svc_input *svc, struct held *h, const unsigned tmp[MC_N])
+input_mods_restore(struct svc_input *svc, struct input_held *h,
+    const unsigned tmp[MC_N])
 {
 	int mc;
 
 	for (mc = MC_N - 1; mc > MC_NONE; mc--)
 		if (tmp[mc] != 0)
-			key_up(svc, h, tmp[mc]);
+			input_key_up(svc, h, tmp[mc]);
 }
 
 /* Returns the modifier mask of the pointer's device (lock state). */
 static int
-query_mask(struct svc_input *svc, uint16_t *mask)
+input_query_mask(struct svc_input *svc, uint16_t *mask)
 {
-	xcb_query_pointer_reply_t *r;
-
 	*mask = 0;
 	if (svc->dead)
 		return ERR_IO;
-	r = xcb_query_pointer_reply(svc->xc,
-	    xcb_query_pointer(svc->xc, svc->root), NULL);
-	if (r == NULL) {
-		check_dead(svc);
+	if (svc->impl->mods(svc->be, mask) != 0) {
+		input_check_dead(svc);
 		return ERR_IO;
 	}
-	*mask = r->mask;
-	free(r);
 	return 0;
 }
 
 /* Returns 1 for a keycode whose two first levels are a letter's cases. */
 static int
-kc_is_letter(const struct svc_input *svc, unsigned kc)
+input_kc_is_letter(const struct svc_input *svc, unsigned kc)
 {
-	xcb_keysym_t lo = sym_at(svc, kc, 0), up = sym_at(svc, kc, 1);
+	uint32_t lo = input_sym_at(svc, kc, 0), up = input_sym_at(svc, kc, 1);
 
 	if (lo >= 'a' && lo <= 'z')
 		return up == lo - 32;
@@ -766,9 +735,9 @@ kc_is_letter(const struct svc_input *svc, unsigned kc)
 
 /* Returns 1 for a keypad keycode (KP_* keysym on its first level). */
 static int
-kc_is_keypad(const struct svc_input *svc, unsigned kc)
+input_kc_is_keypad(const struct svc_input *svc, unsigned kc)
 {
-	xcb_keysym_t ks = sym_at(svc, kc, 0);
+	uint32_t ks = input_sym_at(svc, kc, 0);
 
 	return ks >= 0xff80 && ks <= 0xffbd;
 }
@@ -779,7 +748,7 @@ kc_is_keypad(const struct svc_input *svc, unsigned kc)
  * *undo receives the lock keycodes to tap again afterwards.
  */
 static void
-locks_sync(struct svc_input *svc, unsigned kc, size_t n,
+input_locks_sync(struct svc_input *svc, unsigned kc, size_t n,
     const Hbb__ControlKey *mods, unsigned undo[2])
 {
 	uint16_t mask;
@@ -787,109 +756,87 @@ locks_sync(struct svc_input *svc, unsigned kc, size_t n,
 	unsigned lk;
 
 	undo[0] = undo[1] = 0;
-	letter = kc_is_letter(svc, kc);
-	keypad = kc_is_keypad(svc, kc) && svc->numlock_mask != 0;
-	if ((!letter && !keypad) || query_mask(svc, &mask) != 0)
+	letter = input_kc_is_letter(svc, kc);
+	keypad = input_kc_is_keypad(svc, kc) && svc->numlock_mask != 0;
+	if ((!letter && !keypad) || input_query_mask(svc, &mask) != 0)
 		return;
-	if (letter && !!(mask & XCB_MOD_MASK_LOCK) !=
-	    mods_has(n, mods, HBB__CONTROL_KEY__CapsLock) &&
-	    (lk = find_plain(svc, KS_Caps_Lock)) != 0) {
-		key_tap(svc, lk);
+	if (letter && !!(mask & INPUT_MOD_LOCK) !=
+	    input_mods_has(n, mods, HBB__CONTROL_KEY__CapsLock) &&
+	    (lk = input_find_plain(svc, KS_Caps_Lock)) != 0) {
+		input_key_tap(svc, lk);
 		undo[0] = lk;
 	}
 	if (keypad && !!(mask & svc->numlock_mask) !=
-	    mods_has(n, mods, HBB__CONTROL_KEY__NumLock) &&
-	    (lk = find_plain(svc, KS_Num_Lock)) != 0) {
-		key_tap(svc, lk);
+	    input_mods_has(n, mods, HBB__CONTROL_KEY__NumLock) &&
+	    (lk = input_find_plain(svc, KS_Num_Lock)) != 0) {
+		input_key_tap(svc, lk);
 		undo[1] = lk;
 	}
 }
 
-/* Taps back the locks locks_sync toggled. */
+/* Taps back the locks input_locks_sync toggled. */
 static void
-locks_restore(struct svc_input *svc, const unsigned undo[2])
+input_locks_restore(struct svc_input *svc, const unsigned undo[2])
 {
 	if (undo[1] != 0)
-		key_tap(svc, undo[1]);
+		input_key_tap(svc, undo[1]);
 	if (undo[0] != 0)
-		key_tap(svc, undo[0]);
+		input_key_tap(svc, undo[0]);
 }
 
 /*
- * Records the keycodes holding temporary mappings in a root window
- * property, so that an instance started after a crash can restore them.
+ * Records the keycodes holding temporary mappings through the backend (X11:
+ * a root window property), so that an instance started after a crash can
+ * restore them.
  */
 static void
-slots_record(struct svc_input *svc)
+input_slots_record(struct svc_input *svc)
 {
 	uint8_t kcs[SLOT_MAX];
 	int i, n = 0;
 
-	if (svc->slots_atom == XCB_NONE)
-		return;
 	for (i = 0; i < svc->nslots; i++)
 		if (svc->slots[i].ks != 0)
 			kcs[n++] = svc->slots[i].kc;
-	if (n == 0)
-		xcb_delete_property(svc->xc, svc->root, svc->slots_atom);
-	else
-		xcb_change_property(svc->xc, XCB_PROP_MODE_REPLACE, svc->root,
-		    svc->slots_atom, XCB_ATOM_CARDINAL, 8, (uint32_t)n, kcs);
+	svc->impl->slots_save(svc->be, kcs, n);
 }
 
-/* Clears the temporary mappings a crashed instance left (the keycodes in
- * the root property), before the spare keycodes are counted. */
+/* Clears the temporary mappings a crashed instance left (the keycodes it
+ * recorded), before the spare keycodes are counted. */
 static void
-slots_recover(struct svc_input *svc)
+input_slots_recover(struct svc_input *svc)
 {
-	xcb_intern_atom_reply_t *a;
-	xcb_get_property_reply_t *p;
-	const uint8_t *kc;
+	uint8_t kc[4 * SLOT_MAX];
 	int i, n;
 
-	a = xcb_intern_atom_reply(svc->xc, xcb_intern_atom(svc->xc, 0,
-	    strlen("_CDESK_INPUT_SLOTS"), "_CDESK_INPUT_SLOTS"), NULL);
-	if (a == NULL)
-		return;
-	svc->slots_atom = a->atom;
-	free(a);
-	p = xcb_get_property_reply(svc->xc, xcb_get_property(svc->xc, 1,
-	    svc->root, svc->slots_atom, XCB_ATOM_CARDINAL, 0, SLOT_MAX), NULL);
-	if (p == NULL)
-		return;
-	if (p->format == 8) {
-		kc = xcb_get_property_value(p);
-		n = xcb_get_property_value_length(p);
-		for (i = 0; i < n; i++) {
-			if (kc[i] < svc->kmin || kc[i] > svc->kmax ||
-			    kc_isset(svc->spare, kc[i]))
-				continue;
-			set_mapping(svc, kc[i], 0);
-			log_info("input: restored keycode %u left mapped by an "
-			    "earlier instance", kc[i]);
-		}
-		if (n > 0)
-			svc->stale = 1;
+	n = svc->impl->slots_load(svc->be, kc, (int)sizeof(kc));
+	for (i = 0; i < n; i++) {
+		if (kc[i] < svc->kmin || kc[i] > svc->kmax ||
+		    input_kc_isset(svc->spare, kc[i]))
+			continue;
+		input_set_mapping(svc, kc[i], 0);
+		log_info("input: restored keycode %u left mapped by an "
+		    "earlier instance", kc[i]);
 	}
-	free(p);
+	if (n > 0)
+		svc->stale = 1;
 }
 
 /* Writes keysym ks onto keycode kc (ks 0 clears it). */
 static void
-set_mapping(struct svc_input *svc, unsigned kc, xcb_keysym_t ks)
+input_set_mapping(struct svc_input *svc, unsigned kc, uint32_t ks)
 {
-	xcb_keysym_t row[256];
+	uint32_t row[256];
 	unsigned col, kpk = svc->kpk ? svc->kpk : 1;
 
 	if (kpk > 256 || svc->syms == NULL)
 		return;
 	for (col = 0; col < kpk; col++)
 		row[col] = col < 2 ? ks : 0;
-	xcb_change_keyboard_mapping(svc->xc, 1, (xcb_keycode_t)kc,
-	    (uint8_t)kpk, row);
+	svc->impl->remap(svc->be, kc, row, kpk);
 	memcpy(&svc->syms[(kc - svc->kmin) * svc->kpk], row,
 	    svc->kpk * sizeof(*row));
-	mark_dirty(svc);
+	input_mark_dirty(svc);
 }
 
 /*
@@ -897,16 +844,16 @@ set_mapping(struct svc_input *svc, unsigned kc, xcb_keysym_t ks)
  * keycode, or the least recently used slot nobody holds. 0 if none.
  */
 static unsigned
-slot_get(struct svc_input *svc, xcb_keysym_t ks)
+input_slot_get(struct svc_input *svc, uint32_t ks)
 {
-	struct slot *s, *lru = NULL;
+	struct input_slot *s, *lru = NULL;
 	unsigned kc;
 	int i;
 
 	for (i = 0; i < svc->nslots; i++) {
 		s = &svc->slots[i];
 		if (s->ks == ks) {
-			s->used_ms = now_ms();
+			s->used_ms = input_now_ms();
 			return s->kc;
 		}
 	}
@@ -914,7 +861,8 @@ slot_get(struct svc_input *svc, xcb_keysym_t ks)
 		for (kc = svc->kmax; kc >= svc->kmin && kc > 0; kc--) {
 			int taken = 0;
 
-			if (!kc_isset(svc->spare, kc) || svc->key_refs[kc])
+			if (!input_kc_isset(svc->spare, kc) ||
+			    svc->key_refs[kc])
 				continue;
 			for (i = 0; i < svc->nslots; i++)
 				if (svc->slots[i].kc == kc)
@@ -922,7 +870,7 @@ slot_get(struct svc_input *svc, xcb_keysym_t ks)
 			if (taken)
 				continue;
 			lru = &svc->slots[svc->nslots++];
-			lru->kc = (xcb_keycode_t)kc;
+			lru->kc = (uint8_t)kc;
 			break;
 		}
 	}
@@ -942,38 +890,38 @@ slot_get(struct svc_input *svc, xcb_keysym_t ks)
 	if (lru == NULL)
 		return 0;
 	lru->ks = ks;
-	lru->used_ms = now_ms();
-	set_mapping(svc, lru->kc, ks);
-	slots_record(svc);
-	tick_arm(svc);
+	lru->used_ms = input_now_ms();
+	input_set_mapping(svc, lru->kc, ks);
+	input_slots_record(svc);
+	input_tick_arm(svc);
 	return lru->kc;
 }
 
 /* Restores slots unused for SLOT_IDLE_MS (all of them if force). */
 static void
-slots_expire(struct svc_input *svc, int force)
+input_slots_expire(struct svc_input *svc, int force)
 {
-	int64_t now = now_ms();
+	int64_t now = input_now_ms();
 	int i, changed = 0;
 
 	for (i = 0; i < svc->nslots; i++) {
-		struct slot *s = &svc->slots[i];
+		struct input_slot *s = &svc->slots[i];
 
 		if (s->ks == 0 || svc->key_refs[s->kc])
 			continue;
 		if (force || now - s->used_ms > SLOT_IDLE_MS) {
-			set_mapping(svc, s->kc, 0);
+			input_set_mapping(svc, s->kc, 0);
 			s->ks = 0;
 			changed = 1;
 		}
 	}
 	if (changed)
-		slots_record(svc);
+		input_slots_record(svc);
 }
 
 /* Returns the keysym for Unicode code point cp, 0 for nothing to type. */
-static xcb_keysym_t
-cp_keysym(uint32_t cp)
+static uint32_t
+input_cp_keysym(uint32_t cp)
 {
 	switch (cp) {
 	case '\b':
@@ -1002,14 +950,14 @@ cp_keysym(uint32_t cp)
  * keysym some layouts use for it. Returns the keycode or 0.
  */
 static unsigned
-find_cp(const struct svc_input *svc, uint32_t cp, int *level)
+input_find_cp(const struct svc_input *svc, uint32_t cp, int *level)
 {
 	unsigned kc;
 
-	if ((kc = find_sym(svc, cp_keysym(cp), level)) != 0)
+	if ((kc = input_find_sym(svc, input_cp_keysym(cp), level)) != 0)
 		return kc;
 	if (cp == 0x20ac)
-		return find_sym(svc, KS_EuroSign, level);
+		return input_find_sym(svc, KS_EuroSign, level);
 	return 0;
 }
 
@@ -1021,53 +969,54 @@ find_cp(const struct svc_input *svc, uint32_t cp, int *level)
  * CapsLock state.
  */
 static void
-type_cp(struct svc_input *svc, struct held *h, uint32_t cp, int lock)
+input_type_cp(struct svc_input *svc, struct input_held *h, uint32_t cp,
+    int lock)
 {
-	xcb_keysym_t ks = cp_keysym(cp);
+	uint32_t ks = input_cp_keysym(cp);
 	unsigned kc, shift = 0, l3 = 0;
 	int level = 0, hotkey, want_shift;
 
 	if (ks == 0)
 		return;
 	if (ks == KS_Return)
-		svc->last_click_ms = now_ms();
-	kc = find_cp(svc, cp, &level);
-	if (kc != 0 && level >= 2 && find_plain(svc, KS_Level3) == 0 &&
-	    find_plain(svc, KS_Mode_switch) == 0)
+		svc->last_click_ms = input_now_ms();
+	kc = input_find_cp(svc, cp, &level);
+	if (kc != 0 && level >= 2 && input_find_plain(svc, KS_Level3) == 0 &&
+	    input_find_plain(svc, KS_Mode_switch) == 0)
 		kc = 0;
 	if (kc == 0) {
-		if ((kc = slot_get(svc, ks)) == 0)
+		if ((kc = input_slot_get(svc, ks)) == 0)
 			return;
 		level = -1;	/* every level: Shift is irrelevant */
 	}
-	hotkey = class_down(svc, MC_CONTROL) || class_down(svc, MC_ALT) ||
-	    class_down(svc, MC_META);
+	hotkey = input_class_down(svc, MC_CONTROL) ||
+	    input_class_down(svc, MC_ALT) || input_class_down(svc, MC_META);
 	if (level >= 0) {
 		want_shift = level & 1;
-		if (lock && kc_is_letter(svc, kc))
+		if (lock && input_kc_is_letter(svc, kc))
 			want_shift = !want_shift;
 		if (!want_shift && !hotkey)
-			class_release(svc, h, MC_SHIFT);
-		if (want_shift && !class_down(svc, MC_SHIFT) &&
-		    (shift = find_plain(svc, KS_Shift_L)) != 0)
-			key_down(svc, h, shift);
+			input_class_release(svc, h, MC_SHIFT);
+		if (want_shift && !input_class_down(svc, MC_SHIFT) &&
+		    (shift = input_find_plain(svc, KS_Shift_L)) != 0)
+			input_key_down(svc, h, shift);
 		if (level >= 2) {
-			if ((l3 = find_plain(svc, KS_Level3)) == 0)
-				l3 = find_plain(svc, KS_Mode_switch);
-			if (l3 != 0 && !kc_isset(h->keys, l3))
-				key_down(svc, h, l3);
+			if ((l3 = input_find_plain(svc, KS_Level3)) == 0)
+				l3 = input_find_plain(svc, KS_Mode_switch);
+			if (l3 != 0 && !input_kc_isset(h->keys, l3))
+				input_key_down(svc, h, l3);
 			else
 				l3 = 0;
 		}
 	}
-	if (kc_isset(h->keys, kc))
-		key_up(svc, h, kc);
-	key_down(svc, h, kc);
-	key_up(svc, h, kc);
+	if (input_kc_isset(h->keys, kc))
+		input_key_up(svc, h, kc);
+	input_key_down(svc, h, kc);
+	input_key_up(svc, h, kc);
 	if (l3 != 0)
-		key_up(svc, h, l3);
+		input_key_up(svc, h, l3);
 	if (shift != 0)
-		key_up(svc, h, shift);
+		input_key_up(svc, h, shift);
 }
 
 /*
@@ -1076,7 +1025,7 @@ type_cp(struct svc_input *svc, struct held *h, uint32_t cp, int lock)
  * byte.
  */
 static size_t
-utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
+input_utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
 {
 	uint32_t c;
 	size_t len, i;
@@ -1122,7 +1071,7 @@ svc_input_decode_text(const char *s, size_t len, uint32_t *cps, size_t max)
 	uint32_t cp;
 
 	while (len > 0 && k < max) {
-		used = utf8_next(p, len, &cp);
+		used = input_utf8_next(p, len, &cp);
 		p += used;
 		len -= used;
 		if (cps != NULL)
@@ -1134,18 +1083,19 @@ svc_input_decode_text(const char *s, size_t len, uint32_t *cps, size_t max)
 
 /* Types UTF-8 text (at most SVC_INPUT_SEQ_MAX code points). */
 static void
-type_text(struct svc_input *svc, struct held *h, const char *s)
+input_type_text(struct svc_input *svc, struct input_held *h, const char *s)
 {
 	uint32_t *cps;
 	uint16_t mask;
 	size_t n, i;
 
-	if (*s == '\0' || ensure_map(svc) != 0 || query_mask(svc, &mask) != 0)
+	if (*s == '\0' || input_ensure_map(svc) != 0 ||
+	    input_query_mask(svc, &mask) != 0)
 		return;
 	cps = xcalloc(SVC_INPUT_SEQ_MAX, sizeof(*cps));
 	n = svc_input_decode_text(s, strlen(s), cps, SVC_INPUT_SEQ_MAX);
 	for (i = 0; i < n; i++)
-		type_cp(svc, h, cps[i], (mask & XCB_MOD_MASK_LOCK) != 0);
+		input_type_cp(svc, h, cps[i], (mask & INPUT_MOD_LOCK) != 0);
 	free(cps);
 }
 
@@ -1153,9 +1103,9 @@ type_text(struct svc_input *svc, struct held *h, const char *s)
  * takes them). cost above the burst is allowed on a full bucket, leaving a
  * debt. */
 static int
-take_tokens(struct svc_input *svc, struct held *h, double cost)
+input_take_tokens(struct svc_input *svc, struct input_held *h, double cost)
 {
-	int64_t now = mono_us();
+	int64_t now = input_mono_us();
 	double need;
 
 	if (svc->rate == 0)
@@ -1173,7 +1123,7 @@ take_tokens(struct svc_input *svc, struct held *h, double cost)
 
 /* Says a dropped event, rate-limited. */
 static void
-note_drop(struct svc_input *svc, struct held *h)
+input_note_drop(struct svc_input *svc, struct input_held *h)
 {
 	svc->dropped++;
 	if (log_ratelimit_ok(&svc->rl, 10, 3))
@@ -1181,48 +1131,52 @@ note_drop(struct svc_input *svc, struct held *h)
 		    h->conn_id, svc->rate);
 }
 
-/* Clamps x into [lo, hi]. */
-static int32_t
-clamp(int64_t x, int64_t lo, int64_t hi)
-{
-	return (int32_t)(x < lo ? lo : x > hi ? hi : x);
-}
-
 /* Moves the pointer to virtual-desktop x, y, clamped to the screen. */
 static void
-move_abs(struct svc_input *svc, struct held *h, int32_t x, int32_t y)
+input_move_abs(struct svc_input *svc, struct input_held *held, int32_t x,
+    int32_t y)
 {
-	fake(svc, XCB_MOTION_NOTIFY, 0, clamp(x, 0, svc->w - 1),
-	    clamp(y, 0, svc->h - 1));
-	svc->last_move_ms = now_ms();
-	svc->last_move_conn = h->conn_id;
+	int w, h;
+
+	if (!svc->dead) {
+		svc->impl->size(svc->be, &w, &h);
+		svc->impl->move(svc->be, input_clamp(x, 0, w - 1),
+		    input_clamp(y, 0, h - 1));
+		input_mark_dirty(svc);
+	}
+	svc->last_move_ms = input_now_ms();
+	svc->last_move_conn = held->conn_id;
 }
 
 /* Moves the pointer by dx, dy. */
 static void
-move_rel(struct svc_input *svc, struct held *h, int32_t dx, int32_t dy)
+input_move_rel(struct svc_input *svc, struct input_held *h, int32_t dx,
+    int32_t dy)
 {
-	fake(svc, XCB_MOTION_NOTIFY, 1, clamp(dx, -REL_MAX, REL_MAX),
-	    clamp(dy, -REL_MAX, REL_MAX));
-	svc->last_move_ms = now_ms();
+	if (!svc->dead) {
+		svc->impl->move_rel(svc->be, input_clamp(dx, -REL_MAX, REL_MAX),
+		    input_clamp(dy, -REL_MAX, REL_MAX));
+		input_mark_dirty(svc);
+	}
+	svc->last_move_ms = input_now_ms();
 	svc->last_move_conn = h->conn_id;
 }
 
 /* Applies h's coalesced moves, if any. */
 static void
-apply_pending(struct svc_input *svc, struct held *h)
+input_apply_pending(struct svc_input *svc, struct input_held *h)
 {
 	if (h->pend_abs)
-		move_abs(svc, h, h->pend_x, h->pend_y);
+		input_move_abs(svc, h, h->pend_x, h->pend_y);
 	if (h->pend_dx != 0 || h->pend_dy != 0)
-		move_rel(svc, h, h->pend_dx, h->pend_dy);
+		input_move_rel(svc, h, h->pend_dx, h->pend_dy);
 	h->pend_abs = 0;
 	h->pend_dx = h->pend_dy = 0;
 }
 
 /* Returns 1 when h owes nothing (no pending move, nothing held). */
 static int
-held_idle(const struct held *h)
+input_held_idle(const struct input_held *h)
 {
 	size_t i;
 
@@ -1236,14 +1190,14 @@ held_idle(const struct held *h)
 
 /* Releases everything h holds. */
 static void
-held_release(struct svc_input *svc, struct held *h)
+input_held_release(struct svc_input *svc, struct input_held *h)
 {
 	unsigned kc, b;
 
 	for (b = 1; b < BTN_N; b++)
-		button_up(svc, h, b);
+		input_button_up(svc, h, b);
 	for (kc = 0; kc < KC_N; kc++)
-		key_up(svc, h, kc);
+		input_key_up(svc, h, kc);
 	h->pinch = 0;
 	h->pinch_acc = 0;
 }
@@ -1251,11 +1205,11 @@ held_release(struct svc_input *svc, struct held *h)
 /* Timer: applies coalesced moves as tokens allow, releases keys held too
  * long (upstream's 360 s watchdog) and restores idle slots. */
 static void
-tick_cb(evutil_socket_t fd, short what, void *arg)
+input_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct svc_input *svc = arg;
-	struct held *h;
-	int64_t now = now_ms();
+	struct input_held *h;
+	int64_t now = input_now_ms();
 	unsigned kc;
 
 	(void)fd;
@@ -1265,27 +1219,27 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	for (h = svc->conns; h != NULL; h = h->next) {
 		if ((h->pend_abs || h->pend_dx || h->pend_dy) &&
-		    take_tokens(svc, h, 1))
-			apply_pending(svc, h);
+		    input_take_tokens(svc, h, 1))
+			input_apply_pending(svc, h);
 		for (kc = 0; kc < KC_N; kc++) {
-			if (kc_isset(h->keys, kc) &&
+			if (input_kc_isset(h->keys, kc) &&
 			    now - h->since[kc] > HOLD_MAX_MS) {
 				log_info("conn %u: releasing key %u held "
 				    "over %d s", h->conn_id, kc,
 				    HOLD_MAX_MS / 1000);
-				key_up(svc, h, kc);
+				input_key_up(svc, h, kc);
 			}
 		}
 	}
-	slots_expire(svc, 0);
-	tick_arm(svc);
+	input_slots_expire(svc, 0);
+	input_tick_arm(svc);
 }
 
 /* Arms the tick for whatever still needs it. */
 static void
-tick_arm(struct svc_input *svc)
+input_tick_arm(struct svc_input *svc)
 {
-	struct held *h;
+	struct input_held *h;
 	struct timeval tv;
 	int ms = 0, i;
 
@@ -1296,7 +1250,7 @@ tick_arm(struct svc_input *svc)
 			ms = TICK_FAST_MS;
 			break;
 		}
-		if (!held_idle(h))
+		if (!input_held_idle(h))
 			ms = TICK_SLOW_MS;
 	}
 	for (i = 0; i < svc->nslots && ms == 0; i++)
@@ -1310,140 +1264,21 @@ tick_arm(struct svc_input *svc)
 	evtimer_add(svc->tick, &tv);
 }
 
-/* Interns an atom; XCB_NONE on failure. */
-static xcb_atom_t
-intern(struct svc_input *svc, const char *name)
-{
-	xcb_intern_atom_reply_t *a;
-	xcb_atom_t atom = XCB_NONE;
-
-	a = xcb_intern_atom_reply(svc->xc, xcb_intern_atom(svc->xc, 0,
-	    (uint16_t)strlen(name), name), NULL);
-	if (a != NULL)
-		atom = a->atom;
-	free(a);
-	return atom;
-}
-
-/* Sets the "Device Enabled" property of XInput device id. */
-static void
-device_enable(struct svc_input *svc, uint32_t id, int on)
-{
-	uint8_t v[4] = { on ? 1 : 0, 0, 0, 0 };	/* xcb copies 4 bytes */
-
-	xcb_input_xi_change_property(svc->xc, (xcb_input_device_id_t)id,
-	    XCB_PROP_MODE_REPLACE, 8, svc->enabled_atom, XCB_ATOM_INTEGER, 1,
-	    v);
-}
-
-/* Records the devices block input disabled in a root property. */
-static void
-blocked_record(struct svc_input *svc)
-{
-	if (svc->nblocked == 0)
-		xcb_delete_property(svc->xc, svc->root, svc->blocked_atom);
-	else
-		xcb_change_property(svc->xc, XCB_PROP_MODE_REPLACE, svc->root,
-		    svc->blocked_atom, XCB_ATOM_CARDINAL, 32,
-		    (uint32_t)svc->nblocked, svc->blocked);
-}
-
-/* Sets up XInput 2 for block input and re-enables the devices a crashed
- * instance left disabled. */
-static void
-block_init(struct svc_input *svc)
-{
-	const xcb_query_extension_reply_t *ext;
-	xcb_input_xi_query_version_reply_t *v;
-	xcb_get_property_reply_t *p;
-	const uint32_t *ids;
-	int i, n;
-
-	ext = xcb_get_extension_data(svc->xc, &xcb_input_id);
-	if (ext == NULL || !ext->present)
-		return;
-	v = xcb_input_xi_query_version_reply(svc->xc,
-	    xcb_input_xi_query_version(svc->xc, 2, 0), NULL);
-	if (v == NULL || v->major_version < 2) {
-		free(v);
-		return;
-	}
-	free(v);
-	svc->enabled_atom = intern(svc, "Device Enabled");
-	svc->blocked_atom = intern(svc, "_CDESK_INPUT_BLOCKED");
-	if (svc->enabled_atom == XCB_NONE || svc->blocked_atom == XCB_NONE)
-		return;
-	svc->xi2 = 1;
-	p = xcb_get_property_reply(svc->xc, xcb_get_property(svc->xc, 1,
-	    svc->root, svc->blocked_atom, XCB_ATOM_CARDINAL, 0, BLOCK_MAX),
-	    NULL);
-	if (p == NULL)
-		return;
-	if (p->format == 32) {
-		ids = xcb_get_property_value(p);
-		n = xcb_get_property_value_length(p) / 4;
-		for (i = 0; i < n; i++) {
-			device_enable(svc, ids[i], 1);
-			log_info("input: re-enabled device %u an earlier "
-			    "instance blocked", ids[i]);
-		}
-	}
-	free(p);
-}
-
 /* Disables or re-enables the physical input devices. */
 int
 svc_input_block(struct svc_input *svc, int on)
 {
-	xcb_input_xi_query_device_reply_t *r;
-	xcb_input_xi_device_info_iterator_t it;
-	xcb_input_xi_device_info_t *d;
-	const char *name;
-	int i, len;
+	int r;
 
-	if (check_dead(svc))
+	if (input_check_dead(svc))
 		return ERR_IO;
-	if (!svc->xi2)
-		return ERR_UNSUPP;
-	if (!on) {
-		for (i = 0; i < svc->nblocked; i++)
-			device_enable(svc, svc->blocked[i], 1);
-		svc->nblocked = 0;
-		svc->blocking = 0;
-		blocked_record(svc);
-		mark_dirty(svc);
-		return 0;
+	if ((r = svc->impl->block(svc->be, on)) != 0) {
+		if (r == ERR_IO)
+			input_check_dead(svc);
+		return r;
 	}
-	if (svc->blocking)
-		return 0;
-	r = xcb_input_xi_query_device_reply(svc->xc,
-	    xcb_input_xi_query_device(svc->xc, XCB_INPUT_DEVICE_ALL), NULL);
-	if (r == NULL) {
-		check_dead(svc);
-		return ERR_IO;
-	}
-	for (it = xcb_input_xi_query_device_infos_iterator(r); it.rem > 0;
-	    xcb_input_xi_device_info_next(&it)) {
-		d = it.data;
-		if (d->type != XCB_INPUT_DEVICE_TYPE_SLAVE_POINTER &&
-		    d->type != XCB_INPUT_DEVICE_TYPE_SLAVE_KEYBOARD &&
-		    d->type != XCB_INPUT_DEVICE_TYPE_FLOATING_SLAVE)
-			continue;
-		name = xcb_input_xi_device_info_name(d);
-		len = xcb_input_xi_device_info_name_length(d);
-		if (!d->enabled ||
-		    memmem(name, (size_t)len, "XTEST", 5) != NULL)
-			continue;
-		if (svc->nblocked == BLOCK_MAX)
-			break;
-		svc->blocked[svc->nblocked++] = d->deviceid;
-		device_enable(svc, d->deviceid, 0);
-	}
-	free(r);
-	svc->blocking = 1;
-	blocked_record(svc);
-	mark_dirty(svc);
-	log_info("input: local input blocked (%d devices)", svc->nblocked);
+	svc->blocking = on;
+	input_mark_dirty(svc);
 	return 0;
 }
 
@@ -1461,95 +1296,67 @@ svc_input_blocked(const struct svc_input *svc)
  * touched.
  */
 static void
-release_stale(struct svc_input *svc)
+input_release_stale(struct svc_input *svc)
 {
 	unsigned kc, b;
 
 	for (kc = svc->kmin; kc <= svc->kmax; kc++)
-		fake(svc, XCB_KEY_RELEASE, (uint8_t)kc, 0, 0);
+		input_send_key(svc, kc, 0);
 	for (b = 1; b < BTN_N; b++)
-		fake(svc, XCB_BUTTON_RELEASE, (uint8_t)b, 0, 0);
+		input_send_button(svc, b, 0);
 }
 
 /* Counts the keycodes free for temporary mappings. */
 static int
-spare_count(const struct svc_input *svc)
+input_spare_count(const struct svc_input *svc)
 {
 	unsigned kc;
 	int n = 0;
 
 	for (kc = 0; kc < KC_N; kc++)
-		n += kc_isset(svc->spare, kc);
+		n += input_kc_isset(svc->spare, kc);
 	return n;
 }
 
-/* Connects to the display, checks XTest, reads the keymap and cleans up
- * after a crashed instance. */
+/* Opens the backend, reads the keymap and cleans up after a crashed
+ * instance. */
 struct svc_input *
 svc_input_new(struct event_base *base, char **cause)
 {
 	struct svc_input *svc;
-	const xcb_query_extension_reply_t *ext;
-	const xcb_setup_t *setup;
-	xcb_screen_t *scr;
-	xcb_screen_iterator_t it;
-	uint32_t mask = XCB_EVENT_MASK_STRUCTURE_NOTIFY;
-	int screen = 0, i;
+	int w, h;
 
 	*cause = NULL;
 	svc = xcalloc(1, sizeof(*svc));
 	svc->base = base;
+	svc->impl = &input_x11;
 	svc->rate = SVC_INPUT_RATE;
 	svc->burst = SVC_INPUT_BURST;
-	svc->xc = xcb_connect(NULL, &screen);
-	if (xcb_connection_has_error(svc->xc)) {
-		xasprintf(cause, "input: cannot open display %s",
-		    getenv("DISPLAY") ? getenv("DISPLAY") : "(DISPLAY unset)");
+	if (svc->impl->open(NULL, &svc->be, cause) != 0)
 		goto fail;
-	}
-	ext = xcb_get_extension_data(svc->xc, &xcb_test_id);
-	if (ext == NULL || !ext->present) {
-		xasprintf(cause, "input: the X server has no XTEST extension");
-		goto fail;
-	}
-	setup = xcb_get_setup(svc->xc);
-	it = xcb_setup_roots_iterator(setup);
-	for (i = 0; i < screen && it.rem > 0; i++)
-		xcb_screen_next(&it);
-	if (it.rem == 0 || (scr = it.data) == NULL) {
-		xasprintf(cause, "input: no X screen %d", screen);
-		goto fail;
-	}
-	svc->root = scr->root;
-	svc->w = scr->width_in_pixels;
-	svc->h = scr->height_in_pixels;
-	svc->kmin = setup->min_keycode;
-	svc->kmax = setup->max_keycode;
-	xcb_change_window_attributes(svc->xc, svc->root, XCB_CW_EVENT_MASK,
-	    &mask);
-	if (refresh_map(svc) != 0) {
+	if (input_refresh_map(svc) != 0) {
 		xasprintf(cause, "input: cannot read the keyboard mapping");
 		goto fail;
 	}
-	release_stale(svc);
-	slots_recover(svc);
-	block_init(svc);
-	if (svc->stale && refresh_map(svc) != 0) {
+	input_release_stale(svc);
+	input_slots_recover(svc);
+	if (svc->stale && input_refresh_map(svc) != 0) {
 		xasprintf(cause, "input: cannot read the keyboard mapping");
 		goto fail;
 	}
-	svc->xev = event_new(base, xcb_get_file_descriptor(svc->xc),
-	    EV_READ | EV_PERSIST, xev_cb, svc);
-	svc->flush_ev = event_new(base, -1, 0, flush_cb, svc);
-	svc->tick = evtimer_new(base, tick_cb, svc);
+	svc->xev = event_new(base, svc->impl->fd(svc->be),
+	    EV_READ | EV_PERSIST, input_xev_cb, svc);
+	svc->flush_ev = event_new(base, -1, 0, input_flush_cb, svc);
+	svc->tick = evtimer_new(base, input_tick_cb, svc);
 	if (svc->xev == NULL || svc->flush_ev == NULL || svc->tick == NULL ||
 	    event_add(svc->xev, NULL) != 0) {
 		xasprintf(cause, "input: cannot create events");
 		goto fail;
 	}
-	xcb_flush(svc->xc);
-	log_info("input: XTest on screen %d (%dx%d), %d spare keycodes",
-	    screen, svc->w, svc->h, spare_count(svc));
+	svc->impl->flush(svc->be);
+	svc->impl->size(svc->be, &w, &h);
+	log_info("input: %s (%dx%d), %d spare keycodes",
+	    svc->impl->describe(svc->be), w, h, input_spare_count(svc));
 	return svc;
 fail:
 	svc_input_free(svc);
@@ -1560,23 +1367,19 @@ fail:
 void
 svc_input_free(struct svc_input *svc)
 {
-	struct held *h;
+	struct input_held *h;
 
 	if (svc == NULL)
 		return;
 	while ((h = svc->conns) != NULL) {
-		held_release(svc, h);
+		input_held_release(svc, h);
 		svc->conns = h->next;
 		free(h);
 	}
-	if (svc->xc != NULL && !svc->dead &&
-	    !xcb_connection_has_error(svc->xc)) {
-		slots_expire(svc, 1);
+	if (svc->be != NULL && !svc->dead && !svc->impl->broken(svc->be)) {
+		input_slots_expire(svc, 1);
 		if (svc->blocking)
 			svc_input_block(svc, 0);
-		/* A round trip, so everything above reached the server. */
-		free(xcb_get_input_focus_reply(svc->xc,
-		    xcb_get_input_focus(svc->xc), NULL));
 	}
 	if (svc->xev != NULL)
 		event_free(svc->xev);
@@ -1584,8 +1387,8 @@ svc_input_free(struct svc_input *svc)
 		event_free(svc->flush_ev);
 	if (svc->tick != NULL)
 		event_free(svc->tick);
-	if (svc->xc != NULL)
-		xcb_disconnect(svc->xc);
+	/* Waits until everything above reached the display. */
+	svc->impl->close(svc->be);
 	free(svc->syms);
 	free(svc->modkc);
 	free(svc);
@@ -1593,7 +1396,7 @@ svc_input_free(struct svc_input *svc)
 
 /* Maps a button bit of the mask (§8.1) to an X button; 0 if not one. */
 static unsigned
-mask_button(int bits)
+input_mask_button(int bits)
 {
 	switch (bits) {
 	case 0x01:
@@ -1616,68 +1419,66 @@ int
 svc_input_mouse(struct svc_input *svc, uint32_t conn_id,
     const Hbb__MouseEvent *ev)
 {
-	struct held *h;
+	struct input_held *h;
 	unsigned b, tmp[MC_N];
-	int type = ev->mask & 7, n;
+	int type = ev->mask & 7;
 
-	if (check_dead(svc))
+	if (input_check_dead(svc))
 		return ERR_IO;
-	h = held_get(svc, conn_id, 1);
+	h = input_held_get(svc, conn_id, 1);
 	switch (type) {
 	case 0:		/* move: supersedes whatever move is pending */
 		h->pend_abs = 1;
 		h->pend_x = ev->x;
 		h->pend_y = ev->y;
 		h->pend_dx = h->pend_dy = 0;
-		if (take_tokens(svc, h, 1))
-			apply_pending(svc, h);
+		if (input_take_tokens(svc, h, 1))
+			input_apply_pending(svc, h);
 		else
-			tick_arm(svc);
+			input_tick_arm(svc);
 		return 0;
 	case 5:		/* relative move: accumulates after what is pending */
-		h->pend_dx = clamp((int64_t)h->pend_dx +
-		    clamp(ev->x, -REL_MAX, REL_MAX), -REL_MAX, REL_MAX);
-		h->pend_dy = clamp((int64_t)h->pend_dy +
-		    clamp(ev->y, -REL_MAX, REL_MAX), -REL_MAX, REL_MAX);
-		if (take_tokens(svc, h, 1))
-			apply_pending(svc, h);
+		h->pend_dx = input_clamp((int64_t)h->pend_dx +
+		    input_clamp(ev->x, -REL_MAX, REL_MAX), -REL_MAX, REL_MAX);
+		h->pend_dy = input_clamp((int64_t)h->pend_dy +
+		    input_clamp(ev->y, -REL_MAX, REL_MAX), -REL_MAX, REL_MAX);
+		if (input_take_tokens(svc, h, 1))
+			input_apply_pending(svc, h);
 		else
-			tick_arm(svc);
+			input_tick_arm(svc);
 		return 0;
 	case 1:
 	case 2:
-		if ((b = mask_button((ev->mask >> 3) & 0x1f)) == 0 ||
+		if ((b = input_mask_button((ev->mask >> 3) & 0x1f)) == 0 ||
 		    (ev->mask >> 8) != 0)
 			return ERR_INVAL;
-		if (type == 1 && !take_tokens(svc, h, 1)) {
-			note_drop(svc, h);
+		if (type == 1 && !input_take_tokens(svc, h, 1)) {
+			input_note_drop(svc, h);
 			return ERR_DENIED;
 		}
-		apply_pending(svc, h);
+		input_apply_pending(svc, h);
 		/* Older clients send the position with the button. */
 		if (ev->x != 0 || ev->y != 0)
-			move_abs(svc, h, ev->x, ev->y);
+			input_move_abs(svc, h, ev->x, ev->y);
 		if (type == 2) {
-			button_up(svc, h, b);
+			input_button_up(svc, h, b);
 			return 0;
 		}
-		if (ensure_map(svc) != 0)
+		if (input_ensure_map(svc) != 0)
 			return ERR_IO;
-		mods_sync(svc, h, ev->n_modifiers, ev->modifiers, MC_NONE, tmp);
-		button_down(svc, h, b);
-		mods_restore(svc, h, tmp);
+		input_mods_sync(svc, h, ev->n_modifiers, ev->modifiers,
+		    MC_NONE, tmp);
+		input_button_down(svc, h, b);
+		input_mods_restore(svc, h, tmp);
 		return 0;
 	case 3:
 	case 4:		/* wheel and trackpad: notches, signs as upstream */
-		if (!take_tokens(svc, h, 1)) {
-			note_drop(svc, h);
+		if (!input_take_tokens(svc, h, 1)) {
+			input_note_drop(svc, h);
 			return ERR_DENIED;
 		}
-		apply_pending(svc, h);
-		n = clamp(ev->y, -SVC_INPUT_WHEEL_MAX, SVC_INPUT_WHEEL_MAX);
-		wheel(svc, n > 0 ? 4 : 5, n > 0 ? n : -n);
-		n = clamp(ev->x, -SVC_INPUT_WHEEL_MAX, SVC_INPUT_WHEEL_MAX);
-		wheel(svc, n > 0 ? 6 : 7, n > 0 ? n : -n);
+		input_apply_pending(svc, h);
+		input_wheel(svc, ev->x, ev->y);
 		return 0;
 	default:
 		return ERR_INVAL;
@@ -1688,42 +1489,43 @@ svc_input_mouse(struct svc_input *svc, uint32_t conn_id,
  * lock state synchronised around it; level says Shift / level 3 needs (-1:
  * none, a slot). */
 static void
-key_with_mods(struct svc_input *svc, struct held *h, const Hbb__KeyEvent *ev,
-    unsigned kc, int level, enum mclass self)
+input_key_with_mods(struct svc_input *svc, struct input_held *h,
+    const Hbb__KeyEvent *ev, unsigned kc, int level, enum input_mclass self)
 {
 	unsigned tmp[MC_N], undo[2] = { 0, 0 }, shift = 0, l3 = 0;
 
-	mods_sync(svc, h, ev->n_modifiers, ev->modifiers, self, tmp);
+	input_mods_sync(svc, h, ev->n_modifiers, ev->modifiers, self, tmp);
 	if (self == MC_NONE)
-		locks_sync(svc, kc, ev->n_modifiers, ev->modifiers, undo);
-	if (level > 0 && (level & 1) && !class_down(svc, MC_SHIFT) &&
-	    (shift = find_plain(svc, KS_Shift_L)) != 0)
-		key_down(svc, h, shift);
+		input_locks_sync(svc, kc, ev->n_modifiers, ev->modifiers, undo);
+	if (level > 0 && (level & 1) && !input_class_down(svc, MC_SHIFT) &&
+	    (shift = input_find_plain(svc, KS_Shift_L)) != 0)
+		input_key_down(svc, h, shift);
 	if (level >= 2) {
-		if ((l3 = find_plain(svc, KS_Level3)) == 0)
-			l3 = find_plain(svc, KS_Mode_switch);
-		if (l3 != 0 && !kc_isset(h->keys, l3))
-			key_down(svc, h, l3);
+		if ((l3 = input_find_plain(svc, KS_Level3)) == 0)
+			l3 = input_find_plain(svc, KS_Mode_switch);
+		if (l3 != 0 && !input_kc_isset(h->keys, l3))
+			input_key_down(svc, h, l3);
 		else
 			l3 = 0;
 	}
-	key_down(svc, h, kc);
+	input_key_down(svc, h, kc);
 	if (ev->press)
-		key_up(svc, h, kc);
+		input_key_up(svc, h, kc);
 	if (l3 != 0)
-		key_up(svc, h, l3);
+		input_key_up(svc, h, l3);
 	if (shift != 0)
-		key_up(svc, h, shift);
-	mods_restore(svc, h, tmp);
-	locks_restore(svc, undo);
+		input_key_up(svc, h, shift);
+	input_mods_restore(svc, h, tmp);
+	input_locks_restore(svc, undo);
 }
 
 /* Map mode, and Translate mode's position codes: chr is an X keycode. */
 static int
-key_map(struct svc_input *svc, struct held *h, const Hbb__KeyEvent *ev)
+input_key_map(struct svc_input *svc, struct input_held *h,
+    const Hbb__KeyEvent *ev)
 {
 	unsigned kc, undo[2] = { 0, 0 };
-	xcb_keysym_t ks;
+	uint32_t ks;
 
 	if (ev->union_case != HBB__KEY_EVENT__UNION_CHR)
 		return ERR_INVAL;
@@ -1731,114 +1533,119 @@ key_map(struct svc_input *svc, struct held *h, const Hbb__KeyEvent *ev)
 	if (kc < svc->kmin || kc > svc->kmax)
 		return ERR_INVAL;
 	if (!ev->down && !ev->press) {
-		key_up(svc, h, kc);
+		input_key_up(svc, h, kc);
 		return 0;
 	}
-	ks = sym_at(svc, kc, 0);
+	ks = input_sym_at(svc, kc, 0);
 	if (ks == KS_Return || ks == KS_KP_Enter)
-		svc->last_click_ms = now_ms();
-	if (kc_class(svc, kc) == MC_NONE && ks != KS_Tab && ks != KS_Return)
-		locks_sync(svc, kc, ev->n_modifiers, ev->modifiers, undo);
-	key_down(svc, h, kc);
+		svc->last_click_ms = input_now_ms();
+	if (input_kc_class(svc, kc) == MC_NONE && ks != KS_Tab &&
+	    ks != KS_Return)
+		input_locks_sync(svc, kc, ev->n_modifiers, ev->modifiers, undo);
+	input_key_down(svc, h, kc);
 	if (ev->press)
-		key_up(svc, h, kc);
-	locks_restore(svc, undo);
+		input_key_up(svc, h, kc);
+	input_locks_restore(svc, undo);
 	return 0;
 }
 
 /* Presses keysyms ks[0..n-1] in order and releases them in reverse (an
  * action such as Ctrl+Alt+Del). */
 static void
-chord(struct svc_input *svc, struct held *h, const xcb_keysym_t *ks, int n)
+input_chord(struct svc_input *svc, struct input_held *h, const uint32_t *ks,
+    int n)
 {
 	unsigned kc[4];
 	int i;
 
 	for (i = 0; i < n && i < 4; i++) {
-		kc[i] = find_plain(svc, ks[i]);
+		kc[i] = input_find_plain(svc, ks[i]);
 		if (kc[i] != 0)
-			key_down(svc, h, kc[i]);
+			input_key_down(svc, h, kc[i]);
 	}
 	for (i = (n < 4 ? n : 4) - 1; i >= 0; i--)
 		if (kc[i] != 0)
-			key_up(svc, h, kc[i]);
+			input_key_up(svc, h, kc[i]);
 }
 
 /* Legacy mode: a named key (§8.2). */
 static int
-key_control(struct svc_input *svc, struct held *h, const Hbb__KeyEvent *ev)
+input_key_control(struct svc_input *svc, struct input_held *h,
+    const Hbb__KeyEvent *ev)
 {
-	static const xcb_keysym_t cad[] = { KS_Control_L, KS_Alt_L, KS_Delete };
-	static const xcb_keysym_t lock[] = { KS_Super_L, 'l' };
+	static const uint32_t cad[] = { KS_Control_L, KS_Alt_L, KS_Delete };
+	static const uint32_t lock[] = { KS_Super_L, 'l' };
 	int ck = (int)ev->control_key, down = ev->down || ev->press;
 	unsigned kc;
 	int level = 0;
-	xcb_keysym_t ks;
+	uint32_t ks;
 
 	if (ck == HBB__CONTROL_KEY__CtrlAltDel ||
 	    ck == HBB__CONTROL_KEY__LockScreen) {
 		/* X11 has no secure attention sequence: the keys themselves,
 		 * and Super+L for the usual lock shortcut. */
 		if (down)
-			chord(svc, h, ck == HBB__CONTROL_KEY__CtrlAltDel ? cad :
-			    lock, ck == HBB__CONTROL_KEY__CtrlAltDel ? 3 : 2);
+			input_chord(svc, h,
+			    ck == HBB__CONTROL_KEY__CtrlAltDel ? cad : lock,
+			    ck == HBB__CONTROL_KEY__CtrlAltDel ? 3 : 2);
 		return 0;
 	}
 	if (ck <= 0 || (size_t)ck >= sizeof(ck_keysym) / sizeof(ck_keysym[0]) ||
 	    (ks = ck_keysym[ck]) == 0)
 		return ERR_INVAL;
-	if ((kc = find_sym(svc, ks, &level)) == 0 &&
+	if ((kc = input_find_sym(svc, ks, &level)) == 0 &&
 	    ck == HBB__CONTROL_KEY__RAlt)
-		kc = find_sym(svc, ks = KS_Level3, &level);
+		kc = input_find_sym(svc, ks = KS_Level3, &level);
 	if (kc == 0) {
-		if ((kc = slot_get(svc, ks)) == 0)
+		if ((kc = input_slot_get(svc, ks)) == 0)
 			return ERR_UNSUPP;
 		level = -1;
 	}
 	if (!down) {
-		key_up(svc, h, kc);
+		input_key_up(svc, h, kc);
 		return 0;
 	}
 	if (ks == KS_Return || ks == KS_KP_Enter)
-		svc->last_click_ms = now_ms();
-	key_with_mods(svc, h, ev, kc, level, sym_class(ks));
+		svc->last_click_ms = input_now_ms();
+	input_key_with_mods(svc, h, ev, kc, level, input_sym_class(ks));
 	return 0;
 }
 
 /* Legacy mode: a character key; letters arrive lower case and the listed
  * modifiers (Shift among them) apply (§8.2). */
 static int
-key_chr(struct svc_input *svc, struct held *h, const Hbb__KeyEvent *ev)
+input_key_chr(struct svc_input *svc, struct input_held *h,
+    const Hbb__KeyEvent *ev)
 {
-	xcb_keysym_t ks = cp_keysym(ev->chr);
+	uint32_t ks = input_cp_keysym(ev->chr);
 	unsigned kc;
 	int level = 0;
 
 	if (ks == 0)
 		return ERR_INVAL;
-	if ((kc = find_cp(svc, ev->chr, &level)) == 0) {
-		if ((kc = slot_get(svc, ks)) == 0)
+	if ((kc = input_find_cp(svc, ev->chr, &level)) == 0) {
+		if ((kc = input_slot_get(svc, ks)) == 0)
 			return ERR_UNSUPP;
 		level = -1;
 	}
 	if (!ev->down && !ev->press) {
-		key_up(svc, h, kc);
+		input_key_up(svc, h, kc);
 		return 0;
 	}
 	if (ks == KS_Return)
-		svc->last_click_ms = now_ms();
-	key_with_mods(svc, h, ev, kc, level, MC_NONE);
+		svc->last_click_ms = input_now_ms();
+	input_key_with_mods(svc, h, ev, kc, level, MC_NONE);
 	return 0;
 }
 
 /* Types one code point from a KeyEvent's unicode member. */
 static void
-type_unicode(struct svc_input *svc, struct held *h, uint32_t cp)
+input_type_unicode(struct svc_input *svc, struct input_held *h, uint32_t cp)
 {
 	uint16_t mask;
 
-	if (query_mask(svc, &mask) == 0)
-		type_cp(svc, h, cp, (mask & XCB_MOD_MASK_LOCK) != 0);
+	if (input_query_mask(svc, &mask) == 0)
+		input_type_cp(svc, h, cp, (mask & INPUT_MOD_LOCK) != 0);
 }
 
 /* Injects one KeyEvent in its keyboard mode (see svc_input.h). */
@@ -1846,41 +1653,41 @@ int
 svc_input_key(struct svc_input *svc, uint32_t conn_id,
     const Hbb__KeyEvent *ev)
 {
-	struct held *h;
+	struct input_held *h;
 	int down = ev->down || ev->press;
 	double cost = 1;
 
-	if (check_dead(svc))
+	if (input_check_dead(svc))
 		return ERR_IO;
-	h = held_get(svc, conn_id, 1);
+	h = input_held_get(svc, conn_id, 1);
 	if (ev->union_case == HBB__KEY_EVENT__UNION_SEQ && ev->seq != NULL)
 		cost = (double)svc_input_decode_text(ev->seq,
 		    strlen(ev->seq), NULL, SVC_INPUT_SEQ_MAX);
 	/* Releases always pass, so nothing stays down. */
-	if (down && !take_tokens(svc, h, cost > 1 ? cost : 1)) {
-		note_drop(svc, h);
+	if (down && !input_take_tokens(svc, h, cost > 1 ? cost : 1)) {
+		input_note_drop(svc, h);
 		return ERR_DENIED;
 	}
-	apply_pending(svc, h);
-	if (ensure_map(svc) != 0)
+	input_apply_pending(svc, h);
+	if (input_ensure_map(svc) != 0)
 		return ERR_IO;
 	switch (ev->union_case) {
 	case HBB__KEY_EVENT__UNION_CONTROL_KEY:
 		/* CtrlAltDel and LockScreen come in Legacy mode whatever the
 		 * mode in use; any named key is handled the Legacy way. */
-		return key_control(svc, h, ev);
+		return input_key_control(svc, h, ev);
 	case HBB__KEY_EVENT__UNION_CHR:
 		if (ev->mode == HBB__KEYBOARD_MODE__Map ||
 		    ev->mode == HBB__KEYBOARD_MODE__Translate)
-			return key_map(svc, h, ev);
-		return key_chr(svc, h, ev);
+			return input_key_map(svc, h, ev);
+		return input_key_chr(svc, h, ev);
 	case HBB__KEY_EVENT__UNION_UNICODE:
 		if (down)
-			type_unicode(svc, h, ev->unicode);
+			input_type_unicode(svc, h, ev->unicode);
 		return 0;
 	case HBB__KEY_EVENT__UNION_SEQ:
 		if (down && ev->seq != NULL)
-			type_text(svc, h, ev->seq);
+			input_type_text(svc, h, ev->seq);
 		return 0;
 	case HBB__KEY_EVENT__UNION_WIN2WIN_HOTKEY:
 		return ERR_UNSUPP;	/* Windows to Windows only */
@@ -1894,12 +1701,12 @@ int
 svc_input_pointer(struct svc_input *svc, uint32_t conn_id,
     const Hbb__PointerDeviceEvent *ev)
 {
-	struct held *h;
+	struct input_held *h;
 	const Hbb__TouchEvent *t;
 	unsigned kc;
 	int n;
 
-	if (check_dead(svc))
+	if (input_check_dead(svc))
 		return ERR_IO;
 	if (ev->union_case != HBB__POINTER_DEVICE_EVENT__UNION_TOUCH_EVENT ||
 	    (t = ev->touch_event) == NULL)
@@ -1907,33 +1714,33 @@ svc_input_pointer(struct svc_input *svc, uint32_t conn_id,
 	if (t->union_case != HBB__TOUCH_EVENT__UNION_SCALE_UPDATE ||
 	    t->scale_update == NULL)
 		return 0;	/* pans: Android hosts only (§8.3) */
-	h = held_get(svc, conn_id, 1);
+	h = input_held_get(svc, conn_id, 1);
 	if (t->scale_update->scale == 0) {
 		if (h->pinch)
-			key_up(svc, h, (unsigned)h->pinch);
+			input_key_up(svc, h, (unsigned)h->pinch);
 		h->pinch = 0;
 		h->pinch_acc = 0;
 		return 0;
 	}
-	if (!take_tokens(svc, h, 1)) {
-		note_drop(svc, h);
+	if (!input_take_tokens(svc, h, 1)) {
+		input_note_drop(svc, h);
 		return ERR_DENIED;
 	}
-	apply_pending(svc, h);
-	if (ensure_map(svc) != 0)
+	input_apply_pending(svc, h);
+	if (input_ensure_map(svc) != 0)
 		return ERR_IO;
 	if (!h->pinch) {
-		if ((kc = find_plain(svc, KS_Control_L)) == 0)
+		if ((kc = input_find_plain(svc, KS_Control_L)) == 0)
 			return ERR_UNSUPP;
-		key_down(svc, h, kc);
+		input_key_down(svc, h, kc);
 		h->pinch = (int)kc;
 	}
-	h->pinch_acc = clamp((int64_t)h->pinch_acc + t->scale_update->scale,
-	    -PINCH_NOTCH * SVC_INPUT_WHEEL_MAX,
+	h->pinch_acc = input_clamp((int64_t)h->pinch_acc +
+	    t->scale_update->scale, -PINCH_NOTCH * SVC_INPUT_WHEEL_MAX,
 	    PINCH_NOTCH * SVC_INPUT_WHEEL_MAX);
 	n = h->pinch_acc / PINCH_NOTCH;
 	h->pinch_acc -= n * PINCH_NOTCH;
-	wheel(svc, n > 0 ? 4 : 5, n > 0 ? n : -n);
+	input_wheel(svc, 0, n);
 	return 0;
 }
 
@@ -1941,12 +1748,12 @@ svc_input_pointer(struct svc_input *svc, uint32_t conn_id,
 void
 svc_input_release_all(struct svc_input *svc, uint32_t conn_id)
 {
-	struct held **hp, *h;
+	struct input_held **hp, *h;
 
 	for (hp = &svc->conns; (h = *hp) != NULL; hp = &h->next) {
 		if (h->conn_id != conn_id)
 			continue;
-		held_release(svc, h);
+		input_held_release(svc, h);
 		*hp = h->next;
 		free(h);
 		break;
@@ -1973,7 +1780,7 @@ svc_input_last_move_ms(const struct svc_input *svc, uint32_t *conn_id)
 void
 svc_input_set_limits(struct svc_input *svc, unsigned rate, unsigned burst)
 {
-	struct held *h;
+	struct input_held *h;
 
 	svc->rate = rate;
 	svc->burst = burst > 0 ? burst : 1;
