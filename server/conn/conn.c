@@ -253,7 +253,7 @@ conn_close(struct conn *c, const char *why)
 	if (c->video_displays != 0)
 		svc_video_unsubscribe(srv->video, &c->sink, -1);
 	if (c->sub_cursor != 0)
-		svc_cursor_unsubscribe(srv->cursor, &c->sink);
+		svc_cursor_unsubscribe(srv->cursor, c->id);
 	c->video_displays = c->sub_cursor = 0;
 	if (c->blocking && --srv->input_blockers == 0)
 		svc_input_block(srv->input, 0);
@@ -606,7 +606,7 @@ conn_update_services(struct conn *c)
 			want |= SVC_CURSOR_F_POSITION;
 		if (want != c->sub_cursor) {
 			if (want == 0)
-				svc_cursor_unsubscribe(srv->cursor, &c->sink);
+				svc_cursor_unsubscribe(srv->cursor, c->id);
 			else
 				svc_cursor_subscribe(srv->cursor, &c->sink, want);
 			c->sub_cursor = want;
@@ -1543,7 +1543,7 @@ conn_recv_input(struct conn *c, const Hbb__Message *m)
 	case HBB__MESSAGE__UNION_MOUSE_EVENT:
 		r = svc_input_mouse(in, c->id, m->mouse_event);
 		if (r == 0 && c->sub_cursor != 0)
-			svc_cursor_input(c->srv->cursor, &c->sink);
+			svc_cursor_input(c->srv->cursor, c->id);
 		break;
 	case HBB__MESSAGE__UNION_KEY_EVENT:
 		r = svc_input_key(in, c->id, m->key_event);
