@@ -27,6 +27,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "server/media/conv.h"
+#include "server/svc/svc_subs.h"
 #include "server/svc/svc_video.h"
 
 #define VSTREAM_INFLIGHT	4	/* frames queued for the loop */
@@ -53,9 +54,12 @@ struct vitem {
 	struct msgbuf	*b;		/* owned */
 };
 
-/* A viewer (one per sink, however many displays it watches). */
+/*
+ * A viewer (one per sink, however many displays it watches): an entry of
+ * svc_video.users, keyed by conn_id.
+ */
 struct vuser {
-	const struct svc_sink	*sink;		/* borrowed */
+	struct svc_sub		 sub;
 	struct svc_video_prefs	 prefs;
 	uint64_t		 joined;	/* ms */
 	/* QoS (HOST.md §5.2.3). */
@@ -70,13 +74,15 @@ struct vuser {
 	int			 avg;		/* latest corrected average */
 };
 
-/* A (sink, display) subscription. */
+/*
+ * A (sink, display) subscription: an entry of svc_video.viewers[display],
+ * keyed by conn_id. A sink unsubscribed while its display's frame is being
+ * handed out is only marked dead there (svc_subs_each).
+ */
 struct vsub {
-	struct vuser	*user;		/* owned by svc_video.users */
-	int		 display;
+	struct svc_sub	 sub;
 	int		 need_key;	/* withhold frames until a key frame */
 	int		 key_asked;
-	int		 dead;		/* unsubscribed during dispatch */
 };
 
 /* The worker of one display. Fields below "mu" are under sv->mu. */
@@ -109,11 +115,9 @@ struct svc_video {
 	struct event		*ev_tick;	/* owned */
 	struct cap_display	 disp[CAP_DISPLAYS_MAX];
 	int			 ndisp;
-	struct vuser		**users;	/* owned */
-	size_t			 nusers;
-	struct vsub		*subs;		/* owned array */
-	size_t			 nsubs;
-	int			 dispatching;
+	struct svc_subs		 users;		/* of struct vuser */
+	struct svc_subs		 viewers[CAP_DISPLAYS_MAX]; /* of struct vsub */
+	int			 dispatching;	/* in vout_cb: defer vreap */
 	struct vstream		*streams[CAP_DISPLAYS_MAX];	/* owned */
 	uint64_t		 next_gen;
 	pthread_mutex_t		 mu;
@@ -702,11 +706,11 @@ prefs_ratio(const struct svc_video_prefs *p)
 static int
 qos_highest(const struct svc_video *sv)
 {
+	const struct vuser *u;
 	int hi = QOS_FPS_DEFAULT, have = 0;
-	size_t i;
 
-	for (i = 0; i < sv->nusers; i++) {
-		int f = sv->users[i]->prefs.custom_fps;
+	SVC_SUBS_FOREACH(u, &sv->users) {
+		int f = u->prefs.custom_fps;
 
 		if (f >= 1 && f <= QOS_FPS_MAX && (!have || f < hi)) {
 			hi = f;
@@ -721,13 +725,13 @@ static void
 vpolicy_push(struct svc_video *sv)
 {
 	struct enc_caps caps[64];
-	size_t i, n = 0;
+	const struct vuser *u;
+	size_t n = 0;
 	int fps = 0, hi, d, codec;
 	uint64_t now = now_ms();
 
 	hi = qos_highest(sv);
-	for (i = 0; i < sv->nusers; i++) {
-		struct vuser *u = sv->users[i];
+	SVC_SUBS_FOREACH(u, &sv->users) {
 		int uf = u->fps > 0 ? u->fps : QOS_FPS_INIT;
 
 		if (n < sizeof caps / sizeof caps[0])
@@ -743,7 +747,7 @@ vpolicy_push(struct svc_video *sv)
 	codec = enc_choose(caps, n, enc_supported());
 	if (codec != sv->codec)
 		log_info("video codec %s for %zu viewer(s)", enc_name(codec),
-		    sv->nusers);
+		    svc_subs_count(&sv->users));
 	sv->fps = fps;
 	sv->codec = codec;
 	sv->st.fps = fps;
@@ -766,83 +770,104 @@ vpolicy_push(struct svc_video *sv)
 	}
 }
 
-/* Finds the user record of a sink, or NULL. */
-static struct vuser *
-vuser_find(struct svc_video *sv, const struct svc_sink *sink)
+/* Drops a user that no display's viewers hold any more (svc_subs_each). */
+static void
+vreap_user(void *entry, void *arg)
 {
-	size_t i;
+	struct vuser *u = entry;
+	struct svc_video *sv = arg;
+	int d;
 
-	for (i = 0; i < sv->nusers; i++)
-		if (sv->users[i]->sink == sink)
-			return sv->users[i];
-	return NULL;
+	for (d = 0; d < CAP_DISPLAYS_MAX; d++)
+		if (svc_subs_find(&sv->viewers[d], u->sub.sink.conn_id) != NULL)
+			return;
+	svc_subs_del(&sv->users, u->sub.sink.conn_id);
 }
 
-/* Drops dead subscriptions, users without any, and idle workers. */
+/*
+ * Drops users without subscriptions and stops idle workers. Not while
+ * vout_cb hands out items: it still looks at those workers.
+ */
 static void
-vsubs_compact(struct svc_video *sv)
+vreap(struct svc_video *sv)
 {
-	size_t i, j, k;
-	int used[CAP_DISPLAYS_MAX] = { 0 }, d, keep;
+	int d;
 
 	if (sv->dispatching)
 		return;
-	for (i = j = 0; i < sv->nsubs; i++) {
-		if (sv->subs[i].dead)
-			continue;
-		used[sv->subs[i].display] = 1;
-		sv->subs[j++] = sv->subs[i];
-	}
-	sv->nsubs = j;
-	for (i = k = 0; i < sv->nusers; i++) {
-		keep = 0;
-		for (j = 0; j < sv->nsubs; j++)
-			if (sv->subs[j].user == sv->users[i])
-				keep = 1;
-		if (keep)
-			sv->users[k++] = sv->users[i];
-		else
-			free(sv->users[i]);
-	}
-	sv->nusers = k;
+	svc_subs_each(&sv->users, vreap_user, sv);
 	for (d = 0; d < CAP_DISPLAYS_MAX; d++)
-		if (!used[d] && sv->streams[d] != NULL)
+		if (svc_subs_count(&sv->viewers[d]) == 0 &&
+		    sv->streams[d] != NULL)
 			vstream_stop(sv, d);
-	if (sv->nusers == 0)
+	if (svc_subs_count(&sv->users) == 0)
 		sv->ratio = sv->ratio_target = 0.67;
 }
 
-/* Hands one frame to every viewer of its display that can take it. */
-static void
-vdispatch_frame(struct svc_video *sv, struct vitem *it)
-{
-	struct vsub *s;
-	size_t i, bl;
+/* One worker item on its way to a display's viewers. */
+struct vwalk {
+	struct svc_video	*sv;
+	const struct vitem	*it;
+};
 
-	for (i = 0; i < sv->nsubs; i++) {
-		s = &sv->subs[i];
-		if (s->dead || s->display != it->display)
-			continue;
-		bl = s->user->sink->backlog(s->user->sink->ctx, SVC_Q_VIDEO);
-		if (bl > SVC_VIDEO_BACKLOG_MAX) {
-			/* Too slow: skip to the next key frame it can take. */
-			if (!s->need_key)
-				log_debug("conn %u: video backlog %zu, "
-				    "dropping to next key frame",
-				    s->user->sink->conn_id, bl);
-			s->need_key = 1;
-			s->key_asked = 0;
-			stat_add(&sv->st.drops, 1);
-			continue;
-		}
-		if (s->need_key && !it->key) {
-			stat_add(&sv->st.drops, 1);
-			continue;
-		}
-		s->need_key = 0;
-		s->user->sink->send(s->user->sink->ctx, it->b, SVC_Q_VIDEO);
-		stat_add(&sv->st.sends, 1);
+/* Hands a frame to one viewer if it can take it (svc_subs_each). */
+static void
+vdispatch_frame_one(void *entry, void *arg)
+{
+	struct vsub *s = entry;
+	struct vwalk *w = arg;
+	struct svc_sink *sink = &s->sub.sink;
+	size_t bl;
+
+	bl = sink->backlog(sink->ctx, SVC_Q_VIDEO);
+	if (bl > SVC_VIDEO_BACKLOG_MAX) {
+		/* Too slow: skip to the next key frame it can take. */
+		if (!s->need_key)
+			log_debug("conn %u: video backlog %zu, "
+			    "dropping to next key frame", sink->conn_id, bl);
+		s->need_key = 1;
+		s->key_asked = 0;
+		stat_add(&w->sv->st.drops, 1);
+		return;
 	}
+	if (s->need_key && !w->it->key) {
+		stat_add(&w->sv->st.drops, 1);
+		return;
+	}
+	s->need_key = 0;
+	sink->send(sink->ctx, w->it->b, SVC_Q_VIDEO);
+	stat_add(&w->sv->st.sends, 1);
+}
+
+/* Hands a SwitchDisplay to one viewer (svc_subs_each). */
+static void
+vdispatch_switch_one(void *entry, void *arg)
+{
+	struct vsub *s = entry;
+	struct vwalk *w = arg;
+
+	s->sub.sink.send(s->sub.sink.ctx, w->it->b, SVC_Q_VIDEO);
+	w->sv->st.switches++;
+}
+
+/* Hands one worker item to every viewer of its display. A send may close
+ * its connection, which unsubscribes it: svc_subs_each allows that. */
+static void
+vdispatch(struct svc_video *sv, const struct vitem *it)
+{
+	struct vwalk w = { sv, it };
+	struct cap_display *d = &sv->disp[it->display];
+
+	if (it->kind == VITEM_FRAME) {
+		svc_subs_each(&sv->viewers[it->display], vdispatch_frame_one,
+		    &w);
+		return;
+	}
+	d->width = it->geom.width;
+	d->height = it->geom.height;
+	d->x = it->geom.x;
+	d->y = it->geom.y;
+	svc_subs_each(&sv->viewers[it->display], vdispatch_switch_one, &w);
 }
 
 /* Asks for a key frame for viewers that drained after falling behind. */
@@ -850,16 +875,17 @@ static void
 vcheck_drained(struct svc_video *sv)
 {
 	struct vsub *s;
-	size_t i;
+	int d;
 
-	for (i = 0; i < sv->nsubs; i++) {
-		s = &sv->subs[i];
-		if (s->dead || !s->need_key || s->key_asked)
-			continue;
-		if (s->user->sink->backlog(s->user->sink->ctx, SVC_Q_VIDEO) <=
-		    SVC_VIDEO_BACKLOG_RESUME) {
-			s->key_asked = 1;
-			vstream_key(sv, s->display);
+	for (d = 0; d < CAP_DISPLAYS_MAX; d++) {
+		SVC_SUBS_FOREACH(s, &sv->viewers[d]) {
+			if (!s->need_key || s->key_asked)
+				continue;
+			if (s->sub.sink.backlog(s->sub.sink.ctx, SVC_Q_VIDEO) <=
+			    SVC_VIDEO_BACKLOG_RESUME) {
+				s->key_asked = 1;
+				vstream_key(sv, d);
+			}
 		}
 	}
 }
@@ -871,7 +897,6 @@ vout_cb(evutil_socket_t fd, short what, void *arg)
 	struct svc_video *sv = arg;
 	struct vitem *head, *it, *next;
 	struct vstream *vs;
-	size_t i;
 
 	(void)fd;
 	(void)what;
@@ -892,30 +917,14 @@ vout_cb(evutil_socket_t fd, short what, void *arg)
 		if (vs != NULL && vs->gen == it->gen) {
 			/* Wake the worker: it may wait for room. */
 			vstream_wake(vs);
-			if (it->kind == VITEM_SWITCH) {
-				sv->disp[it->display].width = it->geom.width;
-				sv->disp[it->display].height = it->geom.height;
-				sv->disp[it->display].x = it->geom.x;
-				sv->disp[it->display].y = it->geom.y;
-				for (i = 0; i < sv->nsubs; i++) {
-					struct vsub *s = &sv->subs[i];
-
-					if (s->dead ||
-					    s->display != it->display)
-						continue;
-					s->user->sink->send(s->user->sink->ctx,
-					    it->b, SVC_Q_VIDEO);
-					sv->st.switches++;
-				}
-			} else
-				vdispatch_frame(sv, it);
+			vdispatch(sv, it);
 		}
 		msgbuf_unref(it->b);
 		free(it);
 	}
 	sv->dispatching--;
 	vcheck_drained(sv);
-	vsubs_compact(sv);
+	vreap(sv);
 }
 
 /* Re-reads the monitor list; tells the owner when it changed. */
@@ -959,12 +968,12 @@ vcap_cb(evutil_socket_t fd, short what, void *arg)
 static int
 qos_worst(const struct svc_video *sv)
 {
+	const struct vuser *u;
 	int w = -1;
-	size_t i;
 
-	for (i = 0; i < sv->nusers; i++)
-		if (sv->users[i]->nrtt > 0 && sv->users[i]->avg > w)
-			w = sv->users[i]->avg;
+	SVC_SUBS_FOREACH(u, &sv->users)
+		if (u->nrtt > 0 && u->avg > w)
+			w = u->avg;
 	return w;
 }
 
@@ -1039,11 +1048,14 @@ svc_video_new(struct event_base *base, const struct svc_video_config *cfg,
 {
 	struct svc_video *sv;
 	struct timeval tv = { 0, TICK_MS * 1000 };
-	int r;
+	int r, d;
 
 	*svp = NULL;
 	sv = xcalloc(1, sizeof *sv);
 	sv->base = base;
+	svc_subs_init(&sv->users, sizeof(struct vuser));
+	for (d = 0; d < CAP_DISPLAYS_MAX; d++)
+		svc_subs_init(&sv->viewers[d], sizeof(struct vsub));
 	if (cfg != NULL) {
 		if (cfg->x_display != NULL)
 			sv->x_display = xstrdup(cfg->x_display);
@@ -1081,7 +1093,6 @@ void
 svc_video_free(struct svc_video *sv)
 {
 	struct vitem *it, *next;
-	size_t i;
 	int d;
 
 	if (sv == NULL)
@@ -1100,10 +1111,9 @@ svc_video_free(struct svc_video *sv)
 	if (sv->ev_tick != NULL)
 		event_free(sv->ev_tick);
 	cap_x11.close(sv->cap);
-	for (i = 0; i < sv->nusers; i++)
-		free(sv->users[i]);
-	free(sv->users);
-	free(sv->subs);
+	svc_subs_fini(&sv->users);
+	for (d = 0; d < CAP_DISPLAYS_MAX; d++)
+		svc_subs_fini(&sv->viewers[d]);
 	pthread_mutex_destroy(&sv->mu);
 	free(sv->x_display);
 	free(sv);
@@ -1147,20 +1157,14 @@ svc_video_subscribe(struct svc_video *sv, const struct svc_sink *sink,
 	struct vuser *u;
 	struct vsub *s;
 	struct msgbuf *b;
-	size_t i;
-	int r;
+	int r, added;
 
 	if (display < 0 || display >= sv->ndisp ||
 	    display >= CAP_DISPLAYS_MAX)
 		return ERR_INVAL;
-	if ((u = vuser_find(sv, sink)) == NULL) {
-		u = xcalloc(1, sizeof *u);
-		u->sink = sink;
+	u = svc_subs_add(&sv->users, sink, &added);
+	if (added)
 		u->joined = now_ms();
-		sv->users = xreallocarray(sv->users, sv->nusers + 1,
-		    sizeof *sv->users);
-		sv->users[sv->nusers++] = u;
-	}
 	if (prefs != NULL) {
 		u->prefs = *prefs;
 		u->prefs.caps.decode |= ENC_VP9;
@@ -1169,15 +1173,9 @@ svc_video_subscribe(struct svc_video *sv, const struct svc_sink *sink,
 		u->prefs.caps.decode = ENC_VP9;
 		u->prefs.caps.prefer = -1;
 	}
-	for (i = 0; i < sv->nsubs; i++)
-		if (!sv->subs[i].dead && sv->subs[i].user == u &&
-		    sv->subs[i].display == display)
-			return 0;
-	sv->subs = xreallocarray(sv->subs, sv->nsubs + 1, sizeof *sv->subs);
-	s = &sv->subs[sv->nsubs++];
-	memset(s, 0, sizeof *s);
-	s->user = u;
-	s->display = display;
+	s = svc_subs_add(&sv->viewers[display], sink, &added);
+	if (!added)
+		return 0;
 	s->need_key = 1;
 	s->key_asked = 1;
 	if (flags & SVC_VIDEO_F_ANNOUNCE) {
@@ -1189,8 +1187,8 @@ svc_video_subscribe(struct svc_video *sv, const struct svc_sink *sink,
 	vpolicy_push(sv);
 	if (sv->streams[display] == NULL) {
 		if ((r = vstream_start(sv, display)) != 0) {
-			s->dead = 1;
-			vsubs_compact(sv);
+			svc_subs_del(&sv->viewers[display], sink->conn_id);
+			vreap(sv);
 			return r;
 		}
 	} else
@@ -1201,27 +1199,25 @@ svc_video_subscribe(struct svc_video *sv, const struct svc_sink *sink,
 
 /* Unsubscribes a sink from one display or all. */
 void
-svc_video_unsubscribe(struct svc_video *sv, const struct svc_sink *sink,
-    int display)
+svc_video_unsubscribe(struct svc_video *sv, uint32_t conn_id, int display)
 {
-	size_t i;
+	int d;
 
-	for (i = 0; i < sv->nsubs; i++)
-		if (sv->subs[i].user->sink == sink &&
-		    (display < 0 || sv->subs[i].display == display))
-			sv->subs[i].dead = 1;
-	vsubs_compact(sv);
+	for (d = 0; d < CAP_DISPLAYS_MAX; d++)
+		if (display < 0 || d == display)
+			svc_subs_del(&sv->viewers[d], conn_id);
+	vreap(sv);
 	vpolicy_push(sv);
 }
 
 /* Replaces a sink's prefs. */
 void
-svc_video_set_prefs(struct svc_video *sv, const struct svc_sink *sink,
+svc_video_set_prefs(struct svc_video *sv, uint32_t conn_id,
     const struct svc_video_prefs *prefs)
 {
 	struct vuser *u;
 
-	if ((u = vuser_find(sv, sink)) == NULL || prefs == NULL)
+	if ((u = svc_subs_find(&sv->users, conn_id)) == NULL || prefs == NULL)
 		return;
 	u->prefs = *prefs;
 	u->prefs.caps.decode |= ENC_VP9;
@@ -1242,12 +1238,12 @@ svc_video_refresh(struct svc_video *sv, int display)
 
 /* One round-trip sample: updates the viewer's fps (HOST.md §5.2.3). */
 void
-svc_video_rtt(struct svc_video *sv, const struct svc_sink *sink, int ms)
+svc_video_rtt(struct svc_video *sv, uint32_t conn_id, int ms)
 {
 	struct vuser *u;
 	int i, n, sum, avg, floor_, min60, fps, minf, normal, div, hi;
 
-	if ((u = vuser_find(sv, sink)) == NULL || ms < 0)
+	if ((u = svc_subs_find(&sv->users, conn_id)) == NULL || ms < 0)
 		return;
 	u->rtt[u->nrtt % 3] = ms;
 	u->last60[u->nrtt % 60] = ms;
