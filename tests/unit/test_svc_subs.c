@@ -20,7 +20,7 @@ struct twalk {
 	int		 nseen;
 	uint32_t	 del_at;	/* on this conn_id ... */
 	uint32_t	 del[4];	/* ... remove these (0 ends) */
-	struct svc_subs	*inner;		/* walk again from inside; may be NULL */
+	struct svc_subs	*inner;		/* walk again inside; may be NULL */
 };
 
 /* A sink that is only a key: the set never calls it. */
