@@ -251,9 +251,9 @@ conn_close(struct conn *c, const char *why)
 	if (c->sub_audio)
 		svc_audio_unsubscribe(srv->audio, c->id);
 	if (c->video_displays != 0)
-		svc_video_unsubscribe(srv->video, &c->sink, -1);
+		svc_video_unsubscribe(srv->video, c->id, -1);
 	if (c->sub_cursor != 0)
-		svc_cursor_unsubscribe(srv->cursor, &c->sink);
+		svc_cursor_unsubscribe(srv->cursor, c->id);
 	c->video_displays = c->sub_cursor = 0;
 	if (c->blocking && --srv->input_blockers == 0)
 		svc_input_block(srv->input, 0);
@@ -606,7 +606,7 @@ conn_update_services(struct conn *c)
 			want |= SVC_CURSOR_F_POSITION;
 		if (want != c->sub_cursor) {
 			if (want == 0)
-				svc_cursor_unsubscribe(srv->cursor, &c->sink);
+				svc_cursor_unsubscribe(srv->cursor, c->id);
 			else
 				svc_cursor_subscribe(srv->cursor, &c->sink, want);
 			c->sub_cursor = want;
@@ -650,7 +650,7 @@ conn_video_del(struct conn *c, int display)
 	if (display < 0 || display >= 32 ||
 	    !(c->video_displays & (1u << display)))
 		return;
-	svc_video_unsubscribe(c->srv->video, &c->sink, display);
+	svc_video_unsubscribe(c->srv->video, c->id, display);
 	c->video_displays &= ~(1u << display);
 }
 
@@ -783,7 +783,7 @@ conn_apply_options(struct conn *c, const Hbb__OptionMessage *o)
 	if (o->custom_fps > 0 && o->custom_fps <= 120)
 		c->vprefs.custom_fps = o->custom_fps;
 	if (c->video_displays != 0)
-		svc_video_set_prefs(c->srv->video, &c->sink, &c->vprefs);
+		svc_video_set_prefs(c->srv->video, c->id, &c->vprefs);
 	if (o->show_remote_cursor == yes || o->show_remote_cursor == no)
 		c->show_remote_cursor = o->show_remote_cursor == yes;
 	if (o->block_input == yes || o->block_input == no)
@@ -1377,7 +1377,7 @@ conn_recv_test_delay(struct conn *c, const Hbb__TestDelay *td)
 	c->probe_out = 0;
 	c->last_delay = (uint32_t)(srv_now_ms() - c->probe_ms);
 	if (c->video_displays != 0)
-		svc_video_rtt(c->srv->video, &c->sink, (int)c->last_delay);
+		svc_video_rtt(c->srv->video, c->id, (int)c->last_delay);
 	log_trace("conn %u: rtt %u ms", c->id, c->last_delay);
 }
 
@@ -1497,7 +1497,7 @@ conn_recv_misc(struct conn *c, const Hbb__Misc *misc)
 		if (misc->auto_adjust_fps >= 1 && misc->auto_adjust_fps <= 120) {
 			c->vprefs.custom_fps = (int)misc->auto_adjust_fps;
 			if (c->video_displays != 0)
-				svc_video_set_prefs(c->srv->video, &c->sink,
+				svc_video_set_prefs(c->srv->video, c->id,
 				    &c->vprefs);
 		}
 		break;
@@ -1543,7 +1543,7 @@ conn_recv_input(struct conn *c, const Hbb__Message *m)
 	case HBB__MESSAGE__UNION_MOUSE_EVENT:
 		r = svc_input_mouse(in, c->id, m->mouse_event);
 		if (r == 0 && c->sub_cursor != 0)
-			svc_cursor_input(c->srv->cursor, &c->sink);
+			svc_cursor_input(c->srv->cursor, c->id);
 		break;
 	case HBB__MESSAGE__UNION_KEY_EVENT:
 		r = svc_input_key(in, c->id, m->key_event);

@@ -18,14 +18,11 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "server/svc/svc_audio.h"
+#include "server/svc/svc_subs.h"
 
 #define AUDIO_FRAME_BYTES	(SVC_AUDIO_FRAME * SVC_AUDIO_CHANNELS * 4)
 #define AUDIO_PACKET_MAX	4000	/* libopus' recommended maximum */
 #define AUDIO_RETRY_SEC		1
-
-struct audio_sub {
-	struct svc_sink	 sink;		/* copied; ctx borrowed */
-};
 
 struct svc_audio {
 	struct event_base *base;	/* borrowed */
@@ -34,8 +31,7 @@ struct svc_audio {
 	struct event	*ev_retry;	/* owned: reopen after a failure */
 	struct msgbuf	*fmt_msg;	/* owned: Misc{audio_format} */
 
-	struct audio_sub *subs;		/* owned array */
-	size_t		 nsubs, capsubs;
+	struct svc_subs	 subs;		/* of struct svc_sub: nothing more */
 
 	/* Capture; the Pulse objects belong to ml's thread while it runs. */
 	pa_threaded_mainloop *ml;	/* owned; NULL when stopped */
@@ -247,14 +243,36 @@ audio_context_state_cb(pa_context *c, void *arg)
 		audio_fail(a, "pa_stream_connect_record");
 }
 
+/* One frame on its way to every sink. */
+struct audio_walk {
+	struct msgbuf	*frame;		/* borrowed */
+	uint64_t	 sent, dropped;
+};
+
+/* Hand one frame to one sink unless its control queue is backed up. */
+static void
+audio_send_one(void *entry, void *arg)
+{
+	struct svc_sub *sub = entry;
+	struct audio_walk *w = arg;
+	struct svc_sink *s = &sub->sink;
+
+	if (s->backlog(s->ctx, SVC_Q_CONTROL) > SVC_AUDIO_BACKLOG_MAX) {
+		w->dropped++;
+		return;
+	}
+	s->send(s->ctx, w->frame, SVC_Q_AUDIO);
+	w->sent++;
+}
+
 /* Hand queued frames to every sink (main loop). */
 static void
 audio_wake_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct svc_audio *a = arg;
 	struct msgbuf *frames[SVC_AUDIO_QUEUE_MAX];
-	size_t n = 0, i, j;
-	uint64_t sent = 0, dropped = 0;
+	struct audio_walk w = { NULL, 0, 0 };
+	size_t n = 0, i;
 	int failed;
 
 	(void)fd;
@@ -270,28 +288,19 @@ audio_wake_cb(evutil_socket_t fd, short what, void *arg)
 	pthread_mutex_unlock(&a->mu);
 
 	for (i = 0; i < n; i++) {
-		/* A send may unsubscribe its sink: re-read nsubs each time. */
-		for (j = 0; j < a->nsubs; j++) {
-			struct svc_sink *s = &a->subs[j].sink;
-
-			if (s->backlog(s->ctx, SVC_Q_CONTROL) >
-			    SVC_AUDIO_BACKLOG_MAX) {
-				dropped++;
-				continue;
-			}
-			s->send(s->ctx, frames[i], SVC_Q_AUDIO);
-			sent++;
-		}
+		/* A send may unsubscribe its sink (svc_subs_each allows it). */
+		w.frame = frames[i];
+		svc_subs_each(&a->subs, audio_send_one, &w);
 		msgbuf_unref(frames[i]);
 	}
 	pthread_mutex_lock(&a->mu);
-	a->stats.sent += sent;
-	a->stats.dropped += dropped;
+	a->stats.sent += w.sent;
+	a->stats.dropped += w.dropped;
 	pthread_mutex_unlock(&a->mu);
 
 	if (failed && a->ml != NULL) {
 		audio_stop(a);
-		if (a->nsubs > 0) {
+		if (svc_subs_count(&a->subs) > 0) {
 			struct timeval tv = { AUDIO_RETRY_SEC, 0 };
 
 			evtimer_add(a->ev_retry, &tv);
@@ -308,7 +317,8 @@ audio_retry_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (a->nsubs > 0 && a->ml == NULL && audio_start(a) != 0)
+	if (svc_subs_count(&a->subs) > 0 && a->ml == NULL &&
+	    audio_start(a) != 0)
 		evtimer_add(a->ev_retry, &tv);
 }
 
@@ -419,6 +429,7 @@ svc_audio_new(struct event_base *base, const char *source,
 	a = xcalloc(1, sizeof *a);
 	a->base = base;
 	a->source = xstrdup(source != NULL ? source : "");
+	svc_subs_init(&a->subs, sizeof(struct svc_sub));
 	pthread_mutex_init(&a->mu, NULL);
 	a->ev_wake = event_new(base, -1, 0, audio_wake_cb, a);
 	a->ev_retry = evtimer_new(base, audio_retry_cb, a);
@@ -450,7 +461,7 @@ svc_audio_free(struct svc_audio *a)
 		event_free(a->ev_retry);
 	msgbuf_unref(a->fmt_msg);
 	pthread_mutex_destroy(&a->mu);
-	free(a->subs);
+	svc_subs_fini(&a->subs);
 	free(a->source);
 	free(a);
 }
@@ -459,22 +470,9 @@ svc_audio_free(struct svc_audio *a)
 int
 svc_audio_subscribe(struct svc_audio *a, const struct svc_sink *sink)
 {
-	struct audio_sub *s = NULL;
-	size_t i;
 	int r;
 
-	for (i = 0; i < a->nsubs; i++)
-		if (a->subs[i].sink.conn_id == sink->conn_id)
-			s = &a->subs[i];
-	if (s == NULL) {
-		if (a->nsubs == a->capsubs) {
-			a->capsubs = a->capsubs ? a->capsubs * 2 : 4;
-			a->subs = xreallocarray(a->subs, a->capsubs,
-			    sizeof *a->subs);
-		}
-		s = &a->subs[a->nsubs++];
-	}
-	s->sink = *sink;
+	svc_subs_add(&a->subs, sink, NULL);
 	sink->send(sink->ctx, a->fmt_msg, SVC_Q_CONTROL);
 	log_debug("conn %u: audio subscribed", sink->conn_id);
 	if (a->ml == NULL && !evtimer_pending(a->ev_retry, NULL)) {
@@ -494,16 +492,9 @@ svc_audio_subscribe(struct svc_audio *a, const struct svc_sink *sink)
 void
 svc_audio_unsubscribe(struct svc_audio *a, uint32_t conn_id)
 {
-	size_t i;
-
-	for (i = 0; i < a->nsubs; i++) {
-		if (a->subs[i].sink.conn_id != conn_id)
-			continue;
-		a->subs[i] = a->subs[--a->nsubs];
+	if (svc_subs_del(&a->subs, conn_id))
 		log_debug("conn %u: audio unsubscribed", conn_id);
-		break;
-	}
-	if (a->nsubs == 0) {
+	if (svc_subs_count(&a->subs) == 0) {
 		evtimer_del(a->ev_retry);
 		audio_stop(a);
 	}
@@ -513,7 +504,7 @@ svc_audio_unsubscribe(struct svc_audio *a, uint32_t conn_id)
 size_t
 svc_audio_count(const struct svc_audio *a)
 {
-	return a->nsubs;
+	return svc_subs_count(&a->subs);
 }
 
 /* Whether the stream is open. */

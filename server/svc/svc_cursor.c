@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "server/svc/svc_cursor.h"
+#include "server/svc/svc_subs.h"
 
 #define CURSOR_CACHE_MAX	64	/* shapes kept packed */
 #define CURSOR_SENT_MAX		64	/* ids remembered per sink */
@@ -24,8 +25,9 @@ struct cshape {
 	uint64_t	 used;		/* for eviction */
 };
 
+/* A subscriber: an entry of svc_cursor.subs, keyed by conn_id. */
 struct csub {
-	const struct svc_sink	*sink;		/* borrowed */
+	struct svc_sub		 sub;
 	unsigned		 flags;
 	uint64_t		 sent[CURSOR_SENT_MAX];
 	size_t			 nsent;
@@ -45,8 +47,7 @@ struct svc_cursor {
 	uint64_t		 cur_id;	/* shape now on screen; 0 none */
 	int			 have_pos;
 	int			 x, y;
-	struct csub		*subs;		/* owned array */
-	size_t			 nsubs;
+	struct svc_subs		 subs;		/* of struct csub */
 	struct svc_cursor_stats	 st;
 };
 
@@ -58,18 +59,6 @@ cursor_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Finds a sink's subscription or NULL. */
-static struct csub *
-csub_find(struct svc_cursor *sc, const struct svc_sink *sink)
-{
-	size_t i;
-
-	for (i = 0; i < sc->nsubs; i++)
-		if (sc->subs[i].sink == sink)
-			return &sc->subs[i];
-	return NULL;
 }
 
 /* Packs the XFixes image as Message{cursor_data}; NULL on failure. */
@@ -191,7 +180,7 @@ cursor_send_shape(struct svc_cursor *sc, struct csub *cs,
 		m.union_case = HBB__MESSAGE__UNION_CURSOR_ID;
 		m.cursor_id = s->id;
 		b = msgbuf_pack(&m);
-		cs->sink->send(cs->sink->ctx, b, SVC_Q_CONTROL);
+		cs->sub.sink.send(cs->sub.sink.ctx, b, SVC_Q_CONTROL);
 		msgbuf_unref(b);
 		sc->st.id_sent++;
 		return;
@@ -203,8 +192,27 @@ cursor_send_shape(struct svc_cursor *sc, struct csub *cs,
 		cs->nsent--;
 	}
 	cs->sent[cs->nsent++] = s->id;
-	cs->sink->send(cs->sink->ctx, s->data, SVC_Q_CONTROL);
+	cs->sub.sink.send(cs->sub.sink.ctx, s->data, SVC_Q_CONTROL);
 	sc->st.data_sent++;
+}
+
+/* What a walk over the subscribers sends. */
+struct cursor_walk {
+	struct svc_cursor	*sc;
+	const struct cshape	*shape;		/* shape walk: the new one */
+	uint64_t		 now;		/* position walk: ms */
+	struct msgbuf		*pos;		/* position walk: owned; lazy */
+};
+
+/* Sends the new shape to one subscriber that wants shapes. */
+static void
+cursor_shape_one(void *entry, void *arg)
+{
+	struct csub *cs = entry;
+	struct cursor_walk *w = arg;
+
+	if (cs->flags & SVC_CURSOR_F_SHAPE)
+		cursor_send_shape(w->sc, cs, w->shape);
 }
 
 /* The X connection is readable: cursor change notices. */
@@ -212,10 +220,10 @@ static void
 cursor_x_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct svc_cursor *sc = arg;
+	struct cursor_walk w = { sc, NULL, 0, NULL };
 	xcb_generic_event_t *ev;
 	struct cshape *s;
 	int changed = 0;
-	size_t i;
 
 	(void)fd;
 	(void)what;
@@ -233,9 +241,33 @@ cursor_x_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (!changed || (s = cursor_current(sc)) == NULL)
 		return;
-	for (i = 0; i < sc->nsubs; i++)
-		if (sc->subs[i].flags & SVC_CURSOR_F_SHAPE)
-			cursor_send_shape(sc, &sc->subs[i], s);
+	/* A send may close its connection, which unsubscribes it. */
+	w.shape = s;
+	svc_subs_each(&sc->subs, cursor_shape_one, &w);
+}
+
+/* Sends the position to one subscriber that wants it and did not move
+ * the pointer itself just now. */
+static void
+cursor_pos_one(void *entry, void *arg)
+{
+	struct csub *cs = entry;
+	struct cursor_walk *w = arg;
+	Hbb__Message m = HBB__MESSAGE__INIT;
+	Hbb__CursorPosition cp = HBB__CURSOR_POSITION__INIT;
+
+	if (!(cs->flags & SVC_CURSOR_F_POSITION) ||
+	    w->now - cs->input_at < CURSOR_OWN_INPUT_MS)
+		return;
+	if (w->pos == NULL) {
+		cp.x = w->sc->x;
+		cp.y = w->sc->y;
+		m.union_case = HBB__MESSAGE__UNION_CURSOR_POSITION;
+		m.cursor_position = &cp;
+		w->pos = msgbuf_pack(&m);
+	}
+	cs->sub.sink.send(cs->sub.sink.ctx, w->pos, SVC_Q_CONTROL);
+	w->sc->st.pos_sent++;
 }
 
 /* Samples the pointer and sends CursorPosition when it moved. */
@@ -243,12 +275,8 @@ static void
 cursor_pos_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct svc_cursor *sc = arg;
-	Hbb__Message m = HBB__MESSAGE__INIT;
-	Hbb__CursorPosition cp = HBB__CURSOR_POSITION__INIT;
+	struct cursor_walk w = { sc, NULL, 0, NULL };
 	xcb_query_pointer_reply_t *r;
-	struct msgbuf *b = NULL;
-	uint64_t now;
-	size_t i;
 
 	(void)fd;
 	(void)what;
@@ -264,24 +292,9 @@ cursor_pos_cb(evutil_socket_t fd, short what, void *arg)
 	sc->x = r->root_x;
 	sc->y = r->root_y;
 	free(r);
-	now = cursor_now();
-	for (i = 0; i < sc->nsubs; i++) {
-		struct csub *cs = &sc->subs[i];
-
-		if (!(cs->flags & SVC_CURSOR_F_POSITION) ||
-		    now - cs->input_at < CURSOR_OWN_INPUT_MS)
-			continue;
-		if (b == NULL) {
-			cp.x = sc->x;
-			cp.y = sc->y;
-			m.union_case = HBB__MESSAGE__UNION_CURSOR_POSITION;
-			m.cursor_position = &cp;
-			b = msgbuf_pack(&m);
-		}
-		cs->sink->send(cs->sink->ctx, b, SVC_Q_CONTROL);
-		sc->st.pos_sent++;
-	}
-	msgbuf_unref(b);
+	w.now = cursor_now();
+	svc_subs_each(&sc->subs, cursor_pos_one, &w);
+	msgbuf_unref(w.pos);
 	/* The reply may have queued a cursor notice. */
 	cursor_x_cb(-1, 0, sc);
 }
@@ -291,11 +304,11 @@ static void
 cursor_timer(struct svc_cursor *sc)
 {
 	struct timeval tv = { 0, CURSOR_POLL_MS * 1000 };
-	size_t i;
+	const struct csub *cs;
 	int want = 0;
 
-	for (i = 0; i < sc->nsubs; i++)
-		if (sc->subs[i].flags & SVC_CURSOR_F_POSITION)
+	SVC_SUBS_FOREACH(cs, &sc->subs)
+		if (cs->flags & SVC_CURSOR_F_POSITION)
 			want = 1;
 	if (want && !event_pending(sc->ev_pos, EV_TIMEOUT, NULL))
 		event_add(sc->ev_pos, &tv);
@@ -317,6 +330,7 @@ svc_cursor_new(struct event_base *base, const char *x_display,
 	*scp = NULL;
 	sc = xcalloc(1, sizeof *sc);
 	sc->base = base;
+	svc_subs_init(&sc->subs, sizeof(struct csub));
 	sc->c = xcb_connect(x_display, NULL);
 	if (xcb_connection_has_error(sc->c)) {
 		svc_cursor_free(sc);
@@ -363,7 +377,7 @@ svc_cursor_free(struct svc_cursor *sc)
 		msgbuf_unref(sc->cache[i].data);
 	if (sc->c != NULL)
 		xcb_disconnect(sc->c);
-	free(sc->subs);
+	svc_subs_fini(&sc->subs);
 	free(sc);
 }
 
@@ -374,18 +388,13 @@ svc_cursor_subscribe(struct svc_cursor *sc, const struct svc_sink *sink,
 {
 	struct csub *cs;
 	struct cshape *s;
-	unsigned old = 0;
+	unsigned old;
 
 	flags &= SVC_CURSOR_F_SHAPE | SVC_CURSOR_F_POSITION;
 	if (flags == 0)
 		return ERR_INVAL;
-	if ((cs = csub_find(sc, sink)) == NULL) {
-		sc->subs = xreallocarray(sc->subs, sc->nsubs + 1,
-		    sizeof *sc->subs);
-		cs = &sc->subs[sc->nsubs++];
-		memset(cs, 0, sizeof *cs);
-		cs->sink = sink;
-	}
+	/* A new entry is zeroed: no flags, no shapes sent. */
+	cs = svc_subs_add(&sc->subs, sink, NULL);
 	old = cs->flags;
 	cs->flags = flags;
 	if ((flags & SVC_CURSOR_F_SHAPE) && !(old & SVC_CURSOR_F_SHAPE) &&
@@ -397,23 +406,19 @@ svc_cursor_subscribe(struct svc_cursor *sc, const struct svc_sink *sink,
 
 /* Drops a sink. */
 void
-svc_cursor_unsubscribe(struct svc_cursor *sc, const struct svc_sink *sink)
+svc_cursor_unsubscribe(struct svc_cursor *sc, uint32_t conn_id)
 {
-	struct csub *cs;
-
-	if ((cs = csub_find(sc, sink)) == NULL)
-		return;
-	*cs = sc->subs[--sc->nsubs];
-	cursor_timer(sc);
+	if (svc_subs_del(&sc->subs, conn_id))
+		cursor_timer(sc);
 }
 
-/* Notes that sink's own input moved the pointer. */
+/* Notes that conn_id's own input moved the pointer. */
 void
-svc_cursor_input(struct svc_cursor *sc, const struct svc_sink *sink)
+svc_cursor_input(struct svc_cursor *sc, uint32_t conn_id)
 {
 	struct csub *cs;
 
-	if ((cs = csub_find(sc, sink)) != NULL)
+	if ((cs = svc_subs_find(&sc->subs, conn_id)) != NULL)
 		cs->input_at = cursor_now();
 }
 

@@ -43,16 +43,17 @@ int	svc_cursor_new(struct event_base *base, const char *x_display,
 void	svc_cursor_free(struct svc_cursor *);
 
 /*
- * Subscribes sink (borrowed until unsubscribe) with SVC_CURSOR_F_* flags,
- * or changes the flags of a subscribed sink. A sink that wants shapes gets
- * the current one at once. Returns 0 or ERR_INVAL (no flags).
+ * Subscribes sink (copied; its ctx borrowed until unsubscribe) with
+ * SVC_CURSOR_F_* flags, or changes the flags (and sink) of a subscribed
+ * conn_id. A sink that wants shapes gets the current one at once. Returns
+ * 0 or ERR_INVAL (no flags).
  */
 int	svc_cursor_subscribe(struct svc_cursor *, const struct svc_sink *sink,
 	    unsigned flags);
-void	svc_cursor_unsubscribe(struct svc_cursor *,
-	    const struct svc_sink *sink);
-/* sink's own mouse input just moved the pointer. */
-void	svc_cursor_input(struct svc_cursor *, const struct svc_sink *sink);
+/* Removes conn_id's subscription, if any; its sink is not called again. */
+void	svc_cursor_unsubscribe(struct svc_cursor *, uint32_t conn_id);
+/* conn_id's own mouse input just moved the pointer. */
+void	svc_cursor_input(struct svc_cursor *, uint32_t conn_id);
 void	svc_cursor_stats(struct svc_cursor *, struct svc_cursor_stats *);
 
 #endif

@@ -142,3 +142,17 @@ svc_subs_each(struct svc_subs *s, svc_subs_fn *fn, void *arg)
 			svc_subs_remove_at(s, i);
 	s->ndead = 0;
 }
+
+/* The live entry after prev; see svc_subs.h. */
+void *
+svc_subs_next(const struct svc_subs *s, const void *prev)
+{
+	size_t i = 0;
+
+	if (prev != NULL)
+		i = (size_t)((const unsigned char *)prev - s->v) / s->size + 1;
+	for (; i < s->n; i++)
+		if (!svc_subs_at(s, i)->dead)
+			return svc_subs_at(s, i);
+	return NULL;
+}

@@ -61,5 +61,17 @@ size_t	 svc_subs_count(const struct svc_subs *);
  * included, e.g. a send that closes the connection) but not add one.
  */
 void	 svc_subs_each(struct svc_subs *, svc_subs_fn *fn, void *arg);
+/*
+ * The live entry after prev (NULL: the first), or NULL after the last; for
+ * SVC_SUBS_FOREACH. Such a loop must neither add nor remove entries (use
+ * svc_subs_each when a call in it may unsubscribe); it may run inside a
+ * walk.
+ */
+void	*svc_subs_next(const struct svc_subs *, const void *prev);
+
+/* Loops e (a pointer to the service's entry type) over the live entries. */
+#define SVC_SUBS_FOREACH(e, s)						\
+	for ((e) = svc_subs_next((s), NULL); (e) != NULL;		\
+	    (e) = svc_subs_next((s), (e)))
 
 #endif

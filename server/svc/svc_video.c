@@ -27,6 +27,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "server/media/conv.h"
+#include "server/svc/svc_subs.h"
 #include "server/svc/svc_video.h"
 
 #define VSTREAM_INFLIGHT	4	/* frames queued for the loop */
@@ -53,9 +54,12 @@ struct vitem {
 	struct msgbuf	*b;		/* owned */
 };
 
-/* A viewer (one per sink, however many displays it watches). */
+/*
+ * A viewer (one per sink, however many displays it watches): an entry of
+ * svc_video.users, keyed by conn_id.
+ */
 struct vuser {
-	const struct svc_sink	*sink;		/* borrowed */
+	struct svc_sub		 sub;
 	struct svc_video_prefs	 prefs;
 	uint64_t		 joined;	/* ms */
 	/* QoS (HOST.md §5.2.3). */
@@ -70,13 +74,15 @@ struct vuser {
 	int			 avg;		/* latest corrected average */
 };
 
-/* A (sink, display) subscription. */
+/*
+ * A (sink, display) subscription: an entry of svc_video.viewers[display],
+ * keyed by conn_id. A sink unsubscribed while its display's frame is being
+ * handed out is only marked dead there (svc_subs_each).
+ */
 struct vsub {
-	struct vuser	*user;		/* owned by svc_video.users */
-	int		 display;
+	struct svc_sub	 sub;
 	int		 need_key;	/* withhold frames until a key frame */
 	int		 key_asked;
-	int		 dead;		/* unsubscribed during dispatch */
 };
 
 /* The worker of one display. Fields below "mu" are under sv->mu. */
@@ -109,11 +115,9 @@ struct svc_video {
 	struct event		*ev_tick;	/* owned */
 	struct cap_display	 disp[CAP_DISPLAYS_MAX];
 	int			 ndisp;
-	struct vuser		**users;	/* owned */
-	size_t			 nusers;
-	struct vsub		*subs;		/* owned array */
-	size_t			 nsubs;
-	int			 dispatching;
+	struct svc_subs		 users;		/* of struct vuser */
+	struct svc_subs		 viewers[CAP_DISPLAYS_MAX]; /* of struct vsub */
+	int			 dispatching;	/* in vout_cb: defer vreap */
 	struct vstream		*streams[CAP_DISPLAYS_MAX];	/* owned */
 	uint64_t		 next_gen;
 	pthread_mutex_t		 mu;
@@ -355,21 +359,59 @@ vstream_encoder(struct vstream *vs, struct enc **encp, const AVFrame *pic,
 }
 
 /*
- * Grabs the damaged parts of area into pic; 1 if anything changed. The
- * rectangles converted (picture coordinates) are appended to *ndirty.
+ * What a worker keeps on its own thread between rounds. The settings at
+ * the end are the loop's, copied under sv->mu at the start of each round.
+ */
+struct vwork {
+	struct vstream		*vs;		/* borrowed */
+	struct cap		*cap;		/* owned */
+	struct conv		*cv;		/* owned */
+	struct enc		*enc;		/* owned; NULL until needed */
+	AVFrame			*pic;		/* owned: I420 of the display */
+	struct cap_display	 geom;		/* the display's geometry */
+	struct cap_rect		 area;		/* the same, as a rectangle */
+	struct vpkts		 vp;		/* packets of the picture */
+	struct enc_rect		 drect[VSTREAM_DIRTY_MAX];
+	int			 ndrect;	/* -1: too many to list */
+	uint64_t		 t0;		/* ms: pts 0 */
+	uint64_t		 due;		/* ms: earliest next grab */
+	int			 dirty;		/* damage seen since the grab */
+	int			 full;		/* grab the whole display */
+	int			 key;		/* encode a key frame next */
+	int			 broken;	/* cannot capture: idle */
+	int			 did_x;		/* grabbed: look at X again */
+	int			 codec;
+	double			 ratio;
+	int			 fps;
+	int			 inflight;
+};
+
+/* The worker's area follows its display's geometry. */
+static void
+vwork_area(struct vwork *w)
+{
+	w->area.x = w->geom.x;
+	w->area.y = w->geom.y;
+	w->area.w = w->geom.width;
+	w->area.h = w->geom.height;
+}
+
+/*
+ * Grabs the damaged parts of the area into the picture (everything with
+ * w->full); 1 if anything changed. The rectangles converted (picture
+ * coordinates) are appended to w->drect.
  */
 static int
-vstream_capture(struct vstream *vs, struct cap *cap, struct conv *cv,
-    const struct cap_rect *area, AVFrame *pic, int full,
-    struct enc_rect *dirty, int *ndirty)
+vwork_capture(struct vwork *w)
 {
 	struct cap_rect rects[CAP_RECTS_MAX], bb, ch, pr;
+	const struct cap_rect *area = &w->area;
 	struct cap_image img;
 	int n, i, r, x0, y0, x1, y1;
 
-	if ((n = cap_x11.damage(cap, area, rects)) < 0)
+	if ((n = cap_x11.damage(w->cap, area, rects)) < 0)
 		return n;
-	if (full) {
+	if (w->full) {
 		rects[0] = *area;
 		n = 1;
 	}
@@ -389,222 +431,295 @@ vstream_capture(struct vstream *vs, struct cap *cap, struct conv *cv,
 	bb.y = y0;
 	bb.w = x1 - x0;
 	bb.h = y1 - y0;
-	if (!cap_x11.has_damage(cap))
+	if (!cap_x11.has_damage(w->cap))
 		bb = *area;	/* compare whole grabs */
-	if ((r = cap_x11.grab(cap, &bb, &img, &ch)) != 0)
+	if ((r = cap_x11.grab(w->cap, &bb, &img, &ch)) != 0)
 		return r;
-	stat_add(&vs->sv->st.grabs, 1);
-	if (!cap_x11.has_damage(cap)) {
-		if (ch.h == 0 && !full)
+	stat_add(&w->vs->sv->st.grabs, 1);
+	if (!cap_x11.has_damage(w->cap)) {
+		if (ch.h == 0 && !w->full)
 			return 0;
-		rects[0] = full ? bb : ch;
+		rects[0] = w->full ? bb : ch;
 		n = 1;
 	}
 	for (i = 0; i < n; i++) {
 		/* Clip to the even-sized picture. */
 		pr.x = area->x;
 		pr.y = area->y;
-		pr.w = pic->width;
-		pr.h = pic->height;
+		pr.w = w->pic->width;
+		pr.h = w->pic->height;
 		if (!cap_rect_clip(&rects[i], &pr, &ch))
 			continue;
-		conv_bgrx_i420(cv, img.data + (size_t)(ch.y - bb.y) *
+		conv_bgrx_i420(w->cv, img.data + (size_t)(ch.y - bb.y) *
 		    img.stride + (size_t)(ch.x - bb.x) * 4, img.stride,
-		    ch.w, ch.h, pic, ch.x - area->x, ch.y - area->y);
-		if (*ndirty >= 0 && *ndirty < VSTREAM_DIRTY_MAX) {
-			dirty[*ndirty].x = ch.x - area->x;
-			dirty[*ndirty].y = ch.y - area->y;
-			dirty[*ndirty].w = ch.w;
-			dirty[*ndirty].h = ch.h;
-			(*ndirty)++;
+		    ch.w, ch.h, w->pic, ch.x - area->x, ch.y - area->y);
+		if (w->ndrect >= 0 && w->ndrect < VSTREAM_DIRTY_MAX) {
+			w->drect[w->ndrect].x = ch.x - area->x;
+			w->drect[w->ndrect].y = ch.y - area->y;
+			w->drect[w->ndrect].w = ch.w;
+			w->drect[w->ndrect].h = ch.h;
+			w->ndrect++;
 		} else
-			*ndirty = -1;	/* too many: say "anything" */
+			w->ndrect = -1;	/* too many: say "anything" */
 	}
 	return 1;
+}
+
+/* Opens the worker's X connection and picture; broken if it cannot. */
+static void
+vwork_open(struct vwork *w, struct vstream *vs)
+{
+	struct svc_video *sv = vs->sv;
+	int r;
+
+	memset(w, 0, sizeof *w);
+	w->vs = vs;
+	w->dirty = w->full = w->key = 1;
+	w->cv = conv_new(CONV_LIBYUV);
+	w->t0 = now_ms();
+	if ((r = cap_x11.open(sv->x_display, sv->cap_flags, &w->cap)) != 0 ||
+	    !vstream_geometry(w->cap, vs->display, &w->geom) ||
+	    (w->pic = vstream_picture(&w->geom)) == NULL) {
+		log_error_r(r, "display %d: cannot capture", vs->display);
+		w->broken = 1;
+	} else
+		vwork_area(w);
+}
+
+/* Frees what vwork_open and the rounds made. */
+static void
+vwork_close(struct vwork *w)
+{
+	enc_close(w->enc);
+	av_frame_free(&w->pic);
+	conv_free(w->cv);
+	cap_x11.close(w->cap);
+}
+
+/*
+ * The display changed geometry: a new picture and encoder, and a
+ * SwitchDisplay posted before any frame of the new size (same queue, in
+ * order).
+ */
+static void
+vwork_resize(struct vwork *w, const struct cap_display *g)
+{
+	struct vstream *vs = w->vs;
+	struct vitem *it;
+	AVFrame *np;
+
+	if ((np = vstream_picture(g)) == NULL)
+		return;
+	log_info("display %d: now %dx%d+%d+%d", vs->display, g->width,
+	    g->height, g->x, g->y);
+	av_frame_free(&w->pic);
+	w->pic = np;
+	w->geom = *g;
+	vwork_area(w);
+	enc_close(w->enc);
+	w->enc = NULL;
+	it = xcalloc(1, sizeof *it);
+	it->kind = VITEM_SWITCH;
+	it->geom = w->geom;
+	it->b = pack_switch(vs->display, &w->geom);
+	vstream_post(vs, it);
+	w->full = w->key = w->dirty = 1;
+}
+
+/* Reads X events: damage, a lost connection, a resized or gone display. */
+static void
+vwork_events(struct vwork *w)
+{
+	struct cap_display g;
+	int ev, display = w->vs->display;
+
+	ev = w->broken ? 0 : cap_x11.poll(w->cap);
+	if (ev < 0) {
+		log_error("display %d: X connection lost", display);
+		w->broken = 1;
+		ev = 0;
+	}
+	if ((ev & CAP_EV_LAYOUT) && !vstream_geometry(w->cap, display, &g)) {
+		/* Unplugged: idle until the loop stops us (it sends a new
+		 * PeerInfo through displays_changed). */
+		log_info("display %d: gone", display);
+		w->broken = 1;
+		ev = 0;
+	}
+	if ((ev & CAP_EV_LAYOUT) && (g.x != w->geom.x || g.y != w->geom.y ||
+	    g.width != w->geom.width || g.height != w->geom.height))
+		vwork_resize(w, &g);
+	if (ev & CAP_EV_DAMAGE)
+		w->dirty = 1;
+}
+
+/* Takes the loop's settings and key request; 1 if the worker must stop. */
+static int
+vwork_settings(struct vwork *w)
+{
+	struct vstream *vs = w->vs;
+	int stop;
+
+	pthread_mutex_lock(&vs->sv->mu);
+	stop = vs->stop;
+	if (vs->key_req) {
+		w->key = 1;
+		vs->key_req = 0;
+	}
+	w->codec = vs->codec;
+	w->ratio = vs->ratio;
+	w->fps = vs->fps;
+	w->inflight = vs->inflight;
+	pthread_mutex_unlock(&vs->sv->mu);
+	return stop;
+}
+
+/* Something to send: damage, a key frame or a whole-display grab. */
+static int
+vwork_wanted(const struct vwork *w)
+{
+	return w->dirty || w->key || w->full;
+}
+
+/*
+ * Capture step: (re)opens the encoder as the settings ask, grabs and
+ * converts into the picture, and sets when the next grab is due. Returns 1
+ * if the picture changed, 0 if not, -1 if the worker broke.
+ */
+static int
+vwork_grab(struct vwork *w, uint64_t now)
+{
+	uint64_t ival;
+	int r, changed;
+
+	if ((r = vstream_encoder(w->vs, &w->enc, w->pic, w->codec, w->ratio,
+	    w->fps)) < 0) {
+		w->broken = 1;
+		return -1;
+	}
+	if (r == 1)
+		w->key = 1;
+	if (av_frame_make_writable(w->pic) < 0) {
+		w->broken = 1;
+		return -1;
+	}
+	if ((changed = vwork_capture(w)) < 0) {
+		log_warn_r(changed, "display %d: grab", w->vs->display);
+		changed = 0;
+	}
+	w->dirty = 0;
+	w->full = 0;
+	w->did_x = 1;
+	/*
+	 * Pace on a grid of 1/fps so one late capture does not delay every
+	 * later one (a painter at the same rate would otherwise stay late
+	 * forever), yet never two captures closer than half an interval.
+	 */
+	ival = 1000 / (w->fps > 0 ? w->fps : 1);
+	w->due = w->due + ival > now + ival / 2 ? w->due + ival :
+	    now + ival / 2;
+	return changed;
+}
+
+/* Post step: packs the picture's packets once and queues the frame. */
+static void
+vwork_post(struct vwork *w)
+{
+	struct vstream *vs = w->vs;
+	struct vitem *it;
+
+	stat_add(&vs->sv->st.frames, 1);
+	stat_add(&vs->sv->st.bytes, w->vp.bytes);
+	it = xcalloc(1, sizeof *it);
+	it->kind = VITEM_FRAME;
+	it->key = w->vp.key;
+	it->b = vpkts_pack(&w->vp, vs->cur_codec, vs->display);
+	vstream_post(vs, it);
+}
+
+/* Encode step: encodes the picture and posts what the encoder gave. */
+static void
+vwork_encode(struct vwork *w, uint64_t now)
+{
+	struct svc_video *sv = w->vs->sv;
+	struct enc_input in;
+	int r;
+
+	in.pic = w->pic;
+	in.pts_ms = (int64_t)(now - w->t0);
+	in.key = w->key;
+	in.dirty = w->drect;
+	in.ndirty = w->ndrect;
+	r = enc_encode(w->enc, &in, vpkts_cb, &w->vp);
+	stat_add(&sv->st.encodes, 1);
+	if (w->vp.key)
+		stat_add(&sv->st.keys, 1);
+	if (r == 0 && w->vp.n > 0)
+		vwork_post(w);
+	else
+		vpkts_clear(&w->vp);
+	w->vp.key = 0;
+	w->vp.bytes = 0;
+	/* After a failure the encoder's last picture is unknown: start
+	 * again from a key frame. */
+	w->key = r != 0;
+	w->ndrect = 0;
+}
+
+/* Sleeps until X has news, the loop wakes us, or the next grab is due. */
+static void
+vwork_sleep(struct vwork *w, uint64_t now)
+{
+	struct pollfd pfd[2];
+	uint64_t junk;
+	int timeout;
+
+	if (w->broken || !vwork_wanted(w))
+		timeout = -1;
+	else if (w->inflight >= VSTREAM_INFLIGHT)
+		timeout = 5;
+	else
+		timeout = w->due > now ? (int)(w->due - now) : 0;
+	pfd[0].fd = w->vs->wakefd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = w->broken ? -1 : cap_x11.fd(w->cap);
+	pfd[1].events = POLLIN;
+	if (poll(pfd, 2, timeout) > 0 && (pfd[0].revents & POLLIN)) {
+		if (read(w->vs->wakefd, &junk, sizeof junk) < 0)
+			(void)0;
+	}
 }
 
 /* The worker: wait for damage or a request, capture, encode, post. */
 static void *
 vstream_main(void *arg)
 {
-	struct vstream *vs = arg;
-	struct svc_video *sv = vs->sv;
-	struct cap *cap = NULL;
-	struct conv *cv;
-	struct enc *enc = NULL;
-	AVFrame *pic = NULL;
-	struct cap_display geom, g2;
-	struct cap_rect area;
-	struct vpkts vp;
-	struct vitem *it;
-	struct enc_rect drect[VSTREAM_DIRTY_MAX];
-	struct enc_input in;
-	int ndrect = 0;
-	struct pollfd pfd[2];
-	uint64_t t0, now, due = 0, junk, ival;
-	int dirty = 1, full = 1, key = 1, broken = 0, ev, r, timeout;
-	int stop, codec, fps, inflight, changed, did_x = 0;
-	double ratio;
+	struct vwork w;
+	uint64_t now;
+	int changed;
 
-	memset(&vp, 0, sizeof vp);
-	cv = conv_new(CONV_LIBYUV);
-	t0 = now_ms();
-	if ((r = cap_x11.open(sv->x_display, sv->cap_flags, &cap)) != 0 ||
-	    !vstream_geometry(cap, vs->display, &geom) ||
-	    (pic = vstream_picture(&geom)) == NULL) {
-		log_error_r(r, "display %d: cannot capture", vs->display);
-		broken = 1;
-	} else {
-		area.x = geom.x;
-		area.y = geom.y;
-		area.w = geom.width;
-		area.h = geom.height;
-	}
+	vwork_open(&w, arg);
 	for (;;) {
-		ev = broken ? 0 : cap_x11.poll(cap);
-		if (ev < 0) {
-			log_error("display %d: X connection lost",
-			    vs->display);
-			broken = 1;
-			ev = 0;
-		}
-		if ((ev & CAP_EV_LAYOUT) && !vstream_geometry(cap, vs->display,
-		    &g2)) {
-			/* Unplugged: idle until the loop stops us (it sends
-			 * a new PeerInfo through displays_changed). */
-			log_info("display %d: gone", vs->display);
-			broken = 1;
-			ev = 0;
-		}
-		if ((ev & CAP_EV_LAYOUT) && (g2.x != geom.x || g2.y != geom.y ||
-		    g2.width != geom.width || g2.height != geom.height)) {
-			AVFrame *np;
-
-			if ((np = vstream_picture(&g2)) != NULL) {
-				log_info("display %d: now %dx%d+%d+%d",
-				    vs->display, g2.width, g2.height, g2.x,
-				    g2.y);
-				av_frame_free(&pic);
-				pic = np;
-				geom = g2;
-				area.x = geom.x;
-				area.y = geom.y;
-				area.w = geom.width;
-				area.h = geom.height;
-				enc_close(enc);
-				enc = NULL;
-				/* SwitchDisplay goes out before any frame of
-				 * the new size: same queue, in order. */
-				it = xcalloc(1, sizeof *it);
-				it->kind = VITEM_SWITCH;
-				it->geom = geom;
-				it->b = pack_switch(vs->display, &geom);
-				vstream_post(vs, it);
-				full = key = dirty = 1;
-			}
-		}
-		if (ev & CAP_EV_DAMAGE)
-			dirty = 1;
-		pthread_mutex_lock(&sv->mu);
-		stop = vs->stop;
-		if (vs->key_req) {
-			key = 1;
-			vs->key_req = 0;
-		}
-		codec = vs->codec;
-		ratio = vs->ratio;
-		fps = vs->fps;
-		inflight = vs->inflight;
-		pthread_mutex_unlock(&sv->mu);
-		if (stop)
+		vwork_events(&w);
+		if (vwork_settings(&w))
 			break;
 		now = now_ms();
-		if (!broken && (dirty || key || full) && now >= due &&
-		    inflight < VSTREAM_INFLIGHT) {
-			if ((r = vstream_encoder(vs, &enc, pic, codec, ratio,
-			    fps)) < 0) {
-				broken = 1;
-				continue;
-			}
-			if (r == 1)
-				key = 1;
-			if (av_frame_make_writable(pic) < 0) {
-				broken = 1;
-				continue;
-			}
-			changed = vstream_capture(vs, cap, cv, &area, pic,
-			    full, drect, &ndrect);
-			if (changed < 0) {
-				log_warn_r(changed, "display %d: grab",
-				    vs->display);
-				changed = 0;
-			}
-			dirty = 0;
-			full = 0;
-			did_x = 1;
-			/*
-			 * Pace on a grid of 1/fps so one late capture does
-			 * not delay every later one (a painter at the same
-			 * rate would otherwise stay late forever), yet never
-			 * two captures closer than half an interval.
-			 */
-			ival = 1000 / (fps > 0 ? fps : 1);
-			due = due + ival > now + ival / 2 ? due + ival :
-			    now + ival / 2;
-			if (changed || key) {
-				in.pic = pic;
-				in.pts_ms = (int64_t)(now - t0);
-				in.key = key;
-				in.dirty = drect;
-				in.ndirty = ndrect;
-				r = enc_encode(enc, &in, vpkts_cb, &vp);
-				stat_add(&sv->st.encodes, 1);
-				if (vp.key)
-					stat_add(&sv->st.keys, 1);
-				if (r == 0 && vp.n > 0) {
-					stat_add(&sv->st.frames, 1);
-					stat_add(&sv->st.bytes, vp.bytes);
-					it = xcalloc(1, sizeof *it);
-					it->kind = VITEM_FRAME;
-					it->key = vp.key;
-					it->b = vpkts_pack(&vp, vs->cur_codec,
-					    vs->display);
-					vstream_post(vs, it);
-				} else
-					vpkts_clear(&vp);
-				vp.key = 0;
-				vp.bytes = 0;
-				/* After a failure the encoder's last picture is
-				 * unknown: start again from a key frame. */
-				key = r != 0;
-				ndrect = 0;
-			}
+		if (!w.broken && vwork_wanted(&w) && now >= w.due &&
+		    w.inflight < VSTREAM_INFLIGHT) {
+			if ((changed = vwork_grab(&w, now)) < 0)
+				continue;	/* broken: idle from now on */
+			if (changed || w.key)
+				vwork_encode(&w, now);
 		}
 		/* The grab's replies may have queued X events that poll()
 		 * would not see: look at them before sleeping. */
-		if (did_x) {
-			did_x = 0;
+		if (w.did_x) {
+			w.did_x = 0;
 			continue;
 		}
-		if (broken || !(dirty || key || full))
-			timeout = -1;
-		else if (inflight >= VSTREAM_INFLIGHT)
-			timeout = 5;
-		else
-			timeout = due > now ? (int)(due - now) : 0;
-		pfd[0].fd = vs->wakefd;
-		pfd[0].events = POLLIN;
-		pfd[1].fd = broken ? -1 : cap_x11.fd(cap);
-		pfd[1].events = POLLIN;
-		if (poll(pfd, 2, timeout) > 0 && (pfd[0].revents & POLLIN)) {
-			if (read(vs->wakefd, &junk, sizeof junk) < 0)
-				(void)0;
-		}
+		vwork_sleep(&w, now);
 	}
-	enc_close(enc);
-	av_frame_free(&pic);
-	conv_free(cv);
-	cap_x11.close(cap);
+	vwork_close(&w);
 	return NULL;
 }
 
@@ -702,11 +817,11 @@ prefs_ratio(const struct svc_video_prefs *p)
 static int
 qos_highest(const struct svc_video *sv)
 {
+	const struct vuser *u;
 	int hi = QOS_FPS_DEFAULT, have = 0;
-	size_t i;
 
-	for (i = 0; i < sv->nusers; i++) {
-		int f = sv->users[i]->prefs.custom_fps;
+	SVC_SUBS_FOREACH(u, &sv->users) {
+		int f = u->prefs.custom_fps;
 
 		if (f >= 1 && f <= QOS_FPS_MAX && (!have || f < hi)) {
 			hi = f;
@@ -721,13 +836,13 @@ static void
 vpolicy_push(struct svc_video *sv)
 {
 	struct enc_caps caps[64];
-	size_t i, n = 0;
+	const struct vuser *u;
+	size_t n = 0;
 	int fps = 0, hi, d, codec;
 	uint64_t now = now_ms();
 
 	hi = qos_highest(sv);
-	for (i = 0; i < sv->nusers; i++) {
-		struct vuser *u = sv->users[i];
+	SVC_SUBS_FOREACH(u, &sv->users) {
 		int uf = u->fps > 0 ? u->fps : QOS_FPS_INIT;
 
 		if (n < sizeof caps / sizeof caps[0])
@@ -743,7 +858,7 @@ vpolicy_push(struct svc_video *sv)
 	codec = enc_choose(caps, n, enc_supported());
 	if (codec != sv->codec)
 		log_info("video codec %s for %zu viewer(s)", enc_name(codec),
-		    sv->nusers);
+		    svc_subs_count(&sv->users));
 	sv->fps = fps;
 	sv->codec = codec;
 	sv->st.fps = fps;
@@ -766,83 +881,104 @@ vpolicy_push(struct svc_video *sv)
 	}
 }
 
-/* Finds the user record of a sink, or NULL. */
-static struct vuser *
-vuser_find(struct svc_video *sv, const struct svc_sink *sink)
+/* Drops a user that no display's viewers hold any more (svc_subs_each). */
+static void
+vreap_user(void *entry, void *arg)
 {
-	size_t i;
+	struct vuser *u = entry;
+	struct svc_video *sv = arg;
+	int d;
 
-	for (i = 0; i < sv->nusers; i++)
-		if (sv->users[i]->sink == sink)
-			return sv->users[i];
-	return NULL;
+	for (d = 0; d < CAP_DISPLAYS_MAX; d++)
+		if (svc_subs_find(&sv->viewers[d], u->sub.sink.conn_id) != NULL)
+			return;
+	svc_subs_del(&sv->users, u->sub.sink.conn_id);
 }
 
-/* Drops dead subscriptions, users without any, and idle workers. */
+/*
+ * Drops users without subscriptions and stops idle workers. Not while
+ * vout_cb hands out items: it still looks at those workers.
+ */
 static void
-vsubs_compact(struct svc_video *sv)
+vreap(struct svc_video *sv)
 {
-	size_t i, j, k;
-	int used[CAP_DISPLAYS_MAX] = { 0 }, d, keep;
+	int d;
 
 	if (sv->dispatching)
 		return;
-	for (i = j = 0; i < sv->nsubs; i++) {
-		if (sv->subs[i].dead)
-			continue;
-		used[sv->subs[i].display] = 1;
-		sv->subs[j++] = sv->subs[i];
-	}
-	sv->nsubs = j;
-	for (i = k = 0; i < sv->nusers; i++) {
-		keep = 0;
-		for (j = 0; j < sv->nsubs; j++)
-			if (sv->subs[j].user == sv->users[i])
-				keep = 1;
-		if (keep)
-			sv->users[k++] = sv->users[i];
-		else
-			free(sv->users[i]);
-	}
-	sv->nusers = k;
+	svc_subs_each(&sv->users, vreap_user, sv);
 	for (d = 0; d < CAP_DISPLAYS_MAX; d++)
-		if (!used[d] && sv->streams[d] != NULL)
+		if (svc_subs_count(&sv->viewers[d]) == 0 &&
+		    sv->streams[d] != NULL)
 			vstream_stop(sv, d);
-	if (sv->nusers == 0)
+	if (svc_subs_count(&sv->users) == 0)
 		sv->ratio = sv->ratio_target = 0.67;
 }
 
-/* Hands one frame to every viewer of its display that can take it. */
-static void
-vdispatch_frame(struct svc_video *sv, struct vitem *it)
-{
-	struct vsub *s;
-	size_t i, bl;
+/* One worker item on its way to a display's viewers. */
+struct vwalk {
+	struct svc_video	*sv;
+	const struct vitem	*it;
+};
 
-	for (i = 0; i < sv->nsubs; i++) {
-		s = &sv->subs[i];
-		if (s->dead || s->display != it->display)
-			continue;
-		bl = s->user->sink->backlog(s->user->sink->ctx, SVC_Q_VIDEO);
-		if (bl > SVC_VIDEO_BACKLOG_MAX) {
-			/* Too slow: skip to the next key frame it can take. */
-			if (!s->need_key)
-				log_debug("conn %u: video backlog %zu, "
-				    "dropping to next key frame",
-				    s->user->sink->conn_id, bl);
-			s->need_key = 1;
-			s->key_asked = 0;
-			stat_add(&sv->st.drops, 1);
-			continue;
-		}
-		if (s->need_key && !it->key) {
-			stat_add(&sv->st.drops, 1);
-			continue;
-		}
-		s->need_key = 0;
-		s->user->sink->send(s->user->sink->ctx, it->b, SVC_Q_VIDEO);
-		stat_add(&sv->st.sends, 1);
+/* Hands a frame to one viewer if it can take it (svc_subs_each). */
+static void
+vdispatch_frame_one(void *entry, void *arg)
+{
+	struct vsub *s = entry;
+	struct vwalk *w = arg;
+	struct svc_sink *sink = &s->sub.sink;
+	size_t bl;
+
+	bl = sink->backlog(sink->ctx, SVC_Q_VIDEO);
+	if (bl > SVC_VIDEO_BACKLOG_MAX) {
+		/* Too slow: skip to the next key frame it can take. */
+		if (!s->need_key)
+			log_debug("conn %u: video backlog %zu, "
+			    "dropping to next key frame", sink->conn_id, bl);
+		s->need_key = 1;
+		s->key_asked = 0;
+		stat_add(&w->sv->st.drops, 1);
+		return;
 	}
+	if (s->need_key && !w->it->key) {
+		stat_add(&w->sv->st.drops, 1);
+		return;
+	}
+	s->need_key = 0;
+	sink->send(sink->ctx, w->it->b, SVC_Q_VIDEO);
+	stat_add(&w->sv->st.sends, 1);
+}
+
+/* Hands a SwitchDisplay to one viewer (svc_subs_each). */
+static void
+vdispatch_switch_one(void *entry, void *arg)
+{
+	struct vsub *s = entry;
+	struct vwalk *w = arg;
+
+	s->sub.sink.send(s->sub.sink.ctx, w->it->b, SVC_Q_VIDEO);
+	w->sv->st.switches++;
+}
+
+/* Hands one worker item to every viewer of its display. A send may close
+ * its connection, which unsubscribes it: svc_subs_each allows that. */
+static void
+vdispatch(struct svc_video *sv, const struct vitem *it)
+{
+	struct vwalk w = { sv, it };
+	struct cap_display *d = &sv->disp[it->display];
+
+	if (it->kind == VITEM_FRAME) {
+		svc_subs_each(&sv->viewers[it->display], vdispatch_frame_one,
+		    &w);
+		return;
+	}
+	d->width = it->geom.width;
+	d->height = it->geom.height;
+	d->x = it->geom.x;
+	d->y = it->geom.y;
+	svc_subs_each(&sv->viewers[it->display], vdispatch_switch_one, &w);
 }
 
 /* Asks for a key frame for viewers that drained after falling behind. */
@@ -850,16 +986,17 @@ static void
 vcheck_drained(struct svc_video *sv)
 {
 	struct vsub *s;
-	size_t i;
+	int d;
 
-	for (i = 0; i < sv->nsubs; i++) {
-		s = &sv->subs[i];
-		if (s->dead || !s->need_key || s->key_asked)
-			continue;
-		if (s->user->sink->backlog(s->user->sink->ctx, SVC_Q_VIDEO) <=
-		    SVC_VIDEO_BACKLOG_RESUME) {
-			s->key_asked = 1;
-			vstream_key(sv, s->display);
+	for (d = 0; d < CAP_DISPLAYS_MAX; d++) {
+		SVC_SUBS_FOREACH(s, &sv->viewers[d]) {
+			if (!s->need_key || s->key_asked)
+				continue;
+			if (s->sub.sink.backlog(s->sub.sink.ctx, SVC_Q_VIDEO) <=
+			    SVC_VIDEO_BACKLOG_RESUME) {
+				s->key_asked = 1;
+				vstream_key(sv, d);
+			}
 		}
 	}
 }
@@ -871,7 +1008,6 @@ vout_cb(evutil_socket_t fd, short what, void *arg)
 	struct svc_video *sv = arg;
 	struct vitem *head, *it, *next;
 	struct vstream *vs;
-	size_t i;
 
 	(void)fd;
 	(void)what;
@@ -892,30 +1028,14 @@ vout_cb(evutil_socket_t fd, short what, void *arg)
 		if (vs != NULL && vs->gen == it->gen) {
 			/* Wake the worker: it may wait for room. */
 			vstream_wake(vs);
-			if (it->kind == VITEM_SWITCH) {
-				sv->disp[it->display].width = it->geom.width;
-				sv->disp[it->display].height = it->geom.height;
-				sv->disp[it->display].x = it->geom.x;
-				sv->disp[it->display].y = it->geom.y;
-				for (i = 0; i < sv->nsubs; i++) {
-					struct vsub *s = &sv->subs[i];
-
-					if (s->dead ||
-					    s->display != it->display)
-						continue;
-					s->user->sink->send(s->user->sink->ctx,
-					    it->b, SVC_Q_VIDEO);
-					sv->st.switches++;
-				}
-			} else
-				vdispatch_frame(sv, it);
+			vdispatch(sv, it);
 		}
 		msgbuf_unref(it->b);
 		free(it);
 	}
 	sv->dispatching--;
 	vcheck_drained(sv);
-	vsubs_compact(sv);
+	vreap(sv);
 }
 
 /* Re-reads the monitor list; tells the owner when it changed. */
@@ -959,12 +1079,12 @@ vcap_cb(evutil_socket_t fd, short what, void *arg)
 static int
 qos_worst(const struct svc_video *sv)
 {
+	const struct vuser *u;
 	int w = -1;
-	size_t i;
 
-	for (i = 0; i < sv->nusers; i++)
-		if (sv->users[i]->nrtt > 0 && sv->users[i]->avg > w)
-			w = sv->users[i]->avg;
+	SVC_SUBS_FOREACH(u, &sv->users)
+		if (u->nrtt > 0 && u->avg > w)
+			w = u->avg;
 	return w;
 }
 
@@ -1039,11 +1159,14 @@ svc_video_new(struct event_base *base, const struct svc_video_config *cfg,
 {
 	struct svc_video *sv;
 	struct timeval tv = { 0, TICK_MS * 1000 };
-	int r;
+	int r, d;
 
 	*svp = NULL;
 	sv = xcalloc(1, sizeof *sv);
 	sv->base = base;
+	svc_subs_init(&sv->users, sizeof(struct vuser));
+	for (d = 0; d < CAP_DISPLAYS_MAX; d++)
+		svc_subs_init(&sv->viewers[d], sizeof(struct vsub));
 	if (cfg != NULL) {
 		if (cfg->x_display != NULL)
 			sv->x_display = xstrdup(cfg->x_display);
@@ -1081,7 +1204,6 @@ void
 svc_video_free(struct svc_video *sv)
 {
 	struct vitem *it, *next;
-	size_t i;
 	int d;
 
 	if (sv == NULL)
@@ -1100,10 +1222,9 @@ svc_video_free(struct svc_video *sv)
 	if (sv->ev_tick != NULL)
 		event_free(sv->ev_tick);
 	cap_x11.close(sv->cap);
-	for (i = 0; i < sv->nusers; i++)
-		free(sv->users[i]);
-	free(sv->users);
-	free(sv->subs);
+	svc_subs_fini(&sv->users);
+	for (d = 0; d < CAP_DISPLAYS_MAX; d++)
+		svc_subs_fini(&sv->viewers[d]);
 	pthread_mutex_destroy(&sv->mu);
 	free(sv->x_display);
 	free(sv);
@@ -1147,20 +1268,14 @@ svc_video_subscribe(struct svc_video *sv, const struct svc_sink *sink,
 	struct vuser *u;
 	struct vsub *s;
 	struct msgbuf *b;
-	size_t i;
-	int r;
+	int r, added;
 
 	if (display < 0 || display >= sv->ndisp ||
 	    display >= CAP_DISPLAYS_MAX)
 		return ERR_INVAL;
-	if ((u = vuser_find(sv, sink)) == NULL) {
-		u = xcalloc(1, sizeof *u);
-		u->sink = sink;
+	u = svc_subs_add(&sv->users, sink, &added);
+	if (added)
 		u->joined = now_ms();
-		sv->users = xreallocarray(sv->users, sv->nusers + 1,
-		    sizeof *sv->users);
-		sv->users[sv->nusers++] = u;
-	}
 	if (prefs != NULL) {
 		u->prefs = *prefs;
 		u->prefs.caps.decode |= ENC_VP9;
@@ -1169,15 +1284,9 @@ svc_video_subscribe(struct svc_video *sv, const struct svc_sink *sink,
 		u->prefs.caps.decode = ENC_VP9;
 		u->prefs.caps.prefer = -1;
 	}
-	for (i = 0; i < sv->nsubs; i++)
-		if (!sv->subs[i].dead && sv->subs[i].user == u &&
-		    sv->subs[i].display == display)
-			return 0;
-	sv->subs = xreallocarray(sv->subs, sv->nsubs + 1, sizeof *sv->subs);
-	s = &sv->subs[sv->nsubs++];
-	memset(s, 0, sizeof *s);
-	s->user = u;
-	s->display = display;
+	s = svc_subs_add(&sv->viewers[display], sink, &added);
+	if (!added)
+		return 0;
 	s->need_key = 1;
 	s->key_asked = 1;
 	if (flags & SVC_VIDEO_F_ANNOUNCE) {
@@ -1189,8 +1298,8 @@ svc_video_subscribe(struct svc_video *sv, const struct svc_sink *sink,
 	vpolicy_push(sv);
 	if (sv->streams[display] == NULL) {
 		if ((r = vstream_start(sv, display)) != 0) {
-			s->dead = 1;
-			vsubs_compact(sv);
+			svc_subs_del(&sv->viewers[display], sink->conn_id);
+			vreap(sv);
 			return r;
 		}
 	} else
@@ -1201,27 +1310,25 @@ svc_video_subscribe(struct svc_video *sv, const struct svc_sink *sink,
 
 /* Unsubscribes a sink from one display or all. */
 void
-svc_video_unsubscribe(struct svc_video *sv, const struct svc_sink *sink,
-    int display)
+svc_video_unsubscribe(struct svc_video *sv, uint32_t conn_id, int display)
 {
-	size_t i;
+	int d;
 
-	for (i = 0; i < sv->nsubs; i++)
-		if (sv->subs[i].user->sink == sink &&
-		    (display < 0 || sv->subs[i].display == display))
-			sv->subs[i].dead = 1;
-	vsubs_compact(sv);
+	for (d = 0; d < CAP_DISPLAYS_MAX; d++)
+		if (display < 0 || d == display)
+			svc_subs_del(&sv->viewers[d], conn_id);
+	vreap(sv);
 	vpolicy_push(sv);
 }
 
 /* Replaces a sink's prefs. */
 void
-svc_video_set_prefs(struct svc_video *sv, const struct svc_sink *sink,
+svc_video_set_prefs(struct svc_video *sv, uint32_t conn_id,
     const struct svc_video_prefs *prefs)
 {
 	struct vuser *u;
 
-	if ((u = vuser_find(sv, sink)) == NULL || prefs == NULL)
+	if ((u = svc_subs_find(&sv->users, conn_id)) == NULL || prefs == NULL)
 		return;
 	u->prefs = *prefs;
 	u->prefs.caps.decode |= ENC_VP9;
@@ -1242,12 +1349,12 @@ svc_video_refresh(struct svc_video *sv, int display)
 
 /* One round-trip sample: updates the viewer's fps (HOST.md §5.2.3). */
 void
-svc_video_rtt(struct svc_video *sv, const struct svc_sink *sink, int ms)
+svc_video_rtt(struct svc_video *sv, uint32_t conn_id, int ms)
 {
 	struct vuser *u;
 	int i, n, sum, avg, floor_, min60, fps, minf, normal, div, hi;
 
-	if ((u = vuser_find(sv, sink)) == NULL || ms < 0)
+	if ((u = svc_subs_find(&sv->users, conn_id)) == NULL || ms < 0)
 		return;
 	u->rtt[u->nrtt % 3] = ms;
 	u->last60[u->nrtt % 60] = ms;

@@ -99,26 +99,26 @@ int	svc_video_displays(struct svc_video *, struct cap_display *d, int max,
 struct msgbuf	*svc_video_switch_msg(struct svc_video *, int display);
 
 /*
- * Subscribes sink (borrowed until svc_video_unsubscribe) to a display.
- * prefs is copied; the first subscription of a sink sets its prefs, later
- * ones replace them. Starts the display's worker if needed; a key frame
- * follows for everybody on that display. Returns 0, or ERR_INVAL (display
- * out of range), or 0 if already subscribed.
+ * Subscribes sink (copied, keyed by its conn_id; ctx borrowed until
+ * svc_video_unsubscribe) to a display. prefs is copied; the first
+ * subscription of a conn_id sets its prefs, later ones replace them (and
+ * its sink). Starts the display's worker if needed; a key frame follows for
+ * everybody on that display. Returns 0, or ERR_INVAL (display out of
+ * range), or 0 if already subscribed.
  */
 int	svc_video_subscribe(struct svc_video *, const struct svc_sink *sink,
 	    int display, const struct svc_video_prefs *prefs, unsigned flags);
-/* Drops sink's subscription to display, or to all with -1. The sink is
+/* Drops conn_id's subscription to display, or to all with -1. Its sink is
  * not called again for that display. Stops idle workers. */
-void	svc_video_unsubscribe(struct svc_video *, const struct svc_sink *sink,
+void	svc_video_unsubscribe(struct svc_video *, uint32_t conn_id,
 	    int display);
-/* Replaces sink's prefs (codec abilities, quality, fps cap). */
-void	svc_video_set_prefs(struct svc_video *, const struct svc_sink *sink,
+/* Replaces conn_id's prefs (codec abilities, quality, fps cap). */
+void	svc_video_set_prefs(struct svc_video *, uint32_t conn_id,
 	    const struct svc_video_prefs *prefs);
 /* Asks for a key frame on one display, or all with -1. */
 void	svc_video_refresh(struct svc_video *, int display);
-/* One TestDelay round trip of sink, in ms (drives fps and bitrate). */
-void	svc_video_rtt(struct svc_video *, const struct svc_sink *sink,
-	    int ms);
+/* One TestDelay round trip of conn_id, in ms (drives fps and bitrate). */
+void	svc_video_rtt(struct svc_video *, uint32_t conn_id, int ms);
 /* Current target bitrate in kbit/s (TestDelay.target_bitrate). */
 int	svc_video_target_kbps(struct svc_video *);
 void	svc_video_stats(struct svc_video *, struct svc_video_stats *out);

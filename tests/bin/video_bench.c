@@ -323,7 +323,7 @@ rtt_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	svc_video_rtt(g_sv, &g_sink->sink, 1);
+	svc_video_rtt(g_sv, g_sink->sink.conn_id, 1);
 }
 
 /* Runs the loop for s seconds. */

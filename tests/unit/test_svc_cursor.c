@@ -178,7 +178,7 @@ main(void)
 
 	/* b moves the pointer itself: a hears of it, b does not. */
 	a.pos = b.pos = 0;
-	svc_cursor_input(sc, &b.sink);
+	svc_cursor_input(sc, b.sink.conn_id);
 	xcb_warp_pointer(vx.c, XCB_NONE, vx.root, 0, 0, 0, 0, 200, 100);
 	vx_sync(&vx);
 	vt_loop(base, 150);
@@ -194,9 +194,9 @@ main(void)
 	ASSERT_INT_EQ(b.pos, 1);
 	ASSERT_INT_EQ(b.x, 300);
 
-	svc_cursor_unsubscribe(sc, &a.sink);
-	svc_cursor_unsubscribe(sc, &b.sink);
-	svc_cursor_unsubscribe(sc, &b.sink);
+	svc_cursor_unsubscribe(sc, a.sink.conn_id);
+	svc_cursor_unsubscribe(sc, b.sink.conn_id);
+	svc_cursor_unsubscribe(sc, b.sink.conn_id);
 	set_root_cursor(&vx, XCB_NONE);
 	xcb_free_cursor(vx.c, cur);
 	svc_cursor_free(sc);

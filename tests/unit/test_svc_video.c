@@ -71,7 +71,7 @@ test_codecs(void)
 		ASSERT_INT_EQ(f->last->width, vx.w);
 		ASSERT_INT_EQ(f->last->height, vx.h);
 		ASSERT_TRUE(q > 30);
-		svc_video_unsubscribe(sv, &f->sink, -1);
+		svc_video_unsubscribe(sv, f->sink.conn_id, -1);
 		svc_video_stats(sv, &st);
 		ASSERT_INT_EQ(st.workers, 0);
 		svc_video_free(sv);
@@ -161,8 +161,8 @@ test_two_viewers(void)
 	anim = event_new(base, -1, EV_PERSIST, anim_cb, NULL);
 	event_add(anim, &tv);
 	for (i = 0; i < 15; i++) {	/* good round trips: fps goes up */
-		svc_video_rtt(sv, &a->sink, 2);
-		svc_video_rtt(sv, &b->sink, 2);
+		svc_video_rtt(sv, a->sink.conn_id, 2);
+		svc_video_rtt(sv, b->sink.conn_id, 2);
 		vt_loop(base, 150);
 	}
 	svc_video_stats(sv, &st);
@@ -197,10 +197,10 @@ test_two_viewers(void)
 	ASSERT_INT_EQ(b->key_after_switch, 1);
 	ASSERT_INT_EQ(b->errors, 0);
 	event_free(anim);
-	svc_video_unsubscribe(sv, &a->sink, 0);
+	svc_video_unsubscribe(sv, a->sink.conn_id, 0);
 	svc_video_stats(sv, &st);
 	ASSERT_INT_EQ(st.workers, 1);
-	svc_video_unsubscribe(sv, &b->sink, -1);
+	svc_video_unsubscribe(sv, b->sink.conn_id, -1);
 	svc_video_stats(sv, &st);
 	ASSERT_INT_EQ(st.workers, 0);
 	svc_video_free(sv);
@@ -225,28 +225,28 @@ test_qos(void)
 	ASSERT_INT_EQ(st.fps, 15);	/* no sample yet */
 	vt_loop(base, 1100);		/* 15 at most in the first second */
 	for (i = 0; i < 6; i++)
-		svc_video_rtt(sv, &f->sink, 5);
+		svc_video_rtt(sv, f->sink.conn_id, 5);
 	svc_video_stats(sv, &st);
 	ASSERT_INT_EQ(st.fps, 30);	/* fast network: up to the cap */
 	for (i = 0; i < 3; i++)
-		svc_video_rtt(sv, &f->sink, 400);
+		svc_video_rtt(sv, f->sink.conn_id, 400);
 	svc_video_stats(sv, &st);
 	fprintf(stderr, "    after 400 ms round trips: %d fps\n", st.fps);
 	ASSERT_TRUE(st.fps >= 1 && st.fps <= 10);
 	for (i = 0; i < 3; i++)
-		svc_video_rtt(sv, &f->sink, 1);
+		svc_video_rtt(sv, f->sink.conn_id, 1);
 	p.custom_fps = 5;
-	svc_video_set_prefs(sv, &f->sink, &p);
+	svc_video_set_prefs(sv, f->sink.conn_id, &p);
 	for (i = 0; i < 6; i++)
-		svc_video_rtt(sv, &f->sink, 1);
+		svc_video_rtt(sv, f->sink.conn_id, 1);
 	svc_video_stats(sv, &st);
 	ASSERT_INT_EQ(st.fps, 5);
 	/* Quality: Best asks for more bits than Low. */
 	p.image_quality = HBB__IMAGE_QUALITY__Best;
-	svc_video_set_prefs(sv, &f->sink, &p);
+	svc_video_set_prefs(sv, f->sink.conn_id, &p);
 	i = svc_video_target_kbps(sv);
 	p.image_quality = HBB__IMAGE_QUALITY__Low;
-	svc_video_set_prefs(sv, &f->sink, &p);
+	svc_video_set_prefs(sv, f->sink.conn_id, &p);
 	ASSERT_TRUE(svc_video_target_kbps(sv) * 2 < i);
 	svc_video_free(sv);
 	fsink_free(f);
@@ -291,7 +291,7 @@ test_codec_switch(void)
 	ASSERT_INT_EQ(a->errors + b->errors, 0);
 	ASSERT_TRUE(vx_psnr(&vx, a->last) > 30);
 	/* b leaves: back to a's preference. */
-	svc_video_unsubscribe(sv, &b->sink, -1);
+	svc_video_unsubscribe(sv, b->sink.conn_id, -1);
 	vt_loop(base, 300);
 	vx_pattern(&vx, 6);
 	vt_loop(base, 600);
@@ -331,9 +331,9 @@ test_displays(void)
 	msgbuf_unref(b);
 	ASSERT_INT_EQ(f->sw_w, vx.w);
 	/* Unknown sinks are ignored. */
-	svc_video_unsubscribe(sv, &f->sink, -1);
-	svc_video_rtt(sv, &f->sink, 10);
-	svc_video_set_prefs(sv, &f->sink, NULL);
+	svc_video_unsubscribe(sv, f->sink.conn_id, -1);
+	svc_video_rtt(sv, f->sink.conn_id, 10);
+	svc_video_set_prefs(sv, f->sink.conn_id, NULL);
 	ASSERT_INT_GE(svc_video_target_kbps(sv), 1);
 	svc_video_free(sv);
 	svc_video_free(NULL);
