@@ -16,6 +16,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "common/mono.h"
 #include "common/xmalloc.h"
 #include "server/svc/svc_audio.h"
 #include "server/svc/svc_subs.h"
@@ -41,7 +42,7 @@ struct svc_audio {
 	float		 pcm[SVC_AUDIO_FRAME * SVC_AUDIO_CHANNELS];
 	size_t		 pcm_bytes;	/* bytes gathered in pcm */
 	uint32_t	 silent_run;	/* consecutive all-zero frames */
-	struct timespec	 started;	/* wall (monotonic) start of this run */
+	uint64_t	 started_us;	/* mono_us() at the start of this run */
 
 	/* Shared with ml's thread, under mu. */
 	pthread_mutex_t	 mu;
@@ -55,17 +56,6 @@ struct svc_audio {
 
 static int	audio_start(struct svc_audio *);
 static void	audio_stop(struct svc_audio *);
-
-/* Nanoseconds between two monotonic times. */
-static uint64_t
-audio_ns_since(const struct timespec *t0)
-{
-	struct timespec t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (uint64_t)(t1.tv_sec - t0->tv_sec) * 1000000000ULL +
-	    (uint64_t)(t1.tv_nsec - t0->tv_nsec);
-}
 
 /* Tell the main loop the stream broke (ml's thread). */
 static void
@@ -362,7 +352,7 @@ audio_start(struct svc_audio *a)
 	}
 	if (pa_threaded_mainloop_start(a->ml) < 0)
 		goto fail;
-	clock_gettime(CLOCK_MONOTONIC, &a->started);
+	a->started_us = mono_us();
 	pthread_mutex_lock(&a->mu);
 	a->stats.starts++;
 	pthread_mutex_unlock(&a->mu);
@@ -399,7 +389,7 @@ audio_stop(struct svc_audio *a)
 		a->ml = NULL;
 		pthread_mutex_lock(&a->mu);
 		a->stats.cpu_ns += a->run_cpu_ns;
-		a->stats.run_ns += audio_ns_since(&a->started);
+		a->stats.run_ns += (mono_us() - a->started_us) * 1000;
 		a->run_cpu_ns = 0;
 		pthread_mutex_unlock(&a->mu);
 	}
@@ -540,5 +530,5 @@ svc_audio_get_stats(struct svc_audio *a, struct svc_audio_stats *st)
 	st->cpu_ns += a->run_cpu_ns;
 	pthread_mutex_unlock(&a->mu);
 	if (a->ml != NULL)
-		st->run_ns += audio_ns_since(&a->started);
+		st->run_ns += (mono_us() - a->started_us) * 1000;
 }

@@ -10,6 +10,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "common/mono.h"
 #include "common/xmalloc.h"
 #include "server/svc/svc_cursor.h"
 #include "server/svc/svc_subs.h"
@@ -50,16 +51,6 @@ struct svc_cursor {
 	struct svc_subs		 subs;		/* of struct csub */
 	struct svc_cursor_stats	 st;
 };
-
-/* Milliseconds of CLOCK_MONOTONIC. */
-static uint64_t
-cursor_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* Packs the XFixes image as Message{cursor_data}; NULL on failure. */
 static struct msgbuf *
@@ -292,7 +283,7 @@ cursor_pos_cb(evutil_socket_t fd, short what, void *arg)
 	sc->x = r->root_x;
 	sc->y = r->root_y;
 	free(r);
-	w.now = cursor_now();
+	w.now = mono_ms();
 	svc_subs_each(&sc->subs, cursor_pos_one, &w);
 	msgbuf_unref(w.pos);
 	/* The reply may have queued a cursor notice. */
@@ -419,7 +410,7 @@ svc_cursor_input(struct svc_cursor *sc, uint32_t conn_id)
 	struct csub *cs;
 
 	if ((cs = svc_subs_find(&sc->subs, conn_id)) != NULL)
-		cs->input_at = cursor_now();
+		cs->input_at = mono_ms();
 }
 
 /* Copies the counters. */

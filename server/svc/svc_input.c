@@ -21,6 +21,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "common/mono.h"
 #include "common/xmalloc.h"
 #include "server/svc/svc_input.h"
 
@@ -221,16 +222,6 @@ input_now_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Microseconds of the monotonic clock. */
-static int64_t
-input_mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* Returns bit kc of a keycode set. */
@@ -510,7 +501,7 @@ input_held_get(struct svc_input *svc, uint32_t conn_id, int create)
 	h = xcalloc(1, sizeof(*h));
 	h->conn_id = conn_id;
 	h->tokens = svc->burst;
-	h->refill_us = input_mono_us();
+	h->refill_us = (int64_t)mono_us();
 	h->next = svc->conns;
 	svc->conns = h;
 	return h;
@@ -1105,7 +1096,7 @@ input_type_text(struct svc_input *svc, struct input_held *h, const char *s)
 static int
 input_take_tokens(struct svc_input *svc, struct input_held *h, double cost)
 {
-	int64_t now = input_mono_us();
+	int64_t now = (int64_t)mono_us();
 	double need;
 
 	if (svc->rate == 0)

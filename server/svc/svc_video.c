@@ -25,6 +25,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "common/mono.h"
 #include "common/xmalloc.h"
 #include "server/media/conv.h"
 #include "server/svc/svc_subs.h"
@@ -132,16 +133,6 @@ struct svc_video {
 	uint64_t		 ratio_t;
 	uint64_t		 enc_at_ratio_t;
 };
-
-/* Milliseconds of CLOCK_MONOTONIC. */
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* Adds to a counter that workers and the loop share. */
 static void
@@ -476,7 +467,7 @@ vwork_open(struct vwork *w, struct vstream *vs)
 	w->vs = vs;
 	w->dirty = w->full = w->key = 1;
 	w->cv = conv_new(CONV_LIBYUV);
-	w->t0 = now_ms();
+	w->t0 = mono_ms();
 	if ((r = cap_x11.open(sv->x_display, sv->cap_flags, &w->cap)) != 0 ||
 	    !vstream_geometry(w->cap, vs->display, &w->geom) ||
 	    (w->pic = vstream_picture(&w->geom)) == NULL) {
@@ -703,7 +694,7 @@ vstream_main(void *arg)
 		vwork_events(&w);
 		if (vwork_settings(&w))
 			break;
-		now = now_ms();
+		now = mono_ms();
 		if (!w.broken && vwork_wanted(&w) && now >= w.due &&
 		    w.inflight < VSTREAM_INFLIGHT) {
 			if ((changed = vwork_grab(&w, now)) < 0)
@@ -839,7 +830,7 @@ vpolicy_push(struct svc_video *sv)
 	const struct vuser *u;
 	size_t n = 0;
 	int fps = 0, hi, d, codec;
-	uint64_t now = now_ms();
+	uint64_t now = mono_ms();
 
 	hi = qos_highest(sv);
 	SVC_SUBS_FOREACH(u, &sv->users) {
@@ -1140,7 +1131,7 @@ static void
 vtick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct svc_video *sv = arg;
-	uint64_t now = now_ms();
+	uint64_t now = mono_ms();
 
 	(void)fd;
 	(void)what;
@@ -1179,7 +1170,7 @@ svc_video_new(struct event_base *base, const struct svc_video_config *cfg,
 	sv->fps = QOS_FPS_INIT;
 	sv->ratio = sv->ratio_target = 0.67;
 	sv->codec = ENC_CODEC_VP9;
-	sv->ratio_t = now_ms();
+	sv->ratio_t = mono_ms();
 	if ((r = cap_x11.open(sv->x_display, CAP_F_NOTIFY, &sv->cap)) != 0) {
 		svc_video_free(sv);
 		return r;
@@ -1275,7 +1266,7 @@ svc_video_subscribe(struct svc_video *sv, const struct svc_sink *sink,
 		return ERR_INVAL;
 	u = svc_subs_add(&sv->users, sink, &added);
 	if (added)
-		u->joined = now_ms();
+		u->joined = mono_ms();
 	if (prefs != NULL) {
 		u->prefs = *prefs;
 		u->prefs.caps.decode |= ENC_VP9;
