@@ -27,6 +27,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/pass.h"
+#include "common/perm.h"
 #include "common/sstream.h"
 #include "common/store.h"
 #include "common/xmalloc.h"
@@ -55,30 +56,6 @@ enum conn_state {
 	CONN_HANDSHAKE,
 	CONN_LOGIN,
 	CONN_AUTHORIZED,
-};
-
-/* Per-connection permissions (PROTOCOL.md §9.5), in the order of the
- * options that give their defaults. */
-static const struct {
-	const char	*option;	/* default comes from this option */
-	const char	*name;		/* as the CM names it */
-	int		 wire;		/* PermissionInfo.permission */
-} conn_perms[CONN_PERM_MAX] = {
-	{ "enable-keyboard", "keyboard",
-	    HBB__PERMISSION_INFO__PERMISSION__Keyboard },
-	{ "enable-clipboard", "clipboard",
-	    HBB__PERMISSION_INFO__PERMISSION__Clipboard },
-	{ "enable-audio", "audio", HBB__PERMISSION_INFO__PERMISSION__Audio },
-	{ "enable-file-transfer", "file",
-	    HBB__PERMISSION_INFO__PERMISSION__File },
-	{ "enable-remote-restart", "restart",
-	    HBB__PERMISSION_INFO__PERMISSION__Restart },
-	{ "enable-record-session", "recording",
-	    HBB__PERMISSION_INFO__PERMISSION__Recording },
-	{ "enable-block-input", "block_input",
-	    HBB__PERMISSION_INFO__PERMISSION__BlockInput },
-	{ "enable-privacy-mode", "privacy_mode",
-	    HBB__PERMISSION_INFO__PERMISSION__PrivacyMode },
 };
 
 /* The kind of session, latched by the first LoginRequest. */
@@ -136,7 +113,7 @@ struct conn {
 	uint32_t		 last_delay;
 
 	/* What the peer may do, and what it asked for (OptionMessage). */
-	int			 perm[CONN_PERM_MAX];
+	int			 perm[PERM_MAX];
 	int			 disable_audio;
 	int			 disable_clipboard;
 	int			 disable_keyboard;
@@ -554,12 +531,12 @@ conn_whitelisted(const char *list, const struct sockaddr *sa)
 
 /* Tell the peer that permission p is now on or off. */
 static void
-conn_send_permission(struct conn *c, enum conn_perm p)
+conn_send_permission(struct conn *c, enum perm p)
 {
 	Hbb__Misc misc = HBB__MISC__INIT;
 	Hbb__PermissionInfo pi = HBB__PERMISSION_INFO__INIT;
 
-	pi.permission = conn_perms[p].wire;
+	pi.permission = perm_get(p)->wire;
 	pi.enabled = c->perm[p];
 	misc.union_case = HBB__MISC__UNION_PERMISSION_INFO;
 	misc.permission_info = &pi;
@@ -580,14 +557,14 @@ conn_update_services(struct conn *c)
 	if (c->dead || c->state != CONN_AUTHORIZED ||
 	    c->kind != CONN_KIND_REMOTE)
 		return;
-	if (srv->input != NULL && (!c->perm[CONN_PERM_KEYBOARD] ||
+	if (srv->input != NULL && (!c->perm[PERM_KEYBOARD] ||
 	    c->disable_keyboard))
 		svc_input_release_all(srv->input, c->id);
 	conn_update_block(c);
-	want_clip = srv->clip != NULL && c->perm[CONN_PERM_KEYBOARD] &&
-	    c->perm[CONN_PERM_CLIPBOARD] && !c->disable_clipboard &&
+	want_clip = srv->clip != NULL && c->perm[PERM_KEYBOARD] &&
+	    c->perm[PERM_CLIPBOARD] && !c->disable_clipboard &&
 	    !c->disable_keyboard;
-	want_audio = srv->audio != NULL && c->perm[CONN_PERM_AUDIO] &&
+	want_audio = srv->audio != NULL && c->perm[PERM_AUDIO] &&
 	    !c->disable_audio;
 	if (want_clip && !c->sub_clip) {
 		svc_clip_subscribe(srv->clip, &c->sink, c->version,
@@ -600,7 +577,7 @@ conn_update_services(struct conn *c)
 	if (srv->cursor != NULL) {
 		unsigned want = 0;
 
-		if (c->perm[CONN_PERM_KEYBOARD] || c->show_remote_cursor)
+		if (c->perm[PERM_KEYBOARD] || c->show_remote_cursor)
 			want |= SVC_CURSOR_F_SHAPE;
 		if (c->show_remote_cursor)
 			want |= SVC_CURSOR_F_POSITION;
@@ -677,8 +654,8 @@ static void
 conn_update_block(struct conn *c)
 {
 	struct srv *srv = c->srv;
-	int allowed = srv->input != NULL && c->perm[CONN_PERM_KEYBOARD] &&
-	    c->perm[CONN_PERM_BLOCK_INPUT] && !c->disable_keyboard;
+	int allowed = srv->input != NULL && c->perm[PERM_KEYBOARD] &&
+	    c->perm[PERM_BLOCK_INPUT] && !c->disable_keyboard;
 	int r;
 
 	if (c->want_block && !c->blocking) {
@@ -723,10 +700,7 @@ conn_set_permission(struct conn *c, const char *name, int enabled)
 {
 	int p;
 
-	for (p = 0; p < CONN_PERM_MAX; p++)
-		if (strcmp(conn_perms[p].name, name) == 0)
-			break;
-	if (p == CONN_PERM_MAX || c->dead)
+	if ((p = perm_find(name)) < 0 || c->dead)
 		return ERR_INVAL;
 	enabled = enabled != 0;
 	if (c->perm[p] == enabled)
@@ -735,7 +709,7 @@ conn_set_permission(struct conn *c, const char *name, int enabled)
 	log_info("conn %u peer %s: permission %s %s", c->id, c->peer, name,
 	    enabled ? "on" : "off");
 	if (c->state != CONN_HANDSHAKE)
-		conn_send_permission(c, (enum conn_perm)p);
+		conn_send_permission(c, (enum perm)p);
 	conn_update_services(c);
 	return 0;
 }
@@ -820,9 +794,9 @@ conn_open_session(struct conn *c)
 	m.hash = &h;
 	conn_send(c, &m);
 
-	for (i = 0; i < CONN_PERM_MAX; i++)
+	for (i = 0; i < PERM_MAX; i++)
 		if (!c->perm[i])
-			conn_send_permission(c, (enum conn_perm)i);
+			conn_send_permission(c, (enum perm)i);
 	conn_send_probe(c);
 }
 
@@ -1074,15 +1048,20 @@ conn_version_number(const char *v)
 	return n;
 }
 
+/* CMLINK_P_* flags are the permissions' bits in enum perm order. */
+_Static_assert(CMLINK_P_KEYBOARD == 1u << PERM_KEYBOARD &&
+    CMLINK_P_CLIPBOARD == 1u << PERM_CLIPBOARD &&
+    CMLINK_P_AUDIO == 1u << PERM_AUDIO && CMLINK_P_FILE == 1u << PERM_FILE &&
+    CMLINK_P_RESTART == 1u << PERM_RESTART &&
+    CMLINK_P_RECORDING == 1u << PERM_RECORDING &&
+    CMLINK_P_BLOCK_INPUT == 1u << PERM_BLOCK_INPUT &&
+    CMLINK_P_PRIVACY_MODE == 1u << PERM_PRIVACY_MODE,
+    "CMLINK_P_* must follow enum perm");
+
 /* Tell the CM about this connection (HOST.md §6.5). */
 static void
 conn_cm_login(struct conn *c, int authorized)
 {
-	static const unsigned bits[CONN_PERM_MAX] = {
-		CMLINK_P_KEYBOARD, CMLINK_P_CLIPBOARD, CMLINK_P_AUDIO,
-		CMLINK_P_FILE, CMLINK_P_RESTART, CMLINK_P_RECORDING,
-		CMLINK_P_BLOCK_INPUT, CMLINK_P_PRIVACY_MODE,
-	};
 	static const enum cmlink_mode modes[] = {
 		[CONN_KIND_REMOTE] = CMLINK_REMOTE,
 		[CONN_KIND_FILE] = CMLINK_FILE_TRANSFER,
@@ -1108,9 +1087,9 @@ conn_cm_login(struct conn *c, int authorized)
 	l.mode = modes[c->kind];
 	l.encrypted = c->encrypted;
 	l.authorized = authorized;
-	for (i = 0; i < CONN_PERM_MAX; i++)
+	for (i = 0; i < PERM_MAX; i++)
 		if (c->perm[i])
-			l.perms |= bits[i];
+			l.perms |= 1u << i;
 	cmlink_login(c->srv->cm, &l);
 	c->cm_known = 1;
 }
@@ -1537,7 +1516,7 @@ conn_recv_input(struct conn *c, const Hbb__Message *m)
 	int r;
 
 	if (in == NULL || c->kind != CONN_KIND_REMOTE ||
-	    !c->perm[CONN_PERM_KEYBOARD] || c->disable_keyboard)
+	    !c->perm[PERM_KEYBOARD] || c->disable_keyboard)
 		return;
 	switch (m->union_case) {
 	case HBB__MESSAGE__UNION_MOUSE_EVENT:
@@ -1562,7 +1541,7 @@ conn_recv_clipboard(struct conn *c, const Hbb__Message *m)
 {
 	int r;
 
-	if (c->srv->clip == NULL || !c->perm[CONN_PERM_CLIPBOARD] ||
+	if (c->srv->clip == NULL || !c->perm[PERM_CLIPBOARD] ||
 	    c->disable_clipboard || c->kind != CONN_KIND_REMOTE)
 		return;
 	if (m->union_case == HBB__MESSAGE__UNION_CLIPBOARD)
@@ -1765,8 +1744,8 @@ conn_new(struct srv *srv, int fd, const struct sockaddr *sa, socklen_t salen,
 		snprintf(c->addr, sizeof c->addr, "local");
 	c->start_ms = c->last_recv_ms = c->last_drain_ms = srv_now_ms();
 	c->ss = sstream_new(CODEC_PRELOGIN_MAX);
-	for (r = 0; r < CONN_PERM_MAX; r++)
-		c->perm[r] = cfg_bool(srv->cfg, conn_perms[r].option);
+	for (r = 0; r < PERM_MAX; r++)
+		c->perm[r] = cfg_bool(srv->cfg, perm_get(r)->option);
 	/* No option in the login means "VP9 only" (PROTOCOL.md §7.1). */
 	enc_caps_from_proto(NULL, &c->vprefs.caps);
 	conn_sink(c, &c->sink);
