@@ -9,7 +9,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fnmatch.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +32,7 @@
 #include "common/xmalloc.h"
 #include "server/cmlink.h"
 #include "server/conn/conn.h"
+#include "server/conn/login.h"
 #include "server/rendezvous/rendezvous.h"
 #include "server/srv.h"
 #include "server/svc/svc.h"
@@ -56,15 +56,6 @@ enum conn_state {
 	CONN_HANDSHAKE,
 	CONN_LOGIN,
 	CONN_AUTHORIZED,
-};
-
-/* The kind of session, latched by the first LoginRequest. */
-enum conn_kind {
-	CONN_KIND_REMOTE,
-	CONN_KIND_FILE,
-	CONN_KIND_PORT_FORWARD,
-	CONN_KIND_CAMERA,
-	CONN_KIND_TERMINAL,
 };
 
 struct conn_qitem {
@@ -97,7 +88,7 @@ struct conn {
 
 	/* Login scope, latched by the first LoginRequest. */
 	int			 latched;
-	enum conn_kind		 kind;
+	enum login_kind		 kind;
 	char			*scope;		/* owned */
 	char			*my_id;		/* owned, raw */
 	char			*my_name;	/* owned, raw */
@@ -462,7 +453,7 @@ conn_tick_cb(evutil_socket_t fd, short what, void *arg)
 		conn_close(c, "Timeout");
 		return;
 	}
-	stall = c->kind == CONN_KIND_REMOTE || c->kind == CONN_KIND_CAMERA ?
+	stall = c->kind == LOGIN_KIND_REMOTE || c->kind == LOGIN_KIND_CAMERA ?
 	    CONN_STALL_VIDEO_MS : CONN_STALL_OTHER_MS;
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0 &&
 	    now - c->last_drain_ms > stall) {
@@ -471,62 +462,6 @@ conn_tick_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (!c->probe_out)
 		conn_send_probe(c);
-}
-
-/* 1 if addr matches one entry of the IP/CIDR list (entries trimmed). */
-static int
-conn_whitelisted(const char *list, const struct sockaddr *sa)
-{
-	uint8_t ip[16], net[16];
-	int fam, len;
-	char *dup, *tok, *save = NULL, *slash;
-	int ok = 0;
-
-	if (sa->sa_family == AF_INET) {
-		memcpy(ip, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-		fam = AF_INET;
-		len = 4;
-	} else {
-		const struct in6_addr *a6 =
-		    &((const struct sockaddr_in6 *)sa)->sin6_addr;
-
-		if (IN6_IS_ADDR_V4MAPPED(a6)) {
-			memcpy(ip, &a6->s6_addr[12], 4);
-			fam = AF_INET;
-			len = 4;
-		} else {
-			memcpy(ip, a6, 16);
-			fam = AF_INET6;
-			len = 16;
-		}
-	}
-	dup = xstrdup(list);
-	for (tok = strtok_r(dup, ",", &save); tok != NULL && !ok;
-	    tok = strtok_r(NULL, ",", &save)) {
-		int bits, efam, b;
-
-		while (*tok == ' ' || *tok == '\t')
-			tok++;
-		tok[strcspn(tok, " \t")] = '\0';
-		if (strcmp(tok, "0.0.0.0") == 0) {
-			ok = 1;
-			break;
-		}
-		if ((slash = strchr(tok, '/')) != NULL)
-			*slash++ = '\0';
-		efam = strchr(tok, ':') != NULL ? AF_INET6 : AF_INET;
-		if (efam != fam || inet_pton(efam, tok, net) != 1)
-			continue;
-		bits = slash != NULL ? atoi(slash) : len * 8;
-		if (bits < 0 || bits > len * 8)
-			continue;
-		for (b = 0; b < bits; b++)
-			if ((ip[b / 8] ^ net[b / 8]) & (0x80 >> (b % 8)))
-				break;
-		ok = b == bits;
-	}
-	free(dup);
-	return ok;
 }
 
 /* Tell the peer that permission p is now on or off. */
@@ -555,7 +490,7 @@ conn_update_services(struct conn *c)
 	int want_clip, want_audio, r;
 
 	if (c->dead || c->state != CONN_AUTHORIZED ||
-	    c->kind != CONN_KIND_REMOTE)
+	    c->kind != LOGIN_KIND_REMOTE)
 		return;
 	if (srv->input != NULL && (!c->perm[PERM_KEYBOARD] ||
 	    c->disable_keyboard))
@@ -782,7 +717,7 @@ conn_open_session(struct conn *c)
 	size_t i;
 
 	c->state = CONN_LOGIN;
-	if (*wl != '\0' && !conn_whitelisted(wl,
+	if (*wl != '\0' && !login_ip_allowed(wl,
 	    (const struct sockaddr *)&c->sa)) {
 		conn_login_error(c, "Your ip is blocked by the peer", 1);
 		return;
@@ -826,106 +761,6 @@ conn_recv_handshake(struct conn *c, const uint8_t *p, size_t n)
 		    "did not offer a key");
 	}
 	conn_open_session(c);
-}
-
-/* 1 if s is an IP literal, optionally with a port, or a host:port. */
-static int
-conn_is_addr(const char *s)
-{
-	uint8_t tmp[16];
-	char buf[300];
-	const char *colon;
-	size_t i;
-
-	if (strlen(s) >= sizeof buf)
-		return 0;
-	if (inet_pton(AF_INET, s, tmp) == 1 || inet_pton(AF_INET6, s, tmp) == 1)
-		return 1;
-	if (s[0] == '[') {
-		const char *e = strchr(s, ']');
-
-		if (e == NULL || (size_t)(e - s - 1) >= sizeof buf)
-			return 0;
-		memcpy(buf, s + 1, (size_t)(e - s - 1));
-		buf[e - s - 1] = '\0';
-		return inet_pton(AF_INET6, buf, tmp) == 1 &&
-		    (e[1] == '\0' || (e[1] == ':' && atoi(e + 2) > 0));
-	}
-	if ((colon = strrchr(s, ':')) == NULL || colon == s)
-		return 0;
-	for (i = 1; colon[i] != '\0'; i++)
-		if (colon[i] < '0' || colon[i] > '9')
-			return 0;
-	if (i == 1)
-		return 0;
-	for (i = 0; s + i < colon; i++) {
-		char ch = s[i];
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.'))
-			return 0;
-	}
-	return 1;
-}
-
-/* 1 if my_id matches the id-whitelist (globs, case-insensitive). */
-static int
-conn_id_allowed(const char *list, const char *my_id)
-{
-	char *dup, *tok, *save = NULL, *at, *bare;
-	int ok = 0;
-
-	bare = xstrdup(my_id);
-	if ((at = strchr(bare, '@')) != NULL)
-		*at = '\0';
-	dup = xstrdup(list);
-	for (tok = strtok_r(dup, ",", &save); tok != NULL && !ok;
-	    tok = strtok_r(NULL, ",", &save)) {
-		while (*tok == ' ' || *tok == '\t')
-			tok++;
-		tok[strcspn(tok, " \t")] = '\0';
-		if (*tok == '\0')
-			continue;
-		ok = fnmatch(tok, my_id, FNM_CASEFOLD) == 0 ||
-		    fnmatch(tok, bare, FNM_CASEFOLD) == 0;
-	}
-	free(dup);
-	free(bare);
-	return ok;
-}
-
-/* The scope string of a LoginRequest: kind and kind-specific fields. */
-static char *
-conn_scope(const Hbb__LoginRequest *lr, enum conn_kind *kind)
-{
-	char *s;
-
-	switch (lr->union_case) {
-	case HBB__LOGIN_REQUEST__UNION_FILE_TRANSFER:
-		*kind = CONN_KIND_FILE;
-		xasprintf(&s, "file|%s|%s|%d", lr->my_id,
-		    lr->file_transfer->dir, lr->file_transfer->show_hidden);
-		break;
-	case HBB__LOGIN_REQUEST__UNION_PORT_FORWARD:
-		*kind = CONN_KIND_PORT_FORWARD;
-		xasprintf(&s, "pf|%s|%s|%d", lr->my_id, lr->port_forward->host,
-		    lr->port_forward->port);
-		break;
-	case HBB__LOGIN_REQUEST__UNION_VIEW_CAMERA:
-		*kind = CONN_KIND_CAMERA;
-		xasprintf(&s, "camera|%s", lr->my_id);
-		break;
-	case HBB__LOGIN_REQUEST__UNION_TERMINAL:
-		*kind = CONN_KIND_TERMINAL;
-		xasprintf(&s, "terminal|%s|%s", lr->my_id,
-		    lr->terminal->service_id);
-		break;
-	default:
-		*kind = CONN_KIND_REMOTE;
-		xasprintf(&s, "remote|%s", lr->my_id);
-		break;
-	}
-	return s;
 }
 
 /* The remembered session for this login triple, if recent; else NULL. */
@@ -1017,35 +852,9 @@ conn_displays_changed(struct srv *srv)
 	m.peer_info = &pi;
 	TAILQ_FOREACH(c, &srv->conns, entry)
 		if (!c->dead && c->state == CONN_AUTHORIZED &&
-		    c->kind == CONN_KIND_REMOTE)
+		    c->kind == LOGIN_KIND_REMOTE)
 			conn_send(c, &m);
 	conn_peerinfo_free(&pi);
-}
-
-/* RustDesk's get_version_number (PROTOCOL.md §14): "1.2.3" -> 1002030. */
-static long
-conn_version_number(const char *v)
-{
-	long n = 0, last = 0, x;
-	const char *p = v;
-	char *end;
-
-	while (*p != '\0' && *p != '-') {
-		x = strtol(p, &end, 10);
-		if (end == p)
-			x = 0;
-		n = n * 1000 + x;
-		last = x;
-		p = end;
-		while (*p != '\0' && *p != '.' && *p != '-')
-			p++;
-		if (*p == '.')
-			p++;
-	}
-	n += last * 9;
-	if (*p == '-')
-		n += strtol(p + 1, NULL, 10);
-	return n;
 }
 
 /* CMLINK_P_* flags are the permissions' bits in enum perm order. */
@@ -1063,11 +872,11 @@ static void
 conn_cm_login(struct conn *c, int authorized)
 {
 	static const enum cmlink_mode modes[] = {
-		[CONN_KIND_REMOTE] = CMLINK_REMOTE,
-		[CONN_KIND_FILE] = CMLINK_FILE_TRANSFER,
-		[CONN_KIND_PORT_FORWARD] = CMLINK_PORT_FORWARD,
-		[CONN_KIND_CAMERA] = CMLINK_CAMERA,
-		[CONN_KIND_TERMINAL] = CMLINK_TERMINAL,
+		[LOGIN_KIND_REMOTE] = CMLINK_REMOTE,
+		[LOGIN_KIND_FILE] = CMLINK_FILE_TRANSFER,
+		[LOGIN_KIND_PORT_FORWARD] = CMLINK_PORT_FORWARD,
+		[LOGIN_KIND_CAMERA] = CMLINK_CAMERA,
+		[LOGIN_KIND_TERMINAL] = CMLINK_TERMINAL,
 	};
 	struct cmlink_login l;
 	char addr[INET6_ADDRSTRLEN + 16];
@@ -1152,6 +961,78 @@ conn_authorize(struct conn *c, const char *how, const char *otp)
 	conn_update_services(c);
 }
 
+/*
+ * Latch the scope and the peer's details from the first LoginRequest.
+ * Returns 1 if lr asks for another scope than the latched one, else 0.
+ */
+static int
+conn_latch(struct conn *c, const Hbb__LoginRequest *lr)
+{
+	enum login_kind kind;
+	char *scope = login_scope(lr, &kind);
+	int changed;
+
+	if (c->latched) {
+		changed = strcmp(scope, c->scope) != 0;
+		free(scope);
+		return changed;
+	}
+	c->latched = 1;
+	c->kind = kind;
+	c->scope = scope;
+	c->my_id = xstrdup(lr->my_id);
+	c->my_name = xstrdup(lr->my_name);
+	c->session_id = lr->session_id;
+	c->version = xstrdup(lr->version);
+	c->peer_version = login_version_number(lr->version);
+	c->platform = xstrdup(lr->my_platform);
+	free(c->peer);
+	c->peer = log_escape(*lr->my_id ? lr->my_id : "-", 64);
+	return 0;
+}
+
+/* Do what the login policy decided: bookkeeping first, then the action. */
+static void
+conn_login_apply(struct conn *c, const struct login_verdict *v)
+{
+	struct srv *srv = c->srv;
+	const struct sockaddr *sa = (const struct sockaddr *)&c->sa;
+	char otp[sizeof srv->otp];
+
+	if (v->flags & LOGIN_F_FAIL_ID)
+		throttle_fail(srv->throttle_id, sa, conn_wall_s());
+	if (v->flags & LOGIN_F_FAIL_PW)
+		throttle_fail(srv->throttle, sa, conn_wall_s());
+	if (v->flags & LOGIN_F_FAIL_OTP)
+		srv_otp_failed(srv);
+	if (v->flags & LOGIN_F_CLEAR) {
+		throttle_clear(srv->throttle, sa);
+		throttle_clear(srv->throttle_id, sa);
+	}
+	switch (v->action) {
+	case LOGIN_ACCEPT:
+		if (v->how == LOGIN_BY_OTP) {
+			srv->otp_failures = 0;
+			memcpy(otp, srv->otp, sizeof otp);
+		}
+		conn_authorize(c, login_how_name(v->how),
+		    v->how == LOGIN_BY_OTP ? otp : NULL);
+		break;
+	case LOGIN_WAIT:
+		conn_wait_click(c, v->text);
+		break;
+	case LOGIN_RETRY:
+		conn_login_error(c, v->text, 0);
+		break;
+	case LOGIN_REFUSE:
+		conn_login_error(c, v->text, 1);
+		break;
+	case LOGIN_NOBODY:
+		conn_refuse(c, v->text);
+		break;
+	}
+}
+
 /* LoginRequest before authorization (PROTOCOL.md §3.4, HOST.md §4.2). */
 static void
 conn_recv_login(struct conn *c, const Hbb__LoginRequest *lr)
@@ -1159,147 +1040,47 @@ conn_recv_login(struct conn *c, const Hbb__LoginRequest *lr)
 	struct srv *srv = c->srv;
 	const struct cfg *cfg = srv->cfg;
 	const struct sockaddr *sa = (const struct sockaddr *)&c->sa;
-	const char *approve, *method, *idwl, *why;
-	const uint8_t *h1;
-	enum conn_kind kind;
-	char *scope;
-	int tmp_on, perm_on, valid, ok_tmp = 0, ok_perm = 0;
+	struct login_request rq;
+	struct login_settings st;
+	struct login_secrets sec;
+	struct login_throttle th;
+	struct login_verdict v;
 	struct srv_session *s;
 
-	scope = conn_scope(lr, &kind);
-	if (c->latched && strcmp(scope, c->scope) != 0) {
-		free(scope);
-		conn_login_error(c, "Connection not allowed", 1);
-		return;
-	}
-	if (!c->latched) {
-		c->latched = 1;
-		c->kind = kind;
-		c->scope = scope;
-		c->my_id = xstrdup(lr->my_id);
-		c->my_name = xstrdup(lr->my_name);
-		c->session_id = lr->session_id;
-		c->version = xstrdup(lr->version);
-		c->peer_version = conn_version_number(lr->version);
-		c->platform = xstrdup(lr->my_platform);
-		free(c->peer);
-		c->peer = log_escape(*lr->my_id ? lr->my_id : "-", 64);
-	} else
-		free(scope);
-	conn_apply_options(c, lr->option);
+	memset(&rq, 0, sizeof rq);
+	if ((rq.scope_changed = conn_latch(c, lr)) == 0)
+		conn_apply_options(c, lr->option);
+	rq.kind = c->kind;
+	rq.my_id = lr->my_id;
+	rq.username = lr->username;
+	rq.password = lr->password.data;
+	rq.password_len = lr->password.len;
+	rq.version = login_version_number(lr->version);
 
-	idwl = cfg_get(cfg, "id-whitelist");
-	if (*idwl != '\0') {
-		if ((why = throttle_check(srv->throttle_id, sa,
-		    conn_wall_s())) != NULL) {
-			conn_login_error(c, why, 1);
-			return;
-		}
-		if (!conn_id_allowed(idwl, lr->my_id)) {
-			throttle_fail(srv->throttle_id, sa, conn_wall_s());
-			conn_login_error(c, "Your ID is blocked by the peer", 1);
-			return;
-		}
-	}
-	switch (c->kind) {
-	case CONN_KIND_REMOTE:
-		break;
-	case CONN_KIND_FILE:
-		conn_login_error(c, cfg_bool(cfg, "enable-file-transfer") ?
-		    "File transfer is not supported by this host yet" :
-		    "No permission of file transfer", 1);
-		return;
-	case CONN_KIND_CAMERA:
-		conn_login_error(c, cfg_bool(cfg, "enable-camera") ?
-		    "Viewing the camera is not supported by this host" :
-		    "No permission of viewing camera", 1);
-		return;
-	case CONN_KIND_TERMINAL:
-		conn_login_error(c, cfg_bool(cfg, "enable-terminal") ?
-		    "Terminal is not supported by this host yet" :
-		    "No permission of terminal", 1);
-		return;
-	case CONN_KIND_PORT_FORWARD:
-		conn_login_error(c, cfg_bool(cfg, "enable-tunnel") ?
-		    "IP tunneling is not supported by this host yet" :
-		    "No permission of IP tunneling", 1);
-		return;
-	}
-	if (strcmp(lr->username, store_id(srv->store)) != 0 &&
-	    !conn_is_addr(lr->username)) {
-		conn_login_error(c, "Offline", 1);
-		return;
-	}
+	memset(&st, 0, sizeof st);
+	st.approve_mode = cfg_get(cfg, "approve-mode");
+	st.method = cfg_get(cfg, "verification-method");
+	st.id_whitelist = cfg_get(cfg, "id-whitelist");
+	st.host_id = store_id(srv->store);
+	st.enable_file_transfer = cfg_bool(cfg, "enable-file-transfer");
+	st.enable_camera = cfg_bool(cfg, "enable-camera");
+	st.enable_terminal = cfg_bool(cfg, "enable-terminal");
+	st.enable_tunnel = cfg_bool(cfg, "enable-tunnel");
+	st.have_cm = srv->cm != NULL;
 
-	approve = cfg_get(cfg, "approve-mode");
-	method = cfg_get(cfg, "verification-method");
-	tmp_on = strcmp(method, "use-permanent-password") != 0;
-	perm_on = strcmp(method, "use-temporary-password") != 0;
-	h1 = store_password_h1(srv->store);
-	valid = (tmp_on && srv->otp[0] != '\0') || (perm_on && h1 != NULL);
+	s = lr->password.len > 0 ? conn_find_session(c) : NULL;
+	sec.challenge = c->challenge;
+	sec.salt = store_salt(srv->store);
+	sec.otp = srv->otp;
+	sec.h1 = store_password_h1(srv->store);
+	sec.recent_otp = s != NULL ? s->otp : NULL;
 
-	/*
-	 * Paths that wait for a click: without a CM link nobody can click,
-	 * so they get the stock refusal at once.
-	 */
-	if (strcmp(approve, "click") == 0 ||
-	    (strcmp(approve, "password") != 0 && !valid)) {
-		if (srv->cm == NULL)
-			conn_refuse(c, "Closed manually by the peer");
-		else
-			conn_wait_click(c, conn_version_number(lr->version) >=
-			    1002000 ? "No Password Access" : NULL);
-		return;
-	}
-	if (lr->password.len > 0 && (s = conn_find_session(c)) != NULL &&
-	    pass_check_plain(s->otp, store_salt(srv->store), c->challenge,
-	    lr->password.data, lr->password.len)) {
-		conn_authorize(c, "recent session", NULL);
-		return;
-	}
-	if (lr->password.len == 0) {
-		/* The client shows its own password box; the local user may
-		 * accept meanwhile (not in password mode). */
-		if (strcmp(approve, "password") == 0)
-			conn_login_error(c, "Empty Password", 0);
-		else if (srv->cm == NULL)
-			conn_refuse(c, "Closed manually by the peer");
-		else
-			conn_wait_click(c, NULL);
-		return;
-	}
-	if ((why = throttle_check(srv->throttle, sa, conn_wall_s())) != NULL) {
-		conn_login_error(c, why, 1);
-		return;
-	}
-	if (tmp_on && srv->otp[0] != '\0')
-		ok_tmp = pass_check_plain(srv->otp, store_salt(srv->store),
-		    c->challenge, lr->password.data, lr->password.len);
-	if (!ok_tmp && perm_on && h1 != NULL)
-		ok_perm = pass_check_h1(h1, c->challenge, lr->password.data,
-		    lr->password.len);
-	if (ok_tmp || ok_perm) {
-		char otp[sizeof srv->otp];
+	th.id = *st.id_whitelist != '\0' ?
+	    throttle_check(srv->throttle_id, sa, conn_wall_s()) : NULL;
+	th.password = throttle_check(srv->throttle, sa, conn_wall_s());
 
-		throttle_clear(srv->throttle, sa);
-		throttle_clear(srv->throttle_id, sa);
-		if (ok_tmp) {
-			srv->otp_failures = 0;
-			memcpy(otp, srv->otp, sizeof otp);
-		}
-		conn_authorize(c, ok_tmp ? "one-time password" :
-		    "permanent password", ok_tmp ? otp : NULL);
-		return;
-	}
-	throttle_fail(srv->throttle, sa, conn_wall_s());
-	if (tmp_on && srv->otp[0] != '\0')
-		srv_otp_failed(srv);
-	if (strcmp(approve, "password") != 0 && srv->cm != NULL) {
-		/* Show the (unauthorized) request: a click may still let it in. */
-		conn_wait_click(c, "Wrong Password");
-		return;
-	}
-	conn_login_error(c, "Wrong Password", 0);
+	login_decide(&rq, &st, &sec, &th, &v);
+	conn_login_apply(c, &v);
 }
 
 /* The local user accepted: only a connection that waits counts. */
@@ -1378,7 +1159,7 @@ conn_recv_switch_display(struct conn *c, int display)
 {
 	int i;
 
-	if (c->kind != CONN_KIND_REMOTE || display < 0 ||
+	if (c->kind != LOGIN_KIND_REMOTE || display < 0 ||
 	    display >= conn_display_count(c))
 		return;
 	/* Clients before 1.2.4 show one display: the old one stops. */
@@ -1407,7 +1188,7 @@ conn_recv_capture_displays(struct conn *c, const Hbb__CaptureDisplays *cd)
 	uint32_t want = 0;
 	size_t k;
 
-	if (c->kind != CONN_KIND_REMOTE)
+	if (c->kind != LOGIN_KIND_REMOTE)
 		return;
 	if (cd->n_add > 0) {
 		for (k = 0; k < cd->n_add; k++)
@@ -1515,7 +1296,7 @@ conn_recv_input(struct conn *c, const Hbb__Message *m)
 	struct svc_input *in = c->srv->input;
 	int r;
 
-	if (in == NULL || c->kind != CONN_KIND_REMOTE ||
+	if (in == NULL || c->kind != LOGIN_KIND_REMOTE ||
 	    !c->perm[PERM_KEYBOARD] || c->disable_keyboard)
 		return;
 	switch (m->union_case) {
@@ -1542,7 +1323,7 @@ conn_recv_clipboard(struct conn *c, const Hbb__Message *m)
 	int r;
 
 	if (c->srv->clip == NULL || !c->perm[PERM_CLIPBOARD] ||
-	    c->disable_clipboard || c->kind != CONN_KIND_REMOTE)
+	    c->disable_clipboard || c->kind != LOGIN_KIND_REMOTE)
 		return;
 	if (m->union_case == HBB__MESSAGE__UNION_CLIPBOARD)
 		r = svc_clip_set(c->srv->clip, c->id, m->clipboard);
