@@ -1035,8 +1035,9 @@ conn_login_apply(struct conn *c, const struct login_verdict *v)
 
 /* LoginRequest before authorization (PROTOCOL.md §3.4, HOST.md §4.2). */
 static void
-conn_recv_login(struct conn *c, const Hbb__LoginRequest *lr)
+conn_recv_login(struct conn *c, const Hbb__Message *m)
 {
+	const Hbb__LoginRequest *lr = m->login_request;
 	struct srv *srv = c->srv;
 	const struct cfg *cfg = srv->cfg;
 	const struct sockaddr *sa = (const struct sockaddr *)&c->sa;
@@ -1047,6 +1048,9 @@ conn_recv_login(struct conn *c, const Hbb__LoginRequest *lr)
 	struct login_verdict v;
 	struct srv_session *s;
 
+	/* After authorization further LoginRequests are ignored. */
+	if (c->state != CONN_LOGIN)
+		return;
 	memset(&rq, 0, sizeof rq);
 	if ((rq.scope_changed = conn_latch(c, lr)) == 0)
 		conn_apply_options(c, lr->option);
@@ -1122,14 +1126,14 @@ conn_chat(struct conn *c, const char *text)
 
 /* TestDelay: echo the client's own probes; our probe's echo is an RTT. */
 static void
-conn_recv_test_delay(struct conn *c, const Hbb__TestDelay *td)
+conn_recv_test_delay(struct conn *c, const Hbb__Message *m)
 {
-	Hbb__Message m = HBB__MESSAGE__INIT;
+	Hbb__Message echo = HBB__MESSAGE__INIT;
 
-	if (td->from_client) {
-		m.union_case = HBB__MESSAGE__UNION_TEST_DELAY;
-		m.test_delay = (Hbb__TestDelay *)td;
-		conn_send(c, &m);
+	if (m->test_delay->from_client) {
+		echo.union_case = HBB__MESSAGE__UNION_TEST_DELAY;
+		echo.test_delay = m->test_delay;
+		conn_send(c, &echo);
 		return;
 	}
 	if (!c->probe_out)
@@ -1221,8 +1225,10 @@ conn_recv_capture_displays(struct conn *c, const Hbb__CaptureDisplays *cd)
 
 /* Misc after login: session options; the rest is not ours yet. */
 static void
-conn_recv_misc(struct conn *c, const Hbb__Misc *misc)
+conn_recv_misc(struct conn *c, const Hbb__Message *m)
 {
+	const Hbb__Misc *misc = m->misc;
+
 	switch (misc->union_case) {
 	case HBB__MISC__UNION_OPTION:
 		conn_apply_options(c, misc->option);
@@ -1335,10 +1341,97 @@ conn_recv_clipboard(struct conn *c, const Hbb__Message *m)
 		    c->peer);
 }
 
+/* An empty message, or a member newer than us: ignored (§1.5). */
+static void
+conn_recv_nothing(struct conn *c, const Hbb__Message *m)
+{
+	(void)c;
+	(void)m;
+}
+
+/* The client is closing (accepted even before login): close at once. */
+static void
+conn_recv_close_reason(struct conn *c, const Hbb__Message *m)
+{
+	(void)m;
+	conn_close(c, "peer closed the session");
+}
+
+/* A message this host does not serve (yet): ignored. */
+static void
+conn_recv_other(struct conn *c, const Hbb__Message *m)
+{
+	log_debug("conn %u: message %d ignored", c->id, (int)m->union_case);
+}
+
+/* Handles one peer message; the message is freed after it returns. */
+typedef void (*conn_handler)(struct conn *, const Hbb__Message *);
+
+/* Which message may come in which state, and who handles it. */
+struct conn_dispatch {
+	Hbb__Message__UnionCase	 type;
+	int			 misc;	/* with type Misc: its case, 0 any */
+	enum conn_state		 state;	/* lowest state allowed */
+	const char		*early;	/* why it closes before that state */
+	conn_handler		 handler;
+};
+
+/*
+ * The peer's messages (STYLE.md §6.4). The first matching row counts; a
+ * message before its lowest state closes the connection with one line.
+ */
+static const struct conn_dispatch conn_dispatch[] = {
+	{ HBB__MESSAGE__UNION__NOT_SET, 0, CONN_LOGIN,
+	    "message before login", conn_recv_nothing },
+	{ HBB__MESSAGE__UNION_TEST_DELAY, 0, CONN_LOGIN,
+	    "message before login", conn_recv_test_delay },
+	{ HBB__MESSAGE__UNION_LOGIN_REQUEST, 0, CONN_LOGIN,
+	    "message before login", conn_recv_login },
+	{ HBB__MESSAGE__UNION_MISC, HBB__MISC__UNION_CLOSE_REASON, CONN_LOGIN,
+	    "misc before login", conn_recv_close_reason },
+	{ HBB__MESSAGE__UNION_MISC, 0, CONN_AUTHORIZED,
+	    "misc before login", conn_recv_misc },
+	{ HBB__MESSAGE__UNION_MOUSE_EVENT, 0, CONN_AUTHORIZED,
+	    "input before login", conn_recv_input },
+	{ HBB__MESSAGE__UNION_KEY_EVENT, 0, CONN_AUTHORIZED,
+	    "input before login", conn_recv_input },
+	{ HBB__MESSAGE__UNION_POINTER_DEVICE_EVENT, 0, CONN_AUTHORIZED,
+	    "input before login", conn_recv_input },
+	{ HBB__MESSAGE__UNION_CLIPBOARD, 0, CONN_AUTHORIZED,
+	    "message before login", conn_recv_clipboard },
+	{ HBB__MESSAGE__UNION_MULTI_CLIPBOARDS, 0, CONN_AUTHORIZED,
+	    "message before login", conn_recv_clipboard },
+};
+
+/* Any other message: after login only, then ignored. */
+static const struct conn_dispatch conn_dispatch_other = {
+	HBB__MESSAGE__UNION__NOT_SET, 0, CONN_AUTHORIZED,
+	"message before login", conn_recv_other
+};
+
+/* The row of conn_dispatch for m. */
+static const struct conn_dispatch *
+conn_dispatch_find(const Hbb__Message *m)
+{
+	const struct conn_dispatch *d;
+	size_t i;
+
+	for (i = 0; i < sizeof conn_dispatch / sizeof conn_dispatch[0]; i++) {
+		d = &conn_dispatch[i];
+		if (d->type != m->union_case)
+			continue;
+		if (d->misc != 0 && (int)m->misc->union_case != d->misc)
+			continue;
+		return d;
+	}
+	return &conn_dispatch_other;
+}
+
 /* Dispatch one decrypted payload by state (STYLE.md §6.4). */
 static void
 conn_recv(struct conn *c, const uint8_t *p, size_t n)
 {
+	const struct conn_dispatch *d;
 	Hbb__Message *m;
 
 	if (c->state == CONN_HANDSHAKE) {
@@ -1351,55 +1444,11 @@ conn_recv(struct conn *c, const uint8_t *p, size_t n)
 	}
 	if (c->session != NULL)
 		c->session->last_seen = conn_now_s();
-	switch (m->union_case) {
-	case HBB__MESSAGE__UNION__NOT_SET:
-		/* Empty, or a member newer than us: ignored (§1.5). */
-		break;
-	case HBB__MESSAGE__UNION_TEST_DELAY:
-		conn_recv_test_delay(c, m->test_delay);
-		break;
-	case HBB__MESSAGE__UNION_LOGIN_REQUEST:
-		/* After authorization further LoginRequests are ignored. */
-		if (c->state == CONN_LOGIN && !c->closing)
-			conn_recv_login(c, m->login_request);
-		break;
-	case HBB__MESSAGE__UNION_MISC:
-		if (m->misc->union_case == HBB__MISC__UNION_CLOSE_REASON) {
-			conn_close(c, "peer closed the session");
-			break;
-		}
-		if (c->state != CONN_AUTHORIZED) {
-			conn_fail(c, ERR_STATE, "misc before login");
-			break;
-		}
-		conn_recv_misc(c, m->misc);
-		break;
-	case HBB__MESSAGE__UNION_MOUSE_EVENT:
-	case HBB__MESSAGE__UNION_KEY_EVENT:
-	case HBB__MESSAGE__UNION_POINTER_DEVICE_EVENT:
-		if (c->state != CONN_AUTHORIZED) {
-			conn_fail(c, ERR_STATE, "input before login");
-			break;
-		}
-		conn_recv_input(c, m);
-		break;
-	case HBB__MESSAGE__UNION_CLIPBOARD:
-	case HBB__MESSAGE__UNION_MULTI_CLIPBOARDS:
-		if (c->state != CONN_AUTHORIZED) {
-			conn_fail(c, ERR_STATE, "message before login");
-			break;
-		}
-		conn_recv_clipboard(c, m);
-		break;
-	default:
-		if (c->state != CONN_AUTHORIZED) {
-			conn_fail(c, ERR_STATE, "message before login");
-			break;
-		}
-		log_debug("conn %u: message %d ignored", c->id,
-		    (int)m->union_case);
-		break;
-	}
+	d = conn_dispatch_find(m);
+	if (c->state < d->state)
+		conn_fail(c, ERR_STATE, d->early);
+	else
+		d->handler(c, m);
 	hbb__message__free_unpacked(m, NULL);
 }
 
