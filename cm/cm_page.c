@@ -27,7 +27,7 @@ struct _CmPage {
 	GtkWidget	*disconnect_button;
 	GtkWidget	*perm_frame;
 	GtkGrid		*perm_grid;
-	GtkWidget	*perm[PERM_MAX];	/* one per row of common/perm.c */
+	GtkWidget	*perm[PERM_MAX];	/* by row of common/perm.c */
 	GtkTextView	*chat_view;
 	GtkEntry	*chat_entry;
 	GtkWidget	*send_button;

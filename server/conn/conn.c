@@ -1,14 +1,16 @@
 /*
- * conn.c: one peer connection, from accept to close.
+ * conn.c: one peer connection, from accept to close: the transport (the
+ * outbound queues, framing, timers) and the state machine.
  *
  * States: HANDSHAKE (secure streams only: SignedId out, PublicKey in) ->
  * LOGIN (Hash out, TestDelay cycle, LoginRequest in, throttled password
- * check) -> AUTHORIZED (PeerInfo out, services). Every frame is bounded by
- * the stream's cap (small before login) and every message is checked
- * against the state; a bad one closes this connection only.
+ * check decided by login.c) -> AUTHORIZED (PeerInfo out, services). Every
+ * frame is bounded by the stream's cap (small before login) and every
+ * message is checked against the state (conn_dispatch); a bad one closes
+ * this connection only. The authorized session's handlers live in
+ * conn_session.c, permissions and services in conn_perm.c.
  */
 #include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,8 +33,7 @@
 #include "common/store.h"
 #include "common/xmalloc.h"
 #include "server/cmlink.h"
-#include "server/conn/conn.h"
-#include "server/conn/login.h"
+#include "server/conn/conn_int.h"
 #include "server/rendezvous/rendezvous.h"
 #include "server/srv.h"
 #include "server/svc/svc.h"
@@ -41,7 +42,6 @@
 #include "server/svc/svc_cursor.h"
 #include "server/svc/svc_video.h"
 #include "server/svc/svc_input.h"
-#include "server/sysinfo.h"
 #include "server/conn/throttle.h"
 
 #define CONN_OUT_HIGH		(256 * 1024)	/* refill output below this */
@@ -52,90 +52,7 @@
 #define CONN_SESSION_REUSE_S	30		/* recent-session window */
 #define CONN_CLOSE_DELAY_MS	1000		/* let a last error reach the peer */
 
-enum conn_state {
-	CONN_HANDSHAKE,
-	CONN_LOGIN,
-	CONN_AUTHORIZED,
-};
-
-struct conn_qitem {
-	struct msgbuf			*b;	/* one reference owned */
-	uint64_t			 t_ms;	/* enqueue time */
-	int				 audio;	/* droppable when stale */
-	TAILQ_ENTRY(conn_qitem)		 entry;
-};
-TAILQ_HEAD(conn_queue, conn_qitem);
-
-struct conn {
-	uint32_t		 id;
-	struct srv		*srv;		/* borrowed */
-	struct bufferevent	*bev;		/* owned, closes the fd */
-	struct sstream		*ss;		/* owned */
-	struct sstream_hs	*hs;		/* owned while in HANDSHAKE */
-	struct event		*tick;		/* owned: 1 s TestDelay/idle timer */
-	struct event		*closer;	/* owned: delayed close */
-	enum conn_state		 state;
-	enum conn_via		 via;
-	int			 dead;
-	int			 closing;	/* a final message is on its way */
-	int			 pending;	/* waiting for a click in the CM */
-	int			 cm_known;	/* the CM was told about us */
-	int			 encrypted;
-	struct sockaddr_storage	 sa;
-	char			 addr[INET6_ADDRSTRLEN + 8];
-	char			 challenge[PASS_CHALLENGE_LEN + 1];
-	char			*peer;		/* owned: escaped my_id, or "-" */
-
-	/* Login scope, latched by the first LoginRequest. */
-	int			 latched;
-	enum login_kind		 kind;
-	char			*scope;		/* owned */
-	char			*my_id;		/* owned, raw */
-	char			*my_name;	/* owned, raw */
-	uint64_t		 session_id;
-	struct srv_session	*session;	/* borrowed; live count held */
-
-	/* Timers and TestDelay. */
-	uint64_t		 start_ms;
-	uint64_t		 last_recv_ms;
-	uint64_t		 last_drain_ms;	/* output last fell low */
-	int			 probe_out;
-	uint64_t		 probe_ms;
-	uint32_t		 last_delay;
-
-	/* What the peer may do, and what it asked for (OptionMessage). */
-	int			 perm[PERM_MAX];
-	int			 disable_audio;
-	int			 disable_clipboard;
-	int			 disable_keyboard;
-	char			*version;	/* owned: client version */
-	char			*platform;	/* owned: client platform */
-
-	/* Services this connection is subscribed to, through sink. */
-	struct svc_sink		 sink;
-	int			 sub_clip;
-	int			 sub_audio;
-	unsigned		 sub_cursor;	/* SVC_CURSOR_F_* subscribed */
-	uint32_t		 video_displays; /* bit per display streamed */
-	int			 video_started;	/* first subscription done */
-	struct svc_video_prefs	 vprefs;	/* codec abilities, quality, fps */
-	int			 show_remote_cursor;
-	int			 want_block;	/* the peer asked to block local input */
-	int			 blocking;	/* ... and it is blocked for it */
-	long			 peer_version;	/* get_version_number of the client */
-
-	/* Outbound queues: control is always written before video. */
-	struct conn_queue	 ctrl;
-	struct conn_queue	 video;
-	size_t			 ctrl_bytes;
-	size_t			 video_bytes;
-
-	TAILQ_ENTRY(conn)	 entry;
-};
-
 static void	conn_flush(struct conn *);
-static void	conn_video_add(struct conn *, int, unsigned);
-static void	conn_update_block(struct conn *);
 static void	conn_tick_cb(evutil_socket_t, short, void *);
 
 /* The connection's number. */
@@ -256,7 +173,7 @@ conn_fail(struct conn *c, int r, const char *what)
 }
 
 /* Queue a packed message on q (takes a reference) and write what fits. */
-static void
+void
 conn_enqueue(struct conn *c, struct msgbuf *b, enum svc_queue q)
 {
 	struct conn_qitem *it;
@@ -278,7 +195,7 @@ conn_enqueue(struct conn *c, struct msgbuf *b, enum svc_queue q)
 }
 
 /* Pack and queue a control message. */
-static void
+void
 conn_send(struct conn *c, const Hbb__Message *m)
 {
 	struct msgbuf *b = msgbuf_pack(m);
@@ -288,7 +205,7 @@ conn_send(struct conn *c, const Hbb__Message *m)
 }
 
 /* Wrap a Misc in a Message and queue it on the control queue. */
-static void
+void
 conn_send_misc(struct conn *c, Hbb__Misc *misc)
 {
 	Hbb__Message m = HBB__MESSAGE__INIT;
@@ -464,191 +381,6 @@ conn_tick_cb(evutil_socket_t fd, short what, void *arg)
 		conn_send_probe(c);
 }
 
-/* Tell the peer that permission p is now on or off. */
-static void
-conn_send_permission(struct conn *c, enum perm p)
-{
-	Hbb__Misc misc = HBB__MISC__INIT;
-	Hbb__PermissionInfo pi = HBB__PERMISSION_INFO__INIT;
-
-	pi.permission = perm_get(p)->wire;
-	pi.enabled = c->perm[p];
-	misc.union_case = HBB__MISC__UNION_PERMISSION_INFO;
-	misc.permission_info = &pi;
-	conn_send_misc(c, &misc);
-}
-
-/*
- * Subscribe to, or leave, each service as permissions and the peer's
- * options now say; runs after login and after every change, so a switch
- * takes effect at once.
- */
-static void
-conn_update_services(struct conn *c)
-{
-	struct srv *srv = c->srv;
-	int want_clip, want_audio, r;
-
-	if (c->dead || c->state != CONN_AUTHORIZED ||
-	    c->kind != LOGIN_KIND_REMOTE)
-		return;
-	if (srv->input != NULL && (!c->perm[PERM_KEYBOARD] ||
-	    c->disable_keyboard))
-		svc_input_release_all(srv->input, c->id);
-	conn_update_block(c);
-	want_clip = srv->clip != NULL && c->perm[PERM_KEYBOARD] &&
-	    c->perm[PERM_CLIPBOARD] && !c->disable_clipboard &&
-	    !c->disable_keyboard;
-	want_audio = srv->audio != NULL && c->perm[PERM_AUDIO] &&
-	    !c->disable_audio;
-	if (want_clip && !c->sub_clip) {
-		svc_clip_subscribe(srv->clip, &c->sink, c->version,
-		    c->platform);
-		c->sub_clip = 1;
-	} else if (!want_clip && c->sub_clip) {
-		svc_clip_unsubscribe(srv->clip, c->id);
-		c->sub_clip = 0;
-	}
-	if (srv->cursor != NULL) {
-		unsigned want = 0;
-
-		if (c->perm[PERM_KEYBOARD] || c->show_remote_cursor)
-			want |= SVC_CURSOR_F_SHAPE;
-		if (c->show_remote_cursor)
-			want |= SVC_CURSOR_F_POSITION;
-		if (want != c->sub_cursor) {
-			if (want == 0)
-				svc_cursor_unsubscribe(srv->cursor, &c->sink);
-			else
-				svc_cursor_subscribe(srv->cursor, &c->sink, want);
-			c->sub_cursor = want;
-		}
-	}
-	if (srv->video != NULL && !c->video_started) {
-		struct cap_display d[1];
-		int primary = 0;
-
-		c->video_started = 1;
-		svc_video_displays(srv->video, d, 1, &primary);
-		conn_video_add(c, primary, 0);
-	}
-	if (want_audio && !c->sub_audio) {
-		if ((r = svc_audio_subscribe(srv->audio, &c->sink)) == 0)
-			c->sub_audio = 1;
-		else
-			log_warn_r(r, "conn %u: audio", c->id);
-	} else if (!want_audio && c->sub_audio) {
-		svc_audio_unsubscribe(srv->audio, c->id);
-		c->sub_audio = 0;
-	}
-}
-
-/* Start streaming a display to this connection (announced first with
- * flags SVC_VIDEO_F_ANNOUNCE). */
-static void
-conn_video_add(struct conn *c, int display, unsigned flags)
-{
-	if (display < 0 || display >= 32 || c->srv->video == NULL)
-		return;
-	if (svc_video_subscribe(c->srv->video, &c->sink, display, &c->vprefs,
-	    flags) == 0)
-		c->video_displays |= 1u << display;
-}
-
-/* Stop streaming a display to this connection. */
-static void
-conn_video_del(struct conn *c, int display)
-{
-	if (display < 0 || display >= 32 ||
-	    !(c->video_displays & (1u << display)))
-		return;
-	svc_video_unsubscribe(c->srv->video, &c->sink, display);
-	c->video_displays &= ~(1u << display);
-}
-
-/* Tell the peer how its block-input request went (PROTOCOL.md §9.6). */
-static void
-conn_send_block_state(struct conn *c, int state, const char *details)
-{
-	Hbb__Misc misc = HBB__MISC__INIT;
-	Hbb__BackNotification bn = HBB__BACK_NOTIFICATION__INIT;
-
-	bn.union_case = HBB__BACK_NOTIFICATION__UNION_BLOCK_INPUT_STATE;
-	bn.block_input_state = state;
-	bn.details = (char *)(details != NULL ? details : "");
-	misc.union_case = HBB__MISC__UNION_BACK_NOTIFICATION;
-	misc.back_notification = &bn;
-	conn_send_misc(c, &misc);
-}
-
-/*
- * Block or unblock the local keyboard and mouse as the peer asked, while
- * it holds Keyboard and BlockInput; the last blocker's leaving unblocks.
- */
-static void
-conn_update_block(struct conn *c)
-{
-	struct srv *srv = c->srv;
-	int allowed = srv->input != NULL && c->perm[PERM_KEYBOARD] &&
-	    c->perm[PERM_BLOCK_INPUT] && !c->disable_keyboard;
-	int r;
-
-	if (c->want_block && !c->blocking) {
-		if (!allowed) {
-			conn_send_block_state(c,
-			    HBB__BACK_NOTIFICATION__BLOCK_INPUT_STATE__BlkOnFailed,
-			    "No permission");
-			c->want_block = 0;
-			return;
-		}
-		r = srv->input_blockers > 0 ? 0 : svc_input_block(srv->input, 1);
-		if (r != 0) {
-			log_warn_r(r, "conn %u: block input", c->id);
-			conn_send_block_state(c,
-			    HBB__BACK_NOTIFICATION__BLOCK_INPUT_STATE__BlkOnFailed,
-			    err_str(r));
-			c->want_block = 0;
-			return;
-		}
-		c->blocking = 1;
-		srv->input_blockers++;
-		log_info("conn %u peer %s: local input blocked", c->id, c->peer);
-		conn_send_block_state(c,
-		    HBB__BACK_NOTIFICATION__BLOCK_INPUT_STATE__BlkOnSucceeded,
-		    NULL);
-	} else if (c->blocking && (!c->want_block || !allowed)) {
-		c->blocking = 0;
-		c->want_block = 0;
-		if (--srv->input_blockers == 0)
-			svc_input_block(srv->input, 0);
-		log_info("conn %u peer %s: local input unblocked", c->id,
-		    c->peer);
-		conn_send_block_state(c,
-		    HBB__BACK_NOTIFICATION__BLOCK_INPUT_STATE__BlkOffSucceeded,
-		    NULL);
-	}
-}
-
-/* Switch a permission of a live connection (the CM's toggles). */
-int
-conn_set_permission(struct conn *c, const char *name, int enabled)
-{
-	int p;
-
-	if ((p = perm_find(name)) < 0 || c->dead)
-		return ERR_INVAL;
-	enabled = enabled != 0;
-	if (c->perm[p] == enabled)
-		return 0;
-	c->perm[p] = enabled;
-	log_info("conn %u peer %s: permission %s %s", c->id, c->peer, name,
-	    enabled ? "on" : "off");
-	if (c->state != CONN_HANDSHAKE)
-		conn_send_permission(c, (enum perm)p);
-	conn_update_services(c);
-	return 0;
-}
-
 /* Number of live connections. */
 unsigned
 conn_count(struct srv *srv)
@@ -671,39 +403,6 @@ conn_find(struct srv *srv, uint32_t id)
 		if (c->id == id && !c->dead)
 			return c;
 	return NULL;
-}
-
-/* Take the session options a peer sets (login or Misc.option). */
-static void
-conn_apply_options(struct conn *c, const Hbb__OptionMessage *o)
-{
-	const int yes = HBB__OPTION_MESSAGE__BOOL_OPTION__Yes;
-	const int no = HBB__OPTION_MESSAGE__BOOL_OPTION__No;
-
-	if (o == NULL)
-		return;
-	/* Video: what the client decodes and how it wants it. */
-	if (o->supported_decoding != NULL)
-		enc_caps_from_proto(o->supported_decoding, &c->vprefs.caps);
-	if (o->image_quality != 0 || o->custom_image_quality != 0) {
-		c->vprefs.image_quality = o->image_quality;
-		c->vprefs.custom_image_quality = o->custom_image_quality;
-	}
-	if (o->custom_fps > 0 && o->custom_fps <= 120)
-		c->vprefs.custom_fps = o->custom_fps;
-	if (c->video_displays != 0)
-		svc_video_set_prefs(c->srv->video, &c->sink, &c->vprefs);
-	if (o->show_remote_cursor == yes || o->show_remote_cursor == no)
-		c->show_remote_cursor = o->show_remote_cursor == yes;
-	if (o->block_input == yes || o->block_input == no)
-		c->want_block = o->block_input == yes;
-	if (o->disable_audio == yes || o->disable_audio == no)
-		c->disable_audio = o->disable_audio == yes;
-	if (o->disable_clipboard == yes || o->disable_clipboard == no)
-		c->disable_clipboard = o->disable_clipboard == yes;
-	if (o->disable_keyboard == yes || o->disable_keyboard == no)
-		c->disable_keyboard = o->disable_keyboard == yes;
-	conn_update_services(c);
 }
 
 /* Start the session: whitelist, Hash, disabled permissions, probe. */
@@ -786,75 +485,6 @@ conn_find_session(struct conn *c)
 			return s;
 	}
 	return NULL;
-}
-
-/*
- * PeerInfo for this host: the facts from sysinfo and the displays as the
- * video service streams them (the sizes of its frames). Returns 0, or
- * ERR_NOTFOUND when there is no display to announce.
- */
-static int
-conn_peerinfo(struct srv *srv, Hbb__PeerInfo *pi)
-{
-	struct cap_display d[16];
-	int i, n, primary = 0;
-
-	sysinfo_peerinfo(srv->sysinfo, pi);
-	if (srv->video == NULL ||
-	    (n = svc_video_displays(srv->video, d, 16, &primary)) <= 0)
-		return ERR_NOTFOUND;
-	pi->displays = xcalloc((size_t)n, sizeof *pi->displays);
-	for (i = 0; i < n; i++) {
-		Hbb__DisplayInfo *di = xcalloc(1, sizeof *di);
-
-		hbb__display_info__init(di);
-		di->x = d[i].x;
-		di->y = d[i].y;
-		di->width = d[i].width;
-		di->height = d[i].height;
-		di->name = xstrdup(d[i].name);
-		di->online = d[i].online;
-		di->scale = 1.0;
-		pi->displays[i] = di;
-	}
-	pi->n_displays = (size_t)n;
-	pi->current_display = primary;
-	return 0;
-}
-
-/* Free the displays conn_peerinfo hung off pi. */
-static void
-conn_peerinfo_free(Hbb__PeerInfo *pi)
-{
-	size_t i;
-
-	for (i = 0; i < pi->n_displays; i++) {
-		free(pi->displays[i]->name);
-		free(pi->displays[i]);
-	}
-	free(pi->displays);
-	pi->displays = NULL;
-	pi->n_displays = 0;
-}
-
-/* The monitors changed: tell every remote session (HOST.md §5.3). */
-void
-conn_displays_changed(struct srv *srv)
-{
-	Hbb__Message m = HBB__MESSAGE__INIT;
-	Hbb__PeerInfo pi = HBB__PEER_INFO__INIT;
-	struct conn *c;
-
-	if (conn_peerinfo(srv, &pi) != 0)
-		return;
-	/* Only the display list (and the additions) matter here. */
-	m.union_case = HBB__MESSAGE__UNION_PEER_INFO;
-	m.peer_info = &pi;
-	TAILQ_FOREACH(c, &srv->conns, entry)
-		if (!c->dead && c->state == CONN_AUTHORIZED &&
-		    c->kind == LOGIN_KIND_REMOTE)
-			conn_send(c, &m);
-	conn_peerinfo_free(&pi);
 }
 
 /* CMLINK_P_* flags are the permissions' bits in enum perm order. */
@@ -1143,202 +773,6 @@ conn_recv_test_delay(struct conn *c, const Hbb__Message *m)
 	if (c->video_displays != 0)
 		svc_video_rtt(c->srv->video, &c->sink, (int)c->last_delay);
 	log_trace("conn %u: rtt %u ms", c->id, c->last_delay);
-}
-
-/* Number of displays the video service has now (0 without one). */
-static int
-conn_display_count(struct conn *c)
-{
-	struct cap_display d[32];
-	int primary;
-
-	if (c->srv->video == NULL)
-		return 0;
-	return svc_video_displays(c->srv->video, d, 32, &primary);
-}
-
-/* switch_display from the client (PROTOCOL.md §7.4). */
-static void
-conn_recv_switch_display(struct conn *c, int display)
-{
-	int i;
-
-	if (c->kind != LOGIN_KIND_REMOTE || display < 0 ||
-	    display >= conn_display_count(c))
-		return;
-	/* Clients before 1.2.4 show one display: the old one stops. */
-	if (c->peer_version < 1002040)
-		for (i = 0; i < 32; i++)
-			if (i != display)
-				conn_video_del(c, i);
-	if (c->video_displays & (1u << display)) {
-		struct msgbuf *b = svc_video_switch_msg(c->srv->video, display);
-
-		/* Already streamed: the geometry, then a key frame. */
-		if (b != NULL) {
-			conn_enqueue(c, b, SVC_Q_VIDEO);
-			msgbuf_unref(b);
-		}
-		svc_video_refresh(c->srv->video, display);
-	} else
-		conn_video_add(c, display, SVC_VIDEO_F_ANNOUNCE);
-}
-
-/* capture_displays: add, else sub, else set (PROTOCOL.md §7.4). */
-static void
-conn_recv_capture_displays(struct conn *c, const Hbb__CaptureDisplays *cd)
-{
-	int n = conn_display_count(c), i, valid = 0;
-	uint32_t want = 0;
-	size_t k;
-
-	if (c->kind != LOGIN_KIND_REMOTE)
-		return;
-	if (cd->n_add > 0) {
-		for (k = 0; k < cd->n_add; k++)
-			if (cd->add[k] >= 0 && cd->add[k] < n) {
-				conn_video_add(c, cd->add[k],
-				    SVC_VIDEO_F_ANNOUNCE);
-				valid = 1;
-			}
-	} else if (cd->n_sub > 0) {
-		for (k = 0; k < cd->n_sub; k++)
-			conn_video_del(c, cd->sub[k]);
-	} else if (cd->n_set > 0) {
-		for (k = 0; k < cd->n_set; k++)
-			if (cd->set[k] >= 0 && cd->set[k] < n && cd->set[k] < 32) {
-				want |= 1u << cd->set[k];
-				valid = 1;
-			}
-		/* A request whose indices are all invalid is ignored. */
-		if (!valid)
-			return;
-		for (i = 0; i < 32; i++) {
-			if ((want & (1u << i)) &&
-			    !(c->video_displays & (1u << i)))
-				conn_video_add(c, i, SVC_VIDEO_F_ANNOUNCE);
-			else if (!(want & (1u << i)))
-				conn_video_del(c, i);
-		}
-	}
-}
-
-/* Misc after login: session options; the rest is not ours yet. */
-static void
-conn_recv_misc(struct conn *c, const Hbb__Message *m)
-{
-	const Hbb__Misc *misc = m->misc;
-
-	switch (misc->union_case) {
-	case HBB__MISC__UNION_OPTION:
-		conn_apply_options(c, misc->option);
-		break;
-	case HBB__MISC__UNION_REFRESH_VIDEO:
-		if (misc->refresh_video && c->srv->video != NULL)
-			svc_video_refresh(c->srv->video, -1);
-		break;
-	case HBB__MISC__UNION_REFRESH_VIDEO_DISPLAY:
-		if (c->srv->video != NULL)
-			svc_video_refresh(c->srv->video,
-			    misc->refresh_video_display);
-		break;
-	case HBB__MISC__UNION_SWITCH_DISPLAY:
-		conn_recv_switch_display(c, misc->switch_display->display);
-		break;
-	case HBB__MISC__UNION_CAPTURE_DISPLAYS:
-		conn_recv_capture_displays(c, misc->capture_displays);
-		break;
-	case HBB__MISC__UNION_MESSAGE_QUERY:
-		if (c->srv->video != NULL) {
-			struct msgbuf *b = svc_video_switch_msg(c->srv->video,
-			    misc->message_query->switch_display);
-
-			if (b != NULL) {
-				conn_enqueue(c, b, SVC_Q_VIDEO);
-				msgbuf_unref(b);
-			}
-		}
-		break;
-	case HBB__MISC__UNION_AUTO_ADJUST_FPS:
-		if (misc->auto_adjust_fps >= 1 && misc->auto_adjust_fps <= 120) {
-			c->vprefs.custom_fps = (int)misc->auto_adjust_fps;
-			if (c->video_displays != 0)
-				svc_video_set_prefs(c->srv->video, &c->sink,
-				    &c->vprefs);
-		}
-		break;
-	case HBB__MISC__UNION_TOGGLE_PRIVACY_MODE: {
-		Hbb__Misc pmisc = HBB__MISC__INIT;
-		Hbb__BackNotification bn = HBB__BACK_NOTIFICATION__INIT;
-
-		/* X11 offers no way to hide the screen from the person at the
-		 * desk while we capture it; say so, as upstream does. */
-		bn.union_case = HBB__BACK_NOTIFICATION__UNION_PRIVACY_MODE_STATE;
-		bn.privacy_mode_state =
-		    HBB__BACK_NOTIFICATION__PRIVACY_MODE_STATE__PrvNotSupported;
-		bn.impl_key = misc->toggle_privacy_mode->impl_key;
-		bn.details = (char *)"";
-		pmisc.union_case = HBB__MISC__UNION_BACK_NOTIFICATION;
-		pmisc.back_notification = &bn;
-		conn_send_misc(c, &pmisc);
-		break;
-	}
-	case HBB__MISC__UNION_CHAT_MESSAGE:
-		if (c->srv->cm != NULL)
-			cmlink_chat(c->srv->cm, (int)c->id,
-			    misc->chat_message->text);
-		break;
-	default:
-		log_debug("conn %u: misc %d ignored", c->id,
-		    (int)misc->union_case);
-		break;
-	}
-}
-
-/* Mouse, keys and touch: injected only with Keyboard on, not view-only. */
-static void
-conn_recv_input(struct conn *c, const Hbb__Message *m)
-{
-	struct svc_input *in = c->srv->input;
-	int r;
-
-	if (in == NULL || c->kind != LOGIN_KIND_REMOTE ||
-	    !c->perm[PERM_KEYBOARD] || c->disable_keyboard)
-		return;
-	switch (m->union_case) {
-	case HBB__MESSAGE__UNION_MOUSE_EVENT:
-		r = svc_input_mouse(in, c->id, m->mouse_event);
-		if (r == 0 && c->sub_cursor != 0)
-			svc_cursor_input(c->srv->cursor, &c->sink);
-		break;
-	case HBB__MESSAGE__UNION_KEY_EVENT:
-		r = svc_input_key(in, c->id, m->key_event);
-		break;
-	default:
-		r = svc_input_pointer(in, c->id, m->pointer_device_event);
-		break;
-	}
-	if (r != 0 && r != ERR_DENIED && r != ERR_INVAL)
-		log_debug_r(r, "conn %u: input", c->id);
-}
-
-/* The peer's clipboard becomes the host's, if it may write it. */
-static void
-conn_recv_clipboard(struct conn *c, const Hbb__Message *m)
-{
-	int r;
-
-	if (c->srv->clip == NULL || !c->perm[PERM_CLIPBOARD] ||
-	    c->disable_clipboard || c->kind != LOGIN_KIND_REMOTE)
-		return;
-	if (m->union_case == HBB__MESSAGE__UNION_CLIPBOARD)
-		r = svc_clip_set(c->srv->clip, c->id, m->clipboard);
-	else
-		r = svc_clip_set_multi(c->srv->clip, c->id,
-		    m->multi_clipboards);
-	if (r != 0)
-		log_info_r(r, "conn %u peer %s: clipboard not applied", c->id,
-		    c->peer);
 }
 
 /* An empty message, or a member newer than us: ignored (§1.5). */

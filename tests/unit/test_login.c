@@ -161,7 +161,9 @@ expect(const struct tcase *t, struct login_verdict *e)
 		e->how = LOGIN_BY_PERMANENT;
 		e->flags = LOGIN_F_CLEAR;
 	} else {
-		e->flags = LOGIN_F_FAIL_PW | (otp_usable ? LOGIN_F_FAIL_OTP : 0);
+		e->flags = LOGIN_F_FAIL_PW;
+		if (otp_usable)
+			e->flags |= LOGIN_F_FAIL_OTP;
 		if (!password_only && t->cm)
 			set(e, LOGIN_WAIT, "Wrong Password");
 		else
