@@ -10,6 +10,7 @@
 
 #include "common/config.h"
 #include "common/err.h"
+#include "common/perm.h"
 #include "cm/cm.h"
 #include "cm/cm_page.h"
 #include "cm/cm_window.h"
@@ -296,6 +297,7 @@ cm_recv_login(struct cm_app *a, const Ipc__Login *m)
 	CmPage *page = g_hash_table_lookup(a->pages,
 	    GINT_TO_POINTER(m->conn_id));
 	gboolean fresh = page == NULL;
+	int p;
 
 	if (fresh) {
 		page = cm_page_new(m->conn_id);
@@ -323,13 +325,9 @@ cm_recv_login(struct cm_app *a, const Ipc__Login *m)
 	in.authorized = m->authorized;
 	in.start_time = m->start_time;
 	cm_page_set_info(page, &in);
-	cm_page_set_permission(page, "keyboard", m->keyboard);
-	cm_page_set_permission(page, "clipboard", m->clipboard);
-	cm_page_set_permission(page, "audio", m->audio);
-	cm_page_set_permission(page, "file", m->file);
-	cm_page_set_permission(page, "restart", m->restart);
-	cm_page_set_permission(page, "recording", m->recording);
-	cm_page_set_permission(page, "block_input", m->block_input);
+	for (p = 0; p < PERM_MAX; p++)
+		cm_page_set_permission(page, perm_get(p)->name,
+		    perm_login_get(m, p));
 	if (fresh)
 		cm_window_add_page(a->win, page);
 	else

@@ -3,17 +3,13 @@
  * against clicks in the first moments, permission check boxes, chat and
  * the file-transfer log.
  */
-#include <string.h>
 #include <time.h>
 
 #include "cm/cm_page.h"
+#include "common/perm.h"
 
-/* Permission names in the order of the check boxes. */
-static const char *const cm_perm_names[] = {
-	"keyboard", "clipboard", "audio", "file", "restart", "recording",
-	"block_input",
-};
-#define CM_NPERMS (G_N_ELEMENTS(cm_perm_names))
+/* Check boxes per row of the permission grid. */
+#define CM_PERM_COLUMNS	2
 
 struct _CmPage {
 	GtkBox		 parent;
@@ -30,7 +26,8 @@ struct _CmPage {
 	GtkWidget	*active_box;
 	GtkWidget	*disconnect_button;
 	GtkWidget	*perm_frame;
-	GtkWidget	*perm[CM_NPERMS];
+	GtkGrid		*perm_grid;
+	GtkWidget	*perm[PERM_MAX];	/* by row of common/perm.c */
 	GtkTextView	*chat_view;
 	GtkEntry	*chat_entry;
 	GtkWidget	*send_button;
@@ -128,10 +125,10 @@ cm_page_perm_toggled_cb(GtkToggleButton *t, CmPage *self)
 
 	if (self->quiet)
 		return;
-	for (i = 0; i < CM_NPERMS; i++)
+	for (i = 0; i < PERM_MAX; i++)
 		if (GTK_WIDGET(t) == self->perm[i])
 			g_signal_emit(self, cm_page_signals[SIG_PERMISSION], 0,
-			    cm_perm_names[i], gtk_toggle_button_get_active(t));
+			    perm_get(i)->name, gtk_toggle_button_get_active(t));
 }
 
 /* Send the typed message. */
@@ -195,20 +192,7 @@ cm_page_class_init(CmPageClass *klass)
 	gtk_widget_class_bind_template_child(wc, CmPage, active_box);
 	gtk_widget_class_bind_template_child(wc, CmPage, disconnect_button);
 	gtk_widget_class_bind_template_child(wc, CmPage, perm_frame);
-	gtk_widget_class_bind_template_child_full(wc, "perm_keyboard", FALSE,
-	    G_STRUCT_OFFSET(CmPage, perm[0]));
-	gtk_widget_class_bind_template_child_full(wc, "perm_clipboard", FALSE,
-	    G_STRUCT_OFFSET(CmPage, perm[1]));
-	gtk_widget_class_bind_template_child_full(wc, "perm_audio", FALSE,
-	    G_STRUCT_OFFSET(CmPage, perm[2]));
-	gtk_widget_class_bind_template_child_full(wc, "perm_file", FALSE,
-	    G_STRUCT_OFFSET(CmPage, perm[3]));
-	gtk_widget_class_bind_template_child_full(wc, "perm_restart", FALSE,
-	    G_STRUCT_OFFSET(CmPage, perm[4]));
-	gtk_widget_class_bind_template_child_full(wc, "perm_recording", FALSE,
-	    G_STRUCT_OFFSET(CmPage, perm[5]));
-	gtk_widget_class_bind_template_child_full(wc, "perm_block_input",
-	    FALSE, G_STRUCT_OFFSET(CmPage, perm[6]));
+	gtk_widget_class_bind_template_child(wc, CmPage, perm_grid);
 	gtk_widget_class_bind_template_child(wc, CmPage, chat_view);
 	gtk_widget_class_bind_template_child(wc, CmPage, chat_entry);
 	gtk_widget_class_bind_template_child(wc, CmPage, send_button);
@@ -217,7 +201,6 @@ cm_page_class_init(CmPageClass *klass)
 	gtk_widget_class_bind_template_callback(wc, cm_page_accept_cb);
 	gtk_widget_class_bind_template_callback(wc, cm_page_dismiss_cb);
 	gtk_widget_class_bind_template_callback(wc, cm_page_disconnect_cb);
-	gtk_widget_class_bind_template_callback(wc, cm_page_perm_toggled_cb);
 	gtk_widget_class_bind_template_callback(wc, cm_page_send_cb);
 
 	cm_page_signals[SIG_ACCEPT] = g_signal_new("accept",
@@ -237,13 +220,39 @@ cm_page_class_init(CmPageClass *klass)
 	    G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
-/* Build the widgets from the template. */
+/* One check box per permission, in the table's order, two to a row. */
+static void
+cm_page_add_perms(CmPage *self)
+{
+	const struct perm_info *pi;
+	AtkObject *atk;
+	GtkWidget *w;
+	int i;
+
+	for (i = 0; i < PERM_MAX; i++) {
+		pi = perm_get(i);
+		w = gtk_check_button_new_with_mnemonic(pi->label);
+		gtk_widget_set_tooltip_text(w, pi->tooltip);
+		atk = gtk_widget_get_accessible(w);
+		atk_object_set_name(atk, pi->a11y);
+		atk_object_set_description(atk, pi->tooltip);
+		g_signal_connect(w, "toggled",
+		    G_CALLBACK(cm_page_perm_toggled_cb), self);
+		gtk_grid_attach(self->perm_grid, w, i % CM_PERM_COLUMNS,
+		    i / CM_PERM_COLUMNS, 1, 1);
+		gtk_widget_show(w);
+		self->perm[i] = w;
+	}
+}
+
+/* Build the widgets from the template and the permission table. */
 static void
 cm_page_init(CmPage *self)
 {
 	GtkTextBuffer *b;
 
 	gtk_widget_init_template(GTK_WIDGET(self));
+	cm_page_add_perms(self);
 	self->jobs = g_hash_table_new(g_direct_hash, g_direct_equal);
 	b = gtk_text_view_get_buffer(self->chat_view);
 	gtk_text_buffer_create_tag(b, "me", "weight", PANGO_WEIGHT_BOLD,
@@ -306,7 +315,7 @@ cm_page_update_state(CmPage *self)
 	    !self->ended);
 	gtk_widget_set_sensitive(GTK_WIDGET(self->chat_entry),
 	    !self->pending && !self->ended);
-	for (i = 0; i < CM_NPERMS; i++)
+	for (i = 0; i < PERM_MAX; i++)
 		gtk_widget_set_sensitive(self->perm[i], !self->ended);
 	if (self->ended)
 		gtk_label_set_text(self->state_label, "Disconnected.");
@@ -378,16 +387,14 @@ cm_page_is_live(CmPage *self)
 void
 cm_page_set_permission(CmPage *self, const char *name, gboolean enabled)
 {
-	size_t i;
+	int p;
 
-	for (i = 0; i < CM_NPERMS; i++) {
-		if (strcmp(name, cm_perm_names[i]) != 0)
-			continue;
-		self->quiet = TRUE;
-		gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(self->perm[i]),
-		    enabled);
-		self->quiet = FALSE;
-	}
+	if ((p = perm_find(name)) < 0)
+		return;
+	self->quiet = TRUE;
+	gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(self->perm[p]),
+	    enabled);
+	self->quiet = FALSE;
 }
 
 /* Append a chat line and scroll to it. */

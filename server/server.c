@@ -48,16 +48,6 @@ struct srv_listener {
 
 static time_t cfg_mtime[2];
 
-/* Monotonic milliseconds. */
-uint64_t
-srv_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Modification time of path, or 0. */
 static time_t
 srv_mtime(const char *path)

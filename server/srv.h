@@ -67,8 +67,6 @@ struct srv {
 void	srv_otp_rotate(struct srv *);
 /* Counts a wrong one-time password; the 10th in a row rotates it. */
 void	srv_otp_failed(struct srv *);
-/* Monotonic clock in milliseconds. */
-uint64_t srv_now_ms(void);
 /* Starts the CM link (srv_cm.c); 0 or ERR_* (logged). */
 int	srv_cm_start(struct srv *);
 /* Re-reads the config file if it changed on disk. */

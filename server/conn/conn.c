@@ -1,15 +1,16 @@
 /*
- * conn.c: one peer connection, from accept to close.
+ * conn.c: one peer connection, from accept to close: the transport (the
+ * outbound queues, framing, timers) and the state machine.
  *
  * States: HANDSHAKE (secure streams only: SignedId out, PublicKey in) ->
  * LOGIN (Hash out, TestDelay cycle, LoginRequest in, throttled password
- * check) -> AUTHORIZED (PeerInfo out, services). Every frame is bounded by
- * the stream's cap (small before login) and every message is checked
- * against the state; a bad one closes this connection only.
+ * check decided by login.c) -> AUTHORIZED (PeerInfo out, services). Every
+ * frame is bounded by the stream's cap (small before login) and every
+ * message is checked against the state (conn_dispatch); a bad one closes
+ * this connection only. The authorized session's handlers live in
+ * conn_session.c, permissions and services in conn_perm.c.
  */
 #include <arpa/inet.h>
-#include <errno.h>
-#include <fnmatch.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,12 +27,14 @@
 #include "common/config.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "common/mono.h"
 #include "common/pass.h"
+#include "common/perm.h"
 #include "common/sstream.h"
 #include "common/store.h"
 #include "common/xmalloc.h"
 #include "server/cmlink.h"
-#include "server/conn/conn.h"
+#include "server/conn/conn_int.h"
 #include "server/rendezvous/rendezvous.h"
 #include "server/srv.h"
 #include "server/svc/svc.h"
@@ -40,7 +43,6 @@
 #include "server/svc/svc_cursor.h"
 #include "server/svc/svc_video.h"
 #include "server/svc/svc_input.h"
-#include "server/sysinfo.h"
 #include "server/conn/throttle.h"
 
 #define CONN_OUT_HIGH		(256 * 1024)	/* refill output below this */
@@ -51,123 +53,7 @@
 #define CONN_SESSION_REUSE_S	30		/* recent-session window */
 #define CONN_CLOSE_DELAY_MS	1000		/* let a last error reach the peer */
 
-enum conn_state {
-	CONN_HANDSHAKE,
-	CONN_LOGIN,
-	CONN_AUTHORIZED,
-};
-
-/* Per-connection permissions (PROTOCOL.md §9.5), in the order of the
- * options that give their defaults. */
-static const struct {
-	const char	*option;	/* default comes from this option */
-	const char	*name;		/* as the CM names it */
-	int		 wire;		/* PermissionInfo.permission */
-} conn_perms[CONN_PERM_MAX] = {
-	{ "enable-keyboard", "keyboard",
-	    HBB__PERMISSION_INFO__PERMISSION__Keyboard },
-	{ "enable-clipboard", "clipboard",
-	    HBB__PERMISSION_INFO__PERMISSION__Clipboard },
-	{ "enable-audio", "audio", HBB__PERMISSION_INFO__PERMISSION__Audio },
-	{ "enable-file-transfer", "file",
-	    HBB__PERMISSION_INFO__PERMISSION__File },
-	{ "enable-remote-restart", "restart",
-	    HBB__PERMISSION_INFO__PERMISSION__Restart },
-	{ "enable-record-session", "recording",
-	    HBB__PERMISSION_INFO__PERMISSION__Recording },
-	{ "enable-block-input", "block_input",
-	    HBB__PERMISSION_INFO__PERMISSION__BlockInput },
-	{ "enable-privacy-mode", "privacy_mode",
-	    HBB__PERMISSION_INFO__PERMISSION__PrivacyMode },
-};
-
-/* The kind of session, latched by the first LoginRequest. */
-enum conn_kind {
-	CONN_KIND_REMOTE,
-	CONN_KIND_FILE,
-	CONN_KIND_PORT_FORWARD,
-	CONN_KIND_CAMERA,
-	CONN_KIND_TERMINAL,
-};
-
-struct conn_qitem {
-	struct msgbuf			*b;	/* one reference owned */
-	uint64_t			 t_ms;	/* enqueue time */
-	int				 audio;	/* droppable when stale */
-	TAILQ_ENTRY(conn_qitem)		 entry;
-};
-TAILQ_HEAD(conn_queue, conn_qitem);
-
-struct conn {
-	uint32_t		 id;
-	struct srv		*srv;		/* borrowed */
-	struct bufferevent	*bev;		/* owned, closes the fd */
-	struct sstream		*ss;		/* owned */
-	struct sstream_hs	*hs;		/* owned while in HANDSHAKE */
-	struct event		*tick;		/* owned: 1 s TestDelay/idle timer */
-	struct event		*closer;	/* owned: delayed close */
-	enum conn_state		 state;
-	enum conn_via		 via;
-	int			 dead;
-	int			 closing;	/* a final message is on its way */
-	int			 pending;	/* waiting for a click in the CM */
-	int			 cm_known;	/* the CM was told about us */
-	int			 encrypted;
-	struct sockaddr_storage	 sa;
-	char			 addr[INET6_ADDRSTRLEN + 8];
-	char			 challenge[PASS_CHALLENGE_LEN + 1];
-	char			*peer;		/* owned: escaped my_id, or "-" */
-
-	/* Login scope, latched by the first LoginRequest. */
-	int			 latched;
-	enum conn_kind		 kind;
-	char			*scope;		/* owned */
-	char			*my_id;		/* owned, raw */
-	char			*my_name;	/* owned, raw */
-	uint64_t		 session_id;
-	struct srv_session	*session;	/* borrowed; live count held */
-
-	/* Timers and TestDelay. */
-	uint64_t		 start_ms;
-	uint64_t		 last_recv_ms;
-	uint64_t		 last_drain_ms;	/* output last fell low */
-	int			 probe_out;
-	uint64_t		 probe_ms;
-	uint32_t		 last_delay;
-
-	/* What the peer may do, and what it asked for (OptionMessage). */
-	int			 perm[CONN_PERM_MAX];
-	int			 disable_audio;
-	int			 disable_clipboard;
-	int			 disable_keyboard;
-	char			*version;	/* owned: client version */
-	char			*platform;	/* owned: client platform */
-
-	/* Services this connection is subscribed to, through sink. */
-	struct svc_sink		 sink;
-	int			 sub_clip;
-	int			 sub_audio;
-	unsigned		 sub_cursor;	/* SVC_CURSOR_F_* subscribed */
-	uint32_t		 video_displays; /* bit per display streamed */
-	int			 video_started;	/* first subscription done */
-	struct svc_video_prefs	 vprefs;	/* codec abilities, quality, fps */
-	int			 show_remote_cursor;
-	int			 want_block;	/* the peer asked to block local input */
-	int			 blocking;	/* ... and it is blocked for it */
-	long			 peer_version;	/* get_version_number of the client */
-
-	/* Outbound queues: control is always written before video. */
-	struct conn_queue	 ctrl;
-	struct conn_queue	 video;
-	size_t			 ctrl_bytes;
-	size_t			 video_bytes;
-
-	TAILQ_ENTRY(conn)	 entry;
-};
-
 static void	conn_flush(struct conn *);
-static void	conn_video_add(struct conn *, int, unsigned);
-static void	conn_update_block(struct conn *);
 static void	conn_tick_cb(evutil_socket_t, short, void *);
 
 /* The connection's number. */
@@ -181,7 +67,7 @@ conn_id(const struct conn *c)
 static long
 conn_now_s(void)
 {
-	return (long)(srv_now_ms() / 1000);
+	return (long)(mono_ms() / 1000);
 }
 
 /* Wall-clock seconds, for the calendar minutes of the throttle. */
@@ -288,7 +174,7 @@ conn_fail(struct conn *c, int r, const char *what)
 }
 
 /* Queue a packed message on q (takes a reference) and write what fits. */
-static void
+void
 conn_enqueue(struct conn *c, struct msgbuf *b, enum svc_queue q)
 {
 	struct conn_qitem *it;
@@ -297,7 +183,7 @@ conn_enqueue(struct conn *c, struct msgbuf *b, enum svc_queue q)
 		return;
 	it = xmalloc(sizeof *it);
 	it->b = msgbuf_ref(b);
-	it->t_ms = srv_now_ms();
+	it->t_ms = mono_ms();
 	it->audio = q == SVC_Q_AUDIO;
 	if (q == SVC_Q_VIDEO) {
 		TAILQ_INSERT_TAIL(&c->video, it, entry);
@@ -310,7 +196,7 @@ conn_enqueue(struct conn *c, struct msgbuf *b, enum svc_queue q)
 }
 
 /* Pack and queue a control message. */
-static void
+void
 conn_send(struct conn *c, const Hbb__Message *m)
 {
 	struct msgbuf *b = msgbuf_pack(m);
@@ -320,7 +206,7 @@ conn_send(struct conn *c, const Hbb__Message *m)
 }
 
 /* Wrap a Misc in a Message and queue it on the control queue. */
-static void
+void
 conn_send_misc(struct conn *c, Hbb__Misc *misc)
 {
 	Hbb__Message m = HBB__MESSAGE__INIT;
@@ -341,7 +227,7 @@ conn_flush(struct conn *c)
 	struct evbuffer *out;
 	struct conn_qitem *it;
 	struct evbuffer_iovec iov;
-	uint64_t now = srv_now_ms();
+	uint64_t now = mono_ms();
 	size_t flen;
 	int r;
 
@@ -461,7 +347,7 @@ conn_send_probe(struct conn *c)
 	m.test_delay = &td;
 	conn_send(c, &m);
 	c->probe_out = 1;
-	c->probe_ms = srv_now_ms();
+	c->probe_ms = mono_ms();
 }
 
 /* The once-a-second timer: idle close, write stall close, probe. */
@@ -469,7 +355,7 @@ static void
 conn_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
-	uint64_t now = srv_now_ms();
+	uint64_t now = mono_ms();
 	uint64_t stall;
 
 	(void)fd;
@@ -485,7 +371,7 @@ conn_tick_cb(evutil_socket_t fd, short what, void *arg)
 		conn_close(c, "Timeout");
 		return;
 	}
-	stall = c->kind == CONN_KIND_REMOTE || c->kind == CONN_KIND_CAMERA ?
+	stall = c->kind == LOGIN_KIND_REMOTE || c->kind == LOGIN_KIND_CAMERA ?
 	    CONN_STALL_VIDEO_MS : CONN_STALL_OTHER_MS;
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0 &&
 	    now - c->last_drain_ms > stall) {
@@ -494,250 +380,6 @@ conn_tick_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (!c->probe_out)
 		conn_send_probe(c);
-}
-
-/* 1 if addr matches one entry of the IP/CIDR list (entries trimmed). */
-static int
-conn_whitelisted(const char *list, const struct sockaddr *sa)
-{
-	uint8_t ip[16], net[16];
-	int fam, len;
-	char *dup, *tok, *save = NULL, *slash;
-	int ok = 0;
-
-	if (sa->sa_family == AF_INET) {
-		memcpy(ip, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-		fam = AF_INET;
-		len = 4;
-	} else {
-		const struct in6_addr *a6 =
-		    &((const struct sockaddr_in6 *)sa)->sin6_addr;
-
-		if (IN6_IS_ADDR_V4MAPPED(a6)) {
-			memcpy(ip, &a6->s6_addr[12], 4);
-			fam = AF_INET;
-			len = 4;
-		} else {
-			memcpy(ip, a6, 16);
-			fam = AF_INET6;
-			len = 16;
-		}
-	}
-	dup = xstrdup(list);
-	for (tok = strtok_r(dup, ",", &save); tok != NULL && !ok;
-	    tok = strtok_r(NULL, ",", &save)) {
-		int bits, efam, b;
-
-		while (*tok == ' ' || *tok == '\t')
-			tok++;
-		tok[strcspn(tok, " \t")] = '\0';
-		if (strcmp(tok, "0.0.0.0") == 0) {
-			ok = 1;
-			break;
-		}
-		if ((slash = strchr(tok, '/')) != NULL)
-			*slash++ = '\0';
-		efam = strchr(tok, ':') != NULL ? AF_INET6 : AF_INET;
-		if (efam != fam || inet_pton(efam, tok, net) != 1)
-			continue;
-		bits = slash != NULL ? atoi(slash) : len * 8;
-		if (bits < 0 || bits > len * 8)
-			continue;
-		for (b = 0; b < bits; b++)
-			if ((ip[b / 8] ^ net[b / 8]) & (0x80 >> (b % 8)))
-				break;
-		ok = b == bits;
-	}
-	free(dup);
-	return ok;
-}
-
-/* Tell the peer that permission p is now on or off. */
-static void
-conn_send_permission(struct conn *c, enum conn_perm p)
-{
-	Hbb__Misc misc = HBB__MISC__INIT;
-	Hbb__PermissionInfo pi = HBB__PERMISSION_INFO__INIT;
-
-	pi.permission = conn_perms[p].wire;
-	pi.enabled = c->perm[p];
-	misc.union_case = HBB__MISC__UNION_PERMISSION_INFO;
-	misc.permission_info = &pi;
-	conn_send_misc(c, &misc);
-}
-
-/*
- * Subscribe to, or leave, each service as permissions and the peer's
- * options now say; runs after login and after every change, so a switch
- * takes effect at once.
- */
-static void
-conn_update_services(struct conn *c)
-{
-	struct srv *srv = c->srv;
-	int want_clip, want_audio, r;
-
-	if (c->dead || c->state != CONN_AUTHORIZED ||
-	    c->kind != CONN_KIND_REMOTE)
-		return;
-	if (srv->input != NULL && (!c->perm[CONN_PERM_KEYBOARD] ||
-	    c->disable_keyboard))
-		svc_input_release_all(srv->input, c->id);
-	conn_update_block(c);
-	want_clip = srv->clip != NULL && c->perm[CONN_PERM_KEYBOARD] &&
-	    c->perm[CONN_PERM_CLIPBOARD] && !c->disable_clipboard &&
-	    !c->disable_keyboard;
-	want_audio = srv->audio != NULL && c->perm[CONN_PERM_AUDIO] &&
-	    !c->disable_audio;
-	if (want_clip && !c->sub_clip) {
-		svc_clip_subscribe(srv->clip, &c->sink, c->version,
-		    c->platform);
-		c->sub_clip = 1;
-	} else if (!want_clip && c->sub_clip) {
-		svc_clip_unsubscribe(srv->clip, c->id);
-		c->sub_clip = 0;
-	}
-	if (srv->cursor != NULL) {
-		unsigned want = 0;
-
-		if (c->perm[CONN_PERM_KEYBOARD] || c->show_remote_cursor)
-			want |= SVC_CURSOR_F_SHAPE;
-		if (c->show_remote_cursor)
-			want |= SVC_CURSOR_F_POSITION;
-		if (want != c->sub_cursor) {
-			if (want == 0)
-				svc_cursor_unsubscribe(srv->cursor, c->id);
-			else
-				svc_cursor_subscribe(srv->cursor, &c->sink, want);
-			c->sub_cursor = want;
-		}
-	}
-	if (srv->video != NULL && !c->video_started) {
-		struct cap_display d[1];
-		int primary = 0;
-
-		c->video_started = 1;
-		svc_video_displays(srv->video, d, 1, &primary);
-		conn_video_add(c, primary, 0);
-	}
-	if (want_audio && !c->sub_audio) {
-		if ((r = svc_audio_subscribe(srv->audio, &c->sink)) == 0)
-			c->sub_audio = 1;
-		else
-			log_warn_r(r, "conn %u: audio", c->id);
-	} else if (!want_audio && c->sub_audio) {
-		svc_audio_unsubscribe(srv->audio, c->id);
-		c->sub_audio = 0;
-	}
-}
-
-/* Start streaming a display to this connection (announced first with
- * flags SVC_VIDEO_F_ANNOUNCE). */
-static void
-conn_video_add(struct conn *c, int display, unsigned flags)
-{
-	if (display < 0 || display >= 32 || c->srv->video == NULL)
-		return;
-	if (svc_video_subscribe(c->srv->video, &c->sink, display, &c->vprefs,
-	    flags) == 0)
-		c->video_displays |= 1u << display;
-}
-
-/* Stop streaming a display to this connection. */
-static void
-conn_video_del(struct conn *c, int display)
-{
-	if (display < 0 || display >= 32 ||
-	    !(c->video_displays & (1u << display)))
-		return;
-	svc_video_unsubscribe(c->srv->video, c->id, display);
-	c->video_displays &= ~(1u << display);
-}
-
-/* Tell the peer how its block-input request went (PROTOCOL.md §9.6). */
-static void
-conn_send_block_state(struct conn *c, int state, const char *details)
-{
-	Hbb__Misc misc = HBB__MISC__INIT;
-	Hbb__BackNotification bn = HBB__BACK_NOTIFICATION__INIT;
-
-	bn.union_case = HBB__BACK_NOTIFICATION__UNION_BLOCK_INPUT_STATE;
-	bn.block_input_state = state;
-	bn.details = (char *)(details != NULL ? details : "");
-	misc.union_case = HBB__MISC__UNION_BACK_NOTIFICATION;
-	misc.back_notification = &bn;
-	conn_send_misc(c, &misc);
-}
-
-/*
- * Block or unblock the local keyboard and mouse as the peer asked, while
- * it holds Keyboard and BlockInput; the last blocker's leaving unblocks.
- */
-static void
-conn_update_block(struct conn *c)
-{
-	struct srv *srv = c->srv;
-	int allowed = srv->input != NULL && c->perm[CONN_PERM_KEYBOARD] &&
-	    c->perm[CONN_PERM_BLOCK_INPUT] && !c->disable_keyboard;
-	int r;
-
-	if (c->want_block && !c->blocking) {
-		if (!allowed) {
-			conn_send_block_state(c,
-			    HBB__BACK_NOTIFICATION__BLOCK_INPUT_STATE__BlkOnFailed,
-			    "No permission");
-			c->want_block = 0;
-			return;
-		}
-		r = srv->input_blockers > 0 ? 0 : svc_input_block(srv->input, 1);
-		if (r != 0) {
-			log_warn_r(r, "conn %u: block input", c->id);
-			conn_send_block_state(c,
-			    HBB__BACK_NOTIFICATION__BLOCK_INPUT_STATE__BlkOnFailed,
-			    err_str(r));
-			c->want_block = 0;
-			return;
-		}
-		c->blocking = 1;
-		srv->input_blockers++;
-		log_info("conn %u peer %s: local input blocked", c->id, c->peer);
-		conn_send_block_state(c,
-		    HBB__BACK_NOTIFICATION__BLOCK_INPUT_STATE__BlkOnSucceeded,
-		    NULL);
-	} else if (c->blocking && (!c->want_block || !allowed)) {
-		c->blocking = 0;
-		c->want_block = 0;
-		if (--srv->input_blockers == 0)
-			svc_input_block(srv->input, 0);
-		log_info("conn %u peer %s: local input unblocked", c->id,
-		    c->peer);
-		conn_send_block_state(c,
-		    HBB__BACK_NOTIFICATION__BLOCK_INPUT_STATE__BlkOffSucceeded,
-		    NULL);
-	}
-}
-
-/* Switch a permission of a live connection (the CM's toggles). */
-int
-conn_set_permission(struct conn *c, const char *name, int enabled)
-{
-	int p;
-
-	for (p = 0; p < CONN_PERM_MAX; p++)
-		if (strcmp(conn_perms[p].name, name) == 0)
-			break;
-	if (p == CONN_PERM_MAX || c->dead)
-		return ERR_INVAL;
-	enabled = enabled != 0;
-	if (c->perm[p] == enabled)
-		return 0;
-	c->perm[p] = enabled;
-	log_info("conn %u peer %s: permission %s %s", c->id, c->peer, name,
-	    enabled ? "on" : "off");
-	if (c->state != CONN_HANDSHAKE)
-		conn_send_permission(c, (enum conn_perm)p);
-	conn_update_services(c);
-	return 0;
 }
 
 /* Number of live connections. */
@@ -764,39 +406,6 @@ conn_find(struct srv *srv, uint32_t id)
 	return NULL;
 }
 
-/* Take the session options a peer sets (login or Misc.option). */
-static void
-conn_apply_options(struct conn *c, const Hbb__OptionMessage *o)
-{
-	const int yes = HBB__OPTION_MESSAGE__BOOL_OPTION__Yes;
-	const int no = HBB__OPTION_MESSAGE__BOOL_OPTION__No;
-
-	if (o == NULL)
-		return;
-	/* Video: what the client decodes and how it wants it. */
-	if (o->supported_decoding != NULL)
-		enc_caps_from_proto(o->supported_decoding, &c->vprefs.caps);
-	if (o->image_quality != 0 || o->custom_image_quality != 0) {
-		c->vprefs.image_quality = o->image_quality;
-		c->vprefs.custom_image_quality = o->custom_image_quality;
-	}
-	if (o->custom_fps > 0 && o->custom_fps <= 120)
-		c->vprefs.custom_fps = o->custom_fps;
-	if (c->video_displays != 0)
-		svc_video_set_prefs(c->srv->video, c->id, &c->vprefs);
-	if (o->show_remote_cursor == yes || o->show_remote_cursor == no)
-		c->show_remote_cursor = o->show_remote_cursor == yes;
-	if (o->block_input == yes || o->block_input == no)
-		c->want_block = o->block_input == yes;
-	if (o->disable_audio == yes || o->disable_audio == no)
-		c->disable_audio = o->disable_audio == yes;
-	if (o->disable_clipboard == yes || o->disable_clipboard == no)
-		c->disable_clipboard = o->disable_clipboard == yes;
-	if (o->disable_keyboard == yes || o->disable_keyboard == no)
-		c->disable_keyboard = o->disable_keyboard == yes;
-	conn_update_services(c);
-}
-
 /* Start the session: whitelist, Hash, disabled permissions, probe. */
 static void
 conn_open_session(struct conn *c)
@@ -808,7 +417,7 @@ conn_open_session(struct conn *c)
 	size_t i;
 
 	c->state = CONN_LOGIN;
-	if (*wl != '\0' && !conn_whitelisted(wl,
+	if (*wl != '\0' && !login_ip_allowed(wl,
 	    (const struct sockaddr *)&c->sa)) {
 		conn_login_error(c, "Your ip is blocked by the peer", 1);
 		return;
@@ -820,9 +429,9 @@ conn_open_session(struct conn *c)
 	m.hash = &h;
 	conn_send(c, &m);
 
-	for (i = 0; i < CONN_PERM_MAX; i++)
+	for (i = 0; i < PERM_MAX; i++)
 		if (!c->perm[i])
-			conn_send_permission(c, (enum conn_perm)i);
+			conn_send_permission(c, (enum perm)i);
 	conn_send_probe(c);
 }
 
@@ -854,106 +463,6 @@ conn_recv_handshake(struct conn *c, const uint8_t *p, size_t n)
 	conn_open_session(c);
 }
 
-/* 1 if s is an IP literal, optionally with a port, or a host:port. */
-static int
-conn_is_addr(const char *s)
-{
-	uint8_t tmp[16];
-	char buf[300];
-	const char *colon;
-	size_t i;
-
-	if (strlen(s) >= sizeof buf)
-		return 0;
-	if (inet_pton(AF_INET, s, tmp) == 1 || inet_pton(AF_INET6, s, tmp) == 1)
-		return 1;
-	if (s[0] == '[') {
-		const char *e = strchr(s, ']');
-
-		if (e == NULL || (size_t)(e - s - 1) >= sizeof buf)
-			return 0;
-		memcpy(buf, s + 1, (size_t)(e - s - 1));
-		buf[e - s - 1] = '\0';
-		return inet_pton(AF_INET6, buf, tmp) == 1 &&
-		    (e[1] == '\0' || (e[1] == ':' && atoi(e + 2) > 0));
-	}
-	if ((colon = strrchr(s, ':')) == NULL || colon == s)
-		return 0;
-	for (i = 1; colon[i] != '\0'; i++)
-		if (colon[i] < '0' || colon[i] > '9')
-			return 0;
-	if (i == 1)
-		return 0;
-	for (i = 0; s + i < colon; i++) {
-		char ch = s[i];
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.'))
-			return 0;
-	}
-	return 1;
-}
-
-/* 1 if my_id matches the id-whitelist (globs, case-insensitive). */
-static int
-conn_id_allowed(const char *list, const char *my_id)
-{
-	char *dup, *tok, *save = NULL, *at, *bare;
-	int ok = 0;
-
-	bare = xstrdup(my_id);
-	if ((at = strchr(bare, '@')) != NULL)
-		*at = '\0';
-	dup = xstrdup(list);
-	for (tok = strtok_r(dup, ",", &save); tok != NULL && !ok;
-	    tok = strtok_r(NULL, ",", &save)) {
-		while (*tok == ' ' || *tok == '\t')
-			tok++;
-		tok[strcspn(tok, " \t")] = '\0';
-		if (*tok == '\0')
-			continue;
-		ok = fnmatch(tok, my_id, FNM_CASEFOLD) == 0 ||
-		    fnmatch(tok, bare, FNM_CASEFOLD) == 0;
-	}
-	free(dup);
-	free(bare);
-	return ok;
-}
-
-/* The scope string of a LoginRequest: kind and kind-specific fields. */
-static char *
-conn_scope(const Hbb__LoginRequest *lr, enum conn_kind *kind)
-{
-	char *s;
-
-	switch (lr->union_case) {
-	case HBB__LOGIN_REQUEST__UNION_FILE_TRANSFER:
-		*kind = CONN_KIND_FILE;
-		xasprintf(&s, "file|%s|%s|%d", lr->my_id,
-		    lr->file_transfer->dir, lr->file_transfer->show_hidden);
-		break;
-	case HBB__LOGIN_REQUEST__UNION_PORT_FORWARD:
-		*kind = CONN_KIND_PORT_FORWARD;
-		xasprintf(&s, "pf|%s|%s|%d", lr->my_id, lr->port_forward->host,
-		    lr->port_forward->port);
-		break;
-	case HBB__LOGIN_REQUEST__UNION_VIEW_CAMERA:
-		*kind = CONN_KIND_CAMERA;
-		xasprintf(&s, "camera|%s", lr->my_id);
-		break;
-	case HBB__LOGIN_REQUEST__UNION_TERMINAL:
-		*kind = CONN_KIND_TERMINAL;
-		xasprintf(&s, "terminal|%s|%s", lr->my_id,
-		    lr->terminal->service_id);
-		break;
-	default:
-		*kind = CONN_KIND_REMOTE;
-		xasprintf(&s, "remote|%s", lr->my_id);
-		break;
-	}
-	return s;
-}
-
 /* The remembered session for this login triple, if recent; else NULL. */
 static struct srv_session *
 conn_find_session(struct conn *c)
@@ -979,116 +488,26 @@ conn_find_session(struct conn *c)
 	return NULL;
 }
 
-/*
- * PeerInfo for this host: the facts from sysinfo and the displays as the
- * video service streams them (the sizes of its frames). Returns 0, or
- * ERR_NOTFOUND when there is no display to announce.
- */
-static int
-conn_peerinfo(struct srv *srv, Hbb__PeerInfo *pi)
-{
-	struct cap_display d[16];
-	int i, n, primary = 0;
-
-	sysinfo_peerinfo(srv->sysinfo, pi);
-	if (srv->video == NULL ||
-	    (n = svc_video_displays(srv->video, d, 16, &primary)) <= 0)
-		return ERR_NOTFOUND;
-	pi->displays = xcalloc((size_t)n, sizeof *pi->displays);
-	for (i = 0; i < n; i++) {
-		Hbb__DisplayInfo *di = xcalloc(1, sizeof *di);
-
-		hbb__display_info__init(di);
-		di->x = d[i].x;
-		di->y = d[i].y;
-		di->width = d[i].width;
-		di->height = d[i].height;
-		di->name = xstrdup(d[i].name);
-		di->online = d[i].online;
-		di->scale = 1.0;
-		pi->displays[i] = di;
-	}
-	pi->n_displays = (size_t)n;
-	pi->current_display = primary;
-	return 0;
-}
-
-/* Free the displays conn_peerinfo hung off pi. */
-static void
-conn_peerinfo_free(Hbb__PeerInfo *pi)
-{
-	size_t i;
-
-	for (i = 0; i < pi->n_displays; i++) {
-		free(pi->displays[i]->name);
-		free(pi->displays[i]);
-	}
-	free(pi->displays);
-	pi->displays = NULL;
-	pi->n_displays = 0;
-}
-
-/* The monitors changed: tell every remote session (HOST.md §5.3). */
-void
-conn_displays_changed(struct srv *srv)
-{
-	Hbb__Message m = HBB__MESSAGE__INIT;
-	Hbb__PeerInfo pi = HBB__PEER_INFO__INIT;
-	struct conn *c;
-
-	if (conn_peerinfo(srv, &pi) != 0)
-		return;
-	/* Only the display list (and the additions) matter here. */
-	m.union_case = HBB__MESSAGE__UNION_PEER_INFO;
-	m.peer_info = &pi;
-	TAILQ_FOREACH(c, &srv->conns, entry)
-		if (!c->dead && c->state == CONN_AUTHORIZED &&
-		    c->kind == CONN_KIND_REMOTE)
-			conn_send(c, &m);
-	conn_peerinfo_free(&pi);
-}
-
-/* RustDesk's get_version_number (PROTOCOL.md §14): "1.2.3" -> 1002030. */
-static long
-conn_version_number(const char *v)
-{
-	long n = 0, last = 0, x;
-	const char *p = v;
-	char *end;
-
-	while (*p != '\0' && *p != '-') {
-		x = strtol(p, &end, 10);
-		if (end == p)
-			x = 0;
-		n = n * 1000 + x;
-		last = x;
-		p = end;
-		while (*p != '\0' && *p != '.' && *p != '-')
-			p++;
-		if (*p == '.')
-			p++;
-	}
-	n += last * 9;
-	if (*p == '-')
-		n += strtol(p + 1, NULL, 10);
-	return n;
-}
+/* CMLINK_P_* flags are the permissions' bits in enum perm order. */
+_Static_assert(CMLINK_P_KEYBOARD == 1u << PERM_KEYBOARD &&
+    CMLINK_P_CLIPBOARD == 1u << PERM_CLIPBOARD &&
+    CMLINK_P_AUDIO == 1u << PERM_AUDIO && CMLINK_P_FILE == 1u << PERM_FILE &&
+    CMLINK_P_RESTART == 1u << PERM_RESTART &&
+    CMLINK_P_RECORDING == 1u << PERM_RECORDING &&
+    CMLINK_P_BLOCK_INPUT == 1u << PERM_BLOCK_INPUT &&
+    CMLINK_P_PRIVACY_MODE == 1u << PERM_PRIVACY_MODE,
+    "CMLINK_P_* must follow enum perm");
 
 /* Tell the CM about this connection (HOST.md §6.5). */
 static void
 conn_cm_login(struct conn *c, int authorized)
 {
-	static const unsigned bits[CONN_PERM_MAX] = {
-		CMLINK_P_KEYBOARD, CMLINK_P_CLIPBOARD, CMLINK_P_AUDIO,
-		CMLINK_P_FILE, CMLINK_P_RESTART, CMLINK_P_RECORDING,
-		CMLINK_P_BLOCK_INPUT, CMLINK_P_PRIVACY_MODE,
-	};
 	static const enum cmlink_mode modes[] = {
-		[CONN_KIND_REMOTE] = CMLINK_REMOTE,
-		[CONN_KIND_FILE] = CMLINK_FILE_TRANSFER,
-		[CONN_KIND_PORT_FORWARD] = CMLINK_PORT_FORWARD,
-		[CONN_KIND_CAMERA] = CMLINK_CAMERA,
-		[CONN_KIND_TERMINAL] = CMLINK_TERMINAL,
+		[LOGIN_KIND_REMOTE] = CMLINK_REMOTE,
+		[LOGIN_KIND_FILE] = CMLINK_FILE_TRANSFER,
+		[LOGIN_KIND_PORT_FORWARD] = CMLINK_PORT_FORWARD,
+		[LOGIN_KIND_CAMERA] = CMLINK_CAMERA,
+		[LOGIN_KIND_TERMINAL] = CMLINK_TERMINAL,
 	};
 	struct cmlink_login l;
 	char addr[INET6_ADDRSTRLEN + 16];
@@ -1108,9 +527,9 @@ conn_cm_login(struct conn *c, int authorized)
 	l.mode = modes[c->kind];
 	l.encrypted = c->encrypted;
 	l.authorized = authorized;
-	for (i = 0; i < CONN_PERM_MAX; i++)
+	for (i = 0; i < PERM_MAX; i++)
 		if (c->perm[i])
-			l.perms |= bits[i];
+			l.perms |= 1u << i;
 	cmlink_login(c->srv->cm, &l);
 	c->cm_known = 1;
 }
@@ -1173,154 +592,130 @@ conn_authorize(struct conn *c, const char *how, const char *otp)
 	conn_update_services(c);
 }
 
-/* LoginRequest before authorization (PROTOCOL.md §3.4, HOST.md §4.2). */
+/*
+ * Latch the scope and the peer's details from the first LoginRequest.
+ * Returns 1 if lr asks for another scope than the latched one, else 0.
+ */
+static int
+conn_latch(struct conn *c, const Hbb__LoginRequest *lr)
+{
+	enum login_kind kind;
+	char *scope = login_scope(lr, &kind);
+	int changed;
+
+	if (c->latched) {
+		changed = strcmp(scope, c->scope) != 0;
+		free(scope);
+		return changed;
+	}
+	c->latched = 1;
+	c->kind = kind;
+	c->scope = scope;
+	c->my_id = xstrdup(lr->my_id);
+	c->my_name = xstrdup(lr->my_name);
+	c->session_id = lr->session_id;
+	c->version = xstrdup(lr->version);
+	c->peer_version = login_version_number(lr->version);
+	c->platform = xstrdup(lr->my_platform);
+	free(c->peer);
+	c->peer = log_escape(*lr->my_id ? lr->my_id : "-", 64);
+	return 0;
+}
+
+/* Do what the login policy decided: bookkeeping first, then the action. */
 static void
-conn_recv_login(struct conn *c, const Hbb__LoginRequest *lr)
+conn_login_apply(struct conn *c, const struct login_verdict *v)
 {
 	struct srv *srv = c->srv;
-	const struct cfg *cfg = srv->cfg;
 	const struct sockaddr *sa = (const struct sockaddr *)&c->sa;
-	const char *approve, *method, *idwl, *why;
-	const uint8_t *h1;
-	enum conn_kind kind;
-	char *scope;
-	int tmp_on, perm_on, valid, ok_tmp = 0, ok_perm = 0;
-	struct srv_session *s;
+	char otp[sizeof srv->otp];
 
-	scope = conn_scope(lr, &kind);
-	if (c->latched && strcmp(scope, c->scope) != 0) {
-		free(scope);
-		conn_login_error(c, "Connection not allowed", 1);
-		return;
-	}
-	if (!c->latched) {
-		c->latched = 1;
-		c->kind = kind;
-		c->scope = scope;
-		c->my_id = xstrdup(lr->my_id);
-		c->my_name = xstrdup(lr->my_name);
-		c->session_id = lr->session_id;
-		c->version = xstrdup(lr->version);
-		c->peer_version = conn_version_number(lr->version);
-		c->platform = xstrdup(lr->my_platform);
-		free(c->peer);
-		c->peer = log_escape(*lr->my_id ? lr->my_id : "-", 64);
-	} else
-		free(scope);
-	conn_apply_options(c, lr->option);
-
-	idwl = cfg_get(cfg, "id-whitelist");
-	if (*idwl != '\0') {
-		if ((why = throttle_check(srv->throttle_id, sa,
-		    conn_wall_s())) != NULL) {
-			conn_login_error(c, why, 1);
-			return;
-		}
-		if (!conn_id_allowed(idwl, lr->my_id)) {
-			throttle_fail(srv->throttle_id, sa, conn_wall_s());
-			conn_login_error(c, "Your ID is blocked by the peer", 1);
-			return;
-		}
-	}
-	switch (c->kind) {
-	case CONN_KIND_REMOTE:
-		break;
-	case CONN_KIND_FILE:
-		conn_login_error(c, cfg_bool(cfg, "enable-file-transfer") ?
-		    "File transfer is not supported by this host yet" :
-		    "No permission of file transfer", 1);
-		return;
-	case CONN_KIND_CAMERA:
-		conn_login_error(c, cfg_bool(cfg, "enable-camera") ?
-		    "Viewing the camera is not supported by this host" :
-		    "No permission of viewing camera", 1);
-		return;
-	case CONN_KIND_TERMINAL:
-		conn_login_error(c, cfg_bool(cfg, "enable-terminal") ?
-		    "Terminal is not supported by this host yet" :
-		    "No permission of terminal", 1);
-		return;
-	case CONN_KIND_PORT_FORWARD:
-		conn_login_error(c, cfg_bool(cfg, "enable-tunnel") ?
-		    "IP tunneling is not supported by this host yet" :
-		    "No permission of IP tunneling", 1);
-		return;
-	}
-	if (strcmp(lr->username, store_id(srv->store)) != 0 &&
-	    !conn_is_addr(lr->username)) {
-		conn_login_error(c, "Offline", 1);
-		return;
-	}
-
-	approve = cfg_get(cfg, "approve-mode");
-	method = cfg_get(cfg, "verification-method");
-	tmp_on = strcmp(method, "use-permanent-password") != 0;
-	perm_on = strcmp(method, "use-temporary-password") != 0;
-	h1 = store_password_h1(srv->store);
-	valid = (tmp_on && srv->otp[0] != '\0') || (perm_on && h1 != NULL);
-
-	/*
-	 * Paths that wait for a click: without a CM link nobody can click,
-	 * so they get the stock refusal at once.
-	 */
-	if (strcmp(approve, "click") == 0 ||
-	    (strcmp(approve, "password") != 0 && !valid)) {
-		if (srv->cm == NULL)
-			conn_refuse(c, "Closed manually by the peer");
-		else
-			conn_wait_click(c, conn_version_number(lr->version) >=
-			    1002000 ? "No Password Access" : NULL);
-		return;
-	}
-	if (lr->password.len > 0 && (s = conn_find_session(c)) != NULL &&
-	    pass_check_plain(s->otp, store_salt(srv->store), c->challenge,
-	    lr->password.data, lr->password.len)) {
-		conn_authorize(c, "recent session", NULL);
-		return;
-	}
-	if (lr->password.len == 0) {
-		/* The client shows its own password box; the local user may
-		 * accept meanwhile (not in password mode). */
-		if (strcmp(approve, "password") == 0)
-			conn_login_error(c, "Empty Password", 0);
-		else if (srv->cm == NULL)
-			conn_refuse(c, "Closed manually by the peer");
-		else
-			conn_wait_click(c, NULL);
-		return;
-	}
-	if ((why = throttle_check(srv->throttle, sa, conn_wall_s())) != NULL) {
-		conn_login_error(c, why, 1);
-		return;
-	}
-	if (tmp_on && srv->otp[0] != '\0')
-		ok_tmp = pass_check_plain(srv->otp, store_salt(srv->store),
-		    c->challenge, lr->password.data, lr->password.len);
-	if (!ok_tmp && perm_on && h1 != NULL)
-		ok_perm = pass_check_h1(h1, c->challenge, lr->password.data,
-		    lr->password.len);
-	if (ok_tmp || ok_perm) {
-		char otp[sizeof srv->otp];
-
+	if (v->flags & LOGIN_F_FAIL_ID)
+		throttle_fail(srv->throttle_id, sa, conn_wall_s());
+	if (v->flags & LOGIN_F_FAIL_PW)
+		throttle_fail(srv->throttle, sa, conn_wall_s());
+	if (v->flags & LOGIN_F_FAIL_OTP)
+		srv_otp_failed(srv);
+	if (v->flags & LOGIN_F_CLEAR) {
 		throttle_clear(srv->throttle, sa);
 		throttle_clear(srv->throttle_id, sa);
-		if (ok_tmp) {
+	}
+	switch (v->action) {
+	case LOGIN_ACCEPT:
+		if (v->how == LOGIN_BY_OTP) {
 			srv->otp_failures = 0;
 			memcpy(otp, srv->otp, sizeof otp);
 		}
-		conn_authorize(c, ok_tmp ? "one-time password" :
-		    "permanent password", ok_tmp ? otp : NULL);
-		return;
+		conn_authorize(c, login_how_name(v->how),
+		    v->how == LOGIN_BY_OTP ? otp : NULL);
+		break;
+	case LOGIN_WAIT:
+		conn_wait_click(c, v->text);
+		break;
+	case LOGIN_RETRY:
+		conn_login_error(c, v->text, 0);
+		break;
+	case LOGIN_REFUSE:
+		conn_login_error(c, v->text, 1);
+		break;
+	case LOGIN_NOBODY:
+		conn_refuse(c, v->text);
+		break;
 	}
-	throttle_fail(srv->throttle, sa, conn_wall_s());
-	if (tmp_on && srv->otp[0] != '\0')
-		srv_otp_failed(srv);
-	if (strcmp(approve, "password") != 0 && srv->cm != NULL) {
-		/* Show the (unauthorized) request: a click may still let it in. */
-		conn_wait_click(c, "Wrong Password");
+}
+
+/* LoginRequest before authorization (PROTOCOL.md §3.4, HOST.md §4.2). */
+static void
+conn_recv_login(struct conn *c, const Hbb__Message *m)
+{
+	const Hbb__LoginRequest *lr = m->login_request;
+	struct srv *srv = c->srv;
+	const struct cfg *cfg = srv->cfg;
+	const struct sockaddr *sa = (const struct sockaddr *)&c->sa;
+	struct login_request rq;
+	struct login_settings st;
+	struct login_secrets sec;
+	struct login_throttle th;
+	struct login_verdict v;
+	struct srv_session *s;
+
+	/* After authorization further LoginRequests are ignored. */
+	if (c->state != CONN_LOGIN)
 		return;
-	}
-	conn_login_error(c, "Wrong Password", 0);
+	memset(&rq, 0, sizeof rq);
+	if ((rq.scope_changed = conn_latch(c, lr)) == 0)
+		conn_apply_options(c, lr->option);
+	rq.kind = c->kind;
+	rq.my_id = lr->my_id;
+	rq.username = lr->username;
+	rq.password = lr->password.data;
+	rq.password_len = lr->password.len;
+	rq.version = login_version_number(lr->version);
+
+	memset(&st, 0, sizeof st);
+	st.approve_mode = cfg_get(cfg, "approve-mode");
+	st.method = cfg_get(cfg, "verification-method");
+	st.id_whitelist = cfg_get(cfg, "id-whitelist");
+	st.host_id = store_id(srv->store);
+	st.enable_file_transfer = cfg_bool(cfg, "enable-file-transfer");
+	st.enable_camera = cfg_bool(cfg, "enable-camera");
+	st.enable_terminal = cfg_bool(cfg, "enable-terminal");
+	st.enable_tunnel = cfg_bool(cfg, "enable-tunnel");
+	st.have_cm = srv->cm != NULL;
+
+	s = lr->password.len > 0 ? conn_find_session(c) : NULL;
+	sec.challenge = c->challenge;
+	sec.salt = store_salt(srv->store);
+	sec.otp = srv->otp;
+	sec.h1 = store_password_h1(srv->store);
+	sec.recent_otp = s != NULL ? s->otp : NULL;
+
+	th.id = *st.id_whitelist != '\0' ?
+	    throttle_check(srv->throttle_id, sa, conn_wall_s()) : NULL;
+	th.password = throttle_check(srv->throttle, sa, conn_wall_s());
+
+	login_decide(&rq, &st, &sec, &th, &v);
+	conn_login_apply(c, &v);
 }
 
 /* The local user accepted: only a connection that waits counts. */
@@ -1362,223 +757,116 @@ conn_chat(struct conn *c, const char *text)
 
 /* TestDelay: echo the client's own probes; our probe's echo is an RTT. */
 static void
-conn_recv_test_delay(struct conn *c, const Hbb__TestDelay *td)
+conn_recv_test_delay(struct conn *c, const Hbb__Message *m)
 {
-	Hbb__Message m = HBB__MESSAGE__INIT;
+	Hbb__Message echo = HBB__MESSAGE__INIT;
 
-	if (td->from_client) {
-		m.union_case = HBB__MESSAGE__UNION_TEST_DELAY;
-		m.test_delay = (Hbb__TestDelay *)td;
-		conn_send(c, &m);
+	if (m->test_delay->from_client) {
+		echo.union_case = HBB__MESSAGE__UNION_TEST_DELAY;
+		echo.test_delay = m->test_delay;
+		conn_send(c, &echo);
 		return;
 	}
 	if (!c->probe_out)
 		return;
 	c->probe_out = 0;
-	c->last_delay = (uint32_t)(srv_now_ms() - c->probe_ms);
+	c->last_delay = (uint32_t)(mono_ms() - c->probe_ms);
 	if (c->video_displays != 0)
 		svc_video_rtt(c->srv->video, c->id, (int)c->last_delay);
 	log_trace("conn %u: rtt %u ms", c->id, c->last_delay);
 }
 
-/* Number of displays the video service has now (0 without one). */
-static int
-conn_display_count(struct conn *c)
+/* An empty message, or a member newer than us: ignored (§1.5). */
+static void
+conn_recv_nothing(struct conn *c, const Hbb__Message *m)
 {
-	struct cap_display d[32];
-	int primary;
-
-	if (c->srv->video == NULL)
-		return 0;
-	return svc_video_displays(c->srv->video, d, 32, &primary);
+	(void)c;
+	(void)m;
 }
 
-/* switch_display from the client (PROTOCOL.md §7.4). */
+/* The client is closing (accepted even before login): close at once. */
 static void
-conn_recv_switch_display(struct conn *c, int display)
+conn_recv_close_reason(struct conn *c, const Hbb__Message *m)
 {
-	int i;
-
-	if (c->kind != CONN_KIND_REMOTE || display < 0 ||
-	    display >= conn_display_count(c))
-		return;
-	/* Clients before 1.2.4 show one display: the old one stops. */
-	if (c->peer_version < 1002040)
-		for (i = 0; i < 32; i++)
-			if (i != display)
-				conn_video_del(c, i);
-	if (c->video_displays & (1u << display)) {
-		struct msgbuf *b = svc_video_switch_msg(c->srv->video, display);
-
-		/* Already streamed: the geometry, then a key frame. */
-		if (b != NULL) {
-			conn_enqueue(c, b, SVC_Q_VIDEO);
-			msgbuf_unref(b);
-		}
-		svc_video_refresh(c->srv->video, display);
-	} else
-		conn_video_add(c, display, SVC_VIDEO_F_ANNOUNCE);
+	(void)m;
+	conn_close(c, "peer closed the session");
 }
 
-/* capture_displays: add, else sub, else set (PROTOCOL.md §7.4). */
+/* A message this host does not serve (yet): ignored. */
 static void
-conn_recv_capture_displays(struct conn *c, const Hbb__CaptureDisplays *cd)
+conn_recv_other(struct conn *c, const Hbb__Message *m)
 {
-	int n = conn_display_count(c), i, valid = 0;
-	uint32_t want = 0;
-	size_t k;
+	log_debug("conn %u: message %d ignored", c->id, (int)m->union_case);
+}
 
-	if (c->kind != CONN_KIND_REMOTE)
-		return;
-	if (cd->n_add > 0) {
-		for (k = 0; k < cd->n_add; k++)
-			if (cd->add[k] >= 0 && cd->add[k] < n) {
-				conn_video_add(c, cd->add[k],
-				    SVC_VIDEO_F_ANNOUNCE);
-				valid = 1;
-			}
-	} else if (cd->n_sub > 0) {
-		for (k = 0; k < cd->n_sub; k++)
-			conn_video_del(c, cd->sub[k]);
-	} else if (cd->n_set > 0) {
-		for (k = 0; k < cd->n_set; k++)
-			if (cd->set[k] >= 0 && cd->set[k] < n && cd->set[k] < 32) {
-				want |= 1u << cd->set[k];
-				valid = 1;
-			}
-		/* A request whose indices are all invalid is ignored. */
-		if (!valid)
-			return;
-		for (i = 0; i < 32; i++) {
-			if ((want & (1u << i)) &&
-			    !(c->video_displays & (1u << i)))
-				conn_video_add(c, i, SVC_VIDEO_F_ANNOUNCE);
-			else if (!(want & (1u << i)))
-				conn_video_del(c, i);
-		}
+/* Handles one peer message; the message is freed after it returns. */
+typedef void (*conn_handler)(struct conn *, const Hbb__Message *);
+
+/* Which message may come in which state, and who handles it. */
+struct conn_dispatch {
+	Hbb__Message__UnionCase	 type;
+	int			 misc;	/* with type Misc: its case, 0 any */
+	enum conn_state		 state;	/* lowest state allowed */
+	const char		*early;	/* why it closes before that state */
+	conn_handler		 handler;
+};
+
+/*
+ * The peer's messages (STYLE.md §6.4). The first matching row counts; a
+ * message before its lowest state closes the connection with one line.
+ */
+static const struct conn_dispatch conn_dispatch[] = {
+	{ HBB__MESSAGE__UNION__NOT_SET, 0, CONN_LOGIN,
+	    "message before login", conn_recv_nothing },
+	{ HBB__MESSAGE__UNION_TEST_DELAY, 0, CONN_LOGIN,
+	    "message before login", conn_recv_test_delay },
+	{ HBB__MESSAGE__UNION_LOGIN_REQUEST, 0, CONN_LOGIN,
+	    "message before login", conn_recv_login },
+	{ HBB__MESSAGE__UNION_MISC, HBB__MISC__UNION_CLOSE_REASON, CONN_LOGIN,
+	    "misc before login", conn_recv_close_reason },
+	{ HBB__MESSAGE__UNION_MISC, 0, CONN_AUTHORIZED,
+	    "misc before login", conn_recv_misc },
+	{ HBB__MESSAGE__UNION_MOUSE_EVENT, 0, CONN_AUTHORIZED,
+	    "input before login", conn_recv_input },
+	{ HBB__MESSAGE__UNION_KEY_EVENT, 0, CONN_AUTHORIZED,
+	    "input before login", conn_recv_input },
+	{ HBB__MESSAGE__UNION_POINTER_DEVICE_EVENT, 0, CONN_AUTHORIZED,
+	    "input before login", conn_recv_input },
+	{ HBB__MESSAGE__UNION_CLIPBOARD, 0, CONN_AUTHORIZED,
+	    "message before login", conn_recv_clipboard },
+	{ HBB__MESSAGE__UNION_MULTI_CLIPBOARDS, 0, CONN_AUTHORIZED,
+	    "message before login", conn_recv_clipboard },
+};
+
+/* Any other message: after login only, then ignored. */
+static const struct conn_dispatch conn_dispatch_other = {
+	HBB__MESSAGE__UNION__NOT_SET, 0, CONN_AUTHORIZED,
+	"message before login", conn_recv_other
+};
+
+/* The row of conn_dispatch for m. */
+static const struct conn_dispatch *
+conn_dispatch_find(const Hbb__Message *m)
+{
+	const struct conn_dispatch *d;
+	size_t i;
+
+	for (i = 0; i < sizeof conn_dispatch / sizeof conn_dispatch[0]; i++) {
+		d = &conn_dispatch[i];
+		if (d->type != m->union_case)
+			continue;
+		if (d->misc != 0 && (int)m->misc->union_case != d->misc)
+			continue;
+		return d;
 	}
-}
-
-/* Misc after login: session options; the rest is not ours yet. */
-static void
-conn_recv_misc(struct conn *c, const Hbb__Misc *misc)
-{
-	switch (misc->union_case) {
-	case HBB__MISC__UNION_OPTION:
-		conn_apply_options(c, misc->option);
-		break;
-	case HBB__MISC__UNION_REFRESH_VIDEO:
-		if (misc->refresh_video && c->srv->video != NULL)
-			svc_video_refresh(c->srv->video, -1);
-		break;
-	case HBB__MISC__UNION_REFRESH_VIDEO_DISPLAY:
-		if (c->srv->video != NULL)
-			svc_video_refresh(c->srv->video,
-			    misc->refresh_video_display);
-		break;
-	case HBB__MISC__UNION_SWITCH_DISPLAY:
-		conn_recv_switch_display(c, misc->switch_display->display);
-		break;
-	case HBB__MISC__UNION_CAPTURE_DISPLAYS:
-		conn_recv_capture_displays(c, misc->capture_displays);
-		break;
-	case HBB__MISC__UNION_MESSAGE_QUERY:
-		if (c->srv->video != NULL) {
-			struct msgbuf *b = svc_video_switch_msg(c->srv->video,
-			    misc->message_query->switch_display);
-
-			if (b != NULL) {
-				conn_enqueue(c, b, SVC_Q_VIDEO);
-				msgbuf_unref(b);
-			}
-		}
-		break;
-	case HBB__MISC__UNION_AUTO_ADJUST_FPS:
-		if (misc->auto_adjust_fps >= 1 && misc->auto_adjust_fps <= 120) {
-			c->vprefs.custom_fps = (int)misc->auto_adjust_fps;
-			if (c->video_displays != 0)
-				svc_video_set_prefs(c->srv->video, c->id,
-				    &c->vprefs);
-		}
-		break;
-	case HBB__MISC__UNION_TOGGLE_PRIVACY_MODE: {
-		Hbb__Misc pmisc = HBB__MISC__INIT;
-		Hbb__BackNotification bn = HBB__BACK_NOTIFICATION__INIT;
-
-		/* X11 offers no way to hide the screen from the person at the
-		 * desk while we capture it; say so, as upstream does. */
-		bn.union_case = HBB__BACK_NOTIFICATION__UNION_PRIVACY_MODE_STATE;
-		bn.privacy_mode_state =
-		    HBB__BACK_NOTIFICATION__PRIVACY_MODE_STATE__PrvNotSupported;
-		bn.impl_key = misc->toggle_privacy_mode->impl_key;
-		bn.details = (char *)"";
-		pmisc.union_case = HBB__MISC__UNION_BACK_NOTIFICATION;
-		pmisc.back_notification = &bn;
-		conn_send_misc(c, &pmisc);
-		break;
-	}
-	case HBB__MISC__UNION_CHAT_MESSAGE:
-		if (c->srv->cm != NULL)
-			cmlink_chat(c->srv->cm, (int)c->id,
-			    misc->chat_message->text);
-		break;
-	default:
-		log_debug("conn %u: misc %d ignored", c->id,
-		    (int)misc->union_case);
-		break;
-	}
-}
-
-/* Mouse, keys and touch: injected only with Keyboard on, not view-only. */
-static void
-conn_recv_input(struct conn *c, const Hbb__Message *m)
-{
-	struct svc_input *in = c->srv->input;
-	int r;
-
-	if (in == NULL || c->kind != CONN_KIND_REMOTE ||
-	    !c->perm[CONN_PERM_KEYBOARD] || c->disable_keyboard)
-		return;
-	switch (m->union_case) {
-	case HBB__MESSAGE__UNION_MOUSE_EVENT:
-		r = svc_input_mouse(in, c->id, m->mouse_event);
-		if (r == 0 && c->sub_cursor != 0)
-			svc_cursor_input(c->srv->cursor, c->id);
-		break;
-	case HBB__MESSAGE__UNION_KEY_EVENT:
-		r = svc_input_key(in, c->id, m->key_event);
-		break;
-	default:
-		r = svc_input_pointer(in, c->id, m->pointer_device_event);
-		break;
-	}
-	if (r != 0 && r != ERR_DENIED && r != ERR_INVAL)
-		log_debug_r(r, "conn %u: input", c->id);
-}
-
-/* The peer's clipboard becomes the host's, if it may write it. */
-static void
-conn_recv_clipboard(struct conn *c, const Hbb__Message *m)
-{
-	int r;
-
-	if (c->srv->clip == NULL || !c->perm[CONN_PERM_CLIPBOARD] ||
-	    c->disable_clipboard || c->kind != CONN_KIND_REMOTE)
-		return;
-	if (m->union_case == HBB__MESSAGE__UNION_CLIPBOARD)
-		r = svc_clip_set(c->srv->clip, c->id, m->clipboard);
-	else
-		r = svc_clip_set_multi(c->srv->clip, c->id,
-		    m->multi_clipboards);
-	if (r != 0)
-		log_info_r(r, "conn %u peer %s: clipboard not applied", c->id,
-		    c->peer);
+	return &conn_dispatch_other;
 }
 
 /* Dispatch one decrypted payload by state (STYLE.md §6.4). */
 static void
 conn_recv(struct conn *c, const uint8_t *p, size_t n)
 {
+	const struct conn_dispatch *d;
 	Hbb__Message *m;
 
 	if (c->state == CONN_HANDSHAKE) {
@@ -1591,55 +879,11 @@ conn_recv(struct conn *c, const uint8_t *p, size_t n)
 	}
 	if (c->session != NULL)
 		c->session->last_seen = conn_now_s();
-	switch (m->union_case) {
-	case HBB__MESSAGE__UNION__NOT_SET:
-		/* Empty, or a member newer than us: ignored (§1.5). */
-		break;
-	case HBB__MESSAGE__UNION_TEST_DELAY:
-		conn_recv_test_delay(c, m->test_delay);
-		break;
-	case HBB__MESSAGE__UNION_LOGIN_REQUEST:
-		/* After authorization further LoginRequests are ignored. */
-		if (c->state == CONN_LOGIN && !c->closing)
-			conn_recv_login(c, m->login_request);
-		break;
-	case HBB__MESSAGE__UNION_MISC:
-		if (m->misc->union_case == HBB__MISC__UNION_CLOSE_REASON) {
-			conn_close(c, "peer closed the session");
-			break;
-		}
-		if (c->state != CONN_AUTHORIZED) {
-			conn_fail(c, ERR_STATE, "misc before login");
-			break;
-		}
-		conn_recv_misc(c, m->misc);
-		break;
-	case HBB__MESSAGE__UNION_MOUSE_EVENT:
-	case HBB__MESSAGE__UNION_KEY_EVENT:
-	case HBB__MESSAGE__UNION_POINTER_DEVICE_EVENT:
-		if (c->state != CONN_AUTHORIZED) {
-			conn_fail(c, ERR_STATE, "input before login");
-			break;
-		}
-		conn_recv_input(c, m);
-		break;
-	case HBB__MESSAGE__UNION_CLIPBOARD:
-	case HBB__MESSAGE__UNION_MULTI_CLIPBOARDS:
-		if (c->state != CONN_AUTHORIZED) {
-			conn_fail(c, ERR_STATE, "message before login");
-			break;
-		}
-		conn_recv_clipboard(c, m);
-		break;
-	default:
-		if (c->state != CONN_AUTHORIZED) {
-			conn_fail(c, ERR_STATE, "message before login");
-			break;
-		}
-		log_debug("conn %u: message %d ignored", c->id,
-		    (int)m->union_case);
-		break;
-	}
+	d = conn_dispatch_find(m);
+	if (c->state < d->state)
+		conn_fail(c, ERR_STATE, d->early);
+	else
+		d->handler(c, m);
 	hbb__message__free_unpacked(m, NULL);
 }
 
@@ -1678,7 +922,7 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 			conn_fail(c, r, "bad frame");
 			return;
 		}
-		c->last_recv_ms = srv_now_ms();
+		c->last_recv_ms = mono_ms();
 		evbuffer_drain(in, (size_t)r);
 		if (!c->closing)
 			conn_recv(c, msg, msglen);
@@ -1694,7 +938,7 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 	(void)bev;
 	if (c->dead)
 		return;
-	c->last_drain_ms = srv_now_ms();
+	c->last_drain_ms = mono_ms();
 	conn_flush(c);
 	if (!c->dead && c->ctrl_bytes <= CONN_OUT_HIGH &&
 	    (bufferevent_get_enabled(c->bev) & EV_READ) == 0) {
@@ -1763,10 +1007,10 @@ conn_new(struct srv *srv, int fd, const struct sockaddr *sa, socklen_t salen,
 		    sizeof c->addr);
 	else
 		snprintf(c->addr, sizeof c->addr, "local");
-	c->start_ms = c->last_recv_ms = c->last_drain_ms = srv_now_ms();
+	c->start_ms = c->last_recv_ms = c->last_drain_ms = mono_ms();
 	c->ss = sstream_new(CODEC_PRELOGIN_MAX);
-	for (r = 0; r < CONN_PERM_MAX; r++)
-		c->perm[r] = cfg_bool(srv->cfg, conn_perms[r].option);
+	for (r = 0; r < PERM_MAX; r++)
+		c->perm[r] = cfg_bool(srv->cfg, perm_get(r)->option);
 	/* No option in the login means "VP9 only" (PROTOCOL.md §7.1). */
 	enc_caps_from_proto(NULL, &c->vprefs.caps);
 	conn_sink(c, &c->sink);

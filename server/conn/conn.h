@@ -12,19 +12,6 @@
 struct conn;
 struct srv;
 
-/* Permissions a connection holds (PROTOCOL.md §9.5). */
-enum conn_perm {
-	CONN_PERM_KEYBOARD,
-	CONN_PERM_CLIPBOARD,
-	CONN_PERM_AUDIO,
-	CONN_PERM_FILE,
-	CONN_PERM_RESTART,
-	CONN_PERM_RECORDING,
-	CONN_PERM_BLOCK_INPUT,
-	CONN_PERM_PRIVACY_MODE,
-	CONN_PERM_MAX
-};
-
 /* How the stream reached us. */
 enum conn_via {
 	CONN_VIA_DIRECT,	/* direct IP listener: plaintext (PROTOCOL.md §2.5) */
@@ -44,10 +31,10 @@ struct conn	*conn_new(struct srv *, int fd, const struct sockaddr *sa,
  */
 void		 conn_close(struct conn *, const char *why);
 /*
- * Switches a permission ("keyboard", "clipboard", "audio", "file",
- * "restart", "recording", "block_input", "privacy_mode") at once: the peer
- * gets PermissionInfo and services are joined or left. The CM's toggle and
- * the tests use this. Returns 0 or ERR_INVAL for an unknown name.
+ * Switches a permission (named as in common/perm.h: "keyboard",
+ * "clipboard", ..., "privacy_mode") at once: the peer gets PermissionInfo
+ * and services are joined or left. The CM's toggle and the tests use this.
+ * Returns 0 or ERR_INVAL for an unknown name.
  */
 int		 conn_set_permission(struct conn *, const char *name,
 		    int enabled);

@@ -1,0 +1,144 @@
+/*
+ * conn_int.h: the connection's insides, shared by the files of
+ * server/conn/ only: conn.c (transport, state machine, login), conn_perm.c
+ * (permissions and the services they open) and conn_session.c (the
+ * authorized session's messages). Everywhere else struct conn is opaque
+ * (conn.h).
+ */
+#ifndef CDESK_CONN_INT_H
+#define CDESK_CONN_INT_H
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/pass.h"
+#include "common/perm.h"
+#include "message.pb-c.h"
+#include "server/conn/conn.h"
+#include "server/conn/login.h"
+#include "server/svc/svc.h"
+#include "server/svc/svc_video.h"
+
+/* Where a connection is in its life (conn.c has the transitions). */
+enum conn_state {
+	CONN_HANDSHAKE,
+	CONN_LOGIN,
+	CONN_AUTHORIZED,
+};
+
+/* One packed message waiting in an outbound queue. */
+struct conn_qitem {
+	struct msgbuf			*b;	/* one reference owned */
+	uint64_t			 t_ms;	/* enqueue time */
+	int				 audio;	/* droppable when stale */
+	TAILQ_ENTRY(conn_qitem)		 entry;
+};
+TAILQ_HEAD(conn_queue, conn_qitem);
+
+/* One peer connection. */
+struct conn {
+	uint32_t		 id;
+	struct srv		*srv;		/* borrowed */
+	struct bufferevent	*bev;		/* owned, closes the fd */
+	struct sstream		*ss;		/* owned */
+	struct sstream_hs	*hs;		/* owned while in HANDSHAKE */
+	struct event		*tick;		/* owned: 1 s TestDelay/idle timer */
+	struct event		*closer;	/* owned: delayed close */
+	enum conn_state		 state;
+	enum conn_via		 via;
+	int			 dead;
+	int			 closing;	/* a final message is on its way */
+	int			 pending;	/* waiting for a click in the CM */
+	int			 cm_known;	/* the CM was told about us */
+	int			 encrypted;
+	struct sockaddr_storage	 sa;
+	char			 addr[INET6_ADDRSTRLEN + 8];
+	char			 challenge[PASS_CHALLENGE_LEN + 1];
+	char			*peer;		/* owned: escaped my_id, or "-" */
+
+	/* Login scope, latched by the first LoginRequest. */
+	int			 latched;
+	enum login_kind		 kind;
+	char			*scope;		/* owned */
+	char			*my_id;		/* owned, raw */
+	char			*my_name;	/* owned, raw */
+	uint64_t		 session_id;
+	struct srv_session	*session;	/* borrowed; live count held */
+
+	/* Timers and TestDelay. */
+	uint64_t		 start_ms;
+	uint64_t		 last_recv_ms;
+	uint64_t		 last_drain_ms;	/* output last fell low */
+	int			 probe_out;
+	uint64_t		 probe_ms;
+	uint32_t		 last_delay;
+
+	/* What the peer may do, and what it asked for (OptionMessage). */
+	int			 perm[PERM_MAX];
+	int			 disable_audio;
+	int			 disable_clipboard;
+	int			 disable_keyboard;
+	char			*version;	/* owned: client version */
+	char			*platform;	/* owned: client platform */
+
+	/* Services this connection is subscribed to, through sink. */
+	struct svc_sink		 sink;
+	int			 sub_clip;
+	int			 sub_audio;
+	unsigned		 sub_cursor;	/* SVC_CURSOR_F_* subscribed */
+	uint32_t		 video_displays; /* bit per display streamed */
+	int			 video_started;	/* first subscription done */
+	struct svc_video_prefs	 vprefs;	/* codec abilities, quality, fps */
+	int			 show_remote_cursor;
+	int			 want_block;	/* the peer asked to block local input */
+	int			 blocking;	/* ... and it is blocked for it */
+	long			 peer_version;	/* get_version_number of the client */
+
+	/* Outbound queues: control is always written before video. */
+	struct conn_queue	 ctrl;
+	struct conn_queue	 video;
+	size_t			 ctrl_bytes;
+	size_t			 video_bytes;
+
+	TAILQ_ENTRY(conn)	 entry;
+};
+
+/* conn.c */
+/* Queues a packed message on q (takes a reference) and writes what fits. */
+void	conn_enqueue(struct conn *, struct msgbuf *, enum svc_queue q);
+/* Packs m (borrowed) and queues it on the control queue. */
+void	conn_send(struct conn *, const Hbb__Message *m);
+/* Wraps misc (borrowed) in a Message and queues it. */
+void	conn_send_misc(struct conn *, Hbb__Misc *misc);
+
+/* conn_perm.c */
+/* Tells the peer that permission p is now on or off (PermissionInfo). */
+void	conn_send_permission(struct conn *, enum perm p);
+/*
+ * Joins or leaves each service as the permissions and the peer's options
+ * now say; does nothing before the session is authorized.
+ */
+void	conn_update_services(struct conn *);
+
+/* conn_session.c */
+/* Starts streaming display to the connection (flags SVC_VIDEO_F_*). */
+void	conn_video_add(struct conn *, int display, unsigned flags);
+/* Takes the session options a peer sets (o borrowed, may be NULL). */
+void	conn_apply_options(struct conn *, const Hbb__OptionMessage *o);
+/* Handlers of the authorized session's messages (m borrowed). */
+void	conn_recv_misc(struct conn *, const Hbb__Message *m);
+void	conn_recv_input(struct conn *, const Hbb__Message *m);
+void	conn_recv_clipboard(struct conn *, const Hbb__Message *m);
+/*
+ * Fills pi with this host's facts and displays. Returns 0, or
+ * ERR_NOTFOUND without displays; conn_peerinfo_free frees what it hung
+ * off pi either way.
+ */
+int	conn_peerinfo(struct srv *, Hbb__PeerInfo *pi);
+void	conn_peerinfo_free(Hbb__PeerInfo *pi);
+
+#endif
