@@ -87,3 +87,13 @@ perm_login_get(const Ipc__Login *m, enum perm p)
 
 	return *f != 0;
 }
+
+/* Set permission p's flag in an ipc Login. */
+void
+perm_login_set(Ipc__Login *m, enum perm p, int on)
+{
+	protobuf_c_boolean *f = (protobuf_c_boolean *)
+	    ((char *)m + perm_table[p].login_flag);
+
+	*f = on != 0;
+}

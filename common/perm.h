@@ -13,7 +13,7 @@
 
 #include "ipc.pb-c.h"
 
-/* Also the bit order of the server's CMLINK_P_* flags. */
+/* Also the bit order of permission sets (PERM_BIT). */
 enum perm {
 	PERM_KEYBOARD,
 	PERM_CLIPBOARD,
@@ -25,6 +25,9 @@ enum perm {
 	PERM_PRIVACY_MODE,
 	PERM_MAX
 };
+
+/* A permission's bit in a set of granted permissions. */
+#define PERM_BIT(p)	(1u << (p))
 
 /* One permission; every string is static. */
 struct perm_info {
@@ -43,5 +46,7 @@ const struct perm_info	*perm_get(enum perm p);
 int			 perm_find(const char *name);
 /* Permission p's flag in an ipc Login (p < PERM_MAX). */
 int			 perm_login_get(const Ipc__Login *, enum perm p);
+/* Sets permission p's flag in an ipc Login to on (0 or 1). */
+void			 perm_login_set(Ipc__Login *, enum perm p, int on);
 
 #endif

@@ -22,6 +22,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "common/perm.h"
 #include "common/xmalloc.h"
 #include "ipc/ipc.h"
 #include "ipc/ipc_event.h"
@@ -33,12 +34,6 @@
 
 /* The IPC takes the session's uid as is. */
 _Static_assert(SESSION_UID_NONE == IPC_UID_NONE, "session uid none");
-
-/* Permission names in CMLINK_P_* bit order. */
-static const char *const cmlink_perm_names[] = {
-	"keyboard", "clipboard", "audio", "file", "restart", "recording",
-	"block_input", "privacy_mode",
-};
 
 struct cmlink_chat_line {
 	char				*text;		/* owned */
@@ -112,6 +107,8 @@ cmlink_conn_free(struct cmlink_conn *c)
 static void
 cmlink_fill_login(const struct cmlink_conn *c, Ipc__Login *m)
 {
+	int p;
+
 	ipc__login__init(m);
 	m->conn_id = c->id;
 	m->peer_id = c->peer_id;
@@ -121,14 +118,8 @@ cmlink_fill_login(const struct cmlink_conn *c, Ipc__Login *m)
 	m->mode = (Ipc__ConnMode)c->mode;
 	m->encrypted = c->encrypted;
 	m->authorized = c->authorized;
-	m->keyboard = (c->perms & CMLINK_P_KEYBOARD) != 0;
-	m->clipboard = (c->perms & CMLINK_P_CLIPBOARD) != 0;
-	m->audio = (c->perms & CMLINK_P_AUDIO) != 0;
-	m->file = (c->perms & CMLINK_P_FILE) != 0;
-	m->restart = (c->perms & CMLINK_P_RESTART) != 0;
-	m->recording = (c->perms & CMLINK_P_RECORDING) != 0;
-	m->block_input = (c->perms & CMLINK_P_BLOCK_INPUT) != 0;
-	m->privacy_mode = (c->perms & CMLINK_P_PRIVACY_MODE) != 0;
+	for (p = 0; p < PERM_MAX; p++)
+		perm_login_set(m, (enum perm)p, (c->perms & PERM_BIT(p)) != 0);
 	m->start_time = c->start_time;
 }
 
@@ -324,19 +315,16 @@ cmlink_recv_switch_permission(struct cmlink *l, struct ipc_peer *p,
 {
 	const Ipc__SwitchPermission *m = d->switch_permission;
 	struct cmlink_conn *c = cmlink_find(l, m->conn_id);
-	size_t i;
+	int perm;
 
 	(void)p;
 	if (c == NULL)
 		return 0;
-	for (i = 0; i < sizeof cmlink_perm_names / sizeof *cmlink_perm_names;
-	    i++) {
-		if (strcmp(m->name, cmlink_perm_names[i]) != 0)
-			continue;
+	if ((perm = perm_find(m->name)) >= 0) {
 		if (m->enabled)
-			c->perms |= 1u << i;
+			c->perms |= PERM_BIT(perm);
 		else
-			c->perms &= ~(1u << i);
+			c->perms &= ~PERM_BIT(perm);
 	}
 	log_info("conn %d peer %s: %s %s from the CM", c->id, c->peer_id,
 	    m->name, m->enabled ? "on" : "off");

@@ -30,16 +30,6 @@ enum cmlink_mode {
 	CMLINK_CAMERA,
 };
 
-/* Permission bits of struct cmlink_login.perms. */
-#define CMLINK_P_KEYBOARD	0x01
-#define CMLINK_P_CLIPBOARD	0x02
-#define CMLINK_P_AUDIO		0x04
-#define CMLINK_P_FILE		0x08
-#define CMLINK_P_RESTART	0x10
-#define CMLINK_P_RECORDING	0x20
-#define CMLINK_P_BLOCK_INPUT	0x40
-#define CMLINK_P_PRIVACY_MODE	0x80
-
 /* What the CM shows of one connection; strings are borrowed for the call. */
 struct cmlink_login {
 	int		 conn_id;	/* > 0 */
@@ -50,7 +40,7 @@ struct cmlink_login {
 	enum cmlink_mode mode;
 	int		 encrypted;
 	int		 authorized;	/* 0: waiting for a click (or password) */
-	unsigned	 perms;		/* CMLINK_P_* currently granted */
+	unsigned	 perms;		/* PERM_BIT(enum perm) of those granted */
 	int64_t		 start_time;	/* Unix seconds; 0: now */
 };
 

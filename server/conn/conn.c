@@ -488,16 +488,6 @@ conn_find_session(struct conn *c)
 	return NULL;
 }
 
-/* CMLINK_P_* flags are the permissions' bits in enum perm order. */
-_Static_assert(CMLINK_P_KEYBOARD == 1u << PERM_KEYBOARD &&
-    CMLINK_P_CLIPBOARD == 1u << PERM_CLIPBOARD &&
-    CMLINK_P_AUDIO == 1u << PERM_AUDIO && CMLINK_P_FILE == 1u << PERM_FILE &&
-    CMLINK_P_RESTART == 1u << PERM_RESTART &&
-    CMLINK_P_RECORDING == 1u << PERM_RECORDING &&
-    CMLINK_P_BLOCK_INPUT == 1u << PERM_BLOCK_INPUT &&
-    CMLINK_P_PRIVACY_MODE == 1u << PERM_PRIVACY_MODE,
-    "CMLINK_P_* must follow enum perm");
-
 /* Tell the CM about this connection (HOST.md §6.5). */
 static void
 conn_cm_login(struct conn *c, int authorized)
@@ -529,7 +519,7 @@ conn_cm_login(struct conn *c, int authorized)
 	l.authorized = authorized;
 	for (i = 0; i < PERM_MAX; i++)
 		if (c->perm[i])
-			l.perms |= 1u << i;
+			l.perms |= PERM_BIT(i);
 	cmlink_login(c->srv->cm, &l);
 	c->cm_known = 1;
 }

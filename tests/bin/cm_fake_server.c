@@ -29,6 +29,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "ipc/ipc.h"
+#include "common/perm.h"
 #include "server/cmlink.h"
 #include "server/session.h"
 
@@ -70,8 +71,8 @@ fake_login(struct fake *f, int id, int authorized)
 	l.mode = (enum cmlink_mode)c->mode;
 	l.encrypted = 1;
 	l.authorized = authorized;
-	l.perms = CMLINK_P_KEYBOARD | CMLINK_P_CLIPBOARD | CMLINK_P_AUDIO |
-	    CMLINK_P_FILE;
+	l.perms = PERM_BIT(PERM_KEYBOARD) | PERM_BIT(PERM_CLIPBOARD) | PERM_BIT(PERM_AUDIO) |
+	    PERM_BIT(PERM_FILE);
 	l.start_time = (int64_t)time(NULL) - (authorized ? 754 : 0);
 	cmlink_login(f->cm, &l);
 }

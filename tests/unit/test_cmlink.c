@@ -20,6 +20,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "ipc/ipc.h"
+#include "common/perm.h"
 #include "server/cmlink.h"
 #include "tests/tst.h"
 
@@ -42,7 +43,7 @@ act_authorize(int id, void *ctx)
 {
 	struct seen *s = ctx;
 	struct cmlink_login l = { .conn_id = id, .peer_id = "111",
-	    .authorized = 1, .perms = CMLINK_P_KEYBOARD };
+	    .authorized = 1, .perms = PERM_BIT(PERM_KEYBOARD) };
 
 	s->authorized[id]++;
 	/* As conn.c does: tell the CM the connection is in. */
@@ -279,7 +280,7 @@ test_cmlink(void)
 	struct cmlink_login l2 = { .conn_id = 2, .peer_id = "222",
 	    .peer_name = "bob", .address = "192.0.2.2:2",
 	    .mode = CMLINK_FILE_TRANSFER, .authorized = 1,
-	    .perms = CMLINK_P_KEYBOARD | CMLINK_P_CLIPBOARD };
+	    .perms = PERM_BIT(PERM_KEYBOARD) | PERM_BIT(PERM_CLIPBOARD) };
 	struct cmlink_login l3 = { .conn_id = 3, .peer_id = "333" };
 	struct cmlink_login l4 = { .conn_id = 4, .peer_id = "444" };
 	char *cause = NULL;
