@@ -16,7 +16,10 @@ Rules:
   - no function outside tests/ is longer than MAX_FUNC lines (style(9):
     the name at column 0 followed by '(', the body ending at a '}' in
     column 0; counted from the name line to that brace inclusive);
-  - server/conn/conn.c is under MAX_CONN lines.
+  - server/conn/conn.c is under MAX_CONN lines;
+  - a comment citing PROTOCOL.md, HOST.md or STYLE.md names a section
+    that exists in the copy under docs/ (STYLE.md's "§6.4" is item 4 of
+    its section 6, so only the section is checked there).
 """
 
 import os
@@ -33,6 +36,8 @@ FUNC_NAME = re.compile(r'^([A-Za-z_][A-Za-z0-9_]*)\(')
 GLIB = re.compile(r'^(gtk|gdk|glib|gio|gobject|gmodule|pango|cairo|atk)'
                   r'([-/.]|$)')
 MEDIA = re.compile(r'^(event2|libav[a-z]*|libsw[a-z]*|vpx)/')
+CITE = re.compile(r'\b(PROTOCOL|HOST|STYLE)\.md\s*\u00a7\s*([0-9]+(?:\.[0-9]+)*)')
+HEADING = re.compile(r'^#+\s+([0-9]+(?:\.[0-9]+)*)[.\s]')
 
 # Folder of a file -> the quoted prefixes it must not include, and why.
 FORBIDDEN = {
@@ -122,12 +127,43 @@ def check_functions(path, lines, errs):
         i = j + 1
 
 
+def doc_sections(top):
+    """The numbered sections of each cited document under docs/, as
+    {"PROTOCOL": {"1", "1.2", ...}, ...}; a missing document has none."""
+    out = {}
+    for doc in ("PROTOCOL", "HOST", "STYLE"):
+        secs = set()
+        path = os.path.join(top, "docs", doc + ".md")
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                for line in f:
+                    m = HEADING.match(line)
+                    if m:
+                        secs.add(m.group(1))
+        out[doc] = secs
+    return out
+
+
+def check_citations(path, lines, secs, errs):
+    """Append to errs every citation in path of a section that its
+    document under docs/ does not have."""
+    for k, line in enumerate(lines):
+        for m in CITE.finditer(line):
+            doc, sec = m.group(1), m.group(2)
+            if doc == "STYLE":
+                sec = sec.split(".")[0]
+            if sec not in secs[doc]:
+                errs.append("%s:%d: cites %s.md \u00a7%s, which docs/%s.md "
+                            "does not have" % (path, k + 1, doc, sec, doc))
+
+
 def main():
     """Check every rule on the tree under the current folder; print what
     is broken and return the exit status."""
     top = os.environ.get("TOP", ".")
     errs = []
     files = source_files(top)
+    secs = doc_sections(top)
     for path in files:
         with open(os.path.join(top, path), encoding="utf-8",
                   errors="replace") as f:
@@ -138,6 +174,7 @@ def main():
                 check_include(path, k + 1, m.group(1), m.group(2), errs)
         if path.endswith(".c"):
             check_functions(path, lines, errs)
+        check_citations(path, lines, secs, errs)
     if CONN in files:
         with open(os.path.join(top, CONN), encoding="utf-8",
                   errors="replace") as f:
