@@ -283,6 +283,7 @@ test_codec_switch(void)
 	vt_loop(base, 400);
 	vx_pattern(&vx, 5);
 	vt_loop(base, 600);
+	vt_loop_until(base, &a->frames, fa + 2, 5000);
 	ASSERT_INT_GE(a->frames - fa, 2);
 	ASSERT_INT_EQ(a->key_after_switch, 1);
 	ASSERT_INT_EQ(a->last_case, HBB__VIDEO_FRAME__UNION_VP9S);

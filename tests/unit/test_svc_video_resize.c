@@ -149,6 +149,7 @@ main(void)
 	    SVC_VIDEO_F_ANNOUNCE), 0);
 	vx_pattern(&vx, 1);
 	vt_loop(base, 800);
+	vt_loop_until(base, &f->frames, 1, 5000);
 	ASSERT_INT_EQ(f->switches, 1);
 	ASSERT_INT_EQ(f->sw_w, 1280);
 	ASSERT_INT_EQ(f->sw_h, 800);

@@ -183,6 +183,20 @@ vt_loop(struct event_base *base, int ms)
 	event_base_dispatch(base);
 }
 
+/*
+ * Runs the loop until *count reaches want, at most max_ms: a wait on the
+ * condition, so a slow machine (a loaded CI, ASan) only waits longer.
+ */
+static inline void
+vt_loop_until(struct event_base *base, const int *count, int want,
+    int max_ms)
+{
+	int waited;
+
+	for (waited = 0; *count < want && waited < max_ms; waited += 50)
+		vt_loop(base, 50);
+}
+
 /* The test's own X connection, for drawing. */
 struct vx {
 	xcb_connection_t	*c;
