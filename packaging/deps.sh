@@ -11,7 +11,8 @@ libxcb-xfixes0-dev libxcb-randr0-dev libxcb-xtest0-dev libxcb-xinput-dev
 libpulse-dev libinih-dev libzstd-dev libpng-dev libyuv-dev libvpx-dev"
 TEST_PKGS="clang libclang-rt-14-dev xvfb x11-utils x11-xserver-utils xauth
 xdotool dbus-x11 at-spi2-core python3 python3-gi gir1.2-atspi-2.0
-pulseaudio pulseaudio-utils xclip lintian wixl msitools gcc-mingw-w64-x86-64
+pulseaudio pulseaudio-utils xclip lintian desktop-file-utils systemd
+init-system-helpers wixl msitools gcc-mingw-w64-x86-64
 imagemagick libxkbcommon-x11-dev xserver-xorg-core xserver-xorg-video-dummy
 x11vnc tigervnc-scraping-server python3-numpy python3-av"
 

@@ -1,12 +1,18 @@
 #!/bin/sh
 # deb.sh: build the .deb with packaging/deb.sh from $B/cdesk and check it:
 # control fields (Depends against the binary's libraries), the file list
-# and modes, the maintainer scripts, the shipped config (every option, the
-# right defaults, parsed by the packaged binary), the unit (systemd-analyze)
-# and the desktop entry, lintian when installed; then install, remove,
-# reinstall and purge it in a throw-away root (dpkg --root, scripts run
-# chrootless with DPKG_ROOT) and run the installed binary. Two builds
-# must give the same bytes. The real system is never touched, and the test
+# and modes, the shipped config (every option, the right defaults, parsed
+# by the packaged binary), the unit (systemd-analyze verify), the desktop
+# entry (desktop-file-validate) and lintian (errors and warnings fail).
+# The maintainer scripts run with logging fakes of systemctl,
+# deb-systemd-invoke and deb-systemd-helper, as on a system where systemd
+# runs and where it does not, and the calls they make are compared with
+# what they must do. Then the package is installed, removed, reinstalled
+# and purged in a throw-away root (dpkg --root, scripts run chrootless
+# with DPKG_ROOT; the real deb-systemd-helper behind a logging wrapper)
+# and the installed binary runs. Two builds must give the same bytes.
+# Every check runs: a missing tool fails the test (packaging/deps.sh
+# installs them all). The real system is never touched, and the test
 # checks that.
 set -u
 : "${CDESK:?}" "${WORK:?}" "${B:?}"
@@ -19,7 +25,14 @@ fail() {
 	exit 1
 }
 
-command -v dpkg-deb >/dev/null 2>&1 || { echo "no dpkg-deb"; exit 77; }
+# No check is skipped: each tool, and the Debian package that has it.
+for t in dpkg-deb:dpkg dpkg-shlibdeps:dpkg-dev lintian:lintian \
+    desktop-file-validate:desktop-file-utils systemd-analyze:systemd \
+    deb-systemd-helper:init-system-helpers objdump:binutils \
+    readelf:binutils python3:python3; do
+	command -v "${t%%:*}" >/dev/null 2>&1 ||
+	    fail "${t%%:*} not found: install ${t#*:} (packaging/deps.sh)"
+done
 
 # What the real system looks like, to compare at the end.
 real_state() {
@@ -179,23 +192,27 @@ awk '/^\[options\]$/ { print; next }
 U="$X/lib/systemd/system/cdesk.service"
 for want in 'ExecStart=/usr/bin/cdesk --server' 'Restart=on-failure' \
     'RuntimeDirectory=cdesk' 'StateDirectory=cdesk' 'StateDirectoryMode=0700' \
-    'ConfigurationDirectory=cdesk' 'WantedBy=multi-user.target'; do
+    'ConfigurationDirectory=cdesk' 'WantedBy=multi-user.target' \
+    'KillMode=control-group'; do
 	grep -qx "$want" "$U" || fail "unit lacks '$want'"
 done
+# The stop (prerm, on remove) ends every process in the unit's cgroup,
+# whatever its uid or session id: the server, the CM it started in the
+# user's session, the workers. So: one KillMode, and SIGKILL for what
+# outlives SIGTERM by TimeoutStopSec.
+[ "$(grep -c '^KillMode=' "$U")" -eq 1 ] || fail "unit sets KillMode twice"
 # Options that would cut it off from X sockets, /run/user or devices.
 for bad in 'PrivateTmp=yes' 'ProtectHome=yes' 'ProtectHome=read-only' \
     'ProtectHome=tmpfs' 'PrivateDevices=yes' 'ProtectClock=yes' 'User=' \
-    'DynamicUser=yes' 'ExecStop=' 'ExecStopPost='; do
+    'DynamicUser=yes' 'ExecStop=' 'ExecStopPost=' 'SendSIGKILL=no'; do
 	grep -q "^$bad" "$U" && fail "unit has '$bad'"
 done
 grep -v '^#' "$U" | grep -q pkill && fail "unit uses pkill"
-if command -v systemd-analyze >/dev/null 2>&1; then
-	mkdir "$D/unit"
-	sed "s|=/usr/bin/cdesk|=$X/usr/bin/cdesk|" "$U" >"$D/unit/cdesk.service"
-	systemd-analyze verify --man=no "$D/unit/cdesk.service" \
-	    >"$D/verify" 2>&1 || fail "systemd-analyze verify: $(cat "$D/verify")"
-	[ -s "$D/verify" ] && fail "systemd-analyze verify: $(cat "$D/verify")"
-fi
+mkdir "$D/unit"
+sed "s|=/usr/bin/cdesk|=$X/usr/bin/cdesk|" "$U" >"$D/unit/cdesk.service"
+systemd-analyze verify --man=no "$D/unit/cdesk.service" \
+    >"$D/verify" 2>&1 || fail "systemd-analyze verify: $(cat "$D/verify")"
+[ -s "$D/verify" ] && fail "systemd-analyze verify: $(cat "$D/verify")"
 
 # Desktop entry and icon.
 E="$X/usr/share/applications/cdesk.desktop"
@@ -203,10 +220,9 @@ grep -qx 'Exec=cdesk' "$E" || fail "desktop entry Exec is not 'cdesk'"
 grep -qx 'Icon=cdesk' "$E" || fail "desktop entry Icon is not 'cdesk'"
 grep -qx 'Categories=Network;RemoteAccess;GTK;' "$E" ||
     fail "desktop entry Categories"
-if command -v desktop-file-validate >/dev/null 2>&1; then
-	desktop-file-validate "$E" >"$D/dfv" 2>&1 || fail "$(cat "$D/dfv")"
-	[ -s "$D/dfv" ] && fail "desktop-file-validate: $(cat "$D/dfv")"
-fi
+desktop-file-validate "$E" >"$D/dfv" 2>&1 ||
+    fail "desktop-file-validate: $(cat "$D/dfv")"
+[ -s "$D/dfv" ] && fail "desktop-file-validate: $(cat "$D/dfv")"
 python3 - "$X/usr/share/icons/hicolor/scalable/apps/cdesk.svg" <<'EOF' ||
 import sys, xml.etree.ElementTree as ET
 root = ET.parse(sys.argv[1]).getroot()
@@ -217,17 +233,157 @@ EOF
 zcat "$X/usr/share/man/man1/cdesk.1.gz" | grep -q '^\.TH CDESK 1' ||
     fail "man page"
 
-# ---- lintian (skipped for sanitizer builds: their binaries are odd) ----
-if ! command -v lintian >/dev/null 2>&1; then
-	echo "note: lintian not installed, not run"
-elif nm -D "$CDESK" 2>/dev/null | grep -q __asan_init; then
-	echo "note: sanitizer build, lintian not run"
-else
-	lintian --fail-on error,warning "$DEB" >"$D/lintian" 2>&1 ||
-	    fail "lintian: $(grep -v 'root privileges' "$D/lintian")"
-fi
+# ---- lintian: errors and warnings fail (sanitizer builds too) ----
+lintian --fail-on error,warning "$DEB" >"$D/lintian" 2>&1 ||
+    fail "lintian: $(grep -v 'root privileges' "$D/lintian")"
+
+# ---- the maintainer scripts, with and without systemd running ----
+# Fakes of the commands the scripts drive systemd with: each logs its call
+# to $FAKE_LOG; was-enabled answers $FAKE_ENABLED (1: yes).
+# With $FAKE_HELPER set, deb-systemd-helper logs and runs the real one.
+FB="$D/fakebin"
+mkdir "$FB"
+for c in systemctl deb-systemd-invoke deb-systemd-helper; do
+	cat >"$FB/$c" <<'EOF'
+#!/bin/sh
+echo "${0##*/} $*" >>"${FAKE_LOG:?}"
+[ "${0##*/}" = deb-systemd-helper ] && [ -n "${FAKE_HELPER:-}" ] &&
+    exec "$FAKE_HELPER" "$@"
+case " $* " in
+*" was-enabled "*) [ "${FAKE_ENABLED:-1}" = 1 ] ;;
+esac
+EOF
+	chmod 0755 "$FB/$c"
+	[ "$(PATH="$FB:$PATH" command -v "$c")" = "$FB/$c" ] ||
+	    fail "the fake $c is not the one the scripts would run"
+done
+REAL_HELPER=$(command -v deb-systemd-helper)
+FAKE_LOG="$D/calls"
+export FAKE_LOG
+
+# calls_were WHAT: the calls logged since the last check are stdin's lines.
+calls_were() {
+	touch "$FAKE_LOG"
+	diff -u - "$FAKE_LOG" >"$D/calls.diff" ||
+	    fail "$1: calls differ (- expected, + made):
+$(cat "$D/calls.diff")"
+	: >"$FAKE_LOG"
+}
+
+# script SYSTEMD ENABLED NAME ARGS...: run the package's maintainer script
+# NAME on this system (no DPKG_ROOT) with the fakes first in PATH, as
+# where systemd runs (SYSTEMD 1) or not (0): in a copy of the script, the
+# /run/systemd/system it tests (as debhelper's snippets do) becomes an
+# existing folder of ours, or a missing one. Nothing here deletes: postrm
+# purge runs only with a DPKG_ROOT of ours.
+mkdir -p "$D/sd1/run/systemd/system" "$D/sd0"
+script() {
+	sd=$1 en=$2 name=$3
+	shift 3
+	[ -f "$D/sd$sd/$name" ] || {
+		grep -q '\[ -d /run/systemd/system \]' "$D/ctl/$name" ||
+		    fail "$name does not look for /run/systemd/system"
+		sed "s|/run/systemd/system|$D/sd$sd&|g" "$D/ctl/$name" \
+		    >"$D/sd$sd/$name"
+	}
+	env -u DPKG_ROOT PATH="$FB:$PATH" FAKE_ENABLED="$en" \
+	    sh "$D/sd$sd/$name" "$@" >"$D/script.out" 2>&1 ||
+	    fail "$name $* (systemd $sd) failed: $(cat "$D/script.out")"
+	[ -s "$D/script.out" ] &&
+	    fail "$name $* (systemd $sd) printed: $(cat "$D/script.out")"
+	return 0
+}
+
+# First install, systemd running: enable, then start.
+script 1 1 postinst configure ""
+calls_were "postinst configure (install, systemd)" <<'EOF'
+deb-systemd-helper unmask cdesk.service
+deb-systemd-helper --quiet was-enabled cdesk.service
+deb-systemd-helper enable cdesk.service
+systemctl --system daemon-reload
+deb-systemd-invoke start cdesk.service
+EOF
+# Upgrade, or reinstall after a remove (dpkg passes the version of the
+# config files): restart, which also starts the unit the remove stopped.
+script 1 1 postinst configure 0.0.1
+calls_were "postinst configure 0.0.1 (upgrade, systemd)" <<'EOF'
+deb-systemd-helper unmask cdesk.service
+deb-systemd-helper --quiet was-enabled cdesk.service
+deb-systemd-helper enable cdesk.service
+systemctl --system daemon-reload
+deb-systemd-invoke restart cdesk.service
+EOF
+# The admin disabled it: stays disabled (deb-systemd-invoke itself does
+# not start a disabled unit).
+script 1 0 postinst configure 0.0.1
+calls_were "postinst configure 0.0.1 (disabled, systemd)" <<'EOF'
+deb-systemd-helper unmask cdesk.service
+deb-systemd-helper --quiet was-enabled cdesk.service
+deb-systemd-helper update-state cdesk.service
+systemctl --system daemon-reload
+deb-systemd-invoke restart cdesk.service
+EOF
+# A failed remove: prerm stopped it, start it again.
+script 1 1 postinst abort-remove
+calls_were "postinst abort-remove (systemd)" <<'EOF'
+deb-systemd-helper unmask cdesk.service
+deb-systemd-helper --quiet was-enabled cdesk.service
+deb-systemd-helper enable cdesk.service
+systemctl --system daemon-reload
+deb-systemd-invoke start cdesk.service
+EOF
+# No systemd running (this container, sysvinit, a chroot): only the
+# enable links, no systemctl, nothing started, no failure.
+script 0 1 postinst configure ""
+calls_were "postinst configure (install, no systemd)" <<'EOF'
+deb-systemd-helper unmask cdesk.service
+deb-systemd-helper --quiet was-enabled cdesk.service
+deb-systemd-helper enable cdesk.service
+EOF
+# Remove: stop (the unit's KillMode takes the CM and workers with it).
+script 1 1 prerm remove
+calls_were "prerm remove (systemd)" <<'EOF'
+deb-systemd-invoke stop cdesk.service
+EOF
+script 0 1 prerm remove
+calls_were "prerm remove (no systemd)" </dev/null
+# Upgrade: keeps running until postinst's restart.
+script 1 1 prerm upgrade 0.2.0
+calls_were "prerm upgrade (systemd)" </dev/null
+script 1 1 postrm remove
+calls_were "postrm remove (systemd)" <<'EOF'
+deb-systemd-helper mask cdesk.service
+systemctl --system daemon-reload
+EOF
+script 0 1 postrm remove
+calls_were "postrm remove (no systemd)" <<'EOF'
+deb-systemd-helper mask cdesk.service
+EOF
+script 1 1 postrm upgrade 0.2.0
+calls_were "postrm upgrade (systemd)" </dev/null
+# Purge, into a root of our own: forget the unit, delete the state and
+# the temporary files of a config write; an admin's own file stays.
+P="$D/purge"
+mkdir -p "$P/var/lib/cdesk/sub" "$P/etc/cdesk"
+echo state >"$P/var/lib/cdesk/sub/state"
+echo tmp >"$P/etc/cdesk/cdesk.conf.tmp.AbC123"
+echo mine >"$P/etc/cdesk/local.note"
+env DPKG_ROOT="$P" PATH="$FB:$PATH" sh "$D/ctl/postrm" purge \
+    >"$D/script.out" 2>&1 || fail "postrm purge failed: $(cat "$D/script.out")"
+[ -s "$D/script.out" ] && fail "postrm purge printed: $(cat "$D/script.out")"
+calls_were "postrm purge" <<'EOF'
+deb-systemd-helper purge cdesk.service
+deb-systemd-helper unmask cdesk.service
+EOF
+[ -e "$P/var/lib/cdesk" ] && fail "postrm purge left /var/lib/cdesk"
+[ -e "$P/etc/cdesk/cdesk.conf.tmp.AbC123" ] &&
+    fail "postrm purge left a config write's temporary file"
+[ "$(cat "$P/etc/cdesk/local.note" 2>/dev/null)" = mine ] ||
+    fail "postrm purge deleted a file the admin put in /etc/cdesk"
 
 # ---- install, remove, reinstall, purge in a throw-away root ----
+# dpkg runs the scripts with DPKG_ROOT: no systemctl, no
+# deb-systemd-invoke; the real deb-systemd-helper makes the links in $R.
 R="$D/root"
 mkdir -p "$R/var/lib/dpkg/info" "$R/var/lib/dpkg/updates" \
     "$R/var/lib/dpkg/triggers"
@@ -237,23 +393,25 @@ force="--force-script-chrootless --force-depends"
 [ "$(id -u)" -eq 0 ] || force="$force --force-not-root"
 rdpkg() {
 	# shellcheck disable=SC2086
-	dpkg --root="$R" $force --log=/dev/null "$@" >>"$D/dpkg.log" 2>&1 ||
+	PATH="$FB:$PATH" FAKE_HELPER="$REAL_HELPER" \
+	    dpkg --root="$R" $force --log=/dev/null "$@" >>"$D/dpkg.log" 2>&1 ||
 	    fail "dpkg --root $*: $(tail -n 20 "$D/dpkg.log")"
 }
 WANTS="$R/etc/systemd/system/multi-user.target.wants/cdesk.service"
 MASK="$R/etc/systemd/system/cdesk.service"
-helper=0
-command -v deb-systemd-helper >/dev/null 2>&1 && helper=1
 
 rdpkg -i "$DEB"
+calls_were "dpkg --root -i" <<'EOF'
+deb-systemd-helper unmask cdesk.service
+deb-systemd-helper --quiet was-enabled cdesk.service
+deb-systemd-helper enable cdesk.service
+EOF
 [ "$(dpkg-query --admindir="$R/var/lib/dpkg" -W -f='${Status}' cdesk)" = \
     "install ok installed" ] || fail "not installed in the throw-away root"
 v=$("$R/usr/bin/cdesk" --version) || fail "installed cdesk --version failed"
 [ "$v" = "cdesk $VERSION" ] || fail "installed --version printed '$v'"
-if [ $helper -eq 1 ]; then
-	[ "$(readlink "$WANTS")" = /lib/systemd/system/cdesk.service ] ||
-	    fail "postinst did not enable cdesk.service"
-fi
+[ "$(readlink "$WANTS")" = /lib/systemd/system/cdesk.service ] ||
+    fail "postinst did not enable cdesk.service"
 # State the service would have made; the config as root's --option edits it.
 mkdir -m 0700 "$R/var/lib/cdesk"
 echo state >"$R/var/lib/cdesk/state"
@@ -263,26 +421,38 @@ grep -q '^# approve-mode = both' "$R/etc/cdesk/cdesk.conf" ||
     fail "--option lost the comments of cdesk.conf"
 
 rdpkg -r cdesk
+calls_were "dpkg --root -r" <<'EOF'
+deb-systemd-helper mask cdesk.service
+EOF
 [ -e "$R/usr/bin/cdesk" ] && fail "remove left /usr/bin/cdesk"
 [ -f "$R/etc/cdesk/cdesk.conf" ] || fail "remove deleted the conffile"
 [ -f "$R/var/lib/cdesk/state" ] || fail "remove deleted the state"
-if [ $helper -eq 1 ]; then
-	[ "$(readlink "$MASK")" = /dev/null ] || fail "postrm remove did not mask"
-fi
+[ "$(readlink "$MASK")" = /dev/null ] || fail "postrm remove did not mask"
 
 rdpkg -i "$DEB"
+calls_were "dpkg --root -i (reinstall)" <<'EOF'
+deb-systemd-helper unmask cdesk.service
+deb-systemd-helper --quiet was-enabled cdesk.service
+deb-systemd-helper enable cdesk.service
+EOF
 grep -q '^direct-server = Y' "$R/etc/cdesk/cdesk.conf" ||
     fail "reinstall replaced the admin's cdesk.conf"
-if [ $helper -eq 1 ]; then
-	[ -e "$MASK" ] || [ -L "$MASK" ] && fail "reinstall left the mask"
-	[ -L "$WANTS" ] || fail "reinstall did not keep cdesk.service enabled"
-fi
+{ [ -e "$MASK" ] || [ -L "$MASK" ]; } && fail "reinstall left the mask"
+[ -L "$WANTS" ] || fail "reinstall did not keep cdesk.service enabled"
 
+# Purge with the admin's edited cdesk.conf and a config write's leftover:
+# nothing of cdesk stays, not even the folders.
+echo tmp >"$R/etc/cdesk/cdesk.conf.tmp.XyZ789"
 rdpkg -P cdesk
+calls_were "dpkg --root -P" <<'EOF'
+deb-systemd-helper mask cdesk.service
+deb-systemd-helper purge cdesk.service
+deb-systemd-helper unmask cdesk.service
+EOF
 for p in /usr/bin/cdesk /etc/cdesk /var/lib/cdesk /lib/systemd/system/cdesk.service \
     /etc/systemd/system/cdesk.service \
     /etc/systemd/system/multi-user.target.wants/cdesk.service; do
-	[ -e "$R$p" ] || [ -L "$R$p" ] && fail "purge left $p"
+	{ [ -e "$R$p" ] || [ -L "$R$p" ]; } && fail "purge left $p"
 done
 dpkg-query --admindir="$R/var/lib/dpkg" -W cdesk >/dev/null 2>&1 &&
     fail "purge left cdesk in the dpkg database"
