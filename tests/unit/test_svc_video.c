@@ -95,6 +95,7 @@ test_still_and_refresh(unsigned flags)
 	ASSERT_INT_EQ(svc_video_subscribe(sv, &f->sink, 0, &p, 0), 0);
 	vx_pattern(&vx, 3);
 	vt_loop(base, 1000);
+	vt_loop_until(base, &f->frames, 1, 5000);
 	ASSERT_INT_GE(f->frames, 1);
 	ASSERT_INT_EQ(f->first_key, 1);
 	frames = f->frames;
@@ -193,6 +194,7 @@ test_two_viewers(void)
 	b->frames_after_switch = 0;
 	b->switches = 1;	/* track its next frame */
 	vt_loop(base, 500);
+	vt_loop_until(base, &b->frames, fb + 1, 5000);
 	ASSERT_INT_GE(b->frames - fb, 1);
 	ASSERT_INT_EQ(b->key_after_switch, 1);
 	ASSERT_INT_EQ(b->errors, 0);
@@ -272,6 +274,7 @@ test_codec_switch(void)
 	ASSERT_INT_EQ(svc_video_subscribe(sv, &a->sink, 0, &pa, 0), 0);
 	vx_pattern(&vx, 4);
 	vt_loop(base, 600);
+	vt_loop_until(base, &a->frames, 1, 5000);
 	ASSERT_INT_GE(a->frames, 1);
 	ASSERT_INT_EQ(a->last_case, HBB__VIDEO_FRAME__UNION_H264S);
 	/* b decodes VP9 only (an old client without SupportedDecoding). */
