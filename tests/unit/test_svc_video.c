@@ -53,8 +53,11 @@ test_codecs(void)
 		ASSERT_INT_EQ(svc_video_subscribe(sv, &f->sink, 0, &p,
 		    SVC_VIDEO_F_ANNOUNCE), 0);
 		vt_loop(base, 600);
+		/* The first picture must be out before the screen changes. */
+		vt_loop_until(base, &f->frames, 1, 5000);
 		vx_pattern(&vx, c + 1);
 		vt_loop(base, 900);
+		vt_loop_until(base, &f->frames, 2, 5000);
 		svc_video_stats(sv, &st);
 		q = f->frames > 0 ? vx_psnr(&vx, f->last) : 0;
 		fprintf(stderr, "    %s: %d frames, %d keys, %d decoded, "
@@ -284,6 +287,8 @@ test_codec_switch(void)
 	a->frames_after_switch = 0;
 	ASSERT_INT_EQ(svc_video_subscribe(sv, &b->sink, 0, &pb, 0), 0);
 	vt_loop(base, 400);
+	/* The switch's key frame must be out before the screen changes. */
+	vt_loop_until(base, &a->frames, fa + 1, 5000);
 	vx_pattern(&vx, 5);
 	vt_loop(base, 600);
 	vt_loop_until(base, &a->frames, fa + 2, 5000);
