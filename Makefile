@@ -18,7 +18,8 @@ endif
 COMMON_PKGS	:= libsodium libprotobuf-c inih
 SERVER_PKGS	:= libevent libevent_pthreads libavcodec libavutil libswscale \
 		   vpx opus xcb xcb-shm xcb-damage xcb-xfixes xcb-randr \
-		   xcb-xtest xcb-xinput libpulse libpulse-simple libzstd libpng
+		   xcb-xtest xcb-xinput libpulse libpulse-simple libzstd libpng \
+		   libsystemd
 GUI_PKGS	:= gtk+-3.0
 TEST_PKGS	:= xkbcommon-x11 xcb-xkb
 

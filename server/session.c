@@ -1,6 +1,7 @@
 /*
- * session.c: which desktop session the server shares, and starting a
- * program as its user (fork, drop to the user, exec).
+ * session.c: the session struct, which desktop session the server shares
+ * (found by the session source: session_src.c), and starting a program as
+ * its user (fork, drop to the user, exec).
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -18,6 +19,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "server/session.h"
+#include "server/session_int.h"
 
 /* Everything the child needs, prepared before fork. */
 struct session_exec {
@@ -48,6 +50,9 @@ session_fini(struct session *s)
 	free(s->xauthority);
 	free(s->runtime_dir);
 	free(s->dbus);
+	free(s->id);
+	free(s->name);
+	free(s->seat);
 	session_init(s);
 }
 
@@ -65,41 +70,24 @@ session_copy(struct session *dst, const struct session *src)
 	struct session tmp;
 
 	/* Copy first: src may share strings with dst's old value. */
-	tmp.uid = src->uid;
-	tmp.gid = src->gid;
+	tmp = *src;
 	tmp.display = session_strdup(src->display);
 	tmp.xauthority = session_strdup(src->xauthority);
 	tmp.runtime_dir = session_strdup(src->runtime_dir);
 	tmp.dbus = session_strdup(src->dbus);
+	tmp.id = session_strdup(src->id);
+	tmp.name = session_strdup(src->name);
+	tmp.seat = session_strdup(src->seat);
 	session_fini(dst);
 	*dst = tmp;
 }
 
-/* Our session: the owner of the X display's socket, or ourselves. */
+/* The session we share, found once. */
 void
 session_current(struct session *s)
 {
-	const char *d = getenv("DISPLAY");
-	struct passwd *pw;
-	struct stat st;
-	char path[64];
-
 	session_fini(s);
-	s->uid = (long)geteuid();
-	s->gid = (long)getegid();
-	if (d != NULL && d[0] == ':') {
-		snprintf(path, sizeof path, "/tmp/.X11-unix/X%d", atoi(d + 1));
-		if (stat(path, &st) == 0) {
-			s->uid = (long)st.st_uid;
-			s->gid = (long)st.st_gid;
-			if ((pw = getpwuid(st.st_uid)) != NULL)
-				s->gid = (long)pw->pw_gid;
-		}
-	}
-	s->display = session_strdup(d);
-	s->xauthority = session_strdup(getenv("XAUTHORITY"));
-	s->runtime_dir = session_strdup(getenv("XDG_RUNTIME_DIR"));
-	s->dbus = session_strdup(getenv("DBUS_SESSION_BUS_ADDRESS"));
+	session_find(s);
 }
 
 /* Set "NAME=value" (kv, taken) in the prepared environment. */

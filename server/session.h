@@ -1,30 +1,73 @@
 /*
  * session.h: the desktop session the server shares (whose desktop it is
- * and how a program reaches it), and starting a program as that session's
- * user. Today the session is the owner of the X display's socket plus the
- * server's own environment; the connection manager is started through
- * session_spawn().
+ * and how a program reaches it), following it as it changes, and starting
+ * a program as that session's user.
+ *
+ * Whose desktop (ARCHITECTURE.md "Whose desktop"; HOST.md §1.1): as root,
+ * logind's active session of seat0 when logind is on the system bus, its
+ * X display checked against the uid serving it; otherwise the uid of the
+ * X server serving $DISPLAY, from SO_PEERCRED on its socket. Never the
+ * owner of a file in a world-writable folder. Unknown means nobody
+ * (SESSION_UID_NONE).
  */
 #ifndef CDESK_SESSION_H
 #define CDESK_SESSION_H
 
 #include <sys/types.h>
 
+struct event_base;
+
 /* No session known; the same value as IPC_UID_NONE. */
 #define SESSION_UID_NONE	(-1L)
+
+/* What kind of session (logind's Class). */
+enum session_class {
+	SESSION_CLASS_UNKNOWN = 0,	/* not said (no logind) */
+	SESSION_CLASS_USER,		/* a user's desktop */
+	SESSION_CLASS_GREETER,		/* the login screen */
+	SESSION_CLASS_OTHER,		/* lock-screen, background, ... */
+};
+
+/* What displays it (logind's Type). */
+enum session_type {
+	SESSION_TYPE_UNKNOWN = 0,	/* not said (no logind) */
+	SESSION_TYPE_X11,
+	SESSION_TYPE_WAYLAND,
+	SESSION_TYPE_TTY,
+	SESSION_TYPE_OTHER,		/* mir, web, unspecified, ... */
+};
+
+/* How the session was found. */
+enum session_how {
+	SESSION_HOW_NONE = 0,	/* not looked for */
+	SESSION_HOW_LOGIND,	/* logind's active session of seat0 */
+	SESSION_HOW_XPEER,	/* the uid serving $DISPLAY (SO_PEERCRED) */
+};
 
 /*
  * One desktop session. Embedded by its users: session_init() before use,
  * session_fini() after. The user's name, home and groups are looked up
- * from uid when a program is started (session_spawn).
+ * from uid when a program is started (session_spawn). An unknown session
+ * may still name a display (the one $DISPLAY or logind names, not served
+ * by a user we accept): nobody's, never to be served.
  */
 struct session {
 	long	 uid;		/* SESSION_UID_NONE: unknown */
 	long	 gid;		/* -1: the user's primary group */
-	char	*display;	/* owned: DISPLAY, or NULL */
+	char	*display;	/* owned: DISPLAY, or NULL; see below */
 	char	*xauthority;	/* owned: XAUTHORITY, or NULL */
 	char	*runtime_dir;	/* owned: XDG_RUNTIME_DIR, or NULL */
-	char	*dbus;		/* owned: D-Bus session address, or NULL */
+	char	*dbus;		/* owned: D-Bus session address or NULL */
+	/* What the session source knows about it. */
+	char	*id;		/* owned: logind session id, or NULL */
+	char	*name;		/* owned: the user's name, or NULL */
+	char	*seat;		/* owned: "seat0", or NULL */
+	enum session_class class;
+	enum session_type type;
+	enum session_how how;
+	long	 leader;	/* session leader's pid, 0: unknown */
+	long	 xpid;		/* pid serving display, 0: none */
+	int	 remote;	/* logind says it is remote */
 };
 
 /* Makes s an unknown session (uid SESSION_UID_NONE, no strings). */
@@ -35,13 +78,44 @@ void	session_fini(struct session *s);
 void	session_copy(struct session *dst, const struct session *src);
 
 /*
- * Fills s (initialized; replaced) with the session this server shares: the
- * user owning the X socket of $DISPLAY (":N" -> /tmp/.X11-unix/XN) with
- * that user's primary group, else our own effective uid and gid; DISPLAY,
- * XAUTHORITY, XDG_RUNTIME_DIR and DBUS_SESSION_BUS_ADDRESS come from our
- * environment.
+ * Fills s (initialized; replaced) with the session this server shares, found
+ * once and synchronously (short D-Bus calls): as root with logind on the
+ * system bus, logind's active session of seat0; otherwise the X server of
+ * $DISPLAY. A session whose uid is our own takes XAUTHORITY,
+ * XDG_RUNTIME_DIR and DBUS_SESSION_BUS_ADDRESS from our environment; another
+ * user's come from that user's session processes and known places (never a
+ * file another user can write). Unknown: uid SESSION_UID_NONE.
  */
 void	session_current(struct session *s);
+
+/* Names for log lines and tests ("greeter", "wayland", "logind"); static. */
+const char *session_class_name(enum session_class);
+const char *session_type_name(enum session_type);
+const char *session_how_name(enum session_how);
+/*
+ * Describes s in one line for the log, e.g. "uid 1000 (alice), x11 user
+ * session 2 on :0 (seat0), found by logind". Caller frees.
+ */
+char	*session_describe(const struct session *s);
+
+/*
+ * The session source: finds the session at once (as session_current())
+ * and follows it on base: logind's signals (log-in, user switch, log-out),
+ * or the X server of $DISPLAY checked every few seconds. cb runs on the
+ * loop each time the session changes (user, display, class, type, logind
+ * session or X authority), with the new session (borrowed, valid during
+ * the call); it must not free the source.
+ */
+struct session_source;
+typedef void session_change_cb(const struct session *now, void *arg);
+
+/* Starts a source on base (borrowed); never fails (unknown is a session). */
+struct session_source *session_source_new(struct event_base *base,
+	    session_change_cb *cb, void *arg);
+/* The session now (borrowed; valid until the next change or the free). */
+const struct session *session_source_get(const struct session_source *);
+/* Stops following and frees; NULL does nothing. */
+void	session_source_free(struct session_source *);
 
 /*
  * Starts argv (argv[0] a path; borrowed) as the session's user: as root,

@@ -19,6 +19,7 @@ struct throttle;
 struct rdv;
 struct cmlink;
 struct srv_listener;
+struct session_source;
 
 #define SRV_NSIGNALS	3	/* SIGTERM, SIGINT, SIGHUP */
 
@@ -56,6 +57,7 @@ struct srv {
 	struct svc_video	*video;		/* owned */
 	struct svc_cursor	*cursor;	/* owned */
 	struct cmlink		*cm;		/* owned: CM and main-window link, or NULL */
+	struct session_source	*desk;		/* owned: whose desktop, or NULL */
 	int			 direct_port;	/* 0: direct access off */
 	int			 input_blockers; /* connections blocking local input */
 	struct rdv		*rdv;		/* owned: access by ID, or NULL */

@@ -186,7 +186,7 @@ static const struct cmlink_actions srv_cm_actions = {
 
 /*
  * Start the CM link on the run folder and tell it whose session we share
- * (session_current()).
+ * (the session source's, else session_current()).
  */
 int
 srv_cm_start(struct srv *srv)
@@ -201,6 +201,10 @@ srv_cm_start(struct srv *srv)
 		    cause ? cause : err_str(r));
 		free(cause);
 		return r;
+	}
+	if (srv->desk != NULL) {
+		cmlink_set_session(srv->cm, session_source_get(srv->desk));
+		return 0;
 	}
 	session_init(&sess);
 	session_current(&sess);

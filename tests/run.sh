@@ -48,6 +48,10 @@ else
 	echo "warning: Xvfb not found; display tests will fail" >&2
 fi
 
+# No logind for a server under test unless the test starts one (the
+# session tests do): as root, the server would follow the machine's seat.
+export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$WORK/no-system-bus"
+
 # A private D-Bus session bus (for the CM's accessibility tests).
 if command -v dbus-daemon >/dev/null 2>&1; then
 	dbus-daemon --session --fork --nopidfile --nosyslog \

@@ -1,0 +1,92 @@
+# tests/session_lib.sh: helpers for the session tests (sourced after
+# tests/lib.sh): users made for the test and X servers run as them. Needs
+# root. Call session_cleanup from the test's EXIT trap.
+SESSION_USERS=""
+SESSION_PIDS=""
+
+# session_cleanup: stop what the helpers started, then remove the users.
+session_cleanup() {
+	for p in $SESSION_PIDS; do kill "$p" 2>/dev/null; done
+	for p in $SESSION_PIDS; do wait "$p" 2>/dev/null; done
+	for u in $SESSION_USERS; do userdel -r "$u" 2>/dev/null; done
+}
+
+# session_need CMD...: skip (77) unless root and each CMD exists.
+session_need() {
+	[ "$(id -u)" -eq 0 ] ||
+	    { echo "needs root (creates users)"; exit 77; }
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 ||
+		    { echo "$c missing"; exit 77; }
+	done
+}
+
+# session_user NAME: create user NAME with a home folder.
+session_user() {
+	useradd -m -s /bin/sh "$1" >/dev/null 2>&1 || fail "useradd $1"
+	SESSION_USERS="$SESSION_USERS $1"
+}
+
+# session_home NAME: NAME's home folder.
+session_home() {
+	getent passwd "$1" | cut -d: -f6
+}
+
+# as_user NAME CMD...: run CMD as NAME (its groups, a clean environment
+# plus any NAME=value given before CMD through env).
+as_user() {
+	u=$1; shift
+	setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups \
+	    env -i PATH=/usr/bin:/bin HOME="$(session_home "$u")" \
+	    "$@"
+}
+
+# session_xvfb NAME [XVFB-ARGS...]: start Xvfb as NAME on a display it
+# picks; sets XD (":N") and XPID.
+session_xvfb() {
+	u=$1; shift
+	f=$(mktemp "$WORK/xvfb.XXXXXX")
+	exec 4>"$f"
+	# Not through as_user: $! must be Xvfb's pid (setpriv and env exec).
+	setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups \
+	    env -i PATH=/usr/bin:/bin HOME="$(session_home "$u")" \
+	    Xvfb -displayfd 4 -screen 0 640x480x24 -nolisten tcp "$@" \
+	    >"$f.log" 2>&1 &
+	XPID=$!
+	exec 4>&-
+	SESSION_PIDS="$SESSION_PIDS $XPID"
+	i=0
+	while [ ! -s "$f" ]; do
+		i=$((i + 1))
+		[ $i -gt 200 ] &&
+		    { cat "$f.log"; fail "Xvfb as $u did not start"; }
+		sleep 0.05
+	done
+	XD=":$(cat "$f")"
+}
+
+# session_bg NAME CMD...: run CMD as NAME in the background; sets BGPID
+# (CMD's pid).
+session_bg() {
+	u=$1; shift
+	setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups \
+	    env -i PATH=/usr/bin:/bin HOME="$(session_home "$u")" \
+	    "$@" >/dev/null 2>&1 &
+	BGPID=$!
+	SESSION_PIDS="$SESSION_PIDS $BGPID"
+}
+
+# session_free_display: print a display number nobody uses (no socket, no
+# lock), well above the ones Xvfb -displayfd picks.
+session_free_display() {
+	n=$((200 + $$ % 500))
+	while [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ]; do
+		n=$((n + 1))
+	done
+	echo "$n"
+}
+
+# session_field LINE NAME: the value of NAME=... in a SESSION line.
+session_field() {
+	echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
