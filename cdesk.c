@@ -220,7 +220,7 @@ ipc_call(const struct cfg_paths *paths, const Ipc__Data *req)
 	int r;
 
 	r = ipc_request(ipc_find_dir(paths->run_dir), "cli", req, &reply,
-	    3000);
+	    3000, NULL);
 	if (r == ERR_NOTFOUND)
 		return r;
 	if (r != 0)
@@ -247,7 +247,7 @@ cmd_status(const struct cfg_paths *paths)
 	req.union_case = IPC__DATA__UNION_STATUS_GET;
 	req.status_get = &sg;
 	r = ipc_request(ipc_find_dir(paths->run_dir), "cli", &req, &reply,
-	    3000);
+	    3000, NULL);
 	if (r == ERR_NOTFOUND) {
 		printf("not running\n");
 		return 1;
