@@ -45,7 +45,7 @@ struct session_exec {
 	gid_t		  gid;
 	int		  drop;		/* switch to uid/gid/groups */
 	int		  null_fd;	/* /dev/null for stdin, or -1 */
-	int		  max_fd;	/* close up to here if close_range fails */
+	int		  max_fd;	/* close below it without close_range */
 };
 
 /* Start empty. */

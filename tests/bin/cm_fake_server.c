@@ -13,7 +13,11 @@
  * OPTION KEY VALUE, PASSWORD SET, REFRESH, CLICK MS.
  * Usage: cm_fake_server DIR [CM COMMAND...]
  * CDESK_TEST_SESSION_UID=N pretends the shared session is uid N's.
+ * CDESK_TEST_LEAK_FD=N opens descriptor N (past the usual 1024 limit if
+ * asked) without close-on-exec: a started CM must not inherit it.
  */
+#include <sys/resource.h>
+
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -332,6 +336,20 @@ main(int argc, char **argv)
 	fake_option_set("direct-access-port", "21118", &cause, &f);
 	fake_option_set("custom-rendezvous-server", "rs-ny.example.net",
 	    &cause, &f);
+	if (getenv("CDESK_TEST_LEAK_FD") != NULL) {
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+		if (dup2(STDERR_FILENO,
+		    atoi(getenv("CDESK_TEST_LEAK_FD"))) < 0) {
+			fprintf(stderr, "cm_fake_server: cannot open the "
+			    "descriptor to leak\n");
+			return 1;
+		}
+	}
 	f.base = event_base_new();
 	if (cmlink_new(&f.cm, f.base, argv[1], &fake_actions, &f,
 	    &cause) != 0) {
