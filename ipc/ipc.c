@@ -2,6 +2,7 @@
  * ipc.c: Data framing on the length-prefix codec, the checks every decoded
  * message passes, and a blocking request helper for CLI verbs.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -460,14 +461,18 @@ ipc_connect(const char *dir, intptr_t *h, char **cause)
 	return r;
 }
 
-/* Write all of (p, n) to a blocking fd. */
+/*
+ * Write all of (p, n) to a blocking socket. MSG_NOSIGNAL: a server that
+ * refuses us closes at once, which must be an error to report, not a
+ * SIGPIPE that kills the CLI without a word.
+ */
 static int
 ipc_write_all(int fd, const uint8_t *p, size_t n)
 {
 	ssize_t w;
 
 	while (n > 0) {
-		if ((w = write(fd, p, n)) < 0) {
+		if ((w = send(fd, p, n, MSG_NOSIGNAL)) < 0) {
 			if (errno == EINTR)
 				continue;
 			/* A peer that hung up (or refused us) is EOF. */

@@ -108,8 +108,9 @@ int	ipc_connect(const char *dir, intptr_t *h, char **cause);
  * with *reply set (ipc_data_free), or ERR_NOTFOUND (no server), ERR_DENIED
  * (we refused the server, or it refused us), ERR_STATE (version
  * mismatch), ERR_TIMEOUT, ERR_EOF or another ERR_*. cause may be NULL;
- * else a refusal also sets *cause to a sentence for the user (caller
- * frees; NULL on other paths).
+ * else a failure with a reason to tell (a refusal either way, an
+ * untrusted folder) sets *cause to a sentence for the user (caller frees;
+ * NULL on other paths).
  */
 int	ipc_request(const char *dir, const char *role, const Ipc__Data *req,
 	    Ipc__Data **reply, int timeout_ms, char **cause);

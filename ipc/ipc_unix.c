@@ -60,13 +60,15 @@ ipc_unix_dir(const char *path, char **cause)
 		r = ERR_IO;
 		goto out;
 	}
+	/* Another user's 0700 folder cannot even be opened: say whose. */
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) < 0) {
+	    O_CLOEXEC)) < 0 && (lstat(dir, &st) != 0 ||
+	    st.st_uid == geteuid())) {
 		xasprintf(cause, "%s: %s", dir, strerror(errno));
 		r = ERR_IO;
 		goto out;
 	}
-	if (fstat(fd, &st) != 0) {
+	if (fd >= 0 && fstat(fd, &st) != 0) {
 		xasprintf(cause, "%s: %s", dir, strerror(errno));
 		r = ERR_IO;
 		goto out;
