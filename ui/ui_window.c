@@ -31,7 +31,7 @@ struct _UiWindow {
 	GtkWidget		*apply_button;
 	GtkLabel		*status_label;
 	GtkLabel		*locked_label;
-	char			*locked[K_N];	/* owned: admin's file, or NULL */
+	char			*locked[K_N];	/* owned: locking file, or NULL */
 	char			*otp;		/* owned */
 	char			*message;	/* owned: last change's result */
 	char			*state;		/* owned: service line */
