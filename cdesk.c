@@ -454,6 +454,9 @@ cmd_option_get(const struct cfg_paths *paths, const char *key)
 		    ERR_NOTFOUND);
 	}
 	printf("%s\n", cfg_get(c, key));
+	if (cfg_locked(c, key) != NULL)
+		fprintf(stderr, "cdesk: note: set by the administrator in %s\n",
+		    cfg_locked(c, key));
 	cfg_free(c);
 	return 0;
 }
