@@ -6,8 +6,8 @@
  *
  *
  *	cdesk [--config DIR] [-v] --server
- *	cdesk [--config DIR] --get-id
- *	cdesk [--config DIR] --password NEW
+ *	cdesk [--config DIR] --get-id | --status | --get-temp-password
+ *	cdesk [--config DIR] --password NEW|-
  *	cdesk [--config DIR] --option KEY [VALUE]
  *	cdesk --version | --help
  *
@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "common/config.h"
 #include "common/err.h"
@@ -36,6 +38,7 @@ enum mode {
 	M_CM,
 	M_GET_ID,
 	M_STATUS,
+	M_TEMP_PASSWORD,
 	M_PASSWORD,
 	M_OPTION,
 	M_VERSION,
@@ -75,11 +78,21 @@ usage(FILE *f)
 	    "  --get-id               print this host's ID\n"
 	    "  --status               registration state of the running host:\n"
 	    "                         registered, connecting or error: ...\n"
+	    "  --get-temp-password    print the running host's one-time "
+	    "password\n"
 	    "  --password NEW         set the permanent password (at least 6 "
 	    "characters)\n"
+	    "  --password -           the same, reading it from stdin (one "
+	    "line; not in ps)\n"
 	    "  --option KEY           print the effective value of an option\n"
-	    "  --option KEY VALUE     set an option in the config file (\"\" "
-	    "removes it)\n"
+	    "  --option KEY VALUE     set an option (\"\" removes it): a user "
+	    "sets it in\n"
+	    "                         their own file through the running host; "
+	    "root (no\n"
+	    "                         --config) edits the admin's file %s,\n"
+	    "                         which the host re-reads and whose keys "
+	    "no one else\n"
+	    "                         may change\n"
 	    "  --cm                   the connection manager window (the "
 	    "server starts it)\n"
 	    "  --version              print the version\n"
@@ -88,7 +101,7 @@ usage(FILE *f)
 	    "  --config DIR           keep config, state and sockets in DIR\n"
 	    "  -v                     more log output (repeat for more)\n"
 	    "options (file section [options], system file %s wins):\n",
-	    CFG_SYSTEM_CONF);
+	    CFG_SYSTEM_CONF, CFG_SYSTEM_CONF);
 	c = cfg_new();
 	cfg_each(c, help_option_cb, f);
 	cfg_free(c);
@@ -152,6 +165,9 @@ parse_args(int argc, char **argv, struct args *a)
 		} else if (strcmp(s, "--status") == 0) {
 			if (set_mode(a, M_STATUS) != 0)
 				goto twice;
+		} else if (strcmp(s, "--get-temp-password") == 0) {
+			if (set_mode(a, M_TEMP_PASSWORD) != 0)
+				goto twice;
 		} else if (strcmp(s, "--version") == 0) {
 			if (set_mode(a, M_VERSION) != 0)
 				goto twice;
@@ -209,9 +225,33 @@ print_warnings(char *warnings)
 }
 
 /*
+ * Sends req to the running server and waits at most 3 s for its answer.
+ * Returns ERR_NOTFOUND when no server listens (nothing printed), else 0
+ * with *reply set (ipc_data_free), or 1 with the failure printed (what:
+ * the verb).
+ */
+static int
+ipc_ask(const struct cfg_paths *paths, const char *what, const Ipc__Data *req,
+    Ipc__Data **reply)
+{
+	char *cause = NULL;
+	int r;
+
+	r = ipc_request(ipc_find_dir(paths->run_dir), "cli", req, reply, 3000,
+	    &cause);
+	if (r == ERR_NOTFOUND) {
+		free(cause);
+		return r;
+	}
+	if (r != 0)
+		return fail(what, cause, r);
+	return 0;
+}
+
+/*
  * Sends req to a running server and waits for its Result. Returns
  * ERR_NOTFOUND when no server listens (the caller then works on the files
- * itself), else the server's answer: 0, or the failure printed.
+ * itself), else the server's answer: 0, or 1 with the failure printed.
  */
 static int
 ipc_call(const struct cfg_paths *paths, const Ipc__Data *req)
@@ -219,12 +259,8 @@ ipc_call(const struct cfg_paths *paths, const Ipc__Data *req)
 	Ipc__Data *reply = NULL;
 	int r;
 
-	r = ipc_request(ipc_find_dir(paths->run_dir), "cli", req, &reply,
-	    3000);
-	if (r == ERR_NOTFOUND)
+	if ((r = ipc_ask(paths, "server", req, &reply)) != 0)
 		return r;
-	if (r != 0)
-		return fail("server", NULL, r);
 	if (reply->union_case != IPC__DATA__UNION_RESULT) {
 		ipc_data_free(reply);
 		return fail("server", NULL, ERR_PROTO);
@@ -236,29 +272,68 @@ ipc_call(const struct cfg_paths *paths, const Ipc__Data *req)
 	return r != 0 ? 1 : 0;
 }
 
-/* --status: ask the running server for its registration state. */
+/*
+ * Asks the running server for its Status. Returns 0 with *reply set, or
+ * the exit status with the failure printed ("not running" on stdout).
+ */
 static int
-cmd_status(const struct cfg_paths *paths)
+ipc_status(const struct cfg_paths *paths, const char *what,
+    Ipc__Data **reply)
 {
-	Ipc__Data req = IPC__DATA__INIT, *reply = NULL;
+	Ipc__Data req = IPC__DATA__INIT;
 	Ipc__StatusGet sg = IPC__STATUS_GET__INIT;
 	int r;
 
 	req.union_case = IPC__DATA__UNION_STATUS_GET;
 	req.status_get = &sg;
-	r = ipc_request(ipc_find_dir(paths->run_dir), "cli", &req, &reply,
-	    3000);
-	if (r == ERR_NOTFOUND) {
+	if ((r = ipc_ask(paths, what, &req, reply)) == ERR_NOTFOUND) {
 		printf("not running\n");
 		return 1;
 	}
 	if (r != 0)
-		return fail("--status", NULL, r);
-	if (reply->union_case != IPC__DATA__UNION_STATUS) {
-		ipc_data_free(reply);
-		return fail("--status", NULL, ERR_PROTO);
+		return r;
+	if ((*reply)->union_case != IPC__DATA__UNION_STATUS) {
+		ipc_data_free(*reply);
+		*reply = NULL;
+		return fail(what, NULL, ERR_PROTO);
 	}
+	return 0;
+}
+
+/* --status: ask the running server for its registration state. */
+static int
+cmd_status(const struct cfg_paths *paths)
+{
+	Ipc__Data *reply = NULL;
+	int r;
+
+	if ((r = ipc_status(paths, "--status", &reply)) != 0)
+		return r;
 	printf("%s\n", reply->status->rendezvous);
+	ipc_data_free(reply);
+	return 0;
+}
+
+/*
+ * --get-temp-password: the running server's one-time password. The server
+ * lets only root, its own uid and the desk's user ask (as the main window
+ * does); it prints it to the log never, to its stdout only on a terminal.
+ */
+static int
+cmd_temp_password(const struct cfg_paths *paths)
+{
+	Ipc__Data *reply = NULL;
+	int r;
+
+	if ((r = ipc_status(paths, "--get-temp-password", &reply)) != 0)
+		return r;
+	if (*reply->status->temp_password == '\0') {
+		ipc_data_free(reply);
+		return fail("--get-temp-password", xstrdup("no one-time "
+		    "password (verification-method is "
+		    "use-permanent-password)"), ERR_NOTFOUND);
+	}
+	printf("%s\n", reply->status->temp_password);
 	ipc_data_free(reply);
 	return 0;
 }
@@ -278,16 +353,65 @@ cmd_get_id(const struct cfg_paths *paths)
 	return 0;
 }
 
-/* --password NEW: set the permanent password. */
+/*
+ * Reads one line from stdin into buf (len bytes) without its newline:
+ * `--password -`, so the password need not be on the command line. On a
+ * terminal it asks without echo. Returns 0, or 1 with the failure printed.
+ */
 static int
-cmd_password(const struct cfg_paths *paths, const char *pw)
+read_password(char *buf, size_t len)
+{
+	struct termios old, quiet;
+	int tty = isatty(STDIN_FILENO), echo_off = 0;
+	size_t n;
+	char *got;
+
+	if (tty) {
+		fprintf(stderr, "New password: ");
+		if (tcgetattr(STDIN_FILENO, &old) == 0) {
+			quiet = old;
+			quiet.c_lflag &= ~(tcflag_t)ECHO;
+			echo_off = tcsetattr(STDIN_FILENO, TCSAFLUSH,
+			    &quiet) == 0;
+		}
+	}
+	got = fgets(buf, (int)len, stdin);
+	if (echo_off)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+	if (tty)
+		fprintf(stderr, "\n");
+	if (got == NULL)
+		return fail("--password -", xstrdup("no password on stdin"),
+		    ERR_EOF);
+	n = strcspn(buf, "\n");
+	if (buf[n] != '\n' && !feof(stdin)) {
+		explicit_bzero(buf, len);
+		return fail("--password -", xstrdup("the line is too long "
+		    "for a password"), ERR_TOOBIG);
+	}
+	buf[n] = '\0';
+	/* A file written on Windows ends its line with CR LF. */
+	if (n > 0 && buf[n - 1] == '\r')
+		buf[n - 1] = '\0';
+	return 0;
+}
+
+/* --password NEW (or - for stdin): set the permanent password. */
+static int
+cmd_password(const struct cfg_paths *paths, const char *arg)
 {
 	Ipc__Data req = IPC__DATA__INIT;
 	Ipc__SetPermanentPassword sp = IPC__SET_PERMANENT_PASSWORD__INIT;
 	struct store *s;
-	char *cause;
+	char buf[IPC_NAME_MAX + 2], *cause;
+	const char *pw = arg;
 	int r;
 
+	if (strcmp(arg, "-") == 0) {
+		if (read_password(buf, sizeof buf) != 0)
+			return 1;
+		pw = buf;
+	}
 	/* A running server owns the state: ask it, so it takes effect. */
 	sp.password = (char *)pw;
 	req.union_case = IPC__DATA__UNION_SET_PERMANENT_PASSWORD;
@@ -295,16 +419,22 @@ cmd_password(const struct cfg_paths *paths, const char *pw)
 	if ((r = ipc_call(paths, &req)) != ERR_NOTFOUND) {
 		if (r == 0)
 			printf("Done!\n");
-		return r;
+		goto out;
 	}
-	if ((r = store_open(&s, paths->state_dir, &cause)) != 0)
-		return fail(NULL, cause, r);
+	if ((r = store_open(&s, paths->state_dir, &cause)) != 0) {
+		r = fail(NULL, cause, r);
+		goto out;
+	}
 	r = store_set_password(s, pw, &cause);
 	store_free(s);
-	if (r != 0)
-		return fail(NULL, cause, r);
+	if (r != 0) {
+		r = fail(NULL, cause, r);
+		goto out;
+	}
 	printf("Done!\n");
-	return 0;
+ out:
+	explicit_bzero(buf, sizeof buf);
+	return r;
 }
 
 /* --option KEY: print the effective value. */
@@ -324,17 +454,104 @@ cmd_option_get(const struct cfg_paths *paths, const char *key)
 		    ERR_NOTFOUND);
 	}
 	printf("%s\n", cfg_get(c, key));
+	if (cfg_locked(c, key) != NULL)
+		fprintf(stderr, "cdesk: note: set by the administrator in %s\n",
+		    cfg_locked(c, key));
 	cfg_free(c);
 	return 0;
 }
 
-/* --option KEY VALUE: check and store in the writable file. */
+/*
+ * Root's --option KEY VALUE: edit the admin's file (the service only reads
+ * it), then ask a running server for KEY, which makes it re-read the
+ * files, and say so if it still shows something else.
+ */
+static int
+option_set_admin(const struct cfg_paths *paths, const char *key,
+    const char *value)
+{
+	Ipc__Data req = IPC__DATA__INIT, *reply = NULL;
+	Ipc__OptionsGet og = IPC__OPTIONS_GET__INIT;
+	struct cfg *c;
+	char *cause, *warnings, *k = (char *)key;
+	int r;
+
+	if ((r = cfg_set_file(paths->sys_conf, key, value, &cause)) != 0)
+		return fail(NULL, cause, r);
+	if (cfg_load(&c, paths, &cause, &warnings) != 0)
+		return fail("saved, but the config does not load", cause,
+		    ERR_CONFIG);
+	free(warnings);
+	og.keys = &k;
+	og.n_keys = 1;
+	req.union_case = IPC__DATA__UNION_OPTIONS_GET;
+	req.options_get = &og;
+	if ((r = ipc_ask(paths, "server", &req, &reply)) == 0) {
+		if (reply->union_case != IPC__DATA__UNION_OPTIONS ||
+		    reply->options->n_options != 1 ||
+		    strcmp(reply->options->options[0]->value,
+		    cfg_get(c, key)) != 0)
+			fprintf(stderr, "cdesk: note: saved in %s, but the "
+			    "running server did not take it (see its log)\n",
+			    paths->sys_conf);
+		ipc_data_free(reply);
+	}
+	cfg_free(c);
+	/* No server is fine: it reads the file when it starts. */
+	return r == ERR_NOTFOUND ? 0 : r;
+}
+
+/*
+ * --option KEY VALUE without a server: store in the user's file, unless
+ * the admin's file sets KEY. A config that does not load is repaired here
+ * as well, so the lock is checked only when it loads.
+ */
+static int
+option_set_file(const struct cfg_paths *paths, const char *key,
+    const char *value)
+{
+	struct cfg *c;
+	char *cause, *warnings;
+	const char *def = cfg_default(key);
+	int r;
+
+	if (cfg_load(&c, paths, &cause, &warnings) == 0) {
+		free(warnings);
+		if (cfg_locked(c, key) != NULL) {
+			xasprintf(&cause, "option '%s' is set by the "
+			    "administrator in %s and cannot be changed here",
+			    key, cfg_locked(c, key));
+			cfg_free(c);
+			return fail(NULL, cause, ERR_DENIED);
+		}
+		cfg_free(c);
+	} else
+		free(cause);
+	if ((r = cfg_set_file_mode(paths->conf, key, value, paths->conf_mode,
+	    &cause)) != 0)
+		return fail(NULL, cause, r);
+	/* Tell the user when the admin's file overrides what was set. */
+	if (cfg_load(&c, paths, &cause, &warnings) != 0)
+		return fail("saved, but the config does not load", cause,
+		    ERR_CONFIG);
+	free(warnings);
+	if (strcmp(cfg_get(c, key), value[0] != '\0' ? value : def) != 0)
+		fprintf(stderr, "cdesk: note: %s sets '%s', which wins\n",
+		    paths->sys_conf != NULL ? paths->sys_conf : "another file",
+		    key);
+	cfg_free(c);
+	return 0;
+}
+
+/* --option KEY VALUE: check, then store where the caller's role says. */
 static int
 cmd_option_set(const struct cfg_paths *paths, const char *key,
     const char *value)
 {
-	struct cfg *c;
-	char *cause, *warnings, *esc;
+	Ipc__Data req = IPC__DATA__INIT;
+	Ipc__OptionsSet os = IPC__OPTIONS_SET__INIT;
+	Ipc__OptionEntry e = IPC__OPTION_ENTRY__INIT, *ep = &e;
+	char *cause, *esc;
 	const char *def;
 	int r;
 
@@ -350,34 +567,18 @@ cmd_option_set(const struct cfg_paths *paths, const char *key,
 		value = "";
 	if (*value != '\0' && (r = cfg_check(key, value, &cause)) != 0)
 		return fail(NULL, cause, r);
-	{
-		Ipc__Data req = IPC__DATA__INIT;
-		Ipc__OptionsSet os = IPC__OPTIONS_SET__INIT;
-		Ipc__OptionEntry e = IPC__OPTION_ENTRY__INIT, *ep = &e;
-
-		/* A running server writes the file and applies it at once. */
-		e.key = (char *)key;
-		e.value = (char *)value;
-		os.n_options = 1;
-		os.options = &ep;
-		req.union_case = IPC__DATA__UNION_OPTIONS_SET;
-		req.options_set = &os;
-		if ((r = ipc_call(paths, &req)) != ERR_NOTFOUND)
-			return r;
-	}
-	if ((r = cfg_set_file(paths->conf, key, value, &cause)) != 0)
-		return fail(NULL, cause, r);
-	/* Tell the user when the admin's file overrides what was set. */
-	if (cfg_load(&c, paths, &cause, &warnings) != 0)
-		return fail("saved, but the config does not load", cause,
-		    ERR_CONFIG);
-	free(warnings);
-	if (strcmp(cfg_get(c, key), value[0] != '\0' ? value : def) != 0)
-		fprintf(stderr, "cdesk: note: %s sets '%s', which wins\n",
-		    paths->sys_conf != NULL ? paths->sys_conf : "another file",
-		    key);
-	cfg_free(c);
-	return 0;
+	if (paths->admin)
+		return option_set_admin(paths, key, value);
+	/* A running server writes the file and applies it at once. */
+	e.key = (char *)key;
+	e.value = (char *)value;
+	os.n_options = 1;
+	os.options = &ep;
+	req.union_case = IPC__DATA__UNION_OPTIONS_SET;
+	req.options_set = &os;
+	if ((r = ipc_call(paths, &req)) != ERR_NOTFOUND)
+		return r;
+	return option_set_file(paths, key, value);
 }
 
 /* Parse the command line and run one mode. */
@@ -421,6 +622,9 @@ main(int argc, char **argv)
 		break;
 	case M_STATUS:
 		r = cmd_status(&paths);
+		break;
+	case M_TEMP_PASSWORD:
+		r = cmd_temp_password(&paths);
 		break;
 	case M_PASSWORD:
 		r = cmd_password(&paths, a.arg1);

@@ -103,6 +103,8 @@ struct cfg_extra {
 struct cfg {
 	char			*val[NOPTS];	/* owned; NULL = unset */
 	int			 gen[NOPTS];	/* file that set it, 0 = none */
+	unsigned char		 locked[NOPTS];	/* the admin's file set it */
+	char			*admin;		/* owned: that file's name */
 	struct cfg_extra	*extra;		/* owned array */
 	size_t			 nextra;
 	int			 gen_next;	/* number for the next file */
@@ -114,6 +116,7 @@ struct parse_ctx {
 	const char	*name;		/* file name for messages (borrowed) */
 	struct cfg_reader rd;
 	int		 gen;
+	int		 admin;		/* the admin's file: lock its keys */
 	int		 err_line;	/* first handler error, or 0 */
 	char		*err;		/* its message (owned) */
 	char		*warn;		/* newline-separated (owned) */
@@ -401,6 +404,7 @@ cfg_free(struct cfg *c)
 		return;
 	for (i = 0; i < NOPTS; i++)
 		free(c->val[i]);
+	free(c->admin);
 	for (i = 0; i < c->nextra; i++) {
 		free(c->extra[i].key);
 		free(c->extra[i].value);
@@ -549,12 +553,15 @@ parse_handler(void *user, const char *section, const char *name,
 		ctx->warn = w;
 	}
 	cfg_store(ctx->c, name, value, ctx->gen);
+	/* Even "key =" locks: the admin chose the default. */
+	if (ctx->admin && o != NULL)
+		ctx->c->locked[o - opts] = 1;
 	return 1;
 }
 
-/* Parse text into c as one file; see cfg_parse_string. */
-int
-cfg_parse_string(struct cfg *c, const char *text, const char *name,
+/* Parse text into c as one file, the admin's when admin is set. */
+static int
+parse_text(struct cfg *c, const char *text, const char *name, int admin,
     char **cause, char **warnings)
 {
 	struct parse_ctx ctx;
@@ -566,6 +573,7 @@ cfg_parse_string(struct cfg *c, const char *text, const char *name,
 	memset(&ctx, 0, sizeof ctx);
 	ctx.c = c;
 	ctx.name = name;
+	ctx.admin = admin;
 	ctx.rd.text = text;
 	ctx.gen = c->gen_next++;
 	r = ini_parse_stream(cfg_reader_line, &ctx.rd, parse_handler, &ctx);
@@ -595,6 +603,14 @@ cfg_parse_string(struct cfg *c, const char *text, const char *name,
 	else
 		free(ctx.warn);
 	return 0;
+}
+
+/* Parse text into c as one more file; see config.h. */
+int
+cfg_parse_string(struct cfg *c, const char *text, const char *name,
+    char **cause, char **warnings)
+{
+	return parse_text(c, text, name, 0, cause, warnings);
 }
 
 /*
@@ -657,16 +673,21 @@ join_warnings(char **all, char *more)
 	*all = w;
 }
 
-/* Parse file path into c if it exists. */
+/* Parse file path into c if it exists (the admin's file: admin set). */
 static int
-load_file(struct cfg *c, const char *path, char **cause, char **warnings)
+load_file(struct cfg *c, const char *path, int admin, char **cause,
+    char **warnings)
 {
 	char *text, *w = NULL;
 	int r;
 
 	if ((r = read_text(path, &text, cause)) != 0)
 		return r == ERR_NOTFOUND ? 0 : r;
-	r = cfg_parse_string(c, text, path, cause, &w);
+	if (admin) {
+		free(c->admin);
+		c->admin = xstrdup(path);
+	}
+	r = parse_text(c, text, path, admin, cause, &w);
 	free(text);
 	join_warnings(warnings, w);
 	return r;
@@ -685,9 +706,9 @@ cfg_load(struct cfg **out, const struct cfg_paths *paths, char **cause,
 	if (warnings != NULL)
 		*warnings = NULL;
 	c = cfg_new();
-	if ((r = load_file(c, paths->conf, cause, warnings)) != 0 ||
+	if ((r = load_file(c, paths->conf, 0, cause, warnings)) != 0 ||
 	    (paths->sys_conf != NULL &&
-	    (r = load_file(c, paths->sys_conf, cause, warnings)) != 0)) {
+	    (r = load_file(c, paths->sys_conf, 1, cause, warnings)) != 0)) {
 		cfg_free(c);
 		if (warnings != NULL) {
 			free(*warnings);
@@ -697,6 +718,17 @@ cfg_load(struct cfg **out, const struct cfg_paths *paths, char **cause,
 	}
 	*out = c;
 	return 0;
+}
+
+/* Return the admin's file if it sets key, else NULL. */
+const char *
+cfg_locked(const struct cfg *c, const char *key)
+{
+	const struct opt *o = opt_find(key);
+
+	if (o == NULL || !c->locked[o - opts])
+		return NULL;
+	return c->admin != NULL ? c->admin : "the admin's file";
 }
 
 /* Return the effective value of key. */
@@ -1063,10 +1095,18 @@ edit_text(const char *text, const char *key, const char *value)
 	return out;
 }
 
-/* Rewrite path with key set to value; see config.h. */
+/* Rewrite path with key set to value, mode 0644; see config.h. */
 int
 cfg_set_file(const char *path, const char *key, const char *value,
     char **cause)
+{
+	return cfg_set_file_mode(path, key, value, 0644, cause);
+}
+
+/* Rewrite path with key set to value; see config.h. */
+int
+cfg_set_file_mode(const char *path, const char *key, const char *value,
+    mode_t mode, char **cause)
 {
 	char *text = NULL, *out = NULL, *dir, *slash, *esc;
 	size_t vlen;
@@ -1113,7 +1153,7 @@ cfg_set_file(const char *path, const char *key, const char *value,
 	free(dir);
 	if (r == 0) {
 		out = edit_text(text, key, value);
-		r = cfg_write_atomic(path, out, strlen(out), 0644, 0, cause);
+		r = cfg_write_atomic(path, out, strlen(out), mode, 0, cause);
 	}
 	free(out);
 	free(text);
@@ -1154,18 +1194,24 @@ cfg_paths_init(struct cfg_paths *paths, const char *dir, char **cause)
 
 	memset(paths, 0, sizeof *paths);
 	*cause = NULL;
+	paths->conf_mode = 0644;
 	if (dir != NULL) {
 		if (*dir == '\0') {
 			*cause = xstrdup("empty --config folder");
 			return ERR_CONFIG;
 		}
 		xasprintf(&paths->conf, "%s/cdesk.conf", dir);
+		xasprintf(&paths->sys_conf, "%s/" CFG_DIR_ADMIN, dir);
 		paths->state_dir = xstrdup(dir);
 		paths->run_dir = xstrdup(dir);
 		return 0;
 	}
 	if (geteuid() == 0) {
-		paths->conf = xstrdup(CFG_SYSTEM_CONF);
+		/* The admin's file is only read by the service. */
+		paths->conf = xstrdup(CFG_SERVICE_CONF);
+		paths->conf_mode = 0600;
+		paths->sys_conf = xstrdup(CFG_SYSTEM_CONF);
+		paths->admin = 1;
 		paths->state_dir = xstrdup("/var/lib/cdesk");
 		paths->run_dir = xstrdup("/run/cdesk");
 		return 0;

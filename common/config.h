@@ -5,7 +5,11 @@
  *	[options]
  *	direct-server = Y
  *
- * The admin's system file (/etc/cdesk/cdesk.conf) wins over the user's.
+ * Two layers: the user's file, then the admin's over it. The admin's
+ * file (/etc/cdesk/cdesk.conf) wins, and a key it sets is locked: the
+ * server refuses to change it over the IPC (cfg_locked). The root
+ * service only reads the admin's file; what the desktop user sets goes
+ * into a file of the service's own under /var/lib/cdesk.
  */
 #ifndef CDESK_CONFIG_H
 #define CDESK_CONFIG_H
@@ -15,25 +19,38 @@
 
 /* The admin's file; root's --option writes it. */
 #define CFG_SYSTEM_CONF	"/etc/cdesk/cdesk.conf"
+/* The root service's file for what the desktop user sets over the IPC. */
+#define CFG_SERVICE_CONF	"/var/lib/cdesk/user.conf"
+/* The admin's file inside a --config DIR (tests; read, never written). */
+#define CFG_DIR_ADMIN	"admin.conf"
 /* Longest "key = value" line cfg_set_file writes (inih's line limit). */
 #define CFG_LINE_MAX	196
 
 struct cfg_paths {
-	char	*conf;		/* file --option writes (owned) */
-	char	*sys_conf;	/* admin file that wins, or NULL (owned) */
+	char	*conf;		/* the user's layer: what OptionsSet and a
+				 * user's --option write (owned) */
+	mode_t	 conf_mode;	/* conf is written with this mode */
+	char	*sys_conf;	/* the admin's layer: wins, locks its keys;
+				 * or NULL (owned) */
+	int	 admin;		/* 1: --option KEY VALUE writes sys_conf */
 	char	*state_dir;	/* ID, keys, password hash (owned) */
 	char	*run_dir;	/* IPC socket folder (owned) */
 };
 
 /*
- * Fills paths: with dir (--config DIR) everything is in DIR (conf
- * DIR/cdesk.conf, state and run_dir DIR) and no system file is read; else
- * root uses /etc/cdesk/cdesk.conf (no separate system file), /var/lib/cdesk
- * and /run/cdesk; a user $XDG_CONFIG_HOME/cdesk (or ~/.config/cdesk) for
- * both conf and state, /etc/cdesk/cdesk.conf as the system file, and
- * $XDG_RUNTIME_DIR/cdesk (or /tmp/cdesk-UID) as run_dir. Creates nothing.
- * Returns 0 or ERR_*, with *cause set (caller frees). cfg_paths_fini frees
- * the strings.
+ * Fills paths:
+ * - with dir (--config DIR): conf DIR/cdesk.conf (0644), sys_conf
+ *   DIR/admin.conf (read when it exists; nothing writes it), state and
+ *   run_dir DIR;
+ * - root: conf /var/lib/cdesk/user.conf (0600), sys_conf
+ *   /etc/cdesk/cdesk.conf, which root's --option writes (admin 1), state
+ *   /var/lib/cdesk, run_dir /run/cdesk;
+ * - a user: $XDG_CONFIG_HOME/cdesk (or ~/.config/cdesk) for conf (0644)
+ *   and state, /etc/cdesk/cdesk.conf as sys_conf, and
+ *   $XDG_RUNTIME_DIR/cdesk (or /tmp/cdesk-UID, which the server makes
+ *   0700 and refuses when another user made it) as run_dir.
+ * Creates nothing. Returns 0 or ERR_*, with *cause set (caller frees).
+ * cfg_paths_fini frees the strings.
  */
 int	cfg_paths_init(struct cfg_paths *, const char *dir, char **cause);
 void	cfg_paths_fini(struct cfg_paths *);
@@ -59,7 +76,8 @@ char	*cfg_reader_line(char *str, int num, void *stream);
 struct cfg	*cfg_new(void);
 void		 cfg_free(struct cfg *);
 /*
- * Loads the user file, then the system file over it. A missing file counts
+ * Loads the user file, then the system (admin) file over it; every key
+ * the system file sets is locked (cfg_locked). A missing file counts
  * as empty. A bad line or a bad value of a known option fails with
  * ERR_CONFIG and *cause = "FILE:LINE: key 'KEY': what is wrong" (caller
  * frees). Unknown keys are kept and reported as warnings in *warnings
@@ -77,6 +95,11 @@ int	cfg_load(struct cfg **out, const struct cfg_paths *, char **cause,
 int	cfg_parse_string(struct cfg *c, const char *text, const char *name,
 	    char **cause, char **warnings);
 
+/*
+ * The admin's file that sets key (borrowed, valid while c lives), or NULL
+ * when key is not locked and the user may change it.
+ */
+const char	*cfg_locked(const struct cfg *, const char *key);
 /* Effective value of key: set value, else the default, else "". Borrowed,
  * valid until c changes. Never NULL. */
 const char	*cfg_get(const struct cfg *, const char *key);
@@ -106,6 +129,9 @@ const char	*cfg_default(const char *key);
  */
 int		 cfg_set_file(const char *path, const char *key,
 		    const char *value, char **cause);
+/* cfg_set_file, writing the file with mode instead of 0644. */
+int		 cfg_set_file_mode(const char *path, const char *key,
+		    const char *value, mode_t mode, char **cause);
 /*
  * Creates folder path and missing parents: path itself gets mode, parents
  * 0755. An existing folder is left as it is. Returns 0 or ERR_IO + *cause.

@@ -2,6 +2,7 @@
  * ipc.c: Data framing on the length-prefix codec, the checks every decoded
  * message passes, and a blocking request helper for CLI verbs.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -13,6 +14,7 @@
 
 #include "common/codec.h"
 #include "common/err.h"
+#include "common/log.h"
 #include "common/mono.h"
 #include "common/xmalloc.h"
 #include "ipc/ipc.h"
@@ -46,6 +48,13 @@ ipc_peer_allowed(long peer_uid, long self_uid, long session_uid)
 	return session_uid != IPC_UID_NONE && peer_uid == session_uid;
 }
 
+/* Apply the client's rule to the uid serving a socket. */
+int
+ipc_server_trusted(long server_uid, long self_uid)
+{
+	return server_uid == 0 || (server_uid >= 0 && server_uid == self_uid);
+}
+
 /* Return 0 if s is NULL-free text of at most max bytes, else ERR_PROTO. */
 static int
 ipc_check_str(const char *s, size_t max)
@@ -66,7 +75,8 @@ ipc_check_entries(Ipc__OptionEntry **e, size_t n)
 	for (i = 0; i < n; i++) {
 		if (e[i] == NULL || e[i]->key == NULL || e[i]->key[0] == '\0' ||
 		    ipc_check_str(e[i]->key, IPC_NAME_MAX) != 0 ||
-		    ipc_check_str(e[i]->value, IPC_TEXT_MAX) != 0)
+		    ipc_check_str(e[i]->value, IPC_TEXT_MAX) != 0 ||
+		    ipc_check_str(e[i]->locked_by, IPC_TEXT_MAX) != 0)
 			return ERR_PROTO;
 	}
 	return 0;
@@ -356,29 +366,113 @@ ipc_has_socket(const char *dir)
 	return r;
 }
 
+/* Check a run folder before a client trusts it. */
+int
+ipc_dir_check(const char *dir, char **cause)
+{
+	struct stat st;
+
+	*cause = NULL;
+	if (lstat(dir, &st) != 0) {
+		if (errno == ENOENT)
+			return ERR_NOTFOUND;
+		xasprintf(cause, "%s: %s", dir, strerror(errno));
+		return ERR_DENIED;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		xasprintf(cause, "%s is not a folder (%s)", dir,
+		    S_ISLNK(st.st_mode) ? "a symbolic link" : "another file");
+		return ERR_DENIED;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		xasprintf(cause, "%s belongs to uid %ld, neither root nor you "
+		    "(uid %ld): not using it", dir, (long)st.st_uid,
+		    (long)geteuid());
+		return ERR_DENIED;
+	}
+	if ((st.st_mode & 022) != 0) {
+		xasprintf(cause, "%s has mode %04o: others may write in it, "
+		    "not using it", dir, (unsigned)(st.st_mode & 07777));
+		return ERR_DENIED;
+	}
+	return 0;
+}
+
 /* Pick the folder a client should connect to. */
 const char *
 ipc_find_dir(const char *own_run_dir)
 {
 	const char *env = getenv("CDESK_IPC_DIR");
+	char *cause = NULL;
 
 	if (env != NULL && *env == '/')
 		return env;
-	if (ipc_has_socket(own_run_dir))
-		return own_run_dir;
+	if (ipc_has_socket(own_run_dir)) {
+		if (ipc_dir_check(own_run_dir, &cause) == 0)
+			return own_run_dir;
+		/* A socket someone else planted: look for the real one. */
+		log_warn("ipc: %s", cause);
+		free(cause);
+	}
 	if (ipc_has_socket(IPC_SYSTEM_RUN_DIR))
 		return IPC_SYSTEM_RUN_DIR;
 	return own_run_dir;
 }
 
-/* Write all of (p, n) to a blocking fd. */
+/* Connect to the server in dir, checking the folder and who serves it. */
+int
+ipc_connect(const char *dir, intptr_t *h, char **cause)
+{
+	struct ipc_cred cred;
+	char *path = NULL;
+	int r;
+
+	*h = -1;
+	*cause = NULL;
+	if ((path = ipc_socket_path(dir)) == NULL) {
+		xasprintf(cause, "%s: folder name too long for a socket", dir);
+		return ERR_INVAL;
+	}
+	if ((r = ipc_dir_check(dir, cause)) != 0)
+		goto out;
+	if ((r = ipc_transport_unix.connect(path, h)) != 0) {
+		if (r == ERR_DENIED)
+			xasprintf(cause, "%s: permission denied", path);
+		goto out;
+	}
+	if ((r = ipc_transport_unix.server_cred(*h, &cred)) != 0) {
+		xasprintf(cause, "%s: cannot tell who serves it", path);
+		goto out;
+	}
+	if (!ipc_server_trusted(cred.uid, (long)geteuid())) {
+		xasprintf(cause, "%s is served by uid %ld (pid %ld), neither "
+		    "root nor you (uid %ld): not talking to it", path,
+		    cred.uid, cred.pid, (long)geteuid());
+		r = ERR_DENIED;
+		goto out;
+	}
+	r = 0;
+ out:
+	if (r != 0 && *h != -1) {
+		ipc_transport_unix.close(*h, NULL);
+		*h = -1;
+	}
+	free(path);
+	return r;
+}
+
+/*
+ * Write all of (p, n) to a blocking socket. MSG_NOSIGNAL: a server that
+ * refuses us closes at once, which must be an error to report, not a
+ * SIGPIPE that kills the CLI without a word.
+ */
 static int
 ipc_write_all(int fd, const uint8_t *p, size_t n)
 {
 	ssize_t w;
 
 	while (n > 0) {
-		if ((w = write(fd, p, n)) < 0) {
+		if ((w = send(fd, p, n, MSG_NOSIGNAL)) < 0) {
 			if (errno == EINTR)
 				continue;
 			/* A peer that hung up (or refused us) is EOF. */
@@ -449,21 +543,21 @@ ipc_read_one(int fd, uint8_t *buf, size_t cap, size_t *have,
 /* Connect, say Hello, send req and wait for the reply. */
 int
 ipc_request(const char *dir, const char *role, const Ipc__Data *req,
-    Ipc__Data **reply, int timeout_ms)
+    Ipc__Data **reply, int timeout_ms, char **cause)
 {
 	Ipc__Data hd = IPC__DATA__INIT, *d = NULL;
 	Ipc__Hello hello = IPC__HELLO__INIT;
 	long long deadline = (long long)mono_ms() + timeout_ms;
 	uint8_t *buf = NULL;
 	size_t have = 0, cap = IPC_FRAME_MAX + CODEC_HDR_MAX;
-	char *path = NULL;
+	char *why = NULL;
 	intptr_t h = -1;
 	int r, fd, greeted = 0;
 
 	*reply = NULL;
-	if ((path = ipc_socket_path(dir)) == NULL)
-		return ERR_INVAL;
-	if ((r = ipc_transport_unix.connect(path, &h)) != 0)
+	if (cause != NULL)
+		*cause = NULL;
+	if ((r = ipc_connect(dir, &h, &why)) != 0)
 		goto out;
 	fd = (int)h;
 	hello.version = IPC_VERSION;
@@ -491,12 +585,18 @@ ipc_request(const char *dir, const char *role, const Ipc__Data *req,
 	r = 0;
  out:
 	/* A server that refused us by uid just closes: say so. */
-	if (r == ERR_EOF && !greeted)
+	if (r == ERR_EOF && !greeted) {
 		r = ERR_DENIED;
+		xasprintf(&why, "the server in %s does not let uid %ld in",
+		    dir, (long)geteuid());
+	}
+	if (cause != NULL)
+		*cause = why;
+	else
+		free(why);
 	ipc_data_free(d);
 	free(buf);
 	if (h != -1)
 		ipc_transport_unix.close(h, NULL);
-	free(path);
 	return r;
 }

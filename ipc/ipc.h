@@ -19,7 +19,7 @@
 #include "ipc.pb-c.h"
 #include "ipc/ipc_transport.h"
 
-#define IPC_VERSION		1
+#define IPC_VERSION		2	/* 2: OptionEntry.locked_by */
 /* Largest frame payload either side accepts (checked before buffering). */
 #define IPC_FRAME_MAX		(256u * 1024)
 /* Largest chat text, option value, peer string. */
@@ -72,22 +72,47 @@ int	ipc_perm_known(const char *name);
 char	*ipc_socket_path(const char *dir);
 
 /*
+ * Checks that a client may trust run folder dir: a real folder (not a
+ * symbolic link) owned by root or by us, that nobody else may write in.
+ * Returns 0, ERR_NOTFOUND (no such folder; *cause stays NULL) or
+ * ERR_DENIED with *cause set (caller frees).
+ */
+int	ipc_dir_check(const char *dir, char **cause);
+
+/*
  * Where a client (CM, main window, CLI) finds the server: $CDESK_IPC_DIR
  * when set (a server that starts a CM sets it), else own_run_dir when a
- * socket is there, else IPC_SYSTEM_RUN_DIR when a socket is there (the
- * installed root server), else own_run_dir. Borrowed (from the environment
- * or the arguments); NULL only when own_run_dir is NULL and nothing fits.
+ * socket is there and the folder passes ipc_dir_check() (one that fails is
+ * skipped with a warning in the log), else IPC_SYSTEM_RUN_DIR when a
+ * socket is there (the installed root server), else own_run_dir.
+ * Borrowed (from the environment or the arguments); NULL only when
+ * own_run_dir is NULL and nothing fits.
  */
 const char	*ipc_find_dir(const char *own_run_dir);
 
 /*
- * Blocking request for CLI verbs: connects to the server in dir, says Hello
- * as role, sends req and waits at most timeout_ms in all for the first
- * message that is not Hello. Returns 0 with *reply set (ipc_data_free), or
- * ERR_NOTFOUND (no server), ERR_DENIED (refused), ERR_STATE (version
- * mismatch), ERR_TIMEOUT, ERR_EOF or another ERR_*.
+ * Connects a client to the server in dir. Before anything is sent the
+ * folder must pass ipc_dir_check() and the process serving the socket
+ * must pass ipc_server_trusted() by its SO_PEERCRED uid, so that nothing
+ * (a password typed into the main window, say) goes to another user's
+ * socket. Returns 0 with *h set (close with ipc_transport_unix.close), or
+ * ERR_NOTFOUND (no server there), ERR_DENIED with *cause set (an untrusted
+ * folder or server, or no permission; caller frees), ERR_INVAL, ERR_IO.
+ */
+int	ipc_connect(const char *dir, intptr_t *h, char **cause);
+
+/*
+ * Blocking request for CLI verbs: connects to the server in dir with
+ * ipc_connect(), says Hello as role, sends req and waits at most
+ * timeout_ms in all for the first message that is not Hello. Returns 0
+ * with *reply set (ipc_data_free), or ERR_NOTFOUND (no server), ERR_DENIED
+ * (we refused the server, or it refused us), ERR_STATE (version
+ * mismatch), ERR_TIMEOUT, ERR_EOF or another ERR_*. cause may be NULL;
+ * else a failure with a reason to tell (a refusal either way, an
+ * untrusted folder) sets *cause to a sentence for the user (caller frees;
+ * NULL on other paths).
  */
 int	ipc_request(const char *dir, const char *role, const Ipc__Data *req,
-	    Ipc__Data **reply, int timeout_ms);
+	    Ipc__Data **reply, int timeout_ms, char **cause);
 
 #endif

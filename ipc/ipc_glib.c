@@ -14,6 +14,7 @@
 
 #include "common/codec.h"
 #include "common/err.h"
+#include "common/log.h"
 #include "common/xmalloc.h"
 #include "ipc/ipc_glib.h"
 
@@ -203,16 +204,17 @@ ipc_client_new(struct ipc_client **out, const char *dir, const char *role,
 	Ipc__Hello hello = IPC__HELLO__INIT;
 	struct ipc_client *c;
 	intptr_t h;
-	char *path;
+	char *cause = NULL;
 	int r;
 
 	*out = NULL;
-	if ((path = ipc_socket_path(dir)) == NULL)
-		return ERR_INVAL;
-	r = ipc_transport_unix.connect(path, &h);
-	free(path);
-	if (r != 0)
+	/* Nothing is sent before the folder and the server's uid pass. */
+	if ((r = ipc_connect(dir, &h, &cause)) != 0) {
+		if (cause != NULL)
+			log_warn("ipc: %s", cause);
+		free(cause);
 		return r;
+	}
 	if (!g_unix_set_fd_nonblocking((gint)h, TRUE, NULL)) {
 		ipc_transport_unix.close(h, NULL);
 		return ERR_IO;

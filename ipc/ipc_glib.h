@@ -22,10 +22,12 @@ struct ipc_client_cb {
 };
 
 /*
- * Connects to the server listening in dir and sends Hello with role.
+ * Connects to the server listening in dir with ipc_connect() (the folder
+ * and the server's uid are checked first) and sends Hello with role.
  * cb and arg are borrowed and must outlive the client. Returns 0 with *out
- * set (free with ipc_client_free) or ERR_NOTFOUND (no server), ERR_DENIED,
- * ERR_IO.
+ * set (free with ipc_client_free) or ERR_NOTFOUND (no server), ERR_DENIED
+ * (an untrusted folder or server, or no permission: the reason is logged
+ * as a warning), ERR_IO.
  */
 int	ipc_client_new(struct ipc_client **out, const char *dir,
 	    const char *role, const struct ipc_client_cb *cb, void *arg);

@@ -37,6 +37,12 @@ struct ipc_transport {
 	int	(*accept)(intptr_t lh, intptr_t *h, struct ipc_cred *cred);
 	/* Connects to path (blocking, local). 0 or ERR_NOTFOUND/ERR_IO. */
 	int	(*connect)(const char *path, intptr_t *h);
+	/*
+	 * Who serves a channel we connected (Unix: SO_PEERCRED; Windows:
+	 * the pipe server's session and process), for ipc_server_trusted()
+	 * before anything is sent. 0 with *cred set, or ERR_IO.
+	 */
+	int	(*server_cred)(intptr_t h, struct ipc_cred *cred);
 	/* Closes a channel or listener; for a listener made by us at path,
 	 * removes the socket too (path may be NULL). */
 	void	(*close)(intptr_t h, const char *path);
@@ -51,5 +57,12 @@ extern const struct ipc_transport ipc_transport_win32;
  * session being shared (session_uid, IPC_UID_NONE when unknown).
  */
 int	ipc_peer_allowed(long peer_uid, long self_uid, long session_uid);
+
+/*
+ * The client's rule, its mirror: a server is trusted when it runs as root
+ * (the installed service) or as the client's own uid (a server the user
+ * started). Returns 1 or 0.
+ */
+int	ipc_server_trusted(long server_uid, long self_uid);
 
 #endif

@@ -2,7 +2,8 @@
  * ipc_unix.c: the Unix-socket transport. The folder is ours and never
  * group- or world-writable; the socket is 0600 in user mode, 0666 in a
  * 0711 folder when root (so the session's user can reach it), and every
- * accepted peer is identified with SO_PEERCRED for ipc_peer_allowed().
+ * accepted peer is identified with SO_PEERCRED for ipc_peer_allowed(),
+ * as every server a client reaches is for ipc_server_trusted().
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -34,7 +35,10 @@ ipc_unix_addr(const char *path, struct sockaddr_un *sa)
 
 /*
  * Make sure the folder holding path exists, is a real folder owned by us,
- * and is writable by nobody else; repair its mode if it is ours.
+ * and was never writable by anybody else: one that is (a shared /tmp name
+ * someone else made, or ours left 0777) may hold what another user put
+ * there, so it is refused, not repaired. Other modes are set to ours
+ * (systemd makes /run/cdesk 0755; we want 0711).
  */
 static int
 ipc_unix_dir(const char *path, char **cause)
@@ -56,20 +60,28 @@ ipc_unix_dir(const char *path, char **cause)
 		r = ERR_IO;
 		goto out;
 	}
+	/* Another user's 0700 folder cannot even be opened: say whose. */
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) < 0) {
+	    O_CLOEXEC)) < 0 && (lstat(dir, &st) != 0 ||
+	    st.st_uid == geteuid())) {
 		xasprintf(cause, "%s: %s", dir, strerror(errno));
 		r = ERR_IO;
 		goto out;
 	}
-	if (fstat(fd, &st) != 0) {
+	if (fd >= 0 && fstat(fd, &st) != 0) {
 		xasprintf(cause, "%s: %s", dir, strerror(errno));
 		r = ERR_IO;
 		goto out;
 	}
 	if (st.st_uid != geteuid()) {
-		xasprintf(cause, "%s: owned by uid %ld, not by us", dir,
-		    (long)st.st_uid);
+		xasprintf(cause, "%s: owned by uid %ld, not by us (uid %ld); "
+		    "remove it", dir, (long)st.st_uid, (long)geteuid());
+		r = ERR_DENIED;
+		goto out;
+	}
+	if ((st.st_mode & 022) != 0) {
+		xasprintf(cause, "%s: mode %04o lets others write in it; "
+		    "remove it", dir, (unsigned)(st.st_mode & 07777));
 		r = ERR_DENIED;
 		goto out;
 	}
@@ -160,12 +172,27 @@ ipc_unix_listen(const char *path, intptr_t *h, char **cause)
 	return 0;
 }
 
+/* Read the other end's uid and pid (SO_PEERCRED) of a connected fd. */
+static int
+ipc_unix_cred(intptr_t h, struct ipc_cred *cred)
+{
+	struct ucred uc;
+	socklen_t len = sizeof uc;
+
+	cred->uid = -1;
+	cred->pid = -1;
+	if (getsockopt((int)h, SOL_SOCKET, SO_PEERCRED, &uc, &len) != 0 ||
+	    len != sizeof uc)
+		return ERR_IO;
+	cred->uid = (long)uc.uid;
+	cred->pid = (long)uc.pid;
+	return 0;
+}
+
 /* Accept one client and read its credentials. */
 static int
 ipc_unix_accept(intptr_t lh, intptr_t *h, struct ipc_cred *cred)
 {
-	struct ucred uc;
-	socklen_t len = sizeof uc;
 	int fd;
 
 	*h = -1;
@@ -178,13 +205,10 @@ ipc_unix_accept(intptr_t lh, intptr_t *h, struct ipc_cred *cred)
 			return ERR_TIMEOUT;
 		return ERR_IO;
 	}
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) != 0 ||
-	    len != sizeof uc) {
+	if (ipc_unix_cred(fd, cred) != 0) {
 		close(fd);
 		return ERR_IO;
 	}
-	cred->uid = (long)uc.uid;
-	cred->pid = (long)uc.pid;
 	*h = fd;
 	return 0;
 }
@@ -227,5 +251,6 @@ const struct ipc_transport ipc_transport_unix = {
 	.listen = ipc_unix_listen,
 	.accept = ipc_unix_accept,
 	.connect = ipc_unix_connect,
+	.server_cred = ipc_unix_cred,
 	.close = ipc_unix_close,
 };

@@ -231,6 +231,25 @@ win32_connect(const char *path, intptr_t *h)
 	return 0;
 }
 
+/*
+ * Who serves a pipe we opened: its terminal session id and process id
+ * (the service runs in session 0, as uid 0 is root on Unix).
+ */
+static int
+win32_server_cred(intptr_t h, struct ipc_cred *cred)
+{
+	ULONG sid = 0, pid = 0;
+
+	cred->uid = -1;
+	cred->pid = -1;
+	if (!GetNamedPipeServerSessionId((HANDLE)h, &sid) ||
+	    !GetNamedPipeServerProcessId((HANDLE)h, &pid))
+		return W_ERR_IO;
+	cred->uid = (long)sid;
+	cred->pid = (long)pid;
+	return 0;
+}
+
 /* Close a channel (a HANDLE) or a listener (path given). */
 static void
 win32_close(intptr_t h, const char *path)
@@ -257,5 +276,6 @@ const struct ipc_transport ipc_transport_win32 = {
 	.listen = win32_listen,
 	.accept = win32_accept,
 	.connect = win32_connect,
+	.server_cred = win32_server_cred,
 	.close = win32_close,
 };

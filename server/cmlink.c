@@ -382,26 +382,35 @@ cmlink_recv_click_time(struct cmlink *l, struct ipc_peer *p,
 
 /* Collects options for an Options reply. */
 struct cmlink_opts {
+	struct cmlink		*l;	/* borrowed */
 	Ipc__OptionEntry	*e;	/* owned array */
 	Ipc__OptionEntry	**pe;	/* owned array */
-	char			**vals;	/* owned copies */
+	char			**vals;	/* owned copies, 3 per entry */
 	size_t			 n;
 	size_t			 cap;
 };
 
-/* Add one option to the reply being built. */
+/* Add one option, and the admin's file that locks it, to the reply. */
 static void
 cmlink_opts_add(const char *key, const char *value, void *arg)
 {
 	struct cmlink_opts *o = arg;
+	struct cmlink *l = o->l;
+	const char *by = NULL;
+	char **v;
 
 	if (o->n == o->cap)
 		return;
+	if (l->act->option_locked != NULL)
+		by = l->act->option_locked(key, l->ctx);
+	v = &o->vals[3 * o->n];
+	v[0] = xstrdup(key);
+	v[1] = xstrdup(value != NULL ? value : "");
+	v[2] = xstrndup(by != NULL ? by : "", IPC_TEXT_MAX);
 	ipc__option_entry__init(&o->e[o->n]);
-	o->vals[2 * o->n] = xstrdup(key);
-	o->vals[2 * o->n + 1] = xstrdup(value != NULL ? value : "");
-	o->e[o->n].key = o->vals[2 * o->n];
-	o->e[o->n].value = o->vals[2 * o->n + 1];
+	o->e[o->n].key = v[0];
+	o->e[o->n].value = v[1];
+	o->e[o->n].locked_by = v[2];
 	o->pe[o->n] = &o->e[o->n];
 	o->n++;
 }
@@ -416,11 +425,12 @@ cmlink_recv_options_get(struct cmlink *l, struct ipc_peer *p,
 	Ipc__Options m = IPC__OPTIONS__INIT;
 	size_t i;
 
+	o.l = l;
 	o.cap = IPC_OPTIONS_MAX;
 	o.n = 0;
 	o.e = xcalloc(o.cap, sizeof *o.e);
 	o.pe = xcalloc(o.cap, sizeof *o.pe);
-	o.vals = xcalloc(2 * o.cap, sizeof *o.vals);
+	o.vals = xcalloc(3 * o.cap, sizeof *o.vals);
 	if (d->options_get->n_keys == 0 && l->act->options_each != NULL)
 		l->act->options_each(cmlink_opts_add, &o, l->ctx);
 	for (i = 0; i < d->options_get->n_keys && l->act->option_get; i++)
@@ -431,7 +441,7 @@ cmlink_recv_options_get(struct cmlink *l, struct ipc_peer *p,
 	out.union_case = IPC__DATA__UNION_OPTIONS;
 	out.options = &m;
 	ipc_peer_send(p, &out);
-	for (i = 0; i < 2 * o.n; i++)
+	for (i = 0; i < 3 * o.n; i++)
 		free(o.vals[i]);
 	free(o.vals);
 	free(o.pe);

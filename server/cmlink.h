@@ -90,6 +90,9 @@ struct cmlink_actions {
 	/* Calls cb for every option with its effective value. */
 	void	(*options_each)(void (*cb)(const char *key, const char *value,
 		    void *arg), void *arg, void *ctx);
+	/* The admin's file that locks key (borrowed until return), or NULL
+	 * when the user may change it; sent as OptionEntry.locked_by. */
+	const char *(*option_locked)(const char *key, void *ctx);
 	/* Sets an option (value "" removes). 0 or ERR_* with *cause set
 	 * (caller frees). */
 	int	(*option_set)(const char *key, const char *value, char **cause,

@@ -47,17 +47,40 @@ struct srv_listener {
 	struct srv		*srv;	/* borrowed */
 };
 
-static time_t cfg_mtime[2];
+/* What a config file looked like when it was read: a rewrite (a new
+ * inode by rename, or a new size or time) shows up even within a second. */
+struct srv_stamp {
+	ino_t		 ino;
+	off_t		 size;
+	struct timespec	 mtim;
+};
+static struct srv_stamp cfg_stamp[2];
 
-/* Modification time of path, or 0. */
-static time_t
-srv_mtime(const char *path)
+/* The stamp of path (all zero when it is missing). */
+static struct srv_stamp
+srv_stamp(const char *path)
 {
+	struct srv_stamp sp;
 	struct stat st;
 
+	memset(&sp, 0, sizeof sp);
 	if (path == NULL || stat(path, &st) != 0)
-		return 0;
-	return st.st_mtime;
+		return sp;
+	sp.ino = st.st_ino;
+	sp.size = st.st_size;
+	sp.mtim = st.st_mtim;
+	return sp;
+}
+
+/* 1 if path still looks as it did when stamp was taken. */
+static int
+srv_stamp_same(const char *path, const struct srv_stamp *was)
+{
+	struct srv_stamp now = srv_stamp(path);
+
+	return now.ino == was->ino && now.size == was->size &&
+	    now.mtim.tv_sec == was->mtim.tv_sec &&
+	    now.mtim.tv_nsec == was->mtim.tv_nsec;
 }
 
 /* Load the config files; on error keep what we had. Returns 0 or ERR_*. */
@@ -68,8 +91,8 @@ srv_cfg_load(struct srv *srv)
 	char *cause = NULL, *warnings = NULL;
 	int r;
 
-	cfg_mtime[0] = srv_mtime(srv->paths->conf);
-	cfg_mtime[1] = srv_mtime(srv->paths->sys_conf);
+	cfg_stamp[0] = srv_stamp(srv->paths->conf);
+	cfg_stamp[1] = srv_stamp(srv->paths->sys_conf);
 	if ((r = cfg_load(&cfg, srv->paths, &cause, &warnings)) != 0) {
 		log_error("config: %s", cause ? cause : err_str(r));
 		free(cause);
@@ -94,8 +117,8 @@ srv_cfg_load(struct srv *srv)
 void
 srv_cfg_refresh(struct srv *srv)
 {
-	if (srv_mtime(srv->paths->conf) == cfg_mtime[0] &&
-	    srv_mtime(srv->paths->sys_conf) == cfg_mtime[1])
+	if (srv_stamp_same(srv->paths->conf, &cfg_stamp[0]) &&
+	    srv_stamp_same(srv->paths->sys_conf, &cfg_stamp[1]))
 		return;
 	if (srv_cfg_load(srv) == 0)
 		log_info("config reloaded");
@@ -117,9 +140,15 @@ srv_otp_rotate(struct srv *srv)
 		len = 6;
 	pass_random(srv->otp, (size_t)len,
 	    cfg_bool(srv->cfg, "allow-numeric-one-time-password"));
-	/* stdout is the desk's display in foreground mode, never the log. */
-	printf("one-time password: %s\n", srv->otp);
-	fflush(stdout);
+	/*
+	 * Only a terminal is the desk's display: under systemd stdout is the
+	 * journal, which must never keep it. Elsewhere the main window and
+	 * `cdesk --get-temp-password` ask over the IPC.
+	 */
+	if (isatty(STDOUT_FILENO)) {
+		printf("one-time password: %s\n", srv->otp);
+		fflush(stdout);
+	}
 }
 
 /* Count a wrong one-time password; ten in a row draw a new one. */

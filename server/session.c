@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -21,6 +22,20 @@
 #include "server/session.h"
 #include "server/session_int.h"
 
+/* Used when the server itself has no PATH. */
+#define SESSION_PATH	"/usr/local/bin:/usr/bin:/bin"
+
+/*
+ * What a started program takes from the server's own environment; the
+ * rest is built from the session and the user (session_exec_prepare).
+ * A name ending in '*' is a prefix. The sanitizer settings matter only to
+ * `make asan`, whose tests check that the CM exits without leaks.
+ */
+static const char *const session_env_keep[] = {
+	"PATH", "LANG", "LANGUAGE", "LC_*",
+	"ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS",
+};
+
 /* Everything the child needs, prepared before fork. */
 struct session_exec {
 	char *const	 *argv;		/* borrowed */
@@ -31,6 +46,8 @@ struct session_exec {
 	uid_t		  uid;
 	gid_t		  gid;
 	int		  drop;		/* switch to uid/gid/groups */
+	int		  null_fd;	/* /dev/null for stdin, or -1 */
+	int		  max_fd;	/* close below it without close_range */
 };
 
 /* Start empty. */
@@ -131,24 +148,63 @@ session_exec_free(struct session_exec *x)
 		free(x->envp[i]);
 	free(x->envp);
 	free(x->groups);
+	if (x->null_fd >= 0)
+		close(x->null_fd);
+}
+
+/* 1 if "NAME=value" kv is one of session_env_keep. */
+static int
+session_env_kept(const char *kv)
+{
+	size_t i, len, klen = strcspn(kv, "=");
+	const char *k;
+
+	if (kv[klen] != '=')
+		return 0;
+	for (i = 0; i < sizeof session_env_keep / sizeof *session_env_keep;
+	    i++) {
+		k = session_env_keep[i];
+		len = strlen(k);
+		if (k[len - 1] == '*' ? strncmp(kv, k, len - 1) == 0 :
+		    (klen == len && strncmp(kv, k, len) == 0))
+			return 1;
+	}
+	return 0;
 }
 
 /*
- * Prepare the user to switch to: the session's uid (with the session's gid
- * or the user's primary group) and the user's groups, HOME, USER and
- * LOGNAME. Returns 0 or ERR_*.
+ * Prepare the user to run as and their HOME, USER, LOGNAME and SHELL: the
+ * session's uid (with the session's gid or the user's primary group) and
+ * the user's groups when drop is set, else ourselves. Returns 0 or ERR_*.
  */
 static int
-session_exec_user(const struct session *s, const char *what,
+session_exec_user(const struct session *s, const char *what, int drop,
     struct session_exec *x)
 {
 	struct passwd *pw;
+	uid_t uid = drop ? (uid_t)s->uid : geteuid();
 	int n;
 
-	if ((pw = getpwuid((uid_t)s->uid)) == NULL) {
-		log_warn("%s: uid %ld has no passwd entry", what, s->uid);
-		return ERR_NOTFOUND;
+	if ((pw = getpwuid(uid)) == NULL) {
+		if (drop) {
+			log_warn("%s: uid %ld has no passwd entry", what,
+			    s->uid);
+			return ERR_NOTFOUND;
+		}
+		/* Ourselves without an entry (a container): keep ours. */
+		session_env_set(x, "HOME", getenv("HOME"));
+		session_env_set(x, "USER", getenv("USER"));
+		session_env_set(x, "LOGNAME", getenv("LOGNAME"));
+		session_env_set(x, "SHELL", getenv("SHELL"));
+		return 0;
 	}
+	session_env_set(x, "HOME", pw->pw_dir);
+	session_env_set(x, "USER", pw->pw_name);
+	session_env_set(x, "LOGNAME", pw->pw_name);
+	session_env_set(x, "SHELL", pw->pw_shell != NULL &&
+	    *pw->pw_shell != '\0' ? pw->pw_shell : "/bin/sh");
+	if (!drop)
+		return 0;
 	x->drop = 1;
 	x->uid = pw->pw_uid;
 	x->gid = s->gid >= 0 ? (gid_t)s->gid : pw->pw_gid;
@@ -164,37 +220,37 @@ session_exec_user(const struct session *s, const char *what,
 		}
 	}
 	x->ngroups = n;
-	session_env_set(x, "HOME", pw->pw_dir);
-	session_env_set(x, "USER", pw->pw_name);
-	session_env_set(x, "LOGNAME", pw->pw_name);
 	return 0;
 }
 
 /*
- * Prepare the child's identity and environment. NSS lookups and
- * allocation happen here, in the parent, because the server has threads
- * and the child of a threaded process may only make async-signal-safe
- * calls. Returns 0 or ERR_* (x is to be freed either way).
+ * Prepare the child's identity, environment and descriptors. NSS lookups,
+ * allocation and opening /dev/null happen here, in the parent, because
+ * the server has threads and the child of a threaded process may only
+ * make async-signal-safe calls. Returns 0 or ERR_* (x is to be freed
+ * either way).
  */
 static int
 session_exec_prepare(const struct session *s, const char *what,
     char *const argv[], char *const env[], struct session_exec *x)
 {
+	long max;
 	char **e;
 	int r;
 
 	memset(x, 0, sizeof *x);
 	x->argv = argv;
+	x->null_fd = -1;
 	x->envp = xcalloc(1, sizeof *x->envp);
-	for (e = environ; *e != NULL; e++) {
-		x->envp = xreallocarray(x->envp, x->nenv + 2,
-		    sizeof *x->envp);
-		x->envp[x->nenv++] = xstrdup(*e);
-		x->envp[x->nenv] = NULL;
-	}
+	/* A clean environment: nothing of ours but the few kept names. */
+	for (e = environ; *e != NULL; e++)
+		if (session_env_kept(*e))
+			session_env_put(x, xstrdup(*e));
+	if (getenv("PATH") == NULL)
+		session_env_set(x, "PATH", SESSION_PATH);
 	/* Never root unless the session is root's (uid 0: no switch). */
-	if (geteuid() == 0 && s->uid > 0 &&
-	    (r = session_exec_user(s, what, x)) != 0)
+	if ((r = session_exec_user(s, what, geteuid() == 0 && s->uid > 0,
+	    x)) != 0)
 		return r;
 	session_env_set(x, "DISPLAY", s->display);
 	session_env_set(x, "XAUTHORITY", s->xauthority);
@@ -202,6 +258,12 @@ session_exec_prepare(const struct session *s, const char *what,
 	session_env_set(x, "DBUS_SESSION_BUS_ADDRESS", s->dbus);
 	for (; env != NULL && *env != NULL; env++)
 		session_env_put(x, xstrdup(*env));
+	if ((x->null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
+		log_warn("%s: /dev/null: %s", what, strerror(errno));
+		return ERR_IO;
+	}
+	max = sysconf(_SC_OPEN_MAX);
+	x->max_fd = max > 0 && max < (1L << 20) ? (int)max : (1 << 20);
 	return 0;
 }
 
@@ -209,12 +271,24 @@ session_exec_prepare(const struct session *s, const char *what,
 static void
 session_child(const struct session_exec *x)
 {
+	struct sigaction sa;
 	sigset_t none;
-	int fd;
+	int fd, sig;
 
-	/* Leave the server's descriptors behind (sockets, listeners). */
-	for (fd = 3; fd < 1024; fd++)
-		close(fd);
+	/* stdin from /dev/null (dup2 clears its close-on-exec). */
+	if (dup2(x->null_fd, STDIN_FILENO) < 0)
+		_exit(126);
+	/* Leave every other descriptor of the server behind (sockets,
+	 * listeners, the X connection), however high it is numbered. */
+	if (close_range(3, ~0U, 0) != 0)
+		for (fd = 3; fd < x->max_fd; fd++)
+			close(fd);
+	/* Signals the server ignores (SIGPIPE) would stay ignored. */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &sa, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (x->drop) {

@@ -121,12 +121,16 @@ void	session_source_free(struct session_source *);
  * Starts argv (argv[0] a path; borrowed) as the session's user: as root,
  * the session's uid, gid and the user's groups, with no way back to root,
  * and never as root for an unknown session; not as root, only for our own
- * uid's session (or an unknown one). The child gets our environment with
- * HOME, USER and LOGNAME of the user (when switching), the session's
- * DISPLAY, XAUTHORITY, XDG_RUNTIME_DIR and DBUS_SESSION_BUS_ADDRESS, then
- * each "NAME=value" of env (NULL-terminated, borrowed; may be NULL), and
- * none of our descriptors past stderr. what names the program in log
- * lines ("cm"). The caller reaps the child. Returns 0 with *pid set, or
+ * uid's session (or an unknown one). The child gets a clean environment:
+ * HOME, USER, LOGNAME and SHELL of the user it runs as (from passwd), the
+ * session's DISPLAY, XAUTHORITY, XDG_RUNTIME_DIR and
+ * DBUS_SESSION_BUS_ADDRESS, only PATH, LANG, LANGUAGE, LC_* and the
+ * sanitizer settings (ASAN_OPTIONS, LSAN_OPTIONS, UBSAN_OPTIONS) of ours,
+ * then each "NAME=value" of env (NULL-terminated, borrowed; may be NULL);
+ * stdin is /dev/null, stdout and stderr are ours, no other descriptor is
+ * inherited, and every signal has its default action. what names the
+ * program in log lines ("cm"). The caller reaps the child. Returns 0 with
+ * *pid set, or
  * ERR_DENIED (not allowed; logged), ERR_NOTFOUND (the uid has no passwd
  * entry), ERR_IO (no group list, or fork failed).
  */

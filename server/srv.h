@@ -65,7 +65,8 @@ struct srv {
 	struct event		*signals[SRV_NSIGNALS];	/* owned */
 };
 
-/* Draws a new one-time password and shows it on stdout (not in the log). */
+/* Draws a new one-time password; shows it on stdout only when that is a
+ * terminal (never in the log or the journal). */
 void	srv_otp_rotate(struct srv *);
 /* Counts a wrong one-time password; the 10th in a row rotates it. */
 void	srv_otp_failed(struct srv *);

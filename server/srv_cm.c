@@ -75,13 +75,26 @@ srv_cm_click_age_ms(void *ctx)
 	return now > last ? now - last : 0;
 }
 
-/* Effective value of an option. */
+/*
+ * Effective value of an option, re-reading the files first if one changed
+ * (root's `cdesk --option` edits the admin's file, then asks us).
+ */
 static const char *
 srv_cm_option_get(const char *key, void *ctx)
 {
 	struct srv *srv = ctx;
 
+	srv_cfg_refresh(srv);
 	return cfg_get(srv->cfg, key);
+}
+
+/* The admin's file that locks key, or NULL (no reload: see option_get). */
+static const char *
+srv_cm_option_locked(const char *key, void *ctx)
+{
+	struct srv *srv = ctx;
+
+	return cfg_locked(srv->cfg, key);
 }
 
 struct srv_cm_each {
@@ -107,15 +120,21 @@ srv_cm_options_each(void (*cb)(const char *, const char *, void *),
 	struct srv *srv = ctx;
 	struct srv_cm_each e = { cb, arg };
 
+	srv_cfg_refresh(srv);
 	cfg_each(srv->cfg, srv_cm_each_cb, &e);
 }
 
-/* Set an option in the config file and take it at once. */
+/*
+ * Set an option in the user's file and take it at once; a key the admin's
+ * file sets is refused, naming that file (the root service never writes
+ * the admin's file).
+ */
 static int
 srv_cm_option_set(const char *key, const char *value, char **cause,
     void *ctx)
 {
 	struct srv *srv = ctx;
+	const char *by;
 	int r;
 
 	*cause = NULL;
@@ -125,7 +144,16 @@ srv_cm_option_set(const char *key, const char *value, char **cause,
 	}
 	if (*value != '\0' && (r = cfg_check(key, value, cause)) != 0)
 		return r;
-	if ((r = cfg_set_file(srv->paths->conf, key, value, cause)) != 0)
+	srv_cfg_refresh(srv);
+	if ((by = cfg_locked(srv->cfg, key)) != NULL) {
+		xasprintf(cause, "option '%s' is set by the administrator in "
+		    "%s and cannot be changed here", key, by);
+		log_info("option %s: change over the IPC refused (set in %s)",
+		    key, by);
+		return ERR_DENIED;
+	}
+	if ((r = cfg_set_file_mode(srv->paths->conf, key, value,
+	    srv->paths->conf_mode, cause)) != 0)
 		return r;
 	log_info("option %s changed through the IPC", key);
 	srv_cfg_refresh(srv);
@@ -177,6 +205,7 @@ static const struct cmlink_actions srv_cm_actions = {
 	.chat = srv_cm_chat,
 	.click_age_ms = srv_cm_click_age_ms,
 	.option_get = srv_cm_option_get,
+	.option_locked = srv_cm_option_locked,
 	.options_each = srv_cm_options_each,
 	.option_set = srv_cm_option_set,
 	.status = srv_cm_status,

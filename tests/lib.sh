@@ -27,6 +27,8 @@ cdesk_dir() {
 
 # cdesk_start DIR: start `cdesk --server` on DIR, wait for READY; sets
 # SERVER_PID, PORT, HOST_ID and OTP. Server stdout: DIR/out, log: DIR/log.
+# The server prints the one-time password only on a terminal: OTP comes
+# from `cdesk --get-temp-password` (see cdesk_otp).
 cdesk_start() {
 	d=$1
 	"$CDESK" --config "$d" -v --server >"$d/out" 2>"$d/log" &
@@ -42,8 +44,14 @@ cdesk_start() {
 	done
 	PORT=$(sed -n 's/^READY \([0-9]*\)$/\1/p' "$d/out")
 	HOST_ID=$(sed -n 's/^ID: //p' "$d/out")
-	OTP=$(sed -n 's/^one-time password: //p' "$d/out" | tail -n 1)
+	OTP=$(cdesk_otp "$d")
 	export SERVER_PID PORT HOST_ID OTP
+}
+
+# cdesk_otp DIR: print the one-time password of the server running on DIR
+# (it changes after every authorized session).
+cdesk_otp() {
+	"$CDESK" --config "$1" --get-temp-password 2>/dev/null
 }
 
 # cdesk_stop: stop the server started by cdesk_start; fails if it does not

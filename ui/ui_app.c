@@ -136,7 +136,8 @@ ui_recv_cb(struct ipc_client *c, const Ipc__Data *d, void *arg)
 		for (i = 0; i < d->options->n_options; i++)
 			ui_window_set_option(a->win,
 			    d->options->options[i]->key,
-			    d->options->options[i]->value);
+			    d->options->options[i]->value,
+			    d->options->options[i]->locked_by);
 		break;
 	case IPC__DATA__UNION_RESULT:
 		ui_window_set_message(a->win, d->result->code == 0 ?
@@ -189,7 +190,9 @@ ui_connect(struct ui_app *a)
 	if ((r = ipc_client_new(&a->ipc, a->dir, "ui", &ui_ipc_cb, a)) != 0) {
 		a->ipc = NULL;
 		ui_window_set_offline(a->win, r == ERR_DENIED ?
-		    "Not allowed to talk to the cdesk service." :
+		    "Not talking to the cdesk service: it does not let this "
+		    "user in, or its socket is not the real service's (the "
+		    "reason is on stderr)." :
 		    "The cdesk service is not running.");
 	}
 }

@@ -1,10 +1,18 @@
 /*
  * ui_window.c: the main window: ID, one-time password, permanent password,
  * approval and verification settings, direct access, rendezvous server.
+ * A setting the admin's file locks is shown read-only, with a note.
  */
 #include <string.h>
 
 #include "ui/ui_window.h"
+
+/* The settings the window shows (index into UiWindow.locked). */
+enum { K_APPROVE, K_VERIFY, K_DIRECT, K_PORT, K_RDV, K_KEY, K_N };
+static const char *const ui_window_keys[K_N] = {
+	"approve-mode", "verification-method", "direct-server",
+	"direct-access-port", "custom-rendezvous-server", "key",
+};
 
 struct _UiWindow {
 	GtkApplicationWindow	 parent;
@@ -20,7 +28,10 @@ struct _UiWindow {
 	GtkSpinButton		*port_spin;
 	GtkEntry		*rdv_entry;
 	GtkEntry		*key_entry;
+	GtkWidget		*apply_button;
 	GtkLabel		*status_label;
+	GtkLabel		*locked_label;
+	char			*locked[K_N];	/* owned: locking file, or NULL */
 	char			*otp;		/* owned */
 	char			*message;	/* owned: last change's result */
 	char			*state;		/* owned: service line */
@@ -104,14 +115,68 @@ ui_window_combo_cb(GtkComboBox *combo, UiWindow *self)
 	g_signal_emit(self, ui_window_signals[SIG_OPTION], 0, key, id);
 }
 
+/* The port can be changed while direct access is on and it is not locked. */
+static void
+ui_window_update_port(UiWindow *self)
+{
+	gtk_widget_set_sensitive(GTK_WIDGET(self->port_spin),
+	    gtk_switch_get_active(self->direct_switch) &&
+	    self->locked[K_PORT] == NULL);
+}
+
+/* The control showing setting k. */
+static GtkWidget *
+ui_window_widget(UiWindow *self, int k)
+{
+	switch (k) {
+	case K_APPROVE:	return GTK_WIDGET(self->approve_combo);
+	case K_VERIFY:	return GTK_WIDGET(self->verify_combo);
+	case K_DIRECT:	return GTK_WIDGET(self->direct_switch);
+	case K_PORT:	return GTK_WIDGET(self->port_spin);
+	case K_RDV:	return GTK_WIDGET(self->rdv_entry);
+	default:	return GTK_WIDGET(self->key_entry);
+	}
+}
+
+/* Make locked settings read-only, say where they are set, show the note. */
+static void
+ui_window_update_locks(UiWindow *self)
+{
+	g_autofree char *tip = NULL, *note = NULL;
+	const char *file = NULL;
+	int k;
+
+	for (k = 0; k < K_N; k++) {
+		if (self->locked[k] != NULL) {
+			file = self->locked[k];
+			tip = g_strdup_printf("Set by the administrator in %s",
+			    self->locked[k]);
+		}
+		if (k != K_PORT)
+			gtk_widget_set_sensitive(ui_window_widget(self, k),
+			    self->locked[k] == NULL);
+		gtk_widget_set_tooltip_text(ui_window_widget(self, k),
+		    self->locked[k] != NULL ? tip : NULL);
+		g_clear_pointer(&tip, g_free);
+	}
+	ui_window_update_port(self);
+	gtk_widget_set_sensitive(self->apply_button,
+	    self->locked[K_RDV] == NULL || self->locked[K_KEY] == NULL);
+	if (file != NULL) {
+		note = g_strdup_printf("Greyed-out settings are set by the "
+		    "administrator in %s and cannot be changed here.", file);
+		gtk_label_set_text(self->locked_label, note);
+	}
+	gtk_widget_set_visible(GTK_WIDGET(self->locked_label), file != NULL);
+}
+
 /* Direct access switched. */
 static void
 ui_window_direct_cb(GObject *o, GParamSpec *ps, UiWindow *self)
 {
 	(void)o;
 	(void)ps;
-	gtk_widget_set_sensitive(GTK_WIDGET(self->port_spin),
-	    gtk_switch_get_active(self->direct_switch));
+	ui_window_update_port(self);
 	if (self->quiet)
 		return;
 	g_signal_emit(self, ui_window_signals[SIG_OPTION], 0, "direct-server",
@@ -131,15 +196,18 @@ ui_window_port_cb(GtkSpinButton *s, UiWindow *self)
 	    "direct-access-port", v);
 }
 
-/* Apply the rendezvous server and key. */
+/* Apply the rendezvous server and key (those the admin has not locked). */
 static void
 ui_window_apply_cb(GtkButton *b, UiWindow *self)
 {
 	(void)b;
-	g_signal_emit(self, ui_window_signals[SIG_OPTION], 0,
-	    "custom-rendezvous-server", gtk_entry_get_text(self->rdv_entry));
-	g_signal_emit(self, ui_window_signals[SIG_OPTION], 0, "key",
-	    gtk_entry_get_text(self->key_entry));
+	if (self->locked[K_RDV] == NULL)
+		g_signal_emit(self, ui_window_signals[SIG_OPTION], 0,
+		    "custom-rendezvous-server",
+		    gtk_entry_get_text(self->rdv_entry));
+	if (self->locked[K_KEY] == NULL)
+		g_signal_emit(self, ui_window_signals[SIG_OPTION], 0, "key",
+		    gtk_entry_get_text(self->key_entry));
 }
 
 /* Redraw the service line from state and message. */
@@ -158,7 +226,10 @@ static void
 ui_window_finalize(GObject *obj)
 {
 	UiWindow *self = UI_WINDOW(obj);
+	int k;
 
+	for (k = 0; k < K_N; k++)
+		g_free(self->locked[k]);
 	if (self->otp != NULL)
 		memset(self->otp, 0, strlen(self->otp));
 	g_free(self->otp);
@@ -189,7 +260,9 @@ ui_window_class_init(UiWindowClass *klass)
 	gtk_widget_class_bind_template_child(wc, UiWindow, port_spin);
 	gtk_widget_class_bind_template_child(wc, UiWindow, rdv_entry);
 	gtk_widget_class_bind_template_child(wc, UiWindow, key_entry);
+	gtk_widget_class_bind_template_child(wc, UiWindow, apply_button);
 	gtk_widget_class_bind_template_child(wc, UiWindow, status_label);
+	gtk_widget_class_bind_template_child(wc, UiWindow, locked_label);
 	gtk_widget_class_bind_template_callback(wc, ui_window_show_cb);
 	gtk_widget_class_bind_template_callback(wc, ui_window_copy_cb);
 	gtk_widget_class_bind_template_callback(wc, ui_window_refresh_cb);
@@ -219,7 +292,7 @@ ui_window_init(UiWindow *self)
 	    "both");
 	gtk_combo_box_set_active_id(GTK_COMBO_BOX(self->verify_combo),
 	    "use-both-passwords");
-	gtk_widget_set_sensitive(GTK_WIDGET(self->port_spin), FALSE);
+	ui_window_update_port(self);
 	self->quiet = FALSE;
 	ui_window_update_otp(self);
 }
@@ -251,10 +324,13 @@ ui_window_set_status(UiWindow *self, const char *id, const char *otp,
 	ui_window_update_status(self);
 }
 
-/* Show one option's value. */
+/* Show one option's value, and whether the admin's file locks it. */
 void
-ui_window_set_option(UiWindow *self, const char *key, const char *value)
+ui_window_set_option(UiWindow *self, const char *key, const char *value,
+    const char *locked_by)
 {
+	int k;
+
 	self->quiet = TRUE;
 	if (strcmp(key, "approve-mode") == 0)
 		gtk_combo_box_set_active_id(GTK_COMBO_BOX(self->approve_combo),
@@ -265,18 +341,24 @@ ui_window_set_option(UiWindow *self, const char *key, const char *value)
 		    strcmp(value, "use-temporary-password") == 0 ||
 		    strcmp(value, "use-permanent-password") == 0 ? value :
 		    "use-both-passwords");
-	else if (strcmp(key, "direct-server") == 0) {
+	else if (strcmp(key, "direct-server") == 0)
 		gtk_switch_set_active(self->direct_switch,
 		    g_ascii_strcasecmp(value, "Y") == 0);
-		gtk_widget_set_sensitive(GTK_WIDGET(self->port_spin),
-		    g_ascii_strcasecmp(value, "Y") == 0);
-	} else if (strcmp(key, "direct-access-port") == 0 && *value)
+	else if (strcmp(key, "direct-access-port") == 0 && *value)
 		gtk_spin_button_set_value(self->port_spin,
 		    g_ascii_strtod(value, NULL));
 	else if (strcmp(key, "custom-rendezvous-server") == 0)
 		gtk_entry_set_text(self->rdv_entry, value);
 	else if (strcmp(key, "key") == 0)
 		gtk_entry_set_text(self->key_entry, value);
+	for (k = 0; k < K_N; k++) {
+		if (strcmp(key, ui_window_keys[k]) != 0)
+			continue;
+		g_free(self->locked[k]);
+		self->locked[k] = locked_by != NULL && *locked_by != '\0' ?
+		    g_strdup(locked_by) : NULL;
+		ui_window_update_locks(self);
+	}
 	self->quiet = FALSE;
 }
 

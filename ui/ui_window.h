@@ -20,9 +20,13 @@ UiWindow	*ui_window_new(GtkApplication *);
 void		 ui_window_set_status(UiWindow *, const char *id,
 		    const char *temp_password, const char *rendezvous,
 		    unsigned connections, const char *version);
-/* Shows an option's value without emitting "option-set". */
+/*
+ * Shows an option's value without emitting "option-set". locked_by names
+ * the admin's file that sets it (borrowed; NULL or "": not locked): the
+ * control is then read-only, with a note saying where it is set.
+ */
 void		 ui_window_set_option(UiWindow *, const char *key,
-		    const char *value);
+		    const char *value, const char *locked_by);
 /* The server is unreachable: say so and make the controls insensitive. */
 void		 ui_window_set_offline(UiWindow *, const char *why);
 /* Shows the outcome of the last change (NULL: clear). */

@@ -9,11 +9,16 @@
  *   closed ID              the connection ended
  *   click ID MS            a peer clicked MS ms ago (-1: never); ID unused
  *   mode ID [VALUE]        set approve-mode (ID unused)
+ *   lock ID KEY            the admin's file sets KEY (ID unused)
  * Output: READY, AUTHORIZE ID, CLOSE ID, PERM ID NAME 0|1, CHAT ID TEXT,
- * OPTION KEY VALUE, PASSWORD SET, REFRESH, CLICK MS.
+ * OPTION KEY VALUE, PASSWORD SET, REFRESH, CLICK MS, LOCK KEY.
  * Usage: cm_fake_server DIR [CM COMMAND...]
  * CDESK_TEST_SESSION_UID=N pretends the shared session is uid N's.
+ * CDESK_TEST_LEAK_FD=N opens descriptor N (past the usual 1024 limit if
+ * asked) without close-on-exec: a started CM must not inherit it.
  */
+#include <sys/resource.h>
+
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +59,7 @@ struct fake {
 	char			 opt_keys[16][64];
 	char			 opt_vals[16][128];
 	int			 nopts;
+	char			 locked[64];	/* one locked key, or "" */
 };
 
 /* Tell the CM about conn id with the authorized flag. */
@@ -125,6 +131,15 @@ fake_option_get(const char *key, void *ctx)
 		if (strcmp(f->opt_keys[i], key) == 0)
 			return f->opt_vals[i];
 	return "";
+}
+
+/* The admin's file, for the one key a test locked. */
+static const char *
+fake_option_locked(const char *key, void *ctx)
+{
+	struct fake *f = ctx;
+
+	return strcmp(f->locked, key) == 0 ? "/etc/cdesk/cdesk.conf" : NULL;
 }
 
 /* Every option in the table. */
@@ -214,6 +229,7 @@ static const struct cmlink_actions fake_actions = {
 	.chat = fake_chat,
 	.click_age_ms = fake_click_age,
 	.option_get = fake_option_get,
+	.option_locked = fake_option_locked,
 	.options_each = fake_options_each,
 	.option_set = fake_option_set,
 	.status = fake_status,
@@ -256,6 +272,9 @@ fake_command(struct fake *f, char *line)
 
 		fake_option_set("approve-mode", line + n + (line[n] == ' '),
 		    &cause, f);
+	} else if (strcmp(word, "lock") == 0 &&
+	    sscanf(line + n, "%63s", f->locked) == 1) {
+		printf("LOCK %s\n", f->locked);
 	} else if (strcmp(word, "click") == 0) {
 		f->click_age = strtol(line + n, NULL, 10);
 		printf("CLICK %ld\n", f->click_age);
@@ -333,6 +352,20 @@ main(int argc, char **argv)
 	fake_option_set("direct-access-port", "21118", &cause, &f);
 	fake_option_set("custom-rendezvous-server", "rs-ny.example.net",
 	    &cause, &f);
+	if (getenv("CDESK_TEST_LEAK_FD") != NULL) {
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+		if (dup2(STDERR_FILENO,
+		    atoi(getenv("CDESK_TEST_LEAK_FD"))) < 0) {
+			fprintf(stderr, "cm_fake_server: cannot open the "
+			    "descriptor to leak\n");
+			return 1;
+		}
+	}
 	f.base = event_base_new();
 	if (cmlink_new(&f.cm, f.base, argv[1], &fake_actions, &f,
 	    &cause) != 0) {

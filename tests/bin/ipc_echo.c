@@ -3,7 +3,9 @@
  *   ipc_echo serve DIR [SESSION_UID]   listen in DIR, answer StatusGet,
  *                                      print READY; run until killed
  *   ipc_echo request DIR               ask for Status; exit 0 on an
- *                                      answer, 3 when refused, 1 else
+ *                                      answer, 3 when refused (by the
+ *                                      server, or the server by us: the
+ *                                      reason is printed), 1 else
  */
 #include <signal.h>
 #include <stdio.h>
@@ -78,12 +80,15 @@ echo_request(const char *dir)
 {
 	Ipc__Data req = IPC__DATA__INIT, *reply;
 	Ipc__StatusGet sg = IPC__STATUS_GET__INIT;
+	char *cause = NULL;
 	int r;
 
 	req.union_case = IPC__DATA__UNION_STATUS_GET;
 	req.status_get = &sg;
-	if ((r = ipc_request(dir, "cli", &req, &reply, 3000)) != 0) {
-		printf("request: %s\n", err_str(r));
+	if ((r = ipc_request(dir, "cli", &req, &reply, 3000, &cause)) != 0) {
+		printf("request: %s: %s\n", err_str(r),
+		    cause != NULL ? cause : "");
+		free(cause);
 		return r == ERR_DENIED ? 3 : 1;
 	}
 	printf("status id %s\n", reply->status->id);

@@ -32,7 +32,7 @@ main(int argc, char **argv)
 	req.switch_permission = &sp;
 	/* A CM that attaches is sent the state of every connection first:
 	 * that answer means the request was read in order after Hello. */
-	if ((r = ipc_request(argv[1], "cm", &req, &reply, 3000)) != 0) {
+	if ((r = ipc_request(argv[1], "cm", &req, &reply, 3000, NULL)) != 0) {
 		fprintf(stderr, "ipc_perm: %s\n", err_str(r));
 		return 1;
 	}

@@ -311,11 +311,23 @@ def main():
     if rc != 0:
         fail("the CM exited with %d" % rc)
 
-    # The main window: ID, one-time password (shown), settings, status.
+    # The main window: ID, one-time password (shown), settings, status;
+    # a setting the admin's file locks is read-only, with a note.
+    fake.send("lock 1 verification-method")
+    fake.expect("LOCK verification-method")
     uip = subprocess.Popen([GUI], env=env)
     ui = app(pid=uip.pid)
     idl = find(ui, "ID", "label")
     wait_text(idl, "987 654 321")
+    wait_text(find(ui, "Administrator settings", "label"),
+              "set by the administrator in /etc/cdesk/cdesk.conf")
+    sens = Atspi.StateType.SENSITIVE
+    vm = find(ui, "Verification method", "combo box")
+    if vm.get_state_set().contains(sens):
+        fail("a locked setting can be changed in the main window")
+    am = find(ui, "Approve mode", "combo box")
+    if not am.get_state_set().contains(sens):
+        fail("an unlocked setting is read-only in the main window")
     click(find(ui, "Show password", "toggle button"))
     wait_text(find(ui, "One-time password", "label"), "x7k2qp")
     wait_text(find(ui, "Service status", "label"), "registered")

@@ -1,6 +1,8 @@
 #!/bin/sh
 # ipc_uid.sh: the IPC server refuses a process of another uid (SO_PEERCRED),
-# accepts root, and accepts the shared session's uid once it is told.
+# accepts root, and accepts the shared session's uid once it is told; a CM
+# it starts runs as the session's user with a clean environment and none
+# of the server's descriptors.
 # Needs root (to switch uid with setpriv); skips otherwise.
 set -u
 B=${B:-build}
@@ -50,20 +52,23 @@ rc=$?
 stop_server
 
 # A CM started for uid 65534's session runs as 65534 (never root), with the
-# session's display and the server's folder in its environment.
+# session's display and the server's folder in its environment, a clean
+# environment otherwise, and none of the server's descriptors (not even
+# one numbered past 1024).
 out="$top/cm.out"
-: >"$out"
-chmod 0666 "$out"
+for f in "$out" "$out.env" "$out.fd"; do : >"$f"; chmod 0666 "$f"; done
 fifo="$top/cmd"
 mkfifo "$fifo"
-CDESK_TEST_SESSION_UID=65534 DISPLAY=:77 "$B/tests/bin/cm_fake_server" \
-    "$dir" /bin/sh -c 'echo "$(id -u) $(id -g) $DISPLAY $CDESK_IPC_DIR" >'"$out" \
+CDESK_TEST_SECRET=leaked CDESK_TEST_LEAK_FD=1500 CDESK_TEST_SESSION_UID=65534 \
+    DISPLAY=:77 LANG=C.UTF-8 "$B/tests/bin/cm_fake_server" "$dir" /bin/sh -c \
+    'echo "$(id -u) $(id -g) $DISPLAY $CDESK_IPC_DIR" >"$0"; env >"$0.env"
+    exec /bin/ls /proc/self/fd >"$0.fd"' "$out" \
     <"$fifo" >"$top/fake.out" 2>"$top/fake.err" &
 pid=$!
 exec 7>"$fifo"
 echo "login 1 123456789 alice 192.0.2.1:5 0 0" >&7
 i=0
-until [ -s "$out" ]; do
+until [ -s "$out.fd" ]; do
 	i=$((i + 1))
 	[ $i -gt 100 ] && { echo "no CM started"; cat "$top/fake.err"; exit 1; }
 	sleep 0.05
@@ -76,4 +81,18 @@ read -r cuid cgid cdisp cdir <"$out"
 [ "$cgid" = 65534 ] || { echo "CM ran as gid $cgid"; exit 1; }
 [ "$cdisp" = :77 ] || { echo "CM got DISPLAY $cdisp"; exit 1; }
 [ "$cdir" = "$dir" ] || { echo "CM got CDESK_IPC_DIR $cdir"; exit 1; }
+# Only the allowlist of session_spawn (server/session.h).
+# (PWD is the shell's own.)
+allowed='DISPLAY|XAUTHORITY|HOME|USER|LOGNAME|SHELL|PATH|LANG|LANGUAGE'
+allowed="$allowed|LC_[A-Z_]*|XDG_RUNTIME_DIR|DBUS_SESSION_BUS_ADDRESS"
+allowed="$allowed|CDESK_IPC_DIR|ASAN_OPTIONS|LSAN_OPTIONS|UBSAN_OPTIONS|PWD"
+bad=$(sed 's/=.*//' "$out.env" | grep -Ev "^($allowed)\$")
+[ -z "$bad" ] || { echo "CM environment has: $bad"; exit 1; }
+home=$(getent passwd 65534 | cut -d: -f6)
+grep -q "^HOME=$home\$" "$out.env" ||
+    { echo "CM HOME is not the user's ($home)"; cat "$out.env"; exit 1; }
+grep -q '^LANG=C.UTF-8$' "$out.env" || { echo "CM lost LANG"; exit 1; }
+# ls itself holds 3 (its listing of /proc/self/fd).
+fds=$(tr '\n' ' ' <"$out.fd")
+[ "$fds" = "0 1 2 3 " ] || { echo "CM inherited descriptors: $fds"; exit 1; }
 echo "ok"

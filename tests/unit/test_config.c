@@ -335,6 +335,72 @@ test_layering(void)
 	cfg_paths_fini(&p);
 }
 
+/* The admin's file locks the keys it sets, even to the default. */
+static void
+test_locked(void)
+{
+	struct cfg_paths p;
+	struct cfg *c;
+	char *cause = NULL, *w = NULL;
+
+	memset(&p, 0, sizeof p);
+	p.conf = malloc(300);
+	p.sys_conf = malloc(300);
+	snprintf(p.conf, 300, "%s/user.conf", tmpdir);
+	snprintf(p.sys_conf, 300, "%s/admin.conf", tmpdir);
+
+	/* No admin file: nothing is locked. */
+	put_file(p.conf, "[options]\napprove-mode = click\n");
+	ASSERT_INT_EQ(cfg_load(&c, &p, &cause, &w), 0);
+	ASSERT_TRUE(cfg_locked(c, "approve-mode") == NULL);
+	cfg_free(c);
+
+	put_file(p.sys_conf, "[options]\napprove-mode = password\n"
+	    "enable-audio =\nfuture-key = 1\n");
+	ASSERT_INT_EQ(cfg_load(&c, &p, &cause, &w), 0);
+	free(w);
+	ASSERT_STR_EQ(cfg_get(c, "approve-mode"), "password");
+	ASSERT_STR_EQ(cfg_locked(c, "approve-mode"), p.sys_conf);
+	ASSERT_STR_EQ(cfg_locked(c, "enable-audio"), p.sys_conf);
+	ASSERT_TRUE(cfg_locked(c, "direct-server") == NULL);
+	ASSERT_TRUE(cfg_locked(c, "future-key") == NULL);
+	ASSERT_TRUE(cfg_locked(c, "no-such-key") == NULL);
+	cfg_free(c);
+
+	/* The user's file locks nothing, and text parsing neither. */
+	c = cfg_new();
+	ASSERT_INT_EQ(cfg_parse_string(c, "[options]\napprove-mode = click\n",
+	    "t.conf", &cause, NULL), 0);
+	ASSERT_TRUE(cfg_locked(c, "approve-mode") == NULL);
+	cfg_free(c);
+	unlink(p.conf);
+	unlink(p.sys_conf);
+	cfg_paths_fini(&p);
+}
+
+/* cfg_set_file_mode writes the mode asked for (the service's 0600). */
+static void
+test_set_file_mode(void)
+{
+	char path[300], *cause = NULL, *text;
+	struct stat st;
+
+	snprintf(path, sizeof path, "%s/svc.conf", tmpdir);
+	ASSERT_INT_EQ(cfg_set_file_mode(path, "direct-server", "Y", 0600,
+	    &cause), 0);
+	ASSERT_INT_EQ(stat(path, &st), 0);
+	ASSERT_INT_EQ(st.st_mode & 0777, 0600);
+	ASSERT_INT_EQ(cfg_set_file_mode(path, "approve-mode", "click", 0600,
+	    &cause), 0);
+	ASSERT_INT_EQ(stat(path, &st), 0);
+	ASSERT_INT_EQ(st.st_mode & 0777, 0600);
+	text = get_file(path);
+	ASSERT_STR_EQ(text, "[options]\ndirect-server = Y\n"
+	    "approve-mode = click\n");
+	free(text);
+	unlink(path);
+}
+
 /* Count the entries of tmpdir whose name starts with prefix. */
 static int
 count_files(const char *prefix)
@@ -445,6 +511,8 @@ user_paths(void)
 	setenv("XDG_RUNTIME_DIR", "/run/user/5", 1);
 	ASSERT_INT_EQ(cfg_paths_init(&p, NULL, &cause), 0);
 	ASSERT_STR_EQ(p.conf, "/h/cfg/cdesk/cdesk.conf");
+	ASSERT_INT_EQ(p.conf_mode, 0644);
+	ASSERT_INT_EQ(p.admin, 0);
 	ASSERT_STR_EQ(p.sys_conf, CFG_SYSTEM_CONF);
 	ASSERT_STR_EQ(p.state_dir, "/h/cfg/cdesk");
 	ASSERT_STR_EQ(p.run_dir, "/run/user/5/cdesk");
@@ -473,7 +541,10 @@ test_paths(void)
 
 	ASSERT_INT_EQ(cfg_paths_init(&p, "/x/y", &cause), 0);
 	ASSERT_STR_EQ(p.conf, "/x/y/cdesk.conf");
-	ASSERT_TRUE(p.sys_conf == NULL);
+	ASSERT_INT_EQ(p.conf_mode, 0644);
+	/* The installed layout's admin file, in the folder (issue 11). */
+	ASSERT_STR_EQ(p.sys_conf, "/x/y/admin.conf");
+	ASSERT_INT_EQ(p.admin, 0);
 	ASSERT_STR_EQ(p.state_dir, "/x/y");
 	ASSERT_STR_EQ(p.run_dir, "/x/y");
 	cfg_paths_fini(&p);
@@ -484,9 +555,13 @@ test_paths(void)
 		user_paths();
 		return;
 	}
+	/* Root: the service reads the admin's file and writes its own
+	 * (issue 11); root's --option writes the admin's. */
 	ASSERT_INT_EQ(cfg_paths_init(&p, NULL, &cause), 0);
-	ASSERT_STR_EQ(p.conf, CFG_SYSTEM_CONF);
-	ASSERT_TRUE(p.sys_conf == NULL);
+	ASSERT_STR_EQ(p.conf, "/var/lib/cdesk/user.conf");
+	ASSERT_INT_EQ(p.conf_mode, 0600);
+	ASSERT_STR_EQ(p.sys_conf, CFG_SYSTEM_CONF);
+	ASSERT_INT_EQ(p.admin, 1);
 	ASSERT_STR_EQ(p.state_dir, "/var/lib/cdesk");
 	ASSERT_STR_EQ(p.run_dir, "/run/cdesk");
 	cfg_paths_fini(&p);
@@ -520,6 +595,8 @@ main(void)
 	TST_RUN(test_long_line);
 	TST_RUN(test_layering);
 	TST_RUN(test_set_file);
+	TST_RUN(test_locked);
+	TST_RUN(test_set_file_mode);
 	TST_RUN(test_paths);
 	rmdir(tmpdir);
 	return 0;

@@ -1,8 +1,9 @@
 /*
- * test_ipc.c: IPC framing, bad frames, the uid rule, socket folder and
- * stale-socket handling, and the libevent server against both clients
- * (blocking ipc_request and the GLib adapter), including a version
- * mismatch and a message before Hello.
+ * test_ipc.c: IPC framing, bad frames, the uid rules (server and client
+ * side), socket folder and stale-socket handling, the client's folder
+ * check and its refusal of a server of another uid, and the libevent
+ * server against both clients (blocking ipc_request and the GLib
+ * adapter), including a version mismatch and a message before Hello.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -183,6 +184,146 @@ test_peer_allowed(void)
 	ASSERT_INT_EQ(ipc_peer_allowed(-1, 0, IPC_UID_NONE), 0);
 }
 
+/* The client's rule: root or ourselves, nobody else. */
+static void
+test_server_trusted(void)
+{
+	ASSERT_INT_EQ(ipc_server_trusted(0, 1000), 1);
+	ASSERT_INT_EQ(ipc_server_trusted(1000, 1000), 1);
+	ASSERT_INT_EQ(ipc_server_trusted(1001, 1000), 0);
+	ASSERT_INT_EQ(ipc_server_trusted(0, 0), 1);
+	ASSERT_INT_EQ(ipc_server_trusted(1000, 0), 0);
+	ASSERT_INT_EQ(ipc_server_trusted(-1, -1), 0);
+}
+
+/* ipc_dir_check on folder dir; returns its result, freeing the cause. */
+static int
+dir_check(const char *dir, const char *want_in_cause)
+{
+	char *cause = NULL;
+	int r = ipc_dir_check(dir, &cause);
+
+	if (want_in_cause != NULL) {
+		ASSERT_TRUE(cause != NULL);
+		ASSERT_TRUE(strstr(cause, want_in_cause) != NULL);
+	} else
+		ASSERT_TRUE(cause == NULL);
+	free(cause);
+	return r;
+}
+
+/* Which run folders a client trusts. */
+static void
+test_dir_check(void)
+{
+	char base[300], d[320], l[320];
+	int fd;
+
+	snprintf(base, sizeof base, "%s.dirs", tmpdir);
+	ASSERT_INT_EQ(mkdir(base, 0755), 0);
+	snprintf(d, sizeof d, "%s/run", base);
+	ASSERT_INT_EQ(dir_check(d, NULL), ERR_NOTFOUND);
+	ASSERT_INT_EQ(mkdir(d, 0700), 0);
+	ASSERT_INT_EQ(dir_check(d, NULL), 0);
+	/* The installed service's /run/cdesk: 0711, or 0755 from systemd. */
+	ASSERT_INT_EQ(chmod(d, 0711), 0);
+	ASSERT_INT_EQ(dir_check(d, NULL), 0);
+	ASSERT_INT_EQ(chmod(d, 0755), 0);
+	ASSERT_INT_EQ(dir_check(d, NULL), 0);
+	/* Writable by others: anyone could have put a socket there. */
+	ASSERT_INT_EQ(chmod(d, 01777), 0);
+	ASSERT_INT_EQ(dir_check(d, "others may write"), ERR_DENIED);
+	ASSERT_INT_EQ(chmod(d, 0770), 0);
+	ASSERT_INT_EQ(dir_check(d, "others may write"), ERR_DENIED);
+	ASSERT_INT_EQ(chmod(d, 0700), 0);
+	/* A symbolic link or a file is not a folder. */
+	snprintf(l, sizeof l, "%s/link", base);
+	ASSERT_INT_EQ(symlink(d, l), 0);
+	ASSERT_INT_EQ(dir_check(l, "symbolic link"), ERR_DENIED);
+	unlink(l);
+	ASSERT_TRUE((fd = open(l, O_CREAT | O_WRONLY, 0600)) >= 0);
+	close(fd);
+	ASSERT_INT_EQ(dir_check(l, "not a folder"), ERR_DENIED);
+	unlink(l);
+	/* Another user's folder (needs root to make). */
+	if (geteuid() == 0) {
+		ASSERT_INT_EQ(chown(d, 65534, 65534), 0);
+		ASSERT_INT_EQ(dir_check(d, "belongs to uid 65534"),
+		    ERR_DENIED);
+	}
+	rmdir(d);
+	rmdir(base);
+}
+
+/*
+ * A client refuses a server of another uid in a folder it trusts: the
+ * child binds as root, then listens as uid 65534 (SO_PEERCRED reports
+ * the uid of listen()), as a socket another user managed to serve would.
+ */
+static void
+test_impostor(void)
+{
+	Ipc__Data req = IPC__DATA__INIT, *reply = NULL;
+	Ipc__StatusGet sg = IPC__STATUS_GET__INIT;
+	struct sockaddr_un sa;
+	char base[300], *path, *cause = NULL;
+	int p[2], fd, status;
+	intptr_t h;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		return;
+	snprintf(base, sizeof base, "%s.imp", tmpdir);
+	ASSERT_INT_EQ(mkdir(base, 0700), 0);
+	path = ipc_socket_path(base);
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	ASSERT_INT_EQ(pipe(p), 0);
+	if ((pid = fork()) == 0) {
+		char c = 'x';
+
+		close(p[0]);
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+		    chmod(path, 0666) != 0 || setegid(65534) != 0 ||
+		    seteuid(65534) != 0 || listen(fd, 4) != 0)
+			_exit(2);
+		if (write(p[1], &c, 1) != 1)
+			_exit(3);
+		/* Both clients connect, send nothing and hang up. */
+		for (status = 0; status < 2; status++) {
+			int cfd = accept(fd, NULL, NULL);
+
+			if (cfd < 0 || read(cfd, &c, 1) != 0)
+				_exit(4);
+			close(cfd);
+		}
+		_exit(0);
+	}
+	close(p[1]);
+	ASSERT_INT_EQ(read(p[0], &status, 1), 1);
+	close(p[0]);
+	ASSERT_INT_EQ(ipc_connect(base, &h, &cause), ERR_DENIED);
+	ASSERT_TRUE(cause != NULL &&
+	    strstr(cause, "served by uid 65534") != NULL);
+	ASSERT_TRUE(h == -1);
+	free(cause);
+	req.union_case = IPC__DATA__UNION_STATUS_GET;
+	req.status_get = &sg;
+	ASSERT_INT_EQ(ipc_request(base, "cli", &req, &reply, 1000, &cause),
+	    ERR_DENIED);
+	ASSERT_TRUE(reply == NULL);
+	ASSERT_TRUE(cause != NULL && strstr(cause, "neither root nor you"));
+	free(cause);
+	ASSERT_INT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_INT_EQ(WEXITSTATUS(status), 0);
+	unlink(path);
+	free(path);
+	rmdir(base);
+}
+
 /* Server callbacks for the loop tests: echo chat, answer StatusGet. */
 struct srv_state {
 	int	attached;
@@ -313,7 +454,7 @@ test_server(void)
 
 		req.union_case = IPC__DATA__UNION_STATUS_GET;
 		req.status_get = &sg;
-		if (ipc_request(tmpdir, "cli", &req, &reply, 3000) != 0)
+		if (ipc_request(tmpdir, "cli", &req, &reply, 3000, NULL) != 0)
 			_exit(2);
 		if (reply->union_case != IPC__DATA__UNION_STATUS ||
 		    strcmp(reply->status->id, "987654321") != 0)
@@ -493,12 +634,21 @@ test_stale(void)
 	free(cause);
 	unlink(path);
 
-	/* A world-writable folder of ours is repaired. */
+	/*
+	 * A world-writable folder of ours is refused, not repaired: another
+	 * user may have put something in it (issue 11; it was repaired
+	 * before). A folder only too readable is repaired.
+	 */
 	ASSERT_INT_EQ(chmod(tmpdir, 0777), 0);
+	ASSERT_INT_EQ(ipc_server_new(&s, base, tmpdir, &srv_cb, &st, &cause),
+	    ERR_DENIED);
+	ASSERT_TRUE(cause != NULL && strstr(cause, "lets others write"));
+	free(cause);
+	ASSERT_INT_EQ(chmod(tmpdir, 0755), 0);
 	ASSERT_INT_EQ(ipc_server_new(&s, base, tmpdir, &srv_cb, &st, &cause),
 	    0);
 	ASSERT_INT_EQ(stat(tmpdir, &sb), 0);
-	ASSERT_INT_EQ(sb.st_mode & 022, 0);
+	ASSERT_INT_EQ(sb.st_mode & 07777, geteuid() == 0 ? 0711 : 0700);
 	ipc_server_free(s);
 
 	/* A folder owned by someone else is refused (needs root to set). */
@@ -528,6 +678,9 @@ main(void)
 	TST_RUN(test_roundtrip);
 	TST_RUN(test_bad_frames);
 	TST_RUN(test_peer_allowed);
+	TST_RUN(test_server_trusted);
+	TST_RUN(test_dir_check);
+	TST_RUN(test_impostor);
 	TST_RUN(test_server);
 	TST_RUN(test_glib);
 	TST_RUN(test_stale);
