@@ -58,6 +58,7 @@ test_codecs(void)
 		vx_pattern(&vx, c + 1);
 		vt_loop(base, 900);
 		vt_loop_until(base, &f->frames, 2, 5000);
+		vt_wait_sharp(base, &vx, f, 5000);
 		svc_video_stats(sv, &st);
 		q = f->frames > 0 ? vx_psnr(&vx, f->last) : 0;
 		fprintf(stderr, "    %s: %d frames, %d keys, %d decoded, "
@@ -118,12 +119,14 @@ test_still_and_refresh(unsigned flags)
 	/* Refresh: exactly one more frame, a key frame. */
 	svc_video_refresh(sv, 0);
 	vt_loop(base, 400);
+	vt_loop_until(base, &f->frames, frames + 1, 5000);
 	ASSERT_INT_EQ(f->frames, frames + 1);
 	ASSERT_INT_EQ(f->last_key, 1);
 	/* A change after that is a delta frame again. */
 	vx_fill(&vx, 10, 10, 50, 50, 0x123456);
 	vx_sync(&vx);
 	vt_loop(base, 400);
+	vt_loop_until(base, &f->frames, frames + 2, 5000);
 	ASSERT_INT_EQ(f->frames, frames + 2);
 	ASSERT_INT_EQ(f->last_key, 0);
 	ASSERT_TRUE(vx_psnr(&vx, f->last) > 30);
@@ -298,6 +301,7 @@ test_codec_switch(void)
 	ASSERT_INT_EQ(b->first_key, 1);
 	ASSERT_INT_EQ(b->last_case, HBB__VIDEO_FRAME__UNION_VP9S);
 	ASSERT_INT_EQ(a->errors + b->errors, 0);
+	vt_wait_sharp(base, &vx, a, 5000);
 	ASSERT_TRUE(vx_psnr(&vx, a->last) > 30);
 	/* b leaves: back to a's preference. */
 	svc_video_unsubscribe(sv, b->sink.conn_id, -1);

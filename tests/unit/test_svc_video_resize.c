@@ -163,6 +163,8 @@ main(void)
 	vx.h = 768;
 	vx_pattern(&vx, 2);
 	vt_loop(base, 800);
+	vt_loop_until(base, &f->frames_after_switch, 1, 5000);
+	vt_wait_sharp(base, &vx, f, 5000);
 	fprintf(stderr, "  after resize: %d switches (%dx%d), %d frames "
 	    "(+%d), first key %d, %d wrong size, displays_changed %d\n",
 	    f->switches, f->sw_w, f->sw_h, f->frames, f->frames - frames,

@@ -197,6 +197,20 @@ vt_loop_until(struct event_base *base, const int *count, int want,
 		vt_loop(base, 50);
 }
 
+/*
+ * Runs the loop until done(arg) is true, at most max_ms (a wait on a
+ * condition that is not a counter, e.g. the last picture's quality).
+ */
+static inline void
+vt_loop_until_fn(struct event_base *base, int (*done)(void *), void *arg,
+    int max_ms)
+{
+	int waited;
+
+	for (waited = 0; !done(arg) && waited < max_ms; waited += 50)
+		vt_loop(base, 50);
+}
+
 /* The test's own X connection, for drawing. */
 struct vx {
 	xcb_connection_t	*c;
@@ -295,6 +309,32 @@ vx_psnr(struct vx *x, const AVFrame *pic)
 	free(rgb);
 	free(gr);
 	return se == 0 ? 99 : 10 * log10(255.0 * 255 / se);
+}
+
+/* A sink's last picture next to the screen it should show. */
+struct vt_shot {
+	struct vx	*x;
+	struct fsink	*f;
+};
+
+/* 1 when the sink's last picture matches the screen (PSNR over 30 dB). */
+static inline int
+vt_shot_sharp(void *arg)
+{
+	struct vt_shot *s = arg;
+
+	return s->f->last != NULL && s->f->last->width == s->x->w &&
+	    s->f->last->height == s->x->h && vx_psnr(s->x, s->f->last) > 30;
+}
+
+/* Runs the loop until f's last picture shows x's screen, at most max_ms. */
+static inline void
+vt_wait_sharp(struct event_base *base, struct vx *x, struct fsink *f,
+    int max_ms)
+{
+	struct vt_shot s = { x, f };
+
+	vt_loop_until_fn(base, vt_shot_sharp, &s, max_ms);
 }
 
 /* Common start: threads for libevent, quiet libav. */
