@@ -19,6 +19,8 @@ struct throttle;
 struct rdv;
 struct cmlink;
 struct srv_listener;
+struct svc_term;
+struct evdns_base;
 
 #define SRV_NSIGNALS	3	/* SIGTERM, SIGINT, SIGHUP */
 
@@ -55,6 +57,9 @@ struct srv {
 	struct svc_input	*input;		/* owned */
 	struct svc_video	*video;		/* owned */
 	struct svc_cursor	*cursor;	/* owned */
+	struct svc_term		*term;		/* owned: terminals */
+	struct evdns_base	*dns;		/* owned: tunnels' resolver, made
+						 * at the first tunnel, or NULL */
 	struct cmlink		*cm;		/* owned: CM and main-window link, or NULL */
 	int			 direct_port;	/* 0: direct access off */
 	int			 input_blockers; /* connections blocking local input */
