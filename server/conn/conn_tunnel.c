@@ -161,6 +161,8 @@ tun_connected(struct conn_tunnel *t)
 
 	t->state = TUN_CONNECTED;
 	evtimer_del(t->timer);
+	if (t->c->closing)
+		return;		/* refused or dismissed meanwhile */
 	setsockopt(bufferevent_getfd(t->bev), IPPROTO_TCP, TCP_NODELAY, &one,
 	    sizeof one);
 	log_info("conn %u peer %s: tunnel to %s connected", t->c->id,
