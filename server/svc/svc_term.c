@@ -9,6 +9,7 @@
  */
 #include <sys/ioctl.h>
 #include <sys/queue.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -50,6 +51,7 @@
 #define TERM_KILL_GRACE_MS	1000	/* SIGHUP, then SIGKILL */
 #define TERM_SIZE_MAX		1000	/* rows and columns */
 #define TERM_TYPE		"xterm-256color"
+#define TERM_NO_USER		"no desktop session user to run it as"
 
 struct term_set;
 
@@ -861,6 +863,25 @@ term_shell(uid_t uid, char *out, size_t len)
 	snprintf(out, len, "%s", fallback[i < 2 ? i : 2]);
 }
 
+/*
+ * 1 if the session is a desktop root owns. As root, session_current()
+ * names root itself when no X display tells whose desktop it is; a root
+ * shell needs root's own desktop, not the lack of one (until the session
+ * comes from logind, ARCHITECTURE.md "Whose desktop").
+ */
+static int
+term_root_desktop(const struct session *s)
+{
+	struct stat st;
+	char path[64];
+
+	if (s->display == NULL || s->display[0] != ':')
+		return 0;
+	snprintf(path, sizeof path, "/tmp/.X11-unix/X%d",
+	    atoi(s->display + 1));
+	return stat(path, &st) == 0 && st.st_uid == 0;
+}
+
 /* Open a PTY of rows x cols: returns the master, with the slave in *sl. */
 static int
 term_openpty(unsigned rows, unsigned cols, int *sl)
@@ -905,6 +926,13 @@ term_start_shell(unsigned rows, unsigned cols, pid_t *pid, char **cause)
 	}
 	session_init(&sess);
 	session_current(&sess);
+	if (geteuid() == 0 && sess.uid == 0 && !term_root_desktop(&sess)) {
+		close(m);
+		close(sl);
+		session_fini(&sess);
+		xasprintf(cause, "Failed to spawn command: %s", TERM_NO_USER);
+		return -1;
+	}
 	term_shell(geteuid() == 0 && sess.uid > 0 ? (uid_t)sess.uid :
 	    geteuid(), shell, sizeof shell);
 	base = strrchr(shell, '/') != NULL ? strrchr(shell, '/') + 1 : shell;
@@ -917,8 +945,7 @@ term_start_shell(unsigned rows, unsigned cols, pid_t *pid, char **cause)
 	if (r != 0) {
 		close(m);
 		xasprintf(cause, "Failed to spawn command: %s",
-		    r == ERR_DENIED ? "no desktop session user to run it as" :
-		    err_str(r));
+		    r == ERR_DENIED ? TERM_NO_USER : err_str(r));
 		return -1;
 	}
 	if (fcntl(m, F_SETFL, fcntl(m, F_GETFL) | O_NONBLOCK) != 0)

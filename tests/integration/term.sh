@@ -6,7 +6,8 @@
 # persistent terminal survives a reconnect (same shell, output kept), one
 # that is not goes with its connection; a shell printing without end while
 # the peer reads nothing leaves the server's memory alone and others are
-# served; enable-terminal N refuses.
+# served; enable-terminal N refuses; with no desktop to name a user, a
+# root server starts no shell.
 . "$TOP/tests/lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "needs root (a user of its own)"; exit 77; }
 for c in useradd userdel setpriv Xvfb; do
@@ -145,5 +146,17 @@ grep -q '^ERROR No permission of terminal$' "$WORK/n.ev" ||
 exec 3>&-
 wait "$TP"
 TP=""
+cdesk_stop || fail "server exit"
+
+# 7. As root with no display naming the desktop's user: no shell at all
+# (not a root one).
+"$CDESK" --config "$DIR" --option enable-terminal "" || fail "--option"
+unset DISPLAY
+cdesk_start "$DIR" || fail "server start without a display"
+term_peer r
+echo "open 1 24 80" >&3
+wait_for "$WORK/r.ev" '^TERROR 1 Failed to handle action: Failed to spawn command: no desktop session user to run it as$' \
+    "a shell without a desktop user"
+term_end
 cdesk_stop || fail "server exit"
 echo "ok"
