@@ -58,8 +58,8 @@ struct srv {
 	struct svc_video	*video;		/* owned */
 	struct svc_cursor	*cursor;	/* owned */
 	struct svc_term		*term;		/* owned: terminals */
-	struct evdns_base	*dns;		/* owned: tunnels' resolver, made
-						 * at the first tunnel, or NULL */
+	struct evdns_base	*dns;		/* owned: tunnels' resolver,
+						 * from the first tunnel on */
 	struct cmlink		*cm;		/* owned: CM and main-window link, or NULL */
 	int			 direct_port;	/* 0: direct access off */
 	int			 input_blockers; /* connections blocking local input */

@@ -71,9 +71,9 @@ struct conn {
 	struct srv_session	*session;	/* borrowed; live count held */
 	struct conn_term	*term;		/* owned: terminal logins */
 	struct conn_tunnel	*tunnel;	/* owned: port-forward logins */
-	int			 raw;		/* tunnel: 1 PeerInfo sent, nothing
-						 * framed goes out; 2 the stream
-						 * is the tunnel's (conn_tunnel.c) */
+	int			 raw;		/* tunnel: 1 nothing framed
+						 * goes out; 2 the stream is
+						 * the tunnel's */
 
 	/* Timers and TestDelay. */
 	uint64_t		 start_ms;

@@ -54,19 +54,19 @@ struct conn_tunnel {
 	enum tun_state			 state;
 	char				*host;		/* owned: to resolve */
 	int				 port;
-	char				*label;		/* owned: for the peer */
-	char				*log;		/* owned: label, escaped */
+	char				*label;		/* owned: peer text */
+	char				*log;		/* owned: escaped */
 	const char			*how;		/* static: the login */
-	char				 otp[16];	/* its one-time password */
+	char				 otp[16];	/* its password */
 	int				 have_otp;
-	int				 denied;	/* an address was not listed */
+	int				 denied;	/* one was unlisted */
 	int				 err;		/* last connect errno */
 	struct evdns_getaddrinfo_request *req;		/* while resolving */
 	struct evutil_addrinfo		*ai;		/* owned */
 	struct evutil_addrinfo		*next;		/* in ai: to try next */
 	struct bufferevent		*bev;		/* owned: destination */
 	struct event			*timer;		/* owned */
-	uint64_t			 last_ms;	/* last byte either way */
+	uint64_t			 last_ms;	/* last byte */
 	uint64_t			 up, down;	/* bytes copied */
 	int				 peer_eof, dest_eof;
 };
@@ -462,6 +462,8 @@ conn_tunnel_start(struct conn *c)
 	t->state = TUN_WAIT_ECHO;
 	if (!c->probe_out)
 		tun_raw(t);
+	else
+		log_debug("conn %u: tunnel waits for the probe's echo", c->id);
 }
 
 /* The last probe was answered. */

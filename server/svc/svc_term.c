@@ -47,7 +47,7 @@
 #define TERM_IDLE_BUDGET	(64 * 1024)	/* per tick, nobody watching */
 #define TERM_TICK_MS		30	/* upstream reads every 30 ms */
 #define TERM_INPUT_MAX		(1024 * 1024)	/* typed, not yet read */
-#define TERM_EMPTY_IDLE_MS	(2ULL * 3600 * 1000)	/* empty persistent set */
+#define TERM_EMPTY_IDLE_MS	(2ULL * 3600 * 1000)	/* empty, persistent */
 #define TERM_KILL_GRACE_MS	1000	/* SIGHUP, then SIGKILL */
 #define TERM_SIZE_MAX		1000	/* rows and columns */
 #define TERM_TYPE		"xterm-256color"
@@ -63,17 +63,17 @@ struct term {
 	int			 fd;		/* PTY master, -1 once closed */
 	struct event		*rd;		/* owned */
 	struct event		*wr;		/* owned */
-	struct evbuffer		*in;		/* owned: typed, not yet written */
+	struct evbuffer		*in;		/* owned: typed, not written */
 	unsigned		 rows, cols;
-	int			 active;	/* opened by the attached peer */
-	int			 paused;	/* not reading: backlog or budget */
+	int			 active;	/* opened by the attached one */
+	int			 paused;	/* unread: backlog or budget */
 	int			 eof;		/* the master said EOF or EIO */
-	int			 ended;		/* reaped and read: only reporting left */
+	int			 ended;		/* reaped and read: to report */
 	int			 code;		/* exit code once reaped */
-	int			 winch;		/* redraw after reattach: 1, 2, 0 done */
+	int			 winch;		/* redraw step: 1, 2; 0 none */
 	int			 warned;	/* input dropped once, logged */
-	size_t			 budget;	/* bytes left this tick, unwatched */
-	uint8_t			 carry[4];	/* an unfinished UTF-8 sequence */
+	size_t			 budget;	/* unwatched: left this tick */
+	uint8_t			 carry[4];	/* unfinished UTF-8 sequence */
 	size_t			 ncarry;
 	uint8_t			 hist[TERM_HIST]; /* the last output, a ring */
 	size_t			 hist_start, hist_len;
@@ -89,8 +89,8 @@ struct term_set {
 	char			*log_id;	/* owned, escaped */
 	int			 persistent;
 	int			 attached;
-	struct svc_sink		 sink;		/* while attached; ctx borrowed */
-	int			 sync;		/* tell the live ids at next open */
+	struct svc_sink		 sink;		/* if attached; ctx borrowed */
+	int			 sync;		/* name live ids at next open */
 	int			 doomed;	/* freed at the next tick */
 	uint64_t		 last_ms;	/* last action or detach */
 	struct term_list	 terms;

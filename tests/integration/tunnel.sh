@@ -47,6 +47,9 @@ grep -q "tunnel to 127.0.0.1:$EP closed (1052672 bytes up, 1052672 down)" \
     "$DIR/log" || fail "no tunnel summary in the log"
 out=$(tunnel localhost "$EP" 1 100000)
 expect_match "$out" "TUNNEL ok bytes=100001 " "tunnel by name"
+# Probes answered during the login (the host turns raw with PeerInfo).
+out=$(tunnel 127.0.0.1 "$EP" 512 65536 echo)
+expect_match "$out" "TUNNEL ok bytes=66048 " "tunnel, probes answered"
 
 # Back-pressure: 24 MiB pushed while nothing is read back stalls in the
 # sockets; the server's memory stays put, and all comes back in order.

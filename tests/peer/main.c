@@ -30,7 +30,7 @@
  *                        seen, glass-to-peer latency p50/p95 against the
  *                        painter's LOG (shared/bench/painter.c), Mbit/s
  *   term OUT [SID [persistent]]  a terminal session (tests/peer/term.c)
- *   tunnel HOST PORT [EARLY TOTAL [stall]]  a TCP tunnel (tests/peer/tunnel.c)
+ *   tunnel HOST PORT [EARLY TOTAL [stall|echo]]  a TCP tunnel (tunnel.c)
  */
 #include <poll.h>
 #include <pthread.h>

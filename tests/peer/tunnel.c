@@ -3,7 +3,9 @@
  * §12): LoginRequest.port_forward with no option; after PeerInfo the
  * stream is raw. The host's first TestDelay probe is held back and
  * answered only after PeerInfo, in the same write as the early bytes, so
- * the host must take the echo as a frame and what follows as raw bytes.
+ * the host must take the echo as a frame and what follows as raw bytes
+ * (with "echo": probes are answered at once, as the stock client does
+ * before PeerInfo, and the early bytes go alone).
  *
  * Prints the login outcome (PEERINFO displays=<n> | ERROR <text> | CLOSED
  * <reason>), then EOF <ms> when the host closes within 5 s after an
@@ -40,6 +42,7 @@ struct tun_run {
 	size_t		 total;		/* bytes to send in all */
 	size_t		 sent, got;
 	int		 stall;		/* write without reading first */
+	int		 echo;		/* probes answered during the login */
 };
 
 /* LoginRequest.port_forward, without an option as the client sends it. */
@@ -95,10 +98,13 @@ tun_send_early(struct pconn *pc, struct tun_run *tr, size_t early)
 
 	m.union_case = HBB__MESSAGE__UNION_TEST_DELAY;
 	m.test_delay = &td;
-	n = hbb__message__get_packed_size(&m);
+	n = tr->echo ? 0 : hbb__message__get_packed_size(&m);
 	buf = xmalloc(CODEC_HDR_MAX + n + early);
-	h = codec_hdr_encode(buf, n);
-	hbb__message__pack(&m, buf + h);
+	h = 0;
+	if (!tr->echo) {
+		h = codec_hdr_encode(buf, n);
+		hbb__message__pack(&m, buf + h);
+	}
 	for (i = 0; i < early; i++)
 		buf[h + n + i] = tun_byte(&tr->tx);
 	r = pc_send_raw(pc, buf, h + n + early);
@@ -215,7 +221,8 @@ peer_tunnel(struct pconn *pc, const char *username, const char *password,
 	tl.port = atoi(argv[1]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	pc_set_login_fill(pc, tun_fill, &tl);
-	pc_set_echo(pc, 0);
+	tr.echo = argc > 4 && strcmp(argv[4], "echo") == 0;
+	pc_set_echo(pc, tr.echo);
 	m = pc_login(pc, username, password, timeout_ms);
 	if (m == NULL || m->union_case != HBB__MESSAGE__UNION_LOGIN_RESPONSE ||
 	    m->login_response->union_case !=

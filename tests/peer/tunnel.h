@@ -5,8 +5,8 @@
 #include "tests/peer/peer.h"
 
 /*
- * "tunnel HOST PORT [EARLY TOTAL [stall]]": log in for a port forward to
- * HOST:PORT on pc (taken) as the stock client does; with byte counts,
+ * "tunnel HOST PORT [EARLY TOTAL [stall|echo]]": log in for a port
+ * forward to HOST:PORT on pc (taken) as the stock client does; with counts,
  * push EARLY bytes at once after PeerInfo, then TOTAL more, through an
  * echoing destination, and check that the same bytes come back. Returns
  * the exit status.

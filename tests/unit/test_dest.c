@@ -133,7 +133,7 @@ test_utf8_split(void)
 		{ "\xe2\x82\xac", 3, 3 },		/* € whole */
 		{ "x\xf0\x9f\x98", 4, 1 },		/* emoji, 3 of 4 */
 		{ "\xf0\x9f\x98\x80", 4, 4 },		/* emoji whole */
-		{ "\x80\x81\x82", 3, 3 },		/* stray continuations */
+		{ "\x80\x81\x82", 3, 3 },		/* stray continuation */
 		{ "a\xff", 2, 2 },			/* not a lead byte */
 		{ "\xf0\x9f", 2, 0 },			/* only a start */
 		{ "abcd\xf0", 5, 4 },
