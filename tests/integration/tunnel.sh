@@ -2,10 +2,11 @@
 # client: to a loopback echo server, early bytes (sent after PeerInfo in
 # the same write as the echo of the probe the host waits for) and 1 MiB
 # come back intact; a peer that stops reading blocks the tunnel, not the
-# server's memory; a closed port, RDP with nothing on 3389 and a
-# destination option tunnel-destinations leaves out get upstream's text and
-# a prompt close; enable-tunnel N refuses; the host serves others
-# throughout and exits cleanly.
+# server's memory; a closed port, a destination that never answers (after
+# the 3 s deadline), RDP with nothing on 3389 and a destination option
+# tunnel-destinations leaves out get upstream's text and a prompt close;
+# enable-tunnel N refuses; the host serves others throughout and exits
+# cleanly.
 . "$TOP/tests/lib.sh"
 command -v python3 >/dev/null || { echo "python3 missing"; exit 77; }
 DIR=$(cdesk_dir tunnel)
@@ -76,6 +77,40 @@ expect_match "$out" "^ERROR Failed to access remote 127.0.0.1:$cp. Please make s
     "closed port refusal"
 ms=$(echo "$out" | sed -n 's/^EOF \([0-9]*\)$/\1/p')
 [ -n "$ms" ] && [ "$ms" -lt 3000 ] || fail "closed port: no prompt close: $out"
+
+# A destination that never answers (a listener whose queue is full drops
+# the SYN): the same text once the 3 s connect deadline passes, no hang.
+cat >"$DIR/hole.py" <<'EOF'
+import socket, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(0)
+fill = []
+for i in range(3):
+    c = socket.socket()
+    c.setblocking(False)
+    try:
+        c.connect(s.getsockname())
+    except BlockingIOError:
+        pass
+    fill.append(c)
+time.sleep(0.3)
+print(s.getsockname()[1], flush=True)
+time.sleep(120)
+EOF
+python3 "$DIR/hole.py" >"$DIR/hole.port" 2>"$DIR/hole.err" &
+HOLE_PID=$!
+trap 'kill $ECHO_PID $HOLE_PID 2>/dev/null' EXIT
+wait_for "$DIR/hole.port" '^[0-9]+$' "blackhole listener did not start"
+HP=$(cat "$DIR/hole.port")
+t0=$(date +%s)
+out=$(tunnel 127.0.0.1 "$HP")
+expect_match "$out" "^ERROR Failed to access remote 127.0.0.1:$HP. Please make sure it is reachable/open.\$" \
+    "unanswered destination"
+expect_match "$out" "^EOF [0-9]+\$" "unanswered destination: no close"
+[ $(($(date +%s) - t0)) -le 8 ] || fail "unanswered destination took too long"
+grep -q "tunnel to 127.0.0.1:$HP: timed out" "$DIR/log" ||
+    fail "no connect timeout in the log"
 
 # RDP: localhost:3389, named "RDP" in the refusal.
 if ! python3 -c 'import socket; socket.create_connection(("localhost", 3389), 1)' \
