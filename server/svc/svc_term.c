@@ -49,6 +49,7 @@
 #define TERM_INPUT_MAX		(1024 * 1024)	/* typed, not yet read */
 #define TERM_EMPTY_IDLE_MS	(2ULL * 3600 * 1000)	/* empty, persistent */
 #define TERM_KILL_GRACE_MS	1000	/* SIGHUP, then SIGKILL */
+#define TERM_HOUSE_S		60	/* empty sets are checked this often */
 #define TERM_SIZE_MAX		1000	/* rows and columns */
 #define TERM_TYPE		"xterm-256color"
 #define TERM_NO_USER		"no desktop session user to run it as"
@@ -110,7 +111,7 @@ struct svc_term {
 	struct event_base	*base;		/* borrowed */
 	struct event		*sigchld;	/* owned */
 	struct event		*tick;		/* owned: 30 ms, while needed */
-	struct event		*house;		/* owned: every second */
+	struct event		*house;		/* owned: while anything waits */
 	ZSTD_CCtx		*zc;		/* owned */
 	uint8_t			 rbuf[4 + TERM_READ_MAX]; /* carry + a read */
 	TAILQ_HEAD(, term_set)	 sets;
@@ -120,6 +121,7 @@ struct svc_term {
 
 static void	term_read_cb(evutil_socket_t, short, void *);
 static void	term_write_cb(evutil_socket_t, short, void *);
+static void	term_house_arm(struct svc_term *);
 
 /* Where to split output so that no UTF-8 sequence is cut (as upstream). */
 size_t
@@ -439,6 +441,7 @@ term_remove(struct term *t)
 		z->pid = t->pid;
 		z->kill_ms = mono_ms() + TERM_KILL_GRACE_MS;
 		TAILQ_INSERT_TAIL(&s->st->zombies, z, entry);
+		term_house_arm(s->st);
 	}
 	free(t);
 }
@@ -621,7 +624,30 @@ term_tick_cb(evutil_socket_t fd, short what, void *arg)
 		term_arm(st);
 }
 
-/* Every second: kill shells past their grace, drop long-empty sets. */
+/*
+ * Start the housekeeping timer if something waits for it: every second
+ * while a hung-up shell is not reaped, every minute while a persistent set
+ * is empty and detached. An idle service sets no timer.
+ */
+static void
+term_house_arm(struct svc_term *st)
+{
+	struct timeval tv = { TERM_HOUSE_S, 0 };
+	struct term_set *s;
+	int need = 0;
+
+	if (!TAILQ_EMPTY(&st->zombies))
+		tv.tv_sec = 1;
+	TAILQ_FOREACH(s, &st->sets, entry)
+		need |= s->persistent && !s->attached && s->n == 0;
+	if (!need && TAILQ_EMPTY(&st->zombies))
+		return;
+	if (evtimer_pending(st->house, NULL))
+		evtimer_del(st->house);
+	evtimer_add(st->house, &tv);
+}
+
+/* Kill shells past their grace, drop long-empty sets. */
 static void
 term_house_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -641,6 +667,7 @@ term_house_cb(evutil_socket_t fd, short what, void *arg)
 		    now - s->last_ms > TERM_EMPTY_IDLE_MS)
 			term_set_free(s);
 	}
+	term_house_arm(st);
 }
 
 /* Start the service. */
@@ -648,7 +675,6 @@ int
 svc_term_new(struct event_base *base, struct svc_term **out)
 {
 	struct svc_term *st;
-	struct timeval second = { 1, 0 };
 
 	*out = NULL;
 	st = xcalloc(1, sizeof *st);
@@ -658,10 +684,9 @@ svc_term_new(struct event_base *base, struct svc_term **out)
 	st->zc = ZSTD_createCCtx();
 	st->sigchld = evsignal_new(base, SIGCHLD, term_sigchld_cb, st);
 	st->tick = evtimer_new(base, term_tick_cb, st);
-	st->house = event_new(base, -1, EV_PERSIST, term_house_cb, st);
+	st->house = evtimer_new(base, term_house_cb, st);
 	if (st->zc == NULL || st->sigchld == NULL || st->tick == NULL ||
-	    st->house == NULL || event_add(st->sigchld, NULL) != 0 ||
-	    event_add(st->house, &second) != 0) {
+	    st->house == NULL || event_add(st->sigchld, NULL) != 0) {
 		svc_term_free(st);
 		return ERR_IO;
 	}
@@ -813,11 +838,11 @@ svc_term_detach(struct svc_term *st, uint32_t conn_id)
 		t->ncarry = 0;
 	}
 	log_info("terminal %s: conn %u detached", s->log_id, conn_id);
-	if (!s->persistent) {
+	if (!s->persistent)
 		s->doomed = 1;
-		term_arm(st);
-	} else
-		term_arm(st);	/* paused shells read on, within budget */
+	/* A doomed set goes at the tick; a kept one's shells read on. */
+	term_arm(st);
+	term_house_arm(st);
 }
 
 /* Make conn_id's set persistent or not. */
