@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "common/config.h"
+#include "common/dest.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
@@ -37,6 +38,7 @@ enum opt_type {
 	T_HOST,		/* host or host:port */
 	T_URL,		/* http:// or https:// URL */
 	T_KEY,		/* base64 of a 32-byte public key */
+	T_DESTLIST,	/* comma-separated destinations (common/dest.h) */
 };
 
 struct opt {
@@ -86,6 +88,7 @@ static const struct opt opts[] = {
 	{ "relay-server", T_HOST, "", NULL, 0, 0 },
 	{ "stop-service", T_BOOL, "N", NULL, 0, 0 },
 	{ "temporary-password-length", T_ENUM, "6", "6,8,10", 0, 0 },
+	{ "tunnel-destinations", T_DESTLIST, "", NULL, 0, 0 },
 	{ "verification-method", T_ENUM, "",
 	    "use-temporary-password,use-permanent-password,use-both-passwords",
 	    0, 0 },
@@ -358,6 +361,9 @@ opt_check(const struct opt *o, const char *value)
 	case T_IDLIST:
 		return check_list(value, 1, check_id_entry,
 		    "an ID pattern (letters, digits, - _ . @ * ?)");
+	case T_DESTLIST:
+		return check_list(value, 1, dest_entry_ok,
+		    "a destination like host:22, 10.0.0.0/8:1-1024 or [::1]:*");
 	case T_HOST:
 		if (!check_host(value, strlen(value)))
 			return bad_value("host or host:port", value);

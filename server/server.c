@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/thread.h>
@@ -37,6 +38,7 @@
 #include "server/svc/svc_clip.h"
 #include "server/svc/svc_cursor.h"
 #include "server/svc/svc_input.h"
+#include "server/svc/svc_term.h"
 #include "server/svc/svc_video.h"
 #include "server/sysinfo.h"
 #include "server/conn/throttle.h"
@@ -443,6 +445,8 @@ srv_services_start(struct srv *srv)
 		log_warn_r(r, "video service unavailable");
 	if ((r = svc_cursor_new(srv->base, NULL, &srv->cursor)) != 0)
 		log_warn_r(r, "cursor service unavailable");
+	if ((r = svc_term_new(srv->base, &srv->term)) != 0)
+		log_warn_r(r, "terminal service unavailable");
 	if ((srv->input = svc_input_new(srv->base, &cause)) == NULL) {
 		log_warn("input service unavailable: %s",
 		    cause ? cause : "no X display");
@@ -615,6 +619,9 @@ srv_free(struct srv *srv)
 	svc_input_free(srv->input);
 	svc_cursor_free(srv->cursor);
 	svc_video_free(srv->video);
+	svc_term_free(srv->term);
+	if (srv->dns != NULL)
+		evdns_base_free(srv->dns, 0);
 	sysinfo_free(srv->sysinfo);
 	throttle_free(srv->throttle);
 	throttle_free(srv->throttle_id);

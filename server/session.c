@@ -3,6 +3,7 @@
  * (found by the session source: session_src.c), and starting a program as
  * its user (fork, drop to the user, exec).
  */
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -38,7 +39,10 @@ static const char *const session_env_keep[] = {
 
 /* Everything the child needs, prepared before fork. */
 struct session_exec {
+	const char	 *path;		/* borrowed: the program */
 	char *const	 *argv;		/* borrowed */
+	int		  tty;		/* the terminal for 0-2, or -1 */
+	char		 *home;		/* owned: start there, or NULL */
 	char		**envp;		/* owned, NULL-terminated */
 	size_t		  nenv;
 	gid_t		 *groups;	/* owned */
@@ -148,6 +152,7 @@ session_exec_free(struct session_exec *x)
 		free(x->envp[i]);
 	free(x->envp);
 	free(x->groups);
+	free(x->home);
 	if (x->null_fd >= 0)
 		close(x->null_fd);
 }
@@ -267,6 +272,25 @@ session_exec_prepare(const struct session *s, const char *what,
 	return 0;
 }
 
+/*
+ * In the child: make tty the controlling terminal of a new session and
+ * stdin, stdout and stderr, with SIGPIPE back to its default (the server
+ * ignores it, and a shell's pipelines need it). Returns 0 or -1.
+ */
+static int
+session_child_tty(int tty)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	if (setsid() < 0 || ioctl(tty, TIOCSCTTY, 0) != 0 ||
+	    dup2(tty, 0) < 0 || dup2(tty, 1) < 0 || dup2(tty, 2) < 0 ||
+	    sigaction(SIGPIPE, &sa, NULL) != 0)
+		return -1;
+	return 0;
+}
+
 /* In the child: drop to the prepared user and exec (signal-safe calls). */
 static void
 session_child(const struct session_exec *x)
@@ -275,8 +299,12 @@ session_child(const struct session_exec *x)
 	sigset_t none;
 	int fd, sig;
 
-	/* stdin from /dev/null (dup2 clears its close-on-exec). */
-	if (dup2(x->null_fd, STDIN_FILENO) < 0)
+	/* A terminal's shell gets the pty as its controlling terminal and
+	 * stdio; anything else reads /dev/null (dup2 clears close-on-exec). */
+	if (x->tty >= 0) {
+		if (session_child_tty(x->tty) != 0)
+			_exit(126);
+	} else if (dup2(x->null_fd, STDIN_FILENO) < 0)
 		_exit(126);
 	/* Leave every other descriptor of the server behind (sockets,
 	 * listeners, the X connection), however high it is numbered. */
@@ -299,14 +327,38 @@ session_child(const struct session_exec *x)
 		if (setuid(0) == 0)
 			_exit(126);
 	}
-	execve(x->argv[0], x->argv, x->envp);
+	/* As the user: a home on a root-squashed share opens for them. */
+	if (x->home != NULL && chdir(x->home) != 0 && chdir("/") != 0)
+		_exit(126);
+	execve(x->path, x->argv, x->envp);
 	_exit(127);
 }
 
-/* Start argv as the session's user. */
-int
-session_spawn(const struct session *s, const char *what, char *const argv[],
-    char *const env[], pid_t *pid)
+/*
+ * Prepare what a program on a terminal needs besides session_spawn's: its
+ * user's home to start in, and the terminal owned by that user (so that
+ * programs reopening /dev/tty, like ssh and sudo, can). Returns 0 or ERR_IO.
+ */
+static int
+session_exec_tty(struct session_exec *x, const char *what)
+{
+	struct passwd *pw;
+
+	if ((pw = getpwuid(x->drop ? x->uid : geteuid())) != NULL)
+		x->home = xstrdup(pw->pw_dir);
+	if (x->drop && fchown(x->tty, x->uid, (gid_t)-1) != 0) {
+		log_warn("%s: cannot give the terminal to uid %ld: %s", what,
+		    (long)x->uid, strerror(errno));
+		return ERR_IO;
+	}
+	return 0;
+}
+
+/* Start path with argv as the session's user, on tty if it is not -1. */
+static int
+session_spawn_exec(const struct session *s, const char *what,
+    const char *path, char *const argv[], char *const env[], int tty,
+    pid_t *pid)
 {
 	struct session_exec x;
 	int r;
@@ -326,6 +378,10 @@ session_spawn(const struct session *s, const char *what, char *const argv[],
 	}
 	if ((r = session_exec_prepare(s, what, argv, env, &x)) != 0)
 		goto out;
+	x.path = path;
+	x.tty = tty;
+	if (tty >= 0 && (r = session_exec_tty(&x, what)) != 0)
+		goto out;
 	if ((*pid = fork()) < 0) {
 		log_warn("%s: fork: %s", what, strerror(errno));
 		*pid = 0;
@@ -338,4 +394,21 @@ session_spawn(const struct session *s, const char *what, char *const argv[],
 out:
 	session_exec_free(&x);
 	return r;
+}
+
+/* Start argv as the session's user. */
+int
+session_spawn(const struct session *s, const char *what, char *const argv[],
+    char *const env[], pid_t *pid)
+{
+	return session_spawn_exec(s, what, argv[0], argv, env, -1, pid);
+}
+
+/* Start path as the session's user on a terminal. */
+int
+session_spawn_tty(const struct session *s, const char *what,
+    const char *path, char *const argv[], char *const env[], int tty,
+    pid_t *pid)
+{
+	return session_spawn_exec(s, what, path, argv, env, tty, pid);
 }

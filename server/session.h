@@ -136,5 +136,16 @@ void	session_source_free(struct session_source *);
  */
 int	session_spawn(const struct session *s, const char *what,
 	    char *const argv[], char *const env[], pid_t *pid);
+/*
+ * session_spawn for a program on a terminal (a login shell): runs path
+ * with argv (argv[0] may be "-bash"), in a new session whose controlling
+ * terminal is tty (a pty's slave, borrowed: the caller closes its copy),
+ * which is also its stdin, stdout and stderr and is first given to the
+ * user; it starts in the user's home with SIGPIPE at its default. Returns
+ * as session_spawn, and ERR_IO when the terminal cannot be given.
+ */
+int	session_spawn_tty(const struct session *s, const char *what,
+	    const char *path, char *const argv[], char *const env[], int tty,
+	    pid_t *pid);
 
 #endif

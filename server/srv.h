@@ -20,6 +20,8 @@ struct rdv;
 struct cmlink;
 struct srv_listener;
 struct session_source;
+struct svc_term;
+struct evdns_base;
 
 #define SRV_NSIGNALS	3	/* SIGTERM, SIGINT, SIGHUP */
 
@@ -56,6 +58,9 @@ struct srv {
 	struct svc_input	*input;		/* owned */
 	struct svc_video	*video;		/* owned */
 	struct svc_cursor	*cursor;	/* owned */
+	struct svc_term		*term;		/* owned: terminals */
+	struct evdns_base	*dns;		/* owned: tunnels' resolver,
+						 * from the first tunnel on */
 	struct cmlink		*cm;		/* owned: CM and main-window link, or NULL */
 	struct session_source	*desk;		/* owned: whose desktop, or NULL */
 	int			 direct_port;	/* 0: direct access off */

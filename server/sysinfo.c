@@ -57,6 +57,8 @@ sysinfo_new(void)
 	hbb__supported_encoding__init(&si->enc);
 	hbb__codec_ability__init(&si->i444);
 	hbb__features__init(&si->features);
+	/* Without it the client refuses terminal sessions (PROTOCOL.md §11). */
+	si->features.terminal = 1;
 	/* What really opens here (probed once by the encoder layer). */
 	enc = enc_supported();
 	si->enc.vp8 = (enc & ENC_VP8) != 0;

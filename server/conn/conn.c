@@ -132,6 +132,8 @@ conn_close(struct conn *c, const char *why)
 		event_free(c->closer);
 	c->tick = c->closer = NULL;
 	TAILQ_REMOVE(&srv->conns, c, entry);
+	conn_term_close(c);
+	conn_tunnel_close(c);
 	if (c->sub_clip)
 		svc_clip_unsubscribe(srv->clip, c->id);
 	if (c->sub_audio)
@@ -179,7 +181,7 @@ conn_enqueue(struct conn *c, struct msgbuf *b, enum svc_queue q)
 {
 	struct conn_qitem *it;
 
-	if (c->dead)
+	if (c->dead || c->raw)
 		return;
 	it = xmalloc(sizeof *it);
 	it->b = msgbuf_ref(b);
@@ -304,7 +306,7 @@ conn_refuse(struct conn *c, const char *reason)
 
 /* Send LoginResponse{error}. With close, the connection closes ~1 s later
  * (time for the text to reach the client), as upstream does. */
-static void
+void
 conn_login_error(struct conn *c, const char *text, int close)
 {
 	Hbb__Message m = HBB__MESSAGE__INIT;
@@ -537,7 +539,7 @@ conn_wait_click(struct conn *c, const char *error)
 }
 
 /* Authorize: send PeerInfo and enter the session. */
-static void
+void
 conn_authorize(struct conn *c, const char *how, const char *otp)
 {
 	Hbb__Message m = HBB__MESSAGE__INIT;
@@ -546,6 +548,8 @@ conn_authorize(struct conn *c, const char *how, const char *otp)
 	struct srv_session *s;
 	int r;
 
+	if (!conn_tunnel_ready(c, how, otp))
+		return;		/* the destination first (PROTOCOL.md §12) */
 	if ((r = conn_peerinfo(c->srv, &pi)) != 0)
 		log_warn_r(r, "conn %u: no displays for PeerInfo", c->id);
 	lr.union_case = HBB__LOGIN_RESPONSE__UNION_PEER_INFO;
@@ -580,6 +584,8 @@ conn_authorize(struct conn *c, const char *how, const char *otp)
 	}
 	log_info("conn %u peer %s: login ok (%s)", c->id, c->peer, how);
 	conn_update_services(c);
+	conn_term_start(c);
+	conn_tunnel_start(c);
 }
 
 /*
@@ -609,6 +615,8 @@ conn_latch(struct conn *c, const Hbb__LoginRequest *lr)
 	c->platform = xstrdup(lr->my_platform);
 	free(c->peer);
 	c->peer = log_escape(*lr->my_id ? lr->my_id : "-", 64);
+	conn_term_latch(c, lr);
+	conn_tunnel_latch(c, lr);
 	return 0;
 }
 
@@ -760,6 +768,7 @@ conn_recv_test_delay(struct conn *c, const Hbb__Message *m)
 	if (!c->probe_out)
 		return;
 	c->probe_out = 0;
+	conn_tunnel_echoed(c);
 	c->last_delay = (uint32_t)(mono_ms() - c->probe_ms);
 	if (c->video_displays != 0)
 		svc_video_rtt(c->srv->video, c->id, (int)c->last_delay);
@@ -826,6 +835,8 @@ static const struct conn_dispatch conn_dispatch[] = {
 	    "message before login", conn_recv_clipboard },
 	{ HBB__MESSAGE__UNION_MULTI_CLIPBOARDS, 0, CONN_AUTHORIZED,
 	    "message before login", conn_recv_clipboard },
+	{ HBB__MESSAGE__UNION_TERMINAL_ACTION, 0, CONN_AUTHORIZED,
+	    "message before login", conn_recv_terminal },
 };
 
 /* Any other message: after login only, then ignored. */
@@ -888,7 +899,7 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	size_t n, hl, pl, msglen;
 	int r;
 
-	while (!c->dead) {
+	while (!c->dead && c->raw < 2) {
 		if ((n = evbuffer_get_length(in)) == 0)
 			break;
 		if (c->ctrl_bytes > CONN_OUT_HIGH) {

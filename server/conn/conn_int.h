@@ -1,8 +1,9 @@
 /*
  * conn_int.h: the connection's insides, shared by the files of
  * server/conn/ only: conn.c (transport, state machine, login), conn_perm.c
- * (permissions and the services they open) and conn_session.c (the
- * authorized session's messages). Everywhere else struct conn is opaque
+ * (permissions and the services they open), conn_session.c (the
+ * authorized session's messages), conn_term.c (terminals) and
+ * conn_tunnel.c (TCP tunnels). Everywhere else struct conn is opaque
  * (conn.h).
  */
 #ifndef CDESK_CONN_INT_H
@@ -68,6 +69,11 @@ struct conn {
 	char			*my_name;	/* owned, raw */
 	uint64_t		 session_id;
 	struct srv_session	*session;	/* borrowed; live count held */
+	struct conn_term	*term;		/* owned: terminal logins */
+	struct conn_tunnel	*tunnel;	/* owned: port-forward logins */
+	int			 raw;		/* tunnel: 1 nothing framed
+						 * goes out; 2 the stream is
+						 * the tunnel's */
 
 	/* Timers and TestDelay. */
 	uint64_t		 start_ms;
@@ -114,6 +120,10 @@ void	conn_enqueue(struct conn *, struct msgbuf *, enum svc_queue q);
 void	conn_send(struct conn *, const Hbb__Message *m);
 /* Wraps misc (borrowed) in a Message and queues it. */
 void	conn_send_misc(struct conn *, Hbb__Misc *misc);
+/* Sends LoginResponse.error text; with close, closes about 1 s later. */
+void	conn_login_error(struct conn *, const char *text, int close);
+/* Authorizes: PeerInfo out, then the session (how static, otp copied). */
+void	conn_authorize(struct conn *, const char *how, const char *otp);
 
 /* conn_perm.c */
 /* Tells the peer that permission p is now on or off (PermissionInfo). */
@@ -140,5 +150,33 @@ void	conn_recv_clipboard(struct conn *, const Hbb__Message *m);
  */
 int	conn_peerinfo(struct srv *, Hbb__PeerInfo *pi);
 void	conn_peerinfo_free(Hbb__PeerInfo *pi);
+
+/* conn_term.c: terminal sessions */
+/* Latches the service id and persistence of a terminal login. */
+void	conn_term_latch(struct conn *, const Hbb__LoginRequest *);
+/* After PeerInfo: attaches to the terminal set the login named. */
+void	conn_term_start(struct conn *);
+/* Detaches from the terminals and frees (conn_close). */
+void	conn_term_close(struct conn *);
+/* The peer switched option terminal_persistent. */
+void	conn_term_persistent(struct conn *, int on);
+/* TerminalAction (m borrowed). */
+void	conn_recv_terminal(struct conn *, const Hbb__Message *m);
+
+/* conn_tunnel.c: TCP tunnels */
+/* Latches the destination of a port-forward login. */
+void	conn_tunnel_latch(struct conn *, const Hbb__LoginRequest *);
+/*
+ * 1 if the login may finish now; 0 while the destination is being
+ * reached (the first call starts it; the tunnel then calls
+ * conn_authorize, or refuses the login).
+ */
+int	conn_tunnel_ready(struct conn *, const char *how, const char *otp);
+/* After PeerInfo: no more frames out; raw once no probe is out. */
+void	conn_tunnel_start(struct conn *);
+/* The outstanding TestDelay probe was answered. */
+void	conn_tunnel_echoed(struct conn *);
+/* Closes the destination and frees (conn_close). */
+void	conn_tunnel_close(struct conn *);
 
 #endif

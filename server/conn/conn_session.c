@@ -149,6 +149,8 @@ conn_apply_options(struct conn *c, const Hbb__OptionMessage *o)
 		c->disable_clipboard = o->disable_clipboard == yes;
 	if (o->disable_keyboard == yes || o->disable_keyboard == no)
 		c->disable_keyboard = o->disable_keyboard == yes;
+	if (o->terminal_persistent == yes || o->terminal_persistent == no)
+		conn_term_persistent(c, o->terminal_persistent == yes);
 	conn_update_services(c);
 }
 

@@ -235,12 +235,9 @@ login_kind_refusal(enum login_kind kind, const struct login_settings *st)
 		    "Viewing the camera is not supported by this host" :
 		    "No permission of viewing camera";
 	case LOGIN_KIND_TERMINAL:
-		return st->enable_terminal ?
-		    "Terminal is not supported by this host yet" :
-		    "No permission of terminal";
+		return st->enable_terminal ? NULL : "No permission of terminal";
 	case LOGIN_KIND_PORT_FORWARD:
-		return st->enable_tunnel ?
-		    "IP tunneling is not supported by this host yet" :
+		return st->enable_tunnel ? NULL :
 		    "No permission of IP tunneling";
 	}
 	return NULL;

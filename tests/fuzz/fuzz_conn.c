@@ -36,6 +36,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/dns.h>
 #include <event2/event.h>
 #include <sodium.h>
 
@@ -108,7 +109,8 @@ static const char *fuzz_cfg_text[4] = {
 	"whitelist = 10.0.0.0/8,2001:db8::/32,192.168.1.1\n"
 	"id-whitelist = fuzz*,12345?789\n"
 	"enable-file-transfer = N\n"
-	"enable-tunnel = Y\n",
+	"enable-tunnel = Y\n"
+	"tunnel-destinations = 127.0.0.1:9\n",
 
 	"[options]\n"
 	"direct-server = Y\n"
@@ -142,6 +144,7 @@ fuzz_fini(void)
 	for (i = 0; i < 4; i++)
 		cfg_free(fuzz_cfgs[i]);
 	sysinfo_free(fuzz_srv.sysinfo);
+	evdns_base_free(fuzz_srv.dns, 0);
 	throttle_free(fuzz_srv.throttle);
 	throttle_free(fuzz_srv.throttle_id);
 	store_free(fuzz_srv.store);
@@ -189,6 +192,12 @@ fuzz_init(void)
 	    store_set_password(fuzz_srv.store, FUZZ_PERM_PASS, &cause) != 0)
 		goto fail;
 	if ((fuzz_srv.base = event_base_new()) == NULL)
+		abort();
+	/* A tunnel's lookup stays on this machine: no name servers, so a
+	 * name waits until its connection ends; only 127.0.0.1:9 is listed
+	 * (config 2). No terminal service: a terminal login is answered
+	 * "not found" and starts no shell. */
+	if ((fuzz_srv.dns = evdns_base_new(fuzz_srv.base, 0)) == NULL)
 		abort();
 	fuzz_srv.sysinfo = sysinfo_new();
 	fuzz_ready = 1;

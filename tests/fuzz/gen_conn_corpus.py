@@ -77,6 +77,10 @@ def login(password=None, username="fuzzhost", my_id="123456789",
         b += fb(7, fb(1, "/home/fuzz") + fv(2, 1))
     elif kind == "pf":
         b += fb(8, fb(1, "localhost") + fv(2, 22))
+    elif kind == "pf_listed":     # the one destination config 2 lists
+        b += fb(8, fb(1, "127.0.0.1") + fv(2, 9))
+    elif kind == "rdp":
+        b += fb(8, fb(1, "RDP"))
     elif kind == "camera":
         b += fb(15, b"")
     elif kind == "terminal":
@@ -92,6 +96,19 @@ def test_delay(from_client, t=1700000000000, last=0):
 
 def misc(body):
     return msg(19, body)
+
+
+def terminal_action(body):
+    return msg(31, body)
+
+
+def terminal_session():
+    """TerminalAction of every kind (no terminal service in the harness)."""
+    return (terminal_action(fb(1, fv(1, 1) + fv(2, 24) + fv(3, 80))) +
+            terminal_action(fb(2, fv(1, 1) + fb(2, b"echo hi\r"))) +
+            terminal_action(fb(3, fv(1, 1) + fv(2, 30) + fv(3, 100))) +
+            terminal_action(fb(4, fv(1, 1))) +
+            misc(fb(7, fv(18, 1))))
 
 
 def close_reason(text="bye"):
@@ -138,6 +155,16 @@ def seeds():
     for kind in ("file", "pf", "camera", "terminal"):
         s["login_" + kind] = sel(CLIENT, cfg=2) + \
             login(PERM_PROOF, my_id="fuzz-peer", kind=kind)
+    s["tunnel_listed_refused"] = sel(CLIENT, cfg=2) + \
+        login(PERM_PROOF, my_id="fuzz-peer", kind="pf_listed") + \
+        test_delay(False)
+    s["tunnel_rdp_unlisted"] = sel(CLIENT, cfg=2) + \
+        login(PERM_PROOF, my_id="fuzz-peer", kind="rdp")
+    s["terminal_actions"] = sel(CLIENT, cfg=2) + \
+        login(PERM_PROOF, my_id="fuzz-peer", kind="terminal") + \
+        terminal_session()
+    s["terminal_action_in_remote"] = sel(CLIENT) + login(PERM_PROOF) + \
+        terminal_session()
     s["login_id_whitelisted"] = sel(CLIENT, cfg=2) + \
         login(PERM_PROOF, my_id="fuzz-peer") + after_login()
     s["login_id_blocked"] = sel(CLIENT, cfg=2) + \

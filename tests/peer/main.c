@@ -29,6 +29,8 @@
  *   bench-video W S LOG  log in, decode for W s, then measure S s: paints/s
  *                        seen, glass-to-peer latency p50/p95 against the
  *                        painter's LOG (shared/bench/painter.c), Mbit/s
+ *   term OUT [SID [persistent]]  a terminal session (tests/peer/term.c)
+ *   tunnel HOST PORT [EARLY TOTAL [stall|echo]]  a TCP tunnel (tunnel.c)
  */
 #include <poll.h>
 #include <pthread.h>
@@ -44,6 +46,8 @@
 #include "common/xmalloc.h"
 #include "tests/bench/stamp.h"
 #include "tests/peer/peer.h"
+#include "tests/peer/term.h"
+#include "tests/peer/tunnel.h"
 #include "tests/peer/vdec.h"
 #include "tests/peer/rdv_dial.h"
 
@@ -676,6 +680,14 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "session") == 0)
 		return cmd_session();
+	if (strcmp(cmd, "term") == 0 || strcmp(cmd, "tunnel") == 0) {
+		struct pconn *pc = peer_connect();
+
+		if (pc == NULL)
+			return 1;
+		return (cmd[1] == 'e' ? peer_term : peer_tunnel)(pc,
+		    username(), opt_pass, opt_timeout, argc - 1, argv + 1);
+	}
 	if (strcmp(cmd, "bench-video") == 0 && argc == 4)
 		return cmd_bench_video(atof(argv[1]), atof(argv[2]), argv[3]);
 	if (strcmp(cmd, "retry") == 0 && argc == 2) {

@@ -30,6 +30,8 @@ struct pconn {
 	char		 challenge[16];
 	uint64_t	 session_id;
 	int		 prefer;	/* SupportedDecoding.prefer; 0 auto */
+	pc_login_fill	*fill;		/* changes each LoginRequest, or NULL */
+	void		*fill_arg;
 };
 
 /* Monotonic milliseconds. */
@@ -136,6 +138,14 @@ pc_set_codec(struct pconn *pc, const char *name)
 			return 0;
 		}
 	return -1;
+}
+
+/* Let fn change each LoginRequest before it is sent. */
+void
+pc_set_login_fill(struct pconn *pc, pc_login_fill *fn, void *arg)
+{
+	pc->fill = fn;
+	pc->fill_arg = arg;
 }
 
 /* Turn the TestDelay echo on or off. */
@@ -370,6 +380,8 @@ pc_send_login(struct pconn *pc, const char *username, const char *password)
 	lr.my_platform = (char *)"Linux";
 	m.union_case = HBB__MESSAGE__UNION_LOGIN_REQUEST;
 	m.login_request = &lr;
+	if (pc->fill != NULL)
+		pc->fill(&lr, pc->fill_arg);
 	return pc_send(pc, &m);
 }
 

@@ -41,6 +41,11 @@ Hbb__Message	*pc_recv(struct pconn *, int timeout_ms, int *eof);
 int		 pc_set_codec(struct pconn *, const char *name);
 /* Disable the automatic TestDelay echo (for idle tests). */
 void		 pc_set_echo(struct pconn *, int on);
+/* Changes a LoginRequest (lr: the peer's, valid during the call). */
+typedef void	 pc_login_fill(Hbb__LoginRequest *lr, void *arg);
+/* Calls fn on every LoginRequest before it goes out (NULL: none). */
+void		 pc_set_login_fill(struct pconn *, pc_login_fill *fn,
+		    void *arg);
 
 /* The challenge and salt of the last Hash received. */
 const char	*pc_salt(const struct pconn *);

@@ -194,6 +194,8 @@ test_check(void)
 		{ "api-server", "https://api.example.com:21114/x" },
 		{ "key", "OeVuKk5nlHiXp+APNn0Y3pC1Iwpwn44JGqrQCsWqmBw=" },
 		{ "audio-input", "Monitor of Built-in Audio" },
+		{ "tunnel-destinations", "10.0.0.0/8:*, localhost:3389" },
+		{ "tunnel-destinations", "[::1]:22,*.lan:1-1024" },
 		{ "some-unknown", "anything at all" },
 	};
 	static const char *const bad[][3] = {
@@ -217,6 +219,9 @@ test_check(void)
 		{ "key", "abc", "public key" },
 		{ "direct-server", "true", "Y or N" },
 		{ "audio-input", "a\nb", "control characters" },
+		{ "tunnel-destinations", "db.lan:5432,a b",
+		    "entry 'a b' is not a destination" },
+		{ "tunnel-destinations", "host:0", "entry 'host:0'" },
 		{ "bad key!", "x", "not a valid option name" },
 	};
 	char *cause;

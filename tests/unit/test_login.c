@@ -47,17 +47,18 @@ static const char *const whitelists[WL_N] = {
 static const char *const usernames[U_N] = {
 	HOST_ID, "192.0.2.1:21118", "555555555",
 };
-/* Refusals of the kinds other than remote: [kind][enabled]. */
+/*
+ * Refusals by session kind: [kind][enabled]; NULL: the host serves it, and
+ * the rules after the kind decide (HOST.md §5.8, §5.9).
+ */
 static const char *const kind_refusals[KIND_N][2] = {
 	[LOGIN_KIND_REMOTE] = { NULL, NULL },
 	[LOGIN_KIND_FILE] = { "No permission of file transfer",
 	    "File transfer is not supported by this host yet" },
-	[LOGIN_KIND_PORT_FORWARD] = { "No permission of IP tunneling",
-	    "IP tunneling is not supported by this host yet" },
+	[LOGIN_KIND_PORT_FORWARD] = { "No permission of IP tunneling", NULL },
 	[LOGIN_KIND_CAMERA] = { "No permission of viewing camera",
 	    "Viewing the camera is not supported by this host" },
-	[LOGIN_KIND_TERMINAL] = { "No permission of terminal",
-	    "Terminal is not supported by this host yet" },
+	[LOGIN_KIND_TERMINAL] = { "No permission of terminal", NULL },
 };
 
 /* One combination. */
@@ -135,7 +136,7 @@ expect(const struct tcase *t, struct login_verdict *e)
 	else if (t->wl == WL_MISS) {
 		set(e, LOGIN_REFUSE, "Your ID is blocked by the peer");
 		e->flags = LOGIN_F_FAIL_ID;
-	} else if (t->kind != LOGIN_KIND_REMOTE)
+	} else if (kind_refusals[t->kind][t->enabled] != NULL)
 		set(e, LOGIN_REFUSE, kind_refusals[t->kind][t->enabled]);
 	else if (t->user == U_OTHER)
 		set(e, LOGIN_REFUSE, "Offline");
@@ -315,6 +316,23 @@ test_decide_examples(void)
 		{ { .pw = PW_OTP, .otp_set = 1, .kind = LOGIN_KIND_FILE },
 		    LOGIN_REFUSE, LOGIN_BY_NONE,
 		    "No permission of file transfer" },
+		/* Terminal and tunnel: served when enabled, by password. */
+		{ { .pw = PW_OTP, .otp_set = 1, .kind = LOGIN_KIND_TERMINAL,
+		    .enabled = 1 }, LOGIN_ACCEPT, LOGIN_BY_OTP, NULL },
+		{ { .pw = PW_PERM, .h1_set = 1, .enabled = 1,
+		    .kind = LOGIN_KIND_PORT_FORWARD }, LOGIN_ACCEPT,
+		    LOGIN_BY_PERMANENT, NULL },
+		{ { .pw = PW_WRONG, .otp_set = 1, .cm = 1, .enabled = 1,
+		    .kind = LOGIN_KIND_TERMINAL }, LOGIN_WAIT, LOGIN_BY_NONE,
+		    "Wrong Password" },
+		{ { .pw = PW_OTP, .otp_set = 1, .enabled = 1,
+		    .kind = LOGIN_KIND_PORT_FORWARD, .user = U_OTHER },
+		    LOGIN_REFUSE, LOGIN_BY_NONE, "Offline" },
+		{ { .pw = PW_OTP, .otp_set = 1, .kind = LOGIN_KIND_TERMINAL },
+		    LOGIN_REFUSE, LOGIN_BY_NONE, "No permission of terminal" },
+		{ { .pw = PW_OTP, .otp_set = 1,
+		    .kind = LOGIN_KIND_PORT_FORWARD }, LOGIN_REFUSE,
+		    LOGIN_BY_NONE, "No permission of IP tunneling" },
 		{ { .pw = PW_OTP, .otp_set = 1, .user = U_OTHER },
 		    LOGIN_REFUSE, LOGIN_BY_NONE, "Offline" },
 	};
