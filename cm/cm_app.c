@@ -1,7 +1,9 @@
 /*
  * cm_app.c: the connection manager application: joins the IPC (GLib
- * adapter) to the window's pages. Every user action goes through the
- * click-time guard of HOST.md §3.4 before it reaches the server.
+ * adapter) to the window's pages, decides when the window comes up and
+ * goes down (HOST.md §3.3, see cm/cm.h), and sends every user action
+ * through the click-time guard of HOST.md §3.4 before it reaches the
+ * server.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,15 @@
 #define CM_CLICK_GAP_MS		120
 /* Quit this long after the last connection is gone (ms). */
 #define CM_IDLE_QUIT_MS		6000
+/* A new authorized session's page shows this long, then minimizes (ms). */
+#define CM_MINIMIZE_MS		3000
+
+/* Why the window comes up (HOST.md §3.3). */
+enum cm_show {
+	CM_SHOW_SESSION,	/* a new authorized session: minimize later */
+	CM_SHOW_CHAT,		/* the peer wrote */
+	CM_SHOW_REQUEST,	/* a connection waits for a click */
+};
 
 enum cm_kind {
 	CM_ACT_ACCEPT,
@@ -48,8 +59,12 @@ struct cm_app {
 	GQueue			 actions;	/* struct cm_action, owned */
 	guint			 retry_id;
 	guint			 quit_id;
+	guint			 minimize_id;
 	gboolean		 had_pages;
 	gboolean		 password_only;	/* approve-mode=password */
+	gboolean		 replaying;	/* Hello to first Options */
+	gboolean		 hidden;	/* the admin hides the CM */
+	int			 accepted;	/* last conn we accepted */
 };
 
 static void	cm_connect(struct cm_app *);
@@ -98,6 +113,7 @@ cm_do(struct cm_app *a, const struct cm_action *act)
 	switch (act->kind) {
 	case CM_ACT_ACCEPT:
 		cm_send_conn(a, IPC__DATA__UNION_AUTHORIZE, act->conn_id);
+		a->accepted = act->conn_id;
 		break;
 	case CM_ACT_DISMISS:
 	case CM_ACT_DISCONNECT:
@@ -239,7 +255,95 @@ cm_idle_quit_cb(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-/* Remove a page. */
+/* Quit after the grace unless a connection shows up (HOST.md §3.3). */
+static void
+cm_schedule_quit(struct cm_app *a)
+{
+	if (a->quit_id == 0)
+		a->quit_id = g_timeout_add(CM_IDLE_QUIT_MS, cm_idle_quit_cb,
+		    a);
+}
+
+/* 1 if a connection waits for a click. */
+static gboolean
+cm_any_pending(struct cm_app *a)
+{
+	GHashTableIter it;
+	gpointer key, value;
+
+	g_hash_table_iter_init(&it, a->pages);
+	while (g_hash_table_iter_next(&it, &key, &value))
+		if (cm_page_is_pending(value))
+			return TRUE;
+	return FALSE;
+}
+
+/* The new session's page was seen: minimize unless the user is at it. */
+static gboolean
+cm_minimize_cb(gpointer data)
+{
+	struct cm_app *a = data;
+
+	a->minimize_id = 0;
+	if (!cm_any_pending(a) && !cm_window_in_use(a->win))
+		cm_window_minimize(a->win);
+	return G_SOURCE_REMOVE;
+}
+
+/*
+ * Bring the window up for page, never taking focus (cm/cm.h): a request
+ * keeps it above others until answered; a chat or a request sets the
+ * urgency hint; a new authorized session minimizes after CM_MINIMIZE_MS.
+ * Nothing while replaying (cm_replayed decides) or hidden by the admin.
+ */
+static void
+cm_present(struct cm_app *a, CmPage *page, enum cm_show why)
+{
+	CmPage *on = cm_window_visible_page(a->win);
+
+	if (a->hidden || a->replaying)
+		return;
+	/* A chat does not turn away the page the local user is at, nor a
+	 * new session a waiting request's page: they mark theirs. */
+	if (why == CM_SHOW_REQUEST || on == NULL ||
+	    (why == CM_SHOW_CHAT && !cm_window_in_use(a->win)) ||
+	    (why == CM_SHOW_SESSION && !cm_page_is_pending(on)))
+		cm_window_show_page(a->win, page);
+	else
+		cm_window_flag_page(a->win, page);
+	g_clear_handle_id(&a->minimize_id, g_source_remove);
+	cm_window_set_above(a->win, cm_any_pending(a));
+	cm_window_reveal(a->win, why != CM_SHOW_SESSION);
+	if (why == CM_SHOW_SESSION && !cm_any_pending(a))
+		a->minimize_id = g_timeout_add(CM_MINIMIZE_MS, cm_minimize_cb,
+		    a);
+}
+
+/* The server replayed its connections: show them, or quit if none. */
+static void
+cm_replayed(struct cm_app *a)
+{
+	GHashTableIter it;
+	gpointer key, value;
+	CmPage *page = NULL;
+
+	a->replaying = FALSE;
+	if (a->hidden)
+		gtk_widget_hide(GTK_WIDGET(a->win));
+	g_hash_table_iter_init(&it, a->pages);
+	while (g_hash_table_iter_next(&it, &key, &value))
+		if (page == NULL || cm_page_is_pending(value))
+			page = value;
+	if (page == NULL) {
+		/* Started for a connection that has gone already. */
+		cm_schedule_quit(a);
+		return;
+	}
+	cm_present(a, page, cm_page_is_pending(page) ? CM_SHOW_REQUEST :
+	    CM_SHOW_SESSION);
+}
+
+/* Remove a page; with the last one the window goes, then the CM. */
 static void
 cm_drop_page(struct cm_app *a, int id)
 {
@@ -249,71 +353,116 @@ cm_drop_page(struct cm_app *a, int id)
 		return;
 	g_hash_table_remove(a->pages, GINT_TO_POINTER(id));
 	cm_window_remove_page(a->win, page);
-	if (g_hash_table_size(a->pages) == 0 && a->had_pages &&
-	    a->quit_id == 0)
-		a->quit_id = g_timeout_add(CM_IDLE_QUIT_MS, cm_idle_quit_cb,
-		    a);
+	cm_window_set_above(a->win, cm_any_pending(a));
+	if (g_hash_table_size(a->pages) == 0 && a->had_pages) {
+		g_clear_handle_id(&a->minimize_id, g_source_remove);
+		gtk_widget_hide(GTK_WIDGET(a->win));
+		cm_schedule_quit(a);
+	}
 }
 
-/* Ask the server for approve-mode (Accept is hidden in password mode). */
+/*
+ * Ask the server for approve-mode (Accept is hidden in password mode) and
+ * the options that let the admin hide the CM.
+ */
 static void
 cm_ask_approve_mode(struct cm_app *a)
 {
-	static char *keys[] = { (char *)"approve-mode" };
+	static char *keys[] = { (char *)"approve-mode",
+	    (char *)"verification-method", (char *)"allow-hide-cm" };
 	Ipc__Data d = IPC__DATA__INIT;
 	Ipc__OptionsGet m = IPC__OPTIONS_GET__INIT;
 
 	if (a->ipc == NULL)
 		return;
 	m.keys = keys;
-	m.n_keys = 1;
+	m.n_keys = sizeof keys / sizeof *keys;
 	d.union_case = IPC__DATA__UNION_OPTIONS_GET;
 	d.options_get = &m;
 	ipc_client_send(a->ipc, &d);
 }
 
-/* The answer: apply it to every page. */
+/* 1 if the admin's file sets key to want (HOST.md §3.3: hide CM). */
+static gboolean
+cm_admin_says(const Ipc__Options *m, const char *key, const char *want)
+{
+	size_t i;
+
+	for (i = 0; i < m->n_options; i++)
+		if (strcmp(m->options[i]->key, key) == 0)
+			return strcmp(m->options[i]->value, want) == 0 &&
+			    m->options[i]->locked_by != NULL &&
+			    *m->options[i]->locked_by != '\0';
+	return FALSE;
+}
+
+/*
+ * The answer: Accept on every page, whether the admin hides the CM (only
+ * password-only, permanent-password-only and allow-hide-cm, all three in
+ * the admin's file), and the end of the replay.
+ */
 static void
 cm_recv_options(struct cm_app *a, const Ipc__Options *m)
 {
 	GHashTableIter it;
 	gpointer key, value;
+	gboolean was_hidden = a->hidden;
 	size_t i;
 
 	for (i = 0; i < m->n_options; i++)
 		if (strcmp(m->options[i]->key, "approve-mode") == 0)
 			a->password_only = strcmp(m->options[i]->value,
 			    "password") == 0;
+	a->hidden = cm_admin_says(m, "approve-mode", "password") &&
+	    cm_admin_says(m, "verification-method",
+	    "use-permanent-password") &&
+	    cm_admin_says(m, "allow-hide-cm", "Y");
 	g_hash_table_iter_init(&it, a->pages);
 	while (g_hash_table_iter_next(&it, &key, &value))
 		cm_page_set_can_accept(value, !a->password_only);
+	if (a->replaying)
+		cm_replayed(a);
+	else if (a->hidden && !was_hidden)
+		gtk_widget_hide(GTK_WIDGET(a->win));
 }
 
-/* A Login: create or update the page. */
+/* A page for a new connection, its signals joined to ours. */
+static CmPage *
+cm_new_page(struct cm_app *a, int id)
+{
+	CmPage *page = cm_page_new(id);
+
+	g_signal_connect(page, "accept", G_CALLBACK(cm_accept_cb), a);
+	g_signal_connect(page, "dismiss", G_CALLBACK(cm_dismiss_cb), a);
+	g_signal_connect(page, "disconnect", G_CALLBACK(cm_disconnect_cb), a);
+	g_signal_connect(page, "permission-changed",
+	    G_CALLBACK(cm_permission_cb), a);
+	g_signal_connect(page, "chat-send", G_CALLBACK(cm_chat_cb), a);
+	g_hash_table_insert(a->pages, GINT_TO_POINTER(id), page);
+	cm_page_set_can_accept(page, !a->password_only);
+	a->had_pages = TRUE;
+	g_clear_handle_id(&a->quit_id, g_source_remove);
+	return page;
+}
+
+/*
+ * A Login: create or update the page, then show it: a request or a new
+ * session comes up; a request we accepted lets the window go down at once
+ * (HOST.md §3.3 "Accept"), one let in otherwise (a password after all,
+ * another CM) counts as a new session.
+ */
 static void
 cm_recv_login(struct cm_app *a, const Ipc__Login *m)
 {
 	struct cm_page_info in;
 	CmPage *page = g_hash_table_lookup(a->pages,
 	    GINT_TO_POINTER(m->conn_id));
-	gboolean fresh = page == NULL;
+	gboolean fresh = page == NULL, was_pending;
 	int p;
 
-	if (fresh) {
-		page = cm_page_new(m->conn_id);
-		g_signal_connect(page, "accept", G_CALLBACK(cm_accept_cb), a);
-		g_signal_connect(page, "dismiss", G_CALLBACK(cm_dismiss_cb), a);
-		g_signal_connect(page, "disconnect",
-		    G_CALLBACK(cm_disconnect_cb), a);
-		g_signal_connect(page, "permission-changed",
-		    G_CALLBACK(cm_permission_cb), a);
-		g_signal_connect(page, "chat-send", G_CALLBACK(cm_chat_cb), a);
-		g_hash_table_insert(a->pages, GINT_TO_POINTER(m->conn_id),
-		    page);
-		cm_page_set_can_accept(page, !a->password_only);
-		a->had_pages = TRUE;
-		g_clear_handle_id(&a->quit_id, g_source_remove);
-	}
+	if (fresh)
+		page = cm_new_page(a, m->conn_id);
+	was_pending = cm_page_is_pending(page);
 	memset(&in, 0, sizeof in);
 	in.conn_id = m->conn_id;
 	in.peer_id = m->peer_id;
@@ -334,11 +483,15 @@ cm_recv_login(struct cm_app *a, const Ipc__Login *m)
 		cm_window_update_title(a->win, page);
 	if (!m->authorized) {
 		/* The mode may have changed since: ask again. */
-		cm_ask_approve_mode(a);
-		/* A request: bring it up, but never take keyboard focus. */
-		cm_window_show_page(a->win, page);
-		gtk_widget_show(GTK_WIDGET(a->win));
-	}
+		if (!a->replaying)
+			cm_ask_approve_mode(a);
+		cm_present(a, page, CM_SHOW_REQUEST);
+	} else if (was_pending && m->conn_id == a->accepted) {
+		cm_window_set_above(a->win, cm_any_pending(a));
+		if (!cm_any_pending(a))
+			cm_window_minimize(a->win);
+	} else if (fresh || was_pending)
+		cm_present(a, page, CM_SHOW_SESSION);
 }
 
 /* Dispatch one message from the server. */
@@ -368,6 +521,11 @@ cm_recv_cb(struct ipc_client *c, const Ipc__Data *d, void *arg)
 	}
 	switch (d->union_case) {
 	case IPC__DATA__UNION_DISCONNECTED:
+		/* Kept for its unanswered chat, unless nobody can see it. */
+		if (a->hidden) {
+			cm_drop_page(a, d->disconnected->conn_id);
+			return;
+		}
 		page = g_hash_table_lookup(a->pages,
 		    GINT_TO_POINTER(d->disconnected->conn_id));
 		if (page != NULL)
@@ -387,7 +545,7 @@ cm_recv_cb(struct ipc_client *c, const Ipc__Data *d, void *arg)
 		if (page != NULL) {
 			cm_page_add_chat(page, d->chat->text, d->chat->local);
 			if (!d->chat->local)
-				cm_window_show_page(a->win, page);
+				cm_present(a, page, CM_SHOW_CHAT);
 		}
 		break;
 	case IPC__DATA__UNION_FILE_TRANSFER_LOG:
@@ -419,6 +577,8 @@ cm_ready_cb(struct ipc_client *c, void *arg)
 
 	(void)c;
 	cm_window_set_status(a->win, NULL);
+	/* The server replays its connections, then answers this. */
+	a->replaying = TRUE;
 	cm_ask_approve_mode(a);
 }
 
@@ -456,7 +616,11 @@ cm_lost_cb(struct ipc_client *c, int r, void *arg)
 
 	ipc_client_free(c);
 	a->ipc = NULL;
+	a->replaying = FALSE;
 	cm_clear_pages(a);
+	/* The sessions went with the server: quit unless it comes back. */
+	if (a->had_pages)
+		cm_schedule_quit(a);
 	cm_window_set_status(a->win, r == ERR_STATE ?
 	    "The cdesk server is a different version. Retrying…" :
 	    "The cdesk server is not running. Reconnecting…");
@@ -479,6 +643,9 @@ cm_connect(struct cm_app *a)
 	a->ipc = NULL;
 	cm_window_set_status(a->win,
 	    "The cdesk server is not running. Reconnecting…");
+	/* Started by hand before the server: say so. */
+	if (!a->had_pages && !a->hidden)
+		gtk_widget_show(GTK_WIDGET(a->win));
 	a->retry_id = g_timeout_add_seconds(1, cm_retry_cb, a);
 }
 
@@ -493,7 +660,7 @@ cm_activate_cb(GtkApplication *app, struct cm_app *a)
 	a->win = cm_window_new(app);
 	g_signal_connect(a->win, "disconnect-all",
 	    G_CALLBACK(cm_disconnect_all_cb), a);
-	gtk_widget_show(GTK_WIDGET(a->win));
+	/* Shown once the server says what there is (cm_replayed). */
 	cm_connect(a);
 }
 
@@ -521,6 +688,7 @@ cm_main(int argc, char **argv, const struct cfg_paths *paths)
 	status = g_application_run(G_APPLICATION(a.app), 1, args);
 	g_clear_handle_id(&a.retry_id, g_source_remove);
 	g_clear_handle_id(&a.quit_id, g_source_remove);
+	g_clear_handle_id(&a.minimize_id, g_source_remove);
 	ipc_client_free(a.ipc);
 	g_queue_clear_full(&a.actions, cm_action_free);
 	g_hash_table_unref(a.pages);

@@ -53,6 +53,7 @@ struct opt {
 static const struct opt opts[] = {
 	{ "access-mode", T_ENUM, "", "full,view,custom", 0, 0 },
 	{ "allow-auto-disconnect", T_BOOL, "N", NULL, 0, 0 },
+	{ "allow-hide-cm", T_BOOL, "N", NULL, 0, 0 },
 	{ "allow-numeric-one-time-password", T_BOOL, "N", NULL, 0, 0 },
 	{ "allow-only-conn-window-open", T_BOOL, "N", NULL, 0, 0 },
 	{ "allow-remote-cm-modification", T_BOOL, "N", NULL, 0, 0 },

@@ -16,7 +16,7 @@ pulseaudio pulseaudio-utils xclip lintian desktop-file-utils systemd
 init-system-helpers wixl msitools gcc-mingw-w64-x86-64
 imagemagick libxkbcommon-x11-dev xserver-xorg-core xserver-xorg-video-dummy
 x11vnc tigervnc-scraping-server python3-numpy python3-av dbus
-python3-dbusmock"
+python3-dbusmock openbox"
 
 missing=""
 for p in $BUILD_PKGS $TEST_PKGS; do

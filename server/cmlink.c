@@ -31,6 +31,7 @@
 
 #define CMLINK_CHAT_KEEP	50	/* chat lines replayed to a new CM */
 #define CMLINK_CONNS_MAX	256	/* connections the CM is told about */
+#define CMLINK_RESPAWN_S	5	/* at most one CM restart this often */
 
 /* The IPC takes the session's uid as is. */
 _Static_assert(SESSION_UID_NONE == IPC_UID_NONE, "session uid none");
@@ -54,6 +55,7 @@ struct cmlink_conn {
 	unsigned			 perms;
 	int64_t				 start_time;
 	int				 unanswered;	/* peer chat, no reply */
+	int				 closing;	/* the CM asked to end it */
 	int				 nchat;
 	TAILQ_HEAD(, cmlink_chat_line)	 chat;
 	TAILQ_ENTRY(cmlink_conn)	 entry;
@@ -68,6 +70,10 @@ struct cmlink {
 	struct event			*sigchld;	/* owned */
 	char				**cm_argv;	/* owned, NULL: default */
 	pid_t				 cm_pid;	/* spawned CM, or 0 */
+	int				 cm_attached;	/* cm_pid attached */
+	int				 respawn;	/* cm_pid quit early */
+	time_t				 respawned;	/* last respawn */
+	int				 click_only;	/* see header */
 	struct session			 session;	/* the shared one */
 	int				 nconns;
 	TAILQ_HEAD(, cmlink_conn)	 conns;
@@ -219,10 +225,50 @@ cmlink_spawn(struct cmlink *l)
 	}
 	/* So the CM finds this socket. */
 	xasprintf(&env[0], "CDESK_IPC_DIR=%s", l->run_dir);
+	l->respawn = l->cm_attached = 0;
 	if (session_spawn(&l->session, "cm", argv, env, &pid) == 0)
 		l->cm_pid = pid;
 	free(env[0]);
 	free(def[0]);
+}
+
+/* 1 if a connection the CM must show still runs or waits. */
+static int
+cmlink_live(const struct cmlink *l)
+{
+	const struct cmlink_conn *c;
+
+	TAILQ_FOREACH(c, &l->conns, entry)
+		if (!c->closing)
+			return 1;
+	return 0;
+}
+
+/*
+ * Start the CM again when ours quit by itself (status 0) after it had
+ * attached, while a connection it must show runs: its idle quit crossed a
+ * new Login. Called when it is reaped and when it detaches, whichever
+ * comes last acts. At most once per CMLINK_RESPAWN_S; a CM that was killed
+ * or crashed is left alone (the next Login starts one).
+ */
+static void
+cmlink_respawn(struct cmlink *l)
+{
+	time_t now = time(NULL);
+
+	if (!l->respawn || l->click_only || l->cm_pid > 0 ||
+	    cmlink_cm_count(l) > 0)
+		return;
+	l->respawn = 0;
+	if (!cmlink_live(l))
+		return;
+	if (now - l->respawned < CMLINK_RESPAWN_S) {
+		log_warn("cm: quit again while a session runs; not restarted");
+		return;
+	}
+	l->respawned = now;
+	log_info("cm: quit while a session runs: starting it again");
+	cmlink_spawn(l);
 }
 
 /* Reap the CM we started (only our own child, by pid). */
@@ -247,7 +293,12 @@ cmlink_sigchld_cb(evutil_socket_t sig, short what, void *arg)
 	default:
 		log_info("cm: pid %ld exited (status %d)", (long)l->cm_pid,
 		    status);
+		if (l->cm_attached && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == 0)
+			l->respawn = 1;
 		l->cm_pid = 0;
+		l->cm_attached = 0;
+		cmlink_respawn(l);
 		break;
 	}
 }
@@ -303,6 +354,7 @@ cmlink_recv_close(struct cmlink *l, struct ipc_peer *p, const Ipc__Data *d)
 	if (c == NULL)
 		return 0;	/* already gone: a race, not an attack */
 	log_info("conn %d peer %s: closed from the CM", c->id, c->peer_id);
+	c->closing = 1;
 	if (l->act->close != NULL)
 		l->act->close(c->id, l->ctx);
 	return 0;
@@ -607,6 +659,9 @@ cmlink_ipc_attach(struct ipc_peer *p, void *arg)
 		return;
 	log_info("cm: attached (pid %ld uid %ld)", ipc_peer_pid(p),
 	    ipc_peer_uid(p));
+	if (l->cm_pid > 0 && ipc_peer_pid(p) == (long)l->cm_pid)
+		l->cm_attached = 1;
+	l->respawn = 0;
 	TAILQ_FOREACH(c, &l->conns, entry) {
 		cmlink_send_login(l, p, c);
 		TAILQ_FOREACH(line, &c->chat, entry)
@@ -633,10 +688,12 @@ cmlink_ipc_lost(struct ipc_peer *p, void *arg)
 			continue;
 		log_info("conn %d peer %s: CM gone while waiting: dismissed",
 		    c->id, c->peer_id);
+		c->closing = 1;
 		/* The close action may call cmlink_closed(c): next stays. */
 		if (l->act->close != NULL)
 			l->act->close(c->id, l->ctx);
 	}
+	cmlink_respawn(l);
 }
 
 static const struct ipc_server_cb cmlink_ipc_cb = {
@@ -709,6 +766,13 @@ cmlink_set_session(struct cmlink *l, const struct session *s)
 	ipc_server_set_session_uid(l->srv, s->uid);
 }
 
+/* Start a CM only for a click (tests whose screen must stay bare). */
+void
+cmlink_set_click_only(struct cmlink *l, int on)
+{
+	l->click_only = on != 0;
+}
+
 /* Replace the CM command. */
 void
 cmlink_set_cm_command(struct cmlink *l, char *const argv[])
@@ -768,7 +832,8 @@ cmlink_login(struct cmlink *l, const struct cmlink_login *in)
 	c->authorized = c->authorized || in->authorized;
 	c->perms = in->perms;
 	cmlink_send_login(l, NULL, c);
-	if (!c->authorized)
+	/* The person at the desk sees every session, not only requests. */
+	if (!c->authorized || !l->click_only)
 		cmlink_spawn(l);
 }
 

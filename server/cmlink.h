@@ -2,16 +2,20 @@
  * cmlink.h: the server's side of the connection manager (CM). cmlink is the
  * IPC listener (ipc_socket_path(run_dir)); it keeps the state of every
  * connection the CM must know about, replays it to every CM that attaches,
- * starts `cdesk --cm` in the shared session when a connection waits for a
- * click and no CM is attached, and turns CM requests into calls of struct
- * cmlink_actions. It also answers the main window's and CLI's requests
- * (options, status, passwords) through the same actions.
+ * starts `cdesk --cm` in the shared session for every connection it is
+ * told about (waiting for a click or authorized: the person at the desk
+ * always knows) when no CM is attached, and turns CM requests into calls
+ * of struct cmlink_actions. It also answers the main window's and CLI's
+ * requests (options, status, passwords) through the same actions.
  *
  * Rules it enforces (HOST.md §3, §4): Authorize is passed on only for a
  * connection that is waiting for one, once, and never when approve-mode is
  * "password"; when the last CM goes away, every still-pending connection is
  * dismissed (close action); a CM that sends something out of place is
- * dropped, the sessions go on. Connection ids are the server's (> 0).
+ * dropped, the sessions go on. A CM of ours that quits by itself (status
+ * 0) while a session runs is started again (its idle quit crossed a new
+ * Login), at most once every few seconds; a CM that was killed is not (the
+ * next Login starts one). Connection ids are the server's (> 0).
  */
 #ifndef CDESK_CMLINK_H
 #define CDESK_CMLINK_H
@@ -130,9 +134,16 @@ void	cmlink_set_session(struct cmlink *, const struct session *);
 void	cmlink_set_cm_command(struct cmlink *, char *const argv[]);
 
 /*
+ * Only for tests whose screen must stay bare (video, input): with on, a CM
+ * is started only for a connection that waits for a click, as before
+ * issue 11. The server sets it from CDESK_TEST_CM_CLICK_ONLY.
+ */
+void	cmlink_set_click_only(struct cmlink *, int on);
+
+/*
  * A connection reached the CM step or changed (HOST.md §6.5): stored or
- * updated, sent to every CM. When it is waiting (authorized 0) and no CM is
- * attached, a CM is started.
+ * updated, sent to every CM. When no CM is attached (or starting), one is
+ * started, whether the connection waits or is authorized (HOST.md §3.3).
  */
 void	cmlink_login(struct cmlink *, const struct cmlink_login *);
 /* The peer wrote text (borrowed); the CM shows it. */

@@ -1,6 +1,11 @@
 # tests/lib.sh: shell helpers for integration tests (sourced by tests/run.sh
 # and by each tests/integration/*.sh). Needs CDESK, PEER, WORK from run.sh.
 
+# A server under test starts the CM only for a click, not for every session
+# (HOST.md §3.3): a CM window would cover the screen the video and input
+# tests look at. The CM tests (cm_*.sh) unset it.
+export CDESK_TEST_CM_CLICK_ONLY=1
+
 # free_port: print a TCP port nobody listens on.
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -19,7 +24,8 @@ cdesk_dir() {
 	    >"$d/cdesk.conf"
 	echo "custom-rendezvous-server = 127.0.0.1:9" >>"$d/cdesk.conf"
 	# Password-only: nothing waits for a click, so no CM window is
-	# started; the CM tests (cm_*.sh) remove this line.
+	# started (see CDESK_TEST_CM_CLICK_ONLY above); the click tests
+	# remove this line.
 	echo "approve-mode = password" >>"$d/cdesk.conf"
 	echo "$p" >"$d/port"
 	echo "$d"

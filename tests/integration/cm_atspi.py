@@ -4,7 +4,8 @@
 A fake server (tests/bin/cm_fake_server: the real cmlink with scripted
 connections) starts the CM itself when a connection waits. The test clicks
 Accept and Dismiss, toggles Keyboard, chats both ways, kills the CM and
-checks a restarted CM shows the sessions again, then opens the main window.
+checks a restarted CM shows the sessions again, that its window can only be
+minimized or end the sessions when closed, then opens the main window.
 Screenshots go to $CDESK_SHOTS (default: $WORK).
 """
 import os
@@ -79,6 +80,63 @@ class Fake:
 
     def stop(self):
         self.p.stdin.close()
+        self.p.wait(timeout=10)
+
+
+class Peer:
+    """The test peer (tests/peer) in session mode on port: events out,
+    commands in (cm_e2e.py, cm_desk.py)."""
+
+    def __init__(self, port, *args):
+        peer = os.environ["PEER"]
+        self.p = subprocess.Popen([peer, "-p", str(port), "-t", "60000"] +
+                                  list(args) + ["session"],
+                                  stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True,
+                                  bufsize=1)
+        self.q = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.p.stdout:
+            self.q.put(line.strip())
+        self.q.put(None)
+
+    def send(self, line):
+        self.p.stdin.write(line + "\n")
+        self.p.stdin.flush()
+
+    def expect(self, prefix, timeout=15):
+        end = time.time() + timeout
+        while time.time() < end:
+            try:
+                line = self.q.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            print("peer: %s" % line, flush=True)
+            if line is None:
+                fail("peer ended waiting for %r" % prefix)
+            if line.startswith(prefix):
+                return line
+        fail("peer never said %r" % prefix)
+
+    def quiet(self, secs):
+        """Fail on any event but the media that flows all the time."""
+        end = time.time() + secs
+        while time.time() < end:
+            try:
+                line = self.q.get(timeout=max(0.01, end - time.time()))
+            except queue.Empty:
+                return
+            if line is None or not line.startswith(
+                    ("AUDIO", "CLIP", "VIDEO", "SWITCH")):
+                fail("peer said %r unexpectedly" % line)
+
+    def stop(self):
+        try:
+            self.send("quit")
+        except Exception:
+            pass
         self.p.wait(timeout=10)
 
 
@@ -253,11 +311,15 @@ def main():
     page(cm, 3)
     time.sleep(1.5)
     shot("cm.png")
-    # A chat line brings the active session to the front.
+    # A chat line brings the active session to the front (unless the
+    # local user is at the window: Xvfb starts the pointer on it).
+    subprocess.run(["xdotool", "mousemove", "1270", "790"], check=True)
     fake.send("chat 1 The printer works again, thanks!")
     wait_text(history, "The printer works again")
     time.sleep(0.5)
     shot("cm-active.png")
+    # Back where Xvfb put it, for the tests after this one.
+    subprocess.run(["xdotool", "mousemove", "640", "400"], check=True)
 
     # Kill the CM: the active session lives on, the waiting one is
     # dismissed; a new CM shows the state again.
@@ -302,6 +364,13 @@ def main():
     fake.send("mode 1 ")
     fake.expect("OPTION approve-mode")
 
+    # It cannot be closed away while a session runs: Minimize keeps it
+    # (and the session), Disconnect ends the session and closes it.
+    click(find(cm2, "Close", "push button"))
+    ask = find_role(cm2, "alert")
+    click(find(ask, "Minimize", "push button"))
+    fake.quiet(1.0)
+    find(cm2, "dave (369258147)", "label")
     click(find(cm2, "Close", "push button"))
     ask = find_role(cm2, "alert")
     click(find(ask, "Disconnect", "push button"))

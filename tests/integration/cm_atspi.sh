@@ -16,6 +16,7 @@ PY=/usr/bin/python3
 "$PY" -c 'import gi; gi.require_version("Atspi", "2.0")' 2>/dev/null ||
     { echo "python3-gi or gir1.2-atspi-2.0 missing"; exit 77; }
 command -v import >/dev/null || { echo "imagemagick missing"; exit 77; }
+command -v xdotool >/dev/null || { echo "xdotool missing"; exit 77; }
 launcher=/usr/libexec/at-spi-bus-launcher
 [ -x "$launcher" ] || { echo "at-spi2-core missing"; exit 77; }
 unset NO_AT_BRIDGE

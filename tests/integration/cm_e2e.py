@@ -9,16 +9,14 @@ lives on and a restarted CM shows it; Dismiss -> the peer gets the stock
 refusal.
 """
 import os
-import queue
 import signal
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cm_atspi as at  # noqa: E402
-from cm_atspi import Atspi, click, fail, find, text_of, wait_text  # noqa: E402
+from cm_atspi import Atspi, click, fail, find, wait_text  # noqa: E402
 
 CDESK = os.environ["CDESK"]
 PEER = os.environ["PEER"]
@@ -42,59 +40,8 @@ def cm_app(skip=(), timeout=20):
     fail("the server's CM never showed up on the accessibility bus")
 
 
-class Peer:
-    """The test peer in session mode: events out, commands in."""
-
-    def __init__(self, *args):
-        self.p = subprocess.Popen([PEER, "-p", PORT, "-t", "60000"] +
-                                  list(args) + ["session"],
-                                  stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, text=True,
-                                  bufsize=1)
-        self.q = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.p.stdout:
-            self.q.put(line.strip())
-        self.q.put(None)
-
-    def send(self, line):
-        self.p.stdin.write(line + "\n")
-        self.p.stdin.flush()
-
-    def expect(self, prefix, timeout=15):
-        end = time.time() + timeout
-        while time.time() < end:
-            try:
-                line = self.q.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            print("peer: %s" % line, flush=True)
-            if line is None:
-                fail("peer ended waiting for %r" % prefix)
-            if line.startswith(prefix):
-                return line
-        fail("peer never said %r" % prefix)
-
-    def quiet(self, secs):
-        """Fail on any event but the media that flows all the time."""
-        end = time.time() + secs
-        while time.time() < end:
-            try:
-                line = self.q.get(timeout=max(0.01, end - time.time()))
-            except queue.Empty:
-                return
-            if line is None or not line.startswith(
-                    ("AUDIO", "CLIP", "VIDEO", "SWITCH")):
-                fail("peer said %r unexpectedly" % line)
-
-    def stop(self):
-        try:
-            self.send("quit")
-        except Exception:
-            pass
-        self.p.wait(timeout=10)
+def Peer(*args):
+    return at.Peer(PORT, *args)
 
 
 def main():

@@ -2,6 +2,7 @@
 # driven through AT-SPI (tests/integration/cm_e2e.py): approval by click,
 # a permission switch, chat, a CM that dies and comes back, dismissal.
 . "$TOP/tests/lib.sh"
+unset CDESK_TEST_CM_CLICK_ONLY
 [ -n "${DISPLAY:-}" ] || { echo "no X display"; exit 77; }
 [ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ] || { echo "no D-Bus session"; exit 77; }
 PY=/usr/bin/python3

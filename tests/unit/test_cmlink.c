@@ -2,7 +2,10 @@
  * test_cmlink.c: the server's CM link against a scripted CM in a child
  * process: state replay on attach, Authorize only for a waiting connection
  * and only once, role checks, permission and chat both ways, and pending
- * connections dismissed when the CM goes.
+ * connections dismissed when the CM goes. Then the CM spawning: for an
+ * authorized session as for a waiting one (only waiting ones with
+ * click_only), again after our CM quit by itself while a session runs
+ * (once per few seconds), not after it was killed.
  */
 #include <sys/wait.h>
 
@@ -22,11 +25,13 @@
 #include "ipc/ipc.h"
 #include "common/perm.h"
 #include "server/cmlink.h"
+#include "server/session.h"
 #include "tests/tst.h"
 
-int main(void);
+int main(int, char **);
 
 static char dir[256];
+static char self_exe[512];
 
 /* What the fake server saw. */
 struct seen {
@@ -268,6 +273,129 @@ spin(struct event_base *base, int ms)
 	event_base_dispatch(base);
 }
 
+/*
+ * The CM that cmlink starts in test_cmlink_spawn (this program again): it
+ * attaches, notes its start in DIR/../spawned, and quits (how "quit") or
+ * dies by SIGKILL.
+ */
+static int
+child_spawned(const char *how)
+{
+	char path[300];
+	FILE *f;
+	Ipc__Data *r;
+
+	snprintf(dir, sizeof dir, "%s", getenv("CDESK_IPC_DIR"));
+	c_connect("cm");
+	if ((r = c_recv()) != NULL)
+		ipc_data_free(r);
+	snprintf(path, sizeof path, "%s/../spawned", dir);
+	if ((f = fopen(path, "a")) == NULL)
+		return 50;
+	fprintf(f, "%s\n", how);
+	fclose(f);
+	if (strcmp(how, "quit") != 0)
+		kill(getpid(), SIGKILL);
+	close(cfd);
+	return 0;
+}
+
+/* Lines in DIR/../spawned. */
+static int
+spawned_count(void)
+{
+	char path[300], line[64];
+	FILE *f;
+	int n = 0;
+
+	snprintf(path, sizeof path, "%s/../spawned", dir);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof line, f) != NULL)
+		n++;
+	fclose(f);
+	return n;
+}
+
+/* Run the loop until n CMs were started, or 3 s. */
+static void
+spin_until_spawned(struct event_base *base, int n)
+{
+	int i;
+
+	for (i = 0; i < 300 && spawned_count() < n; i++) {
+		struct timeval tv = { 0, 10000 };
+
+		event_base_loopexit(base, &tv);
+		event_base_dispatch(base);
+	}
+}
+
+/* Which connections start a CM, and when it is started again. */
+static void
+test_cmlink_spawn(void)
+{
+	struct event_base *base = event_base_new();
+	struct seen seen;
+	struct cmlink_login l1 = { .conn_id = 1, .peer_id = "111",
+	    .authorized = 1 };
+	struct cmlink_login l2 = { .conn_id = 2, .peer_id = "222",
+	    .authorized = 1 };
+	struct cmlink_login l3 = { .conn_id = 3, .peer_id = "333" };
+	char *quit[] = { self_exe, (char *)"--cm-child", (char *)"quit",
+	    NULL };
+	char *crash[] = { self_exe, (char *)"--cm-child", (char *)"crash",
+	    NULL };
+	char *cause = NULL;
+	struct timeval tv = { 0, 500000 };
+	struct session sess;
+
+	memset(&seen, 0, sizeof seen);
+	ASSERT_INT_EQ(cmlink_new(&link_, base, dir, &acts, &seen, &cause), 0);
+	/* Our own session (as root, root's: a session must be known). */
+	session_init(&sess);
+	sess.uid = (long)geteuid();
+	sess.gid = (long)getegid();
+	cmlink_set_session(link_, &sess);
+	session_fini(&sess);
+	cmlink_set_cm_command(link_, quit);
+	/* click_only: an authorized session starts nothing ... */
+	cmlink_set_click_only(link_, 1);
+	cmlink_login(link_, &l1);
+	event_base_loopexit(base, &tv);
+	event_base_dispatch(base);
+	ASSERT_INT_EQ(spawned_count(), 0);
+	/* ... a waiting one does (it quits: no respawn, nothing runs once
+	 * conn 3 was dismissed). */
+	cmlink_login(link_, &l3);
+	spin_until_spawned(base, 1);
+	ASSERT_INT_EQ(spawned_count(), 1);
+	event_base_loopexit(base, &tv);
+	event_base_dispatch(base);
+	ASSERT_INT_EQ(seen.closed[3], 1);
+
+	/* Every session starts one; ours quits while conn 1 runs: started
+	 * again, once (then the rate limit holds). */
+	cmlink_set_click_only(link_, 0);
+	cmlink_login(link_, &l1);
+	spin_until_spawned(base, 3);
+	ASSERT_INT_EQ(spawned_count(), 3);
+	event_base_loopexit(base, &tv);
+	event_base_dispatch(base);
+	ASSERT_INT_EQ(spawned_count(), 3);
+	ASSERT_INT_EQ(cmlink_cm_count(link_), 0);
+
+	/* A CM that is killed is not started again; the next login is. */
+	cmlink_set_cm_command(link_, crash);
+	cmlink_login(link_, &l2);
+	spin_until_spawned(base, 4);
+	event_base_loopexit(base, &tv);
+	event_base_dispatch(base);
+	ASSERT_INT_EQ(spawned_count(), 4);
+	cmlink_free(link_);
+	event_base_free(base);
+}
+
 /* The whole exchange. */
 static void
 test_cmlink(void)
@@ -326,17 +454,28 @@ test_cmlink(void)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	char tmpl[] = "/tmp/test_cmlink.XXXXXX";
+	char path[300];
+	ssize_t n;
 
 	signal(SIGPIPE, SIG_IGN);
+	if (argc == 3 && strcmp(argv[1], "--cm-child") == 0)
+		return child_spawned(argv[2]);
+	if ((n = readlink("/proc/self/exe", self_exe,
+	    sizeof self_exe - 1)) <= 0)
+		TST_FAIL("readlink");
+	self_exe[n] = '\0';
 	log_set_level(getenv("V") ? LOG_DEBUG : LOG_ERROR);
 	if (mkdtemp(tmpl) == NULL)
 		TST_FAIL("mkdtemp");
 	snprintf(dir, sizeof dir, "%s/run", tmpl);
 	TST_RUN(test_cmlink);
+	TST_RUN(test_cmlink_spawn);
 	rmdir(dir);
+	snprintf(path, sizeof path, "%s/spawned", tmpl);
+	unlink(path);
 	rmdir(tmpl);
 	return 0;
 }
