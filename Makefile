@@ -244,6 +244,23 @@ deb: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)B=$(B) sh packaging/deb.sh
 
+# ---- Windows (mingw-w64); not part of make check yet ----
+# make win: the libraries cdesk needs, built from Debian's source packages
+# into a prefix cached outside the clone (packaging/win/build.sh), with
+# build-win/$(WIN_HOST)-pkg-config over it. make win-core: common/ and ipc/
+# (named pipes) cross-compiled into build-win/ against them.
+WIN_HOST	:= x86_64-w64-mingw32
+.PHONY: win win-core
+win:
+	$(Q)sh packaging/deps.sh --win
+	$(Q)sh packaging/win/build.sh build-win
+win-core: win
+	$(Q)$(MAKE) --no-print-directory B=build-win CC=$(WIN_HOST)-gcc \
+	    AR=$(WIN_HOST)-ar PKG_CONFIG=build-win/$(WIN_HOST)-pkg-config \
+	    XCFLAGS=-D__USE_MINGW_ANSI_STDIO=1 \
+	    IPC_SRCS="ipc/ipc.c ipc/ipc_event.c ipc/ipc_win32.c" \
+	    build-win/libcommon.a build-win/libipc.a
+
 clean:
 	rm -rf build build-asan build-fuzz
 

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Install the Debian 12 packages cdesk needs to build and test.
-# Usage: packaging/deps.sh [--check]   (--check: exit 1 if something is missing)
+# Usage: packaging/deps.sh [--win] [--check]   (--check: exit 1 if something
+# is missing; --win: also what make win needs to cross-build for Windows)
 # Runs apt-get only for what is missing; as root, or through sudo.
 set -e
 
@@ -17,6 +18,14 @@ init-system-helpers wixl msitools gcc-mingw-w64-x86-64
 imagemagick libxkbcommon-x11-dev xserver-xorg-core xserver-xorg-video-dummy
 x11vnc tigervnc-scraping-server python3-numpy python3-av dbus
 python3-dbusmock openbox"
+# make win: Debian's mingw-w64 toolchain and the build tools of the Debian
+# source packages it cross-compiles (packaging/win/).
+WIN_PKGS="gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 dpkg-dev nasm cmake
+ninja-build meson autoconf automake libtool pkg-config xz-utils bzip2"
+if [ "$1" = "--win" ]; then
+	TEST_PKGS="$TEST_PKGS $WIN_PKGS"
+	shift
+fi
 
 missing=""
 for p in $BUILD_PKGS $TEST_PKGS; do
