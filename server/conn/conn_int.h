@@ -55,6 +55,7 @@ struct conn {
 	int			 pending;	/* waiting for a click in the CM */
 	int			 cm_known;	/* the CM was told about us */
 	int			 encrypted;
+	int			 discard;	/* drop all input (refused) */
 	struct sockaddr_storage	 sa;
 	char			 addr[INET6_ADDRSTRLEN + 8];
 	char			 challenge[PASS_CHALLENGE_LEN + 1];
@@ -91,6 +92,7 @@ struct conn {
 	int			 sub_audio;
 	unsigned		 sub_cursor;	/* SVC_CURSOR_F_* subscribed */
 	uint32_t		 video_displays; /* bit per display streamed */
+	int			 cur_display;	/* the last one switched to */
 	int			 video_started;	/* first subscription done */
 	struct svc_video_prefs	 vprefs;	/* codec abilities, quality, fps */
 	int			 show_remote_cursor;
