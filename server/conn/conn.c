@@ -830,6 +830,8 @@ static const struct conn_dispatch conn_dispatch[] = {
 	    "message before login", conn_recv_clipboard },
 	{ HBB__MESSAGE__UNION_MULTI_CLIPBOARDS, 0, CONN_AUTHORIZED,
 	    "message before login", conn_recv_clipboard },
+	{ HBB__MESSAGE__UNION_SCREENSHOT_REQUEST, 0, CONN_AUTHORIZED,
+	    "message before login", conn_recv_screenshot },
 };
 
 /* Any other message: after login only, then ignored. */

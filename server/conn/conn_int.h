@@ -143,4 +143,8 @@ void	conn_recv_clipboard(struct conn *, const Hbb__Message *m);
 int	conn_peerinfo(struct srv *, Hbb__PeerInfo *pi);
 void	conn_peerinfo_free(Hbb__PeerInfo *pi);
 
+/* conn_ctl.c */
+/* ScreenshotRequest: answers with the display's PNG or an error text. */
+void	conn_recv_screenshot(struct conn *, const Hbb__Message *m);
+
 #endif

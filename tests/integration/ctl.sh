@@ -48,6 +48,31 @@ until grep '^VIDEO' "$OUT" | tail -n 1 | grep -q 'rgb=2[0-1][0-9],[3-6][0-9],[3-
 	sleep 0.05
 done
 echo "same-display switch: no SwitchDisplay, same codec, video goes on"
+
+# Screenshot (clients >= 1.4.0): the PNG is the screen, pixel for pixel.
+if command -v import >/dev/null && command -v convert >/dev/null; then
+	"$TOP/$B/tests/bin/xrects" 200 5 1 || fail "xrects"
+	sleep 0.3
+	import -window root -depth 8 "ppm:$WORK/screen.ppm" ||
+	    fail "cannot grab the screen"
+	echo "screenshot $cur $WORK/shot.png" >&3
+	wait_for "$OUT" '^SCREENSHOT ' "no ScreenshotResponse"
+	grep -q '^SCREENSHOT ok [0-9]* test-sid$' "$OUT" ||
+	    fail "screenshot: $(grep '^SCREENSHOT' "$OUT")"
+	convert "$WORK/shot.png" -alpha off -depth 8 "ppm:$WORK/shot.ppm" ||
+	    fail "the screenshot is not a PNG"
+	# The same tool writes both, so the same pixels give the same bytes.
+	convert "$WORK/screen.ppm" -depth 8 "ppm:$WORK/screen2.ppm" ||
+	    fail "convert"
+	cmp -s "$WORK/screen2.ppm" "$WORK/shot.ppm" ||
+	    fail "the screenshot is not the screen"
+	echo "screenshot 9 $WORK/none.png" >&3
+	wait_for "$OUT" '^SCREENSHOT error' "no error for display 9"
+	grep -q '^SCREENSHOT error Failed to take screenshot, please try again later.$' \
+	    "$OUT" || fail "error text: $(grep '^SCREENSHOT error' "$OUT")"
+else
+	fail "ImageMagick (import, convert) missing"
+fi
 echo "quit" >&3
 exec 3>&-
 wait $PEER_PID
