@@ -22,6 +22,13 @@ expect_match "$out" "^PEERINFO" "200 KiB avatar"
 out=$("$PEER" -p "$PORT" -w Secret-42 -A 2097152 login)
 expect_match "$out" "^ERROR Login request too large" "2 MiB avatar"
 
+want=$(sed -n 's/.*CDESK_RUSTDESK_VERSION[^"]*"\([^"]*\)".*/\1/p' \
+    "$TOP/common/version.h")
+out=$("$PEER" -p "$PORT" -w Secret-42 login)
+expect_match "$out" " version=$want " "announced version"
+grep -q "^| *\`$want\` *|" "$TOP/docs/version-gates.md" ||
+    fail "docs/version-gates.md does not name $want"
+
 peer_session s -w Secret-42 -c vp9
 OUT="$WORK/s.out"
 trap 'exec 3>&-; kill $PEER_PID 2>/dev/null' EXIT
@@ -73,6 +80,52 @@ if command -v import >/dev/null && command -v convert >/dev/null; then
 else
 	fail "ImageMagick (import, convert) missing"
 fi
+
+# MultiClipboards from the peer (clients >= 1.3.0 send them to hosts that
+# announce 1.3.0 or later): a PNG, then HTML with its text.
+$PY - "$WORK/img.png" <<'PYEOF' || fail "cannot write a PNG"
+import struct, sys, zlib
+w, h = 5, 3
+raw = b"".join(b"\0" + bytes([200, 30, 60, 255]) * w for _ in range(h))
+def chunk(t, d):
+    return struct.pack(">I", len(d)) + t + d + \
+        struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+png = b"\x89PNG\r\n\x1a\n" + \
+    chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0)) + \
+    chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+open(sys.argv[1], "wb").write(png)
+PYEOF
+echo "clippng $WORK/img.png" >&3
+i=0
+until xclip -selection clipboard -t TARGETS -o 2>/dev/null | grep -qx 'image/png'; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "no image/png on the host's CLIPBOARD"
+	sleep 0.05
+done
+xclip -selection clipboard -t image/png -o >"$WORK/got.png" ||
+    fail "cannot read image/png"
+cmp -s "$WORK/img.png" "$WORK/got.png" || fail "image/png differs"
+echo "cliphtml <b>bold</b> from the peer" >&3
+i=0
+until [ "$(xclip -selection clipboard -t text/html -o 2>/dev/null)" = \
+    "<b>bold</b> from the peer" ]; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "no text/html on the host's CLIPBOARD"
+	sleep 0.05
+done
+echo "peer clipboard: image/png and text/html on the host"
+
+# Relative mouse (clients >= 1.4.5): moved by what the client sends.
+"$TOP/$B/tests/bin/xevlog" >"$WORK/xev.out" 2>"$WORK/xev.err" &
+xpid=$!
+trap 'exec 3>&-; kill $PEER_PID $xpid 2>/dev/null' EXIT
+wait_for "$WORK/xev.out" '^ready' "xevlog not ready"
+echo "mouse 0 200 210" >&3
+wait_for "$WORK/xev.out" '^motion [0-9]+ 200 210$' "no absolute move"
+echo "mouse 5 30 -20" >&3
+wait_for "$WORK/xev.out" '^motion [0-9]+ 230 190$' "no relative move"
+kill $xpid
+grep -q '^NOTSENT' "$OUT" &&
+    fail "the peer, as a stock client, withheld: $(grep '^NOTSENT' "$OUT")"
+
 echo "quit" >&3
 exec 3>&-
 wait $PEER_PID

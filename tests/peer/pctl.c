@@ -8,6 +8,9 @@
  *                        error <text>
  *   clippng PATH         MultiClipboards with PATH's PNG (ImagePng)
  *   cliphtml HTML        MultiClipboards with HTML and its text
+ * As a stock client, it sends each only to hosts whose PeerInfo.version
+ * passes upstream's gate (MultiClipboards 1.3.0, screenshots 1.4.0,
+ * relative mouse "mouse 5 DX DY" 1.4.5), and prints NOTSENT <what> else.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +20,38 @@
 #include "tests/peer/peer.h"
 
 static char pctl_shot_path[1024];
+static long pctl_host_version;	/* get_version_number of PeerInfo.version */
+
+/* hbb_common's get_version_number (PROTOCOL.md §14). */
+static long
+pctl_version_number(const char *v)
+{
+	long n = 0, last = 0;
+	const char *p = v;
+
+	while (*p != '\0' && *p != '-') {
+		last = strtol(p, (char **)&p, 10);
+		n = n * 1000 + last;
+		if (*p == '.')
+			p++;
+		else if (*p != '\0' && *p != '-')
+			break;
+	}
+	n += last * 9;
+	if (*p == '-')
+		n += strtol(p + 1, NULL, 10);
+	return n;
+}
+
+/* 1 if the host's version passes the gate; else prints NOTSENT what. */
+static int
+pctl_gate(const char *min, const char *what)
+{
+	if (pctl_host_version >= pctl_version_number(min))
+		return 1;
+	printf("NOTSENT %s\n", what);
+	return 0;
+}
 
 /* Sends a Misc message. */
 static void
@@ -121,12 +156,18 @@ pctl_command(struct pconn *pc, const char *line)
 	size_t n;
 	int a;
 
+	if (sscanf(line, "mouse 5 %d", &a) == 1)
+		return !pctl_gate("1.4.5", "relative mouse");
 	if (sscanf(line, "switch %d", &a) == 1)
 		pctl_switch(pc, a);
 	else if (sscanf(line, "fps %d", &a) == 1)
 		pctl_fps(pc, a);
-	else if (sscanf(line, "screenshot %d %1023s", &a, path) == 2)
-		pctl_screenshot(pc, a, path);
+	else if (sscanf(line, "screenshot %d %1023s", &a, path) == 2) {
+		if (pctl_gate("1.4.0", "screenshot"))
+			pctl_screenshot(pc, a, path);
+	} else if (strncmp(line, "clip", 4) == 0 && strncmp(line, "clip ", 5) &&
+	    !pctl_gate("1.3.0", "multiclipboards"))
+		return 1;	/* a pre-1.3.0 host gets the text entry only */
 	else if (sscanf(line, "clippng %1023s", path) == 1) {
 		if ((p = pctl_slurp(path, &n)) == NULL) {
 			printf("CLIPPNG cannot read %s\n", path);
@@ -151,6 +192,11 @@ pctl_event(const Hbb__Message *m)
 	const Hbb__ScreenshotResponse *rs;
 	FILE *f;
 
+	if (m->union_case == HBB__MESSAGE__UNION_LOGIN_RESPONSE &&
+	    m->login_response->union_case ==
+	    HBB__LOGIN_RESPONSE__UNION_PEER_INFO)
+		pctl_host_version = pctl_version_number(
+		    m->login_response->peer_info->version);
 	if (m->union_case != HBB__MESSAGE__UNION_SCREENSHOT_RESPONSE)
 		return 0;
 	rs = m->screenshot_response;
