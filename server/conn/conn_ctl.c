@@ -1,11 +1,14 @@
 /*
  * conn_ctl.c: the toolbar's controls that are neither input nor video
- * options: the screenshot (PROTOCOL.md §9.6, clients >= 1.4.0).
+ * options: the screenshot (PROTOCOL.md §9.6, clients >= 1.4.0) and
+ * "Restart remote device" through logind (HOST.md §5.11).
  */
 #include <png.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <systemd/sd-bus.h>
 
 #include "common/err.h"
 #include "common/log.h"
@@ -15,6 +18,7 @@
 
 /* Upstream's text when no picture could be taken (video_service.rs). */
 #define CTL_SHOT_FAILED	"Failed to take screenshot, please try again later."
+#define CTL_LOGIND_TIMEOUT_US	(2 * 1000 * 1000)
 
 /* A growing buffer libpng writes into. */
 struct ctl_png {
@@ -151,4 +155,77 @@ conn_recv_screenshot(struct conn *c, const Hbb__Message *m)
 	out.screenshot_response = &rs;
 	conn_send(c, &out);
 	free(png);
+}
+
+/* Sends the client a MessageBox of type error. */
+static void
+ctl_msgbox(struct conn *c, const char *title, const char *text)
+{
+	Hbb__Message m = HBB__MESSAGE__INIT;
+	Hbb__MessageBox mb = HBB__MESSAGE_BOX__INIT;
+
+	mb.msgtype = (char *)"error";
+	mb.title = (char *)title;
+	mb.text = (char *)text;
+	m.union_case = HBB__MESSAGE__UNION_MESSAGE_BOX;
+	m.message_box = &mb;
+	conn_send(c, &m);
+}
+
+/*
+ * Asks logind on the system bus (DBUS_SYSTEM_BUS_ADDRESS when set) to
+ * reboot, as root may without asking anyone. Returns 0, or a negative
+ * ERR_* with *why (free it) saying what logind said.
+ */
+static int
+ctl_logind_reboot(char **why)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus *bus = NULL;
+	int r;
+
+	if ((r = sd_bus_open_system(&bus)) >= 0) {
+		sd_bus_set_method_call_timeout(bus, CTL_LOGIND_TIMEOUT_US);
+		r = sd_bus_call_method(bus, "org.freedesktop.login1",
+		    "/org/freedesktop/login1", "org.freedesktop.login1.Manager",
+		    "Reboot", &e, NULL, "b", 0);
+	}
+	if (r < 0)
+		xasprintf(why, "%s", sd_bus_error_is_set(&e) ? e.message :
+		    strerror(-r));
+	sd_bus_error_free(&e);
+	sd_bus_flush_close_unref(bus);
+	return r < 0 ? ERR_IO : 0;
+}
+
+/*
+ * Misc.restart_remote_device: with the Restart permission, reboot through
+ * logind (upstream then says nothing; the client waits for the host to
+ * come back). Without it the client is told again that Restart is off, so
+ * that it hides the menu; a failure is shown, never ignored.
+ */
+void
+conn_recv_restart(struct conn *c)
+{
+	char *why = NULL, *text;
+
+	if (c->kind != LOGIN_KIND_REMOTE)
+		return;
+	if (!c->perm[PERM_RESTART]) {
+		log_info("conn %u peer %s: restart refused (permission off)",
+		    c->id, c->peer);
+		conn_send_permission(c, PERM_RESTART);
+		return;
+	}
+	if (ctl_logind_reboot(&why) == 0) {
+		log_info("conn %u peer %s: restart by the peer", c->id,
+		    c->peer);
+		return;
+	}
+	log_warn("conn %u peer %s: failed to restart: %s", c->id, c->peer,
+	    why);
+	xasprintf(&text, "Failed to restart: %s", why);
+	ctl_msgbox(c, "Restart remote device", text);
+	free(text);
+	free(why);
 }

@@ -146,5 +146,7 @@ void	conn_peerinfo_free(Hbb__PeerInfo *pi);
 /* conn_ctl.c */
 /* ScreenshotRequest: answers with the display's PNG or an error text. */
 void	conn_recv_screenshot(struct conn *, const Hbb__Message *m);
+/* Misc.restart_remote_device: reboot through logind, if allowed. */
+void	conn_recv_restart(struct conn *);
 
 #endif

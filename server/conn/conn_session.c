@@ -218,6 +218,9 @@ conn_recv_misc(struct conn *c, const Hbb__Message *m)
 		conn_send_misc(c, &pmisc);
 		break;
 	}
+	case HBB__MISC__UNION_RESTART_REMOTE_DEVICE:
+		conn_recv_restart(c);
+		break;
 	case HBB__MISC__UNION_CHAT_MESSAGE:
 		if (c->srv->cm != NULL)
 			cmlink_chat(c->srv->cm, (int)c->id,

@@ -8,6 +8,8 @@
  *                        error <text>
  *   clippng PATH         MultiClipboards with PATH's PNG (ImagePng)
  *   cliphtml HTML        MultiClipboards with HTML and its text
+ *   restart              Misc.restart_remote_device (a MessageBox the host
+ *                        sends prints MSGBOX <title>: <text>)
  * As a stock client, it sends each only to hosts whose PeerInfo.version
  * passes upstream's gate (MultiClipboards 1.3.0, screenshots 1.4.0,
  * relative mouse "mouse 5 DX DY" 1.4.5), and prints NOTSENT <what> else.
@@ -158,6 +160,14 @@ pctl_command(struct pconn *pc, const char *line)
 
 	if (sscanf(line, "mouse 5 %d", &a) == 1)
 		return !pctl_gate("1.4.5", "relative mouse");
+	if (strcmp(line, "restart") == 0) {
+		Hbb__Misc misc = HBB__MISC__INIT;
+
+		misc.union_case = HBB__MISC__UNION_RESTART_REMOTE_DEVICE;
+		misc.restart_remote_device = 1;
+		pctl_misc(pc, &misc);
+		return 1;
+	}
 	if (sscanf(line, "switch %d", &a) == 1)
 		pctl_switch(pc, a);
 	else if (sscanf(line, "fps %d", &a) == 1)
@@ -197,6 +207,11 @@ pctl_event(const Hbb__Message *m)
 	    HBB__LOGIN_RESPONSE__UNION_PEER_INFO)
 		pctl_host_version = pctl_version_number(
 		    m->login_response->peer_info->version);
+	if (m->union_case == HBB__MESSAGE__UNION_MESSAGE_BOX) {
+		printf("MSGBOX %s: %s\n", m->message_box->title,
+		    m->message_box->text);
+		return 1;
+	}
 	if (m->union_case != HBB__MESSAGE__UNION_SCREENSHOT_RESPONSE)
 		return 0;
 	rs = m->screenshot_response;
