@@ -3,11 +3,13 @@
 #define CDESK_VERSION_H
 
 /*
- * The RustDesk feature level cdesk answers for in PeerInfo.version and in
- * rendezvous messages (PROTOCOL.md §14): 1.2.4 means Map-mode keys,
- * capture_displays and refresh_video_display are honoured. Raise it only
- * together with the behaviours the next level gates.
+ * The RustDesk feature level cdesk answers for in PeerInfo.version
+ * (PROTOCOL.md §14). Every gate a stock client applies up to it, and what
+ * cdesk does for each, is in docs/version-gates.md: Map-mode keys,
+ * capture_displays (1.2.4), MultiClipboards (1.3.0), screenshots (1.4.0),
+ * relative mouse (1.4.5). Raise it only together with the behaviours the
+ * next level gates, and list them there.
  */
-#define CDESK_RUSTDESK_VERSION	"1.2.4"
+#define CDESK_RUSTDESK_VERSION	"1.4.9"
 
 #endif

@@ -52,6 +52,7 @@
 #define CONN_AUDIO_MAX_AGE_MS	1000		/* stale audio is dropped */
 #define CONN_SESSION_REUSE_S	30		/* recent-session window */
 #define CONN_CLOSE_DELAY_MS	1000		/* let a last error reach the peer */
+#define CONN_LOGIN_MAX		(1024u * 1024)	/* a LoginRequest with an avatar */
 
 static void	conn_flush(struct conn *);
 static void	conn_tick_cb(evutil_socket_t, short, void *);
@@ -419,6 +420,9 @@ conn_open_session(struct conn *c)
 	size_t i;
 
 	c->state = CONN_LOGIN;
+	/* Flutter clients may send an avatar as a data: URI (issue 13). */
+	sstream_set_max(c->ss, CONN_LOGIN_MAX);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_LOGIN_MAX + 16);
 	if (*wl != '\0' && !login_ip_allowed(wl,
 	    (const struct sockaddr *)&c->sa)) {
 		conn_login_error(c, "Your ip is blocked by the peer", 1);
@@ -837,6 +841,8 @@ static const struct conn_dispatch conn_dispatch[] = {
 	    "message before login", conn_recv_clipboard },
 	{ HBB__MESSAGE__UNION_TERMINAL_ACTION, 0, CONN_AUTHORIZED,
 	    "message before login", conn_recv_terminal },
+	{ HBB__MESSAGE__UNION_SCREENSHOT_REQUEST, 0, CONN_AUTHORIZED,
+	    "message before login", conn_recv_screenshot },
 };
 
 /* Any other message: after login only, then ignored. */
@@ -902,6 +908,10 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	while (!c->dead && c->raw < 2) {
 		if ((n = evbuffer_get_length(in)) == 0)
 			break;
+		if (c->discard) {
+			evbuffer_drain(in, n);
+			break;
+		}
 		if (c->ctrl_bytes > CONN_OUT_HIGH) {
 			/* The peer does not read our replies: stop reading
 			 * its requests until conn_write_cb drains them. */
@@ -912,6 +922,14 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 		    CODEC_HDR_MAX);
 		r = codec_hdr_decode(p, n < CODEC_HDR_MAX ? n : CODEC_HDR_MAX,
 		    sstream_get_max(c->ss), &hl, &pl);
+		if (r == ERR_TOOBIG && c->state == CONN_LOGIN) {
+			/* Say why rather than close in silence; read and
+			 * drop the rest so that the peer sees the answer. */
+			c->discard = 1;
+			conn_login_error(c, "Login request too large", 1);
+			evbuffer_drain(in, n);
+			break;
+		}
 		if (r < 0) {
 			conn_fail(c, r, "bad frame");
 			return;

@@ -56,6 +56,7 @@ struct conn {
 	int			 pending;	/* waiting for a click in the CM */
 	int			 cm_known;	/* the CM was told about us */
 	int			 encrypted;
+	int			 discard;	/* drop all input (refused) */
 	struct sockaddr_storage	 sa;
 	char			 addr[INET6_ADDRSTRLEN + 8];
 	char			 challenge[PASS_CHALLENGE_LEN + 1];
@@ -97,6 +98,7 @@ struct conn {
 	int			 sub_audio;
 	unsigned		 sub_cursor;	/* SVC_CURSOR_F_* subscribed */
 	uint32_t		 video_displays; /* bit per display streamed */
+	int			 cur_display;	/* the last one switched to */
 	int			 video_started;	/* first subscription done */
 	struct svc_video_prefs	 vprefs;	/* codec abilities, quality, fps */
 	int			 show_remote_cursor;
@@ -178,5 +180,11 @@ void	conn_tunnel_start(struct conn *);
 void	conn_tunnel_echoed(struct conn *);
 /* Closes the destination and frees (conn_close). */
 void	conn_tunnel_close(struct conn *);
+
+/* conn_ctl.c */
+/* ScreenshotRequest: answers with the display's PNG or an error text. */
+void	conn_recv_screenshot(struct conn *, const Hbb__Message *m);
+/* Misc.restart_remote_device: reboot through logind, if allowed. */
+void	conn_recv_restart(struct conn *);
 
 #endif

@@ -139,11 +139,13 @@ conn_update_services(struct conn *c)
 		}
 	}
 	if (srv->video != NULL && !c->video_started) {
-		struct cap_display d[1];
+		struct cap_display d[CAP_DISPLAYS_MAX];
 		int primary = 0;
 
+		/* The RandR primary, wherever it is in the list. */
 		c->video_started = 1;
-		svc_video_displays(srv->video, d, 1, &primary);
+		svc_video_displays(srv->video, d, CAP_DISPLAYS_MAX, &primary);
+		c->cur_display = primary;
 		conn_video_add(c, primary, 0);
 	}
 	if (want_audio && !c->sub_audio) {

@@ -62,6 +62,12 @@ conn_recv_switch_display(struct conn *c, int display)
 	if (c->kind != LOGIN_KIND_REMOTE || display < 0 ||
 	    display >= conn_display_count(c))
 		return;
+	/* The display already shown: nothing to do, as upstream. A second
+	 * SwitchDisplay would reset the client's decoder mid-stream. */
+	if (display == c->cur_display &&
+	    (c->video_displays & (1u << display)))
+		return;
+	c->cur_display = display;
 	/* Clients before 1.2.4 show one display: the old one stops. */
 	if (c->peer_version < 1002040)
 		for (i = 0; i < 32; i++)
@@ -214,6 +220,9 @@ conn_recv_misc(struct conn *c, const Hbb__Message *m)
 		conn_send_misc(c, &pmisc);
 		break;
 	}
+	case HBB__MISC__UNION_RESTART_REMOTE_DEVICE:
+		conn_recv_restart(c);
+		break;
 	case HBB__MISC__UNION_CHAT_MESSAGE:
 		if (c->srv->cm != NULL)
 			cmlink_chat(c->srv->cm, (int)c->id,

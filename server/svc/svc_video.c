@@ -804,6 +804,15 @@ prefs_ratio(const struct svc_video_prefs *p)
 	return 0.67;
 }
 
+/* 1 if b asks for another image quality than a (fps and codecs aside). */
+static int
+prefs_quality_moved(const struct svc_video_prefs *a,
+    const struct svc_video_prefs *b)
+{
+	return a->image_quality != b->image_quality ||
+	    a->custom_image_quality != b->custom_image_quality;
+}
+
 /* The fps cap every viewer allows (smallest custom_fps, default 30). */
 static int
 qos_highest(const struct svc_video *sv)
@@ -1268,9 +1277,10 @@ svc_video_subscribe(struct svc_video *sv, const struct svc_sink *sink,
 	if (added)
 		u->joined = mono_ms();
 	if (prefs != NULL) {
+		if (added || prefs_quality_moved(&u->prefs, prefs))
+			sv->ratio = sv->ratio_target = prefs_ratio(prefs);
 		u->prefs = *prefs;
 		u->prefs.caps.decode |= ENC_VP9;
-		sv->ratio = sv->ratio_target = prefs_ratio(prefs);
 	} else if (u->prefs.caps.decode == 0) {
 		u->prefs.caps.decode = ENC_VP9;
 		u->prefs.caps.prefer = -1;
@@ -1321,9 +1331,11 @@ svc_video_set_prefs(struct svc_video *sv, uint32_t conn_id,
 
 	if ((u = svc_subs_find(&sv->users, conn_id)) == NULL || prefs == NULL)
 		return;
+	/* Only a quality change resets the ratio QoS moved (video_qos.rs). */
+	if (prefs_quality_moved(&u->prefs, prefs))
+		sv->ratio = sv->ratio_target = prefs_ratio(prefs);
 	u->prefs = *prefs;
 	u->prefs.caps.decode |= ENC_VP9;
-	sv->ratio = sv->ratio_target = prefs_ratio(prefs);
 	vpolicy_push(sv);
 }
 

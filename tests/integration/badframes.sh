@@ -18,8 +18,9 @@ done
 # A 4-byte header announcing 1 GiB - 1.
 out=$("$PEER" -p "$PORT" raw ffffffff)
 expect_match "$out" "^CLOSED" "garbage header"
-# 100000 bytes announced before login (the cap is 16 KiB), body never sent.
-out=$("$PEER" -p "$PORT" raw 821a06)
+# 2 MiB announced before login (the cap is 1 MiB), body never sent: the
+# peer is told "Login request too large", then closed.
+out=$("$PEER" -p "$PORT" raw 020080)
 expect_match "$out" "^CLOSED" "oversized frame"
 # A LoginRequest whose username claims 16 bytes but has 3.
 out=$("$PEER" -p "$PORT" raw 143a100a0931)
@@ -32,7 +33,7 @@ out=$("$PEER" -p "$PORT" -w Secret-42 login)
 expect_match "$out" "^PEERINFO" "login while others misbehave"
 wait $hold
 grep -q '^ALIVE 1' "$WORK/hold.out" || fail "held session was closed: $(cat "$WORK/hold.out")"
-n=$(grep -c 'closed (bad frame\|closed (unparsable\|closed (message before login\|closed (input before login' "$DIR/log")
+n=$(grep -c 'closed (bad frame\|Login request too large\|closed (unparsable\|closed (message before login\|closed (input before login' "$DIR/log")
 [ "$n" -ge 4 ] || fail "expected a log line per bad peer, got $n"
 kill -0 "$SERVER_PID" || fail "server died"
 cdesk_stop || fail "server exit"

@@ -15,7 +15,7 @@ out=$("$PEER" -p "$PORT" -w Secret-42 login)
 expect_match "$out" "^PEERINFO displays=1 .*platform=Linux" "permanent password"
 expect_match "$out" " display0=${size}\+0\+0" "display size"
 expect_match "$out" "hostname=$(hostname)" "hostname"
-expect_match "$out" "version=1\.2\.4" "version"
+expect_match "$out" "version=1\.4\.9" "version"
 
 out=$("$PEER" -p "$PORT" -u "$HOST_ID" -w Secret-42 login)
 expect_match "$out" "^PEERINFO" "username = host ID"

@@ -4,6 +4,7 @@
  * result itself is the test's business).
  *
  *   peer [-h HOST] -p PORT [-u USERNAME] [-w PASSWORD] CMD [ARGS]
+ *   -A BYTES             logins carry a data: URI avatar of BYTES bytes
  *   peer -R HBBS:PORT -K KEY -i ID [-P] [-u ...] [-w ...] CMD [ARGS]
  *                        the same through hbbs/hbbr (rdv_dial.h); -P lets
  *                        the host punch instead of relaying
@@ -250,7 +251,9 @@ session_event(Hbb__Message *m)
 	int go_on = 1;
 	size_t i;
 
-	if (m->union_case == HBB__MESSAGE__UNION_VIDEO_FRAME) {
+	if (pctl_event(m)) {
+		/* tests/peer/pctl.c printed it */
+	} else if (m->union_case == HBB__MESSAGE__UNION_VIDEO_FRAME) {
 		session_video(m->video_frame);
 	} else if (m->union_case == HBB__MESSAGE__UNION_CLIPBOARD) {
 		print_clip(m->clipboard);
@@ -421,6 +424,8 @@ session_command(struct pconn *pc, const char *line)
 	int a, b, c;
 	unsigned u;
 
+	if (pctl_command(pc, line))
+		return;
 	if (strncmp(line, "chat ", 5) == 0)
 		session_chat(pc, line + 5);
 	else if (strncmp(line, "clip ", 5) == 0)
@@ -634,7 +639,7 @@ main(int argc, char **argv)
 
 	if (sodium_init() < 0)
 		return 1;
-	while ((ch = getopt(argc, argv, "c:h:p:u:w:t:R:K:i:P")) != -1) {
+	while ((ch = getopt(argc, argv, "A:c:h:p:u:w:t:R:K:i:P")) != -1) {
 		switch (ch) {
 		case 'c': opt_codec = optarg; break;
 		case 'h': opt_host = optarg; break;
@@ -646,6 +651,7 @@ main(int argc, char **argv)
 		case 'K': opt_key = optarg; break;
 		case 'i': opt_id = optarg; break;
 		case 'P': opt_punch = 1; break;
+		case 'A': pc_avatar_len = (size_t)atol(optarg); break;
 		default: usage();
 		}
 	}

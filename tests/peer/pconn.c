@@ -342,6 +342,8 @@ pc_handshake(struct pconn *pc, const uint8_t *host_pk, const char *host_id)
 	return r;
 }
 
+size_t pc_avatar_len;
+
 /* Build and send a LoginRequest. */
 static int
 pc_send_login(struct pconn *pc, const char *username, const char *password)
@@ -351,6 +353,7 @@ pc_send_login(struct pconn *pc, const char *username, const char *password)
 	Hbb__OptionMessage opt = HBB__OPTION_MESSAGE__INIT;
 	Hbb__SupportedDecoding dec = HBB__SUPPORTED_DECODING__INIT;
 	uint8_t h1[PASS_HASH_LEN], proof[PASS_HASH_LEN];
+	int r;
 
 	dec.ability_vp9 = 1;
 	dec.ability_vp8 = 1;
@@ -378,11 +381,21 @@ pc_send_login(struct pconn *pc, const char *username, const char *password)
 	lr.session_id = pc->session_id;
 	lr.version = (char *)"1.4.9";
 	lr.my_platform = (char *)"Linux";
+	if (pc_avatar_len > 0) {
+		/* A flutter client's avatar: a data: URI in the request. */
+		lr.avatar = xmalloc(pc_avatar_len + 1);
+		memset(lr.avatar, 'Q', pc_avatar_len);
+		memcpy(lr.avatar, "data:image/png;base64,", 22);
+		lr.avatar[pc_avatar_len] = '\0';
+	}
 	m.union_case = HBB__MESSAGE__UNION_LOGIN_REQUEST;
 	m.login_request = &lr;
 	if (pc->fill != NULL)
 		pc->fill(&lr, pc->fill_arg);
-	return pc_send(pc, &m);
+	r = pc_send(pc, &m);
+	if (lr.avatar != (char *)protobuf_c_empty_string)
+		free(lr.avatar);
+	return r;
 }
 
 /* Wait for the message that decides a login. */

@@ -63,6 +63,15 @@ Hbb__Message	*pc_login(struct pconn *, const char *username,
 Hbb__Message	*pc_login_again(struct pconn *, const char *username,
 		    const char *password, int timeout_ms);
 
+/* Logins carry a data: URI avatar of this many bytes (0: none). */
+extern size_t	 pc_avatar_len;
+
+/* Commands and events of tests/peer/pctl.c (the toolbar's controls):
+ * pctl_command returns 1 when it took the session's command line. */
+int		 pctl_command(struct pconn *, const char *line);
+/* Prints what a control message m (borrowed) says; 1 if it was one. */
+int		 pctl_event(const Hbb__Message *m);
+
 /* Monotonic milliseconds (double). */
 double		 pc_now_ms(void);
 

@@ -260,6 +260,47 @@ test_qos(void)
 	fsink_free(f);
 }
 
+/*
+ * The client's automatic fps messages keep the bitrate QoS lowered; only a
+ * change of image quality resets it (issue 13, upstream video_qos.rs).
+ */
+static void
+test_quality_kept(void)
+{
+	struct svc_video *sv;
+	struct svc_video_prefs p = vt_prefs(-1);
+	struct fsink *f;
+	int full, low, i;
+
+	ASSERT_INT_EQ(svc_video_new(base, NULL, &sv), 0);
+	f = fsink_new(6);
+	p.image_quality = HBB__IMAGE_QUALITY__Balanced;
+	ASSERT_INT_EQ(svc_video_subscribe(sv, &f->sink, 0, &p, 0), 0);
+	full = svc_video_target_kbps(sv);
+	for (i = 0; i < 4; i++) {
+		svc_video_rtt(sv, f->sink.conn_id, 700);
+		vt_loop(base, 1050);
+	}
+	low = svc_video_target_kbps(sv);
+	fprintf(stderr, "    kbps %d, after slow round trips %d\n", full, low);
+	ASSERT_TRUE(low < full);
+	/* What the client sends every second: a new fps cap. */
+	for (i = 20; i < 25; i++) {
+		p.custom_fps = i;
+		svc_video_set_prefs(sv, f->sink.conn_id, &p);
+		ASSERT_INT_EQ(svc_video_target_kbps(sv), low);
+	}
+	/* Subscribing to another display with the same quality: kept too. */
+	ASSERT_INT_EQ(svc_video_subscribe(sv, &f->sink, 0, &p, 0), 0);
+	ASSERT_INT_EQ(svc_video_target_kbps(sv), low);
+	/* The user picks a quality: that resets it. */
+	p.image_quality = HBB__IMAGE_QUALITY__Best;
+	svc_video_set_prefs(sv, f->sink.conn_id, &p);
+	ASSERT_TRUE(svc_video_target_kbps(sv) > full);
+	svc_video_free(sv);
+	fsink_free(f);
+}
+
 /* A viewer that decodes less makes everybody switch codec, on a key frame. */
 static void
 test_codec_switch(void)
@@ -360,6 +401,7 @@ main(void)
 	vx_open(&vx);
 	TST_RUN(test_displays);
 	TST_RUN(test_qos);
+	TST_RUN(test_quality_kept);
 	TST_RUN(test_codecs);
 	TST_RUN(test_still_damage);
 	TST_RUN(test_still_nodamage);

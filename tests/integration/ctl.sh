@@ -1,0 +1,133 @@
+# The toolbar's controls as a stock 1.4 client uses them (issue 13): a
+# login with a 200 KiB avatar works and a 2 MiB one is refused with a
+# message; switching to the display already shown changes nothing (no
+# SwitchDisplay, no key frame, no decode error) while the client's
+# automatic fps messages come every second; the host announces the version
+# docs/version-gates.md chooses; a screenshot decodes to the screen's
+# picture; an image and HTML copied on the peer land on the host's
+# CLIPBOARD as image/png and text/html.
+. "$TOP/tests/lib.sh"
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+command -v xsetroot >/dev/null || { echo "xsetroot missing"; exit 77; }
+command -v xclip >/dev/null || { echo "xclip missing"; exit 77; }
+DIR=$(cdesk_dir ctl)
+"$CDESK" --config "$DIR" --password 'Secret-42' >/dev/null || fail "password"
+xsetroot -solid '#3366cc'
+cdesk_start "$DIR" || fail "server start"
+
+# Avatars: flutter clients may send one as a data: URI.
+out=$("$PEER" -p "$PORT" -w Secret-42 -A 204800 login)
+expect_match "$out" "^PEERINFO" "200 KiB avatar"
+out=$("$PEER" -p "$PORT" -w Secret-42 -A 2097152 login)
+expect_match "$out" "^ERROR Login request too large" "2 MiB avatar"
+
+want=$(sed -n 's/.*CDESK_RUSTDESK_VERSION[^"]*"\([^"]*\)".*/\1/p' \
+    "$TOP/common/version.h")
+out=$("$PEER" -p "$PORT" -w Secret-42 login)
+expect_match "$out" " version=$want " "announced version"
+grep -q "^| *\`$want\` *|" "$TOP/docs/version-gates.md" ||
+    fail "docs/version-gates.md does not name $want"
+
+peer_session s -w Secret-42 -c vp9
+OUT="$WORK/s.out"
+trap 'exec 3>&-; kill $PEER_PID 2>/dev/null' EXIT
+wait_for "$OUT" '^VIDEO 1 ' "no first picture"
+cur=$(sed -n 's/^PEERINFO.* current=\([0-9]*\) .*/\1/p' "$OUT")
+sleep 0.5
+keys=$(grep -c 'key=1' "$OUT")
+# The same display again, with fps caps as the client sends them.
+for f in 30 29 28; do
+	echo "switch $cur" >&3
+	echo "fps $f" >&3
+	sleep 0.3
+done
+sleep 1
+grep -q '^SWITCH' "$OUT" && fail "SwitchDisplay for the display shown: $(grep '^SWITCH' "$OUT")"
+grep -q '^VIDEOERROR' "$OUT" && fail "decode error after a same-display switch"
+[ "$(grep -c 'key=1' "$OUT")" -eq "$keys" ] ||
+    fail "a same-display switch restarted the encoder"
+xsetroot -solid '#cc3333'
+i=0
+until grep '^VIDEO' "$OUT" | tail -n 1 | grep -q 'rgb=2[0-1][0-9],[3-6][0-9],[3-6][0-9]'; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "video stopped after the switch"
+	[ $((i % 20)) -eq 0 ] && echo "refresh" >&3
+	sleep 0.05
+done
+echo "same-display switch: no SwitchDisplay, same codec, video goes on"
+
+# Screenshot (clients >= 1.4.0): the PNG is the screen, pixel for pixel.
+if command -v import >/dev/null && command -v convert >/dev/null; then
+	"$TOP/$B/tests/bin/xrects" 200 5 1 || fail "xrects"
+	sleep 0.3
+	import -window root -depth 8 "ppm:$WORK/screen.ppm" ||
+	    fail "cannot grab the screen"
+	echo "screenshot $cur $WORK/shot.png" >&3
+	wait_for "$OUT" '^SCREENSHOT ' "no ScreenshotResponse"
+	grep -q '^SCREENSHOT ok [0-9]* test-sid$' "$OUT" ||
+	    fail "screenshot: $(grep '^SCREENSHOT' "$OUT")"
+	convert "$WORK/shot.png" -alpha off -depth 8 "ppm:$WORK/shot.ppm" ||
+	    fail "the screenshot is not a PNG"
+	# The same tool writes both, so the same pixels give the same bytes.
+	convert "$WORK/screen.ppm" -depth 8 "ppm:$WORK/screen2.ppm" ||
+	    fail "convert"
+	cmp -s "$WORK/screen2.ppm" "$WORK/shot.ppm" ||
+	    fail "the screenshot is not the screen"
+	echo "screenshot 9 $WORK/none.png" >&3
+	wait_for "$OUT" '^SCREENSHOT error' "no error for display 9"
+	grep -q '^SCREENSHOT error Failed to take screenshot, please try again later.$' \
+	    "$OUT" || fail "error text: $(grep '^SCREENSHOT error' "$OUT")"
+else
+	fail "ImageMagick (import, convert) missing"
+fi
+
+# MultiClipboards from the peer (clients >= 1.3.0 send them to hosts that
+# announce 1.3.0 or later): a PNG, then HTML with its text.
+$PY - "$WORK/img.png" <<'PYEOF' || fail "cannot write a PNG"
+import struct, sys, zlib
+w, h = 5, 3
+raw = b"".join(b"\0" + bytes([200, 30, 60, 255]) * w for _ in range(h))
+def chunk(t, d):
+    return struct.pack(">I", len(d)) + t + d + \
+        struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+png = b"\x89PNG\r\n\x1a\n" + \
+    chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0)) + \
+    chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+open(sys.argv[1], "wb").write(png)
+PYEOF
+echo "clippng $WORK/img.png" >&3
+i=0
+until xclip -selection clipboard -t TARGETS -o 2>/dev/null | grep -qx 'image/png'; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "no image/png on the host's CLIPBOARD"
+	sleep 0.05
+done
+xclip -selection clipboard -t image/png -o >"$WORK/got.png" ||
+    fail "cannot read image/png"
+cmp -s "$WORK/img.png" "$WORK/got.png" || fail "image/png differs"
+echo "cliphtml <b>bold</b> from the peer" >&3
+i=0
+until [ "$(xclip -selection clipboard -t text/html -o 2>/dev/null)" = \
+    "<b>bold</b> from the peer" ]; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "no text/html on the host's CLIPBOARD"
+	sleep 0.05
+done
+echo "peer clipboard: image/png and text/html on the host"
+
+# Relative mouse (clients >= 1.4.5): moved by what the client sends.
+"$TOP/$B/tests/bin/xevlog" >"$WORK/xev.out" 2>"$WORK/xev.err" &
+xpid=$!
+trap 'exec 3>&-; kill $PEER_PID $xpid 2>/dev/null' EXIT
+wait_for "$WORK/xev.out" '^ready' "xevlog not ready"
+echo "mouse 0 200 210" >&3
+wait_for "$WORK/xev.out" '^motion [0-9]+ 200 210$' "no absolute move"
+echo "mouse 5 30 -20" >&3
+wait_for "$WORK/xev.out" '^motion [0-9]+ 230 190$' "no relative move"
+kill $xpid
+grep -q '^NOTSENT' "$OUT" &&
+    fail "the peer, as a stock client, withheld: $(grep '^NOTSENT' "$OUT")"
+
+echo "quit" >&3
+exec 3>&-
+wait $PEER_PID
+cdesk_stop || fail "server exit"
+echo "ok"

@@ -1,0 +1,91 @@
+# "Restart remote device" (issue 13): with the Restart permission the host
+# asks logind to reboot (python3-dbusmock's logind template on a private
+# system bus sees Reboot(false)); with the permission off the client is
+# told so again (PermissionInfo{Restart, false}) and nothing reboots; when
+# logind fails the client gets a message box, never silence.
+. "$TOP/tests/lib.sh"
+command -v dbus-daemon >/dev/null || { echo "dbus-daemon missing"; exit 77; }
+PY=/usr/bin/python3
+"$PY" -c 'import dbus, dbusmock' 2>/dev/null ||
+    fail "python3-dbusmock missing (packaging/deps.sh installs it)"
+bus_pid=""
+mock_pid=""
+trap 'exec 3>&-; [ -n "$PEER_PID" ] && kill $PEER_PID 2>/dev/null;
+    [ -n "$mock_pid" ] && kill "$mock_pid" 2>/dev/null;
+    [ -n "$bus_pid" ] && kill "$bus_pid" 2>/dev/null' EXIT
+
+# A private system bus (as session_logind.sh makes one).
+cat >"$WORK/system-bus.conf" <<EOC
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:dir=$WORK</listen>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+EOC
+dbus-daemon --config-file="$WORK/system-bus.conf" --fork --nopidfile \
+    --print-address=5 --print-pid=6 5>"$WORK/sysbus.addr" \
+    6>"$WORK/sysbus.pid" || fail "dbus-daemon"
+bus_pid=$(cat "$WORK/sysbus.pid")
+DBUS_SYSTEM_BUS_ADDRESS=$(cat "$WORK/sysbus.addr")
+export DBUS_SYSTEM_BUS_ADDRESS
+
+# restart_once NAME: a session that asks for a restart; output in NAME.out.
+restart_once() {
+	peer_session "$1" -w Secret-42
+	grep -q '^PEERINFO' "$WORK/$1.out" || fail "login: $(cat "$WORK/$1.out")"
+	sleep 0.5
+	before=$(grep -c '^PERMISSION 5 0$' "$WORK/$1.out")
+	echo "restart" >&3
+	sleep 1
+	echo "quit" >&3
+	exec 3>&-
+	wait $PEER_PID
+	PEER_PID=""
+}
+
+# No logind at all: the client is told it failed.
+DIR=$(cdesk_dir ctl_restart)
+"$CDESK" --config "$DIR" --password 'Secret-42' >/dev/null || fail "password"
+cdesk_start "$DIR" || fail "server start"
+restart_once nologind
+grep -q '^MSGBOX Restart remote device: Failed to restart' \
+    "$WORK/nologind.out" || fail "no message when logind is missing"
+
+"$PY" -m dbusmock --system --template logind -l "$WORK/mock.log" \
+    >"$WORK/mock.out" 2>&1 &
+mock_pid=$!
+i=0
+until grep -q 'org.freedesktop.login1' "$WORK/mock.out" 2>/dev/null ||
+    busctl --address="$DBUS_SYSTEM_BUS_ADDRESS" status org.freedesktop.login1 \
+    >/dev/null 2>&1; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "the logind mock did not start"
+	sleep 0.05
+done
+
+# Permission on: logind is asked to reboot, and the client told nothing.
+restart_once on
+i=0
+until grep -q 'Reboot False' "$WORK/mock.log" 2>/dev/null; do
+	i=$((i + 1)); [ $i -gt 60 ] && fail "logind saw no Reboot: $(cat "$WORK/mock.log")"
+	sleep 0.05
+done
+grep -q '^MSGBOX' "$WORK/on.out" && fail "a message box on success"
+cdesk_stop || fail "server exit"
+
+# Permission off: PermissionInfo{Restart (5), false} again; no Reboot.
+reboots=$(grep -c "Reboot" "$WORK/mock.log")
+echo "enable-remote-restart = N" >>"$DIR/cdesk.conf"
+cdesk_start "$DIR" || fail "server start"
+restart_once off
+[ "$(grep -c '^PERMISSION 5 0$' "$WORK/off.out")" -eq $((before + 1)) ] ||
+    fail "the refused restart was not answered: $(cat "$WORK/off.out")"
+[ "$(grep -c 'Reboot' "$WORK/mock.log")" -eq "$reboots" ] ||
+    fail "rebooted without the permission: $(cat "$WORK/mock.log")"
+cdesk_stop || fail "server exit"
+echo "ok"
