@@ -558,8 +558,8 @@ conn_authorize(struct conn *c, const char *how, const char *otp)
 	c->state = CONN_AUTHORIZED;
 	c->pending = 0;
 	conn_cm_login(c, 1);
-	sstream_set_max(c->ss, CODEC_DEFAULT_MAX);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, CODEC_DEFAULT_MAX + 16);
+	sstream_set_max(c->ss, CONN_FRAME_MAX);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_FRAME_MAX + 16);
 
 	/* Remember one-time-password logins so a reconnect within 30 s
 	 * works after the password rotated (PROTOCOL.md §3.4). */
@@ -858,15 +858,19 @@ conn_recv(struct conn *c, const uint8_t *p, size_t n)
 {
 	const struct conn_dispatch *d;
 	Hbb__Message *m;
+	int r;
 
 	if (c->state == CONN_HANDSHAKE) {
 		conn_recv_handshake(c, p, n);
 		return;
 	}
-	if ((m = hbb__message__unpack(NULL, n, p)) == NULL) {
-		conn_fail(c, ERR_PROTO, "unparsable message");
+	if ((r = conn_bound_check(p, n)) != 0 ||
+	    (m = hbb__message__unpack(NULL, n, p)) == NULL) {
+		conn_fail(c, r == ERR_TOOBIG ? r : ERR_PROTO, r == ERR_TOOBIG ?
+		    "message too big" : "unparsable message");
 		return;
 	}
+	sstream_trim(c->ss, CONN_RBUF_KEEP);
 	if (c->session != NULL)
 		c->session->last_seen = conn_now_s();
 	d = conn_dispatch_find(m);

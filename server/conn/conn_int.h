@@ -23,6 +23,14 @@
 #include "server/svc/svc.h"
 #include "server/svc/svc_video.h"
 
+/*
+ * The largest frame a logged-in peer may send: a clipboard image. Each
+ * message type has its own smaller bound (conn_bound.c).
+ */
+#define CONN_FRAME_MAX		(16u * 1024 * 1024)
+/* After a frame larger than this the read buffers are given back. */
+#define CONN_RBUF_KEEP		(256u * 1024)
+
 /* Where a connection is in its life (conn.c has the transitions). */
 enum conn_state {
 	CONN_HANDSHAKE,
@@ -114,6 +122,13 @@ void	conn_enqueue(struct conn *, struct msgbuf *, enum svc_queue q);
 void	conn_send(struct conn *, const Hbb__Message *m);
 /* Wraps misc (borrowed) in a Message and queues it. */
 void	conn_send_misc(struct conn *, Hbb__Misc *misc);
+
+/* conn_bound.c */
+/*
+ * Checks a decrypted payload against its type's size and what unpacking
+ * it would allocate. Returns 0, ERR_TOOBIG or ERR_PROTO.
+ */
+int	conn_bound_check(const uint8_t *p, size_t n);
 
 /* conn_perm.c */
 /* Tells the peer that permission p is now on or off (PermissionInfo). */
