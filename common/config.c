@@ -57,6 +57,7 @@ static const struct opt opts[] = {
 	{ "allow-remote-config-modification", T_BOOL, "N", NULL, 0, 0 },
 	{ "api-server", T_URL, "", NULL, 0, 0 },
 	{ "approve-mode", T_ENUM, "", "password,click,both", 0, 0 },
+	{ "approve-timeout", T_INT, "120", NULL, 5, 3600 },
 	{ "audio-input", T_STR, "", NULL, 0, 0 },
 	{ "auto-disconnect-timeout", T_INT, "10", NULL, 1, 1440 },
 	{ "custom-rendezvous-server", T_HOST, "", NULL, 0, 0 },

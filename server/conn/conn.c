@@ -367,6 +367,12 @@ conn_tick_cb(evutil_socket_t fd, short what, void *arg)
 			conn_close(c, "no key exchange within 18 s");
 		return;
 	}
+	if (c->pending && !c->closing && now - c->pending_ms >
+	    (uint64_t)cfg_int(c->srv->cfg, "approve-timeout") * 1000) {
+		c->pending = 0;
+		conn_refuse(c, "Timeout");
+		return;
+	}
 	if (now - c->last_recv_ms > (uint64_t)c->srv->idle_timeout * 1000) {
 		conn_close(c, "Timeout");
 		return;
@@ -529,6 +535,7 @@ static void
 conn_wait_click(struct conn *c, const char *error)
 {
 	c->pending = 1;
+	c->pending_ms = mono_ms();
 	conn_cm_login(c, 0);
 	if (error != NULL)
 		conn_login_error(c, error, 0);
@@ -978,7 +985,8 @@ conn_new(struct srv *srv, int fd, const struct sockaddr *sa, socklen_t salen,
 	size_t firstlen = 0;
 	int r;
 
-	if (evutil_make_socket_nonblocking(fd) != 0) {
+	if (!conn_gate_admit(srv, sa) ||
+	    evutil_make_socket_nonblocking(fd) != 0) {
 		close(fd);
 		return NULL;
 	}

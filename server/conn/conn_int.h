@@ -61,6 +61,7 @@ struct conn {
 	int			 dead;
 	int			 closing;	/* a final message is on its way */
 	int			 pending;	/* waiting for a click in the CM */
+	uint64_t		 pending_ms;	/* ... since then */
 	int			 cm_known;	/* the CM was told about us */
 	int			 encrypted;
 	struct sockaddr_storage	 sa;
@@ -129,6 +130,13 @@ void	conn_send_misc(struct conn *, Hbb__Misc *misc);
  * it would allocate. Returns 0, ERR_TOOBIG or ERR_PROTO.
  */
 int	conn_bound_check(const uint8_t *p, size_t n);
+
+/* conn_gate.c */
+/*
+ * Whether a new connection from sa may come in: connections not logged in
+ * are capped per address (/32, /64) and in total. Logs refusals.
+ */
+int	conn_gate_admit(struct srv *, const struct sockaddr *sa);
 
 /* conn_perm.c */
 /* Tells the peer that permission p is now on or off (PermissionInfo). */
