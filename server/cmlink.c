@@ -31,6 +31,7 @@
 
 #define CMLINK_CHAT_KEEP	50	/* chat lines replayed to a new CM */
 #define CMLINK_CONNS_MAX	256	/* connections the CM is told about */
+#define CMLINK_INPUT_GUARD_MS	1000	/* CM clicks refused after peer input */
 
 /* The IPC takes the session's uid as is. */
 _Static_assert(SESSION_UID_NONE == IPC_UID_NONE, "session uid none");
@@ -266,6 +267,24 @@ cmlink_result(struct ipc_peer *p, int code, const char *text)
 	ipc_peer_send(p, &d);
 }
 
+/*
+ * Whether a peer's input came too recently for a CM click to be the local
+ * user's (HOST.md §3.4, for every kind of input): logs the refusal.
+ */
+static int
+cmlink_guarded(struct cmlink *l, int conn_id, const char *what)
+{
+	int64_t age;
+
+	if (l->act->input_age_ms == NULL ||
+	    (age = l->act->input_age_ms(l->ctx)) < 0 ||
+	    age >= CMLINK_INPUT_GUARD_MS)
+		return 0;
+	log_warn("cm: %s for conn %d refused: a peer's input %lld ms ago",
+	    what, conn_id, (long long)age);
+	return 1;
+}
+
 /* CM: Accept, honoured once and only for a waiting connection. */
 static int
 cmlink_recv_authorize(struct cmlink *l, struct ipc_peer *p,
@@ -286,6 +305,8 @@ cmlink_recv_authorize(struct cmlink *l, struct ipc_peer *p,
 		    "password", c->id);
 		return 0;
 	}
+	if (cmlink_guarded(l, c->id, "authorize"))
+		return 0;
 	c->auth_sent = 1;
 	log_info("conn %d peer %s: accepted in the CM", c->id, c->peer_id);
 	if (l->act->authorize != NULL)
@@ -320,6 +341,18 @@ cmlink_recv_switch_permission(struct cmlink *l, struct ipc_peer *p,
 	(void)p;
 	if (c == NULL)
 		return 0;
+	if (m->enabled && cmlink_guarded(l, c->id, m->name)) {
+		/* Switching off always works; after a refused grant every
+		 * CM shows the permission as it still is. */
+		Ipc__SwitchPermission off = *m;
+		Ipc__Data od = *d;
+
+		perm = perm_find(m->name);
+		off.enabled = perm >= 0 && (c->perms & PERM_BIT(perm));
+		od.switch_permission = &off;
+		cmlink_to_cms(l, &od);
+		return 0;
+	}
 	if ((perm = perm_find(m->name)) >= 0) {
 		if (m->enabled)
 			c->perms |= PERM_BIT(perm);
