@@ -45,6 +45,7 @@ struct cmlink_chat_line {
 struct cmlink_conn {
 	int				 id;
 	char				*peer_id;	/* owned */
+	char				*peer_log;	/* owned: escaped */
 	char				*peer_name;	/* owned */
 	char				*address;	/* owned */
 	char				*port_forward;	/* owned */
@@ -98,6 +99,7 @@ cmlink_conn_free(struct cmlink_conn *c)
 		free(line);
 	}
 	free(c->peer_id);
+	free(c->peer_log);
 	free(c->peer_name);
 	free(c->address);
 	free(c->port_forward);
@@ -308,7 +310,7 @@ cmlink_recv_authorize(struct cmlink *l, struct ipc_peer *p,
 	if (cmlink_guarded(l, c->id, "authorize"))
 		return 0;
 	c->auth_sent = 1;
-	log_info("conn %d peer %s: accepted in the CM", c->id, c->peer_id);
+	log_info("conn %d peer %s: accepted in the CM", c->id, c->peer_log);
 	if (l->act->authorize != NULL)
 		l->act->authorize(c->id, l->ctx);
 	return 0;
@@ -323,7 +325,7 @@ cmlink_recv_close(struct cmlink *l, struct ipc_peer *p, const Ipc__Data *d)
 	(void)p;
 	if (c == NULL)
 		return 0;	/* already gone: a race, not an attack */
-	log_info("conn %d peer %s: closed from the CM", c->id, c->peer_id);
+	log_info("conn %d peer %s: closed from the CM", c->id, c->peer_log);
 	if (l->act->close != NULL)
 		l->act->close(c->id, l->ctx);
 	return 0;
@@ -359,7 +361,7 @@ cmlink_recv_switch_permission(struct cmlink *l, struct ipc_peer *p,
 		else
 			c->perms &= ~PERM_BIT(perm);
 	}
-	log_info("conn %d peer %s: %s %s from the CM", c->id, c->peer_id,
+	log_info("conn %d peer %s: %s %s from the CM", c->id, c->peer_log,
 	    m->name, m->enabled ? "on" : "off");
 	if (l->act->switch_permission != NULL)
 		l->act->switch_permission(c->id, m->name, m->enabled, l->ctx);
@@ -665,7 +667,7 @@ cmlink_ipc_lost(struct ipc_peer *p, void *arg)
 		if (c->authorized || c->auth_sent)
 			continue;
 		log_info("conn %d peer %s: CM gone while waiting: dismissed",
-		    c->id, c->peer_id);
+		    c->id, c->peer_log);
 		/* The close action may call cmlink_closed(c): next stays. */
 		if (l->act->close != NULL)
 			l->act->close(c->id, l->ctx);
@@ -787,6 +789,8 @@ cmlink_login(struct cmlink *l, const struct cmlink_login *in)
 	/* Peer strings are bounded here so a Login always packs. */
 	free(c->peer_id);
 	c->peer_id = xstrndup(in->peer_id ? in->peer_id : "", IPC_NAME_MAX);
+	free(c->peer_log);
+	c->peer_log = log_escape(c->peer_id, 64);
 	free(c->peer_name);
 	c->peer_name = xstrndup(in->peer_name ? in->peer_name : "",
 	    IPC_NAME_MAX);

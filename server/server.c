@@ -151,12 +151,17 @@ srv_otp_rotate(struct srv *srv)
 	}
 }
 
-/* Count a wrong one-time password; ten in a row draw a new one. */
+/*
+ * Count a wrong one-time password; 100 in a row draw a new one. One address
+ * has 6 tries (conn.c), so it takes many to rotate it under the desk
+ * user's eyes.
+ */
 void
 srv_otp_failed(struct srv *srv)
 {
-	if (++srv->otp_failures >= 10) {
-		log_info("10 wrong one-time passwords in a row: drawing a new one");
+	if (++srv->otp_failures >= 100) {
+		log_info("100 wrong one-time passwords in a row: drawing a "
+		    "new one");
 		srv_otp_rotate(srv);
 	}
 }

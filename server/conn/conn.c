@@ -52,6 +52,7 @@
 #define CONN_AUDIO_MAX_AGE_MS	1000		/* stale audio is dropped */
 #define CONN_SESSION_REUSE_S	30		/* recent-session window */
 #define CONN_CLOSE_DELAY_MS	1000		/* let a last error reach the peer */
+#define CONN_OTP_TRIES		6		/* wrong passwords per address */
 
 static void	conn_flush(struct conn *);
 static void	conn_tick_cb(evutil_socket_t, short, void *);
@@ -68,13 +69,6 @@ static long
 conn_now_s(void)
 {
 	return (long)(mono_ms() / 1000);
-}
-
-/* Wall-clock seconds, for the calendar minutes of the throttle. */
-static long
-conn_wall_s(void)
-{
-	return (long)time(NULL);
 }
 
 /* Free a queue and its references. */
@@ -628,9 +622,9 @@ conn_login_apply(struct conn *c, const struct login_verdict *v)
 	char otp[sizeof srv->otp];
 
 	if (v->flags & LOGIN_F_FAIL_ID)
-		throttle_fail(srv->throttle_id, sa, conn_wall_s());
+		throttle_fail(srv->throttle_id, sa, conn_now_s());
 	if (v->flags & LOGIN_F_FAIL_PW)
-		throttle_fail(srv->throttle, sa, conn_wall_s());
+		throttle_fail(srv->throttle, sa, conn_now_s());
 	if (v->flags & LOGIN_F_FAIL_OTP)
 		srv_otp_failed(srv);
 	if (v->flags & LOGIN_F_CLEAR) {
@@ -703,13 +697,16 @@ conn_recv_login(struct conn *c, const Hbb__Message *m)
 	s = lr->password.len > 0 ? conn_find_session(c) : NULL;
 	sec.challenge = c->challenge;
 	sec.salt = store_salt(srv->store);
-	sec.otp = srv->otp;
+	/* The one-time password's tries are counted per address: one that
+	 * used them up no longer gets it checked (nor can it rotate it). */
+	sec.otp = throttle_failures(srv->throttle, sa, conn_now_s()) >=
+	    CONN_OTP_TRIES ? "" : srv->otp;
 	sec.h1 = store_password_h1(srv->store);
 	sec.recent_otp = s != NULL ? s->otp : NULL;
 
 	th.id = *st.id_whitelist != '\0' ?
-	    throttle_check(srv->throttle_id, sa, conn_wall_s()) : NULL;
-	th.password = throttle_check(srv->throttle, sa, conn_wall_s());
+	    throttle_check(srv->throttle_id, sa, conn_now_s()) : NULL;
+	th.password = throttle_check(srv->throttle, sa, conn_now_s());
 
 	login_decide(&rq, &st, &sec, &th, &v);
 	conn_login_apply(c, &v);
