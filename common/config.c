@@ -84,6 +84,7 @@ static const struct opt opts[] = {
 	{ "key", T_KEY, "", NULL, 0, 0 },
 	{ "one-way-clipboard-redirection", T_BOOL, "N", NULL, 0, 0 },
 	{ "one-way-file-transfer", T_BOOL, "N", NULL, 0, 0 },
+	{ "refuse-unencrypted", T_BOOL, "N", NULL, 0, 0 },
 	{ "relay-server", T_HOST, "", NULL, 0, 0 },
 	{ "stop-service", T_BOOL, "N", NULL, 0, 0 },
 	{ "temporary-password-length", T_ENUM, "6", "6,8,10", 0, 0 },

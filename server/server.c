@@ -264,9 +264,16 @@ srv_rdv_stream_cb(void *arg, int fd, int secure, const struct sockaddr *sa,
 	/* secure is 0 only for a client-initiated relay whose client holds
 	 * no key for us: upstream then skips the key exchange (plaintext,
 	 * as direct access). */
-	if (!secure)
+	if (!secure) {
 		log_warn("relayed connection without key exchange: the "
 		    "client has no key for this host; session NOT encrypted");
+		srv_cfg_refresh(srv);
+		if (cfg_bool(srv->cfg, "refuse-unencrypted")) {
+			log_warn("refused: option refuse-unencrypted");
+			close(fd);
+			return;
+		}
+	}
 	(void)conn_new(srv, fd, sa, salen, secure ? CONN_VIA_SECURE :
 	    CONN_VIA_DIRECT);
 }

@@ -459,6 +459,11 @@ conn_recv_handshake(struct conn *c, const uint8_t *p, size_t n)
 		log_warn("conn %u: peer %s, session NOT encrypted", c->id,
 		    unverified ? "could not verify our key" :
 		    "did not offer a key");
+		srv_cfg_refresh(c->srv);
+		if (cfg_bool(c->srv->cfg, "refuse-unencrypted")) {
+			conn_refuse(c, "This host refuses unencrypted sessions");
+			return;
+		}
 	}
 	conn_open_session(c);
 }
