@@ -16,7 +16,8 @@
 #define SSTREAM_NONCE_LEN	crypto_secretbox_NONCEBYTES	/* 24 */
 #define SSTREAM_SIGN_LEN	crypto_sign_BYTES		/* 64 */
 #define SSTREAM_SEALED_KEY_LEN	(crypto_box_MACBYTES + SSTREAM_KEY_LEN)
-/* First size of the receive buffer; it grows to the largest frame seen. */
+/* First size of the receive buffer; it grows with the frames, sstream_trim
+ * gives it back. */
 #define SSTREAM_RBUF_MIN	4096
 
 struct sstream {
@@ -178,6 +179,20 @@ sstream_reserve(struct sstream *s, size_t n)
 	s->rbuf = p;
 	s->rcap = cap;
 	return 0;
+}
+
+/* Shrink the receive buffer back to its first size when it grew past keep. */
+void
+sstream_trim(struct sstream *s, size_t keep)
+{
+	uint8_t *p;
+
+	if (s->rcap <= keep || (p = malloc(SSTREAM_RBUF_MIN)) == NULL)
+		return;
+	sodium_memzero(s->rbuf, s->rcap);
+	free(s->rbuf);
+	s->rbuf = p;
+	s->rcap = SSTREAM_RBUF_MIN;
 }
 
 /* Take one frame from (in, n); see sstream.h for the outcomes. */

@@ -36,6 +36,9 @@ void		 sstream_free(struct sstream *);
 /* Changes the frame cap (e.g. raised after login). */
 void		 sstream_set_max(struct sstream *, size_t max_frame);
 size_t		 sstream_get_max(const struct sstream *);
+/* Gives the receive buffer back once a frame made it larger than keep
+ * bytes; the last frame opened is no longer readable after this. */
+void		 sstream_trim(struct sstream *, size_t keep);
 /* Installs the session key (copied into guarded memory); both counters
  * restart at 0, so the next frame each way uses nonce 1. */
 void		 sstream_set_key(struct sstream *, const uint8_t key[SSTREAM_KEY_LEN]);

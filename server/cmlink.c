@@ -32,6 +32,7 @@
 #define CMLINK_CHAT_KEEP	50	/* chat lines replayed to a new CM */
 #define CMLINK_CONNS_MAX	256	/* connections the CM is told about */
 #define CMLINK_RESPAWN_S	5	/* at most one CM restart this often */
+#define CMLINK_INPUT_GUARD_MS	1000	/* CM clicks refused after peer input */
 
 /* The IPC takes the session's uid as is. */
 _Static_assert(SESSION_UID_NONE == IPC_UID_NONE, "session uid none");
@@ -45,6 +46,7 @@ struct cmlink_chat_line {
 struct cmlink_conn {
 	int				 id;
 	char				*peer_id;	/* owned */
+	char				*peer_log;	/* owned: escaped */
 	char				*peer_name;	/* owned */
 	char				*address;	/* owned */
 	char				*port_forward;	/* owned */
@@ -103,6 +105,7 @@ cmlink_conn_free(struct cmlink_conn *c)
 		free(line);
 	}
 	free(c->peer_id);
+	free(c->peer_log);
 	free(c->peer_name);
 	free(c->address);
 	free(c->port_forward);
@@ -317,6 +320,24 @@ cmlink_result(struct ipc_peer *p, int code, const char *text)
 	ipc_peer_send(p, &d);
 }
 
+/*
+ * Whether a peer's input came too recently for a CM click to be the local
+ * user's (HOST.md §3.4, for every kind of input): logs the refusal.
+ */
+static int
+cmlink_guarded(struct cmlink *l, int conn_id, const char *what)
+{
+	int64_t age;
+
+	if (l->act->input_age_ms == NULL ||
+	    (age = l->act->input_age_ms(l->ctx)) < 0 ||
+	    age >= CMLINK_INPUT_GUARD_MS)
+		return 0;
+	log_warn("cm: %s for conn %d refused: a peer's input %lld ms ago",
+	    what, conn_id, (long long)age);
+	return 1;
+}
+
 /* CM: Accept, honoured once and only for a waiting connection. */
 static int
 cmlink_recv_authorize(struct cmlink *l, struct ipc_peer *p,
@@ -337,8 +358,10 @@ cmlink_recv_authorize(struct cmlink *l, struct ipc_peer *p,
 		    "password", c->id);
 		return 0;
 	}
+	if (cmlink_guarded(l, c->id, "authorize"))
+		return 0;
 	c->auth_sent = 1;
-	log_info("conn %d peer %s: accepted in the CM", c->id, c->peer_id);
+	log_info("conn %d peer %s: accepted in the CM", c->id, c->peer_log);
 	if (l->act->authorize != NULL)
 		l->act->authorize(c->id, l->ctx);
 	return 0;
@@ -353,7 +376,7 @@ cmlink_recv_close(struct cmlink *l, struct ipc_peer *p, const Ipc__Data *d)
 	(void)p;
 	if (c == NULL)
 		return 0;	/* already gone: a race, not an attack */
-	log_info("conn %d peer %s: closed from the CM", c->id, c->peer_id);
+	log_info("conn %d peer %s: closed from the CM", c->id, c->peer_log);
 	c->closing = 1;
 	if (l->act->close != NULL)
 		l->act->close(c->id, l->ctx);
@@ -372,13 +395,25 @@ cmlink_recv_switch_permission(struct cmlink *l, struct ipc_peer *p,
 	(void)p;
 	if (c == NULL)
 		return 0;
+	if (m->enabled && cmlink_guarded(l, c->id, m->name)) {
+		/* Switching off always works; after a refused grant every
+		 * CM shows the permission as it still is. */
+		Ipc__SwitchPermission off = *m;
+		Ipc__Data od = *d;
+
+		perm = perm_find(m->name);
+		off.enabled = perm >= 0 && (c->perms & PERM_BIT(perm));
+		od.switch_permission = &off;
+		cmlink_to_cms(l, &od);
+		return 0;
+	}
 	if ((perm = perm_find(m->name)) >= 0) {
 		if (m->enabled)
 			c->perms |= PERM_BIT(perm);
 		else
 			c->perms &= ~PERM_BIT(perm);
 	}
-	log_info("conn %d peer %s: %s %s from the CM", c->id, c->peer_id,
+	log_info("conn %d peer %s: %s %s from the CM", c->id, c->peer_log,
 	    m->name, m->enabled ? "on" : "off");
 	if (l->act->switch_permission != NULL)
 		l->act->switch_permission(c->id, m->name, m->enabled, l->ctx);
@@ -687,7 +722,7 @@ cmlink_ipc_lost(struct ipc_peer *p, void *arg)
 		if (c->authorized || c->auth_sent)
 			continue;
 		log_info("conn %d peer %s: CM gone while waiting: dismissed",
-		    c->id, c->peer_id);
+		    c->id, c->peer_log);
 		c->closing = 1;
 		/* The close action may call cmlink_closed(c): next stays. */
 		if (l->act->close != NULL)
@@ -818,6 +853,8 @@ cmlink_login(struct cmlink *l, const struct cmlink_login *in)
 	/* Peer strings are bounded here so a Login always packs. */
 	free(c->peer_id);
 	c->peer_id = xstrndup(in->peer_id ? in->peer_id : "", IPC_NAME_MAX);
+	free(c->peer_log);
+	c->peer_log = log_escape(c->peer_id, 64);
 	free(c->peer_name);
 	c->peer_name = xstrndup(in->peer_name ? in->peer_name : "",
 	    IPC_NAME_MAX);

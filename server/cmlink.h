@@ -89,6 +89,10 @@ struct cmlink_actions {
 	/* Milliseconds since a peer last injected a click or Enter, -1 if
 	 * never (HOST.md §3.4). */
 	int64_t	(*click_age_ms)(void *ctx);
+	/* Milliseconds since a peer last injected input of any kind, -1 if
+	 * never: Accept and permission grants are refused within
+	 * CMLINK_INPUT_GUARD_MS of it (a peer must not approve itself). */
+	int64_t	(*input_age_ms)(void *ctx);
 	/* Effective value of an option (borrowed until return), never NULL. */
 	const char *(*option_get)(const char *key, void *ctx);
 	/* Calls cb for every option with its effective value. */

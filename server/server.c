@@ -153,12 +153,17 @@ srv_otp_rotate(struct srv *srv)
 	}
 }
 
-/* Count a wrong one-time password; ten in a row draw a new one. */
+/*
+ * Count a wrong one-time password; 100 in a row draw a new one. One address
+ * has 6 tries (conn.c), so it takes many to rotate it under the desk
+ * user's eyes.
+ */
 void
 srv_otp_failed(struct srv *srv)
 {
-	if (++srv->otp_failures >= 10) {
-		log_info("10 wrong one-time passwords in a row: drawing a new one");
+	if (++srv->otp_failures >= 100) {
+		log_info("100 wrong one-time passwords in a row: drawing a "
+		    "new one");
 		srv_otp_rotate(srv);
 	}
 }
@@ -261,9 +266,16 @@ srv_rdv_stream_cb(void *arg, int fd, int secure, const struct sockaddr *sa,
 	/* secure is 0 only for a client-initiated relay whose client holds
 	 * no key for us: upstream then skips the key exchange (plaintext,
 	 * as direct access). */
-	if (!secure)
+	if (!secure) {
 		log_warn("relayed connection without key exchange: the "
 		    "client has no key for this host; session NOT encrypted");
+		srv_cfg_refresh(srv);
+		if (cfg_bool(srv->cfg, "refuse-unencrypted")) {
+			log_warn("refused: option refuse-unencrypted");
+			close(fd);
+			return;
+		}
+	}
 	(void)conn_new(srv, fd, sa, salen, secure ? CONN_VIA_SECURE :
 	    CONN_VIA_DIRECT);
 }

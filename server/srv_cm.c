@@ -75,6 +75,22 @@ srv_cm_click_age_ms(void *ctx)
 	return now > last ? now - last : 0;
 }
 
+/* Milliseconds since a peer's last injected input of any kind, or -1. */
+static int64_t
+srv_cm_input_age_ms(void *ctx)
+{
+	struct srv *srv = ctx;
+	struct timespec ts;
+	int64_t last, now;
+
+	if (srv->input == NULL ||
+	    (last = svc_input_last_input_ms(srv->input)) == 0)
+		return -1;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return now > last ? now - last : 0;
+}
+
 /*
  * Effective value of an option, re-reading the files first if one changed
  * (root's `cdesk --option` edits the admin's file, then asks us).
@@ -204,6 +220,7 @@ static const struct cmlink_actions srv_cm_actions = {
 	.switch_permission = srv_cm_switch_permission,
 	.chat = srv_cm_chat,
 	.click_age_ms = srv_cm_click_age_ms,
+	.input_age_ms = srv_cm_input_age_ms,
 	.option_get = srv_cm_option_get,
 	.option_locked = srv_cm_option_locked,
 	.options_each = srv_cm_options_each,

@@ -2,7 +2,9 @@
 # tests/run.sh: run every test of `make check` and print one line each, then
 # "N passed, N failed". Starts what the tests need (Xvfb, a D-Bus session,
 # PulseAudio with a null sink) and stops what it started. A test that exits
-# 77 is a SKIP: reported by name, never counted as passed.
+# 77 is a SKIP: reported by name, never counted as passed; the skipped
+# tests are listed again at the end, and with CI=true a skip fails the run.
+# A display that does not start is a failure, not a skip.
 #
 # Environment: B (build folder, default build), TESTS (space-separated name
 # filter: only tests whose name contains one of the words), TEST_TIMEOUT.
@@ -41,11 +43,15 @@ if command -v Xvfb >/dev/null 2>&1; then
 	while [ ! -s "$WORK/displayfd" ] && [ $i -lt 100 ]; do
 		sleep 0.05; i=$((i + 1))
 	done
-	DISPLAY=":$(cat "$WORK/displayfd")"
-	export DISPLAY
-	unset XAUTHORITY WAYLAND_DISPLAY
+	if [ -s "$WORK/displayfd" ]; then
+		DISPLAY=":$(cat "$WORK/displayfd")"
+		export DISPLAY
+		unset XAUTHORITY WAYLAND_DISPLAY
+	else
+		no_display="Xvfb did not start: $(tail -n 1 "$WORK/xvfb.log")"
+	fi
 else
-	echo "warning: Xvfb not found; display tests will fail" >&2
+	no_display="Xvfb not found"
 fi
 
 # No logind for a server under test unless the test starts one (the
@@ -77,7 +83,12 @@ if command -v pulseaudio >/dev/null 2>&1; then
 fi
 
 passed=0 failed=0 skipped=0
-failures=""
+failures="" skips=""
+if [ -n "${no_display:-}" ]; then
+	echo "FAIL display: $no_display"
+	failed=1
+	failures=" display"
+fi
 
 selected() {
 	[ -z "${TESTS:-}" ] && return 0
@@ -102,6 +113,7 @@ run_test() {
 		echo "PASS $name (${t}s)"
 	elif [ $rc -eq 77 ]; then
 		skipped=$((skipped + 1))
+		skips="$skips $name"
 		echo "SKIP $name: $(tail -n 1 "$log")"
 	else
 		failed=$((failed + 1))
@@ -138,7 +150,13 @@ for t in tests/integration/*.sh; do
 	run_test "integration/$(basename "$t" .sh)" sh "$t"
 done
 
+if [ -n "$skips" ] && [ "${CI:-}" = true ]; then
+	# In CI nothing may go untested quietly.
+	failed=$((failed + skipped))
+	failures="$failures$skips"
+fi
 [ -n "$failures" ] && echo "failed:$failures"
+[ -n "$skips" ] && echo "skipped:$skips"
 if [ $skipped -gt 0 ]; then
 	echo "$passed passed, $failed failed, $skipped skipped"
 else

@@ -53,6 +53,7 @@
 #define CONN_SESSION_REUSE_S	30		/* recent-session window */
 #define CONN_CLOSE_DELAY_MS	1000		/* let a last error reach the peer */
 #define CONN_LOGIN_MAX		(1024u * 1024)	/* a LoginRequest with an avatar */
+#define CONN_OTP_TRIES		6		/* wrong passwords per address */
 
 static void	conn_flush(struct conn *);
 static void	conn_tick_cb(evutil_socket_t, short, void *);
@@ -69,13 +70,6 @@ static long
 conn_now_s(void)
 {
 	return (long)(mono_ms() / 1000);
-}
-
-/* Wall-clock seconds, for the calendar minutes of the throttle. */
-static long
-conn_wall_s(void)
-{
-	return (long)time(NULL);
 }
 
 /* Free a queue and its references. */
@@ -370,6 +364,12 @@ conn_tick_cb(evutil_socket_t fd, short what, void *arg)
 			conn_close(c, "no key exchange within 18 s");
 		return;
 	}
+	if (c->pending && !c->closing && now - c->pending_ms >
+	    (uint64_t)cfg_int(c->srv->cfg, "approve-timeout") * 1000) {
+		c->pending = 0;
+		conn_refuse(c, "Timeout");
+		return;
+	}
 	if (now - c->last_recv_ms > (uint64_t)c->srv->idle_timeout * 1000) {
 		conn_close(c, "Timeout");
 		return;
@@ -465,6 +465,11 @@ conn_recv_handshake(struct conn *c, const uint8_t *p, size_t n)
 		log_warn("conn %u: peer %s, session NOT encrypted", c->id,
 		    unverified ? "could not verify our key" :
 		    "did not offer a key");
+		srv_cfg_refresh(c->srv);
+		if (cfg_bool(c->srv->cfg, "refuse-unencrypted")) {
+			conn_refuse(c, "This host refuses unencrypted sessions");
+			return;
+		}
 	}
 	conn_open_session(c);
 }
@@ -535,6 +540,7 @@ static void
 conn_wait_click(struct conn *c, const char *error)
 {
 	c->pending = 1;
+	c->pending_ms = mono_ms();
 	conn_cm_login(c, 0);
 	if (error != NULL)
 		conn_login_error(c, error, 0);
@@ -566,8 +572,8 @@ conn_authorize(struct conn *c, const char *how, const char *otp)
 	c->state = CONN_AUTHORIZED;
 	c->pending = 0;
 	conn_cm_login(c, 1);
-	sstream_set_max(c->ss, CODEC_DEFAULT_MAX);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, CODEC_DEFAULT_MAX + 16);
+	sstream_set_max(c->ss, CONN_FRAME_MAX);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_FRAME_MAX + 16);
 
 	/* Remember one-time-password logins so a reconnect within 30 s
 	 * works after the password rotated (PROTOCOL.md §3.4). */
@@ -633,9 +639,9 @@ conn_login_apply(struct conn *c, const struct login_verdict *v)
 	char otp[sizeof srv->otp];
 
 	if (v->flags & LOGIN_F_FAIL_ID)
-		throttle_fail(srv->throttle_id, sa, conn_wall_s());
+		throttle_fail(srv->throttle_id, sa, conn_now_s());
 	if (v->flags & LOGIN_F_FAIL_PW)
-		throttle_fail(srv->throttle, sa, conn_wall_s());
+		throttle_fail(srv->throttle, sa, conn_now_s());
 	if (v->flags & LOGIN_F_FAIL_OTP)
 		srv_otp_failed(srv);
 	if (v->flags & LOGIN_F_CLEAR) {
@@ -708,13 +714,16 @@ conn_recv_login(struct conn *c, const Hbb__Message *m)
 	s = lr->password.len > 0 ? conn_find_session(c) : NULL;
 	sec.challenge = c->challenge;
 	sec.salt = store_salt(srv->store);
-	sec.otp = srv->otp;
+	/* The one-time password's tries are counted per address: one that
+	 * used them up no longer gets it checked (nor can it rotate it). */
+	sec.otp = throttle_failures(srv->throttle, sa, conn_now_s()) >=
+	    CONN_OTP_TRIES ? "" : srv->otp;
 	sec.h1 = store_password_h1(srv->store);
 	sec.recent_otp = s != NULL ? s->otp : NULL;
 
 	th.id = *st.id_whitelist != '\0' ?
-	    throttle_check(srv->throttle_id, sa, conn_wall_s()) : NULL;
-	th.password = throttle_check(srv->throttle, sa, conn_wall_s());
+	    throttle_check(srv->throttle_id, sa, conn_now_s()) : NULL;
+	th.password = throttle_check(srv->throttle, sa, conn_now_s());
 
 	login_decide(&rq, &st, &sec, &th, &v);
 	conn_login_apply(c, &v);
@@ -875,15 +884,19 @@ conn_recv(struct conn *c, const uint8_t *p, size_t n)
 {
 	const struct conn_dispatch *d;
 	Hbb__Message *m;
+	int r;
 
 	if (c->state == CONN_HANDSHAKE) {
 		conn_recv_handshake(c, p, n);
 		return;
 	}
-	if ((m = hbb__message__unpack(NULL, n, p)) == NULL) {
-		conn_fail(c, ERR_PROTO, "unparsable message");
+	if ((r = conn_bound_check(p, n)) != 0 ||
+	    (m = hbb__message__unpack(NULL, n, p)) == NULL) {
+		conn_fail(c, r == ERR_TOOBIG ? r : ERR_PROTO, r == ERR_TOOBIG ?
+		    "message too big" : "unparsable message");
 		return;
 	}
+	sstream_trim(c->ss, CONN_RBUF_KEEP);
 	if (c->session != NULL)
 		c->session->last_seen = conn_now_s();
 	d = conn_dispatch_find(m);
@@ -1003,7 +1016,8 @@ conn_new(struct srv *srv, int fd, const struct sockaddr *sa, socklen_t salen,
 	size_t firstlen = 0;
 	int r;
 
-	if (evutil_make_socket_nonblocking(fd) != 0) {
+	if (!conn_gate_admit(srv, sa) ||
+	    evutil_make_socket_nonblocking(fd) != 0) {
 		close(fd);
 		return NULL;
 	}

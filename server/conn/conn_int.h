@@ -24,6 +24,14 @@
 #include "server/svc/svc.h"
 #include "server/svc/svc_video.h"
 
+/*
+ * The largest frame a logged-in peer may send: a clipboard image. Each
+ * message type has its own smaller bound (conn_bound.c).
+ */
+#define CONN_FRAME_MAX		(16u * 1024 * 1024)
+/* After a frame larger than this the read buffers are given back. */
+#define CONN_RBUF_KEEP		(256u * 1024)
+
 /* Where a connection is in its life (conn.c has the transitions). */
 enum conn_state {
 	CONN_HANDSHAKE,
@@ -54,6 +62,7 @@ struct conn {
 	int			 dead;
 	int			 closing;	/* a final message is on its way */
 	int			 pending;	/* waiting for a click in the CM */
+	uint64_t		 pending_ms;	/* ... since then */
 	int			 cm_known;	/* the CM was told about us */
 	int			 encrypted;
 	int			 discard;	/* drop all input (refused) */
@@ -126,6 +135,20 @@ void	conn_send_misc(struct conn *, Hbb__Misc *misc);
 void	conn_login_error(struct conn *, const char *text, int close);
 /* Authorizes: PeerInfo out, then the session (how static, otp copied). */
 void	conn_authorize(struct conn *, const char *how, const char *otp);
+
+/* conn_bound.c */
+/*
+ * Checks a decrypted payload against its type's size and what unpacking
+ * it would allocate. Returns 0, ERR_TOOBIG or ERR_PROTO.
+ */
+int	conn_bound_check(const uint8_t *p, size_t n);
+
+/* conn_gate.c */
+/*
+ * Whether a new connection from sa may come in: connections not logged in
+ * are capped per address (/32, /64) and in total. Logs refusals.
+ */
+int	conn_gate_admit(struct srv *, const struct sockaddr *sa);
 
 /* conn_perm.c */
 /* Tells the peer that permission p is now on or off (PermissionInfo). */

@@ -306,12 +306,6 @@ login_decide(const struct login_request *rq, const struct login_settings *st,
 		    "No Password Access" : NULL, v);
 		return;
 	}
-	if (len > 0 && sec->recent_otp != NULL && pass_check_plain(
-	    sec->recent_otp, sec->salt, sec->challenge, pw, len)) {
-		login_set(v, LOGIN_ACCEPT, NULL);
-		v->how = LOGIN_BY_RECENT;
-		return;
-	}
 	if (len == 0) {
 		/* The client shows its own password box; the local user may
 		 * accept meanwhile (not in password mode). */
@@ -323,6 +317,13 @@ login_decide(const struct login_request *rq, const struct login_settings *st,
 	}
 	if (th->password != NULL) {
 		login_set(v, LOGIN_REFUSE, th->password);
+		return;
+	}
+	/* Recent-session reuse only after the throttle (PROTOCOL.md §3.4). */
+	if (len > 0 && sec->recent_otp != NULL && pass_check_plain(
+	    sec->recent_otp, sec->salt, sec->challenge, pw, len)) {
+		login_set(v, LOGIN_ACCEPT, NULL);
+		v->how = LOGIN_BY_RECENT;
 		return;
 	}
 	if (tmp_on && pass_check_plain(sec->otp, sec->salt, sec->challenge,

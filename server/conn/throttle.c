@@ -13,7 +13,7 @@
 
 struct throttle_entry {
 	char	 key[KEY_MAX];
-	long	 minute;	/* calendar minute of the last failure */
+	long	 minute;	/* start of the minute of the last failures */
 	int	 in_minute;	/* failures in that minute */
 	int	 total;		/* failures since the entry was made */
 	long	 last;		/* time of the last failure, seconds */
@@ -25,6 +25,8 @@ struct throttle {
 	struct throttle_entry	*v;	/* owned */
 	size_t			 n, cap;
 	long			 expire;	/* seconds after the last failure */
+	struct throttle_entry	 over;	/* failures a full table could not
+					 * record, from any address */
 };
 
 /* Make an empty table. */
@@ -132,14 +134,57 @@ throttle_check(struct throttle *t, const struct sockaddr *addr, long now)
 	n = throttle_keys(addr, keys, limits, errors);
 	/* Prefixes first, then the address itself, as upstream orders them. */
 	for (i = n - 1; i >= 0; i--) {
-		if ((e = throttle_find(t, keys[i], now)) == NULL)
+		if ((e = throttle_find(t, keys[i], now)) == NULL) {
+			/* Unknown to a full table: the shared entry decides. */
+			if (i == 0 && t->n >= THROTTLE_MAX_ENTRIES &&
+			    now - t->over.last < t->expire &&
+			    t->over.total > limits[0])
+				return errors[0];
 			continue;
+		}
 		if (e->total > limits[i])
 			return errors[i];
-		if (i == 0 && e->minute == now / 60 && e->in_minute > 6)
+		if (i == 0 && now - e->minute < 60 && e->in_minute > 6)
 			return "Please try 1 minute later";
 	}
 	return NULL;
+}
+
+/*
+ * Make room in a full table: drop the entry idle the longest among those
+ * not locked. Returns 0 when every entry is locked (nothing is dropped:
+ * many addresses must not flush a locked one).
+ */
+static int
+throttle_evict(struct throttle *t)
+{
+	size_t j, old = t->n;
+
+	for (j = 0; j < t->n; j++) {
+		if (t->v[j].total > t->v[j].limit)
+			continue;
+		if (old == t->n || t->v[j].last < t->v[old].last)
+			old = j;
+	}
+	if (old == t->n)
+		return 0;
+	t->v[old] = t->v[--t->n];
+	return 1;
+}
+
+/* Failures recorded for addr itself (IPv4) or its /64 (IPv6). */
+int
+throttle_failures(struct throttle *t, const struct sockaddr *addr, long now)
+{
+	char keys[KEYS_MAX][KEY_MAX];
+	int limits[KEYS_MAX];
+	const char *errors[KEYS_MAX];
+	struct throttle_entry *e;
+	int i;
+
+	/* IPv6: the /64, which one host can fill with addresses. */
+	i = throttle_keys(addr, keys, limits, errors) > 1 ? 1 : 0;
+	return (e = throttle_find(t, keys[i], now)) != NULL ? e->total : 0;
 }
 
 /* Count one failure for addr and its prefixes. */
@@ -153,16 +198,13 @@ throttle_fail(struct throttle *t, const struct sockaddr *addr, long now)
 
 	n = throttle_keys(addr, keys, limits, errors);
 	for (i = 0; i < n; i++) {
-		if ((e = throttle_find(t, keys[i], now)) == NULL) {
-			if (t->n >= THROTTLE_MAX_ENTRIES) {
-				size_t j, old = 0;
-
-				/* Full: evict the entry idle the longest. */
-				for (j = 1; j < t->n; j++)
-					if (t->v[j].last < t->v[old].last)
-						old = j;
-				t->v[old] = t->v[--t->n];
-			}
+		if ((e = throttle_find(t, keys[i], now)) == NULL &&
+		    t->n >= THROTTLE_MAX_ENTRIES && !throttle_evict(t)) {
+			/* Full of locked entries: count in the shared one. */
+			if (now - t->over.last >= t->expire)
+				t->over.total = 0;
+			e = &t->over;
+		} else if (e == NULL) {
 			if (t->n == t->cap) {
 				t->cap = t->cap ? t->cap * 2 : 16;
 				t->v = xreallocarray(t->v, t->cap,
@@ -171,9 +213,10 @@ throttle_fail(struct throttle *t, const struct sockaddr *addr, long now)
 			e = &t->v[t->n++];
 			memset(e, 0, sizeof *e);
 			memcpy(e->key, keys[i], KEY_MAX);
+			e->limit = limits[i];
 		}
-		if (e->minute != now / 60) {
-			e->minute = now / 60;
+		if (e->in_minute == 0 || now - e->minute >= 60) {
+			e->minute = now;
 			e->in_minute = 0;
 		}
 		e->in_minute++;

@@ -131,11 +131,18 @@ clip_unzstd(const uint8_t *in, size_t inlen, size_t max, uint8_t **out,
 	ZSTD_inBuffer ib = { in, inlen, 0 };
 	ZSTD_outBuffer ob;
 	uint8_t *buf = NULL;
+	unsigned long long cs;
 	size_t cap = 0, r;
 	int rv = ERR_INVAL;
 
 	*out = NULL;
 	*outlen = 0;
+	/* A frame that declares its size is refused before any work. */
+	cs = ZSTD_getFrameContentSize(in, inlen);
+	if (cs == ZSTD_CONTENTSIZE_ERROR)
+		return ERR_INVAL;
+	if (cs != ZSTD_CONTENTSIZE_UNKNOWN && cs > max)
+		return ERR_TOOBIG;
 	if ((ds = ZSTD_createDStream()) == NULL)
 		return ERR_NOMEM;
 	ob.dst = NULL;
@@ -237,10 +244,10 @@ clip_rgba_to_png(const uint8_t *rgba, uint32_t w, uint32_t h, uint8_t **out,
 	return 0;
 }
 
-/* Decode and validate one peer entry. */
-int
-svc_clip_decode_item(const Hbb__Clipboard *c, int *fmt, uint8_t **data,
-    size_t *len)
+/* Decode and validate one peer entry of at most max bytes decoded. */
+static int
+clip_decode_max(const Hbb__Clipboard *c, size_t max, int *fmt,
+    uint8_t **data, size_t *len)
 {
 	uint8_t *raw = NULL, *png = NULL;
 	size_t rawlen;
@@ -262,10 +269,10 @@ svc_clip_decode_item(const Hbb__Clipboard *c, int *fmt, uint8_t **data,
 	}
 	if (c->compress) {
 		if ((r = clip_unzstd(c->content.data, c->content.len,
-		    SVC_CLIP_ITEM_MAX, &raw, &rawlen)) != 0)
+		    max, &raw, &rawlen)) != 0)
 			return r;
 	} else {
-		if (c->content.len > SVC_CLIP_ITEM_MAX)
+		if (c->content.len > max)
 			return ERR_TOOBIG;
 		raw = xmemdup(c->content.len ? c->content.data :
 		    (const uint8_t *)"", c->content.len ? c->content.len : 1);
@@ -288,7 +295,7 @@ svc_clip_decode_item(const Hbb__Clipboard *c, int *fmt, uint8_t **data,
 		free(raw);
 		if (r != 0)
 			return r;
-		if (rawlen > SVC_CLIP_ITEM_MAX) {
+		if (rawlen > max) {
 			free(png);
 			return ERR_TOOBIG;
 		}
@@ -306,6 +313,14 @@ svc_clip_decode_item(const Hbb__Clipboard *c, int *fmt, uint8_t **data,
 	*data = raw;
 	*len = rawlen;
 	return 0;
+}
+
+/* Decode and validate one peer entry. */
+int
+svc_clip_decode_item(const Hbb__Clipboard *c, int *fmt, uint8_t **data,
+    size_t *len)
+{
+	return clip_decode_max(c, SVC_CLIP_ITEM_MAX, fmt, data, len);
 }
 
 /* The clip_fmt of a wire format, or -1. */
@@ -597,10 +612,12 @@ static int
 clip_collect(Hbb__Clipboard *const *cs, size_t n,
     struct clip_blob *items[CLIP_FMT_N])
 {
-	size_t i;
+	size_t i, held = 0;
 	int first = ERR_UNSUPP, any = 0;
 
 	memset(items, 0, CLIP_FMT_N * sizeof *items);
+	if (n > SVC_CLIP_ENTRIES_MAX)
+		return ERR_TOOBIG;
 	for (i = 0; i < n; i++) {
 		uint8_t *data;
 		size_t len;
@@ -608,7 +625,9 @@ clip_collect(Hbb__Clipboard *const *cs, size_t n,
 
 		if (cs[i] == NULL)
 			continue;
-		r = svc_clip_decode_item(cs[i], &fmt, &data, &len);
+		/* All entries together decode to at most one item's worth. */
+		r = clip_decode_max(cs[i], SVC_CLIP_ITEM_MAX - held, &fmt,
+		    &data, &len);
 		if (r != 0) {
 			if (first == ERR_UNSUPP)
 				first = r;
@@ -618,8 +637,11 @@ clip_collect(Hbb__Clipboard *const *cs, size_t n,
 			free(data);
 			continue;
 		}
+		if (items[s] != NULL)
+			held -= items[s]->len;
 		clip_blob_unref(items[s]);
 		items[s] = clip_blob_new(data, len);
+		held += len;
 		free(data);
 		any = 1;
 	}

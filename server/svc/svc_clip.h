@@ -32,6 +32,8 @@ struct svc_clip;
 
 /* Largest item accepted either way (decompressed), bytes. */
 #define SVC_CLIP_ITEM_MAX	(32u * 1024 * 1024)
+/* Entries in one MultiClipboards: upstream sends one per format. */
+#define SVC_CLIP_ENTRIES_MAX	16
 /* Largest piece written to an X property at once; bigger items use INCR. */
 #define SVC_CLIP_CHUNK		(256u * 1024)
 

@@ -123,6 +123,7 @@ struct svc_input {
 	unsigned	 rate, burst;
 	uint64_t	 dropped;
 	int64_t		 last_click_ms;
+	int64_t		 last_input_ms;	/* any kind, for the CM's guard */
 	int64_t		 last_move_ms;
 	uint32_t	 last_move_conn;
 	struct log_ratelimit rl;
@@ -1416,6 +1417,7 @@ svc_input_mouse(struct svc_input *svc, uint32_t conn_id,
 
 	if (input_check_dead(svc))
 		return ERR_IO;
+	svc->last_input_ms = input_now_ms();
 	h = input_held_get(svc, conn_id, 1);
 	switch (type) {
 	case 0:		/* move: supersedes whatever move is pending */
@@ -1650,6 +1652,7 @@ svc_input_key(struct svc_input *svc, uint32_t conn_id,
 
 	if (input_check_dead(svc))
 		return ERR_IO;
+	svc->last_input_ms = input_now_ms();
 	h = input_held_get(svc, conn_id, 1);
 	if (ev->union_case == HBB__KEY_EVENT__UNION_SEQ && ev->seq != NULL)
 		cost = (double)svc_input_decode_text(ev->seq,
@@ -1699,6 +1702,7 @@ svc_input_pointer(struct svc_input *svc, uint32_t conn_id,
 
 	if (input_check_dead(svc))
 		return ERR_IO;
+	svc->last_input_ms = input_now_ms();
 	if (ev->union_case != HBB__POINTER_DEVICE_EVENT__UNION_TOUCH_EVENT ||
 	    (t = ev->touch_event) == NULL)
 		return ERR_INVAL;
@@ -1749,6 +1753,13 @@ svc_input_release_all(struct svc_input *svc, uint32_t conn_id)
 		free(h);
 		break;
 	}
+}
+
+/* Returns the time of the latest input a peer sent, of any kind. */
+int64_t
+svc_input_last_input_ms(const struct svc_input *svc)
+{
+	return svc->last_input_ms;
 }
 
 /* Returns the time of the latest injected left-up or Enter. */

@@ -94,6 +94,9 @@ void	svc_input_release_all(struct svc_input *svc, uint32_t conn_id);
 /* Milliseconds since the Unix epoch of the latest injected left-button-up
  * or Enter from any peer (the CM's click guard, HOST.md §3.4); 0 if none. */
 int64_t	svc_input_last_click_ms(const struct svc_input *svc);
+/* Milliseconds since the Unix epoch of the latest input of any kind (key,
+ * text, mouse move, button, wheel, pinch) from any peer; 0 if none. */
+int64_t	svc_input_last_input_ms(const struct svc_input *svc);
 /* Milliseconds since the Unix epoch of the latest injected pointer move,
  * 0 if none; *conn_id (if not NULL) receives the connection that made it. */
 int64_t	svc_input_last_move_ms(const struct svc_input *svc,

@@ -70,6 +70,16 @@ out=$($PEER -R "127.0.0.1:$HP" -K "$other" -i "$HOST_ID" -w Secret-42 login)
 expect_match "$out" "^HANDSHAKE plain" "client with another server key"
 expect_match "$out" "^PEERINFO" "login without key"
 
+# refuse-unencrypted: the same client is refused, an encrypted one is not.
+echo "refuse-unencrypted = Y" >>"$DIR/cdesk.conf"
+out=$($PEER -R "127.0.0.1:$HP" -K "$other" -i "$HOST_ID" -w Secret-42 login)
+echo "$out" | grep -q '^PEERINFO' && fail "unencrypted session let in"
+grep -q 'refused (This host refuses unencrypted sessions)' "$DIR/log" ||
+    fail "no refusal of the unencrypted session"
+out=$($P -w Secret-42 login)
+expect_match "$out" "^PEERINFO" "encrypted login with refuse-unencrypted"
+sed -i '/^refuse-unencrypted/d' "$DIR/cdesk.conf"
+
 # hbbs hands out a stale host key: the client's check of our SignedId
 # fails, it answers an empty PublicKey, and the host re-sends RegisterPk
 # on its next tick.

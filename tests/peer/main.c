@@ -416,6 +416,29 @@ session_refresh(struct pconn *pc)
 	pc_send(pc, &m);
 }
 
+/*
+ * Send a MultiClipboards (Message field 28) of n empty entries, built on
+ * the wire: 2 bytes an entry, which protobuf-c would unpack ~60x larger.
+ */
+static void
+session_multiclip(struct pconn *pc, size_t n)
+{
+	size_t len = 2 * n, i = 0;
+	uint8_t *p = xmalloc(len + 16);
+
+	p[i++] = 0xe2;		/* field 28, length-delimited */
+	p[i++] = 0x01;
+	for (; len >= 0x80; len >>= 7)
+		p[i++] = (uint8_t)(len | 0x80);
+	p[i++] = (uint8_t)len;
+	for (len = 0; len < n; len++) {
+		p[i++] = 0x0a;	/* clipboards: an empty Clipboard */
+		p[i++] = 0x00;
+	}
+	printf("SENT %d\n", pc_send_payload(pc, p, i));
+	free(p);
+}
+
 /* Act on one command line of a session. */
 static void
 session_command(struct pconn *pc, const char *line)
@@ -430,6 +453,8 @@ session_command(struct pconn *pc, const char *line)
 		session_chat(pc, line + 5);
 	else if (strncmp(line, "clip ", 5) == 0)
 		session_clip(pc, line + 5);
+	else if (sscanf(line, "multiclip %u", &u) == 1)
+		session_multiclip(pc, u);
 	else if (strcmp(line, "frames") == 0)
 		printf("FRAMES %lu\n", session_frames);
 	else if (strcmp(line, "refresh") == 0)

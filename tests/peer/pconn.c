@@ -196,7 +196,7 @@ pc_send_raw(struct pconn *pc, const void *p, size_t n)
 }
 
 /* Frame (and encrypt) a payload and send it. */
-static int
+int
 pc_send_payload(struct pconn *pc, const uint8_t *p, size_t n)
 {
 	size_t flen = sstream_frame_len(pc->ss, n);

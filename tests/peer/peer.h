@@ -28,6 +28,8 @@ int		 pc_handshake(struct pconn *, const uint8_t *host_pk,
 		    const char *host_id);
 /* Sends a message. Returns 0 or -1. */
 int		 pc_send(struct pconn *, const Hbb__Message *);
+/* Frames (and encrypts) an already packed payload and sends it. */
+int		 pc_send_payload(struct pconn *, const uint8_t *, size_t);
 /* Sends raw bytes as they are (no framing). */
 int		 pc_send_raw(struct pconn *, const void *, size_t);
 /*

@@ -90,12 +90,23 @@ act_option_get(const char *key, void *ctx)
 	return strcmp(key, "approve-mode") == 0 ? "both" : "";
 }
 
+/* Milliseconds since a peer's input, as the fake server reports it. */
+static int64_t input_age = -1;
+
+static int64_t
+act_input_age(void *ctx)
+{
+	(void)ctx;
+	return input_age;
+}
+
 static const struct cmlink_actions acts = {
 	.authorize = act_authorize,
 	.close = act_close,
 	.switch_permission = act_perm,
 	.chat = act_chat,
 	.option_get = act_option_get,
+	.input_age_ms = act_input_age,
 };
 
 /* Child side: a blocking client. */
@@ -258,6 +269,50 @@ child_cm(void)
 	r = c_expect(IPC__DATA__UNION_LOGIN, 43);
 	if (r->login->conn_id != 4)
 		_exit(44);
+	ipc_data_free(r);
+	close(cfd);
+	return 0;
+}
+
+/* The CM of test_guard: clicks right after a peer's input, then later. */
+static int
+child_guard(void)
+{
+	Ipc__Data d = IPC__DATA__INIT, *r;
+	Ipc__SwitchPermission sp = IPC__SWITCH_PERMISSION__INIT;
+
+	c_connect("cm");
+	r = c_expect(IPC__DATA__UNION_LOGIN, 50);
+	ipc_data_free(r);
+	r = c_expect(IPC__DATA__UNION_LOGIN, 51);
+	ipc_data_free(r);
+	/* Within the guard: Accept and a grant are refused; the grant comes
+	 * back as the permission still is (off). */
+	c_send_conn(IPC__DATA__UNION_AUTHORIZE, 1);
+	sp.conn_id = 2;
+	sp.name = (char *)"clipboard";
+	sp.enabled = 1;
+	d.union_case = IPC__DATA__UNION_SWITCH_PERMISSION;
+	d.switch_permission = &sp;
+	c_send(&d);
+	r = c_expect(IPC__DATA__UNION_SWITCH_PERMISSION, 52);
+	if (r->switch_permission->enabled ||
+	    strcmp(r->switch_permission->name, "clipboard") != 0)
+		_exit(53);
+	ipc_data_free(r);
+	/* Switching off works whatever the peer does. */
+	sp.name = (char *)"keyboard";
+	sp.enabled = 0;
+	c_send(&d);
+	r = c_expect(IPC__DATA__UNION_SWITCH_PERMISSION, 57);
+	ipc_data_free(r);
+	/* The server's go: the input is old now. Accept works. */
+	r = c_expect(IPC__DATA__UNION_LOGIN, 54);
+	ipc_data_free(r);
+	c_send_conn(IPC__DATA__UNION_AUTHORIZE, 1);
+	r = c_expect(IPC__DATA__UNION_LOGIN, 55);
+	if (r->login->conn_id != 1 || !r->login->authorized)
+		_exit(56);
 	ipc_data_free(r);
 	close(cfd);
 	return 0;
@@ -453,6 +508,48 @@ test_cmlink(void)
 	event_base_free(base);
 }
 
+/* Accept and grants are refused shortly after any peer input. */
+static void
+test_guard(void)
+{
+	struct event_base *base = event_base_new();
+	struct seen seen;
+	struct cmlink_login l1 = { .conn_id = 1, .peer_id = "111",
+	    .mode = CMLINK_REMOTE };
+	struct cmlink_login l2 = { .conn_id = 2, .peer_id = "222",
+	    .mode = CMLINK_REMOTE, .authorized = 1,
+	    .perms = PERM_BIT(PERM_KEYBOARD) };
+	struct cmlink_login l3 = { .conn_id = 3, .peer_id = "333" };
+	char *cause = NULL;
+	char *no_cm[] = { (char *)"/bin/true", NULL };
+	int status, i;
+	pid_t pid;
+
+	memset(&seen, 0, sizeof seen);
+	ASSERT_INT_EQ(cmlink_new(&link_, base, dir, &acts, &seen, &cause), 0);
+	cmlink_set_cm_command(link_, no_cm);
+	cmlink_login(link_, &l1);
+	cmlink_login(link_, &l2);
+	input_age = 30;		/* a mouse move 30 ms ago */
+	if ((pid = fork()) == 0)
+		_exit(child_guard());
+	for (i = 0; i < 300 && seen.perm_keyboard == 0; i++)
+		spin(base, 10);
+	ASSERT_INT_EQ(seen.perm_keyboard, 2);
+	ASSERT_INT_EQ(seen.authorized[1], 0);
+	input_age = 5000;
+	cmlink_login(link_, &l3);
+	for (i = 0; i < 300 && seen.authorized[1] == 0; i++)
+		spin(base, 10);
+	ASSERT_INT_EQ(seen.authorized[1], 1);
+	ASSERT_INT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT_INT_EQ(WEXITSTATUS(status), 0);
+	input_age = -1;
+	spin(base, 50);
+	cmlink_free(link_);
+	event_base_free(base);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -473,6 +570,7 @@ main(int argc, char **argv)
 	snprintf(dir, sizeof dir, "%s/run", tmpl);
 	TST_RUN(test_cmlink);
 	TST_RUN(test_cmlink_spawn);
+	TST_RUN(test_guard);
 	rmdir(dir);
 	snprintf(path, sizeof path, "%s/spawned", tmpl);
 	unlink(path);

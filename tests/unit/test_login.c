@@ -144,16 +144,16 @@ expect(const struct tcase *t, struct login_verdict *e)
 	    (!password_only && !otp_usable && !perm_usable))
 		wait_or_nobody(t, t->new_version ? "No Password Access" : NULL,
 		    e);
-	else if (t->pw == PW_RECENT && t->recent) {
-		set(e, LOGIN_ACCEPT, NULL);
-		e->how = LOGIN_BY_RECENT;
-	} else if (t->pw == PW_EMPTY && password_only)
+	else if (t->pw == PW_EMPTY && password_only)
 		set(e, LOGIN_RETRY, "Empty Password");
 	else if (t->pw == PW_EMPTY)
 		wait_or_nobody(t, NULL, e);
-	else if (t->th == TH_PW)
+	else if (t->th == TH_PW)	/* before the recent session too */
 		set(e, LOGIN_REFUSE, TH_PW_TEXT);
-	else if (t->pw == PW_OTP && otp_usable) {
+	else if (t->pw == PW_RECENT && t->recent) {
+		set(e, LOGIN_ACCEPT, NULL);
+		e->how = LOGIN_BY_RECENT;
+	} else if (t->pw == PW_OTP && otp_usable) {
 		set(e, LOGIN_ACCEPT, NULL);
 		e->how = LOGIN_BY_OTP;
 		e->flags = LOGIN_F_CLEAR;

@@ -128,6 +128,56 @@ test_bounded(void)
 	throttle_free(t);
 }
 
+/* Many addresses cannot flush a locked one; a table full of locked
+ * entries refuses unknown addresses once their shared count is over. */
+static void
+test_no_flush(void)
+{
+	struct throttle *t = throttle_new(THROTTLE_EXPIRE_S);
+	struct sockaddr_in a, victim = v4("192.0.2.77");
+	char ip[32];
+	int i, j;
+
+	for (i = 0; i < 31; i++)
+		throttle_fail(t, (const struct sockaddr *)&victim, 1000 + i * 60);
+	ASSERT_TRUE(throttle_check(t, (const struct sockaddr *)&victim,
+	    3000) != NULL);
+	ASSERT_INT_EQ(throttle_failures(t, (const struct sockaddr *)&victim,
+	    3000), 31);
+	for (i = 0; i < THROTTLE_MAX_ENTRIES + 500; i++) {
+		snprintf(ip, sizeof ip, "10.%d.%d.%d", (i >> 16) & 255,
+		    (i >> 8) & 255, i & 255);
+		a = v4(ip);
+		throttle_fail(t, (const struct sockaddr *)&a, 3000);
+	}
+	ASSERT_TRUE(throttle_check(t, (const struct sockaddr *)&victim,
+	    3001) != NULL);
+	throttle_free(t);
+
+	/* Every entry locked: the excess counts together. */
+	t = throttle_new(THROTTLE_EXPIRE_S);
+	for (i = 0; i < THROTTLE_MAX_ENTRIES; i++) {
+		snprintf(ip, sizeof ip, "10.%d.%d.%d", (i >> 16) & 255,
+		    (i >> 8) & 255, i & 255);
+		a = v4(ip);
+		for (j = 0; j < 31; j++)
+			throttle_fail(t, (const struct sockaddr *)&a,
+			    100000 + j * 60);
+	}
+	a = v4("198.51.100.1");
+	ASSERT_TRUE(throttle_check(t, (const struct sockaddr *)&a, 102000) ==
+	    NULL);
+	for (i = 0; i < 31; i++) {
+		snprintf(ip, sizeof ip, "198.51.100.%d", i + 2);
+		a = v4(ip);
+		throttle_fail(t, (const struct sockaddr *)&a, 102000 + i);
+	}
+	a = v4("198.51.100.200");
+	ASSERT_TRUE(throttle_check(t, (const struct sockaddr *)&a, 102100) !=
+	    NULL);
+	throttle_free(t);
+}
+
 /* Run all throttle tests. */
 int
 main(void)
@@ -136,5 +186,6 @@ main(void)
 	TST_RUN(test_total_and_expiry);
 	TST_RUN(test_ipv6);
 	TST_RUN(test_bounded);
+	TST_RUN(test_no_flush);
 	return 0;
 }
