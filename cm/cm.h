@@ -39,7 +39,8 @@ struct cfg_paths;
  * When the last connection is gone the window hides and the CM quits 6 s
  * later unless another arrives; the same when the server goes away. A CM
  * the server started for a connection that ended before it attached
- * quits after the same grace.
+ * quits after the same grace. A page kept for an unanswered chat (HOST.md
+ * §3.1 Disconnected) counts until the user closes the window.
  */
 int	cm_main(int argc, char **argv, const struct cfg_paths *paths);
 
