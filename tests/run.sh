@@ -15,7 +15,9 @@ export B TOP
 export CDESK="$TOP/$B/cdesk"
 export PEER="$TOP/$B/tests/peer/peer"
 export CDESK_VECTORS="$TOP/tests/data/vectors"
-TEST_TIMEOUT=${TEST_TIMEOUT:-300}
+# 600 s: the package test (two builds, lintian, install cycles) takes
+# minutes on a loaded 2-core machine, and longer under ASan.
+TEST_TIMEOUT=${TEST_TIMEOUT:-600}
 WORK=$(mktemp -d /tmp/cdesk-check.XXXXXX)
 export WORK
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
