@@ -30,6 +30,7 @@ struct pconn {
 	char		 challenge[16];
 	uint64_t	 session_id;
 	int		 prefer;	/* SupportedDecoding.prefer; 0 auto */
+	int		 fps;		/* OptionMessage.custom_fps; 0 unset */
 };
 
 /* Monotonic milliseconds. */
@@ -136,6 +137,13 @@ pc_set_codec(struct pconn *pc, const char *name)
 			return 0;
 		}
 	return -1;
+}
+
+/* Ask for a frame rate (OptionMessage.custom_fps) at login. */
+void
+pc_set_fps(struct pconn *pc, int fps)
+{
+	pc->fps = fps;
 }
 
 /* Turn the TestDelay echo on or off. */
@@ -355,6 +363,7 @@ pc_send_login(struct pconn *pc, const char *username, const char *password)
 		    HBB__SUPPORTED_DECODING__PREFER_CODEC__H265;
 	}
 	opt.supported_decoding = &dec;
+	opt.custom_fps = pc->fps;
 	lr.username = (char *)username;
 	if (password != NULL && *password != '\0') {
 		pass_h1(password, pc->salt, h1);

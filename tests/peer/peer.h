@@ -41,6 +41,7 @@ Hbb__Message	*pc_recv(struct pconn *, int timeout_ms, int *eof);
 int		 pc_set_codec(struct pconn *, const char *name);
 /* Disable the automatic TestDelay echo (for idle tests). */
 void		 pc_set_echo(struct pconn *, int on);
+void		 pc_set_fps(struct pconn *, int fps);
 
 /* The challenge and salt of the last Hash received. */
 const char	*pc_salt(const struct pconn *);
