@@ -38,6 +38,14 @@
 #define QOS_FPS_MAX		120
 #define QOS_RATIO_PERIOD_MS	3000
 #define TICK_MS			100
+/*
+ * How long a change may settle before it is grabbed. A program paints in
+ * bursts of requests (the painter of make bench puts its stamp, then its
+ * text): grabbing at the first Damage event would send half the burst
+ * now and the rest a whole frame interval later. TigerVNC's DeferUpdate
+ * is 1 ms as well.
+ */
+#define VSTREAM_DEFER_US	1000
 
 enum vitem_kind {
 	VITEM_FRAME,
@@ -364,8 +372,10 @@ struct vwork {
 	struct vpkts		 vp;		/* packets of the picture */
 	struct enc_rect		 drect[VSTREAM_DIRTY_MAX];
 	int			 ndrect;	/* -1: too many to list */
-	uint64_t		 t0;		/* ms: pts 0 */
-	uint64_t		 due;		/* ms: earliest next grab */
+	uint64_t		 t0;		/* us: pts 0 */
+	uint64_t		 tat;		/* us: the next grab's slot */
+	uint64_t		 due;		/* us: earliest next grab */
+	uint64_t		 dmg_at;	/* us: first damage since grab */
 	int			 dirty;		/* damage seen since the grab */
 	int			 full;		/* grab the whole display */
 	int			 key;		/* encode a key frame next */
@@ -467,7 +477,7 @@ vwork_open(struct vwork *w, struct vstream *vs)
 	w->vs = vs;
 	w->dirty = w->full = w->key = 1;
 	w->cv = conv_new(CONV_LIBYUV);
-	w->t0 = mono_ms();
+	w->t0 = mono_us();
 	if ((r = cap_x11.open(sv->x_display, sv->cap_flags, &w->cap)) != 0 ||
 	    !vstream_geometry(w->cap, vs->display, &w->geom) ||
 	    (w->pic = vstream_picture(&w->geom)) == NULL) {
@@ -540,8 +550,10 @@ vwork_events(struct vwork *w)
 	if ((ev & CAP_EV_LAYOUT) && (g.x != w->geom.x || g.y != w->geom.y ||
 	    g.width != w->geom.width || g.height != w->geom.height))
 		vwork_resize(w, &g);
-	if (ev & CAP_EV_DAMAGE)
+	if ((ev & CAP_EV_DAMAGE) && !w->dirty) {
 		w->dirty = 1;
+		w->dmg_at = mono_us();
+	}
 }
 
 /* Takes the loop's settings and key request; 1 if the worker must stop. */
@@ -570,6 +582,18 @@ static int
 vwork_wanted(const struct vwork *w)
 {
 	return w->dirty || w->key || w->full;
+}
+
+/* When (us) the wanted grab may start: its rate slot, and for damage
+ * alone a moment for the rest of the burst to land. */
+static uint64_t
+vwork_when(const struct vwork *w)
+{
+	uint64_t t = w->due;
+
+	if (!w->key && !w->full && w->dmg_at + VSTREAM_DEFER_US > t)
+		t = w->dmg_at + VSTREAM_DEFER_US;
+	return t;
 }
 
 /*
@@ -602,13 +626,16 @@ vwork_grab(struct vwork *w, uint64_t now)
 	w->full = 0;
 	w->did_x = 1;
 	/*
-	 * Pace on a grid of 1/fps so one late capture does not delay every
-	 * later one (a painter at the same rate would otherwise stay late
-	 * forever), yet never two captures closer than half an interval.
+	 * Pace by rate, not on a grid (a generic cell rate algorithm): each
+	 * grab takes the next slot 1/fps after the later of the last slot
+	 * and now, and may come up to half an interval before its slot. A
+	 * change that comes 1/fps or more after the last grab is grabbed at
+	 * once; a late grab does not delay the ones after it; over any
+	 * stretch the rate stays at most fps.
 	 */
-	ival = 1000 / (w->fps > 0 ? w->fps : 1);
-	w->due = w->due + ival > now + ival / 2 ? w->due + ival :
-	    now + ival / 2;
+	ival = 1000000 / (w->fps > 0 ? w->fps : 1);
+	w->tat = (w->tat > now ? w->tat : now) + ival;
+	w->due = w->tat - ival / 2;
 	return changed;
 }
 
@@ -637,7 +664,7 @@ vwork_encode(struct vwork *w, uint64_t now)
 	int r;
 
 	in.pic = w->pic;
-	in.pts_ms = (int64_t)(now - w->t0);
+	in.pts_ms = (int64_t)((now - w->t0) / 1000);
 	in.key = w->key;
 	in.dirty = w->drect;
 	in.ndirty = w->ndrect;
@@ -662,20 +689,27 @@ static void
 vwork_sleep(struct vwork *w, uint64_t now)
 {
 	struct pollfd pfd[2];
-	uint64_t junk;
-	int timeout;
+	struct timespec ts, *tsp = &ts;
+	uint64_t junk, when = UINT64_MAX, us;
 
 	if (w->broken || !vwork_wanted(w))
-		timeout = -1;
+		;
 	else if (w->inflight >= VSTREAM_INFLIGHT)
-		timeout = 5;
+		when = now + 5000;
 	else
-		timeout = w->due > now ? (int)(w->due - now) : 0;
+		when = vwork_when(w);
+	if (when == UINT64_MAX)
+		tsp = NULL;
+	else {
+		us = when > now ? when - now : 0;
+		ts.tv_sec = (time_t)(us / 1000000);
+		ts.tv_nsec = (long)(us % 1000000) * 1000;
+	}
 	pfd[0].fd = w->vs->wakefd;
 	pfd[0].events = POLLIN;
 	pfd[1].fd = w->broken ? -1 : cap_x11.fd(w->cap);
 	pfd[1].events = POLLIN;
-	if (poll(pfd, 2, timeout) > 0 && (pfd[0].revents & POLLIN)) {
+	if (ppoll(pfd, 2, tsp, NULL) > 0 && (pfd[0].revents & POLLIN)) {
 		if (read(w->vs->wakefd, &junk, sizeof junk) < 0)
 			(void)0;
 	}
@@ -694,8 +728,8 @@ vstream_main(void *arg)
 		vwork_events(&w);
 		if (vwork_settings(&w))
 			break;
-		now = mono_ms();
-		if (!w.broken && vwork_wanted(&w) && now >= w.due &&
+		now = mono_us();
+		if (!w.broken && vwork_wanted(&w) && now >= vwork_when(&w) &&
 		    w.inflight < VSTREAM_INFLIGHT) {
 			if ((changed = vwork_grab(&w, now)) < 0)
 				continue;	/* broken: idle from now on */
