@@ -22,6 +22,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "server/media/enc.h"
+#include "server/media/vpx_mem.h"
 
 struct encvpx {
 	vpx_codec_ctx_t	 ctx;
@@ -29,6 +30,8 @@ struct encvpx {
 	unsigned long	 duration;	/* ms of one picture at the set fps */
 	vpx_active_map_t map;		/* map.active_map owned */
 	int		 map_on;	/* the last picture was given a map */
+	struct vpxmem	*mem;		/* owned: its allocations */
+	int		 started;	/* a picture was encoded */
 };
 
 /* Logs a libvpx failure and maps it to an ERR_*. */
@@ -118,6 +121,7 @@ encvpx_close(void *state)
 	if (e == NULL)
 		return;
 	vpx_codec_destroy(&e->ctx);
+	vpxmem_free(e->mem);
 	free(e->map.active_map);
 	free(e);
 }
@@ -128,6 +132,7 @@ encvpx_open(const struct enc_params *p, void **statep)
 {
 	vpx_codec_iface_t *iface;
 	vpx_codec_enc_cfg_t cfg;
+	vpx_codec_err_t err;
 	struct encvpx *e;
 
 	*statep = NULL;
@@ -142,9 +147,15 @@ encvpx_open(const struct enc_params *p, void **statep)
 		return ERR_UNSUPP;
 	encvpx_config(&cfg, p);
 	e = xcalloc(1, sizeof *e);
-	if (vpx_codec_enc_init(&e->ctx, iface, &cfg, 0) != VPX_CODEC_OK) {
+	/* 98 MB of token buffer at 1080p, all zero: give it back. */
+	e->mem = vpxmem_new(p->width, p->height);
+	vpxmem_begin(e->mem);
+	err = vpx_codec_enc_init(&e->ctx, iface, &cfg, 0);
+	vpxmem_end(e->mem, err == VPX_CODEC_OK);
+	if (err != VPX_CODEC_OK) {
 		log_debug("libvpx vp9 %dx%d: init: %s", p->width, p->height,
 		    vpx_codec_error(&e->ctx));
+		vpxmem_free(e->mem);
 		free(e);
 		return ERR_CODEC;
 	}
@@ -208,6 +219,7 @@ encvpx_encode(void *state, const struct enc_input *in, enc_packet_cb *cb,
 	vpx_active_map_t off;
 	struct enc_packet ep;
 	vpx_image_t img;
+	vpx_codec_err_t err;
 	AVFrame *pic = in->pic;
 	int i, use_map;
 
@@ -241,8 +253,16 @@ encvpx_encode(void *state, const struct enc_input *in, enc_packet_cb *cb,
 			return encvpx_fail(&e->ctx, "active map off");
 	}
 	e->map_on = use_map;
-	if (vpx_codec_encode(&e->ctx, &img, in->pts_ms, e->duration,
-	    in->key ? VPX_EFLAG_FORCE_KF : 0, VPX_DL_REALTIME) != VPX_CODEC_OK)
+	/* The first picture allocates the picture buffers: give back those
+	 * it leaves zero (several a realtime encode never uses). */
+	if (!e->started)
+		vpxmem_begin(e->mem);
+	err = vpx_codec_encode(&e->ctx, &img, in->pts_ms, e->duration,
+	    in->key ? VPX_EFLAG_FORCE_KF : 0, VPX_DL_REALTIME);
+	if (!e->started)
+		vpxmem_end(e->mem, err == VPX_CODEC_OK);
+	e->started = 1;
+	if (err != VPX_CODEC_OK)
 		return encvpx_fail(&e->ctx, "encode");
 	while ((pkt = vpx_codec_get_cx_data(&e->ctx, &iter)) != NULL) {
 		if (pkt->kind != VPX_CODEC_CX_FRAME_PKT)
@@ -256,10 +276,20 @@ encvpx_encode(void *state, const struct enc_input *in, enc_packet_cb *cb,
 	return 0;
 }
 
+/* Gives back the token buffer's pages the last pictures wrote. */
+static void
+encvpx_trim(void *state)
+{
+	struct encvpx *e = state;
+
+	vpxmem_trim(e->mem);
+}
+
 const struct enc_impl enc_impl_vpx = {
 	.name = "libvpx",
 	.codecs = ENC_VP9,
 	.open = encvpx_open,
 	.encode = encvpx_encode,
+	.trim = encvpx_trim,
 	.close = encvpx_close,
 };

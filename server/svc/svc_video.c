@@ -13,6 +13,7 @@
 #include <sys/eventfd.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -46,6 +47,8 @@
  * is 1 ms as well.
  */
 #define VSTREAM_DEFER_US	1000
+/* After this long without a picture the encoder gives back what it can. */
+#define VSTREAM_TRIM_US		1000000
 
 enum vitem_kind {
 	VITEM_FRAME,
@@ -376,6 +379,8 @@ struct vwork {
 	uint64_t		 tat;		/* us: the next grab's slot */
 	uint64_t		 due;		/* us: earliest next grab */
 	uint64_t		 dmg_at;	/* us: first damage since grab */
+	uint64_t		 enc_at;	/* us: the last encode */
+	int			 trimmed;	/* idle: encoder trimmed since */
 	int			 dirty;		/* damage seen since the grab */
 	int			 full;		/* grab the whole display */
 	int			 key;		/* encode a key frame next */
@@ -682,6 +687,23 @@ vwork_encode(struct vwork *w, uint64_t now)
 	 * again from a key frame. */
 	w->key = r != 0;
 	w->ndrect = 0;
+	w->enc_at = now;
+	w->trimmed = 0;
+}
+
+/*
+ * A still screen: once no picture was encoded for VSTREAM_TRIM_US, the
+ * encoder and the heap give back what they can (libvpx's token buffer is
+ * dead between pictures; freed memory of this thread's arena).
+ */
+static void
+vwork_trim(struct vwork *w, uint64_t now)
+{
+	if (w->trimmed || w->enc == NULL || now < w->enc_at + VSTREAM_TRIM_US)
+		return;
+	enc_trim(w->enc);
+	malloc_trim(0);
+	w->trimmed = 1;
 }
 
 /* Sleeps until X has news, the loop wakes us, or the next grab is due. */
@@ -698,6 +720,9 @@ vwork_sleep(struct vwork *w, uint64_t now)
 		when = now + 5000;
 	else
 		when = vwork_when(w);
+	if (!w->trimmed && w->enc != NULL &&
+	    w->enc_at + VSTREAM_TRIM_US < when)
+		when = w->enc_at + VSTREAM_TRIM_US;
 	if (when == UINT64_MAX)
 		tsp = NULL;
 	else {
@@ -742,6 +767,7 @@ vstream_main(void *arg)
 			w.did_x = 0;
 			continue;
 		}
+		vwork_trim(&w, now);
 		vwork_sleep(&w, now);
 	}
 	vwork_close(&w);
@@ -797,6 +823,8 @@ vstream_stop(struct svc_video *sv, int display)
 	free(vs);
 	sv->streams[display] = NULL;
 	sv->st.workers--;
+	/* The encoder's heap (tens of MB) goes back while nobody watches. */
+	malloc_trim(0);
 	log_debug("display %d: worker stopped", display);
 }
 
