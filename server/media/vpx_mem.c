@@ -34,6 +34,7 @@
 #include <sys/mman.h>
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -49,6 +50,14 @@
 #define VPXMEM_TOKEN_SIZE	16	/* sizeof (TOKENEXTRA) on LP64 */
 #define VPXMEM_MMAPPED		0x2	/* glibc's IS_MMAPPED chunk bit */
 #define VPXMEM_CHUNKS_MAX	256
+/*
+ * glibc raises its mmap threshold to the size of each mmapped chunk freed
+ * (up to 32 MB): after one encoder closed, the next one's 4.7 MB picture
+ * buffers would come from an arena, where their zero pages cannot be told
+ * apart. A fixed threshold keeps every allocation of 1 MB or more a
+ * mapping of its own (and given back whole when freed).
+ */
+#define VPXMEM_MMAP_THRESHOLD	(1024 * 1024)
 
 /* Address ranges [lo, hi) of anonymous writable mappings. */
 struct vpxmem_maps {
@@ -67,6 +76,15 @@ struct vpxmem {
 };
 
 static pthread_mutex_t vpxmem_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t vpxmem_once = PTHREAD_ONCE_INIT;
+
+/* Fixes glibc's mmap threshold (once). */
+static void
+vpxmem_threshold(void)
+{
+	if (mallopt(M_MMAP_THRESHOLD, VPXMEM_MMAP_THRESHOLD) != 1)
+		log_debug("libvpx: mallopt(M_MMAP_THRESHOLD) refused");
+}
 
 /* Reads the process's anonymous read-write mappings; 0 or -1. */
 static int
@@ -226,6 +244,7 @@ vpxmem_new(int width, int height)
 {
 	struct vpxmem *m = xcalloc(1, sizeof *m);
 
+	pthread_once(&vpxmem_once, vpxmem_threshold);
 	m->tok_size = (size_t)((width + 15) / 16) *
 	    (size_t)((height + 15) / 16) * (16 * 16 * 3 + 4) *
 	    VPXMEM_TOKEN_SIZE;
