@@ -38,7 +38,8 @@
 #define QOS_FPS_INIT		15
 #define QOS_FPS_MAX		120
 #define QOS_RATIO_PERIOD_MS	3000
-#define TICK_MS			100
+#define TICK_MS			100	/* a viewer drains or just joined */
+#define TICK_SLOW_MS		1000	/* otherwise, while anybody watches */
 /*
  * How long a change may settle before it is grabbed. A program paints in
  * bursts of requests (the painter of make bench puts its stamp, then its
@@ -125,6 +126,7 @@ struct svc_video {
 	struct event		*ev_cap;	/* owned */
 	struct event		*ev_out;	/* owned: worker -> loop */
 	struct event		*ev_tick;	/* owned */
+	int			 tick_ms;	/* its period; 0: not armed */
 	struct cap_display	 disp[CAP_DISPLAYS_MAX];
 	int			 ndisp;
 	struct svc_subs		 users;		/* of struct vuser */
@@ -144,6 +146,8 @@ struct svc_video {
 	uint64_t		 ratio_t;
 	uint64_t		 enc_at_ratio_t;
 };
+
+static void	vtick_arm(struct svc_video *);
 
 /* Adds to a counter that workers and the loop share. */
 static void
@@ -687,7 +691,7 @@ vwork_encode(struct vwork *w, uint64_t now)
 	 * again from a key frame. */
 	w->key = r != 0;
 	w->ndrect = 0;
-	w->enc_at = now;
+	w->enc_at = mono_us();	/* a first picture may take a second */
 	w->trimmed = 0;
 }
 
@@ -992,6 +996,7 @@ vdispatch_frame_one(void *entry, void *arg)
 		s->need_key = 1;
 		s->key_asked = 0;
 		stat_add(&w->sv->st.drops, 1);
+		vtick_arm(w->sv);	/* look for its drain often */
 		return;
 	}
 	if (s->need_key && !w->it->key) {
@@ -1188,6 +1193,41 @@ qos_ratio(struct svc_video *sv)
 	sv->ratio = r;
 }
 
+/*
+ * Arms the periodic work for what is pending: every TICK_MS while a
+ * viewer that fell behind may have drained or one joined in the last
+ * second (its fps is held at QOS_FPS_INIT), every TICK_SLOW_MS otherwise
+ * (the QoS ratio moves every 3 s), and not at all without viewers: an
+ * idle server, or a still screen, wakes for nothing.
+ */
+static void
+vtick_arm(struct svc_video *sv)
+{
+	struct timeval tv;
+	struct vuser *u;
+	struct vsub *s;
+	uint64_t now = mono_ms();
+	int d, ms = 0;
+
+	SVC_SUBS_FOREACH(u, &sv->users)
+		ms = now - u->joined < 1000 ? TICK_MS : TICK_SLOW_MS;
+	for (d = 0; d < CAP_DISPLAYS_MAX && ms != TICK_MS; d++)
+		SVC_SUBS_FOREACH(s, &sv->viewers[d])
+			if (s->need_key && !s->key_asked)
+				ms = TICK_MS;
+	if (ms == 0) {
+		event_del(sv->ev_tick);
+		sv->tick_ms = 0;
+		return;
+	}
+	if (evtimer_pending(sv->ev_tick, NULL) && sv->tick_ms <= ms)
+		return;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	event_add(sv->ev_tick, &tv);
+	sv->tick_ms = ms;
+}
+
 /* Periodic work: drained viewers, QoS ratio, policy. */
 static void
 vtick_cb(evutil_socket_t fd, short what, void *arg)
@@ -1203,6 +1243,7 @@ vtick_cb(evutil_socket_t fd, short what, void *arg)
 		qos_ratio(sv);
 	}
 	vpolicy_push(sv);
+	vtick_arm(sv);
 }
 
 /* Creates the service. */
@@ -1211,7 +1252,6 @@ svc_video_new(struct event_base *base, const struct svc_video_config *cfg,
     struct svc_video **svp)
 {
 	struct svc_video *sv;
-	struct timeval tv = { 0, TICK_MS * 1000 };
 	int r, d;
 
 	*svp = NULL;
@@ -1241,13 +1281,12 @@ svc_video_new(struct event_base *base, const struct svc_video_config *cfg,
 	sv->ev_cap = event_new(base, cap_x11.fd(sv->cap), EV_READ | EV_PERSIST,
 	    vcap_cb, sv);
 	sv->ev_out = event_new(base, -1, 0, vout_cb, sv);
-	sv->ev_tick = event_new(base, -1, EV_PERSIST, vtick_cb, sv);
+	sv->ev_tick = evtimer_new(base, vtick_cb, sv);
 	if (sv->ev_cap == NULL || sv->ev_out == NULL || sv->ev_tick == NULL) {
 		svc_video_free(sv);
 		return ERR_NOMEM;
 	}
 	event_add(sv->ev_cap, NULL);
-	event_add(sv->ev_tick, &tv);
 	*svp = sv;
 	return 0;
 }
@@ -1357,6 +1396,7 @@ svc_video_subscribe(struct svc_video *sv, const struct svc_sink *sink,
 		}
 	} else
 		vstream_key(sv, display);
+	vtick_arm(sv);
 	log_info("conn %u: video display %d", sink->conn_id, display);
 	return 0;
 }
@@ -1372,6 +1412,7 @@ svc_video_unsubscribe(struct svc_video *sv, uint32_t conn_id, int display)
 			svc_subs_del(&sv->viewers[d], conn_id);
 	vreap(sv);
 	vpolicy_push(sv);
+	vtick_arm(sv);
 }
 
 /* Replaces a sink's prefs. */
