@@ -54,10 +54,12 @@
  * glibc raises its mmap threshold to the size of each mmapped chunk freed
  * (up to 32 MB): after one encoder closed, the next one's 4.7 MB picture
  * buffers would come from an arena, where their zero pages cannot be told
- * apart. A fixed threshold keeps every allocation of 1 MB or more a
- * mapping of its own (and given back whole when freed).
+ * apart. A fixed threshold (glibc's own initial one) keeps every
+ * allocation of 128 kB or more a mapping of its own, given back whole
+ * when freed. (1 MB held 8 MB more in an open encoder: its allocations
+ * between 128 kB and 1 MB then came from an arena.)
  */
-#define VPXMEM_MMAP_THRESHOLD	(1024 * 1024)
+#define VPXMEM_MMAP_THRESHOLD	(128 * 1024)
 
 /* Address ranges [lo, hi) of anonymous writable mappings. */
 struct vpxmem_maps {
