@@ -145,6 +145,14 @@ struct svc_video {
 	int			 codec;
 	uint64_t		 ratio_t;
 	uint64_t		 enc_at_ratio_t;
+	/* The warm VP9 encoder of the primary display (vspare_*). */
+	int			 warm;		/* config: keep one */
+	pthread_t		 spare_th;
+	int			 spare_th_live;	/* main loop: join it */
+	pthread_cond_t		 spare_cv;	/* spare_busy went 0 */
+	struct enc		*spare;		/* under mu; owned */
+	struct enc_params	 spare_p;	/* under mu: how it opened */
+	int			 spare_busy;	/* under mu: opening it */
 };
 
 static void	vtick_arm(struct svc_video *);
@@ -325,6 +333,118 @@ vstream_picture(const struct cap_display *g)
 	return f;
 }
 
+/*
+ * The warm encoder. Opening a 1080p VP9 encoder costs 0.3-2 s here, most
+ * of it page faults (libvpx clears ~120 MB it allocates), and the first
+ * picture of a session waited for it. With SVC_VIDEO_CFG_WARM the service
+ * opens one in the background for the primary display at the default
+ * quality when it starts and whenever the last viewer left; the next
+ * worker that needs exactly that takes it. What it holds while nobody
+ * watches is its state without the zero pages (vpx_mem.c), about 10 MB.
+ */
+static void *
+vspare_main(void *arg)
+{
+	struct svc_video *sv = arg;
+	struct enc_params p;
+	struct enc *e = NULL;
+	int r;
+
+	pthread_mutex_lock(&sv->mu);
+	p = sv->spare_p;
+	pthread_mutex_unlock(&sv->mu);
+	if ((r = enc_open(&p, &e)) != 0)
+		log_debug("warm vp9 encoder: %d", r);
+	malloc_trim(0);
+	pthread_mutex_lock(&sv->mu);
+	sv->spare = e;
+	sv->spare_busy = 0;
+	pthread_cond_broadcast(&sv->spare_cv);
+	pthread_mutex_unlock(&sv->mu);
+	return NULL;
+}
+
+/* What the warm encoder of the primary display is opened with. */
+static void
+vspare_params(const struct svc_video *sv, struct enc_params *p)
+{
+	const struct cap_display *d = &sv->disp[0];
+	int i;
+
+	for (i = 0; i < sv->ndisp; i++)
+		if (sv->disp[i].primary) {
+			d = &sv->disp[i];
+			break;
+		}
+	memset(p, 0, sizeof *p);
+	p->codec = ENC_CODEC_VP9;
+	p->width = d->width & ~1;
+	p->height = d->height & ~1;
+	p->fps = QOS_FPS_INIT;
+	p->kbps = enc_bitrate(p->width, p->height, 0.67);
+}
+
+/* Whether an encoder opened with a serves one asked for with b. */
+static int
+vspare_fits(const struct enc_params *a, const struct enc_params *b)
+{
+	return a->codec == b->codec && a->width == b->width &&
+	    a->height == b->height && abs(a->kbps - b->kbps) * 100 <=
+	    a->kbps * 15;
+}
+
+/* Opens a warm encoder in the background unless one is there (main). */
+static void
+vspare_start(struct svc_video *sv)
+{
+	struct enc_params p;
+	struct enc *old = NULL;
+
+	if (!sv->warm || sv->ndisp < 1 || !(enc_supported() & ENC_VP9))
+		return;
+	vspare_params(sv, &p);
+	if (p.width < 16 || p.height < 16)
+		return;
+	pthread_mutex_lock(&sv->mu);
+	if (sv->spare_busy || (sv->spare != NULL &&
+	    vspare_fits(&sv->spare_p, &p))) {
+		pthread_mutex_unlock(&sv->mu);
+		return;
+	}
+	old = sv->spare;	/* the display changed size */
+	sv->spare = NULL;
+	sv->spare_p = p;
+	sv->spare_busy = 1;
+	pthread_mutex_unlock(&sv->mu);
+	enc_close(old);
+	if (sv->spare_th_live)
+		pthread_join(sv->spare_th, NULL);
+	sv->spare_th_live = pthread_create(&sv->spare_th, NULL, vspare_main,
+	    sv) == 0;
+	if (!sv->spare_th_live) {
+		pthread_mutex_lock(&sv->mu);
+		sv->spare_busy = 0;
+		pthread_mutex_unlock(&sv->mu);
+	}
+}
+
+/* Takes the warm encoder if it fits p (worker); waits while it opens. */
+static struct enc *
+vspare_take(struct svc_video *sv, const struct enc_params *p)
+{
+	struct enc *e = NULL;
+
+	pthread_mutex_lock(&sv->mu);
+	while (sv->spare_busy && vspare_fits(&sv->spare_p, p))
+		pthread_cond_wait(&sv->spare_cv, &sv->mu);
+	if (sv->spare != NULL && vspare_fits(&sv->spare_p, p)) {
+		e = sv->spare;
+		sv->spare = NULL;
+	}
+	pthread_mutex_unlock(&sv->mu);
+	return e;
+}
+
 /* (Re)opens the encoder when codec or bitrate moved; 1 if reopened. */
 static int
 vstream_encoder(struct vstream *vs, struct enc **encp, const AVFrame *pic,
@@ -345,7 +465,10 @@ vstream_encoder(struct vstream *vs, struct enc **encp, const AVFrame *pic,
 	p.height = pic->height;
 	p.fps = fps;
 	p.kbps = kbps;
-	if ((r = enc_open(&p, encp)) != 0 && codec != ENC_CODEC_VP9) {
+	if ((*encp = vspare_take(vs->sv, &p)) != NULL) {
+		r = 0;
+		log_debug("display %d: the warm encoder", vs->display);
+	} else if ((r = enc_open(&p, encp)) != 0 && codec != ENC_CODEC_VP9) {
 		log_warn_r(r, "display %d: %s encoder", vs->display,
 		    enc_name(codec));
 		p.codec = codec = ENC_CODEC_VP9;
@@ -829,6 +952,7 @@ vstream_stop(struct svc_video *sv, int display)
 	sv->st.workers--;
 	/* The encoder's heap (tens of MB) goes back while nobody watches. */
 	malloc_trim(0);
+	vspare_start(sv);
 	log_debug("display %d: worker stopped", display);
 }
 
@@ -1266,8 +1390,10 @@ svc_video_new(struct event_base *base, const struct svc_video_config *cfg,
 		sv->cap_flags = cfg->cap_flags;
 		sv->displays_changed = cfg->displays_changed;
 		sv->arg = cfg->arg;
+		sv->warm = (cfg->flags & SVC_VIDEO_CFG_WARM) != 0;
 	}
 	pthread_mutex_init(&sv->mu, NULL);
+	pthread_cond_init(&sv->spare_cv, NULL);
 	sv->qtail = &sv->qhead;
 	sv->fps = QOS_FPS_INIT;
 	sv->ratio = sv->ratio_target = 0.67;
@@ -1287,6 +1413,7 @@ svc_video_new(struct event_base *base, const struct svc_video_config *cfg,
 		return ERR_NOMEM;
 	}
 	event_add(sv->ev_cap, NULL);
+	vspare_start(sv);
 	*svp = sv;
 	return 0;
 }
@@ -1300,8 +1427,12 @@ svc_video_free(struct svc_video *sv)
 
 	if (sv == NULL)
 		return;
+	sv->warm = 0;
 	for (d = 0; d < CAP_DISPLAYS_MAX; d++)
 		vstream_stop(sv, d);
+	if (sv->spare_th_live)
+		pthread_join(sv->spare_th, NULL);
+	enc_close(sv->spare);
 	for (it = sv->qhead; it != NULL; it = next) {
 		next = it->next;
 		msgbuf_unref(it->b);
@@ -1317,6 +1448,7 @@ svc_video_free(struct svc_video *sv)
 	svc_subs_fini(&sv->users);
 	for (d = 0; d < CAP_DISPLAYS_MAX; d++)
 		svc_subs_fini(&sv->viewers[d]);
+	pthread_cond_destroy(&sv->spare_cv);
 	pthread_mutex_destroy(&sv->mu);
 	free(sv->x_display);
 	free(sv);
