@@ -108,7 +108,19 @@ encvpx_controls(vpx_codec_ctx_t *ctx)
 	ENCVPX_CTL(ctx, VP9E_SET_ROW_MT, 1);
 	ENCVPX_CTL(ctx, VP9E_SET_TILE_COLUMNS, 2);
 	ENCVPX_CTL(ctx, VP9E_SET_FRAME_PARALLEL_DECODING, 0);
-	ENCVPX_CTL(ctx, VP9E_SET_AQ_MODE, 3);	/* cyclic refresh */
+	/*
+	 * No cyclic refresh, screen content. Cyclic refresh re-codes a
+	 * share of the picture at a finer quantizer every frame; with the
+	 * active map only changed blocks are coded anyway, and on a typing
+	 * picture it doubled the bytes and cost a quarter of the time.
+	 * Screen content tunes the mode search for sharp synthetic pictures
+	 * (and leaves out noise estimation). 1920x1080, a glyph changing
+	 * per picture, CPU per picture with 2 threads (load 8): 4.0-4.4 ->
+	 * 3.4-3.5 ms, 915 -> 315 bytes; full-screen noise 27.6-30.0 ->
+	 * 22.9-32.6 ms (noisy), 5170 -> 4760 bytes.
+	 */
+	ENCVPX_CTL(ctx, VP9E_SET_AQ_MODE, 0);
+	ENCVPX_CTL(ctx, VP9E_SET_TUNE_CONTENT, VP9E_CONTENT_SCREEN);
 	ENCVPX_CTL(ctx, VP9E_SET_NOISE_SENSITIVITY, 0);
 }
 
