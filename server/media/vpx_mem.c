@@ -273,16 +273,16 @@ vpxmem_begin(struct vpxmem *m)
 }
 
 /*
- * After it (ok: it succeeded): records the encoder's new chunks, gives
- * back their zero pages, and drops the lock.
+ * After it (ok: it succeeded): records the encoder's new chunks and drops
+ * the lock. Nothing is given back yet: the first picture should not wait
+ * for it (nor fault the token buffer in again); vpxmem_trim does.
  */
 void
 vpxmem_end(struct vpxmem *m, int ok)
 {
 	struct vpxmem_maps after = { NULL, 0, 0 };
-	size_t i, freed = 0, n0 = m->nchunk;
+	size_t i, n0 = m->nchunk;
 	uintptr_t lo, hi, end;
-	uint64_t t0 = mono_us();
 	int memfd;
 
 	if (ok && m->before.n > 0 && vpxmem_read_maps(&after) == 0 &&
@@ -299,11 +299,7 @@ vpxmem_end(struct vpxmem *m, int ok)
 				vpxmem_walk(m, memfd, lo, hi);
 		}
 		close(memfd);
-		for (i = n0; i < m->nchunk; i++)
-			freed += vpxmem_give_back(m, m->chunk[i]);
-		log_debug("libvpx: %zu new allocations, %zu kB of zeros given "
-		    "back in %llu us", m->nchunk - n0, freed / 1024,
-		    (unsigned long long)(mono_us() - t0));
+		log_debug("libvpx: %zu new allocations", m->nchunk - n0);
 	}
 	free(after.r);
 	m->before.n = 0;
@@ -311,15 +307,16 @@ vpxmem_end(struct vpxmem *m, int ok)
 }
 
 /*
- * The encoder is idle (between two encodes, on its own thread): gives
- * back its token buffer whole and the pages of its allocations that are
- * all zero now. NULL does nothing.
+ * Between two encodes, on the encoder's thread: gives back its token
+ * buffer whole and the pages of its allocations that are all zero now.
+ * NULL does nothing.
  */
 void
 vpxmem_trim(struct vpxmem *m)
 {
 	uintptr_t *c;
 	size_t i, freed = 0;
+	uint64_t t0 = mono_us();
 	int memfd;
 
 	if (m == NULL || m->nchunk == 0 ||
@@ -334,5 +331,6 @@ vpxmem_trim(struct vpxmem *m)
 		freed += vpxmem_give_back(m, c);
 	}
 	close(memfd);
-	log_debug("libvpx: idle, %zu kB given back", freed / 1024);
+	log_debug("libvpx: %zu kB given back in %llu us", freed / 1024,
+	    (unsigned long long)(mono_us() - t0));
 }

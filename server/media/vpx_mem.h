@@ -2,7 +2,7 @@
  * vpx_mem.h: gives back the pages of a libvpx VP9 encoder that hold only
  * zeros (it clears all it allocates, mostly for the worst case: 98 MB of
  * token buffer at 1920x1080, picture buffers a realtime encode never
- * uses), and its token buffer while it is idle. See vpx_mem.c for how its
+ * uses), and its token buffer between pictures. See vpx_mem.c for how its
  * allocations are found.
  *
  *	m = vpxmem_new(width, height);
@@ -10,7 +10,8 @@
  *	r = vpx_codec_enc_init(...);	(and likewise the first picture)
  *	vpxmem_end(m, r == VPX_CODEC_OK);
  *	...
- *	vpxmem_trim(m);			(idle, on the encoder's thread)
+ *	vpxmem_trim(m);			(after the first picture, and when
+ *					 idle; on the encoder's thread)
  *	...
  *	vpxmem_free(m);			(after vpx_codec_destroy)
  *

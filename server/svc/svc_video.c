@@ -355,6 +355,7 @@ vspare_main(void *arg)
 	pthread_mutex_unlock(&sv->mu);
 	if ((r = enc_open(&p, &e)) != 0)
 		log_debug("warm vp9 encoder: %d", r);
+	enc_trim(e);
 	malloc_trim(0);
 	pthread_mutex_lock(&sv->mu);
 	sv->spare = e;
@@ -508,6 +509,7 @@ struct vwork {
 	uint64_t		 dmg_at;	/* us: first damage since grab */
 	uint64_t		 enc_at;	/* us: the last encode */
 	int			 trimmed;	/* idle: encoder trimmed since */
+	int			 fresh;		/* the encoder's first picture */
 	int			 dirty;		/* damage seen since the grab */
 	int			 full;		/* grab the whole display */
 	int			 key;		/* encode a key frame next */
@@ -745,7 +747,7 @@ vwork_grab(struct vwork *w, uint64_t now)
 		return -1;
 	}
 	if (r == 1)
-		w->key = 1;
+		w->key = w->fresh = 1;
 	if (av_frame_make_writable(w->pic) < 0) {
 		w->broken = 1;
 		return -1;
@@ -814,6 +816,12 @@ vwork_encode(struct vwork *w, uint64_t now)
 	 * again from a key frame. */
 	w->key = r != 0;
 	w->ndrect = 0;
+	/* An encoder's first picture is out: what it allocated for the
+	 * worst case goes back now, not before (vpx_mem.c). */
+	if (w->fresh && r == 0) {
+		enc_trim(w->enc);
+		w->fresh = 0;
+	}
 	w->enc_at = mono_us();	/* a first picture may take a second */
 	w->trimmed = 0;
 }

@@ -273,6 +273,10 @@ bench_mem(const char *codec, int w, int h)
 	if (enc_open(&ep, &e) != 0)
 		return 1;
 	mem_step("open", (ns_of(CLOCK_MONOTONIC) - t0) / 1e6, 0);
+	t0 = ns_of(CLOCK_MONOTONIC);
+	enc_trim(e);
+	mem_step("open, enc_trim (a warm encoder)", (ns_of(CLOCK_MONOTONIC) -
+	    t0) / 1e6, 0);
 	in.pic = f;
 	in.key = 1;
 	in.ndirty = -1;
@@ -281,6 +285,10 @@ bench_mem(const char *codec, int w, int h)
 	enc_encode(e, &in, count_cb, &bytes);
 	mem_step("key frame (smooth picture)", (ns_of(CLOCK_MONOTONIC) -
 	    t0) / 1e6, bytes);
+	t0 = ns_of(CLOCK_MONOTONIC);
+	enc_trim(e);
+	mem_step("key frame, enc_trim (as the worker)",
+	    (ns_of(CLOCK_MONOTONIC) - t0) / 1e6, 0);
 	in.key = 0;
 	in.dirty = &r;
 	in.ndirty = 1;
