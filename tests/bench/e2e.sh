@@ -168,14 +168,19 @@ PY
 fi
 
 if [ -n "$HIGH" ]; then
+	# The QoS of HOST.md §5.2.3 starts at 15 fps and climbs by 5 per
+	# TestDelay (one a second) after three good ones: 60 after ~11 s.
 	PAINT_HZ=60
-	echo "== painter video at 60 Hz, client asks for 60 fps"
+	[ "$WARM" -lt 12 ] && WARM=12
+	echo "== painter video at 60 Hz, client asks for 60 fps" \
+	    "($SECS s after $WARM s)"
 	for c in $HIGH; do
 		cdesk_run video60 video "$c" 1 60
 	done
 	vnc_all video60 video
 	ratios video60
 	PAINT_HZ=30
+	WARM=$WARM0
 fi
 
 if [ "$RAW" != 0 ]; then
