@@ -849,12 +849,9 @@ vwork_sleep(struct vwork *w, uint64_t now)
 	struct timespec ts, *tsp = &ts;
 	uint64_t junk, when = UINT64_MAX, us;
 
-	if (w->broken || !vwork_wanted(w))
-		;
-	else if (w->inflight >= VSTREAM_INFLIGHT)
-		when = now + 5000;
-	else
-		when = vwork_when(w);
+	if (!w->broken && vwork_wanted(w))
+		when = w->inflight >= VSTREAM_INFLIGHT ? now + 5000 :
+		    vwork_when(w);
 	if (!w->trimmed && w->enc != NULL &&
 	    w->enc_at + VSTREAM_TRIM_US < when)
 		when = w->enc_at + VSTREAM_TRIM_US;
