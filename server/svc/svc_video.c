@@ -40,14 +40,6 @@
 #define QOS_RATIO_PERIOD_MS	3000
 #define TICK_MS			100	/* a viewer drains or just joined */
 #define TICK_SLOW_MS		1000	/* otherwise, while anybody watches */
-/*
- * How long a change may settle before it is grabbed. A program paints in
- * bursts of requests (the painter of make bench puts its stamp, then its
- * text): grabbing at the first Damage event would send half the burst
- * now and the rest a whole frame interval later. TigerVNC's DeferUpdate
- * is 1 ms as well.
- */
-#define VSTREAM_DEFER_US	1000
 /* After this long without a picture the encoder gives back what it can. */
 #define VSTREAM_TRIM_US		1000000
 
@@ -506,7 +498,6 @@ struct vwork {
 	uint64_t		 t0;		/* us: pts 0 */
 	uint64_t		 tat;		/* us: the next grab's slot */
 	uint64_t		 due;		/* us: earliest next grab */
-	uint64_t		 dmg_at;	/* us: first damage since grab */
 	uint64_t		 enc_at;	/* us: the last encode */
 	int			 trimmed;	/* idle: encoder trimmed since */
 	int			 fresh;		/* the encoder's first picture */
@@ -684,10 +675,8 @@ vwork_events(struct vwork *w)
 	if ((ev & CAP_EV_LAYOUT) && (g.x != w->geom.x || g.y != w->geom.y ||
 	    g.width != w->geom.width || g.height != w->geom.height))
 		vwork_resize(w, &g);
-	if ((ev & CAP_EV_DAMAGE) && !w->dirty) {
+	if (ev & CAP_EV_DAMAGE)
 		w->dirty = 1;
-		w->dmg_at = mono_us();
-	}
 }
 
 /* Takes the loop's settings and key request; 1 if the worker must stop. */
@@ -716,18 +705,6 @@ static int
 vwork_wanted(const struct vwork *w)
 {
 	return w->dirty || w->key || w->full;
-}
-
-/* When (us) the wanted grab may start: its rate slot, and for damage
- * alone a moment for the rest of the burst to land. */
-static uint64_t
-vwork_when(const struct vwork *w)
-{
-	uint64_t t = w->due;
-
-	if (!w->key && !w->full && w->dmg_at + VSTREAM_DEFER_US > t)
-		t = w->dmg_at + VSTREAM_DEFER_US;
-	return t;
 }
 
 /*
@@ -851,7 +828,7 @@ vwork_sleep(struct vwork *w, uint64_t now)
 
 	if (!w->broken && vwork_wanted(w))
 		when = w->inflight >= VSTREAM_INFLIGHT ? now + 5000 :
-		    vwork_when(w);
+		    w->due;
 	if (!w->trimmed && w->enc != NULL &&
 	    w->enc_at + VSTREAM_TRIM_US < when)
 		when = w->enc_at + VSTREAM_TRIM_US;
@@ -886,7 +863,7 @@ vstream_main(void *arg)
 		if (vwork_settings(&w))
 			break;
 		now = mono_us();
-		if (!w.broken && vwork_wanted(&w) && now >= vwork_when(&w) &&
+		if (!w.broken && vwork_wanted(&w) && now >= w.due &&
 		    w.inflight < VSTREAM_INFLIGHT) {
 			if ((changed = vwork_grab(&w, now)) < 0)
 				continue;	/* broken: idle from now on */
