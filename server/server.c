@@ -439,7 +439,8 @@ srv_state_open(struct srv *srv, const struct cfg_paths *paths)
 static void
 srv_services_start(struct srv *srv)
 {
-	struct svc_video_config vc = { NULL, 0, srv_displays_changed_cb, srv };
+	struct svc_video_config vc = { NULL, 0, srv_displays_changed_cb, srv,
+	    SVC_VIDEO_CFG_WARM };
 	char *cause = NULL;
 	int r;
 

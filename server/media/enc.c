@@ -363,6 +363,14 @@ enc_backend(const struct enc *e)
 	return e->impl->name;
 }
 
+/* Lets the backend give back memory while the encoder is idle. */
+void
+enc_trim(struct enc *e)
+{
+	if (e != NULL && e->impl->trim != NULL)
+		e->impl->trim(e->state);
+}
+
 /* Closes an encoder. */
 void
 enc_close(struct enc *e)

@@ -95,6 +95,9 @@ struct enc_impl {
 	 * while it needs one), calling cb for every packet out. */
 	int		(*encode)(void *state, const struct enc_input *,
 			    enc_packet_cb *cb, void *arg);
+	/* Gives back memory the encoder can do without until its next
+	 * picture; NULL if a backend has nothing to give. */
+	void		(*trim)(void *state);
 	/* Frees state; NULL does nothing. */
 	void		(*close)(void *state);
 };
@@ -150,6 +153,10 @@ int		 enc_encode(struct enc *, const struct enc_input *,
 		    enc_packet_cb *cb, void *arg);
 /* The backend's name, for logs. */
 const char	*enc_backend(const struct enc *);
+/* Gives back what the encoder can do without until its next picture
+ * (libvpx: its token buffer and its pages of zeros). Worth it after the
+ * first picture and when idle; it costs tens of ms at 1080p. */
+void		 enc_trim(struct enc *);
 void		 enc_close(struct enc *);
 
 #endif

@@ -23,13 +23,15 @@
 
 #define AUDIO_FRAME_BYTES	(SVC_AUDIO_FRAME * SVC_AUDIO_CHANNELS * 4)
 #define AUDIO_PACKET_MAX	4000	/* libopus' recommended maximum */
-#define AUDIO_RETRY_SEC		1
+#define AUDIO_RETRY_SEC		1	/* first retry after a failure */
+#define AUDIO_RETRY_MAX_SEC	60	/* the retries back off to this */
 
 struct svc_audio {
 	struct event_base *base;	/* borrowed */
 	char		*source;	/* owned; "" = default sink's monitor */
 	struct event	*ev_wake;	/* owned: frames queued or stream failed */
 	struct event	*ev_retry;	/* owned: reopen after a failure */
+	int		 retry_sec;	/* the next retry's delay */
 	struct msgbuf	*fmt_msg;	/* owned: Misc{audio_format} */
 
 	struct svc_subs	 subs;		/* of struct svc_sub: nothing more */
@@ -49,23 +51,30 @@ struct svc_audio {
 	struct msgbuf	*q[SVC_AUDIO_QUEUE_MAX];	/* owned references */
 	size_t		 qhead, qlen;
 	int		 failed;
-	struct log_ratelimit fail_rl;
+	int		 fail_logged;	/* this run of failures was logged */
+	int		 ready;		/* a stream was recording since */
 	uint64_t	 run_cpu_ns;	/* the thread's CPU time this run */
 	struct svc_audio_stats stats;	/* cpu_ns/run_ns: finished runs */
 };
 
 static int	audio_start(struct svc_audio *);
 static void	audio_stop(struct svc_audio *);
+static void	audio_retry_later(struct svc_audio *);
 
 /* Tell the main loop the stream broke (ml's thread). */
 static void
 audio_fail(struct svc_audio *a, const char *what)
 {
 	pthread_mutex_lock(&a->mu);
-	/* Retried every second while it stays broken: keep the log short. */
-	if (log_ratelimit_ok(&a->fail_rl, 60, 3))
-		log_warn("audio: %s: %s", what,
+	/* Retried while it stays broken: say it once, until it works. */
+	if (!a->fail_logged)
+		log_warn("audio: %s: %s (retrying, backing off to %d s)",
+		    what, pa_strerror(pa_context_errno(a->ctx)),
+		    AUDIO_RETRY_MAX_SEC);
+	else
+		log_debug("audio: %s: %s", what,
 		    pa_strerror(pa_context_errno(a->ctx)));
+	a->fail_logged = 1;
 	a->failed = 1;
 	pthread_mutex_unlock(&a->mu);
 	event_active(a->ev_wake, EV_READ, 0);
@@ -187,6 +196,10 @@ audio_stream_state_cb(pa_stream *s, void *arg)
 		log_info("audio: recording %s",
 		    pa_stream_get_device_name(s) ? pa_stream_get_device_name(s) :
 		    "?");
+		pthread_mutex_lock(&a->mu);
+		a->ready = 1;
+		a->fail_logged = 0;
+		pthread_mutex_unlock(&a->mu);
 		break;
 	case PA_STREAM_FAILED:
 		audio_fail(a, "record stream failed");
@@ -290,12 +303,34 @@ audio_wake_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (failed && a->ml != NULL) {
 		audio_stop(a);
-		if (svc_subs_count(&a->subs) > 0) {
-			struct timeval tv = { AUDIO_RETRY_SEC, 0 };
-
-			evtimer_add(a->ev_retry, &tv);
-		}
+		if (svc_subs_count(&a->subs) > 0)
+			audio_retry_later(a);
 	}
+}
+
+/*
+ * Schedules the next attempt to open the stream (main loop). The delay
+ * doubles with every failure in a row, up to AUDIO_RETRY_MAX_SEC, and
+ * starts again from AUDIO_RETRY_SEC once a stream has recorded: a host
+ * without PulseAudio does not try (and wake) every second.
+ */
+static void
+audio_retry_later(struct svc_audio *a)
+{
+	struct timeval tv = { 0, 0 };
+	int ready;
+
+	pthread_mutex_lock(&a->mu);
+	ready = a->ready;
+	a->ready = 0;
+	pthread_mutex_unlock(&a->mu);
+	if (ready || a->retry_sec < AUDIO_RETRY_SEC)
+		a->retry_sec = AUDIO_RETRY_SEC;
+	tv.tv_sec = a->retry_sec;
+	evtimer_add(a->ev_retry, &tv);
+	log_debug("audio: next attempt in %d s", a->retry_sec);
+	a->retry_sec = a->retry_sec * 2 > AUDIO_RETRY_MAX_SEC ?
+	    AUDIO_RETRY_MAX_SEC : a->retry_sec * 2;
 }
 
 /* Reopen the stream after a failure if anyone still listens. */
@@ -303,13 +338,12 @@ static void
 audio_retry_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct svc_audio *a = arg;
-	struct timeval tv = { AUDIO_RETRY_SEC, 0 };
 
 	(void)fd;
 	(void)what;
 	if (svc_subs_count(&a->subs) > 0 && a->ml == NULL &&
 	    audio_start(a) != 0)
-		evtimer_add(a->ev_retry, &tv);
+		audio_retry_later(a);
 }
 
 /* Open the Pulse context (the stream follows when it is ready). */
@@ -344,9 +378,12 @@ audio_start(struct svc_audio *a)
 	    NULL) < 0) {
 		/* The state callback may have said so already. */
 		pthread_mutex_lock(&a->mu);
-		if (!a->failed && log_ratelimit_ok(&a->fail_rl, 60, 3))
-			log_warn("audio: no PulseAudio server: %s",
-			    pa_strerror(pa_context_errno(a->ctx)));
+		if (!a->failed && !a->fail_logged)
+			log_warn("audio: no PulseAudio server: %s (retrying, "
+			    "backing off to %d s)",
+			    pa_strerror(pa_context_errno(a->ctx)),
+			    AUDIO_RETRY_MAX_SEC);
+		a->fail_logged = 1;
 		pthread_mutex_unlock(&a->mu);
 		goto fail;
 	}
@@ -469,11 +506,8 @@ svc_audio_subscribe(struct svc_audio *a, const struct svc_sink *sink)
 		r = audio_start(a);
 		if (r == ERR_CODEC)
 			return r;
-		if (r != 0) {
-			struct timeval tv = { AUDIO_RETRY_SEC, 0 };
-
-			evtimer_add(a->ev_retry, &tv);
-		}
+		if (r != 0)
+			audio_retry_later(a);
 	}
 	return 0;
 }
@@ -512,11 +546,8 @@ svc_audio_set_source(struct svc_audio *a, const char *source)
 	a->source = xstrdup(source != NULL ? source : "");
 	if (a->ml != NULL) {
 		audio_stop(a);
-		if (audio_start(a) != 0) {
-			struct timeval tv = { AUDIO_RETRY_SEC, 0 };
-
-			evtimer_add(a->ev_retry, &tv);
-		}
+		if (audio_start(a) != 0)
+			audio_retry_later(a);
 	}
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <sys/eventfd.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -37,7 +38,10 @@
 #define QOS_FPS_INIT		15
 #define QOS_FPS_MAX		120
 #define QOS_RATIO_PERIOD_MS	3000
-#define TICK_MS			100
+#define TICK_MS			100	/* a viewer drains or just joined */
+#define TICK_SLOW_MS		1000	/* otherwise, while anybody watches */
+/* After this long without a picture the encoder gives back what it can. */
+#define VSTREAM_TRIM_US		1000000
 
 enum vitem_kind {
 	VITEM_FRAME,
@@ -114,6 +118,7 @@ struct svc_video {
 	struct event		*ev_cap;	/* owned */
 	struct event		*ev_out;	/* owned: worker -> loop */
 	struct event		*ev_tick;	/* owned */
+	int			 tick_ms;	/* its period; 0: not armed */
 	struct cap_display	 disp[CAP_DISPLAYS_MAX];
 	int			 ndisp;
 	struct svc_subs		 users;		/* of struct vuser */
@@ -132,7 +137,17 @@ struct svc_video {
 	int			 codec;
 	uint64_t		 ratio_t;
 	uint64_t		 enc_at_ratio_t;
+	/* The warm VP9 encoder of the primary display (vspare_*). */
+	int			 warm;		/* config: keep one */
+	pthread_t		 spare_th;
+	int			 spare_th_live;	/* main loop: join it */
+	pthread_cond_t		 spare_cv;	/* spare_busy went 0 */
+	struct enc		*spare;		/* under mu; owned */
+	struct enc_params	 spare_p;	/* under mu: how it opened */
+	int			 spare_busy;	/* under mu: opening it */
 };
+
+static void	vtick_arm(struct svc_video *);
 
 /* Adds to a counter that workers and the loop share. */
 static void
@@ -310,6 +325,119 @@ vstream_picture(const struct cap_display *g)
 	return f;
 }
 
+/*
+ * The warm encoder. Opening a 1080p VP9 encoder costs 0.3-2 s here, most
+ * of it page faults (libvpx clears ~120 MB it allocates), and the first
+ * picture of a session waited for it. With SVC_VIDEO_CFG_WARM the service
+ * opens one in the background for the primary display at the default
+ * quality when it starts and whenever the last viewer left; the next
+ * worker that needs exactly that takes it. What it holds while nobody
+ * watches is its state without the zero pages (vpx_mem.c), about 10 MB.
+ */
+static void *
+vspare_main(void *arg)
+{
+	struct svc_video *sv = arg;
+	struct enc_params p;
+	struct enc *e = NULL;
+	int r;
+
+	pthread_mutex_lock(&sv->mu);
+	p = sv->spare_p;
+	pthread_mutex_unlock(&sv->mu);
+	if ((r = enc_open(&p, &e)) != 0)
+		log_debug("warm vp9 encoder: %d", r);
+	enc_trim(e);
+	malloc_trim(0);
+	pthread_mutex_lock(&sv->mu);
+	sv->spare = e;
+	sv->spare_busy = 0;
+	pthread_cond_broadcast(&sv->spare_cv);
+	pthread_mutex_unlock(&sv->mu);
+	return NULL;
+}
+
+/* What the warm encoder of the primary display is opened with. */
+static void
+vspare_params(const struct svc_video *sv, struct enc_params *p)
+{
+	const struct cap_display *d = &sv->disp[0];
+	int i;
+
+	for (i = 0; i < sv->ndisp; i++)
+		if (sv->disp[i].primary) {
+			d = &sv->disp[i];
+			break;
+		}
+	memset(p, 0, sizeof *p);
+	p->codec = ENC_CODEC_VP9;
+	p->width = d->width & ~1;
+	p->height = d->height & ~1;
+	p->fps = QOS_FPS_INIT;
+	p->kbps = enc_bitrate(p->width, p->height, 0.67);
+}
+
+/* Whether an encoder opened with a serves one asked for with b. */
+static int
+vspare_fits(const struct enc_params *a, const struct enc_params *b)
+{
+	return a->codec == b->codec && a->width == b->width &&
+	    a->height == b->height && abs(a->kbps - b->kbps) * 100 <=
+	    a->kbps * 15;
+}
+
+/* Opens a warm encoder in the background unless one is there (main). */
+static void
+vspare_start(struct svc_video *sv)
+{
+	struct enc_params p;
+	struct enc *old = NULL;
+
+	if (!sv->warm || sv->ndisp < 1 || !(enc_supported() & ENC_VP9))
+		return;
+	vspare_params(sv, &p);
+	if (p.width < 16 || p.height < 16)
+		return;
+	pthread_mutex_lock(&sv->mu);
+	if (sv->spare_busy || (sv->spare != NULL &&
+	    vspare_fits(&sv->spare_p, &p))) {
+		pthread_mutex_unlock(&sv->mu);
+		return;
+	}
+	old = sv->spare;	/* the display changed size */
+	sv->spare = NULL;
+	sv->spare_p = p;
+	sv->spare_busy = 1;
+	pthread_mutex_unlock(&sv->mu);
+	enc_close(old);
+	if (sv->spare_th_live)
+		pthread_join(sv->spare_th, NULL);
+	sv->spare_th_live = pthread_create(&sv->spare_th, NULL, vspare_main,
+	    sv) == 0;
+	if (!sv->spare_th_live) {
+		pthread_mutex_lock(&sv->mu);
+		sv->spare_busy = 0;
+		pthread_mutex_unlock(&sv->mu);
+	}
+}
+
+/* Takes the warm encoder if it fits p (worker); waits while it opens. */
+static struct enc *
+vspare_take(struct svc_video *sv, const struct enc_params *p)
+{
+	struct enc *e = NULL;
+
+	pthread_mutex_lock(&sv->mu);
+	while (sv->spare_busy && vspare_fits(&sv->spare_p, p))
+		pthread_cond_wait(&sv->spare_cv, &sv->mu);
+	if (sv->spare != NULL && vspare_fits(&sv->spare_p, p)) {
+		e = sv->spare;
+		sv->spare = NULL;
+	}
+	pthread_mutex_unlock(&sv->mu);
+	return e;
+}
+
 /* (Re)opens the encoder when codec or bitrate moved; 1 if reopened. */
 static int
 vstream_encoder(struct vstream *vs, struct enc **encp, const AVFrame *pic,
@@ -330,7 +458,10 @@ vstream_encoder(struct vstream *vs, struct enc **encp, const AVFrame *pic,
 	p.height = pic->height;
 	p.fps = fps;
 	p.kbps = kbps;
-	if ((r = enc_open(&p, encp)) != 0 && codec != ENC_CODEC_VP9) {
+	if ((*encp = vspare_take(vs->sv, &p)) != NULL) {
+		r = 0;
+		log_debug("display %d: the warm encoder", vs->display);
+	} else if ((r = enc_open(&p, encp)) != 0 && codec != ENC_CODEC_VP9) {
 		log_warn_r(r, "display %d: %s encoder", vs->display,
 		    enc_name(codec));
 		p.codec = codec = ENC_CODEC_VP9;
@@ -364,8 +495,12 @@ struct vwork {
 	struct vpkts		 vp;		/* packets of the picture */
 	struct enc_rect		 drect[VSTREAM_DIRTY_MAX];
 	int			 ndrect;	/* -1: too many to list */
-	uint64_t		 t0;		/* ms: pts 0 */
-	uint64_t		 due;		/* ms: earliest next grab */
+	uint64_t		 t0;		/* us: pts 0 */
+	uint64_t		 tat;		/* us: the next grab's slot */
+	uint64_t		 due;		/* us: earliest next grab */
+	uint64_t		 enc_at;	/* us: the last encode */
+	int			 trimmed;	/* idle: encoder trimmed since */
+	int			 fresh;		/* the encoder's first picture */
 	int			 dirty;		/* damage seen since the grab */
 	int			 full;		/* grab the whole display */
 	int			 key;		/* encode a key frame next */
@@ -467,7 +602,7 @@ vwork_open(struct vwork *w, struct vstream *vs)
 	w->vs = vs;
 	w->dirty = w->full = w->key = 1;
 	w->cv = conv_new(CONV_LIBYUV);
-	w->t0 = mono_ms();
+	w->t0 = mono_us();
 	if ((r = cap_x11.open(sv->x_display, sv->cap_flags, &w->cap)) != 0 ||
 	    !vstream_geometry(w->cap, vs->display, &w->geom) ||
 	    (w->pic = vstream_picture(&w->geom)) == NULL) {
@@ -589,7 +724,7 @@ vwork_grab(struct vwork *w, uint64_t now)
 		return -1;
 	}
 	if (r == 1)
-		w->key = 1;
+		w->key = w->fresh = 1;
 	if (av_frame_make_writable(w->pic) < 0) {
 		w->broken = 1;
 		return -1;
@@ -602,13 +737,16 @@ vwork_grab(struct vwork *w, uint64_t now)
 	w->full = 0;
 	w->did_x = 1;
 	/*
-	 * Pace on a grid of 1/fps so one late capture does not delay every
-	 * later one (a painter at the same rate would otherwise stay late
-	 * forever), yet never two captures closer than half an interval.
+	 * Pace by rate, not on a grid (a generic cell rate algorithm): each
+	 * grab takes the next slot 1/fps after the later of the last slot
+	 * and now, and may come up to half an interval before its slot. A
+	 * change that comes 1/fps or more after the last grab is grabbed at
+	 * once; a late grab does not delay the ones after it; over any
+	 * stretch the rate stays at most fps.
 	 */
-	ival = 1000 / (w->fps > 0 ? w->fps : 1);
-	w->due = w->due + ival > now + ival / 2 ? w->due + ival :
-	    now + ival / 2;
+	ival = 1000000 / (w->fps > 0 ? w->fps : 1);
+	w->tat = (w->tat > now ? w->tat : now) + ival;
+	w->due = w->tat - ival / 2;
 	return changed;
 }
 
@@ -637,7 +775,7 @@ vwork_encode(struct vwork *w, uint64_t now)
 	int r;
 
 	in.pic = w->pic;
-	in.pts_ms = (int64_t)(now - w->t0);
+	in.pts_ms = (int64_t)((now - w->t0) / 1000);
 	in.key = w->key;
 	in.dirty = w->drect;
 	in.ndirty = w->ndrect;
@@ -655,6 +793,29 @@ vwork_encode(struct vwork *w, uint64_t now)
 	 * again from a key frame. */
 	w->key = r != 0;
 	w->ndrect = 0;
+	/* An encoder's first picture is out: what it allocated for the
+	 * worst case goes back now, not before (vpx_mem.c). */
+	if (w->fresh && r == 0) {
+		enc_trim(w->enc);
+		w->fresh = 0;
+	}
+	w->enc_at = mono_us();	/* a first picture may take a second */
+	w->trimmed = 0;
+}
+
+/*
+ * A still screen: once no picture was encoded for VSTREAM_TRIM_US, the
+ * encoder and the heap give back what they can (libvpx's token buffer is
+ * dead between pictures; freed memory of this thread's arena).
+ */
+static void
+vwork_trim(struct vwork *w, uint64_t now)
+{
+	if (w->trimmed || w->enc == NULL || now < w->enc_at + VSTREAM_TRIM_US)
+		return;
+	enc_trim(w->enc);
+	malloc_trim(0);
+	w->trimmed = 1;
 }
 
 /* Sleeps until X has news, the loop wakes us, or the next grab is due. */
@@ -662,20 +823,27 @@ static void
 vwork_sleep(struct vwork *w, uint64_t now)
 {
 	struct pollfd pfd[2];
-	uint64_t junk;
-	int timeout;
+	struct timespec ts, *tsp = &ts;
+	uint64_t junk, when = UINT64_MAX, us;
 
-	if (w->broken || !vwork_wanted(w))
-		timeout = -1;
-	else if (w->inflight >= VSTREAM_INFLIGHT)
-		timeout = 5;
-	else
-		timeout = w->due > now ? (int)(w->due - now) : 0;
+	if (!w->broken && vwork_wanted(w))
+		when = w->inflight >= VSTREAM_INFLIGHT ? now + 5000 :
+		    w->due;
+	if (!w->trimmed && w->enc != NULL &&
+	    w->enc_at + VSTREAM_TRIM_US < when)
+		when = w->enc_at + VSTREAM_TRIM_US;
+	if (when == UINT64_MAX)
+		tsp = NULL;
+	else {
+		us = when > now ? when - now : 0;
+		ts.tv_sec = (time_t)(us / 1000000);
+		ts.tv_nsec = (long)(us % 1000000) * 1000;
+	}
 	pfd[0].fd = w->vs->wakefd;
 	pfd[0].events = POLLIN;
 	pfd[1].fd = w->broken ? -1 : cap_x11.fd(w->cap);
 	pfd[1].events = POLLIN;
-	if (poll(pfd, 2, timeout) > 0 && (pfd[0].revents & POLLIN)) {
+	if (ppoll(pfd, 2, tsp, NULL) > 0 && (pfd[0].revents & POLLIN)) {
 		if (read(w->vs->wakefd, &junk, sizeof junk) < 0)
 			(void)0;
 	}
@@ -694,7 +862,7 @@ vstream_main(void *arg)
 		vwork_events(&w);
 		if (vwork_settings(&w))
 			break;
-		now = mono_ms();
+		now = mono_us();
 		if (!w.broken && vwork_wanted(&w) && now >= w.due &&
 		    w.inflight < VSTREAM_INFLIGHT) {
 			if ((changed = vwork_grab(&w, now)) < 0)
@@ -708,6 +876,7 @@ vstream_main(void *arg)
 			w.did_x = 0;
 			continue;
 		}
+		vwork_trim(&w, now);
 		vwork_sleep(&w, now);
 	}
 	vwork_close(&w);
@@ -763,6 +932,9 @@ vstream_stop(struct svc_video *sv, int display)
 	free(vs);
 	sv->streams[display] = NULL;
 	sv->st.workers--;
+	/* The encoder's heap (tens of MB) goes back while nobody watches. */
+	malloc_trim(0);
+	vspare_start(sv);
 	log_debug("display %d: worker stopped", display);
 }
 
@@ -939,6 +1111,7 @@ vdispatch_frame_one(void *entry, void *arg)
 		s->need_key = 1;
 		s->key_asked = 0;
 		stat_add(&w->sv->st.drops, 1);
+		vtick_arm(w->sv);	/* look for its drain often */
 		return;
 	}
 	if (s->need_key && !w->it->key) {
@@ -1135,6 +1308,41 @@ qos_ratio(struct svc_video *sv)
 	sv->ratio = r;
 }
 
+/*
+ * Arms the periodic work for what is pending: every TICK_MS while a
+ * viewer that fell behind may have drained or one joined in the last
+ * second (its fps is held at QOS_FPS_INIT), every TICK_SLOW_MS otherwise
+ * (the QoS ratio moves every 3 s), and not at all without viewers: an
+ * idle server, or a still screen, wakes for nothing.
+ */
+static void
+vtick_arm(struct svc_video *sv)
+{
+	struct timeval tv;
+	struct vuser *u;
+	struct vsub *s;
+	uint64_t now = mono_ms();
+	int d, ms = 0;
+
+	SVC_SUBS_FOREACH(u, &sv->users)
+		ms = now - u->joined < 1000 ? TICK_MS : TICK_SLOW_MS;
+	for (d = 0; d < CAP_DISPLAYS_MAX && ms != TICK_MS; d++)
+		SVC_SUBS_FOREACH(s, &sv->viewers[d])
+			if (s->need_key && !s->key_asked)
+				ms = TICK_MS;
+	if (ms == 0) {
+		event_del(sv->ev_tick);
+		sv->tick_ms = 0;
+		return;
+	}
+	if (evtimer_pending(sv->ev_tick, NULL) && sv->tick_ms <= ms)
+		return;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	event_add(sv->ev_tick, &tv);
+	sv->tick_ms = ms;
+}
+
 /* Periodic work: drained viewers, QoS ratio, policy. */
 static void
 vtick_cb(evutil_socket_t fd, short what, void *arg)
@@ -1150,6 +1358,7 @@ vtick_cb(evutil_socket_t fd, short what, void *arg)
 		qos_ratio(sv);
 	}
 	vpolicy_push(sv);
+	vtick_arm(sv);
 }
 
 /* Creates the service. */
@@ -1158,7 +1367,6 @@ svc_video_new(struct event_base *base, const struct svc_video_config *cfg,
     struct svc_video **svp)
 {
 	struct svc_video *sv;
-	struct timeval tv = { 0, TICK_MS * 1000 };
 	int r, d;
 
 	*svp = NULL;
@@ -1173,8 +1381,10 @@ svc_video_new(struct event_base *base, const struct svc_video_config *cfg,
 		sv->cap_flags = cfg->cap_flags;
 		sv->displays_changed = cfg->displays_changed;
 		sv->arg = cfg->arg;
+		sv->warm = (cfg->flags & SVC_VIDEO_CFG_WARM) != 0;
 	}
 	pthread_mutex_init(&sv->mu, NULL);
+	pthread_cond_init(&sv->spare_cv, NULL);
 	sv->qtail = &sv->qhead;
 	sv->fps = QOS_FPS_INIT;
 	sv->ratio = sv->ratio_target = 0.67;
@@ -1188,13 +1398,13 @@ svc_video_new(struct event_base *base, const struct svc_video_config *cfg,
 	sv->ev_cap = event_new(base, cap_x11.fd(sv->cap), EV_READ | EV_PERSIST,
 	    vcap_cb, sv);
 	sv->ev_out = event_new(base, -1, 0, vout_cb, sv);
-	sv->ev_tick = event_new(base, -1, EV_PERSIST, vtick_cb, sv);
+	sv->ev_tick = evtimer_new(base, vtick_cb, sv);
 	if (sv->ev_cap == NULL || sv->ev_out == NULL || sv->ev_tick == NULL) {
 		svc_video_free(sv);
 		return ERR_NOMEM;
 	}
 	event_add(sv->ev_cap, NULL);
-	event_add(sv->ev_tick, &tv);
+	vspare_start(sv);
 	*svp = sv;
 	return 0;
 }
@@ -1208,8 +1418,12 @@ svc_video_free(struct svc_video *sv)
 
 	if (sv == NULL)
 		return;
+	sv->warm = 0;
 	for (d = 0; d < CAP_DISPLAYS_MAX; d++)
 		vstream_stop(sv, d);
+	if (sv->spare_th_live)
+		pthread_join(sv->spare_th, NULL);
+	enc_close(sv->spare);
 	for (it = sv->qhead; it != NULL; it = next) {
 		next = it->next;
 		msgbuf_unref(it->b);
@@ -1225,6 +1439,7 @@ svc_video_free(struct svc_video *sv)
 	svc_subs_fini(&sv->users);
 	for (d = 0; d < CAP_DISPLAYS_MAX; d++)
 		svc_subs_fini(&sv->viewers[d]);
+	pthread_cond_destroy(&sv->spare_cv);
 	pthread_mutex_destroy(&sv->mu);
 	free(sv->x_display);
 	free(sv);
@@ -1305,6 +1520,7 @@ svc_video_subscribe(struct svc_video *sv, const struct svc_sink *sink,
 		}
 	} else
 		vstream_key(sv, display);
+	vtick_arm(sv);
 	log_info("conn %u: video display %d", sink->conn_id, display);
 	return 0;
 }
@@ -1320,6 +1536,7 @@ svc_video_unsubscribe(struct svc_video *sv, uint32_t conn_id, int display)
 			svc_subs_del(&sv->viewers[d], conn_id);
 	vreap(sv);
 	vpolicy_push(sv);
+	vtick_arm(sv);
 }
 
 /* Replaces a sink's prefs. */

@@ -14,9 +14,10 @@ bench_xvfb() {
 	export DISPLAY
 }
 
-# paint MODE SECONDS LOG: starts the painter and waits for its first frame.
+# paint MODE SECONDS LOG: starts the painter (at $PAINT_HZ, default 30)
+# and waits for its first frame.
 paint() {
-	"$D/painter" -D "$DISPLAY" -m "$1" -r 30 -d "$2" -l "$3" \
+	"$D/painter" -D "$DISPLAY" -m "$1" -r "${PAINT_HZ:-30}" -d "$2" -l "$3" \
 	    >"$D/painter.out" 2>&1 &
 	PPID_=$!
 	i=0
@@ -31,8 +32,15 @@ cpu_ticks() {
 	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 
-# vnc NAME MODE: one reference run of a VNC server read by rfbclient.py
-# (shared/bench), summarised on one line; the JSON is left in $D/vnc.json.
+# rss_mb PID: resident memory in MB.
+rss_mb() {
+	awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status" \
+	    2>/dev/null || echo 0
+}
+
+# vnc NAME MODE [VIEWERS]: one reference run of a VNC server read by
+# rfbclient.py (shared/bench), summarised on one line; the JSON of the
+# first viewer (the one that measures) is left in $D/vnc.json.
 vnc() {
 	rm -f "$D/vnc.json"
 	command -v "$1" >/dev/null 2>&1 || { echo "  $1: not installed"; return; }
@@ -55,9 +63,19 @@ vnc() {
 	# x0vncserver forks: measure and stop the process that listens.
 	lp=$(pgrep -n -f -- "-rfbport $port")
 	[ -n "$lp" ] && vpid=$lp
+	others=""
+	i=1
+	while [ "$i" -lt "${3:-1}" ]; do
+		$PY "$TOP/tests/bench/rfbclient.py" --port "$port" \
+		    --encoding tight --warmup $((WARM - 1)) --duration "$SECS" \
+		    >/dev/null 2>&1 &
+		others="$others $!"
+		i=$((i + 1))
+	done
 	$PY "$TOP/tests/bench/rfbclient.py" --port "$port" \
 	    --encoding tight --painter-log "$D/v.log" --warmup $((WARM - 1)) \
 	    --duration "$SECS" --pid "server=$vpid" >"$D/vnc.json" 2>"$D/vnc.err"
+	for p in $others; do wait "$p"; done
 	kill $vpid 2>/dev/null
 	wait $vpid 2>/dev/null
 	wait $PPID_
@@ -67,10 +85,11 @@ try:
     j = json.load(open(sys.argv[2]))
 except Exception as e:
     print("  %s: no result (%s)" % (sys.argv[1], e)); sys.exit(0)
-print("  %-11s: %.1f distinct paints/s seen, latency p50 %s ms, p95 %s ms, "
-      "%.2f Mbit/s, server CPU %s %%, RSS %s MB" % (sys.argv[1],
-      j.get("frames_per_s_received", 0), j.get("latency_ms_median"),
-      j.get("latency_ms_p95"), j.get("mbit_per_s", 0),
-      j["cpu_pct"].get("server"), j["rss_max_mb"].get("server")))
+print("  %-11s: %.1f paints/s, latency p50 %s ms, p95 %s ms, "
+      "%.2f Mbit/s, server CPU %s %%, RSS %s MB, first picture %s ms" % (
+      sys.argv[1], j.get("frames_per_s_received", 0),
+      j.get("latency_ms_median"), j.get("latency_ms_p95"),
+      j.get("mbit_per_s", 0), j["cpu_pct"].get("server"),
+      j["rss_max_mb"].get("server"), j.get("first_update_ms")))
 PY
 }

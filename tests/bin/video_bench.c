@@ -6,12 +6,19 @@
  *	grabs frames of the screen, times BGRX->I420 (libyuv, libswscale;
  *	whole screen and a 200x40 typing rectangle) and each encoder that
  *	opens (ms per frame, median), on the same pictures.
+ *   video_bench mem [CODEC [W H]]
+ *	where an encoder's time and memory go: RSS and time after opening
+ *	it, after a key frame, after typing pictures (a 200x40 rectangle
+ *	changes) and after full-screen noise, and after closing it; on
+ *	made-up pictures, no display needed.
  *   video_bench pipe CODEC WARMUP_S SECONDS PAINTER_LOG
  *	runs the video service with a fake sink that decodes every frame and
  *	reads painter's stamp, then (once the painter log is complete)
  *	prints fps, latency p50/p95, bandwidth, CPU and RSS.
  */
 #include <sys/resource.h>
+
+#include <malloc.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,6 +210,123 @@ bench_raw(int n)
 	conv_free(yuv);
 	conv_free(sws);
 	cap_x11.close(cap);
+	return 0;
+}
+
+static long	rss_kb(void);
+
+/* Fills a rectangle of an I420 picture: noise, or a smooth gradient. */
+static void
+fill(AVFrame *f, int x0, int y0, int w, int h, int noise, unsigned *seed)
+{
+	int p, x, y, sx, sy;
+
+	for (p = 0; p < 3; p++) {
+		sx = p ? 1 : 0;
+		sy = p ? 1 : 0;
+		for (y = y0 >> sy; y < (y0 + h) >> sy; y++)
+			for (x = x0 >> sx; x < (x0 + w) >> sx; x++) {
+				*seed = *seed * 1103515245u + 12345u;
+				f->data[p][y * f->linesize[p] + x] = noise ?
+				    (uint8_t)(*seed >> 16) :
+				    (uint8_t)(x / 8 + y / 4 + p * 40);
+			}
+	}
+}
+
+/* One step of bench_mem: time of the last encode and RSS now. */
+static void
+mem_step(const char *what, double ms, size_t bytes)
+{
+	printf("  %-34s %7.1f ms %8zu B  RSS %6.1f MB\n", what, ms, bytes,
+	    rss_kb() / 1024.0);
+}
+
+/* Opens an encoder on made-up pictures and follows its RSS. */
+static int
+bench_mem(const char *codec, int w, int h)
+{
+	struct enc_params ep;
+	struct enc_input in = { 0 };
+	struct enc_rect r = { 300, 200, 200, 40 };
+	struct enc *e;
+	AVFrame *f;
+	uint64_t t0;
+	unsigned seed = 1;
+	size_t bytes;
+	double ms;
+	int i;
+
+	memset(&ep, 0, sizeof ep);
+	if ((ep.codec = enc_from_name(codec)) < 0)
+		return 2;
+	ep.width = w;
+	ep.height = h;
+	ep.fps = 30;
+	ep.kbps = enc_bitrate(w, h, 0.67);
+	f = i420(w, h);
+	fill(f, 0, 0, w, h, 0, &seed);
+	printf("%s %dx%d, %d kbit/s (made-up pictures)\n", codec, w, h,
+	    ep.kbps);
+	mem_step("before", 0, 0);
+	t0 = ns_of(CLOCK_MONOTONIC);
+	if (enc_open(&ep, &e) != 0)
+		return 1;
+	mem_step("open", (ns_of(CLOCK_MONOTONIC) - t0) / 1e6, 0);
+	t0 = ns_of(CLOCK_MONOTONIC);
+	enc_trim(e);
+	mem_step("open, enc_trim (a warm encoder)", (ns_of(CLOCK_MONOTONIC) -
+	    t0) / 1e6, 0);
+	in.pic = f;
+	in.key = 1;
+	in.ndirty = -1;
+	bytes = 0;
+	t0 = ns_of(CLOCK_MONOTONIC);
+	enc_encode(e, &in, count_cb, &bytes);
+	mem_step("key frame (smooth picture)", (ns_of(CLOCK_MONOTONIC) -
+	    t0) / 1e6, bytes);
+	t0 = ns_of(CLOCK_MONOTONIC);
+	enc_trim(e);
+	mem_step("key frame, enc_trim (as the worker)",
+	    (ns_of(CLOCK_MONOTONIC) - t0) / 1e6, 0);
+	in.key = 0;
+	in.dirty = &r;
+	in.ndirty = 1;
+	for (i = 1; i <= 30; i++) {
+		fill(f, r.x, r.y, r.w, r.h, 1, &seed);
+		in.pts_ms = i * 33;
+		bytes = 0;
+		t0 = ns_of(CLOCK_MONOTONIC);
+		enc_encode(e, &in, count_cb, &bytes);
+		ms = (ns_of(CLOCK_MONOTONIC) - t0) / 1e6;
+	}
+	mem_step("30 typing pictures (last)", ms, bytes);
+	in.ndirty = -1;
+	for (i = 31; i <= 60; i++) {
+		fill(f, 0, 0, w, h, 1, &seed);
+		in.pts_ms = i * 33;
+		bytes = 0;
+		t0 = ns_of(CLOCK_MONOTONIC);
+		enc_encode(e, &in, count_cb, &bytes);
+		ms = (ns_of(CLOCK_MONOTONIC) - t0) / 1e6;
+	}
+	mem_step("30 full-screen noise pictures (last)", ms, bytes);
+	enc_trim(e);
+	malloc_trim(0);
+	mem_step("idle (enc_trim, malloc_trim)", 0, 0);
+	fill(f, r.x, r.y, r.w, r.h, 1, &seed);
+	in.dirty = &r;
+	in.ndirty = 1;
+	bytes = 0;
+	t0 = ns_of(CLOCK_MONOTONIC);
+	enc_encode(e, &in, count_cb, &bytes);
+	mem_step("one typing picture after idle", (ns_of(CLOCK_MONOTONIC) -
+	    t0) / 1e6, bytes);
+	enc_close(e);
+	mem_step("closed", 0, 0);
+	malloc_trim(0);
+	mem_step("closed, malloc_trim", 0, 0);
+	av_frame_free(&f);
 	return 0;
 }
 
@@ -455,13 +579,17 @@ int
 main(int argc, char **argv)
 {
 	av_log_set_level(AV_LOG_ERROR);
-	log_set_level(LOG_WARN);
+	log_set_level(getenv("VB_DEBUG") != NULL ? LOG_DEBUG : LOG_WARN);
 	if (argc >= 2 && strcmp(argv[1], "raw") == 0)
 		return bench_raw(argc > 2 ? atoi(argv[2]) : 30);
+	if (argc >= 2 && strcmp(argv[1], "mem") == 0)
+		return bench_mem(argc > 2 ? argv[2] : "vp9",
+		    argc > 4 ? atoi(argv[3]) : 1920,
+		    argc > 4 ? atoi(argv[4]) : 1080);
 	if (argc == 6 && strcmp(argv[1], "pipe") == 0)
 		return bench_pipe(argv[2], atoi(argv[3]), atoi(argv[4]),
 		    argv[5]);
-	fprintf(stderr, "usage: video_bench raw [n] | pipe CODEC WARMUP "
-	    "SECONDS PAINTER_LOG\n");
+	fprintf(stderr, "usage: video_bench raw [n] | mem [CODEC [W H]] | "
+	    "pipe CODEC WARMUP SECONDS PAINTER_LOG\n");
 	return 2;
 }

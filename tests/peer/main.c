@@ -3,7 +3,8 @@
  * line that tests grep for, and exits 0 when the exchange completed (the
  * result itself is the test's business).
  *
- *   peer [-h HOST] -p PORT [-u USERNAME] [-w PASSWORD] CMD [ARGS]
+ *   peer [-h HOST] -p PORT [-u USERNAME] [-w PASSWORD] [-c CODEC] [-F FPS]
+ *        CMD [ARGS]      (-c: the codec to prefer; -F: custom_fps to ask)
  *   -A BYTES             logins carry a data: URI avatar of BYTES bytes
  *   peer -R HBBS:PORT -K KEY -i ID [-P] [-u ...] [-w ...] CMD [ARGS]
  *                        the same through hbbs/hbbr (rdv_dial.h); -P lets
@@ -29,7 +30,9 @@
  *   bench-conc C N       N logins over C concurrent clients: logins/s
  *   bench-video W S LOG  log in, decode for W s, then measure S s: paints/s
  *                        seen, glass-to-peer latency p50/p95 against the
- *                        painter's LOG (shared/bench/painter.c), Mbit/s
+ *                        painter's LOG (shared/bench/painter.c), Mbit/s,
+ *                        and the time from PeerInfo to the first frame;
+ *                        LOG "-": receive only, decode nothing
  *   term OUT [SID [persistent]]  a terminal session (tests/peer/term.c)
  *   tunnel HOST PORT [EARLY TOTAL [stall|echo]]  a TCP tunnel (tunnel.c)
  */
@@ -58,6 +61,7 @@ static const char *opt_user;
 static const char *opt_pass;
 static int opt_timeout = 10000;
 static const char *opt_codec;
+static int opt_fps;
 static const char *opt_rdv;	/* -R: dial by ID through this hbbs */
 static const char *opt_key;	/* -K: its public key, base64 */
 static const char *opt_id;	/* -i: the ID to dial */
@@ -565,7 +569,8 @@ mono_ns(void)
  * latency is the frame's arrival (whole, decrypted) minus the painter's
  * paint-done time for the stamp it carries, as rfbclient.py measures the
  * VNC servers (arrival of the update); the time until the frame is decoded
- * is printed too.
+ * is printed too, and how long after PeerInfo the first frame arrived
+ * (first_ms) and was decoded (first_decoded_ms).
  */
 static int
 cmd_bench_video(double warm, double secs, const char *log)
@@ -580,28 +585,42 @@ cmd_bench_video(double warm, double secs, const char *log)
 	uint64_t *done;
 	uint64_t *lat = xcalloc(BENCH_MAX, sizeof *lat);
 	uint64_t *dlat = xcalloc(BENCH_MAX, sizeof *dlat);
-	uint64_t bytes = 0, t_start, t_end, arrived;
+	uint64_t bytes = 0, t_start, t_end, arrived, t_login, first = 0;
+	uint64_t first_dec = 0;
 	size_t n = 0, nl = 0, uniq = 0, i, frames = 0;
 	uint32_t last = UINT32_MAX, nmax = 0;
-	int eof = 0;
+	int eof = 0, pic;
 
 	if (pc == NULL)
 		return 1;
 	if (opt_codec != NULL)
 		pc_set_codec(pc, opt_codec);
+	pc_set_fps(pc, opt_fps);
 	m = pc_login(pc, username(), opt_pass, opt_timeout);
 	if (print_outcome(m) != 1)
 		return 1;
 	hbb__message__free_unpacked(m, NULL);
-	t_start = mono_ns() + (uint64_t)(warm * 1e9);
+	t_login = mono_ns();
+	t_start = t_login + (uint64_t)(warm * 1e9);
 	t_end = t_start + (uint64_t)(secs * 1e9);
 	while (!eof && mono_ns() < t_end) {
 		if ((m = pc_recv(pc, 200, &eof)) == NULL)
 			continue;
 		arrived = mono_ns();
+		pic = m->union_case == HBB__MESSAGE__UNION_VIDEO_FRAME &&
+		    log != NULL && vdec_frame(vd, m->video_frame, &in) == 1;
+		if (log == NULL && m->union_case ==
+		    HBB__MESSAGE__UNION_VIDEO_FRAME && arrived >= t_start) {
+			/* A viewer that only receives: no decoding. */
+			frames++;
+			bytes += hbb__message__get_packed_size(m);
+		}
 		if (m->union_case == HBB__MESSAGE__UNION_VIDEO_FRAME &&
-		    vdec_frame(vd, m->video_frame, &in) == 1 &&
-		    arrived >= t_start) {
+		    first == 0)
+			first = arrived;
+		if (pic && first_dec == 0)
+			first_dec = mono_ns();
+		if (pic && arrived >= t_start) {
 			frames++;
 			bytes += hbb__message__get_packed_size(m);
 			if (in.stamp >= 0 && n < BENCH_MAX) {
@@ -614,7 +633,8 @@ cmd_bench_video(double warm, double secs, const char *log)
 	}
 	pc_free(pc);
 	vdec_free(vd);
-	done = stamp_log_read(log, BENCH_MAX, &nmax);
+	done = log != NULL ? stamp_log_read(log, BENCH_MAX, &nmax) :
+	    xcalloc(1, sizeof *done);
 	for (i = 0; i < n; i++) {
 		if (stamp[i] != last)
 			uniq++;
@@ -630,12 +650,15 @@ cmd_bench_video(double warm, double secs, const char *log)
 	qsort(dlat, nl, sizeof *dlat, cmp_u64);
 	printf("VIDEOBENCH codec=%s pictures=%zu paints_per_s=%.1f "
 	    "latency_p50_ms=%.1f latency_p95_ms=%.1f decoded_p50_ms=%.1f "
-	    "decoded_p95_ms=%.1f mbit_s=%.3f samples=%zu\n",
+	    "decoded_p95_ms=%.1f mbit_s=%.3f samples=%zu first_ms=%.1f "
+	    "first_decoded_ms=%.1f\n",
 	    opt_codec ? opt_codec : "auto", frames, uniq / secs,
 	    nl ? lat[nl / 2] / 1e6 : -1.0, nl ? lat[(nl * 95) / 100] / 1e6 : -1.0,
 	    nl ? dlat[nl / 2] / 1e6 : -1.0,
 	    nl ? dlat[(nl * 95) / 100] / 1e6 : -1.0,
-	    bytes * 8 / secs / 1e6, nl);
+	    bytes * 8 / secs / 1e6, nl,
+	    first ? (first - t_login) / 1e6 : -1.0,
+	    first_dec ? (first_dec - t_login) / 1e6 : -1.0);
 	free(stamp);
 	free(at);
 	free(dat);
@@ -664,9 +687,10 @@ main(int argc, char **argv)
 
 	if (sodium_init() < 0)
 		return 1;
-	while ((ch = getopt(argc, argv, "A:c:h:p:u:w:t:R:K:i:P")) != -1) {
+	while ((ch = getopt(argc, argv, "A:c:F:h:p:u:w:t:R:K:i:P")) != -1) {
 		switch (ch) {
 		case 'c': opt_codec = optarg; break;
+		case 'F': opt_fps = atoi(optarg); break;
 		case 'h': opt_host = optarg; break;
 		case 'p': opt_port = atoi(optarg); break;
 		case 'u': opt_user = optarg; break;
@@ -720,7 +744,8 @@ main(int argc, char **argv)
 		    username(), opt_pass, opt_timeout, argc - 1, argv + 1);
 	}
 	if (strcmp(cmd, "bench-video") == 0 && argc == 4)
-		return cmd_bench_video(atof(argv[1]), atof(argv[2]), argv[3]);
+		return cmd_bench_video(atof(argv[1]), atof(argv[2]),
+		    strcmp(argv[3], "-") == 0 ? NULL : argv[3]);
 	if (strcmp(cmd, "retry") == 0 && argc == 2) {
 		struct pconn *pc = peer_connect();
 		Hbb__Message *m;

@@ -32,6 +32,9 @@ struct pconn {
 	int		 prefer;	/* SupportedDecoding.prefer; 0 auto */
 	pc_login_fill	*fill;		/* changes each LoginRequest, or NULL */
 	void		*fill_arg;
+}
+
+	int		 fps;		/* OptionMessage.custom_fps; 0 unset */
 };
 
 /* Monotonic milliseconds. */
@@ -146,6 +149,13 @@ pc_set_login_fill(struct pconn *pc, pc_login_fill *fn, void *arg)
 {
 	pc->fill = fn;
 	pc->fill_arg = arg;
+}
+
+/* Ask for a frame rate (OptionMessage.custom_fps) at login. */
+void
+pc_set_fps(struct pconn *pc, int fps)
+{
+	pc->fps = fps;
 }
 
 /* Turn the TestDelay echo on or off. */
@@ -368,6 +378,7 @@ pc_send_login(struct pconn *pc, const char *username, const char *password)
 		    HBB__SUPPORTED_DECODING__PREFER_CODEC__H265;
 	}
 	opt.supported_decoding = &dec;
+	opt.custom_fps = pc->fps;
 	lr.username = (char *)username;
 	if (password != NULL && *password != '\0') {
 		pass_h1(password, pc->salt, h1);

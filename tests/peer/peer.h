@@ -48,6 +48,7 @@ typedef void	 pc_login_fill(Hbb__LoginRequest *lr, void *arg);
 /* Calls fn on every LoginRequest before it goes out (NULL: none). */
 void		 pc_set_login_fill(struct pconn *, pc_login_fill *fn,
 		    void *arg);
+void		 pc_set_fps(struct pconn *, int fps);
 
 /* The challenge and salt of the last Hash received. */
 const char	*pc_salt(const struct pconn *);
