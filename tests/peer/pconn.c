@@ -32,8 +32,6 @@ struct pconn {
 	int		 prefer;	/* SupportedDecoding.prefer; 0 auto */
 	pc_login_fill	*fill;		/* changes each LoginRequest, or NULL */
 	void		*fill_arg;
-}
-
 	int		 fps;		/* OptionMessage.custom_fps; 0 unset */
 };
 
