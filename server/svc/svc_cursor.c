@@ -14,6 +14,7 @@
 #include "common/xmalloc.h"
 #include "server/svc/svc_cursor.h"
 #include "server/svc/svc_subs.h"
+#include "server/x11/x11_auth.h"
 
 #define CURSOR_CACHE_MAX	64	/* shapes kept packed */
 #define CURSOR_SENT_MAX		64	/* ids remembered per sink */
@@ -322,7 +323,7 @@ svc_cursor_new(struct event_base *base, const char *x_display,
 	sc = xcalloc(1, sizeof *sc);
 	sc->base = base;
 	svc_subs_init(&sc->subs, sizeof(struct csub));
-	sc->c = xcb_connect(x_display, NULL);
+	sc->c = x11_connect(x_display, NULL);
 	if (xcb_connection_has_error(sc->c)) {
 		svc_cursor_free(sc);
 		return ERR_IO;
