@@ -414,7 +414,7 @@ srv_services_start(struct srv *srv)
 		log_warn_r(r, "video service unavailable");
 	if ((r = svc_cursor_new(srv->base, NULL, &srv->cursor)) != 0)
 		log_warn_r(r, "cursor service unavailable");
-	if ((srv->input = svc_input_new(srv->base, &cause)) == NULL) {
+	if ((srv->input = svc_input_new(srv->base, NULL, &cause)) == NULL) {
 		log_warn("input service unavailable: %s",
 		    cause ? cause : "no X display");
 		free(cause);

@@ -155,7 +155,9 @@ x11_auth_append(uint8_t **buf, size_t *len, const char *host, int num,
 {
 	char number[16];
 
-	snprintf(number, sizeof number, "%d", num);
+	number[0] = '\0';
+	if (num >= 0)
+		snprintf(number, sizeof number, "%d", num);
 	x11_put(buf, len, host != NULL ? X11_FAMILY_LOCAL : X11_FAMILY_WILD,
 	    NULL, 0);
 	x11_put(buf, len, (unsigned)(host != NULL ? strlen(host) : 0), host,

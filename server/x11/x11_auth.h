@@ -64,9 +64,10 @@ int	x11_auth_parse(const uint8_t *buf, size_t len, const char *host,
 	    int num, struct x11_cookie *out);
 
 /*
- * Appends one MIT-MAGIC-COOKIE-1 entry for display number num (family
- * Local on host, or Wild with host NULL) to *buf (*len bytes; realloc'd,
- * caller frees). For the headless display's X authority and tests.
+ * Appends one MIT-MAGIC-COOKIE-1 entry for display number num (-1: every
+ * display; family Local on host, or Wild with host NULL) to *buf (*len
+ * bytes; realloc'd, caller frees). For the headless display's X authority
+ * and tests.
  */
 void	x11_auth_append(uint8_t **buf, size_t *len, const char *host, int num,
 	    const uint8_t *cookie, size_t cookie_len);

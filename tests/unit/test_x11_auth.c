@@ -95,6 +95,12 @@ test_parse_names(void)
 	ASSERT_INT_EQ(ck.data_len, 2);
 	ASSERT_INT_EQ(ck.data[1], 0xbb);
 	free(buf);
+	buf = NULL;
+	len = 0;
+	x11_auth_append(&buf, &len, NULL, -1, cookie_b, 16);
+	ASSERT_INT_EQ(x11_auth_parse(buf, len, "any", 42, &ck), 0);
+	ASSERT_MEM_EQ(ck.data, cookie_b, 16);
+	free(buf);
 }
 
 /* Writes an Xauthority file with one wildcard cookie for display num. */
