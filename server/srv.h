@@ -58,6 +58,8 @@ struct srv {
 	struct svc_cursor	*cursor;	/* owned */
 	struct cmlink		*cm;		/* owned: CM and main-window link, or NULL */
 	struct session_source	*desk;		/* owned: whose desktop, or NULL */
+	int			 desk_login;	/* enum login_desk: what the
+						   session on screen lets in */
 	int			 direct_port;	/* 0: direct access off */
 	int			 input_blockers; /* connections blocking local input */
 	struct rdv		*rdv;		/* owned: access by ID, or NULL */

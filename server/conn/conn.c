@@ -692,6 +692,7 @@ conn_recv_login(struct conn *c, const Hbb__Message *m)
 	st.enable_terminal = cfg_bool(cfg, "enable-terminal");
 	st.enable_tunnel = cfg_bool(cfg, "enable-tunnel");
 	st.have_cm = srv->cm != NULL;
+	st.desk = (enum login_desk)srv->desk_login;
 
 	s = lr->password.len > 0 ? conn_find_session(c) : NULL;
 	sec.challenge = c->challenge;

@@ -35,6 +35,22 @@ struct login_request {
 					 * session than the first one did */
 };
 
+/*
+ * What the desktop session on the host's screen lets peers in to (HOST.md
+ * §1.1; the server keeps it as the session changes). The first value, a
+ * user's X11 desktop, lets in everything the settings allow.
+ */
+enum login_desk {
+	LOGIN_DESK_USER = 0,		/* a user's X11 desktop */
+	LOGIN_DESK_GREETER,		/* an X11 login screen: remote control
+					 * only, no files, no terminal */
+	LOGIN_DESK_WAYLAND,		/* a user's Wayland session: no remote
+					 * control (X11 only) */
+	LOGIN_DESK_WAYLAND_GREETER,	/* a Wayland login screen: neither */
+	LOGIN_DESK_NONE,		/* no graphical session: nothing that
+					 * needs the desk or its user */
+};
+
 /* The host's settings the policy follows (all borrowed). */
 struct login_settings {
 	const char	*approve_mode;	/* "password", "click", else both */
@@ -46,6 +62,7 @@ struct login_settings {
 	int		 enable_terminal;
 	int		 enable_tunnel;
 	int		 have_cm;	/* a CM link: someone may click */
+	enum login_desk	 desk;		/* the session on the screen */
 };
 
 /* What a proof is checked against (all borrowed). */
