@@ -288,7 +288,7 @@ conn_sink_backlog(void *ctx, enum svc_queue q)
 }
 
 /* Send a Misc message with close_reason and close once it is written. */
-static void
+void
 conn_refuse(struct conn *c, const char *reason)
 {
 	Hbb__Misc misc = HBB__MISC__INIT;

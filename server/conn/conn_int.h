@@ -114,6 +114,9 @@ void	conn_enqueue(struct conn *, struct msgbuf *, enum svc_queue q);
 void	conn_send(struct conn *, const Hbb__Message *m);
 /* Wraps misc (borrowed) in a Message and queues it. */
 void	conn_send_misc(struct conn *, Hbb__Misc *misc);
+/* Sends Misc.close_reason reason (static or outliving the call) and closes
+ * about a second later, once it is written. */
+void	conn_refuse(struct conn *, const char *reason);
 
 /* conn_perm.c */
 /* Tells the peer that permission p is now on or off (PermissionInfo). */

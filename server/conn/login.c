@@ -254,12 +254,8 @@ login_kind_refusal(enum login_kind kind, const struct login_settings *st)
 	return NULL;
 }
 
-/*
- * Why the session on the screen refuses a kind of session, or NULL: remote
- * control needs an X11 desk; file transfer and terminal need a logged-in
- * user (never the login screen's).
- */
-static const char *
+/* Why the session on the screen refuses a kind of session, or NULL. */
+const char *
 login_desk_refusal(enum login_kind kind, enum login_desk desk)
 {
 	int greeter = desk == LOGIN_DESK_GREETER ||

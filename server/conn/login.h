@@ -114,6 +114,12 @@ struct login_verdict {
 void		 login_decide(const struct login_request *,
 		    const struct login_settings *, const struct login_secrets *,
 		    const struct login_throttle *, struct login_verdict *v);
+/*
+ * Why the session on the screen refuses a kind of session (the text the
+ * peer gets; static), or NULL: remote control needs an X11 desk; file
+ * transfer and terminal need a logged-in user, never the login screen's.
+ */
+const char	*login_desk_refusal(enum login_kind, enum login_desk);
 /* How a login was accepted, for the log ("one-time password", ...). */
 const char	*login_how_name(enum login_how);
 /*
