@@ -3,7 +3,9 @@
  * line that tests grep for, and exits 0 when the exchange completed (the
  * result itself is the test's business).
  *
- *   peer [-h HOST] -p PORT [-u USERNAME] [-w PASSWORD] CMD [ARGS]
+ *   peer [-h HOST] -p PORT [-u USERNAME] [-w PASSWORD] [-k KIND] CMD [ARGS]
+ *                        -k: log in for "file" transfer or a "terminal"
+ *                        (login only; default remote control)
  *   peer -R HBBS:PORT -K KEY -i ID [-P] [-u ...] [-w ...] CMD [ARGS]
  *                        the same through hbbs/hbbr (rdv_dial.h); -P lets
  *                        the host punch instead of relaying
@@ -53,6 +55,7 @@ static const char *opt_user;
 static const char *opt_pass;
 static int opt_timeout = 10000;
 static const char *opt_codec;
+static const char *opt_kind;	/* -k: the kind of session */
 static const char *opt_rdv;	/* -R: dial by ID through this hbbs */
 static const char *opt_key;	/* -K: its public key, base64 */
 static const char *opt_id;	/* -i: the ID to dial */
@@ -616,8 +619,9 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: peer [-h host] -p port [-u username] "
-	    "[-w password] [-t timeout_ms] login|retry N|raw HEX|idle|"
-	    "hold N SECS|bench-login N|bench-conc C N\n");
+	    "[-w password] [-k kind] [-t timeout_ms]\n"
+	    "    login|retry N|raw HEX|idle|hold N SECS|bench-login N|"
+	    "bench-conc C N\n");
 	exit(2);
 }
 
@@ -630,9 +634,10 @@ main(int argc, char **argv)
 
 	if (sodium_init() < 0)
 		return 1;
-	while ((ch = getopt(argc, argv, "c:h:p:u:w:t:R:K:i:P")) != -1) {
+	while ((ch = getopt(argc, argv, "c:h:k:p:u:w:t:R:K:i:P")) != -1) {
 		switch (ch) {
 		case 'c': opt_codec = optarg; break;
+		case 'k': opt_kind = optarg; break;
 		case 'h': opt_host = optarg; break;
 		case 'p': opt_port = atoi(optarg); break;
 		case 'u': opt_user = optarg; break;
@@ -667,6 +672,10 @@ main(int argc, char **argv)
 
 		if (pc == NULL)
 			return 1;
+		if (opt_kind != NULL && pc_set_kind(pc, opt_kind) != 0) {
+			fprintf(stderr, "peer: unknown kind %s\n", opt_kind);
+			return 2;
+		}
 		m = pc_login(pc, username(), opt_pass, opt_timeout);
 		print_outcome(m);
 		if (m != NULL)

@@ -30,6 +30,7 @@ struct pconn {
 	char		 challenge[16];
 	uint64_t	 session_id;
 	int		 prefer;	/* SupportedDecoding.prefer; 0 auto */
+	int		 kind;		/* LoginRequest.union; 0 remote */
 };
 
 /* Monotonic milliseconds. */
@@ -332,6 +333,21 @@ pc_handshake(struct pconn *pc, const uint8_t *host_pk, const char *host_id)
 	return r;
 }
 
+/* Log in for another kind of session: "file", "terminal" or "remote". */
+int
+pc_set_kind(struct pconn *pc, const char *kind)
+{
+	if (strcmp(kind, "file") == 0)
+		pc->kind = HBB__LOGIN_REQUEST__UNION_FILE_TRANSFER;
+	else if (strcmp(kind, "terminal") == 0)
+		pc->kind = HBB__LOGIN_REQUEST__UNION_TERMINAL;
+	else if (strcmp(kind, "remote") == 0)
+		pc->kind = 0;
+	else
+		return -1;
+	return 0;
+}
+
 /* Build and send a LoginRequest. */
 static int
 pc_send_login(struct pconn *pc, const char *username, const char *password)
@@ -340,6 +356,8 @@ pc_send_login(struct pconn *pc, const char *username, const char *password)
 	Hbb__LoginRequest lr = HBB__LOGIN_REQUEST__INIT;
 	Hbb__OptionMessage opt = HBB__OPTION_MESSAGE__INIT;
 	Hbb__SupportedDecoding dec = HBB__SUPPORTED_DECODING__INIT;
+	Hbb__FileTransfer ft = HBB__FILE_TRANSFER__INIT;
+	Hbb__Terminal term = HBB__TERMINAL__INIT;
 	uint8_t h1[PASS_HASH_LEN], proof[PASS_HASH_LEN];
 
 	dec.ability_vp9 = 1;
@@ -368,6 +386,14 @@ pc_send_login(struct pconn *pc, const char *username, const char *password)
 	lr.session_id = pc->session_id;
 	lr.version = (char *)"1.4.9";
 	lr.my_platform = (char *)"Linux";
+	lr.union_case = pc->kind;
+	if (pc->kind == HBB__LOGIN_REQUEST__UNION_FILE_TRANSFER) {
+		ft.dir = (char *)"/";
+		lr.file_transfer = &ft;
+	} else if (pc->kind == HBB__LOGIN_REQUEST__UNION_TERMINAL) {
+		term.service_id = (char *)"";
+		lr.terminal = &term;
+	}
 	m.union_case = HBB__MESSAGE__UNION_LOGIN_REQUEST;
 	m.login_request = &lr;
 	return pc_send(pc, &m);
