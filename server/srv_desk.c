@@ -13,8 +13,9 @@
  *   files and terminal only for a logged-in user;
  * - a desk that cannot be shared (nobody, a Wayland session, a text
  *   console) stops the display services; its remote sessions stay for
- *   SRV_DESK_GRACE_S, since a log-in passes through the login screen and,
- *   briefly, through nobody, and are then closed with the reason.
+ *   SRV_DESK_GRACE_S (environment CDESK_DESK_GRACE_S in tests), since a
+ *   log-in passes through the login screen and, briefly, through nobody,
+ *   and are then closed with the reason (login_desk_refusal's text).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,7 @@
 #include "server/sysinfo.h"
 #include "server/x11/x11_auth.h"
 
-#define SRV_DESK_GRACE_S	30
+#define SRV_DESK_GRACE_S	30	/* CDESK_DESK_GRACE_S overrides (tests) */
 
 /* What the session on the screen lets peers in to. */
 static enum login_desk
@@ -110,6 +111,18 @@ srv_desk_streq(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
+/* Seconds remote sessions wait for a desk to come back. */
+static int
+srv_desk_grace_s(void)
+{
+	const char *e = getenv("CDESK_DESK_GRACE_S");
+	int s;
+
+	if (e != NULL && (s = atoi(e)) > 0 && s <= 3600)
+		return s;
+	return SRV_DESK_GRACE_S;
+}
+
 /* The grace ran out: remote sessions of a desk still gone are closed. */
 static void
 srv_desk_grace_cb(evutil_socket_t fd, short what, void *arg)
@@ -124,7 +137,8 @@ srv_desk_grace_cb(evutil_socket_t fd, short what, void *arg)
 	if (why == NULL)
 		return;
 	log_info("desk: nothing to share for %d s: closing %u remote "
-	    "session(s): %s", SRV_DESK_GRACE_S, conn_remote_count(srv), why);
+	    "session(s): %s", srv_desk_grace_s(), conn_remote_count(srv),
+	    why);
 	conn_desk_gone(srv, why);
 }
 
@@ -133,7 +147,7 @@ srv_desk_grace_cb(evutil_socket_t fd, short what, void *arg)
 static void
 srv_desk_grace(struct srv *srv, int shared)
 {
-	struct timeval tv = { SRV_DESK_GRACE_S, 0 };
+	struct timeval tv = { srv_desk_grace_s(), 0 };
 
 	if (srv->desk_grace == NULL &&
 	    (srv->desk_grace = evtimer_new(srv->base, srv_desk_grace_cb,
@@ -147,7 +161,7 @@ srv_desk_grace(struct srv *srv, int shared)
 	    evtimer_pending(srv->desk_grace, NULL))
 		return;
 	log_info("desk: nothing to share: %u remote session(s) wait up to "
-	    "%d s for a desktop", conn_remote_count(srv), SRV_DESK_GRACE_S);
+	    "%d s for a desktop", conn_remote_count(srv), (int)tv.tv_sec);
 	evtimer_add(srv->desk_grace, &tv);
 }
 

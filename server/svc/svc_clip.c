@@ -601,7 +601,7 @@ svc_clip_unsubscribe(struct svc_clip *sc, uint32_t conn_id)
 {
 	if (svc_subs_del(&sc->subs, conn_id))
 		log_debug("conn %u: clipboard unsubscribed", conn_id);
-	if (svc_subs_count(&sc->subs) == 0)
+	if (svc_subs_count(&sc->subs) == 0 && sc->be != NULL)
 		sc->impl->cancel(sc->be);
 }
 

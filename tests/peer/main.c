@@ -14,7 +14,8 @@
  *   raw HEX              after Hash, send bytes as they are; CLOSED <ms> | OPEN
  *   idle                 never answer; print CLOSED <seconds> when the host closes
  *   hold N SECS          hold N logged-in sessions; print HELD N, exit after SECS
- *   session              log in and report events (PEERINFO, ERROR, PERMISSION
+ *   session              log in and report events (PEERINFO, also when the
+ *                        host's displays change, ERROR, PERMISSION
  *                        <n> <0|1>, CHAT <text>, CLOSED <reason>, EOF) as
  *                        they come; stdin lines "chat TEXT", "mouse MASK X Y",
  *                        "map KEYCODE DOWN" (Map mode), "chr CHAR DOWN [shift]
@@ -73,13 +74,29 @@ peer_connect(void)
 	return pc_connect(opt_host, opt_port, opt_timeout);
 }
 
+/* Print a PeerInfo (at login, or when the host's displays change). */
+static void
+print_peerinfo(const Hbb__PeerInfo *pi)
+{
+	size_t i;
+
+	printf("PEERINFO displays=%zu current=%d platform=%s version=%s "
+	    "username=%s hostname=%s", pi->n_displays, pi->current_display,
+	    pi->platform, pi->version, pi->username, pi->hostname);
+	for (i = 0; i < pi->n_displays; i++)
+		printf(" display%zu=%dx%d+%d+%d", i, pi->displays[i]->width,
+		    pi->displays[i]->height, pi->displays[i]->x,
+		    pi->displays[i]->y);
+	if (pi->encoding != NULL)
+		printf(" vp8=%d av1=%d h264=%d h265=%d", pi->encoding->vp8,
+		    pi->encoding->av1, pi->encoding->h264, pi->encoding->h265);
+	printf("\n");
+}
+
 /* Print what decided a login and return 1 if it was PeerInfo. */
 static int
 print_outcome(Hbb__Message *m)
 {
-	Hbb__PeerInfo *pi;
-	size_t i;
-
 	if (m == NULL) {
 		printf("EOF\n");
 		return 0;
@@ -93,18 +110,7 @@ print_outcome(Hbb__Message *m)
 		printf("ERROR %s\n", m->login_response->error);
 		return 0;
 	}
-	pi = m->login_response->peer_info;
-	printf("PEERINFO displays=%zu current=%d platform=%s version=%s "
-	    "username=%s hostname=%s", pi->n_displays, pi->current_display,
-	    pi->platform, pi->version, pi->username, pi->hostname);
-	for (i = 0; i < pi->n_displays; i++)
-		printf(" display%zu=%dx%d+%d+%d", i, pi->displays[i]->width,
-		    pi->displays[i]->height, pi->displays[i]->x,
-		    pi->displays[i]->y);
-	if (pi->encoding != NULL)
-		printf(" vp8=%d av1=%d h264=%d h265=%d", pi->encoding->vp8,
-		    pi->encoding->av1, pi->encoding->h264, pi->encoding->h265);
-	printf("\n");
+	print_peerinfo(m->login_response->peer_info);
 	return 1;
 }
 
@@ -261,6 +267,8 @@ session_event(Hbb__Message *m)
 			printf("AUDIO %lu\n", audio);
 	} else if (m->union_case == HBB__MESSAGE__UNION_LOGIN_RESPONSE) {
 		print_outcome(m);
+	} else if (m->union_case == HBB__MESSAGE__UNION_PEER_INFO) {
+		print_peerinfo(m->peer_info);
 	} else if (m->union_case == HBB__MESSAGE__UNION_MISC) {
 		Hbb__Misc *misc = m->misc;
 

@@ -579,6 +579,12 @@ test_move(void)
 	size_t n;
 
 	ASSERT_INT_EQ(svc_clip_move(clip, NULL), 0);
+	/* The last subscriber may leave while there is no display. */
+	svc_clip_unsubscribe(clip, fb.sink.conn_id);
+	svc_clip_unsubscribe(clip, fa.sink.conn_id);
+	ASSERT_INT_EQ(svc_clip_subscribe(clip, &fa.sink, "1.3.2", "Linux"), 0);
+	ASSERT_INT_EQ(svc_clip_subscribe(clip, &fb.sink, "1.2.0", "Windows"),
+	    0);
 	c.format = HBB__CLIPBOARD_FORMAT__Text;
 	c.content.data = (uint8_t *)t;
 	c.content.len = strlen(t);
