@@ -36,7 +36,8 @@
 #include "server/sysinfo.h"
 #include "server/x11/x11_auth.h"
 
-#define SRV_DESK_GRACE_S	30	/* CDESK_DESK_GRACE_S overrides (tests) */
+/* Seconds a remote session waits for a desk (CDESK_DESK_GRACE_S sets). */
+#define SRV_DESK_GRACE_S	30
 
 /* What the session on the screen lets peers in to. */
 static enum login_desk

@@ -4,8 +4,9 @@
  * injects through XTest (input_x11.c, struct input_impl below).
  *
  * One struct svc_input per server, on the main loop. It keeps its own
- * display connection (the shared session's), remembers per connection what that peer
- * holds down (keys and buttons) and releases it on svc_input_release_all.
+ * display connection (the shared session's), remembers per connection
+ * what that peer holds down (keys and buttons) and releases it on
+ * svc_input_release_all.
  * The caller checks permissions (Keyboard on, not view-only, not a camera
  * session) before calling in; this module only injects.
  *

@@ -37,8 +37,8 @@ DA=$XD XPID_A=$XPID
 DISPLAY=$DA xsetroot -solid red || fail "xsetroot on A"
 # The cookie Xvfb loads (any entry), then the one for its display number.
 cookie=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-as_user "$ub" xauth -q -f "$home_b/.Xauthority" add :0 . "$cookie" 2>/dev/null ||
-    fail "xauth"
+as_user "$ub" xauth -q -f "$home_b/.Xauthority" add :0 . "$cookie" \
+    2>/dev/null || fail "xauth"
 session_xvfb "$ub" -screen 0 800x600x24 -noreset -auth "$home_b/.Xauthority"
 DB=$XD XPID_B=$XPID
 as_user "$ub" xauth -q -f "$home_b/.Xauthority" add "$DB" . "$cookie" ||

@@ -62,8 +62,8 @@ static const char *const kind_refusals[KIND_N][2] = {
 
 /* What the session on the screen refuses: [desk][kind], NULL: nothing. */
 #define DESK_N		5
-#define NO_DESK		"The host has no desktop session to share: nobody " \
-	"is logged in on its screen"
+#define NO_DESK		"The host has no desktop session to share: " \
+	"nobody is logged in on its screen"
 #define WAYLAND		"Unsupported display server type wayland, x11 " \
 	"expected"
 #define FILE_GREETER	"File transfer is not available on the login screen"
