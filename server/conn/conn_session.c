@@ -334,8 +334,11 @@ conn_displays_changed(struct srv *srv)
 	m.peer_info = &pi;
 	TAILQ_FOREACH(c, &srv->conns, entry)
 		if (!c->dead && c->state == CONN_AUTHORIZED &&
-		    c->kind == LOGIN_KIND_REMOTE)
+		    c->kind == LOGIN_KIND_REMOTE) {
 			conn_send(c, &m);
+			/* A service that came with a new display. */
+			conn_update_services(c);
+		}
 	conn_peerinfo_free(&pi);
 }
 
