@@ -382,8 +382,9 @@ session_apply_headless(struct session_source *src, struct session *s)
 		if (!src->hinted)
 			log_info("session: no desktop session with a display "
 			    "here; to serve a virtual one of the host's own, "
-			    "set option headless-user to a user's name "
-			    "(cdesk --option headless-user NAME)");
+			    "set option headless-user to a user's name in the "
+			    "server's config file (headless-user = NAME under "
+			    "[options]) and restart the server");
 		src->hinted = 1;
 		return;
 	}
