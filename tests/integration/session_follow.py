@@ -298,6 +298,7 @@ try:
     # A's CM is stopped; the next click-login starts one as B.
     m = log.mark()
     pm = peer.out.mark()
+    t0 = time.monotonic()
     add_session('c2', uid_b, E['UB'], db, leader=E['LEADER_B'])
     log.wait(lambda l: f'desk: sharing {db}' in l, "B's display", m)
     log.wait(lambda l: f'stopping the CM of uid {uid_a} (pid {cm_a})' in l,
@@ -309,6 +310,8 @@ try:
     peer.out.wait(lambda l: l == 'SWITCH 0 800x600+0+0',
                   "SwitchDisplay to B's size", pm)
     picture(peer, pm, 800, 600, 'blue', "B's blue screen")
+    print(f'user switch: the peer decoded B\'s screen '
+          f'{time.monotonic() - t0:.2f} s after logind switched')
     peer.send('mouse 0 700 550')
     wait_pointer(db, (700, 550), auth_b)
     peer.send('clip to-b')
