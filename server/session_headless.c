@@ -45,6 +45,7 @@ struct session_headless {
 	char			*dir;	/* the X authority's folder */
 	pid_t			 xpid;	/* Xvfb; 0 once gone */
 	pid_t			 spid;	/* the desktop session; 0: none */
+	int			 sgroup; /* spid leads its process group */
 };
 
 /* The first executable name in $PATH (or the usual folders), or NULL. */
@@ -162,6 +163,9 @@ headless_sigchld_cb(evutil_socket_t sig, short what, void *arg)
 	if (h->spid > 0 && waitpid(h->spid, &status, WNOHANG) == h->spid) {
 		log_info("headless: desktop session (pid %ld) exited "
 		    "(status %d)", (long)h->spid, status);
+		/* What it left in its group (the session bus) goes too. */
+		if (h->sgroup)
+			kill(-h->spid, SIGTERM);
 		h->spid = 0;
 	}
 }
@@ -195,15 +199,19 @@ headless_wait_x(struct session_headless *h)
 	return ERR_TIMEOUT;
 }
 
-/* Starts the desktop session in the display, if the system has one. */
+/*
+ * Starts the desktop session in the display, if the system has one: in a
+ * process group of its own (setsid(1) execs in place, keeping the pid), so
+ * that stopping it ends the session bus and everything else it started.
+ */
 static void
 headless_desktop(struct session_headless *h)
 {
 	static const char *const progs[] = {
 		"/usr/bin/x-session-manager", "/usr/bin/x-window-manager",
 	};
-	char *argv[4], *drs;
-	size_t i;
+	char *argv[5], *drs, *sid;
+	size_t i, n = 0;
 	pid_t pid;
 
 	for (i = 0; i < sizeof progs / sizeof progs[0]; i++)
@@ -214,15 +222,22 @@ headless_desktop(struct session_headless *h)
 		    "installed: the display runs the X server alone");
 		return;
 	}
+	sid = headless_which("setsid");
 	drs = headless_which("dbus-run-session");
-	argv[0] = drs != NULL ? drs : (char *)progs[i];
-	argv[1] = drs != NULL ? (char *)"--" : NULL;
-	argv[2] = drs != NULL ? (char *)progs[i] : NULL;
-	argv[3] = NULL;
+	if (sid != NULL)
+		argv[n++] = sid;
+	if (drs != NULL) {
+		argv[n++] = drs;
+		argv[n++] = (char *)"--";
+	}
+	argv[n++] = (char *)progs[i];
+	argv[n] = NULL;
 	if (session_spawn(&h->s, "headless", argv, NULL, &pid) == 0) {
 		h->spid = pid;
+		h->sgroup = sid != NULL;
 		h->s.leader = (long)pid;
 	}
+	free(sid);
 	free(drs);
 }
 
@@ -350,23 +365,32 @@ session_headless_alive(const struct session_headless *h)
 	return h->xpid > 0;
 }
 
-/* Ends a child: SIGTERM, then SIGKILL if it lingers. */
+/*
+ * Ends a child, and with group its whole process group (what it started
+ * too): SIGTERM, then SIGKILL if the child lingers.
+ */
 static void
-headless_end(pid_t pid)
+headless_end(pid_t pid, int group)
 {
 	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	pid_t target = group ? -pid : pid;
 	int i;
 
 	if (pid <= 0)
 		return;
-	kill(pid, SIGTERM);
+	kill(target, SIGTERM);
 	for (i = 0; i < HEADLESS_STOP_MS / 20; i++) {
 		if (waitpid(pid, NULL, WNOHANG) != 0)
-			return;
+			break;
 		nanosleep(&ts, NULL);
 	}
-	kill(pid, SIGKILL);
-	(void)waitpid(pid, NULL, 0);
+	if (i == HEADLESS_STOP_MS / 20) {
+		kill(target, SIGKILL);
+		(void)waitpid(pid, NULL, 0);
+	}
+	/* The rest of the group (the session bus) may outlive its leader. */
+	if (group)
+		kill(target, SIGKILL);
 }
 
 /* Stops the desktop session and the X server, and removes the cookie. */
@@ -375,8 +399,8 @@ session_headless_free(struct session_headless *h)
 {
 	if (h == NULL)
 		return;
-	headless_end(h->spid);
-	headless_end(h->xpid);
+	headless_end(h->spid, h->sgroup);
+	headless_end(h->xpid, 0);
 	if (h->sigchld != NULL)
 		event_free(h->sigchld);
 	if (h->s.xauthority != NULL)

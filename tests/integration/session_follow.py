@@ -29,6 +29,7 @@ GRACE = 3
 
 SERVER_LOG = []
 SERVER = []
+CMS = []	# the CMs the server started: ended with the test
 
 
 def fail(msg):
@@ -206,7 +207,9 @@ def cm_started(log, since, uid, what):
     """The pid of the CM the log says was started as uid."""
     line = log.wait(lambda l: re.search(
         rf'cm: started \S+ as uid {uid} \(pid (\d+)\)', l), what, since)
-    return int(re.search(r'\(pid (\d+)\)', line)[1])
+    pid = int(re.search(r'\(pid (\d+)\)', line)[1])
+    CMS.append(pid)
+    return pid
 
 
 def proc_uid(pid):
@@ -388,6 +391,13 @@ finally:
         rc = -9
     with open(os.path.join(d, 'log'), 'w') as f:
         f.write('\n'.join(log.lines) + '\n')
+    # The CM outlives a server stopped by hand (systemd ends it with the
+    # unit): end ours, so their users can be removed.
+    for pid in CMS:
+        try:
+            os.kill(pid, 15)
+        except ProcessLookupError:
+            pass
 if rc != 0:
     fail(f'server exited with {rc}')
 print('ok')

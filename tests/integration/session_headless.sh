@@ -83,6 +83,9 @@ peer_pid=""
 
 cdesk_stop || fail "server exit"
 kill -0 "$xpid" 2>/dev/null && fail "the headless X server outlived us"
+# Killed ones may wait as zombies for their new parent to reap them.
+left=$(ps -o pid=,stat=,cmd= -u "$uid" | awk '$2 !~ /^Z/')
+[ -z "$left" ] || fail "the headless session outlived us: $left"
 [ -e "$auth" ] && fail "the X authority was left behind"
 DISPLAY=$saved_display
 echo "ok"
