@@ -81,6 +81,7 @@ static const struct opt opts[] = {
 	{ "enable-remote-restart", T_BOOL, "Y", NULL, 0, 0 },
 	{ "enable-terminal", T_BOOL, "Y", NULL, 0, 0 },
 	{ "enable-tunnel", T_BOOL, "Y", NULL, 0, 0 },
+	{ "headless-user", T_STR, "", NULL, 0, 0 },
 	{ "id-whitelist", T_IDLIST, "", NULL, 0, 0 },
 	{ "idle-timeout", T_INT, "30", NULL, 1, 3600 },
 	{ "keep-awake-during-incoming-sessions", T_BOOL, "N", NULL, 0, 0 },

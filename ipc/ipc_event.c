@@ -331,7 +331,18 @@ ipc_server_free(struct ipc_server *s)
 void
 ipc_server_set_session_uid(struct ipc_server *s, long uid)
 {
+	struct ipc_peer *p, *next;
+
 	s->session_uid = uid;
+	/* A peer let in as the old session's user is trusted no more. */
+	for (p = TAILQ_FIRST(&s->peers); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, entry);
+		if (ipc_peer_allowed(p->uid, (long)geteuid(), uid))
+			continue;
+		log_info("ipc: dropping pid %ld uid %ld: not the shared "
+		    "session's user any more", p->pid, p->uid);
+		ipc_peer_close(p);
+	}
 }
 
 /* Count attached peers of a role. */

@@ -37,7 +37,8 @@ int	ipc_server_new(struct ipc_server **out, struct event_base *base,
 /* Closes the listener, removes the socket, frees every peer without
  * calling lost. NULL does nothing. */
 void	ipc_server_free(struct ipc_server *);
-/* Sets the uid of the session being shared (IPC_UID_NONE: unknown). */
+/* Sets the uid of the session being shared (IPC_UID_NONE: unknown);
+ * attached peers that uid no longer admits are closed (lost is called). */
 void	ipc_server_set_session_uid(struct ipc_server *, long uid);
 /* Number of attached peers with this role (NULL: any role). */
 int	ipc_server_count(const struct ipc_server *, const char *role);

@@ -797,8 +797,17 @@ cmlink_free(struct cmlink *l)
 void
 cmlink_set_session(struct cmlink *l, const struct session *s)
 {
+	long old = l->session.uid;
+
 	session_copy(&l->session, s);
 	ipc_server_set_session_uid(l->srv, s->uid);
+	/* The CM we started is on the old user's desk: it goes (reaped by
+	 * cmlink_sigchld_cb), and the next one starts as the new user. */
+	if (old != s->uid && l->cm_pid > 0) {
+		log_info("cm: the session changed: stopping the CM of uid %ld "
+		    "(pid %ld)", old, (long)l->cm_pid);
+		kill(l->cm_pid, SIGTERM);
+	}
 }
 
 /* Start a CM only for a click (tests whose screen must stay bare). */

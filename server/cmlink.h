@@ -127,7 +127,9 @@ void	cmlink_free(struct cmlink *);
 
 /*
  * Sets the session being shared (copied): its uid may use the IPC, and a
- * CM is started in it with session_spawn().
+ * CM is started in it with session_spawn(). When the user changes, the
+ * old user's IPC peers are dropped (connections waiting for a click are
+ * dismissed) and the CM we started for them is stopped.
  */
 void	cmlink_set_session(struct cmlink *, const struct session *);
 /*

@@ -361,13 +361,6 @@ srv_describe_displays(struct srv *srv)
 	return s;
 }
 
-/* The monitors changed: the video service asks for a new PeerInfo. */
-static void
-srv_displays_changed_cb(void *arg)
-{
-	conn_displays_changed(arg);
-}
-
 /* Route libav's messages into our log: its errors stay errors, its
  * chatter (encoder banners and statistics) is debug. */
 static void
@@ -434,14 +427,12 @@ srv_state_open(struct srv *srv, const struct cfg_paths *paths)
 	return 0;
 }
 
-/* Make the event loop, the throttles and the services; a service that
- * cannot start is logged and left NULL. */
+/* Make the event loop, the throttles and the audio service (logged and
+ * left NULL when it cannot start). The services of the X display start on
+ * the session's display (srv_desk_follow). */
 static void
 srv_services_start(struct srv *srv)
 {
-	struct svc_video_config vc = { NULL, 0, srv_displays_changed_cb, srv,
-	    SVC_VIDEO_CFG_WARM };
-	char *cause = NULL;
 	int r;
 
 	if ((srv->base = event_base_new()) == NULL)
@@ -449,22 +440,11 @@ srv_services_start(struct srv *srv)
 	srv->throttle = throttle_new(THROTTLE_EXPIRE_S);
 	srv->throttle_id = throttle_new(THROTTLE_EXPIRE_ID_S);
 	srv->sysinfo = sysinfo_new();
-	if ((r = svc_clip_new(srv->base, NULL, &srv->clip)) != 0)
-		log_warn_r(r, "clipboard service unavailable");
 	if ((r = svc_audio_new(srv->base, cfg_get(srv->cfg, "audio-input"),
 	    &srv->audio)) != 0)
 		log_warn_r(r, "audio service unavailable");
-	if ((r = svc_video_new(srv->base, &vc, &srv->video)) != 0)
-		log_warn_r(r, "video service unavailable");
-	if ((r = svc_cursor_new(srv->base, NULL, &srv->cursor)) != 0)
-		log_warn_r(r, "cursor service unavailable");
 	if ((r = svc_term_new(srv->base, &srv->term)) != 0)
 		log_warn_r(r, "terminal service unavailable");
-	if ((srv->input = svc_input_new(srv->base, &cause)) == NULL) {
-		log_warn("input service unavailable: %s",
-		    cause ? cause : "no X display");
-		free(cause);
-	}
 }
 
 /* Watch SIGTERM, SIGINT (stop) and SIGHUP (reload). */
@@ -547,12 +527,8 @@ srv_session_explain(const struct session *s)
 /*
  * The desktop session changed (a log-in, a user switch, a log-out, an X
  * server that started, stopped or was replaced): the CM link now trusts,
- * and starts the CM in, the new session.
- *
- * HOOK (issue 11, following the session): capture, input and clipboard
- * still use the display they opened at start. Moving them to now->display
- * (with now->xauthority), and telling connected peers (the stock client's
- * display-change messages, or a clean close), belongs here.
+ * and starts the CM in, the new session (the old user's CM goes), and
+ * capture, input and clipboard follow it to its display (srv_desk.c).
  */
 static void
 srv_session_changed(const struct session *now, void *arg)
@@ -566,9 +542,11 @@ srv_session_changed(const struct session *now, void *arg)
 	srv_session_explain(now);
 	if (srv->cm != NULL)
 		cmlink_set_session(srv->cm, now);
+	srv_desk_follow(srv, now);
 }
 
-/* Find whose desktop we share and follow it (session.h). */
+/* Find whose desktop we share, open the display services there and
+ * follow it (session.h). */
 static void
 srv_session_start(struct srv *srv)
 {
@@ -579,10 +557,12 @@ srv_session_start(struct srv *srv)
 	log_info("session: %s", d);
 	free(d);
 	srv_session_explain(session_source_get(srv->desk));
+	srv_desk_follow(srv, session_source_get(srv->desk));
 }
 
-/* Register with hbbs, find the session, start the CM link, say we are
- * up, and serve until a signal stops the loop. */
+/* Register with hbbs, find the session, start the CM link (it makes the
+ * run folder the headless display's X authority goes in), say we are up,
+ * and serve until a signal stops the loop. */
 static void
 srv_run(struct srv *srv)
 {
@@ -591,6 +571,8 @@ srv_run(struct srv *srv)
 	if (srv_cm_start(srv) != 0)
 		log_warn("no connection manager: connections that need a "
 		    "click will be refused");
+	session_source_set_headless(srv->desk,
+	    cfg_get(srv->cfg, "headless-user"), srv->paths->run_dir);
 	srv_announce(srv);
 	event_base_dispatch(srv->base);
 }
@@ -607,8 +589,6 @@ srv_stop(struct srv *srv)
 	event_base_loop(srv->base, EVLOOP_NONBLOCK);
 	rdv_free(srv->rdv);
 	srv_listener_free(srv->listener);
-	session_source_free(srv->desk);
-	srv->desk = NULL;
 	cmlink_free(srv->cm);
 	for (i = 0; i < SRV_NSIGNALS; i++)
 		event_free(srv->signals[i]);
@@ -635,6 +615,10 @@ srv_free(struct srv *srv)
 	svc_term_free(srv->term);
 	if (srv->dns != NULL)
 		evdns_base_free(srv->dns, 0);
+	srv_desk_stop(srv);
+	/* After the services: it ends the headless display they used. */
+	session_source_free(srv->desk);
+	srv->desk = NULL;
 	sysinfo_free(srv->sysinfo);
 	throttle_free(srv->throttle);
 	throttle_free(srv->throttle_id);

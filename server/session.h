@@ -42,6 +42,7 @@ enum session_how {
 	SESSION_HOW_NONE = 0,	/* not looked for */
 	SESSION_HOW_LOGIND,	/* logind's active session of seat0 */
 	SESSION_HOW_XPEER,	/* the uid serving $DISPLAY (SO_PEERCRED) */
+	SESSION_HOW_HEADLESS,	/* a display of our own (headless-user) */
 };
 
 /*
@@ -114,7 +115,23 @@ struct session_source *session_source_new(struct event_base *base,
 	    session_change_cb *cb, void *arg);
 /* The session now (borrowed; valid until the next change or the free). */
 const struct session *session_source_get(const struct session_source *);
-/* Stops following and frees; NULL does nothing. */
+/*
+ * Headless (no seat, no session; HOST.md §1.1): whenever the backend finds
+ * no session with a display (nobody, or a text console; not a Wayland
+ * session), the source starts a virtual X display of its own as user
+ * (borrowed, copied; NULL or "" turns this off) with its X authority in a
+ * folder of user's under run_dir (borrowed, copied; must be a folder only
+ * we may write), and a desktop session in it (session_headless.c), and
+ * reports that display and user instead (how SESSION_HOW_HEADLESS). The
+ * display stays up until the source is freed; one that dies is started
+ * again at the next look, at most every SESSION_HEADLESS_RETRY_S. Without
+ * a user the source says once in the log what to set. Looks again at once:
+ * cb may run before this returns.
+ */
+void	session_source_set_headless(struct session_source *,
+	    const char *user, const char *run_dir);
+/* Stops following (and the headless display) and frees; NULL does
+ * nothing. */
 void	session_source_free(struct session_source *);
 
 /*

@@ -18,6 +18,7 @@
 struct event_base;
 
 #define SESSION_CHECK_S		5	/* recheck who serves display */
+#define SESSION_HEADLESS_RETRY_S 10	/* start a dead headless display */
 
 /*
  * A backend of the source, filled in with designated initializers.
@@ -82,6 +83,27 @@ int	session_x11_trusted(const char *path, long uid, const char *what);
  * Returns a path (caller frees) or NULL.
  */
 char	*session_x11_known_auth(long uid, long xpid);
+
+/* session_headless.c */
+struct session_headless;
+/*
+ * Starts Xvfb as user (not root; as ourselves unless we are root) on a
+ * free display from :100, with a fresh cookie in an X authority file of
+ * the user's in a folder under run_dir, waits until the X server answers
+ * as the user, and starts a desktop session in it (dbus-run-session with
+ * x-session-manager, else x-window-manager, else none). Its children are
+ * reaped on base. Returns 0 and *hp, or ERR_* (logged).
+ */
+int	session_headless_start(struct event_base *base, const char *user,
+	    const char *run_dir, struct session_headless **hp);
+/* The session on that display (borrowed; valid until the free). */
+const struct session *session_headless_session(
+	    const struct session_headless *);
+/* 1 while its X server runs. */
+int	session_headless_alive(const struct session_headless *);
+/* Ends the desktop session and the X server (waits for them), removes
+ * the cookie, and frees; NULL does nothing. */
+void	session_headless_free(struct session_headless *);
 
 /* session_proc.c */
 /* What a session's processes have in their environment (owned strings). */

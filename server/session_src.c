@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -23,8 +24,9 @@
 #include "common/xmalloc.h"
 #include "server/session_int.h"
 
-/* Owned, except be and arg. */
+/* Owned, except base, be and arg. */
 struct session_source {
+	struct event_base		*base;	/* borrowed */
 	const struct session_backend	*be;
 	void				*state;	/* the backend's */
 	struct event			*check;	/* who serves the display */
@@ -32,6 +34,12 @@ struct session_source {
 	session_change_cb		*cb;
 	void				*arg;
 	char				*refused; /* last refusal logged */
+	/* Headless: a display of our own when there is none. */
+	char				*headless_user;
+	char				*headless_dir;
+	struct session_headless		*headless;
+	time_t				 headless_tried;
+	int				 hinted; /* said what to set */
 };
 
 static const char *const session_class_names[] = {
@@ -41,7 +49,7 @@ static const char *const session_type_names[] = {
 	"unknown", "x11", "wayland", "tty", "other",
 };
 static const char *const session_how_names[] = {
-	"none", "logind", "X server peer",
+	"none", "logind", "X server peer", "headless",
 };
 
 /* Name of a session class. */
@@ -324,8 +332,12 @@ session_check_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (src->now.display == NULL)
+	if (src->now.display == NULL) {
+		/* A headless display that could not start: try again. */
+		if (src->headless_user != NULL && src->headless == NULL)
+			src->be->refresh(src->state);
 		return;
+	}
 	(void)session_x11_peer(src->now.display, &uid, &pid);
 	if (pid != src->now.xpid)
 		src->be->refresh(src->state);
@@ -340,6 +352,7 @@ session_source_new(struct event_base *base, session_change_cb *cb,
 	struct session_source *src;
 
 	src = xcalloc(1, sizeof *src);
+	src->base = base;
 	src->cb = cb;
 	src->arg = arg;
 	session_init(&src->now);
@@ -353,11 +366,50 @@ session_source_new(struct event_base *base, session_change_cb *cb,
 	return src;
 }
 
+/*
+ * No session with a display (and not a Wayland one): with a headless user,
+ * s becomes the headless display's session, started if need be; without,
+ * say once what to set.
+ */
+static void
+session_apply_headless(struct session_source *src, struct session *s)
+{
+	time_t now = time(NULL);
+
+	if (s->display != NULL || s->type == SESSION_TYPE_WAYLAND)
+		return;
+	if (src->headless_user == NULL) {
+		if (!src->hinted)
+			log_info("session: no desktop session with a display "
+			    "here; to serve a virtual one of the host's own, "
+			    "set option headless-user to a user's name in the "
+			    "server's config file (headless-user = NAME under "
+			    "[options]) and restart the server");
+		src->hinted = 1;
+		return;
+	}
+	if (src->headless != NULL &&
+	    !session_headless_alive(src->headless)) {
+		session_headless_free(src->headless);
+		src->headless = NULL;
+	}
+	if (src->headless == NULL) {
+		if (now - src->headless_tried < SESSION_HEADLESS_RETRY_S)
+			return;
+		src->headless_tried = now;
+		if (session_headless_start(src->base, src->headless_user,
+		    src->headless_dir, &src->headless) != 0)
+			return;
+	}
+	session_copy(s, session_headless_session(src->headless));
+}
+
 /* A backend found raw: complete it and report a change. */
 void
 session_source_report(struct session_source *src, struct session *raw)
 {
 	session_complete(raw, &src->refused);
+	session_apply_headless(src, raw);
 	if (!session_differs(&src->now, raw)) {
 		session_fini(raw);
 		return;
@@ -376,12 +428,29 @@ session_source_get(const struct session_source *src)
 	return &src->now;
 }
 
+/* Serve a display of our own when there is none. */
+void
+session_source_set_headless(struct session_source *src, const char *user,
+    const char *run_dir)
+{
+	free(src->headless_user);
+	free(src->headless_dir);
+	src->headless_user = user != NULL && *user != '\0' ?
+	    xstrdup(user) : NULL;
+	src->headless_dir = xstrdup(run_dir);
+	src->headless_tried = 0;
+	src->be->refresh(src->state);
+}
+
 /* Stop and free. */
 void
 session_source_free(struct session_source *src)
 {
 	if (src == NULL)
 		return;
+	session_headless_free(src->headless);
+	free(src->headless_user);
+	free(src->headless_dir);
 	if (src->check != NULL)
 		event_free(src->check);
 	src->be->free(src->state);

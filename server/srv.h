@@ -22,6 +22,7 @@ struct srv_listener;
 struct session_source;
 struct svc_term;
 struct evdns_base;
+struct session;
 
 #define SRV_NSIGNALS	3	/* SIGTERM, SIGINT, SIGHUP */
 
@@ -63,6 +64,14 @@ struct srv {
 						 * from the first tunnel on */
 	struct cmlink		*cm;		/* owned: CM and main-window link, or NULL */
 	struct session_source	*desk;		/* owned: whose desktop, or NULL */
+	int			 desk_login;	/* enum login_desk: what the
+						   session on screen lets in */
+	char			*desk_display;	/* owned: where the services
+						   are, or NULL */
+	long			 desk_xpid;	/* the X server serving it */
+	char			*desk_xauth;	/* owned: its X authority */
+	struct event		*desk_grace;	/* owned: closes the peers of
+						   a desk gone for good */
 	int			 direct_port;	/* 0: direct access off */
 	int			 input_blockers; /* connections blocking local input */
 	struct rdv		*rdv;		/* owned: access by ID, or NULL */
@@ -79,5 +88,14 @@ void	srv_otp_failed(struct srv *);
 int	srv_cm_start(struct srv *);
 /* Re-reads the config file if it changed on disk. */
 void	srv_cfg_refresh(struct srv *);
+/*
+ * Follows the session on the screen (srv_desk.c): the display services
+ * move to its display, logins follow what it lets in, and the remote
+ * sessions of a desk gone for good are closed after a grace time. s is
+ * borrowed.
+ */
+void	srv_desk_follow(struct srv *, const struct session *s);
+/* Frees what following made (the services stay); forgets the cookie. */
+void	srv_desk_stop(struct srv *);
 
 #endif

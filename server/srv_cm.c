@@ -158,6 +158,12 @@ srv_cm_option_set(const char *key, const char *value, char **cause,
 		xasprintf(cause, "unknown option '%s'", key);
 		return ERR_INVAL;
 	}
+	/* It names whom the server runs a desktop as: the admin's alone. */
+	if (strcmp(key, "headless-user") == 0) {
+		xasprintf(cause, "option headless-user is set only in the "
+		    "config file, by the administrator");
+		return ERR_DENIED;
+	}
 	if (*value != '\0' && (r = cfg_check(key, value, cause)) != 0)
 		return r;
 	srv_cfg_refresh(srv);

@@ -80,6 +80,14 @@ sysinfo_free(struct sysinfo *si)
 	free(si);
 }
 
+/* The desktop user changed (the session source's name for them). */
+void
+sysinfo_set_user(struct sysinfo *si, const char *name)
+{
+	free(si->username);
+	si->username = xstrdup(name != NULL ? name : "");
+}
+
 /* Fill pi with this host's facts (borrowed from si; nothing to free). */
 void
 sysinfo_peerinfo(struct sysinfo *si, Hbb__PeerInfo *pi)

@@ -9,6 +9,9 @@ struct sysinfo;
 /* Reads hostname, desktop user and the encoders that open. Never NULL. */
 struct sysinfo	*sysinfo_new(void);
 void		 sysinfo_free(struct sysinfo *);
+/* The user PeerInfo names from now on (borrowed, copied; NULL: none, as
+ * on the login screen). */
+void		 sysinfo_set_user(struct sysinfo *, const char *name);
 /*
  * Fills pi (an initialised Hbb__PeerInfo) with the host's facts: user,
  * hostname, platform, version, features, encoders. The strings and

@@ -90,3 +90,35 @@ session_free_display() {
 session_field() {
 	echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
+
+# session_logind_mock: a private system bus (as dbusmock's own tests make
+# one) with python3-dbusmock's logind template on it; exports
+# DBUS_SYSTEM_BUS_ADDRESS and sets BUS_PID and MOCK_PID (the caller's EXIT
+# trap kills them). Fails without dbusmock.
+session_logind_mock() {
+	/usr/bin/python3 -c 'import dbus, dbusmock' 2>/dev/null ||
+	    fail "python3-dbusmock missing (packaging/deps.sh installs it)"
+	cat >"$WORK/system-bus.conf" <<EOC
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:dir=$WORK</listen>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+EOC
+	dbus-daemon --config-file="$WORK/system-bus.conf" --fork \
+	    --nopidfile --print-address=5 --print-pid=6 \
+	    5>"$WORK/sysbus.addr" 6>"$WORK/sysbus.pid" || fail "dbus-daemon"
+	BUS_PID=$(cat "$WORK/sysbus.pid")
+	DBUS_SYSTEM_BUS_ADDRESS=$(cat "$WORK/sysbus.addr")
+	export DBUS_SYSTEM_BUS_ADDRESS
+	# The template takes a new session's Display from its environment.
+	env -u DISPLAY /usr/bin/python3 -m dbusmock --template logind \
+	    >"$WORK/logind-mock.log" 2>&1 &
+	MOCK_PID=$!
+}

@@ -285,7 +285,7 @@ conn_sink_backlog(void *ctx, enum svc_queue q)
 }
 
 /* Send a Misc message with close_reason and close once it is written. */
-static void
+void
 conn_refuse(struct conn *c, const char *reason)
 {
 	Hbb__Misc misc = HBB__MISC__INIT;
@@ -710,6 +710,7 @@ conn_recv_login(struct conn *c, const Hbb__Message *m)
 	st.enable_terminal = cfg_bool(cfg, "enable-terminal");
 	st.enable_tunnel = cfg_bool(cfg, "enable-tunnel");
 	st.have_cm = srv->cm != NULL;
+	st.desk = (enum login_desk)srv->desk_login;
 
 	s = lr->password.len > 0 ? conn_find_session(c) : NULL;
 	sec.challenge = c->challenge;

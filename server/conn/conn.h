@@ -48,6 +48,11 @@ void		 conn_dismiss(struct conn *);
 void		 conn_chat(struct conn *, const char *text);
 /* The monitors changed: every remote session gets a new PeerInfo. */
 void		 conn_displays_changed(struct srv *);
+/* The desk went away for good (HOST.md §1.1): every remote session, and
+ * every one waiting for a click, gets Misc.close_reason why and closes. */
+void		 conn_desk_gone(struct srv *, const char *why);
+/* Number of remote sessions (authorized or waiting for a click). */
+unsigned	 conn_remote_count(struct srv *);
 /* Number of live connections. */
 unsigned	 conn_count(struct srv *);
 /* The connection's number, for logs. */

@@ -150,6 +150,10 @@ int	conn_bound_check(const uint8_t *p, size_t n);
  */
 int	conn_gate_admit(struct srv *, const struct sockaddr *sa);
 
+/* Sends Misc.close_reason reason (static or outliving the call) and closes
+ * about a second later, once it is written. */
+void	conn_refuse(struct conn *, const char *reason);
+
 /* conn_perm.c */
 /* Tells the peer that permission p is now on or off (PermissionInfo). */
 void	conn_send_permission(struct conn *, enum perm p);

@@ -345,7 +345,42 @@ conn_displays_changed(struct srv *srv)
 	m.peer_info = &pi;
 	TAILQ_FOREACH(c, &srv->conns, entry)
 		if (!c->dead && c->state == CONN_AUTHORIZED &&
-		    c->kind == LOGIN_KIND_REMOTE)
+		    c->kind == LOGIN_KIND_REMOTE) {
 			conn_send(c, &m);
+			/* A service that came with a new display. */
+			conn_update_services(c);
+		}
 	conn_peerinfo_free(&pi);
+}
+
+/* A remote session, authorized or waiting for a click, not closing. */
+static int
+conn_on_desk(const struct conn *c)
+{
+	return !c->dead && !c->closing && c->kind == LOGIN_KIND_REMOTE &&
+	    (c->state == CONN_AUTHORIZED || c->pending);
+}
+
+/* The desk went away for good: remote sessions hear why and close. */
+void
+conn_desk_gone(struct srv *srv, const char *why)
+{
+	struct conn *c;
+
+	/* conn_refuse closes later: the list does not change here. */
+	TAILQ_FOREACH(c, &srv->conns, entry)
+		if (conn_on_desk(c))
+			conn_refuse(c, why);
+}
+
+/* Number of remote sessions. */
+unsigned
+conn_remote_count(struct srv *srv)
+{
+	struct conn *c;
+	unsigned n = 0;
+
+	TAILQ_FOREACH(c, &srv->conns, entry)
+		n += conn_on_desk(c);
+	return n;
 }

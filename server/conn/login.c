@@ -14,6 +14,14 @@
 
 /* The stock refusal when nobody can click (upstream's text). */
 #define LOGIN_NOBODY_TEXT	"Closed manually by the peer"
+/* A session that has no desk to share (HOST.md §1.1, issue 11). */
+#define LOGIN_NO_DESK_TEXT	"The host has no desktop session to share: " \
+	"nobody is logged in on its screen"
+/* Upstream's texts for a Wayland session and a Wayland login screen; the
+ * stock client links its X11 help to the first ("x11 expected"). */
+#define LOGIN_WAYLAND_TEXT	"Unsupported display server type wayland, " \
+	"x11 expected"
+#define LOGIN_WAYLAND_GREETER_TEXT "Wayland login screen is not supported"
 /* Peers from this version on are told why they wait (PROTOCOL.md §3.8). */
 #define LOGIN_WAIT_TEXT_VERSION	1002000
 
@@ -243,6 +251,35 @@ login_kind_refusal(enum login_kind kind, const struct login_settings *st)
 	return NULL;
 }
 
+/* Why the session on the screen refuses a kind of session, or NULL. */
+const char *
+login_desk_refusal(enum login_kind kind, enum login_desk desk)
+{
+	int greeter = desk == LOGIN_DESK_GREETER ||
+	    desk == LOGIN_DESK_WAYLAND_GREETER;
+
+	switch (kind) {
+	case LOGIN_KIND_REMOTE:
+		if (desk == LOGIN_DESK_WAYLAND)
+			return LOGIN_WAYLAND_TEXT;
+		if (desk == LOGIN_DESK_WAYLAND_GREETER)
+			return LOGIN_WAYLAND_GREETER_TEXT;
+		break;
+	case LOGIN_KIND_FILE:
+		if (greeter)
+			return "File transfer is not available on the login "
+			    "screen";
+		break;
+	case LOGIN_KIND_TERMINAL:
+		if (greeter)
+			return "Terminal is not available on the login screen";
+		break;
+	default:
+		return NULL;
+	}
+	return desk == LOGIN_DESK_NONE ? LOGIN_NO_DESK_TEXT : NULL;
+}
+
 /*
  * The checks before any password (HOST.md §4.2 step 3): the latched scope,
  * the ID whitelist, the session kind and the username. Returns 1 with *v
@@ -270,6 +307,11 @@ login_gate(const struct login_request *rq, const struct login_settings *st,
 			return 1;
 		}
 	}
+	if (rq->kind != LOGIN_KIND_REMOTE &&
+	    (why = login_desk_refusal(rq->kind, st->desk)) != NULL) {
+		login_set(v, LOGIN_REFUSE, why);
+		return 1;
+	}
 	if ((why = login_kind_refusal(rq->kind, st)) != NULL) {
 		login_set(v, LOGIN_REFUSE, why);
 		return 1;
@@ -282,11 +324,11 @@ login_gate(const struct login_request *rq, const struct login_settings *st,
 	return 0;
 }
 
-/* What to do with a LoginRequest (HOST.md §4.2 step 4). */
-void
-login_decide(const struct login_request *rq, const struct login_settings *st,
-    const struct login_secrets *sec, const struct login_throttle *th,
-    struct login_verdict *v)
+/* What the passwords and the approve mode say (HOST.md §4.2 step 4). */
+static void
+login_verdict(const struct login_request *rq,
+    const struct login_settings *st, const struct login_secrets *sec,
+    const struct login_throttle *th, struct login_verdict *v)
 {
 	const uint8_t *pw = rq->password;
 	size_t len = rq->password_len;
@@ -342,6 +384,40 @@ login_decide(const struct login_request *rq, const struct login_settings *st,
 		login_set(v, LOGIN_WAIT, "Wrong Password");
 	else
 		login_set(v, LOGIN_RETRY, "Wrong Password");
+}
+
+/*
+ * What to do with a LoginRequest. Remote control of a desk that cannot be
+ * shared is refused where it would be let in or wait for a click, as
+ * upstream refuses an unsupported display server after the password: a
+ * wrong password still only hears so.
+ */
+void
+login_decide(const struct login_request *rq, const struct login_settings *st,
+    const struct login_secrets *sec, const struct login_throttle *th,
+    struct login_verdict *v)
+{
+	const char *why;
+
+	login_verdict(rq, st, sec, th, v);
+	if (rq->kind != LOGIN_KIND_REMOTE ||
+	    (why = login_desk_refusal(rq->kind, st->desk)) == NULL)
+		return;
+	switch (v->action) {
+	case LOGIN_ACCEPT:
+	case LOGIN_NOBODY:
+		login_set(v, LOGIN_REFUSE, why);
+		v->how = LOGIN_BY_NONE;
+		break;
+	case LOGIN_WAIT:
+		if (v->flags & LOGIN_F_FAIL_PW)
+			login_set(v, LOGIN_RETRY, "Wrong Password");
+		else
+			login_set(v, LOGIN_REFUSE, why);
+		break;
+	default:
+		break;
+	}
 }
 
 /* How a login was accepted, for the log. */

@@ -35,6 +35,22 @@ struct login_request {
 					 * session than the first one did */
 };
 
+/*
+ * What the desktop session on the host's screen lets peers in to (HOST.md
+ * §1.1; the server keeps it as the session changes). The first value, a
+ * user's X11 desktop, lets in everything the settings allow.
+ */
+enum login_desk {
+	LOGIN_DESK_USER = 0,		/* a user's X11 desktop */
+	LOGIN_DESK_GREETER,		/* an X11 login screen: remote control
+					 * only, no files, no terminal */
+	LOGIN_DESK_WAYLAND,		/* a user's Wayland session: no remote
+					 * control (X11 only) */
+	LOGIN_DESK_WAYLAND_GREETER,	/* a Wayland login screen: neither */
+	LOGIN_DESK_NONE,		/* no graphical session: nothing that
+					 * needs the desk or its user */
+};
+
 /* The host's settings the policy follows (all borrowed). */
 struct login_settings {
 	const char	*approve_mode;	/* "password", "click", else both */
@@ -46,6 +62,7 @@ struct login_settings {
 	int		 enable_terminal;
 	int		 enable_tunnel;
 	int		 have_cm;	/* a CM link: someone may click */
+	enum login_desk	 desk;		/* the session on the screen */
 };
 
 /* What a proof is checked against (all borrowed). */
@@ -97,6 +114,12 @@ struct login_verdict {
 void		 login_decide(const struct login_request *,
 		    const struct login_settings *, const struct login_secrets *,
 		    const struct login_throttle *, struct login_verdict *v);
+/*
+ * Why the session on the screen refuses a kind of session (the text the
+ * peer gets; static), or NULL: remote control needs an X11 desk; file
+ * transfer and terminal need a logged-in user, never the login screen's.
+ */
+const char	*login_desk_refusal(enum login_kind, enum login_desk);
 /* How a login was accepted, for the log ("one-time password", ...). */
 const char	*login_how_name(enum login_how);
 /*

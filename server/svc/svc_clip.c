@@ -487,7 +487,8 @@ clip_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	sc->impl->timeout(sc->be);
+	if (sc->be != NULL)
+		sc->impl->timeout(sc->be);
 }
 
 /* The backend's fd is readable (or we were woken to drain queued events). */
@@ -505,13 +506,45 @@ clip_fd_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Open the backend on display and watch its fd. Returns 0 or ERR_*. */
+static int
+clip_attach(struct svc_clip *sc, const char *display)
+{
+	struct clip_hooks hooks;
+	int r;
+
+	hooks.arg = sc;
+	hooks.wanted = clip_wanted_hook;
+	hooks.changed = clip_changed_hook;
+	hooks.timer = clip_timer_hook;
+	if ((r = sc->impl->open(display, &hooks, &sc->be)) != 0)
+		return r;
+	sc->ev_fd = event_new(sc->base, sc->impl->fd(sc->be),
+	    EV_READ | EV_PERSIST, clip_fd_cb, sc);
+	if (sc->ev_fd == NULL || event_add(sc->ev_fd, NULL) != 0)
+		return ERR_NOMEM;
+	return 0;
+}
+
+/* Stop watching and close the backend (the subscribers stay). */
+static void
+clip_detach(struct svc_clip *sc)
+{
+	if (sc->ev_fd != NULL)
+		event_free(sc->ev_fd);
+	sc->ev_fd = NULL;
+	if (sc->ev_timer != NULL)
+		evtimer_del(sc->ev_timer);
+	sc->impl->close(sc->be);
+	sc->be = NULL;
+}
+
 /* Open the backend and watch the clipboard. */
 int
 svc_clip_new(struct event_base *base, const char *display,
     struct svc_clip **out)
 {
 	struct svc_clip *sc;
-	struct clip_hooks hooks;
 	int r;
 
 	*out = NULL;
@@ -525,18 +558,8 @@ svc_clip_new(struct event_base *base, const char *display,
 		r = ERR_NOMEM;
 		goto fail;
 	}
-	hooks.arg = sc;
-	hooks.wanted = clip_wanted_hook;
-	hooks.changed = clip_changed_hook;
-	hooks.timer = clip_timer_hook;
-	if ((r = sc->impl->open(display, &hooks, &sc->be)) != 0)
+	if ((r = clip_attach(sc, display)) != 0)
 		goto fail;
-	sc->ev_fd = event_new(base, sc->impl->fd(sc->be),
-	    EV_READ | EV_PERSIST, clip_fd_cb, sc);
-	if (sc->ev_fd == NULL || event_add(sc->ev_fd, NULL) != 0) {
-		r = ERR_NOMEM;
-		goto fail;
-	}
 	*out = sc;
 	return 0;
  fail:
@@ -544,17 +567,31 @@ svc_clip_new(struct event_base *base, const char *display,
 	return r;
 }
 
-/* Free everything. */
+/* Watch another display's clipboard (NULL: none). */
+int
+svc_clip_move(struct svc_clip *sc, const char *display)
+{
+	int r;
+
+	clip_detach(sc);
+	if (display == NULL)
+		return 0;
+	if ((r = clip_attach(sc, display)) != 0) {
+		log_warn_r(r, "clipboard: cannot watch display %s", display);
+		clip_detach(sc);
+	}
+	return r;
+}
+
+/* Stop watching and free everything. */
 void
 svc_clip_free(struct svc_clip *sc)
 {
 	if (sc == NULL)
 		return;
-	if (sc->ev_fd != NULL)
-		event_free(sc->ev_fd);
+	clip_detach(sc);
 	if (sc->ev_timer != NULL)
 		event_free(sc->ev_timer);
-	sc->impl->close(sc->be);
 	svc_subs_fini(&sc->subs);
 	free(sc);
 }
@@ -579,7 +616,7 @@ svc_clip_unsubscribe(struct svc_clip *sc, uint32_t conn_id)
 {
 	if (svc_subs_del(&sc->subs, conn_id))
 		log_debug("conn %u: clipboard unsubscribed", conn_id);
-	if (svc_subs_count(&sc->subs) == 0)
+	if (svc_subs_count(&sc->subs) == 0 && sc->be != NULL)
 		sc->impl->cancel(sc->be);
 }
 
@@ -597,6 +634,12 @@ clip_take(struct svc_clip *sc, uint32_t conn_id,
 {
 	int i, r;
 
+	if (sc->be == NULL) {
+		/* No display now: the peer's content has nowhere to go. */
+		for (i = 0; i < CLIP_FMT_N; i++)
+			clip_blob_unref(items[i]);
+		return ERR_IO;
+	}
 	r = sc->impl->publish(sc->be, items);
 	/* Taking the clipboard may have queued events the fd won't signal. */
 	event_active(sc->ev_fd, EV_READ, 0);

@@ -46,6 +46,15 @@ int	svc_clip_new(struct event_base *base, const char *display,
 	    struct svc_clip **out);
 /* Stops watching and frees everything; NULL does nothing. */
 void	svc_clip_free(struct svc_clip *);
+/*
+ * Watches another display's clipboard (the desktop session changed;
+ * display borrowed, NULL: none). What the service published on the old
+ * display is dropped with its connection; subscribers stay and get the
+ * new display's changes. Without a display svc_clip_set* return ERR_IO.
+ * Returns 0, or ERR_IO / ERR_UNSUPP / ERR_NOMEM (logged; then as with
+ * NULL).
+ */
+int	svc_clip_move(struct svc_clip *, const char *display);
 
 /*
  * Subscribes a sink: it receives each later host clipboard change.

@@ -14,6 +14,7 @@
 #include "common/xmalloc.h"
 #include "server/svc/svc_cursor.h"
 #include "server/svc/svc_subs.h"
+#include "server/x11/x11_auth.h"
 
 #define CURSOR_CACHE_MAX	64	/* shapes kept packed */
 #define CURSOR_SENT_MAX		64	/* ids remembered per sink */
@@ -123,6 +124,8 @@ cursor_current(struct svc_cursor *sc)
 	struct msgbuf *b;
 	size_t i, old = 0;
 
+	if (sc->c == NULL)
+		return NULL;
 	r = xcb_xfixes_get_cursor_image_reply(sc->c,
 	    xcb_xfixes_get_cursor_image(sc->c), NULL);
 	if (r == NULL)
@@ -271,6 +274,8 @@ cursor_pos_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (sc->c == NULL)
+		return;
 	r = xcb_query_pointer_reply(sc->c, xcb_query_pointer(sc->c,
 	    sc->root), NULL);
 	if (r == NULL)
@@ -301,7 +306,8 @@ cursor_timer(struct svc_cursor *sc)
 	SVC_SUBS_FOREACH(cs, &sc->subs)
 		if (cs->flags & SVC_CURSOR_F_POSITION)
 			want = 1;
-	if (want && !event_pending(sc->ev_pos, EV_TIMEOUT, NULL))
+	if (want && sc->c != NULL &&
+	    !event_pending(sc->ev_pos, EV_TIMEOUT, NULL))
 		event_add(sc->ev_pos, &tv);
 	else if (!want) {
 		event_del(sc->ev_pos);
@@ -309,29 +315,23 @@ cursor_timer(struct svc_cursor *sc)
 	}
 }
 
-/* Creates the service. */
-int
-svc_cursor_new(struct event_base *base, const char *x_display,
-    struct svc_cursor **scp)
+/* Connects to x_display and asks for cursor change notices. Returns 0 or
+ * ERR_IO / ERR_UNSUPP / ERR_NOMEM (the connection left closed). */
+static int
+cursor_attach(struct svc_cursor *sc, const char *x_display)
 {
-	struct svc_cursor *sc;
 	const xcb_query_extension_reply_t *q;
 	xcb_xfixes_query_version_reply_t *v;
+	int r = ERR_IO;
 
-	*scp = NULL;
-	sc = xcalloc(1, sizeof *sc);
-	sc->base = base;
-	svc_subs_init(&sc->subs, sizeof(struct csub));
-	sc->c = xcb_connect(x_display, NULL);
-	if (xcb_connection_has_error(sc->c)) {
-		svc_cursor_free(sc);
-		return ERR_IO;
-	}
+	sc->c = x11_connect(x_display, NULL);
+	if (xcb_connection_has_error(sc->c))
+		goto fail;
 	sc->root = xcb_setup_roots_iterator(xcb_get_setup(sc->c)).data->root;
 	q = xcb_get_extension_data(sc->c, &xcb_xfixes_id);
 	if (q == NULL || !q->present) {
-		svc_cursor_free(sc);
-		return ERR_UNSUPP;
+		r = ERR_UNSUPP;
+		goto fail;
 	}
 	sc->xfixes_base = q->first_event;
 	v = xcb_xfixes_query_version_reply(sc->c,
@@ -340,15 +340,91 @@ svc_cursor_new(struct event_base *base, const char *x_display,
 	xcb_xfixes_select_cursor_input(sc->c, sc->root,
 	    XCB_XFIXES_CURSOR_NOTIFY_MASK_DISPLAY_CURSOR);
 	xcb_flush(sc->c);
-	sc->ev_x = event_new(base, xcb_get_file_descriptor(sc->c),
+	sc->ev_x = event_new(sc->base, xcb_get_file_descriptor(sc->c),
 	    EV_READ | EV_PERSIST, cursor_x_cb, sc);
+	if (sc->ev_x == NULL) {
+		r = ERR_NOMEM;
+		goto fail;
+	}
+	event_add(sc->ev_x, NULL);
+	return 0;
+fail:
+	xcb_disconnect(sc->c);
+	sc->c = NULL;
+	return r;
+}
+
+/* Disconnects and forgets the shapes of that display (their ids are its
+ * serials). */
+static void
+cursor_detach(struct svc_cursor *sc)
+{
+	struct csub *cs;
+	size_t i;
+
+	if (sc->ev_x != NULL)
+		event_free(sc->ev_x);
+	sc->ev_x = NULL;
+	if (sc->ev_pos != NULL)
+		event_del(sc->ev_pos);
+	for (i = 0; i < sc->ncache; i++)
+		msgbuf_unref(sc->cache[i].data);
+	sc->ncache = 0;
+	sc->cur_id = 0;
+	sc->have_pos = 0;
+	SVC_SUBS_FOREACH(cs, &sc->subs)
+		cs->nsent = 0;
+	if (sc->c != NULL)
+		xcb_disconnect(sc->c);
+	sc->c = NULL;
+}
+
+/* Creates the service. */
+int
+svc_cursor_new(struct event_base *base, const char *x_display,
+    struct svc_cursor **scp)
+{
+	struct svc_cursor *sc;
+	int r;
+
+	*scp = NULL;
+	sc = xcalloc(1, sizeof *sc);
+	sc->base = base;
+	svc_subs_init(&sc->subs, sizeof(struct csub));
 	sc->ev_pos = event_new(base, -1, EV_PERSIST, cursor_pos_cb, sc);
-	if (sc->ev_x == NULL || sc->ev_pos == NULL) {
+	if (sc->ev_pos == NULL) {
 		svc_cursor_free(sc);
 		return ERR_NOMEM;
 	}
-	event_add(sc->ev_x, NULL);
+	if ((r = cursor_attach(sc, x_display)) != 0) {
+		svc_cursor_free(sc);
+		return r;
+	}
 	*scp = sc;
+	return 0;
+}
+
+/* Follows the cursor of another display (NULL: none). */
+int
+svc_cursor_move(struct svc_cursor *sc, const char *x_display)
+{
+	struct cshape *s;
+	struct csub *cs;
+	int r;
+
+	cursor_detach(sc);
+	if (x_display == NULL)
+		return 0;
+	if ((r = cursor_attach(sc, x_display)) != 0) {
+		log_warn_r(r, "cursor: cannot watch display %s", x_display);
+		return r;
+	}
+	cursor_timer(sc);
+	/* The new display's shape, to everyone who wants shapes. */
+	if ((s = cursor_current(sc)) != NULL)
+		SVC_SUBS_FOREACH(cs, &sc->subs)
+			if (cs->flags & SVC_CURSOR_F_SHAPE)
+				cursor_send_shape(sc, cs, s);
 	return 0;
 }
 
@@ -356,18 +432,11 @@ svc_cursor_new(struct event_base *base, const char *x_display,
 void
 svc_cursor_free(struct svc_cursor *sc)
 {
-	size_t i;
-
 	if (sc == NULL)
 		return;
-	if (sc->ev_x != NULL)
-		event_free(sc->ev_x);
+	cursor_detach(sc);
 	if (sc->ev_pos != NULL)
 		event_free(sc->ev_pos);
-	for (i = 0; i < sc->ncache; i++)
-		msgbuf_unref(sc->cache[i].data);
-	if (sc->c != NULL)
-		xcb_disconnect(sc->c);
 	svc_subs_fini(&sc->subs);
 	free(sc);
 }

@@ -41,6 +41,14 @@ struct svc_cursor_stats {
 int	svc_cursor_new(struct event_base *base, const char *x_display,
 	    struct svc_cursor **scp);
 void	svc_cursor_free(struct svc_cursor *);
+/*
+ * Follows the cursor of another X display (the desktop session changed;
+ * x_display borrowed, NULL: none). Shapes of the old display are
+ * forgotten (their ids are its serials): every sink that wants shapes gets
+ * the new display's as CursorData at once. Returns 0, or ERR_* (logged;
+ * then as with NULL).
+ */
+int	svc_cursor_move(struct svc_cursor *, const char *x_display);
 
 /*
  * Subscribes sink (copied; its ctx borrowed until unsubscribe) with

@@ -1310,13 +1310,91 @@ input_spare_count(const struct svc_input *svc)
 	return n;
 }
 
-/* Opens the backend, reads the keymap and cleans up after a crashed
- * instance. */
+/*
+ * Opens the backend on display (NULL: $DISPLAY), reads the keymap and
+ * cleans up after a crashed instance. Returns 0, or ERR_* with *cause set
+ * (the backend left closed).
+ */
+static int
+input_attach(struct svc_input *svc, const char *display, char **cause)
+{
+	int w, h, r;
+
+	svc->dead = 0;
+	svc->stale = 0;
+	if ((r = svc->impl->open(display, &svc->be, cause)) != 0)
+		goto fail;
+	if ((r = input_refresh_map(svc)) != 0)
+		goto nomap;
+	input_release_stale(svc);
+	input_slots_recover(svc);
+	if (svc->stale && (r = input_refresh_map(svc)) != 0)
+		goto nomap;
+	svc->xev = event_new(svc->base, svc->impl->fd(svc->be),
+	    EV_READ | EV_PERSIST, input_xev_cb, svc);
+	if (svc->xev == NULL || event_add(svc->xev, NULL) != 0) {
+		xasprintf(cause, "input: cannot create events");
+		r = ERR_NOMEM;
+		goto fail;
+	}
+	svc->impl->flush(svc->be);
+	svc->impl->size(svc->be, &w, &h);
+	log_info("input: %s (%dx%d), %d spare keycodes",
+	    svc->impl->describe(svc->be), w, h, input_spare_count(svc));
+	return 0;
+nomap:
+	xasprintf(cause, "input: cannot read the keyboard mapping");
+fail:
+	if (svc->xev != NULL)
+		event_free(svc->xev);
+	svc->xev = NULL;
+	svc->impl->close(svc->be);
+	svc->be = NULL;
+	svc->dead = 1;
+	return r;
+}
+
+/*
+ * Releases what every connection holds, restores the temporary keysyms
+ * and the local input devices, and closes the backend (the service stays,
+ * dead, until input_attach).
+ */
+static void
+input_detach(struct svc_input *svc)
+{
+	struct input_held *h;
+
+	for (h = svc->conns; h != NULL; h = h->next) {
+		input_held_release(svc, h);
+		/* A move coalesced for the old display stays there. */
+		h->pend_abs = 0;
+		h->pend_dx = h->pend_dy = 0;
+	}
+	if (svc->be != NULL && !svc->dead && !svc->impl->broken(svc->be)) {
+		input_slots_expire(svc, 1);
+		if (svc->blocking)
+			svc->impl->block(svc->be, 0);
+	}
+	if (svc->xev != NULL)
+		event_free(svc->xev);
+	svc->xev = NULL;
+	/* Waits until everything above reached the display. */
+	svc->impl->close(svc->be);
+	svc->be = NULL;
+	svc->dead = 1;
+	memset(svc->slots, 0, sizeof svc->slots);
+	svc->nslots = 0;
+	free(svc->syms);
+	free(svc->modkc);
+	svc->syms = NULL;
+	svc->modkc = NULL;
+}
+
+/* Makes the service and opens the backend on display. */
 struct svc_input *
-svc_input_new(struct event_base *base, char **cause)
+svc_input_new(struct event_base *base, const char *display, char **cause)
 {
 	struct svc_input *svc;
-	int w, h;
 
 	*cause = NULL;
 	svc = xcalloc(1, sizeof(*svc));
@@ -1324,35 +1402,39 @@ svc_input_new(struct event_base *base, char **cause)
 	svc->impl = &input_x11;
 	svc->rate = SVC_INPUT_RATE;
 	svc->burst = SVC_INPUT_BURST;
-	if (svc->impl->open(NULL, &svc->be, cause) != 0)
-		goto fail;
-	if (input_refresh_map(svc) != 0) {
-		xasprintf(cause, "input: cannot read the keyboard mapping");
-		goto fail;
-	}
-	input_release_stale(svc);
-	input_slots_recover(svc);
-	if (svc->stale && input_refresh_map(svc) != 0) {
-		xasprintf(cause, "input: cannot read the keyboard mapping");
-		goto fail;
-	}
-	svc->xev = event_new(base, svc->impl->fd(svc->be),
-	    EV_READ | EV_PERSIST, input_xev_cb, svc);
 	svc->flush_ev = event_new(base, -1, 0, input_flush_cb, svc);
 	svc->tick = evtimer_new(base, input_tick_cb, svc);
-	if (svc->xev == NULL || svc->flush_ev == NULL || svc->tick == NULL ||
-	    event_add(svc->xev, NULL) != 0) {
+	if (svc->flush_ev == NULL || svc->tick == NULL) {
 		xasprintf(cause, "input: cannot create events");
 		goto fail;
 	}
-	svc->impl->flush(svc->be);
-	svc->impl->size(svc->be, &w, &h);
-	log_info("input: %s (%dx%d), %d spare keycodes",
-	    svc->impl->describe(svc->be), w, h, input_spare_count(svc));
+	if (input_attach(svc, display, cause) != 0)
+		goto fail;
 	return svc;
 fail:
 	svc_input_free(svc);
 	return NULL;
+}
+
+/* Moves injection to another display (NULL: none). */
+int
+svc_input_move(struct svc_input *svc, const char *display, char **cause)
+{
+	int blocking = svc->blocking, r;
+
+	*cause = NULL;
+	input_detach(svc);
+	svc->blocking = 0;
+	if (display == NULL) {
+		log_info("input: no display");
+		return 0;
+	}
+	if ((r = input_attach(svc, display, cause)) != 0)
+		return r;
+	if (blocking && (r = svc_input_block(svc, 1)) != 0)
+		log_warn_r(r, "input: cannot block local input on %s",
+		    display);
+	return 0;
 }
 
 /* Releases everything held, restores slots and local input, and frees. */
@@ -1363,26 +1445,15 @@ svc_input_free(struct svc_input *svc)
 
 	if (svc == NULL)
 		return;
+	input_detach(svc);
 	while ((h = svc->conns) != NULL) {
-		input_held_release(svc, h);
 		svc->conns = h->next;
 		free(h);
 	}
-	if (svc->be != NULL && !svc->dead && !svc->impl->broken(svc->be)) {
-		input_slots_expire(svc, 1);
-		if (svc->blocking)
-			svc_input_block(svc, 0);
-	}
-	if (svc->xev != NULL)
-		event_free(svc->xev);
 	if (svc->flush_ev != NULL)
 		event_free(svc->flush_ev);
 	if (svc->tick != NULL)
 		event_free(svc->tick);
-	/* Waits until everything above reached the display. */
-	svc->impl->close(svc->be);
-	free(svc->syms);
-	free(svc->modkc);
 	free(svc);
 }
 

@@ -4,8 +4,9 @@
  * injects through XTest (input_x11.c, struct input_impl below).
  *
  * One struct svc_input per server, on the main loop. It keeps its own
- * display connection ($DISPLAY), remembers per connection what that peer
- * holds down (keys and buttons) and releases it on svc_input_release_all.
+ * display connection (the shared session's), remembers per connection
+ * what that peer holds down (keys and buttons) and releases it on
+ * svc_input_release_all.
  * The caller checks permissions (Keyboard on, not view-only, not a camera
  * session) before calling in; this module only injects.
  *
@@ -33,11 +34,23 @@ struct svc_input;
 #define SVC_INPUT_WHEEL_MAX	64	/* wheel notches per MouseEvent */
 
 /*
- * Opens the X11 backend on $DISPLAY (it needs XTest). base is borrowed and
- * must outlive the service. Returns NULL on failure with *cause set (caller
- * frees).
+ * Opens the X11 backend on display (NULL: $DISPLAY; it needs XTest). base
+ * is borrowed and must outlive the service. Returns NULL on failure with
+ * *cause set (caller frees).
  */
-struct svc_input *svc_input_new(struct event_base *base, char **cause);
+struct svc_input *svc_input_new(struct event_base *base, const char *display,
+	    char **cause);
+/*
+ * Moves injection to another display (the desktop session changed;
+ * display borrowed, NULL: none): what every connection holds is released
+ * and the temporary keysyms restored on the old display, then the backend
+ * opens the new one; local input blocked there is blocked on the new one
+ * too. Without a display (or when it cannot be opened) every injection
+ * returns ERR_IO until the next move. Returns 0, or ERR_* with *cause set
+ * (caller frees).
+ */
+int	svc_input_move(struct svc_input *svc, const char *display,
+	    char **cause);
 /*
  * Block input (OptionMessage.block_input, HOST.md §5.7): on, every
  * physical keyboard and pointer (XInput 2 slave devices other than the

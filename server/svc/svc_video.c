@@ -1218,7 +1218,8 @@ vdisplays_reload(struct svc_video *sv, int notify)
 	struct cap_display d[CAP_DISPLAYS_MAX];
 	int n;
 
-	if ((n = cap_x11.displays(sv->cap, d, CAP_DISPLAYS_MAX)) < 1)
+	if (sv->cap == NULL ||
+	    (n = cap_x11.displays(sv->cap, d, CAP_DISPLAYS_MAX)) < 1)
 		return;
 	if (n == sv->ndisp && memcmp(d, sv->disp, sizeof d[0] * n) == 0)
 		return;
@@ -1664,4 +1665,81 @@ svc_video_stats(struct svc_video *sv, struct svc_video_stats *out)
 	out->fps = sv->fps;
 	out->codec = sv->codec;
 	out->kbps = svc_video_target_kbps(sv);
+}
+
+/* ---- switching display servers (the desktop session changed) ---- */
+
+/* Moves the viewers of displays the new server lacks to the primary one. */
+static void
+vmove_viewers(struct svc_video *sv, int primary)
+{
+	struct svc_sink sink;
+	struct vsub *s;
+	int d;
+
+	for (d = sv->ndisp; d < CAP_DISPLAYS_MAX; d++) {
+		while ((s = svc_subs_next(&sv->viewers[d], NULL)) != NULL) {
+			sink = s->sub.sink;
+			svc_subs_del(&sv->viewers[d], sink.conn_id);
+			s = svc_subs_add(&sv->viewers[primary], &sink, NULL);
+			s->need_key = s->key_asked = 1;
+		}
+	}
+}
+
+/* Announces a display's geometry to its viewers and starts its worker. */
+static void
+vrestart(struct svc_video *sv, int display)
+{
+	struct vitem it;
+	struct vwalk w = { sv, &it };
+	struct vsub *s;
+
+	memset(&it, 0, sizeof it);
+	it.kind = VITEM_SWITCH;
+	it.b = pack_switch(display, &sv->disp[display]);
+	SVC_SUBS_FOREACH(s, &sv->viewers[display])
+		s->need_key = s->key_asked = 1;
+	svc_subs_each(&sv->viewers[display], vdispatch_switch_one, &w);
+	msgbuf_unref(it.b);
+	if (svc_subs_count(&sv->viewers[display]) > 0 &&
+	    vstream_start(sv, display) != 0)
+		log_error("display %d: cannot start capture", display);
+}
+
+/* Moves the service to another X display (NULL: none). */
+int
+svc_video_set_x_display(struct svc_video *sv, const char *display)
+{
+	struct cap_display d[1];
+	int i, primary, r = 0;
+
+	for (i = 0; i < CAP_DISPLAYS_MAX; i++)
+		vstream_stop(sv, i);
+	if (sv->ev_cap != NULL)
+		event_free(sv->ev_cap);
+	sv->ev_cap = NULL;
+	cap_x11.close(sv->cap);
+	sv->cap = NULL;
+	free(sv->x_display);
+	sv->x_display = display != NULL ? xstrdup(display) : NULL;
+	sv->ndisp = 0;
+	if (display != NULL && (r = cap_x11.open(sv->x_display,
+	    CAP_F_NOTIFY, &sv->cap)) == 0) {
+		sv->ev_cap = event_new(sv->base, cap_x11.fd(sv->cap),
+		    EV_READ | EV_PERSIST, vcap_cb, sv);
+		event_add(sv->ev_cap, NULL);
+	} else if (display != NULL)
+		log_warn_r(r, "video: cannot open display %s", display);
+	vdisplays_reload(sv, 1);
+	log_info("video: now on %s (%d display(s))", sv->cap != NULL ?
+	    display : "no display", sv->ndisp);
+	if (sv->ndisp == 0)
+		return r != 0 ? r : display != NULL ? ERR_NOTFOUND : 0;
+	svc_video_displays(sv, d, 1, &primary);
+	vmove_viewers(sv, primary);
+	for (i = 0; i < sv->ndisp; i++)
+		vrestart(sv, i);
+	vpolicy_push(sv);
+	return 0;
 }

@@ -90,6 +90,17 @@ int	svc_video_new(struct event_base *base,
 /* Stops every worker (joins them) and frees; NULL does nothing. Sinks are
  * never called from here. */
 void	svc_video_free(struct svc_video *);
+/*
+ * Moves the service to another X display (the desktop session changed;
+ * display borrowed, NULL: none): stops every worker, lists the monitors
+ * there and tells the owner (displays_changed, even when they look the
+ * same). Viewers stay: each gets SwitchDisplay with its display's geometry
+ * there, then a key frame; viewers of a display the new server lacks move
+ * to its primary one. Without a display nothing is captured and no
+ * display is listed until the next move. Returns 0, or ERR_* when the
+ * display cannot be opened (logged; then as with NULL).
+ */
+int	svc_video_set_x_display(struct svc_video *, const char *display);
 
 /*
  * Copies the current monitor list (DisplayInfo order) into d (up to max);

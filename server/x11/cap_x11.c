@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "server/media/cap.h"
+#include "server/x11/x11_auth.h"
 
 struct cap {
 	xcb_connection_t	*c;		/* owned */
@@ -230,7 +231,7 @@ x11_open(const char *where, unsigned flags, struct cap **out)
 	cp = xcalloc(1, sizeof *cp);
 	cp->flags = flags;
 	cp->first_poll = 1;
-	cp->c = xcb_connect(where, &screen);
+	cp->c = x11_connect(where, &screen);
 	if (xcb_connection_has_error(cp->c)) {
 		log_debug("cannot connect to X display %s",
 		    where ? where : "(env)");

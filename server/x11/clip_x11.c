@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "server/svc/svc_clip.h"
+#include "server/x11/x11_auth.h"
 
 /* Atoms we intern once. */
 enum clipx11_atom {
@@ -880,7 +881,7 @@ clipx11_open(const char *where, const struct clip_hooks *hooks,
 	*bep = NULL;
 	be = xcalloc(1, sizeof *be);
 	be->hooks = *hooks;
-	be->xc = xcb_connect(where, NULL);
+	be->xc = x11_connect(where, NULL);
 	if (xcb_connection_has_error(be->xc)) {
 		r = ERR_IO;
 		goto fail;

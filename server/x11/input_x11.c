@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "server/svc/svc_input.h"
+#include "server/x11/x11_auth.h"
 
 #define INX11_BLOCK_MAX	64	/* devices block input can disable */
 
@@ -442,7 +443,7 @@ inx11_open(const char *where, struct input_be **bep, char **cause)
 	*bep = NULL;
 	*cause = NULL;
 	be = xcalloc(1, sizeof(*be));
-	be->xc = xcb_connect(where, &screen);
+	be->xc = x11_connect(where, &screen);
 	if (xcb_connection_has_error(be->xc)) {
 		name = where != NULL ? where : getenv("DISPLAY");
 		xasprintf(cause, "input: cannot open display %s",

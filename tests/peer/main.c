@@ -4,7 +4,9 @@
  * result itself is the test's business).
  *
  *   peer [-h HOST] -p PORT [-u USERNAME] [-w PASSWORD] [-c CODEC] [-F FPS]
- *        CMD [ARGS]      (-c: the codec to prefer; -F: custom_fps to ask)
+ *        [-k KIND] CMD [ARGS]  (-c: the codec to prefer; -F: custom_fps to
+ *                        ask; -k: log in for "file" transfer or a
+ *                        "terminal", login only; default remote control)
  *   -A BYTES             logins carry a data: URI avatar of BYTES bytes
  *   peer -R HBBS:PORT -K KEY -i ID [-P] [-u ...] [-w ...] CMD [ARGS]
  *                        the same through hbbs/hbbr (rdv_dial.h); -P lets
@@ -14,7 +16,8 @@
  *   raw HEX              after Hash, send bytes as they are; CLOSED <ms> | OPEN
  *   idle                 never answer; print CLOSED <seconds> when the host closes
  *   hold N SECS          hold N logged-in sessions; print HELD N, exit after SECS
- *   session              log in and report events (PEERINFO, ERROR, PERMISSION
+ *   session              log in and report events (PEERINFO, also when the
+ *                        host's displays change, ERROR, PERMISSION
  *                        <n> <0|1>, CHAT <text>, CLOSED <reason>, EOF) as
  *                        they come; stdin lines "chat TEXT", "mouse MASK X Y",
  *                        "map KEYCODE DOWN" (Map mode), "chr CHAR DOWN [shift]
@@ -62,6 +65,7 @@ static const char *opt_pass;
 static int opt_timeout = 10000;
 static const char *opt_codec;
 static int opt_fps;
+static const char *opt_kind;	/* -k: the kind of session */
 static const char *opt_rdv;	/* -R: dial by ID through this hbbs */
 static const char *opt_key;	/* -K: its public key, base64 */
 static const char *opt_id;	/* -i: the ID to dial */
@@ -79,13 +83,29 @@ peer_connect(void)
 	return pc_connect(opt_host, opt_port, opt_timeout);
 }
 
+/* Print a PeerInfo (at login, or when the host's displays change). */
+static void
+print_peerinfo(const Hbb__PeerInfo *pi)
+{
+	size_t i;
+
+	printf("PEERINFO displays=%zu current=%d platform=%s version=%s "
+	    "username=%s hostname=%s", pi->n_displays, pi->current_display,
+	    pi->platform, pi->version, pi->username, pi->hostname);
+	for (i = 0; i < pi->n_displays; i++)
+		printf(" display%zu=%dx%d+%d+%d", i, pi->displays[i]->width,
+		    pi->displays[i]->height, pi->displays[i]->x,
+		    pi->displays[i]->y);
+	if (pi->encoding != NULL)
+		printf(" vp8=%d av1=%d h264=%d h265=%d", pi->encoding->vp8,
+		    pi->encoding->av1, pi->encoding->h264, pi->encoding->h265);
+	printf("\n");
+}
+
 /* Print what decided a login and return 1 if it was PeerInfo. */
 static int
 print_outcome(Hbb__Message *m)
 {
-	Hbb__PeerInfo *pi;
-	size_t i;
-
 	if (m == NULL) {
 		printf("EOF\n");
 		return 0;
@@ -99,18 +119,7 @@ print_outcome(Hbb__Message *m)
 		printf("ERROR %s\n", m->login_response->error);
 		return 0;
 	}
-	pi = m->login_response->peer_info;
-	printf("PEERINFO displays=%zu current=%d platform=%s version=%s "
-	    "username=%s hostname=%s", pi->n_displays, pi->current_display,
-	    pi->platform, pi->version, pi->username, pi->hostname);
-	for (i = 0; i < pi->n_displays; i++)
-		printf(" display%zu=%dx%d+%d+%d", i, pi->displays[i]->width,
-		    pi->displays[i]->height, pi->displays[i]->x,
-		    pi->displays[i]->y);
-	if (pi->encoding != NULL)
-		printf(" vp8=%d av1=%d h264=%d h265=%d", pi->encoding->vp8,
-		    pi->encoding->av1, pi->encoding->h264, pi->encoding->h265);
-	printf("\n");
+	print_peerinfo(m->login_response->peer_info);
 	return 1;
 }
 
@@ -269,6 +278,8 @@ session_event(Hbb__Message *m)
 			printf("AUDIO %lu\n", audio);
 	} else if (m->union_case == HBB__MESSAGE__UNION_LOGIN_RESPONSE) {
 		print_outcome(m);
+	} else if (m->union_case == HBB__MESSAGE__UNION_PEER_INFO) {
+		print_peerinfo(m->peer_info);
 	} else if (m->union_case == HBB__MESSAGE__UNION_MISC) {
 		Hbb__Misc *misc = m->misc;
 
@@ -673,8 +684,9 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: peer [-h host] -p port [-u username] "
-	    "[-w password] [-t timeout_ms] login|retry N|raw HEX|idle|"
-	    "hold N SECS|bench-login N|bench-conc C N\n");
+	    "[-w password] [-k kind] [-t timeout_ms]\n"
+	    "    login|retry N|raw HEX|idle|hold N SECS|bench-login N|"
+	    "bench-conc C N\n");
 	exit(2);
 }
 
@@ -687,10 +699,11 @@ main(int argc, char **argv)
 
 	if (sodium_init() < 0)
 		return 1;
-	while ((ch = getopt(argc, argv, "A:c:F:h:p:u:w:t:R:K:i:P")) != -1) {
+	while ((ch = getopt(argc, argv, "A:c:F:h:k:p:u:w:t:R:K:i:P")) != -1) {
 		switch (ch) {
 		case 'c': opt_codec = optarg; break;
 		case 'F': opt_fps = atoi(optarg); break;
+		case 'k': opt_kind = optarg; break;
 		case 'h': opt_host = optarg; break;
 		case 'p': opt_port = atoi(optarg); break;
 		case 'u': opt_user = optarg; break;
@@ -726,6 +739,10 @@ main(int argc, char **argv)
 
 		if (pc == NULL)
 			return 1;
+		if (opt_kind != NULL && pc_set_kind(pc, opt_kind) != 0) {
+			fprintf(stderr, "peer: unknown kind %s\n", opt_kind);
+			return 2;
+		}
 		m = pc_login(pc, username(), opt_pass, opt_timeout);
 		print_outcome(m);
 		if (m != NULL)

@@ -33,6 +33,7 @@ struct pconn {
 	pc_login_fill	*fill;		/* changes each LoginRequest, or NULL */
 	void		*fill_arg;
 	int		 fps;		/* OptionMessage.custom_fps; 0 unset */
+	int		 kind;		/* LoginRequest.union; 0 remote */
 };
 
 /* Monotonic milliseconds. */
@@ -352,6 +353,21 @@ pc_handshake(struct pconn *pc, const uint8_t *host_pk, const char *host_id)
 
 size_t pc_avatar_len;
 
+/* Log in for another kind of session: "file", "terminal" or "remote". */
+int
+pc_set_kind(struct pconn *pc, const char *kind)
+{
+	if (strcmp(kind, "file") == 0)
+		pc->kind = HBB__LOGIN_REQUEST__UNION_FILE_TRANSFER;
+	else if (strcmp(kind, "terminal") == 0)
+		pc->kind = HBB__LOGIN_REQUEST__UNION_TERMINAL;
+	else if (strcmp(kind, "remote") == 0)
+		pc->kind = 0;
+	else
+		return -1;
+	return 0;
+}
+
 /* Build and send a LoginRequest. */
 static int
 pc_send_login(struct pconn *pc, const char *username, const char *password)
@@ -360,6 +376,8 @@ pc_send_login(struct pconn *pc, const char *username, const char *password)
 	Hbb__LoginRequest lr = HBB__LOGIN_REQUEST__INIT;
 	Hbb__OptionMessage opt = HBB__OPTION_MESSAGE__INIT;
 	Hbb__SupportedDecoding dec = HBB__SUPPORTED_DECODING__INIT;
+	Hbb__FileTransfer ft = HBB__FILE_TRANSFER__INIT;
+	Hbb__Terminal term = HBB__TERMINAL__INIT;
 	uint8_t h1[PASS_HASH_LEN], proof[PASS_HASH_LEN];
 	int r;
 
@@ -396,6 +414,14 @@ pc_send_login(struct pconn *pc, const char *username, const char *password)
 		memset(lr.avatar, 'Q', pc_avatar_len);
 		memcpy(lr.avatar, "data:image/png;base64,", 22);
 		lr.avatar[pc_avatar_len] = '\0';
+	}
+	lr.union_case = pc->kind;
+	if (pc->kind == HBB__LOGIN_REQUEST__UNION_FILE_TRANSFER) {
+		ft.dir = (char *)"/";
+		lr.file_transfer = &ft;
+	} else if (pc->kind == HBB__LOGIN_REQUEST__UNION_TERMINAL) {
+		term.service_id = (char *)"";
+		lr.terminal = &term;
 	}
 	m.union_case = HBB__MESSAGE__UNION_LOGIN_REQUEST;
 	m.login_request = &lr;

@@ -41,6 +41,9 @@ int		 pc_send_raw(struct pconn *, const void *, size_t);
 Hbb__Message	*pc_recv(struct pconn *, int timeout_ms, int *eof);
 /* Prefer a codec ("vp9", "vp8", "av1", "h264", "h265") at login. */
 int		 pc_set_codec(struct pconn *, const char *name);
+/* Log in for "file" transfer, a "terminal" or "remote" control (the
+ * default); -1 for another word. */
+int		 pc_set_kind(struct pconn *, const char *kind);
 /* Disable the automatic TestDelay echo (for idle tests). */
 void		 pc_set_echo(struct pconn *, int on);
 /* Changes a LoginRequest (lr: the peer's, valid during the call). */

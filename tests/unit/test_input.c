@@ -747,7 +747,7 @@ test_block(void)
 	/* A new instance re-enables what a crashed one disabled. */
 	ASSERT_INT_EQ(svc_input_block(svc, 1), 0);
 	marker();
-	svc2 = svc_input_new(base, &cause);
+	svc2 = svc_input_new(base, NULL, &cause);
 	ASSERT_TRUE(svc2 != NULL);
 	svc_input_free(svc2);
 	devices(&on);
@@ -772,7 +772,7 @@ test_crash_recovery(void)
 
 	if ((pid = fork()) == 0) {
 		struct event_base *b = event_base_new();
-		struct svc_input *s = svc_input_new(b, &cause);
+		struct svc_input *s = svc_input_new(b, NULL, &cause);
 		Hbb__MouseEvent ev = HBB__MOUSE_EVENT__INIT;
 
 		if (s == NULL)
@@ -797,12 +797,48 @@ test_crash_recovery(void)
 	ASSERT_TRUE(is_down(q));
 	keys_down(&mask);
 	ASSERT_TRUE(mask & XCB_BUTTON_MASK_1);
-	svc2 = svc_input_new(base, &cause);
+	svc2 = svc_input_new(base, NULL, &cause);
 	ASSERT_TRUE(svc2 != NULL);
 	svc_input_free(svc2);
 	ASSERT_INT_EQ(keys_down(&mask), 0);
 	ASSERT_TRUE(!(mask & XCB_BUTTON_MASK_1));
 	marker();
+}
+
+/* A move to no display releases what peers hold there and refuses input
+ * until the next move; back on a display input works again. */
+static void
+test_move(void)
+{
+	unsigned q = kc_of('q');
+	char *cause = NULL;
+	uint16_t mask;
+
+	ASSERT_INT_EQ(map_key(1, q, 1, 0), 0);
+	ASSERT_INT_EQ(mouse(1, 9, 0, 0, 0, NULL), 0);
+	marker();
+	ASSERT_TRUE(is_down(q));
+	keys_down(&mask);
+	ASSERT_TRUE(mask & XCB_BUTTON_MASK_1);
+	ASSERT_INT_EQ(svc_input_move(svc, NULL, &cause), 0);
+	ASSERT_TRUE(cause == NULL);
+	ASSERT_INT_EQ(keys_down(&mask), 0);
+	ASSERT_TRUE(!(mask & XCB_BUTTON_MASK_1));
+	ASSERT_INT_EQ(mouse(1, 0, 5, 5, 0, NULL), ERR_IO);
+	ASSERT_INT_EQ(map_key(1, q, 1, 0), ERR_IO);
+	ASSERT_INT_EQ(svc_input_block(svc, 1), ERR_IO);
+	ASSERT_INT_EQ(svc_input_move(svc, ":65000", &cause), ERR_IO);
+	ASSERT_TRUE(cause != NULL);
+	free(cause);
+	ASSERT_INT_EQ(mouse(1, 0, 5, 5, 0, NULL), ERR_IO);
+	ASSERT_INT_EQ(svc_input_move(svc, getenv("DISPLAY"), &cause), 0);
+	/* The released key stays released; new input arrives. */
+	marker();
+	ASSERT_INT_EQ(keys_down(&mask), 0);
+	ASSERT_INT_EQ(map_key(1, q, 1, 1), 0);
+	marker();
+	ASSERT_INT_EQ(keys_down(&mask), 0);
+	svc_input_release_all(svc, 1);
 }
 
 /* Compares long longs for qsort. */
@@ -964,7 +1000,7 @@ main(void)
 	root = xcb_setup_roots_iterator(setup).data->root;
 	base = event_base_new();
 	ASSERT_TRUE(base != NULL);
-	svc = svc_input_new(base, &cause);
+	svc = svc_input_new(base, NULL, &cause);
 	if (svc == NULL)
 		TST_FAIL("svc_input_new: %s", cause);
 	xevlog_start();
@@ -976,6 +1012,7 @@ main(void)
 	TST_RUN(test_release_all);
 	TST_RUN(test_block);
 	TST_RUN(test_crash_recovery);
+	TST_RUN(test_move);
 	TST_RUN(test_fairness);
 	TST_RUN(test_latency);
 

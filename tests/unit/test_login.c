@@ -61,6 +61,33 @@ static const char *const kind_refusals[KIND_N][2] = {
 	[LOGIN_KIND_TERMINAL] = { "No permission of terminal", NULL },
 };
 
+/* What the session on the screen refuses: [desk][kind], NULL: nothing. */
+#define DESK_N		5
+#define NO_DESK		"The host has no desktop session to share: " \
+	"nobody is logged in on its screen"
+#define WAYLAND		"Unsupported display server type wayland, x11 " \
+	"expected"
+#define FILE_GREETER	"File transfer is not available on the login screen"
+#define TERM_GREETER	"Terminal is not available on the login screen"
+static const char *const desk_refusals[DESK_N][KIND_N] = {
+	[LOGIN_DESK_USER] = { NULL },
+	[LOGIN_DESK_GREETER] = {
+		[LOGIN_KIND_FILE] = FILE_GREETER,
+		[LOGIN_KIND_TERMINAL] = TERM_GREETER,
+	},
+	[LOGIN_DESK_WAYLAND] = { [LOGIN_KIND_REMOTE] = WAYLAND },
+	[LOGIN_DESK_WAYLAND_GREETER] = {
+		[LOGIN_KIND_REMOTE] = "Wayland login screen is not supported",
+		[LOGIN_KIND_FILE] = FILE_GREETER,
+		[LOGIN_KIND_TERMINAL] = TERM_GREETER,
+	},
+	[LOGIN_DESK_NONE] = {
+		[LOGIN_KIND_REMOTE] = NO_DESK,
+		[LOGIN_KIND_FILE] = NO_DESK,
+		[LOGIN_KIND_TERMINAL] = NO_DESK,
+	},
+};
+
 /* One combination. */
 struct tcase {
 	int		 scope_changed;
@@ -77,6 +104,7 @@ struct tcase {
 	enum t_pw	 pw;
 	int		 cm;
 	int		 new_version;	/* 1.2.0 or later */
+	enum login_desk	 desk;
 };
 
 /* The proofs a client sends for each password (PW_EMPTY: none). */
@@ -119,9 +147,12 @@ wait_or_nobody(const struct tcase *t, const char *text,
 		set(e, LOGIN_NOBODY, "Closed manually by the peer");
 }
 
-/* What should happen, one rule after another (HOST.md §4.2). */
+/*
+ * What should happen, one rule after another (HOST.md §4.2), before the
+ * session on the screen has its say.
+ */
 static void
-expect(const struct tcase *t, struct login_verdict *e)
+expect_settings(const struct tcase *t, struct login_verdict *e)
 {
 	int otp_usable = t->otp_set && t->method != M_PERMANENT;
 	int perm_usable = t->h1_set && t->method != M_TEMPORARY;
@@ -136,7 +167,10 @@ expect(const struct tcase *t, struct login_verdict *e)
 	else if (t->wl == WL_MISS) {
 		set(e, LOGIN_REFUSE, "Your ID is blocked by the peer");
 		e->flags = LOGIN_F_FAIL_ID;
-	} else if (kind_refusals[t->kind][t->enabled] != NULL)
+	} else if (t->kind != LOGIN_KIND_REMOTE &&
+	    desk_refusals[t->desk][t->kind] != NULL)
+		set(e, LOGIN_REFUSE, desk_refusals[t->desk][t->kind]);
+	else if (kind_refusals[t->kind][t->enabled] != NULL)
 		set(e, LOGIN_REFUSE, kind_refusals[t->kind][t->enabled]);
 	else if (t->user == U_OTHER)
 		set(e, LOGIN_REFUSE, "Offline");
@@ -172,6 +206,28 @@ expect(const struct tcase *t, struct login_verdict *e)
 	}
 }
 
+/*
+ * What should happen: remote control of a desk that cannot be shared is
+ * refused wherever it would be let in or wait for a click, but a wrong
+ * password only hears so.
+ */
+static void
+expect(const struct tcase *t, struct login_verdict *e)
+{
+	const char *why = desk_refusals[t->desk][LOGIN_KIND_REMOTE];
+
+	expect_settings(t, e);
+	if (t->kind != LOGIN_KIND_REMOTE || why == NULL)
+		return;
+	if (e->action == LOGIN_ACCEPT || e->action == LOGIN_NOBODY) {
+		set(e, LOGIN_REFUSE, why);
+		e->how = LOGIN_BY_NONE;
+	} else if (e->action == LOGIN_WAIT && (e->flags & LOGIN_F_FAIL_PW))
+		set(e, LOGIN_RETRY, "Wrong Password");
+	else if (e->action == LOGIN_WAIT)
+		set(e, LOGIN_REFUSE, why);
+}
+
 /* Run login_decide on one combination. */
 static void
 decide(const struct tcase *t, struct login_verdict *v)
@@ -199,6 +255,7 @@ decide(const struct tcase *t, struct login_verdict *v)
 	st.enable_file_transfer = st.enable_camera = t->enabled;
 	st.enable_terminal = st.enable_tunnel = t->enabled;
 	st.have_cm = t->cm;
+	st.desk = t->desk;
 
 	sec.challenge = CHALLENGE;
 	sec.salt = SALT;
@@ -220,10 +277,10 @@ mismatch(const struct tcase *t, const struct login_verdict *v,
 {
 	fprintf(stderr, "scope_changed %d wl %d th %d kind %d enabled %d "
 	    "user %d approve '%s' method '%s' otp %d h1 %d recent %d pw %d "
-	    "cm %d new_version %d\n", t->scope_changed, t->wl, t->th,
-	    t->kind, t->enabled, t->user, approve_modes[t->approve],
+	    "cm %d new_version %d desk %d\n", t->scope_changed, t->wl,
+	    t->th, t->kind, t->enabled, t->user, approve_modes[t->approve],
 	    methods[t->method], t->otp_set, t->h1_set, t->recent, t->pw,
-	    t->cm, t->new_version);
+	    t->cm, t->new_version, t->desk);
 	fprintf(stderr, "got action %d how %d flags %#x text '%s'\n",
 	    v->action, v->how, v->flags, v->text ? v->text : "(null)");
 	TST_FAIL("expected action %d how %d flags %#x text '%s'", e->action,
@@ -237,7 +294,7 @@ test_decide_all(void)
 	struct tcase t;
 	struct login_verdict v, e;
 	long n = 0, seen[5] = { 0 };
-	int text_ok, k;
+	int text_ok, k, d;
 
 	setup_proofs();
 	memset(&t, 0, sizeof t);
@@ -254,8 +311,10 @@ test_decide_all(void)
 	for (t.recent = 0; t.recent < 2; t.recent++)
 	for (t.pw = 0; t.pw < PW_N; t.pw++)
 	for (t.cm = 0; t.cm < 2; t.cm++)
-	for (t.new_version = 0; t.new_version < 2; t.new_version++) {
+	for (t.new_version = 0; t.new_version < 2; t.new_version++)
+	for (d = 0; d < DESK_N; d++) {
 		t.kind = (enum login_kind)k;
+		t.desk = (enum login_desk)d;
 		decide(&t, &v);
 		expect(&t, &e);
 		text_ok = (v.text == NULL && e.text == NULL) ||
@@ -268,7 +327,7 @@ test_decide_all(void)
 		n++;
 	}
 	ASSERT_INT_EQ(n, 2L * WL_N * TH_N * KIND_N * 2 * U_N * A_N * M_N *
-	    2 * 2 * 2 * PW_N * 2 * 2);
+	    2 * 2 * 2 * PW_N * 2 * 2 * DESK_N);
 	/* Every verdict occurs. */
 	for (k = 0; k < 5; k++)
 		ASSERT_TRUE(seen[k] > 0);
@@ -335,6 +394,35 @@ test_decide_examples(void)
 		    LOGIN_BY_NONE, "No permission of IP tunneling" },
 		{ { .pw = PW_OTP, .otp_set = 1, .user = U_OTHER },
 		    LOGIN_REFUSE, LOGIN_BY_NONE, "Offline" },
+		/* The session on the screen. */
+		{ { .pw = PW_OTP, .otp_set = 1, .desk = LOGIN_DESK_GREETER },
+		    LOGIN_ACCEPT, LOGIN_BY_OTP, NULL },
+		{ { .pw = PW_OTP, .otp_set = 1, .desk = LOGIN_DESK_GREETER,
+		    .kind = LOGIN_KIND_FILE, .enabled = 1 }, LOGIN_REFUSE,
+		    LOGIN_BY_NONE, FILE_GREETER },
+		{ { .pw = PW_OTP, .otp_set = 1, .desk = LOGIN_DESK_GREETER,
+		    .kind = LOGIN_KIND_TERMINAL }, LOGIN_REFUSE,
+		    LOGIN_BY_NONE, TERM_GREETER },
+		{ { .pw = PW_OTP, .otp_set = 1, .desk = LOGIN_DESK_WAYLAND },
+		    LOGIN_REFUSE, LOGIN_BY_NONE, WAYLAND },
+		{ { .pw = PW_OTP, .otp_set = 1, .desk = LOGIN_DESK_WAYLAND,
+		    .kind = LOGIN_KIND_FILE, .enabled = 1 }, LOGIN_REFUSE,
+		    LOGIN_BY_NONE,
+		    "File transfer is not supported by this host yet" },
+		{ { .pw = PW_WRONG, .otp_set = 1, .cm = 1,
+		    .desk = LOGIN_DESK_WAYLAND }, LOGIN_RETRY, LOGIN_BY_NONE,
+		    "Wrong Password" },
+		{ { .pw = PW_OTP, .otp_set = 1, .desk = LOGIN_DESK_NONE },
+		    LOGIN_REFUSE, LOGIN_BY_NONE, NO_DESK },
+		{ { .pw = PW_EMPTY, .otp_set = 1, .cm = 1,
+		    .desk = LOGIN_DESK_NONE }, LOGIN_REFUSE, LOGIN_BY_NONE,
+		    NO_DESK },
+		{ { .pw = PW_OTP, .otp_set = 1, .approve = A_CLICK,
+		    .desk = LOGIN_DESK_NONE }, LOGIN_REFUSE, LOGIN_BY_NONE,
+		    NO_DESK },
+		{ { .pw = PW_EMPTY, .otp_set = 1, .approve = A_PASSWORD,
+		    .desk = LOGIN_DESK_NONE }, LOGIN_RETRY, LOGIN_BY_NONE,
+		    "Empty Password" },
 	};
 	struct login_verdict v;
 	size_t i;

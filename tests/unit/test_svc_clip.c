@@ -567,6 +567,52 @@ test_unsubscribe(void)
 	ASSERT_INT_EQ(fa.n + fb.n, 0);
 }
 
+/* Moved to no display, the service takes nothing from peers and sees no
+ * change; moved back, both work again for the same subscribers. */
+static void
+test_move(void)
+{
+	const char *t = "after the move";
+	Hbb__Clipboard c = HBB__CLIPBOARD__INIT;
+	Hbb__Message *m;
+	uint8_t *out;
+	size_t n;
+
+	ASSERT_INT_EQ(svc_clip_move(clip, NULL), 0);
+	/* The last subscriber may leave while there is no display. */
+	svc_clip_unsubscribe(clip, fb.sink.conn_id);
+	svc_clip_unsubscribe(clip, fa.sink.conn_id);
+	ASSERT_INT_EQ(svc_clip_subscribe(clip, &fa.sink, "1.3.2", "Linux"), 0);
+	ASSERT_INT_EQ(svc_clip_subscribe(clip, &fb.sink, "1.2.0", "Windows"),
+	    0);
+	c.format = HBB__CLIPBOARD_FORMAT__Text;
+	c.content.data = (uint8_t *)t;
+	c.content.len = strlen(t);
+	ASSERT_INT_EQ(svc_clip_set(clip, fa.sink.conn_id, &c), ERR_IO);
+	ASSERT_INT_EQ(fb.n, 0);
+	xclip_in("UTF8_STRING", "unseen", 6);
+	pump_for(300);
+	ASSERT_INT_EQ(fa.n + fb.n, 0);
+	ASSERT_INT_EQ(svc_clip_move(clip, ":65000"), ERR_IO);
+	ASSERT_INT_EQ(svc_clip_move(clip, getenv("DISPLAY")), 0);
+	ASSERT_INT_EQ(svc_clip_count(clip), 2);
+	xclip_in("UTF8_STRING", "seen", 4);
+	ASSERT_INT_EQ(pump_until(&fb.n, 1, 3000), 1);
+	m = fake_msg(&fb, 0);
+	entry_check(m->clipboard, "seen", 4);
+	hbb__message__free_unpacked(m, NULL);
+	pump_until(&fa.n, 1, 1000);
+	fake_clear(&fa);
+	fake_clear(&fb);
+	ASSERT_INT_EQ(svc_clip_set(clip, fa.sink.conn_id, &c), 0);
+	out = xclip_out("UTF8_STRING", &n);
+	ASSERT_TRUE(out != NULL);
+	ASSERT_INT_EQ(n, strlen(t));
+	ASSERT_MEM_EQ(out, t, n);
+	free(out);
+	fake_clear(&fb);
+}
+
 /* Run every test against the display in $DISPLAY. */
 int
 main(void)
@@ -602,6 +648,7 @@ main(void)
 	TST_RUN(test_peer_big_compressed);
 	TST_RUN(test_peer_image);
 	TST_RUN(test_peer_invalid);
+	TST_RUN(test_move);
 	TST_RUN(test_unsubscribe);
 	/* Take the selection back so the last xclip exits. */
 	{

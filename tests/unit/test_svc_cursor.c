@@ -2,7 +2,8 @@
  * test_svc_cursor.c: cursor shapes and positions on the Xvfb of make
  * check: a known 16x16 two-colour cursor arrives as CursorData with the
  * right RGBA pixels, comes back as cursor_id once known, and pointer moves
- * arrive as CursorPosition except to the sink that moved it.
+ * arrive as CursorPosition except to the sink that moved it; after a move
+ * to another display the shape is sent whole again.
  */
 #include <zstd.h>
 
@@ -193,6 +194,25 @@ main(void)
 	vt_loop(base, 150);
 	ASSERT_INT_EQ(b.pos, 1);
 	ASSERT_INT_EQ(b.x, 300);
+
+	/* Moved away and back (another X server: its serials): the shape
+	 * goes out as CursorData again, never as a bare id. */
+	ASSERT_INT_EQ(svc_cursor_move(sc, NULL), 0);
+	a.pos = b.pos = 0;
+	xcb_warp_pointer(vx.c, XCB_NONE, vx.root, 0, 0, 0, 0, 310, 110);
+	vx_sync(&vx);
+	vt_loop(base, 150);
+	ASSERT_INT_EQ(a.pos + b.pos, 0);
+	ASSERT_INT_EQ(svc_cursor_move(sc, ":65000"), ERR_IO);
+	a.data = a.ids = 0;
+	ASSERT_INT_EQ(svc_cursor_move(sc, getenv("DISPLAY")), 0);
+	ASSERT_INT_EQ(a.data, 1);
+	ASSERT_INT_EQ(a.ids, 0);
+	ASSERT_INT_EQ(a.last_id, id);
+	ASSERT_INT_EQ(b.data + b.ids, 0);
+	vt_loop(base, 150);
+	ASSERT_INT_EQ(a.x, 310);
+	ASSERT_INT_GE(b.pos, 1);
 
 	svc_cursor_unsubscribe(sc, a.sink.conn_id);
 	svc_cursor_unsubscribe(sc, b.sink.conn_id);
