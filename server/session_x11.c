@@ -26,33 +26,16 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "server/session_int.h"
+#include "server/x11/x11_auth.h"
 
 #define X11_SOCKET_DIR		"/tmp/.X11-unix"
 #define X11_CMDLINE_MAX		(64 * 1024)
 
-/* The display number of a local display, or -1. */
+/* The display number of a local display, or -1 (one parser: x11_auth). */
 int
 session_x11_number(const char *display)
 {
-	const char *p;
-	char *end;
-	long n;
-
-	if (display == NULL)
-		return -1;
-	if (strncmp(display, "unix:", 5) == 0)
-		p = display + 5;
-	else if (display[0] == ':')
-		p = display + 1;
-	else
-		return -1;
-	if (*p < '0' || *p > '9')
-		return -1;
-	errno = 0;
-	n = strtol(p, &end, 10);
-	if (errno != 0 || n > 65535 || (*end != '\0' && *end != '.'))
-		return -1;
-	return (int)n;
+	return x11_auth_number(display);
 }
 
 /*

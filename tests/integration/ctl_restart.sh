@@ -67,6 +67,21 @@ until grep -q 'org.freedesktop.login1' "$WORK/mock.out" 2>/dev/null ||
 	i=$((i + 1)); [ $i -gt 100 ] && fail "the logind mock did not start"
 	sleep 0.05
 done
+# With logind on the bus the server shares logind's active session: make
+# the test's own display (root's) seat0's active x11 session.
+"$PY" - "$DISPLAY" <<'EOP' || fail "no logind session for $DISPLAY"
+import sys, dbus
+bus = dbus.SystemBus()
+name = 'org.freedesktop.login1'
+mock = dbus.Interface(bus.get_object(name, '/org/freedesktop/login1'),
+                      'org.freedesktop.DBus.Mock')
+mock.AddSession('c1', 'seat0', dbus.UInt32(0), 'root', True)
+props = dbus.Interface(bus.get_object(
+    name, '/org/freedesktop/login1/session/c1'),
+    'org.freedesktop.DBus.Properties')
+props.Set('org.freedesktop.login1.Session', 'Type', 'x11')
+props.Set('org.freedesktop.login1.Session', 'Display', sys.argv[1])
+EOP
 
 # Permission on: logind is asked to reboot, and the client told nothing.
 restart_once on
