@@ -27,10 +27,13 @@
 #include "common/pass.h"
 #include "common/store.h"
 #include "common/xmalloc.h"
+#include "server/audit.h"
 #include "server/cmlink.h"
 #include "server/conn/conn.h"
+#include "server/fsh.h"
 #include "server/rendezvous/rendezvous.h"
 #include "server/server.h"
+#include "server/session.h"
 #include "server/srv.h"
 #include "server/svc/svc_audio.h"
 #include "server/svc/svc_clip.h"
@@ -390,6 +393,21 @@ srv_state_open(struct srv *srv, const struct cfg_paths *paths)
 	return 0;
 }
 
+/* The audit log, and the file helper's link with whose session it serves
+ * (started on the first file request). */
+static void
+srv_files_start(struct srv *srv)
+{
+	struct session sess;
+
+	srv->audit = audit_open(srv->paths->state_dir, 0);
+	srv->fsh = conn_file_helper(srv);
+	session_init(&sess);
+	session_current(&sess);
+	fsh_set_session(srv->fsh, &sess);
+	session_fini(&sess);
+}
+
 /* Make the event loop, the throttles and the services; a service that
  * cannot start is logged and left NULL. */
 static void
@@ -418,6 +436,7 @@ srv_services_start(struct srv *srv)
 		    cause ? cause : "no X display");
 		free(cause);
 	}
+	srv_files_start(srv);
 }
 
 /* Watch SIGTERM, SIGINT (stop) and SIGHUP (reload). */
@@ -498,6 +517,7 @@ srv_stop(struct srv *srv)
 		conn_close(TAILQ_FIRST(&srv->conns), "server stopping");
 	/* Let the deferred frees run. */
 	event_base_loop(srv->base, EVLOOP_NONBLOCK);
+	fsh_free(srv->fsh);
 	rdv_free(srv->rdv);
 	srv_listener_free(srv->listener);
 	cmlink_free(srv->cm);
@@ -527,6 +547,7 @@ srv_free(struct srv *srv)
 	throttle_free(srv->throttle);
 	throttle_free(srv->throttle_id);
 	store_free(srv->store);
+	audit_free(srv->audit);
 	cfg_free(srv->cfg);
 	event_base_free(srv->base);
 }

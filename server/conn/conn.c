@@ -155,9 +155,12 @@ conn_close(struct conn *c, const char *why)
 		c->session->last_seen = conn_now_s();
 		c->session = NULL;
 	}
+	conn_file_close(c);
 	/* Upstream draws a new one-time password after every session. */
-	if (c->state == CONN_AUTHORIZED)
+	if (c->state == CONN_AUTHORIZED) {
+		conn_audit_session(c, 0, why);
 		srv_otp_rotate(srv);
+	}
 	if (event_base_once(srv->base, -1, EV_TIMEOUT, conn_free_cb, c,
 	    &zero) != 0)
 		fatal("event_base_once failed");
@@ -579,7 +582,9 @@ conn_authorize(struct conn *c, const char *how, const char *otp)
 		c->session = s;
 	}
 	log_info("conn %u peer %s: login ok (%s)", c->id, c->peer, how);
+	conn_audit_session(c, 1, how);
 	conn_update_services(c);
+	conn_file_login(c);
 }
 
 /*
@@ -609,6 +614,7 @@ conn_latch(struct conn *c, const Hbb__LoginRequest *lr)
 	c->platform = xstrdup(lr->my_platform);
 	free(c->peer);
 	c->peer = log_escape(*lr->my_id ? lr->my_id : "-", 64);
+	conn_file_latch(c, lr);
 	return 0;
 }
 
@@ -826,6 +832,10 @@ static const struct conn_dispatch conn_dispatch[] = {
 	    "message before login", conn_recv_clipboard },
 	{ HBB__MESSAGE__UNION_MULTI_CLIPBOARDS, 0, CONN_AUTHORIZED,
 	    "message before login", conn_recv_clipboard },
+	{ HBB__MESSAGE__UNION_FILE_ACTION, 0, CONN_AUTHORIZED,
+	    "message before login", conn_recv_file },
+	{ HBB__MESSAGE__UNION_FILE_RESPONSE, 0, CONN_AUTHORIZED,
+	    "message before login", conn_recv_file },
 };
 
 /* Any other message: after login only, then ignored. */
@@ -891,9 +901,10 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	while (!c->dead) {
 		if ((n = evbuffer_get_length(in)) == 0)
 			break;
-		if (c->ctrl_bytes > CONN_OUT_HIGH) {
-			/* The peer does not read our replies: stop reading
-			 * its requests until conn_write_cb drains them. */
+		if (c->ctrl_bytes > CONN_OUT_HIGH || c->read_held) {
+			/* The peer does not read our replies (or an upload
+			 * waits for the file helper): stop reading its
+			 * requests until conn_write_cb drains them. */
 			bufferevent_disable(bev, EV_READ);
 			break;
 		}
@@ -930,11 +941,25 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 		return;
 	c->last_drain_ms = mono_ms();
 	conn_flush(c);
-	if (!c->dead && c->ctrl_bytes <= CONN_OUT_HIGH &&
+	conn_file_pump(c);
+	if (!c->dead && c->ctrl_bytes <= CONN_OUT_HIGH && !c->read_held &&
 	    (bufferevent_get_enabled(c->bev) & EV_READ) == 0) {
 		bufferevent_enable(c->bev, EV_READ);
 		conn_read_cb(c->bev, c);
 	}
+}
+
+/* Stop or resume reading the peer (an upload waits for the helper). */
+void
+conn_read_hold(struct conn *c, int hold)
+{
+	if (c->dead || c->read_held == hold)
+		return;
+	c->read_held = hold;
+	if (hold)
+		bufferevent_disable(c->bev, EV_READ);
+	else
+		conn_write_cb(c->bev, c);
 }
 
 /* EOF or socket error. */

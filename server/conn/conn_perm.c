@@ -159,7 +159,8 @@ conn_update_services(struct conn *c)
 
 /* Switch a permission of a live connection (the CM's toggles). */
 int
-conn_set_permission(struct conn *c, const char *name, int enabled)
+conn_set_permission(struct conn *c, const char *name, int enabled,
+    const char *by)
 {
 	int p;
 
@@ -169,10 +170,13 @@ conn_set_permission(struct conn *c, const char *name, int enabled)
 	if (c->perm[p] == enabled)
 		return 0;
 	c->perm[p] = enabled;
-	log_info("conn %u peer %s: permission %s %s", c->id, c->peer, name,
-	    enabled ? "on" : "off");
+	log_info("conn %u peer %s: permission %s %s (%s)", c->id, c->peer,
+	    name, enabled ? "on" : "off", by);
+	conn_audit_permission(c, name, enabled, by);
 	if (c->state != CONN_HANDSHAKE)
 		conn_send_permission(c, (enum perm)p);
+	if (p == PERM_FILE)
+		conn_file_permission(c);
 	conn_update_services(c);
 	return 0;
 }
