@@ -588,8 +588,9 @@ helper_flush(struct helper *h)
 }
 
 /* Make download blocks, a round over the connections at a time, while
- * the queue to the server is short. */
-static void
+ * the queue to the server is short. Returns 1 when it stopped for the
+ * queue with more to make, 0 when everything waits for the server. */
+static int
 helper_work(struct helper *h)
 {
 	struct hconn *hc;
@@ -600,6 +601,7 @@ helper_work(struct helper *h)
 		TAILQ_FOREACH(hc, &h->conns, entry)
 			progress |= helper_read_step(h, hc);
 	}
+	return progress;
 }
 
 /* Say who we are, so the server knows the channel works. */
@@ -666,7 +668,7 @@ helper_main(int fd, int verbose)
 {
 	struct helper h;
 	struct pollfd pfd;
-	int r = 0;
+	int r = 0, more = 0;
 
 	log_set_ident("helper");
 	log_set_level(verbose > 1 ? LOG_TRACE : verbose ? LOG_DEBUG :
@@ -685,17 +687,19 @@ helper_main(int fd, int verbose)
 			r = -1;
 			break;
 		}
+		/* Blocks still to make once the queue went out: no sleep. */
+		more = more && h.out.len - h.out.off < HELPER_OUT_HIGH;
 		pfd.fd = fd;
 		pfd.events = POLLIN | (h.out.len > h.out.off ? POLLOUT : 0);
 		pfd.revents = 0;
-		if (poll(&pfd, 1, -1) < 0 && errno != EINTR) {
+		if (poll(&pfd, 1, more ? 0 : -1) < 0 && errno != EINTR) {
 			r = -1;
 			break;
 		}
 		if ((pfd.revents & (POLLIN | POLLHUP | POLLERR)) &&
 		    (r = helper_read(&h)) != 0)
 			break;
-		helper_work(&h);
+		more = helper_work(&h);
 	}
 	helper_fini(&h);
 	return r < 0 ? 1 : 0;

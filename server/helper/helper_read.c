@@ -72,6 +72,8 @@ helper_read_start(struct helper *h, struct hconn *hc,
 		j->cur = j->nfiles;
 	j->od = hc->peer_version >= HELPER_OD_VERSION;
 	j->state = HREAD_OPEN;
+	log_debug("conn %d: job %d sends %zu files from %s", hc->id, j->id,
+	    j->nfiles, j->path);
 	helper_job_log(h, j, IPC__FILE_TRANSFER_LOG__STATE__RUNNING, NULL, 1);
 	helper_dir_clear(&d);
 }
@@ -169,6 +171,8 @@ helper_read_confirm(struct helper *h, struct hjob *j,
 {
 	off_t off;
 
+	log_debug("conn %d: job %d: confirm of file %d (%d), waiting for %zu",
+	    j->hc->id, j->id, c->file_num, (int)c->union_case, j->cur);
 	if (j->state != HREAD_WAIT || c->file_num != (int32_t)j->cur)
 		return;
 	switch (c->union_case) {

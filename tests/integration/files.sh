@@ -58,6 +58,7 @@ export DISPLAY
 cdesk_start "$DIR" || fail "server start"
 F="$PEER -p $PORT -t 30000 -w Secret-42 files"
 L="$WORK/files.local"
+rm -rf "$L"
 mkdir -p "$L"
 
 # Another peer, remote control, watches the screen the whole time.
