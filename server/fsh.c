@@ -27,6 +27,7 @@
 #include "server/session.h"
 
 #define FSH_REAP_MAX	8	/* helpers gone but not yet reaped */
+#define FSH_READ_MAX	(1024 * 1024)	/* one read of a frame's rest */
 
 struct fsh {
 	struct event_base	*base;		/* borrowed */
@@ -116,6 +117,31 @@ fsh_recv(struct fsh *f, const Ipc__Data *d)
 		f->cb->reply(d->fs_reply, f->arg);
 }
 
+/*
+ * Read up to want more bytes of a frame straight from the socket (libevent
+ * reads 4 KiB at a time). Returns the bytes read, else 0 (EOF and errors
+ * reach fsh_event_cb through libevent).
+ */
+static size_t
+fsh_read_more(struct bufferevent *bev, struct evbuffer *in, size_t want)
+{
+	struct evbuffer_iovec iov;
+	ssize_t got;
+
+	want = want < FSH_READ_MAX ? want : FSH_READ_MAX;
+	/* The bufferevent keeps its input's end frozen between reads. */
+	evbuffer_unfreeze(in, 0);
+	if (evbuffer_reserve_space(in, (ev_ssize_t)want, &iov, 1) < 1) {
+		evbuffer_freeze(in, 0);
+		return 0;
+	}
+	got = read(bufferevent_getfd(bev), iov.iov_base, want);
+	iov.iov_len = got > 0 ? (size_t)got : 0;
+	evbuffer_commit_space(in, &iov, 1);
+	evbuffer_freeze(in, 0);
+	return got > 0 ? (size_t)got : 0;
+}
+
 /* Read every whole frame the helper sent. */
 static void
 fsh_read_cb(struct bufferevent *bev, void *arg)
@@ -132,8 +158,12 @@ fsh_read_cb(struct bufferevent *bev, void *arg)
 		    CODEC_HDR_MAX);
 		r = codec_hdr_decode(p, n < CODEC_HDR_MAX ? n : CODEC_HDR_MAX,
 		    IPC_FS_FRAME_MAX, &hl, &pl);
-		if (r == 0 || (r > 0 && n < hl + pl))
+		if (r == 0 || (r > 0 && n < hl + pl)) {
+			if (fsh_read_more(bev, in, r == 0 ? CODEC_HDR_MAX :
+			    hl + pl - n) > 0)
+				continue;
 			return;
+		}
 		if (r > 0) {
 			p = evbuffer_pullup(in, (ev_ssize_t)(hl + pl));
 			r = ipc_decode_max(p, hl + pl, IPC_FS_FRAME_MAX, &d);

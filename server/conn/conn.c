@@ -11,6 +11,7 @@
  * conn_session.c, permissions and services in conn_perm.c.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,7 @@
 #define CONN_AUDIO_MAX_AGE_MS	1000		/* stale audio is dropped */
 #define CONN_SESSION_REUSE_S	30		/* recent-session window */
 #define CONN_CLOSE_DELAY_MS	1000		/* let a last error reach the peer */
+#define CONN_READ_MAX		(1024 * 1024)	/* one read of a frame's rest */
 
 static void	conn_flush(struct conn *);
 static void	conn_tick_cb(evutil_socket_t, short, void *);
@@ -491,42 +493,6 @@ conn_find_session(struct conn *c)
 	return NULL;
 }
 
-/* Tell the CM about this connection (HOST.md §6.5). */
-static void
-conn_cm_login(struct conn *c, int authorized)
-{
-	static const enum cmlink_mode modes[] = {
-		[LOGIN_KIND_REMOTE] = CMLINK_REMOTE,
-		[LOGIN_KIND_FILE] = CMLINK_FILE_TRANSFER,
-		[LOGIN_KIND_PORT_FORWARD] = CMLINK_PORT_FORWARD,
-		[LOGIN_KIND_CAMERA] = CMLINK_CAMERA,
-		[LOGIN_KIND_TERMINAL] = CMLINK_TERMINAL,
-	};
-	struct cmlink_login l;
-	char addr[INET6_ADDRSTRLEN + 16];
-	int i;
-
-	if (c->srv->cm == NULL)
-		return;
-	memset(&l, 0, sizeof l);
-	snprintf(addr, sizeof addr, "%s:%u", c->addr, ntohs(
-	    c->sa.ss_family == AF_INET6 ?
-	    ((struct sockaddr_in6 *)&c->sa)->sin6_port :
-	    ((struct sockaddr_in *)&c->sa)->sin_port));
-	l.conn_id = (int)c->id;
-	l.peer_id = c->my_id;
-	l.peer_name = c->my_name;
-	l.address = addr;
-	l.mode = modes[c->kind];
-	l.encrypted = c->encrypted;
-	l.authorized = authorized;
-	for (i = 0; i < PERM_MAX; i++)
-		if (c->perm[i])
-			l.perms |= PERM_BIT(i);
-	cmlink_login(c->srv->cm, &l);
-	c->cm_known = 1;
-}
-
 /* Wait for the local user's click (PROTOCOL.md §3.8). */
 static void
 conn_wait_click(struct conn *c, const char *error)
@@ -873,18 +839,50 @@ conn_recv(struct conn *c, const uint8_t *p, size_t n)
 		conn_recv_handshake(c, p, n);
 		return;
 	}
+	if (c->session != NULL)
+		c->session->last_seen = conn_now_s();
+	/* An upload's data goes to the file helper unparsed (conn_file.c). */
+	if (c->state == CONN_AUTHORIZED && conn_recv_file_raw(c, p, n))
+		return;
 	if ((m = hbb__message__unpack(NULL, n, p)) == NULL) {
 		conn_fail(c, ERR_PROTO, "unparsable message");
 		return;
 	}
-	if (c->session != NULL)
-		c->session->last_seen = conn_now_s();
 	d = conn_dispatch_find(m);
 	if (c->state < d->state)
 		conn_fail(c, ERR_STATE, d->early);
 	else
 		d->handler(c, m);
 	hbb__message__free_unpacked(m, NULL);
+}
+
+/*
+ * Read up to want more bytes of a frame straight from the socket: libevent
+ * reads 4 KiB at a time, a round of the loop each. Returns the bytes read,
+ * 0 when none are ready, -1 when the connection closed.
+ */
+static ssize_t
+conn_read_more(struct conn *c, struct evbuffer *in, size_t want)
+{
+	struct evbuffer_iovec iov;
+	ssize_t got;
+
+	want = want < CONN_READ_MAX ? want : CONN_READ_MAX;
+	/* The bufferevent keeps its input's end frozen between reads. */
+	evbuffer_unfreeze(in, 0);
+	if (evbuffer_reserve_space(in, (ev_ssize_t)want, &iov, 1) < 1) {
+		evbuffer_freeze(in, 0);
+		return 0;
+	}
+	got = read(bufferevent_getfd(c->bev), iov.iov_base, want);
+	iov.iov_len = got > 0 ? (size_t)got : 0;
+	evbuffer_commit_space(in, &iov, 1);
+	evbuffer_freeze(in, 0);
+	if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
+		conn_close(c, got == 0 ? "peer disconnected" : strerror(errno));
+		return -1;
+	}
+	return got > 0 ? got : 0;
 }
 
 /* Read: take whole frames while there are any. */
@@ -916,8 +914,11 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 			conn_fail(c, r, "bad frame");
 			return;
 		}
-		if (r == 0 || n < hl + pl)
+		if ((r == 0 || n < hl + pl) && conn_read_more(c, in, r == 0 ?
+		    CODEC_HDR_MAX : hl + pl - n) <= 0)
 			break;
+		if (r == 0 || n < hl + pl)
+			continue;
 		p = evbuffer_pullup(in, (ev_ssize_t)(hl + pl));
 		if ((r = sstream_open(c->ss, p, hl + pl, &msg, &msglen)) < 0) {
 			conn_fail(c, r, "bad frame");

@@ -131,31 +131,41 @@ conn_file_allowed(struct conn *c)
 	    cfg_bool(c->srv->cfg, "enable-file-transfer");
 }
 
-/* Pass m to the helper. Returns 0 or ERR_* (nothing went). */
+/* Pass a packed message (p, n) to the helper. Returns 0 or ERR_*. */
 static int
-conn_file_forward(struct conn *c, const Hbb__Message *m, int login,
+conn_file_forward_raw(struct conn *c, const uint8_t *p, size_t n, int login,
     uint32_t credit)
 {
 	Ipc__FsRequest r = IPC__FS_REQUEST__INIT;
-	uint8_t *buf = NULL;
-	size_t n;
 	int e;
 
 	r.conn_id = (int32_t)c->id;
 	r.peer_version = c->peer_version;
 	r.login = login != 0;
 	r.credit = credit;
+	r.message.data = (uint8_t *)p;
+	r.message.len = n;
+	if ((e = fsh_send(c->srv->fsh, &r)) != 0)
+		log_warn_r(e, "conn %u: file helper", c->id);
+	return e;
+}
+
+/* Pass m (may be NULL) to the helper. Returns 0 or ERR_*. */
+static int
+conn_file_forward(struct conn *c, const Hbb__Message *m, int login,
+    uint32_t credit)
+{
+	uint8_t *buf = NULL;
+	size_t n = 0;
+	int e;
+
 	if (m != NULL) {
 		n = hbb__message__get_packed_size(m);
 		buf = xmalloc(n ? n : 1);
 		hbb__message__pack(m, buf);
-		r.message.data = buf;
-		r.message.len = n;
 	}
-	e = fsh_send(c->srv->fsh, &r);
+	e = conn_file_forward_raw(c, buf, n, login, credit);
 	free(buf);
-	if (e != 0)
-		log_warn_r(e, "conn %u: file helper", c->id);
 	return e;
 }
 
@@ -257,12 +267,51 @@ conn_file_action(struct conn *c, const Hbb__Message *m)
 	conn_file_pump(c);
 }
 
+/* Upload data (p, n packed) for a job the helper knows; nothing without
+ * one. The peer waits while the helper is behind. */
+static void
+conn_file_upload(struct conn *c, const uint8_t *p, size_t n)
+{
+	struct conn_files *f = c->files;
+
+	if ((c->kind != LOGIN_KIND_FILE && c->kind != LOGIN_KIND_REMOTE) ||
+	    f == NULL || f->njobs == 0 || !conn_file_allowed(c) ||
+	    conn_file_forward_raw(c, p, n, 0, 0) != 0)
+		return;
+	if (fsh_backlog(c->srv->fsh) > FSH_HIGH && !f->held) {
+		f->held = 1;
+		conn_read_hold(c, 1);
+	}
+}
+
+/* A Message that is only a FileResponse: to the helper, unparsed. */
+int
+conn_recv_file_raw(struct conn *c, const uint8_t *p, size_t n)
+{
+	uint64_t len = 0;
+	size_t i;
+
+	/* Field 18 (file_response), length-delimited, and nothing after. */
+	if (n < 3 || p[0] != 0x92 || p[1] != 0x01)
+		return 0;
+	for (i = 2; i < n && i < 12; i++) {
+		len |= (uint64_t)(p[i] & 0x7f) << (7 * (i - 2));
+		if ((p[i] & 0x80) == 0)
+			break;
+	}
+	if (i >= n || i >= 12 || len != n - i - 1)
+		return 0;
+	conn_file_upload(c, p, n);
+	return 1;
+}
+
 /* The peer's FileAction or FileResponse (uploads), in any session that
  * may move files. */
 void
 conn_recv_file(struct conn *c, const Hbb__Message *m)
 {
-	struct conn_files *f;
+	uint8_t *buf;
+	size_t n;
 
 	if (c->kind != LOGIN_KIND_FILE && c->kind != LOGIN_KIND_REMOTE)
 		return;
@@ -270,14 +319,11 @@ conn_recv_file(struct conn *c, const Hbb__Message *m)
 		conn_file_action(c, m);
 		return;
 	}
-	/* Upload data for a job the helper knows; nothing without one. */
-	if ((f = c->files) == NULL || f->njobs == 0 || !conn_file_allowed(c) ||
-	    conn_file_forward(c, m, 0, 0) != 0)
-		return;
-	if (fsh_backlog(c->srv->fsh) > FSH_HIGH && !f->held) {
-		f->held = 1;
-		conn_read_hold(c, 1);
-	}
+	n = hbb__message__get_packed_size(m);
+	buf = xmalloc(n ? n : 1);
+	hbb__message__pack(m, buf);
+	conn_file_upload(c, buf, n);
+	free(buf);
 }
 
 /* Keep the folder of a file-transfer login for the first listing. */

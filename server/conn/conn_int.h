@@ -125,6 +125,8 @@ void	conn_send_misc(struct conn *, Hbb__Misc *misc);
 void	conn_read_hold(struct conn *, int hold);
 
 /* conn_perm.c */
+/* Tells the CM about c (HOST.md §6.5): authorized, or waiting. */
+void	conn_cm_login(struct conn *, int authorized);
 /* Tells the peer that permission p is now on or off (PermissionInfo). */
 void	conn_send_permission(struct conn *, enum perm p);
 /*
@@ -153,6 +155,12 @@ void	conn_peerinfo_free(Hbb__PeerInfo *pi);
 /* conn_file.c */
 /* A FileAction, or a FileResponse of an upload (m borrowed). */
 void	conn_recv_file(struct conn *, const Hbb__Message *m);
+/*
+ * A packed Message (p, n borrowed) that is only a FileResponse goes to the
+ * file helper as it is, never parsed here: returns 1 (done with it), or 0
+ * for anything else.
+ */
+int	conn_recv_file_raw(struct conn *, const uint8_t *p, size_t n);
 /* Keeps the folder a file-transfer LoginRequest names (borrowed). */
 void	conn_file_latch(struct conn *, const Hbb__LoginRequest *lr);
 /* Authorized: a file-transfer session gets its first listing. */
