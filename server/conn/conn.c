@@ -8,7 +8,8 @@
  * frame is bounded by the stream's cap (small before login) and every
  * message is checked against the state (conn_dispatch); a bad one closes
  * this connection only. The authorized session's handlers live in
- * conn_session.c, permissions and services in conn_perm.c.
+ * conn_session.c, permissions and services in conn_perm.c, file transfer
+ * in conn_file.c.
  */
 #include <arpa/inet.h>
 #include <errno.h>
