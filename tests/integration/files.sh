@@ -145,6 +145,18 @@ expect_match "$out" "^DONE 1" "resumed upload"
 [ "$(sha256sum <"$H/up2.bin")" = "$SUM" ] || fail "resumed upload sha256"
 [ -e "$H/up2.bin.download" ] || [ -e "$H/up2.bin.digest" ] && fail "resume left partial files"
 
+# Cancel: an upload's partial file goes, a download stops.
+out=$($F put "$L/big.bin" "$H/cancel.bin" cancel=10485760)
+expect_match "$out" "^CANCELLED" "upload cancel"
+i=0
+while [ -e "$H/cancel.bin.download" ] || [ -e "$H/cancel.bin.digest" ]; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "cancelled upload left files"
+	sleep 0.05
+done
+[ -e "$H/cancel.bin" ] && fail "cancelled upload has its final name"
+out=$($F get "$H/big.bin" "$L/cancel.bin" cancel=10485760 rate=20000000)
+expect_match "$out" "^CANCELLED" "download cancel"
+
 # mkdir (with parents), rename, remove a file, remove a tree.
 expect_match "$($F mkdir "$H/new/deep")" "^OK" "mkdir"
 [ "$(stat -c %U "$H/new/deep")" = "$U" ] || fail "mkdir owner"
@@ -266,6 +278,10 @@ assert has(event="file", direction="download", path=h + "/rootonly",
            result="error"), "denied download"
 assert has(event="file_op", op="rename", path=h + "/new",
            new_name="renamed", result="done"), "rename"
+assert has(event="transfer", direction="upload", path=h + "/cancel.bin",
+           result="cancelled"), "upload cancelled"
+assert has(event="transfer", direction="download", path=h + "/big.bin",
+           result="cancelled"), "download cancelled"
 assert any(e["event"] == "permission" and e["permission"] == "file" and
            e["enabled"] is False and e["by"].startswith("cm pid ")
            for e in ev), "permission"

@@ -16,7 +16,9 @@
  *   files rmtree PATH         all_files, remove_file each, remove_dir
  *   files get REMOTE LOCAL [cut=BYTES] [rate=BYTES/S] [resume] [from=N]
  *                             [sink] (sink: count the bytes, write none)
+ *                             [cancel=BYTES]
  *   files put LOCAL REMOTE [cut=BYTES] [resume] [from=N] [raw]
+ *                             [cancel=BYTES]
  *   files evil REMOTE NAME    an upload of one file called NAME (what no
  *                             stock client sends: "..", "/etc/x")
  *
@@ -25,7 +27,8 @@
  * ERROR <file_num> <text>, CUT <bytes> (cut= stopped it: the process
  * exits as a client that lost its connection would), RESUME <offset>
  * (a file continues where it stopped), EMPTY <n> (folders made for empty
- * ones), MOVED <bytes>, SPEED <MB/s> over the data.
+ * ones), MOVED <bytes>, SPEED <MB/s> over the data, CANCELLED <bytes>
+ * (cancel= sent FileAction.cancel after so many bytes and waited 1 s).
  */
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -54,6 +57,7 @@ struct fx {
 	int		 timeout;
 	int32_t		 next_id;
 	uint64_t	 cut;		/* stop after this many data bytes */
+	uint64_t	 cancel;	/* cancel after this many */
 	uint64_t	 rate;		/* bytes per second, 0: unlimited */
 	int		 resume;
 	int		 from;
@@ -121,6 +125,28 @@ fx_response(struct fx *x, Hbb__FileResponse *fr)
 	m.union_case = HBB__MESSAGE__UNION_FILE_RESPONSE;
 	m.file_response = fr;
 	pc_send(x->pc, &m);
+}
+
+/* Send FileAction.cancel{id}, let a second pass, say CANCELLED; exits. */
+static void
+fx_cancel(struct fx *x, int32_t id)
+{
+	Hbb__FileAction fa = HBB__FILE_ACTION__INIT;
+	Hbb__FileTransferCancel cn = HBB__FILE_TRANSFER_CANCEL__INIT;
+	Hbb__Message *m;
+	double end;
+	int eof = 0;
+
+	cn.id = id;
+	fa.union_case = HBB__FILE_ACTION__UNION_CANCEL;
+	fa.cancel = &cn;
+	fx_action(x, &fa);
+	for (end = pc_now_ms() + 1000; !eof && pc_now_ms() < end;)
+		if ((m = pc_recv(x->pc, 100, &eof)) != NULL)
+			hbb__message__free_unpacked(m, NULL);
+	printf("CANCELLED %llu\n", (unsigned long long)x->moved);
+	fflush(stdout);
+	exit(0);
 }
 
 /* Print a listing. */
@@ -560,6 +586,8 @@ fx_get_block(struct fx *x, struct fx_get *g, const Hbb__FileTransferBlock *b)
 	}
 	x->moved += n;
 	fx_pace(x);
+	if (x->cancel > 0 && x->moved >= x->cancel)
+		fx_cancel(x, b->id);
 	return 0;
 }
 
@@ -864,6 +892,10 @@ fx_put_file(struct fx *x, const char *local, int32_t id, int32_t i,
 		}
 		fx_response(x, &fr);
 		x->moved += (uint64_t)n;
+		if (x->cancel > 0 && x->moved >= x->cancel) {
+			close(fd);
+			fx_cancel(x, id);
+		}
 		if (x->cut > 0 && x->moved >= x->cut) {
 			close(fd);
 			return 1;
@@ -1000,6 +1032,8 @@ fx_options(struct fx *x, int argc, char **argv)
 	for (i = 0; i < argc; i++) {
 		if (strncmp(argv[i], "cut=", 4) == 0)
 			x->cut = strtoull(argv[i] + 4, NULL, 10);
+		else if (strncmp(argv[i], "cancel=", 7) == 0)
+			x->cancel = strtoull(argv[i] + 7, NULL, 10);
 		else if (strncmp(argv[i], "rate=", 5) == 0)
 			x->rate = strtoull(argv[i] + 5, NULL, 10);
 		else if (strncmp(argv[i], "from=", 5) == 0)
