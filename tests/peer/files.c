@@ -146,7 +146,7 @@ fx_cancel(struct fx *x, int32_t id)
 			hbb__message__free_unpacked(m, NULL);
 	printf("CANCELLED %llu\n", (unsigned long long)x->moved);
 	fflush(stdout);
-	exit(0);
+	_exit(0);
 }
 
 /* Print a listing. */
@@ -439,6 +439,17 @@ fx_pace(struct fx *x)
 		usleep((useconds_t)((due - pc_now_ms()) * 1000));
 }
 
+/* Free a list of n files. */
+static void
+fx_files_free(struct fx_file *files, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(files[i].name);
+	free(files);
+}
+
 /* The download's state. */
 struct fx_get {
 	const char	*local;
@@ -672,7 +683,7 @@ fx_get(struct fx *x, const char *remote, const char *local)
 		else if (fr->union_case == HBB__FILE_RESPONSE__UNION_BLOCK &&
 		    fr->block->id == id) {
 			if (fx_get_block(x, &g, fr->block) != 0)
-				exit(0);	/* cut: the connection drops */
+				_exit(0);	/* cut: the connection drops */
 		} else if (fr->union_case == HBB__FILE_RESPONSE__UNION_DONE &&
 		    fr->done->id == id) {
 			fx_get_close(&g);
@@ -695,6 +706,9 @@ fx_get(struct fx *x, const char *remote, const char *local)
 		if (g.n != 1 || *g.files[0].name != '\0')
 			fx_get_empty(x, remote, local);
 	}
+	fx_files_free(g.files, g.n);
+	free(g.dsize);
+	free(g.dmtime);
 	return 0;
 }
 
@@ -969,16 +983,16 @@ fx_put(struct fx *x, const char *local, const char *remote)
 		if (off < 0) {
 			if (off == -1)
 				printf("TIMEOUT\n");
-			return 0;
+			goto out;
 		}
 		rv = fx_put_file(x, local, id, i, &p.files[i], (uint64_t)off);
 		if (rv == 1) {
 			printf("CUT %llu\n", (unsigned long long)x->moved);
 			fflush(stdout);
-			exit(0);	/* the connection drops */
+			_exit(0);	/* the connection drops */
 		}
 		if (rv < 0)
-			return 0;
+			goto out;
 	}
 	dn.id = id;
 	dn.file_num = (int32_t)p.n;
@@ -994,6 +1008,13 @@ fx_put(struct fx *x, const char *local, const char *remote)
 		free(rp);
 	}
 	printf("EMPTY %zu\n", p.nempty);
+out:
+	for (k = 0; k < p.nempty; k++)
+		free(p.empty[k]);
+	free(p.empty);
+	fx_files_free(p.files, p.n);
+	free(ents);
+	free(ptrs);
 	return 0;
 }
 
