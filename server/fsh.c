@@ -348,6 +348,8 @@ fsh_send(struct fsh *f, const Ipc__FsRequest *r)
 	size_t body, hl;
 	int e;
 
+	if (f == NULL)
+		return ERR_UNSUPP;
 	d.union_case = IPC__DATA__UNION_FS_REQUEST;
 	d.fs_request = (Ipc__FsRequest *)r;
 	body = ipc__data__get_packed_size(&d);
@@ -370,7 +372,7 @@ fsh_send(struct fsh *f, const Ipc__FsRequest *r)
 size_t
 fsh_backlog(const struct fsh *f)
 {
-	return f->bev != NULL ?
+	return f != NULL && f->bev != NULL ?
 	    evbuffer_get_length(bufferevent_get_output(f->bev)) : 0;
 }
 
@@ -378,5 +380,5 @@ fsh_backlog(const struct fsh *f)
 long
 fsh_pid(const struct fsh *f)
 {
-	return (long)f->pid;
+	return f != NULL ? (long)f->pid : 0;
 }

@@ -50,12 +50,13 @@ void		 fsh_set_session(struct fsh *, const struct session *);
 /*
  * Queues r for the helper, starting one first if none runs. Returns 0,
  * ERR_DENIED (no session user to run it as), ERR_IO (it could not start),
- * or ERR_TOOBIG (r does not fit a frame).
+ * ERR_TOOBIG (r does not fit a frame), or ERR_UNSUPP for a NULL fsh (a
+ * server without file transfer, as the fuzz target builds one).
  */
 int		 fsh_send(struct fsh *, const Ipc__FsRequest *r);
-/* Bytes queued for the helper and not yet written. */
+/* Bytes queued for the helper and not yet written (NULL: 0). */
 size_t		 fsh_backlog(const struct fsh *);
-/* The helper's process id, or 0 when none runs (tests and logs). */
+/* The helper's process id, or 0 when none runs (NULL: 0). */
 long		 fsh_pid(const struct fsh *);
 
 #endif
