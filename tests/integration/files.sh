@@ -97,6 +97,19 @@ echo "download: $(echo "$out" | grep SPEED) MB/s"
 [ "$(sha256sum <"$L/down.bin")" = "$SUM" ] || fail "download sha256"
 [ "$(stat -c %Y "$L/down.bin")" = "$(stat -c %Y "$H/big.bin")" ] || fail "download mtime"
 
+# Overwrite and skip, as the stock client's user would choose them.
+echo "first" >"$L/over.txt"
+expect_match "$($F put "$L/over.txt" "$H/over.txt")" "^DONE 1" "upload"
+echo "second, longer" >"$L/over.txt"
+expect_match "$($F put "$L/over.txt" "$H/over.txt" skip)" "^DONE 1" "overwrite"
+cmp "$L/over.txt" "$H/over.txt" || fail "overwrite: old content"
+out=$($F put "$L/over.txt" "$H/over.txt" skip)
+expect_match "$out" "^SKIP 0" "upload of an identical file skipped"
+expect_match "$out" "^DONE 1" "skipped upload done"
+out=$($F get "$H/over.txt" "$L/over.txt" skip)
+expect_match "$out" "^SKIP 0" "download of an identical file skipped"
+expect_match "$out" "^ERROR 1 skipped" "a single skipped download (upstream's word)"
+
 # A tree: nested files, an empty file, an empty folder, UTF-8 names.
 T="$L/tree"
 mkdir -p "$T/a/b" "$T/empty dir" "$T/ünï cödé"

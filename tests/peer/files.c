@@ -16,9 +16,12 @@
  *   files rmtree PATH         all_files, remove_file each, remove_dir
  *   files get REMOTE LOCAL [cut=BYTES] [rate=BYTES/S] [resume] [from=N]
  *                             [sink] (sink: count the bytes, write none)
- *                             [cancel=BYTES]
+ *                             [cancel=BYTES] [skip]
  *   files put LOCAL REMOTE [cut=BYTES] [resume] [from=N] [raw]
- *                             [cancel=BYTES]
+ *                             [cancel=BYTES] [skip]
+ *                             (skip: answer "skip" for a file the other
+ *                             side has already, same size and time, as a
+ *                             user who chose Skip would)
  *   files evil REMOTE NAME    an upload of one file called NAME (what no
  *                             stock client sends: "..", "/etc/x")
  *
@@ -28,7 +31,8 @@
  * exits as a client that lost its connection would), RESUME <offset>
  * (a file continues where it stopped), EMPTY <n> (folders made for empty
  * ones), MOVED <bytes>, SPEED <MB/s> over the data, CANCELLED <bytes>
- * (cancel= sent FileAction.cancel after so many bytes and waited 1 s).
+ * (cancel= sent FileAction.cancel after so many bytes and waited 1 s),
+ * SKIP <file_num> for each file skipped.
  */
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -63,6 +67,7 @@ struct fx {
 	int		 from;
 	int		 raw;		/* never compress */
 	int		 sink;		/* get: keep nothing */
+	int		 skip;		/* skip identical files */
 	uint64_t	 moved;		/* data bytes this run */
 	double		 t0;
 };
@@ -505,7 +510,13 @@ fx_get_digest(struct fx *x, struct fx_get *g, const Hbb__FileTransferDigest *d)
 	c.id = d->id;
 	c.file_num = d->file_num;
 	c.union_case = HBB__FILE_TRANSFER_SEND_CONFIRM_REQUEST__UNION_OFFSET_BLK;
-	if (x->resume && fx_digest_read(dg, &size, &mod) == 0 &&
+	if (x->skip && stat(path, &st) == 0 &&
+	    (uint64_t)st.st_size == d->file_size &&
+	    (uint64_t)st.st_mtime == d->last_modified) {
+		c.union_case = HBB__FILE_TRANSFER_SEND_CONFIRM_REQUEST__UNION_SKIP;
+		c.skip = 1;
+		printf("SKIP %d\n", d->file_num);
+	} else if (x->resume && fx_digest_read(dg, &size, &mod) == 0 &&
 	    size == d->file_size && mod == d->last_modified &&
 	    stat(dl, &st) == 0 && st.st_size > 0) {
 		c.offset_blk = (uint32_t)st.st_size;
@@ -825,6 +836,14 @@ fx_put_confirm(struct fx *x, int32_t id, int32_t i)
 			c.union_case =
 			    HBB__FILE_TRANSFER_SEND_CONFIRM_REQUEST__UNION_OFFSET_BLK;
 			c.offset_blk = (uint32_t)off;
+			if (x->skip && d->is_identical &&
+			    d->transferred_size == 0) {
+				c.union_case =
+				    HBB__FILE_TRANSFER_SEND_CONFIRM_REQUEST__UNION_SKIP;
+				c.skip = 1;
+				off = -2;
+				printf("SKIP %d\n", i);
+			}
 			fa.union_case = HBB__FILE_ACTION__UNION_SEND_CONFIRM;
 			fa.send_confirm = &c;
 			fx_action(x, &fa);
@@ -1065,6 +1084,8 @@ fx_options(struct fx *x, int argc, char **argv)
 			x->raw = 1;
 		else if (strcmp(argv[i], "sink") == 0)
 			x->sink = 1;
+		else if (strcmp(argv[i], "skip") == 0)
+			x->skip = 1;
 	}
 }
 
