@@ -4,6 +4,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -368,6 +369,10 @@ srv_process_init(int verbose)
 		fatal("libsodium failed to initialise");
 	if (evthread_use_pthreads() != 0)
 		fatal("libevent has no pthreads support");
+	/* File blocks (128-256 KiB) come and go all the time: from the
+	 * heap, not a fresh mmap (and its page faults) each. */
+	mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 32 * 1024 * 1024);
 }
 
 /* Start srv empty and load the config and the state (ID, keys,

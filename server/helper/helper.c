@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -83,7 +84,6 @@ helper_send(struct helper *h, struct hconn *hc, int32_t job_id,
 {
 	Ipc__Data d = IPC__DATA__INIT;
 	Ipc__FsReply r = IPC__FS_REPLY__INIT;
-	uint8_t *buf = NULL;
 	size_t n;
 
 	r.conn_id = hc->id;
@@ -91,16 +91,20 @@ helper_send(struct helper *h, struct hconn *hc, int32_t job_id,
 	r.block = (flags & HELPER_F_BLOCK) != 0;
 	r.end = (flags & HELPER_F_END) != 0;
 	if (m != NULL) {
+		/* One buffer for every message, grown as needed. */
 		n = hbb__message__get_packed_size(m);
-		buf = xmalloc(n ? n : 1);
-		hbb__message__pack(m, buf);
-		r.message.data = buf;
+		if (n > h->mcap) {
+			free(h->mbuf);
+			h->mcap = n;
+			h->mbuf = xmalloc(n);
+		}
+		hbb__message__pack(m, h->mbuf);
+		r.message.data = h->mbuf;
 		r.message.len = n;
 	}
 	d.union_case = IPC__DATA__UNION_FS_REPLY;
 	d.fs_reply = &r;
 	helper_queue(h, &d);
-	free(buf);
 }
 
 /* Queue FileResponse.error{id, text, file_num}. */
@@ -656,6 +660,7 @@ helper_fini(struct helper *h)
 	free(h->buf);
 	free(h->zbuf);
 	free(h->ibuf);
+	free(h->mbuf);
 	free(h->in.p);
 	free(h->out.p);
 	free(h->home);
@@ -679,6 +684,9 @@ helper_main(int fd, int verbose)
 		return 1;
 	}
 	umask(022);
+	/* Blocks come and go: from the heap, not a fresh mmap each. */
+	mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 32 * 1024 * 1024);
 	helper_init(&h, fd);
 	log_debug("uid %ld, home %s", (long)getuid(), h.home);
 	helper_hello(&h);

@@ -107,6 +107,8 @@ struct helper {
 	uint8_t		*zbuf;		/* a compressed block */
 	size_t		 zcap;
 	uint8_t		*ibuf;		/* HELPER_INFLATE_MAX bytes, lazily */
+	uint8_t		*mbuf;		/* a packed message (helper_send) */
+	size_t		 mcap;
 	char		*home;		/* owned */
 };
 
