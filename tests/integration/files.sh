@@ -182,6 +182,15 @@ expect_match "$($F rmtree "$H/tree")" "^TREE OK" "remove tree"
 [ -e "$H/tree" ] && fail "tree not removed"
 expect_match "$($F rmdir "$H/renamed")" "^ERROR Directory not empty" "rmdir of a full folder"
 
+# one-way-file-transfer: what would change the host, and sends, refused.
+"$CDESK" --config "$DIR" --option one-way-file-transfer Y >/dev/null ||
+    fail "option"
+expect_match "$($F mkdir "$H/oneway")" "^ERROR one-way-file-transfer-tip" "one-way mkdir"
+expect_match "$($F get "$H/big.bin" "$L/oneway")" "^ERROR 0 one-way-file-transfer-tip" "one-way send"
+[ -e "$H/oneway" ] && fail "one-way: folder made"
+"$CDESK" --config "$DIR" --option one-way-file-transfer N >/dev/null ||
+    fail "option"
+
 # What the user may not touch, the helper cannot: its own EACCES.
 install -m 0600 -o root /dev/null "$H/rootonly"
 echo secret >"$H/rootonly"
