@@ -34,7 +34,7 @@ struct fsh {
 	const struct fsh_cb	*cb;		/* borrowed */
 	void			*arg;		/* borrowed */
 	struct session		 session;	/* whose user it runs as */
-	struct bufferevent	*bev;		/* owned: the channel, or NULL */
+	struct bufferevent	*bev;		/* owned: the channel or NULL */
 	pid_t			 pid;		/* the running helper, or 0 */
 	int			 hello;		/* it said Hello */
 	pid_t			 reap[FSH_REAP_MAX]; /* to waitpid for */

@@ -135,7 +135,8 @@ conn_audit_file(struct srv *srv, struct conn *c, int32_t conn_id,
 		audit_uint(e, "total_size", l->total_size);
 	}
 	audit_str(e, "result", conn_audit_result(l));
-	if (*l->error != '\0' && l->state == IPC__FILE_TRANSFER_LOG__STATE__ERROR)
+	if (*l->error != '\0' &&
+	    l->state == IPC__FILE_TRANSFER_LOG__STATE__ERROR)
 		audit_str(e, "error", l->error);
 	audit_end(e);
 }

@@ -52,10 +52,10 @@ struct conn_fjob {
 struct conn_files {
 	char			*dir;		/* the login's folder, owned */
 	int			 hidden;
-	uint32_t		 credit;	/* blocks granted, not arrived */
+	uint32_t		 credit;	/* granted, not arrived */
 	int			 reads;		/* downloads running */
 	int			 njobs;
-	int			 held;		/* reading paused for the helper */
+	int			 held;		/* waits for the helper */
 	TAILQ_HEAD(, conn_fjob)	 jobs;
 };
 

@@ -105,7 +105,7 @@ struct conn {
 	struct conn_queue	 video;
 	size_t			 ctrl_bytes;
 	size_t			 video_bytes;
-	int			 read_held;	/* not reading (conn_read_hold) */
+	int			 read_held;	/* conn_read_hold */
 
 	/* File transfer (conn_file.c); NULL until the first request. */
 	struct conn_files	*files;

@@ -66,7 +66,8 @@ helper_queue(struct helper *h, const Ipc__Data *d)
 	uint8_t hdr[CODEC_HDR_MAX];
 	size_t body = ipc__data__get_packed_size(d), hl;
 
-	if (body > IPC_FS_FRAME_MAX || (hl = codec_hdr_encode(hdr, body)) == 0) {
+	if (body > IPC_FS_FRAME_MAX ||
+	    (hl = codec_hdr_encode(hdr, body)) == 0) {
 		log_warn("a reply of %zu bytes is too large, dropped",
 		    body);
 		return;
@@ -582,7 +583,8 @@ helper_flush(struct helper *h)
 	ssize_t w;
 
 	while (h->out.off < h->out.len) {
-		w = write(h->fd, h->out.p + h->out.off, h->out.len - h->out.off);
+		w = write(h->fd, h->out.p + h->out.off,
+		    h->out.len - h->out.off);
 		if (w < 0)
 			return errno == EINTR || errno == EAGAIN ? 0 : -1;
 		h->out.off += (size_t)w;

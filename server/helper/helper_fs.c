@@ -127,8 +127,9 @@ helper_scan(const char *path, int hidden, helper_scan_cb cb, void *arg,
 			continue;
 		full = helper_join(path, de->d_name);
 		if (lstat(full, &lst) == 0) {
-			is_dir = S_ISDIR(lst.st_mode) || (S_ISLNK(lst.st_mode) &&
-			    stat(full, &st) == 0 && S_ISDIR(st.st_mode));
+			is_dir = S_ISDIR(lst.st_mode) ||
+			    (S_ISLNK(lst.st_mode) && stat(full, &st) == 0 &&
+			    S_ISDIR(st.st_mode));
 			cb(de->d_name, full, &lst, is_dir, arg);
 		}
 		free(full);
@@ -209,7 +210,7 @@ helper_dir_clear(Hbb__FileDirectory *d)
 /* The state of a recursive listing. */
 struct helper_walk {
 	Hbb__FileDirectory	*d;
-	const char		*prefix;	/* relative name of the folder */
+	const char		*prefix;	/* the folder, relative */
 	int			 hidden;
 	int			 depth;
 	int			 full;		/* HELPER_FILES_MAX reached */
@@ -588,7 +589,8 @@ helper_check_names(const char *base, char *const *names, size_t n,
 		return 0;
 	for (i = 0; i < n; i++) {
 		if (*names[i] == '\0') {
-			*err = xstrdup("empty file name in multi-file transfer");
+			*err = xstrdup(
+			    "empty file name in multi-file transfer");
 			return -1;
 		}
 		if (helper_check_name(names[i], err) != 0)

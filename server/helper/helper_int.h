@@ -64,10 +64,10 @@ struct hjob {
 	size_t		 cur;		/* read: file in progress */
 	size_t		 open;		/* write: file open, or SIZE_MAX */
 	int		 fd;		/* the file in progress, or -1 */
-	int		 od;		/* overwrite detection (peer >= 1.1.10) */
+	int		 od;		/* overwrite detection (>= 1.1.10) */
 	enum hread_state state;
 	int		 skipped;	/* read: the last file was skipped */
-	int		 nocompress;	/* read: the file is compressed already */
+	int		 nocompress;	/* read: compressed already */
 	uint64_t	 total;
 	uint64_t	 finished;
 	uint64_t	 file_bytes;	/* of the file in progress */

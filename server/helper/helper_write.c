@@ -115,7 +115,8 @@ helper_write_go(struct helper *h, struct hjob *j, int32_t file_num)
 
 	c.id = j->id;
 	c.file_num = file_num;
-	c.union_case = HBB__FILE_TRANSFER_SEND_CONFIRM_REQUEST__UNION_OFFSET_BLK;
+	c.union_case =
+	    HBB__FILE_TRANSFER_SEND_CONFIRM_REQUEST__UNION_OFFSET_BLK;
 	c.offset_blk = 0;
 	fa.union_case = HBB__FILE_ACTION__UNION_SEND_CONFIRM;
 	fa.send_confirm = &c;

@@ -53,6 +53,10 @@
 #include "tests/peer/peer.h"
 
 #define FX_BLOCK	(128 * 1024)
+/* The two answers of a send_confirm. */
+#define FX_OFFSET \
+	HBB__FILE_TRANSFER_SEND_CONFIRM_REQUEST__UNION_OFFSET_BLK
+#define FX_SKIP		HBB__FILE_TRANSFER_SEND_CONFIRM_REQUEST__UNION_SKIP
 #define FX_VERSION_OK	1	/* we log in as 1.4.9: digests and resume */
 
 /* One connection and the options of the command. */
@@ -167,7 +171,8 @@ fx_print_dir(const Hbb__FileDirectory *d)
 	printf("DIR %s %zu\n", d->path, d->n_entries);
 	for (i = 0; i < d->n_entries; i++) {
 		t = (int)d->entries[i]->entry_type;
-		printf("ENTRY %s %llu %s%s\n", t >= 0 && t <= 5 ? types[t] : "?",
+		printf("ENTRY %s %llu %s%s\n",
+		    t >= 0 && t <= 5 ? types[t] : "?",
 		    (unsigned long long)d->entries[i]->size,
 		    d->entries[i]->name, d->entries[i]->is_hidden ? " hidden" :
 		    "");
@@ -509,11 +514,11 @@ fx_get_digest(struct fx *x, struct fx_get *g, const Hbb__FileTransferDigest *d)
 	xasprintf(&dg, "%s.digest", path);
 	c.id = d->id;
 	c.file_num = d->file_num;
-	c.union_case = HBB__FILE_TRANSFER_SEND_CONFIRM_REQUEST__UNION_OFFSET_BLK;
+	c.union_case = FX_OFFSET;
 	if (x->skip && stat(path, &st) == 0 &&
 	    (uint64_t)st.st_size == d->file_size &&
 	    (uint64_t)st.st_mtime == d->last_modified) {
-		c.union_case = HBB__FILE_TRANSFER_SEND_CONFIRM_REQUEST__UNION_SKIP;
+		c.union_case = FX_SKIP;
 		c.skip = 1;
 		printf("SKIP %d\n", d->file_num);
 	} else if (x->resume && fx_digest_read(dg, &size, &mod) == 0 &&
@@ -557,7 +562,8 @@ fx_get_block(struct fx *x, struct fx_get *g, const Hbb__FileTransferBlock *b)
 		fx_mkparents(dl);
 		if (g->files[b->file_num].offset > 0) {
 			fd = open(dl, O_WRONLY);
-			lseek(fd, (off_t)g->files[b->file_num].offset, SEEK_SET);
+			lseek(fd, (off_t)g->files[b->file_num].offset,
+			    SEEK_SET);
 		} else {
 			fd = open(dl, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 			snprintf(text, sizeof text,
@@ -569,7 +575,8 @@ fx_get_block(struct fx *x, struct fx_get *g, const Hbb__FileTransferBlock *b)
 				int dfd = open(dg, O_WRONLY | O_CREAT | O_TRUNC,
 				    0644);
 
-				if (dfd >= 0 && write(dfd, text, strlen(text)) < 0)
+				if (dfd >= 0 &&
+				    write(dfd, text, strlen(text)) < 0)
 					perror("digest");
 				if (dfd >= 0)
 					close(dfd);
@@ -748,7 +755,8 @@ fx_put_walk(struct fx_put *p, const char *dir, const char *rel)
 		return;
 	}
 	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
 			continue;
 		any = 1;
 		r = *rel ? NULL : xstrdup(de->d_name);
@@ -818,8 +826,8 @@ fx_put_confirm(struct fx *x, int32_t id, int32_t i)
 		    HBB__FILE_ACTION__UNION_SEND_CONFIRM &&
 		    m->file_action->send_confirm->id == id)
 			off = m->file_action->send_confirm->union_case ==
-			    HBB__FILE_TRANSFER_SEND_CONFIRM_REQUEST__UNION_SKIP ?
-			    -2 : (int64_t)m->file_action->send_confirm->offset_blk;
+			    FX_SKIP ? -2 :
+			    (int64_t)m->file_action->send_confirm->offset_blk;
 		else if (m->union_case == HBB__MESSAGE__UNION_FILE_RESPONSE &&
 		    m->file_response->union_case ==
 		    HBB__FILE_RESPONSE__UNION_DIGEST &&
@@ -834,12 +842,12 @@ fx_put_confirm(struct fx *x, int32_t id, int32_t i)
 			c.id = id;
 			c.file_num = i;
 			c.union_case =
-			    HBB__FILE_TRANSFER_SEND_CONFIRM_REQUEST__UNION_OFFSET_BLK;
+			    FX_OFFSET;
 			c.offset_blk = (uint32_t)off;
 			if (x->skip && d->is_identical &&
 			    d->transferred_size == 0) {
 				c.union_case =
-				    HBB__FILE_TRANSFER_SEND_CONFIRM_REQUEST__UNION_SKIP;
+				    FX_SKIP;
 				c.skip = 1;
 				off = -2;
 				printf("SKIP %d\n", i);
@@ -850,7 +858,8 @@ fx_put_confirm(struct fx *x, int32_t id, int32_t i)
 		} else if (m->union_case == HBB__MESSAGE__UNION_FILE_RESPONSE &&
 		    m->file_response->union_case ==
 		    HBB__FILE_RESPONSE__UNION_ERROR) {
-			printf("ERROR %d %s\n", m->file_response->error->file_num,
+			printf("ERROR %d %s\n",
+			    m->file_response->error->file_num,
 			    m->file_response->error->error);
 			hbb__message__free_unpacked(m, NULL);
 			return -3;
@@ -871,7 +880,8 @@ fx_put_poll(struct fx *x)
 		if (m->union_case == HBB__MESSAGE__UNION_FILE_RESPONSE &&
 		    m->file_response->union_case ==
 		    HBB__FILE_RESPONSE__UNION_ERROR) {
-			printf("ERROR %d %s\n", m->file_response->error->file_num,
+			printf("ERROR %d %s\n",
+			    m->file_response->error->file_num,
 			    m->file_response->error->error);
 			bad = 1;
 		}
