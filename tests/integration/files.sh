@@ -188,8 +188,11 @@ expect_match "$($F rmdir "$H/renamed")" "^ERROR Directory not empty" "rmdir of a
 expect_match "$($F mkdir "$H/oneway")" "^ERROR one-way-file-transfer-tip" "one-way mkdir"
 expect_match "$($F get "$H/big.bin" "$L/oneway")" "^ERROR 0 one-way-file-transfer-tip" "one-way send"
 [ -e "$H/oneway" ] && fail "one-way: folder made"
+# The server notices a changed config file by its mtime, in seconds.
+sleep 1.1
 "$CDESK" --config "$DIR" --option one-way-file-transfer N >/dev/null ||
     fail "option"
+expect_match "$($F mkdir "$H/twoway")" "^OK" "one-way off again"
 
 # What the user may not touch, the helper cannot: its own EACCES.
 install -m 0600 -o root /dev/null "$H/rootonly"
