@@ -234,19 +234,19 @@ def gone(pid):
 
 
 def current_otp(d, old=None):
-    """The one-time password the server printed last; with old, the next
-    one (the server draws a new one when a session ends)."""
+    """The server's one-time password, asked over the IPC (it prints it
+    only to a terminal); with old, the next one (the server draws a new
+    one when a session ends)."""
     end = time.monotonic() + TIMEOUT
+    otp = None
     while time.monotonic() < end:
-        otp = None
-        for line in open(os.path.join(d, 'out')):
-            if line.startswith('one-time password: '):
-                otp = line.split(': ')[1].strip()
-        if otp is not None and otp != old:
+        r = subprocess.run([E['CDESK'], '--config', d, '--get-temp-password'],
+                           capture_output=True, text=True)
+        otp = r.stdout.strip() if r.returncode == 0 else None
+        if otp and otp != old:
             return otp
         time.sleep(0.05)
-    fail(f'no one-time password after {old}: ' +
-         open(os.path.join(d, 'out')).read())
+    fail(f'no one-time password after {old}: last answer {otp!r}')
 
 
 # --- the server, as root, with no display of its own ---------------------

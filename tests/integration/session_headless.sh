@@ -56,14 +56,14 @@ grep -q "displays 1920x1080+0+0" "$DIR/log" || fail "not announced"
 out=$("$PEER" -p "$PORT" -w "$OTP" login)
 expect_match "$out" "^PEERINFO displays=1 .*username=$hu .*display0=1920x1080" \
     "login on the headless display"
+# The server draws a new one-time password when a session ends.
 i=0
-while [ "$(sed -n 's/^one-time password: //p' "$DIR/out" | tail -n 1)" = \
-    "$OTP" ]; do
+while [ "$(cdesk_otp "$DIR")" = "$OTP" ]; do
 	i=$((i + 1))
 	[ $i -gt 100 ] && fail "no new one-time password"
 	sleep 0.05
 done
-OTP=$(sed -n 's/^one-time password: //p' "$DIR/out" | tail -n 1)
+OTP=$(cdesk_otp "$DIR")
 peer_session headless -w "$OTP"
 peer_pid=$PEER_PID
 wait_for "$WORK/headless.out" "^VIDEO [0-9]+ [a-z0-9]+ 0 1920x1080 key=1" \

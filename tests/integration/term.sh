@@ -153,13 +153,12 @@ TP=""
 cdesk_stop || fail "server exit"
 
 # 7. As root with no display naming the desktop's user: no shell at all
-# (not a root one).
+# (not a root one): the login itself is refused, there being no desk.
 "$CDESK" --config "$DIR" --option enable-terminal "" || fail "--option"
 unset DISPLAY
 cdesk_start "$DIR" || fail "server start without a display"
 term_peer r
-echo "open 1 24 80" >&3
-wait_for "$WORK/r.ev" '^TERROR 1 Failed to handle action: Failed to spawn command: no desktop session user to run it as$' \
+wait_for "$WORK/r.ev" '^ERROR The host has no desktop session to share' \
     "a shell without a desktop user"
 term_end
 cdesk_stop || fail "server exit"
