@@ -238,7 +238,8 @@ main(void)
 	 * Silence is sent as frames too (until the silence gate). An idle
 	 * null sink renders in 2 s blocks, so the first frame may take that.
 	 */
-	ASSERT_INT_EQ(pump_until(&f1.n, 31, 5000), 31);
+	/* At least: on a loaded machine frames come in bursts. */
+	ASSERT_INT_GE(pump_until(&f1.n, 31, 5000), 31);
 
 	/* Play the tone while the loop runs. */
 	ASSERT_INT_EQ(pthread_create(&th, NULL, player_main, ps), 0);
