@@ -321,8 +321,10 @@ prune() {
 # main ARGS: resolve the sources, derive the key, build what is missing.
 main() {
 	set_libs=$LIBS
+	gtk=""
 	if [ "${1:-}" = "--gtk" ]; then
 		set_libs=$GTK_LIBS
+		gtk=1
 		shift
 	fi
 	out=${1:-build-win}
@@ -364,7 +366,7 @@ main() {
 	touch "$KDIR"
 	ln -sfn "$KDIR" "$CACHE/current"
 	pkgconfig_wrapper "$out"
-	probe "$out"
+	[ -n "$gtk" ] || probe "$out"
 	prune
 	printf "%-11s %-12s %-32s %5s %5s\n" library source version wall cpu
 	printf %b "$ROWS" | awk '{ printf "%-11s %-12s %-32s %5s %5s %s\n",
