@@ -22,8 +22,7 @@
 # hashes the files of packaging/win/, the host triplet and the manifest, so
 # a new Debian version or a script change builds a new prefix; a killed
 # build resumes at the first library without a stamp. $CACHE/current links
-# the last prefix built; the three newest prefixes are kept. $CACHE/wine is
-# the wine prefix of the probe.
+# the last prefix built; the three newest prefixes are kept.
 #
 # Environment: CDESK_WIN_CACHE (default /var/cache/cdesk-win as root, else
 # $XDG_CACHE_HOME/cdesk-win), HOST (x86_64-w64-mingw32), JOBS (nproc),
@@ -299,11 +298,20 @@ probe() {
 	}
 	for w in wine64 wine /usr/lib/wine/wine64; do
 		command -v $w >/dev/null 2>&1 || continue
-		WINEPREFIX="$CACHE/wine" WINEDEBUG=-all $w "$exe.new" \
-		    >"$KDIR/log/probe-run.log" 2>&1 || {
+		# A wine prefix of its own (700 MB), removed after the run.
+		WINEPREFIX="$KDIR/wine"
+		export WINEPREFIX
+		r=0
+		WINEDEBUG=-all $w "$exe.new" >"$KDIR/log/probe-run.log" 2>&1 ||
+		    r=$?
+		"$(dirname "$(command -v $w)")/wineserver" -k 2>/dev/null ||
+		    true
+		rm -rf "$WINEPREFIX"
+		unset WINEPREFIX
+		if [ $r -ne 0 ]; then
 			cat "$KDIR/log/probe-run.log" >&2
 			die "probe.exe failed under $w"
-		}
+		fi
 		say "probe.exe under $w: $(tail -n 1 "$KDIR/log/probe-run.log")"
 		break
 	done
@@ -321,8 +329,10 @@ prune() {
 # main ARGS: resolve the sources, derive the key, build what is missing.
 main() {
 	set_libs=$LIBS
+	gtk=""
 	if [ "${1:-}" = "--gtk" ]; then
 		set_libs=$GTK_LIBS
+		gtk=1
 		shift
 	fi
 	out=${1:-build-win}
@@ -364,7 +374,7 @@ main() {
 	touch "$KDIR"
 	ln -sfn "$KDIR" "$CACHE/current"
 	pkgconfig_wrapper "$out"
-	probe "$out"
+	[ -n "$gtk" ] || probe "$out"
 	prune
 	printf "%-11s %-12s %-32s %5s %5s\n" library source version wall cpu
 	printf %b "$ROWS" | awk '{ printf "%-11s %-12s %-32s %5s %5s %s\n",

@@ -181,9 +181,11 @@ lib_ffi() {
 	autotools --disable-docs --disable-multi-os-directory
 }
 
-# PCRE2 (8-bit), for GLib's GRegex.
+# PCRE2 (8-bit), for GLib's GRegex; static, so its own test programs need
+# PCRE2_STATIC too (libpcre2-8.pc gives it to GLib).
 lib_pcre2() {
-	autotools --disable-pcre2grep-libz --disable-pcre2grep-libbz2
+	autotools --disable-pcre2grep-libz --disable-pcre2grep-libbz2 \
+	    CPPFLAGS="$CPPFLAGS -DPCRE2_STATIC"
 }
 
 # GLib, GObject and GIO: the base of the GTK3 stack. The gettext proxy is
