@@ -91,13 +91,9 @@ session_field() {
 	echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
 
-# session_logind_mock: a private system bus (as dbusmock's own tests make
-# one) with python3-dbusmock's logind template on it; exports
-# DBUS_SYSTEM_BUS_ADDRESS and sets BUS_PID and MOCK_PID (the caller's EXIT
-# trap kills them). Fails without dbusmock.
-session_logind_mock() {
-	/usr/bin/python3 -c 'import dbus, dbusmock' 2>/dev/null ||
-	    fail "python3-dbusmock missing (packaging/deps.sh installs it)"
+# session_system_bus: a private system bus (as dbusmock's own tests make
+# one) in $WORK; sets BUS_PID and exports DBUS_SYSTEM_BUS_ADDRESS.
+session_system_bus() {
 	cat >"$WORK/system-bus.conf" <<EOC
 <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
@@ -117,6 +113,16 @@ EOC
 	BUS_PID=$(cat "$WORK/sysbus.pid")
 	DBUS_SYSTEM_BUS_ADDRESS=$(cat "$WORK/sysbus.addr")
 	export DBUS_SYSTEM_BUS_ADDRESS
+}
+
+# session_logind_mock: a private system bus (as dbusmock's own tests make
+# one) with python3-dbusmock's logind template on it; exports
+# DBUS_SYSTEM_BUS_ADDRESS and sets BUS_PID and MOCK_PID (the caller's EXIT
+# trap kills them). Fails without dbusmock.
+session_logind_mock() {
+	/usr/bin/python3 -c 'import dbus, dbusmock' 2>/dev/null ||
+	    fail "python3-dbusmock missing (packaging/deps.sh installs it)"
+	session_system_bus
 	# The template takes a new session's Display from its environment.
 	env -u DISPLAY /usr/bin/python3 -m dbusmock --template logind \
 	    >"$WORK/logind-mock.log" 2>&1 &

@@ -4,6 +4,7 @@
 # told so again (PermissionInfo{Restart, false}) and nothing reboots; when
 # logind fails the client gets a message box, never silence.
 . "$TOP/tests/lib.sh"
+. "$TOP/tests/session_lib.sh"
 command -v dbus-daemon >/dev/null || { echo "dbus-daemon missing"; exit 77; }
 PY=/usr/bin/python3
 "$PY" -c 'import dbus, dbusmock' 2>/dev/null ||
@@ -14,26 +15,8 @@ trap 'exec 3>&-; [ -n "$PEER_PID" ] && kill $PEER_PID 2>/dev/null;
     [ -n "$mock_pid" ] && kill "$mock_pid" 2>/dev/null;
     [ -n "$bus_pid" ] && kill "$bus_pid" 2>/dev/null' EXIT
 
-# A private system bus (as session_logind.sh makes one).
-cat >"$WORK/system-bus.conf" <<EOC
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:dir=$WORK</listen>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-EOC
-dbus-daemon --config-file="$WORK/system-bus.conf" --fork --nopidfile \
-    --print-address=5 --print-pid=6 5>"$WORK/sysbus.addr" \
-    6>"$WORK/sysbus.pid" || fail "dbus-daemon"
-bus_pid=$(cat "$WORK/sysbus.pid")
-DBUS_SYSTEM_BUS_ADDRESS=$(cat "$WORK/sysbus.addr")
-export DBUS_SYSTEM_BUS_ADDRESS
+session_system_bus
+bus_pid=$BUS_PID
 
 # restart_once NAME: a session that asks for a restart; output in NAME.out.
 restart_once() {

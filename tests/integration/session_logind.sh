@@ -17,26 +17,8 @@ mock_pid=""
 trap '[ -n "$mock_pid" ] && kill "$mock_pid" 2>/dev/null;
     [ -n "$bus_pid" ] && kill "$bus_pid" 2>/dev/null; session_cleanup' EXIT
 
-# A private system bus, as dbusmock's own tests make one.
-cat >"$WORK/system-bus.conf" <<EOC
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:dir=$WORK</listen>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-EOC
-dbus-daemon --config-file="$WORK/system-bus.conf" --fork --nopidfile \
-    --print-address=5 --print-pid=6 5>"$WORK/sysbus.addr" \
-    6>"$WORK/sysbus.pid" || fail "dbus-daemon"
-bus_pid=$(cat "$WORK/sysbus.pid")
-DBUS_SYSTEM_BUS_ADDRESS=$(cat "$WORK/sysbus.addr")
-export DBUS_SYSTEM_BUS_ADDRESS
+session_system_bus
+bus_pid=$BUS_PID
 # The template takes a new session's Display from its own environment.
 env -u DISPLAY "$PY" -m dbusmock --template logind \
     >"$WORK/logind-mock.log" 2>&1 &
