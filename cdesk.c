@@ -6,6 +6,7 @@
  *
  *
  *	cdesk [--config DIR] [-v] --server
+ *	cdesk [-v] --helper	(started by the server in the session)
  *	cdesk [--config DIR] --get-id
  *	cdesk [--config DIR] --password NEW
  *	cdesk [--config DIR] --option KEY [VALUE]
@@ -26,6 +27,7 @@
 #include "ipc/ipc.h"
 #include "ui/ui.h"
 #include "server/rendezvous/rendezvous.h"
+#include "server/helper/helper.h"
 #include "server/server.h"
 
 #define EXIT_USAGE	2
@@ -34,6 +36,7 @@ enum mode {
 	M_NONE,
 	M_SERVER,
 	M_CM,
+	M_HELPER,
 	M_GET_ID,
 	M_STATUS,
 	M_PASSWORD,
@@ -82,6 +85,8 @@ usage(FILE *f)
 	    "removes it)\n"
 	    "  --cm                   the connection manager window (the "
 	    "server starts it)\n"
+	    "  --helper               serve file transfers on descriptor 3 "
+	    "(the server starts it)\n"
 	    "  --version              print the version\n"
 	    "  --help                 print this text\n"
 	    "flags:\n"
@@ -145,6 +150,9 @@ parse_args(int argc, char **argv, struct args *a)
 				goto twice;
 		} else if (strcmp(s, "--cm") == 0) {
 			if (set_mode(a, M_CM) != 0)
+				goto twice;
+		} else if (strcmp(s, "--helper") == 0) {
+			if (set_mode(a, M_HELPER) != 0)
 				goto twice;
 		} else if (strcmp(s, "--get-id") == 0) {
 			if (set_mode(a, M_GET_ID) != 0)
@@ -401,6 +409,10 @@ main(int argc, char **argv)
 	case M_VERSION:
 		printf("cdesk %s\n", CDESK_VERSION);
 		return 0;
+	case M_HELPER:
+		/* The server's socketpair end (server/fsh.c); no files of
+		 * ours are read: the helper only serves the peers. */
+		return helper_main(3, a.verbose);
 	default:
 		break;
 	}

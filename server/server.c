@@ -4,6 +4,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -27,10 +28,13 @@
 #include "common/pass.h"
 #include "common/store.h"
 #include "common/xmalloc.h"
+#include "server/audit.h"
 #include "server/cmlink.h"
 #include "server/conn/conn.h"
+#include "server/fsh.h"
 #include "server/rendezvous/rendezvous.h"
 #include "server/server.h"
+#include "server/session.h"
 #include "server/srv.h"
 #include "server/svc/svc_audio.h"
 #include "server/svc/svc_clip.h"
@@ -365,6 +369,10 @@ srv_process_init(int verbose)
 		fatal("libsodium failed to initialise");
 	if (evthread_use_pthreads() != 0)
 		fatal("libevent has no pthreads support");
+	/* File blocks (128-256 KiB) come and go all the time: from the
+	 * heap, not a fresh mmap (and its page faults) each. */
+	mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 32 * 1024 * 1024);
 }
 
 /* Start srv empty and load the config and the state (ID, keys,
@@ -388,6 +396,21 @@ srv_state_open(struct srv *srv, const struct cfg_paths *paths)
 		return r;
 	}
 	return 0;
+}
+
+/* The audit log, and the file helper's link with whose session it serves
+ * (started on the first file request). */
+static void
+srv_files_start(struct srv *srv)
+{
+	struct session sess;
+
+	srv->audit = audit_open(srv->paths->state_dir, 0);
+	srv->fsh = conn_file_helper(srv);
+	session_init(&sess);
+	session_current(&sess);
+	fsh_set_session(srv->fsh, &sess);
+	session_fini(&sess);
 }
 
 /* Make the event loop, the throttles and the services; a service that
@@ -418,6 +441,7 @@ srv_services_start(struct srv *srv)
 		    cause ? cause : "no X display");
 		free(cause);
 	}
+	srv_files_start(srv);
 }
 
 /* Watch SIGTERM, SIGINT (stop) and SIGHUP (reload). */
@@ -498,6 +522,7 @@ srv_stop(struct srv *srv)
 		conn_close(TAILQ_FIRST(&srv->conns), "server stopping");
 	/* Let the deferred frees run. */
 	event_base_loop(srv->base, EVLOOP_NONBLOCK);
+	fsh_free(srv->fsh);
 	rdv_free(srv->rdv);
 	srv_listener_free(srv->listener);
 	cmlink_free(srv->cm);
@@ -527,6 +552,7 @@ srv_free(struct srv *srv)
 	throttle_free(srv->throttle);
 	throttle_free(srv->throttle_id);
 	store_free(srv->store);
+	audit_free(srv->audit);
 	cfg_free(srv->cfg);
 	event_base_free(srv->base);
 }

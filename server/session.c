@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -29,6 +30,7 @@ struct session_exec {
 	uid_t		  uid;
 	gid_t		  gid;
 	int		  drop;		/* switch to uid/gid/groups */
+	int		  pass_fd;	/* becomes the child's fd 3, or -1 */
 };
 
 /* Start empty. */
@@ -224,8 +226,13 @@ session_child(const struct session_exec *x)
 	sigset_t none;
 	int fd;
 
+	/* The one descriptor passed on becomes 3 (without close-on-exec). */
+	if (x->pass_fd >= 0 && (x->pass_fd == SESSION_PASS_FD ?
+	    fcntl(x->pass_fd, F_SETFD, 0) : dup2(x->pass_fd,
+	    SESSION_PASS_FD)) < 0)
+		_exit(126);
 	/* Leave the server's descriptors behind (sockets, listeners). */
-	for (fd = 3; fd < 1024; fd++)
+	for (fd = x->pass_fd >= 0 ? SESSION_PASS_FD + 1 : 3; fd < 1024; fd++)
 		close(fd);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -246,6 +253,14 @@ int
 session_spawn(const struct session *s, const char *what, char *const argv[],
     char *const env[], pid_t *pid)
 {
+	return session_spawn_fd(s, what, argv, env, -1, pid);
+}
+
+/* Start argv as the session's user with fd as its descriptor 3. */
+int
+session_spawn_fd(const struct session *s, const char *what,
+    char *const argv[], char *const env[], int fd, pid_t *pid)
+{
 	struct session_exec x;
 	int r;
 
@@ -264,6 +279,7 @@ session_spawn(const struct session *s, const char *what, char *const argv[],
 	}
 	if ((r = session_exec_prepare(s, what, argv, env, &x)) != 0)
 		goto out;
+	x.pass_fd = fd;
 	if ((*pid = fork()) < 0) {
 		log_warn("%s: fork: %s", what, strerror(errno));
 		*pid = 0;

@@ -58,5 +58,13 @@ void	session_current(struct session *s);
  */
 int	session_spawn(const struct session *s, const char *what,
 	    char *const argv[], char *const env[], pid_t *pid);
+/*
+ * The same, and the child gets descriptor fd (borrowed; the caller closes
+ * its copy) as its SESSION_PASS_FD: how the file helper receives its end
+ * of the server's socketpair. fd -1: none, as session_spawn.
+ */
+#define SESSION_PASS_FD	3
+int	session_spawn_fd(const struct session *s, const char *what,
+	    char *const argv[], char *const env[], int fd, pid_t *pid);
 
 #endif

@@ -8,9 +8,11 @@
  * frame is bounded by the stream's cap (small before login) and every
  * message is checked against the state (conn_dispatch); a bad one closes
  * this connection only. The authorized session's handlers live in
- * conn_session.c, permissions and services in conn_perm.c.
+ * conn_session.c, permissions and services in conn_perm.c, file transfer
+ * in conn_file.c.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +54,7 @@
 #define CONN_AUDIO_MAX_AGE_MS	1000		/* stale audio is dropped */
 #define CONN_SESSION_REUSE_S	30		/* recent-session window */
 #define CONN_CLOSE_DELAY_MS	1000		/* let a last error reach the peer */
+#define CONN_READ_MAX		(1024 * 1024)	/* one read of a frame's rest */
 
 static void	conn_flush(struct conn *);
 static void	conn_tick_cb(evutil_socket_t, short, void *);
@@ -155,9 +158,12 @@ conn_close(struct conn *c, const char *why)
 		c->session->last_seen = conn_now_s();
 		c->session = NULL;
 	}
+	conn_file_close(c);
 	/* Upstream draws a new one-time password after every session. */
-	if (c->state == CONN_AUTHORIZED)
+	if (c->state == CONN_AUTHORIZED) {
+		conn_audit_session(c, 0, why);
 		srv_otp_rotate(srv);
+	}
 	if (event_base_once(srv->base, -1, EV_TIMEOUT, conn_free_cb, c,
 	    &zero) != 0)
 		fatal("event_base_once failed");
@@ -488,42 +494,6 @@ conn_find_session(struct conn *c)
 	return NULL;
 }
 
-/* Tell the CM about this connection (HOST.md §6.5). */
-static void
-conn_cm_login(struct conn *c, int authorized)
-{
-	static const enum cmlink_mode modes[] = {
-		[LOGIN_KIND_REMOTE] = CMLINK_REMOTE,
-		[LOGIN_KIND_FILE] = CMLINK_FILE_TRANSFER,
-		[LOGIN_KIND_PORT_FORWARD] = CMLINK_PORT_FORWARD,
-		[LOGIN_KIND_CAMERA] = CMLINK_CAMERA,
-		[LOGIN_KIND_TERMINAL] = CMLINK_TERMINAL,
-	};
-	struct cmlink_login l;
-	char addr[INET6_ADDRSTRLEN + 16];
-	int i;
-
-	if (c->srv->cm == NULL)
-		return;
-	memset(&l, 0, sizeof l);
-	snprintf(addr, sizeof addr, "%s:%u", c->addr, ntohs(
-	    c->sa.ss_family == AF_INET6 ?
-	    ((struct sockaddr_in6 *)&c->sa)->sin6_port :
-	    ((struct sockaddr_in *)&c->sa)->sin_port));
-	l.conn_id = (int)c->id;
-	l.peer_id = c->my_id;
-	l.peer_name = c->my_name;
-	l.address = addr;
-	l.mode = modes[c->kind];
-	l.encrypted = c->encrypted;
-	l.authorized = authorized;
-	for (i = 0; i < PERM_MAX; i++)
-		if (c->perm[i])
-			l.perms |= PERM_BIT(i);
-	cmlink_login(c->srv->cm, &l);
-	c->cm_known = 1;
-}
-
 /* Wait for the local user's click (PROTOCOL.md §3.8). */
 static void
 conn_wait_click(struct conn *c, const char *error)
@@ -579,7 +549,9 @@ conn_authorize(struct conn *c, const char *how, const char *otp)
 		c->session = s;
 	}
 	log_info("conn %u peer %s: login ok (%s)", c->id, c->peer, how);
+	conn_audit_session(c, 1, how);
 	conn_update_services(c);
+	conn_file_login(c);
 }
 
 /*
@@ -609,6 +581,7 @@ conn_latch(struct conn *c, const Hbb__LoginRequest *lr)
 	c->platform = xstrdup(lr->my_platform);
 	free(c->peer);
 	c->peer = log_escape(*lr->my_id ? lr->my_id : "-", 64);
+	conn_file_latch(c, lr);
 	return 0;
 }
 
@@ -826,6 +799,10 @@ static const struct conn_dispatch conn_dispatch[] = {
 	    "message before login", conn_recv_clipboard },
 	{ HBB__MESSAGE__UNION_MULTI_CLIPBOARDS, 0, CONN_AUTHORIZED,
 	    "message before login", conn_recv_clipboard },
+	{ HBB__MESSAGE__UNION_FILE_ACTION, 0, CONN_AUTHORIZED,
+	    "message before login", conn_recv_file },
+	{ HBB__MESSAGE__UNION_FILE_RESPONSE, 0, CONN_AUTHORIZED,
+	    "message before login", conn_recv_file },
 };
 
 /* Any other message: after login only, then ignored. */
@@ -863,18 +840,50 @@ conn_recv(struct conn *c, const uint8_t *p, size_t n)
 		conn_recv_handshake(c, p, n);
 		return;
 	}
+	if (c->session != NULL)
+		c->session->last_seen = conn_now_s();
+	/* An upload's data goes to the file helper unparsed (conn_file.c). */
+	if (c->state == CONN_AUTHORIZED && conn_recv_file_raw(c, p, n))
+		return;
 	if ((m = hbb__message__unpack(NULL, n, p)) == NULL) {
 		conn_fail(c, ERR_PROTO, "unparsable message");
 		return;
 	}
-	if (c->session != NULL)
-		c->session->last_seen = conn_now_s();
 	d = conn_dispatch_find(m);
 	if (c->state < d->state)
 		conn_fail(c, ERR_STATE, d->early);
 	else
 		d->handler(c, m);
 	hbb__message__free_unpacked(m, NULL);
+}
+
+/*
+ * Read up to want more bytes of a frame straight from the socket: libevent
+ * reads 4 KiB at a time, a round of the loop each. Returns the bytes read,
+ * 0 when none are ready, -1 when the connection closed.
+ */
+static ssize_t
+conn_read_more(struct conn *c, struct evbuffer *in, size_t want)
+{
+	struct evbuffer_iovec iov;
+	ssize_t got;
+
+	want = want < CONN_READ_MAX ? want : CONN_READ_MAX;
+	/* The bufferevent keeps its input's end frozen between reads. */
+	evbuffer_unfreeze(in, 0);
+	if (evbuffer_reserve_space(in, (ev_ssize_t)want, &iov, 1) < 1) {
+		evbuffer_freeze(in, 0);
+		return 0;
+	}
+	got = read(bufferevent_getfd(c->bev), iov.iov_base, want);
+	iov.iov_len = got > 0 ? (size_t)got : 0;
+	evbuffer_commit_space(in, &iov, 1);
+	evbuffer_freeze(in, 0);
+	if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
+		conn_close(c, got == 0 ? "peer disconnected" : strerror(errno));
+		return -1;
+	}
+	return got > 0 ? got : 0;
 }
 
 /* Read: take whole frames while there are any. */
@@ -891,9 +900,10 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	while (!c->dead) {
 		if ((n = evbuffer_get_length(in)) == 0)
 			break;
-		if (c->ctrl_bytes > CONN_OUT_HIGH) {
-			/* The peer does not read our replies: stop reading
-			 * its requests until conn_write_cb drains them. */
+		if (c->ctrl_bytes > CONN_OUT_HIGH || c->read_held) {
+			/* The peer does not read our replies (or an upload
+			 * waits for the file helper): stop reading its
+			 * requests until conn_write_cb drains them. */
 			bufferevent_disable(bev, EV_READ);
 			break;
 		}
@@ -905,8 +915,11 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 			conn_fail(c, r, "bad frame");
 			return;
 		}
-		if (r == 0 || n < hl + pl)
+		if ((r == 0 || n < hl + pl) && conn_read_more(c, in, r == 0 ?
+		    CODEC_HDR_MAX : hl + pl - n) <= 0)
 			break;
+		if (r == 0 || n < hl + pl)
+			continue;
 		p = evbuffer_pullup(in, (ev_ssize_t)(hl + pl));
 		if ((r = sstream_open(c->ss, p, hl + pl, &msg, &msglen)) < 0) {
 			conn_fail(c, r, "bad frame");
@@ -930,11 +943,25 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 		return;
 	c->last_drain_ms = mono_ms();
 	conn_flush(c);
-	if (!c->dead && c->ctrl_bytes <= CONN_OUT_HIGH &&
+	conn_file_pump(c);
+	if (!c->dead && c->ctrl_bytes <= CONN_OUT_HIGH && !c->read_held &&
 	    (bufferevent_get_enabled(c->bev) & EV_READ) == 0) {
 		bufferevent_enable(c->bev, EV_READ);
 		conn_read_cb(c->bev, c);
 	}
+}
+
+/* Stop or resume reading the peer (an upload waits for the helper). */
+void
+conn_read_hold(struct conn *c, int hold)
+{
+	if (c->dead || c->read_held == hold)
+		return;
+	c->read_held = hold;
+	if (hold)
+		bufferevent_disable(c->bev, EV_READ);
+	else
+		conn_write_cb(c->bev, c);
 }
 
 /* EOF or socket error. */

@@ -1,9 +1,10 @@
 /*
  * conn_int.h: the connection's insides, shared by the files of
  * server/conn/ only: conn.c (transport, state machine, login), conn_perm.c
- * (permissions and the services they open) and conn_session.c (the
- * authorized session's messages). Everywhere else struct conn is opaque
- * (conn.h).
+ * (permissions and the services they open), conn_session.c (the
+ * authorized session's messages), conn_file.c (file transfer through the
+ * file helper) and conn_audit.c (its records in the audit log). Everywhere
+ * else struct conn is opaque (conn.h).
  */
 #ifndef CDESK_CONN_INT_H
 #define CDESK_CONN_INT_H
@@ -17,6 +18,7 @@
 
 #include "common/pass.h"
 #include "common/perm.h"
+#include "ipc.pb-c.h"
 #include "message.pb-c.h"
 #include "server/conn/conn.h"
 #include "server/conn/login.h"
@@ -103,6 +105,10 @@ struct conn {
 	struct conn_queue	 video;
 	size_t			 ctrl_bytes;
 	size_t			 video_bytes;
+	int			 read_held;	/* conn_read_hold */
+
+	/* File transfer (conn_file.c); NULL until the first request. */
+	struct conn_files	*files;
 
 	TAILQ_ENTRY(conn)	 entry;
 };
@@ -114,8 +120,13 @@ void	conn_enqueue(struct conn *, struct msgbuf *, enum svc_queue q);
 void	conn_send(struct conn *, const Hbb__Message *m);
 /* Wraps misc (borrowed) in a Message and queues it. */
 void	conn_send_misc(struct conn *, Hbb__Misc *misc);
+/* Stops (hold 1) or resumes reading the peer: an upload waits while the
+ * file helper is behind. */
+void	conn_read_hold(struct conn *, int hold);
 
 /* conn_perm.c */
+/* Tells the CM about c (HOST.md §6.5): authorized, or waiting. */
+void	conn_cm_login(struct conn *, int authorized);
 /* Tells the peer that permission p is now on or off (PermissionInfo). */
 void	conn_send_permission(struct conn *, enum perm p);
 /*
@@ -140,5 +151,35 @@ void	conn_recv_clipboard(struct conn *, const Hbb__Message *m);
  */
 int	conn_peerinfo(struct srv *, Hbb__PeerInfo *pi);
 void	conn_peerinfo_free(Hbb__PeerInfo *pi);
+
+/* conn_file.c */
+/* A FileAction, or a FileResponse of an upload (m borrowed). */
+void	conn_recv_file(struct conn *, const Hbb__Message *m);
+/*
+ * A packed Message (p, n borrowed) that is only a FileResponse goes to the
+ * file helper as it is, never parsed here: returns 1 (done with it), or 0
+ * for anything else.
+ */
+int	conn_recv_file_raw(struct conn *, const uint8_t *p, size_t n);
+/* Keeps the folder a file-transfer LoginRequest names (borrowed). */
+void	conn_file_latch(struct conn *, const Hbb__LoginRequest *lr);
+/* Authorized: a file-transfer session gets its first listing. */
+void	conn_file_login(struct conn *);
+/* The output drained: the helper may make more download blocks. */
+void	conn_file_pump(struct conn *);
+/* The file permission changed (off stops the running transfers). */
+void	conn_file_permission(struct conn *);
+/* The connection ends: its transfers stop, its file state is freed. */
+void	conn_file_close(struct conn *);
+
+/* conn_audit.c */
+/* The session starts (detail: how it logged in) or ends (detail: why). */
+void	conn_audit_session(struct conn *, int start, const char *detail);
+/* A permission of c changed; by says who changed it. */
+void	conn_audit_permission(struct conn *, const char *name, int enabled,
+	    const char *by);
+/* A file record of the helper (c NULL when the connection is gone). */
+void	conn_audit_file(struct srv *, struct conn *c, int32_t conn_id,
+	    const Ipc__FsLog *l);
 
 #endif

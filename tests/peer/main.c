@@ -29,6 +29,7 @@
  *   bench-video W S LOG  log in, decode for W s, then measure S s: paints/s
  *                        seen, glass-to-peer latency p50/p95 against the
  *                        painter's LOG (shared/bench/painter.c), Mbit/s
+ *   files SUB ARGS       a file-transfer session (tests/peer/files.c)
  */
 #include <poll.h>
 #include <pthread.h>
@@ -43,6 +44,7 @@
 
 #include "common/xmalloc.h"
 #include "tests/bench/stamp.h"
+#include "tests/peer/files.h"
 #include "tests/peer/peer.h"
 #include "tests/peer/vdec.h"
 #include "tests/peer/rdv_dial.h"
@@ -676,6 +678,9 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "session") == 0)
 		return cmd_session();
+	if (strcmp(cmd, "files") == 0)
+		return files_main(argc - 1, argv + 1, peer_connect, username(),
+		    opt_pass, opt_timeout);
 	if (strcmp(cmd, "bench-video") == 0 && argc == 4)
 		return cmd_bench_video(atof(argv[1]), atof(argv[2]), argv[3]);
 	if (strcmp(cmd, "retry") == 0 && argc == 2) {

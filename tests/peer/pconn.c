@@ -30,6 +30,8 @@ struct pconn {
 	char		 challenge[16];
 	uint64_t	 session_id;
 	int		 prefer;	/* SupportedDecoding.prefer; 0 auto */
+	const char	*ft_dir;	/* file-transfer login, or NULL */
+	int		 ft_hidden;
 };
 
 /* Monotonic milliseconds. */
@@ -143,6 +145,14 @@ void
 pc_set_echo(struct pconn *pc, int on)
 {
 	pc->echo = on;
+}
+
+/* Log in for a file-transfer session next time. */
+void
+pc_set_file_transfer(struct pconn *pc, const char *dir, int show_hidden)
+{
+	pc->ft_dir = dir;
+	pc->ft_hidden = show_hidden;
 }
 
 /* Salt of the last Hash. */
@@ -340,6 +350,7 @@ pc_send_login(struct pconn *pc, const char *username, const char *password)
 	Hbb__LoginRequest lr = HBB__LOGIN_REQUEST__INIT;
 	Hbb__OptionMessage opt = HBB__OPTION_MESSAGE__INIT;
 	Hbb__SupportedDecoding dec = HBB__SUPPORTED_DECODING__INIT;
+	Hbb__FileTransfer ft = HBB__FILE_TRANSFER__INIT;
 	uint8_t h1[PASS_HASH_LEN], proof[PASS_HASH_LEN];
 
 	dec.ability_vp9 = 1;
@@ -368,6 +379,14 @@ pc_send_login(struct pconn *pc, const char *username, const char *password)
 	lr.session_id = pc->session_id;
 	lr.version = (char *)"1.4.9";
 	lr.my_platform = (char *)"Linux";
+	if (pc->ft_dir != NULL) {
+		/* The stock client sends no options with this kind. */
+		ft.dir = (char *)pc->ft_dir;
+		ft.show_hidden = pc->ft_hidden;
+		lr.union_case = HBB__LOGIN_REQUEST__UNION_FILE_TRANSFER;
+		lr.file_transfer = &ft;
+		lr.option = NULL;
+	}
 	m.union_case = HBB__MESSAGE__UNION_LOGIN_REQUEST;
 	m.login_request = &lr;
 	return pc_send(pc, &m);

@@ -41,6 +41,10 @@ Hbb__Message	*pc_recv(struct pconn *, int timeout_ms, int *eof);
 int		 pc_set_codec(struct pconn *, const char *name);
 /* Disable the automatic TestDelay echo (for idle tests). */
 void		 pc_set_echo(struct pconn *, int on);
+/* Ask for a file-transfer session in dir (borrowed; NULL: remote control)
+ * at the next login. */
+void		 pc_set_file_transfer(struct pconn *, const char *dir,
+		    int show_hidden);
 
 /* The challenge and salt of the last Hash received. */
 const char	*pc_salt(const struct pconn *);

@@ -47,11 +47,11 @@ static const char *const whitelists[WL_N] = {
 static const char *const usernames[U_N] = {
 	HOST_ID, "192.0.2.1:21118", "555555555",
 };
-/* Refusals of the kinds other than remote: [kind][enabled]. */
+/* Refusals of the kinds other than remote: [kind][enabled]; NULL: the
+ * kind is served, and the login goes on as a remote one does. */
 static const char *const kind_refusals[KIND_N][2] = {
 	[LOGIN_KIND_REMOTE] = { NULL, NULL },
-	[LOGIN_KIND_FILE] = { "No permission of file transfer",
-	    "File transfer is not supported by this host yet" },
+	[LOGIN_KIND_FILE] = { "No permission of file transfer", NULL },
 	[LOGIN_KIND_PORT_FORWARD] = { "No permission of IP tunneling",
 	    "IP tunneling is not supported by this host yet" },
 	[LOGIN_KIND_CAMERA] = { "No permission of viewing camera",
@@ -135,7 +135,7 @@ expect(const struct tcase *t, struct login_verdict *e)
 	else if (t->wl == WL_MISS) {
 		set(e, LOGIN_REFUSE, "Your ID is blocked by the peer");
 		e->flags = LOGIN_F_FAIL_ID;
-	} else if (t->kind != LOGIN_KIND_REMOTE)
+	} else if (kind_refusals[t->kind][t->enabled] != NULL)
 		set(e, LOGIN_REFUSE, kind_refusals[t->kind][t->enabled]);
 	else if (t->user == U_OTHER)
 		set(e, LOGIN_REFUSE, "Offline");
@@ -315,6 +315,16 @@ test_decide_examples(void)
 		{ { .pw = PW_OTP, .otp_set = 1, .kind = LOGIN_KIND_FILE },
 		    LOGIN_REFUSE, LOGIN_BY_NONE,
 		    "No permission of file transfer" },
+		/* File transfer, enabled: the passwords decide as for
+		 * remote control. */
+		{ { .pw = PW_OTP, .otp_set = 1, .kind = LOGIN_KIND_FILE,
+		    .enabled = 1 }, LOGIN_ACCEPT, LOGIN_BY_OTP, NULL },
+		{ { .pw = PW_WRONG, .h1_set = 1, .kind = LOGIN_KIND_FILE,
+		    .enabled = 1, .cm = 1 }, LOGIN_WAIT, LOGIN_BY_NONE,
+		    "Wrong Password" },
+		{ { .pw = PW_PERM, .h1_set = 1, .kind = LOGIN_KIND_FILE,
+		    .enabled = 1, .user = U_OTHER }, LOGIN_REFUSE,
+		    LOGIN_BY_NONE, "Offline" },
 		{ { .pw = PW_OTP, .otp_set = 1, .user = U_OTHER },
 		    LOGIN_REFUSE, LOGIN_BY_NONE, "Offline" },
 	};
