@@ -6,6 +6,7 @@
  *
  *
  *	cdesk [--config DIR] [-v] --server
+ *	cdesk [-v] --helper	(started by the server in the session)
  *	cdesk [--config DIR] --get-id | --status | --get-temp-password
  *	cdesk [--config DIR] --password NEW|-
  *	cdesk [--config DIR] --option KEY [VALUE]
@@ -28,6 +29,7 @@
 #include "ipc/ipc.h"
 #include "ui/ui.h"
 #include "server/rendezvous/rendezvous.h"
+#include "server/helper/helper.h"
 #include "server/server.h"
 
 #define EXIT_USAGE	2
@@ -36,6 +38,7 @@ enum mode {
 	M_NONE,
 	M_SERVER,
 	M_CM,
+	M_HELPER,
 	M_GET_ID,
 	M_STATUS,
 	M_TEMP_PASSWORD,
@@ -95,6 +98,8 @@ usage(FILE *f)
 	    "                         may change\n"
 	    "  --cm                   the connection manager window (the "
 	    "server starts it)\n"
+	    "  --helper               serve file transfers on descriptor 3 "
+	    "(the server starts it)\n"
 	    "  --version              print the version\n"
 	    "  --help                 print this text\n"
 	    "flags:\n"
@@ -158,6 +163,9 @@ parse_args(int argc, char **argv, struct args *a)
 				goto twice;
 		} else if (strcmp(s, "--cm") == 0) {
 			if (set_mode(a, M_CM) != 0)
+				goto twice;
+		} else if (strcmp(s, "--helper") == 0) {
+			if (set_mode(a, M_HELPER) != 0)
 				goto twice;
 		} else if (strcmp(s, "--get-id") == 0) {
 			if (set_mode(a, M_GET_ID) != 0)
@@ -602,6 +610,10 @@ main(int argc, char **argv)
 	case M_VERSION:
 		printf("cdesk %s\n", CDESK_VERSION);
 		return 0;
+	case M_HELPER:
+		/* The server's socketpair end (server/fsh.c); no files of
+		 * ours are read: the helper only serves the peers. */
+		return helper_main(3, a.verbose);
 	default:
 		break;
 	}

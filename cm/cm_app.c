@@ -555,7 +555,7 @@ cm_recv_cb(struct ipc_client *c, const Ipc__Data *d, void *arg)
 		if (page != NULL)
 			cm_page_file_log(page, f->job_id, f->path,
 			    f->is_remote, f->total_size, f->finished_size,
-			    f->state, f->error);
+			    f->speed, f->state, f->error);
 		break;
 	case IPC__DATA__UNION_CM_ERR:
 		page = g_hash_table_lookup(a->pages,

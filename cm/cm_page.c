@@ -430,13 +430,14 @@ cm_page_size(guint64 n)
 /* Show or update one file-transfer job. */
 void
 cm_page_file_log(CmPage *self, int job_id, const char *path,
-    gboolean is_remote, guint64 total, guint64 done, int state,
-    const char *error)
+    gboolean is_remote, guint64 total, guint64 done, guint64 speed,
+    int state, const char *error)
 {
 	static const char *const states[] = { "", "done", "cancelled",
 	    "failed" };
 	GtkWidget *row, *box, *label, *bar;
-	g_autofree char *t = NULL, *d = NULL, *text = NULL;
+	g_autofree char *t = NULL, *d = NULL, *text = NULL, *s = NULL;
+	g_autofree char *rate = NULL;
 
 	row = g_hash_table_lookup(self->jobs, GINT_TO_POINTER(job_id));
 	if (row == NULL) {
@@ -460,8 +461,13 @@ cm_page_file_log(CmPage *self, int job_id, const char *path,
 	bar = g_object_get_data(G_OBJECT(row), "bar");
 	t = cm_page_size(total);
 	d = cm_page_size(done);
-	text = g_strdup_printf("%s %s — %s of %s%s%s%s",
-	    is_remote ? "Send" : "Receive", path, d, t,
+	/* The speed while it runs, as the stock CM shows it. */
+	if (state == 0 && speed > 0) {
+		s = cm_page_size(speed);
+		rate = g_strdup_printf(", %s/s", s);
+	}
+	text = g_strdup_printf("%s %s — %s of %s%s%s%s%s",
+	    is_remote ? "Send" : "Receive", path, d, t, rate ? rate : "",
 	    state > 0 && state < 4 ? ", " : "",
 	    state > 0 && state < 4 ? states[state] : "",
 	    error != NULL && *error ? ": " : "");

@@ -47,7 +47,7 @@ void		 cm_page_add_chat(CmPage *, const char *text, gboolean local);
 /* Shows or updates one file-transfer job. */
 void		 cm_page_file_log(CmPage *, int job_id, const char *path,
 		    gboolean is_remote, guint64 total, guint64 done,
-		    int state, const char *error);
+		    guint64 speed, int state, const char *error);
 /* FALSE hides Accept (approve-mode "password": only a password lets a
  * peer in; Dismiss stays). */
 void		 cm_page_set_can_accept(CmPage *, gboolean);

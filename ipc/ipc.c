@@ -134,6 +134,38 @@ ipc_has_unknown(const ProtobufCMessage *m, int depth)
 	return 0;
 }
 
+/* Check a request to the file helper. */
+static int
+ipc_check_fs_request(const Ipc__FsRequest *m)
+{
+	if (ipc_check_conn(m->conn_id) != 0 ||
+	    m->message.len > IPC_FS_FRAME_MAX ||
+	    ipc_check_str(m->stop_error, IPC_TEXT_MAX) != 0)
+		return ERR_PROTO;
+	return 0;
+}
+
+/* Check what the file helper answered. */
+static int
+ipc_check_fs_reply(const Ipc__FsReply *m)
+{
+	const Ipc__FsLog *l = m->log;
+
+	if (ipc_check_conn(m->conn_id) != 0 ||
+	    m->message.len > IPC_FS_FRAME_MAX)
+		return ERR_PROTO;
+	if (l == NULL)
+		return 0;
+	if ((unsigned)l->kind > IPC__FS_LOG__KIND__OP ||
+	    (unsigned)l->state > IPC__FILE_TRANSFER_LOG__STATE__ERROR ||
+	    ipc_check_str(l->path, IPC_TEXT_MAX) != 0 ||
+	    ipc_check_str(l->error, IPC_TEXT_MAX) != 0 ||
+	    ipc_check_str(l->op, IPC_NAME_MAX) != 0 ||
+	    ipc_check_str(l->new_name, IPC_TEXT_MAX) != 0)
+		return ERR_PROTO;
+	return 0;
+}
+
 /* Check what the values of a decoded or outgoing message mean. */
 int
 ipc_check(const Ipc__Data *d)
@@ -241,6 +273,10 @@ ipc_check(const Ipc__Data *d)
 		    IPC_NAME_MAX);
 	case IPC__DATA__UNION_RESULT:
 		return ipc_check_str(d->result->text, IPC_TEXT_MAX);
+	case IPC__DATA__UNION_FS_REQUEST:
+		return ipc_check_fs_request(d->fs_request);
+	case IPC__DATA__UNION_FS_REPLY:
+		return ipc_check_fs_reply(d->fs_reply);
 	default:
 		return ERR_PROTO;
 	}
@@ -273,6 +309,8 @@ ipc_data_name(Ipc__Data__UnionCase c)
 	case IPC__DATA__UNION_REFRESH_TEMP_PASSWORD:	return "refresh_temp_password";
 	case IPC__DATA__UNION_SET_PERMANENT_PASSWORD:	return "set_permanent_password";
 	case IPC__DATA__UNION_RESULT:			return "result";
+	case IPC__DATA__UNION_FS_REQUEST:		return "fs_request";
+	case IPC__DATA__UNION_FS_REPLY:			return "fs_reply";
 	default:					return "unknown";
 	}
 }
@@ -280,6 +318,13 @@ ipc_data_name(Ipc__Data__UnionCase c)
 /* Serialize d into a new length-prefixed frame. */
 int
 ipc_pack(const Ipc__Data *d, uint8_t **out, size_t *out_len)
+{
+	return ipc_pack_max(d, IPC_FRAME_MAX, out, out_len);
+}
+
+/* Serialize d into a new frame of at most max body bytes. */
+int
+ipc_pack_max(const Ipc__Data *d, size_t max, uint8_t **out, size_t *out_len)
 {
 	uint8_t hdr[CODEC_HDR_MAX], *p;
 	size_t body, h;
@@ -289,7 +334,7 @@ ipc_pack(const Ipc__Data *d, uint8_t **out, size_t *out_len)
 	if (ipc_check(d) != 0)
 		return ERR_INVAL;
 	body = ipc__data__get_packed_size(d);
-	if (body > IPC_FRAME_MAX)
+	if (body > max)
 		return ERR_TOOBIG;
 	if ((h = codec_hdr_encode(hdr, body)) == 0)
 		return ERR_TOOBIG;
@@ -308,13 +353,20 @@ ipc_pack(const Ipc__Data *d, uint8_t **out, size_t *out_len)
 int
 ipc_decode(const uint8_t *p, size_t n, Ipc__Data **out)
 {
+	return ipc_decode_max(p, n, IPC_FRAME_MAX, out);
+}
+
+/* The same with a frame cap of max body bytes. */
+int
+ipc_decode_max(const uint8_t *p, size_t n, size_t max, Ipc__Data **out)
+{
 	const uint8_t *body;
 	size_t len;
 	Ipc__Data *d;
 	int r;
 
 	*out = NULL;
-	if ((r = codec_frame(p, n, IPC_FRAME_MAX, &body, &len)) <= 0)
+	if ((r = codec_frame(p, n, max, &body, &len)) <= 0)
 		return r;
 	/* protobuf-c wants a non-NULL pointer even for an empty body. */
 	d = ipc__data__unpack(NULL, len, len ? body : (const uint8_t *)"");

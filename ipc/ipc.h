@@ -22,6 +22,12 @@
 #define IPC_VERSION		2	/* 2: OptionEntry.locked_by */
 /* Largest frame payload either side accepts (checked before buffering). */
 #define IPC_FRAME_MAX		(256u * 1024)
+/*
+ * Largest frame on the channel between the server and its file helper
+ * (Data.fs_request, fs_reply): a peer's message may be up to
+ * CODEC_DEFAULT_MAX, and a folder listing as large.
+ */
+#define IPC_FS_FRAME_MAX	(64u * 1024 * 1024 + 64 * 1024)
 /* Largest chat text, option value, peer string. */
 #define IPC_TEXT_MAX		(16u * 1024)
 #define IPC_NAME_MAX		256	/* option keys, permission names, ids */
@@ -39,6 +45,9 @@
  * IPC_FRAME_MAX, or ERR_INVAL when d does not pass ipc_check().
  */
 int	ipc_pack(const Ipc__Data *d, uint8_t **out, size_t *out_len);
+/* The same with another frame cap (IPC_FS_FRAME_MAX on the file channel). */
+int	ipc_pack_max(const Ipc__Data *d, size_t max, uint8_t **out,
+	    size_t *out_len);
 
 /*
  * The one decoder: takes one frame from the first n bytes of a stream.
@@ -48,6 +57,9 @@ int	ipc_pack(const Ipc__Data *d, uint8_t **out, size_t *out_len);
  * ipc_data_free). *out is NULL on every other path.
  */
 int	ipc_decode(const uint8_t *p, size_t n, Ipc__Data **out);
+/* The same with another frame cap (IPC_FS_FRAME_MAX on the file channel). */
+int	ipc_decode_max(const uint8_t *p, size_t n, size_t max,
+	    Ipc__Data **out);
 
 /*
  * Checks what the values of d mean: a variant is set, conn ids are

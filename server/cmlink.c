@@ -390,9 +390,9 @@ cmlink_recv_switch_permission(struct cmlink *l, struct ipc_peer *p,
 {
 	const Ipc__SwitchPermission *m = d->switch_permission;
 	struct cmlink_conn *c = cmlink_find(l, m->conn_id);
+	char by[64];
 	int perm;
 
-	(void)p;
 	if (c == NULL)
 		return 0;
 	if (m->enabled && cmlink_guarded(l, c->id, m->name)) {
@@ -415,8 +415,11 @@ cmlink_recv_switch_permission(struct cmlink *l, struct ipc_peer *p,
 	}
 	log_info("conn %d peer %s: %s %s from the CM", c->id, c->peer_log,
 	    m->name, m->enabled ? "on" : "off");
+	snprintf(by, sizeof by, "cm pid %ld uid %ld", ipc_peer_pid(p),
+	    ipc_peer_uid(p));
 	if (l->act->switch_permission != NULL)
-		l->act->switch_permission(c->id, m->name, m->enabled, l->ctx);
+		l->act->switch_permission(c->id, m->name, m->enabled, by,
+		    l->ctx);
 	/* Other CMs (there may be two for a moment) follow. */
 	cmlink_to_cms(l, d);
 	return 0;
@@ -922,6 +925,7 @@ cmlink_file_log(struct cmlink *l, const struct cmlink_file_log *f)
 	    (Ipc__FileTransferLog__State)f->state :
 	    IPC__FILE_TRANSFER_LOG__STATE__ERROR;
 	m.error = err;
+	m.speed = f->state == 0 ? f->speed : 0;
 	d.union_case = IPC__DATA__UNION_FILE_TRANSFER_LOG;
 	d.file_transfer_log = &m;
 	cmlink_to_cms(l, &d);

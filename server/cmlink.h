@@ -58,6 +58,7 @@ struct cmlink_file_log {
 	uint64_t	 finished_size;
 	int		 state;		/* 0 running, 1 done, 2 cancelled, 3 error */
 	const char	*error;
+	uint64_t	 speed;		/* bytes per second while running */
 };
 
 /* The main window's status; strings borrowed until the callback returns. */
@@ -80,9 +81,10 @@ struct cmlink_actions {
 	void	(*authorize)(int conn_id, void *ctx);
 	/* Dismiss or disconnect conn_id ("Closed manually by the peer"). */
 	void	(*close)(int conn_id, void *ctx);
-	/* Toggle a permission (name as HOST.md §3.5) of conn_id. */
+	/* Toggle a permission (name as HOST.md §3.5) of conn_id; by names
+	 * the CM that did ("cm pid 7 uid 1000"), for the audit log. */
 	void	(*switch_permission)(int conn_id, const char *name,
-		    int enabled, void *ctx);
+		    int enabled, const char *by, void *ctx);
 	/* The local user wrote text to conn_id's peer (borrowed). */
 	void	(*chat)(int conn_id, const char *text, void *ctx);
 	void	(*voice_call_response)(int conn_id, int accepted, void *ctx);

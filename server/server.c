@@ -4,6 +4,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -28,8 +29,10 @@
 #include "common/pass.h"
 #include "common/store.h"
 #include "common/xmalloc.h"
+#include "server/audit.h"
 #include "server/cmlink.h"
 #include "server/conn/conn.h"
+#include "server/fsh.h"
 #include "server/rendezvous/rendezvous.h"
 #include "server/server.h"
 #include "server/session.h"
@@ -402,6 +405,10 @@ srv_process_init(int verbose)
 		fatal("libsodium failed to initialise");
 	if (evthread_use_pthreads() != 0)
 		fatal("libevent has no pthreads support");
+	/* File blocks (128-256 KiB) come and go all the time: from the
+	 * heap, not a fresh mmap (and its page faults) each. */
+	mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 32 * 1024 * 1024);
 }
 
 /* Start srv empty and load the config and the state (ID, keys,
@@ -427,6 +434,15 @@ srv_state_open(struct srv *srv, const struct cfg_paths *paths)
 	return 0;
 }
 
+/* The audit log, and the file helper's link (started on the first file
+ * request; srv_desk_follow tells it whose session it serves). */
+static void
+srv_files_start(struct srv *srv)
+{
+	srv->audit = audit_open(srv->paths->state_dir, 0);
+	srv->fsh = conn_file_helper(srv);
+}
+
 /* Make the event loop, the throttles and the audio service (logged and
  * left NULL when it cannot start). The services of the X display start on
  * the session's display (srv_desk_follow). */
@@ -445,6 +461,7 @@ srv_services_start(struct srv *srv)
 		log_warn_r(r, "audio service unavailable");
 	if ((r = svc_term_new(srv->base, &srv->term)) != 0)
 		log_warn_r(r, "terminal service unavailable");
+	srv_files_start(srv);
 }
 
 /* Watch SIGTERM, SIGINT (stop) and SIGHUP (reload). */
@@ -587,6 +604,7 @@ srv_stop(struct srv *srv)
 		conn_close(TAILQ_FIRST(&srv->conns), "server stopping");
 	/* Let the deferred frees run. */
 	event_base_loop(srv->base, EVLOOP_NONBLOCK);
+	fsh_free(srv->fsh);
 	rdv_free(srv->rdv);
 	srv_listener_free(srv->listener);
 	cmlink_free(srv->cm);
@@ -623,6 +641,7 @@ srv_free(struct srv *srv)
 	throttle_free(srv->throttle);
 	throttle_free(srv->throttle_id);
 	store_free(srv->store);
+	audit_free(srv->audit);
 	cfg_free(srv->cfg);
 	event_base_free(srv->base);
 }

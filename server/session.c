@@ -52,6 +52,7 @@ struct session_exec {
 	int		  drop;		/* switch to uid/gid/groups */
 	int		  null_fd;	/* /dev/null for stdin, or -1 */
 	int		  max_fd;	/* close below it without close_range */
+	int		  pass_fd;	/* becomes the child's fd 3, or -1 */
 };
 
 /* Start empty. */
@@ -246,6 +247,7 @@ session_exec_prepare(const struct session *s, const char *what,
 	memset(x, 0, sizeof *x);
 	x->argv = argv;
 	x->null_fd = -1;
+	x->pass_fd = -1;
 	x->envp = xcalloc(1, sizeof *x->envp);
 	/* A clean environment: nothing of ours but the few kept names. */
 	for (e = environ; *e != NULL; e++)
@@ -297,7 +299,7 @@ session_child(const struct session_exec *x)
 {
 	struct sigaction sa;
 	sigset_t none;
-	int fd, sig;
+	int fd, first, sig;
 
 	/* A terminal's shell gets the pty as its controlling terminal and
 	 * stdio; anything else reads /dev/null (dup2 clears close-on-exec). */
@@ -306,10 +308,16 @@ session_child(const struct session_exec *x)
 			_exit(126);
 	} else if (dup2(x->null_fd, STDIN_FILENO) < 0)
 		_exit(126);
+	/* The one descriptor passed on becomes 3 (without close-on-exec). */
+	if (x->pass_fd >= 0 && (x->pass_fd == SESSION_PASS_FD ?
+	    fcntl(x->pass_fd, F_SETFD, 0) : dup2(x->pass_fd,
+	    SESSION_PASS_FD)) < 0)
+		_exit(126);
 	/* Leave every other descriptor of the server behind (sockets,
 	 * listeners, the X connection), however high it is numbered. */
-	if (close_range(3, ~0U, 0) != 0)
-		for (fd = 3; fd < x->max_fd; fd++)
+	first = x->pass_fd >= 0 ? SESSION_PASS_FD + 1 : 3;
+	if (close_range(first, ~0U, 0) != 0)
+		for (fd = first; fd < x->max_fd; fd++)
 			close(fd);
 	/* Signals the server ignores (SIGPIPE) would stay ignored. */
 	memset(&sa, 0, sizeof sa);
@@ -354,11 +362,12 @@ session_exec_tty(struct session_exec *x, const char *what)
 	return 0;
 }
 
-/* Start path with argv as the session's user, on tty if it is not -1. */
+/* Start path with argv as the session's user, on tty if it is not -1, with
+ * fd as its descriptor 3 if it is not -1. */
 static int
 session_spawn_exec(const struct session *s, const char *what,
     const char *path, char *const argv[], char *const env[], int tty,
-    pid_t *pid)
+    int fd, pid_t *pid)
 {
 	struct session_exec x;
 	int r;
@@ -380,6 +389,7 @@ session_spawn_exec(const struct session *s, const char *what,
 		goto out;
 	x.path = path;
 	x.tty = tty;
+	x.pass_fd = fd;
 	if (tty >= 0 && (r = session_exec_tty(&x, what)) != 0)
 		goto out;
 	if ((*pid = fork()) < 0) {
@@ -401,7 +411,15 @@ int
 session_spawn(const struct session *s, const char *what, char *const argv[],
     char *const env[], pid_t *pid)
 {
-	return session_spawn_exec(s, what, argv[0], argv, env, -1, pid);
+	return session_spawn_exec(s, what, argv[0], argv, env, -1, -1, pid);
+}
+
+/* Start argv as the session's user with fd as its descriptor 3. */
+int
+session_spawn_fd(const struct session *s, const char *what,
+    char *const argv[], char *const env[], int fd, pid_t *pid)
+{
+	return session_spawn_exec(s, what, argv[0], argv, env, -1, fd, pid);
 }
 
 /* Start path as the session's user on a terminal. */
@@ -410,5 +428,5 @@ session_spawn_tty(const struct session *s, const char *what,
     const char *path, char *const argv[], char *const env[], int tty,
     pid_t *pid)
 {
-	return session_spawn_exec(s, what, path, argv, env, tty, pid);
+	return session_spawn_exec(s, what, path, argv, env, tty, -1, pid);
 }

@@ -164,5 +164,13 @@ int	session_spawn(const struct session *s, const char *what,
 int	session_spawn_tty(const struct session *s, const char *what,
 	    const char *path, char *const argv[], char *const env[], int tty,
 	    pid_t *pid);
+/*
+ * session_spawn, and the child gets descriptor fd (borrowed; the caller closes
+ * its copy) as its SESSION_PASS_FD: how the file helper receives its end
+ * of the server's socketpair. fd -1: none, as session_spawn.
+ */
+#define SESSION_PASS_FD	3
+int	session_spawn_fd(const struct session *s, const char *what,
+	    char *const argv[], char *const env[], int fd, pid_t *pid);
 
 #endif

@@ -18,6 +18,8 @@ struct store;
 struct throttle;
 struct rdv;
 struct cmlink;
+struct fsh;
+struct audit;
 struct srv_listener;
 struct session_source;
 struct svc_term;
@@ -75,6 +77,8 @@ struct srv {
 	int			 direct_port;	/* 0: direct access off */
 	int			 input_blockers; /* connections blocking local input */
 	struct rdv		*rdv;		/* owned: access by ID, or NULL */
+	struct fsh		*fsh;		/* owned: file helper link */
+	struct audit		*audit;		/* owned: audit log, or NULL */
 	struct srv_listener	*listener;	/* owned: direct port or NULL */
 	struct event		*signals[SRV_NSIGNALS];	/* owned */
 };

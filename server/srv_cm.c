@@ -41,11 +41,11 @@ srv_cm_close(int conn_id, void *ctx)
 /* The local user switched a permission. */
 static void
 srv_cm_switch_permission(int conn_id, const char *name, int enabled,
-    void *ctx)
+    const char *by, void *ctx)
 {
 	struct conn *c = conn_find(ctx, (uint32_t)conn_id);
 
-	if (c != NULL && conn_set_permission(c, name, enabled) != 0)
+	if (c != NULL && conn_set_permission(c, name, enabled, by) != 0)
 		log_warn("cm: unknown permission for conn %d", conn_id);
 }
 

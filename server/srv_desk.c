@@ -27,6 +27,7 @@
 #include "common/xmalloc.h"
 #include "server/conn/conn.h"
 #include "server/conn/login.h"
+#include "server/fsh.h"
 #include "server/session.h"
 #include "server/srv.h"
 #include "server/svc/svc_clip.h"
@@ -178,6 +179,9 @@ srv_desk_follow(struct srv *srv, const struct session *s)
 	if (desk == LOGIN_DESK_USER || desk == LOGIN_DESK_GREETER)
 		display = s->display;
 	srv->desk_login = desk;
+	/* Files are moved as the session's user (greeters are refused at
+	 * login, see login.c). */
+	fsh_set_session(srv->fsh, s);
 	sysinfo_set_user(srv->sysinfo, desk == LOGIN_DESK_USER ? s->name :
 	    NULL);
 	if (srv_desk_streq(display, srv->desk_display) &&

@@ -7,10 +7,12 @@
  * check decided by login.c) -> AUTHORIZED (PeerInfo out, services). Every
  * frame is bounded by the stream's cap (small before login) and every
  * message is checked against the state (conn_dispatch); a bad one closes
- * this connection only. The authorized session's handlers live in
- * conn_session.c, permissions and services in conn_perm.c.
+ * this connection only. The LoginRequest is handled in conn_login.c, the
+ * authorized session's handlers live in conn_session.c, permissions and
+ * services in conn_perm.c, file transfer in conn_file.c.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,10 +52,9 @@
 #define CONN_STALL_VIDEO_MS	12000		/* blocked write, remote sessions */
 #define CONN_STALL_OTHER_MS	120000		/* file transfer, terminal, ... */
 #define CONN_AUDIO_MAX_AGE_MS	1000		/* stale audio is dropped */
-#define CONN_SESSION_REUSE_S	30		/* recent-session window */
 #define CONN_CLOSE_DELAY_MS	1000		/* let a last error reach the peer */
 #define CONN_LOGIN_MAX		(1024u * 1024)	/* a LoginRequest with an avatar */
-#define CONN_OTP_TRIES		6		/* wrong passwords per address */
+#define CONN_READ_MAX		(1024 * 1024)	/* one read of a frame's rest */
 
 static void	conn_flush(struct conn *);
 static void	conn_tick_cb(evutil_socket_t, short, void *);
@@ -66,7 +67,7 @@ conn_id(const struct conn *c)
 }
 
 /* Monotonic seconds. */
-static long
+long
 conn_now_s(void)
 {
 	return (long)(mono_ms() / 1000);
@@ -152,9 +153,12 @@ conn_close(struct conn *c, const char *why)
 		c->session->last_seen = conn_now_s();
 		c->session = NULL;
 	}
+	conn_file_close(c);
 	/* Upstream draws a new one-time password after every session. */
-	if (c->state == CONN_AUTHORIZED)
+	if (c->state == CONN_AUTHORIZED) {
+		conn_audit_session(c, 0, why);
 		srv_otp_rotate(srv);
+	}
 	if (event_base_once(srv->base, -1, EV_TIMEOUT, conn_free_cb, c,
 	    &zero) != 0)
 		fatal("event_base_once failed");
@@ -474,79 +478,7 @@ conn_recv_handshake(struct conn *c, const uint8_t *p, size_t n)
 	conn_open_session(c);
 }
 
-/* The remembered session for this login triple, if recent; else NULL. */
-static struct srv_session *
-conn_find_session(struct conn *c)
-{
-	struct srv_session *s, *next;
-	long now = conn_now_s();
 
-	for (s = TAILQ_FIRST(&c->srv->sessions); s != NULL; s = next) {
-		next = TAILQ_NEXT(s, entry);
-		if (s->live == 0 && now - s->last_seen > CONN_SESSION_REUSE_S) {
-			TAILQ_REMOVE(&c->srv->sessions, s, entry);
-			free(s->my_id);
-			free(s->my_name);
-			sodium_memzero(s->otp, sizeof s->otp);
-			free(s);
-			continue;
-		}
-		if (s->session_id == c->session_id &&
-		    strcmp(s->my_id, c->my_id) == 0 &&
-		    strcmp(s->my_name, c->my_name) == 0)
-			return s;
-	}
-	return NULL;
-}
-
-/* Tell the CM about this connection (HOST.md §6.5). */
-static void
-conn_cm_login(struct conn *c, int authorized)
-{
-	static const enum cmlink_mode modes[] = {
-		[LOGIN_KIND_REMOTE] = CMLINK_REMOTE,
-		[LOGIN_KIND_FILE] = CMLINK_FILE_TRANSFER,
-		[LOGIN_KIND_PORT_FORWARD] = CMLINK_PORT_FORWARD,
-		[LOGIN_KIND_CAMERA] = CMLINK_CAMERA,
-		[LOGIN_KIND_TERMINAL] = CMLINK_TERMINAL,
-	};
-	struct cmlink_login l;
-	char addr[INET6_ADDRSTRLEN + 16];
-	int i;
-
-	if (c->srv->cm == NULL)
-		return;
-	memset(&l, 0, sizeof l);
-	snprintf(addr, sizeof addr, "%s:%u", c->addr, ntohs(
-	    c->sa.ss_family == AF_INET6 ?
-	    ((struct sockaddr_in6 *)&c->sa)->sin6_port :
-	    ((struct sockaddr_in *)&c->sa)->sin_port));
-	l.conn_id = (int)c->id;
-	l.peer_id = c->my_id;
-	l.peer_name = c->my_name;
-	l.address = addr;
-	l.mode = modes[c->kind];
-	l.encrypted = c->encrypted;
-	l.authorized = authorized;
-	for (i = 0; i < PERM_MAX; i++)
-		if (c->perm[i])
-			l.perms |= PERM_BIT(i);
-	cmlink_login(c->srv->cm, &l);
-	c->cm_known = 1;
-}
-
-/* Wait for the local user's click (PROTOCOL.md §3.8). */
-static void
-conn_wait_click(struct conn *c, const char *error)
-{
-	c->pending = 1;
-	c->pending_ms = mono_ms();
-	conn_cm_login(c, 0);
-	if (error != NULL)
-		conn_login_error(c, error, 0);
-	log_info("conn %u peer %s: waiting for the local user", c->id,
-	    c->peer);
-}
 
 /* Authorize: send PeerInfo and enter the session. */
 void
@@ -593,142 +525,15 @@ conn_authorize(struct conn *c, const char *how, const char *otp)
 		c->session = s;
 	}
 	log_info("conn %u peer %s: login ok (%s)", c->id, c->peer, how);
+	conn_audit_session(c, 1, how);
 	conn_update_services(c);
 	conn_term_start(c);
 	conn_tunnel_start(c);
+	conn_file_login(c);
 }
 
-/*
- * Latch the scope and the peer's details from the first LoginRequest.
- * Returns 1 if lr asks for another scope than the latched one, else 0.
- */
-static int
-conn_latch(struct conn *c, const Hbb__LoginRequest *lr)
-{
-	enum login_kind kind;
-	char *scope = login_scope(lr, &kind);
-	int changed;
 
-	if (c->latched) {
-		changed = strcmp(scope, c->scope) != 0;
-		free(scope);
-		return changed;
-	}
-	c->latched = 1;
-	c->kind = kind;
-	c->scope = scope;
-	c->my_id = xstrdup(lr->my_id);
-	c->my_name = xstrdup(lr->my_name);
-	c->session_id = lr->session_id;
-	c->version = xstrdup(lr->version);
-	c->peer_version = login_version_number(lr->version);
-	c->platform = xstrdup(lr->my_platform);
-	free(c->peer);
-	c->peer = log_escape(*lr->my_id ? lr->my_id : "-", 64);
-	conn_term_latch(c, lr);
-	conn_tunnel_latch(c, lr);
-	return 0;
-}
 
-/* Do what the login policy decided: bookkeeping first, then the action. */
-static void
-conn_login_apply(struct conn *c, const struct login_verdict *v)
-{
-	struct srv *srv = c->srv;
-	const struct sockaddr *sa = (const struct sockaddr *)&c->sa;
-	char otp[sizeof srv->otp];
-
-	if (v->flags & LOGIN_F_FAIL_ID)
-		throttle_fail(srv->throttle_id, sa, conn_now_s());
-	if (v->flags & LOGIN_F_FAIL_PW)
-		throttle_fail(srv->throttle, sa, conn_now_s());
-	if (v->flags & LOGIN_F_FAIL_OTP)
-		srv_otp_failed(srv);
-	if (v->flags & LOGIN_F_CLEAR) {
-		throttle_clear(srv->throttle, sa);
-		throttle_clear(srv->throttle_id, sa);
-	}
-	switch (v->action) {
-	case LOGIN_ACCEPT:
-		if (v->how == LOGIN_BY_OTP) {
-			srv->otp_failures = 0;
-			memcpy(otp, srv->otp, sizeof otp);
-		}
-		conn_authorize(c, login_how_name(v->how),
-		    v->how == LOGIN_BY_OTP ? otp : NULL);
-		break;
-	case LOGIN_WAIT:
-		conn_wait_click(c, v->text);
-		break;
-	case LOGIN_RETRY:
-		conn_login_error(c, v->text, 0);
-		break;
-	case LOGIN_REFUSE:
-		conn_login_error(c, v->text, 1);
-		break;
-	case LOGIN_NOBODY:
-		conn_refuse(c, v->text);
-		break;
-	}
-}
-
-/* LoginRequest before authorization (PROTOCOL.md §3.4, HOST.md §4.2). */
-static void
-conn_recv_login(struct conn *c, const Hbb__Message *m)
-{
-	const Hbb__LoginRequest *lr = m->login_request;
-	struct srv *srv = c->srv;
-	const struct cfg *cfg = srv->cfg;
-	const struct sockaddr *sa = (const struct sockaddr *)&c->sa;
-	struct login_request rq;
-	struct login_settings st;
-	struct login_secrets sec;
-	struct login_throttle th;
-	struct login_verdict v;
-	struct srv_session *s;
-
-	/* After authorization further LoginRequests are ignored. */
-	if (c->state != CONN_LOGIN)
-		return;
-	memset(&rq, 0, sizeof rq);
-	if ((rq.scope_changed = conn_latch(c, lr)) == 0)
-		conn_apply_options(c, lr->option);
-	rq.kind = c->kind;
-	rq.my_id = lr->my_id;
-	rq.username = lr->username;
-	rq.password = lr->password.data;
-	rq.password_len = lr->password.len;
-	rq.version = login_version_number(lr->version);
-
-	memset(&st, 0, sizeof st);
-	st.approve_mode = cfg_get(cfg, "approve-mode");
-	st.method = cfg_get(cfg, "verification-method");
-	st.id_whitelist = cfg_get(cfg, "id-whitelist");
-	st.host_id = store_id(srv->store);
-	st.enable_file_transfer = cfg_bool(cfg, "enable-file-transfer");
-	st.enable_camera = cfg_bool(cfg, "enable-camera");
-	st.enable_terminal = cfg_bool(cfg, "enable-terminal");
-	st.enable_tunnel = cfg_bool(cfg, "enable-tunnel");
-	st.have_cm = srv->cm != NULL;
-	st.desk = (enum login_desk)srv->desk_login;
-
-	s = lr->password.len > 0 ? conn_find_session(c) : NULL;
-	sec.challenge = c->challenge;
-	sec.salt = store_salt(srv->store);
-	/* The one-time password's tries are counted per address: one that
-	 * used them up no longer gets it checked (nor can it rotate it). */
-	sec.otp = throttle_failures(srv->throttle, sa, conn_now_s()) >=
-	    CONN_OTP_TRIES ? "" : srv->otp;
-	sec.h1 = store_password_h1(srv->store);
-	sec.recent_otp = s != NULL ? s->otp : NULL;
-
-	th.id = *st.id_whitelist != '\0' ?
-	    throttle_check(srv->throttle_id, sa, conn_now_s()) : NULL;
-	th.password = throttle_check(srv->throttle, sa, conn_now_s());
-
-	login_decide(&rq, &st, &sec, &th, &v);
-	conn_login_apply(c, &v);
-}
 
 /* The local user accepted: only a connection that waits counts. */
 void
@@ -853,6 +658,10 @@ static const struct conn_dispatch conn_dispatch[] = {
 	    "message before login", conn_recv_terminal },
 	{ HBB__MESSAGE__UNION_SCREENSHOT_REQUEST, 0, CONN_AUTHORIZED,
 	    "message before login", conn_recv_screenshot },
+	{ HBB__MESSAGE__UNION_FILE_ACTION, 0, CONN_AUTHORIZED,
+	    "message before login", conn_recv_file },
+	{ HBB__MESSAGE__UNION_FILE_RESPONSE, 0, CONN_AUTHORIZED,
+	    "message before login", conn_recv_file },
 };
 
 /* Any other message: after login only, then ignored. */
@@ -891,21 +700,56 @@ conn_recv(struct conn *c, const uint8_t *p, size_t n)
 		conn_recv_handshake(c, p, n);
 		return;
 	}
-	if ((r = conn_bound_check(p, n)) != 0 ||
-	    (m = hbb__message__unpack(NULL, n, p)) == NULL) {
-		conn_fail(c, r == ERR_TOOBIG ? r : ERR_PROTO, r == ERR_TOOBIG ?
-		    "message too big" : "unparsable message");
+	if ((r = conn_bound_check(p, n)) != 0) {
+		conn_fail(c, r, r == ERR_TOOBIG ? "message too big" :
+		    "unparsable message");
 		return;
 	}
 	sstream_trim(c->ss, CONN_RBUF_KEEP);
 	if (c->session != NULL)
 		c->session->last_seen = conn_now_s();
+	/* An upload's data goes to the file helper unparsed (conn_file.c). */
+	if (c->state == CONN_AUTHORIZED && conn_recv_file_raw(c, p, n))
+		return;
+	if ((m = hbb__message__unpack(NULL, n, p)) == NULL) {
+		conn_fail(c, ERR_PROTO, "unparsable message");
+		return;
+	}
 	d = conn_dispatch_find(m);
 	if (c->state < d->state)
 		conn_fail(c, ERR_STATE, d->early);
 	else
 		d->handler(c, m);
 	hbb__message__free_unpacked(m, NULL);
+}
+
+/*
+ * Read up to want more bytes of a frame straight from the socket: libevent
+ * reads 4 KiB at a time, a round of the loop each. Returns the bytes read,
+ * 0 when none are ready, -1 when the connection closed.
+ */
+static ssize_t
+conn_read_more(struct conn *c, struct evbuffer *in, size_t want)
+{
+	struct evbuffer_iovec iov;
+	ssize_t got;
+
+	want = want < CONN_READ_MAX ? want : CONN_READ_MAX;
+	/* The bufferevent keeps its input's end frozen between reads. */
+	evbuffer_unfreeze(in, 0);
+	if (evbuffer_reserve_space(in, (ev_ssize_t)want, &iov, 1) < 1) {
+		evbuffer_freeze(in, 0);
+		return 0;
+	}
+	got = read(bufferevent_getfd(c->bev), iov.iov_base, want);
+	iov.iov_len = got > 0 ? (size_t)got : 0;
+	evbuffer_commit_space(in, &iov, 1);
+	evbuffer_freeze(in, 0);
+	if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
+		conn_close(c, got == 0 ? "peer disconnected" : strerror(errno));
+		return -1;
+	}
+	return got > 0 ? got : 0;
 }
 
 /* Read: take whole frames while there are any. */
@@ -926,9 +770,10 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 			evbuffer_drain(in, n);
 			break;
 		}
-		if (c->ctrl_bytes > CONN_OUT_HIGH) {
-			/* The peer does not read our replies: stop reading
-			 * its requests until conn_write_cb drains them. */
+		if (c->ctrl_bytes > CONN_OUT_HIGH || c->read_held) {
+			/* The peer does not read our replies (or an upload
+			 * waits for the file helper): stop reading its
+			 * requests until conn_write_cb drains them. */
 			bufferevent_disable(bev, EV_READ);
 			break;
 		}
@@ -948,8 +793,11 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 			conn_fail(c, r, "bad frame");
 			return;
 		}
-		if (r == 0 || n < hl + pl)
+		if ((r == 0 || n < hl + pl) && conn_read_more(c, in, r == 0 ?
+		    CODEC_HDR_MAX : hl + pl - n) <= 0)
 			break;
+		if (r == 0 || n < hl + pl)
+			continue;
 		p = evbuffer_pullup(in, (ev_ssize_t)(hl + pl));
 		if ((r = sstream_open(c->ss, p, hl + pl, &msg, &msglen)) < 0) {
 			conn_fail(c, r, "bad frame");
@@ -973,11 +821,25 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 		return;
 	c->last_drain_ms = mono_ms();
 	conn_flush(c);
-	if (!c->dead && c->ctrl_bytes <= CONN_OUT_HIGH &&
+	conn_file_pump(c);
+	if (!c->dead && c->ctrl_bytes <= CONN_OUT_HIGH && !c->read_held &&
 	    (bufferevent_get_enabled(c->bev) & EV_READ) == 0) {
 		bufferevent_enable(c->bev, EV_READ);
 		conn_read_cb(c->bev, c);
 	}
+}
+
+/* Stop or resume reading the peer (an upload waits for the helper). */
+void
+conn_read_hold(struct conn *c, int hold)
+{
+	if (c->dead || c->read_held == hold)
+		return;
+	c->read_held = hold;
+	if (hold)
+		bufferevent_disable(c->bev, EV_READ);
+	else
+		conn_write_cb(c->bev, c);
 }
 
 /* EOF or socket error. */

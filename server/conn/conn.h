@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 struct conn;
+struct fsh;
 struct srv;
 
 /* How the stream reached us. */
@@ -33,11 +34,12 @@ void		 conn_close(struct conn *, const char *why);
 /*
  * Switches a permission (named as in common/perm.h: "keyboard",
  * "clipboard", ..., "privacy_mode") at once: the peer gets PermissionInfo
- * and services are joined or left. The CM's toggle and the tests use this.
- * Returns 0 or ERR_INVAL for an unknown name.
+ * and services are joined or left. The CM's toggle and the tests use this;
+ * by (borrowed) says who switched it, for the audit log ("cm pid 7 uid
+ * 1000"). Returns 0 or ERR_INVAL for an unknown name.
  */
 int		 conn_set_permission(struct conn *, const char *name,
-		    int enabled);
+		    int enabled, const char *by);
 /* The live connection with this id, or NULL. */
 struct conn	*conn_find(struct srv *, uint32_t id);
 /* The local user accepted c (only counts while c waits for a click). */
@@ -57,5 +59,10 @@ unsigned	 conn_remote_count(struct srv *);
 unsigned	 conn_count(struct srv *);
 /* The connection's number, for logs. */
 uint32_t	 conn_id(const struct conn *);
+/*
+ * The file helper's link (server/fsh.h) through which every connection of
+ * srv moves files (conn_file.c); srv owns it (fsh_free).
+ */
+struct fsh	*conn_file_helper(struct srv *);
 
 #endif

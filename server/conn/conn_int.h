@@ -2,9 +2,10 @@
  * conn_int.h: the connection's insides, shared by the files of
  * server/conn/ only: conn.c (transport, state machine, login), conn_perm.c
  * (permissions and the services they open), conn_session.c (the
- * authorized session's messages), conn_term.c (terminals) and
- * conn_tunnel.c (TCP tunnels). Everywhere else struct conn is opaque
- * (conn.h).
+ * authorized session's messages), conn_term.c (terminals),
+ * conn_tunnel.c (TCP tunnels), conn_file.c (file transfer through the
+ * file helper) and conn_audit.c (its records in the audit log). Everywhere
+ * else struct conn is opaque (conn.h).
  */
 #ifndef CDESK_CONN_INT_H
 #define CDESK_CONN_INT_H
@@ -18,6 +19,7 @@
 
 #include "common/pass.h"
 #include "common/perm.h"
+#include "ipc.pb-c.h"
 #include "message.pb-c.h"
 #include "server/conn/conn.h"
 #include "server/conn/login.h"
@@ -120,6 +122,10 @@ struct conn {
 	struct conn_queue	 video;
 	size_t			 ctrl_bytes;
 	size_t			 video_bytes;
+	int			 read_held;	/* conn_read_hold */
+
+	/* File transfer (conn_file.c); NULL until the first request. */
+	struct conn_files	*files;
 
 	TAILQ_ENTRY(conn)	 entry;
 };
@@ -153,8 +159,22 @@ int	conn_gate_admit(struct srv *, const struct sockaddr *sa);
 /* Sends Misc.close_reason reason (static or outliving the call) and closes
  * about a second later, once it is written. */
 void	conn_refuse(struct conn *, const char *reason);
+/* Stops (hold 1) or resumes reading the peer: an upload waits while the
+ * file helper is behind. */
+void	conn_read_hold(struct conn *, int hold);
+
+/* Monotonic seconds. */
+long	conn_now_s(void);
+
+/* conn_login.c */
+/* LoginRequest before authorization (PROTOCOL.md §3.4). */
+void	conn_recv_login(struct conn *, const Hbb__Message *m);
+/* The remembered session for c's login triple, if recent; else NULL. */
+struct srv_session *conn_find_session(struct conn *);
 
 /* conn_perm.c */
+/* Tells the CM about c (HOST.md §6.5): authorized, or waiting. */
+void	conn_cm_login(struct conn *, int authorized);
 /* Tells the peer that permission p is now on or off (PermissionInfo). */
 void	conn_send_permission(struct conn *, enum perm p);
 /*
@@ -213,5 +233,34 @@ void	conn_tunnel_close(struct conn *);
 void	conn_recv_screenshot(struct conn *, const Hbb__Message *m);
 /* Misc.restart_remote_device: reboot through logind, if allowed. */
 void	conn_recv_restart(struct conn *);
+/* conn_file.c */
+/* A FileAction, or a FileResponse of an upload (m borrowed). */
+void	conn_recv_file(struct conn *, const Hbb__Message *m);
+/*
+ * A packed Message (p, n borrowed) that is only a FileResponse goes to the
+ * file helper as it is, never parsed here: returns 1 (done with it), or 0
+ * for anything else.
+ */
+int	conn_recv_file_raw(struct conn *, const uint8_t *p, size_t n);
+/* Keeps the folder a file-transfer LoginRequest names (borrowed). */
+void	conn_file_latch(struct conn *, const Hbb__LoginRequest *lr);
+/* Authorized: a file-transfer session gets its first listing. */
+void	conn_file_login(struct conn *);
+/* The output drained: the helper may make more download blocks. */
+void	conn_file_pump(struct conn *);
+/* The file permission changed (off stops the running transfers). */
+void	conn_file_permission(struct conn *);
+/* The connection ends: its transfers stop, its file state is freed. */
+void	conn_file_close(struct conn *);
+
+/* conn_audit.c */
+/* The session starts (detail: how it logged in) or ends (detail: why). */
+void	conn_audit_session(struct conn *, int start, const char *detail);
+/* A permission of c changed; by says who changed it. */
+void	conn_audit_permission(struct conn *, const char *name, int enabled,
+	    const char *by);
+/* A file record of the helper (c NULL when the connection is gone). */
+void	conn_audit_file(struct srv *, struct conn *c, int32_t conn_id,
+	    const Ipc__FsLog *l);
 
 #endif

@@ -2,11 +2,18 @@
  * conn_perm.c: what an authorized peer may do. The permissions (the
  * table in common/perm.h) decide which services the connection joins; a
  * switch from the CM takes effect at once: the peer hears PermissionInfo
- * and services are joined or left (PROTOCOL.md §9.5, §9.6).
+ * and services are joined or left (PROTOCOL.md §9.5, §9.6). The CM hears
+ * of each connection with its permissions (conn_cm_login).
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "common/err.h"
 #include "common/log.h"
 #include "common/perm.h"
+#include "server/cmlink.h"
 #include "server/conn/conn_int.h"
 #include "server/srv.h"
 #include "server/svc/svc_audio.h"
@@ -159,9 +166,46 @@ conn_update_services(struct conn *c)
 	}
 }
 
+/* Tell the CM about this connection (HOST.md §6.5). */
+void
+conn_cm_login(struct conn *c, int authorized)
+{
+	static const enum cmlink_mode modes[] = {
+		[LOGIN_KIND_REMOTE] = CMLINK_REMOTE,
+		[LOGIN_KIND_FILE] = CMLINK_FILE_TRANSFER,
+		[LOGIN_KIND_PORT_FORWARD] = CMLINK_PORT_FORWARD,
+		[LOGIN_KIND_CAMERA] = CMLINK_CAMERA,
+		[LOGIN_KIND_TERMINAL] = CMLINK_TERMINAL,
+	};
+	struct cmlink_login l;
+	char addr[INET6_ADDRSTRLEN + 16];
+	int i;
+
+	if (c->srv->cm == NULL)
+		return;
+	memset(&l, 0, sizeof l);
+	snprintf(addr, sizeof addr, "%s:%u", c->addr, ntohs(
+	    c->sa.ss_family == AF_INET6 ?
+	    ((struct sockaddr_in6 *)&c->sa)->sin6_port :
+	    ((struct sockaddr_in *)&c->sa)->sin_port));
+	l.conn_id = (int)c->id;
+	l.peer_id = c->my_id;
+	l.peer_name = c->my_name;
+	l.address = addr;
+	l.mode = modes[c->kind];
+	l.encrypted = c->encrypted;
+	l.authorized = authorized;
+	for (i = 0; i < PERM_MAX; i++)
+		if (c->perm[i])
+			l.perms |= PERM_BIT(i);
+	cmlink_login(c->srv->cm, &l);
+	c->cm_known = 1;
+}
+
 /* Switch a permission of a live connection (the CM's toggles). */
 int
-conn_set_permission(struct conn *c, const char *name, int enabled)
+conn_set_permission(struct conn *c, const char *name, int enabled,
+    const char *by)
 {
 	int p;
 
@@ -171,10 +215,13 @@ conn_set_permission(struct conn *c, const char *name, int enabled)
 	if (c->perm[p] == enabled)
 		return 0;
 	c->perm[p] = enabled;
-	log_info("conn %u peer %s: permission %s %s", c->id, c->peer, name,
-	    enabled ? "on" : "off");
+	log_info("conn %u peer %s: permission %s %s (%s)", c->id, c->peer,
+	    name, enabled ? "on" : "off", by);
+	conn_audit_permission(c, name, enabled, by);
 	if (c->state != CONN_HANDSHAKE)
 		conn_send_permission(c, (enum perm)p);
+	if (p == PERM_FILE)
+		conn_file_permission(c);
 	conn_update_services(c);
 	return 0;
 }

@@ -235,8 +235,8 @@ login_kind_refusal(enum login_kind kind, const struct login_settings *st)
 	case LOGIN_KIND_REMOTE:
 		break;
 	case LOGIN_KIND_FILE:
-		return st->enable_file_transfer ?
-		    "File transfer is not supported by this host yet" :
+		/* Served through the session's file helper (conn_file.c). */
+		return st->enable_file_transfer ? NULL :
 		    "No permission of file transfer";
 	case LOGIN_KIND_CAMERA:
 		return st->enable_camera ?

@@ -107,9 +107,11 @@ fake_close(int id, void *ctx)
 }
 
 static void
-fake_perm(int id, const char *name, int enabled, void *ctx)
+fake_perm(int id, const char *name, int enabled, const char *by,
+    void *ctx)
 {
 	(void)ctx;
+	(void)by;
 	printf("PERM %d %s %d\n", id, name, enabled);
 }
 
@@ -244,7 +246,7 @@ fake_command(struct fake *f, char *line)
 	struct cmlink_file_log fl;
 	char word[16], a[64], b[64], c[64];
 	int id, mode, auth, n = 0;
-	unsigned long long total, done;
+	unsigned long long total, done, speed = 0;
 	int job, state;
 
 	if (sscanf(line, "%15s %d%n", word, &id, &n) < 2 || id <= 0 ||
@@ -279,7 +281,8 @@ fake_command(struct fake *f, char *line)
 		f->click_age = strtol(line + n, NULL, 10);
 		printf("CLICK %ld\n", f->click_age);
 	} else if (strcmp(word, "file") == 0 && sscanf(line + n,
-	    "%d %63s %llu %llu %d", &job, a, &total, &done, &state) == 5) {
+	    "%d %63s %llu %llu %d %llu", &job, a, &total, &done, &state,
+	    &speed) >= 5) {
 		memset(&fl, 0, sizeof fl);
 		fl.conn_id = id;
 		fl.job_id = job;
@@ -288,6 +291,7 @@ fake_command(struct fake *f, char *line)
 		fl.total_size = total;
 		fl.finished_size = done;
 		fl.state = state;
+		fl.speed = speed;
 		cmlink_file_log(f->cm, &fl);
 	} else
 		printf("BAD %s\n", line);

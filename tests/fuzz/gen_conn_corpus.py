@@ -131,6 +131,25 @@ def after_login():
             frame(b"") + frame(fb(99, b"future member")))
 
 
+def file_session():
+    """File actions and upload responses (PROTOCOL.md 10): a listing, a
+    download, an upload with a name that climbs out, its digest, a block
+    and done, a cancel, a mkdir."""
+    def fa(num, body):
+        return msg(17, fb(num, body))
+
+    def fr(num, body):
+        return msg(18, fb(num, body))
+    return (fa(1, fb(1, "/tmp") + fv(2, 1)) +
+            fa(2, fv(1, 3) + fb(2, "/etc/passwd")) +
+            fa(3, fv(1, 4) + fb(2, "/tmp/x") +
+               fb(3, fb(2, "../a") + fv(4, 5)) + fv(5, 5)) +
+            fr(5, fv(1, 4) + fv(4, 5) + fv(8, 1)) +
+            fr(2, fv(1, 4) + fb(3, b"hello")) +
+            fr(4, fv(1, 4) + fv(2, 2)) +
+            fa(8, fv(1, 3)) + fa(4, fv(1, 5) + fb(2, "/tmp/d")))
+
+
 def seeds():
     rnd = random.Random(1)
     wrong = bytes(rnd.randrange(256) for _ in range(32))
@@ -165,6 +184,10 @@ def seeds():
         terminal_session()
     s["terminal_action_in_remote"] = sel(CLIENT) + login(PERM_PROOF) + \
         terminal_session()
+    s["file_session"] = sel(CLIENT) + login(PERM_PROOF, kind="file") + \
+        file_session() + test_delay(True)
+    s["remote_file_actions"] = sel(CLIENT) + login(PERM_PROOF) + \
+        file_session()
     s["login_id_whitelisted"] = sel(CLIENT, cfg=2) + \
         login(PERM_PROOF, my_id="fuzz-peer") + after_login()
     s["login_id_blocked"] = sel(CLIENT, cfg=2) + \

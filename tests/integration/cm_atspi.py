@@ -294,6 +294,13 @@ def main():
     fake.send("file 1 1 report.pdf 2000000 1300000 0")
     find(p1, "File transfers")
     find(p1, "Send report.pdf — 1.3\u00a0MB of 2.0\u00a0MB", "list item")
+    # The speed while it runs; the result when it ends.
+    fake.send("file 1 1 report.pdf 2000000 1600000 0 650000")
+    find(p1, "Send report.pdf — 1.6\u00a0MB of 2.0\u00a0MB, "
+         "650.0\u00a0kB/s", "list item")
+    fake.send("file 1 1 report.pdf 2000000 2000000 1 650000")
+    find(p1, "Send report.pdf — 2.0\u00a0MB of 2.0\u00a0MB, done",
+         "list item")
 
     # A peer clicked just now: a local click is ignored (HOST.md 3.4) and
     # the check box goes back.

@@ -13,6 +13,9 @@ Rules:
     headers; ipc/ only "common/...", "ipc/...", "*.pb-c.h" and system ones;
   - server/ includes no GTK/GLib header; cm/, ui/ and gui/ no libevent,
     libav* or libvpx header;
+  - server/helper/ (the file helper, a process of its own running as the
+    desktop user) includes only "common/...", "ipc/...", its own headers
+    and "*.pb-c.h", and no libevent header;
   - no function outside tests/ is longer than MAX_FUNC lines (style(9):
     the name at column 0 followed by '(', the body ending at a '}' in
     column 0; counted from the name line to that brace inclusive);
@@ -52,6 +55,9 @@ FORBIDDEN = {
     "server": (("cm/", "ui/", "gui/"),
                "server/ includes no cm/, ui/ or gui/ header"),
 }
+# The file helper's folder: what it may include (quoted), besides *.pb-c.h.
+HELPER = "server/helper/"
+HELPER_ALLOWED = ("common/", "ipc/", "server/helper/")
 # Folders whose quoted includes must all start with one of these prefixes
 # (or be a generated *.pb-c.h).
 ALLOWED_ONLY = {
@@ -79,6 +85,14 @@ def check_include(path, lineno, quote, name, errs):
     """Append to errs what is wrong with one #include line of path."""
     part = path.split("/")[0] if "/" in path else ""
     where = "%s:%d: " % (path, lineno)
+    if path.startswith(HELPER):
+        if quote == "<" and name.startswith("event2/"):
+            errs.append(where + "server/helper/ includes <%s>" % name)
+        elif quote == '"' and not name.endswith(".pb-c.h") and \
+                not name.startswith(HELPER_ALLOWED):
+            errs.append(where + 'server/helper/ may include only %s and '
+                        '*.pb-c.h: includes "%s"' %
+                        (", ".join(HELPER_ALLOWED), name))
     if quote == "<":
         if part == "server" and GLIB.match(name):
             errs.append(where + "server/ includes GTK/GLib <%s>" % name)

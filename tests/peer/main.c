@@ -38,6 +38,7 @@
  *                        LOG "-": receive only, decode nothing
  *   term OUT [SID [persistent]]  a terminal session (tests/peer/term.c)
  *   tunnel HOST PORT [EARLY TOTAL [stall|echo]]  a TCP tunnel (tunnel.c)
+ *   files SUB ARGS       a file-transfer session (tests/peer/files.c)
  */
 #include <poll.h>
 #include <pthread.h>
@@ -52,6 +53,7 @@
 
 #include "common/xmalloc.h"
 #include "tests/bench/stamp.h"
+#include "tests/peer/files.h"
 #include "tests/peer/peer.h"
 #include "tests/peer/term.h"
 #include "tests/peer/tunnel.h"
@@ -760,6 +762,9 @@ main(int argc, char **argv)
 		return (cmd[1] == 'e' ? peer_term : peer_tunnel)(pc,
 		    username(), opt_pass, opt_timeout, argc - 1, argv + 1);
 	}
+	if (strcmp(cmd, "files") == 0)
+		return files_main(argc - 1, argv + 1, peer_connect, username(),
+		    opt_pass, opt_timeout);
 	if (strcmp(cmd, "bench-video") == 0 && argc == 4)
 		return cmd_bench_video(atof(argv[1]), atof(argv[2]),
 		    strcmp(argv[3], "-") == 0 ? NULL : argv[3]);

@@ -34,6 +34,8 @@ struct pconn {
 	void		*fill_arg;
 	int		 fps;		/* OptionMessage.custom_fps; 0 unset */
 	int		 kind;		/* LoginRequest.union; 0 remote */
+	const char	*ft_dir;	/* file-transfer login, or NULL */
+	int		 ft_hidden;
 };
 
 /* Monotonic milliseconds. */
@@ -162,6 +164,14 @@ void
 pc_set_echo(struct pconn *pc, int on)
 {
 	pc->echo = on;
+}
+
+/* Log in for a file-transfer session next time. */
+void
+pc_set_file_transfer(struct pconn *pc, const char *dir, int show_hidden)
+{
+	pc->ft_dir = dir;
+	pc->ft_hidden = show_hidden;
 }
 
 /* Salt of the last Hash. */
@@ -416,7 +426,14 @@ pc_send_login(struct pconn *pc, const char *username, const char *password)
 		lr.avatar[pc_avatar_len] = '\0';
 	}
 	lr.union_case = pc->kind;
-	if (pc->kind == HBB__LOGIN_REQUEST__UNION_FILE_TRANSFER) {
+	if (pc->ft_dir != NULL) {
+		/* The stock client sends no options with this kind. */
+		ft.dir = (char *)pc->ft_dir;
+		ft.show_hidden = pc->ft_hidden;
+		lr.union_case = HBB__LOGIN_REQUEST__UNION_FILE_TRANSFER;
+		lr.file_transfer = &ft;
+		lr.option = NULL;
+	} else if (pc->kind == HBB__LOGIN_REQUEST__UNION_FILE_TRANSFER) {
 		ft.dir = (char *)"/";
 		lr.file_transfer = &ft;
 	} else if (pc->kind == HBB__LOGIN_REQUEST__UNION_TERMINAL) {

@@ -52,6 +52,10 @@ typedef void	 pc_login_fill(Hbb__LoginRequest *lr, void *arg);
 void		 pc_set_login_fill(struct pconn *, pc_login_fill *fn,
 		    void *arg);
 void		 pc_set_fps(struct pconn *, int fps);
+/* Ask for a file-transfer session in dir (borrowed; NULL: remote control)
+ * at the next login. */
+void		 pc_set_file_transfer(struct pconn *, const char *dir,
+		    int show_hidden);
 
 /* The challenge and salt of the last Hash received. */
 const char	*pc_salt(const struct pconn *);

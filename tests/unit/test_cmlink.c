@@ -65,12 +65,15 @@ act_close(int id, void *ctx)
 }
 
 static void
-act_perm(int id, const char *name, int enabled, void *ctx)
+act_perm(int id, const char *name, int enabled, const char *by, void *ctx)
 {
 	struct seen *s = ctx;
 
 	(void)id;
-	if (strcmp(name, "keyboard") == 0)
+	/* The audit log names the CM that switched it. */
+	if (strncmp(by, "cm pid ", 7) != 0 || strstr(by, " uid ") == NULL)
+		s->perm_keyboard = 3;
+	else if (strcmp(name, "keyboard") == 0)
 		s->perm_keyboard = enabled ? 1 : 2;
 }
 

@@ -53,8 +53,7 @@ static const char *const usernames[U_N] = {
  */
 static const char *const kind_refusals[KIND_N][2] = {
 	[LOGIN_KIND_REMOTE] = { NULL, NULL },
-	[LOGIN_KIND_FILE] = { "No permission of file transfer",
-	    "File transfer is not supported by this host yet" },
+	[LOGIN_KIND_FILE] = { "No permission of file transfer", NULL },
 	[LOGIN_KIND_PORT_FORWARD] = { "No permission of IP tunneling", NULL },
 	[LOGIN_KIND_CAMERA] = { "No permission of viewing camera",
 	    "Viewing the camera is not supported by this host" },
@@ -392,6 +391,16 @@ test_decide_examples(void)
 		{ { .pw = PW_OTP, .otp_set = 1,
 		    .kind = LOGIN_KIND_PORT_FORWARD }, LOGIN_REFUSE,
 		    LOGIN_BY_NONE, "No permission of IP tunneling" },
+		/* File transfer, enabled: the passwords decide as for
+		 * remote control. */
+		{ { .pw = PW_OTP, .otp_set = 1, .kind = LOGIN_KIND_FILE,
+		    .enabled = 1 }, LOGIN_ACCEPT, LOGIN_BY_OTP, NULL },
+		{ { .pw = PW_WRONG, .h1_set = 1, .kind = LOGIN_KIND_FILE,
+		    .enabled = 1, .cm = 1 }, LOGIN_WAIT, LOGIN_BY_NONE,
+		    "Wrong Password" },
+		{ { .pw = PW_PERM, .h1_set = 1, .kind = LOGIN_KIND_FILE,
+		    .enabled = 1, .user = U_OTHER }, LOGIN_REFUSE,
+		    LOGIN_BY_NONE, "Offline" },
 		{ { .pw = PW_OTP, .otp_set = 1, .user = U_OTHER },
 		    LOGIN_REFUSE, LOGIN_BY_NONE, "Offline" },
 		/* The session on the screen. */
@@ -405,10 +414,10 @@ test_decide_examples(void)
 		    LOGIN_BY_NONE, TERM_GREETER },
 		{ { .pw = PW_OTP, .otp_set = 1, .desk = LOGIN_DESK_WAYLAND },
 		    LOGIN_REFUSE, LOGIN_BY_NONE, WAYLAND },
+		/* Files need no display: a Wayland desk serves them. */
 		{ { .pw = PW_OTP, .otp_set = 1, .desk = LOGIN_DESK_WAYLAND,
-		    .kind = LOGIN_KIND_FILE, .enabled = 1 }, LOGIN_REFUSE,
-		    LOGIN_BY_NONE,
-		    "File transfer is not supported by this host yet" },
+		    .kind = LOGIN_KIND_FILE, .enabled = 1 }, LOGIN_ACCEPT,
+		    LOGIN_BY_OTP, NULL },
 		{ { .pw = PW_WRONG, .otp_set = 1, .cm = 1,
 		    .desk = LOGIN_DESK_WAYLAND }, LOGIN_RETRY, LOGIN_BY_NONE,
 		    "Wrong Password" },

@@ -1,0 +1,529 @@
+/*
+ * conn_file.c: a connection's file transfer (PROTOCOL.md §10, HOST.md
+ * §5.10). The server touches no path a peer names: each FileAction (and
+ * each FileResponse of an upload) is checked against the permission and
+ * passed to the file helper of the desktop session (server/fsh.c), which
+ * does the work as that user and answers with messages this file queues
+ * for the peer unchanged. What stays here: the `file` permission (off
+ * stops the running transfers), the transfers in flight (so a helper that
+ * dies costs each of them a clear error), download credit (the helper
+ * makes a block only when this connection's output has room), pausing an
+ * upload while the helper is behind, and the CM's file log and the audit
+ * records the helper's logs turn into.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+
+#include "common/config.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/perm.h"
+#include "common/xmalloc.h"
+#include "server/audit.h"
+#include "server/cmlink.h"
+#include "server/conn/conn_int.h"
+#include "server/fsh.h"
+#include "server/srv.h"
+
+#define CONN_FILE_WINDOW	16		/* download blocks in flight */
+#define CONN_FILE_LOW		(1024 * 1024)	/* grant below this backlog */
+#define CONN_FILE_JOBS_MAX	64		/* transfers at once */
+/* The texts a peer sees (upstream's where upstream has one). */
+#define CONN_FILE_DENIED	"No permission of file transfer"
+#define CONN_FILE_ONE_WAY	"one-way-file-transfer-tip"
+#define CONN_FILE_LOST		"connection manager error: the file helper " \
+				"stopped"
+#define CONN_FILE_NO_HELPER	"connection manager error: no file helper " \
+				"for this desktop session"
+#define CONN_FILE_TOO_MANY	"too many file transfers at once"
+
+/* A transfer the helper has not ended yet. */
+struct conn_fjob {
+	int32_t			 id;
+	int			 read;		/* a download */
+	int32_t			 file_num;	/* its file in progress */
+	TAILQ_ENTRY(conn_fjob)	 entry;
+};
+
+/* The file-transfer state of a connection (struct conn's files). */
+struct conn_files {
+	char			*dir;		/* the login's folder, owned */
+	int			 hidden;
+	uint32_t		 credit;	/* granted, not arrived */
+	int			 reads;		/* downloads running */
+	int			 njobs;
+	int			 held;		/* waits for the helper */
+	TAILQ_HEAD(, conn_fjob)	 jobs;
+};
+
+/* c's file state, made on first use. */
+static struct conn_files *
+conn_files(struct conn *c)
+{
+	if (c->files == NULL) {
+		c->files = xcalloc(1, sizeof *c->files);
+		TAILQ_INIT(&c->files->jobs);
+	}
+	return c->files;
+}
+
+/* Tell the peer FileResponse.error{id, text, file_num}. */
+static void
+conn_file_error(struct conn *c, int32_t id, const char *text,
+    int32_t file_num)
+{
+	Hbb__Message m = HBB__MESSAGE__INIT;
+	Hbb__FileResponse fr = HBB__FILE_RESPONSE__INIT;
+	Hbb__FileTransferError e = HBB__FILE_TRANSFER_ERROR__INIT;
+
+	e.id = id;
+	e.error = (char *)text;
+	e.file_num = file_num;
+	fr.union_case = HBB__FILE_RESPONSE__UNION_ERROR;
+	fr.error = &e;
+	m.union_case = HBB__MESSAGE__UNION_FILE_RESPONSE;
+	m.file_response = &fr;
+	conn_send(c, &m);
+}
+
+/* The id a FileAction carries (read_dir and read_empty_dirs: none, -1). */
+static int32_t
+conn_file_action_id(const Hbb__FileAction *fa, int *modifies)
+{
+	*modifies = 1;
+	switch (fa->union_case) {
+	case HBB__FILE_ACTION__UNION_SEND:
+		return fa->send->id;
+	case HBB__FILE_ACTION__UNION_REMOVE_FILE:
+		return fa->remove_file->id;
+	case HBB__FILE_ACTION__UNION_RENAME:
+		return fa->rename->id;
+	case HBB__FILE_ACTION__UNION_CREATE:
+		return fa->create->id;
+	case HBB__FILE_ACTION__UNION_REMOVE_DIR:
+		return fa->remove_dir->id;
+	default:
+		break;
+	}
+	*modifies = 0;
+	switch (fa->union_case) {
+	case HBB__FILE_ACTION__UNION_RECEIVE:
+		return fa->receive->id;
+	case HBB__FILE_ACTION__UNION_ALL_FILES:
+		return fa->all_files->id;
+	case HBB__FILE_ACTION__UNION_CANCEL:
+		return fa->cancel->id;
+	case HBB__FILE_ACTION__UNION_SEND_CONFIRM:
+		return fa->send_confirm->id;
+	default:
+		return -1;
+	}
+}
+
+/* 1 if the peer may touch files now (the option and its permission). */
+static int
+conn_file_allowed(struct conn *c)
+{
+	return c->perm[PERM_FILE] &&
+	    cfg_bool(c->srv->cfg, "enable-file-transfer");
+}
+
+/* Pass a packed message (p, n) to the helper. Returns 0 or ERR_*. */
+static int
+conn_file_forward_raw(struct conn *c, const uint8_t *p, size_t n, int login,
+    uint32_t credit)
+{
+	Ipc__FsRequest r = IPC__FS_REQUEST__INIT;
+	int e;
+
+	r.conn_id = (int32_t)c->id;
+	r.peer_version = c->peer_version;
+	r.login = login != 0;
+	r.credit = credit;
+	r.message.data = (uint8_t *)p;
+	r.message.len = n;
+	if ((e = fsh_send(c->srv->fsh, &r)) != 0)
+		log_warn_r(e, "conn %u: file helper", c->id);
+	return e;
+}
+
+/* Pass m (may be NULL) to the helper. Returns 0 or ERR_*. */
+static int
+conn_file_forward(struct conn *c, const Hbb__Message *m, int login,
+    uint32_t credit)
+{
+	uint8_t *buf = NULL;
+	size_t n = 0;
+	int e;
+
+	if (m != NULL) {
+		n = hbb__message__get_packed_size(m);
+		buf = xmalloc(n ? n : 1);
+		hbb__message__pack(m, buf);
+	}
+	e = conn_file_forward_raw(c, buf, n, login, credit);
+	free(buf);
+	return e;
+}
+
+/* Remember a transfer until the helper ends it. */
+static void
+conn_file_track(struct conn *c, int32_t id, int read)
+{
+	struct conn_files *f = conn_files(c);
+	struct conn_fjob *j = xcalloc(1, sizeof *j);
+
+	j->id = id;
+	j->read = read;
+	TAILQ_INSERT_TAIL(&f->jobs, j, entry);
+	f->njobs++;
+	f->reads += read;
+}
+
+/* Forget transfer id (the helper ended it); 0 if it was not known. */
+static int
+conn_file_untrack(struct conn *c, int32_t id)
+{
+	struct conn_files *f = c->files;
+	struct conn_fjob *j;
+
+	if (f == NULL)
+		return 0;
+	TAILQ_FOREACH(j, &f->jobs, entry)
+		if (j->id == id)
+			break;
+	if (j == NULL)
+		return 0;
+	TAILQ_REMOVE(&f->jobs, j, entry);
+	f->njobs--;
+	f->reads -= j->read;
+	if (f->reads == 0)
+		f->credit = 0;
+	free(j);
+	return 1;
+}
+
+/* Let the helper make more download blocks while our output has room. */
+void
+conn_file_pump(struct conn *c)
+{
+	struct conn_files *f = c->files;
+	size_t backlog;
+	uint32_t grant;
+
+	if (f == NULL || f->reads == 0 || c->dead ||
+	    f->credit >= CONN_FILE_WINDOW / 2)
+		return;
+	backlog = c->ctrl_bytes +
+	    evbuffer_get_length(bufferevent_get_output(c->bev));
+	if (backlog >= CONN_FILE_LOW)
+		return;
+	grant = CONN_FILE_WINDOW - f->credit;
+	if (conn_file_forward(c, NULL, 0, grant) == 0)
+		f->credit += grant;
+}
+
+/* A FileAction: check it, remember transfers, pass it on. */
+static void
+conn_file_action(struct conn *c, const Hbb__Message *m)
+{
+	const Hbb__FileAction *fa = m->file_action;
+	struct conn_files *f = conn_files(c);
+	int32_t id;
+	int modifies, transfer, e;
+
+	id = conn_file_action_id(fa, &modifies);
+	if (!conn_file_allowed(c)) {
+		if (id >= 0)
+			conn_file_error(c, id, CONN_FILE_DENIED, 0);
+		return;
+	}
+	if (modifies && cfg_bool(c->srv->cfg, "one-way-file-transfer")) {
+		conn_file_error(c, id, CONN_FILE_ONE_WAY, 0);
+		return;
+	}
+	transfer = fa->union_case == HBB__FILE_ACTION__UNION_SEND ||
+	    fa->union_case == HBB__FILE_ACTION__UNION_RECEIVE;
+	if (transfer && f->njobs >= CONN_FILE_JOBS_MAX) {
+		conn_file_error(c, id, CONN_FILE_TOO_MANY, 0);
+		return;
+	}
+	if (transfer) {
+		conn_file_untrack(c, id);
+		conn_file_track(c, id,
+		    fa->union_case == HBB__FILE_ACTION__UNION_SEND);
+	}
+	if ((e = conn_file_forward(c, m, 0, 0)) != 0) {
+		if (transfer)
+			conn_file_untrack(c, id);
+		if (id >= 0)
+			conn_file_error(c, id, e == ERR_TOOBIG ?
+			    "request too large" : CONN_FILE_NO_HELPER, 0);
+		return;
+	}
+	conn_file_pump(c);
+}
+
+/* Upload data (p, n packed) for a job the helper knows; nothing without
+ * one. The peer waits while the helper is behind. */
+static void
+conn_file_upload(struct conn *c, const uint8_t *p, size_t n)
+{
+	struct conn_files *f = c->files;
+
+	if ((c->kind != LOGIN_KIND_FILE && c->kind != LOGIN_KIND_REMOTE) ||
+	    f == NULL || f->njobs == 0 || !conn_file_allowed(c) ||
+	    conn_file_forward_raw(c, p, n, 0, 0) != 0)
+		return;
+	if (fsh_backlog(c->srv->fsh) > FSH_HIGH && !f->held) {
+		f->held = 1;
+		conn_read_hold(c, 1);
+	}
+}
+
+/* A Message that is only a FileResponse: to the helper, unparsed. */
+int
+conn_recv_file_raw(struct conn *c, const uint8_t *p, size_t n)
+{
+	uint64_t len = 0;
+	size_t i;
+
+	/* Field 18 (file_response), length-delimited, and nothing after. */
+	if (n < 3 || p[0] != 0x92 || p[1] != 0x01)
+		return 0;
+	for (i = 2; i < n && i < 12; i++) {
+		len |= (uint64_t)(p[i] & 0x7f) << (7 * (i - 2));
+		if ((p[i] & 0x80) == 0)
+			break;
+	}
+	if (i >= n || i >= 12 || len != n - i - 1)
+		return 0;
+	conn_file_upload(c, p, n);
+	return 1;
+}
+
+/* The peer's FileAction or FileResponse (uploads), in any session that
+ * may move files. */
+void
+conn_recv_file(struct conn *c, const Hbb__Message *m)
+{
+	uint8_t *buf;
+	size_t n;
+
+	if (c->kind != LOGIN_KIND_FILE && c->kind != LOGIN_KIND_REMOTE)
+		return;
+	if (m->union_case == HBB__MESSAGE__UNION_FILE_ACTION) {
+		conn_file_action(c, m);
+		return;
+	}
+	n = hbb__message__get_packed_size(m);
+	buf = xmalloc(n ? n : 1);
+	hbb__message__pack(m, buf);
+	conn_file_upload(c, buf, n);
+	free(buf);
+}
+
+/* Keep the folder of a file-transfer login for the first listing. */
+void
+conn_file_latch(struct conn *c, const Hbb__LoginRequest *lr)
+{
+	struct conn_files *f;
+
+	if (lr->union_case != HBB__LOGIN_REQUEST__UNION_FILE_TRANSFER)
+		return;
+	f = conn_files(c);
+	free(f->dir);
+	f->dir = xstrdup(lr->file_transfer->dir);
+	f->hidden = lr->file_transfer->show_hidden;
+}
+
+/* A file-transfer session starts with a listing of its folder (or the
+ * user's home when it is none). */
+void
+conn_file_login(struct conn *c)
+{
+	Hbb__Message m = HBB__MESSAGE__INIT;
+	Hbb__FileAction fa = HBB__FILE_ACTION__INIT;
+	Hbb__ReadDir rd = HBB__READ_DIR__INIT;
+	struct conn_files *f = c->files;
+
+	if (c->kind != LOGIN_KIND_FILE || f == NULL || !conn_file_allowed(c))
+		return;
+	rd.path = f->dir;
+	rd.include_hidden = f->hidden;
+	fa.union_case = HBB__FILE_ACTION__UNION_READ_DIR;
+	fa.read_dir = &rd;
+	m.union_case = HBB__MESSAGE__UNION_FILE_ACTION;
+	m.file_action = &fa;
+	conn_file_forward(c, &m, 1, 0);
+}
+
+/* The file permission changed: off stops every running transfer. */
+void
+conn_file_permission(struct conn *c)
+{
+	Ipc__FsRequest r = IPC__FS_REQUEST__INIT;
+	struct conn_files *f = c->files;
+
+	if (c->perm[PERM_FILE] || f == NULL || f->njobs == 0 ||
+	    fsh_pid(c->srv->fsh) == 0)
+		return;
+	/* The helper tells the peer for each (in order with its blocks)
+	 * and ends them; their ends untrack them here. */
+	r.conn_id = (int32_t)c->id;
+	r.close = 1;
+	r.stop_error = (char *)CONN_FILE_DENIED;
+	fsh_send(c->srv->fsh, &r);
+	f->credit = 0;
+}
+
+/* The connection ends: the helper drops its jobs (uploads stay partial,
+ * for a resume). */
+void
+conn_file_close(struct conn *c)
+{
+	Ipc__FsRequest r = IPC__FS_REQUEST__INIT;
+	struct conn_files *f = c->files;
+	struct conn_fjob *j;
+
+	if (f == NULL)
+		return;
+	if (fsh_pid(c->srv->fsh) != 0) {
+		r.conn_id = (int32_t)c->id;
+		r.close = 1;
+		fsh_send(c->srv->fsh, &r);
+	}
+	while ((j = TAILQ_FIRST(&f->jobs)) != NULL) {
+		TAILQ_REMOVE(&f->jobs, j, entry);
+		free(j);
+	}
+	free(f->dir);
+	free(f);
+	c->files = NULL;
+}
+
+/* A helper's log record: the CM's file log, the audit log. */
+static void
+conn_file_log(struct srv *srv, struct conn *c, int32_t conn_id,
+    const Ipc__FsLog *l)
+{
+	struct cmlink_file_log fl;
+	struct conn_fjob *j;
+
+	if (l->kind == IPC__FS_LOG__KIND__FILE && c != NULL &&
+	    c->files != NULL)
+		TAILQ_FOREACH(j, &c->files->jobs, entry)
+			if (j->id == l->job_id)
+				j->file_num++;
+	if (l->kind != IPC__FS_LOG__KIND__JOB ||
+	    l->state != IPC__FILE_TRANSFER_LOG__STATE__RUNNING)
+		conn_audit_file(srv, c, conn_id, l);
+	if (l->kind != IPC__FS_LOG__KIND__JOB || srv->cm == NULL || c == NULL)
+		return;
+	memset(&fl, 0, sizeof fl);
+	fl.conn_id = conn_id;
+	fl.job_id = l->job_id;
+	fl.path = l->path;
+	fl.is_remote = l->is_remote;
+	fl.total_size = l->total_size;
+	fl.finished_size = l->finished_size;
+	fl.speed = l->speed;
+	fl.state = (int)l->state;
+	fl.error = l->error;
+	cmlink_file_log(srv->cm, &fl);
+}
+
+/* The first bytes of a Message whose union is file_action (17) or
+ * file_response (18): the only messages a helper may have us send. */
+static int
+conn_file_msg_ok(const ProtobufCBinaryData *b)
+{
+	return b->len >= 2 && (b->data[0] == 0x8a || b->data[0] == 0x92) &&
+	    b->data[1] == 0x01;
+}
+
+/* A reply of the helper: queue its message, count credit, log, end. */
+static void
+conn_file_reply_cb(const Ipc__FsReply *r, void *arg)
+{
+	struct srv *srv = arg;
+	struct conn *c = conn_find(srv, (uint32_t)r->conn_id);
+	struct msgbuf *b;
+
+	if (r->log != NULL)
+		conn_file_log(srv, c, r->conn_id, r->log);
+	if (c == NULL || c->files == NULL)
+		return;
+	if (r->message.len > 0) {
+		if (!conn_file_msg_ok(&r->message)) {
+			log_warn("conn %u: the file helper sent a message "
+			    "that is not a file message: dropped", c->id);
+			return;
+		}
+		b = msgbuf_new(r->message.len);
+		memcpy(b->data, r->message.data, r->message.len);
+		conn_enqueue(c, b, SVC_Q_CONTROL);
+		msgbuf_unref(b);
+	}
+	if (r->block && c->files->credit > 0)
+		c->files->credit--;
+	if (r->end)
+		conn_file_untrack(c, r->job_id);
+	conn_file_pump(c);
+}
+
+/* The helper is gone: every transfer in flight fails, visibly. */
+static void
+conn_file_lost_cb(const char *why, void *arg)
+{
+	struct srv *srv = arg;
+	struct conn *c;
+	struct conn_fjob *j;
+
+	TAILQ_FOREACH(c, &srv->conns, entry) {
+		if (c->dead || c->files == NULL)
+			continue;
+		while ((j = TAILQ_FIRST(&c->files->jobs)) != NULL) {
+			log_info("conn %u: file job %d: %s", c->id, j->id, why);
+			conn_file_error(c, j->id, CONN_FILE_LOST, j->file_num);
+			conn_file_untrack(c, j->id);
+		}
+		if (c->files->held) {
+			c->files->held = 0;
+			conn_read_hold(c, 0);
+		}
+	}
+}
+
+/* The helper caught up: paused uploads go on. */
+static void
+conn_file_drained_cb(void *arg)
+{
+	struct srv *srv = arg;
+	struct conn *c, *next;
+
+	/* Reading may close a connection: walk with a saved next. */
+	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (!c->dead && c->files != NULL && c->files->held) {
+			c->files->held = 0;
+			conn_read_hold(c, 0);
+		}
+	}
+}
+
+static const struct fsh_cb conn_file_cb = {
+	.reply = conn_file_reply_cb,
+	.lost = conn_file_lost_cb,
+	.drained = conn_file_drained_cb,
+};
+
+/* The file helper's link for every connection of srv. */
+struct fsh *
+conn_file_helper(struct srv *srv)
+{
+	return fsh_new(srv->base, &conn_file_cb, srv);
+}

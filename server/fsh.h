@@ -1,0 +1,62 @@
+/*
+ * fsh.h: the server's side of the file helper (server/helper/): one
+ * `cdesk --helper` per desktop session, started on demand in that session
+ * with session_spawn_fd() and reached over a socketpair made here (no
+ * socket path anyone could squat), with Data frames of up to
+ * IPC_FS_FRAME_MAX. fsh knows nothing of connections: it passes requests
+ * on, hands every reply to a callback, says when the helper is gone (it
+ * is started again by the next request) and when its queue drained.
+ *
+ * What comes back is checked like any IPC input (ipc_decode_max): the
+ * helper runs as the desktop user, who could replace it.
+ */
+#ifndef CDESK_FSH_H
+#define CDESK_FSH_H
+
+#include <stddef.h>
+
+#include "ipc.pb-c.h"
+
+struct event_base;
+struct fsh;
+struct session;
+
+/* Below this many queued bytes the helper counts as drained. */
+#define FSH_LOW		(512u * 1024)
+/* Above it, the peers uploading wait (conn_read_hold). */
+#define FSH_HIGH	(4u * 1024 * 1024)
+
+struct fsh_cb {
+	/* One reply of the helper (borrowed for the call). */
+	void	(*reply)(const Ipc__FsReply *, void *arg);
+	/* The helper is gone (why: static text); every request in flight is
+	 * lost. Called from the loop, never from inside an fsh_* call. */
+	void	(*lost)(const char *why, void *arg);
+	/* The queue to the helper fell below FSH_LOW. */
+	void	(*drained)(void *arg);
+};
+
+/* A helper manager on base; cb and arg borrowed. Never NULL. */
+struct fsh	*fsh_new(struct event_base *base, const struct fsh_cb *cb,
+		    void *arg);
+/* Stops the helper (it exits on EOF; reaped here) and frees. NULL is
+ * fine. */
+void		 fsh_free(struct fsh *);
+/*
+ * Sets the desktop session (copied) whose user the helper runs as; a
+ * running helper of another user is stopped (lost is called).
+ */
+void		 fsh_set_session(struct fsh *, const struct session *);
+/*
+ * Queues r for the helper, starting one first if none runs. Returns 0,
+ * ERR_DENIED (no session user to run it as), ERR_IO (it could not start),
+ * ERR_TOOBIG (r does not fit a frame), or ERR_UNSUPP for a NULL fsh (a
+ * server without file transfer, as the fuzz target builds one).
+ */
+int		 fsh_send(struct fsh *, const Ipc__FsRequest *r);
+/* Bytes queued for the helper and not yet written (NULL: 0). */
+size_t		 fsh_backlog(const struct fsh *);
+/* The helper's process id, or 0 when none runs (NULL: 0). */
+long		 fsh_pid(const struct fsh *);
+
+#endif
