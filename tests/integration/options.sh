@@ -8,7 +8,7 @@ PENDING="access-mode allow-auto-disconnect allow-only-conn-window-open
 allow-remote-cm-modification allow-remote-config-modification api-server
 auto-disconnect-timeout enable-abr enable-hwcodec enable-lan-discovery
 enable-perm-change-in-accept-window keep-awake-during-incoming-sessions
-one-way-clipboard-redirection one-way-file-transfer"
+one-way-clipboard-redirection"
 cd "$TOP" || exit 1
 opts=$(sed -n '/^static const struct opt opts\[\] = {/,/^};/p' common/config.c |
     grep -o '{ "[a-z0-9-]*"' | cut -d'"' -f2)
