@@ -133,7 +133,8 @@ FLAGS_tests	:= $(FLAGS_common) \
 		   $(call pc_cflags,$(SERVER_PKGS) $(GUI_PKGS) $(TEST_PKGS))
 dirflags	= $(FLAGS_$(firstword $(subst /, ,$(1))))
 
-.PHONY: all check asan fuzz fuzz-build run bench deb clean deps tests
+.PHONY: all check asan fuzz fuzz-build fuzz-replays run bench deb clean deps \
+		tests
 all: $(B)/cdesk $(TEST_BINS)
 tests: $(TEST_BINS)
 
@@ -207,14 +208,25 @@ $(B)/tests/fuzz/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/tests/fuzz/replay.o
 deps:
 	$(Q)sh packaging/deps.sh
 
+# The sanitizer build: make asan, and the corpus replays of make check.
+ASAN_B		:= build-asan
+ASAN_VARS	:= B=$(ASAN_B) OPT=-O1 HARDEN='-fPIE' \
+		   XCFLAGS='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
+		   XLDFLAGS='-fsanitize=address,undefined'
+
+# The fuzz corpora are replayed by make check under ASan + UBSan: a finding
+# that only a sanitizer sees must fail the check, not only make fuzz.
 check: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)B=$(B) sh tests/run.sh
+ifneq ($(B),$(ASAN_B))
+	$(Q)$(MAKE) --no-print-directory $(ASAN_VARS) fuzz-replays
+endif
+	$(Q)B=$(B) REPLAY_B=$(ASAN_B) sh tests/run.sh
+
+fuzz-replays: $(FUZZ_BINS)
 
 asan:
-	$(Q)$(MAKE) --no-print-directory B=build-asan OPT=-O1 \
-	    HARDEN='-fPIE' XCFLAGS='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
-	    XLDFLAGS='-fsanitize=address,undefined' check
+	$(Q)$(MAKE) --no-print-directory $(ASAN_VARS) check
 
 # libFuzzer: everything rebuilt with clang and coverage into build-fuzz/.
 FUZZ_SECONDS	?= 60

@@ -6,7 +6,8 @@
 # tests are listed again at the end, and with CI=true a skip fails the run.
 # A display that does not start is a failure, not a skip.
 #
-# Environment: B (build folder, default build), TESTS (space-separated name
+# Environment: B (build folder, default build), REPLAY_B (the build folder
+# of the fuzz corpus replays, the sanitizer build under make check), TESTS (space-separated name
 # filter: only tests whose name contains one of the words), TEST_TIMEOUT.
 set -u
 B=${B:-build}
@@ -142,10 +143,14 @@ for t in "$B"/tests/unit/test_*; do
 	[ -x "$t" ] || continue
 	run_test "unit/$(basename "$t")" "$t"
 done
+# The corpus replays run from the sanitizer build (REPLAY_B, made by make
+# check); a replay program missing there is a failure, not a fallback.
 for t in "$B"/tests/fuzz/fuzz_*; do
 	[ -x "$t" ] || continue
 	n=$(basename "$t")
-	run_test "fuzz-replay/$n" "$t" "tests/fuzz/corpus/${n#fuzz_}"
+	rt="$TOP/${REPLAY_B:-$B}/tests/fuzz/$n"
+	[ -x "$rt" ] || rt="false"
+	run_test "fuzz-replay/$n" "$rt" "tests/fuzz/corpus/${n#fuzz_}"
 done
 for t in tests/integration/*.sh; do
 	[ -f "$t" ] || continue
