@@ -72,6 +72,8 @@ struct srv {
 	char			*desk_xauth;	/* owned: its X authority */
 	struct event		*desk_grace;	/* owned: closes the peers of
 						   a desk gone for good */
+	struct event		*desk_cfg;	/* owned: applies a reloaded
+						   headless-user */
 	int			 direct_port;	/* 0: direct access off */
 	int			 input_blockers; /* connections blocking local input */
 	struct rdv		*rdv;		/* owned: access by ID, or NULL */
@@ -95,6 +97,11 @@ void	srv_cfg_refresh(struct srv *);
  * borrowed.
  */
 void	srv_desk_follow(struct srv *, const struct session *s);
+/*
+ * The config was (re)loaded: a changed headless-user takes effect from the
+ * loop (srv_desk.c), never from inside the caller's callback.
+ */
+void	srv_desk_config(struct srv *);
 /* Frees what following made (the services stay); forgets the cookie. */
 void	srv_desk_stop(struct srv *);
 

@@ -22,6 +22,7 @@
 
 #include <event2/event.h>
 
+#include "common/config.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
@@ -207,13 +208,41 @@ srv_desk_follow(struct srv *srv, const struct session *s)
 	srv_desk_grace(srv, display != NULL);
 }
 
-/* Frees the grace timer and forgets the display and its cookie. */
+/* Gives the session source the headless-user of the config now. */
+static void
+srv_desk_config_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct srv *srv = arg;
+
+	(void)fd;
+	(void)what;
+	if (srv->desk != NULL)
+		session_source_set_headless(srv->desk,
+		    cfg_get(srv->cfg, "headless-user"), srv->paths->run_dir);
+}
+
+/* The config was (re)loaded: look at headless-user from the loop. */
+void
+srv_desk_config(struct srv *srv)
+{
+	if (srv->desk == NULL)
+		return;		/* srv_run sets it once the run folder is made */
+	if (srv->desk_cfg == NULL &&
+	    (srv->desk_cfg = evtimer_new(srv->base, srv_desk_config_cb,
+	    srv)) == NULL)
+		fatal("libevent: cannot make the config timer");
+	event_active(srv->desk_cfg, EV_TIMEOUT, 0);
+}
+
+/* Frees the timers and forgets the display and its cookie. */
 void
 srv_desk_stop(struct srv *srv)
 {
 	if (srv->desk_grace != NULL)
 		event_free(srv->desk_grace);
-	srv->desk_grace = NULL;
+	if (srv->desk_cfg != NULL)
+		event_free(srv->desk_cfg);
+	srv->desk_grace = srv->desk_cfg = NULL;
 	free(srv->desk_display);
 	free(srv->desk_xauth);
 	srv->desk_display = srv->desk_xauth = NULL;
