@@ -15,12 +15,20 @@
  *   console) stops the display services; its remote sessions stay for
  *   SRV_DESK_GRACE_S (environment CDESK_DESK_GRACE_S in tests), since a
  *   log-in passes through the login screen and, briefly, through nobody,
- *   and are then closed with the reason (login_desk_refusal's text).
+ *   and are then closed with the reason (login_desk_refusal's text);
+ * - sound is recorded from the session user's own PulseAudio (or
+ *   PipeWire's pulse) server in their runtime folder, with their cookie.
  */
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
+#include <sodium.h>
 
 #include "common/config.h"
 #include "common/err.h"
@@ -30,6 +38,7 @@
 #include "server/conn/login.h"
 #include "server/session.h"
 #include "server/srv.h"
+#include "server/svc/svc_audio.h"
 #include "server/svc/svc_clip.h"
 #include "server/svc/svc_cursor.h"
 #include "server/svc/svc_input.h"
@@ -103,6 +112,67 @@ srv_desk_capture(struct srv *srv, const char *display)
 	else if (display != NULL &&
 	    (r = svc_video_new(srv->base, &vc, &srv->video)) != 0)
 		log_warn_r(r, "video service unavailable on %s", display);
+}
+
+/*
+ * Reads uid's PulseAudio cookie from home into cookie: a regular file of
+ * uid's (not a symlink; O_NONBLOCK: never stuck on a FIFO) of the exact
+ * size, so that root reads nothing the user could not. 1 or 0.
+ */
+static int
+srv_desk_cookie_at(const char *home, const char *name, long uid,
+    uint8_t *cookie)
+{
+	struct stat st;
+	char *path;
+	int fd, ok = 0;
+
+	xasprintf(&path, "%s/%s", home, name);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC);
+	free(path);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (long)st.st_uid == uid && st.st_size == SVC_AUDIO_COOKIE_LEN &&
+	    read(fd, cookie, SVC_AUDIO_COOKIE_LEN) == SVC_AUDIO_COOKIE_LEN)
+		ok = 1;
+	close(fd);
+	return ok;
+}
+
+/*
+ * Moves audio capture to the session user's sound server: for another
+ * user's session (a root service), the server in their runtime folder
+ * with their cookie, recorded only when it says it runs as them; for our
+ * own session or nobody, our own (libpulse's default).
+ */
+static void
+srv_desk_audio(struct srv *srv, const struct session *s)
+{
+	uint8_t cookie[SVC_AUDIO_COOKIE_LEN];
+	struct passwd *pw;
+	char *server = NULL;
+	int have = 0;
+
+	if (srv->audio == NULL)
+		return;
+	/* libpulse reads spaces as a list of servers. */
+	if (s->uid != SESSION_UID_NONE && s->uid != (long)geteuid() &&
+	    s->runtime_dir != NULL && s->runtime_dir[0] == '/' &&
+	    strpbrk(s->runtime_dir, " \t\n") == NULL && s->name != NULL) {
+		xasprintf(&server, "unix:%s/pulse/native", s->runtime_dir);
+		if ((pw = getpwuid((uid_t)s->uid)) != NULL &&
+		    pw->pw_dir != NULL)
+			have = srv_desk_cookie_at(pw->pw_dir,
+			    ".config/pulse/cookie", s->uid, cookie) ||
+			    srv_desk_cookie_at(pw->pw_dir, ".pulse-cookie",
+			    s->uid, cookie);
+	}
+	(void)svc_audio_set_server(srv->audio, server, have ? cookie : NULL,
+	    have ? sizeof cookie : 0, server != NULL ? s->name : NULL);
+	sodium_memzero(cookie, sizeof cookie);
+	free(server);
 }
 
 /* 1 when two strings (or NULLs) are equal. */
@@ -179,6 +249,7 @@ srv_desk_follow(struct srv *srv, const struct session *s)
 	if (desk == LOGIN_DESK_USER || desk == LOGIN_DESK_GREETER)
 		display = s->display;
 	srv->desk_login = desk;
+	srv_desk_audio(srv, s);
 	sysinfo_set_user(srv->sysinfo, desk == LOGIN_DESK_USER ? s->name :
 	    NULL);
 	if (srv_desk_streq(display, srv->desk_display) &&
