@@ -227,6 +227,7 @@ ipc_check(const Ipc__Data *d)
 		    ipc_check_str(d->status->temp_password,
 		    IPC_NAME_MAX) != 0 ||
 		    ipc_check_str(d->status->version, IPC_NAME_MAX) != 0 ||
+		    ipc_check_str(d->status->desk_notice, IPC_TEXT_MAX) != 0 ||
 		    d->status->direct_port > 65535)
 			return ERR_PROTO;
 		return 0;
@@ -241,6 +242,8 @@ ipc_check(const Ipc__Data *d)
 		    IPC_NAME_MAX);
 	case IPC__DATA__UNION_RESULT:
 		return ipc_check_str(d->result->text, IPC_TEXT_MAX);
+	case IPC__DATA__UNION_DESK_NOTICE:
+		return ipc_check_str(d->desk_notice->text, IPC_TEXT_MAX);
 	default:
 		return ERR_PROTO;
 	}
@@ -273,6 +276,7 @@ ipc_data_name(Ipc__Data__UnionCase c)
 	case IPC__DATA__UNION_REFRESH_TEMP_PASSWORD:	return "refresh_temp_password";
 	case IPC__DATA__UNION_SET_PERMANENT_PASSWORD:	return "set_permanent_password";
 	case IPC__DATA__UNION_RESULT:			return "result";
+	case IPC__DATA__UNION_DESK_NOTICE:		return "desk_notice";
 	default:					return "unknown";
 	}
 }

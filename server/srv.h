@@ -98,6 +98,16 @@ void	srv_cfg_refresh(struct srv *);
  */
 void	srv_desk_follow(struct srv *, const struct session *s);
 /*
+ * What the person at the desk should know about it (static text), or NULL:
+ * remote control of a Wayland session is refused, and how to allow it.
+ */
+const char *srv_desk_notice(const struct srv *);
+/*
+ * A remote-control login was refused with why: when it was for the desk
+ * (Wayland), a CM is started to tell the person at the desk.
+ */
+void	srv_desk_refused(struct srv *, const char *why);
+/*
  * The config was (re)loaded: a changed headless-user takes effect from the
  * loop (srv_desk.c), never from inside the caller's callback.
  */

@@ -34,6 +34,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "server/cmlink.h"
 #include "server/conn/conn.h"
 #include "server/conn/login.h"
 #include "server/session.h"
@@ -48,6 +49,18 @@
 
 /* Seconds a remote session waits for a desk (CDESK_DESK_GRACE_S sets). */
 #define SRV_DESK_GRACE_S	30
+
+/* What the CM and the main window tell the person at a Wayland desk. */
+#define SRV_DESK_WAYLAND_NOTICE \
+	"This desktop is a Wayland session: cdesk can show and control X11 " \
+	"sessions only, so remote control is refused. To allow it, log out " \
+	"and, on the login screen, choose \"GNOME on Xorg\" (or another " \
+	"X11 session) before logging in again."
+#define SRV_DESK_WAYLAND_GREETER_NOTICE \
+	"The login screen runs on Wayland: cdesk can show and control X11 " \
+	"sessions only, so remote control is refused. An administrator can " \
+	"switch the login screen to X11 (GDM: WaylandEnable=false in " \
+	"/etc/gdm3/custom.conf) and restart the display manager."
 
 /* What the session on the screen lets peers in to. */
 static enum login_desk
@@ -249,6 +262,10 @@ srv_desk_follow(struct srv *srv, const struct session *s)
 	if (desk == LOGIN_DESK_USER || desk == LOGIN_DESK_GREETER)
 		display = s->display;
 	srv->desk_login = desk;
+	/* Peers that lose their desk to Wayland: tell the desk why. */
+	if (srv->cm != NULL)
+		cmlink_set_notice(srv->cm, srv_desk_notice(srv),
+		    conn_remote_count(srv) > 0);
 	srv_desk_audio(srv, s);
 	sysinfo_set_user(srv->sysinfo, desk == LOGIN_DESK_USER ? s->name :
 	    NULL);
@@ -277,6 +294,33 @@ srv_desk_follow(struct srv *srv, const struct session *s)
 	srv_desk_input(srv, display);
 	srv_desk_capture(srv, display);
 	srv_desk_grace(srv, display != NULL);
+}
+
+/* What the person at the desk should know about it, or NULL. */
+const char *
+srv_desk_notice(const struct srv *srv)
+{
+	switch ((enum login_desk)srv->desk_login) {
+	case LOGIN_DESK_WAYLAND:
+		return SRV_DESK_WAYLAND_NOTICE;
+	case LOGIN_DESK_WAYLAND_GREETER:
+		return SRV_DESK_WAYLAND_GREETER_NOTICE;
+	default:
+		return NULL;
+	}
+}
+
+/* A remote-control login refused for the desk: the desk hears why. */
+void
+srv_desk_refused(struct srv *srv, const char *why)
+{
+	const char *text = srv_desk_notice(srv), *desk;
+
+	desk = login_desk_refusal(LOGIN_KIND_REMOTE,
+	    (enum login_desk)srv->desk_login);
+	if (srv->cm != NULL && text != NULL && desk != NULL &&
+	    why != NULL && strcmp(why, desk) == 0)
+		cmlink_set_notice(srv->cm, text, 1);
 }
 
 /* Gives the session source the headless-user of the config now. */
