@@ -157,8 +157,10 @@ srv_desk_cookie_at(const char *home, const char *name, long uid,
 /*
  * Moves audio capture to the session user's sound server: for another
  * user's session (a root service), the server in their runtime folder
- * with their cookie, recorded only when it says it runs as them; for our
- * own session or nobody, our own (libpulse's default).
+ * with their cookie, recorded only when it says it runs as them, or none
+ * when it has no runtime folder; for our own session our own (libpulse's
+ * default), and for nobody that too unless we are root (a root service's
+ * own sound is no desk's).
  */
 static void
 srv_desk_audio(struct srv *srv, const struct session *s)
@@ -166,10 +168,12 @@ srv_desk_audio(struct srv *srv, const struct session *s)
 	uint8_t cookie[SVC_AUDIO_COOKIE_LEN];
 	struct passwd *pw;
 	char *server = NULL;
-	int have = 0;
+	int have = 0, own;
 
 	if (srv->audio == NULL)
 		return;
+	own = s->uid == (long)geteuid() ||
+	    (s->uid == SESSION_UID_NONE && geteuid() != 0);
 	/* libpulse reads spaces as a list of servers. */
 	if (s->uid != SESSION_UID_NONE && s->uid != (long)geteuid() &&
 	    s->runtime_dir != NULL && s->runtime_dir[0] == '/' &&
@@ -182,8 +186,11 @@ srv_desk_audio(struct srv *srv, const struct session *s)
 			    srv_desk_cookie_at(pw->pw_dir, ".pulse-cookie",
 			    s->uid, cookie);
 	}
+	if (server == NULL && !own)
+		server = xstrdup("");
 	(void)svc_audio_set_server(srv->audio, server, have ? cookie : NULL,
-	    have ? sizeof cookie : 0, server != NULL ? s->name : NULL);
+	    have ? sizeof cookie : 0, server != NULL && *server != '\0' ?
+	    s->name : NULL);
 	sodium_memzero(cookie, sizeof cookie);
 	free(server);
 }

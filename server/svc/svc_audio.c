@@ -437,6 +437,9 @@ audio_start(struct svc_audio *a)
 	pa_proplist *pl;
 	int err;
 
+	/* No sound server to record (svc_audio_set_server ""): none. */
+	if (a->server != NULL && *a->server == '\0')
+		return 0;
 	a->enc = opus_encoder_create(SVC_AUDIO_RATE, SVC_AUDIO_CHANNELS,
 	    OPUS_APPLICATION_RESTRICTED_LOWDELAY, &err);
 	if (a->enc == NULL) {
@@ -674,12 +677,15 @@ svc_audio_set_server(struct svc_audio *a, const char *server,
 		return 0;
 	}
 	/* libpulse's thread reads these: it is stopped first. */
-	running = a->ml != NULL || evtimer_pending(a->ev_retry, NULL);
+	running = svc_subs_count(&a->subs) > 0;
 	evtimer_del(a->ev_retry);
 	audio_stop(a);
-	log_info("audio: recording from %s%s%s", server != NULL ? server :
-	    "the default PulseAudio server", user != NULL ? ", run by " : "",
-	    user != NULL ? user : "");
+	if (server != NULL && *server == '\0')
+		log_info("audio: no sound server to record");
+	else
+		log_info("audio: recording from %s%s%s", server != NULL ?
+		    server : "the default PulseAudio server", user != NULL ?
+		    ", run by " : "", user != NULL ? user : "");
 	free(a->server);
 	free(a->server_user);
 	a->server = server != NULL ? xstrdup(server) : NULL;

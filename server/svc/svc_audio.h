@@ -87,7 +87,7 @@ int	svc_audio_set_source(struct svc_audio *, const char *source);
 /*
  * Records from the PulseAudio (or PipeWire-pulse) server at server
  * ("unix:/run/user/1000/pulse/native"; NULL: libpulse's default, from our
- * own environment), presenting cookie (cookie_len bytes, at most
+ * own environment; "": none, nothing is recorded), presenting cookie (cookie_len bytes, at most
  * SVC_AUDIO_COOKIE_LEN; 0: an all-zero cookie), and recording only when the
  * server says it runs as user (NULL: any). Everything is copied; a running
  * stream restarts on the new server, a retry waiting starts at once. The
