@@ -1,7 +1,7 @@
 # Wayland said plainly (issue 11): with logind (python3-dbusmock on a
 # private system bus) naming a Wayland session of user W, the server run as
-# root refuses remote control with upstream's text, `cdesk --status` (the
-# main window's status) says why and what to do, and a login refused for
+# root refuses remote control with upstream's text, `cdesk --status` and
+# W's main window's status say why and what to do, and a login refused for
 # it starts a CM as W that shows the notice (checked through AT-SPI on W's
 # own session bus); when W's next session is X11 the
 # notice goes from the status and the CM quits by itself.
@@ -97,12 +97,17 @@ until [ -n "$(DISPLAY=$DW xdotool search --onlyvisible --pid "$cm" \
 	[ $i -gt 300 ] && fail "the CM shows no window on $DW"
 	sleep 0.05
 done
-# The notice, read through W's accessibility bus, as W.
+# W's main window, on the server's IPC.
+session_bg "$uw" DISPLAY="$DW" DBUS_SESSION_BUS_ADDRESS="$wbus" \
+    "$CDESK" --config "$DIR"
+ui=$BGPID
+# The notice in both, read through W's accessibility bus, as W.
 setpriv --reuid="$uw" --regid="$(id -g "$uw")" --init-groups \
     env -i PATH=/usr/bin:/bin HOME="$(session_home "$uw")" DISPLAY="$DW" \
-    DBUS_SESSION_BUS_ADDRESS="$wbus" CM_PID="$cm" \
+    DBUS_SESSION_BUS_ADDRESS="$wbus" CM_PID="$cm" UI_PID="$ui" \
     "$PY" "$TOP/tests/integration/session_wayland.py" ||
-    fail "the CM's notice"
+    fail "the notice in the CM or the main window"
+kill "$ui"
 # An X11 session: the status says nothing more, the CM goes by itself.
 mock_session w2 x11
 wait_for "$DIR/log" "session changed: uid $uid \\($uw\\): x11 user" \
