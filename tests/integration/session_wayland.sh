@@ -81,6 +81,11 @@ st=$("$CDESK" --config "$DIR" --status) || fail "cdesk --status"
 expect_match "$st" "This desktop is a Wayland session: cdesk can show" \
     "the status on Wayland"
 expect_match "$st" "GNOME on Xorg" "what to do, in the status"
+# A wrong password only hears so, and pops nothing up at the desk.
+out=$("$PEER" -p "$PORT" -w 'not-it' login)
+expect_match "$out" "^ERROR Wrong Password" "a wrong password on Wayland"
+grep -q "cm: starting one" "$DIR/log" &&
+    fail "a wrong password started a CM at the desk"
 out=$("$PEER" -p "$PORT" -w 'Way-Pass-42' login)
 expect_match "$out" "^ERROR Unsupported display server type wayland, x11 expected$" \
     "remote control of a Wayland session"
