@@ -108,8 +108,8 @@ LIBS_xtool	:=
 LDLIBS_xtool	:= $(call pc_libs,xcb $(TEST_PKGS))
 # The test peer: common/, the rendezvous address parser, a video decoder.
 LIBS_peer	:= $(B)/libserver.a $(LIBS_common)
-LDLIBS_peer	:= $(call pc_libs,libavcodec libavutil libzstd \
-		   $(COMMON_PKGS))
+LDLIBS_peer	:= $(call pc_libs,libavcodec libavutil libzstd opus \
+		   $(COMMON_PKGS)) -lm
 
 # tgroup PATH: the link group of the test program PATH.
 tgroup		= $(or $(firstword $(foreach g,$(TEST_GROUPS),\

@@ -318,6 +318,9 @@ cmd_status(const struct cfg_paths *paths)
 	if ((r = ipc_status(paths, "--status", &reply)) != 0)
 		return r;
 	printf("%s\n", reply->status->rendezvous);
+	/* Why the desk cannot be shared (a Wayland session), if it cannot. */
+	if (*reply->status->desk_notice != '\0')
+		printf("%s\n", reply->status->desk_notice);
 	ipc_data_free(reply);
 	return 0;
 }

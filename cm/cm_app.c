@@ -64,6 +64,7 @@ struct cm_app {
 	gboolean		 password_only;	/* approve-mode=password */
 	gboolean		 replaying;	/* Hello to first Options */
 	gboolean		 hidden;	/* the admin hides the CM */
+	char			*notice;	/* owned: the desk notice */
 	int			 accepted;	/* last conn we accepted */
 };
 
@@ -250,7 +251,8 @@ cm_idle_quit_cb(gpointer data)
 	struct cm_app *a = data;
 
 	a->quit_id = 0;
-	if (g_hash_table_size(a->pages) == 0)
+	/* A desk notice stays until the local user closes the window. */
+	if (g_hash_table_size(a->pages) == 0 && a->notice == NULL)
 		gtk_widget_destroy(GTK_WIDGET(a->win));
 	return G_SOURCE_REMOVE;
 }
@@ -334,6 +336,11 @@ cm_replayed(struct cm_app *a)
 	while (g_hash_table_iter_next(&it, &key, &value))
 		if (page == NULL || cm_page_is_pending(value))
 			page = value;
+	if (page == NULL && a->notice != NULL && !a->hidden) {
+		/* Started to tell the desk something (a Wayland session). */
+		cm_window_reveal(a->win, TRUE);
+		return;
+	}
 	if (page == NULL) {
 		/* Started for a connection that has gone already. */
 		cm_schedule_quit(a);
@@ -354,7 +361,8 @@ cm_drop_page(struct cm_app *a, int id)
 	g_hash_table_remove(a->pages, GINT_TO_POINTER(id));
 	cm_window_remove_page(a->win, page);
 	cm_window_set_above(a->win, cm_any_pending(a));
-	if (g_hash_table_size(a->pages) == 0 && a->had_pages) {
+	if (g_hash_table_size(a->pages) == 0 && a->had_pages &&
+	    a->notice == NULL) {
 		g_clear_handle_id(&a->minimize_id, g_source_remove);
 		gtk_widget_hide(GTK_WIDGET(a->win));
 		cm_schedule_quit(a);
@@ -494,6 +502,27 @@ cm_recv_login(struct cm_app *a, const Ipc__Login *m)
 		cm_present(a, page, CM_SHOW_SESSION);
 }
 
+/*
+ * The server's word about the desk itself (text "": nothing any more): in
+ * its own bar, the window brought up for it (without focus) unless the
+ * admin hides the CM; while it shows, the CM does not quit by itself.
+ */
+static void
+cm_recv_notice(struct cm_app *a, const Ipc__DeskNotice *m)
+{
+	gboolean was = a->notice != NULL;
+
+	g_free(a->notice);
+	a->notice = *m->text != '\0' ? g_strdup(m->text) : NULL;
+	cm_window_set_notice(a->win, a->notice);
+	if (a->notice != NULL) {
+		g_clear_handle_id(&a->quit_id, g_source_remove);
+		if (!was && !a->hidden && !a->replaying)
+			cm_window_reveal(a->win, TRUE);
+	} else if (was && g_hash_table_size(a->pages) == 0)
+		cm_schedule_quit(a);
+}
+
 /* Dispatch one message from the server. */
 static void
 cm_recv_cb(struct ipc_client *c, const Ipc__Data *d, void *arg)
@@ -515,6 +544,9 @@ cm_recv_cb(struct ipc_client *c, const Ipc__Data *d, void *arg)
 		return;
 	case IPC__DATA__UNION_OPTIONS:
 		cm_recv_options(a, d->options);
+		return;
+	case IPC__DATA__UNION_DESK_NOTICE:
+		cm_recv_notice(a, d->desk_notice);
 		return;
 	default:
 		break;
@@ -618,9 +650,12 @@ cm_lost_cb(struct ipc_client *c, int r, void *arg)
 	a->ipc = NULL;
 	a->replaying = FALSE;
 	cm_clear_pages(a);
-	/* The sessions went with the server: quit unless it comes back. */
-	if (a->had_pages)
+	/* The sessions went with the server: quit unless it comes back.
+	 * Its word about the desk is stale too. */
+	if (a->had_pages || a->notice != NULL)
 		cm_schedule_quit(a);
+	g_clear_pointer(&a->notice, g_free);
+	cm_window_set_notice(a->win, NULL);
 	cm_window_set_status(a->win, r == ERR_STATE ?
 	    "The cdesk server is a different version. Retrying…" :
 	    "The cdesk server is not running. Reconnecting…");
@@ -693,6 +728,7 @@ cm_main(int argc, char **argv, const struct cfg_paths *paths)
 	g_queue_clear_full(&a.actions, cm_action_free);
 	g_hash_table_unref(a.pages);
 	g_object_unref(a.app);
+	g_free(a.notice);
 	g_free(a.dir);
 	return status;
 }

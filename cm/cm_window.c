@@ -15,6 +15,9 @@ struct _CmWindow {
 	int			 npages;
 	GtkWidget		*status_bar;
 	GtkLabel		*status_label;
+	GtkWidget		*desk_bar;	/* why the desk cannot be
+						   shared (Wayland) */
+	GtkLabel		*desk_label;
 	gboolean		 confirmed;	/* closing was confirmed */
 	gboolean		 iconified;	/* the window manager says so */
 };
@@ -127,6 +130,8 @@ cm_window_class_init(CmWindowClass *klass)
 	gtk_widget_class_bind_template_child(wc, CmWindow, empty_label);
 	gtk_widget_class_bind_template_child(wc, CmWindow, status_bar);
 	gtk_widget_class_bind_template_child(wc, CmWindow, status_label);
+	gtk_widget_class_bind_template_child(wc, CmWindow, desk_bar);
+	gtk_widget_class_bind_template_child(wc, CmWindow, desk_label);
 	gtk_widget_class_bind_template_callback(wc, cm_window_delete_cb);
 	cm_window_sig_disconnect_all = g_signal_new("disconnect-all",
 	    G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
@@ -215,6 +220,18 @@ cm_window_set_status(CmWindow *self, const char *text)
 	}
 	gtk_label_set_text(self->status_label, text);
 	gtk_widget_show(self->status_bar);
+}
+
+/* Show or hide the server's word about the desk itself. */
+void
+cm_window_set_notice(CmWindow *self, const char *text)
+{
+	if (text == NULL) {
+		gtk_widget_hide(self->desk_bar);
+		return;
+	}
+	gtk_label_set_text(self->desk_label, text);
+	gtk_widget_show(self->desk_bar);
 }
 
 /*

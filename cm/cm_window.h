@@ -30,6 +30,7 @@ void		 cm_window_flag_page(CmWindow *, CmPage *);
 void		 cm_window_update_title(CmWindow *, CmPage *);
 /* Shows text in the warning bar; NULL hides it. */
 void		 cm_window_set_status(CmWindow *, const char *text);
+void		 cm_window_set_notice(CmWindow *, const char *text);
 /* Number of pages whose session still runs or waits. */
 int		 cm_window_live_count(CmWindow *);
 /* The page on show, or NULL. */

@@ -259,6 +259,7 @@ ipc_check(const Ipc__Data *d)
 		    ipc_check_str(d->status->temp_password,
 		    IPC_NAME_MAX) != 0 ||
 		    ipc_check_str(d->status->version, IPC_NAME_MAX) != 0 ||
+		    ipc_check_str(d->status->desk_notice, IPC_TEXT_MAX) != 0 ||
 		    d->status->direct_port > 65535)
 			return ERR_PROTO;
 		return 0;
@@ -277,6 +278,8 @@ ipc_check(const Ipc__Data *d)
 		return ipc_check_fs_request(d->fs_request);
 	case IPC__DATA__UNION_FS_REPLY:
 		return ipc_check_fs_reply(d->fs_reply);
+	case IPC__DATA__UNION_DESK_NOTICE:
+		return ipc_check_str(d->desk_notice->text, IPC_TEXT_MAX);
 	default:
 		return ERR_PROTO;
 	}
@@ -311,6 +314,7 @@ ipc_data_name(Ipc__Data__UnionCase c)
 	case IPC__DATA__UNION_RESULT:			return "result";
 	case IPC__DATA__UNION_FS_REQUEST:		return "fs_request";
 	case IPC__DATA__UNION_FS_REPLY:			return "fs_reply";
+	case IPC__DATA__UNION_DESK_NOTICE:		return "desk_notice";
 	default:					return "unknown";
 	}
 }

@@ -19,7 +19,8 @@
 #include "ipc.pb-c.h"
 #include "ipc/ipc_transport.h"
 
-#define IPC_VERSION		2	/* 2: OptionEntry.locked_by */
+#define IPC_VERSION		3	/* 2: OptionEntry.locked_by;
+					   3: DeskNotice */
 /* Largest frame payload either side accepts (checked before buffering). */
 #define IPC_FRAME_MAX		(256u * 1024)
 /*

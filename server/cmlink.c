@@ -32,6 +32,8 @@
 #define CMLINK_CHAT_KEEP	50	/* chat lines replayed to a new CM */
 #define CMLINK_CONNS_MAX	256	/* connections the CM is told about */
 #define CMLINK_RESPAWN_S	5	/* at most one CM restart this often */
+#define CMLINK_NOTICE_S		60	/* at most one CM per minute for a
+					   desk notice */
 #define CMLINK_INPUT_GUARD_MS	1000	/* CM clicks refused after peer input */
 
 /* The IPC takes the session's uid as is. */
@@ -76,10 +78,14 @@ struct cmlink {
 	int				 respawn;	/* cm_pid quit early */
 	time_t				 respawned;	/* last respawn */
 	int				 click_only;	/* see header */
+	char				*notice;	/* owned: desk notice */
+	time_t				 notice_started; /* a CM for it */
 	struct session			 session;	/* the shared one */
 	int				 nconns;
 	TAILQ_HEAD(, cmlink_conn)	 conns;
 };
+
+static void	cmlink_send_notice(struct cmlink *, struct ipc_peer *);
 
 /* Find a connection by id. */
 static struct cmlink_conn *
@@ -580,6 +586,7 @@ cmlink_recv_status_get(struct cmlink *l, struct ipc_peer *p,
 	m.direct_port = st.direct_port;
 	m.connections = st.connections;
 	m.version = (char *)CDESK_VERSION;
+	m.desk_notice = (char *)(st.desk_notice ? st.desk_notice : "");
 	out.union_case = IPC__DATA__UNION_STATUS;
 	out.status = &m;
 	ipc_peer_send(p, &out);
@@ -705,6 +712,8 @@ cmlink_ipc_attach(struct ipc_peer *p, void *arg)
 		TAILQ_FOREACH(line, &c->chat, entry)
 			cmlink_send_chat(l, p, c->id, line->text, line->local);
 	}
+	if (l->notice != NULL)
+		cmlink_send_notice(l, p);
 }
 
 /* A peer left: when the last CM goes, pending approvals become dismissals. */
@@ -792,6 +801,7 @@ cmlink_free(struct cmlink *l)
 		free(*a);
 	free(l->cm_argv);
 	free(l->run_dir);
+	free(l->notice);
 	session_fini(&l->session);
 	free(l);
 }
@@ -811,6 +821,44 @@ cmlink_set_session(struct cmlink *l, const struct session *s)
 		    "(pid %ld)", old, (long)l->cm_pid);
 		kill(l->cm_pid, SIGTERM);
 	}
+}
+
+/* Tell the CMs (or one: p) about the desk. */
+static void
+cmlink_send_notice(struct cmlink *l, struct ipc_peer *p)
+{
+	Ipc__Data d = IPC__DATA__INIT;
+	Ipc__DeskNotice m = IPC__DESK_NOTICE__INIT;
+
+	m.text = l->notice != NULL ? l->notice : (char *)"";
+	d.union_case = IPC__DATA__UNION_DESK_NOTICE;
+	d.desk_notice = &m;
+	if (p != NULL)
+		ipc_peer_send(p, &d);
+	else
+		cmlink_to_cms(l, &d);
+}
+
+/* What the person at the desk should know about it. */
+void
+cmlink_set_notice(struct cmlink *l, const char *text, int start)
+{
+	time_t now = time(NULL);
+
+	if (text != NULL && *text == '\0')
+		text = NULL;
+	if (text == NULL ? l->notice != NULL : l->notice == NULL ||
+	    strcmp(text, l->notice) != 0) {
+		free(l->notice);
+		l->notice = text != NULL ? xstrdup(text) : NULL;
+		cmlink_send_notice(l, NULL);
+	}
+	if (!start || text == NULL || l->click_only ||
+	    now - l->notice_started < CMLINK_NOTICE_S)
+		return;
+	l->notice_started = now;
+	log_info("cm: starting one to tell the desk: %s", text);
+	cmlink_spawn(l);
 }
 
 /* Start a CM only for a click (tests whose screen must stay bare). */

@@ -68,6 +68,7 @@ struct cmlink_status {
 	const char	*temp_password;
 	unsigned	 direct_port;	/* 0: direct access off */
 	unsigned	 connections;
+	const char	*desk_notice;	/* NULL: the desk can be shared */
 };
 
 /*
@@ -147,6 +148,15 @@ void	cmlink_set_cm_command(struct cmlink *, char *const argv[]);
  * issue 11. The server sets it from CDESK_TEST_CM_CLICK_ONLY.
  */
 void	cmlink_set_click_only(struct cmlink *, int on);
+
+/*
+ * Sets what the person at the desk should know about the desk itself
+ * (copied; NULL or "": nothing), e.g. that remote control of a Wayland
+ * session is refused: every CM gets it now (when it changed) and each CM
+ * when it attaches. With start, a CM is started in the session to show it
+ * unless one runs (not in click-only mode; at most once a minute).
+ */
+void	cmlink_set_notice(struct cmlink *, const char *text, int start);
 
 /*
  * A connection reached the CM step or changed (HOST.md §6.5): stored or

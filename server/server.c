@@ -115,6 +115,7 @@ srv_cfg_load(struct srv *srv)
 	cfg_free(srv->cfg);
 	srv->cfg = cfg;
 	srv->idle_timeout = (int)cfg_int(cfg, "idle-timeout");
+	srv_desk_config(srv);
 	return 0;
 }
 

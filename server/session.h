@@ -125,8 +125,10 @@ const struct session *session_source_get(const struct session_source *);
  * reports that display and user instead (how SESSION_HOW_HEADLESS). The
  * display stays up until the source is freed; one that dies is started
  * again at the next look, at most every SESSION_HEADLESS_RETRY_S. Without
- * a user the source says once in the log what to set. Looks again at once:
- * cb may run before this returns.
+ * a user the source says once in the log what to set. Called again with
+ * another user (a config reload), it starts that user's display instead and
+ * stops the old one once cb has moved off it; with the same user it does
+ * nothing. Looks again at once: cb may run before this returns.
  */
 void	session_source_set_headless(struct session_source *,
 	    const char *user, const char *run_dir);

@@ -38,6 +38,8 @@ struct session_source {
 	char				*headless_user;
 	char				*headless_dir;
 	struct session_headless		*headless;
+	struct session_headless		*headless_old; /* the user's before
+						 * headless-user changed */
 	time_t				 headless_tried;
 	int				 hinted; /* said what to set */
 };
@@ -384,7 +386,7 @@ session_apply_headless(struct session_source *src, struct session *s)
 			    "here; to serve a virtual one of the host's own, "
 			    "set option headless-user to a user's name in the "
 			    "server's config file (headless-user = NAME under "
-			    "[options]) and restart the server");
+			    "[options]) and reload the server (SIGHUP)");
 		src->hinted = 1;
 		return;
 	}
@@ -419,6 +421,13 @@ session_source_report(struct session_source *src, struct session *raw)
 	session_init(raw);
 	if (src->cb != NULL)
 		src->cb(&src->now, src->arg);
+	/* The services left the old user's display: it can go now. */
+	if (src->headless_old != NULL &&
+	    src->now.xpid !=
+	    session_headless_session(src->headless_old)->xpid) {
+		session_headless_free(src->headless_old);
+		src->headless_old = NULL;
+	}
 }
 
 /* The session now. */
@@ -428,17 +437,33 @@ session_source_get(const struct session_source *src)
 	return &src->now;
 }
 
-/* Serve a display of our own when there is none. */
+/*
+ * Serve a display of our own when there is none. A new user replaces the
+ * display of the one before: the old one stays until the owner has moved
+ * off it (the next report), so capture never faces a dying X server.
+ */
 void
 session_source_set_headless(struct session_source *src, const char *user,
     const char *run_dir)
 {
+	const char *u = user != NULL && *user != '\0' ? user : NULL;
+
+	if (src->headless_dir != NULL && session_streq(u, src->headless_user))
+		return;
+	if (src->headless_dir != NULL)
+		log_info("session: headless-user is now %s", u != NULL ? u :
+		    "unset");
+	if (src->headless != NULL) {
+		session_headless_free(src->headless_old);
+		src->headless_old = src->headless;
+		src->headless = NULL;
+	}
 	free(src->headless_user);
 	free(src->headless_dir);
-	src->headless_user = user != NULL && *user != '\0' ?
-	    xstrdup(user) : NULL;
+	src->headless_user = u != NULL ? xstrdup(u) : NULL;
 	src->headless_dir = xstrdup(run_dir);
 	src->headless_tried = 0;
+	src->hinted = 0;
 	src->be->refresh(src->state);
 }
 
@@ -449,6 +474,7 @@ session_source_free(struct session_source *src)
 	if (src == NULL)
 		return;
 	session_headless_free(src->headless);
+	session_headless_free(src->headless_old);
 	free(src->headless_user);
 	free(src->headless_dir);
 	if (src->check != NULL)

@@ -74,6 +74,8 @@ struct srv {
 	char			*desk_xauth;	/* owned: its X authority */
 	struct event		*desk_grace;	/* owned: closes the peers of
 						   a desk gone for good */
+	struct event		*desk_cfg;	/* owned: applies a reloaded
+						   headless-user */
 	int			 direct_port;	/* 0: direct access off */
 	int			 input_blockers; /* connections blocking local input */
 	struct rdv		*rdv;		/* owned: access by ID, or NULL */
@@ -99,6 +101,21 @@ void	srv_cfg_refresh(struct srv *);
  * borrowed.
  */
 void	srv_desk_follow(struct srv *, const struct session *s);
+/*
+ * What the person at the desk should know about it (static text), or NULL:
+ * remote control of a Wayland session is refused, and how to allow it.
+ */
+const char *srv_desk_notice(const struct srv *);
+/*
+ * A remote-control login was refused with why: when it was for the desk
+ * (Wayland), a CM is started to tell the person at the desk.
+ */
+void	srv_desk_refused(struct srv *, const char *why);
+/*
+ * The config was (re)loaded: a changed headless-user takes effect from the
+ * loop (srv_desk.c), never from inside the caller's callback.
+ */
+void	srv_desk_config(struct srv *);
 /* Frees what following made (the services stay); forgets the cookie. */
 void	srv_desk_stop(struct srv *);
 

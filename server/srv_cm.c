@@ -197,6 +197,7 @@ srv_cm_status(struct cmlink_status *st, void *ctx)
 	st->temp_password = srv->otp;
 	st->direct_port = srv->direct_port;
 	st->connections = conn_count(srv);
+	st->desk_notice = srv_desk_notice(srv);
 }
 
 /* Draw a new one-time password. */
@@ -261,6 +262,7 @@ srv_cm_start(struct srv *srv)
 		cmlink_set_click_only(srv->cm, 1);
 	if (srv->desk != NULL) {
 		cmlink_set_session(srv->cm, session_source_get(srv->desk));
+		cmlink_set_notice(srv->cm, srv_desk_notice(srv), 0);
 		return 0;
 	}
 	session_init(&sess);

@@ -15,21 +15,32 @@
  *   console) stops the display services; its remote sessions stay for
  *   SRV_DESK_GRACE_S (environment CDESK_DESK_GRACE_S in tests), since a
  *   log-in passes through the login screen and, briefly, through nobody,
- *   and are then closed with the reason (login_desk_refusal's text).
+ *   and are then closed with the reason (login_desk_refusal's text);
+ * - sound is recorded from the session user's own PulseAudio (or
+ *   PipeWire's pulse) server in their runtime folder, with their cookie.
  */
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
+#include <sodium.h>
 
+#include "common/config.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "server/cmlink.h"
 #include "server/conn/conn.h"
 #include "server/conn/login.h"
 #include "server/fsh.h"
 #include "server/session.h"
 #include "server/srv.h"
+#include "server/svc/svc_audio.h"
 #include "server/svc/svc_clip.h"
 #include "server/svc/svc_cursor.h"
 #include "server/svc/svc_input.h"
@@ -39,6 +50,18 @@
 
 /* Seconds a remote session waits for a desk (CDESK_DESK_GRACE_S sets). */
 #define SRV_DESK_GRACE_S	30
+
+/* What the CM and the main window tell the person at a Wayland desk. */
+#define SRV_DESK_WAYLAND_NOTICE \
+	"This desktop is a Wayland session: cdesk can show and control X11 " \
+	"sessions only, so remote control is refused. To allow it, log out " \
+	"and, on the login screen, choose \"GNOME on Xorg\" (or another " \
+	"X11 session) before logging in again."
+#define SRV_DESK_WAYLAND_GREETER_NOTICE \
+	"The login screen runs on Wayland: cdesk can show and control X11 " \
+	"sessions only, so remote control is refused. An administrator can " \
+	"switch the login screen to X11 (GDM: WaylandEnable=false in " \
+	"/etc/gdm3/custom.conf) and restart the display manager."
 
 /* What the session on the screen lets peers in to. */
 static enum login_desk
@@ -103,6 +126,74 @@ srv_desk_capture(struct srv *srv, const char *display)
 	else if (display != NULL &&
 	    (r = svc_video_new(srv->base, &vc, &srv->video)) != 0)
 		log_warn_r(r, "video service unavailable on %s", display);
+}
+
+/*
+ * Reads uid's PulseAudio cookie from home into cookie: a regular file of
+ * uid's (not a symlink; O_NONBLOCK: never stuck on a FIFO) of the exact
+ * size, so that root reads nothing the user could not. 1 or 0.
+ */
+static int
+srv_desk_cookie_at(const char *home, const char *name, long uid,
+    uint8_t *cookie)
+{
+	struct stat st;
+	char *path;
+	int fd, ok = 0;
+
+	xasprintf(&path, "%s/%s", home, name);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC);
+	free(path);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (long)st.st_uid == uid && st.st_size == SVC_AUDIO_COOKIE_LEN &&
+	    read(fd, cookie, SVC_AUDIO_COOKIE_LEN) == SVC_AUDIO_COOKIE_LEN)
+		ok = 1;
+	close(fd);
+	return ok;
+}
+
+/*
+ * Moves audio capture to the session user's sound server: for another
+ * user's session (a root service), the server in their runtime folder
+ * with their cookie, recorded only when it says it runs as them, or none
+ * when it has no runtime folder; for our own session our own (libpulse's
+ * default), and for nobody that too unless we are root (a root service's
+ * own sound is no desk's).
+ */
+static void
+srv_desk_audio(struct srv *srv, const struct session *s)
+{
+	uint8_t cookie[SVC_AUDIO_COOKIE_LEN];
+	struct passwd *pw;
+	char *server = NULL;
+	int have = 0, own;
+
+	if (srv->audio == NULL)
+		return;
+	own = s->uid == (long)geteuid() ||
+	    (s->uid == SESSION_UID_NONE && geteuid() != 0);
+	/* libpulse reads spaces as a list of servers. */
+	if (s->uid != SESSION_UID_NONE && s->uid != (long)geteuid() &&
+	    s->runtime_dir != NULL && s->runtime_dir[0] == '/' &&
+	    strpbrk(s->runtime_dir, " \t\n") == NULL && s->name != NULL) {
+		xasprintf(&server, "unix:%s/pulse/native", s->runtime_dir);
+		if ((pw = getpwuid((uid_t)s->uid)) != NULL &&
+		    pw->pw_dir != NULL)
+			have = srv_desk_cookie_at(pw->pw_dir,
+			    ".config/pulse/cookie", s->uid, cookie) ||
+			    srv_desk_cookie_at(pw->pw_dir, ".pulse-cookie",
+			    s->uid, cookie);
+	}
+	if (server == NULL && !own)
+		server = xstrdup("");
+	(void)svc_audio_set_server(srv->audio, server, have ? cookie : NULL,
+	    have ? sizeof cookie : 0, server != NULL && *server != '\0' ?
+	    s->name : NULL);
+	sodium_memzero(cookie, sizeof cookie);
+	free(server);
 }
 
 /* 1 when two strings (or NULLs) are equal. */
@@ -182,6 +273,11 @@ srv_desk_follow(struct srv *srv, const struct session *s)
 	/* Files are moved as the session's user (greeters are refused at
 	 * login, see login.c). */
 	fsh_set_session(srv->fsh, s);
+	/* Peers that lose their desk to Wayland: tell the desk why. */
+	if (srv->cm != NULL)
+		cmlink_set_notice(srv->cm, srv_desk_notice(srv),
+		    conn_remote_count(srv) > 0);
+	srv_desk_audio(srv, s);
 	sysinfo_set_user(srv->sysinfo, desk == LOGIN_DESK_USER ? s->name :
 	    NULL);
 	if (srv_desk_streq(display, srv->desk_display) &&
@@ -211,13 +307,68 @@ srv_desk_follow(struct srv *srv, const struct session *s)
 	srv_desk_grace(srv, display != NULL);
 }
 
-/* Frees the grace timer and forgets the display and its cookie. */
+/* What the person at the desk should know about it, or NULL. */
+const char *
+srv_desk_notice(const struct srv *srv)
+{
+	switch ((enum login_desk)srv->desk_login) {
+	case LOGIN_DESK_WAYLAND:
+		return SRV_DESK_WAYLAND_NOTICE;
+	case LOGIN_DESK_WAYLAND_GREETER:
+		return SRV_DESK_WAYLAND_GREETER_NOTICE;
+	default:
+		return NULL;
+	}
+}
+
+/* A remote-control login refused for the desk: the desk hears why. */
+void
+srv_desk_refused(struct srv *srv, const char *why)
+{
+	const char *text = srv_desk_notice(srv), *desk;
+
+	desk = login_desk_refusal(LOGIN_KIND_REMOTE,
+	    (enum login_desk)srv->desk_login);
+	if (srv->cm != NULL && text != NULL && desk != NULL &&
+	    why != NULL && strcmp(why, desk) == 0)
+		cmlink_set_notice(srv->cm, text, 1);
+}
+
+/* Gives the session source the headless-user of the config now. */
+static void
+srv_desk_config_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct srv *srv = arg;
+
+	(void)fd;
+	(void)what;
+	if (srv->desk != NULL)
+		session_source_set_headless(srv->desk,
+		    cfg_get(srv->cfg, "headless-user"), srv->paths->run_dir);
+}
+
+/* The config was (re)loaded: look at headless-user from the loop. */
+void
+srv_desk_config(struct srv *srv)
+{
+	if (srv->desk == NULL)
+		return;		/* srv_run sets it once the run folder is made */
+	if (srv->desk_cfg == NULL &&
+	    (srv->desk_cfg = evtimer_new(srv->base, srv_desk_config_cb,
+	    srv)) == NULL)
+		fatal("libevent: cannot make the config timer");
+	event_active(srv->desk_cfg, EV_TIMEOUT, 0);
+}
+
+/* Frees the timers and forgets the display and its cookie. */
 void
 srv_desk_stop(struct srv *srv)
 {
 	if (srv->desk_grace != NULL)
 		event_free(srv->desk_grace);
-	srv->desk_grace = NULL;
+	if (srv->desk_cfg != NULL)
+		event_free(srv->desk_cfg);
+	srv->desk_grace = srv->desk_cfg = NULL;
 	free(srv->desk_display);
 	free(srv->desk_xauth);
 	srv->desk_display = srv->desk_xauth = NULL;

@@ -130,7 +130,8 @@ ui_recv_cb(struct ipc_client *c, const Ipc__Data *d, void *arg)
 	case IPC__DATA__UNION_STATUS:
 		ui_window_set_status(a->win, d->status->id,
 		    d->status->temp_password, d->status->rendezvous,
-		    d->status->connections, d->status->version);
+		    d->status->connections, d->status->version,
+		    d->status->desk_notice);
 		break;
 	case IPC__DATA__UNION_OPTIONS:
 		for (i = 0; i < d->options->n_options; i++)

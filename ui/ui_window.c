@@ -307,7 +307,8 @@ ui_window_new(GtkApplication *app)
 /* Show the server's status. */
 void
 ui_window_set_status(UiWindow *self, const char *id, const char *otp,
-    const char *rendezvous, unsigned connections, const char *version)
+    const char *rendezvous, unsigned connections, const char *version,
+    const char *desk_notice)
 {
 	gtk_widget_set_sensitive(gtk_bin_get_child(GTK_BIN(self)), TRUE);
 	gtk_label_set_text(self->id_label, id && *id ? id : "—");
@@ -317,10 +318,13 @@ ui_window_set_status(UiWindow *self, const char *id, const char *otp,
 	self->otp = g_strdup(otp ? otp : "");
 	ui_window_update_otp(self);
 	g_free(self->state);
+	/* Then why the desk cannot be shared (a Wayland session). */
 	self->state = g_strdup_printf("Running (cdesk %s); rendezvous: %s; "
-	    "%u connection%s", version && *version ? version : "?",
+	    "%u connection%s%s%s", version && *version ? version : "?",
 	    rendezvous && *rendezvous ? rendezvous : "not configured",
-	    connections, connections == 1 ? "" : "s");
+	    connections, connections == 1 ? "" : "s",
+	    desk_notice && *desk_notice ? "\n" : "",
+	    desk_notice ? desk_notice : "");
 	ui_window_update_status(self);
 }
 

@@ -478,8 +478,6 @@ conn_recv_handshake(struct conn *c, const uint8_t *p, size_t n)
 	conn_open_session(c);
 }
 
-
-
 /* Authorize: send PeerInfo and enter the session. */
 void
 conn_authorize(struct conn *c, const char *how, const char *otp)
@@ -531,9 +529,6 @@ conn_authorize(struct conn *c, const char *how, const char *otp)
 	conn_tunnel_start(c);
 	conn_file_login(c);
 }
-
-
-
 
 /* The local user accepted: only a connection that waits counts. */
 void

@@ -129,6 +129,7 @@ conn_login_apply(struct conn *c, const struct login_verdict *v)
 		break;
 	case LOGIN_REFUSE:
 		conn_login_error(c, v->text, 1);
+		srv_desk_refused(srv, v->text);
 		break;
 	case LOGIN_NOBODY:
 		conn_refuse(c, v->text);

@@ -5,14 +5,19 @@
  * 10 ms of float samples, encodes them and queues the packed message. The
  * main loop is woken with event_active() and fans the frames out.
  */
+#include <sys/mman.h>
+
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <opus.h>
 #include <pulse/pulseaudio.h>
+#include <sodium.h>
 
 #include "common/err.h"
 #include "common/log.h"
@@ -29,6 +34,12 @@
 struct svc_audio {
 	struct event_base *base;	/* borrowed */
 	char		*source;	/* owned; "" = default sink's monitor */
+	/* Whose PulseAudio server (svc_audio_set_server). */
+	char		*server;	/* owned; NULL: libpulse's default */
+	char		*server_user;	/* owned; NULL: any */
+	uint8_t		 cookie[SVC_AUDIO_COOKIE_LEN];
+	size_t		 cookie_len;	/* 0: none */
+	int		 cookie_fd;	/* the cookie libpulse reads; -1 */
 	struct event	*ev_wake;	/* owned: frames queued or stream failed */
 	struct event	*ev_retry;	/* owned: reopen after a failure */
 	int		 retry_sec;	/* the next retry's delay */
@@ -209,25 +220,14 @@ audio_stream_state_cb(pa_stream *s, void *arg)
 	}
 }
 
-/* The context changed state (ml's thread): open the stream when ready. */
+/* Open the record stream on a ready context (ml's thread). */
 static void
-audio_context_state_cb(pa_context *c, void *arg)
+audio_stream_open(struct svc_audio *a, pa_context *c)
 {
-	struct svc_audio *a = arg;
 	pa_sample_spec ss;
 	pa_buffer_attr attr;
 	const char *dev;
 
-	switch (pa_context_get_state(c)) {
-	case PA_CONTEXT_READY:
-		break;
-	case PA_CONTEXT_FAILED:
-		audio_fail(a, "cannot reach the PulseAudio server");
-		return;
-	case PA_CONTEXT_TERMINATED:
-	default:
-		return;
-	}
 	ss.format = PA_SAMPLE_FLOAT32LE;
 	ss.rate = SVC_AUDIO_RATE;
 	ss.channels = SVC_AUDIO_CHANNELS;
@@ -244,6 +244,59 @@ audio_context_state_cb(pa_context *c, void *arg)
 	if (pa_stream_connect_record(a->st, dev, &attr,
 	    PA_STREAM_ADJUST_LATENCY | PA_STREAM_AUTO_TIMING_UPDATE) < 0)
 		audio_fail(a, "pa_stream_connect_record");
+}
+
+/*
+ * The server says whom it runs as (ml's thread): record only from the
+ * session user's own. A path in a folder of that user's could be swapped
+ * for another user's socket between our check and libpulse's connect.
+ */
+static void
+audio_server_info_cb(pa_context *c, const pa_server_info *i, void *arg)
+{
+	struct svc_audio *a = arg;
+
+	if (i == NULL) {
+		audio_fail(a, "server info");
+		return;
+	}
+	if (i->user_name == NULL || strcmp(i->user_name, a->server_user) != 0) {
+		log_warn("audio: the PulseAudio server at %s runs as %s, not "
+		    "%s: not recorded", a->server, i->user_name != NULL ?
+		    i->user_name : "?", a->server_user);
+		pa_context_disconnect(c);
+		return;
+	}
+	audio_stream_open(a, c);
+}
+
+/* The context changed state (ml's thread): open the stream when ready. */
+static void
+audio_context_state_cb(pa_context *c, void *arg)
+{
+	struct svc_audio *a = arg;
+	pa_operation *op;
+
+	switch (pa_context_get_state(c)) {
+	case PA_CONTEXT_READY:
+		break;
+	case PA_CONTEXT_FAILED:
+		audio_fail(a, "cannot reach the PulseAudio server");
+		return;
+	case PA_CONTEXT_TERMINATED:
+	default:
+		return;
+	}
+	if (a->server_user == NULL) {
+		audio_stream_open(a, c);
+		return;
+	}
+	if ((op = pa_context_get_server_info(c, audio_server_info_cb,
+	    a)) == NULL) {
+		audio_fail(a, "server info");
+		return;
+	}
+	pa_operation_unref(op);
 }
 
 /* One frame on its way to every sink. */
@@ -346,6 +399,37 @@ audio_retry_cb(evutil_socket_t fd, short what, void *arg)
 		audio_retry_later(a);
 }
 
+/*
+ * Hands libpulse the session user's cookie (read by the caller, as root:
+ * libpulse must never open a path in that user's home itself) through a
+ * memfd it reads by its /proc name. Without one, an all-zero cookie: a
+ * root server must not make or read a cookie of its own.
+ */
+static void
+audio_cookie(struct svc_audio *a)
+{
+	char path[64];
+
+	if (a->server == NULL)
+		return;
+	if (a->cookie_fd < 0) {
+		a->cookie_fd = memfd_create("cdesk-pulse-cookie", MFD_CLOEXEC);
+		if (a->cookie_fd >= 0 && write(a->cookie_fd, a->cookie,
+		    sizeof a->cookie) != (ssize_t)sizeof a->cookie) {
+			close(a->cookie_fd);
+			a->cookie_fd = -1;
+		}
+		if (a->cookie_fd < 0) {
+			log_warn("audio: no cookie for %s", a->server);
+			return;
+		}
+	}
+	snprintf(path, sizeof path, "/proc/self/fd/%d", a->cookie_fd);
+	if (pa_context_load_cookie_from_file(a->ctx, path) < 0)
+		log_warn("audio: cookie for %s: %s", a->server,
+		    pa_strerror(pa_context_errno(a->ctx)));
+}
+
 /* Open the Pulse context (the stream follows when it is ready). */
 static int
 audio_start(struct svc_audio *a)
@@ -353,6 +437,9 @@ audio_start(struct svc_audio *a)
 	pa_proplist *pl;
 	int err;
 
+	/* No sound server to record (svc_audio_set_server ""): none. */
+	if (a->server != NULL && *a->server == '\0')
+		return 0;
 	a->enc = opus_encoder_create(SVC_AUDIO_RATE, SVC_AUDIO_CHANNELS,
 	    OPUS_APPLICATION_RESTRICTED_LOWDELAY, &err);
 	if (a->enc == NULL) {
@@ -374,7 +461,8 @@ audio_start(struct svc_audio *a)
 	if (a->ctx == NULL)
 		goto fail;
 	pa_context_set_state_callback(a->ctx, audio_context_state_cb, a);
-	if (pa_context_connect(a->ctx, NULL, PA_CONTEXT_NOAUTOSPAWN,
+	audio_cookie(a);
+	if (pa_context_connect(a->ctx, a->server, PA_CONTEXT_NOAUTOSPAWN,
 	    NULL) < 0) {
 		/* The state callback may have said so already. */
 		pthread_mutex_lock(&a->mu);
@@ -434,6 +522,9 @@ audio_stop(struct svc_audio *a)
 		opus_encoder_destroy(a->enc);
 		a->enc = NULL;
 	}
+	if (a->cookie_fd >= 0)
+		close(a->cookie_fd);
+	a->cookie_fd = -1;
 	pthread_mutex_lock(&a->mu);
 	for (i = 0; i < a->qlen; i++)
 		msgbuf_unref(a->q[(a->qhead + i) % SVC_AUDIO_QUEUE_MAX]);
@@ -456,6 +547,7 @@ svc_audio_new(struct event_base *base, const char *source,
 	a = xcalloc(1, sizeof *a);
 	a->base = base;
 	a->source = xstrdup(source != NULL ? source : "");
+	a->cookie_fd = -1;
 	svc_subs_init(&a->subs, sizeof(struct svc_sub));
 	pthread_mutex_init(&a->mu, NULL);
 	a->ev_wake = event_new(base, -1, 0, audio_wake_cb, a);
@@ -490,6 +582,9 @@ svc_audio_free(struct svc_audio *a)
 	pthread_mutex_destroy(&a->mu);
 	svc_subs_fini(&a->subs);
 	free(a->source);
+	free(a->server);
+	free(a->server_user);
+	sodium_memzero(a->cookie, sizeof a->cookie);
 	free(a);
 }
 
@@ -549,6 +644,59 @@ svc_audio_set_source(struct svc_audio *a, const char *source)
 		if (audio_start(a) != 0)
 			audio_retry_later(a);
 	}
+	return 0;
+}
+
+/* 1 when two strings (or NULLs) are equal. */
+static int
+audio_streq(const char *x, const char *y)
+{
+	if (x == NULL || y == NULL)
+		return x == y;
+	return strcmp(x, y) == 0;
+}
+
+/* Record from another PulseAudio server, restarting a running stream. */
+int
+svc_audio_set_server(struct svc_audio *a, const char *server,
+    const uint8_t *cookie, size_t cookie_len, const char *user)
+{
+	uint8_t c[SVC_AUDIO_COOKIE_LEN];
+	int running;
+
+	if (cookie_len > sizeof c)
+		return ERR_INVAL;
+	memset(c, 0, sizeof c);
+	if (cookie_len > 0)
+		memcpy(c, cookie, cookie_len);
+	if (audio_streq(server, a->server) &&
+	    audio_streq(user, a->server_user) &&
+	    cookie_len == a->cookie_len &&
+	    sodium_memcmp(c, a->cookie, sizeof c) == 0) {
+		sodium_memzero(c, sizeof c);
+		return 0;
+	}
+	/* libpulse's thread reads these: it is stopped first. */
+	running = svc_subs_count(&a->subs) > 0;
+	evtimer_del(a->ev_retry);
+	audio_stop(a);
+	if (server != NULL && *server == '\0')
+		log_info("audio: no sound server to record");
+	else
+		log_info("audio: recording from %s%s%s", server != NULL ?
+		    server : "the default PulseAudio server", user != NULL ?
+		    ", run by " : "", user != NULL ? user : "");
+	free(a->server);
+	free(a->server_user);
+	a->server = server != NULL ? xstrdup(server) : NULL;
+	a->server_user = user != NULL ? xstrdup(user) : NULL;
+	memcpy(a->cookie, c, sizeof c);
+	a->cookie_len = cookie_len;
+	sodium_memzero(c, sizeof c);
+	/* A new server: a fresh start, not the old one's back-off. */
+	a->retry_sec = 0;
+	if (running && audio_start(a) != 0)
+		audio_retry_later(a);
 	return 0;
 }
 

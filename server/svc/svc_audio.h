@@ -82,6 +82,20 @@ int	svc_audio_running(const struct svc_audio *);
  */
 int	svc_audio_set_source(struct svc_audio *, const char *source);
 
+/* PulseAudio's cookie length (its native protocol's auth). */
+#define SVC_AUDIO_COOKIE_LEN	256
+/*
+ * Records from the PulseAudio (or PipeWire-pulse) server at server
+ * ("unix:/run/user/1000/pulse/native"; NULL: libpulse's default, from our
+ * own environment; "": none, nothing is recorded), presenting cookie (cookie_len bytes, at most
+ * SVC_AUDIO_COOKIE_LEN; 0: an all-zero cookie), and recording only when the
+ * server says it runs as user (NULL: any). Everything is copied; a running
+ * stream restarts on the new server, a retry waiting starts at once. The
+ * same settings again change nothing. Returns 0, or ERR_INVAL.
+ */
+int	svc_audio_set_server(struct svc_audio *, const char *server,
+	    const uint8_t *cookie, size_t cookie_len, const char *user);
+
 /* Copies the counters into *st. */
 void	svc_audio_get_stats(struct svc_audio *, struct svc_audio_stats *st);
 

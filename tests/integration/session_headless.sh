@@ -3,6 +3,10 @@
 # an X authority cookie nobody else holds) and serves it: a stock-shaped
 # login gets a PeerInfo naming that user and display, then pictures; the
 # mouse reaches that display; stopping the server ends the display.
+# headless-user is read live: another user named in the config and a
+# reload (SIGHUP) start that user's display and stop the old one while a
+# peer stays connected; unset (noticed at the next connection), the
+# display goes.
 # Without the option, it says once what to set and refuses remote control
 # with a clear text.
 . "$TOP/tests/lib.sh"
@@ -76,12 +80,65 @@ until [ "$(DISPLAY=$hd XAUTHORITY=$auth xdotool getmouselocation |
 	[ $i -gt 100 ] && fail "the mouse did not reach the headless display"
 	sleep 0.05
 done
+
+# headless-user read live: a second user's display replaces the first on a
+# reload; the connected peer gets a PeerInfo naming the new user and
+# pictures of the new display.
+hu2=cdhm$$
+session_user "$hu2"
+uid2=$(id -u "$hu2")
+sed -i "s/^headless-user = .*/headless-user = $hu2/" "$DIR/cdesk.conf"
+kill -HUP "$SERVER_PID"
+wait_for "$DIR/log" \
+    "session changed: uid $uid2 \\($hu2\\), display :[0-9]* served by" \
+    "no headless display for $hu2 after the reload" 400
+line=$(grep "session changed: uid $uid2 ($hu2)" "$DIR/log")
+hd2=$(echo "$line" | sed -n 's/.*display \(:[0-9]*\) served.*/\1/p')
+xpid2=$(echo "$line" | sed -n 's/.*served by pid \([0-9]*\) .*/\1/p')
+echo "headless display of $hu2: $hd2, X server pid $xpid2"
+[ "$(ps -o uid= -p "$xpid2" | tr -d ' ')" = "$uid2" ] ||
+    fail "the new X server does not run as $hu2"
+wait_for "$WORK/headless.out" "^PEERINFO .*username=$hu2 " \
+    "no PeerInfo naming $hu2 after the reload"
+# A key frame of the new display after that PeerInfo.
+i=0
+until sed -n "/^PEERINFO .*username=$hu2 /,\$p" "$WORK/headless.out" |
+    grep -q '^VIDEO [0-9]* [a-z0-9]* 0 1920x1080 key=1'; do
+	i=$((i + 1))
+	[ $i -gt 600 ] && fail "no picture of $hu2's display"
+	sleep 0.05
+done
+i=0
+while kill -0 "$xpid" 2>/dev/null; do
+	i=$((i + 1))
+	[ $i -gt 200 ] && fail "$hu's X server still runs after the reload"
+	sleep 0.05
+done
+[ -e "$auth" ] && fail "$hu's X authority was left behind"
 echo quit >&3
 exec 3>&-
 wait "$peer_pid"
 peer_pid=""
 
+# Unset: the display goes, remote control is refused again. No SIGHUP
+# this time: the next connection notices the changed file.
+sed -i '/^headless-user/d' "$DIR/cdesk.conf"
+"$PEER" -p "$PORT" login >/dev/null
+wait_for "$DIR/log" "session changed: nobody" \
+    "headless-user unset: still a session" 400
+i=0
+while kill -0 "$xpid2" 2>/dev/null; do
+	i=$((i + 1))
+	[ $i -gt 200 ] && fail "$hu2's X server still runs after unset"
+	sleep 0.05
+done
+out=$("$PEER" -p "$PORT" -w "$(cdesk_otp "$DIR")" login)
+expect_match "$out" "^ERROR The host has no desktop session to share" \
+    "remote control after headless-user was unset"
+
 cdesk_stop || fail "server exit"
+left=$(ps -o pid=,stat=,cmd= -u "$uid2" | awk '$2 !~ /^Z/')
+[ -z "$left" ] || fail "$hu2's headless session outlived us: $left"
 kill -0 "$xpid" 2>/dev/null && fail "the headless X server outlived us"
 # Killed ones may wait as zombies for their new parent to reap them.
 left=$(ps -o pid=,stat=,cmd= -u "$uid" | awk '$2 !~ /^Z/')

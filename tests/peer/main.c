@@ -28,7 +28,8 @@
  *                        <display> <w>x<h> key=<0|1> rgb=<r>,<g>,<b> for the
  *                        1st, every key and every 10th decoded picture,
  *                        for "frames": FRAMES <n>, and for "snap PATH" (the
- *                        last picture as a PPM): SNAP ok|error
+ *                        last picture as a PPM): SNAP ok|error; TONE <hz>
+ *                        <level> after every 50th audio frame (adec.h)
  *   bench-login N        N sequential logins: p50/p99 round trip in ms
  *   bench-conc C N       N logins over C concurrent clients: logins/s
  *   bench-video W S LOG  log in, decode for W s, then measure S s: paints/s
@@ -54,6 +55,7 @@
 #include "common/xmalloc.h"
 #include "tests/bench/stamp.h"
 #include "tests/peer/files.h"
+#include "tests/peer/adec.h"
 #include "tests/peer/peer.h"
 #include "tests/peer/term.h"
 #include "tests/peer/tunnel.h"
@@ -278,6 +280,7 @@ session_event(Hbb__Message *m)
 	} else if (m->union_case == HBB__MESSAGE__UNION_AUDIO_FRAME) {
 		if (audio++ % 50 == 0)
 			printf("AUDIO %lu\n", audio);
+		adec_frame(m->audio_frame);
 	} else if (m->union_case == HBB__MESSAGE__UNION_LOGIN_RESPONSE) {
 		print_outcome(m);
 	} else if (m->union_case == HBB__MESSAGE__UNION_PEER_INFO) {

@@ -553,6 +553,87 @@ test_guard(void)
 	event_base_free(base);
 }
 
+/* The CM for test_notice: the notice at attach, then its end. */
+static int
+child_notice(void)
+{
+	Ipc__Data *r;
+
+	c_connect("cm");
+	r = c_expect(IPC__DATA__UNION_DESK_NOTICE, 60);
+	if (strcmp(r->desk_notice->text, "Wayland here") != 0)
+		_exit(61);
+	ipc_data_free(r);
+	r = c_expect(IPC__DATA__UNION_DESK_NOTICE, 62);
+	if (*r->desk_notice->text != '\0')
+		_exit(63);
+	ipc_data_free(r);
+	close(cfd);
+	return 0;
+}
+
+/*
+ * The desk notice: a CM gets it when it attaches and when it ends; with
+ * start, a CM is started for it, at most once a minute, never in
+ * click-only mode.
+ */
+static void
+test_notice(void)
+{
+	struct event_base *base = event_base_new();
+	struct seen seen;
+	char *quit[] = { self_exe, (char *)"--cm-child", (char *)"quit",
+	    NULL };
+	char *cause = NULL;
+	struct session sess;
+	int status, i, before;
+	pid_t pid, w = 0;
+
+	memset(&seen, 0, sizeof seen);
+	ASSERT_INT_EQ(cmlink_new(&link_, base, dir, &acts, &seen, &cause), 0);
+	session_init(&sess);
+	sess.uid = (long)geteuid();
+	sess.gid = (long)getegid();
+	cmlink_set_session(link_, &sess);
+	session_fini(&sess);
+	cmlink_set_cm_command(link_, quit);
+	before = spawned_count();
+	/* Without start: said, nothing started. */
+	cmlink_set_notice(link_, "Wayland here", 0);
+	if ((pid = fork()) == 0)
+		_exit(child_notice());
+	for (i = 0; i < 300 && cmlink_cm_count(link_) == 0; i++)
+		spin(base, 10);
+	ASSERT_INT_EQ(cmlink_cm_count(link_), 1);
+	spin(base, 50);
+	cmlink_set_notice(link_, "", 0);
+	/* The loop sends it: wait for the child while it runs. */
+	for (i = 0; i < 300 && (w = waitpid(pid, &status, WNOHANG)) == 0;
+	    i++)
+		spin(base, 10);
+	ASSERT_INT_EQ(w, pid);
+	ASSERT_INT_EQ(WEXITSTATUS(status), 0);
+	spin(base, 100);
+	ASSERT_INT_EQ(spawned_count(), before);
+	/* Click-only: never started for a notice. */
+	cmlink_set_click_only(link_, 1);
+	cmlink_set_notice(link_, "Wayland here", 1);
+	spin(base, 300);
+	ASSERT_INT_EQ(spawned_count(), before);
+	/* With start: one CM; asked again at once, none more. */
+	cmlink_set_click_only(link_, 0);
+	cmlink_set_notice(link_, "Wayland here", 1);
+	spin_until_spawned(base, before + 1);
+	ASSERT_INT_EQ(spawned_count(), before + 1);
+	for (i = 0; i < 300 && cmlink_cm_count(link_) > 0; i++)
+		spin(base, 10);
+	cmlink_set_notice(link_, "Wayland, still", 1);
+	spin(base, 300);
+	ASSERT_INT_EQ(spawned_count(), before + 1);
+	cmlink_free(link_);
+	event_base_free(base);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -574,6 +655,7 @@ main(int argc, char **argv)
 	TST_RUN(test_cmlink);
 	TST_RUN(test_cmlink_spawn);
 	TST_RUN(test_guard);
+	TST_RUN(test_notice);
 	rmdir(dir);
 	snprintf(path, sizeof path, "%s/spawned", tmpl);
 	unlink(path);
