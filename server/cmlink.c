@@ -383,6 +383,21 @@ cmlink_recv_close(struct cmlink *l, struct ipc_peer *p, const Ipc__Data *d)
 	return 0;
 }
 
+/* Whether the CM may switch permissions (option
+ * enable-perm-change-in-accept-window); logs a refusal. */
+static int
+cmlink_perm_change(struct cmlink *l, const struct cmlink_conn *c,
+    const Ipc__SwitchPermission *m)
+{
+	if (l->act->option_get == NULL || strcmp(l->act->option_get(
+	    "enable-perm-change-in-accept-window", l->ctx), "N") != 0)
+		return 1;
+	log_warn("conn %d peer %s: %s %s refused: the accept window may not "
+	    "change permissions", c->id, c->peer_log, m->name,
+	    m->enabled ? "on" : "off");
+	return 0;
+}
+
 /* CM: permission toggle. */
 static int
 cmlink_recv_switch_permission(struct cmlink *l, struct ipc_peer *p,
@@ -395,9 +410,12 @@ cmlink_recv_switch_permission(struct cmlink *l, struct ipc_peer *p,
 	(void)p;
 	if (c == NULL)
 		return 0;
-	if (m->enabled && cmlink_guarded(l, c->id, m->name)) {
-		/* Switching off always works; after a refused grant every
-		 * CM shows the permission as it still is. */
+	/* Option enable-perm-change-in-accept-window N: the toggles are
+	 * shown, not used (HOST.md §3.4); the server is the one to refuse. */
+	if ((m->enabled && cmlink_guarded(l, c->id, m->name)) ||
+	    !cmlink_perm_change(l, c, m)) {
+		/* The guard lets switching off through; after a refusal
+		 * every CM shows the permission as it still is. */
 		Ipc__SwitchPermission off = *m;
 		Ipc__Data od = *d;
 
@@ -960,4 +978,11 @@ int
 cmlink_cm_count(const struct cmlink *l)
 {
 	return ipc_server_count(l->srv, "cm");
+}
+
+/* Number of attached main windows. */
+int
+cmlink_ui_count(const struct cmlink *l)
+{
+	return ipc_server_count(l->srv, "ui");
 }

@@ -28,6 +28,7 @@
 #include "common/pass.h"
 #include "common/store.h"
 #include "common/xmalloc.h"
+#include "server/awake.h"
 #include "server/cmlink.h"
 #include "server/conn/conn.h"
 #include "server/rendezvous/rendezvous.h"
@@ -607,6 +608,7 @@ srv_free(struct srv *srv)
 		free(s);
 	}
 	sodium_memzero(srv->otp, sizeof srv->otp);
+	awake_free(srv->awake);
 	svc_clip_free(srv->clip);
 	svc_audio_free(srv->audio);
 	svc_input_free(srv->input);

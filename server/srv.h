@@ -23,6 +23,7 @@ struct session_source;
 struct svc_term;
 struct evdns_base;
 struct session;
+struct awake;
 
 #define SRV_NSIGNALS	3	/* SIGTERM, SIGINT, SIGHUP */
 
@@ -74,6 +75,8 @@ struct srv {
 						   a desk gone for good */
 	int			 direct_port;	/* 0: direct access off */
 	int			 input_blockers; /* connections blocking local input */
+	int			 authed;	/* authorized connections */
+	struct awake		*awake;		/* owned: wake lock, or NULL */
 	struct rdv		*rdv;		/* owned: access by ID, or NULL */
 	struct srv_listener	*listener;	/* owned: direct port or NULL */
 	struct event		*signals[SRV_NSIGNALS];	/* owned */

@@ -127,6 +127,7 @@ conn_close(struct conn *c, const char *why)
 		event_free(c->closer);
 	c->tick = c->closer = NULL;
 	TAILQ_REMOVE(&srv->conns, c, entry);
+	conn_opts_closed(c);
 	conn_term_close(c);
 	conn_tunnel_close(c);
 	if (c->sub_clip)
@@ -370,6 +371,8 @@ conn_tick_cb(evutil_socket_t fd, short what, void *arg)
 		conn_refuse(c, "Timeout");
 		return;
 	}
+	if (conn_opts_tick(c))
+		return;
 	if (now - c->last_recv_ms > (uint64_t)c->srv->idle_timeout * 1000) {
 		conn_close(c, "Timeout");
 		return;
@@ -428,6 +431,8 @@ conn_open_session(struct conn *c)
 		conn_login_error(c, "Your ip is blocked by the peer", 1);
 		return;
 	}
+	if (!conn_opts_admit(c))
+		return;
 	pass_random(c->challenge, PASS_CHALLENGE_LEN, 0);
 	h.salt = (char *)store_salt(c->srv->store);
 	h.challenge = c->challenge;
@@ -571,6 +576,7 @@ conn_authorize(struct conn *c, const char *how, const char *otp)
 
 	c->state = CONN_AUTHORIZED;
 	c->pending = 0;
+	conn_opts_start(c);
 	conn_cm_login(c, 1);
 	sstream_set_max(c->ss, CONN_FRAME_MAX);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_FRAME_MAX + 16);
@@ -705,10 +711,10 @@ conn_recv_login(struct conn *c, const Hbb__Message *m)
 	st.method = cfg_get(cfg, "verification-method");
 	st.id_whitelist = cfg_get(cfg, "id-whitelist");
 	st.host_id = store_id(srv->store);
-	st.enable_file_transfer = cfg_bool(cfg, "enable-file-transfer");
-	st.enable_camera = cfg_bool(cfg, "enable-camera");
-	st.enable_terminal = cfg_bool(cfg, "enable-terminal");
-	st.enable_tunnel = cfg_bool(cfg, "enable-tunnel");
+	st.enable_file_transfer = perm_option_on(cfg, "enable-file-transfer");
+	st.enable_camera = perm_option_on(cfg, "enable-camera");
+	st.enable_terminal = perm_option_on(cfg, "enable-terminal");
+	st.enable_tunnel = perm_option_on(cfg, "enable-tunnel");
 	st.have_cm = srv->cm != NULL;
 	st.desk = (enum login_desk)srv->desk_login;
 
@@ -1044,7 +1050,7 @@ conn_new(struct srv *srv, int fd, const struct sockaddr *sa, socklen_t salen,
 	c->start_ms = c->last_recv_ms = c->last_drain_ms = mono_ms();
 	c->ss = sstream_new(CODEC_PRELOGIN_MAX);
 	for (r = 0; r < PERM_MAX; r++)
-		c->perm[r] = cfg_bool(srv->cfg, perm_get(r)->option);
+		c->perm[r] = perm_option_on(srv->cfg, perm_get(r)->option);
 	/* No option in the login means "VP9 only" (PROTOCOL.md §7.1). */
 	enc_caps_from_proto(NULL, &c->vprefs.caps);
 	conn_sink(c, &c->sink);

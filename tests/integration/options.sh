@@ -4,7 +4,7 @@
 # removed from the table, --help and the shipped cdesk.conf, and then
 # taken off this list; the check fails for a new unread option and for a
 # listed one that became read, so the list only shrinks.
-PENDING="access-mode allow-auto-disconnect allow-only-conn-window-open
+PENDING="allow-auto-disconnect allow-only-conn-window-open
 allow-remote-cm-modification allow-remote-config-modification api-server
 auto-disconnect-timeout enable-abr enable-hwcodec enable-lan-discovery
 enable-perm-change-in-accept-window keep-awake-during-incoming-sessions

@@ -28,7 +28,9 @@
  *                        <display> <w>x<h> key=<0|1> rgb=<r>,<g>,<b> for the
  *                        1st, every key and every 10th decoded picture,
  *                        for "frames": FRAMES <n>, and for "snap PATH" (the
- *                        last picture as a PPM): SNAP ok|error
+ *                        last picture as a PPM): SNAP ok|error; first
+ *                        LOGINPERM <n> 0 for each permission the host
+ *                        said was off before the login's outcome
  *   bench-login N        N sequential logins: p50/p99 round trip in ms
  *   bench-conc C N       N logins over C concurrent clients: logins/s
  *   bench-video W S LOG  log in, decode for W s, then measure S s: paints/s
@@ -495,7 +497,7 @@ cmd_session(void)
 	Hbb__Message *m;
 	char line[4096];
 	size_t have = 0;
-	int eof = 0, go_on = 1;
+	int eof = 0, go_on = 1, i;
 
 	if (pc == NULL)
 		return 1;
@@ -510,6 +512,9 @@ cmd_session(void)
 		pc_free(pc);
 		return 0;
 	}
+	for (i = 0; i < 32; i++)
+		if (pc_perms_off(pc) & (1u << i))
+			printf("LOGINPERM %d 0\n", i);
 	go_on = session_event(m);
 	while (go_on && !eof) {
 		struct pollfd pfd[2] = {
