@@ -4,11 +4,9 @@
 # removed from the table, --help and the shipped cdesk.conf, and then
 # taken off this list; the check fails for a new unread option and for a
 # listed one that became read, so the list only shrinks.
-PENDING="allow-auto-disconnect allow-only-conn-window-open
-allow-remote-cm-modification allow-remote-config-modification api-server
-auto-disconnect-timeout enable-abr enable-hwcodec enable-lan-discovery
-enable-perm-change-in-accept-window keep-awake-during-incoming-sessions
-one-way-clipboard-redirection one-way-file-transfer"
+PENDING="allow-remote-cm-modification allow-remote-config-modification
+api-server enable-abr enable-hwcodec enable-lan-discovery
+one-way-file-transfer"
 cd "$TOP" || exit 1
 opts=$(sed -n '/^static const struct opt opts\[\] = {/,/^};/p' common/config.c |
     grep -o '{ "[a-z0-9-]*"' | cut -d'"' -f2)
