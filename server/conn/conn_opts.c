@@ -2,8 +2,9 @@
  * conn_opts.c: what the host's options do to one connection beyond its
  * permissions (HOST.md §4.2, §5.11): logins only while the main window is
  * open (allow-only-conn-window-open), the idle disconnect of a remote
- * session (allow-auto-disconnect, auto-disconnect-timeout) and the wake
- * lock while sessions are live (keep-awake-during-incoming-sessions).
+ * session (allow-auto-disconnect, auto-disconnect-timeout), the wake
+ * lock while sessions are live (keep-awake-during-incoming-sessions) and
+ * the video's adaptive bitrate (enable-abr).
  */
 #include <stdlib.h>
 
@@ -14,6 +15,7 @@
 #include "server/cmlink.h"
 #include "server/conn/conn_int.h"
 #include "server/srv.h"
+#include "server/svc/svc_video.h"
 
 #define CONN_OPTS_MINUTE_MS	60000
 
@@ -90,6 +92,9 @@ conn_opts_start(struct conn *c)
 		c->auto_disconnect_ms = (uint64_t)min * conn_opts_minute_ms();
 	}
 	conn_opts_awake(srv);
+	/* Read at each session's start, as upstream's QoS does. */
+	if (srv->video != NULL && c->kind == LOGIN_KIND_REMOTE)
+		svc_video_set_abr(srv->video, cfg_bool(srv->cfg, "enable-abr"));
 }
 
 /* The peer did something (input, chat, a refresh): the idle clock restarts. */
