@@ -30,6 +30,7 @@
 #include "common/xmalloc.h"
 #include "server/awake.h"
 #include "server/cmlink.h"
+#include "server/lan.h"
 #include "server/conn/conn.h"
 #include "server/rendezvous/rendezvous.h"
 #include "server/server.h"
@@ -568,6 +569,7 @@ static void
 srv_run(struct srv *srv)
 {
 	srv_rdv_start(srv);
+	srv->lan = lan_start(srv);
 	srv_session_start(srv);
 	if (srv_cm_start(srv) != 0)
 		log_warn("no connection manager: connections that need a "
@@ -589,6 +591,7 @@ srv_stop(struct srv *srv)
 	/* Let the deferred frees run. */
 	event_base_loop(srv->base, EVLOOP_NONBLOCK);
 	rdv_free(srv->rdv);
+	lan_free(srv->lan);
 	srv_listener_free(srv->listener);
 	cmlink_free(srv->cm);
 	for (i = 0; i < SRV_NSIGNALS; i++)

@@ -24,6 +24,7 @@ struct svc_term;
 struct evdns_base;
 struct session;
 struct awake;
+struct lan;
 
 #define SRV_NSIGNALS	3	/* SIGTERM, SIGINT, SIGHUP */
 
@@ -77,6 +78,7 @@ struct srv {
 	int			 input_blockers; /* connections blocking local input */
 	int			 authed;	/* authorized connections */
 	struct awake		*awake;		/* owned: wake lock, or NULL */
+	struct lan		*lan;		/* owned: LAN discovery, or NULL */
 	struct rdv		*rdv;		/* owned: access by ID, or NULL */
 	struct srv_listener	*listener;	/* owned: direct port or NULL */
 	struct event		*signals[SRV_NSIGNALS];	/* owned */
