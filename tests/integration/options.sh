@@ -28,6 +28,17 @@ done
 for p in $PENDING; do
 	echo "$opts" | grep -qx "$p" || { echo "FAIL: $p is not in the table"; bad=1; }
 done
+# The shipped file shows every option of the table, and nothing else; the
+# README's table names each one.
+conf=packaging/deb/cdesk.conf
+for o in $opts; do
+	grep -q "^# $o =" "$conf" || { echo "FAIL: $o is not in $conf"; bad=1; }
+	grep -qF "\`$o\`" README.md || { echo "FAIL: $o is not in README.md"; bad=1; }
+done
+for o in $(sed -n 's/^# \([a-z0-9-]*\) =.*/\1/p' "$conf"); do
+	echo "$opts" | grep -qx "$o" ||
+	    { echo "FAIL: $conf shows $o, which is no option"; bad=1; }
+done
 echo "$(echo "$PENDING" | wc -w) option(s) still pending"
 [ $bad -eq 0 ] && echo "ok"
 exit $bad
