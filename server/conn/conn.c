@@ -416,8 +416,6 @@ conn_find(struct srv *srv, uint32_t id)
 static void
 conn_open_session(struct conn *c)
 {
-	const struct cfg *cfg = c->srv->cfg;
-	const char *wl = cfg_get(cfg, "whitelist");
 	Hbb__Message m = HBB__MESSAGE__INIT;
 	Hbb__Hash h = HBB__HASH__INIT;
 	size_t i;
@@ -426,12 +424,7 @@ conn_open_session(struct conn *c)
 	/* Flutter clients may send an avatar as a data: URI (issue 13). */
 	sstream_set_max(c->ss, CONN_LOGIN_MAX);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_LOGIN_MAX + 16);
-	if (*wl != '\0' && !login_ip_allowed(wl,
-	    (const struct sockaddr *)&c->sa)) {
-		conn_login_error(c, "Your ip is blocked by the peer", 1);
-		return;
-	}
-	if (!conn_opts_admit(c))
+	if (!conn_opts_admit(c))	/* whitelist, main window */
 		return;
 	pass_random(c->challenge, PASS_CHALLENGE_LEN, 0);
 	h.salt = (char *)store_salt(c->srv->store);

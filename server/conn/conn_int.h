@@ -3,8 +3,8 @@
  * server/conn/ only: conn.c (transport, state machine, login), conn_perm.c
  * (permissions and the services they open), conn_opts.c (options acting
  * on a connection), conn_session.c (the authorized session's messages),
- * conn_term.c (terminals) and conn_tunnel.c (TCP tunnels). Everywhere else struct conn is opaque
- * (conn.h).
+ * conn_term.c (terminals) and conn_tunnel.c (TCP tunnels). Everywhere
+ * else struct conn is opaque (conn.h).
  */
 #ifndef CDESK_CONN_INT_H
 #define CDESK_CONN_INT_H

@@ -1,7 +1,7 @@
 /*
  * conn_opts.c: what the host's options do to one connection beyond its
- * permissions (HOST.md §4.2, §5.11): logins only while the main window is
- * open (allow-only-conn-window-open), the idle disconnect of a remote
+ * permissions (HOST.md §4.2, §5.11): who may reach Hash (whitelist,
+ * allow-only-conn-window-open), the idle disconnect of a remote
  * session (allow-auto-disconnect, auto-disconnect-timeout), the wake
  * lock while sessions are live (keep-awake-during-incoming-sessions) and
  * the video's adaptive bitrate (enable-abr).
@@ -55,15 +55,23 @@ conn_opts_awake(struct srv *srv)
 }
 
 /*
- * Whether a new connection may go on to Hash: with option
- * allow-only-conn-window-open it needs the main window open (attached to
- * the IPC), else it is told "The main window is not open" and closed.
+ * Whether a new connection may go on to Hash (HOST.md §4.2): its address
+ * must pass option whitelist ("Your ip is blocked by the peer"), and with
+ * option allow-only-conn-window-open the main window must be open
+ * (attached to the IPC: "The main window is not open"). A connection
+ * that may not is told why and closed.
  */
 int
 conn_opts_admit(struct conn *c)
 {
 	struct srv *srv = c->srv;
+	const char *wl = cfg_get(srv->cfg, "whitelist");
 
+	if (*wl != '\0' && !login_ip_allowed(wl,
+	    (const struct sockaddr *)&c->sa)) {
+		conn_login_error(c, "Your ip is blocked by the peer", 1);
+		return 0;
+	}
 	if (!cfg_bool(srv->cfg, "allow-only-conn-window-open") ||
 	    (srv->cm != NULL && cmlink_ui_count(srv->cm) > 0))
 		return 1;

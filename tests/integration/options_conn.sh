@@ -5,8 +5,9 @@
 # one-way-clipboard-redirection (the peer's clipboard reaches the host,
 # the host's never goes out); allow-only-conn-window-open (logins only
 # while the main window is open); enable-perm-change-in-accept-window N
-# (the CM's toggles change nothing). "Nothing arrived" is proven with a
-# round trip (peer "ping N" / PONG N) after the action, never by waiting.
+# (the CM's toggles change nothing); whitelist. "Nothing arrived" is
+# proven with a round trip (peer "ping N" / PONG N) after the action,
+# never by waiting.
 . "$TOP/tests/lib.sh"
 IPCP="$TOP/$B/tests/bin/ipc_perm"
 command -v xclip >/dev/null || fail "xclip missing"
@@ -124,6 +125,15 @@ wait_for "$WORK/toggles.out" '^PERMISSION 2 0$' "toggle ignored with the option 
 echo "quit" >&3
 exec 3>&-
 wait $PEER_PID
+
+# --- whitelist: another address is refused with the stock text.
+opt whitelist 10.1.2.3,192.168.0.0/16
+out=$("$PEER" -p "$PORT" -w Secret-42 login)
+expect_match "$out" "^ERROR Your ip is blocked by the peer$" "whitelist miss"
+opt whitelist 10.1.2.3,127.0.0.0/8
+out=$("$PEER" -p "$PORT" -w Secret-42 login)
+expect_match "$out" "^PEERINFO" "whitelist hit"
+opt whitelist ""
 
 # --- allow-only-conn-window-open: logins only while the main window runs.
 opt allow-only-conn-window-open Y
