@@ -86,7 +86,7 @@ TEST_GROUPS	:= common ipc ipcglib gui xtool peer
 PROGS_common	:= test_codec test_config test_pass test_proto \
 		   test_sstream test_store bench_sstream fuzz_codec \
 		   fuzz_config fuzz_message fuzz_sstream fuzz_store
-PROGS_ipc	:= ipc_echo ipc_perm fuzz_ipc
+PROGS_ipc	:= ipc_echo ipc_perm ipc_opt fuzz_ipc
 PROGS_ipcglib	:= test_ipc
 PROGS_gui	:= cm_gui
 PROGS_xtool	:= xevlog xrects

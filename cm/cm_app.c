@@ -62,6 +62,7 @@ struct cm_app {
 	guint			 minimize_id;
 	gboolean		 had_pages;
 	gboolean		 password_only;	/* approve-mode=password */
+	gboolean		 perm_locked;	/* no permission toggles */
 	gboolean		 replaying;	/* Hello to first Options */
 	gboolean		 hidden;	/* the admin hides the CM */
 	char			*notice;	/* owned: the desk notice */
@@ -370,14 +371,16 @@ cm_drop_page(struct cm_app *a, int id)
 }
 
 /*
- * Ask the server for approve-mode (Accept is hidden in password mode) and
- * the options that let the admin hide the CM.
+ * Ask the server for approve-mode (Accept is hidden in password mode),
+ * the options that let the admin hide the CM, and whether the permission
+ * toggles may be used.
  */
 static void
 cm_ask_approve_mode(struct cm_app *a)
 {
 	static char *keys[] = { (char *)"approve-mode",
-	    (char *)"verification-method", (char *)"allow-hide-cm" };
+	    (char *)"verification-method", (char *)"allow-hide-cm",
+	    (char *)"enable-perm-change-in-accept-window" };
 	Ipc__Data d = IPC__DATA__INIT;
 	Ipc__OptionsGet m = IPC__OPTIONS_GET__INIT;
 
@@ -405,9 +408,10 @@ cm_admin_says(const Ipc__Options *m, const char *key, const char *want)
 }
 
 /*
- * The answer: Accept on every page, whether the admin hides the CM (only
- * password-only, permanent-password-only and allow-hide-cm, all three in
- * the admin's file), and the end of the replay.
+ * The answer: Accept and the permission toggles on every page, whether
+ * the admin hides the CM (only password-only, permanent-password-only and
+ * allow-hide-cm, all three in the admin's file), and the end of the
+ * replay.
  */
 static void
 cm_recv_options(struct cm_app *a, const Ipc__Options *m)
@@ -417,17 +421,24 @@ cm_recv_options(struct cm_app *a, const Ipc__Options *m)
 	gboolean was_hidden = a->hidden;
 	size_t i;
 
-	for (i = 0; i < m->n_options; i++)
+	for (i = 0; i < m->n_options; i++) {
 		if (strcmp(m->options[i]->key, "approve-mode") == 0)
 			a->password_only = strcmp(m->options[i]->value,
 			    "password") == 0;
+		if (strcmp(m->options[i]->key,
+		    "enable-perm-change-in-accept-window") == 0)
+			a->perm_locked = strcmp(m->options[i]->value,
+			    "N") == 0;
+	}
 	a->hidden = cm_admin_says(m, "approve-mode", "password") &&
 	    cm_admin_says(m, "verification-method",
 	    "use-permanent-password") &&
 	    cm_admin_says(m, "allow-hide-cm", "Y");
 	g_hash_table_iter_init(&it, a->pages);
-	while (g_hash_table_iter_next(&it, &key, &value))
+	while (g_hash_table_iter_next(&it, &key, &value)) {
 		cm_page_set_can_accept(value, !a->password_only);
+		cm_page_set_perm_change(value, !a->perm_locked);
+	}
 	if (a->replaying)
 		cm_replayed(a);
 	else if (a->hidden && !was_hidden)
@@ -448,6 +459,7 @@ cm_new_page(struct cm_app *a, int id)
 	g_signal_connect(page, "chat-send", G_CALLBACK(cm_chat_cb), a);
 	g_hash_table_insert(a->pages, GINT_TO_POINTER(id), page);
 	cm_page_set_can_accept(page, !a->password_only);
+	cm_page_set_perm_change(page, !a->perm_locked);
 	a->had_pages = TRUE;
 	g_clear_handle_id(&a->quit_id, g_source_remove);
 	return page;

@@ -42,6 +42,7 @@ struct _CmPage {
 	gboolean	 ended;
 	gboolean	 quiet;		/* setting check boxes from the server */
 	gboolean	 no_accept;	/* approve-mode is password */
+	gboolean	 perm_locked;	/* the toggles change nothing */
 	guint		 tick_id;	/* elapsed-time timer */
 	guint		 guard_id;	/* Accept/Dismiss guard timer */
 };
@@ -316,7 +317,8 @@ cm_page_update_state(CmPage *self)
 	gtk_widget_set_sensitive(GTK_WIDGET(self->chat_entry),
 	    !self->pending && !self->ended);
 	for (i = 0; i < PERM_MAX; i++)
-		gtk_widget_set_sensitive(self->perm[i], !self->ended);
+		gtk_widget_set_sensitive(self->perm[i], !self->ended &&
+		    !self->perm_locked);
 	if (self->ended)
 		gtk_label_set_text(self->state_label, "Disconnected.");
 	else if (self->pending && self->no_accept)
@@ -489,6 +491,14 @@ void
 cm_page_set_can_accept(CmPage *self, gboolean can)
 {
 	self->no_accept = !can;
+	cm_page_update_state(self);
+}
+
+/* Whether the permission toggles may be used (HOST.md §3.4). */
+void
+cm_page_set_perm_change(CmPage *self, gboolean can)
+{
+	self->perm_locked = !can;
 	cm_page_update_state(self);
 }
 

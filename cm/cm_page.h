@@ -51,6 +51,9 @@ void		 cm_page_file_log(CmPage *, int job_id, const char *path,
 /* FALSE hides Accept (approve-mode "password": only a password lets a
  * peer in; Dismiss stays). */
 void		 cm_page_set_can_accept(CmPage *, gboolean);
+/* FALSE greys the permission toggles (option
+ * enable-perm-change-in-accept-window N: the server refuses them). */
+void		 cm_page_set_perm_change(CmPage *, gboolean);
 /* The session ended but the page stays (unanswered chat). */
 void		 cm_page_set_ended(CmPage *);
 /* A short note under the details (e.g. a refused click). */

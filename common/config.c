@@ -36,7 +36,6 @@ enum opt_type {
 	T_IPLIST,	/* comma-separated IPs and CIDRs */
 	T_IDLIST,	/* comma-separated ID patterns with * and ? */
 	T_HOST,		/* host or host:port */
-	T_URL,		/* http:// or https:// URL */
 	T_KEY,		/* base64 of a 32-byte public key */
 	T_DESTLIST,	/* comma-separated destinations (common/dest.h) */
 };
@@ -58,7 +57,6 @@ static const struct opt opts[] = {
 	{ "allow-only-conn-window-open", T_BOOL, "N", NULL, 0, 0 },
 	{ "allow-remote-cm-modification", T_BOOL, "N", NULL, 0, 0 },
 	{ "allow-remote-config-modification", T_BOOL, "N", NULL, 0, 0 },
-	{ "api-server", T_URL, "", NULL, 0, 0 },
 	{ "approve-mode", T_ENUM, "", "password,click,both", 0, 0 },
 	{ "approve-timeout", T_INT, "120", NULL, 5, 3600 },
 	{ "audio-input", T_STR, "", NULL, 0, 0 },
@@ -72,7 +70,6 @@ static const struct opt opts[] = {
 	{ "enable-camera", T_BOOL, "Y", NULL, 0, 0 },
 	{ "enable-clipboard", T_BOOL, "Y", NULL, 0, 0 },
 	{ "enable-file-transfer", T_BOOL, "Y", NULL, 0, 0 },
-	{ "enable-hwcodec", T_BOOL, "Y", NULL, 0, 0 },
 	{ "enable-keyboard", T_BOOL, "Y", NULL, 0, 0 },
 	{ "enable-lan-discovery", T_BOOL, "Y", NULL, 0, 0 },
 	{ "enable-perm-change-in-accept-window", T_BOOL, "Y", NULL, 0, 0 },
@@ -371,17 +368,6 @@ opt_check(const struct opt *o, const char *value)
 	case T_HOST:
 		if (!check_host(value, strlen(value)))
 			return bad_value("host or host:port", value);
-		break;
-	case T_URL:
-		if (strncmp(value, "http://", 7) == 0)
-			p = value + 7;
-		else if (strncmp(value, "https://", 8) == 0)
-			p = value + 8;
-		else
-			return bad_value("an http:// or https:// URL", value);
-		end = p + strcspn(p, "/");
-		if (!check_host(p, (size_t)(end - p)) || strchr(p, ' ') != NULL)
-			return bad_value("an http:// or https:// URL", value);
 		break;
 	case T_KEY:
 		if (sodium_base642bin(key, sizeof key, value, strlen(value),

@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "common/config.h"
 #include "common/perm.h"
 #include "message.pb-c.h"
 
@@ -96,4 +97,17 @@ perm_login_set(Ipc__Login *m, enum perm p, int on)
 	    ((char *)m + perm_table[p].login_flag);
 
 	*f = on != 0;
+}
+
+/* An enable-* option under access-mode. */
+int
+perm_option_on(const struct cfg *c, const char *option)
+{
+	const char *mode = cfg_get(c, "access-mode");
+
+	if (strcmp(mode, "full") == 0)
+		return 1;
+	if (strcmp(mode, "view") == 0)
+		return 0;
+	return cfg_bool(c, option);
 }

@@ -13,6 +13,8 @@
 
 #include "ipc.pb-c.h"
 
+struct cfg;
+
 /* Also the bit order of permission sets (PERM_BIT). */
 enum perm {
 	PERM_KEYBOARD,
@@ -48,5 +50,12 @@ int			 perm_find(const char *name);
 int			 perm_login_get(const Ipc__Login *, enum perm p);
 /* Sets permission p's flag in an ipc Login to on (0 or 1). */
 void			 perm_login_set(Ipc__Login *, enum perm p, int on);
+/*
+ * Whether the enable-* option of a permission or of a kind of session is
+ * on as option access-mode says (HOST.md §7.4): "full" turns every one
+ * on, "view" every one off (the peer gets the picture and nothing else),
+ * anything else leaves each to its own option.
+ */
+int			 perm_option_on(const struct cfg *, const char *option);
 
 #endif

@@ -339,8 +339,43 @@ cmlink_guarded(struct cmlink *l, int conn_id, const char *what)
 	    (age = l->act->input_age_ms(l->ctx)) < 0 ||
 	    age >= CMLINK_INPUT_GUARD_MS)
 		return 0;
+	/* The admin let peers use the CM (upstream's local option). */
+	if (l->act->option_get != NULL && strcmp(l->act->option_get(
+	    "allow-remote-cm-modification", l->ctx), "Y") == 0)
+		return 0;
 	log_warn("cm: %s for conn %d refused: a peer's input %lld ms ago",
 	    what, conn_id, (long long)age);
+	return 1;
+}
+
+/*
+ * Whether a main window's change (options, passwords) came too soon after
+ * a peer's input to be the local user's: refused, as upstream's window
+ * locks its settings, unless remote configuration is allowed
+ * (access-mode full, or custom with allow-remote-config-modification).
+ * The CLI is not guarded: a peer typing a command is using its keyboard
+ * permission. Answers the refusal.
+ */
+static int
+cmlink_ui_guarded(struct cmlink *l, struct ipc_peer *p, const Ipc__Data *d)
+{
+	const char *mode;
+	int64_t age;
+
+	if (strcmp(ipc_peer_role(p), "ui") != 0 ||
+	    l->act->input_age_ms == NULL || l->act->option_get == NULL ||
+	    (age = l->act->input_age_ms(l->ctx)) < 0 ||
+	    age >= CMLINK_INPUT_GUARD_MS)
+		return 0;
+	mode = l->act->option_get("access-mode", l->ctx);
+	if (strcmp(mode, "full") == 0 || (strcmp(mode, "view") != 0 &&
+	    strcmp(l->act->option_get("allow-remote-config-modification",
+	    l->ctx), "Y") == 0))
+		return 0;
+	log_warn("ui: pid %ld: %s refused: a peer's input %lld ms ago",
+	    ipc_peer_pid(p), ipc_data_name(d->union_case), (long long)age);
+	cmlink_result(p, ERR_DENIED, "A remote peer is using this desktop: "
+	    "settings are locked (allow-remote-config-modification)");
 	return 1;
 }
 
@@ -389,6 +424,21 @@ cmlink_recv_close(struct cmlink *l, struct ipc_peer *p, const Ipc__Data *d)
 	return 0;
 }
 
+/* Whether the CM may switch permissions (option
+ * enable-perm-change-in-accept-window); logs a refusal. */
+static int
+cmlink_perm_change(struct cmlink *l, const struct cmlink_conn *c,
+    const Ipc__SwitchPermission *m)
+{
+	if (l->act->option_get == NULL || strcmp(l->act->option_get(
+	    "enable-perm-change-in-accept-window", l->ctx), "N") != 0)
+		return 1;
+	log_warn("conn %d peer %s: %s %s refused: the accept window may not "
+	    "change permissions", c->id, c->peer_log, m->name,
+	    m->enabled ? "on" : "off");
+	return 0;
+}
+
 /* CM: permission toggle. */
 static int
 cmlink_recv_switch_permission(struct cmlink *l, struct ipc_peer *p,
@@ -401,9 +451,12 @@ cmlink_recv_switch_permission(struct cmlink *l, struct ipc_peer *p,
 
 	if (c == NULL)
 		return 0;
-	if (m->enabled && cmlink_guarded(l, c->id, m->name)) {
-		/* Switching off always works; after a refused grant every
-		 * CM shows the permission as it still is. */
+	/* Option enable-perm-change-in-accept-window N: the toggles are
+	 * shown, not used (HOST.md §3.4); the server is the one to refuse. */
+	if ((m->enabled && cmlink_guarded(l, c->id, m->name)) ||
+	    !cmlink_perm_change(l, c, m)) {
+		/* The guard lets switching off through; after a refusal
+		 * every CM shows the permission as it still is. */
 		Ipc__SwitchPermission off = *m;
 		Ipc__Data od = *d;
 
@@ -678,7 +731,9 @@ cmlink_ipc_recv(struct ipc_peer *p, const Ipc__Data *d, void *arg)
 			continue;
 		if ((cmlink_table[i].roles & cmlink_role(p)) == 0)
 			break;
-		cmlink_table[i].fn(l, p, d);
+		if (cmlink_table[i].roles != CMLINK_UI ||
+		    !cmlink_ui_guarded(l, p, d))
+			cmlink_table[i].fn(l, p, d);
 		return;
 	}
 	log_warn("cm: pid %ld ('%s') sent %s: not allowed, dropping it",
@@ -1012,4 +1067,11 @@ int
 cmlink_cm_count(const struct cmlink *l)
 {
 	return ipc_server_count(l->srv, "cm");
+}
+
+/* Number of attached main windows. */
+int
+cmlink_ui_count(const struct cmlink *l)
+{
+	return ipc_server_count(l->srv, "ui");
 }

@@ -176,5 +176,7 @@ void	cmlink_closed(struct cmlink *, int conn_id);
 
 /* Number of attached CMs. */
 int	cmlink_cm_count(const struct cmlink *);
+/* Number of attached main windows (role "ui"; the CLI is not one). */
+int	cmlink_ui_count(const struct cmlink *);
 
 #endif

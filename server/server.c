@@ -30,7 +30,9 @@
 #include "common/store.h"
 #include "common/xmalloc.h"
 #include "server/audit.h"
+#include "server/awake.h"
 #include "server/cmlink.h"
+#include "server/lan.h"
 #include "server/conn/conn.h"
 #include "server/fsh.h"
 #include "server/rendezvous/rendezvous.h"
@@ -585,6 +587,7 @@ static void
 srv_run(struct srv *srv)
 {
 	srv_rdv_start(srv);
+	srv->lan = lan_start(srv);
 	srv_session_start(srv);
 	if (srv_cm_start(srv) != 0)
 		log_warn("no connection manager: connections that need a "
@@ -607,6 +610,7 @@ srv_stop(struct srv *srv)
 	event_base_loop(srv->base, EVLOOP_NONBLOCK);
 	fsh_free(srv->fsh);
 	rdv_free(srv->rdv);
+	lan_free(srv->lan);
 	srv_listener_free(srv->listener);
 	cmlink_free(srv->cm);
 	for (i = 0; i < SRV_NSIGNALS; i++)
@@ -626,6 +630,7 @@ srv_free(struct srv *srv)
 		free(s);
 	}
 	sodium_memzero(srv->otp, sizeof srv->otp);
+	awake_free(srv->awake);
 	svc_clip_free(srv->clip);
 	svc_audio_free(srv->audio);
 	svc_input_free(srv->input);

@@ -25,6 +25,8 @@ struct session_source;
 struct svc_term;
 struct evdns_base;
 struct session;
+struct awake;
+struct lan;
 
 #define SRV_NSIGNALS	3	/* SIGTERM, SIGINT, SIGHUP */
 
@@ -78,6 +80,9 @@ struct srv {
 						   headless-user */
 	int			 direct_port;	/* 0: direct access off */
 	int			 input_blockers; /* connections blocking local input */
+	int			 authed;	/* authorized connections */
+	struct awake		*awake;		/* owned: wake lock, or NULL */
+	struct lan		*lan;		/* owned: LAN discovery, or NULL */
 	struct rdv		*rdv;		/* owned: access by ID, or NULL */
 	struct fsh		*fsh;		/* owned: file helper link */
 	struct audit		*audit;		/* owned: audit log, or NULL */

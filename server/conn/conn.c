@@ -128,6 +128,7 @@ conn_close(struct conn *c, const char *why)
 		event_free(c->closer);
 	c->tick = c->closer = NULL;
 	TAILQ_REMOVE(&srv->conns, c, entry);
+	conn_opts_closed(c);
 	conn_term_close(c);
 	conn_tunnel_close(c);
 	if (c->sub_clip)
@@ -374,6 +375,8 @@ conn_tick_cb(evutil_socket_t fd, short what, void *arg)
 		conn_refuse(c, "Timeout");
 		return;
 	}
+	if (conn_opts_tick(c))
+		return;
 	if (now - c->last_recv_ms > (uint64_t)c->srv->idle_timeout * 1000) {
 		conn_close(c, "Timeout");
 		return;
@@ -417,8 +420,6 @@ conn_find(struct srv *srv, uint32_t id)
 static void
 conn_open_session(struct conn *c)
 {
-	const struct cfg *cfg = c->srv->cfg;
-	const char *wl = cfg_get(cfg, "whitelist");
 	Hbb__Message m = HBB__MESSAGE__INIT;
 	Hbb__Hash h = HBB__HASH__INIT;
 	size_t i;
@@ -427,11 +428,8 @@ conn_open_session(struct conn *c)
 	/* Flutter clients may send an avatar as a data: URI (issue 13). */
 	sstream_set_max(c->ss, CONN_LOGIN_MAX);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_LOGIN_MAX + 16);
-	if (*wl != '\0' && !login_ip_allowed(wl,
-	    (const struct sockaddr *)&c->sa)) {
-		conn_login_error(c, "Your ip is blocked by the peer", 1);
+	if (!conn_opts_admit(c))	/* whitelist, main window */
 		return;
-	}
 	pass_random(c->challenge, PASS_CHALLENGE_LEN, 0);
 	h.salt = (char *)store_salt(c->srv->store);
 	h.challenge = c->challenge;
@@ -501,6 +499,7 @@ conn_authorize(struct conn *c, const char *how, const char *otp)
 
 	c->state = CONN_AUTHORIZED;
 	c->pending = 0;
+	conn_opts_start(c);
 	conn_cm_login(c, 1);
 	sstream_set_max(c->ss, CONN_FRAME_MAX);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_FRAME_MAX + 16);
@@ -901,7 +900,7 @@ conn_new(struct srv *srv, int fd, const struct sockaddr *sa, socklen_t salen,
 	c->start_ms = c->last_recv_ms = c->last_drain_ms = mono_ms();
 	c->ss = sstream_new(CODEC_PRELOGIN_MAX);
 	for (r = 0; r < PERM_MAX; r++)
-		c->perm[r] = cfg_bool(srv->cfg, perm_get(r)->option);
+		c->perm[r] = perm_option_on(srv->cfg, perm_get(r)->option);
 	/* No option in the login means "VP9 only" (PROTOCOL.md §7.1). */
 	enc_caps_from_proto(NULL, &c->vprefs.caps);
 	conn_sink(c, &c->sink);

@@ -1,10 +1,11 @@
 /*
  * conn_int.h: the connection's insides, shared by the files of
  * server/conn/ only: conn.c (transport, state machine, login), conn_perm.c
- * (permissions and the services they open), conn_session.c (the
- * authorized session's messages), conn_term.c (terminals),
- * conn_tunnel.c (TCP tunnels), conn_file.c (file transfer through the
- * file helper) and conn_audit.c (its records in the audit log). Everywhere
+ * (permissions and the services they open), conn_opts.c (options acting
+ * on a connection), conn_session.c (the authorized session's messages),
+ * conn_term.c (terminals), conn_tunnel.c (TCP tunnels), conn_file.c (file
+ * transfer through the file helper) and conn_audit.c (its records in the
+ * audit log). Everywhere
  * else struct conn is opaque (conn.h).
  */
 #ifndef CDESK_CONN_INT_H
@@ -94,6 +95,8 @@ struct conn {
 	int			 probe_out;
 	uint64_t		 probe_ms;
 	uint32_t		 last_delay;
+	uint64_t		 active_ms;	/* the peer's last input, chat */
+	uint64_t		 auto_disconnect_ms; /* idle close, 0: none */
 
 	/* What the peer may do, and what it asked for (OptionMessage). */
 	int			 perm[PERM_MAX];
@@ -171,6 +174,18 @@ long	conn_now_s(void);
 void	conn_recv_login(struct conn *, const Hbb__Message *m);
 /* The remembered session for c's login triple, if recent; else NULL. */
 struct srv_session *conn_find_session(struct conn *);
+
+/* conn_opts.c: options acting on a connection (HOST.md §4.2, §5.11) */
+/* 1 if the connection may go on to Hash; else refused (main window). */
+int	conn_opts_admit(struct conn *);
+/* The session was authorized: idle disconnect latched, wake lock. */
+void	conn_opts_start(struct conn *);
+/* The peer did something: its idle clock restarts. */
+void	conn_opts_active(struct conn *);
+/* Once a second: idle disconnect, wake-lock option; 1 if closing now. */
+int	conn_opts_tick(struct conn *);
+/* The connection closes: an authorized one leaves the wake lock. */
+void	conn_opts_closed(struct conn *);
 
 /* conn_perm.c */
 /* Tells the CM about c (HOST.md §6.5): authorized, or waiting. */

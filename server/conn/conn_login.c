@@ -13,6 +13,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/mono.h"
+#include "common/perm.h"
 #include "common/store.h"
 #include "common/xmalloc.h"
 #include "server/conn/conn_int.h"
@@ -170,10 +171,10 @@ conn_recv_login(struct conn *c, const Hbb__Message *m)
 	st.method = cfg_get(cfg, "verification-method");
 	st.id_whitelist = cfg_get(cfg, "id-whitelist");
 	st.host_id = store_id(srv->store);
-	st.enable_file_transfer = cfg_bool(cfg, "enable-file-transfer");
-	st.enable_camera = cfg_bool(cfg, "enable-camera");
-	st.enable_terminal = cfg_bool(cfg, "enable-terminal");
-	st.enable_tunnel = cfg_bool(cfg, "enable-tunnel");
+	st.enable_file_transfer = perm_option_on(cfg, "enable-file-transfer");
+	st.enable_camera = perm_option_on(cfg, "enable-camera");
+	st.enable_terminal = perm_option_on(cfg, "enable-terminal");
+	st.enable_tunnel = perm_option_on(cfg, "enable-tunnel");
 	st.have_cm = srv->cm != NULL;
 	st.desk = (enum login_desk)srv->desk_login;
 

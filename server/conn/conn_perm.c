@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/config.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/perm.h"
@@ -117,9 +118,12 @@ conn_update_services(struct conn *c)
 	    c->disable_keyboard))
 		svc_input_release_all(srv->input, c->id);
 	conn_update_block(c);
+	/* One-way redirection: the peer's clipboard still reaches the host
+	 * (conn_recv_clipboard), the host's never goes out (HOST.md §5.1). */
 	want_clip = srv->clip != NULL && c->perm[PERM_KEYBOARD] &&
 	    c->perm[PERM_CLIPBOARD] && !c->disable_clipboard &&
-	    !c->disable_keyboard;
+	    !c->disable_keyboard &&
+	    !cfg_bool(srv->cfg, "one-way-clipboard-redirection");
 	want_audio = srv->audio != NULL && c->perm[PERM_AUDIO] &&
 	    !c->disable_audio;
 	if (want_clip && !c->sub_clip) {

@@ -171,10 +171,12 @@ conn_recv_misc(struct conn *c, const Hbb__Message *m)
 		conn_apply_options(c, misc->option);
 		break;
 	case HBB__MISC__UNION_REFRESH_VIDEO:
+		conn_opts_active(c);
 		if (misc->refresh_video && c->srv->video != NULL)
 			svc_video_refresh(c->srv->video, -1);
 		break;
 	case HBB__MISC__UNION_REFRESH_VIDEO_DISPLAY:
+		conn_opts_active(c);
 		if (c->srv->video != NULL)
 			svc_video_refresh(c->srv->video,
 			    misc->refresh_video_display);
@@ -224,6 +226,7 @@ conn_recv_misc(struct conn *c, const Hbb__Message *m)
 		conn_recv_restart(c);
 		break;
 	case HBB__MISC__UNION_CHAT_MESSAGE:
+		conn_opts_active(c);
 		if (c->srv->cm != NULL)
 			cmlink_chat(c->srv->cm, (int)c->id,
 			    misc->chat_message->text);
@@ -242,6 +245,7 @@ conn_recv_input(struct conn *c, const Hbb__Message *m)
 	struct svc_input *in = c->srv->input;
 	int r;
 
+	conn_opts_active(c);
 	if (in == NULL || c->kind != LOGIN_KIND_REMOTE ||
 	    !c->perm[PERM_KEYBOARD] || c->disable_keyboard)
 		return;

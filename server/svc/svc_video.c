@@ -137,6 +137,7 @@ struct svc_video {
 	int			 codec;
 	uint64_t		 ratio_t;
 	uint64_t		 enc_at_ratio_t;
+	int			 abr_off;	/* option enable-abr N */
 	/* The warm VP9 encoder of the primary display (vspare_*). */
 	int			 warm;		/* config: keep one */
 	pthread_t		 spare_th;
@@ -1272,6 +1273,11 @@ qos_ratio(struct svc_video *sv)
 
 	dynamic = enc - sv->enc_at_ratio_t >= 6;
 	sv->enc_at_ratio_t = enc;
+	if (sv->abr_off) {
+		/* No adaptive bitrate: the viewers' quality, as asked. */
+		sv->ratio = sv->ratio_target;
+		return;
+	}
 	if ((worst = qos_worst(sv)) < 0)
 		return;
 	if (worst < 50)
@@ -1647,6 +1653,15 @@ svc_video_target_kbps(struct svc_video *sv)
 	int h = sv->ndisp > 0 ? sv->disp[0].height : 1080;
 
 	return enc_bitrate(w, h, sv->ratio);
+}
+
+/* Adaptive bitrate on or off (option enable-abr). */
+void
+svc_video_set_abr(struct svc_video *sv, int on)
+{
+	sv->abr_off = !on;
+	if (sv->abr_off)
+		sv->ratio = sv->ratio_target;
 }
 
 /* Copies the counters. */

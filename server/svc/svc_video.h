@@ -141,6 +141,12 @@ void	svc_video_refresh(struct svc_video *, int display);
 void	svc_video_rtt(struct svc_video *, uint32_t conn_id, int ms);
 /* Current target bitrate in kbit/s (TestDelay.target_bitrate). */
 int	svc_video_target_kbps(struct svc_video *);
+/*
+ * Adaptive bitrate (option enable-abr, HOST.md §5.2): on, the ratio
+ * follows the worst round trip every 3 s; off, it stays at what the
+ * viewers' image quality asks for.
+ */
+void	svc_video_set_abr(struct svc_video *, int on);
 void	svc_video_stats(struct svc_video *, struct svc_video_stats *out);
 
 #endif

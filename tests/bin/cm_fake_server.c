@@ -9,6 +9,7 @@
  *   closed ID              the connection ended
  *   click ID MS            a peer clicked MS ms ago (-1: never); ID unused
  *   mode ID [VALUE]        set approve-mode (ID unused)
+ *   option ID KEY [VALUE]  set any option (ID unused)
  *   lock ID KEY            the admin's file sets KEY (ID unused)
  * Output: READY, AUTHORIZE ID, CLOSE ID, PERM ID NAME 0|1, CHAT ID TEXT,
  * OPTION KEY VALUE, PASSWORD SET, REFRESH, CLICK MS, LOCK KEY.
@@ -274,6 +275,11 @@ fake_command(struct fake *f, char *line)
 
 		fake_option_set("approve-mode", line + n + (line[n] == ' '),
 		    &cause, f);
+	} else if (strcmp(word, "option") == 0 &&
+	    sscanf(line + n, "%63s", a) == 1) {
+		char *cause = NULL, *v = strstr(line + n, a) + strlen(a);
+
+		fake_option_set(a, v + (*v == ' '), &cause, f);
 	} else if (strcmp(word, "lock") == 0 &&
 	    sscanf(line + n, "%63s", f->locked) == 1) {
 		printf("LOCK %s\n", f->locked);

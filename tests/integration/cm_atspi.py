@@ -371,6 +371,25 @@ def main():
     fake.send("mode 1 ")
     fake.expect("OPTION approve-mode")
 
+    # enable-perm-change-in-accept-window N: the toggles are greyed (the
+    # server refuses them anyway).
+    fake.send("option 1 enable-perm-change-in-accept-window N")
+    fake.expect("OPTION enable-perm-change-in-accept-window N")
+    fake.send("login 7 147258369 frank 192.0.2.8:1000 0 0")
+    p7 = page(cm2, 7)
+    box = find(p7, "Keyboard", "check box")
+    end = time.time() + 5
+    while box.get_state_set().contains(Atspi.StateType.SENSITIVE):
+        if time.time() > end:
+            fail("a permission toggle usable with the option N")
+        time.sleep(0.2)
+    time.sleep(1.3)
+    click(find(p7, "Dismiss", "push button"))
+    fake.expect("CLOSE 7")
+    fake.send("closed 7")
+    fake.send("option 1 enable-perm-change-in-accept-window")
+    fake.expect("OPTION enable-perm-change-in-accept-window")
+
     # It cannot be closed away while a session runs: Minimize keeps it
     # (and the session), Disconnect ends the session and closes it.
     click(find(cm2, "Close", "push button"))

@@ -29,7 +29,9 @@
  *                        1st, every key and every 10th decoded picture,
  *                        for "frames": FRAMES <n>, and for "snap PATH" (the
  *                        last picture as a PPM): SNAP ok|error; TONE <hz>
- *                        <level> after every 50th audio frame (adec.h)
+ *                        <level> after every 50th audio frame (adec.h);
+ *                        first LOGINPERM <n> 0 for each permission the host
+ *                        said was off before the login's outcome
  *   bench-login N        N sequential logins: p50/p99 round trip in ms
  *   bench-conc C N       N logins over C concurrent clients: logins/s
  *   bench-video W S LOG  log in, decode for W s, then measure S s: paints/s
@@ -500,7 +502,7 @@ cmd_session(void)
 	Hbb__Message *m;
 	char line[4096];
 	size_t have = 0;
-	int eof = 0, go_on = 1;
+	int eof = 0, go_on = 1, i;
 
 	if (pc == NULL)
 		return 1;
@@ -515,6 +517,9 @@ cmd_session(void)
 		pc_free(pc);
 		return 0;
 	}
+	for (i = 0; i < 32; i++)
+		if (pc_perms_off(pc) & (1u << i))
+			printf("LOGINPERM %d 0\n", i);
 	go_on = session_event(m);
 	while (go_on && !eof) {
 		struct pollfd pfd[2] = {

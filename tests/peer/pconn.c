@@ -36,6 +36,7 @@ struct pconn {
 	int		 kind;		/* LoginRequest.union; 0 remote */
 	const char	*ft_dir;	/* file-transfer login, or NULL */
 	int		 ft_hidden;
+	unsigned	 perms_off;	/* PermissionInfo off before login */
 };
 
 /* Monotonic milliseconds. */
@@ -464,6 +465,11 @@ pc_login_outcome(struct pconn *pc, int timeout_ms)
 		if (m->union_case == HBB__MESSAGE__UNION_MISC &&
 		    m->misc->union_case == HBB__MISC__UNION_CLOSE_REASON)
 			return m;
+		if (m->union_case == HBB__MESSAGE__UNION_MISC &&
+		    m->misc->union_case == HBB__MISC__UNION_PERMISSION_INFO &&
+		    m->misc->permission_info->permission < 32 &&
+		    !m->misc->permission_info->enabled)
+			pc->perms_off |= 1u << m->misc->permission_info->permission;
 		hbb__message__free_unpacked(m, NULL);
 		if (pc_now_ms() > deadline)
 			break;
@@ -504,4 +510,12 @@ pc_login_again(struct pconn *pc, const char *username, const char *password,
 	if (pc_send_login(pc, username, password) != 0)
 		return NULL;
 	return pc_login_outcome(pc, timeout_ms);
+}
+
+/* Permissions the host said were off before the login's outcome (bit =
+ * PermissionInfo.permission). */
+unsigned
+pc_perms_off(const struct pconn *pc)
+{
+	return pc->perms_off;
 }

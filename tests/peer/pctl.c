@@ -10,6 +10,9 @@
  *   cliphtml HTML        MultiClipboards with HTML and its text
  *   restart              Misc.restart_remote_device (a MessageBox the host
  *                        sends prints MSGBOX <title>: <text>)
+ *   ping N               a client TestDelay{time N}; the host's echo prints
+ *                        PONG N: a round-trip marker (whatever the host
+ *                        queued before it has arrived)
  * As a stock client, it sends each only to hosts whose PeerInfo.version
  * passes upstream's gate (MultiClipboards 1.3.0, screenshots 1.4.0,
  * relative mouse "mouse 5 DX DY" 1.4.5), and prints NOTSENT <what> else.
@@ -168,6 +171,17 @@ pctl_command(struct pconn *pc, const char *line)
 		pctl_misc(pc, &misc);
 		return 1;
 	}
+	if (sscanf(line, "ping %d", &a) == 1) {
+		Hbb__Message m = HBB__MESSAGE__INIT;
+		Hbb__TestDelay td = HBB__TEST_DELAY__INIT;
+
+		td.from_client = 1;
+		td.time = a;
+		m.union_case = HBB__MESSAGE__UNION_TEST_DELAY;
+		m.test_delay = &td;
+		pc_send(pc, &m);
+		return 1;
+	}
 	if (sscanf(line, "switch %d", &a) == 1)
 		pctl_switch(pc, a);
 	else if (sscanf(line, "fps %d", &a) == 1)
@@ -195,7 +209,7 @@ pctl_command(struct pconn *pc, const char *line)
 	return 1;
 }
 
-/* Prints a ScreenshotResponse and saves its PNG. */
+/* Prints a ScreenshotResponse (saving its PNG), a message box or a PONG. */
 int
 pctl_event(const Hbb__Message *m)
 {
@@ -207,6 +221,11 @@ pctl_event(const Hbb__Message *m)
 	    HBB__LOGIN_RESPONSE__UNION_PEER_INFO)
 		pctl_host_version = pctl_version_number(
 		    m->login_response->peer_info->version);
+	if (m->union_case == HBB__MESSAGE__UNION_TEST_DELAY &&
+	    m->test_delay->from_client) {
+		printf("PONG %lld\n", (long long)m->test_delay->time);
+		return 1;
+	}
 	if (m->union_case == HBB__MESSAGE__UNION_MESSAGE_BOX) {
 		printf("MSGBOX %s: %s\n", m->message_box->title,
 		    m->message_box->text);

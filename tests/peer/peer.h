@@ -69,6 +69,9 @@ const char	*pc_challenge(const struct pconn *);
  */
 Hbb__Message	*pc_login(struct pconn *, const char *username,
 		    const char *password, int timeout_ms);
+/* Permissions the host said were off before the login's outcome, a bit
+ * per PermissionInfo.permission. */
+unsigned	 pc_perms_off(const struct pconn *);
 /* Sends another LoginRequest on the same connection (after Wrong Password). */
 Hbb__Message	*pc_login_again(struct pconn *, const char *username,
 		    const char *password, int timeout_ms);

@@ -1,8 +1,10 @@
 /*
  * test_perm.c: the permission table against the protocols it stands for:
  * every PermissionInfo number once, each name an ipc Login flag at the
- * offset the table says, each default a known option.
+ * offset the table says, each default a known option; access-mode over
+ * the enable-* options.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "common/config.h"
@@ -101,6 +103,49 @@ test_labels(void)
 	ASSERT_STR_EQ(perm_get(PERM_KEYBOARD)->a11y, "Keyboard");
 }
 
+/* A config of text (the caller frees it). */
+static struct cfg *
+perm_cfg(const char *text)
+{
+	struct cfg *c = cfg_new();
+	char *cause = NULL;
+
+	if (cfg_parse_string(c, text, "t.conf", &cause, NULL) != 0)
+		TST_FAIL("parse failed: %s", cause);
+	return c;
+}
+
+/*
+ * access-mode: full turns every permission and session kind on, view
+ * every one off, custom (and unset) leaves each to its own option.
+ */
+static void
+test_access_mode(void)
+{
+	static const char *const kinds[] = { "enable-camera",
+	    "enable-terminal", "enable-tunnel", "enable-file-transfer" };
+	static const char *const base = "[options]\nenable-keyboard = N\n"
+	    "enable-audio = Y\nenable-tunnel = N\n";
+	struct cfg *c;
+	char text[256];
+	size_t i;
+	int p, m;
+
+	for (m = 0; m < 4; m++) {
+		snprintf(text, sizeof text, "%saccess-mode = %s\n", base,
+		    m == 0 ? "full" : m == 1 ? "view" : m == 2 ? "custom" : "");
+		c = perm_cfg(text);
+		for (p = 0; p < PERM_MAX; p++)
+			ASSERT_INT_EQ(perm_option_on(c, perm_get(p)->option),
+			    m == 0 ? 1 : m == 1 ? 0 : p != PERM_KEYBOARD);
+		for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+			ASSERT_INT_EQ(perm_option_on(c, kinds[i]),
+			    m == 0 ? 1 : m == 1 ? 0 :
+			    strcmp(kinds[i], "enable-tunnel") != 0);
+		cfg_free(c);
+	}
+}
+
 /* Runs the tests. */
 int
 main(void)
@@ -109,5 +154,6 @@ main(void)
 	TST_RUN(test_wire);
 	TST_RUN(test_login_flags);
 	TST_RUN(test_labels);
+	TST_RUN(test_access_mode);
 	return 0;
 }

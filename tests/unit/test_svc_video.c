@@ -301,6 +301,34 @@ test_quality_kept(void)
 	fsink_free(f);
 }
 
+/* enable-abr N: slow round trips leave the bitrate where quality put it. */
+static void
+test_abr_off(void)
+{
+	struct svc_video *sv;
+	struct svc_video_prefs p = vt_prefs(-1);
+	struct fsink *f;
+	int full, i;
+
+	ASSERT_INT_EQ(svc_video_new(base, NULL, &sv), 0);
+	svc_video_set_abr(sv, 0);
+	f = fsink_new(6);
+	p.image_quality = HBB__IMAGE_QUALITY__Balanced;
+	ASSERT_INT_EQ(svc_video_subscribe(sv, &f->sink, 0, &p, 0), 0);
+	full = svc_video_target_kbps(sv);
+	for (i = 0; i < 4; i++) {
+		svc_video_rtt(sv, f->sink.conn_id, 700);
+		vt_loop(base, 1050);
+	}
+	ASSERT_INT_EQ(svc_video_target_kbps(sv), full);
+	/* The quality the user picks still counts. */
+	p.image_quality = HBB__IMAGE_QUALITY__Best;
+	svc_video_set_prefs(sv, f->sink.conn_id, &p);
+	ASSERT_TRUE(svc_video_target_kbps(sv) > full);
+	svc_video_free(sv);
+	fsink_free(f);
+}
+
 /* A viewer that decodes less makes everybody switch codec, on a key frame. */
 static void
 test_codec_switch(void)
@@ -402,6 +430,7 @@ main(void)
 	TST_RUN(test_displays);
 	TST_RUN(test_qos);
 	TST_RUN(test_quality_kept);
+	TST_RUN(test_abr_off);
 	TST_RUN(test_codecs);
 	TST_RUN(test_still_damage);
 	TST_RUN(test_still_nodamage);
