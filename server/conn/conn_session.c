@@ -17,6 +17,7 @@
 #include "server/svc/svc_input.h"
 #include "server/svc/svc_video.h"
 #include "server/sysinfo.h"
+#include "server/x11/x11_randr.h"
 
 /* Start streaming a display to this connection (announced first with
  * flags SVC_VIDEO_F_ANNOUNCE). */
@@ -157,6 +158,16 @@ conn_apply_options(struct conn *c, const Hbb__OptionMessage *o)
 		c->disable_keyboard = o->disable_keyboard == yes;
 	if (o->terminal_persistent == yes || o->terminal_persistent == no)
 		conn_term_persistent(c, o->terminal_persistent == yes);
+	if (o->lock_after_session_end == yes ||
+	    o->lock_after_session_end == no)
+		c->lock_after_end = o->lock_after_session_end == yes;
+	if (o->follow_remote_cursor == yes || o->follow_remote_cursor == no)
+		c->follow_cursor = o->follow_remote_cursor == yes;
+	if ((o->follow_remote_window == yes || o->follow_remote_window == no) &&
+	    c->follow_window != (o->follow_remote_window == yes)) {
+		c->follow_window = o->follow_remote_window == yes;
+		c->focus_display = -1;
+	}
 	conn_update_services(c);
 }
 
@@ -223,6 +234,17 @@ conn_recv_misc(struct conn *c, const Hbb__Message *m)
 	case HBB__MISC__UNION_RESTART_REMOTE_DEVICE:
 		conn_recv_restart(c);
 		break;
+	case HBB__MISC__UNION_CHANGE_RESOLUTION:
+		conn_recv_resolution(c, -1, misc->change_resolution);
+		break;
+	case HBB__MISC__UNION_CHANGE_DISPLAY_RESOLUTION:
+		conn_recv_resolution(c, misc->change_display_resolution->display,
+		    misc->change_display_resolution->resolution);
+		break;
+	case HBB__MISC__UNION_SWITCH_SIDES_REQUEST:
+	case HBB__MISC__UNION_ELEVATION_REQUEST:
+		conn_recv_cannot(c, misc);
+		break;
 	case HBB__MISC__UNION_CHAT_MESSAGE:
 		if (c->srv->cm != NULL)
 			cmlink_chat(c->srv->cm, (int)c->id,
@@ -252,6 +274,8 @@ conn_recv_input(struct conn *c, const Hbb__Message *m)
 			svc_cursor_input(c->srv->cursor, c->id);
 		break;
 	case HBB__MESSAGE__UNION_KEY_EVENT:
+		if (conn_ctl_lock_key(c, m->key_event))
+			return;
 		r = svc_input_key(in, c->id, m->key_event);
 		break;
 	default:
@@ -290,6 +314,7 @@ int
 conn_peerinfo(struct srv *srv, Hbb__PeerInfo *pi)
 {
 	struct cap_display d[16];
+	struct x11_randr_pb *rp;
 	int i, n, primary = 0;
 
 	sysinfo_peerinfo(srv->sysinfo, pi);
@@ -308,10 +333,18 @@ conn_peerinfo(struct srv *srv, Hbb__PeerInfo *pi)
 		di->name = xstrdup(d[i].name);
 		di->online = d[i].online;
 		di->scale = 1.0;
+		di->original_resolution = xmalloc(sizeof *di->original_resolution);
+		hbb__resolution__init(di->original_resolution);
+		di->original_resolution->width = d[i].orig_w;
+		di->original_resolution->height = d[i].orig_h;
 		pi->displays[i] = di;
 	}
 	pi->n_displays = (size_t)n;
 	pi->current_display = primary;
+	/* The shown display's modes: the client's resolution menu. */
+	rp = xmalloc(sizeof *rp);
+	x11_randr_pb(&d[primary], rp);
+	pi->resolutions = &rp->sr;
 	return 0;
 }
 
@@ -322,9 +355,13 @@ conn_peerinfo_free(Hbb__PeerInfo *pi)
 	size_t i;
 
 	for (i = 0; i < pi->n_displays; i++) {
+		free(pi->displays[i]->original_resolution);
 		free(pi->displays[i]->name);
 		free(pi->displays[i]);
 	}
+	/* sr is the first member of the x11_randr_pb it came from. */
+	free(pi->resolutions);
+	pi->resolutions = NULL;
 	free(pi->displays);
 	pi->displays = NULL;
 	pi->n_displays = 0;
