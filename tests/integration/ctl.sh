@@ -5,7 +5,8 @@
 # automatic fps messages come every second; the host announces the version
 # docs/version-gates.md chooses; a screenshot decodes to the screen's
 # picture; an image and HTML copied on the peer land on the host's
-# CLIPBOARD as image/png and text/html.
+# CLIPBOARD as image/png and text/html; elevation and switch sides, which
+# a Linux host cannot serve, are answered with a message.
 . "$TOP/tests/lib.sh"
 PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
@@ -123,6 +124,18 @@ wait_for "$WORK/xev.out" '^motion [0-9]+ 200 210$' "no absolute move"
 echo "mouse 5 30 -20" >&3
 wait_for "$WORK/xev.out" '^motion [0-9]+ 230 190$' "no relative move"
 kill $xpid
+
+# What a Linux host cannot do, answered so the client shows a message:
+# elevation as upstream's host that needs none, switch sides with a
+# message box (cdesk has no client to connect back with).
+echo "elevate" >&3
+wait_for "$OUT" '^ELEVATION ' "no answer to an elevation request"
+grep -q '^ELEVATION No need to elevate$' "$OUT" ||
+    fail "elevation: $(grep '^ELEVATION' "$OUT")"
+echo "switchsides" >&3
+wait_for "$OUT" '^MSGBOX Switch Sides: ' "no answer to switch sides"
+grep -q 'switch sides refused' "$DIR/log" || fail "switch sides not logged"
+echo "elevation and switch sides answered"
 grep -q '^NOTSENT' "$OUT" &&
     fail "the peer, as a stock client, withheld: $(grep '^NOTSENT' "$OUT")"
 
