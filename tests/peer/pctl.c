@@ -2,6 +2,7 @@
  * pctl.c: the test peer's toolbar controls, as a stock 1.4 client sends
  * them (issue 13). Session commands:
  *   switch N             Misc.switch_display to display N
+ *   show N               switch N, then capture_displays{set: [N]}
  *   fps N                Misc.option{custom_fps} (the client's automatic cap)
  *   screenshot N PATH    ScreenshotRequest for display N; the PNG goes to
  *                        PATH. Prints SCREENSHOT ok <bytes> | SCREENSHOT
@@ -90,6 +91,26 @@ pctl_switch(struct pconn *pc, int display)
 	sd.display = display;
 	misc.union_case = HBB__MISC__UNION_SWITCH_DISPLAY;
 	misc.switch_display = &sd;
+	pctl_misc(pc, &misc);
+}
+
+/* A single-window client showing only display N: switch_display, then
+ * (hosts >= 1.2.4) capture_displays{set: [N]}, as the mobile client. */
+static void
+pctl_show(struct pconn *pc, int display)
+{
+	Hbb__Misc misc = HBB__MISC__INIT;
+	Hbb__CaptureDisplays cd = HBB__CAPTURE_DISPLAYS__INIT;
+	int32_t set[1];
+
+	pctl_switch(pc, display);
+	if (pctl_host_version < pctl_version_number("1.2.4"))
+		return;
+	set[0] = display;
+	cd.set = set;
+	cd.n_set = 1;
+	misc.union_case = HBB__MISC__UNION_CAPTURE_DISPLAYS;
+	misc.capture_displays = &cd;
 	pctl_misc(pc, &misc);
 }
 
@@ -283,6 +304,8 @@ pctl_command(struct pconn *pc, const char *line)
 		pctl_request(pc, line[0] == 'e');
 	else if (sscanf(line, "switch %d", &a) == 1)
 		pctl_switch(pc, a);
+	else if (sscanf(line, "show %d", &a) == 1)
+		pctl_show(pc, a);
 	else if (sscanf(line, "fps %d", &a) == 1)
 		pctl_fps(pc, a);
 	else if (sscanf(line, "screenshot %d %1023s", &a, path) == 2) {
