@@ -107,6 +107,8 @@ conn_follow_cb(void *ctx, int what, int x, int y)
 			conn_send_follow(c, idx);
 		return;
 	}
+	log_debug("conn %u: focused window at %d,%d: display %d (was %d)",
+	    c->id, x, y, idx, c->focus_display);
 	if (c->follow_window && c->focus_display >= 0 &&
 	    idx != c->focus_display)
 		conn_send_follow(c, idx);

@@ -54,11 +54,13 @@ conn_display_count(struct conn *c)
 	return svc_video_displays(c->srv->video, d, 32, &primary);
 }
 
-/* switch_display from the client (PROTOCOL.md §7.4). */
+/* switch_display from the client (PROTOCOL.md §7.4); a width and height
+ * (the client's custom resolution for it) are applied, as upstream. */
 static void
-conn_recv_switch_display(struct conn *c, int display)
+conn_recv_switch_display(struct conn *c, const Hbb__SwitchDisplay *sd)
 {
-	int i;
+	Hbb__Resolution r = HBB__RESOLUTION__INIT;
+	int i, display = sd->display;
 
 	if (c->kind != LOGIN_KIND_REMOTE || display < 0 ||
 	    display >= conn_display_count(c))
@@ -69,6 +71,11 @@ conn_recv_switch_display(struct conn *c, int display)
 	    (c->video_displays & (1u << display)))
 		return;
 	c->cur_display = display;
+	if (sd->width > 0 && sd->height > 0) {
+		r.width = sd->width;
+		r.height = sd->height;
+		conn_recv_resolution(c, display, &r);
+	}
 	/* Clients before 1.2.4 show one display: the old one stops. */
 	if (c->peer_version < 1002040)
 		for (i = 0; i < 32; i++)
@@ -191,7 +198,7 @@ conn_recv_misc(struct conn *c, const Hbb__Message *m)
 			    misc->refresh_video_display);
 		break;
 	case HBB__MISC__UNION_SWITCH_DISPLAY:
-		conn_recv_switch_display(c, misc->switch_display->display);
+		conn_recv_switch_display(c, misc->switch_display);
 		break;
 	case HBB__MISC__UNION_CAPTURE_DISPLAYS:
 		conn_recv_capture_displays(c, misc->capture_displays);

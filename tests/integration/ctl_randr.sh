@@ -18,8 +18,10 @@ for t in xrandr xdotool xprop xmessage; do
 	command -v $t >/dev/null || fail "$t missing"
 done
 xpid=""
+wa=""
+wb=""
 trap 'exec 3>&-; [ -n "$PEER_PID" ] && kill $PEER_PID 2>/dev/null;
-    kill $wa $wb 2>/dev/null; [ -n "$xpid" ] && kill $xpid 2>/dev/null' EXIT
+    kill $wa $wb $xpid 2>/dev/null' EXIT
 
 mkdir -p "$WORK/xorg.d"
 cat >"$WORK/xorg.conf" <<'EOC'
@@ -51,6 +53,7 @@ EOC
 exec 4>"$WORK/xorg.fd"
 "$XORG" -displayfd 4 -config "$WORK/xorg.conf" -configdir "$WORK/xorg.d" \
     -logfile "$WORK/xorg.log" -nolisten tcp -noreset +extension RANDR \
+    -keeptty -novtswitch -sharevts \
     >"$WORK/xorg.out" 2>&1 &
 xpid=$!
 exec 4>&-
@@ -162,7 +165,8 @@ lb=$(xdotool search --sync --name '^cdesk-left$' | head -n 1)
 [ -n "$ra" ] && [ -n "$lb" ] || fail "no test windows"
 xprop -root -f _NET_ACTIVE_WINDOW 32x -set _NET_ACTIVE_WINDOW "$ra"
 echo "set window 1" >&3
-sleep 0.5
+wait_for "$DIR/log" "focused window at [0-9,]*: display $cur \(was -1\)" \
+    "the focused window was not measured"
 [ "$(follows)" -eq "$n" ] || fail "told to follow before the focus moved"
 xprop -root -f _NET_ACTIVE_WINDOW 32x -set _NET_ACTIVE_WINDOW "$lb"
 next_follow "$n" "$other" "no follow_current_display for the focused window"
@@ -170,7 +174,19 @@ xdotool windowmove "$lb" 1500 200
 next_follow $((n + 1)) "$cur" "the focused window moved, not followed"
 echo "follow remote window"
 
-# The last session ends: the original size comes back.
+# A switch with the client's custom resolution for that display applies
+# it (upstream's handle_switch_display).
+echo "show $other 1024 768" >&3
+i=0
+until [ "$(mode DUMMY0)" = "1024x768" ]; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "DUMMY0 is $(mode DUMMY0), not 1024x768"
+	sleep 0.05
+done
+wait_for "$OUT" "^VIDEO [0-9]* [a-z0-9]* $other 1024x768 " \
+    "no picture of the switched-to size"
+echo "custom resolution on a display switch"
+
+# The last session ends: the original sizes come back.
 echo "quit" >&3
 exec 3>&-
 wait $PEER_PID
@@ -180,8 +196,13 @@ until [ "$(mode DUMMY1)" = "1024x768" ]; do
 	i=$((i + 1)); [ $i -gt 200 ] && fail "not restored: DUMMY1 is $(mode DUMMY1)"
 	sleep 0.05
 done
+i=0
+until [ "$(mode DUMMY0)" = "1280x800" ]; do
+	i=$((i + 1)); [ $i -gt 200 ] && fail "not restored: DUMMY0 is $(mode DUMMY0)"
+	sleep 0.05
+done
 grep -q "resolution of DUMMY1 restored to 1024x768" "$DIR/log" ||
     fail "restore not logged"
-echo "restored to 1024x768 when the session ended"
+echo "both restored when the session ended"
 cdesk_stop || fail "server exit"
 echo "ok"

@@ -2,7 +2,8 @@
  * pctl.c: the test peer's toolbar controls, as a stock 1.4 client sends
  * them (issue 13). Session commands:
  *   switch N             Misc.switch_display to display N
- *   show N               switch N, then capture_displays{set: [N]}
+ *   show N [W H]         switch N (with a custom resolution W x H), then
+ *                        capture_displays{set: [N]}
  *   fps N                Misc.option{custom_fps} (the client's automatic cap)
  *   screenshot N PATH    ScreenshotRequest for display N; the PNG goes to
  *                        PATH. Prints SCREENSHOT ok <bytes> | SCREENSHOT
@@ -81,14 +82,17 @@ pctl_misc(struct pconn *pc, Hbb__Misc *misc)
 	pc_send(pc, &m);
 }
 
-/* switch_display N, as the client's monitor buttons send it. */
+/* switch_display N (with the client's custom resolution for it, or 0x0),
+ * as the client's monitor buttons send it. */
 static void
-pctl_switch(struct pconn *pc, int display)
+pctl_switch(struct pconn *pc, int display, int w, int h)
 {
 	Hbb__Misc misc = HBB__MISC__INIT;
 	Hbb__SwitchDisplay sd = HBB__SWITCH_DISPLAY__INIT;
 
 	sd.display = display;
+	sd.width = w;
+	sd.height = h;
 	misc.union_case = HBB__MISC__UNION_SWITCH_DISPLAY;
 	misc.switch_display = &sd;
 	pctl_misc(pc, &misc);
@@ -97,13 +101,13 @@ pctl_switch(struct pconn *pc, int display)
 /* A single-window client showing only display N: switch_display, then
  * (hosts >= 1.2.4) capture_displays{set: [N]}, as the mobile client. */
 static void
-pctl_show(struct pconn *pc, int display)
+pctl_show(struct pconn *pc, int display, int w, int h)
 {
 	Hbb__Misc misc = HBB__MISC__INIT;
 	Hbb__CaptureDisplays cd = HBB__CAPTURE_DISPLAYS__INIT;
 	int32_t set[1];
 
-	pctl_switch(pc, display);
+	pctl_switch(pc, display, w, h);
 	if (pctl_host_version < pctl_version_number("1.2.4"))
 		return;
 	set[0] = display;
@@ -303,9 +307,12 @@ pctl_command(struct pconn *pc, const char *line)
 	    strcmp(line, "elevate") == 0)
 		pctl_request(pc, line[0] == 'e');
 	else if (sscanf(line, "switch %d", &a) == 1)
-		pctl_switch(pc, a);
-	else if (sscanf(line, "show %d", &a) == 1)
-		pctl_show(pc, a);
+		pctl_switch(pc, a, 0, 0);
+	else if (sscanf(line, "show %d", &a) == 1) {
+		w = h = 0;
+		sscanf(line, "show %d %d %d", &a, &w, &h);
+		pctl_show(pc, a, w, h);
+	}
 	else if (sscanf(line, "fps %d", &a) == 1)
 		pctl_fps(pc, a);
 	else if (sscanf(line, "screenshot %d %1023s", &a, path) == 2) {
