@@ -123,6 +123,11 @@ echo "mouse 0 200 210" >&3
 wait_for "$WORK/xev.out" '^motion [0-9]+ 200 210$' "no absolute move"
 echo "mouse 5 30 -20" >&3
 wait_for "$WORK/xev.out" '^motion [0-9]+ 230 190$' "no relative move"
+# Insert Lock without logind (none here): Super+L, as upstream types it.
+echo "lock" >&3
+wait_for "$WORK/xev.out" '^kpress [0-9]+ [0-9]+ ffeb ' "Insert Lock: no Super_L"
+wait_for "$WORK/xev.out" '^kpress [0-9]+ [0-9]+ 6c ' "Insert Lock: no l"
+wait_for "$WORK/xev.out" '^krelease [0-9]+ [0-9]+ ffeb ' "Insert Lock: Super_L held"
 kill $xpid
 
 # What a Linux host cannot do, answered so the client shows a message:
