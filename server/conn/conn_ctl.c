@@ -357,3 +357,22 @@ conn_recv_cannot(struct conn *c, const Hbb__Misc *misc)
 	    c->id, c->peer);
 	ctl_msgbox(c, "Switch Sides", CTL_NO_SWITCH);
 }
+
+/*
+ * Misc.client_record_status: the client starts or stops recording the
+ * session. Its recorder starts at a key frame, which upstream's host gives
+ * by restarting the encoder; cdesk asks each display it shows for one.
+ */
+void
+conn_recv_record(struct conn *c, int on)
+{
+	int i;
+
+	if (c->kind != LOGIN_KIND_REMOTE)
+		return;
+	log_info("conn %u peer %s: recording %s", c->id, c->peer,
+	    on ? "started" : "stopped");
+	for (i = 0; on && i < 32; i++)
+		if (c->video_displays & (1u << i))
+			svc_video_refresh(c->srv->video, i);
+}

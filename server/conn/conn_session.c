@@ -248,6 +248,9 @@ conn_recv_misc(struct conn *c, const Hbb__Message *m)
 		conn_recv_resolution(c, misc->change_display_resolution->display,
 		    misc->change_display_resolution->resolution);
 		break;
+	case HBB__MISC__UNION_CLIENT_RECORD_STATUS:
+		conn_recv_record(c, misc->client_record_status);
+		break;
 	case HBB__MISC__UNION_SWITCH_SIDES_REQUEST:
 	case HBB__MISC__UNION_ELEVATION_REQUEST:
 		conn_recv_cannot(c, misc);

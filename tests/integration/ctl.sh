@@ -130,6 +130,18 @@ wait_for "$WORK/xev.out" '^kpress [0-9]+ [0-9]+ 6c ' "Insert Lock: no l"
 wait_for "$WORK/xev.out" '^krelease [0-9]+ [0-9]+ ffeb ' "Insert Lock: Super_L held"
 kill $xpid
 
+# The client starts recording: its recorder gets a key frame to start at.
+keys=$(grep -c 'key=1' "$OUT")
+echo "record 1" >&3
+i=0
+until [ "$(grep -c 'key=1' "$OUT")" -gt "$keys" ]; do
+	i=$((i + 1)); [ $i -gt 200 ] && fail "no key frame when recording started"
+	sleep 0.05
+done
+echo "record 0" >&3
+grep -q "recording started" "$DIR/log" || fail "recording not logged"
+echo "recording start: a key frame"
+
 # What a Linux host cannot do, answered so the client shows a message:
 # elevation as upstream's host that needs none, switch sides with a
 # message box (cdesk has no client to connect back with).

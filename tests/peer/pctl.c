@@ -20,6 +20,8 @@
  *                        window)
  *   resolution D W H     change_display_resolution (hosts >= 1.2.4), else
  *                        change_resolution of the display shown
+ *   record 0|1           Misc.client_record_status (recording stopped or
+ *                        started)
  *   switchsides          Misc.switch_sides_request with a uuid
  *   elevate              Misc.elevation_request{direct}; the answer prints
  *                        ELEVATION <text>
@@ -303,7 +305,13 @@ pctl_command(struct pconn *pc, const char *line)
 		return pctl_set(pc, word, a);
 	else if (sscanf(line, "resolution %d %d %d", &a, &w, &h) == 3)
 		pctl_resolution(pc, a, w, h);
-	else if (strcmp(line, "switchsides") == 0 ||
+	else if (sscanf(line, "record %d", &a) == 1) {
+		Hbb__Misc misc = HBB__MISC__INIT;
+
+		misc.union_case = HBB__MISC__UNION_CLIENT_RECORD_STATUS;
+		misc.client_record_status = a != 0;
+		pctl_misc(pc, &misc);
+	} else if (strcmp(line, "switchsides") == 0 ||
 	    strcmp(line, "elevate") == 0)
 		pctl_request(pc, line[0] == 'e');
 	else if (sscanf(line, "switch %d", &a) == 1)
