@@ -24,6 +24,9 @@
 /* Upstream's text when no picture could be taken (video_service.rs). */
 #define CTL_SHOT_FAILED	"Failed to take screenshot, please try again later."
 #define CTL_LOGIND_TIMEOUT_US	(2 * 1000 * 1000)
+/* Upstream's details when no privacy mode implementation exists. */
+#define CTL_PRIVACY_UNSUPPORTED "Unsupported. 1 Multi-screen is not " \
+	"supported. 2 Please confirm the license is activated."
 /* Switch sides needs a RustDesk client on this host to connect back. */
 #define CTL_NO_SWITCH \
 	"This host cannot switch sides: it has no RustDesk client to " \
@@ -375,4 +378,32 @@ conn_recv_record(struct conn *c, int on)
 	for (i = 0; on && i < 32; i++)
 		if (c->video_displays & (1u << i))
 			svc_video_refresh(c->srv->video, i);
+}
+
+/*
+ * Misc.toggle_privacy_mode: X11 offers no way to hide the screen from the
+ * person at the desk while we capture it. As upstream's host without an
+ * implementation: turning it on without the Privacy mode permission is
+ * PrvOnFailedDenied, anything else PrvNotSupported with its text.
+ */
+void
+conn_recv_privacy(struct conn *c, const Hbb__TogglePrivacyMode *t)
+{
+	Hbb__Misc misc = HBB__MISC__INIT;
+	Hbb__BackNotification bn = HBB__BACK_NOTIFICATION__INIT;
+
+	bn.union_case = HBB__BACK_NOTIFICATION__UNION_PRIVACY_MODE_STATE;
+	bn.impl_key = t->impl_key;
+	if (t->on && !c->perm[PERM_PRIVACY_MODE]) {
+		bn.privacy_mode_state =
+		    HBB__BACK_NOTIFICATION__PRIVACY_MODE_STATE__PrvOnFailedDenied;
+		bn.details = (char *)"";
+	} else {
+		bn.privacy_mode_state =
+		    HBB__BACK_NOTIFICATION__PRIVACY_MODE_STATE__PrvNotSupported;
+		bn.details = (char *)CTL_PRIVACY_UNSUPPORTED;
+	}
+	misc.union_case = HBB__MISC__UNION_BACK_NOTIFICATION;
+	misc.back_notification = &bn;
+	conn_send_misc(c, &misc);
 }

@@ -225,6 +225,8 @@ int	conn_ctl_lock_key(struct conn *, const Hbb__KeyEvent *ke);
 /* The session ends (conn_close): lock after session end, restore the
  * resolutions when it was the last. */
 void	conn_ctl_closed(struct conn *);
+/* Misc.toggle_privacy_mode: denied or not supported, as upstream. */
+void	conn_recv_privacy(struct conn *, const Hbb__TogglePrivacyMode *t);
 /* Misc.client_record_status: a key frame for the recorder's start. */
 void	conn_recv_record(struct conn *, int on);
 /* Switch sides, elevation: answered as a host that cannot (m borrowed). */

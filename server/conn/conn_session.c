@@ -222,22 +222,9 @@ conn_recv_misc(struct conn *c, const Hbb__Message *m)
 				    &c->vprefs);
 		}
 		break;
-	case HBB__MISC__UNION_TOGGLE_PRIVACY_MODE: {
-		Hbb__Misc pmisc = HBB__MISC__INIT;
-		Hbb__BackNotification bn = HBB__BACK_NOTIFICATION__INIT;
-
-		/* X11 offers no way to hide the screen from the person at the
-		 * desk while we capture it; say so, as upstream does. */
-		bn.union_case = HBB__BACK_NOTIFICATION__UNION_PRIVACY_MODE_STATE;
-		bn.privacy_mode_state =
-		    HBB__BACK_NOTIFICATION__PRIVACY_MODE_STATE__PrvNotSupported;
-		bn.impl_key = misc->toggle_privacy_mode->impl_key;
-		bn.details = (char *)"";
-		pmisc.union_case = HBB__MISC__UNION_BACK_NOTIFICATION;
-		pmisc.back_notification = &bn;
-		conn_send_misc(c, &pmisc);
+	case HBB__MISC__UNION_TOGGLE_PRIVACY_MODE:
+		conn_recv_privacy(c, misc->toggle_privacy_mode);
 		break;
-	}
 	case HBB__MISC__UNION_RESTART_REMOTE_DEVICE:
 		conn_recv_restart(c);
 		break;

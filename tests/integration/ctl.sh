@@ -5,8 +5,9 @@
 # automatic fps messages come every second; the host announces the version
 # docs/version-gates.md chooses; a screenshot decodes to the screen's
 # picture; an image and HTML copied on the peer land on the host's
-# CLIPBOARD as image/png and text/html; elevation and switch sides, which
-# a Linux host cannot serve, are answered with a message.
+# CLIPBOARD as image/png and text/html; elevation, switch sides and
+# privacy mode, which a Linux host cannot serve, are answered as upstream
+# answers (so the client shows a message); recording gets a key frame.
 . "$TOP/tests/lib.sh"
 PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
@@ -153,9 +154,28 @@ echo "switchsides" >&3
 wait_for "$OUT" '^MSGBOX Switch Sides: ' "no answer to switch sides"
 grep -q 'switch sides refused' "$DIR/log" || fail "switch sides not logged"
 echo "elevation and switch sides answered"
+# Privacy mode: none on X11, so PrvNotSupported (3) with upstream's text;
+# without the permission, turning it on is PrvOnFailedDenied (5).
+echo "privacy 1" >&3
+wait_for "$OUT" '^PRIVACY ' "no answer to privacy mode"
+grep -q '^PRIVACY 3 privacy_mode_impl_mag: Unsupported. 1 Multi-screen' \
+    "$OUT" || fail "privacy mode: $(grep '^PRIVACY' "$OUT")"
 grep -q '^NOTSENT' "$OUT" &&
     fail "the peer, as a stock client, withheld: $(grep '^NOTSENT' "$OUT")"
 
+echo "quit" >&3
+exec 3>&-
+wait $PEER_PID
+cdesk_stop || fail "server exit"
+
+echo "enable-privacy-mode = N" >>"$DIR/cdesk.conf"
+cdesk_start "$DIR" || fail "server start"
+peer_session p -w Secret-42
+echo "privacy 1" >&3
+wait_for "$WORK/p.out" '^PRIVACY ' "no answer to privacy mode (off)"
+grep -q '^PRIVACY 5 ' "$WORK/p.out" ||
+    fail "privacy mode without the permission: $(grep '^PRIVACY' "$WORK/p.out")"
+echo "privacy mode: not supported, denied without the permission"
 echo "quit" >&3
 exec 3>&-
 wait $PEER_PID

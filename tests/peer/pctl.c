@@ -20,6 +20,8 @@
  *                        window)
  *   resolution D W H     change_display_resolution (hosts >= 1.2.4), else
  *                        change_resolution of the display shown
+ *   privacy 0|1          Misc.toggle_privacy_mode (prints PRIVACY <state>
+ *                        <impl_key>: <details>)
  *   record 0|1           Misc.client_record_status (recording stopped or
  *                        started)
  *   switchsides          Misc.switch_sides_request with a uuid
@@ -305,7 +307,16 @@ pctl_command(struct pconn *pc, const char *line)
 		return pctl_set(pc, word, a);
 	else if (sscanf(line, "resolution %d %d %d", &a, &w, &h) == 3)
 		pctl_resolution(pc, a, w, h);
-	else if (sscanf(line, "record %d", &a) == 1) {
+	else if (sscanf(line, "privacy %d", &a) == 1) {
+		Hbb__Misc misc = HBB__MISC__INIT;
+		Hbb__TogglePrivacyMode t = HBB__TOGGLE_PRIVACY_MODE__INIT;
+
+		t.impl_key = (char *)"privacy_mode_impl_mag";
+		t.on = a != 0;
+		misc.union_case = HBB__MISC__UNION_TOGGLE_PRIVACY_MODE;
+		misc.toggle_privacy_mode = &t;
+		pctl_misc(pc, &misc);
+	} else if (sscanf(line, "record %d", &a) == 1) {
 		Hbb__Misc misc = HBB__MISC__INIT;
 
 		misc.union_case = HBB__MISC__UNION_CLIENT_RECORD_STATUS;
@@ -370,6 +381,15 @@ pctl_display_event(const Hbb__Misc *misc)
 	switch (misc->union_case) {
 	case HBB__MISC__UNION_FOLLOW_CURRENT_DISPLAY:
 		printf("FOLLOW %d\n", misc->follow_current_display);
+		return 1;
+	case HBB__MISC__UNION_BACK_NOTIFICATION:
+		if (misc->back_notification->union_case !=
+		    HBB__BACK_NOTIFICATION__UNION_PRIVACY_MODE_STATE)
+			return 0;
+		printf("PRIVACY %d %s: %s\n",
+		    (int)misc->back_notification->privacy_mode_state,
+		    misc->back_notification->impl_key,
+		    misc->back_notification->details);
 		return 1;
 	case HBB__MISC__UNION_ELEVATION_RESPONSE:
 		printf("ELEVATION %s\n", misc->elevation_response);
