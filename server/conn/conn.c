@@ -129,6 +129,7 @@ conn_close(struct conn *c, const char *why)
 	c->tick = c->closer = NULL;
 	TAILQ_REMOVE(&srv->conns, c, entry);
 	conn_opts_closed(c);
+	conn_ctl_closed(c);
 	conn_term_close(c);
 	conn_tunnel_close(c);
 	if (c->sub_clip)

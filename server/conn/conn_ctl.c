@@ -1,7 +1,9 @@
 /*
  * conn_ctl.c: the toolbar's controls that are neither input nor video
- * options: the screenshot (PROTOCOL.md §9.6, clients >= 1.4.0) and
- * "Restart remote device" through logind (HOST.md §5.11).
+ * options: the screenshot (PROTOCOL.md §9.6, clients >= 1.4.0), "Restart
+ * remote device" and the locks ("Insert Lock", "Lock after session end")
+ * through logind (HOST.md §5.11), and the requests a Linux host cannot
+ * serve (switch sides, elevation), answered as upstream answers them.
  */
 #include <png.h>
 #include <setjmp.h>
@@ -15,10 +17,20 @@
 #include "common/xmalloc.h"
 #include "server/conn/conn_int.h"
 #include "server/media/cap.h"
+#include "server/session.h"
+#include "server/srv.h"
+#include "server/svc/svc_input.h"
 
 /* Upstream's text when no picture could be taken (video_service.rs). */
 #define CTL_SHOT_FAILED	"Failed to take screenshot, please try again later."
 #define CTL_LOGIND_TIMEOUT_US	(2 * 1000 * 1000)
+/* Upstream's details when no privacy mode implementation exists. */
+#define CTL_PRIVACY_UNSUPPORTED "Unsupported. 1 Multi-screen is not " \
+	"supported. 2 Please confirm the license is activated."
+/* Switch sides needs a RustDesk client on this host to connect back. */
+#define CTL_NO_SWITCH \
+	"This host cannot switch sides: it has no RustDesk client to " \
+	"connect back to you."
 
 /* A growing buffer libpng writes into. */
 struct ctl_png {
@@ -228,4 +240,170 @@ conn_recv_restart(struct conn *c)
 	ctl_msgbox(c, "Restart remote device", text);
 	free(text);
 	free(why);
+}
+
+/*
+ * Asks logind to lock session id, as root may. Returns 0, or ERR_IO with
+ * *why (free it) saying what logind said.
+ */
+static int
+ctl_logind_lock(const char *id, char **why)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus *bus = NULL;
+	int r;
+
+	if ((r = sd_bus_open_system(&bus)) >= 0) {
+		sd_bus_set_method_call_timeout(bus, CTL_LOGIND_TIMEOUT_US);
+		r = sd_bus_call_method(bus, "org.freedesktop.login1",
+		    "/org/freedesktop/login1", "org.freedesktop.login1.Manager",
+		    "LockSession", &e, NULL, "s", id);
+	}
+	if (r < 0)
+		xasprintf(why, "%s", sd_bus_error_is_set(&e) ? e.message :
+		    strerror(-r));
+	sd_bus_error_free(&e);
+	sd_bus_flush_close_unref(bus);
+	return r < 0 ? ERR_IO : 0;
+}
+
+/*
+ * Locks the desk's logind session. Returns 0, or ERR_NOTFOUND when the
+ * session source knows no logind session (no logind: the caller falls
+ * back to the lock shortcut), or ERR_IO (logged).
+ */
+static int
+ctl_lock(struct conn *c, const char *what)
+{
+	const struct session *s;
+	char *why = NULL;
+	int r;
+
+	if (c->srv->desk == NULL ||
+	    (s = session_source_get(c->srv->desk)) == NULL || s->id == NULL)
+		return ERR_NOTFOUND;
+	if ((r = ctl_logind_lock(s->id, &why)) != 0) {
+		log_warn("conn %u peer %s: %s: logind did not lock session "
+		    "%s: %s", c->id, c->peer, what, s->id, why);
+		free(why);
+		return r;
+	}
+	log_info("conn %u peer %s: %s: session %s locked", c->id, c->peer,
+	    what, s->id);
+	return 0;
+}
+
+/*
+ * "Insert Lock" sends KeyEvent{control_key LockScreen} (legacy mode):
+ * lock through logind, since Super+L locks only some desktops. Without a
+ * logind session input types Super+L, as upstream does on Linux.
+ */
+int
+conn_ctl_lock_key(struct conn *c, const Hbb__KeyEvent *ke)
+{
+	if (ke->union_case != HBB__KEY_EVENT__UNION_CONTROL_KEY ||
+	    ke->control_key != HBB__CONTROL_KEY__LockScreen)
+		return 0;
+	if (!ke->down && !ke->press)
+		return 1;	/* the lock went with the press */
+	return ctl_lock(c, "insert lock") != ERR_NOTFOUND;
+}
+
+/*
+ * From conn_close: an authorized remote session with "Lock after session
+ * end" and the Keyboard permission locks the desk as it goes (upstream's
+ * on_close); the last remote session restores the resolutions.
+ */
+void
+conn_ctl_closed(struct conn *c)
+{
+	Hbb__KeyEvent ke = HBB__KEY_EVENT__INIT;
+
+	if (c->state == CONN_AUTHORIZED && c->kind == LOGIN_KIND_REMOTE &&
+	    c->lock_after_end && c->perm[PERM_KEYBOARD] &&
+	    ctl_lock(c, "lock after session end") == ERR_NOTFOUND &&
+	    c->srv->input != NULL) {
+		ke.union_case = HBB__KEY_EVENT__UNION_CONTROL_KEY;
+		ke.control_key = HBB__CONTROL_KEY__LockScreen;
+		ke.mode = HBB__KEYBOARD_MODE__Legacy;
+		ke.down = 1;
+		svc_input_key(c->srv->input, c->id, &ke);
+		ke.down = 0;
+		svc_input_key(c->srv->input, c->id, &ke);
+	}
+	conn_display_restore(c->srv);
+}
+
+/*
+ * Requests a Linux host cannot serve. Elevation: upstream's answer from
+ * a host that needs none ("No permission" without Keyboard), which the
+ * client shows as an elevation error. Switch sides: upstream's Linux host
+ * starts a client of its own to connect back; cdesk has none, so the
+ * client is told so (it has usually closed the session already) and the
+ * refusal is logged.
+ */
+void
+conn_recv_cannot(struct conn *c, const Hbb__Misc *misc)
+{
+	Hbb__Misc out = HBB__MISC__INIT;
+
+	if (c->kind != LOGIN_KIND_REMOTE)
+		return;
+	if (misc->union_case == HBB__MISC__UNION_ELEVATION_REQUEST) {
+		out.union_case = HBB__MISC__UNION_ELEVATION_RESPONSE;
+		out.elevation_response = c->perm[PERM_KEYBOARD] ?
+		    (char *)"No need to elevate" : (char *)"No permission";
+		conn_send_misc(c, &out);
+		return;
+	}
+	log_info("conn %u peer %s: switch sides refused (no client here)",
+	    c->id, c->peer);
+	ctl_msgbox(c, "Switch Sides", CTL_NO_SWITCH);
+}
+
+/*
+ * Misc.client_record_status: the client starts or stops recording the
+ * session. Its recorder starts at a key frame, which upstream's host gives
+ * by restarting the encoder; cdesk asks each display it shows for one.
+ */
+void
+conn_recv_record(struct conn *c, int on)
+{
+	int i;
+
+	if (c->kind != LOGIN_KIND_REMOTE)
+		return;
+	log_info("conn %u peer %s: recording %s", c->id, c->peer,
+	    on ? "started" : "stopped");
+	for (i = 0; on && i < 32; i++)
+		if (c->video_displays & (1u << i))
+			svc_video_refresh(c->srv->video, i);
+}
+
+/*
+ * Misc.toggle_privacy_mode: X11 offers no way to hide the screen from the
+ * person at the desk while we capture it. As upstream's host without an
+ * implementation: turning it on without the Privacy mode permission is
+ * PrvOnFailedDenied, anything else PrvNotSupported with its text.
+ */
+void
+conn_recv_privacy(struct conn *c, const Hbb__TogglePrivacyMode *t)
+{
+	Hbb__Misc misc = HBB__MISC__INIT;
+	Hbb__BackNotification bn = HBB__BACK_NOTIFICATION__INIT;
+
+	bn.union_case = HBB__BACK_NOTIFICATION__UNION_PRIVACY_MODE_STATE;
+	bn.impl_key = t->impl_key;
+	if (t->on && !c->perm[PERM_PRIVACY_MODE]) {
+		bn.privacy_mode_state =
+		    HBB__BACK_NOTIFICATION__PRIVACY_MODE_STATE__PrvOnFailedDenied;
+		bn.details = (char *)"";
+	} else {
+		bn.privacy_mode_state =
+		    HBB__BACK_NOTIFICATION__PRIVACY_MODE_STATE__PrvNotSupported;
+		bn.details = (char *)CTL_PRIVACY_UNSUPPORTED;
+	}
+	misc.union_case = HBB__MISC__UNION_BACK_NOTIFICATION;
+	misc.back_notification = &bn;
+	conn_send_misc(c, &misc);
 }

@@ -3,10 +3,10 @@
  * server/conn/ only: conn.c (transport, state machine, login), conn_perm.c
  * (permissions and the services they open), conn_opts.c (options acting
  * on a connection), conn_session.c (the authorized session's messages),
- * conn_term.c (terminals), conn_tunnel.c (TCP tunnels), conn_file.c (file
- * transfer through the file helper) and conn_audit.c (its records in the
- * audit log). Everywhere
- * else struct conn is opaque (conn.h).
+ * conn_term.c (terminals), conn_tunnel.c (TCP tunnels), conn_ctl.c and
+ * conn_display.c (the toolbar's controls), conn_file.c (file transfer
+ * through the file helper) and conn_audit.c (its records in the audit
+ * log). Everywhere else struct conn is opaque (conn.h).
  */
 #ifndef CDESK_CONN_INT_H
 #define CDESK_CONN_INT_H
@@ -119,6 +119,10 @@ struct conn {
 	int			 want_block;	/* the peer asked to block local input */
 	int			 blocking;	/* ... and it is blocked for it */
 	long			 peer_version;	/* get_version_number of the client */
+	int			 lock_after_end; /* lock the desk when it ends */
+	int			 follow_cursor;	/* follow_remote_cursor */
+	int			 follow_window;	/* follow_remote_window */
+	int			 focus_display;	/* focused window's; -1 unknown */
 
 	/* Outbound queues: control is always written before video. */
 	struct conn_queue	 ctrl;
@@ -277,5 +281,30 @@ void	conn_audit_permission(struct conn *, const char *name, int enabled,
 /* A file record of the helper (c NULL when the connection is gone). */
 void	conn_audit_file(struct srv *, struct conn *c, int32_t conn_id,
 	    const Ipc__FsLog *l);
+/*
+ * KeyEvent LockScreen ("Insert Lock"): locks the desk through logind.
+ * Returns 1 if it did, 0 to let input inject the usual shortcut instead.
+ */
+int	conn_ctl_lock_key(struct conn *, const Hbb__KeyEvent *ke);
+/* The session ends (conn_close): lock after session end, restore the
+ * resolutions when it was the last. */
+void	conn_ctl_closed(struct conn *);
+/* Misc.toggle_privacy_mode: denied or not supported, as upstream. */
+void	conn_recv_privacy(struct conn *, const Hbb__TogglePrivacyMode *t);
+/* Misc.client_record_status: a key frame for the recorder's start. */
+void	conn_recv_record(struct conn *, int on);
+/* Switch sides, elevation: answered as a host that cannot (m borrowed). */
+void	conn_recv_cannot(struct conn *, const Hbb__Misc *misc);
+
+/* conn_display.c */
+/* Change resolution of display (-1: the one shown) to r (borrowed). */
+void	conn_recv_resolution(struct conn *, int display,
+	    const Hbb__Resolution *r);
+/* After the last remote session: every changed resolution restored. */
+void	conn_display_restore(struct srv *);
+/* The cursor flags follow remote window needs (SVC_CURSOR_F_FOCUS). */
+unsigned conn_follow_flags(struct conn *);
+/* After a cursor (re)subscription: the follow callback as asked. */
+void	conn_follow_update(struct conn *);
 
 #endif

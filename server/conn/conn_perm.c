@@ -141,6 +141,7 @@ conn_update_services(struct conn *c)
 			want |= SVC_CURSOR_F_SHAPE;
 		if (c->show_remote_cursor)
 			want |= SVC_CURSOR_F_POSITION;
+		want |= conn_follow_flags(c);
 		if (want != c->sub_cursor) {
 			if (want == 0)
 				svc_cursor_unsubscribe(srv->cursor, c->id);
@@ -148,6 +149,7 @@ conn_update_services(struct conn *c)
 				svc_cursor_subscribe(srv->cursor, &c->sink, want);
 			c->sub_cursor = want;
 		}
+		conn_follow_update(c);
 	}
 	if (srv->video != NULL && !c->video_started) {
 		struct cap_display d[CAP_DISPLAYS_MAX];

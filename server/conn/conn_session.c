@@ -17,6 +17,7 @@
 #include "server/svc/svc_input.h"
 #include "server/svc/svc_video.h"
 #include "server/sysinfo.h"
+#include "server/x11/x11_randr.h"
 
 /* Start streaming a display to this connection (announced first with
  * flags SVC_VIDEO_F_ANNOUNCE). */
@@ -53,11 +54,13 @@ conn_display_count(struct conn *c)
 	return svc_video_displays(c->srv->video, d, 32, &primary);
 }
 
-/* switch_display from the client (PROTOCOL.md §7.4). */
+/* switch_display from the client (PROTOCOL.md §7.4); a width and height
+ * (the client's custom resolution for it) are applied, as upstream. */
 static void
-conn_recv_switch_display(struct conn *c, int display)
+conn_recv_switch_display(struct conn *c, const Hbb__SwitchDisplay *sd)
 {
-	int i;
+	Hbb__Resolution r = HBB__RESOLUTION__INIT;
+	int i, display = sd->display;
 
 	if (c->kind != LOGIN_KIND_REMOTE || display < 0 ||
 	    display >= conn_display_count(c))
@@ -68,6 +71,11 @@ conn_recv_switch_display(struct conn *c, int display)
 	    (c->video_displays & (1u << display)))
 		return;
 	c->cur_display = display;
+	if (sd->width > 0 && sd->height > 0) {
+		r.width = sd->width;
+		r.height = sd->height;
+		conn_recv_resolution(c, display, &r);
+	}
 	/* Clients before 1.2.4 show one display: the old one stops. */
 	if (c->peer_version < 1002040)
 		for (i = 0; i < 32; i++)
@@ -157,6 +165,16 @@ conn_apply_options(struct conn *c, const Hbb__OptionMessage *o)
 		c->disable_keyboard = o->disable_keyboard == yes;
 	if (o->terminal_persistent == yes || o->terminal_persistent == no)
 		conn_term_persistent(c, o->terminal_persistent == yes);
+	if (o->lock_after_session_end == yes ||
+	    o->lock_after_session_end == no)
+		c->lock_after_end = o->lock_after_session_end == yes;
+	if (o->follow_remote_cursor == yes || o->follow_remote_cursor == no)
+		c->follow_cursor = o->follow_remote_cursor == yes;
+	if ((o->follow_remote_window == yes || o->follow_remote_window == no) &&
+	    c->follow_window != (o->follow_remote_window == yes)) {
+		c->follow_window = o->follow_remote_window == yes;
+		c->focus_display = -1;
+	}
 	conn_update_services(c);
 }
 
@@ -182,7 +200,7 @@ conn_recv_misc(struct conn *c, const Hbb__Message *m)
 			    misc->refresh_video_display);
 		break;
 	case HBB__MISC__UNION_SWITCH_DISPLAY:
-		conn_recv_switch_display(c, misc->switch_display->display);
+		conn_recv_switch_display(c, misc->switch_display);
 		break;
 	case HBB__MISC__UNION_CAPTURE_DISPLAYS:
 		conn_recv_capture_displays(c, misc->capture_displays);
@@ -206,24 +224,25 @@ conn_recv_misc(struct conn *c, const Hbb__Message *m)
 				    &c->vprefs);
 		}
 		break;
-	case HBB__MISC__UNION_TOGGLE_PRIVACY_MODE: {
-		Hbb__Misc pmisc = HBB__MISC__INIT;
-		Hbb__BackNotification bn = HBB__BACK_NOTIFICATION__INIT;
-
-		/* X11 offers no way to hide the screen from the person at the
-		 * desk while we capture it; say so, as upstream does. */
-		bn.union_case = HBB__BACK_NOTIFICATION__UNION_PRIVACY_MODE_STATE;
-		bn.privacy_mode_state =
-		    HBB__BACK_NOTIFICATION__PRIVACY_MODE_STATE__PrvNotSupported;
-		bn.impl_key = misc->toggle_privacy_mode->impl_key;
-		bn.details = (char *)"";
-		pmisc.union_case = HBB__MISC__UNION_BACK_NOTIFICATION;
-		pmisc.back_notification = &bn;
-		conn_send_misc(c, &pmisc);
+	case HBB__MISC__UNION_TOGGLE_PRIVACY_MODE:
+		conn_recv_privacy(c, misc->toggle_privacy_mode);
 		break;
-	}
 	case HBB__MISC__UNION_RESTART_REMOTE_DEVICE:
 		conn_recv_restart(c);
+		break;
+	case HBB__MISC__UNION_CHANGE_RESOLUTION:
+		conn_recv_resolution(c, -1, misc->change_resolution);
+		break;
+	case HBB__MISC__UNION_CHANGE_DISPLAY_RESOLUTION:
+		conn_recv_resolution(c, misc->change_display_resolution->display,
+		    misc->change_display_resolution->resolution);
+		break;
+	case HBB__MISC__UNION_CLIENT_RECORD_STATUS:
+		conn_recv_record(c, misc->client_record_status);
+		break;
+	case HBB__MISC__UNION_SWITCH_SIDES_REQUEST:
+	case HBB__MISC__UNION_ELEVATION_REQUEST:
+		conn_recv_cannot(c, misc);
 		break;
 	case HBB__MISC__UNION_CHAT_MESSAGE:
 		conn_opts_active(c);
@@ -256,6 +275,8 @@ conn_recv_input(struct conn *c, const Hbb__Message *m)
 			svc_cursor_input(c->srv->cursor, c->id);
 		break;
 	case HBB__MESSAGE__UNION_KEY_EVENT:
+		if (conn_ctl_lock_key(c, m->key_event))
+			return;
 		r = svc_input_key(in, c->id, m->key_event);
 		break;
 	default:
@@ -294,6 +315,7 @@ int
 conn_peerinfo(struct srv *srv, Hbb__PeerInfo *pi)
 {
 	struct cap_display d[16];
+	struct x11_randr_pb *rp;
 	int i, n, primary = 0;
 
 	sysinfo_peerinfo(srv->sysinfo, pi);
@@ -312,10 +334,18 @@ conn_peerinfo(struct srv *srv, Hbb__PeerInfo *pi)
 		di->name = xstrdup(d[i].name);
 		di->online = d[i].online;
 		di->scale = 1.0;
+		di->original_resolution = xmalloc(sizeof *di->original_resolution);
+		hbb__resolution__init(di->original_resolution);
+		di->original_resolution->width = d[i].orig_w;
+		di->original_resolution->height = d[i].orig_h;
 		pi->displays[i] = di;
 	}
 	pi->n_displays = (size_t)n;
 	pi->current_display = primary;
+	/* The shown display's modes: the client's resolution menu. */
+	rp = xmalloc(sizeof *rp);
+	x11_randr_pb(&d[primary], rp);
+	pi->resolutions = &rp->sr;
 	return 0;
 }
 
@@ -326,9 +356,13 @@ conn_peerinfo_free(Hbb__PeerInfo *pi)
 	size_t i;
 
 	for (i = 0; i < pi->n_displays; i++) {
+		free(pi->displays[i]->original_resolution);
 		free(pi->displays[i]->name);
 		free(pi->displays[i]);
 	}
+	/* sr is the first member of the x11_randr_pb it came from. */
+	free(pi->resolutions);
+	pi->resolutions = NULL;
 	free(pi->displays);
 	pi->displays = NULL;
 	pi->n_displays = 0;

@@ -18,6 +18,13 @@
 #define CAP_NAME_MAX		64
 /* Damage rectangles kept apart before they are merged into one. */
 #define CAP_RECTS_MAX		32
+/* Distinct mode sizes kept per monitor (PeerInfo's resolutions). */
+#define CAP_MODES_MAX		32
+
+/* A mode's size. */
+struct cap_mode {
+	int	 w, h;
+};
 
 /* One monitor, in root-window (virtual desktop) coordinates. */
 struct cap_display {
@@ -26,6 +33,11 @@ struct cap_display {
 	char	 name[CAP_NAME_MAX];	/* RandR output name, e.g. "screen" */
 	int	 online;
 	int	 primary;
+	/* Its output's RandR modes, distinct sizes in the output's order,
+	 * and its size before a peer changed it (x11_randr.h). */
+	struct cap_mode	 modes[CAP_MODES_MAX];
+	int	 nmodes;
+	int	 orig_w, orig_h;
 };
 
 struct cap_rect {

@@ -15,6 +15,7 @@
 #include "server/svc/svc_cursor.h"
 #include "server/svc/svc_subs.h"
 #include "server/x11/x11_auth.h"
+#include "server/x11/x11_window.h"
 
 #define CURSOR_CACHE_MAX	64	/* shapes kept packed */
 #define CURSOR_SENT_MAX		64	/* ids remembered per sink */
@@ -34,6 +35,7 @@ struct csub {
 	uint64_t		 sent[CURSOR_SENT_MAX];
 	size_t			 nsent;
 	uint64_t		 input_at;	/* ms of its last own move */
+	svc_cursor_follow_cb	*follow;	/* or NULL */
 };
 
 struct svc_cursor {
@@ -49,6 +51,9 @@ struct svc_cursor {
 	uint64_t		 cur_id;	/* shape now on screen; 0 none */
 	int			 have_pos;
 	int			 x, y;
+	xcb_atom_t		 active;	/* _NET_ACTIVE_WINDOW */
+	int			 have_focus;	/* fx, fy measured */
+	int			 fx, fy;	/* the focused window's centre */
 	struct svc_subs		 subs;		/* of struct csub */
 	struct svc_cursor_stats	 st;
 };
@@ -262,6 +267,43 @@ cursor_pos_one(void *entry, void *arg)
 	}
 	cs->sub.sink.send(cs->sub.sink.ctx, w->pos, SVC_Q_CONTROL);
 	w->sc->st.pos_sent++;
+	if (!cs->sub.dead && cs->follow != NULL)
+		cs->follow(cs->sub.sink.ctx, SVC_CURSOR_AT_POINTER, w->sc->x,
+		    w->sc->y);
+}
+
+/* Tells one subscriber that follows the focused window where it is. */
+static void
+cursor_focus_one(void *entry, void *arg)
+{
+	struct csub *cs = entry;
+	struct svc_cursor *sc = arg;
+
+	if ((cs->flags & SVC_CURSOR_F_FOCUS) && cs->follow != NULL)
+		cs->follow(cs->sub.sink.ctx, SVC_CURSOR_AT_WINDOW, sc->fx,
+		    sc->fy);
+}
+
+/* Measures the focused window for its followers; tells them if it
+ * moved. */
+static void
+cursor_focus_tick(struct svc_cursor *sc)
+{
+	const struct csub *cs;
+	int want = 0, x, y;
+
+	SVC_SUBS_FOREACH(cs, &sc->subs)
+		if (cs->flags & SVC_CURSOR_F_FOCUS)
+			want = 1;
+	if (!want || x11_active_center(sc->c, sc->root, sc->active, &x,
+	    &y) != 0)
+		return;
+	if (sc->have_focus && x == sc->fx && y == sc->fy)
+		return;
+	sc->have_focus = 1;
+	sc->fx = x;
+	sc->fy = y;
+	svc_subs_each(&sc->subs, cursor_focus_one, sc);
 }
 
 /* Samples the pointer and sends CursorPosition when it moved. */
@@ -276,6 +318,7 @@ cursor_pos_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (sc->c == NULL)
 		return;
+	cursor_focus_tick(sc);
 	r = xcb_query_pointer_reply(sc->c, xcb_query_pointer(sc->c,
 	    sc->root), NULL);
 	if (r == NULL)
@@ -304,14 +347,14 @@ cursor_timer(struct svc_cursor *sc)
 	int want = 0;
 
 	SVC_SUBS_FOREACH(cs, &sc->subs)
-		if (cs->flags & SVC_CURSOR_F_POSITION)
+		if (cs->flags & (SVC_CURSOR_F_POSITION | SVC_CURSOR_F_FOCUS))
 			want = 1;
 	if (want && sc->c != NULL &&
 	    !event_pending(sc->ev_pos, EV_TIMEOUT, NULL))
 		event_add(sc->ev_pos, &tv);
 	else if (!want) {
 		event_del(sc->ev_pos);
-		sc->have_pos = 0;
+		sc->have_pos = sc->have_focus = 0;
 	}
 }
 
@@ -334,6 +377,7 @@ cursor_attach(struct svc_cursor *sc, const char *x_display)
 		goto fail;
 	}
 	sc->xfixes_base = q->first_event;
+	sc->active = x11_active_atom(sc->c);
 	v = xcb_xfixes_query_version_reply(sc->c,
 	    xcb_xfixes_query_version(sc->c, 4, 0), NULL);
 	free(v);
@@ -371,7 +415,7 @@ cursor_detach(struct svc_cursor *sc)
 		msgbuf_unref(sc->cache[i].data);
 	sc->ncache = 0;
 	sc->cur_id = 0;
-	sc->have_pos = 0;
+	sc->have_pos = sc->have_focus = 0;
 	SVC_SUBS_FOREACH(cs, &sc->subs)
 		cs->nsent = 0;
 	if (sc->c != NULL)
@@ -450,13 +494,17 @@ svc_cursor_subscribe(struct svc_cursor *sc, const struct svc_sink *sink,
 	struct cshape *s;
 	unsigned old;
 
-	flags &= SVC_CURSOR_F_SHAPE | SVC_CURSOR_F_POSITION;
+	flags &= SVC_CURSOR_F_SHAPE | SVC_CURSOR_F_POSITION |
+	    SVC_CURSOR_F_FOCUS;
 	if (flags == 0)
 		return ERR_INVAL;
 	/* A new entry is zeroed: no flags, no shapes sent. */
 	cs = svc_subs_add(&sc->subs, sink, NULL);
 	old = cs->flags;
 	cs->flags = flags;
+	/* A new follower hears where the focused window is at once. */
+	if ((flags & SVC_CURSOR_F_FOCUS) && !(old & SVC_CURSOR_F_FOCUS))
+		sc->have_focus = 0;
 	if ((flags & SVC_CURSOR_F_SHAPE) && !(old & SVC_CURSOR_F_SHAPE) &&
 	    (s = cursor_current(sc)) != NULL)
 		cursor_send_shape(sc, cs, s);
@@ -470,6 +518,17 @@ svc_cursor_unsubscribe(struct svc_cursor *sc, uint32_t conn_id)
 {
 	if (svc_subs_del(&sc->subs, conn_id))
 		cursor_timer(sc);
+}
+
+/* Sets a subscriber's follow callback. */
+void
+svc_cursor_set_follow(struct svc_cursor *sc, uint32_t conn_id,
+    svc_cursor_follow_cb *cb)
+{
+	struct csub *cs;
+
+	if ((cs = svc_subs_find(&sc->subs, conn_id)) != NULL)
+		cs->follow = cb;
 }
 
 /* Notes that conn_id's own input moved the pointer. */

@@ -5,7 +5,8 @@
  * compressed, id = the XFixes cursor serial), later as Message.cursor_id.
  * The pointer position is sampled every 33 ms while a sink wants it and
  * sent as CursorPosition when it moved, except to a sink whose own input
- * moved it in the last 300 ms. Everything goes on SVC_Q_CONTROL.
+ * moved it in the last 300 ms. Everything goes on SVC_Q_CONTROL. The
+ * same tick measures the focused window for subscribers that follow it.
  *
  * Main loop thread only.
  */
@@ -25,6 +26,20 @@ struct svc_cursor;
 /* What a sink wants. */
 #define SVC_CURSOR_F_SHAPE	0x1	/* CursorData / cursor_id */
 #define SVC_CURSOR_F_POSITION	0x2	/* CursorPosition */
+#define SVC_CURSOR_F_FOCUS	0x4	/* the focused window's place */
+
+/* What a follow callback reports (svc_cursor_set_follow). */
+#define SVC_CURSOR_AT_POINTER	1	/* a CursorPosition it was sent */
+#define SVC_CURSOR_AT_WINDOW	2	/* the focused window's centre */
+
+/*
+ * Called with a subscriber's sink ctx for follow remote cursor / window
+ * (HOST.md §5.6): where the pointer is after each CursorPosition sent to
+ * it, and, with SVC_CURSOR_F_FOCUS, where the focused window's centre
+ * (_NET_ACTIVE_WINDOW) is whenever it moved (and once after it asked).
+ * It may send to the sink; it must not subscribe or unsubscribe.
+ */
+typedef void svc_cursor_follow_cb(void *ctx, int what, int x, int y);
 
 struct svc_cursor_stats {
 	uint64_t	 shapes;	/* CursorData packed (cache misses) */
@@ -60,6 +75,9 @@ int	svc_cursor_subscribe(struct svc_cursor *, const struct svc_sink *sink,
 	    unsigned flags);
 /* Removes conn_id's subscription, if any; its sink is not called again. */
 void	svc_cursor_unsubscribe(struct svc_cursor *, uint32_t conn_id);
+/* Sets conn_id's follow callback (NULL: none), if it is subscribed. */
+void	svc_cursor_set_follow(struct svc_cursor *, uint32_t conn_id,
+	    svc_cursor_follow_cb *cb);
 /* conn_id's own mouse input just moved the pointer. */
 void	svc_cursor_input(struct svc_cursor *, uint32_t conn_id);
 void	svc_cursor_stats(struct svc_cursor *, struct svc_cursor_stats *);

@@ -17,6 +17,7 @@
 #include "common/xmalloc.h"
 #include "server/media/cap.h"
 #include "server/x11/x11_auth.h"
+#include "server/x11/x11_randr.h"
 
 struct cap {
 	xcb_connection_t	*c;		/* owned */
@@ -282,6 +283,7 @@ x11_displays(struct cap *cp, struct cap_display *d, int max)
 {
 	xcb_randr_get_monitors_reply_t *mr;
 	xcb_randr_monitor_info_iterator_t mi;
+	xcb_randr_get_screen_resources_current_reply_t *res = NULL;
 	xcb_get_atom_name_reply_t *an;
 	int n = 0, len;
 
@@ -292,6 +294,9 @@ x11_displays(struct cap *cp, struct cap_display *d, int max)
 	x11_root_size(cp);
 	if (cp->has_randr && (mr = xcb_randr_get_monitors_reply(cp->c,
 	    xcb_randr_get_monitors(cp->c, cp->root, 1), NULL)) != NULL) {
+		res = xcb_randr_get_screen_resources_current_reply(cp->c,
+		    xcb_randr_get_screen_resources_current(cp->c, cp->root),
+		    NULL);
 		mi = xcb_randr_get_monitors_monitors_iterator(mr);
 		for (; mi.rem > 0 && n < max; xcb_randr_monitor_info_next(&mi)) {
 			memset(&d[n], 0, sizeof d[n]);
@@ -311,9 +316,14 @@ x11_displays(struct cap *cp, struct cap_display *d, int max)
 				    len);
 				free(an);
 			}
+			x11_randr_modes(cp->c, res,
+			    xcb_randr_monitor_info_outputs_length(mi.data) > 0 ?
+			    xcb_randr_monitor_info_outputs(mi.data)[0] : XCB_NONE,
+			    &d[n]);
 			if (d[n].width > 0 && d[n].height > 0)
 				n++;
 		}
+		free(res);
 		free(mr);
 	}
 	if (n == 0) {
@@ -322,6 +332,8 @@ x11_displays(struct cap *cp, struct cap_display *d, int max)
 		d[0].height = cp->root_h;
 		d[0].online = 1;
 		d[0].primary = 1;
+		d[0].orig_w = cp->root_w;
+		d[0].orig_h = cp->root_h;
 		snprintf(d[0].name, sizeof d[0].name, "screen");
 		n = 1;
 	}

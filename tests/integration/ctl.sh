@@ -5,7 +5,9 @@
 # automatic fps messages come every second; the host announces the version
 # docs/version-gates.md chooses; a screenshot decodes to the screen's
 # picture; an image and HTML copied on the peer land on the host's
-# CLIPBOARD as image/png and text/html.
+# CLIPBOARD as image/png and text/html; elevation, switch sides and
+# privacy mode, which a Linux host cannot serve, are answered as upstream
+# answers (so the client shows a message); recording gets a key frame.
 . "$TOP/tests/lib.sh"
 PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
@@ -122,10 +124,58 @@ echo "mouse 0 200 210" >&3
 wait_for "$WORK/xev.out" '^motion [0-9]+ 200 210$' "no absolute move"
 echo "mouse 5 30 -20" >&3
 wait_for "$WORK/xev.out" '^motion [0-9]+ 230 190$' "no relative move"
+# Insert Lock without logind (none here): Super+L, as upstream types it.
+echo "lock" >&3
+wait_for "$WORK/xev.out" '^kpress [0-9]+ [0-9]+ ffeb ' "Insert Lock: no Super_L"
+wait_for "$WORK/xev.out" '^kpress [0-9]+ [0-9]+ 6c ' "Insert Lock: no l"
+wait_for "$WORK/xev.out" '^krelease [0-9]+ [0-9]+ ffeb ' "Insert Lock: Super_L held"
 kill $xpid
+
+# The client starts recording: its recorder gets a key frame to start at.
+keys=$(grep -c 'key=1' "$OUT")
+echo "record 1" >&3
+i=0
+until [ "$(grep -c 'key=1' "$OUT")" -gt "$keys" ]; do
+	i=$((i + 1)); [ $i -gt 200 ] && fail "no key frame when recording started"
+	sleep 0.05
+done
+echo "record 0" >&3
+grep -q "recording started" "$DIR/log" || fail "recording not logged"
+echo "recording start: a key frame"
+
+# What a Linux host cannot do, answered so the client shows a message:
+# elevation as upstream's host that needs none, switch sides with a
+# message box (cdesk has no client to connect back with).
+echo "elevate" >&3
+wait_for "$OUT" '^ELEVATION ' "no answer to an elevation request"
+grep -q '^ELEVATION No need to elevate$' "$OUT" ||
+    fail "elevation: $(grep '^ELEVATION' "$OUT")"
+echo "switchsides" >&3
+wait_for "$OUT" '^MSGBOX Switch Sides: ' "no answer to switch sides"
+grep -q 'switch sides refused' "$DIR/log" || fail "switch sides not logged"
+echo "elevation and switch sides answered"
+# Privacy mode: none on X11, so PrvNotSupported (3) with upstream's text;
+# without the permission, turning it on is PrvOnFailedDenied (5).
+echo "privacy 1" >&3
+wait_for "$OUT" '^PRIVACY ' "no answer to privacy mode"
+grep -q '^PRIVACY 3 privacy_mode_impl_mag: Unsupported. 1 Multi-screen' \
+    "$OUT" || fail "privacy mode: $(grep '^PRIVACY' "$OUT")"
 grep -q '^NOTSENT' "$OUT" &&
     fail "the peer, as a stock client, withheld: $(grep '^NOTSENT' "$OUT")"
 
+echo "quit" >&3
+exec 3>&-
+wait $PEER_PID
+cdesk_stop || fail "server exit"
+
+echo "enable-privacy-mode = N" >>"$DIR/cdesk.conf"
+cdesk_start "$DIR" || fail "server start"
+peer_session p -w Secret-42
+echo "privacy 1" >&3
+wait_for "$WORK/p.out" '^PRIVACY ' "no answer to privacy mode (off)"
+grep -q '^PRIVACY 5 ' "$WORK/p.out" ||
+    fail "privacy mode without the permission: $(grep '^PRIVACY' "$WORK/p.out")"
+echo "privacy mode: not supported, denied without the permission"
 echo "quit" >&3
 exec 3>&-
 wait $PEER_PID

@@ -3,7 +3,10 @@
  * check: a known 16x16 two-colour cursor arrives as CursorData with the
  * right RGBA pixels, comes back as cursor_id once known, and pointer moves
  * arrive as CursorPosition except to the sink that moved it; after a move
- * to another display the shape is sent whole again.
+ * to another display the shape is sent whole again. Followers hear where
+ * the pointer is after each CursorPosition, and, asking for the focused
+ * window, where its centre is (_NET_ACTIVE_WINDOW), once at first and
+ * again when it moves.
  */
 #include <zstd.h>
 
@@ -18,7 +21,67 @@ struct csink {
 	int		 x, y;
 	int		 w, h, hotx, hoty;
 	uint8_t		 rgba[16 * 16 * 4];
+	int		 at_pointer, at_window;	/* follow callbacks */
+	int		 fx, fy;
 };
+
+/* The follow callback: counts and keeps the last place. */
+static void
+csink_follow(void *ctx, int what, int x, int y)
+{
+	struct csink *s = ctx;
+
+	if (what == SVC_CURSOR_AT_POINTER)
+		s->at_pointer++;
+	else {
+		ASSERT_INT_EQ(what, SVC_CURSOR_AT_WINDOW);
+		s->at_window++;
+	}
+	s->fx = x;
+	s->fy = y;
+}
+
+/* The _NET_ACTIVE_WINDOW atom. */
+static xcb_atom_t
+make_atom(struct vx *vx)
+{
+	xcb_intern_atom_reply_t *r;
+	xcb_atom_t a;
+
+	r = xcb_intern_atom_reply(vx->c, xcb_intern_atom(vx->c, 0, 18,
+	    "_NET_ACTIVE_WINDOW"), NULL);
+	ASSERT_TRUE(r != NULL);
+	a = r->atom;
+	free(r);
+	return a;
+}
+
+/* Makes a 100x60 window at (x, y) and names it the focused one. */
+static xcb_window_t
+make_focused(struct vx *vx, int x, int y)
+{
+	xcb_window_t w = xcb_generate_id(vx->c);
+
+	xcb_create_window(vx->c, XCB_COPY_FROM_PARENT, w, vx->root, x, y, 100,
+	    60, 0, XCB_WINDOW_CLASS_INPUT_OUTPUT, XCB_COPY_FROM_PARENT, 0,
+	    NULL);
+	xcb_map_window(vx->c, w);
+	xcb_change_property(vx->c, XCB_PROP_MODE_REPLACE, vx->root,
+	    make_atom(vx), XCB_ATOM_WINDOW, 32, 1, &w);
+	vx_sync(vx);
+	return w;
+}
+
+/* Moves a window. */
+static void
+move_window(struct vx *vx, xcb_window_t w, int x, int y)
+{
+	uint32_t v[2] = { (uint32_t)x, (uint32_t)y };
+
+	xcb_configure_window(vx->c, w, XCB_CONFIG_WINDOW_X |
+	    XCB_CONFIG_WINDOW_Y, v);
+	vx_sync(vx);
+}
 
 /* Records cursor messages. */
 static void
@@ -119,6 +182,7 @@ main(void)
 	struct csink a, b;
 	struct vx vx;
 	xcb_cursor_t cur;
+	xcb_window_t win;
 	uint64_t id;
 
 	base = vt_base();
@@ -213,6 +277,40 @@ main(void)
 	vt_loop(base, 150);
 	ASSERT_INT_EQ(a.x, 310);
 	ASSERT_INT_GE(b.pos, 1);
+
+	/* Follow remote cursor: a hears where the pointer went. */
+	svc_cursor_set_follow(sc, a.sink.conn_id, csink_follow);
+	svc_cursor_set_follow(sc, 99, csink_follow);	/* nobody: ignored */
+	xcb_warp_pointer(vx.c, XCB_NONE, vx.root, 0, 0, 0, 0, 320, 120);
+	vx_sync(&vx);
+	vt_loop_until(base, &a.at_pointer, 1, 2000);
+	ASSERT_INT_EQ(a.at_pointer, 1);
+	ASSERT_INT_EQ(a.fx, 320);
+	ASSERT_INT_EQ(a.fy, 120);
+	ASSERT_INT_EQ(a.at_window, 0);
+
+	/* Follow remote window: b asks, hears the centre at once, then again
+	 * only when the window moves. */
+	win = make_focused(&vx, 400, 200);
+	ASSERT_INT_EQ(svc_cursor_subscribe(sc, &b.sink, SVC_CURSOR_F_FOCUS),
+	    0);
+	svc_cursor_set_follow(sc, b.sink.conn_id, csink_follow);
+	vt_loop_until(base, &b.at_window, 1, 2000);
+	ASSERT_INT_EQ(b.at_window, 1);
+	ASSERT_INT_EQ(b.fx, 450);
+	ASSERT_INT_EQ(b.fy, 230);
+	vt_loop(base, 150);
+	ASSERT_INT_EQ(b.at_window, 1);
+	move_window(&vx, win, 600, 300);
+	vt_loop_until(base, &b.at_window, 2, 2000);
+	ASSERT_INT_EQ(b.at_window, 2);
+	ASSERT_INT_EQ(b.fx, 650);
+	ASSERT_INT_EQ(b.fy, 330);
+	ASSERT_INT_EQ(a.at_window, 0);
+	/* The shared display has no focused window again. */
+	xcb_destroy_window(vx.c, win);
+	xcb_delete_property(vx.c, vx.root, make_atom(&vx));
+	vx_sync(&vx);
 
 	svc_cursor_unsubscribe(sc, a.sink.conn_id);
 	svc_cursor_unsubscribe(sc, b.sink.conn_id);

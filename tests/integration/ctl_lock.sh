@@ -1,0 +1,120 @@
+# "Insert Lock" and "Lock after session end" (issue 13): both lock the
+# desk's session through logind's LockSession (python3-dbusmock's logind
+# template on a private system bus sees LockSession("c1"), the active
+# session of seat0 on this test's display). Lock after session end locks
+# when the session ends only while the option is on, and only with the
+# Keyboard permission, as upstream's on_close.
+. "$TOP/tests/lib.sh"
+. "$TOP/tests/session_lib.sh"
+command -v dbus-daemon >/dev/null || { echo "dbus-daemon missing"; exit 77; }
+PY=/usr/bin/python3
+"$PY" -c 'import dbus, dbusmock' 2>/dev/null ||
+    fail "python3-dbusmock missing (packaging/deps.sh installs it)"
+bus_pid=""
+mock_pid=""
+trap 'exec 3>&-; [ -n "$PEER_PID" ] && kill $PEER_PID 2>/dev/null;
+    [ -n "$mock_pid" ] && kill "$mock_pid" 2>/dev/null;
+    [ -n "$bus_pid" ] && kill "$bus_pid" 2>/dev/null' EXIT
+
+session_system_bus
+bus_pid=$BUS_PID
+"$PY" -m dbusmock --system --template logind -l "$WORK/mock.log" \
+    >"$WORK/mock.out" 2>&1 &
+mock_pid=$!
+i=0
+until busctl --address="$DBUS_SYSTEM_BUS_ADDRESS" status \
+    org.freedesktop.login1 >/dev/null 2>&1; do
+	i=$((i + 1)); [ $i -gt 200 ] && fail "the logind mock did not start"
+	sleep 0.05
+done
+# The test's own display (root's) is seat0's active x11 session c1.
+"$PY" - "$DISPLAY" <<'EOP' || fail "no logind session for $DISPLAY"
+import sys, dbus
+bus = dbus.SystemBus()
+name = 'org.freedesktop.login1'
+mock = dbus.Interface(bus.get_object(name, '/org/freedesktop/login1'),
+                      'org.freedesktop.DBus.Mock')
+mock.AddSession('c1', 'seat0', dbus.UInt32(0), 'root', True)
+props = dbus.Interface(bus.get_object(
+    name, '/org/freedesktop/login1/session/c1'),
+    'org.freedesktop.DBus.Properties')
+props.Set('org.freedesktop.login1.Session', 'Type', 'x11')
+props.Set('org.freedesktop.login1.Session', 'Display', sys.argv[1])
+EOP
+
+# locks: how many LockSession("c1") logind saw.
+locks() {
+	grep -c 'LockSession "c1"' "$WORK/mock.log" 2>/dev/null
+}
+
+# wait_locks N WHAT: until logind saw N locks (5 s).
+wait_locks() {
+	i=0
+	until [ "$(locks)" -ge "$1" ]; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && fail "$2: $(cat "$WORK/mock.log")"
+		sleep 0.05
+	done
+}
+
+# session_end NAME: quit the session and wait for the server to log it.
+session_end() {
+	n=$(grep -c ': closed (' "$DIR/log")
+	echo "quit" >&3
+	exec 3>&-
+	wait $PEER_PID
+	PEER_PID=""
+	i=0
+	until [ "$(grep -c ': closed (' "$DIR/log")" -gt "$n" ]; do
+		i=$((i + 1)); [ $i -gt 200 ] && fail "$1 did not end"
+		sleep 0.05
+	done
+}
+
+DIR=$(cdesk_dir ctl_lock)
+"$CDESK" --config "$DIR" --password 'Secret-42' >/dev/null || fail "password"
+cdesk_start "$DIR" || fail "server start"
+wait_for "$DIR/log" "session: .* session c1 at seat0" \
+    "the server did not take logind's session c1"
+
+# Insert Lock: KeyEvent LockScreen -> LockSession("c1").
+peer_session insert -w Secret-42
+grep -q '^PEERINFO' "$WORK/insert.out" || fail "login: $(cat "$WORK/insert.out")"
+echo "lock" >&3
+wait_locks 1 "Insert Lock did not lock"
+echo "insert lock: LockSession(c1)"
+session_end insert
+sleep 0.5
+[ "$(locks)" -eq 1 ] || fail "locked at the end without the option"
+
+# Lock after session end: on -> locked as the session ends.
+peer_session after -w Secret-42
+echo "set lock 1" >&3
+sleep 0.3
+[ "$(locks)" -eq 1 ] || fail "locked when the option was set"
+session_end after
+wait_locks 2 "Lock after session end did not lock"
+echo "lock after session end: LockSession(c1)"
+
+# Turned off again before the end: no lock.
+peer_session off -w Secret-42
+echo "set lock 1" >&3
+echo "set lock 0" >&3
+sleep 0.3
+session_end off
+sleep 0.5
+[ "$(locks)" -eq 2 ] || fail "locked with the option turned off"
+cdesk_stop || fail "server exit"
+
+# Without the Keyboard permission neither locks.
+echo "enable-keyboard = N" >>"$DIR/cdesk.conf"
+cdesk_start "$DIR" || fail "server start"
+peer_session nokbd -w Secret-42
+echo "set lock 1" >&3
+echo "lock" >&3
+sleep 0.3
+session_end nokbd
+sleep 0.5
+[ "$(locks)" -eq 2 ] || fail "locked without the Keyboard permission"
+cdesk_stop || fail "server exit"
+echo "ok"
