@@ -4,7 +4,7 @@
  * (permissions and the services they open), conn_session.c (the
  * authorized session's messages), conn_term.c (terminals),
  * conn_tunnel.c (TCP tunnels), conn_file.c (file transfer through the
- * file helper) and conn_audit.c (its records in the audit log). Everywhere
+ * file helper), conn_2fa.c (two-factor logins) and conn_audit.c (its records in the audit log). Everywhere
  * else struct conn is opaque (conn.h).
  */
 #ifndef CDESK_CONN_INT_H
@@ -127,6 +127,11 @@ struct conn {
 	/* File transfer (conn_file.c); NULL until the first request. */
 	struct conn_files	*files;
 
+	/* 2FA (conn_2fa.c): the password was right, the code is due. */
+	int			 awaiting_2fa;
+	enum login_how		 tfa_how;	/* how the password was right */
+	char			 tfa_otp[16];	/* ... the one-time password */
+
 	TAILQ_ENTRY(conn)	 entry;
 };
 
@@ -171,6 +176,14 @@ long	conn_now_s(void);
 void	conn_recv_login(struct conn *, const Hbb__Message *m);
 /* The remembered session for c's login triple, if recent; else NULL. */
 struct srv_session *conn_find_session(struct conn *);
+
+/* conn_2fa.c */
+/* 1 if lr's hwid names a trusted device and 2FA may be skipped. */
+int	conn_2fa_trusted(struct conn *, const Hbb__LoginRequest *lr);
+/* LOGIN_2FA: tells the peer "2FA Required" and waits for the code. */
+void	conn_2fa_ask(struct conn *, const struct login_verdict *v);
+/* Auth2FA (m borrowed). */
+void	conn_recv_2fa(struct conn *, const Hbb__Message *m);
 
 /* conn_perm.c */
 /* Tells the CM about c (HOST.md §6.5): authorized, or waiting. */
