@@ -20,7 +20,7 @@ SERVER_PKGS	:= libevent libevent_pthreads libavcodec libavutil libswscale \
 		   vpx opus xcb xcb-shm xcb-damage xcb-xfixes xcb-randr \
 		   xcb-xtest xcb-xinput libpulse libpulse-simple libzstd libpng \
 		   libsystemd
-GUI_PKGS	:= gtk+-3.0
+GUI_PKGS	:= gtk+-3.0 libqrencode
 TEST_PKGS	:= xkbcommon-x11 xcb-xkb
 
 pc_cflags	= $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
