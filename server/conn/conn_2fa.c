@@ -61,12 +61,8 @@ conn_2fa_trusted(struct conn *c, const Hbb__LoginRequest *lr)
 	if (lr->hwid.len == 0 || store_totp(srv->store, &len) == NULL ||
 	    !cfg_bool(srv->cfg, "enable-trusted-devices"))
 		return 0;
-	if (!store_trusted_match(srv->store, lr->hwid.data, lr->hwid.len,
-	    lr->my_id, lr->my_name, lr->my_platform, conn_2fa_now_ms()))
-		return 0;
-	log_info("conn %u peer %s: 2FA skipped: a trusted device", c->id,
-	    c->peer);
-	return 1;
+	return store_trusted_match(srv->store, lr->hwid.data, lr->hwid.len,
+	    lr->my_id, lr->my_name, lr->my_platform, conn_2fa_now_ms());
 }
 
 /* The password was right and 2FA is on: ask for the code. */

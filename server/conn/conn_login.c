@@ -201,5 +201,8 @@ conn_recv_login(struct conn *c, const Hbb__Message *m)
 	th.password = throttle_check(srv->throttle, sa, conn_now_s());
 
 	login_decide(&rq, &st, &sec, &th, &v);
+	if (v.action == LOGIN_ACCEPT && st.tfa && rq.trusted)
+		log_info("conn %u peer %s: 2FA skipped: a trusted device",
+		    c->id, c->peer);
 	conn_login_apply(c, &v);
 }
