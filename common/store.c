@@ -48,8 +48,8 @@
 /* A device that passed 2FA and asked to be trusted (hashes only). */
 struct store_trusted {
 	uint8_t	 hwid[crypto_hash_sha256_BYTES];	/* H(hwid) */
-	uint8_t	 who[crypto_hash_sha256_BYTES];		/* H(id, name, platform) */
-	int64_t	 time_ms;				/* when, Unix ms */
+	uint8_t	 who[crypto_hash_sha256_BYTES];	/* H(id, name, platform) */
+	int64_t	 time_ms;			/* when, Unix ms */
 };
 
 struct store {

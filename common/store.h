@@ -1,8 +1,9 @@
 /*
  * store.h: the host's state: ID, Ed25519 key pair, uuid, salt, the
- * permanent password's h1, the 2FA secret and the trusted devices. One file, <state_dir>/state, mode 0600, written
- * to a temporary name, fsynced and renamed. No plaintext password is ever
- * stored; the secret key and h1 live in sodium_malloc memory.
+ * permanent password's h1, the 2FA secret and the trusted devices. One
+ * file, <state_dir>/state, mode 0600, written to a temporary name,
+ * fsynced and renamed. No plaintext password is ever stored; the secret
+ * key, h1 and the 2FA secrets live in sodium_malloc memory.
  */
 #ifndef CDESK_STORE_H
 #define CDESK_STORE_H

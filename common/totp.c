@@ -223,8 +223,8 @@ totp_check(const uint8_t *secret, size_t len, const char *code, int64_t now)
 		if (i < 0 && step < (uint64_t)-i)
 			continue;
 		snprintf(want, sizeof want, "%0*u", TOTP_DIGITS,
-		    (unsigned)totp_hotp(secret, len, step + (uint64_t)(int64_t)i,
-		    TOTP_DIGITS));
+		    (unsigned)totp_hotp(secret, len,
+		    step + (uint64_t)(int64_t)i, TOTP_DIGITS));
 		ok |= sodium_memcmp(want, code, TOTP_DIGITS) == 0;
 	}
 	sodium_memzero(want, sizeof want);

@@ -4,8 +4,9 @@
  * (permissions and the services they open), conn_session.c (the
  * authorized session's messages), conn_term.c (terminals),
  * conn_tunnel.c (TCP tunnels), conn_file.c (file transfer through the
- * file helper), conn_2fa.c (two-factor logins) and conn_audit.c (its records in the audit log). Everywhere
- * else struct conn is opaque (conn.h).
+ * file helper), conn_2fa.c (two-factor logins) and conn_audit.c (its
+ * records in the audit log). Everywhere else struct conn is opaque
+ * (conn.h).
  */
 #ifndef CDESK_CONN_INT_H
 #define CDESK_CONN_INT_H
