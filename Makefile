@@ -20,7 +20,7 @@ SERVER_PKGS	:= libevent libevent_pthreads libavcodec libavutil libswscale \
 		   vpx opus xcb xcb-shm xcb-damage xcb-xfixes xcb-randr \
 		   xcb-xtest xcb-xinput libpulse libpulse-simple libzstd libpng \
 		   libsystemd
-GUI_PKGS	:= gtk+-3.0
+GUI_PKGS	:= gtk+-3.0 libqrencode
 TEST_PKGS	:= xkbcommon-x11 xcb-xkb
 
 pc_cflags	= $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
@@ -83,7 +83,7 @@ TEST_BINS	:= $(UNIT_BINS) $(BIN_BINS) $(FUZZ_BINS) $(PEER_BIN)
 # server/ code. PROGS_<group> names programs by file name (the peer is
 # "peer"); a program no group names is a server test.
 TEST_GROUPS	:= common ipc ipcglib gui xtool peer
-PROGS_common	:= test_codec test_config test_pass test_proto \
+PROGS_common	:= test_codec test_config test_pass test_proto test_totp \
 		   test_sstream test_store bench_sstream fuzz_codec \
 		   fuzz_config fuzz_message fuzz_sstream fuzz_store
 PROGS_ipc	:= ipc_echo ipc_perm ipc_opt fuzz_ipc

@@ -10,6 +10,7 @@
  *	cdesk [--config DIR] --get-id | --status | --get-temp-password
  *	cdesk [--config DIR] --password NEW|-
  *	cdesk [--config DIR] --option KEY [VALUE]
+ *	cdesk [--config DIR] --2fa setup | enable CODE | disable | status
  *	cdesk --version | --help
  *
  * Exit status: 0 done, 1 failed (config, state or I/O), 2 wrong usage.
@@ -18,12 +19,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/config.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/store.h"
+#include "common/totp.h"
 #include "common/xmalloc.h"
 #include "cm/cm.h"
 #include "ipc/ipc.h"
@@ -44,6 +47,7 @@ enum mode {
 	M_TEMP_PASSWORD,
 	M_PASSWORD,
 	M_OPTION,
+	M_2FA,
 	M_VERSION,
 	M_HELP,
 };
@@ -96,6 +100,12 @@ usage(FILE *f)
 	    "                         which the host re-reads and whose keys "
 	    "no one else\n"
 	    "                         may change\n"
+	    "  --2fa setup            draw a 2FA secret: prints it and its "
+	    "otpauth:// URI\n"
+	    "  --2fa enable CODE      turn 2FA on once CODE from the "
+	    "authenticator is right\n"
+	    "  --2fa disable          turn 2FA off (forgets trusted devices)\n"
+	    "  --2fa status           on or off, trusted devices\n"
 	    "  --cm                   the connection manager window (the "
 	    "server starts it)\n"
 	    "  --helper               serve file transfers on descriptor 3 "
@@ -189,6 +199,23 @@ parse_args(int argc, char **argv, struct args *a)
 				return usage_error("--password needs the new "
 				    "password", NULL);
 			a->arg1 = argv[++i];
+		} else if (strcmp(s, "--2fa") == 0) {
+			if (set_mode(a, M_2FA) != 0)
+				goto twice;
+			if (i + 1 >= argc)
+				return usage_error("--2fa needs setup, enable "
+				    "CODE, disable or status", NULL);
+			a->arg1 = argv[++i];
+			if (strcmp(a->arg1, "enable") == 0) {
+				if (i + 1 >= argc)
+					return usage_error("--2fa enable needs "
+					    "the CODE", NULL);
+				a->arg2 = argv[++i];
+			} else if (strcmp(a->arg1, "setup") != 0 &&
+			    strcmp(a->arg1, "disable") != 0 &&
+			    strcmp(a->arg1, "status") != 0)
+				return usage_error("--2fa needs setup, enable "
+				    "CODE, disable or status", a->arg1);
 		} else if (strcmp(s, "--option") == 0) {
 			if (set_mode(a, M_OPTION) != 0)
 				goto twice;
@@ -592,6 +619,115 @@ cmd_option_set(const struct cfg_paths *paths, const char *key,
 	return option_set_file(paths, key, value);
 }
 
+/* Print a 2FA state: the drawn secret and its URI, or on/off. */
+static void
+tfa_print(int enabled, int pending, unsigned trusted, const char *secret,
+    const char *uri)
+{
+	if (*secret != '\0') {
+		printf("secret: %s\nuri: %s\n", secret, uri);
+		printf("Add it to an authenticator app, then: cdesk --2fa "
+		    "enable CODE\n");
+		return;
+	}
+	printf("2FA %s\n", enabled ? "on" : "off");
+	if (enabled)
+		printf("trusted devices: %u\n", trusted);
+	if (pending)
+		printf("a new secret waits for its first code\n");
+}
+
+/* --2fa without a server: work on the state file. */
+static int
+tfa_file(const struct cfg_paths *paths, const char *verb, const char *code)
+{
+	struct store *s;
+	const uint8_t *sec;
+	char b32[TOTP_B32_MAX + 1], *uri = NULL, *cause;
+	size_t len;
+	int r = 0, on, pending;
+
+	if ((r = store_open(&s, paths->state_dir, &cause)) != 0)
+		return fail(NULL, cause, r);
+	if (strcmp(verb, "setup") == 0)
+		r = store_totp_setup(s, &cause);
+	else if (strcmp(verb, "enable") == 0)
+		r = store_totp_enable(s, code, (int64_t)time(NULL), &cause);
+	else if (strcmp(verb, "disable") == 0)
+		r = store_totp_disable(s, &cause);
+	if (r != 0) {
+		store_free(s);
+		return fail(NULL, cause, r);
+	}
+	on = store_totp(s, &len) != NULL;
+	pending = (sec = store_totp_pending(s, &len)) != NULL;
+	b32[0] = '\0';
+	if (strcmp(verb, "setup") == 0) {
+		totp_b32_encode(sec, len, b32, sizeof b32);
+		uri = totp_uri(sec, len, store_id(s));
+	}
+	if (strcmp(verb, "setup") == 0 || strcmp(verb, "status") == 0)
+		tfa_print(on, pending, (unsigned)store_trusted_count(s,
+		    (int64_t)time(NULL) * 1000), b32, uri != NULL ? uri : "");
+	else
+		printf("2FA %s\n", on ? "on" : "off");
+	free(uri);
+	store_free(s);
+	return 0;
+}
+
+/* --2fa VERB [CODE]: through the running server, else on the files. */
+static int
+cmd_2fa(const struct cfg_paths *paths, const char *verb, const char *code)
+{
+	Ipc__Data req = IPC__DATA__INIT, *reply = NULL;
+	Ipc__TwoFaSetup su = IPC__TWO_FA_SETUP__INIT;
+	Ipc__TwoFaEnable en = IPC__TWO_FA_ENABLE__INIT;
+	Ipc__TwoFaDisable di = IPC__TWO_FA_DISABLE__INIT;
+	Ipc__TwoFaGet ge = IPC__TWO_FA_GET__INIT;
+	const Ipc__TwoFaState *st;
+	int r;
+
+	if (strcmp(verb, "enable") == 0 || strcmp(verb, "disable") == 0) {
+		if (*verb == 'e') {
+			en.code = (char *)code;
+			req.union_case = IPC__DATA__UNION_TWO_FA_ENABLE;
+			req.two_fa_enable = &en;
+		} else {
+			req.union_case = IPC__DATA__UNION_TWO_FA_DISABLE;
+			req.two_fa_disable = &di;
+		}
+		if ((r = ipc_call(paths, &req)) == ERR_NOTFOUND)
+			return tfa_file(paths, verb, code);
+		if (r == 0)
+			printf("2FA %s\n", *verb == 'e' ? "on" : "off");
+		return r;
+	}
+	if (*verb == 's' && verb[1] == 'e') {
+		req.union_case = IPC__DATA__UNION_TWO_FA_SETUP;
+		req.two_fa_setup = &su;
+	} else {
+		req.union_case = IPC__DATA__UNION_TWO_FA_GET;
+		req.two_fa_get = &ge;
+	}
+	if ((r = ipc_ask(paths, "server", &req, &reply)) == ERR_NOTFOUND)
+		return tfa_file(paths, verb, code);
+	if (r != 0)
+		return r;
+	if (reply->union_case == IPC__DATA__UNION_RESULT) {
+		r = fail("server", *reply->result->text ?
+		    xstrdup(reply->result->text) : NULL, reply->result->code);
+	} else if (reply->union_case != IPC__DATA__UNION_TWO_FA_STATE)
+		r = fail("server", NULL, ERR_PROTO);
+	else {
+		st = reply->two_fa_state;
+		tfa_print(st->enabled, st->pending, st->trusted_devices,
+		    st->secret, st->uri);
+	}
+	ipc_data_free(reply);
+	return r;
+}
+
 /* Parse the command line and run one mode. */
 int
 main(int argc, char **argv)
@@ -643,6 +779,9 @@ main(int argc, char **argv)
 		break;
 	case M_PASSWORD:
 		r = cmd_password(&paths, a.arg1);
+		break;
+	case M_2FA:
+		r = cmd_2fa(&paths, a.arg1, a.arg2);
 		break;
 	case M_OPTION:
 		if (a.arg2 == NULL)

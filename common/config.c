@@ -77,6 +77,7 @@ static const struct opt opts[] = {
 	{ "enable-record-session", T_BOOL, "Y", NULL, 0, 0 },
 	{ "enable-remote-restart", T_BOOL, "Y", NULL, 0, 0 },
 	{ "enable-terminal", T_BOOL, "Y", NULL, 0, 0 },
+	{ "enable-trusted-devices", T_BOOL, "Y", NULL, 0, 0 },
 	{ "enable-tunnel", T_BOOL, "Y", NULL, 0, 0 },
 	{ "headless-user", T_STR, "", NULL, 0, 0 },
 	{ "id-whitelist", T_IDLIST, "", NULL, 0, 0 },

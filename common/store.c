@@ -8,6 +8,12 @@
  *	salt = <32 characters of PASS_ALPHABET>
  *	sign_sk = <base64 of the 64-byte libsodium secret key>
  *	password_h1 = <base64 of 32 bytes; absent without a password>
+ *	totp = <base32 of the 2FA secret; absent while 2FA is off>
+ *	totp_pending = <base32 of a secret drawn, not yet confirmed>
+ *	trusted_device = <H(hwid)> <Unix ms> <H(id NUL name NUL platform)>
+ *
+ * where H is SHA-256 in unpadded URL-safe base64 and trusted_device may
+ * come up to STORE_TRUSTED_MAX times (HOST.md §4.6).
  */
 #include <sys/stat.h>
 
@@ -24,6 +30,7 @@
 #include "common/log.h"
 #include "common/pass.h"
 #include "common/store.h"
+#include "common/totp.h"
 #include "common/xmalloc.h"
 
 #define STORE_FILE	"state"
@@ -35,6 +42,15 @@
 #define STORE_SALT_MAX	64
 #define STORE_PW_MAX	128	/* bytes of a permanent password */
 #define STORE_PW_MIN	6	/* characters of a permanent password */
+#define STORE_SAVE_MAX	4096	/* bytes of the text we write */
+#define STORE_TRUSTED_MS (90LL * 24 * 3600 * 1000)	/* as upstream */
+
+/* A device that passed 2FA and asked to be trusted (hashes only). */
+struct store_trusted {
+	uint8_t	 hwid[crypto_hash_sha256_BYTES];	/* H(hwid) */
+	uint8_t	 who[crypto_hash_sha256_BYTES];	/* H(id, name, platform) */
+	int64_t	 time_ms;			/* when, Unix ms */
+};
 
 struct store {
 	char	*path;			/* state file, or NULL (owned) */
@@ -45,12 +61,22 @@ struct store {
 	uint8_t	*sk;			/* sodium_malloc, 64 bytes (owned) */
 	uint8_t	*h1;			/* sodium_malloc, 32 bytes (owned) */
 	int	 has_h1;
+	uint8_t	*totp;			/* sodium_malloc, TOTP_SECRET_MAX */
+	size_t	 totp_len;		/* 0: 2FA off */
+	uint8_t	*pending;		/* sodium_malloc, TOTP_SECRET_MAX */
+	size_t	 pending_len;		/* 0: none drawn */
+	struct store_trusted trusted[STORE_TRUSTED_MAX];
+	size_t	 ntrusted;
 };
 
 /* Keys of the state file, in the order they are written. */
-enum store_key { K_ID, K_UUID, K_SALT, K_SIGN_SK, K_PASSWORD_H1, K_COUNT };
+enum store_key {
+	K_ID, K_UUID, K_SALT, K_SIGN_SK, K_PASSWORD_H1, K_TOTP, K_TOTP_PENDING,
+	K_TRUSTED, K_COUNT
+};
 static const char *const store_keys[K_COUNT] = {
-	"id", "uuid", "salt", "sign_sk", "password_h1"
+	"id", "uuid", "salt", "sign_sk", "password_h1", "totp", "totp_pending",
+	"trusted_device"
 };
 
 /* State of one parse of a state text. */
@@ -71,7 +97,10 @@ store_alloc(void)
 
 	s->sk = sodium_malloc(crypto_sign_SECRETKEYBYTES);
 	s->h1 = sodium_malloc(PASS_HASH_LEN);
-	if (s->sk == NULL || s->h1 == NULL)
+	s->totp = sodium_malloc(TOTP_SECRET_MAX);
+	s->pending = sodium_malloc(TOTP_SECRET_MAX);
+	if (s->sk == NULL || s->h1 == NULL || s->totp == NULL ||
+	    s->pending == NULL)
 		fatal("store: sodium_malloc failed");
 	return s;
 }
@@ -84,6 +113,8 @@ store_free(struct store *s)
 		return;
 	sodium_free(s->sk);	/* sodium_free wipes */
 	sodium_free(s->h1);
+	sodium_free(s->totp);
+	sodium_free(s->pending);
 	free(s->path);
 	free(s);
 }
@@ -190,6 +221,70 @@ store_fail(struct store_parse *sp, const char *key, const char *msg)
 	return 0;
 }
 
+/* Parse a 2FA secret (base32) into the enabled or the pending slot. */
+static int
+store_parse_totp(struct store_parse *sp, const char *name, const char *value,
+    int enabled)
+{
+	struct store *s = sp->s;
+	uint8_t *to = enabled ? s->totp : s->pending;
+	int n;
+
+	if (*value == '\0')
+		return 1;
+	n = totp_b32_decode(value, to, TOTP_SECRET_MAX);
+	if (n < 10)
+		return store_fail(sp, name, "not base32 of a secret of "
+		    "10-64 bytes");
+	if (enabled)
+		s->totp_len = (size_t)n;
+	else
+		s->pending_len = (size_t)n;
+	return 1;
+}
+
+/* Decode unpadded URL-safe base64 of a SHA-256 into out; 0 or -1. */
+static int
+b64_hash(const char *value, size_t len, uint8_t *out)
+{
+	const char *end;
+	size_t n;
+
+	if (sodium_base642bin(out, crypto_hash_sha256_BYTES, value, len, NULL,
+	    &n, &end, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    n != crypto_hash_sha256_BYTES || end != value + len)
+		return -1;
+	return 0;
+}
+
+/* Parse one trusted_device line: "H(hwid) ms H(who)". */
+static int
+store_parse_trusted(struct store_parse *sp, const char *name,
+    const char *value)
+{
+	struct store *s = sp->s;
+	struct store_trusted *t;
+	const char *sp1, *sp2;
+	char *end;
+	long long ms;
+
+	if (s->ntrusted == STORE_TRUSTED_MAX)
+		return store_fail(sp, name, "more trusted devices than the "
+		    "limit");
+	t = &s->trusted[s->ntrusted];
+	if ((sp1 = strchr(value, ' ')) == NULL ||
+	    (sp2 = strchr(sp1 + 1, ' ')) == NULL)
+		return store_fail(sp, name, "expected 'HASH TIME HASH'");
+	ms = strtoll(sp1 + 1, &end, 10);
+	if (end != sp2 || ms < 0 ||
+	    b64_hash(value, (size_t)(sp1 - value), t->hwid) != 0 ||
+	    b64_hash(sp2 + 1, strlen(sp2 + 1), t->who) != 0)
+		return store_fail(sp, name, "expected 'HASH TIME HASH'");
+	t->time_ms = ms;
+	s->ntrusted++;
+	return 1;
+}
+
 /* inih handler: check and store one key of the state file. */
 static int
 store_handler(void *user, const char *section, const char *name,
@@ -206,7 +301,7 @@ store_handler(void *user, const char *section, const char *name,
 			break;
 	if (k == K_COUNT)
 		return store_fail(sp, name, "unknown key");
-	if (sp->seen[k])
+	if (sp->seen[k] && k != K_TRUSTED)
 		return store_fail(sp, name, "set more than once");
 	sp->seen[k] = 1;
 	switch (k) {
@@ -240,6 +335,11 @@ store_handler(void *user, const char *section, const char *name,
 			return store_fail(sp, name, "not base64 of 32 bytes");
 		s->has_h1 = 1;
 		break;
+	case K_TOTP:
+	case K_TOTP_PENDING:
+		return store_parse_totp(sp, name, value, k == K_TOTP);
+	case K_TRUSTED:
+		return store_parse_trusted(sp, name, value);
 	}
 	return 1;
 }
@@ -278,7 +378,7 @@ store_parse_string(struct store **out, const char *text, const char *name,
 		xasprintf(cause, "%s:%d: %s", name, line, sp.err);
 	else {
 		for (k = 0; k < K_COUNT; k++) {
-			if (!sp.seen[k] && k != K_PASSWORD_H1) {
+			if (!sp.seen[k] && k < K_PASSWORD_H1) {
 				xasprintf(cause, "%s: key '%s' is missing",
 				    name, store_keys[k]);
 				break;
@@ -294,6 +394,49 @@ store_parse_string(struct store **out, const char *text, const char *name,
 	return 0;
 }
 
+/* Append "key = value\n" to text (cap STORE_SAVE_MAX) at *n. */
+static void
+store_put(char *text, size_t *n, const char *key, const char *value)
+{
+	int w;
+
+	w = snprintf(text + *n, STORE_SAVE_MAX - *n, "%s = %s\n", key, value);
+	if (w < 0 || (size_t)w >= STORE_SAVE_MAX - *n)
+		fatal("store: state text too long");
+	*n += (size_t)w;
+}
+
+/* Append the 2FA secrets and the trusted devices to text at *n. */
+static void
+store_put_totp(const struct store *s, char *text, size_t *n)
+{
+	char b32[TOTP_B32_MAX + 1], line[160];
+	char h1[sodium_base64_ENCODED_LEN(crypto_hash_sha256_BYTES,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING)], h2[sizeof h1];
+	size_t i;
+
+	if (s->totp_len > 0) {
+		totp_b32_encode(s->totp, s->totp_len, b32, sizeof b32);
+		store_put(text, n, store_keys[K_TOTP], b32);
+	}
+	if (s->pending_len > 0) {
+		totp_b32_encode(s->pending, s->pending_len, b32, sizeof b32);
+		store_put(text, n, store_keys[K_TOTP_PENDING], b32);
+	}
+	sodium_memzero(b32, sizeof b32);
+	for (i = 0; i < s->ntrusted; i++) {
+		sodium_bin2base64(h1, sizeof h1, s->trusted[i].hwid,
+		    crypto_hash_sha256_BYTES,
+		    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+		sodium_bin2base64(h2, sizeof h2, s->trusted[i].who,
+		    crypto_hash_sha256_BYTES,
+		    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+		snprintf(line, sizeof line, "%s %lld %s", h1,
+		    (long long)s->trusted[i].time_ms, h2);
+		store_put(text, n, store_keys[K_TRUSTED], line);
+	}
+}
+
 /* Write s to its file (no_replace: only if there is none yet). */
 static int
 store_save(struct store *s, int no_replace, char **cause)
@@ -303,8 +446,8 @@ store_save(struct store *s, int no_replace, char **cause)
 	char h164[sodium_base64_ENCODED_LEN(PASS_HASH_LEN,
 	    sodium_base64_VARIANT_ORIGINAL)];
 	char *text;
-	size_t cap = 1024;
-	int n, r;
+	size_t n = 0;
+	int r;
 
 	*cause = NULL;
 	if (s->path == NULL) {
@@ -312,25 +455,24 @@ store_save(struct store *s, int no_replace, char **cause)
 		return ERR_INVAL;
 	}
 	/* The text holds the secret key: keep it in wiped memory. */
-	if ((text = sodium_malloc(cap)) == NULL)
+	if ((text = sodium_malloc(STORE_SAVE_MAX)) == NULL)
 		fatal("store: sodium_malloc failed");
 	sodium_bin2base64(sk64, sizeof sk64, s->sk, crypto_sign_SECRETKEYBYTES,
 	    sodium_base64_VARIANT_ORIGINAL);
 	sodium_bin2base64(h164, sizeof h164, s->h1, PASS_HASH_LEN,
 	    sodium_base64_VARIANT_ORIGINAL);
-	n = snprintf(text, cap, "# cdesk state: written by cdesk; keep it "
-	    "private (mode 0600).\n[%s]\n%s = %s\n%s = %s\n%s = %s\n"
-	    "%s = %s\n%s%s%s%s",
-	    STORE_SECTION, store_keys[K_ID], s->id, store_keys[K_UUID],
-	    s->uuid, store_keys[K_SALT], s->salt, store_keys[K_SIGN_SK], sk64,
-	    s->has_h1 ? store_keys[K_PASSWORD_H1] : "",
-	    s->has_h1 ? " = " : "", s->has_h1 ? h164 : "",
-	    s->has_h1 ? "\n" : "");
+	n = (size_t)snprintf(text, STORE_SAVE_MAX, "# cdesk state: written "
+	    "by cdesk; keep it private (mode 0600).\n[%s]\n", STORE_SECTION);
+	store_put(text, &n, store_keys[K_ID], s->id);
+	store_put(text, &n, store_keys[K_UUID], s->uuid);
+	store_put(text, &n, store_keys[K_SALT], s->salt);
+	store_put(text, &n, store_keys[K_SIGN_SK], sk64);
+	if (s->has_h1)
+		store_put(text, &n, store_keys[K_PASSWORD_H1], h164);
+	store_put_totp(s, text, &n);
 	sodium_memzero(sk64, sizeof sk64);
 	sodium_memzero(h164, sizeof h164);
-	if (n < 0 || (size_t)n >= cap)
-		fatal("store: state text too long");
-	r = cfg_write_atomic(s->path, text, (size_t)n, 0600, no_replace, cause);
+	r = cfg_write_atomic(s->path, text, n, 0600, no_replace, cause);
 	sodium_free(text);
 	return r;
 }
@@ -484,6 +626,12 @@ store_reload(struct store *s, char **cause)
 	memcpy(s->sk, n->sk, crypto_sign_SECRETKEYBYTES);
 	memcpy(s->h1, n->h1, PASS_HASH_LEN);
 	s->has_h1 = n->has_h1;
+	memcpy(s->totp, n->totp, TOTP_SECRET_MAX);
+	s->totp_len = n->totp_len;
+	memcpy(s->pending, n->pending, TOTP_SECRET_MAX);
+	s->pending_len = n->pending_len;
+	memcpy(s->trusted, n->trusted, sizeof s->trusted);
+	s->ntrusted = n->ntrusted;
 	store_free(n);	/* wipes n's copies */
 	return 0;
 }
@@ -547,6 +695,7 @@ int
 store_set_password(struct store *s, const char *password, char **cause)
 {
 	uint8_t *old;
+	size_t old_ntrusted = s->ntrusted;
 	int old_has, r;
 
 	*cause = NULL;
@@ -574,10 +723,13 @@ store_set_password(struct store *s, const char *password, char **cause)
 		sodium_memzero(s->h1, PASS_HASH_LEN);
 		s->has_h1 = 0;
 	}
+	/* A new password forgets the trusted devices, as upstream. */
+	s->ntrusted = 0;
 	if ((r = store_save(s, 0, cause)) != 0) {
 		sodium_free(s->h1);
 		s->h1 = old;
 		s->has_h1 = old_has;
+		s->ntrusted = old_ntrusted;
 		return r;
 	}
 	sodium_free(old);
@@ -605,4 +757,207 @@ store_set_id(struct store *s, const char *id, char **cause)
 	if ((r = store_save(s, 0, cause)) != 0)
 		memcpy(s->id, old, sizeof old);
 	return r;
+}
+
+/* Return the 2FA secret, or NULL while 2FA is off. */
+const uint8_t *
+store_totp(const struct store *s, size_t *len)
+{
+	*len = s->totp_len;
+	return s->totp_len > 0 ? s->totp : NULL;
+}
+
+/* Return the secret waiting for its first code, or NULL. */
+const uint8_t *
+store_totp_pending(const struct store *s, size_t *len)
+{
+	*len = s->pending_len;
+	return s->pending_len > 0 ? s->pending : NULL;
+}
+
+/*
+ * Save s after a 2FA change; on failure put back the old enabled and
+ * pending secrets and trusted devices from the copy in old.
+ */
+static int
+store_save_totp(struct store *s, struct store *old, char **cause)
+{
+	int r;
+
+	if ((r = store_save(s, 0, cause)) != 0) {
+		memcpy(s->totp, old->totp, TOTP_SECRET_MAX);
+		s->totp_len = old->totp_len;
+		memcpy(s->pending, old->pending, TOTP_SECRET_MAX);
+		s->pending_len = old->pending_len;
+		memcpy(s->trusted, old->trusted, sizeof s->trusted);
+		s->ntrusted = old->ntrusted;
+	}
+	store_free(old);
+	return r;
+}
+
+/* A copy of s's 2FA state (wiped memory), for store_save_totp. */
+static struct store *
+store_totp_copy(const struct store *s)
+{
+	struct store *old = store_alloc();
+
+	memcpy(old->totp, s->totp, TOTP_SECRET_MAX);
+	old->totp_len = s->totp_len;
+	memcpy(old->pending, s->pending, TOTP_SECRET_MAX);
+	old->pending_len = s->pending_len;
+	memcpy(old->trusted, s->trusted, sizeof s->trusted);
+	old->ntrusted = s->ntrusted;
+	return old;
+}
+
+/* Draw a new pending secret and save. */
+int
+store_totp_setup(struct store *s, char **cause)
+{
+	struct store *old = store_totp_copy(s);
+
+	*cause = NULL;
+	totp_generate(s->pending);
+	s->pending_len = TOTP_SECRET_LEN;
+	return store_save_totp(s, old, cause);
+}
+
+/* Enable 2FA with the pending secret once code is right. */
+int
+store_totp_enable(struct store *s, const char *code, int64_t now,
+    char **cause)
+{
+	struct store *old;
+
+	*cause = NULL;
+	if (s->pending_len == 0) {
+		*cause = xstrdup("no secret to confirm: set up 2FA first");
+		return ERR_STATE;
+	}
+	if (!totp_check(s->pending, s->pending_len, code, now)) {
+		*cause = xstrdup("wrong code: check the code and that the "
+		    "clocks of this computer and of the authenticator are "
+		    "right");
+		return ERR_DENIED;
+	}
+	old = store_totp_copy(s);
+	memcpy(s->totp, s->pending, TOTP_SECRET_MAX);
+	s->totp_len = s->pending_len;
+	sodium_memzero(s->pending, TOTP_SECRET_MAX);
+	s->pending_len = 0;
+	s->ntrusted = 0;
+	return store_save_totp(s, old, cause);
+}
+
+/* Turn 2FA off: no secret, none pending, no trusted device. */
+int
+store_totp_disable(struct store *s, char **cause)
+{
+	struct store *old = store_totp_copy(s);
+
+	*cause = NULL;
+	sodium_memzero(s->totp, TOTP_SECRET_MAX);
+	sodium_memzero(s->pending, TOTP_SECRET_MAX);
+	s->totp_len = s->pending_len = 0;
+	s->ntrusted = 0;
+	return store_save_totp(s, old, cause);
+}
+
+/* H(hwid) and H(id NUL name NUL platform) of a device. */
+static void
+store_trusted_hash(const uint8_t *hwid, size_t n, const char *id,
+    const char *name, const char *platform, struct store_trusted *t)
+{
+	crypto_hash_sha256_state st;
+
+	crypto_hash_sha256(t->hwid, hwid, n);
+	crypto_hash_sha256_init(&st);
+	crypto_hash_sha256_update(&st, (const uint8_t *)id, strlen(id) + 1);
+	crypto_hash_sha256_update(&st, (const uint8_t *)name,
+	    strlen(name) + 1);
+	crypto_hash_sha256_update(&st, (const uint8_t *)platform,
+	    strlen(platform));
+	crypto_hash_sha256_final(&st, t->who);
+}
+
+/* 1 if a trusted device younger than 90 days matches all four. */
+int
+store_trusted_match(const struct store *s, const uint8_t *hwid, size_t n,
+    const char *id, const char *name, const char *platform, int64_t now_ms)
+{
+	struct store_trusted want;
+	size_t i;
+	int ok = 0;
+
+	if (n == 0)
+		return 0;
+	store_trusted_hash(hwid, n, id, name, platform, &want);
+	for (i = 0; i < s->ntrusted; i++) {
+		if (s->trusted[i].time_ms + STORE_TRUSTED_MS < now_ms)
+			continue;
+		if (sodium_memcmp(s->trusted[i].hwid, want.hwid,
+		    sizeof want.hwid) == 0 && sodium_memcmp(s->trusted[i].who,
+		    want.who, sizeof want.who) == 0)
+			ok = 1;
+	}
+	return ok;
+}
+
+/* Remember a device; the same hwid replaces its entry, the oldest goes. */
+int
+store_trusted_add(struct store *s, const uint8_t *hwid, size_t n,
+    const char *id, const char *name, const char *platform, int64_t now_ms,
+    char **cause)
+{
+	struct store *old;
+	struct store_trusted t;
+	size_t i, j;
+
+	*cause = NULL;
+	if (n == 0) {
+		*cause = xstrdup("no device id");
+		return ERR_INVAL;
+	}
+	old = store_totp_copy(s);
+	store_trusted_hash(hwid, n, id, name, platform, &t);
+	t.time_ms = now_ms;
+	/* Drop this hwid's old entry and the expired ones. */
+	for (i = j = 0; i < s->ntrusted; i++) {
+		if (memcmp(s->trusted[i].hwid, t.hwid, sizeof t.hwid) == 0 ||
+		    s->trusted[i].time_ms + STORE_TRUSTED_MS < now_ms)
+			continue;
+		s->trusted[j++] = s->trusted[i];
+	}
+	s->ntrusted = j;
+	if (s->ntrusted == STORE_TRUSTED_MAX) {
+		memmove(&s->trusted[0], &s->trusted[1],
+		    (STORE_TRUSTED_MAX - 1) * sizeof s->trusted[0]);
+		s->ntrusted--;
+	}
+	s->trusted[s->ntrusted++] = t;
+	return store_save_totp(s, old, cause);
+}
+
+/* Number of trusted devices younger than 90 days. */
+size_t
+store_trusted_count(const struct store *s, int64_t now_ms)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->ntrusted; i++)
+		if (s->trusted[i].time_ms + STORE_TRUSTED_MS >= now_ms)
+			n++;
+	return n;
+}
+
+/* Forget every trusted device and save. */
+int
+store_trusted_clear(struct store *s, char **cause)
+{
+	struct store *old = store_totp_copy(s);
+
+	*cause = NULL;
+	s->ntrusted = 0;
+	return store_save_totp(s, old, cause);
 }

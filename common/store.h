@@ -1,8 +1,9 @@
 /*
- * store.h: the host's state: ID, Ed25519 key pair, uuid, salt and the
- * permanent password's h1. One file, <state_dir>/state, mode 0600, written
- * to a temporary name, fsynced and renamed. No plaintext password is ever
- * stored; the secret key and h1 live in sodium_malloc memory.
+ * store.h: the host's state: ID, Ed25519 key pair, uuid, salt, the
+ * permanent password's h1, the 2FA secret and the trusted devices. One
+ * file, <state_dir>/state, mode 0600, written to a temporary name,
+ * fsynced and renamed. No plaintext password is ever stored; the secret
+ * key, h1 and the 2FA secrets live in sodium_malloc memory.
  */
 #ifndef CDESK_STORE_H
 #define CDESK_STORE_H
@@ -63,5 +64,39 @@ int		 store_set_password(struct store *, const char *password,
  * or all digits) and saves. Returns 0 or ERR_* with *cause; on error s is
  * unchanged. */
 int		 store_set_id(struct store *, const char *id, char **cause);
+
+/*
+ * Two-factor authentication (HOST.md §4.6). The enabled secret, and one
+ * drawn by store_totp_setup that waits for a right code: borrowed, *len
+ * set; NULL (and *len 0) when there is none.
+ */
+const uint8_t	*store_totp(const struct store *, size_t *len);
+const uint8_t	*store_totp_pending(const struct store *, size_t *len);
+/* Draws a new pending secret (the enabled one stays) and saves. */
+int		 store_totp_setup(struct store *, char **cause);
+/*
+ * Enables 2FA with the pending secret if code is right at Unix time now
+ * (ERR_DENIED otherwise, ERR_STATE when nothing is pending); forgets the
+ * trusted devices. 0 or ERR_* with *cause.
+ */
+int		 store_totp_enable(struct store *, const char *code,
+		    int64_t now, char **cause);
+/* Turns 2FA off and forgets the trusted devices. 0 or ERR_* with *cause. */
+int		 store_totp_disable(struct store *, char **cause);
+
+#define STORE_TRUSTED_MAX	16	/* the oldest goes beyond this */
+/*
+ * Trusted devices: a device that passed 2FA with LoginRequest.hwid skips
+ * it for 90 days while its id, name and platform stay the same (only
+ * hashes are kept). Setting a permanent password forgets them all.
+ */
+int		 store_trusted_match(const struct store *,
+		    const uint8_t *hwid, size_t n, const char *id,
+		    const char *name, const char *platform, int64_t now_ms);
+int		 store_trusted_add(struct store *, const uint8_t *hwid,
+		    size_t n, const char *id, const char *name,
+		    const char *platform, int64_t now_ms, char **cause);
+size_t		 store_trusted_count(const struct store *, int64_t now_ms);
+int		 store_trusted_clear(struct store *, char **cause);
 
 #endif

@@ -166,6 +166,23 @@ ipc_check_fs_reply(const Ipc__FsReply *m)
 	return 0;
 }
 
+/* Check a 2FA message (HOST.md §4.6): its strings. */
+static int
+ipc_check_tfa(const Ipc__Data *d)
+{
+	switch (d->union_case) {
+	case IPC__DATA__UNION_TWO_FA_ENABLE:
+		return ipc_check_str(d->two_fa_enable->code, IPC_NAME_MAX);
+	case IPC__DATA__UNION_TWO_FA_STATE:
+		if (ipc_check_str(d->two_fa_state->uri, IPC_TEXT_MAX) != 0 ||
+		    ipc_check_str(d->two_fa_state->secret, IPC_NAME_MAX) != 0)
+			return ERR_PROTO;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
 /* Check what the values of a decoded or outgoing message mean. */
 int
 ipc_check(const Ipc__Data *d)
@@ -280,6 +297,12 @@ ipc_check(const Ipc__Data *d)
 		return ipc_check_fs_reply(d->fs_reply);
 	case IPC__DATA__UNION_DESK_NOTICE:
 		return ipc_check_str(d->desk_notice->text, IPC_TEXT_MAX);
+	case IPC__DATA__UNION_TWO_FA_SETUP:
+	case IPC__DATA__UNION_TWO_FA_ENABLE:
+	case IPC__DATA__UNION_TWO_FA_DISABLE:
+	case IPC__DATA__UNION_TWO_FA_GET:
+	case IPC__DATA__UNION_TWO_FA_STATE:
+		return ipc_check_tfa(d);
 	default:
 		return ERR_PROTO;
 	}
@@ -315,6 +338,11 @@ ipc_data_name(Ipc__Data__UnionCase c)
 	case IPC__DATA__UNION_FS_REQUEST:		return "fs_request";
 	case IPC__DATA__UNION_FS_REPLY:			return "fs_reply";
 	case IPC__DATA__UNION_DESK_NOTICE:		return "desk_notice";
+	case IPC__DATA__UNION_TWO_FA_SETUP:		return "two_fa_setup";
+	case IPC__DATA__UNION_TWO_FA_ENABLE:		return "two_fa_enable";
+	case IPC__DATA__UNION_TWO_FA_DISABLE:		return "two_fa_disable";
+	case IPC__DATA__UNION_TWO_FA_GET:		return "two_fa_get";
+	case IPC__DATA__UNION_TWO_FA_STATE:		return "two_fa_state";
 	default:					return "unknown";
 	}
 }

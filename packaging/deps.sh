@@ -10,7 +10,7 @@ libsodium-dev libevent-dev libavcodec-dev libavutil-dev libswscale-dev
 libopus-dev libgtk-3-dev libxcb1-dev libxcb-shm0-dev libxcb-damage0-dev
 libxcb-xfixes0-dev libxcb-randr0-dev libxcb-xtest0-dev libxcb-xinput-dev
 libpulse-dev libinih-dev libzstd-dev libpng-dev libyuv-dev libvpx-dev
-libsystemd-dev"
+libsystemd-dev libqrencode-dev"
 TEST_PKGS="clang libclang-rt-14-dev xvfb x11-utils x11-xserver-utils xauth
 xdotool dbus-x11 at-spi2-core python3 python3-gi gir1.2-atspi-2.0
 pulseaudio pulseaudio-utils xclip lintian desktop-file-utils systemd

@@ -678,6 +678,63 @@ cmlink_recv_set_password(struct cmlink *l, struct ipc_peer *p,
 	return 0;
 }
 
+/* Send a TwoFaState from st. */
+static void
+cmlink_send_tfa(struct ipc_peer *p, const struct cmlink_tfa *st)
+{
+	Ipc__Data out = IPC__DATA__INIT;
+	Ipc__TwoFaState m = IPC__TWO_FA_STATE__INIT;
+
+	m.enabled = st->enabled;
+	m.pending = st->pending;
+	m.uri = (char *)st->uri;
+	m.secret = (char *)st->secret;
+	m.trusted_devices = st->trusted;
+	out.union_case = IPC__DATA__UNION_TWO_FA_STATE;
+	out.two_fa_state = &m;
+	ipc_peer_send(p, &out);
+}
+
+/* UI/CLI: 2FA requests (HOST.md §4.6). */
+static int
+cmlink_recv_tfa(struct cmlink *l, struct ipc_peer *p, const Ipc__Data *d)
+{
+	struct cmlink_tfa st;
+	char *cause = NULL;
+	int r = ERR_UNSUPP;
+
+	memset(&st, 0, sizeof st);
+	switch (d->union_case) {
+	case IPC__DATA__UNION_TWO_FA_SETUP:
+		if (l->act->tfa_setup != NULL &&
+		    (r = l->act->tfa_setup(&st, &cause, l->ctx)) == 0) {
+			cmlink_send_tfa(p, &st);
+			sodium_memzero(&st, sizeof st);
+			return 0;
+		}
+		break;
+	case IPC__DATA__UNION_TWO_FA_GET:
+		if (l->act->tfa_state != NULL) {
+			l->act->tfa_state(&st, l->ctx);
+			cmlink_send_tfa(p, &st);
+			return 0;
+		}
+		break;
+	case IPC__DATA__UNION_TWO_FA_ENABLE:
+		if (l->act->tfa_enable != NULL)
+			r = l->act->tfa_enable(d->two_fa_enable->code, &cause,
+			    l->ctx);
+		break;
+	default:
+		if (l->act->tfa_disable != NULL)
+			r = l->act->tfa_disable(&cause, l->ctx);
+		break;
+	}
+	cmlink_result(p, r, cause != NULL ? cause : err_str(r));
+	free(cause);
+	return 0;
+}
+
 #define CMLINK_CM	0x1	/* allowed from role "cm" */
 #define CMLINK_UI	0x2	/* allowed from "ui" and "cli" (and the CM) */
 
@@ -704,6 +761,10 @@ static const struct {
 	    cmlink_recv_refresh },
 	{ IPC__DATA__UNION_SET_PERMANENT_PASSWORD, CMLINK_UI,
 	    cmlink_recv_set_password },
+	{ IPC__DATA__UNION_TWO_FA_SETUP, CMLINK_UI, cmlink_recv_tfa },
+	{ IPC__DATA__UNION_TWO_FA_ENABLE, CMLINK_UI, cmlink_recv_tfa },
+	{ IPC__DATA__UNION_TWO_FA_DISABLE, CMLINK_UI, cmlink_recv_tfa },
+	{ IPC__DATA__UNION_TWO_FA_GET, CMLINK_UI, cmlink_recv_tfa },
 };
 
 /* Role bits of a peer. */

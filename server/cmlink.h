@@ -71,6 +71,15 @@ struct cmlink_status {
 	const char	*desk_notice;	/* NULL: the desk can be shared */
 };
 
+/* 2FA as the main window and the CLI see it (HOST.md §4.6). */
+struct cmlink_tfa {
+	int		 enabled;
+	int		 pending;	/* a drawn secret waits for a code */
+	unsigned	 trusted;	/* trusted devices */
+	char		 uri[512];	/* after setup: otpauth:// URI */
+	char		 secret[128];	/* after setup: base32 */
+};
+
 /*
  * Callbacks into the server; ctx is the pointer given to cmlink_new. Any
  * may be NULL (the request is then refused with ERR_UNSUPP or ignored).
@@ -114,6 +123,13 @@ struct cmlink_actions {
 	/* Sets the permanent password (borrowed; wipe nothing: cmlink does). */
 	int	(*set_permanent_password)(const char *pw, char **cause,
 		    void *ctx);
+	/* 2FA: draw a secret (fills st's uri and secret), enable it with a
+	 * code, turn 2FA off, or only fill st (no secret). 0 or ERR_* with
+	 * *cause set (caller frees). */
+	int	(*tfa_setup)(struct cmlink_tfa *st, char **cause, void *ctx);
+	int	(*tfa_enable)(const char *code, char **cause, void *ctx);
+	int	(*tfa_disable)(char **cause, void *ctx);
+	void	(*tfa_state)(struct cmlink_tfa *st, void *ctx);
 };
 
 /*

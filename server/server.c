@@ -458,6 +458,7 @@ srv_services_start(struct srv *srv)
 		fatal("event_base_new failed");
 	srv->throttle = throttle_new(THROTTLE_EXPIRE_S);
 	srv->throttle_id = throttle_new(THROTTLE_EXPIRE_ID_S);
+	srv->throttle_2fa = throttle_new(THROTTLE_EXPIRE_S);
 	srv->sysinfo = sysinfo_new();
 	if ((r = svc_audio_new(srv->base, cfg_get(srv->cfg, "audio-input"),
 	    &srv->audio)) != 0)
@@ -646,6 +647,7 @@ srv_free(struct srv *srv)
 	sysinfo_free(srv->sysinfo);
 	throttle_free(srv->throttle);
 	throttle_free(srv->throttle_id);
+	throttle_free(srv->throttle_2fa);
 	store_free(srv->store);
 	audit_free(srv->audit);
 	cfg_free(srv->cfg);

@@ -38,6 +38,7 @@ struct srv_session {
 	char		 otp[16];	/* the one-time password that authorized it */
 	long		 last_seen;	/* last frame received, seconds (monotonic) */
 	int		 live;		/* connections using it now */
+	int		 tfa;		/* it passed 2FA (PROTOCOL.md §3.10) */
 	TAILQ_ENTRY(srv_session) entry;
 };
 TAILQ_HEAD(srv_sessions, srv_session);
@@ -50,6 +51,7 @@ struct srv {
 	struct store		*store;		/* owned */
 	struct throttle		*throttle;	/* owned: password failures */
 	struct throttle		*throttle_id;	/* owned: id-whitelist failures */
+	struct throttle		*throttle_2fa;	/* owned: wrong 2FA codes */
 	struct conn_list	 conns;		/* live connections */
 	struct srv_sessions	 sessions;	/* recent OTP sessions */
 	uint32_t		 next_conn_id;

@@ -6,10 +6,13 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "common/config.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/store.h"
+#include "common/totp.h"
 #include "common/xmalloc.h"
 #include "server/cmlink.h"
 #include "server/conn/conn.h"
@@ -221,6 +224,70 @@ srv_cm_set_permanent_password(const char *pw, char **cause, void *ctx)
 	return r;
 }
 
+/* Fill st from the store: on, pending, trusted devices. */
+static void
+srv_cm_tfa_state(struct cmlink_tfa *st, void *ctx)
+{
+	struct srv *srv = ctx;
+	size_t len;
+
+	memset(st, 0, sizeof *st);
+	st->enabled = store_totp(srv->store, &len) != NULL;
+	st->pending = store_totp_pending(srv->store, &len) != NULL;
+	st->trusted = (unsigned)store_trusted_count(srv->store,
+	    (int64_t)time(NULL) * 1000);
+}
+
+/* 2FA: draw a secret to confirm; its URI and base32 go to the asker. */
+static int
+srv_cm_tfa_setup(struct cmlink_tfa *st, char **cause, void *ctx)
+{
+	struct srv *srv = ctx;
+	const uint8_t *sec;
+	size_t len;
+	char *uri;
+	int r;
+
+	if ((r = store_totp_setup(srv->store, cause)) != 0)
+		return r;
+	srv_cm_tfa_state(st, ctx);
+	sec = store_totp_pending(srv->store, &len);
+	totp_b32_encode(sec, len, st->secret, sizeof st->secret);
+	uri = totp_uri(sec, len, store_id(srv->store));
+	snprintf(st->uri, sizeof st->uri, "%s", uri);
+	sodium_memzero(uri, strlen(uri));
+	free(uri);
+	log_info("2FA: a new secret waits for its first code");
+	return 0;
+}
+
+/* 2FA: enable the drawn secret once its code is right. */
+static int
+srv_cm_tfa_enable(const char *code, char **cause, void *ctx)
+{
+	struct srv *srv = ctx;
+	int r;
+
+	r = store_totp_enable(srv->store, code, (int64_t)time(NULL), cause);
+	if (r == 0)
+		log_info("2FA enabled through the IPC");
+	else
+		log_info("2FA not enabled: %s", *cause);
+	return r;
+}
+
+/* 2FA: turn it off and forget the trusted devices. */
+static int
+srv_cm_tfa_disable(char **cause, void *ctx)
+{
+	struct srv *srv = ctx;
+	int r;
+
+	if ((r = store_totp_disable(srv->store, cause)) == 0)
+		log_info("2FA disabled through the IPC");
+	return r;
+}
+
 static const struct cmlink_actions srv_cm_actions = {
 	.authorize = srv_cm_authorize,
 	.close = srv_cm_close,
@@ -235,6 +302,10 @@ static const struct cmlink_actions srv_cm_actions = {
 	.status = srv_cm_status,
 	.refresh_temp_password = srv_cm_refresh_temp_password,
 	.set_permanent_password = srv_cm_set_permanent_password,
+	.tfa_setup = srv_cm_tfa_setup,
+	.tfa_enable = srv_cm_tfa_enable,
+	.tfa_disable = srv_cm_tfa_disable,
+	.tfa_state = srv_cm_tfa_state,
 };
 
 /*

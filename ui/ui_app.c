@@ -1,7 +1,7 @@
 /*
  * ui_app.c: the main window application: polls the server's status every
- * second over the IPC and turns the window's signals into option and
- * password requests.
+ * second over the IPC and turns the window's signals into option,
+ * password and 2FA requests.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +27,7 @@ struct ui_app {
 	struct ipc_client	*ipc;		/* owned */
 	char			*dir;		/* owned */
 	guint			 poll_id;
+	int			 tfa_wait;	/* a 2FA Result is due */
 };
 
 static void	ui_connect(struct ui_app *);
@@ -118,6 +119,76 @@ ui_password_cb(UiWindow *w, const char *pw, struct ui_app *a)
 	ui_send(a, &d);
 }
 
+/* Ask for the 2FA state. */
+static void
+ui_tfa_get(struct ui_app *a)
+{
+	Ipc__Data d = IPC__DATA__INIT;
+	Ipc__TwoFaGet m = IPC__TWO_FA_GET__INIT;
+
+	d.union_case = IPC__DATA__UNION_TWO_FA_GET;
+	d.two_fa_get = &m;
+	ui_send(a, &d);
+}
+
+/* 2FA section: draw a secret. */
+static void
+ui_tfa_setup_cb(UiTfa *t, struct ui_app *a)
+{
+	Ipc__Data d = IPC__DATA__INIT;
+	Ipc__TwoFaSetup m = IPC__TWO_FA_SETUP__INIT;
+
+	(void)t;
+	d.union_case = IPC__DATA__UNION_TWO_FA_SETUP;
+	d.two_fa_setup = &m;
+	ui_send(a, &d);
+}
+
+/* 2FA section: enable with the typed code. */
+static void
+ui_tfa_enable_cb(UiTfa *t, const char *code, struct ui_app *a)
+{
+	Ipc__Data d = IPC__DATA__INIT;
+	Ipc__TwoFaEnable m = IPC__TWO_FA_ENABLE__INIT;
+
+	(void)t;
+	m.code = (char *)code;
+	d.union_case = IPC__DATA__UNION_TWO_FA_ENABLE;
+	d.two_fa_enable = &m;
+	a->tfa_wait = 1;
+	ui_send(a, &d);
+}
+
+/* 2FA section: turn it off. */
+static void
+ui_tfa_disable_cb(UiTfa *t, struct ui_app *a)
+{
+	Ipc__Data d = IPC__DATA__INIT;
+	Ipc__TwoFaDisable m = IPC__TWO_FA_DISABLE__INIT;
+
+	(void)t;
+	d.union_case = IPC__DATA__UNION_TWO_FA_DISABLE;
+	d.two_fa_disable = &m;
+	a->tfa_wait = 1;
+	ui_send(a, &d);
+}
+
+/* A Result: of a 2FA request (the section shows it), or of a setting. */
+static void
+ui_recv_result(struct ui_app *a, const Ipc__Result *r)
+{
+	if (a->tfa_wait) {
+		a->tfa_wait = 0;
+		ui_tfa_enable_done(ui_window_tfa(a->win), r->code == 0,
+		    r->text);
+		ui_tfa_get(a);
+		return;
+	}
+	ui_window_set_message(a->win, r->code == 0 ? "Saved." : r->text);
+	/* Show what the server has now. */
+	ui_get_options(a);
+}
+
 /* Server messages. */
 static void
 ui_recv_cb(struct ipc_client *c, const Ipc__Data *d, void *arg)
@@ -141,10 +212,15 @@ ui_recv_cb(struct ipc_client *c, const Ipc__Data *d, void *arg)
 			    d->options->options[i]->locked_by);
 		break;
 	case IPC__DATA__UNION_RESULT:
-		ui_window_set_message(a->win, d->result->code == 0 ?
-		    "Saved." : d->result->text);
-		/* Show what the server has now. */
-		ui_get_options(a);
+		ui_recv_result(a, d->result);
+		break;
+	case IPC__DATA__UNION_TWO_FA_STATE:
+		if (*d->two_fa_state->secret != '\0')
+			ui_tfa_show_secret(ui_window_tfa(a->win),
+			    d->two_fa_state->uri, d->two_fa_state->secret);
+		ui_tfa_set_state(ui_window_tfa(a->win),
+		    d->two_fa_state->enabled,
+		    d->two_fa_state->trusted_devices);
 		break;
 	default:
 		break;
@@ -159,7 +235,9 @@ ui_ready_cb(struct ipc_client *c, void *arg)
 
 	(void)c;
 	ui_window_set_message(a->win, NULL);
+	a->tfa_wait = 0;
 	ui_get_options(a);
+	ui_tfa_get(a);
 	ui_poll_cb(a);
 }
 
@@ -212,6 +290,12 @@ ui_activate_cb(GtkApplication *app, struct ui_app *a)
 	    G_CALLBACK(ui_refresh_cb), a);
 	g_signal_connect(a->win, "set-password", G_CALLBACK(ui_password_cb),
 	    a);
+	g_signal_connect(ui_window_tfa(a->win), "tfa-setup",
+	    G_CALLBACK(ui_tfa_setup_cb), a);
+	g_signal_connect(ui_window_tfa(a->win), "tfa-enable",
+	    G_CALLBACK(ui_tfa_enable_cb), a);
+	g_signal_connect(ui_window_tfa(a->win), "tfa-disable",
+	    G_CALLBACK(ui_tfa_disable_cb), a);
 	gtk_widget_show(GTK_WIDGET(a->win));
 	ui_connect(a);
 	a->poll_id = g_timeout_add_seconds(1, ui_poll_cb, a);

@@ -1,10 +1,12 @@
 /*
  * ui_window.c: the main window: ID, one-time password, permanent password,
- * approval and verification settings, direct access, rendezvous server.
+ * approval and verification settings, direct access, rendezvous server,
+ * and the two-factor section (ui_tfa.c).
  * A setting the admin's file locks is shown read-only, with a note.
  */
 #include <string.h>
 
+#include "ui/ui_tfa.h"
 #include "ui/ui_window.h"
 
 /* The settings the window shows (index into UiWindow.locked). */
@@ -31,6 +33,7 @@ struct _UiWindow {
 	GtkWidget		*apply_button;
 	GtkLabel		*status_label;
 	GtkLabel		*locked_label;
+	UiTfa			*tfa;		/* the two-factor section */
 	char			*locked[K_N];	/* owned: locking file, or NULL */
 	char			*otp;		/* owned */
 	char			*message;	/* owned: last change's result */
@@ -263,6 +266,7 @@ ui_window_class_init(UiWindowClass *klass)
 	gtk_widget_class_bind_template_child(wc, UiWindow, apply_button);
 	gtk_widget_class_bind_template_child(wc, UiWindow, status_label);
 	gtk_widget_class_bind_template_child(wc, UiWindow, locked_label);
+	gtk_widget_class_bind_template_child(wc, UiWindow, tfa);
 	gtk_widget_class_bind_template_callback(wc, ui_window_show_cb);
 	gtk_widget_class_bind_template_callback(wc, ui_window_copy_cb);
 	gtk_widget_class_bind_template_callback(wc, ui_window_refresh_cb);
@@ -286,6 +290,7 @@ ui_window_class_init(UiWindowClass *klass)
 static void
 ui_window_init(UiWindow *self)
 {
+	g_type_ensure(UI_TYPE_TFA);
 	gtk_widget_init_template(GTK_WIDGET(self));
 	self->quiet = TRUE;
 	gtk_combo_box_set_active_id(GTK_COMBO_BOX(self->approve_combo),
@@ -377,6 +382,13 @@ ui_window_set_offline(UiWindow *self, const char *why)
 	self->otp = NULL;
 	ui_window_update_otp(self);
 	ui_window_update_status(self);
+}
+
+/* The two-factor section (owned by the window). */
+UiTfa *
+ui_window_tfa(UiWindow *self)
+{
+	return self->tfa;
 }
 
 /* Show the result of the last change. */

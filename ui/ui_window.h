@@ -10,6 +10,8 @@
 
 #include <gtk/gtk.h>
 
+#include "ui/ui_tfa.h"
+
 G_BEGIN_DECLS
 
 #define UI_TYPE_WINDOW (ui_window_get_type())
@@ -33,6 +35,8 @@ void		 ui_window_set_option(UiWindow *, const char *key,
 void		 ui_window_set_offline(UiWindow *, const char *why);
 /* Shows the outcome of the last change (NULL: clear). */
 void		 ui_window_set_message(UiWindow *, const char *text);
+/* The two-factor section, whose signals the application connects. */
+UiTfa		*ui_window_tfa(UiWindow *);
 
 G_END_DECLS
 

@@ -635,6 +635,8 @@ static const struct conn_dispatch conn_dispatch[] = {
 	    "message before login", conn_recv_test_delay },
 	{ HBB__MESSAGE__UNION_LOGIN_REQUEST, 0, CONN_LOGIN,
 	    "message before login", conn_recv_login },
+	{ HBB__MESSAGE__UNION_AUTH_2FA, 0, CONN_LOGIN,
+	    "message before login", conn_recv_2fa },
 	{ HBB__MESSAGE__UNION_MISC, HBB__MISC__UNION_CLOSE_REASON, CONN_LOGIN,
 	    "misc before login", conn_recv_close_reason },
 	{ HBB__MESSAGE__UNION_MISC, 0, CONN_AUTHORIZED,

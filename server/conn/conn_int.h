@@ -5,8 +5,9 @@
  * on a connection), conn_session.c (the authorized session's messages),
  * conn_term.c (terminals), conn_tunnel.c (TCP tunnels), conn_ctl.c and
  * conn_display.c (the toolbar's controls), conn_file.c (file transfer
- * through the file helper) and conn_audit.c (its records in the audit
- * log). Everywhere else struct conn is opaque (conn.h).
+ * through the file helper), conn_2fa.c (two-factor logins) and
+ * conn_audit.c (its records in the audit log). Everywhere else struct
+ * conn is opaque (conn.h).
  */
 #ifndef CDESK_CONN_INT_H
 #define CDESK_CONN_INT_H
@@ -134,6 +135,11 @@ struct conn {
 	/* File transfer (conn_file.c); NULL until the first request. */
 	struct conn_files	*files;
 
+	/* 2FA (conn_2fa.c): the password was right, the code is due. */
+	int			 awaiting_2fa;
+	enum login_how		 tfa_how;	/* how the password was right */
+	char			 tfa_otp[16];	/* ... the one-time password */
+
 	TAILQ_ENTRY(conn)	 entry;
 };
 
@@ -190,6 +196,14 @@ void	conn_opts_active(struct conn *);
 int	conn_opts_tick(struct conn *);
 /* The connection closes: an authorized one leaves the wake lock. */
 void	conn_opts_closed(struct conn *);
+
+/* conn_2fa.c */
+/* 1 if lr's hwid names a trusted device and 2FA may be skipped. */
+int	conn_2fa_trusted(struct conn *, const Hbb__LoginRequest *lr);
+/* LOGIN_2FA: tells the peer "2FA Required" and waits for the code. */
+void	conn_2fa_ask(struct conn *, const struct login_verdict *v);
+/* Auth2FA (m borrowed). */
+void	conn_recv_2fa(struct conn *, const Hbb__Message *m);
 
 /* conn_perm.c */
 /* Tells the CM about c (HOST.md §6.5): authorized, or waiting. */

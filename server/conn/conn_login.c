@@ -3,7 +3,8 @@
  * §4.2): the scope and the peer's details latched from the first one, the
  * inputs gathered for login_decide() (login.c, a pure function) and its
  * verdict applied: throttles, a click to wait for, an error or the session.
- * Also the recent sessions a reconnecting peer may reuse.
+ * Also the recent sessions a reconnecting peer may reuse. A right
+ * password with 2FA on goes on in conn_2fa.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +136,9 @@ conn_login_apply(struct conn *c, const struct login_verdict *v)
 	case LOGIN_NOBODY:
 		conn_refuse(c, v->text);
 		break;
+	case LOGIN_2FA:
+		conn_2fa_ask(c, v);
+		break;
 	}
 }
 
@@ -152,10 +156,13 @@ conn_recv_login(struct conn *c, const Hbb__Message *m)
 	struct login_throttle th;
 	struct login_verdict v;
 	struct srv_session *s;
+	size_t tfa_len;
 
 	/* After authorization further LoginRequests are ignored. */
 	if (c->state != CONN_LOGIN)
 		return;
+	/* A new request starts over: a code asked for is no longer due. */
+	c->awaiting_2fa = 0;
 	memset(&rq, 0, sizeof rq);
 	if ((rq.scope_changed = conn_latch(c, lr)) == 0)
 		conn_apply_options(c, lr->option);
@@ -165,6 +172,7 @@ conn_recv_login(struct conn *c, const Hbb__Message *m)
 	rq.password = lr->password.data;
 	rq.password_len = lr->password.len;
 	rq.version = login_version_number(lr->version);
+	rq.trusted = !rq.scope_changed && conn_2fa_trusted(c, lr);
 
 	memset(&st, 0, sizeof st);
 	st.approve_mode = cfg_get(cfg, "approve-mode");
@@ -177,6 +185,7 @@ conn_recv_login(struct conn *c, const Hbb__Message *m)
 	st.enable_tunnel = perm_option_on(cfg, "enable-tunnel");
 	st.have_cm = srv->cm != NULL;
 	st.desk = (enum login_desk)srv->desk_login;
+	st.tfa = store_totp(srv->store, &tfa_len) != NULL;
 
 	s = lr->password.len > 0 ? conn_find_session(c) : NULL;
 	sec.challenge = c->challenge;
@@ -186,12 +195,16 @@ conn_recv_login(struct conn *c, const Hbb__Message *m)
 	sec.otp = throttle_failures(srv->throttle, sa, conn_now_s()) >=
 	    CONN_OTP_TRIES ? "" : srv->otp;
 	sec.h1 = store_password_h1(srv->store);
-	sec.recent_otp = s != NULL ? s->otp : NULL;
+	sec.recent_otp = s != NULL && s->otp[0] != '\0' ? s->otp : NULL;
+	sec.recent_tfa = s != NULL && s->tfa;
 
 	th.id = *st.id_whitelist != '\0' ?
 	    throttle_check(srv->throttle_id, sa, conn_now_s()) : NULL;
 	th.password = throttle_check(srv->throttle, sa, conn_now_s());
 
 	login_decide(&rq, &st, &sec, &th, &v);
+	if (v.action == LOGIN_ACCEPT && st.tfa && rq.trusted)
+		log_info("conn %u peer %s: 2FA skipped: a trusted device",
+		    c->id, c->peer);
 	conn_login_apply(c, &v);
 }

@@ -22,6 +22,9 @@
 #define LOGIN_WAYLAND_TEXT	"Unsupported display server type wayland, " \
 	"x11 expected"
 #define LOGIN_WAYLAND_GREETER_TEXT "Wayland login screen is not supported"
+/* Upstream's texts for 2FA (client.rs: the client shows a code box). */
+#define LOGIN_2FA_TEXT		"2FA Required"
+#define LOGIN_2FA_WRONG_TEXT	"Wrong 2FA Code"
 /* Peers from this version on are told why they wait (PROTOCOL.md §3.8). */
 #define LOGIN_WAIT_TEXT_VERSION	1002000
 
@@ -400,11 +403,17 @@ login_decide(const struct login_request *rq, const struct login_settings *st,
 	const char *why;
 
 	login_verdict(rq, st, sec, th, v);
+	/* A right password still needs the code, unless the device is
+	 * trusted or this peer's recent session passed 2FA (§3.10). */
+	if (v->action == LOGIN_ACCEPT && st->tfa && !rq->trusted &&
+	    !sec->recent_tfa)
+		login_set(v, LOGIN_2FA, LOGIN_2FA_TEXT);
 	if (rq->kind != LOGIN_KIND_REMOTE ||
 	    (why = login_desk_refusal(rq->kind, st->desk)) == NULL)
 		return;
 	switch (v->action) {
 	case LOGIN_ACCEPT:
+	case LOGIN_2FA:
 	case LOGIN_NOBODY:
 		login_set(v, LOGIN_REFUSE, why);
 		v->how = LOGIN_BY_NONE;
@@ -418,6 +427,27 @@ login_decide(const struct login_request *rq, const struct login_settings *st,
 	default:
 		break;
 	}
+}
+
+/* What to do with an Auth2FA (PROTOCOL.md §3.10, HOST.md §4.6). */
+int
+login_decide_2fa(const struct login_2fa *in, struct login_verdict *v)
+{
+	memset(v, 0, sizeof *v);
+	/* A code may come after a click let the peer in: ignored. */
+	if (!in->awaiting)
+		return 0;
+	if (in->throttle != NULL)
+		login_set(v, LOGIN_REFUSE, in->throttle);
+	else if (in->code_ok) {
+		login_set(v, LOGIN_ACCEPT, NULL);
+		v->flags = LOGIN_F_CLEAR_2FA |
+		    (in->hwid && in->trust_on ? LOGIN_F_TRUST : 0);
+	} else {
+		login_set(v, LOGIN_RETRY, LOGIN_2FA_WRONG_TEXT);
+		v->flags = LOGIN_F_FAIL_2FA;
+	}
+	return 1;
 }
 
 /* How a login was accepted, for the log. */

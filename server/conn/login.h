@@ -33,6 +33,8 @@ struct login_request {
 	long		 version;	/* login_version_number of the peer */
 	int		 scope_changed;	/* a later request asks for another
 					 * session than the first one did */
+	int		 trusted;	/* its hwid names a trusted device
+					 * (HOST.md §4.6) and they are on */
 };
 
 /*
@@ -63,6 +65,7 @@ struct login_settings {
 	int		 enable_tunnel;
 	int		 have_cm;	/* a CM link: someone may click */
 	enum login_desk	 desk;		/* the session on the screen */
+	int		 tfa;		/* 2FA is on (PROTOCOL.md §3.10) */
 };
 
 /* What a proof is checked against (all borrowed). */
@@ -73,6 +76,7 @@ struct login_secrets {
 	const uint8_t	*h1;		/* permanent password's hash, or NULL */
 	const char	*recent_otp;	/* the password of this peer's recent
 					 * session (§3.4), or NULL */
+	int		 recent_tfa;	/* that recent session passed 2FA */
 };
 
 /* The throttles' answers for the peer's address: NULL, or the error. */
@@ -88,6 +92,10 @@ enum login_action {
 	LOGIN_RETRY,	/* LoginResponse.error .text; the peer may try again */
 	LOGIN_REFUSE,	/* LoginResponse.error .text, then close */
 	LOGIN_NOBODY,	/* nobody can click: Misc.close_reason .text, close */
+	LOGIN_2FA,	/* the password was right, 2FA is on: LoginResponse
+			 * .error .text ("2FA Required"), then wait for the
+			 * code (Auth2FA) or a click; .how says how the
+			 * password was right */
 };
 
 enum login_how {
@@ -102,6 +110,9 @@ enum login_how {
 #define LOGIN_F_FAIL_PW		0x02	/* count a password failure */
 #define LOGIN_F_FAIL_OTP	0x04	/* count a wrong one-time password */
 #define LOGIN_F_CLEAR		0x08	/* forget the address's failures */
+#define LOGIN_F_FAIL_2FA	0x10	/* count a wrong 2FA code */
+#define LOGIN_F_CLEAR_2FA	0x20	/* forget the address's 2FA failures */
+#define LOGIN_F_TRUST		0x40	/* remember the peer's device */
 
 struct login_verdict {
 	enum login_action action;
@@ -114,6 +125,24 @@ struct login_verdict {
 void		 login_decide(const struct login_request *,
 		    const struct login_settings *, const struct login_secrets *,
 		    const struct login_throttle *, struct login_verdict *v);
+
+/* What an Auth2FA message meets (PROTOCOL.md §3.10). */
+struct login_2fa {
+	int		 awaiting;	/* the connection was asked for a code
+					 * and still waits for one */
+	const char	*throttle;	/* the 2FA throttle's answer for the
+					 * address: NULL, or the error */
+	int		 code_ok;	/* the code is right now (common/totp) */
+	int		 hwid;		/* the message carries a device id */
+	int		 trust_on;	/* option enable-trusted-devices */
+};
+/*
+ * What to do with an Auth2FA: 0 to ignore it (nobody asked for a code),
+ * else 1 with *v filled: LOGIN_ACCEPT, LOGIN_RETRY ("Wrong 2FA Code") or
+ * LOGIN_REFUSE (throttled).
+ */
+int		 login_decide_2fa(const struct login_2fa *,
+		    struct login_verdict *v);
 /*
  * Why the session on the screen refuses a kind of session (the text the
  * peer gets; static), or NULL: remote control needs an X11 desk; file

@@ -12,7 +12,8 @@
  *   option ID KEY [VALUE]  set any option (ID unused)
  *   lock ID KEY            the admin's file sets KEY (ID unused)
  * Output: READY, AUTHORIZE ID, CLOSE ID, PERM ID NAME 0|1, CHAT ID TEXT,
- * OPTION KEY VALUE, PASSWORD SET, REFRESH, CLICK MS, LOCK KEY.
+ * OPTION KEY VALUE, PASSWORD SET, REFRESH, CLICK MS, LOCK KEY, TFA SETUP,
+ * TFA ENABLE CODE (only 123456 is right), TFA DISABLE.
  * Usage: cm_fake_server DIR [CM COMMAND...]
  * CDESK_TEST_SESSION_UID=N pretends the shared session is uid N's.
  * CDESK_TEST_LEAK_FD=N opens descriptor N (past the usual 1024 limit if
@@ -61,6 +62,7 @@ struct fake {
 	char			 opt_vals[16][128];
 	int			 nopts;
 	char			 locked[64];	/* one locked key, or "" */
+	int			 tfa;		/* 2FA on */
 };
 
 /* Tell the CM about conn id with the authorized flag. */
@@ -216,6 +218,59 @@ fake_password(const char *pw, char **cause, void *ctx)
 	return 0;
 }
 
+/* 2FA state as the test has it. */
+static void
+fake_tfa_state(struct cmlink_tfa *st, void *ctx)
+{
+	struct fake *f = ctx;
+
+	memset(st, 0, sizeof *st);
+	st->enabled = f->tfa;
+}
+
+/* 2FA setup: always the RFC 6238 test secret. */
+static int
+fake_tfa_setup(struct cmlink_tfa *st, char **cause, void *ctx)
+{
+	(void)cause;
+	printf("TFA SETUP\n");
+	fake_tfa_state(st, ctx);
+	st->pending = 1;
+	snprintf(st->secret, sizeof st->secret,
+	    "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+	snprintf(st->uri, sizeof st->uri, "otpauth://totp/RustDesk%%20"
+	    "Connection:987654321?secret=%s&issuer=RustDesk%%20Connection",
+	    st->secret);
+	return 0;
+}
+
+/* 2FA enable: 123456 is the right code. */
+static int
+fake_tfa_enable(const char *code, char **cause, void *ctx)
+{
+	struct fake *f = ctx;
+
+	printf("TFA ENABLE %s\n", code);
+	if (strcmp(code, "123456") != 0) {
+		*cause = xstrdup("wrong code");
+		return ERR_DENIED;
+	}
+	f->tfa = 1;
+	return 0;
+}
+
+/* 2FA off. */
+static int
+fake_tfa_disable(char **cause, void *ctx)
+{
+	struct fake *f = ctx;
+
+	(void)cause;
+	printf("TFA DISABLE\n");
+	f->tfa = 0;
+	return 0;
+}
+
 /* How long ago a peer clicked, as the test set it. */
 static int64_t
 fake_click_age(void *ctx)
@@ -238,6 +293,10 @@ static const struct cmlink_actions fake_actions = {
 	.status = fake_status,
 	.refresh_temp_password = fake_refresh,
 	.set_permanent_password = fake_password,
+	.tfa_setup = fake_tfa_setup,
+	.tfa_enable = fake_tfa_enable,
+	.tfa_disable = fake_tfa_disable,
+	.tfa_state = fake_tfa_state,
 };
 
 /* Run one command line. */

@@ -430,6 +430,42 @@ def main():
     shot("main-window.png")
     click(find(ui, "Refresh password", "push button"))
     fake.expect("REFRESH")
+
+    # Two-factor: set up shows the secret (and its QR code); Enable stays
+    # off until six digits are typed; a wrong code is said so and the
+    # secret stays; the right one turns 2FA on; then off again.
+    tfa_state = find(ui, "Two-factor authentication state", "label")
+    wait_text(tfa_state, "is off")
+    click(find(ui, "Set up two-factor authentication", "push button"))
+    fake.expect("TFA SETUP")
+    wait_text(find(ui, "Secret", "label"), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ")
+    find(ui, "QR code of the secret")
+    enable = find(ui, "Enable two-factor authentication", "push button")
+    code = find(ui, "Verification code", "text")
+    code.set_text_contents("12345")
+    time.sleep(0.3)
+    if enable.get_state_set().contains(sens):
+        fail("Enable is on with five digits")
+    code.set_text_contents("111111")
+    end = time.time() + 5
+    while not enable.get_state_set().contains(sens):
+        if time.time() > end:
+            fail("Enable stays off with six digits")
+        time.sleep(0.1)
+    time.sleep(0.5)
+    shot("main-window-2fa.png")
+    click(enable)
+    fake.expect("TFA ENABLE 111111")
+    wait_text(find(ui, "Code check", "label"), "wrong code")
+    wait_text(tfa_state, "is off")
+    code.set_text_contents("123456")
+    time.sleep(0.3)
+    click(enable)
+    fake.expect("TFA ENABLE 123456")
+    wait_text(tfa_state, "is on")
+    click(find(ui, "Turn off two-factor authentication", "push button"))
+    fake.expect("TFA DISABLE")
+    wait_text(tfa_state, "is off")
     uip.terminate()
     uip.wait(timeout=10)
     fake.stop()

@@ -42,6 +42,7 @@
  *   term OUT [SID [persistent]]  a terminal session (tests/peer/term.c)
  *   tunnel HOST PORT [EARLY TOTAL [stall|echo]]  a TCP tunnel (tunnel.c)
  *   files SUB ARGS       a file-transfer session (tests/peer/files.c)
+ *   tfa STEP...          a login with a 2FA code (tests/peer/tfa.c)
  */
 #include <poll.h>
 #include <pthread.h>
@@ -60,6 +61,7 @@
 #include "tests/peer/adec.h"
 #include "tests/peer/peer.h"
 #include "tests/peer/term.h"
+#include "tests/peer/tfa.h"
 #include "tests/peer/tunnel.h"
 #include "tests/peer/vdec.h"
 #include "tests/peer/rdv_dial.h"
@@ -769,6 +771,12 @@ main(int argc, char **argv)
 			return 1;
 		return (cmd[1] == 'e' ? peer_term : peer_tunnel)(pc,
 		    username(), opt_pass, opt_timeout, argc - 1, argv + 1);
+	}
+	if (strcmp(cmd, "tfa") == 0) {
+		struct pconn *pc = peer_connect();
+
+		return pc == NULL ? 1 : peer_tfa(pc, username(), opt_pass,
+		    opt_timeout, argc - 1, argv + 1);
 	}
 	if (strcmp(cmd, "files") == 0)
 		return files_main(argc - 1, argv + 1, peer_connect, username(),

@@ -2,7 +2,8 @@
  * test_cmlink.c: the server's CM link against a scripted CM in a child
  * process: state replay on attach, Authorize only for a waiting connection
  * and only once, role checks, permission and chat both ways, and pending
- * connections dismissed when the CM goes. Then the CM spawning: for an
+ * connections dismissed when the CM goes; the main window's 2FA requests.
+ * Then the CM spawning: for an
  * authorized session as for a waiting one (only waiting ones with
  * click_only), again after our CM quit by itself while a session runs
  * (once per few seconds), not after it was killed.
@@ -103,6 +104,41 @@ act_input_age(void *ctx)
 	return input_age;
 }
 
+/* 2FA as the fake server has it: 123456 is the right code. */
+static int tfa_on;
+
+static void
+act_tfa_state(struct cmlink_tfa *st, void *ctx)
+{
+	(void)ctx;
+	memset(st, 0, sizeof *st);
+	st->enabled = tfa_on;
+	st->trusted = 2;
+}
+
+static int
+act_tfa_setup(struct cmlink_tfa *st, char **cause, void *ctx)
+{
+	(void)cause;
+	act_tfa_state(st, ctx);
+	st->pending = 1;
+	snprintf(st->secret, sizeof st->secret, "MFRGG");
+	snprintf(st->uri, sizeof st->uri, "otpauth://totp/x");
+	return 0;
+}
+
+static int
+act_tfa_enable(const char *code, char **cause, void *ctx)
+{
+	(void)ctx;
+	if (strcmp(code, "123456") != 0) {
+		*cause = strdup("wrong code");
+		return ERR_DENIED;
+	}
+	tfa_on = 1;
+	return 0;
+}
+
 static const struct cmlink_actions acts = {
 	.authorize = act_authorize,
 	.close = act_close,
@@ -110,6 +146,9 @@ static const struct cmlink_actions acts = {
 	.chat = act_chat,
 	.option_get = act_option_get,
 	.input_age_ms = act_input_age,
+	.tfa_state = act_tfa_state,
+	.tfa_setup = act_tfa_setup,
+	.tfa_enable = act_tfa_enable,
 };
 
 /* Child side: a blocking client. */
@@ -206,6 +245,28 @@ c_send_conn(Ipc__Data__UnionCase t, int id)
 	c_send(&d);
 }
 
+/* Send a 2FA request of type t (code: TwoFaEnable's). */
+static void
+c_tfa(Ipc__Data__UnionCase t, const char *code)
+{
+	Ipc__Data d = IPC__DATA__INIT;
+	Ipc__TwoFaGet g = IPC__TWO_FA_GET__INIT;
+	Ipc__TwoFaSetup su = IPC__TWO_FA_SETUP__INIT;
+	Ipc__TwoFaEnable en = IPC__TWO_FA_ENABLE__INIT;
+	Ipc__TwoFaDisable di = IPC__TWO_FA_DISABLE__INIT;
+
+	d.union_case = t;
+	d.two_fa_get = &g;
+	if (t == IPC__DATA__UNION_TWO_FA_SETUP)
+		d.two_fa_setup = &su;
+	else if (t == IPC__DATA__UNION_TWO_FA_ENABLE) {
+		en.code = (char *)code;
+		d.two_fa_enable = &en;
+	} else if (t == IPC__DATA__UNION_TWO_FA_DISABLE)
+		d.two_fa_disable = &di;
+	c_send(&d);
+}
+
 /* The scripted CM. */
 static int
 child_cm(void)
@@ -213,6 +274,39 @@ child_cm(void)
 	Ipc__Data d = IPC__DATA__INIT, *r;
 	Ipc__SwitchPermission sp = IPC__SWITCH_PERMISSION__INIT;
 	Ipc__ChatMessage ch = IPC__CHAT_MESSAGE__INIT;
+
+	/* The main window's 2FA: state, setup, a wrong and a right code;
+	 * no tfa_disable action: refused, the peer stays. */
+	c_connect("ui");
+	c_tfa(IPC__DATA__UNION_TWO_FA_GET, NULL);
+	r = c_expect(IPC__DATA__UNION_TWO_FA_STATE, 60);
+	if (r->two_fa_state->enabled || r->two_fa_state->trusted_devices != 2 ||
+	    *r->two_fa_state->secret != '\0')
+		_exit(61);
+	ipc_data_free(r);
+	c_tfa(IPC__DATA__UNION_TWO_FA_SETUP, NULL);
+	r = c_expect(IPC__DATA__UNION_TWO_FA_STATE, 62);
+	if (strcmp(r->two_fa_state->secret, "MFRGG") != 0 ||
+	    !r->two_fa_state->pending)
+		_exit(63);
+	ipc_data_free(r);
+	c_tfa(IPC__DATA__UNION_TWO_FA_ENABLE, "111111");
+	r = c_expect(IPC__DATA__UNION_RESULT, 64);
+	if (r->result->code != ERR_DENIED ||
+	    strcmp(r->result->text, "wrong code") != 0)
+		_exit(65);
+	ipc_data_free(r);
+	c_tfa(IPC__DATA__UNION_TWO_FA_ENABLE, "123456");
+	r = c_expect(IPC__DATA__UNION_RESULT, 66);
+	if (r->result->code != 0)
+		_exit(67);
+	ipc_data_free(r);
+	c_tfa(IPC__DATA__UNION_TWO_FA_DISABLE, NULL);
+	r = c_expect(IPC__DATA__UNION_RESULT, 68);
+	if (r->result->code != ERR_UNSUPP)
+		_exit(69);
+	ipc_data_free(r);
+	close(cfd);
 
 	/* A UI may not authorize: it is dropped. */
 	c_connect("ui");

@@ -2,7 +2,8 @@
  * test_login.c: the login policy (server/conn/login.c). login_decide is
  * run on every combination of the dimensions below; expect() says what
  * should happen, rule by rule as HOST.md §4.2 lists them, written apart
- * from login.c. Then the helpers: the IP whitelist, the username forms,
+ * from login.c. The same for an Auth2FA's code (login_decide_2fa). Then
+ * the helpers: the IP whitelist, the username forms,
  * the ID whitelist's globs, scopes and version numbers.
  */
 #include <arpa/inet.h>
@@ -104,6 +105,9 @@ struct tcase {
 	int		 cm;
 	int		 new_version;	/* 1.2.0 or later */
 	enum login_desk	 desk;
+	int		 tfa;		/* 2FA on */
+	int		 trusted;	/* the device is trusted */
+	int		 recent_tfa;	/* the recent session passed 2FA */
 };
 
 /* The proofs a client sends for each password (PW_EMPTY: none). */
@@ -206,9 +210,11 @@ expect_settings(const struct tcase *t, struct login_verdict *e)
 }
 
 /*
- * What should happen: remote control of a desk that cannot be shared is
- * refused wherever it would be let in or wait for a click, but a wrong
- * password only hears so.
+ * What should happen: with 2FA on, a login that would be let in asks for
+ * the code instead, unless the device is trusted or the recent session
+ * passed 2FA (PROTOCOL.md §3.10). Remote control of a desk that cannot be
+ * shared is refused wherever it would be let in, ask for a code or wait
+ * for a click, but a wrong password only hears so.
  */
 static void
 expect(const struct tcase *t, struct login_verdict *e)
@@ -216,9 +222,13 @@ expect(const struct tcase *t, struct login_verdict *e)
 	const char *why = desk_refusals[t->desk][LOGIN_KIND_REMOTE];
 
 	expect_settings(t, e);
+	if (e->action == LOGIN_ACCEPT && t->tfa && !t->trusted &&
+	    !t->recent_tfa)
+		set(e, LOGIN_2FA, "2FA Required");	/* .how stays */
 	if (t->kind != LOGIN_KIND_REMOTE || why == NULL)
 		return;
-	if (e->action == LOGIN_ACCEPT || e->action == LOGIN_NOBODY) {
+	if (e->action == LOGIN_ACCEPT || e->action == LOGIN_2FA ||
+	    e->action == LOGIN_NOBODY) {
 		set(e, LOGIN_REFUSE, why);
 		e->how = LOGIN_BY_NONE;
 	} else if (e->action == LOGIN_WAIT && (e->flags & LOGIN_F_FAIL_PW))
@@ -245,6 +255,7 @@ decide(const struct tcase *t, struct login_verdict *v)
 	rq.version = login_version_number(t->new_version ? "1.2.0" :
 	    "1.1.9");
 	rq.scope_changed = t->scope_changed;
+	rq.trusted = t->trusted;
 
 	memset(&st, 0, sizeof st);
 	st.approve_mode = approve_modes[t->approve];
@@ -255,12 +266,14 @@ decide(const struct tcase *t, struct login_verdict *v)
 	st.enable_terminal = st.enable_tunnel = t->enabled;
 	st.have_cm = t->cm;
 	st.desk = t->desk;
+	st.tfa = t->tfa;
 
 	sec.challenge = CHALLENGE;
 	sec.salt = SALT;
 	sec.otp = t->otp_set ? OTP_PW : "";
 	sec.h1 = t->h1_set ? perm_h1 : NULL;
 	sec.recent_otp = t->recent ? RECENT_PW : NULL;
+	sec.recent_tfa = t->recent_tfa;
 
 	th.id = t->th == TH_ID ? TH_ID_TEXT : NULL;
 	th.password = t->th == TH_PW ? TH_PW_TEXT : NULL;
@@ -276,15 +289,27 @@ mismatch(const struct tcase *t, const struct login_verdict *v,
 {
 	fprintf(stderr, "scope_changed %d wl %d th %d kind %d enabled %d "
 	    "user %d approve '%s' method '%s' otp %d h1 %d recent %d pw %d "
-	    "cm %d new_version %d desk %d\n", t->scope_changed, t->wl,
-	    t->th, t->kind, t->enabled, t->user, approve_modes[t->approve],
-	    methods[t->method], t->otp_set, t->h1_set, t->recent, t->pw,
-	    t->cm, t->new_version, t->desk);
+	    "cm %d new_version %d desk %d tfa %d trusted %d recent_tfa %d\n",
+	    t->scope_changed, t->wl, t->th, t->kind, t->enabled, t->user,
+	    approve_modes[t->approve], methods[t->method], t->otp_set,
+	    t->h1_set, t->recent, t->pw, t->cm, t->new_version, t->desk,
+	    t->tfa, t->trusted, t->recent_tfa);
 	fprintf(stderr, "got action %d how %d flags %#x text '%s'\n",
 	    v->action, v->how, v->flags, v->text ? v->text : "(null)");
 	TST_FAIL("expected action %d how %d flags %#x text '%s'", e->action,
 	    e->how, e->flags, e->text ? e->text : "(null)");
 }
+
+/*
+ * The 2FA dimension: {on, trusted device, recent session passed 2FA}.
+ * Off with both facts set checks that they mean nothing then; on, each
+ * alone and both.
+ */
+#define TFA_N	6
+static const int tfa_cases[TFA_N][3] = {
+	{ 0, 0, 0 }, { 0, 1, 1 }, { 1, 0, 0 }, { 1, 1, 0 }, { 1, 0, 1 },
+	{ 1, 1, 1 },
+};
 
 /* Every combination of the dimensions against expect(). */
 static void
@@ -292,8 +317,8 @@ test_decide_all(void)
 {
 	struct tcase t;
 	struct login_verdict v, e;
-	long n = 0, seen[5] = { 0 };
-	int text_ok, k, d;
+	long n = 0, seen[6] = { 0 };
+	int text_ok, k, d, f;
 
 	setup_proofs();
 	memset(&t, 0, sizeof t);
@@ -311,7 +336,11 @@ test_decide_all(void)
 	for (t.pw = 0; t.pw < PW_N; t.pw++)
 	for (t.cm = 0; t.cm < 2; t.cm++)
 	for (t.new_version = 0; t.new_version < 2; t.new_version++)
-	for (d = 0; d < DESK_N; d++) {
+	for (d = 0; d < DESK_N; d++)
+	for (f = 0; f < TFA_N; f++) {
+		t.tfa = tfa_cases[f][0];
+		t.trusted = tfa_cases[f][1];
+		t.recent_tfa = tfa_cases[f][2];
 		t.kind = (enum login_kind)k;
 		t.desk = (enum login_desk)d;
 		decide(&t, &v);
@@ -326,9 +355,9 @@ test_decide_all(void)
 		n++;
 	}
 	ASSERT_INT_EQ(n, 2L * WL_N * TH_N * KIND_N * 2 * U_N * A_N * M_N *
-	    2 * 2 * 2 * PW_N * 2 * 2 * DESK_N);
+	    2 * 2 * 2 * PW_N * 2 * 2 * DESK_N * TFA_N);
 	/* Every verdict occurs. */
-	for (k = 0; k < 5; k++)
+	for (k = 0; k < 6; k++)
 		ASSERT_TRUE(seen[k] > 0);
 }
 
@@ -432,6 +461,31 @@ test_decide_examples(void)
 		{ { .pw = PW_EMPTY, .otp_set = 1, .approve = A_PASSWORD,
 		    .desk = LOGIN_DESK_NONE }, LOGIN_RETRY, LOGIN_BY_NONE,
 		    "Empty Password" },
+		/* 2FA: a right password asks for the code. */
+		{ { .pw = PW_OTP, .otp_set = 1, .tfa = 1 }, LOGIN_2FA,
+		    LOGIN_BY_OTP, "2FA Required" },
+		{ { .pw = PW_PERM, .h1_set = 1, .tfa = 1,
+		    .approve = A_PASSWORD }, LOGIN_2FA, LOGIN_BY_PERMANENT,
+		    "2FA Required" },
+		{ { .pw = PW_OTP, .otp_set = 1, .tfa = 1, .trusted = 1 },
+		    LOGIN_ACCEPT, LOGIN_BY_OTP, NULL },
+		{ { .pw = PW_RECENT, .recent = 1, .tfa = 1, .recent_tfa = 1,
+		    .approve = A_PASSWORD }, LOGIN_ACCEPT, LOGIN_BY_RECENT,
+		    NULL },
+		{ { .pw = PW_RECENT, .recent = 1, .tfa = 1,
+		    .approve = A_PASSWORD }, LOGIN_2FA, LOGIN_BY_RECENT,
+		    "2FA Required" },
+		/* ... a wrong one, or none, never gets that far. */
+		{ { .pw = PW_WRONG, .otp_set = 1, .tfa = 1,
+		    .approve = A_PASSWORD }, LOGIN_RETRY, LOGIN_BY_NONE,
+		    "Wrong Password" },
+		{ { .pw = PW_WRONG, .otp_set = 1, .tfa = 1, .recent_tfa = 1,
+		    .cm = 1 }, LOGIN_WAIT, LOGIN_BY_NONE, "Wrong Password" },
+		{ { .pw = PW_EMPTY, .otp_set = 1, .tfa = 1, .cm = 1 },
+		    LOGIN_WAIT, LOGIN_BY_NONE, NULL },
+		{ { .pw = PW_OTP, .otp_set = 1, .tfa = 1,
+		    .desk = LOGIN_DESK_WAYLAND }, LOGIN_REFUSE, LOGIN_BY_NONE,
+		    WAYLAND },
 	};
 	struct login_verdict v;
 	size_t i;
@@ -446,6 +500,70 @@ test_decide_examples(void)
 		else
 			ASSERT_STR_EQ(v.text, ex[i].text);
 	}
+}
+
+/* What an Auth2FA should do, written apart from login_decide_2fa. */
+static int
+expect_2fa(const struct login_2fa *in, struct login_verdict *e)
+{
+	memset(e, 0, sizeof *e);
+	if (!in->awaiting)
+		return 0;
+	if (in->throttle != NULL)
+		set(e, LOGIN_REFUSE, in->throttle);
+	else if (!in->code_ok) {
+		set(e, LOGIN_RETRY, "Wrong 2FA Code");
+		e->flags = LOGIN_F_FAIL_2FA;
+	} else {
+		set(e, LOGIN_ACCEPT, NULL);
+		e->flags = LOGIN_F_CLEAR_2FA;
+		if (in->hwid && in->trust_on)
+			e->flags |= LOGIN_F_TRUST;
+	}
+	return 1;
+}
+
+/* Every Auth2FA case against expect_2fa, and a few spelled out. */
+static void
+test_decide_2fa(void)
+{
+	struct login_2fa in;
+	struct login_verdict v, e;
+	int th, r, n = 0;
+
+	memset(&in, 0, sizeof in);
+	for (in.awaiting = 0; in.awaiting < 2; in.awaiting++)
+	for (th = 0; th < 2; th++)
+	for (in.code_ok = 0; in.code_ok < 2; in.code_ok++)
+	for (in.hwid = 0; in.hwid < 2; in.hwid++)
+	for (in.trust_on = 0; in.trust_on < 2; in.trust_on++) {
+		in.throttle = th ? TH_PW_TEXT : NULL;
+		memset(&v, 0xa5, sizeof v);
+		r = login_decide_2fa(&in, &v);
+		ASSERT_INT_EQ(r, expect_2fa(&in, &e));
+		if (r == 0)
+			continue;
+		ASSERT_INT_EQ(v.action, e.action);
+		ASSERT_INT_EQ(v.how, LOGIN_BY_NONE);
+		ASSERT_INT_EQ(v.flags, e.flags);
+		if (e.text == NULL)
+			ASSERT_TRUE(v.text == NULL);
+		else
+			ASSERT_STR_EQ(v.text, e.text);
+		n++;
+	}
+	ASSERT_INT_EQ(n, 16);
+	/* A wrong code while throttled hears the throttle, counts nothing. */
+	in.awaiting = 1;
+	in.throttle = "Please try 1 minute later";
+	in.code_ok = 0;
+	ASSERT_INT_EQ(login_decide_2fa(&in, &v), 1);
+	ASSERT_INT_EQ(v.action, LOGIN_REFUSE);
+	ASSERT_STR_EQ(v.text, "Please try 1 minute later");
+	ASSERT_INT_EQ(v.flags, 0);
+	in.throttle = NULL;
+	ASSERT_INT_EQ(login_decide_2fa(&in, &v), 1);
+	ASSERT_STR_EQ(v.text, "Wrong 2FA Code");
 }
 
 /* The username: our ID, or an address of direct access. */
@@ -466,7 +584,7 @@ test_usernames(void)
 	};
 	struct login_request rq;
 	struct login_settings st;
-	struct login_secrets sec = { CHALLENGE, SALT, "", NULL, NULL };
+	struct login_secrets sec = { CHALLENGE, SALT, "", NULL, NULL, 0 };
 	struct login_throttle th = { NULL, NULL };
 	struct login_verdict v;
 	size_t i;
@@ -512,7 +630,7 @@ test_id_whitelist(void)
 	};
 	struct login_request rq;
 	struct login_settings st;
-	struct login_secrets sec = { CHALLENGE, SALT, "", NULL, NULL };
+	struct login_secrets sec = { CHALLENGE, SALT, "", NULL, NULL, 0 };
 	struct login_throttle th = { NULL, NULL };
 	struct login_verdict v;
 	size_t i;
@@ -655,6 +773,7 @@ main(void)
 {
 	TST_RUN(test_decide_all);
 	TST_RUN(test_decide_examples);
+	TST_RUN(test_decide_2fa);
 	TST_RUN(test_usernames);
 	TST_RUN(test_id_whitelist);
 	TST_RUN(test_ip_whitelist);

@@ -12,6 +12,7 @@
 #include "common/err.h"
 #include "common/pass.h"
 #include "common/store.h"
+#include "common/totp.h"
 #include "tests/tst.h"
 
 int main(void);
@@ -328,6 +329,124 @@ test_parse_string(void)
 	store_free(s);
 }
 
+/*
+ * 2FA: a drawn secret waits for a right code, is then enabled and kept
+ * across a reopen; trusted devices match on all four facts, expire after
+ * 90 days, go with a new password and with 2FA off.
+ */
+static void
+test_totp(void)
+{
+	struct store *s, *s2;
+	char dir[300], path[320], *cause = NULL, *text, code[TOTP_DIGITS + 1];
+	const uint8_t *sec;
+	uint8_t pend[TOTP_SECRET_MAX], hw[32];
+	size_t len, plen, i;
+	int64_t now = 1700000000, ms = now * 1000LL;
+	const int64_t day = 24LL * 3600 * 1000;
+
+	snprintf(dir, sizeof dir, "%s/totp", tmpdir);
+	snprintf(path, sizeof path, "%s/state", dir);
+	ASSERT_INT_EQ(store_open(&s, dir, &cause), 0);
+	ASSERT_TRUE(store_totp(s, &len) == NULL && len == 0);
+	ASSERT_INT_EQ(store_totp_enable(s, "123456", now, &cause), ERR_STATE);
+	free(cause);
+	ASSERT_INT_EQ(store_totp_setup(s, &cause), 0);
+	ASSERT_TRUE(store_totp(s, &len) == NULL);
+	ASSERT_TRUE((sec = store_totp_pending(s, &plen)) != NULL);
+	ASSERT_INT_EQ(plen, TOTP_SECRET_LEN);
+	memcpy(pend, sec, plen);
+	/* A wrong code changes nothing; the right one enables. */
+	totp_code(pend, plen, now + 120, code);
+	ASSERT_INT_EQ(store_totp_enable(s, code, now, &cause), ERR_DENIED);
+	ASSERT_TRUE(strstr(cause, "wrong code") != NULL);
+	free(cause);
+	ASSERT_TRUE(store_totp(s, &len) == NULL);
+	totp_code(pend, plen, now, code);
+	ASSERT_INT_EQ(store_totp_enable(s, code, now, &cause), 0);
+	ASSERT_TRUE((sec = store_totp(s, &len)) != NULL);
+	ASSERT_INT_EQ(len, TOTP_SECRET_LEN);
+	ASSERT_MEM_EQ(sec, pend, len);
+	ASSERT_TRUE(store_totp_pending(s, &plen) == NULL);
+
+	/* Trusted devices. */
+	memset(hw, 7, sizeof hw);
+	ASSERT_INT_EQ(store_trusted_match(s, hw, 32, "1", "n", "Linux", ms),
+	    0);
+	ASSERT_INT_EQ(store_trusted_add(s, hw, 32, "1", "n", "Linux", ms,
+	    &cause), 0);
+	ASSERT_INT_EQ(store_trusted_match(s, hw, 32, "1", "n", "Linux", ms),
+	    1);
+	ASSERT_INT_EQ(store_trusted_match(s, hw, 31, "1", "n", "Linux", ms),
+	    0);
+	ASSERT_INT_EQ(store_trusted_match(s, hw, 32, "2", "n", "Linux", ms),
+	    0);
+	ASSERT_INT_EQ(store_trusted_match(s, hw, 32, "1", "m", "Linux", ms),
+	    0);
+	ASSERT_INT_EQ(store_trusted_match(s, hw, 32, "1", "n", "Windows", ms),
+	    0);
+	ASSERT_INT_EQ(store_trusted_match(s, hw, 0, "1", "n", "Linux", ms), 0);
+	ASSERT_INT_EQ(store_trusted_match(s, hw, 32, "1", "n", "Linux",
+	    ms + 89 * day), 1);
+	ASSERT_INT_EQ(store_trusted_match(s, hw, 32, "1", "n", "Linux",
+	    ms + 91 * day), 0);
+	ASSERT_INT_EQ(store_trusted_count(s, ms), 1);
+
+	/* Kept in the file: secret in base32, devices as hashes only. */
+	text = get_file(path);
+	ASSERT_TRUE(strstr(text, "\ntotp = ") != NULL);
+	ASSERT_TRUE(strstr(text, "totp_pending") == NULL);
+	ASSERT_TRUE(strstr(text, "\ntrusted_device = ") != NULL);
+	ASSERT_TRUE(strstr(text, "Linux") == NULL);
+	free(text);
+	ASSERT_INT_EQ(store_open(&s2, dir, &cause), 0);
+	ASSERT_TRUE((sec = store_totp(s2, &len)) != NULL);
+	ASSERT_MEM_EQ(sec, pend, len);
+	ASSERT_INT_EQ(store_trusted_match(s2, hw, 32, "1", "n", "Linux", ms),
+	    1);
+	store_free(s2);
+
+	/* At most STORE_TRUSTED_MAX: the oldest goes. */
+	for (i = 0; i < STORE_TRUSTED_MAX; i++) {
+		hw[0] = (uint8_t)(100 + i);
+		ASSERT_INT_EQ(store_trusted_add(s, hw, 32, "1", "n", "Linux",
+		    ms + (int64_t)i, &cause), 0);
+	}
+	ASSERT_INT_EQ(store_trusted_count(s, ms), STORE_TRUSTED_MAX);
+	hw[0] = 7;
+	ASSERT_INT_EQ(store_trusted_match(s, hw, 32, "1", "n", "Linux", ms),
+	    0);
+	ASSERT_INT_EQ(store_reload(s, &cause), 0);
+	ASSERT_INT_EQ(store_trusted_count(s, ms), STORE_TRUSTED_MAX);
+
+	/* A new permanent password forgets them; disabling clears all. */
+	ASSERT_INT_EQ(store_set_password(s, "Secret-42", &cause), 0);
+	ASSERT_INT_EQ(store_trusted_count(s, ms), 0);
+	ASSERT_INT_EQ(store_trusted_add(s, hw, 32, "1", "n", "Linux", ms,
+	    &cause), 0);
+	ASSERT_INT_EQ(store_totp_setup(s, &cause), 0);
+	ASSERT_TRUE(store_totp(s, &len) != NULL);	/* still on */
+	ASSERT_INT_EQ(store_totp_disable(s, &cause), 0);
+	ASSERT_TRUE(store_totp(s, &len) == NULL);
+	ASSERT_TRUE(store_totp_pending(s, &plen) == NULL);
+	ASSERT_INT_EQ(store_trusted_count(s, ms), 0);
+	ASSERT_INT_EQ(store_reload(s, &cause), 0);
+	ASSERT_TRUE(store_totp(s, &len) == NULL);
+	store_free(s);
+
+	/* Bad values are refused with the key's name. */
+	ASSERT_INT_EQ(store_parse_string(&s, "[state]\nid = 123456789\n"
+	    "uuid = 0f8fad5b-d9cb-469f-a165-70867728950e\n"
+	    "salt = 23456789abcdefgh\ntotp = 1NOTBASE32\n", "t", &cause),
+	    ERR_CONFIG);
+	ASSERT_TRUE(strstr(cause, "key 'totp'") != NULL);
+	free(cause);
+	ASSERT_INT_EQ(store_parse_string(&s, "[state]\ntrusted_device = a b c"
+	    "\n", "t", &cause), ERR_CONFIG);
+	ASSERT_TRUE(strstr(cause, "key 'trusted_device'") != NULL);
+	free(cause);
+}
+
 /* Run every store test in a temporary folder. */
 int
 main(void)
@@ -343,6 +462,7 @@ main(void)
 	TST_RUN(test_corrupt);
 	TST_RUN(test_race);
 	TST_RUN(test_parse_string);
+	TST_RUN(test_totp);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
 	return system(cmd) == 0 ? 0 : 1;
 }
