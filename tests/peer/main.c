@@ -38,6 +38,7 @@
  *                        LOG "-": receive only, decode nothing
  *   term OUT [SID [persistent]]  a terminal session (tests/peer/term.c)
  *   tunnel HOST PORT [EARLY TOTAL [stall|echo]]  a TCP tunnel (tunnel.c)
+ *   swarm N SECS T | view N SECS | junk C SECS  many sessions (swarm.c)
  */
 #include <poll.h>
 #include <pthread.h>
@@ -760,6 +761,10 @@ main(int argc, char **argv)
 		return (cmd[1] == 'e' ? peer_term : peer_tunnel)(pc,
 		    username(), opt_pass, opt_timeout, argc - 1, argv + 1);
 	}
+	if (strcmp(cmd, "swarm") == 0 || strcmp(cmd, "view") == 0 ||
+	    strcmp(cmd, "junk") == 0)
+		return peer_swarm(opt_host, opt_port, username(), opt_pass,
+		    argc, argv);
 	if (strcmp(cmd, "bench-video") == 0 && argc == 4)
 		return cmd_bench_video(atof(argv[1]), atof(argv[2]),
 		    strcmp(argv[3], "-") == 0 ? NULL : argv[3]);
