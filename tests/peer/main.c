@@ -38,7 +38,9 @@
  *                        LOG "-": receive only, decode nothing
  *   term OUT [SID [persistent]]  a terminal session (tests/peer/term.c)
  *   tunnel HOST PORT [EARLY TOTAL [stall|echo]]  a TCP tunnel (tunnel.c)
- *   swarm N SECS T | view N SECS | junk C SECS  many sessions (swarm.c)
+ *   swarm N SECS T | view N SECS | junk C SECS | stall SECS  many
+ *                        sessions, hostile ones, one that stops reading
+ *                        (swarm.c)
  */
 #include <poll.h>
 #include <pthread.h>
@@ -762,7 +764,7 @@ main(int argc, char **argv)
 		    username(), opt_pass, opt_timeout, argc - 1, argv + 1);
 	}
 	if (strcmp(cmd, "swarm") == 0 || strcmp(cmd, "view") == 0 ||
-	    strcmp(cmd, "junk") == 0)
+	    strcmp(cmd, "junk") == 0 || strcmp(cmd, "stall") == 0)
 		return peer_swarm(opt_host, opt_port, username(), opt_pass,
 		    argc, argv);
 	if (strcmp(cmd, "bench-video") == 0 && argc == 4)

@@ -18,6 +18,9 @@
  *                    garbage: random bytes, half a frame and silence,
  *                    unparsable frames, or a frame header promising more
  *                    than the host takes. Prints JUNK conns=.. closed=..
+ *   stall SECS       one session with a small receive buffer that reads
+ *                    nothing for SECS, then drains: STALL closed=1 when
+ *                    the host had hung up, else STALL closed=0.
  *
  * One thread (epoll) reads every logged-in session; the login threads hand
  * sessions to it once logged in.
@@ -384,6 +387,38 @@ sw_junk_all(struct swarm *sw, int c, double secs)
 	return 0;
 }
 
+/* stall SECS: log in, read nothing for SECS, then see if the host left. */
+static int
+sw_stall(struct swarm *sw, double secs)
+{
+	struct pconn *pc;
+	Hbb__Message *m;
+	double t0;
+	int small = 4096, eof = 0, ok;	/* small: the receive buffer */
+
+	if ((pc = sw_connect(sw, NULL)) == NULL)
+		return 1;
+	setsockopt(pc_fd(pc), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+	m = pc_login(pc, sw->user, sw->pass, 10000);
+	ok = m != NULL && m->union_case == HBB__MESSAGE__UNION_LOGIN_RESPONSE &&
+	    m->login_response->union_case ==
+	    HBB__LOGIN_RESPONSE__UNION_PEER_INFO;
+	if (m != NULL)
+		hbb__message__free_unpacked(m, NULL);
+	printf("STALLING %s\n", ok ? "logged-in" : "refused");
+	sw_sleep_until(pc_now_ms() + secs * 1000);
+	pc_set_echo(pc, 0);
+	small = 1 << 20;
+	setsockopt(pc_fd(pc), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+	t0 = pc_now_ms();
+	while (!eof && pc_now_ms() - t0 < 10000)
+		if ((m = pc_recv(pc, 100, &eof)) != NULL)
+			hbb__message__free_unpacked(m, NULL);
+	printf("STALL closed=%d\n", eof);
+	pc_free(pc);
+	return 0;
+}
+
 /* The swarm commands; argv[0] is the command. */
 int
 peer_swarm(const char *host, int port, const char *user, const char *pass,
@@ -412,6 +447,8 @@ peer_swarm(const char *host, int port, const char *user, const char *pass,
 			return 2;
 		return sw_sessions(&sw, atof(argv[2]));
 	}
+	if (strcmp(argv[0], "stall") == 0 && argc == 2)
+		return sw_stall(&sw, atof(argv[1]));
 	if (strcmp(argv[0], "junk") == 0 && argc == 3)
 		return sw_junk_all(&sw, atoi(argv[1]), atof(argv[2]));
 	return 2;
