@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -47,6 +48,8 @@
 #include "server/svc/svc_video.h"
 #include "server/sysinfo.h"
 #include "server/conn/throttle.h"
+
+#define SRV_NOFILE	65536	/* the unit's LimitNOFILE */
 
 struct srv_listener {
 	struct evconnlistener	*lev;	/* owned */
@@ -393,6 +396,21 @@ srv_av_log_cb(void *avcl, int level, const char *fmt, va_list ap)
 		log_debug("libav: %s", line);
 }
 
+/* Room for many peers (two descriptors each with a tunnel): the soft
+ * limit on open files goes up to the hard one, at most SRV_NOFILE. */
+static void
+srv_nofile_raise(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= SRV_NOFILE ||
+	    rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max < SRV_NOFILE ? rl.rlim_max : SRV_NOFILE;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		log_warn("setrlimit RLIMIT_NOFILE: %s", strerror(errno));
+}
+
 /* Process-wide setup: logging, libevent and libav log routing, libsodium,
  * libevent threads. */
 static void
@@ -412,6 +430,7 @@ srv_process_init(int verbose)
 	 * heap, not a fresh mmap (and its page faults) each. */
 	mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
 	mallopt(M_TRIM_THRESHOLD, 32 * 1024 * 1024);
+	srv_nofile_raise();
 }
 
 /* Start srv empty and load the config and the state (ID, keys,

@@ -178,8 +178,11 @@ srv_cm_option_set(const char *key, const char *value, char **cause,
 		return ERR_DENIED;
 	}
 	if ((r = cfg_set_file_mode(srv->paths->conf, key, value,
-	    srv->paths->conf_mode, cause)) != 0)
+	    srv->paths->conf_mode, cause)) != 0) {
+		log_warn("option %s not changed: %s", key, *cause != NULL ?
+		    *cause : err_str(r));
 		return r;
+	}
 	log_info("option %s changed through the IPC", key);
 	srv_cfg_refresh(srv);
 	return 0;
@@ -221,6 +224,9 @@ srv_cm_set_permanent_password(const char *pw, char **cause, void *ctx)
 	if ((r = store_set_password(srv->store, pw, cause)) == 0)
 		log_info("permanent password %s through the IPC",
 		    *pw ? "changed" : "removed");
+	else
+		log_warn("permanent password not changed: %s",
+		    *cause != NULL ? *cause : err_str(r));
 	return r;
 }
 

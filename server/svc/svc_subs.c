@@ -33,18 +33,31 @@ svc_subs_fini(struct svc_subs *s)
 	s->ndead = 0;
 }
 
-/* Find conn_id's entry, dead or alive; its index in *idx. */
+/*
+ * Find conn_id's entry, dead or alive; its index in *idx. The entries are
+ * kept in conn_id order (see svc_subs_add), so this is a binary search:
+ * with a thousand viewers each round-trip sample looks one up. Without
+ * one, *idx is where conn_id would go.
+ */
 static struct svc_sub *
 svc_subs_lookup(const struct svc_subs *s, uint32_t conn_id, size_t *idx)
 {
-	size_t i;
+	size_t lo = 0, hi = s->n, mid;
+	uint32_t id;
 
-	for (i = 0; i < s->n; i++) {
-		if (svc_subs_at(s, i)->sink.conn_id == conn_id) {
-			*idx = i;
-			return svc_subs_at(s, i);
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		id = svc_subs_at(s, mid)->sink.conn_id;
+		if (id == conn_id) {
+			*idx = mid;
+			return svc_subs_at(s, mid);
 		}
+		if (id < conn_id)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
+	*idx = lo;
 	return NULL;
 }
 
@@ -64,12 +77,16 @@ svc_subs_add(struct svc_subs *s, const struct svc_sink *sink, int *added)
 		e->sink = *sink;
 		return e;
 	}
-	/* Outside a walk no entry is dead, so this is a new one. */
+	/* Outside a walk no entry is dead, so this is a new one, at i in
+	 * conn_id order (the end, for a connection newer than the rest). */
 	if (s->n == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 4;
 		s->v = xreallocarray(s->v, s->cap, s->size);
 	}
-	e = svc_subs_at(s, s->n++);
+	memmove(s->v + (i + 1) * s->size, s->v + i * s->size,
+	    (s->n - i) * s->size);
+	s->n++;
+	e = svc_subs_at(s, i);
 	memset(e, 0, s->size);
 	e->sink = *sink;
 	if (added != NULL)

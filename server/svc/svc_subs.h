@@ -57,8 +57,9 @@ int	 svc_subs_del(struct svc_subs *, uint32_t conn_id);
 /* Number of live entries. */
 size_t	 svc_subs_count(const struct svc_subs *);
 /*
- * Calls fn for every live entry in order. fn may remove any entry (itself
- * included, e.g. a send that closes the connection) but not add one.
+ * Calls fn for every live entry in conn_id order. fn may remove any entry
+ * (itself included, e.g. a send that closes the connection) but not add
+ * one.
  */
 void	 svc_subs_each(struct svc_subs *, svc_subs_fn *fn, void *arg);
 /*

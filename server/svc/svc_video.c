@@ -133,6 +133,7 @@ struct svc_video {
 	struct svc_video_stats	 st;		/* counters: atomic */
 	/* Policy, main loop only. */
 	int			 fps;
+	int			 fps_hi;	/* qos_highest, at the last push */
 	double			 ratio;
 	double			 ratio_target;
 	int			 codec;
@@ -1019,7 +1020,7 @@ vpolicy_push(struct svc_video *sv)
 	int fps = 0, hi, d, codec;
 	uint64_t now = mono_ms();
 
-	hi = qos_highest(sv);
+	hi = sv->fps_hi = qos_highest(sv);
 	SVC_SUBS_FOREACH(u, &sv->users) {
 		int uf = u->fps > 0 ? u->fps : QOS_FPS_INIT;
 
@@ -1399,6 +1400,7 @@ svc_video_new(struct event_base *base, const struct svc_video_config *cfg,
 	pthread_cond_init(&sv->spare_cv, NULL);
 	sv->qtail = &sv->qhead;
 	sv->fps = QOS_FPS_INIT;
+	sv->fps_hi = QOS_FPS_DEFAULT;
 	sv->ratio = sv->ratio_target = 0.67;
 	sv->codec = ENC_CODEC_VP9;
 	sv->ratio_t = mono_ms();
@@ -1643,10 +1645,16 @@ svc_video_rtt(struct svc_video *sv, uint32_t conn_id, int ms)
 	u->streak150 = avg < 150 ? u->streak150 + 1 : 0;
 	if (u->streak150 >= 3 && avg >= 50)
 		fps++;
-	hi = qos_highest(sv);
-	u->fps = fps < 1 ? 1 : fps > hi ? hi : fps;
+	/* Every change of prefs pushed: fps_hi is current. A sample that
+	 * moves nothing pushes nothing (once a second per viewer, each push
+	 * a walk over all viewers). */
+	hi = sv->fps_hi;
+	fps = fps < 1 ? 1 : fps > hi ? hi : fps;
 	u->last_avg = avg;
 	u->avg = avg;
+	if (fps == u->fps && mono_ms() - u->joined > 2000)
+		return;
+	u->fps = fps;
 	vpolicy_push(sv);
 }
 

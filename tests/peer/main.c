@@ -43,6 +43,9 @@
  *   tunnel HOST PORT [EARLY TOTAL [stall|echo]]  a TCP tunnel (tunnel.c)
  *   files SUB ARGS       a file-transfer session (tests/peer/files.c)
  *   tfa STEP...          a login with a 2FA code (tests/peer/tfa.c)
+ *   swarm N SECS T | view N SECS | junk C SECS | stall SECS  many
+ *                        sessions, hostile ones, one that stops reading
+ *                        (swarm.c)
  */
 #include <poll.h>
 #include <pthread.h>
@@ -781,6 +784,10 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "files") == 0)
 		return files_main(argc - 1, argv + 1, peer_connect, username(),
 		    opt_pass, opt_timeout);
+	if (strcmp(cmd, "swarm") == 0 || strcmp(cmd, "view") == 0 ||
+	    strcmp(cmd, "junk") == 0 || strcmp(cmd, "stall") == 0)
+		return peer_swarm(opt_host, opt_port, username(), opt_pass,
+		    argc, argv);
 	if (strcmp(cmd, "bench-video") == 0 && argc == 4)
 		return cmd_bench_video(atof(argv[1]), atof(argv[2]),
 		    strcmp(argv[3], "-") == 0 ? NULL : argv[3]);

@@ -519,3 +519,59 @@ pc_perms_off(const struct pconn *pc)
 {
 	return pc->perms_off;
 }
+
+/*
+ * Non-blocking: takes what the socket holds and returns the next whole
+ * message (echoing probes as pc_recv does), or NULL when none is complete
+ * yet; *eof is set when the host closed or sent a bad frame.
+ */
+Hbb__Message *
+pc_recv_nb(struct pconn *pc, int *eof)
+{
+	const uint8_t *msg;
+	size_t msglen;
+	Hbb__Message *m;
+	ssize_t got;
+	int r;
+
+	*eof = 0;
+	for (;;) {
+		r = sstream_open(pc->ss, pc->buf, pc->len, &msg, &msglen);
+		if (r < 0) {
+			*eof = 1;
+			return NULL;
+		}
+		if (r > 0) {
+			m = hbb__message__unpack(NULL, msglen, msg);
+			memmove(pc->buf, pc->buf + r, pc->len - (size_t)r);
+			pc->len -= (size_t)r;
+			if (m == NULL) {
+				*eof = 1;
+				return NULL;
+			}
+			if (m->union_case == HBB__MESSAGE__UNION_TEST_DELAY &&
+			    !m->test_delay->from_client) {
+				if (pc->echo)
+					pc_send(pc, m);
+				hbb__message__free_unpacked(m, NULL);
+				continue;
+			}
+			return m;
+		}
+		if (pc->len == pc->cap) {
+			pc->cap *= 2;
+			pc->buf = xreallocarray(pc->buf, pc->cap, 1);
+		}
+		got = recv(pc->fd, pc->buf + pc->len, pc->cap - pc->len,
+		    MSG_DONTWAIT);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return NULL;
+		if (got <= 0) {
+			*eof = 1;
+			return NULL;
+		}
+		pc->len += (size_t)got;
+	}
+}

@@ -26,6 +26,9 @@ int		 pc_fd(const struct pconn *);
  */
 int		 pc_handshake(struct pconn *, const uint8_t *host_pk,
 		    const char *host_id);
+/* Non-blocking pc_recv: the next whole message already sent, or NULL
+ * (*eof: the host closed). */
+Hbb__Message	*pc_recv_nb(struct pconn *, int *eof);
 /* Sends a message. Returns 0 or -1. */
 int		 pc_send(struct pconn *, const Hbb__Message *);
 /* Frames (and encrypts) an already packed payload and sends it. */
@@ -84,6 +87,10 @@ extern size_t	 pc_avatar_len;
 int		 pctl_command(struct pconn *, const char *line);
 /* Prints what a control message m (borrowed) says; 1 if it was one. */
 int		 pctl_event(const Hbb__Message *m);
+
+/* Many sessions at once (tests/peer/swarm.c): swarm, view, junk. */
+int		 peer_swarm(const char *host, int port, const char *user,
+		    const char *pass, int argc, char **argv);
 
 /* Monotonic milliseconds (double). */
 double		 pc_now_ms(void);

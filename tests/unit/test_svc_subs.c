@@ -96,7 +96,7 @@ twalk_cb(void *entry, void *arg)
 	}
 }
 
-/* Add, replace, find, count, delete, in insertion order. */
+/* Add, replace, find, count, delete, in conn_id order. */
 static void
 test_basic(void)
 {
@@ -117,7 +117,7 @@ test_basic(void)
 	tadd(&set, 3, 30, 1);
 	tadd(&set, 7, 70, 1);
 	ASSERT_INT_EQ(svc_subs_count(&set), 5);
-	ASSERT_STR_EQ(torder(&set), "5 1 9 3 7");
+	ASSERT_STR_EQ(torder(&set), "1 3 5 7 9");
 	e = svc_subs_find(&set, 9);
 	ASSERT_TRUE(e != NULL);
 	ASSERT_INT_EQ(e->val, 90);
@@ -128,17 +128,21 @@ test_basic(void)
 	ASSERT_TRUE(e->sub.sink.ctx == &other);
 	ASSERT_INT_EQ(e->val, 90);
 	ASSERT_INT_EQ(svc_subs_count(&set), 5);
-	ASSERT_STR_EQ(torder(&set), "5 1 9 3 7");
+	ASSERT_STR_EQ(torder(&set), "1 3 5 7 9");
 	/* Deleting keeps the others' order. */
 	ASSERT_INT_EQ(svc_subs_del(&set, 1), 1);
 	ASSERT_INT_EQ(svc_subs_del(&set, 1), 0);
 	ASSERT_TRUE(svc_subs_find(&set, 1) == NULL);
 	ASSERT_INT_EQ(svc_subs_count(&set), 4);
-	ASSERT_STR_EQ(torder(&set), "5 9 3 7");
+	ASSERT_STR_EQ(torder(&set), "3 5 7 9");
 	ASSERT_INT_EQ(((struct tsub *)svc_subs_find(&set, 7))->val, 70);
-	/* A removed conn_id comes back as a new, zeroed entry at the end. */
+	ASSERT_TRUE(svc_subs_find(&set, 4) == NULL);
+	ASSERT_TRUE(svc_subs_find(&set, 10) == NULL);
+	/* A removed conn_id comes back as a new, zeroed entry in its
+	 * place. */
 	tadd(&set, 1, 11, 1);
-	ASSERT_STR_EQ(torder(&set), "5 9 3 7 1");
+	ASSERT_STR_EQ(torder(&set), "1 3 5 7 9");
+	ASSERT_INT_EQ(((struct tsub *)svc_subs_find(&set, 1))->val, 11);
 	svc_subs_fini(&set);
 	ASSERT_INT_EQ(svc_subs_count(&set), 0);
 	/* The set can be used again after fini. */
@@ -184,9 +188,9 @@ test_del_in_walk(void)
 	ASSERT_INT_EQ(svc_subs_count(&set), 2);
 	ASSERT_STR_EQ(torder(&set), "3 5");
 	/* After the walk the removed entries left the array: adding works
-	 * and lands at the end. */
+	 * and lands in conn_id order. */
 	tadd(&set, 4, 44, 1);
-	ASSERT_STR_EQ(torder(&set), "3 5 4");
+	ASSERT_STR_EQ(torder(&set), "3 4 5");
 	e = svc_subs_find(&set, 5);
 	ASSERT_INT_EQ(e->val, 5);
 
