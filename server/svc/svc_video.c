@@ -106,6 +106,10 @@ struct vstream {
 	int		 inflight;
 	int		 kbps;		/* what the worker uses (it writes) */
 	int		 cur_codec;	/* what the worker uses (it writes) */
+	/* Its encoder when it stopped, and how that was opened (read after
+	 * the join): it may become the warm one. */
+	struct enc	*left;
+	struct enc_params left_p;
 };
 
 struct svc_video {
@@ -145,6 +149,7 @@ struct svc_video {
 	struct enc		*spare;		/* under mu; owned */
 	struct enc_params	 spare_p;	/* under mu: how it opened */
 	int			 spare_busy;	/* under mu: opening it */
+	struct enc		*spare_in;	/* under mu: a worker's, to trim */
 };
 
 static void	vtick_arm(struct svc_video *);
@@ -325,28 +330,72 @@ vstream_picture(const struct cap_display *g)
 	return f;
 }
 
+/* Throws away an encoder's packet. */
+static void
+vspare_drop_cb(void *arg, const struct enc_packet *p)
+{
+	(void)arg;
+	(void)p;
+}
+
+/*
+ * Encodes one black key frame with a fresh encoder: libvpx allocates and
+ * clears its picture buffers on the first picture (0.3-0.4 s at 1080p,
+ * measured: a first key frame 418 ms, the next one 49-160 ms), which the
+ * first picture of a viewer should not wait for.
+ */
+static void
+vspare_prime(struct enc *e, const struct enc_params *p)
+{
+	struct cap_display g;
+	struct enc_input in;
+	AVFrame *f;
+
+	memset(&g, 0, sizeof g);
+	g.width = p->width;
+	g.height = p->height;
+	if ((f = vstream_picture(&g)) == NULL)
+		return;
+	memset(&in, 0, sizeof in);
+	in.pic = f;
+	in.key = 1;
+	in.ndirty = -1;
+	if (enc_encode(e, &in, vspare_drop_cb, NULL) != 0)
+		log_debug("warm vp9 encoder: first picture failed");
+	av_frame_free(&f);
+}
+
 /*
  * The warm encoder. Opening a 1080p VP9 encoder costs 0.3-2 s here, most
  * of it page faults (libvpx clears ~120 MB it allocates), and the first
  * picture of a session waited for it. With SVC_VIDEO_CFG_WARM the service
  * opens one in the background for the primary display at the default
- * quality when it starts and whenever the last viewer left; the next
- * worker that needs exactly that takes it. What it holds while nobody
- * watches is its state without the zero pages (vpx_mem.c), about 10 MB.
+ * quality when it starts, and encodes a first picture with it; when the
+ * last viewer left, the worker's own encoder becomes the warm one if it
+ * fits (else a new one opens). The next worker that needs exactly that
+ * takes it (its first picture is a key frame, so what the encoder saw
+ * before does not matter). What it holds while nobody watches is its
+ * state without the zero pages and the token buffer (vpx_mem.c).
  */
 static void *
 vspare_main(void *arg)
 {
 	struct svc_video *sv = arg;
 	struct enc_params p;
-	struct enc *e = NULL;
+	struct enc *e;
 	int r;
 
 	pthread_mutex_lock(&sv->mu);
 	p = sv->spare_p;
+	e = sv->spare_in;
+	sv->spare_in = NULL;
 	pthread_mutex_unlock(&sv->mu);
-	if ((r = enc_open(&p, &e)) != 0)
-		log_debug("warm vp9 encoder: %d", r);
+	if (e == NULL) {
+		if ((r = enc_open(&p, &e)) != 0)
+			log_debug("warm vp9 encoder: %d", r);
+		else
+			vspare_prime(e, &p);
+	}
 	enc_trim(e);
 	malloc_trim(0);
 	pthread_mutex_lock(&sv->mu);
@@ -386,30 +435,46 @@ vspare_fits(const struct enc_params *a, const struct enc_params *b)
 	    a->kbps * 15;
 }
 
-/* Opens a warm encoder in the background unless one is there (main). */
+/*
+ * Opens a warm encoder in the background unless one is there (main). A
+ * stopped worker's encoder `left` (opened with *lp; NULL: none) is taken
+ * instead if it fits, and trimmed in the background; else it is closed.
+ */
 static void
-vspare_start(struct svc_video *sv)
+vspare_start(struct svc_video *sv, struct enc *left,
+    const struct enc_params *lp)
 {
 	struct enc_params p;
 	struct enc *old = NULL;
 
-	if (!sv->warm || sv->ndisp < 1 || !(enc_supported() & ENC_VP9))
+	if (!sv->warm || sv->ndisp < 1 || !(enc_supported() & ENC_VP9)) {
+		enc_close(left);
 		return;
+	}
 	vspare_params(sv, &p);
-	if (p.width < 16 || p.height < 16)
+	if (p.width < 16 || p.height < 16) {
+		enc_close(left);
 		return;
+	}
 	pthread_mutex_lock(&sv->mu);
 	if (sv->spare_busy || (sv->spare != NULL &&
 	    vspare_fits(&sv->spare_p, &p))) {
 		pthread_mutex_unlock(&sv->mu);
+		enc_close(left);
 		return;
 	}
 	old = sv->spare;	/* the display changed size */
 	sv->spare = NULL;
 	sv->spare_p = p;
+	if (left != NULL && vspare_fits(lp, &p)) {
+		sv->spare_in = left;
+		sv->spare_p = *lp;
+		left = NULL;
+	}
 	sv->spare_busy = 1;
 	pthread_mutex_unlock(&sv->mu);
 	enc_close(old);
+	enc_close(left);
 	if (sv->spare_th_live)
 		pthread_join(sv->spare_th, NULL);
 	sv->spare_th_live = pthread_create(&sv->spare_th, NULL, vspare_main,
@@ -417,7 +482,10 @@ vspare_start(struct svc_video *sv)
 	if (!sv->spare_th_live) {
 		pthread_mutex_lock(&sv->mu);
 		sv->spare_busy = 0;
+		left = sv->spare_in;
+		sv->spare_in = NULL;
 		pthread_mutex_unlock(&sv->mu);
+		enc_close(left);
 	}
 }
 
@@ -849,6 +917,24 @@ vwork_sleep(struct vwork *w, uint64_t now)
 	}
 }
 
+/* Stopping: leaves a VP9 encoder that works for the loop to keep warm. */
+static void
+vwork_leave(struct vwork *w)
+{
+	struct vstream *vs = w->vs;
+
+	if (w->enc == NULL || w->broken || vs->cur_codec != ENC_CODEC_VP9)
+		return;
+	memset(&vs->left_p, 0, sizeof vs->left_p);
+	vs->left_p.codec = ENC_CODEC_VP9;
+	vs->left_p.width = w->pic->width;
+	vs->left_p.height = w->pic->height;
+	vs->left_p.fps = w->fps;
+	vs->left_p.kbps = vs->kbps;
+	vs->left = w->enc;
+	w->enc = NULL;
+}
+
 /* The worker: wait for damage or a request, capture, encode, post. */
 static void *
 vstream_main(void *arg)
@@ -879,6 +965,7 @@ vstream_main(void *arg)
 		vwork_trim(&w, now);
 		vwork_sleep(&w, now);
 	}
+	vwork_leave(&w);
 	vwork_close(&w);
 	return NULL;
 }
@@ -929,12 +1016,13 @@ vstream_stop(struct svc_video *sv, int display)
 	vstream_wake(vs);
 	pthread_join(vs->th, NULL);
 	close(vs->wakefd);
+	/* Its encoder may stay warm for the next viewer. */
+	vspare_start(sv, vs->left, &vs->left_p);
 	free(vs);
 	sv->streams[display] = NULL;
 	sv->st.workers--;
 	/* The encoder's heap (tens of MB) goes back while nobody watches. */
 	malloc_trim(0);
-	vspare_start(sv);
 	log_debug("display %d: worker stopped", display);
 }
 
@@ -1405,7 +1493,7 @@ svc_video_new(struct event_base *base, const struct svc_video_config *cfg,
 		return ERR_NOMEM;
 	}
 	event_add(sv->ev_cap, NULL);
-	vspare_start(sv);
+	vspare_start(sv, NULL, NULL);
 	*svp = sv;
 	return 0;
 }
