@@ -26,12 +26,15 @@
 #define AUDIO_RETRY_SEC		1	/* first retry after a failure */
 #define AUDIO_RETRY_MAX_SEC	60	/* the retries back off to this */
 /*
- * Pulse's fragments once the silence gate closed: 10 wake-ups a second
- * instead of 100 (they were most of a still screen's CPU: 1.1 % of a core
- * with a viewer, 0.04 % without PulseAudio). Sound that returns is late
- * by up to one such fragment, once; then fragments are 10 ms again.
+ * Pulse's fragments after half a second of digital silence: 10 wake-ups a
+ * second instead of 100 (they were most of a still screen's CPU: 1.1 % of
+ * a core with a viewer, 0.04 % without PulseAudio), and the main loop is
+ * woken once a fragment. Silence frames still go out until the gate
+ * closes, ten at a time. Sound that returns is late by up to one such
+ * fragment, once; then fragments are 10 ms again.
  */
 #define AUDIO_IDLE_FRAG_MS	100
+#define AUDIO_IDLE_AFTER	50	/* silent frames before that */
 
 struct svc_audio {
 	struct event_base *base;	/* borrowed */
@@ -52,6 +55,7 @@ struct svc_audio {
 	size_t		 pcm_bytes;	/* bytes gathered in pcm */
 	uint32_t	 silent_run;	/* consecutive all-zero frames */
 	int		 idle_frag;	/* long fragments asked for */
+	int		 queued;	/* frames queued in this callback */
 	uint64_t	 started_us;	/* mono_us() at the start of this run */
 
 	/* Shared with ml's thread, under mu. */
@@ -122,7 +126,7 @@ audio_encode(struct svc_audio *a, pa_stream *s)
 		}
 	}
 	a->silent_run = zero ? a->silent_run + 1 : 0;
-	if (a->silent_run == SVC_AUDIO_SILENCE_FRAMES + 1 && !a->idle_frag)
+	if (a->silent_run == AUDIO_IDLE_AFTER && !a->idle_frag)
 		audio_fragments(a, s, AUDIO_IDLE_FRAG_MS);
 	else if (!zero && a->idle_frag)
 		audio_fragments(a, s, 10);
@@ -160,7 +164,7 @@ audio_encode(struct svc_audio *a, pa_stream *s)
 	    (uint64_t)cpu.tv_nsec;
 	pthread_mutex_unlock(&a->mu);
 	msgbuf_unref(old);
-	event_active(a->ev_wake, EV_READ, 0);
+	a->queued = 1;
 }
 
 /* Samples arrived (ml's thread): gather them into 10 ms frames. */
@@ -201,6 +205,10 @@ audio_read_cb(pa_stream *s, size_t nbytes, void *arg)
 		}
 		pa_stream_drop(s);
 	}
+	/* One wake-up of the main loop for what this fragment gave. */
+	if (a->queued)
+		event_active(a->ev_wake, EV_READ, 0);
+	a->queued = 0;
 	/* Capture latency: what the source holds plus what waits for us. */
 	if ((ti = pa_stream_get_timing_info(s)) != NULL) {
 		lat = ti->source_usec + pa_bytes_to_usec(
