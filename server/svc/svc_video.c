@@ -882,6 +882,7 @@ vwork_trim(struct vwork *w, uint64_t now)
 	if (w->trimmed || w->enc == NULL || now < w->enc_at + VSTREAM_TRIM_US)
 		return;
 	enc_trim(w->enc);
+	cap_x11.trim(w->cap);
 	malloc_trim(0);
 	w->trimmed = 1;
 }
@@ -923,7 +924,8 @@ vwork_leave(struct vwork *w)
 {
 	struct vstream *vs = w->vs;
 
-	if (w->enc == NULL || w->broken || vs->cur_codec != ENC_CODEC_VP9)
+	if (w->enc == NULL || w->broken || vs->cur_codec != ENC_CODEC_VP9 ||
+	    strcmp(enc_backend(w->enc), "libvpx") != 0)
 		return;
 	memset(&vs->left_p, 0, sizeof vs->left_p);
 	vs->left_p.codec = ENC_CODEC_VP9;
