@@ -42,6 +42,9 @@
 #define TICK_SLOW_MS		1000	/* otherwise, while anybody watches */
 /* After this long without a picture the encoder gives back what it can. */
 #define VSTREAM_TRIM_US		1000000
+/* A stopped worker's encoder stays warm this long, then a fresh one
+ * (which holds less: the other kept the pictures it used) replaces it. */
+#define VSPARE_AGE_SEC		30
 
 enum vitem_kind {
 	VITEM_FRAME,
@@ -150,6 +153,8 @@ struct svc_video {
 	struct enc_params	 spare_p;	/* under mu: how it opened */
 	int			 spare_busy;	/* under mu: opening it */
 	struct enc		*spare_in;	/* under mu: a worker's, to trim */
+	int			 spare_aged;	/* under mu: spare is a worker's */
+	struct event		*ev_spare;	/* owned: replaces an aged one */
 };
 
 static void	vtick_arm(struct svc_video *);
@@ -339,7 +344,7 @@ vspare_drop_cb(void *arg, const struct enc_packet *p)
 }
 
 /*
- * Encodes one black key frame with a fresh encoder: libvpx allocates and
+ * Encodes one key frame with a fresh encoder: libvpx allocates and
  * clears its picture buffers on the first picture (0.3-0.4 s at 1080p,
  * measured: a first key frame 418 ms, the next one 49-160 ms), which the
  * first picture of a viewer should not wait for.
@@ -356,6 +361,10 @@ vspare_prime(struct enc *e, const struct enc_params *p)
 	g.height = p->height;
 	if ((f = vstream_picture(&g)) == NULL)
 		return;
+	/* All zero: more of what it leaves is zero, and given back. */
+	memset(f->data[0], 0, (size_t)f->linesize[0] * f->height);
+	memset(f->data[1], 0, (size_t)f->linesize[1] * f->height / 2);
+	memset(f->data[2], 0, (size_t)f->linesize[2] * f->height / 2);
 	memset(&in, 0, sizeof in);
 	in.pic = f;
 	in.key = 1;
@@ -446,6 +455,8 @@ vspare_start(struct svc_video *sv, struct enc *left,
 {
 	struct enc_params p;
 	struct enc *old = NULL;
+	struct timeval tv = { VSPARE_AGE_SEC, 0 };
+	int adopted = 0;
 
 	if (!sv->warm || sv->ndisp < 1 || !(enc_supported() & ENC_VP9)) {
 		enc_close(left);
@@ -466,14 +477,19 @@ vspare_start(struct svc_video *sv, struct enc *left,
 	old = sv->spare;	/* the display changed size */
 	sv->spare = NULL;
 	sv->spare_p = p;
+	sv->spare_aged = 0;
 	if (left != NULL && vspare_fits(lp, &p)) {
 		sv->spare_in = left;
 		sv->spare_p = *lp;
+		sv->spare_aged = 1;
 		left = NULL;
+		adopted = 1;
 	}
 	sv->spare_busy = 1;
 	pthread_mutex_unlock(&sv->mu);
 	enc_close(old);
+	if (adopted && sv->ev_spare != NULL)
+		evtimer_add(sv->ev_spare, &tv);
 	enc_close(left);
 	if (sv->spare_th_live)
 		pthread_join(sv->spare_th, NULL);
@@ -487,6 +503,28 @@ vspare_start(struct svc_video *sv, struct enc *left,
 		pthread_mutex_unlock(&sv->mu);
 		enc_close(left);
 	}
+}
+
+/* A worker's encoder stayed warm long enough: a fresh one instead. */
+static void
+vspare_age_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct svc_video *sv = arg;
+	struct enc *old = NULL;
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&sv->mu);
+	if (!sv->spare_busy && sv->spare != NULL && sv->spare_aged) {
+		old = sv->spare;
+		sv->spare = NULL;
+	}
+	pthread_mutex_unlock(&sv->mu);
+	if (old == NULL)
+		return;
+	enc_close(old);
+	malloc_trim(0);
+	vspare_start(sv, NULL, NULL);
 }
 
 /* Takes the warm encoder if it fits p (worker); waits while it opens. */
@@ -1490,7 +1528,9 @@ svc_video_new(struct event_base *base, const struct svc_video_config *cfg,
 	    vcap_cb, sv);
 	sv->ev_out = event_new(base, -1, 0, vout_cb, sv);
 	sv->ev_tick = evtimer_new(base, vtick_cb, sv);
-	if (sv->ev_cap == NULL || sv->ev_out == NULL || sv->ev_tick == NULL) {
+	sv->ev_spare = evtimer_new(base, vspare_age_cb, sv);
+	if (sv->ev_cap == NULL || sv->ev_out == NULL || sv->ev_tick == NULL ||
+	    sv->ev_spare == NULL) {
 		svc_video_free(sv);
 		return ERR_NOMEM;
 	}
@@ -1526,6 +1566,8 @@ svc_video_free(struct svc_video *sv)
 		event_free(sv->ev_out);
 	if (sv->ev_tick != NULL)
 		event_free(sv->ev_tick);
+	if (sv->ev_spare != NULL)
+		event_free(sv->ev_spare);
 	cap_x11.close(sv->cap);
 	svc_subs_fini(&sv->users);
 	for (d = 0; d < CAP_DISPLAYS_MAX; d++)
