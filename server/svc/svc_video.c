@@ -154,6 +154,7 @@ struct svc_video {
 	int			 spare_busy;	/* under mu: opening it */
 	struct enc		*spare_in;	/* under mu: a worker's, to trim */
 	int			 spare_aged;	/* under mu: spare is a worker's */
+	int			 spare_waiting;	/* under mu: workers waiting */
 	struct event		*ev_spare;	/* owned: replaces an aged one */
 };
 
@@ -392,21 +393,26 @@ vspare_main(void *arg)
 	struct svc_video *sv = arg;
 	struct enc_params p;
 	struct enc *e;
-	int r;
+	int r, fresh, waited;
 
 	pthread_mutex_lock(&sv->mu);
 	p = sv->spare_p;
 	e = sv->spare_in;
 	sv->spare_in = NULL;
 	pthread_mutex_unlock(&sv->mu);
-	if (e == NULL) {
-		if ((r = enc_open(&p, &e)) != 0)
-			log_debug("warm vp9 encoder: %d", r);
-		else
+	if ((fresh = e == NULL) && (r = enc_open(&p, &e)) != 0)
+		log_debug("warm vp9 encoder: %d", r);
+	pthread_mutex_lock(&sv->mu);
+	waited = sv->spare_waiting > 0;
+	pthread_mutex_unlock(&sv->mu);
+	/* A worker waits for it already: its own first picture primes it
+	 * and is followed by a trim. */
+	if (!waited && e != NULL) {
+		if (fresh)
 			vspare_prime(e, &p);
+		enc_trim(e);
+		malloc_trim(0);
 	}
-	enc_trim(e);
-	malloc_trim(0);
 	pthread_mutex_lock(&sv->mu);
 	sv->spare = e;
 	sv->spare_busy = 0;
@@ -534,8 +540,11 @@ vspare_take(struct svc_video *sv, const struct enc_params *p)
 	struct enc *e = NULL;
 
 	pthread_mutex_lock(&sv->mu);
-	while (sv->spare_busy && vspare_fits(&sv->spare_p, p))
+	while (sv->spare_busy && vspare_fits(&sv->spare_p, p)) {
+		sv->spare_waiting++;
 		pthread_cond_wait(&sv->spare_cv, &sv->mu);
+		sv->spare_waiting--;
+	}
 	if (sv->spare != NULL && vspare_fits(&sv->spare_p, p)) {
 		e = sv->spare;
 		sv->spare = NULL;
