@@ -94,6 +94,9 @@ struct cap_impl {
 		    struct cap_image *img, struct cap_rect *changed);
 	/* Whether damage() is exact (X Damage present and used). */
 	int	(*has_damage)(struct cap *);
+	/* Gives back what grabs keep between them (idle); the next grab
+	 * makes it again. */
+	void	(*trim)(struct cap *);
 };
 
 /* cap_impl.open flags. */

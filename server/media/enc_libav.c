@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "server/media/enc.h"
+#include "server/media/vpx_mem.h"
 
 /* How each codec is opened through libavcodec. */
 struct libav_codec {
@@ -34,6 +35,7 @@ struct libav_enc {
 	AVPacket	*pkt;		/* owned */
 	enum enc_codec	 codec;
 	const char	*libname;	/* static */
+	int		 started;	/* a picture was sent */
 };
 
 /* Sets one private option, logging (but tolerating) a refusal. */
@@ -223,10 +225,13 @@ libav_open(const struct enc_params *p, void **statep)
 	    p->fps < 1 || p->fps > 120 || p->kbps < 1)
 		return ERR_INVAL;
 	lc = &libav_codecs[p->codec];
+	/* libvpx and libaom allocate as vpx_mem.c looks for. */
+	vpxmem_lock();
 	for (i = 0; i < 2 && lc->names[i] != NULL; i++) {
 		if ((r = libav_open_named(lc->names[i], p, &ctx)) == 0)
 			break;
 	}
+	vpxmem_unlock();
 	if (r != 0)
 		return r;
 	e = xcalloc(1, sizeof *e);
@@ -259,7 +264,14 @@ libav_encode(void *state, const struct enc_input *in, enc_packet_cb *cb,
 	pic->pts = in->pts_ms;
 	pic->pict_type = in->key ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
 	pic->key_frame = in->key ? 1 : 0;
-	if ((r = avcodec_send_frame(e->ctx, pic)) < 0) {
+	/* The first picture allocates too (see libav_open). */
+	if (!e->started)
+		vpxmem_lock();
+	r = avcodec_send_frame(e->ctx, pic);
+	if (!e->started)
+		vpxmem_unlock();
+	e->started = 1;
+	if (r < 0) {
 		av_strerror(r, eb, sizeof eb);
 		log_warn("%s: send frame: %s", e->libname, eb);
 		return ERR_CODEC;

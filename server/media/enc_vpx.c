@@ -37,6 +37,8 @@ struct encvpx {
 	int		 thr_fixed;	/* libvpx refused to change them */
 	struct vpxmem	*mem;		/* owned: its allocations */
 	int		 started;	/* a picture was encoded */
+	int64_t		 pts_off;	/* libvpx's pts = ours + pts_off */
+	int64_t		 last_pts;	/* libvpx's, of the last picture */
 };
 
 /* Logs a libvpx failure and maps it to an ERR_*. */
@@ -301,15 +303,23 @@ encvpx_encode(void *state, const struct enc_input *in, enc_packet_cb *cb,
 	}
 	e->map_on = use_map;
 	encvpx_threads(e, use_map);
+	/*
+	 * libvpx's rate control takes the time between pictures from their
+	 * pts, so they must grow: a warm encoder comes to a new worker whose
+	 * clock starts again at 0 (svc_video.c).
+	 */
+	if (e->started && in->pts_ms + e->pts_off <= e->last_pts)
+		e->pts_off = e->last_pts + (int64_t)e->duration - in->pts_ms;
 	/* The first picture allocates the picture buffers: give back those
 	 * it leaves zero (several a realtime encode never uses). */
 	if (!e->started)
 		vpxmem_begin(e->mem);
-	err = vpx_codec_encode(&e->ctx, &img, in->pts_ms, e->duration,
-	    in->key ? VPX_EFLAG_FORCE_KF : 0, VPX_DL_REALTIME);
+	err = vpx_codec_encode(&e->ctx, &img, in->pts_ms + e->pts_off,
+	    e->duration, in->key ? VPX_EFLAG_FORCE_KF : 0, VPX_DL_REALTIME);
 	if (!e->started)
 		vpxmem_end(e->mem, err == VPX_CODEC_OK);
 	e->started = 1;
+	e->last_pts = in->pts_ms + e->pts_off;
 	if (err != VPX_CODEC_OK)
 		return encvpx_fail(&e->ctx, "encode");
 	while ((pkt = vpx_codec_get_cx_data(&e->ctx, &iter)) != NULL) {
@@ -318,7 +328,7 @@ encvpx_encode(void *state, const struct enc_input *in, enc_packet_cb *cb,
 		ep.data = pkt->data.frame.buf;
 		ep.len = pkt->data.frame.sz;
 		ep.key = (pkt->data.frame.flags & VPX_FRAME_IS_KEY) != 0;
-		ep.pts = pkt->data.frame.pts;
+		ep.pts = pkt->data.frame.pts - e->pts_off;
 		cb(arg, &ep);
 	}
 	return 0;

@@ -140,11 +140,16 @@ vpxmem_pg(void)
 	return (uintptr_t)sysconf(_SC_PAGESIZE);
 }
 
-/* Gives back the pages of [lo, hi) that are resident and all zero. */
+/*
+ * Gives back the pages of [lo, hi) that are resident and all zero. They
+ * are read through memfd, so a range another thread unmapped meanwhile
+ * fails the read instead of faulting.
+ */
 static size_t
-vpxmem_zero_pages(uintptr_t lo, uintptr_t hi)
+vpxmem_zero_pages(int memfd, uintptr_t lo, uintptr_t hi)
 {
 	static const uint64_t zero[512];
+	uint64_t page[512];
 	uintptr_t pg = vpxmem_pg(), p, run = 0;
 	unsigned char *vec;
 	size_t n, i, freed = 0;
@@ -160,7 +165,8 @@ vpxmem_zero_pages(uintptr_t lo, uintptr_t hi)
 	for (i = 0; i <= n; i++) {
 		p = lo + i * pg;
 		if (i < n && (vec[i] & 1) &&
-		    memcmp((const void *)p, zero, pg) == 0) {
+		    pread(memfd, page, pg, (off_t)p) == (ssize_t)pg &&
+		    memcmp(page, zero, pg) == 0) {
 			if (run == 0)
 				run = p;
 			continue;
@@ -180,10 +186,10 @@ vpxmem_zero_pages(uintptr_t lo, uintptr_t hi)
  * are all zero. Returns the bytes given back.
  */
 static size_t
-vpxmem_give_back(const struct vpxmem *m, const uintptr_t *c)
+vpxmem_give_back(const struct vpxmem *m, int memfd, const uintptr_t *c)
 {
 	if (c[1] != m->tok[0])
-		return vpxmem_zero_pages(c[1], c[2]);
+		return vpxmem_zero_pages(memfd, c[1], c[2]);
 	if (madvise((void *)c[1], c[2] - c[1], MADV_DONTNEED) != 0)
 		return 0;
 	return c[2] - c[1];
@@ -263,6 +269,26 @@ vpxmem_free(struct vpxmem *m)
 	free(m);
 }
 
+/*
+ * Another encoder whose library allocates as vpx_memalign does (libvpx's
+ * VP8 and libaom through libavcodec) opens or starts: not while an
+ * encoder here is between begin and end, or its allocations would be
+ * taken for that encoder's (and their zero pages given back while it
+ * writes them).
+ */
+void
+vpxmem_lock(void)
+{
+	pthread_mutex_lock(&vpxmem_mu);
+}
+
+/* Ends vpxmem_lock. */
+void
+vpxmem_unlock(void)
+{
+	pthread_mutex_unlock(&vpxmem_mu);
+}
+
 /* Before a call that allocates: takes the lock, notes what is mapped. */
 void
 vpxmem_begin(struct vpxmem *m)
@@ -328,7 +354,7 @@ vpxmem_trim(struct vpxmem *m)
 		 * closes, but check rather than trust). */
 		if (vpxmem_chunk(memfd, c[0], c[2]) != c[2] - c[0])
 			continue;
-		freed += vpxmem_give_back(m, c);
+		freed += vpxmem_give_back(m, memfd, c);
 	}
 	close(memfd);
 	log_debug("libvpx: %zu kB given back in %llu us", freed / 1024,

@@ -15,7 +15,9 @@
  *	...
  *	vpxmem_free(m);			(after vpx_codec_destroy)
  *
- * Between begin and end no other encoder opens or starts (a lock is held).
+ * Between begin and end no other encoder opens or starts (a lock is held;
+ * other backends whose libraries allocate the same way take it with
+ * vpxmem_lock while they open or encode their first picture).
  */
 #ifndef CDESK_VPX_MEM_H
 #define CDESK_VPX_MEM_H
@@ -27,5 +29,7 @@ void		 vpxmem_free(struct vpxmem *);
 void		 vpxmem_begin(struct vpxmem *);
 void		 vpxmem_end(struct vpxmem *, int ok);
 void		 vpxmem_trim(struct vpxmem *);
+void		 vpxmem_lock(void);
+void		 vpxmem_unlock(void);
 
 #endif

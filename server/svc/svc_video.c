@@ -43,6 +43,9 @@
 #define TICK_SLOW_MS		1000	/* otherwise, while anybody watches */
 /* After this long without a picture the encoder gives back what it can. */
 #define VSTREAM_TRIM_US		1000000
+/* A stopped worker's encoder stays warm this long, then a fresh one
+ * (which holds less: the other kept the pictures it used) replaces it. */
+#define VSPARE_AGE_SEC		30
 
 enum vitem_kind {
 	VITEM_FRAME,
@@ -107,6 +110,10 @@ struct vstream {
 	int		 inflight;
 	int		 kbps;		/* what the worker uses (it writes) */
 	int		 cur_codec;	/* what the worker uses (it writes) */
+	/* Its encoder when it stopped, and how that was opened (read after
+	 * the join): it may become the warm one. */
+	struct enc	*left;
+	struct enc_params left_p;
 };
 
 struct svc_video {
@@ -148,6 +155,10 @@ struct svc_video {
 	struct enc		*spare;		/* under mu; owned */
 	struct enc_params	 spare_p;	/* under mu: how it opened */
 	int			 spare_busy;	/* under mu: opening it */
+	struct enc		*spare_in;	/* under mu: a worker's, to trim */
+	int			 spare_aged;	/* under mu: spare is a worker's */
+	int			 spare_waiting;	/* under mu: workers waiting */
+	struct event		*ev_spare;	/* owned: replaces an aged one */
 };
 
 static void	vtick_arm(struct svc_video *);
@@ -332,30 +343,83 @@ vstream_picture(const struct cap_display *g)
 	return f;
 }
 
+/* Throws away an encoder's packet. */
+static void
+vspare_drop_cb(void *arg, const struct enc_packet *p)
+{
+	(void)arg;
+	(void)p;
+}
+
+/*
+ * Encodes one key frame with a fresh encoder: libvpx allocates and
+ * clears its picture buffers on the first picture (0.3-0.4 s at 1080p,
+ * measured: a first key frame 418 ms, the next one 49-160 ms), which the
+ * first picture of a viewer should not wait for.
+ */
+static void
+vspare_prime(struct enc *e, const struct enc_params *p)
+{
+	struct cap_display g;
+	struct enc_input in;
+	AVFrame *f;
+
+	memset(&g, 0, sizeof g);
+	g.width = p->width;
+	g.height = p->height;
+	if ((f = vstream_picture(&g)) == NULL)
+		return;
+	/* All zero: more of what it leaves is zero, and given back. */
+	memset(f->data[0], 0, (size_t)f->linesize[0] * f->height);
+	memset(f->data[1], 0, (size_t)f->linesize[1] * f->height / 2);
+	memset(f->data[2], 0, (size_t)f->linesize[2] * f->height / 2);
+	memset(&in, 0, sizeof in);
+	in.pic = f;
+	in.key = 1;
+	in.ndirty = -1;
+	if (enc_encode(e, &in, vspare_drop_cb, NULL) != 0)
+		log_debug("warm vp9 encoder: first picture failed");
+	av_frame_free(&f);
+}
+
 /*
  * The warm encoder. Opening a 1080p VP9 encoder costs 0.3-2 s here, most
  * of it page faults (libvpx clears ~120 MB it allocates), and the first
  * picture of a session waited for it. With SVC_VIDEO_CFG_WARM the service
  * opens one in the background for the primary display at the default
- * quality when it starts and whenever the last viewer left; the next
- * worker that needs exactly that takes it. What it holds while nobody
- * watches is its state without the zero pages (vpx_mem.c), about 10 MB.
+ * quality when it starts, and encodes a first picture with it; when the
+ * last viewer left, the worker's own encoder becomes the warm one if it
+ * fits (else a new one opens). The next worker that needs exactly that
+ * takes it (its first picture is a key frame, so what the encoder saw
+ * before does not matter). What it holds while nobody watches is its
+ * state without the zero pages and the token buffer (vpx_mem.c).
  */
 static void *
 vspare_main(void *arg)
 {
 	struct svc_video *sv = arg;
 	struct enc_params p;
-	struct enc *e = NULL;
-	int r;
+	struct enc *e;
+	int r, fresh, waited;
 
 	pthread_mutex_lock(&sv->mu);
 	p = sv->spare_p;
+	e = sv->spare_in;
+	sv->spare_in = NULL;
 	pthread_mutex_unlock(&sv->mu);
-	if ((r = enc_open(&p, &e)) != 0)
+	if ((fresh = e == NULL) && (r = enc_open(&p, &e)) != 0)
 		log_debug("warm vp9 encoder: %d", r);
-	enc_trim(e);
-	malloc_trim(0);
+	pthread_mutex_lock(&sv->mu);
+	waited = sv->spare_waiting > 0;
+	pthread_mutex_unlock(&sv->mu);
+	/* A worker waits for it already: its own first picture primes it
+	 * and is followed by a trim. */
+	if (!waited && e != NULL) {
+		if (fresh)
+			vspare_prime(e, &p);
+		enc_trim(e);
+		malloc_trim(0);
+	}
 	pthread_mutex_lock(&sv->mu);
 	sv->spare = e;
 	sv->spare_busy = 0;
@@ -393,30 +457,53 @@ vspare_fits(const struct enc_params *a, const struct enc_params *b)
 	    a->kbps * 15;
 }
 
-/* Opens a warm encoder in the background unless one is there (main). */
+/*
+ * Opens a warm encoder in the background unless one is there (main). A
+ * stopped worker's encoder `left` (opened with *lp; NULL: none) is taken
+ * instead if it fits, and trimmed in the background; else it is closed.
+ */
 static void
-vspare_start(struct svc_video *sv)
+vspare_start(struct svc_video *sv, struct enc *left,
+    const struct enc_params *lp)
 {
 	struct enc_params p;
 	struct enc *old = NULL;
+	struct timeval tv = { VSPARE_AGE_SEC, 0 };
+	int adopted = 0;
 
-	if (!sv->warm || sv->ndisp < 1 || !(enc_supported() & ENC_VP9))
+	if (!sv->warm || sv->ndisp < 1 || !(enc_supported() & ENC_VP9)) {
+		enc_close(left);
 		return;
+	}
 	vspare_params(sv, &p);
-	if (p.width < 16 || p.height < 16)
+	if (p.width < 16 || p.height < 16) {
+		enc_close(left);
 		return;
+	}
 	pthread_mutex_lock(&sv->mu);
 	if (sv->spare_busy || (sv->spare != NULL &&
 	    vspare_fits(&sv->spare_p, &p))) {
 		pthread_mutex_unlock(&sv->mu);
+		enc_close(left);
 		return;
 	}
 	old = sv->spare;	/* the display changed size */
 	sv->spare = NULL;
 	sv->spare_p = p;
+	sv->spare_aged = 0;
+	if (left != NULL && vspare_fits(lp, &p)) {
+		sv->spare_in = left;
+		sv->spare_p = *lp;
+		sv->spare_aged = 1;
+		left = NULL;
+		adopted = 1;
+	}
 	sv->spare_busy = 1;
 	pthread_mutex_unlock(&sv->mu);
 	enc_close(old);
+	if (adopted && sv->ev_spare != NULL)
+		evtimer_add(sv->ev_spare, &tv);
+	enc_close(left);
 	if (sv->spare_th_live)
 		pthread_join(sv->spare_th, NULL);
 	sv->spare_th_live = pthread_create(&sv->spare_th, NULL, vspare_main,
@@ -424,8 +511,33 @@ vspare_start(struct svc_video *sv)
 	if (!sv->spare_th_live) {
 		pthread_mutex_lock(&sv->mu);
 		sv->spare_busy = 0;
+		left = sv->spare_in;
+		sv->spare_in = NULL;
 		pthread_mutex_unlock(&sv->mu);
+		enc_close(left);
 	}
+}
+
+/* A worker's encoder stayed warm long enough: a fresh one instead. */
+static void
+vspare_age_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct svc_video *sv = arg;
+	struct enc *old = NULL;
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&sv->mu);
+	if (!sv->spare_busy && sv->spare != NULL && sv->spare_aged) {
+		old = sv->spare;
+		sv->spare = NULL;
+	}
+	pthread_mutex_unlock(&sv->mu);
+	if (old == NULL)
+		return;
+	enc_close(old);
+	malloc_trim(0);
+	vspare_start(sv, NULL, NULL);
 }
 
 /* Takes the warm encoder if it fits p (worker); waits while it opens. */
@@ -435,8 +547,11 @@ vspare_take(struct svc_video *sv, const struct enc_params *p)
 	struct enc *e = NULL;
 
 	pthread_mutex_lock(&sv->mu);
-	while (sv->spare_busy && vspare_fits(&sv->spare_p, p))
+	while (sv->spare_busy && vspare_fits(&sv->spare_p, p)) {
+		sv->spare_waiting++;
 		pthread_cond_wait(&sv->spare_cv, &sv->mu);
+		sv->spare_waiting--;
+	}
 	if (sv->spare != NULL && vspare_fits(&sv->spare_p, p)) {
 		e = sv->spare;
 		sv->spare = NULL;
@@ -821,6 +936,7 @@ vwork_trim(struct vwork *w, uint64_t now)
 	if (w->trimmed || w->enc == NULL || now < w->enc_at + VSTREAM_TRIM_US)
 		return;
 	enc_trim(w->enc);
+	cap_x11.trim(w->cap);
 	malloc_trim(0);
 	w->trimmed = 1;
 }
@@ -856,6 +972,25 @@ vwork_sleep(struct vwork *w, uint64_t now)
 	}
 }
 
+/* Stopping: leaves a VP9 encoder that works for the loop to keep warm. */
+static void
+vwork_leave(struct vwork *w)
+{
+	struct vstream *vs = w->vs;
+
+	if (w->enc == NULL || w->broken || vs->cur_codec != ENC_CODEC_VP9 ||
+	    strcmp(enc_backend(w->enc), "libvpx") != 0)
+		return;
+	memset(&vs->left_p, 0, sizeof vs->left_p);
+	vs->left_p.codec = ENC_CODEC_VP9;
+	vs->left_p.width = w->pic->width;
+	vs->left_p.height = w->pic->height;
+	vs->left_p.fps = w->fps;
+	vs->left_p.kbps = vs->kbps;
+	vs->left = w->enc;
+	w->enc = NULL;
+}
+
 /* The worker: wait for damage or a request, capture, encode, post. */
 static void *
 vstream_main(void *arg)
@@ -886,6 +1021,7 @@ vstream_main(void *arg)
 		vwork_trim(&w, now);
 		vwork_sleep(&w, now);
 	}
+	vwork_leave(&w);
 	vwork_close(&w);
 	return NULL;
 }
@@ -936,12 +1072,13 @@ vstream_stop(struct svc_video *sv, int display)
 	vstream_wake(vs);
 	pthread_join(vs->th, NULL);
 	close(vs->wakefd);
+	/* Its encoder may stay warm for the next viewer. */
+	vspare_start(sv, vs->left, &vs->left_p);
 	free(vs);
 	sv->streams[display] = NULL;
 	sv->st.workers--;
 	/* The encoder's heap (tens of MB) goes back while nobody watches. */
 	malloc_trim(0);
-	vspare_start(sv);
 	log_debug("display %d: worker stopped", display);
 }
 
@@ -1413,12 +1550,14 @@ svc_video_new(struct event_base *base, const struct svc_video_config *cfg,
 	    vcap_cb, sv);
 	sv->ev_out = event_new(base, -1, 0, vout_cb, sv);
 	sv->ev_tick = evtimer_new(base, vtick_cb, sv);
-	if (sv->ev_cap == NULL || sv->ev_out == NULL || sv->ev_tick == NULL) {
+	sv->ev_spare = evtimer_new(base, vspare_age_cb, sv);
+	if (sv->ev_cap == NULL || sv->ev_out == NULL || sv->ev_tick == NULL ||
+	    sv->ev_spare == NULL) {
 		svc_video_free(sv);
 		return ERR_NOMEM;
 	}
 	event_add(sv->ev_cap, NULL);
-	vspare_start(sv);
+	vspare_start(sv, NULL, NULL);
 	*svp = sv;
 	return 0;
 }
@@ -1449,6 +1588,8 @@ svc_video_free(struct svc_video *sv)
 		event_free(sv->ev_out);
 	if (sv->ev_tick != NULL)
 		event_free(sv->ev_tick);
+	if (sv->ev_spare != NULL)
+		event_free(sv->ev_spare);
 	cap_x11.close(sv->cap);
 	svc_subs_fini(&sv->users);
 	for (d = 0; d < CAP_DISPLAYS_MAX; d++)

@@ -19,6 +19,15 @@
 #include "server/x11/x11_auth.h"
 #include "server/x11/x11_randr.h"
 
+/*
+ * The SHM segment of a full-screen grab (8 MB at 1920x1080) is resident in
+ * both processes once X wrote it. While only small rectangles are grabbed
+ * (typing after the first key frame) it is replaced by one of their size
+ * after this many grabs in a row; an idle capture frees it (x11_trim).
+ */
+#define X11_SHM_SHRINK_GRABS	30
+#define X11_SHM_SMALL		(1024 * 1024)	/* never worth shrinking */
+
 struct cap {
 	xcb_connection_t	*c;		/* owned */
 	xcb_window_t		 root;
@@ -37,6 +46,7 @@ struct cap {
 	int			 shmid;
 	uint8_t			*shm;		/* attached, or NULL */
 	size_t			 shm_size;
+	int			 shm_small;	/* grabs in a row it dwarfed */
 	uint8_t			*plain;		/* owned: non-SHM grabs */
 	/* Without Damage: the previous grab, to compare with. */
 	uint8_t			*prev;		/* owned */
@@ -129,6 +139,21 @@ x11_shm_reserve(struct cap *cp, size_t size)
 	cp->shm = p;
 	cp->shm_size = size;
 	return 0;
+}
+
+/* Frees a segment far larger than the recent grabs of size bytes. */
+static void
+x11_shm_fit(struct cap *cp, size_t size)
+{
+	if (cp->shm == NULL || cp->shm_size <= X11_SHM_SMALL ||
+	    size * 4 > cp->shm_size) {
+		cp->shm_small = 0;
+		return;
+	}
+	if (++cp->shm_small < X11_SHM_SHRINK_GRABS)
+		return;
+	x11_shm_free(cp);
+	cp->shm_small = 0;
 }
 
 /* Finds an extension's first event number; 0 if absent. */
@@ -490,6 +515,7 @@ x11_grab(struct cap *cp, const struct cap_rect *r, struct cap_image *img,
 	    r->x + r->w > cp->root_w || r->y + r->h > cp->root_h)
 		return ERR_INVAL;
 	size = (size_t)r->w * r->h * 4;
+	x11_shm_fit(cp, size);
 	if (cp->has_shm && x11_shm_reserve(cp, size) != 0) {
 		log_info("MIT-SHM unusable; grabbing through the socket");
 		cp->has_shm = 0;
@@ -538,6 +564,14 @@ x11_has_damage(struct cap *cp)
 	return cp->has_damage;
 }
 
+/* Idle: frees the SHM segment (the next grab makes one again). */
+static void
+x11_trim(struct cap *cp)
+{
+	x11_shm_free(cp);
+	cp->shm_small = 0;
+}
+
 const struct cap_impl cap_x11 = {
 	.name = "x11",
 	.open = x11_open,
@@ -548,4 +582,5 @@ const struct cap_impl cap_x11 = {
 	.damage = x11_damage,
 	.grab = x11_grab,
 	.has_damage = x11_has_damage,
+	.trim = x11_trim,
 };

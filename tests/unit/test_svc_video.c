@@ -422,6 +422,53 @@ test_displays(void)
 	fsink_free(f);
 }
 
+/*
+ * The warm encoder: the first viewer's picture comes from it, and when it
+ * leaves, its encoder serves the next viewer, whose decoder starts from
+ * scratch: a key frame first, and every picture after it decodes to the
+ * screen.
+ */
+static void
+test_warm(void)
+{
+	struct svc_video_config cfg = { .flags = SVC_VIDEO_CFG_WARM };
+	struct svc_video *sv;
+	struct svc_video_prefs p = vt_prefs(ENC_CODEC_VP9);
+	struct svc_video_stats st;
+	struct fsink *a, *b;
+	int n;
+
+	ASSERT_INT_EQ(svc_video_new(base, &cfg, &sv), 0);
+	a = fsink_new(1);
+	vx_pattern(&vx, 7);
+	ASSERT_INT_EQ(svc_video_subscribe(sv, &a->sink, 0, &p, 0), 0);
+	vt_loop_until(base, &a->frames, 1, 10000);
+	ASSERT_INT_EQ(a->first_key, 1);
+	vt_wait_sharp(base, &vx, a, 5000);
+	ASSERT_TRUE(vx_psnr(&vx, a->last) > 30);
+	svc_video_unsubscribe(sv, a->sink.conn_id, 0);
+	svc_video_stats(sv, &st);
+	ASSERT_INT_EQ(st.workers, 0);
+
+	vx_pattern(&vx, 8);
+	b = fsink_new(2);
+	ASSERT_INT_EQ(svc_video_subscribe(sv, &b->sink, 0, &p, 0), 0);
+	vt_loop_until(base, &b->frames, 1, 10000);
+	ASSERT_INT_EQ(b->first_key, 1);
+	vt_wait_sharp(base, &vx, b, 5000);
+	ASSERT_TRUE(vx_psnr(&vx, b->last) > 30);
+	n = b->frames;
+	vx_fill(&vx, 20, 20, 64, 64, 0x336699);
+	vx_sync(&vx);
+	vt_loop_until(base, &b->frames, n + 1, 5000);
+	vt_wait_sharp(base, &vx, b, 5000);
+	ASSERT_TRUE(vx_psnr(&vx, b->last) > 30);
+	ASSERT_INT_EQ(b->errors, 0);
+	svc_video_free(sv);
+	fsink_free(a);
+	fsink_free(b);
+}
+
 int
 main(void)
 {
@@ -436,6 +483,7 @@ main(void)
 	TST_RUN(test_still_nodamage);
 	TST_RUN(test_two_viewers);
 	TST_RUN(test_codec_switch);
+	TST_RUN(test_warm);
 	xcb_disconnect(vx.c);
 	event_base_free(base);
 	libevent_global_shutdown();
