@@ -23,6 +23,7 @@
 #include "common/perm.h"
 #include "common/xmalloc.h"
 #include "server/audit.h"
+#include "server/bufcache.h"
 #include "server/cmlink.h"
 #include "server/conn/conn_int.h"
 #include "server/fsh.h"
@@ -183,6 +184,19 @@ conn_file_track(struct conn *c, int32_t id, int read)
 	f->reads += read;
 }
 
+/* When no connection moves files any more, the buffers kept for their
+ * blocks go back (bufcache.c). */
+static void
+conn_file_idle(struct srv *srv)
+{
+	struct conn *c;
+
+	TAILQ_FOREACH(c, &srv->conns, entry)
+		if (c->files != NULL && c->files->njobs > 0)
+			return;
+	bufcache_trim();
+}
+
 /* Forget transfer id (the helper ended it); 0 if it was not known. */
 static int
 conn_file_untrack(struct conn *c, int32_t id)
@@ -203,6 +217,8 @@ conn_file_untrack(struct conn *c, int32_t id)
 	if (f->reads == 0)
 		f->credit = 0;
 	free(j);
+	if (f->njobs == 0)
+		conn_file_idle(c->srv);
 	return 1;
 }
 
