@@ -18,8 +18,8 @@
 #include "server/bufcache.h"
 
 #define BUFCACHE_MIN		(64 * 1024)	/* smaller: glibc's heap */
-#define BUFCACHE_SLOTS		16
-#define BUFCACHE_BYTES		(8 * 1024 * 1024)
+#define BUFCACHE_SLOTS		32
+#define BUFCACHE_BYTES		(16 * 1024 * 1024)
 #define BUFCACHE_AGE_MS		2000
 #define BUFCACHE_SLACK		(16 * 1024)	/* glibc's header, pages */
 

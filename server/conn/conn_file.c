@@ -21,6 +21,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/perm.h"
+#include "common/sstream.h"
 #include "common/xmalloc.h"
 #include "server/audit.h"
 #include "server/bufcache.h"
@@ -461,13 +462,54 @@ conn_file_msg_ok(const ProtobufCBinaryData *b)
 	    b->data[1] == 0x01;
 }
 
+/*
+ * Send a message of the helper: sealed straight into the socket's output
+ * when nothing waits before it there (no copy to a queue: a download
+ * block is copied once here), else queued behind what waits. The output
+ * stays bounded: blocks come only with credit (conn_file_pump). Returns
+ * 0, or -1 when the connection failed.
+ */
+static int
+conn_file_seal(struct conn *c, const ProtobufCBinaryData *m)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct evbuffer_iovec iov;
+	struct msgbuf *b;
+	size_t flen;
+	int r;
+
+	if (c->dead || c->raw)
+		return -1;
+	if (!TAILQ_EMPTY(&c->ctrl) || !TAILQ_EMPTY(&c->video) ||
+	    evbuffer_get_length(out) >= CONN_FILE_LOW) {
+		b = msgbuf_new(m->len);
+		memcpy(b->data, m->data, m->len);
+		conn_enqueue(c, b, SVC_Q_CONTROL);
+		msgbuf_unref(b);
+		return c->dead ? -1 : 0;
+	}
+	flen = sstream_frame_len(c->ss, m->len);
+	if (flen == 0 || evbuffer_reserve_space(out, (ev_ssize_t)flen,
+	    &iov, 1) < 1) {
+		conn_close(c, "write: a file message too large");
+		return -1;
+	}
+	if ((r = sstream_seal(c->ss, m->data, m->len, iov.iov_base,
+	    flen)) < 0) {
+		conn_close(c, "seal failed");
+		return -1;
+	}
+	iov.iov_len = (size_t)r;
+	evbuffer_commit_space(out, &iov, 1);
+	return 0;
+}
+
 /* A reply of the helper: queue its message, count credit, log, end. */
 static void
 conn_file_reply_cb(const Ipc__FsReply *r, void *arg)
 {
 	struct srv *srv = arg;
 	struct conn *c = conn_find(srv, (uint32_t)r->conn_id);
-	struct msgbuf *b;
 
 	if (r->log != NULL)
 		conn_file_log(srv, c, r->conn_id, r->log);
@@ -479,10 +521,8 @@ conn_file_reply_cb(const Ipc__FsReply *r, void *arg)
 			    "that is not a file message: dropped", c->id);
 			return;
 		}
-		b = msgbuf_new(r->message.len);
-		memcpy(b->data, r->message.data, r->message.len);
-		conn_enqueue(c, b, SVC_Q_CONTROL);
-		msgbuf_unref(b);
+		if (conn_file_seal(c, &r->message) != 0)
+			return;
 	}
 	if (r->block && c->files->credit > 0)
 		c->files->credit--;

@@ -51,25 +51,25 @@ test_small(void)
 	bufcache_trim();
 }
 
-/* At most 16 buffers are kept: of 24 freed, 16 come back. */
+/* At most 32 buffers are kept: of 40 freed, 32 come back. */
 static void
 test_bounded(void)
 {
-	void *p[24], *q[24];
+	void *p[40], *q[40];
 	int i, j, again = 0;
 
 	bufcache_trim();
-	for (i = 0; i < 24; i++)
+	for (i = 0; i < 40; i++)
 		p[i] = bufcache_malloc(BIG);
-	for (i = 0; i < 24; i++)
+	for (i = 0; i < 40; i++)
 		bufcache_free(p[i]);
-	for (i = 0; i < 24; i++)
+	for (i = 0; i < 40; i++)
 		q[i] = bufcache_malloc(BIG);
-	for (i = 0; i < 24; i++)
-		for (j = 0; j < 16; j++)
+	for (i = 0; i < 40; i++)
+		for (j = 0; j < 32; j++)
 			again += q[i] == p[j];
-	ASSERT_INT_EQ(again, 16);
-	for (i = 0; i < 24; i++)
+	ASSERT_INT_EQ(again, 32);
+	for (i = 0; i < 40; i++)
 		bufcache_free(q[i]);
 	bufcache_trim();
 }
