@@ -541,7 +541,7 @@ fsh_set_session(struct fsh *f, const struct session *s)
 	same = f->session.uid == s->uid;
 	session_copy(&f->session, s);
 	if (!same)
-		fsh_stop(f, "the desktop session changed");
+		fsh_stop(f, FSH_WHY_SESSION);
 }
 
 /* Queue a request, starting the helper first when none runs. */

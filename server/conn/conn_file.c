@@ -38,6 +38,8 @@
 #define CONN_FILE_ONE_WAY	"one-way-file-transfer-tip"
 #define CONN_FILE_LOST		"connection manager error: the file helper " \
 				"stopped"
+#define CONN_FILE_SESSION	"connection manager error: the desktop " \
+				"session changed"
 #define CONN_FILE_NO_HELPER	"connection manager error: no file helper " \
 				"for this desktop session"
 #define CONN_FILE_TOO_MANY	"too many file transfers at once"
@@ -531,20 +533,23 @@ conn_file_reply_cb(const Ipc__FsReply *r, void *arg)
 	conn_file_pump(c);
 }
 
-/* The helper is gone: every transfer in flight fails, visibly. */
+/* The helper is gone: every transfer in flight fails, visibly (saying
+ * so when the desktop's user changed). */
 static void
 conn_file_lost_cb(const char *why, void *arg)
 {
 	struct srv *srv = arg;
 	struct conn *c;
 	struct conn_fjob *j;
+	const char *text = strcmp(why, FSH_WHY_SESSION) == 0 ?
+	    CONN_FILE_SESSION : CONN_FILE_LOST;
 
 	TAILQ_FOREACH(c, &srv->conns, entry) {
 		if (c->dead || c->files == NULL)
 			continue;
 		while ((j = TAILQ_FIRST(&c->files->jobs)) != NULL) {
 			log_info("conn %u: file job %d: %s", c->id, j->id, why);
-			conn_file_error(c, j->id, CONN_FILE_LOST, j->file_num);
+			conn_file_error(c, j->id, text, j->file_num);
 			conn_file_untrack(c, j->id);
 		}
 		if (c->files->held) {
