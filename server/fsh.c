@@ -3,8 +3,10 @@
  * desktop session, the socketpair and its frames, reaping it, and noticing
  * when it is gone.
  */
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -14,8 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "common/codec.h"
@@ -23,18 +23,53 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "ipc/ipc.h"
+#include "server/bufcache.h"
 #include "server/fsh.h"
 #include "server/session.h"
 
 #define FSH_REAP_MAX	8	/* helpers gone but not yet reaped */
-#define FSH_READ_MAX	(1024 * 1024)	/* one read of a frame's rest */
+#define FSH_IN_MIN	(256 * 1024)	/* room for each read, at least */
+#define FSH_IN_KEEP	(1024 * 1024)	/* a larger input is freed empty */
+#define FSH_CHUNK	(1024 * 1024)	/* an output chunk (frames whole) */
+#define FSH_SPARE	2		/* empty chunks kept */
+#define FSH_IOV		16		/* chunks per writev */
+/* The socketpair's buffers: 8 blocks in flight each way (root may set
+ * them above net.core.wmem_max). */
+#define FSH_SOCKBUF	(1024 * 1024)
 
+/* Bytes [off, len) of p wait for the helper; a frame never straddles. */
+struct fsh_chunk {
+	TAILQ_ENTRY(fsh_chunk)	 entry;
+	size_t			 off;
+	size_t			 len;
+	size_t			 cap;
+	uint8_t			 p[];
+};
+TAILQ_HEAD(fsh_chunks, fsh_chunk);
+
+/*
+ * The channel is read and written here, not through a bufferevent: a
+ * frame (a 128 KiB file block) is read in one piece into a buffer that
+ * stays, unpacked where it lies, and requests are packed into 1 MiB
+ * chunks that are kept, so a transfer allocates nothing per block.
+ */
 struct fsh {
 	struct event_base	*base;		/* borrowed */
 	const struct fsh_cb	*cb;		/* borrowed */
 	void			*arg;		/* borrowed */
 	struct session		 session;	/* whose user it runs as */
-	struct bufferevent	*bev;		/* owned: the channel or NULL */
+	int			 fd;		/* the channel, or -1 */
+	struct event		*rev;		/* owned: fd readable */
+	struct event		*wev;		/* owned: fd writable */
+	unsigned		 gen;		/* counts channels */
+	uint8_t			*in;		/* what the helper sent */
+	size_t			 in_off;	/* [in_off, in_len) unread */
+	size_t			 in_len;
+	size_t			 in_cap;
+	struct fsh_chunks	 out;		/* to the helper */
+	struct fsh_chunks	 spare;
+	size_t			 nspare;
+	size_t			 backlog;	/* bytes in out */
 	pid_t			 pid;		/* the running helper, or 0 */
 	int			 hello;		/* it said Hello */
 	pid_t			 reap[FSH_REAP_MAX]; /* to waitpid for */
@@ -117,87 +152,234 @@ fsh_recv(struct fsh *f, const Ipc__Data *d)
 		f->cb->reply(d->fs_reply, f->arg);
 }
 
-/*
- * Read up to want more bytes of a frame straight from the socket (libevent
- * reads 4 KiB at a time). Returns the bytes read, else 0 (EOF and errors
- * reach fsh_event_cb through libevent).
- */
-static size_t
-fsh_read_more(struct bufferevent *bev, struct evbuffer *in, size_t want)
+/* Unpacks the large fields (file blocks) into reused buffers. */
+static void *
+fsh_pb_alloc(void *data, size_t n)
 {
-	struct evbuffer_iovec iov;
-	ssize_t got;
-
-	want = want < FSH_READ_MAX ? want : FSH_READ_MAX;
-	/* The bufferevent keeps its input's end frozen between reads. */
-	evbuffer_unfreeze(in, 0);
-	if (evbuffer_reserve_space(in, (ev_ssize_t)want, &iov, 1) < 1) {
-		evbuffer_freeze(in, 0);
-		return 0;
-	}
-	got = read(bufferevent_getfd(bev), iov.iov_base, want);
-	iov.iov_len = got > 0 ? (size_t)got : 0;
-	evbuffer_commit_space(in, &iov, 1);
-	evbuffer_freeze(in, 0);
-	return got > 0 ? (size_t)got : 0;
+	(void)data;
+	return bufcache_malloc(n);
 }
 
-/* Read every whole frame the helper sent. */
+/* Frees what fsh_pb_alloc gave. */
 static void
-fsh_read_cb(struct bufferevent *bev, void *arg)
+fsh_pb_free(void *data, void *p)
 {
-	struct fsh *f = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
+	(void)data;
+	bufcache_free(p);
+}
+
+static ProtobufCAllocator fsh_pb = { fsh_pb_alloc, fsh_pb_free, NULL };
+
+/* Free the input buffer and every output chunk. */
+static void
+fsh_bufs_free(struct fsh *f)
+{
+	struct fsh_chunk *k;
+
+	free(f->in);
+	f->in = NULL;
+	f->in_off = f->in_len = f->in_cap = 0;
+	while ((k = TAILQ_FIRST(&f->out)) != NULL) {
+		TAILQ_REMOVE(&f->out, k, entry);
+		free(k);
+	}
+	while ((k = TAILQ_FIRST(&f->spare)) != NULL) {
+		TAILQ_REMOVE(&f->spare, k, entry);
+		free(k);
+	}
+	f->nspare = 0;
+	f->backlog = 0;
+}
+
+/*
+ * Make room at the end of the input for the rest of the frame in front
+ * (and at least FSH_IN_MIN): the whole frame lands in one piece, read
+ * straight from the socket, and is unpacked where it lies.
+ */
+static void
+fsh_in_reserve(struct fsh *f)
+{
+	size_t have = f->in_len - f->in_off, want = FSH_IN_MIN, hl, pl;
+
+	if (codec_hdr_decode(f->in + f->in_off, have, IPC_FS_FRAME_MAX, &hl,
+	    &pl) > 0 && hl + pl > have + want)
+		want = hl + pl - have;
+	if (f->in_cap - f->in_len >= want)
+		return;
+	if (f->in_off > 0) {
+		memmove(f->in, f->in + f->in_off, have);
+		f->in_off = 0;
+		f->in_len = have;
+	}
+	if (f->in_cap - f->in_len < want) {
+		f->in_cap = f->in_len + want;
+		f->in = xreallocarray(f->in, f->in_cap, 1);
+	}
+}
+
+/* One whole frame at the front of the input, checked like any IPC input
+ * (ipc_check). Returns the bytes it took, 0 for more, or ERR_PROTO. */
+static int
+fsh_decode(struct fsh *f, Ipc__Data **out)
+{
+	const uint8_t *body;
 	Ipc__Data *d;
-	uint8_t *p;
-	size_t n, hl, pl;
+	size_t len;
 	int r;
 
-	while (f->bev == bev && (n = evbuffer_get_length(in)) > 0) {
-		p = evbuffer_pullup(in, n < CODEC_HDR_MAX ? (ev_ssize_t)n :
-		    CODEC_HDR_MAX);
-		r = codec_hdr_decode(p, n < CODEC_HDR_MAX ? n : CODEC_HDR_MAX,
-		    IPC_FS_FRAME_MAX, &hl, &pl);
-		if (r == 0 || (r > 0 && n < hl + pl)) {
-			if (fsh_read_more(bev, in, r == 0 ? CODEC_HDR_MAX :
-			    hl + pl - n) > 0)
-				continue;
-			return;
-		}
-		if (r > 0) {
-			p = evbuffer_pullup(in, (ev_ssize_t)(hl + pl));
-			r = ipc_decode_max(p, hl + pl, IPC_FS_FRAME_MAX, &d);
-		}
-		if (r <= 0) {
-			log_warn_r(r < 0 ? r : ERR_PROTO,
-			    "helper: bad frame");
-			fsh_stop(f, "the file helper sent a bad frame");
-			return;
-		}
-		evbuffer_drain(in, (size_t)r);
+	*out = NULL;
+	if ((r = codec_frame(f->in + f->in_off, f->in_len - f->in_off,
+	    IPC_FS_FRAME_MAX, &body, &len)) <= 0)
+		return r;
+	/* protobuf-c wants a non-NULL pointer even for an empty body. */
+	d = ipc__data__unpack(&fsh_pb, len, len ? body : (const uint8_t *)"");
+	if (d == NULL)
+		return ERR_PROTO;
+	if (ipc_check(d) != 0) {
+		ipc__data__free_unpacked(d, &fsh_pb);
+		return ERR_PROTO;
+	}
+	*out = d;
+	return r;
+}
+
+/* Read what the helper sent and take every whole frame. */
+static void
+fsh_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct fsh *f = arg;
+	unsigned gen = f->gen;
+	Ipc__Data *d;
+	ssize_t got;
+	int r;
+
+	(void)what;
+	fsh_in_reserve(f);
+	got = read(fd, f->in + f->in_len, f->in_cap - f->in_len);
+	if (got < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (got <= 0) {
+		fsh_stop(f, "the file helper exited");
+		return;
+	}
+	f->in_len += (size_t)got;
+	while ((r = fsh_decode(f, &d)) > 0) {
+		f->in_off += (size_t)r;
 		fsh_recv(f, d);
-		ipc_data_free(d);
+		ipc__data__free_unpacked(d, &fsh_pb);
+		/* The helper was stopped (and maybe started again). */
+		if (f->gen != gen)
+			return;
+	}
+	if (r < 0) {
+		log_warn_r(r, "helper: bad frame");
+		fsh_stop(f, "the file helper sent a bad frame");
+		return;
+	}
+	if (f->in_off == f->in_len) {
+		f->in_off = f->in_len = 0;
+		/* A long listing passed: give its room back. */
+		if (f->in_cap > FSH_IN_KEEP) {
+			free(f->in);
+			f->in = NULL;
+			f->in_cap = 0;
+		}
 	}
 }
 
-/* The queue to the helper fell below FSH_LOW. */
+/* Room for n more bytes at the end of the queue to the helper: in the
+ * last chunk, a spare one or a new one (larger frames get their own). */
+static struct fsh_chunk *
+fsh_out_room(struct fsh *f, size_t n)
+{
+	struct fsh_chunk *k = TAILQ_LAST(&f->out, fsh_chunks);
+	size_t cap;
+
+	if (k != NULL && k->cap - k->len >= n)
+		return k;
+	if (n <= FSH_CHUNK && (k = TAILQ_FIRST(&f->spare)) != NULL) {
+		TAILQ_REMOVE(&f->spare, k, entry);
+		f->nspare--;
+	} else {
+		cap = n > FSH_CHUNK ? n : FSH_CHUNK;
+		k = xmalloc(sizeof *k + cap);
+		k->cap = cap;
+	}
+	k->off = k->len = 0;
+	TAILQ_INSERT_TAIL(&f->out, k, entry);
+	return k;
+}
+
+/* n bytes went out: drop them from the front of the queue. */
 static void
-fsh_write_cb(struct bufferevent *bev, void *arg)
+fsh_out_drain(struct fsh *f, size_t n)
+{
+	struct fsh_chunk *k;
+	size_t m;
+
+	f->backlog -= n;
+	while (n > 0 && (k = TAILQ_FIRST(&f->out)) != NULL) {
+		m = k->len - k->off < n ? k->len - k->off : n;
+		k->off += m;
+		n -= m;
+		if (k->off < k->len)
+			break;
+		TAILQ_REMOVE(&f->out, k, entry);
+		if (k->cap == FSH_CHUNK && f->nspare < FSH_SPARE) {
+			TAILQ_INSERT_TAIL(&f->spare, k, entry);
+			f->nspare++;
+		} else
+			free(k);
+	}
+}
+
+/* The helper can take more: write what is queued, in one writev a time
+ * while it takes it; below FSH_LOW tell the owner. */
+static void
+fsh_write_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct fsh *f = arg;
+	struct iovec iov[FSH_IOV];
+	struct fsh_chunk *k;
+	ssize_t w;
+	int n;
 
-	(void)bev;
-	if (f->cb->drained != NULL)
+	(void)what;
+	while (f->backlog > 0) {
+		n = 0;
+		TAILQ_FOREACH(k, &f->out, entry) {
+			if (n == FSH_IOV)
+				break;
+			iov[n].iov_base = k->p + k->off;
+			iov[n++].iov_len = k->len - k->off;
+		}
+		if ((w = writev(fd, iov, n)) < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN)
+			break;
+		if (w <= 0) {
+			fsh_stop(f, "the file helper exited");
+			return;
+		}
+		fsh_out_drain(f, (size_t)w);
+	}
+	if (f->backlog > 0)
+		event_add(f->wev, NULL);
+	if (f->backlog < FSH_LOW && f->cb->drained != NULL)
 		f->cb->drained(f->arg);
 }
 
-/* EOF or an error on the channel: the helper is gone. */
+/* Close the channel: its events, its socket, its buffers. */
 static void
-fsh_event_cb(struct bufferevent *bev, short what, void *arg)
+fsh_close(struct fsh *f)
 {
-	(void)bev;
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-		fsh_stop(arg, "the file helper exited");
+	event_free(f->rev);
+	event_free(f->wev);
+	f->rev = f->wev = NULL;
+	close(f->fd);
+	f->fd = -1;
+	f->gen++;
+	fsh_bufs_free(f);
 }
 
 /* Drop the channel and the process; the owner hears why, later. */
@@ -206,11 +388,10 @@ fsh_stop(struct fsh *f, const char *why)
 {
 	struct timeval zero = { 0, 0 };
 
-	if (f->bev == NULL)
+	if (f->fd < 0)
 		return;
 	log_warn("helper: pid %ld: %s", (long)f->pid, why);
-	bufferevent_free(f->bev);
-	f->bev = NULL;
+	fsh_close(f);
 	if (f->pid > 0) {
 		/* EOF ends it; a helper that misbehaved gets no choice. */
 		kill(f->pid, SIGKILL);
@@ -236,6 +417,19 @@ fsh_self_exe(void)
 	return xstrdup(buf);
 }
 
+/* Widen a socket's buffers to FSH_SOCKBUF (as root past the system's
+ * cap): fewer turns of each side's loop per block. */
+static void
+fsh_sockbuf(int fd)
+{
+	int n = FSH_SOCKBUF;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &n, sizeof n) != 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &n, sizeof n);
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &n, sizeof n) != 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &n, sizeof n);
+}
+
 /* Start a helper in the session with one end of a new socketpair. */
 static int
 fsh_spawn(struct fsh *f)
@@ -248,6 +442,8 @@ fsh_spawn(struct fsh *f)
 		log_warn("helper: socketpair: %s", strerror(errno));
 		return ERR_IO;
 	}
+	fsh_sockbuf(sv[0]);
+	fsh_sockbuf(sv[1]);
 	argv[0] = fsh_self_exe();
 	if (log_get_level() >= LOG_DEBUG)
 		argv[2] = (char *)"-v";
@@ -259,20 +455,24 @@ fsh_spawn(struct fsh *f)
 		return r;
 	}
 	evutil_make_socket_nonblocking(sv[0]);
-	f->bev = bufferevent_socket_new(f->base, sv[0], BEV_OPT_CLOSE_ON_FREE);
-	if (f->bev == NULL) {
+	f->rev = event_new(f->base, sv[0], EV_READ | EV_PERSIST, fsh_read_cb,
+	    f);
+	f->wev = event_new(f->base, sv[0], EV_WRITE, fsh_write_cb, f);
+	if (f->rev == NULL || f->wev == NULL || event_add(f->rev, NULL) != 0) {
+		if (f->rev != NULL)
+			event_free(f->rev);
+		if (f->wev != NULL)
+			event_free(f->wev);
+		f->rev = f->wev = NULL;
 		close(sv[0]);
 		kill(pid, SIGKILL);
 		fsh_reap_later(f, pid);
 		return ERR_IO;
 	}
+	f->fd = sv[0];
+	f->gen++;
 	f->pid = pid;
 	f->hello = 0;
-	bufferevent_setcb(f->bev, fsh_read_cb, fsh_write_cb, fsh_event_cb, f);
-	bufferevent_setwatermark(f->bev, EV_READ, 0,
-	    IPC_FS_FRAME_MAX + CODEC_HDR_MAX);
-	bufferevent_setwatermark(f->bev, EV_WRITE, FSH_LOW, 0);
-	bufferevent_enable(f->bev, EV_READ | EV_WRITE);
 	return 0;
 }
 
@@ -285,6 +485,9 @@ fsh_new(struct event_base *base, const struct fsh_cb *cb, void *arg)
 	f->base = base;
 	f->cb = cb;
 	f->arg = arg;
+	f->fd = -1;
+	TAILQ_INIT(&f->out);
+	TAILQ_INIT(&f->spare);
 	session_init(&f->session);
 	f->sigchld = evsignal_new(base, SIGCHLD, fsh_sigchld_cb, f);
 	f->notify = evtimer_new(base, fsh_notify_cb, f);
@@ -302,9 +505,9 @@ fsh_free(struct fsh *f)
 
 	if (f == NULL)
 		return;
-	if (f->bev != NULL) {
+	if (f->fd >= 0) {
 		/* EOF: the helper drops its jobs and exits. */
-		bufferevent_free(f->bev);
+		fsh_close(f);
 		fsh_reap_later(f, f->pid);
 	}
 	for (i = 0; i < 50; i++) {
@@ -338,7 +541,7 @@ fsh_set_session(struct fsh *f, const struct session *s)
 	same = f->session.uid == s->uid;
 	session_copy(&f->session, s);
 	if (!same)
-		fsh_stop(f, "the desktop session changed");
+		fsh_stop(f, FSH_WHY_SESSION);
 }
 
 /* Queue a request, starting the helper first when none runs. */
@@ -346,7 +549,7 @@ int
 fsh_send(struct fsh *f, const Ipc__FsRequest *r)
 {
 	Ipc__Data d = IPC__DATA__INIT;
-	struct evbuffer_iovec iov;
+	struct fsh_chunk *k;
 	uint8_t hdr[CODEC_HDR_MAX];
 	size_t body, hl;
 	int e;
@@ -358,16 +561,15 @@ fsh_send(struct fsh *f, const Ipc__FsRequest *r)
 	body = ipc__data__get_packed_size(&d);
 	if (body > IPC_FS_FRAME_MAX || (hl = codec_hdr_encode(hdr, body)) == 0)
 		return ERR_TOOBIG;
-	if (f->bev == NULL && (e = fsh_spawn(f)) != 0)
+	if (f->fd < 0 && (e = fsh_spawn(f)) != 0)
 		return e;
-	/* Packed straight into the output: blocks are copied once here. */
-	if (evbuffer_reserve_space(bufferevent_get_output(f->bev),
-	    (ev_ssize_t)(hl + body), &iov, 1) < 1)
-		return ERR_NOMEM;
-	memcpy(iov.iov_base, hdr, hl);
-	ipc__data__pack(&d, (uint8_t *)iov.iov_base + hl);
-	iov.iov_len = hl + body;
-	evbuffer_commit_space(bufferevent_get_output(f->bev), &iov, 1);
+	/* Packed straight into the queue: blocks are copied once here. */
+	k = fsh_out_room(f, hl + body);
+	memcpy(k->p + k->len, hdr, hl);
+	ipc__data__pack(&d, k->p + k->len + hl);
+	k->len += hl + body;
+	f->backlog += hl + body;
+	event_add(f->wev, NULL);
 	return 0;
 }
 
@@ -375,8 +577,7 @@ fsh_send(struct fsh *f, const Ipc__FsRequest *r)
 size_t
 fsh_backlog(const struct fsh *f)
 {
-	return f != NULL && f->bev != NULL ?
-	    evbuffer_get_length(bufferevent_get_output(f->bev)) : 0;
+	return f != NULL ? f->backlog : 0;
 }
 
 /* The helper's pid, or 0. */

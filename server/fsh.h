@@ -26,6 +26,10 @@ struct session;
 /* Above it, the peers uploading wait (conn_read_hold). */
 #define FSH_HIGH	(4u * 1024 * 1024)
 
+/* The why of lost when fsh_set_session stopped the helper of another
+ * user. */
+#define FSH_WHY_SESSION	"the desktop session changed"
+
 struct fsh_cb {
 	/* One reply of the helper (borrowed for the call). */
 	void	(*reply)(const Ipc__FsReply *, void *arg);

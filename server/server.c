@@ -32,6 +32,7 @@
 #include "common/xmalloc.h"
 #include "server/audit.h"
 #include "server/awake.h"
+#include "server/bufcache.h"
 #include "server/cmlink.h"
 #include "server/lan.h"
 #include "server/conn/conn.h"
@@ -424,6 +425,10 @@ srv_process_init(int verbose)
 	av_log_set_callback(srv_av_log_cb);
 	if (sodium_init() < 0)
 		fatal("libsodium failed to initialise");
+	/* Before libevent allocates anything: its large buffers are
+	 * reused, not mapped afresh each (bufcache.c). */
+	event_set_mem_functions(bufcache_malloc, bufcache_realloc,
+	    bufcache_free);
 	if (evthread_use_pthreads() != 0)
 		fatal("libevent has no pthreads support");
 	/* File blocks (128-256 KiB) come and go all the time: from the

@@ -21,8 +21,10 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/perm.h"
+#include "common/sstream.h"
 #include "common/xmalloc.h"
 #include "server/audit.h"
+#include "server/bufcache.h"
 #include "server/cmlink.h"
 #include "server/conn/conn_int.h"
 #include "server/fsh.h"
@@ -36,6 +38,8 @@
 #define CONN_FILE_ONE_WAY	"one-way-file-transfer-tip"
 #define CONN_FILE_LOST		"connection manager error: the file helper " \
 				"stopped"
+#define CONN_FILE_SESSION	"connection manager error: the desktop " \
+				"session changed"
 #define CONN_FILE_NO_HELPER	"connection manager error: no file helper " \
 				"for this desktop session"
 #define CONN_FILE_TOO_MANY	"too many file transfers at once"
@@ -183,6 +187,19 @@ conn_file_track(struct conn *c, int32_t id, int read)
 	f->reads += read;
 }
 
+/* When no connection moves files any more, the buffers kept for their
+ * blocks go back (bufcache.c). */
+static void
+conn_file_idle(struct srv *srv)
+{
+	struct conn *c;
+
+	TAILQ_FOREACH(c, &srv->conns, entry)
+		if (c->files != NULL && c->files->njobs > 0)
+			return;
+	bufcache_trim();
+}
+
 /* Forget transfer id (the helper ended it); 0 if it was not known. */
 static int
 conn_file_untrack(struct conn *c, int32_t id)
@@ -203,6 +220,8 @@ conn_file_untrack(struct conn *c, int32_t id)
 	if (f->reads == 0)
 		f->credit = 0;
 	free(j);
+	if (f->njobs == 0)
+		conn_file_idle(c->srv);
 	return 1;
 }
 
@@ -445,13 +464,54 @@ conn_file_msg_ok(const ProtobufCBinaryData *b)
 	    b->data[1] == 0x01;
 }
 
+/*
+ * Send a message of the helper: sealed straight into the socket's output
+ * when nothing waits before it there (no copy to a queue: a download
+ * block is copied once here), else queued behind what waits. The output
+ * stays bounded: blocks come only with credit (conn_file_pump). Returns
+ * 0, or -1 when the connection failed.
+ */
+static int
+conn_file_seal(struct conn *c, const ProtobufCBinaryData *m)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct evbuffer_iovec iov;
+	struct msgbuf *b;
+	size_t flen;
+	int r;
+
+	if (c->dead || c->raw)
+		return -1;
+	if (!TAILQ_EMPTY(&c->ctrl) || !TAILQ_EMPTY(&c->video) ||
+	    evbuffer_get_length(out) >= CONN_FILE_LOW) {
+		b = msgbuf_new(m->len);
+		memcpy(b->data, m->data, m->len);
+		conn_enqueue(c, b, SVC_Q_CONTROL);
+		msgbuf_unref(b);
+		return c->dead ? -1 : 0;
+	}
+	flen = sstream_frame_len(c->ss, m->len);
+	if (flen == 0 || evbuffer_reserve_space(out, (ev_ssize_t)flen,
+	    &iov, 1) < 1) {
+		conn_close(c, "write: a file message too large");
+		return -1;
+	}
+	if ((r = sstream_seal(c->ss, m->data, m->len, iov.iov_base,
+	    flen)) < 0) {
+		conn_close(c, "seal failed");
+		return -1;
+	}
+	iov.iov_len = (size_t)r;
+	evbuffer_commit_space(out, &iov, 1);
+	return 0;
+}
+
 /* A reply of the helper: queue its message, count credit, log, end. */
 static void
 conn_file_reply_cb(const Ipc__FsReply *r, void *arg)
 {
 	struct srv *srv = arg;
 	struct conn *c = conn_find(srv, (uint32_t)r->conn_id);
-	struct msgbuf *b;
 
 	if (r->log != NULL)
 		conn_file_log(srv, c, r->conn_id, r->log);
@@ -463,10 +523,8 @@ conn_file_reply_cb(const Ipc__FsReply *r, void *arg)
 			    "that is not a file message: dropped", c->id);
 			return;
 		}
-		b = msgbuf_new(r->message.len);
-		memcpy(b->data, r->message.data, r->message.len);
-		conn_enqueue(c, b, SVC_Q_CONTROL);
-		msgbuf_unref(b);
+		if (conn_file_seal(c, &r->message) != 0)
+			return;
 	}
 	if (r->block && c->files->credit > 0)
 		c->files->credit--;
@@ -475,20 +533,23 @@ conn_file_reply_cb(const Ipc__FsReply *r, void *arg)
 	conn_file_pump(c);
 }
 
-/* The helper is gone: every transfer in flight fails, visibly. */
+/* The helper is gone: every transfer in flight fails, visibly (saying
+ * so when the desktop's user changed). */
 static void
 conn_file_lost_cb(const char *why, void *arg)
 {
 	struct srv *srv = arg;
 	struct conn *c;
 	struct conn_fjob *j;
+	const char *text = strcmp(why, FSH_WHY_SESSION) == 0 ?
+	    CONN_FILE_SESSION : CONN_FILE_LOST;
 
 	TAILQ_FOREACH(c, &srv->conns, entry) {
 		if (c->dead || c->files == NULL)
 			continue;
 		while ((j = TAILQ_FIRST(&c->files->jobs)) != NULL) {
 			log_info("conn %u: file job %d: %s", c->id, j->id, why);
-			conn_file_error(c, j->id, CONN_FILE_LOST, j->file_num);
+			conn_file_error(c, j->id, text, j->file_num);
 			conn_file_untrack(c, j->id);
 		}
 		if (c->files->held) {

@@ -3,6 +3,7 @@
 
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "server/bufcache.h"
 #include "server/svc/svc.h"
 
 /* Allocate a buffer of len bytes holding one reference. */
@@ -11,7 +12,9 @@ msgbuf_new(size_t len)
 {
 	struct msgbuf *b;
 
-	b = xmalloc(sizeof *b + len);
+	/* File blocks and key frames: large, and one after another. */
+	if ((b = bufcache_malloc(sizeof *b + len)) == NULL)
+		fatal("msgbuf: out of memory (%zu bytes)", len);
 	b->refs = 1;
 	b->len = len;
 	return b;
@@ -43,5 +46,5 @@ msgbuf_unref(struct msgbuf *b)
 	if (b == NULL)
 		return;
 	if (__atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL) == 0)
-		free(b);
+		bufcache_free(b);
 }

@@ -610,6 +610,11 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	c->alen = (socklen_t)len;
 	c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_setcb(c->bev, tconn_read_cb, NULL, tconn_event_cb, c);
+	/* A relay moves bulk data (the file bench): not 4 KiB a turn. */
+	if (c->relay) {
+		bufferevent_set_max_single_read(c->bev, 256 * 1024);
+		bufferevent_set_max_single_write(c->bev, 1024 * 1024);
+	}
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	c->next = conns;
 	if (conns != NULL)

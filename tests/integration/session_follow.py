@@ -9,6 +9,7 @@ the users (UA, UB, UC), their X servers (DA red 640x480, DB blue 800x600
 with B's cookie in AUTH_B, DG green 1024x768: root's, for C's greeter),
 A's and B's session leaders, and exports them."""
 import os
+import pwd
 import re
 import subprocess
 import sys
@@ -296,6 +297,19 @@ try:
     if proc_uid(cm_a) != int(uid_a):
         fail(f'CM pid {cm_a} runs as uid {proc_uid(cm_a)}')
 
+    # A download from A's home runs (slowly) as the user switches: it
+    # ends with a clear error, A's file helper stopped.
+    src = os.path.join(pwd.getpwnam(E['UA']).pw_dir, 'follow.bin')
+    with open(src, 'wb') as f:
+        f.write(os.urandom(32 << 20))
+    os.chown(src, int(uid_a), -1)
+    fx = subprocess.Popen(
+        [E['PEER'], '-p', str(port), '-w', otp, '-t', '60000', 'files',
+         'get', src, os.path.join(d, 'follow.bin'), 'rate=4000000'],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    fxo = Lines(fx.stdout)
+    fxo.wait(lambda l: l.startswith('LIST 1 '), "A's download starts")
+
     # B logs in (a user switch): the peer stays, sees B's blue 800x600
     # screen (B's X server wants B's cookie); input and clipboard follow;
     # A's CM is stopped; the next click-login starts one as B.
@@ -315,6 +329,9 @@ try:
     picture(peer, pm, 800, 600, 'blue', "B's blue screen")
     print(f'user switch: the peer decoded B\'s screen '
           f'{time.monotonic() - t0:.2f} s after logind switched')
+    fxo.wait(lambda l: l == 'ERROR 0 connection manager error: the '
+             'desktop session changed', "A's download ended by the switch")
+    fx.wait(timeout=TIMEOUT)
     peer.send('mouse 0 700 550')
     wait_pointer(db, (700, 550), auth_b)
     peer.send('clip to-b')

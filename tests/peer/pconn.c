@@ -20,11 +20,13 @@
 #include "common/xmalloc.h"
 #include "tests/peer/peer.h"
 
+#define PC_RECV_ROOM	(256 * 1024)	/* free space for each recv */
+
 struct pconn {
 	int		 fd;
 	struct sstream	*ss;		/* owned */
-	uint8_t		*buf;		/* owned: received, not yet framed */
-	size_t		 len, cap;
+	uint8_t		*buf;		/* owned: [off, len) not yet framed */
+	size_t		 off, len, cap;
 	int		 echo;		/* answer TestDelay probes */
 	char		 salt[64];
 	char		 challenge[16];
@@ -59,7 +61,7 @@ pc_from_fd(int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	pc->fd = fd;
 	pc->ss = sstream_new(CODEC_DEFAULT_MAX);
-	pc->cap = 65536;
+	pc->cap = 4 * PC_RECV_ROOM;
 	pc->buf = xmalloc(pc->cap);
 	pc->echo = 1;
 	randombytes_buf(&pc->session_id, sizeof pc->session_id);
@@ -230,18 +232,76 @@ pc_send_payload(struct pconn *pc, const uint8_t *p, size_t n)
 	return r < 0 ? -1 : 0;
 }
 
-/* Send a message. */
+/* Send a message: packed at the end of its frame and sealed in place. */
 int
 pc_send(struct pconn *pc, const Hbb__Message *m)
 {
 	size_t n = hbb__message__get_packed_size(m);
-	uint8_t *p = xmalloc(n ? n : 1);
+	size_t flen = sstream_frame_len(pc->ss, n);
+	uint8_t *out = xmalloc(flen);
 	int r;
 
-	hbb__message__pack(m, p);
-	r = pc_send_payload(pc, p, n);
-	free(p);
-	return r;
+	hbb__message__pack(m, out + flen - n);
+	r = sstream_seal(pc->ss, out + flen - n, n, out, flen);
+	if (r > 0)
+		r = pc_write(pc, out, (size_t)r);
+	free(out);
+	return r < 0 ? -1 : 0;
+}
+
+/*
+ * Read one payload within timeout_ms: 1 with *msg (borrowed: it lies in
+ * the receive buffer until the next read) and *n, or 0 on EOF (*eof) /
+ * timeout / error. Bytes are decoded where they landed: a frame is not
+ * moved unless the buffer's end is near (file blocks are 128 KiB).
+ */
+static int
+pc_recv_frame(struct pconn *pc, int timeout_ms, const uint8_t **msg,
+    size_t *n, int *eof)
+{
+	double deadline = pc_now_ms() + timeout_ms;
+	int r;
+
+	*eof = 0;
+	for (;;) {
+		struct pollfd pfd = { pc->fd, POLLIN, 0 };
+		int left = (int)(deadline - pc_now_ms());
+		ssize_t got;
+
+		r = sstream_open(pc->ss, pc->buf + pc->off, pc->len - pc->off,
+		    msg, n);
+		if (r < 0) {
+			fprintf(stderr, "peer: bad frame from host\n");
+			return 0;
+		}
+		if (r > 0) {
+			pc->off += (size_t)r;
+			if (pc->off == pc->len)
+				pc->off = pc->len = 0;
+			return 1;
+		}
+		if (left <= 0)
+			return 0;
+		if (poll(&pfd, 1, left) <= 0)
+			continue;
+		if (pc->cap - pc->len < PC_RECV_ROOM && pc->off > 0) {
+			memmove(pc->buf, pc->buf + pc->off, pc->len - pc->off);
+			pc->len -= pc->off;
+			pc->off = 0;
+		}
+		if (pc->cap - pc->len < PC_RECV_ROOM) {
+			pc->cap *= 2;
+			pc->buf = xreallocarray(pc->buf, pc->cap, 1);
+		}
+		got = recv(pc->fd, pc->buf + pc->len, pc->cap - pc->len, 0);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			*eof = 1;
+			return 0;
+		}
+		pc->len += (size_t)got;
+	}
 }
 
 /*
@@ -251,49 +311,15 @@ pc_send(struct pconn *pc, const Hbb__Message *m)
 static uint8_t *
 pc_recv_payload(struct pconn *pc, int timeout_ms, size_t *n, int *eof)
 {
-	double deadline = pc_now_ms() + timeout_ms;
 	const uint8_t *msg;
-	size_t msglen;
-	int r;
+	uint8_t *copy;
 
-	*eof = 0;
-	for (;;) {
-		struct pollfd pfd = { pc->fd, POLLIN, 0 };
-		int left = (int)(deadline - pc_now_ms());
-		ssize_t got;
-
-		r = sstream_open(pc->ss, pc->buf, pc->len, &msg, &msglen);
-		if (r < 0) {
-			fprintf(stderr, "peer: bad frame from host\n");
-			return NULL;
-		}
-		if (r > 0) {
-			uint8_t *copy = xmalloc(msglen ? msglen : 1);
-
-			if (msglen)
-				memcpy(copy, msg, msglen);
-			memmove(pc->buf, pc->buf + r, pc->len - (size_t)r);
-			pc->len -= (size_t)r;
-			*n = msglen;
-			return copy;
-		}
-		if (left <= 0)
-			return NULL;
-		if (poll(&pfd, 1, left) <= 0)
-			continue;
-		if (pc->len == pc->cap) {
-			pc->cap *= 2;
-			pc->buf = xreallocarray(pc->buf, pc->cap, 1);
-		}
-		got = recv(pc->fd, pc->buf + pc->len, pc->cap - pc->len, 0);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0) {
-			*eof = 1;
-			return NULL;
-		}
-		pc->len += (size_t)got;
-	}
+	if (!pc_recv_frame(pc, timeout_ms, &msg, n, eof))
+		return NULL;
+	copy = xmalloc(*n ? *n : 1);
+	if (*n)
+		memcpy(copy, msg, *n);
+	return copy;
 }
 
 /* Read the next non-probe message, echoing probes. */
@@ -301,8 +327,8 @@ Hbb__Message *
 pc_recv(struct pconn *pc, int timeout_ms, int *eof)
 {
 	double deadline = pc_now_ms() + timeout_ms;
+	const uint8_t *p;
 	Hbb__Message *m;
-	uint8_t *p;
 	size_t n;
 
 	for (;;) {
@@ -310,10 +336,10 @@ pc_recv(struct pconn *pc, int timeout_ms, int *eof)
 
 		if (left < 0)
 			left = 0;
-		if ((p = pc_recv_payload(pc, left, &n, eof)) == NULL)
+		if (!pc_recv_frame(pc, left, &p, &n, eof))
 			return NULL;
-		m = hbb__message__unpack(NULL, n, p);
-		free(p);
+		/* protobuf-c wants a non-NULL pointer even for nothing. */
+		m = hbb__message__unpack(NULL, n, n ? p : (const uint8_t *)"");
 		if (m == NULL) {
 			fprintf(stderr, "peer: unparsable message\n");
 			return NULL;
