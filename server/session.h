@@ -165,4 +165,12 @@ int	session_spawn_tty(const struct session *s, const char *what,
 	    const char *path, char *const argv[], char *const env[], int tty,
 	    pid_t *pid);
 
+/*
+ * Reboots the machine (a peer's "Restart remote device", HOST.md §5.11):
+ * through logind on the system bus (DBUS_SYSTEM_BUS_ADDRESS when set) on
+ * Linux, as root may without asking anyone. Returns 0, or a negative
+ * ERR_* with *why (free it) saying what went wrong.
+ */
+int	session_reboot(char **why);
+
 #endif

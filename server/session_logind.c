@@ -25,6 +25,9 @@
 #include "common/xmalloc.h"
 #include "server/session_int.h"
 
+/* How long logind may take to answer Reboot. */
+#define LOGIND_REBOOT_TIMEOUT_US	(2 * 1000 * 1000)
+
 #define LOGIND_NAME		"org.freedesktop.login1"
 #define LOGIND_PATH		"/org/freedesktop/login1"
 #define LOGIND_MANAGER		"org.freedesktop.login1.Manager"
@@ -680,3 +683,29 @@ const struct session_backend session_logind_backend = {
 	.refresh = logind_refresh,
 	.free = logind_free,
 };
+
+/*
+ * Asks logind on the system bus (DBUS_SYSTEM_BUS_ADDRESS when set) to
+ * reboot, as root may without asking anyone. Returns 0, or a negative
+ * ERR_* with *why (free it) saying what logind said.
+ */
+int
+session_reboot(char **why)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus *bus = NULL;
+	int r;
+
+	if ((r = sd_bus_open_system(&bus)) >= 0) {
+		sd_bus_set_method_call_timeout(bus, LOGIND_REBOOT_TIMEOUT_US);
+		r = sd_bus_call_method(bus, "org.freedesktop.login1",
+		    "/org/freedesktop/login1", "org.freedesktop.login1.Manager",
+		    "Reboot", &e, NULL, "b", 0);
+	}
+	if (r < 0)
+		xasprintf(why, "%s", sd_bus_error_is_set(&e) ? e.message :
+		    strerror(-r));
+	sd_bus_error_free(&e);
+	sd_bus_flush_close_unref(bus);
+	return r < 0 ? ERR_IO : 0;
+}
