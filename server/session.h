@@ -43,6 +43,7 @@ enum session_how {
 	SESSION_HOW_LOGIND,	/* logind's active session of seat0 */
 	SESSION_HOW_XPEER,	/* the uid serving $DISPLAY (SO_PEERCRED) */
 	SESSION_HOW_HEADLESS,	/* a display of our own (headless-user) */
+	SESSION_HOW_CONSOLE,	/* Windows: the console session (WTS) */
 };
 
 /*

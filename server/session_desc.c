@@ -16,7 +16,7 @@ static const char *const session_type_names[] = {
 	"unknown", "x11", "wayland", "tty", "other",
 };
 static const char *const session_how_names[] = {
-	"none", "logind", "X server peer", "headless",
+	"none", "logind", "X server peer", "headless", "console",
 };
 
 /* Name of a session class. */
