@@ -62,6 +62,14 @@ compat_init(void)
 	InitOnceExecuteOnce(&compat_once, compat_init_cb, NULL, NULL);
 }
 
+/* Winsock is started before main: libevent makes sockets of its own
+ * (event_base_new) without asking us. */
+__attribute__((constructor)) static void
+compat_start(void)
+{
+	compat_init();
+}
+
 /* Sets errno from the last Winsock error (connecting: EINPROGRESS for a
  * connect that would block, as POSIX says). Returns -1. */
 static int
@@ -372,13 +380,15 @@ strsep(char **sp, const char *delim)
 }
 
 /* Fills the POSIX-shaped stat from the C runtime's (st_ino: 0, st_uid:
- * the process's own). */
+ * the process's own). Of the mode only the owner's bits are real: who
+ * else may read or write is the ACL's business (compat_mkdir), so the
+ * group and other bits stay 0. */
 static void
 compat_stat_fill(struct compat_stat *st, const struct _stat64 *w)
 {
 	memset(st, 0, sizeof *st);
 	st->st_dev = w->st_dev;
-	st->st_mode = w->st_mode;
+	st->st_mode = w->st_mode & ~(mode_t)077;
 	st->st_nlink = w->st_nlink;
 	st->st_uid = compat_geteuid();
 	st->st_size = (off_t)w->st_size;
