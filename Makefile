@@ -254,13 +254,15 @@ deb: deps
 # make win: the libraries cdesk needs, built from Debian's source packages
 # into a prefix cached outside the clone (packaging/win/build.sh), with
 # build-win/$(WIN_HOST)-pkg-config over it, then build-win/cdesk.exe: the
-# host cross-compiled against them (what goes in is packaging/win/win.mk).
+# host cross-compiled against them (what goes in is packaging/win/win.mk),
+# and build-win/cdesk.msi, its installer (wixl).
 WIN_HOST	:= x86_64-w64-mingw32
 .PHONY: win win-libs
 win: win-libs
 	$(Q)$(MAKE) --no-print-directory WIN=1 B=build-win \
 	    CC=$(WIN_HOST)-gcc AR=$(WIN_HOST)-ar \
-	    PKG_CONFIG=build-win/$(WIN_HOST)-pkg-config build-win/cdesk.exe
+	    PKG_CONFIG=build-win/$(WIN_HOST)-pkg-config build-win/cdesk.exe \
+	    build-win/cdesk.msi
 win-libs:
 	$(Q)sh packaging/deps.sh --win
 	$(Q)sh packaging/win/build.sh build-win

@@ -44,3 +44,11 @@ $(B)/cdesk.exe: $(B)/cdesk.o $(B)/libserver.a $(B)/libipc.a $(B)/libcommon.a
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(B)/libserver.a $(B)/libipc.a \
 	    $(B)/libcommon.a $(call pc_libs,$(SERVER_PKGS) $(COMMON_PKGS)) \
 	    -lyuv -lstdc++ -lm $(WIN_SYSLIBS)
+
+# The installer around it (packaging/msi/cdesk.wxs; wixl takes Source
+# paths relative to the current folder only). cdesk.exe is linked
+# statically: no DLL goes with it.
+$(B)/cdesk.msi: $(B)/cdesk.exe packaging/msi/cdesk.wxs
+	@echo "  WIXL    $@"
+	$(Q)wixl -a x64 -D Version=$(VERSION) -D SourceDir=$(B) -o $@ \
+	    packaging/msi/cdesk.wxs

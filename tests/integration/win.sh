@@ -5,7 +5,8 @@
 # the test peer's password login over direct IP, and the picture the peer
 # decodes (VP9) matches a grab of the Xvfb screen, on which wine's desktop
 # is, in every 16x16 block. The wine prefix is the test's own, removed
-# after. A missing toolchain or wine is installed (packaging/deps.sh
+# after. The .msi of make win holds that very cdesk.exe. A missing
+# toolchain or wine is installed (packaging/deps.sh
 # --win), never skipped.
 . "$TOP/tests/lib.sh"
 PY=python3
@@ -19,6 +20,14 @@ make --no-print-directory win >"$WORK/win-build.log" 2>&1 ||
 echo "make win: $(($(date +%s) - t0)) s"
 EXE="$TOP/build-win/cdesk.exe"
 [ -f "$EXE" ] || fail "no $EXE"
+mkdir -p "$WORK/msi-x"
+msiextract -C "$WORK/msi-x" "$TOP/build-win/cdesk.msi" >/dev/null 2>&1 ||
+    fail "msiextract build-win/cdesk.msi"
+got=$(find "$WORK/msi-x" -name cdesk.exe | head -n 1)
+[ -n "$got" ] && cmp -s "$got" "$EXE" ||
+    fail "the .msi does not hold build-win/cdesk.exe"
+echo "cdesk.msi: $(stat -c %s "$TOP/build-win/cdesk.msi") bytes, holds" \
+    "cdesk.exe ($(stat -c %s "$EXE") bytes)"
 WINE=$(command -v wine64 || echo /usr/lib/wine/wine64)
 [ -x "$WINE" ] || fail "no wine64"
 WINESERVER=$(command -v wineserver || echo /usr/lib/wine/wineserver)
@@ -58,7 +67,7 @@ grep -q "^ID: $id" "$DIR/out" || fail "server ID: $(tr -d '\r' <"$DIR/out")"
 info=$("$PEER" -p "$PORT" -w Secret-42 login) || fail "login: $info"
 echo "$info"
 size=$(xdpyinfo | sed -n 's/.*dimensions: *\([0-9]*x[0-9]*\) .*/\1/p')
-expect_match "$info" "^PEERINFO .* display0=${size}\+0\+0" "PeerInfo"
+expect_match "$info" "^PEERINFO .* platform=Windows .* display0=${size}\\+0\\+0" "PeerInfo"
 
 peer_session winv -w Secret-42 -c vp9
 OUT="$WORK/winv.out"
