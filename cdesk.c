@@ -31,6 +31,9 @@
 #endif
 #include "server/rendezvous/rendezvous.h"
 #include "server/server.h"
+#ifdef _WIN32
+#include "server/win/service_win.h"
+#endif
 
 #define EXIT_USAGE	2
 
@@ -627,7 +630,12 @@ main(int argc, char **argv)
 		break;
 #endif
 	case M_SERVER:
+#ifdef _WIN32
+		/* As the service "cdesk" when the service manager asks. */
+		r = service_win_main(&paths, a.verbose);
+#else
 		r = server_main(&paths, a.verbose);
+#endif
 		break;
 	case M_GET_ID:
 		r = cmd_get_id(&paths);

@@ -243,7 +243,11 @@ compat_mkdir(const char *path, mode_t mode)
 		LocalFree(sd);
 	if (ok)
 		return 0;
-	errno = GetLastError() == ERROR_ALREADY_EXISTS ? EEXIST : ENOENT;
+	/* "C:" and the like exist without CreateDirectory saying so. */
+	errno = GetLastError() == ERROR_ALREADY_EXISTS ||
+	    (GetFileAttributesA(path) != INVALID_FILE_ATTRIBUTES &&
+	    (GetFileAttributesA(path) & FILE_ATTRIBUTE_DIRECTORY)) ? EEXIST :
+	    ENOENT;
 	return -1;
 }
 
