@@ -5,7 +5,8 @@
 # the test peer's password login over direct IP, and the picture the peer
 # decodes (VP9) matches a grab of the Xvfb screen, on which wine's desktop
 # is, in every 16x16 block. The wine prefix is the test's own, removed
-# after. The .msi of make win holds that very cdesk.exe. A missing
+# after. The .msi of make win holds that very cdesk.exe; wine's msiexec
+# installs it, its service runs, and it uninstalls cleanly. A missing
 # toolchain or wine is installed (packaging/deps.sh
 # --win), never skipped.
 . "$TOP/tests/lib.sh"
@@ -89,4 +90,49 @@ exec 3>&-
 wait $PEER_PID
 grep -E ' (error|fatal):' "$DIR/log" | grep -v 'connection manager link' &&
     fail "errors in the host's log"
+kill "$WPID"
+wait "$WPID" 2>/dev/null
+WPID=
+
+# The package: installed, the service "cdesk" runs (cdesk.exe --server
+# under wine's service manager), the installed cdesk.exe says its ID; a
+# stop and an uninstall leave no process, no service and no folder. A
+# wine process of ours keeps the wine session (and its services) up.
+SVC_EXE='C:\Program Files\cdesk\cdesk.exe'
+# svc_procs: the service processes of cdesk.exe running now.
+svc_procs() {
+	ps -eo pid,args | grep -F "$SVC_EXE --server" | grep -v grep
+}
+# svc_state: the service's state as sc says it (empty: no such service).
+svc_state() {
+	"$WINE" sc query cdesk 2>/dev/null | tr -d '\r' |
+	    sed -n 's/.*STATE *: *[0-9]* *\([A-Z_]*\).*/\1/p'
+}
+"$WINE" cmd.exe /c "ping -n 300 127.0.0.1 > nul" >/dev/null 2>&1 &
+KEEP=$!
+"$WINE" msiexec /i "$TOP/build-win/cdesk.msi" /qn ||
+    fail "msiexec /i: exit $?"
+[ -f "$WINEPREFIX/drive_c/Program Files/cdesk/cdesk.exe" ] ||
+    fail "cdesk.exe not installed"
+i=0
+until [ "$(svc_state)" = RUNNING ] && [ -n "$(svc_procs)" ]; do
+	i=$((i + 1))
+	[ $i -gt 60 ] && fail "service: '$(svc_state)', process: '$(svc_procs)'"
+	sleep 0.5
+done
+echo "service cdesk: RUNNING, $(svc_procs | head -n 1)"
+iid=$("$WINE" "$SVC_EXE" --get-id 2>/dev/null | tr -d '\r')
+expect_match "$iid" '^[0-9]{9,10}$' "the installed --get-id"
+"$WINE" msiexec /x "$TOP/build-win/cdesk.msi" /qn ||
+    fail "msiexec /x: exit $?"
+i=0
+while [ -n "$(svc_state)" ] || [ -n "$(svc_procs)" ]; do
+	i=$((i + 1))
+	[ $i -gt 60 ] && fail "after uninstall: '$(svc_state)' $(svc_procs)"
+	sleep 0.5
+done
+[ -e "$WINEPREFIX/drive_c/Program Files/cdesk" ] &&
+    fail "Program Files\\cdesk left after uninstall"
+kill "$KEEP" 2>/dev/null
+echo "uninstalled: no service, no process, no folder"
 echo "ok"
