@@ -45,16 +45,22 @@ CPPFLAGS	+= -DCDESK_VERSION='"$(VERSION)"'
 PROTOS		:= $(wildcard proto/*.proto)
 PROTO_C		:= $(PROTOS:proto/%.proto=$(B)/proto/%.pb-c.c)
 PROTO_H		:= $(PROTO_C:.c=.h)
-COMMON_SRCS	:= $(wildcard common/*.c)
+COMMON_SRCS	:= $(filter-out common/compat_win.c,$(wildcard common/*.c))
 IPC_SRCS	:= $(filter-out ipc/ipc_win32.c ipc/ipc_glib.c,$(wildcard ipc/*.c))
 # server/ keeps its parts in folders (conn/, rendezvous/, svc/, media/) and
-# its platform code in one folder per platform (x11/ here).
-SERVER_SRCS	:= $(wildcard server/*.c server/*/*.c)
+# its platform code in one folder per platform (x11/ here, win/ for make
+# win).
+SERVER_SRCS	:= $(filter-out server/win/%,$(wildcard server/*.c server/*/*.c))
 GUI_SRCS	:= $(wildcard cm/*.c ui/*.c gui/*.c ipc/ipc_glib.c)
 UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
 BIN_SRCS	:= $(wildcard tests/bin/*.c)
 PEER_SRCS	:= $(wildcard tests/peer/*.c)
 FUZZ_SRCS	:= $(wildcard tests/fuzz/fuzz_*.c)
+# make win (WIN=1): the Windows host's file selection and flags; the
+# Linux-only parts stay out of its link (packaging/win/win.mk says which).
+ifeq ($(WIN),1)
+include packaging/win/win.mk
+endif
 
 obj		= $(patsubst %.c,$(B)/%.o,$(1))
 COMMON_OBJS	:= $(call obj,$(COMMON_SRCS)) $(PROTO_C:.c=.o)
@@ -256,24 +262,24 @@ deb: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)B=$(B) sh packaging/deb.sh
 
-# ---- Windows (mingw-w64); not part of make check yet ----
+# ---- Windows (mingw-w64) ----
 # make win: the libraries cdesk needs, built from Debian's source packages
 # into a prefix cached outside the clone (packaging/win/build.sh), with
-# build-win/$(WIN_HOST)-pkg-config over it. make win-core: common/ and ipc/
-# (named pipes) cross-compiled into build-win/ against them.
+# build-win/$(WIN_HOST)-pkg-config over it, then build-win/cdesk.exe: the
+# host cross-compiled against them (what goes in is packaging/win/win.mk),
+# and build-win/cdesk.msi, its installer (wixl).
 WIN_HOST	:= x86_64-w64-mingw32
-.PHONY: win win-core
-win:
+.PHONY: win win-libs
+win: win-libs
+	$(Q)$(MAKE) --no-print-directory WIN=1 B=build-win \
+	    CC=$(WIN_HOST)-gcc AR=$(WIN_HOST)-ar \
+	    PKG_CONFIG=build-win/$(WIN_HOST)-pkg-config build-win/cdesk.exe \
+	    build-win/cdesk.msi
+win-libs:
 	$(Q)sh packaging/deps.sh --win
 	$(Q)sh packaging/win/build.sh build-win
-win-core: win
-	$(Q)$(MAKE) --no-print-directory B=build-win CC=$(WIN_HOST)-gcc \
-	    AR=$(WIN_HOST)-ar PKG_CONFIG=build-win/$(WIN_HOST)-pkg-config \
-	    XCFLAGS=-D__USE_MINGW_ANSI_STDIO=1 \
-	    IPC_SRCS="ipc/ipc.c ipc/ipc_event.c ipc/ipc_win32.c" \
-	    build-win/libcommon.a build-win/libipc.a
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-win
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -28,12 +28,17 @@
 #include "common/store.h"
 #include "common/totp.h"
 #include "common/xmalloc.h"
-#include "cm/cm.h"
 #include "ipc/ipc.h"
+#ifndef CDESK_NO_GUI
+#include "cm/cm.h"
 #include "ui/ui.h"
+#endif
 #include "server/rendezvous/rendezvous.h"
 #include "server/helper/helper.h"
 #include "server/server.h"
+#ifdef _WIN32
+#include "server/win/service_win.h"
+#endif
 
 #define EXIT_USAGE	2
 
@@ -759,14 +764,29 @@ main(int argc, char **argv)
 	if ((r = cfg_paths_init(&paths, a.config, &cause)) != 0)
 		return fail(NULL, cause, r);
 	switch (a.mode) {
+#ifdef CDESK_NO_GUI
+	case M_NONE:
+	case M_CM:
+		/* The Windows build has no GTK: a host without windows. */
+		fprintf(stderr, "cdesk: this build has no windows; try "
+		    "--server or --help\n");
+		r = 1;
+		break;
+#else
 	case M_NONE:
 		r = ui_main(argc, argv, &paths);
 		break;
 	case M_CM:
 		r = cm_main(argc, argv, &paths);
 		break;
+#endif
 	case M_SERVER:
+#ifdef _WIN32
+		/* As the service "cdesk" when the service manager asks. */
+		r = service_win_main(&paths, a.verbose);
+#else
 		r = server_main(&paths, a.verbose);
+#endif
 		break;
 	case M_GET_ID:
 		r = cmd_get_id(&paths);

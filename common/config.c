@@ -1182,6 +1182,45 @@ user_config_dir(char **cause)
 	return dir;
 }
 
+#ifdef _WIN32
+/*
+ * Windows: the service (LocalSystem) keeps everything in ProgramData's
+ * cdesk folder (its ACL: compat_mkdir), a user in their local AppData's;
+ * the same files as on Linux, with '/' as Windows also reads it.
+ */
+static int
+cfg_paths_win(struct cfg_paths *paths, char **cause)
+{
+	const char *base = getenv(geteuid() == 0 ? "ProgramData" :
+	    "LOCALAPPDATA");
+	char *dir, *s;
+
+	if (base == NULL || *base == '\0') {
+		xasprintf(cause, "%s is not set", geteuid() == 0 ?
+		    "ProgramData" : "LOCALAPPDATA");
+		return ERR_CONFIG;
+	}
+	xasprintf(&dir, "%s/cdesk", base);
+	for (s = dir; *s != '\0'; s++)
+		if (*s == '\\')
+			*s = '/';
+	paths->admin = geteuid() == 0;
+	if (paths->admin) {
+		paths->conf_mode = 0600;
+		xasprintf(&paths->conf, "%s/user.conf", dir);
+		xasprintf(&paths->sys_conf, "%s/cdesk.conf", dir);
+	} else {
+		xasprintf(&paths->conf, "%s/cdesk.conf", dir);
+		xasprintf(&paths->sys_conf, "%s/cdesk/cdesk.conf",
+		    getenv("ProgramData") != NULL ? getenv("ProgramData") :
+		    "C:/ProgramData");
+	}
+	xasprintf(&paths->run_dir, "%s/run", dir);
+	paths->state_dir = dir;
+	return 0;
+}
+#endif
+
 /* Fill paths for dir, root or a user; see config.h. */
 int
 cfg_paths_init(struct cfg_paths *paths, const char *dir, char **cause)
@@ -1203,6 +1242,9 @@ cfg_paths_init(struct cfg_paths *paths, const char *dir, char **cause)
 		paths->run_dir = xstrdup(dir);
 		return 0;
 	}
+#ifdef _WIN32
+	return cfg_paths_win(paths, cause);
+#endif
 	if (geteuid() == 0) {
 		/* The admin's file is only read by the service. */
 		paths->conf = xstrdup(CFG_SERVICE_CONF);

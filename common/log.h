@@ -21,9 +21,9 @@ void	log_set_ident(const char *);
 
 void	log_write(enum log_level, const char *file, int line,
 	    const char *func, int r, const char *fmt, ...)
-	    __attribute__((format(printf, 6, 7)));
+	    __attribute__((format(__printf__, 6, 7)));
 void	fatal(const char *fmt, ...)
-	    __attribute__((format(printf, 1, 2), noreturn));
+	    __attribute__((format(__printf__, 1, 2), noreturn));
 
 /*
  * Escapes a peer-supplied string for logging: printable ASCII is kept, the

@@ -15,6 +15,6 @@ char	*xstrdup(const char *);
 char	*xstrndup(const char *, size_t);
 void	*xmemdup(const void *, size_t);
 int	 xasprintf(char **, const char *, ...)
-	    __attribute__((format(printf, 2, 3)));
+	    __attribute__((format(__printf__, 2, 3)));
 
 #endif

@@ -519,12 +519,12 @@ ipc_connect(const char *dir, intptr_t *h, char **cause)
 	}
 	if ((r = ipc_dir_check(dir, cause)) != 0)
 		goto out;
-	if ((r = ipc_transport_unix.connect(path, h)) != 0) {
+	if ((r = ipc_transport_native.connect(path, h)) != 0) {
 		if (r == ERR_DENIED)
 			xasprintf(cause, "%s: permission denied", path);
 		goto out;
 	}
-	if ((r = ipc_transport_unix.server_cred(*h, &cred)) != 0) {
+	if ((r = ipc_transport_native.server_cred(*h, &cred)) != 0) {
 		xasprintf(cause, "%s: cannot tell who serves it", path);
 		goto out;
 	}
@@ -538,7 +538,7 @@ ipc_connect(const char *dir, intptr_t *h, char **cause)
 	r = 0;
  out:
 	if (r != 0 && *h != -1) {
-		ipc_transport_unix.close(*h, NULL);
+		ipc_transport_native.close(*h, NULL);
 		*h = -1;
 	}
 	free(path);
@@ -681,6 +681,6 @@ ipc_request(const char *dir, const char *role, const Ipc__Data *req,
 	ipc_data_free(d);
 	free(buf);
 	if (h != -1)
-		ipc_transport_unix.close(h, NULL);
+		ipc_transport_native.close(h, NULL);
 	return r;
 }

@@ -226,7 +226,7 @@ ipc_server_accept_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	for (;;) {
-		r = ipc_transport_unix.accept(s->lfd, &h, &cred);
+		r = ipc_transport_native.accept(s->lfd, &h, &cred);
 		if (r == ERR_TIMEOUT)
 			return;
 		if (r != 0) {
@@ -241,7 +241,7 @@ ipc_server_accept_cb(evutil_socket_t fd, short what, void *arg)
 			if (log_ratelimit_ok(&s->rl, 5, 3))
 				log_warn("ipc: refused pid %ld uid %ld",
 				    cred.pid, cred.uid);
-			ipc_transport_unix.close(h, NULL);
+			ipc_transport_native.close(h, NULL);
 			continue;
 		}
 		p = xcalloc(1, sizeof *p);
@@ -251,7 +251,7 @@ ipc_server_accept_cb(evutil_socket_t fd, short what, void *arg)
 		p->bev = bufferevent_socket_new(s->base, (evutil_socket_t)h,
 		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 		if (p->bev == NULL) {
-			ipc_transport_unix.close(h, NULL);
+			ipc_transport_native.close(h, NULL);
 			free(p);
 			continue;
 		}
@@ -287,7 +287,7 @@ ipc_server_new(struct ipc_server **out, struct event_base *base,
 		free(s);
 		return ERR_INVAL;
 	}
-	if ((r = ipc_transport_unix.listen(s->path, &s->lfd, cause)) != 0) {
+	if ((r = ipc_transport_native.listen(s->path, &s->lfd, cause)) != 0) {
 		free(s->path);
 		free(s);
 		return r;
@@ -322,7 +322,7 @@ ipc_server_free(struct ipc_server *s)
 	if (s->retry != NULL)
 		event_free(s->retry);
 	if (s->lfd != -1)
-		ipc_transport_unix.close(s->lfd, s->path);
+		ipc_transport_native.close(s->lfd, s->path);
 	free(s->path);
 	free(s);
 }

@@ -50,6 +50,12 @@ struct ipc_transport {
 
 extern const struct ipc_transport ipc_transport_unix;
 extern const struct ipc_transport ipc_transport_win32;
+/* This platform's transport, the one ipc.c and ipc_event.c use. */
+#ifdef _WIN32
+#define ipc_transport_native	ipc_transport_win32
+#else
+#define ipc_transport_native	ipc_transport_unix
+#endif
 
 /*
  * The accept-time rule (HOST.md §1.3, STYLE.md §6.7): a peer is allowed

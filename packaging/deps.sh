@@ -18,10 +18,10 @@ init-system-helpers wixl msitools gcc-mingw-w64-x86-64
 imagemagick libxkbcommon-x11-dev xserver-xorg-core xserver-xorg-video-dummy
 x11vnc tigervnc-scraping-server python3-numpy python3-av dbus
 python3-dbusmock openbox"
-# make win: Debian's mingw-w64 toolchain and the build tools of the Debian
-# source packages it cross-compiles (packaging/win/).
+# make win: Debian's mingw-w64 toolchain, the build tools of the Debian
+# source packages it cross-compiles (packaging/win/) and wine64 to run it.
 WIN_PKGS="gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 dpkg-dev nasm cmake
-ninja-build meson autoconf automake libtool pkg-config xz-utils bzip2"
+ninja-build meson autoconf automake libtool pkg-config xz-utils bzip2 wine64"
 if [ "$1" = "--win" ]; then
 	TEST_PKGS="$TEST_PKGS $WIN_PKGS"
 	shift

@@ -55,55 +55,6 @@ struct session_exec {
 	int		  pass_fd;	/* becomes the child's fd 3, or -1 */
 };
 
-/* Start empty. */
-void
-session_init(struct session *s)
-{
-	memset(s, 0, sizeof *s);
-	s->uid = SESSION_UID_NONE;
-	s->gid = -1;
-}
-
-/* Free the strings and start empty again. */
-void
-session_fini(struct session *s)
-{
-	free(s->display);
-	free(s->xauthority);
-	free(s->runtime_dir);
-	free(s->dbus);
-	free(s->id);
-	free(s->name);
-	free(s->seat);
-	session_init(s);
-}
-
-/* Copy of s, or NULL for NULL. */
-static char *
-session_strdup(const char *s)
-{
-	return s != NULL ? xstrdup(s) : NULL;
-}
-
-/* Replace dst with a copy of src. */
-void
-session_copy(struct session *dst, const struct session *src)
-{
-	struct session tmp;
-
-	/* Copy first: src may share strings with dst's old value. */
-	tmp = *src;
-	tmp.display = session_strdup(src->display);
-	tmp.xauthority = session_strdup(src->xauthority);
-	tmp.runtime_dir = session_strdup(src->runtime_dir);
-	tmp.dbus = session_strdup(src->dbus);
-	tmp.id = session_strdup(src->id);
-	tmp.name = session_strdup(src->name);
-	tmp.seat = session_strdup(src->seat);
-	session_fini(dst);
-	*dst = tmp;
-}
-
 /* The session we share, found once. */
 void
 session_current(struct session *s)

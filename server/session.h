@@ -43,6 +43,7 @@ enum session_how {
 	SESSION_HOW_LOGIND,	/* logind's active session of seat0 */
 	SESSION_HOW_XPEER,	/* the uid serving $DISPLAY (SO_PEERCRED) */
 	SESSION_HOW_HEADLESS,	/* a display of our own (headless-user) */
+	SESSION_HOW_CONSOLE,	/* Windows: the console session (WTS) */
 };
 
 /*
@@ -174,5 +175,18 @@ int	session_spawn_tty(const struct session *s, const char *what,
 #define SESSION_PASS_FD	3
 int	session_spawn_fd(const struct session *s, const char *what,
 	    char *const argv[], char *const env[], int fd, pid_t *pid);
+
+/*
+ * Reboots the machine (a peer's "Restart remote device", HOST.md §5.11):
+ * through logind on the system bus (DBUS_SYSTEM_BUS_ADDRESS when set) on
+ * Linux, as root may without asking anyone. Returns 0, or a negative
+ * ERR_* with *why (free it) saying what went wrong.
+ */
+int	session_reboot(char **why);
+/*
+ * Locks the desktop session id (logind's LockSession on Linux). Returns 0,
+ * or a negative ERR_* with *why (free it) saying what went wrong.
+ */
+int	session_lock(const char *id, char **why);
 
 #endif

@@ -25,6 +25,9 @@
 #include "common/xmalloc.h"
 #include "server/session_int.h"
 
+/* How long logind may take to answer Reboot. */
+#define LOGIND_REBOOT_TIMEOUT_US	(2 * 1000 * 1000)
+
 #define LOGIND_NAME		"org.freedesktop.login1"
 #define LOGIND_PATH		"/org/freedesktop/login1"
 #define LOGIND_MANAGER		"org.freedesktop.login1.Manager"
@@ -680,3 +683,48 @@ const struct session_backend session_logind_backend = {
 	.refresh = logind_refresh,
 	.free = logind_free,
 };
+
+/*
+ * Calls method of logind's Manager on the system bus
+ * (DBUS_SYSTEM_BUS_ADDRESS when set), as root may without asking anyone,
+ * with the string argument str, or with the boolean flag when str is NULL.
+ * Returns 0, or ERR_IO with *why (free it) saying what logind said.
+ */
+static int
+logind_manager_call(const char *method, const char *str, int flag,
+    char **why)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus *bus = NULL;
+	int r;
+
+	if ((r = sd_bus_open_system(&bus)) >= 0) {
+		sd_bus_set_method_call_timeout(bus, LOGIND_REBOOT_TIMEOUT_US);
+		if (str != NULL)
+			r = sd_bus_call_method(bus, LOGIND_NAME, LOGIND_PATH,
+			    LOGIND_MANAGER, method, &e, NULL, "s", str);
+		else
+			r = sd_bus_call_method(bus, LOGIND_NAME, LOGIND_PATH,
+			    LOGIND_MANAGER, method, &e, NULL, "b", flag);
+	}
+	if (r < 0)
+		xasprintf(why, "%s", sd_bus_error_is_set(&e) ? e.message :
+		    strerror(-r));
+	sd_bus_error_free(&e);
+	sd_bus_flush_close_unref(bus);
+	return r < 0 ? ERR_IO : 0;
+}
+
+/* Reboot through logind, not interactive (session.h). */
+int
+session_reboot(char **why)
+{
+	return logind_manager_call("Reboot", NULL, 0, why);
+}
+
+/* Lock session id through logind (session.h). */
+int
+session_lock(const char *id, char **why)
+{
+	return logind_manager_call("LockSession", id, 0, why);
+}

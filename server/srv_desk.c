@@ -46,7 +46,12 @@
 #include "server/svc/svc_input.h"
 #include "server/svc/svc_video.h"
 #include "server/sysinfo.h"
+#ifndef _WIN32
 #include "server/x11/x11_auth.h"
+#else
+/* A Windows desktop has no X authority to present. */
+#define x11_auth_set(display, path, uid)	0
+#endif
 
 /* Seconds a remote session waits for a desk (CDESK_DESK_GRACE_S sets). */
 #define SRV_DESK_GRACE_S	30

@@ -12,6 +12,14 @@
 #include "server/media/enc.h"
 #include "server/sysinfo.h"
 
+/* What PeerInfo.platform says: the stock client picks its key mapping and
+ * menus by it. */
+#ifdef _WIN32
+#define SYSINFO_PLATFORM	"Windows"
+#else
+#define SYSINFO_PLATFORM	"Linux"
+#endif
+
 struct sysinfo {
 	char			*hostname;	/* owned */
 	char			*username;	/* owned */
@@ -94,7 +102,7 @@ sysinfo_peerinfo(struct sysinfo *si, Hbb__PeerInfo *pi)
 {
 	pi->username = si->username;
 	pi->hostname = si->hostname;
-	pi->platform = (char *)"Linux";
+	pi->platform = (char *)SYSINFO_PLATFORM;
 	/* The RustDesk feature level we answer for (PROTOCOL.md §14). */
 	pi->version = (char *)CDESK_RUSTDESK_VERSION;
 	pi->features = &si->features;

@@ -890,7 +890,7 @@ conn_new(struct srv *srv, int fd, const struct sockaddr *sa, socklen_t salen,
 	c->peer = xstrdup("-");
 	TAILQ_INIT(&c->ctrl);
 	TAILQ_INIT(&c->video);
-	if (salen > sizeof c->sa)
+	if ((size_t)salen > sizeof c->sa)
 		salen = sizeof c->sa;
 	memcpy(&c->sa, sa, salen);
 	if (sa->sa_family == AF_INET)

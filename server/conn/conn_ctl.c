@@ -2,15 +2,13 @@
  * conn_ctl.c: the toolbar's controls that are neither input nor video
  * options: the screenshot (PROTOCOL.md §9.6, clients >= 1.4.0), "Restart
  * remote device" and the locks ("Insert Lock", "Lock after session end")
- * through logind (HOST.md §5.11), and the requests a Linux host cannot
+ * through the session (session_reboot, session_lock; HOST.md §5.11), and the requests a Linux host cannot
  * serve (switch sides, elevation), answered as upstream answers them.
  */
 #include <png.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <systemd/sd-bus.h>
 
 #include "common/err.h"
 #include "common/log.h"
@@ -23,7 +21,6 @@
 
 /* Upstream's text when no picture could be taken (video_service.rs). */
 #define CTL_SHOT_FAILED	"Failed to take screenshot, please try again later."
-#define CTL_LOGIND_TIMEOUT_US	(2 * 1000 * 1000)
 /* Upstream's details when no privacy mode implementation exists. */
 #define CTL_PRIVACY_UNSUPPORTED "Unsupported. 1 Multi-screen is not " \
 	"supported. 2 Please confirm the license is activated."
@@ -185,32 +182,6 @@ ctl_msgbox(struct conn *c, const char *title, const char *text)
 }
 
 /*
- * Asks logind on the system bus (DBUS_SYSTEM_BUS_ADDRESS when set) to
- * reboot, as root may without asking anyone. Returns 0, or a negative
- * ERR_* with *why (free it) saying what logind said.
- */
-static int
-ctl_logind_reboot(char **why)
-{
-	sd_bus_error e = SD_BUS_ERROR_NULL;
-	sd_bus *bus = NULL;
-	int r;
-
-	if ((r = sd_bus_open_system(&bus)) >= 0) {
-		sd_bus_set_method_call_timeout(bus, CTL_LOGIND_TIMEOUT_US);
-		r = sd_bus_call_method(bus, "org.freedesktop.login1",
-		    "/org/freedesktop/login1", "org.freedesktop.login1.Manager",
-		    "Reboot", &e, NULL, "b", 0);
-	}
-	if (r < 0)
-		xasprintf(why, "%s", sd_bus_error_is_set(&e) ? e.message :
-		    strerror(-r));
-	sd_bus_error_free(&e);
-	sd_bus_flush_close_unref(bus);
-	return r < 0 ? ERR_IO : 0;
-}
-
-/*
  * Misc.restart_remote_device: with the Restart permission, reboot through
  * logind (upstream then says nothing; the client waits for the host to
  * come back). Without it the client is told again that Restart is off, so
@@ -229,7 +200,7 @@ conn_recv_restart(struct conn *c)
 		conn_send_permission(c, PERM_RESTART);
 		return;
 	}
-	if (ctl_logind_reboot(&why) == 0) {
+	if (session_reboot(&why) == 0) {
 		log_info("conn %u peer %s: restart by the peer", c->id,
 		    c->peer);
 		return;
@@ -240,31 +211,6 @@ conn_recv_restart(struct conn *c)
 	ctl_msgbox(c, "Restart remote device", text);
 	free(text);
 	free(why);
-}
-
-/*
- * Asks logind to lock session id, as root may. Returns 0, or ERR_IO with
- * *why (free it) saying what logind said.
- */
-static int
-ctl_logind_lock(const char *id, char **why)
-{
-	sd_bus_error e = SD_BUS_ERROR_NULL;
-	sd_bus *bus = NULL;
-	int r;
-
-	if ((r = sd_bus_open_system(&bus)) >= 0) {
-		sd_bus_set_method_call_timeout(bus, CTL_LOGIND_TIMEOUT_US);
-		r = sd_bus_call_method(bus, "org.freedesktop.login1",
-		    "/org/freedesktop/login1", "org.freedesktop.login1.Manager",
-		    "LockSession", &e, NULL, "s", id);
-	}
-	if (r < 0)
-		xasprintf(why, "%s", sd_bus_error_is_set(&e) ? e.message :
-		    strerror(-r));
-	sd_bus_error_free(&e);
-	sd_bus_flush_close_unref(bus);
-	return r < 0 ? ERR_IO : 0;
 }
 
 /*
@@ -282,7 +228,7 @@ ctl_lock(struct conn *c, const char *what)
 	if (c->srv->desk == NULL ||
 	    (s = session_source_get(c->srv->desk)) == NULL || s->id == NULL)
 		return ERR_NOTFOUND;
-	if ((r = ctl_logind_lock(s->id, &why)) != 0) {
+	if ((r = session_lock(s->id, &why)) != 0) {
 		log_warn("conn %u peer %s: %s: logind did not lock session "
 		    "%s: %s", c->id, c->peer, what, s->id, why);
 		free(why);

@@ -48,7 +48,7 @@ reg_set_state(struct rdv *r, enum rdv_state st, const char *text)
 }
 
 /* Sets RDV_ERROR with a formatted reason. */
-static void __attribute__((format(printf, 2, 3)))
+static void __attribute__((format(__printf__, 2, 3)))
 reg_set_error(struct rdv *r, const char *fmt, ...)
 {
 	char msg[300], text[320];

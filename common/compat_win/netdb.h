@@ -1,0 +1,1 @@
+/* <netdb.h> on Windows: all of it is in common/compat_win.h. */

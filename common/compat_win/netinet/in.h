@@ -1,0 +1,1 @@
+/* <netinet/in.h> on Windows: all of it is in common/compat_win.h. */

@@ -1,0 +1,1 @@
+/* <netinet/tcp.h> on Windows: all of it is in common/compat_win.h. */

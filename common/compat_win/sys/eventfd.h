@@ -1,0 +1,1 @@
+/* <sys/eventfd.h> on Windows: all of it is in common/compat_win.h. */

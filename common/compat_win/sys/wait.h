@@ -1,0 +1,1 @@
+/* <sys/wait.h> on Windows: all of it is in common/compat_win.h. */

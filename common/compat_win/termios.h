@@ -1,0 +1,1 @@
+/* <termios.h> on Windows: all of it is in common/compat_win.h. */

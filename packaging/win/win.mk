@@ -1,0 +1,54 @@
+# packaging/win/win.mk: what the Windows host (make win: build-win/cdesk.exe)
+# is made of, included by the Makefile when WIN=1, after its wildcards.
+#
+# Left out of the Windows link (Linux only): the session source and its
+# backends (session_src.c with logind, X11, /proc and the headless Xvfb;
+# server/win/session_win.c follows the console session instead),
+# session.c (fork, setuid; session_win.c starts programs), server/x11/
+# (server/win/ has the same tables: capture, input, clipboard), the
+# PulseAudio service (svc_audio.c; svc_win.c says audio is unavailable),
+# PTY terminals (svc_term.c; likewise) and vpx_mem.c (glibc malloc hooks).
+# The main window and the CM (GTK) are not built: the host takes password
+# logins without a CM.
+#
+# Every file is compiled with common/compat_win.h included first and
+# common/compat_win/ (stand-ins for POSIX headers) on the include path;
+# server/ files also see server/win/platform.h, which binds the platform
+# table names the services use to the Windows ones.
+
+WIN_NOT_SERVER	:= server/x11/% server/session.c server/session_src.c \
+		   server/session_logind.c server/session_x11.c \
+		   server/session_proc.c server/session_headless.c \
+		   server/svc/svc_term.c server/svc/svc_audio.c \
+		   server/svc/svc_cursor.c server/media/vpx_mem.c
+COMMON_SRCS	:= $(wildcard common/*.c)
+IPC_SRCS	:= ipc/ipc.c ipc/ipc_event.c ipc/ipc_win32.c
+SERVER_SRCS	:= $(filter-out $(WIN_NOT_SERVER),\
+		   $(wildcard server/*.c server/*/*.c))
+
+COMMON_PKGS	:= libsodium libprotobuf-c inih
+SERVER_PKGS	:= libevent libavcodec libavutil libswscale vpx opus libzstd \
+		   libpng
+CPPFLAGS	+= -include common/compat_win.h -Icommon/compat_win \
+		   -DCDESK_NO_GUI
+$(B)/server/%.o: CPPFLAGS += -include server/win/platform.h
+HARDEN		:= -fstack-protector-strong
+HARDEN_LD	:= -static -Wl,--dynamicbase -Wl,--nxcompat \
+		   -Wl,--high-entropy-va
+WIN_SYSLIBS	:= -lws2_32 -liphlpapi -lwtsapi32 -ld3d11 -ldxgi -lgdi32 \
+		   -luser32 -ladvapi32 -lole32 -luuid -lbcrypt -lmfplat \
+		   -lmfuuid -lstrmiids -lssp
+
+$(B)/cdesk.exe: $(B)/cdesk.o $(B)/libserver.a $(B)/libipc.a $(B)/libcommon.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(B)/libserver.a $(B)/libipc.a \
+	    $(B)/libcommon.a $(call pc_libs,$(SERVER_PKGS) $(COMMON_PKGS)) \
+	    -lyuv -lstdc++ -lm $(WIN_SYSLIBS)
+
+# The installer around it (packaging/msi/cdesk.wxs; wixl takes Source
+# paths relative to the current folder only). cdesk.exe is linked
+# statically: no DLL goes with it.
+$(B)/cdesk.msi: $(B)/cdesk.exe packaging/msi/cdesk.wxs
+	@echo "  WIXL    $@"
+	$(Q)wixl -a x64 -D Version=$(VERSION) -D SourceDir=$(B) -o $@ \
+	    packaging/msi/cdesk.wxs

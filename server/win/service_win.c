@@ -1,0 +1,92 @@
+/*
+ * service_win.c: cdesk --server under the Windows service manager. The
+ * manager starts cdesk.exe --server (cdesk.wxs: LocalSystem, automatic)
+ * and expects StartServiceCtrlDispatcher at once; the host then runs in
+ * the service's thread, and a Stop or Shutdown from the manager becomes
+ * the SIGTERM the host already stops on (libevent's signal event). Run
+ * from a console the dispatcher fails at once and the host runs as it
+ * does on Linux.
+ */
+#include <signal.h>
+
+#include "common/log.h"
+#include "server/server.h"
+#include "server/win/service_win.h"
+
+static const struct cfg_paths	*service_paths;
+static int			 service_verbose;
+static int			 service_rc;
+static SERVICE_STATUS_HANDLE	 service_handle;
+
+/* Tells the manager the service's state. */
+static void
+service_report(DWORD state, DWORD code)
+{
+	SERVICE_STATUS st;
+
+	memset(&st, 0, sizeof st);
+	st.dwServiceType = SERVICE_WIN32_OWN_PROCESS;
+	st.dwCurrentState = state;
+	st.dwControlsAccepted = state == SERVICE_RUNNING ?
+	    SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_SHUTDOWN : 0;
+	st.dwWin32ExitCode = code;
+	st.dwWaitHint = state == SERVICE_RUNNING ? 0 : 10000;
+	SetServiceStatus(service_handle, &st);
+}
+
+/* The manager's controls: Stop and Shutdown stop the host. */
+static DWORD WINAPI
+service_ctrl(DWORD ctl, DWORD type, LPVOID data, LPVOID ctx)
+{
+	(void)type;
+	(void)data;
+	(void)ctx;
+	switch (ctl) {
+	case SERVICE_CONTROL_STOP:
+	case SERVICE_CONTROL_SHUTDOWN:
+		service_report(SERVICE_STOP_PENDING, NO_ERROR);
+		raise(SIGTERM);
+		return NO_ERROR;
+	case SERVICE_CONTROL_INTERROGATE:
+		return NO_ERROR;
+	}
+	return ERROR_CALL_NOT_IMPLEMENTED;
+}
+
+/* The service's thread: the host, from running to stopped. */
+static void WINAPI
+service_run(DWORD argc, LPSTR *argv)
+{
+	(void)argc;
+	(void)argv;
+	service_handle = RegisterServiceCtrlHandlerExA(SERVICE_WIN_NAME,
+	    service_ctrl, NULL);
+	if (service_handle == NULL) {
+		service_rc = 1;
+		return;
+	}
+	service_report(SERVICE_RUNNING, NO_ERROR);
+	service_rc = server_main(service_paths, service_verbose);
+	service_report(SERVICE_STOPPED, service_rc == 0 ? NO_ERROR :
+	    ERROR_SERVICE_SPECIFIC_ERROR);
+}
+
+/* See service_win.h. */
+int
+service_win_main(const struct cfg_paths *paths, int verbose)
+{
+	SERVICE_TABLE_ENTRYA table[] = {
+		{ (char *)SERVICE_WIN_NAME, service_run },
+		{ NULL, NULL },
+	};
+
+	service_paths = paths;
+	service_verbose = verbose;
+	if (StartServiceCtrlDispatcherA(table))
+		return service_rc;
+	if (GetLastError() == ERROR_FAILED_SERVICE_CONTROLLER_CONNECT)
+		return server_main(paths, verbose);
+	log_error("service manager: StartServiceCtrlDispatcher failed "
+	    "(error %lu)", GetLastError());
+	return 1;
+}

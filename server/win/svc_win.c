@@ -1,0 +1,202 @@
+/*
+ * svc_win.c: the services the Windows build does not have yet, with the
+ * interfaces of their Linux files (svc_audio.h: PulseAudio; svc_term.h:
+ * PTY shells; svc_cursor.h: XFixes, its service and backend in one X11
+ * file), and vpx_mem.h, whose page trimming is glibc's. The server starts
+ * the first three, is told they are unsupported, and runs without them
+ * (srv->audio, srv->term and srv->cursor stay NULL, as when PulseAudio or
+ * XFixes is missing on Linux): peers see no audio, no terminal and the
+ * client's own cursor. Callers check for NULL before subscribing.
+ */
+#include <stdlib.h>
+
+#include "common/err.h"
+#include "server/media/vpx_mem.h"
+#include "server/svc/svc_audio.h"
+#include "server/svc/svc_cursor.h"
+#include "server/svc/svc_term.h"
+
+/* Audio capture (WASAPI loopback) is not built for Windows yet. */
+int
+svc_audio_new(struct event_base *base, const char *source,
+    struct svc_audio **out)
+{
+	(void)base;
+	(void)source;
+	*out = NULL;
+	return ERR_UNSUPP;
+}
+
+/* Nothing was made. */
+void
+svc_audio_free(struct svc_audio *sa)
+{
+	(void)sa;
+}
+
+/* Without a service there is no audio to subscribe to. */
+int
+svc_audio_subscribe(struct svc_audio *sa, const struct svc_sink *sink)
+{
+	(void)sa;
+	(void)sink;
+	return ERR_UNSUPP;
+}
+
+/* Nobody is subscribed. */
+void
+svc_audio_unsubscribe(struct svc_audio *sa, uint32_t conn_id)
+{
+	(void)sa;
+	(void)conn_id;
+}
+
+/* Terminals (ConPTY) are not built for Windows yet. */
+int
+svc_term_new(struct event_base *base, struct svc_term **out)
+{
+	(void)base;
+	*out = NULL;
+	return ERR_UNSUPP;
+}
+
+/* Nothing was made. */
+void
+svc_term_free(struct svc_term *st)
+{
+	(void)st;
+}
+
+/* No terminal set to attach to. */
+int
+svc_term_attach(struct svc_term *st, const struct svc_sink *sink,
+    const char *service_id, int persistent, const char **id, char **cause)
+{
+	(void)st;
+	(void)sink;
+	(void)service_id;
+	(void)persistent;
+	*id = NULL;
+	*cause = NULL;
+	return ERR_UNSUPP;
+}
+
+/* Nobody is attached. */
+void
+svc_term_detach(struct svc_term *st, uint32_t conn_id)
+{
+	(void)st;
+	(void)conn_id;
+}
+
+/* Nobody is attached. */
+void
+svc_term_persistent(struct svc_term *st, uint32_t conn_id, int on)
+{
+	(void)st;
+	(void)conn_id;
+	(void)on;
+}
+
+/* Nobody is attached: the caller answers. */
+int
+svc_term_action(struct svc_term *st, uint32_t conn_id,
+    const Hbb__TerminalAction *a)
+{
+	(void)st;
+	(void)conn_id;
+	(void)a;
+	return ERR_NOTFOUND;
+}
+
+/* Cursor shapes (GetCursorInfo) are not built for Windows yet. */
+int
+svc_cursor_new(struct event_base *base, const char *x_display,
+    struct svc_cursor **scp)
+{
+	(void)base;
+	(void)x_display;
+	*scp = NULL;
+	return ERR_UNSUPP;
+}
+
+/* Nothing was made. */
+void
+svc_cursor_free(struct svc_cursor *sc)
+{
+	(void)sc;
+}
+
+/* No service to move. */
+int
+svc_cursor_move(struct svc_cursor *sc, const char *x_display)
+{
+	(void)sc;
+	(void)x_display;
+	return ERR_UNSUPP;
+}
+
+/* Without a service there are no shapes to subscribe to. */
+int
+svc_cursor_subscribe(struct svc_cursor *sc, const struct svc_sink *sink,
+    unsigned flags)
+{
+	(void)sc;
+	(void)sink;
+	(void)flags;
+	return ERR_UNSUPP;
+}
+
+/* Nobody is subscribed. */
+void
+svc_cursor_unsubscribe(struct svc_cursor *sc, uint32_t conn_id)
+{
+	(void)sc;
+	(void)conn_id;
+}
+
+/* Nobody is subscribed. */
+void
+svc_cursor_input(struct svc_cursor *sc, uint32_t conn_id)
+{
+	(void)sc;
+	(void)conn_id;
+}
+
+/* The Windows heap keeps what libvpx frees; nothing to trim (NULL). */
+struct vpxmem *
+vpxmem_new(int width, int height)
+{
+	(void)width;
+	(void)height;
+	return NULL;
+}
+
+/* NULL: nothing to free. */
+void
+vpxmem_free(struct vpxmem *m)
+{
+	(void)m;
+}
+
+/* NULL: nothing to watch. */
+void
+vpxmem_begin(struct vpxmem *m)
+{
+	(void)m;
+}
+
+/* NULL: nothing watched. */
+void
+vpxmem_end(struct vpxmem *m, int ok)
+{
+	(void)m;
+	(void)ok;
+}
+
+/* NULL: nothing to trim. */
+void
+vpxmem_trim(struct vpxmem *m)
+{
+	(void)m;
+}

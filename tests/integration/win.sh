@@ -1,0 +1,138 @@
+#!/bin/sh
+# win.sh: the Windows host (make win: build-win/cdesk.exe, cross-compiled
+# with mingw-w64 against the cached libraries) under Debian's wine64 on the
+# test's Xvfb: --get-id prints an ID; --server with direct access takes
+# the test peer's password login over direct IP, and the picture the peer
+# decodes (VP9) matches a grab of the Xvfb screen, on which wine's desktop
+# is, in every 16x16 block. The wine prefix is the test's own, removed
+# after. The .msi of make win holds that very cdesk.exe; wine's msiexec
+# installs it, its service runs, and it uninstalls cleanly. A missing
+# toolchain or wine is installed (packaging/deps.sh
+# --win), never skipped.
+. "$TOP/tests/lib.sh"
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+
+sh packaging/deps.sh --win >"$WORK/win-deps.log" 2>&1 ||
+    fail "packaging/deps.sh --win: $(tail -n 3 "$WORK/win-deps.log")"
+t0=$(date +%s)
+make --no-print-directory win >"$WORK/win-build.log" 2>&1 ||
+    fail "make win: $(tail -n 20 "$WORK/win-build.log")"
+echo "make win: $(($(date +%s) - t0)) s"
+EXE="$TOP/build-win/cdesk.exe"
+[ -f "$EXE" ] || fail "no $EXE"
+mkdir -p "$WORK/msi-x"
+msiextract -C "$WORK/msi-x" "$TOP/build-win/cdesk.msi" >/dev/null 2>&1 ||
+    fail "msiextract build-win/cdesk.msi"
+got=$(find "$WORK/msi-x" -name cdesk.exe | head -n 1)
+[ -n "$got" ] && cmp -s "$got" "$EXE" ||
+    fail "the .msi does not hold build-win/cdesk.exe"
+echo "cdesk.msi: $(stat -c %s "$TOP/build-win/cdesk.msi") bytes, holds" \
+    "cdesk.exe ($(stat -c %s "$EXE") bytes)"
+WINE=$(command -v wine64 || echo /usr/lib/wine/wine64)
+[ -x "$WINE" ] || fail "no wine64"
+WINESERVER=$(command -v wineserver || echo /usr/lib/wine/wineserver)
+WINEPREFIX="$WORK/wine"
+WINEDEBUG=-all
+export WINEPREFIX WINEDEBUG
+WPID=
+
+# Stop the host and everything of the prefix (by the prefix, not by name).
+win_stop() {
+	[ -n "$WPID" ] && kill "$WPID" 2>/dev/null && wait "$WPID" 2>/dev/null
+	WPID=
+	"$WINESERVER" -k 2>/dev/null
+	rm -rf "$WINEPREFIX"
+}
+trap win_stop EXIT
+
+DIR=$(cdesk_dir win)
+PORT=$(cat "$DIR/port")
+t0=$(date +%s)
+id=$("$WINE" "$EXE" --config "$DIR" --get-id 2>"$WORK/win-getid.err" |
+    tr -d '\r')
+echo "--get-id: '$id' ($(($(date +%s) - t0)) s with a new wine prefix)"
+expect_match "$id" '^[0-9]{9,10}$' "--get-id"
+"$WINE" "$EXE" --config "$DIR" --password 'Secret-42' >/dev/null 2>&1 ||
+    fail "--password"
+
+# Something to look at: a colour and rectangles all over the screen.
+xsetroot -solid '#3366cc'
+"$TOP/$B/tests/bin/xrects" 300 7 5 || fail "xrects"
+
+"$WINE" "$EXE" --config "$DIR" -v --server >"$DIR/out" 2>"$DIR/log" &
+WPID=$!
+wait_for "$DIR/out" '^READY' "the host under wine did not start" 1200
+grep -q "^ID: $id" "$DIR/out" || fail "server ID: $(tr -d '\r' <"$DIR/out")"
+
+info=$("$PEER" -p "$PORT" -w Secret-42 login) || fail "login: $info"
+echo "$info"
+size=$(xdpyinfo | sed -n 's/.*dimensions: *\([0-9]*x[0-9]*\) .*/\1/p')
+expect_match "$info" "^PEERINFO .* platform=Windows .* display0=${size}\\+0\\+0" "PeerInfo"
+
+peer_session winv -w Secret-42 -c vp9
+OUT="$WORK/winv.out"
+wait_for "$OUT" '^VIDEO 1 vp9 0 ' "no picture from the host under wine" 600
+sleep 1.5
+import -window root -depth 8 "ppm:$WORK/win-screen.ppm" ||
+    fail "cannot grab the screen"
+echo "snap $WORK/win-decoded.ppm" >&3
+wait_for "$OUT" '^SNAP ' "no snapshot"
+grep -q '^SNAP ok' "$OUT" || fail "snapshot failed"
+d=$($PY "$TOP/tests/integration/ppmdiff.py" "$WORK/win-screen.ppm" \
+    "$WORK/win-decoded.ppm") || fail "ppmdiff"
+echo "decoded picture against the screen: $d"
+worst=$(echo "$d" | sed -n 's/.*worst_block=\([0-9.]*\).*/\1/p')
+awk -v w="$worst" 'BEGIN { exit !(w != "" && w < 40) }' ||
+    fail "the picture differs from the screen ($d)"
+echo quit >&3
+exec 3>&-
+wait $PEER_PID
+grep -E ' (error|fatal):' "$DIR/log" | grep -v 'connection manager link' &&
+    fail "errors in the host's log"
+kill "$WPID"
+wait "$WPID" 2>/dev/null
+WPID=
+
+# The package: installed, the service "cdesk" runs (cdesk.exe --server
+# under wine's service manager), the installed cdesk.exe says its ID; a
+# stop and an uninstall leave no process, no service and no folder. A
+# wine process of ours keeps the wine session (and its services) up.
+SVC_EXE='C:\Program Files\cdesk\cdesk.exe'
+# svc_procs: the service processes of cdesk.exe running now.
+svc_procs() {
+	ps -eo pid,args | grep -F "$SVC_EXE --server" | grep -v grep
+}
+# svc_state: the service's state as sc says it (empty: no such service).
+svc_state() {
+	"$WINE" sc query cdesk 2>/dev/null | tr -d '\r' |
+	    sed -n 's/.*STATE *: *[0-9]* *\([A-Z_]*\).*/\1/p'
+}
+"$WINE" cmd.exe /c "ping -n 300 127.0.0.1 > nul" >/dev/null 2>&1 &
+KEEP=$!
+"$WINE" msiexec /i "$TOP/build-win/cdesk.msi" /qn ||
+    fail "msiexec /i: exit $?"
+[ -f "$WINEPREFIX/drive_c/Program Files/cdesk/cdesk.exe" ] ||
+    fail "cdesk.exe not installed"
+i=0
+until [ "$(svc_state)" = RUNNING ] && [ -n "$(svc_procs)" ]; do
+	i=$((i + 1))
+	[ $i -gt 60 ] && fail "service: '$(svc_state)', process: '$(svc_procs)'"
+	sleep 0.5
+done
+echo "service cdesk: RUNNING, $(svc_procs | head -n 1)"
+iid=$("$WINE" "$SVC_EXE" --get-id 2>/dev/null | tr -d '\r')
+expect_match "$iid" '^[0-9]{9,10}$' "the installed --get-id"
+"$WINE" msiexec /x "$TOP/build-win/cdesk.msi" /qn ||
+    fail "msiexec /x: exit $?"
+i=0
+while [ -n "$(svc_state)" ] || [ -n "$(svc_procs)" ]; do
+	i=$((i + 1))
+	[ $i -gt 60 ] && fail "after uninstall: '$(svc_state)' $(svc_procs)"
+	sleep 0.5
+done
+[ -e "$WINEPREFIX/drive_c/Program Files/cdesk" ] &&
+    fail "Program Files\\cdesk left after uninstall"
+kill "$KEEP" 2>/dev/null
+echo "uninstalled: no service, no process, no folder"
+echo "ok"
