@@ -137,7 +137,8 @@ echo "resolution changed to 800x600 through RandR"
 xdotool mousemove 1400 300
 echo "set cursor 1" >&3
 echo "set follow 1" >&3
-sleep 0.5
+wait_for "$DIR/log" "follow cursor 1, window 0" "follow cursor not turned on"
+sleep 0.3
 [ "$(follows)" -eq 0 ] || fail "told to follow the display already shown"
 xdotool mousemove 200 300
 next_follow 0 "$other" "no follow_current_display for the cursor"
@@ -148,7 +149,7 @@ xdotool mousemove 1300 100
 next_follow "$n" "$cur" "no follow_current_display back"
 echo "show $cur" >&3
 echo "set follow 0" >&3
-sleep 0.3
+wait_for "$DIR/log" "follow cursor 0, window 0" "follow cursor not turned off"
 n=$(follows)
 xdotool mousemove 100 100
 sleep 0.5
