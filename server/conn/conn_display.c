@@ -115,7 +115,7 @@ conn_follow_cb(void *ctx, int what, int x, int y)
 	c->focus_display = idx;
 }
 
-/* The cursor flags follow remote window adds; sets the callback. */
+/* The cursor flags follow remote window adds (SVC_CURSOR_F_FOCUS). */
 unsigned
 conn_follow_flags(struct conn *c)
 {

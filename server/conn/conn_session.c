@@ -175,6 +175,11 @@ conn_apply_options(struct conn *c, const Hbb__OptionMessage *o)
 		c->follow_window = o->follow_remote_window == yes;
 		c->focus_display = -1;
 	}
+	if (o->lock_after_session_end != 0 || o->follow_remote_cursor != 0 ||
+	    o->follow_remote_window != 0)
+		log_debug("conn %u: lock after end %d, follow cursor %d, "
+		    "window %d", c->id, c->lock_after_end, c->follow_cursor,
+		    c->follow_window);
 	conn_update_services(c);
 }
 

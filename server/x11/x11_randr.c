@@ -17,8 +17,9 @@
 #include "server/x11/x11_auth.h"
 #include "server/x11/x11_randr.h"
 
-/* A monitor a peer changed: its name and the size it had before. */
+/* A monitor a peer changed: its X display, name and size before. */
 struct randr_note {
+	char	 display[64];		/* "" for $DISPLAY */
 	char	 name[CAP_NAME_MAX];
 	int	 w, h;
 };
@@ -41,13 +42,15 @@ randr_note_find(const char *name)
 
 /* Notes name's size before a change, unless a first one is noted. */
 static void
-randr_note(const char *name, int w, int h)
+randr_note(const char *x_display, const char *name, int w, int h)
 {
 	struct randr_note *n;
 
 	pthread_mutex_lock(&randr_mu);
 	if (randr_note_find(name) == NULL && randr_nnotes < CAP_DISPLAYS_MAX) {
 		n = &randr_notes[randr_nnotes++];
+		snprintf(n->display, sizeof n->display, "%s",
+		    x_display != NULL ? x_display : "");
 		snprintf(n->name, sizeof n->name, "%s", name);
 		n->w = w;
 		n->h = h;
@@ -269,8 +272,8 @@ randr_apply(xcb_connection_t *c, const xcb_screen_t *scr,
  * an ERR_* with *why (static) saying what was missing.
  */
 static int
-randr_set_on(xcb_connection_t *c, const xcb_screen_t *scr, const char *name,
-    int w, int h, const char **why)
+randr_set_on(xcb_connection_t *c, const xcb_screen_t *scr,
+    const char *x_display, const char *name, int w, int h, const char **why)
 {
 	xcb_randr_get_screen_resources_current_reply_t *res = NULL;
 	xcb_randr_get_output_info_reply_t *oi = NULL;
@@ -296,7 +299,7 @@ randr_set_on(xcb_connection_t *c, const xcb_screen_t *scr, const char *name,
 	if (ci->mode == mode)
 		r = 0;
 	else {
-		randr_note(name, ci->width, ci->height);
+		randr_note(x_display, name, ci->width, ci->height);
 		r = randr_apply(c, scr, res, oi->crtc, ci, mode, w, h);
 	}
 out:
@@ -331,7 +334,7 @@ x11_randr_set(const char *x_display, const char *name, int w, int h,
 	}
 	scr = xcb_setup_roots_iterator(xcb_get_setup(c)).data;
 	xcb_grab_server(c);
-	r = randr_set_on(c, scr, name, w, h, &why);
+	r = randr_set_on(c, scr, x_display, name, w, h, &why);
 	xcb_ungrab_server(c);
 	xcb_flush(c);
 out:
@@ -355,6 +358,10 @@ x11_randr_restore(const char *x_display)
 	memcpy(notes, randr_notes, sizeof notes[0] * n);
 	pthread_mutex_unlock(&randr_mu);
 	for (i = 0; i < n; i++) {
+		/* A display the desk has left is not ours to change. */
+		if (strcmp(notes[i].display, x_display != NULL ? x_display :
+		    "") != 0)
+			continue;
 		if ((r = x11_randr_set(x_display, notes[i].name, notes[i].w,
 		    notes[i].h, &cause)) != 0) {
 			log_warn_r(r, "resolution not restored: %s", cause);

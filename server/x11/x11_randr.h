@@ -40,9 +40,9 @@ int	x11_randr_set(const char *x_display, const char *name, int w, int h,
 	    char **cause);
 
 /*
- * Puts every monitor a peer changed back to its noted size and forgets
- * the notes. Returns how many were restored, or the first error
- * (logged).
+ * Puts every monitor a peer changed on x_display back to its noted size
+ * and forgets all notes (those of a display the desk has left too).
+ * Returns how many were restored, or the first error (logged).
  */
 int	x11_randr_restore(const char *x_display);
 

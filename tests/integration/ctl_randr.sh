@@ -5,7 +5,8 @@
 # - PeerInfo offers the shown display's modes and each display's original
 #   size; a resolution change is applied through RandR, announced with
 #   the new modes and original size, and undone when the last session
-#   ends;
+#   ends; a switch with the client's custom resolution applies it; without
+#   the Keyboard permission nothing changes;
 # - follow remote cursor: the pointer moved by the desk's user onto the
 #   other monitor gives follow_current_display; follow remote window: so
 #   does the focused window (_NET_ACTIVE_WINDOW) moving to the other one.
@@ -137,7 +138,8 @@ echo "resolution changed to 800x600 through RandR"
 xdotool mousemove 1400 300
 echo "set cursor 1" >&3
 echo "set follow 1" >&3
-sleep 0.5
+wait_for "$DIR/log" "follow cursor 1, window 0" "follow cursor not turned on"
+sleep 0.3
 [ "$(follows)" -eq 0 ] || fail "told to follow the display already shown"
 xdotool mousemove 200 300
 next_follow 0 "$other" "no follow_current_display for the cursor"
@@ -148,7 +150,7 @@ xdotool mousemove 1300 100
 next_follow "$n" "$cur" "no follow_current_display back"
 echo "show $cur" >&3
 echo "set follow 0" >&3
-sleep 0.3
+wait_for "$DIR/log" "follow cursor 0, window 0" "follow cursor not turned off"
 n=$(follows)
 xdotool mousemove 100 100
 sleep 0.5
@@ -204,5 +206,21 @@ done
 grep -q "resolution of DUMMY1 restored to 1024x768" "$DIR/log" ||
     fail "restore not logged"
 echo "both restored when the session ended"
+cdesk_stop || fail "server exit"
+
+# Without the Keyboard permission the resolution stays (upstream's check).
+echo "enable-keyboard = N" >>"$DIR/cdesk.conf"
+cdesk_start "$DIR" || fail "server start"
+peer_session nokbd -w Secret-42
+echo "resolution $cur 800 600" >&3
+# Answered after the resolution request: that one was handled by then.
+echo "elevate" >&3
+wait_for "$WORK/nokbd.out" '^ELEVATION No permission$' "no elevation answer"
+[ "$(mode DUMMY1)" = "1024x768" ] ||
+    fail "changed without the Keyboard permission: $(mode DUMMY1)"
+echo "quit" >&3
+exec 3>&-
+wait $PEER_PID
+PEER_PID=""
 cdesk_stop || fail "server exit"
 echo "ok"
