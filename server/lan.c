@@ -41,7 +41,7 @@ struct lan {
 };
 
 /* 1 for a source LAN discovery answers: private, link-local, loopback. */
-static int
+int
 lan_source_ok(const struct sockaddr_in *sin)
 {
 	uint32_t a = ntohl(sin->sin_addr.s_addr);

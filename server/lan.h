@@ -13,6 +13,7 @@
 
 struct srv;
 struct lan;
+struct sockaddr_in;
 
 #define LAN_PORT		21119	/* RENDEZVOUS_PORT + 3 upstream */
 #define LAN_ANSWERS_PER_S	20
@@ -27,5 +28,8 @@ struct lan;
 struct lan	*lan_start(struct srv *);
 /* Stops answering and frees; NULL is fine. */
 void		 lan_free(struct lan *);
+/* 1 if a ping from sin is answered: 10/8, 172.16/12, 192.168/16,
+ * 169.254/16 (link-local) and 127/8; 0 for any other address. */
+int		 lan_source_ok(const struct sockaddr_in *sin);
 
 #endif
