@@ -71,6 +71,7 @@ session_fini(struct session *s)
 	free(s->xauthority);
 	free(s->runtime_dir);
 	free(s->dbus);
+	free(s->wayland);
 	free(s->id);
 	free(s->name);
 	free(s->seat);
@@ -96,6 +97,7 @@ session_copy(struct session *dst, const struct session *src)
 	tmp.xauthority = session_strdup(src->xauthority);
 	tmp.runtime_dir = session_strdup(src->runtime_dir);
 	tmp.dbus = session_strdup(src->dbus);
+	tmp.wayland = session_strdup(src->wayland);
 	tmp.id = session_strdup(src->id);
 	tmp.name = session_strdup(src->name);
 	tmp.seat = session_strdup(src->seat);
@@ -261,6 +263,8 @@ session_exec_prepare(const struct session *s, const char *what,
 	session_env_set(x, "XAUTHORITY", s->xauthority);
 	session_env_set(x, "XDG_RUNTIME_DIR", s->runtime_dir);
 	session_env_set(x, "DBUS_SESSION_BUS_ADDRESS", s->dbus);
+	/* A GTK program (the CM) on a Wayland desk finds the compositor. */
+	session_env_set(x, "WAYLAND_DISPLAY", s->wayland);
 	for (; env != NULL && *env != NULL; env++)
 		session_env_put(x, xstrdup(*env));
 	if ((x->null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
