@@ -214,6 +214,8 @@ session_exec_prepare(const struct session *s, const char *what,
 	session_env_set(x, "XAUTHORITY", s->xauthority);
 	session_env_set(x, "XDG_RUNTIME_DIR", s->runtime_dir);
 	session_env_set(x, "DBUS_SESSION_BUS_ADDRESS", s->dbus);
+	/* A GTK program (the CM) on a Wayland desk finds the compositor. */
+	session_env_set(x, "WAYLAND_DISPLAY", s->wayland);
 	for (; env != NULL && *env != NULL; env++)
 		session_env_put(x, xstrdup(*env));
 	if ((x->null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {

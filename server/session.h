@@ -60,6 +60,7 @@ struct session {
 	char	*xauthority;	/* owned: XAUTHORITY, or NULL */
 	char	*runtime_dir;	/* owned: XDG_RUNTIME_DIR, or NULL */
 	char	*dbus;		/* owned: D-Bus session address or NULL */
+	char	*wayland;	/* owned: WAYLAND_DISPLAY, or NULL */
 	/* What the session source knows about it. */
 	char	*id;		/* owned: logind session id, or NULL */
 	char	*name;		/* owned: the user's name, or NULL */
@@ -143,8 +144,8 @@ void	session_source_free(struct session_source *);
  * and never as root for an unknown session; not as root, only for our own
  * uid's session (or an unknown one). The child gets a clean environment:
  * HOME, USER, LOGNAME and SHELL of the user it runs as (from passwd), the
- * session's DISPLAY, XAUTHORITY, XDG_RUNTIME_DIR and
- * DBUS_SESSION_BUS_ADDRESS, only PATH, LANG, LANGUAGE, LC_* and the
+ * session's DISPLAY, XAUTHORITY, XDG_RUNTIME_DIR,
+ * DBUS_SESSION_BUS_ADDRESS and WAYLAND_DISPLAY, only PATH, LANG, LANGUAGE, LC_* and the
  * sanitizer settings (ASAN_OPTIONS, LSAN_OPTIONS, UBSAN_OPTIONS) of ours,
  * then each "NAME=value" of env (NULL-terminated, borrowed; may be NULL);
  * stdin is /dev/null, stdout and stderr are ours, no other descriptor is

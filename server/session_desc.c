@@ -97,6 +97,7 @@ session_fini(struct session *s)
 	free(s->xauthority);
 	free(s->runtime_dir);
 	free(s->dbus);
+	free(s->wayland);
 	free(s->id);
 	free(s->name);
 	free(s->seat);
@@ -122,6 +123,7 @@ session_copy(struct session *dst, const struct session *src)
 	tmp.xauthority = session_strdup(src->xauthority);
 	tmp.runtime_dir = session_strdup(src->runtime_dir);
 	tmp.dbus = session_strdup(src->dbus);
+	tmp.wayland = session_strdup(src->wayland);
 	tmp.id = session_strdup(src->id);
 	tmp.name = session_strdup(src->name);
 	tmp.seat = session_strdup(src->seat);

@@ -112,6 +112,7 @@ struct session_penv {
 	char	*xauthority;	/* trusted (session_x11_trusted) */
 	char	*dbus;
 	char	*runtime_dir;
+	char	*wayland;	/* WAYLAND_DISPLAY */
 };
 /*
  * Reads the environment of uid's processes in the session: the leader

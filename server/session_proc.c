@@ -34,6 +34,7 @@ session_penv_free(struct session_penv *pe)
 	free(pe->xauthority);
 	free(pe->dbus);
 	free(pe->runtime_dir);
+	free(pe->wayland);
 	memset(pe, 0, sizeof *pe);
 }
 
@@ -100,6 +101,9 @@ proc_take(const char *env, size_t len, long uid, struct session_penv *pe)
 	if (pe->runtime_dir == NULL && (v = proc_env_get(env, len,
 	    "XDG_RUNTIME_DIR")) != NULL && *v == '/')
 		pe->runtime_dir = xstrdup(v);
+	if (pe->wayland == NULL && (v = proc_env_get(env, len,
+	    "WAYLAND_DISPLAY")) != NULL && *v != '\0')
+		pe->wayland = xstrdup(v);
 }
 
 /*

@@ -167,6 +167,8 @@ session_complete_own(struct session *s)
 		s->runtime_dir = xstrdup(v);
 	if ((v = getenv("DBUS_SESSION_BUS_ADDRESS")) != NULL)
 		s->dbus = xstrdup(v);
+	if ((v = getenv("WAYLAND_DISPLAY")) != NULL && *v != '\0')
+		s->wayland = xstrdup(v);
 }
 
 /* Complete another user's session (or any logind session). */
@@ -194,6 +196,8 @@ session_complete_other(struct session *s, char **refused)
 		s->runtime_dir = session_user_runtime(s->uid);
 	s->dbus = pe.dbus;
 	pe.dbus = NULL;
+	s->wayland = pe.wayland;
+	pe.wayland = NULL;
 	if (s->dbus == NULL)
 		s->dbus = session_user_bus(s->uid);
 out:

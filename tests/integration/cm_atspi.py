@@ -129,7 +129,7 @@ class Peer:
             except queue.Empty:
                 return
             if line is None or not line.startswith(
-                    ("AUDIO", "CLIP", "VIDEO", "SWITCH")):
+                    ("AUDIO", "TONE", "CLIP", "VIDEO", "SWITCH")):
                 fail("peer said %r unexpectedly" % line)
 
     def stop(self):

@@ -2,8 +2,9 @@
 # private system bus) naming a Wayland session of user W, the server run as
 # root refuses remote control with upstream's text, `cdesk --status` and
 # W's main window's status say why and what to do, and a login refused for
-# it starts a CM as W that shows the notice (checked through AT-SPI on W's
-# own session bus); when W's next session is X11 the
+# it starts a CM as W, with the session's WAYLAND_DISPLAY, that shows the
+# notice (checked through AT-SPI on W's own session bus); when W's next
+# session is X11 the
 # notice goes from the status and the CM quits by itself.
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/session_lib.sh"
@@ -42,7 +43,10 @@ until [ -S "$wdir/bus" ]; do
 done
 session_bg "$uw" DISPLAY="$DW" DBUS_SESSION_BUS_ADDRESS="$wbus" \
     "$launcher" --launch-immediately
-session_bg "$uw" DISPLAY="$DW" DBUS_SESSION_BUS_ADDRESS="$wbus" sleep 600
+# The leader's WAYLAND_DISPLAY names no compositor here: GTK falls back
+# to W's X display.
+session_bg "$uw" DISPLAY="$DW" DBUS_SESSION_BUS_ADDRESS="$wbus" \
+    WAYLAND_DISPLAY=wayland-cdesk-test sleep 600
 LEADER=$BGPID
 
 # mock_session ID TYPE: W logs in to a session of TYPE on W's display.
@@ -95,6 +99,9 @@ wait_for "$DIR/log" "cm: started .* as uid $uid \\(pid [0-9]+\\)" \
     "the CM did not start as $uw"
 cm=$(sed -n "s/.*cm: started .* as uid $uid (pid \\([0-9]*\\)).*/\\1/p" \
     "$DIR/log" | head -n 1)
+tr '\0' '\n' <"/proc/$cm/environ" |
+    grep -qx WAYLAND_DISPLAY=wayland-cdesk-test ||
+    fail "the CM did not get the session's WAYLAND_DISPLAY"
 i=0
 until [ -n "$(DISPLAY=$DW xdotool search --onlyvisible --pid "$cm" \
     2>/dev/null)" ]; do
