@@ -28,8 +28,8 @@
 #include "server/session.h"
 
 #define FSH_REAP_MAX	8	/* helpers gone but not yet reaped */
-#define FSH_IN_MIN	(256 * 1024)	/* room for each read, at least */
-#define FSH_IN_KEEP	(1024 * 1024)	/* a larger input is freed empty */
+#define FSH_IN_MIN	(1024 * 1024)	/* room for each read, at least */
+#define FSH_IN_KEEP	(4096 * 1024)	/* a larger input is freed empty */
 #define FSH_CHUNK	(1024 * 1024)	/* an output chunk (frames whole) */
 #define FSH_SPARE	2		/* empty chunks kept */
 #define FSH_IOV		16		/* chunks per writev */

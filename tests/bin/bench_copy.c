@@ -8,9 +8,11 @@
  *
  *   bench_copy tcp|box FILE OUT [sync]
  *
- * Prints "COPY mode=... bytes=N seconds=S mb_s=X" (S from the first byte
- * sent to the last written, with sync after an fdatasync of OUT).
+ * Prints "COPY mode=... bytes=N seconds=S mb_s=X cpu_ms_mb=C" (S from the
+ * first byte sent to the last written, with sync after an fdatasync of
+ * OUT; C the CPU of both processes per MB).
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -140,6 +142,7 @@ int
 main(int argc, char **argv)
 {
 	struct sockaddr_in sa;
+	struct rusage ru, rc;
 	socklen_t salen = sizeof sa;
 	double t0, t;
 	uint64_t total;
@@ -173,8 +176,14 @@ main(int argc, char **argv)
 	total = receiver(s, argv[3], box, argc > 4);
 	t = now() - t0;
 	waitpid(pid, NULL, 0);
-	printf("COPY mode=%s%s bytes=%llu seconds=%.3f mb_s=%.1f\n", argv[1],
-	    argc > 4 ? "+sync" : "", (unsigned long long)total, t,
-	    (double)total / 1e6 / t);
+	getrusage(RUSAGE_SELF, &ru);
+	getrusage(RUSAGE_CHILDREN, &rc);
+	printf("COPY mode=%s%s bytes=%llu seconds=%.3f mb_s=%.1f "
+	    "cpu_ms_mb=%.2f\n", argv[1], argc > 4 ? "+sync" : "",
+	    (unsigned long long)total, t, (double)total / 1e6 / t,
+	    (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + rc.ru_utime.tv_sec +
+	    rc.ru_stime.tv_sec) * 1e3 / ((double)total / 1048576) +
+	    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec + rc.ru_utime.tv_usec +
+	    rc.ru_stime.tv_usec) / 1e3 / ((double)total / 1048576));
 	return 0;
 }

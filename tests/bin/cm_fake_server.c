@@ -5,7 +5,8 @@
  *   login ID PEER_ID NAME ADDRESS MODE AUTHORIZED   a connection (pending
  *                                                   when AUTHORIZED is 0)
  *   chat ID TEXT...        the peer writes
- *   file ID JOB PATH TOTAL DONE STATE   file-transfer progress
+ *   file ID JOB PATH TOTAL DONE STATE [SPEED [ERROR...]]
+ *                          file-transfer progress
  *   closed ID              the connection ended
  *   click ID MS            a peer clicked MS ms ago (-1: never); ID unused
  *   mode ID [VALUE]        set approve-mode (ID unused)
@@ -307,7 +308,7 @@ fake_command(struct fake *f, char *line)
 	char word[16], a[64], b[64], c[64];
 	int id, mode, auth, n = 0;
 	unsigned long long total, done, speed = 0;
-	int job, state;
+	int job, state, m = 0;
 
 	if (sscanf(line, "%15s %d%n", word, &id, &n) < 2 || id <= 0 ||
 	    id >= FAKE_CONNS) {
@@ -346,8 +347,8 @@ fake_command(struct fake *f, char *line)
 		f->click_age = strtol(line + n, NULL, 10);
 		printf("CLICK %ld\n", f->click_age);
 	} else if (strcmp(word, "file") == 0 && sscanf(line + n,
-	    "%d %63s %llu %llu %d %llu", &job, a, &total, &done, &state,
-	    &speed) >= 5) {
+	    "%d %63s %llu %llu %d %llu%n", &job, a, &total, &done, &state,
+	    &speed, &m) >= 5) {
 		memset(&fl, 0, sizeof fl);
 		fl.conn_id = id;
 		fl.job_id = job;
@@ -357,6 +358,8 @@ fake_command(struct fake *f, char *line)
 		fl.finished_size = done;
 		fl.state = state;
 		fl.speed = speed;
+		fl.error = m > 0 ? line + n + m + strspn(line + n + m, " ") :
+		    "";
 		cmlink_file_log(f->cm, &fl);
 	} else
 		printf("BAD %s\n", line);

@@ -296,9 +296,23 @@ def main():
     find(p1, "Send report.pdf — 1.3\u00a0MB of 2.0\u00a0MB", "list item")
     # The speed while it runs; the result when it ends.
     fake.send("file 1 1 report.pdf 2000000 1600000 0 650000")
-    find(p1, "Send report.pdf — 1.6\u00a0MB of 2.0\u00a0MB, "
-         "650.0\u00a0kB/s", "list item")
+    row = find(p1, "Send report.pdf — 1.6\u00a0MB of 2.0\u00a0MB, "
+               "650.0\u00a0kB/s", "list item")
+    # Its progress bar, as a screen reader reads it.
+    bar = find_role(row, "progress bar")
+    if abs(bar.get_value_iface().get_current_value() - 0.8) > 0.001:
+        fail("progress bar at %r, not 0.8" %
+             bar.get_value_iface().get_current_value())
     fake.send("file 1 1 report.pdf 2000000 2000000 1 650000")
+    find(p1, "Send report.pdf — 2.0\u00a0MB of 2.0\u00a0MB, done",
+         "list item")
+    if abs(bar.get_value_iface().get_current_value() - 1.0) > 0.001:
+        fail("a done job's bar is not full")
+    # A job that failed says why, beside the others.
+    fake.send("file 1 2 notes.txt 1000 300 3 0 "
+              "No space left on device (os error 28)")
+    find(p1, "Send notes.txt — 300 bytes of 1.0\u00a0kB, failed: "
+         "No space left on device (os error 28)", "list item")
     find(p1, "Send report.pdf — 2.0\u00a0MB of 2.0\u00a0MB, done",
          "list item")
 

@@ -332,6 +332,7 @@ try:
     fxo.wait(lambda l: l == 'ERROR 0 connection manager error: the '
              'desktop session changed', "A's download ended by the switch")
     fx.wait(timeout=TIMEOUT)
+    otp = current_otp(d, otp)	# a new one after every session
     peer.send('mouse 0 700 550')
     wait_pointer(db, (700, 550), auth_b)
     peer.send('clip to-b')

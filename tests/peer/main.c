@@ -47,6 +47,7 @@
  *                        sessions, hostile ones, one that stops reading
  *                        (swarm.c)
  */
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -712,6 +713,11 @@ main(int argc, char **argv)
 	const char *cmd;
 	int ch;
 
+	/* Blocks of 128 KiB one after another: from the heap, kept, not
+	 * mapped or trimmed afresh each (page faults were most of the
+	 * bench's peer and relay time). */
+	mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
 	if (sodium_init() < 0)
 		return 1;
 	while ((ch = getopt(argc, argv, "A:c:F:h:k:p:u:w:t:R:K:i:P")) != -1) {
