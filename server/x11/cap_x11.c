@@ -119,6 +119,9 @@ x11_shm_reserve(struct cap *cp, size_t size)
 	if (cp->shm != NULL && cp->shm_size >= size)
 		return 0;
 	x11_shm_free(cp);
+	/* Room to grow: pages X never writes cost nothing. */
+	if (size < X11_SHM_SMALL)
+		size = X11_SHM_SMALL;
 	if ((id = shmget(IPC_PRIVATE, size, IPC_CREAT | 0600)) == -1)
 		return ERR_IO;
 	p = shmat(id, NULL, 0);
