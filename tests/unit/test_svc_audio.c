@@ -328,13 +328,14 @@ main(void)
 	ASSERT_INT_EQ(svc_audio_subscribe(a, &f1.sink), 0);
 	ASSERT_INT_EQ(f1.n, 1);
 	check_format(&f1, 0);
-	ASSERT_INT_EQ(pump_until(&f1.n, 11, 5000), 11);
+	/* Frames can come in a burst under load: at least ten more. */
+	ASSERT_INT_GE(pump_until(&f1.n, 11, 5000), 11);
 	svc_audio_get_stats(a, &st);
 	ASSERT_INT_EQ(st.starts, 2);
 	/* A named source works too. */
 	ASSERT_INT_EQ(svc_audio_set_source(a, "cdesk_null.monitor"), 0);
 	before = f1.n;
-	ASSERT_INT_EQ(pump_until(&f1.n, before + 10, 5000), before + 10);
+	ASSERT_INT_GE(pump_until(&f1.n, before + 10, 5000), before + 10);
 	/* A source that does not exist fails; the retry picks up a fix. */
 	ASSERT_INT_EQ(svc_audio_set_source(a, "cdesk_no_such_source"), 0);
 	pump_until(&f1.n, FAKE_MAX, 300);
@@ -343,7 +344,7 @@ main(void)
 	pump_until(&f1.n, FAKE_MAX, 200);
 	ASSERT_INT_EQ(f1.n, before);
 	ASSERT_INT_EQ(svc_audio_set_source(a, NULL), 0);
-	ASSERT_INT_EQ(pump_until(&f1.n, before + 10, 6000), before + 10);
+	ASSERT_INT_GE(pump_until(&f1.n, before + 10, 6000), before + 10);
 	ASSERT_INT_EQ(svc_audio_running(a), 1);
 	svc_audio_unsubscribe(a, f1.sink.conn_id);
 	ASSERT_INT_EQ(svc_audio_running(a), 0);
