@@ -702,7 +702,7 @@ usage(void)
 	fprintf(stderr, "usage: peer [-h host] -p port [-u username] "
 	    "[-w password] [-k kind] [-t timeout_ms]\n"
 	    "    login|retry N|raw HEX|idle|hold N SECS|bench-login N|"
-	    "bench-conc C N\n");
+	    "bench-conc C N|tfa STEP...\n");
 	exit(2);
 }
 

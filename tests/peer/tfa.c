@@ -46,6 +46,7 @@ tfa_code(const char *step, char out[TOTP_DIGITS + 1])
 	const char *b32 = getenv("PEER_TOTP_SECRET");
 	uint8_t secret[TOTP_SECRET_MAX];
 	int64_t now = (int64_t)time(NULL);
+	char buf[16];
 	int n, i, bad;
 
 	if (strspn(step, "0123456789") == TOTP_DIGITS &&
@@ -63,7 +64,8 @@ tfa_code(const char *step, char out[TOTP_DIGITS + 1])
 		return 0;
 	/* A code no step within the skew has. */
 	for (i = 0; i < 1000000; i++) {
-		snprintf(out, TOTP_DIGITS + 1, "%06d", (i * 7919 + 13) % 1000000);
+		snprintf(buf, sizeof buf, "%06d", (i * 7919 + 13) % 1000000);
+		memcpy(out, buf, TOTP_DIGITS + 1);
 		bad = totp_check(secret, (size_t)n, out, now) ||
 		    totp_check(secret, (size_t)n, out, now + TOTP_STEP);
 		if (!bad)
