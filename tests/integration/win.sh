@@ -130,6 +130,9 @@ svc_state() {
 	"$WINE" sc query cdesk 2>/dev/null | tr -d '\r' |
 	    sed -n 's/.*STATE *: *[0-9]* *\([A-Z_]*\).*/\1/p'
 }
+# msiexec fails (exit 91) while the prefix is still booting: wait for
+# every wine process of the prefix to end first.
+"$WINESERVER" -w
 "$WINE" cmd.exe /c "ping -n 300 127.0.0.1 > nul" >/dev/null 2>&1 &
 KEEP=$!
 "$WINE" msiexec /i "$TOP/build-win/cdesk.msi" /qn ||
