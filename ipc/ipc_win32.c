@@ -1,10 +1,11 @@
 /*
  * ipc_win32.c: the named-pipe transport for Windows. The pipe's DACL lets
- * in SYSTEM, Administrators and interactive users; each accepted client is
- * then identified by its terminal session id (struct ipc_cred.uid), which
- * the server compares with the session being shared, as ipc_peer_allowed()
- * does with uids on Unix. Compiled in CI with x86_64-w64-mingw32-gcc; not
- * run there.
+ * in SYSTEM and the session's user only (win32_instance); each accepted
+ * client is then identified by its terminal session id (struct
+ * ipc_cred.uid), which the server compares with the session being shared,
+ * as ipc_peer_allowed() does with uids on Unix. Linked into cdesk.exe
+ * (make win); its handles are pipes, which libevent (ipc_event.c) cannot
+ * wait on yet, so the Windows host has no working IPC server so far.
  */
 #ifndef _WIN32
 #error "ipc_win32.c is for Windows builds only"
@@ -12,6 +13,7 @@
 
 #include <windows.h>
 #include <sddl.h>
+#include <wtsapi32.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,7 +74,61 @@ win32_cause(char **cause, const char *what)
 	*cause = _strdup(tmp);
 }
 
-/* Create one pipe instance; the first one may not exist already. */
+/*
+ * The string SID of token's user into out (len bytes); 0 or -1.
+ */
+static int
+win32_token_sid(HANDLE token, char *out, size_t len)
+{
+	union {
+		TOKEN_USER	tu;
+		char		buf[256];
+	} u;
+	DWORD n;
+	char *str = NULL;
+	int r = -1;
+
+	if (GetTokenInformation(token, TokenUser, &u, sizeof u, &n) &&
+	    ConvertSidToStringSidA(u.tu.User.Sid, &str)) {
+		if ((size_t)snprintf(out, len, "%s", str) < len)
+			r = 0;
+		LocalFree(str);
+	}
+	return r;
+}
+
+/*
+ * The user the pipe admits besides SYSTEM, as a string SID: run as
+ * LocalSystem (the service), the user logged in at the console session
+ * now; otherwise ourselves (a host the user started). 0 or -1 (nobody
+ * logged in: only SYSTEM is admitted).
+ */
+static int
+win32_session_sid(char *out, size_t len)
+{
+	HANDLE token = NULL, user = NULL;
+	int r = -1;
+
+	if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token))
+		return -1;
+	if (win32_token_sid(token, out, len) == 0 &&
+	    strcmp(out, "S-1-5-18") != 0)
+		r = 0;				/* not SYSTEM: ourselves */
+	else if (WTSQueryUserToken(WTSGetActiveConsoleSessionId(), &user)) {
+		r = win32_token_sid(user, out, len);
+		CloseHandle(user);
+	}
+	CloseHandle(token);
+	return r;
+}
+
+/*
+ * Create one pipe instance; the first one may not exist already. Each
+ * instance gets a DACL of its own, made when it is created, so a new
+ * console user is admitted from the next instance on: SYSTEM and the
+ * session's user (win32_session_sid), full access, nobody else. The
+ * server still checks each client's session (struct ipc_cred.uid).
+ */
 static HANDLE
 win32_instance(const char *name, int first)
 {
@@ -80,11 +136,14 @@ win32_instance(const char *name, int first)
 	PSECURITY_DESCRIPTOR sd = NULL;
 	HANDLE h;
 	DWORD mode = PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED;
+	char sid[192], sddl[256];
 
-	/* SYSTEM and Administrators full access, interactive users r/w. */
-	if (!ConvertStringSecurityDescriptorToSecurityDescriptorA(
-	    "D:P(A;;GA;;;SY)(A;;GA;;;BA)(A;;GRGW;;;IU)", SDDL_REVISION_1,
-	    &sd, NULL))
+	if (win32_session_sid(sid, sizeof sid) == 0)
+		snprintf(sddl, sizeof sddl, "D:P(A;;GA;;;SY)(A;;GA;;;%s)", sid);
+	else
+		snprintf(sddl, sizeof sddl, "D:P(A;;GA;;;SY)");
+	if (!ConvertStringSecurityDescriptorToSecurityDescriptorA(sddl,
+	    SDDL_REVISION_1, &sd, NULL))
 		return INVALID_HANDLE_VALUE;
 	sa.nLength = sizeof sa;
 	sa.lpSecurityDescriptor = sd;

@@ -1,7 +1,9 @@
 /*
- * cap_win.c: screen capture on Windows through GDI (cap.h): the monitors
- * from EnumDisplayMonitors, pictures by BitBlt from the desktop's device
- * context into a top-down 32-bit DIB section (BGRX, as cap.h wants).
+ * cap_win.c: screen capture on Windows (cap.h): the monitors from
+ * EnumDisplayMonitors; pictures from DXGI Desktop Duplication
+ * (cap_dxgi.c) where it can be had, else (and whenever it breaks, until
+ * it can be had again) by BitBlt from the desktop's device context, into
+ * a top-down 32-bit DIB section (BGRX, as cap.h wants).
  * GDI reports no damage: every poll says "maybe drawn" and grab compares
  * each picture with the previous one of the same rectangle, as the X11
  * backend does without X Damage. Coordinates are the virtual desktop's
@@ -14,6 +16,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "server/media/cap.h"
+#include "server/win/cap_dxgi.h"
 
 struct cap {
 	unsigned	 flags;		/* CAP_F_* */
@@ -27,6 +30,8 @@ struct cap {
 	struct cap_rect	 prev_r;	/* what prev holds (w 0: nothing) */
 	int		 first_poll;
 	int		 vx, vy, vw, vh, nmon;	/* the layout last seen */
+	struct dxgi	*dxgi;		/* owned: duplication, or NULL */
+	int		 gdi_only;	/* no duplication to be had */
 };
 
 /* What EnumDisplayMonitors collects. */
@@ -112,6 +117,7 @@ win_close(struct cap *cp)
 		SelectObject(cp->mem, cp->old);
 		DeleteObject(cp->dib);
 	}
+	dxgi_close(cp->dxgi);
 	DeleteDC(cp->mem);
 	ReleaseDC(NULL, cp->screen);
 	free(cp->prev);
@@ -273,6 +279,17 @@ win_grab(struct cap *cp, const struct cap_rect *r, struct cap_image *img,
 		return ERR_INVAL;
 	if ((e = win_dib(cp, r->w, r->h)) != 0)
 		return e;
+	if (!cp->gdi_only && cp->dxgi == NULL &&
+	    (cp->dxgi = dxgi_open(r)) == NULL)
+		cp->gdi_only = 1;
+	if (cp->dxgi != NULL) {
+		if (dxgi_grab(cp->dxgi, r, cp->bits, r->w * 4) == 0)
+			goto got;
+		/* Lost (a mode change, a desk switch): GDI this time, a
+		 * new duplication next time. */
+		dxgi_close(cp->dxgi);
+		cp->dxgi = NULL;
+	}
 	if (!BitBlt(cp->mem, 0, 0, r->w, r->h, cp->screen, r->x, r->y,
 	    SRCCOPY | CAPTUREBLT)) {
 		log_debug("capture: BitBlt failed (error %lu)",
@@ -280,6 +297,7 @@ win_grab(struct cap *cp, const struct cap_rect *r, struct cap_image *img,
 		return ERR_IO;
 	}
 	GdiFlush();
+got:
 	img->data = cp->bits;
 	img->stride = r->w * 4;
 	img->r = *r;

@@ -201,6 +201,10 @@ win_in_key(struct input_be *be, unsigned kc, int down)
 	} else if (sc == 0x45 && kc == 127) {	/* Pause: by virtual key */
 		in.ki.wVk = VK_PAUSE;
 	} else if (sc != 0) {
+		/* Windows goes by the scan code; the virtual key is for
+		 * implementations (wine) that go by it. */
+		in.ki.wVk = (WORD)MapVirtualKeyExA((sc & 0xff) |
+		    ((sc & EXT) ? 0xe000 : 0), MAPVK_VSC_TO_VK_EX, be->layout);
 		in.ki.wScan = (WORD)(sc & 0xff);
 		in.ki.dwFlags = KEYEVENTF_SCANCODE |
 		    ((sc & EXT) ? KEYEVENTF_EXTENDEDKEY : 0);

@@ -85,6 +85,28 @@ echo "decoded picture against the screen: $d"
 worst=$(echo "$d" | sed -n 's/.*worst_block=\([0-9.]*\).*/\1/p')
 awk -v w="$worst" 'BEGIN { exit !(w != "" && w < 40) }' ||
     fail "the picture differs from the screen ($d)"
+
+# Input: a click and typed text reach a window of a program under wine
+# (tests/win/winlog.c: its client area is 100,100 400x300 on screen).
+x86_64-w64-mingw32-gcc -std=c11 -Wall -Wextra -Werror -O2 \
+    tests/win/winlog.c -o "$WORK/winlog.exe" -lgdi32 || fail "winlog.c"
+"$WINE" "$WORK/winlog.exe" >"$WORK/winlog.out" 2>/dev/null &
+LPID=$!
+wait_for "$WORK/winlog.out" '^READY' "winlog.exe did not start" 600
+echo "mouse 0 300 250" >&3
+echo "mouse 9 300 250" >&3
+echo "mouse 10 300 250" >&3
+wait_for "$WORK/winlog.out" '^CLICK 300 250' "the click did not reach the window"
+for c in 104 105 33; do	# h i !
+	echo "chr $c 1" >&3
+	echo "chr $c 0" >&3
+done
+wait_for "$WORK/winlog.out" '^CHAR 33' "the typed text did not reach the window"
+typed=$(sed -n 's/^CHAR //p' "$WORK/winlog.out" | tr -d '\r' | tr '\n' ' ')
+[ "$typed" = "104 105 33 " ] || fail "typed '$typed', want '104 105 33 '"
+echo "input: $(grep -c '^CLICK' "$WORK/winlog.out") click, typed $typed"
+kill "$LPID" 2>/dev/null
+wait "$LPID" 2>/dev/null
 echo quit >&3
 exec 3>&-
 wait $PEER_PID
@@ -108,6 +130,9 @@ svc_state() {
 	"$WINE" sc query cdesk 2>/dev/null | tr -d '\r' |
 	    sed -n 's/.*STATE *: *[0-9]* *\([A-Z_]*\).*/\1/p'
 }
+# msiexec fails (exit 91) while the prefix is still booting: wait for
+# every wine process of the prefix to end first.
+"$WINESERVER" -w
 "$WINE" cmd.exe /c "ping -n 300 127.0.0.1 > nul" >/dev/null 2>&1 &
 KEEP=$!
 "$WINE" msiexec /i "$TOP/build-win/cdesk.msi" /qn ||
@@ -120,7 +145,7 @@ until [ "$(svc_state)" = RUNNING ] && [ -n "$(svc_procs)" ]; do
 	[ $i -gt 60 ] && fail "service: '$(svc_state)', process: '$(svc_procs)'"
 	sleep 0.5
 done
-echo "service cdesk: RUNNING, $(svc_procs | head -n 1)"
+printf 'service cdesk: RUNNING, %s\n' "$(svc_procs | head -n 1)"
 iid=$("$WINE" "$SVC_EXE" --get-id 2>/dev/null | tr -d '\r')
 expect_match "$iid" '^[0-9]{9,10}$' "the installed --get-id"
 "$WINE" msiexec /x "$TOP/build-win/cdesk.msi" /qn ||
