@@ -183,11 +183,32 @@ ipc_check_tfa(const Ipc__Data *d)
 	}
 }
 
+/* Checks a Login notice: its strings and a known connection mode. */
+static int
+ipc_check_login(const Ipc__Login *l)
+{
+	if (ipc_check_conn(l->conn_id) != 0 ||
+	    ipc_check_str(l->peer_id, IPC_NAME_MAX) != 0 ||
+	    ipc_check_str(l->peer_name, IPC_NAME_MAX) != 0 ||
+	    ipc_check_str(l->address, IPC_NAME_MAX) != 0 ||
+	    ipc_check_str(l->port_forward, IPC_NAME_MAX) != 0)
+		return ERR_PROTO;
+	switch (l->mode) {
+	case IPC__CONN_MODE__MODE_REMOTE:
+	case IPC__CONN_MODE__MODE_FILE_TRANSFER:
+	case IPC__CONN_MODE__MODE_PORT_FORWARD:
+	case IPC__CONN_MODE__MODE_TERMINAL:
+	case IPC__CONN_MODE__MODE_CAMERA:
+		return 0;
+	default:
+		return ERR_PROTO;
+	}
+}
+
 /* Check what the values of a decoded or outgoing message mean. */
 int
 ipc_check(const Ipc__Data *d)
 {
-	const Ipc__Login *l;
 	size_t i;
 
 	if (d == NULL || ipc_has_unknown(&d->base, 0))
@@ -196,23 +217,7 @@ ipc_check(const Ipc__Data *d)
 	case IPC__DATA__UNION_HELLO:
 		return ipc_check_str(d->hello->role, IPC_NAME_MAX);
 	case IPC__DATA__UNION_LOGIN:
-		l = d->login;
-		if (ipc_check_conn(l->conn_id) != 0 ||
-		    ipc_check_str(l->peer_id, IPC_NAME_MAX) != 0 ||
-		    ipc_check_str(l->peer_name, IPC_NAME_MAX) != 0 ||
-		    ipc_check_str(l->address, IPC_NAME_MAX) != 0 ||
-		    ipc_check_str(l->port_forward, IPC_NAME_MAX) != 0)
-			return ERR_PROTO;
-		switch (l->mode) {
-		case IPC__CONN_MODE__MODE_REMOTE:
-		case IPC__CONN_MODE__MODE_FILE_TRANSFER:
-		case IPC__CONN_MODE__MODE_PORT_FORWARD:
-		case IPC__CONN_MODE__MODE_TERMINAL:
-		case IPC__CONN_MODE__MODE_CAMERA:
-			return 0;
-		default:
-			return ERR_PROTO;
-		}
+		return ipc_check_login(d->login);
 	case IPC__DATA__UNION_AUTHORIZE:
 		return ipc_check_conn(d->authorize->conn_id);
 	case IPC__DATA__UNION_CLOSE:

@@ -22,6 +22,7 @@ struct audit {
 	int		 fd;
 	uint64_t	 size;		/* bytes in the current file */
 	uint64_t	 max;
+	int		 failing;	/* a write failed; said once */
 };
 
 struct audit_rec {
@@ -288,10 +289,20 @@ audit_end(struct audit_rec *e)
 	if (a->fd >= 0) {
 		/* One write: lines never interleave, a crash cuts at most
 		 * the last one. */
-		if ((w = write(a->fd, e->buf, e->len)) < 0)
-			log_warn("audit: %s: %s", a->path, strerror(errno));
-		else
+		if ((w = write(a->fd, e->buf, e->len)) < 0) {
+			/* A full disk fails every record: say it once, and
+			 * again once writing works. */
+			if (!a->failing)
+				log_warn("audit: %s: %s (records are lost "
+				    "until it can be written)", a->path,
+				    strerror(errno));
+			a->failing = 1;
+		} else {
+			if (a->failing)
+				log_info("audit: %s: writing again", a->path);
+			a->failing = 0;
 			a->size += (uint64_t)w;
+		}
 	}
 	free(e->buf);
 	free(e);

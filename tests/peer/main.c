@@ -276,6 +276,11 @@ session_event(Hbb__Message *m)
 	int go_on = 1;
 	size_t i;
 
+	/* The login's outcome first, then the lines pctl.c adds to it. */
+	if (m->union_case == HBB__MESSAGE__UNION_LOGIN_RESPONSE)
+		print_outcome(m);
+	else if (m->union_case == HBB__MESSAGE__UNION_PEER_INFO)
+		print_peerinfo(m->peer_info);
 	if (pctl_event(m)) {
 		/* tests/peer/pctl.c printed it */
 	} else if (m->union_case == HBB__MESSAGE__UNION_VIDEO_FRAME) {
@@ -289,10 +294,9 @@ session_event(Hbb__Message *m)
 		if (audio++ % 50 == 0)
 			printf("AUDIO %lu\n", audio);
 		adec_frame(m->audio_frame);
-	} else if (m->union_case == HBB__MESSAGE__UNION_LOGIN_RESPONSE) {
-		print_outcome(m);
-	} else if (m->union_case == HBB__MESSAGE__UNION_PEER_INFO) {
-		print_peerinfo(m->peer_info);
+	} else if (m->union_case == HBB__MESSAGE__UNION_LOGIN_RESPONSE ||
+	    m->union_case == HBB__MESSAGE__UNION_PEER_INFO) {
+		/* printed above */
 	} else if (m->union_case == HBB__MESSAGE__UNION_MISC) {
 		Hbb__Misc *misc = m->misc;
 
