@@ -384,10 +384,11 @@ conn_tick_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	stall = c->kind == LOGIN_KIND_REMOTE || c->kind == LOGIN_KIND_CAMERA ?
 	    CONN_STALL_VIDEO_MS : CONN_STALL_OTHER_MS;
-	/* Stalled: our output or, when the socket took it all, a probe. */
+	/* Stalled: our output or, when the socket took it all, a probe
+	 * (a tunnel sends none once raw). */
 	if ((evbuffer_get_length(bufferevent_get_output(c->bev)) > 0 &&
 	    now - c->last_drain_ms > stall) || (c->state == CONN_AUTHORIZED &&
-	    c->probe_out && now - c->probe_ms > stall)) {
+	    !c->raw && c->probe_out && now - c->probe_ms > stall)) {
 		conn_close(c, "peer stopped reading");
 		return;
 	}

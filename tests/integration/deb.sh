@@ -213,6 +213,19 @@ sed "s|=/usr/bin/cdesk|=$X/usr/bin/cdesk|" "$U" >"$D/unit/cdesk.service"
 systemd-analyze verify --man=no "$D/unit/cdesk.service" \
     >"$D/verify" 2>&1 || fail "systemd-analyze verify: $(cat "$D/verify")"
 [ -s "$D/verify" ] && fail "systemd-analyze verify: $(cat "$D/verify")"
+# The sandbox (issue 14): 8.8 "EXPOSED" without it, 3.9 with it.
+systemd-analyze security --offline=true --no-pager "$D/unit/cdesk.service" \
+    >"$D/security" 2>&1 || fail "systemd-analyze security: $(tail -n 5 "$D/security")"
+exposure=$(sed -n 's/.*Overall exposure level for cdesk.service: \([0-9.]*\).*/\1/p' \
+    "$D/security")
+echo "systemd-analyze security: exposure ${exposure:-?}"
+[ -n "$exposure" ] || fail "no exposure level: $(tail -n 3 "$D/security")"
+awk "BEGIN { exit !($exposure <= 4.2) }" ||
+    fail "the unit's exposure is $exposure (ceiling 4.2)"
+for want in 'NoNewPrivileges=yes' 'ProtectSystem=strict' \
+    'SystemCallFilter=@system-service' 'PrivateMounts=yes'; do
+	grep -qx "$want" "$U" || fail "unit lacks '$want'"
+done
 
 # Desktop entry and icon.
 E="$X/usr/share/applications/cdesk.desktop"
