@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/utf8.h"
 #include "common/xmalloc.h"
 #include "server/audit.h"
 
@@ -46,38 +47,6 @@ audit_put(struct audit_rec *e, const char *p, size_t n)
 	e->buf[e->len] = '\0';
 }
 
-/* Length of the UTF-8 sequence at p (1-4), or 0 if it is not one. */
-static size_t
-audit_utf8_len(const unsigned char *p)
-{
-	unsigned c = p[0], v, min, i, n;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 1;
-		v = c & 0x1f;
-		min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 2;
-		v = c & 0x0f;
-		min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 3;
-		v = c & 0x07;
-		min = 0x10000;
-	} else
-		return 0;
-	for (i = 1; i <= n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		v = (v << 6) | (p[i] & 0x3f);
-	}
-	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	return n + 1;
-}
-
 /* Append s escaped as a JSON string body. */
 static void
 audit_put_escaped(struct audit_rec *e, const char *s)
@@ -92,7 +61,7 @@ audit_put_escaped(struct audit_rec *e, const char *s)
 			tmp[1] = (char)*p++;
 			audit_put(e, tmp, 2);
 		} else if (*p < 0x20 || *p == 0x7f ||
-		    (n = audit_utf8_len(p)) == 0) {
+		    (n = utf8_seq_len(p)) == 0) {
 			/* Control bytes, and bytes that are not UTF-8 (a
 			 * file name may be anything), as \u00XX. */
 			snprintf(tmp, sizeof tmp, "\\u%04x", *p++);

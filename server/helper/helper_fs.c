@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/utf8.h"
 #include "common/xmalloc.h"
 #include "ipc/ipc.h"
 #include "server/helper/helper_int.h"
@@ -45,43 +46,6 @@ helper_errno_text(int e)
 
 	xasprintf(&s, "%s (os error %d)", strerror(e), e);
 	return s;
-}
-
-/* 1 if s is well-formed UTF-8 (no overlong forms, surrogates or values
- * past U+10FFFF). */
-int
-helper_utf8_ok(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	unsigned c, n, i, v, min;
-
-	while ((c = *p++) != 0) {
-		if (c < 0x80)
-			continue;
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			v = c & 0x1f;
-			min = 0x80;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			v = c & 0x0f;
-			min = 0x800;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			v = c & 0x07;
-			min = 0x10000;
-		} else
-			return 0;
-		for (i = 0; i < n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-			v = (v << 6) | (p[i] & 0x3f);
-		}
-		if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-			return 0;
-		p += n;
-	}
-	return 1;
 }
 
 /* base joined with name; "" is base itself. Caller frees. */
@@ -122,7 +86,7 @@ helper_scan(const char *path, int hidden, helper_scan_cb cb, void *arg,
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0 ||
-		    !helper_utf8_ok(de->d_name) ||
+		    !utf8_valid(de->d_name) ||
 		    (de->d_name[0] == '.' && !hidden))
 			continue;
 		full = helper_join(path, de->d_name);

@@ -147,8 +147,6 @@ uint64_t helper_now_ms(void);
 /* "Permission denied (os error 13)": an errno as upstream's io::Error
  * prints it, in a new string (caller frees). */
 char	*helper_errno_text(int e);
-/* 1 if s is valid UTF-8 (protobuf strings must be). */
-int	 helper_utf8_ok(const char *s);
 /* base joined with name ("" means base itself); caller frees. */
 char	*helper_join(const char *base, const char *name);
 /*

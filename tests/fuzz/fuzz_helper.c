@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/utf8.h"
 #include "common/xmalloc.h"
 #include "ipc/ipc.h"
 #include "message.pb-c.h"
@@ -47,7 +48,7 @@ fuzz_names(const uint8_t *p, size_t n)
 	all[n] = '\0';
 	for (line = strtok_r(all, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
-		(void)helper_utf8_ok(line);
+		(void)utf8_valid(line);
 		err = NULL;
 		if (helper_check_name(line, &err) != 0) {
 			if (err == NULL)

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "common/utf8.h"
 #include "common/xmalloc.h"
 #include "server/helper/helper_int.h"
 #include "tests/tst.h"
@@ -202,14 +203,14 @@ test_small(void)
 {
 	char *e;
 
-	ASSERT_TRUE(helper_utf8_ok("plain"));
-	ASSERT_TRUE(helper_utf8_ok("名前 ü €"));
-	ASSERT_TRUE(helper_utf8_ok("\xf0\x9f\x98\x80"));
-	ASSERT_TRUE(!helper_utf8_ok("\xff"));
-	ASSERT_TRUE(!helper_utf8_ok("\xc0\x80"));
-	ASSERT_TRUE(!helper_utf8_ok("\xed\xa0\x80"));
-	ASSERT_TRUE(!helper_utf8_ok("\xf4\x90\x80\x80"));
-	ASSERT_TRUE(!helper_utf8_ok("\xe2\x82"));
+	ASSERT_TRUE(utf8_valid("plain"));
+	ASSERT_TRUE(utf8_valid("名前 ü €"));
+	ASSERT_TRUE(utf8_valid("\xf0\x9f\x98\x80"));
+	ASSERT_TRUE(!utf8_valid("\xff"));
+	ASSERT_TRUE(!utf8_valid("\xc0\x80"));
+	ASSERT_TRUE(!utf8_valid("\xed\xa0\x80"));
+	ASSERT_TRUE(!utf8_valid("\xf4\x90\x80\x80"));
+	ASSERT_TRUE(!utf8_valid("\xe2\x82"));
 	e = helper_errno_text(EACCES);
 	ASSERT_STR_EQ(e, "Permission denied (os error 13)");
 	free(e);
