@@ -28,6 +28,7 @@
 #include "ipc/ipc_event.h"
 #include "server/cmlink.h"
 #include "server/session.h"
+#include "server/sysinfo.h"
 
 #define CMLINK_CHAT_KEEP	50	/* chat lines replayed to a new CM */
 #define CMLINK_CONNS_MAX	256	/* connections the CM is told about */
@@ -201,19 +202,6 @@ cmlink_keep_chat(struct cmlink_conn *c, const char *text, int local)
 	c->nchat++;
 }
 
-/* Path of this executable (caller frees), for the default CM command. */
-static char *
-cmlink_self_exe(void)
-{
-	char buf[PATH_MAX];
-	ssize_t n;
-
-	if ((n = readlink("/proc/self/exe", buf, sizeof buf - 1)) <= 0)
-		return xstrdup("cdesk");
-	buf[n] = '\0';
-	return xstrdup(buf);
-}
-
 /* Start a CM unless one runs or is starting. */
 static void
 cmlink_spawn(struct cmlink *l)
@@ -229,7 +217,7 @@ cmlink_spawn(struct cmlink *l)
 		return;
 	argv = l->cm_argv;
 	if (argv == NULL) {
-		def[0] = cmlink_self_exe();
+		def[0] = sysinfo_self_exe();
 		argv = def;
 	}
 	/* So the CM finds this socket. */

@@ -26,6 +26,7 @@
 #include "server/bufcache.h"
 #include "server/fsh.h"
 #include "server/session.h"
+#include "server/sysinfo.h"
 
 #define FSH_REAP_MAX	8	/* helpers gone but not yet reaped */
 #define FSH_IN_MIN	(1024 * 1024)	/* room for each read, at least */
@@ -404,19 +405,6 @@ fsh_stop(struct fsh *f, const char *why)
 	evtimer_add(f->notify, &zero);
 }
 
-/* Path of this executable (caller frees). */
-static char *
-fsh_self_exe(void)
-{
-	char buf[PATH_MAX];
-	ssize_t n;
-
-	if ((n = readlink("/proc/self/exe", buf, sizeof buf - 1)) <= 0)
-		return xstrdup("cdesk");
-	buf[n] = '\0';
-	return xstrdup(buf);
-}
-
 /* Widen a socket's buffers to FSH_SOCKBUF (as root past the system's
  * cap): fewer turns of each side's loop per block. */
 static void
@@ -444,7 +432,7 @@ fsh_spawn(struct fsh *f)
 	}
 	fsh_sockbuf(sv[0]);
 	fsh_sockbuf(sv[1]);
-	argv[0] = fsh_self_exe();
+	argv[0] = sysinfo_self_exe();
 	if (log_get_level() >= LOG_DEBUG)
 		argv[2] = (char *)"-v";
 	r = session_spawn_fd(&f->session, "helper", argv, NULL, sv[1], &pid);

@@ -1,4 +1,5 @@
 /* sysinfo.c: hostname, desktop user and encoders for PeerInfo. */
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,4 +109,18 @@ sysinfo_peerinfo(struct sysinfo *si, Hbb__PeerInfo *pi)
 	pi->features = &si->features;
 	pi->encoding = &si->enc;
 	pi->platform_additions = (char *)"{\"is_wayland\":false}";
+}
+
+/* Path of this executable, to start it again in the session as the CM or
+ * the file helper (caller frees); "cdesk" when it cannot be read. */
+char *
+sysinfo_self_exe(void)
+{
+	char buf[PATH_MAX];
+	ssize_t n;
+
+	if ((n = readlink("/proc/self/exe", buf, sizeof buf - 1)) <= 0)
+		return xstrdup("cdesk");
+	buf[n] = '\0';
+	return xstrdup(buf);
 }

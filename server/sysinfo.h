@@ -18,5 +18,7 @@ void		 sysinfo_set_user(struct sysinfo *, const char *name);
  * sub-messages are borrowed from si. Displays are the video service's.
  */
 void		 sysinfo_peerinfo(struct sysinfo *, Hbb__PeerInfo *pi);
+/* Path of this executable (caller frees). */
+char		*sysinfo_self_exe(void);
 
 #endif
