@@ -7,8 +7,28 @@
 export CDESK_TEST_CM_CLICK_ONLY=1
 
 # free_port: print a TCP port nobody listens on.
+# Drawn below the kernel's ephemeral range (32768 and up), which the many
+# outgoing connections of parallel tests take from: a port the kernel hands
+# out there can be taken again before the server binds it.
 free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	python3 -c '
+import random, socket
+for _ in range(200):
+    p = random.randint(20000, 32000)
+    try:
+        for fam, addr in ((socket.AF_INET6, "::"), (socket.AF_INET, "0.0.0.0")):
+            s = socket.socket(fam)
+            if fam == socket.AF_INET6:
+                s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            s.bind((addr, p))
+            s.close()
+    except OSError:
+        continue
+    print(p)
+    break
+else:
+    raise SystemExit("free_port: no free port")
+'
 }
 
 # cdesk_dir NAME: a fresh --config folder under $WORK with direct access on
