@@ -119,6 +119,45 @@ char		*strsep(char **, const char *);
 #define explicit_bzero(p, n)	SecureZeroMemory((p), (n))
 /* glibc's malloc_trim: gives free heap memory back (_heapmin). */
 int		 malloc_trim(size_t);
+/*
+ * getrlimit()/setrlimit() for RLIMIT_NOFILE only: Windows has no limit on
+ * sockets to raise, so the limit reads as already high enough.
+ */
+#define RLIMIT_NOFILE	7
+typedef unsigned long	rlim_t;
+struct rlimit {
+	rlim_t	rlim_cur;
+	rlim_t	rlim_max;
+};
+static inline int
+getrlimit(int what, struct rlimit *rl)
+{
+	(void)what;
+	rl->rlim_cur = rl->rlim_max = 1UL << 20;
+	return 0;
+}
+static inline int
+setrlimit(int what, const struct rlimit *rl)
+{
+	(void)what;
+	(void)rl;
+	return 0;
+}
+
+/* malloc_usable_size(): the CRT's _msize tells the same (bufcache.c). */
+#include <malloc.h>
+#define malloc_usable_size(p)	_msize(p)
+/* mallopt(): glibc's tuning of when malloc maps; the CRT has none. */
+#define M_TRIM_THRESHOLD	(-1)
+#define M_MMAP_THRESHOLD	(-3)
+static inline int
+mallopt(int param, int value)
+{
+	(void)param;
+	(void)value;
+	return 1;
+}
+
 /* readlink(): Windows programs see no symbolic links; /proc/self/exe
  * names this program (GetModuleFileName), as it does on Linux. */
 ssize_t		 readlink(const char *, char *, size_t);

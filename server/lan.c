@@ -7,9 +7,11 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#ifndef _WIN32
 #include <ifaddrs.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
+#endif
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +57,12 @@ lan_source_ok(const struct sockaddr_in *sin)
 static void
 lan_mac(const struct sockaddr_in *peer, char *out, size_t len)
 {
+#ifdef _WIN32
+	/* No getifaddrs: the answer goes without a MAC address. */
+	(void)peer;
+	(void)len;
+	*out = '\0';
+#else
 	struct sockaddr_in local;
 	socklen_t sl = sizeof local;
 	struct ifaddrs *ifs, *i, *j;
@@ -93,6 +101,7 @@ lan_mac(const struct sockaddr_in *peer, char *out, size_t len)
 		break;
 	}
 	freeifaddrs(ifs);
+#endif
 }
 
 /* Whether one more answer fits in this second; logs the first refusal. */

@@ -48,10 +48,13 @@ session_xvfb() {
 	f=$(mktemp "$WORK/xvfb.XXXXXX")
 	exec 4>"$f"
 	# Not through as_user: $! must be Xvfb's pid (setpriv and env exec).
+	# A number of our choosing: -displayfd alone would take the first free
+	# one, whose /tmp/server-N.xkm another user's X server may have left
+	# behind (this user could not replace it, and Xvfb would die).
 	setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups \
 	    env -i PATH=/usr/bin:/bin HOME="$(session_home "$u")" \
-	    Xvfb -displayfd 4 -screen 0 640x480x24 -nolisten tcp "$@" \
-	    >"$f.log" 2>&1 &
+	    Xvfb ":$(session_free_display)" -displayfd 4 -screen 0 640x480x24 \
+	    -nolisten tcp "$@" >"$f.log" 2>&1 &
 	XPID=$!
 	exec 4>&-
 	SESSION_PIDS="$SESSION_PIDS $XPID"
@@ -77,10 +80,12 @@ session_bg() {
 }
 
 # session_free_display: print a display number nobody uses (no socket, no
-# lock), well above the ones Xvfb -displayfd picks.
+# lock, no keymap file left by another X server), well above the ones Xvfb
+# -displayfd picks.
 session_free_display() {
 	n=$((200 + $$ % 500))
-	while [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ]; do
+	while [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ] ||
+	    [ -e "/tmp/server-$n.xkm" ]; do
 		n=$((n + 1))
 	done
 	echo "$n"

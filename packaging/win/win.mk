@@ -7,7 +7,10 @@
 # session.c (fork, setuid; session_win.c starts programs), server/x11/
 # (server/win/ has the same tables: capture, input, clipboard), the
 # PulseAudio service (svc_audio.c; svc_win.c says audio is unavailable),
-# PTY terminals (svc_term.c; likewise) and vpx_mem.c (glibc malloc hooks).
+# PTY terminals (svc_term.c; likewise), vpx_mem.c (glibc malloc hooks) and
+# the logind wake lock (awake.c; server/win/awake_win.c uses the power
+# manager), and file transfer's helper and its link (server/helper/,
+# fsh.c; server/win/fsh_win.c says file transfer is not available).
 # The main window and the CM (GTK) are not built: the host takes password
 # logins without a CM.
 #
@@ -20,7 +23,8 @@ WIN_NOT_SERVER	:= server/x11/% server/session.c server/session_src.c \
 		   server/session_logind.c server/session_x11.c \
 		   server/session_proc.c server/session_headless.c \
 		   server/svc/svc_term.c server/svc/svc_audio.c \
-		   server/svc/svc_cursor.c server/media/vpx_mem.c
+		   server/svc/svc_cursor.c server/media/vpx_mem.c \
+		   server/awake.c server/fsh.c server/helper/%
 COMMON_SRCS	:= $(wildcard common/*.c)
 IPC_SRCS	:= ipc/ipc.c ipc/ipc_event.c ipc/ipc_win32.c
 SERVER_SRCS	:= $(filter-out $(WIN_NOT_SERVER),\

@@ -11,13 +11,13 @@
 #include "common/xmalloc.h"
 #include "server/cmlink.h"
 #include "server/conn/conn_int.h"
+#include "server/media/cap_modes.h"
 #include "server/srv.h"
 #include "server/svc/svc_clip.h"
 #include "server/svc/svc_cursor.h"
 #include "server/svc/svc_input.h"
 #include "server/svc/svc_video.h"
 #include "server/sysinfo.h"
-#include "server/x11/x11_randr.h"
 
 /* Start streaming a display to this connection (announced first with
  * flags SVC_VIDEO_F_ANNOUNCE). */
@@ -320,7 +320,7 @@ int
 conn_peerinfo(struct srv *srv, Hbb__PeerInfo *pi)
 {
 	struct cap_display d[16];
-	struct x11_randr_pb *rp;
+	struct cap_modes_pb *rp;
 	int i, n, primary = 0;
 
 	sysinfo_peerinfo(srv->sysinfo, pi);
@@ -349,7 +349,7 @@ conn_peerinfo(struct srv *srv, Hbb__PeerInfo *pi)
 	pi->current_display = primary;
 	/* The shown display's modes: the client's resolution menu. */
 	rp = xmalloc(sizeof *rp);
-	x11_randr_pb(&d[primary], rp);
+	cap_modes_pb(&d[primary], rp);
 	pi->resolutions = &rp->sr;
 	return 0;
 }
@@ -365,7 +365,7 @@ conn_peerinfo_free(Hbb__PeerInfo *pi)
 		free(pi->displays[i]->name);
 		free(pi->displays[i]);
 	}
-	/* sr is the first member of the x11_randr_pb it came from. */
+	/* sr is the first member of the cap_modes_pb it came from. */
 	free(pi->resolutions);
 	pi->resolutions = NULL;
 	free(pi->displays);

@@ -28,10 +28,10 @@
 #include "common/log.h"
 #include "common/mono.h"
 #include "common/xmalloc.h"
+#include "server/media/cap_modes.h"
 #include "server/media/conv.h"
 #include "server/svc/svc_subs.h"
 #include "server/svc/svc_video.h"
-#include "server/x11/x11_randr.h"
 
 #define VSTREAM_INFLIGHT	4	/* frames queued for the loop */
 #define VSTREAM_DIRTY_MAX	64	/* changed rectangles told the encoder */
@@ -188,9 +188,9 @@ pack_switch(int display, const struct cap_display *d)
 	Hbb__Message m = HBB__MESSAGE__INIT;
 	Hbb__Misc misc = HBB__MISC__INIT;
 	Hbb__SwitchDisplay sd = HBB__SWITCH_DISPLAY__INIT;
-	struct x11_randr_pb rp;
+	struct cap_modes_pb rp;
 
-	x11_randr_pb(d, &rp);	/* the client's resolution menu */
+	cap_modes_pb(d, &rp);	/* the client's resolution menu */
 	sd.resolutions = &rp.sr;
 	sd.original_resolution = &rp.orig;
 	sd.display = display;

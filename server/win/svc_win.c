@@ -51,6 +51,19 @@ svc_audio_unsubscribe(struct svc_audio *sa, uint32_t conn_id)
 	(void)conn_id;
 }
 
+/* No audio service: no sound server to pick. */
+int
+svc_audio_set_server(struct svc_audio *sa, const char *server,
+    const uint8_t *cookie, size_t cookie_len, const char *user)
+{
+	(void)sa;
+	(void)server;
+	(void)cookie;
+	(void)cookie_len;
+	(void)user;
+	return 0;
+}
+
 /* Terminals (ConPTY) are not built for Windows yet. */
 int
 svc_term_new(struct event_base *base, struct svc_term **out)
@@ -192,6 +205,18 @@ vpxmem_end(struct vpxmem *m, int ok)
 {
 	(void)m;
 	(void)ok;
+}
+
+/* No page trimming, so nothing to serialise encoder opens against. */
+void
+vpxmem_lock(void)
+{
+}
+
+/* See vpxmem_lock. */
+void
+vpxmem_unlock(void)
+{
 }
 
 /* NULL: nothing to trim. */

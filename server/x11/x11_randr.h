@@ -12,12 +12,16 @@
 #ifndef CDESK_X11_RANDR_H
 #define CDESK_X11_RANDR_H
 
+/* The Windows build (packaging/win/win.mk) sees only the two calls below
+ * the RandR one, implemented by server/win/display_win.c. */
+#ifndef _WIN32
 #include <xcb/xcb.h>
 #include <xcb/randr.h>
+#endif
 
-#include "message.pb-c.h"
 #include "server/media/cap.h"
 
+#ifndef _WIN32
 /*
  * Fills d->modes and d->nmodes with the distinct sizes of output's modes
  * (res: the screen's resources, borrowed), in the output's order, and
@@ -27,6 +31,7 @@
 void	x11_randr_modes(xcb_connection_t *c,
 	    const xcb_randr_get_screen_resources_current_reply_t *res,
 	    xcb_randr_output_t output, struct cap_display *d);
+#endif
 
 /*
  * Sets monitor name (borrowed) of the X display x_display (NULL:
@@ -46,15 +51,5 @@ int	x11_randr_set(const char *x_display, const char *name, int w, int h,
  */
 int	x11_randr_restore(const char *x_display);
 
-/* A monitor's sizes as protobuf messages, pointing into itself. */
-struct x11_randr_pb {
-	Hbb__SupportedResolutions	 sr;
-	Hbb__Resolution			 orig;
-	Hbb__Resolution			 r[CAP_MODES_MAX];
-	Hbb__Resolution			*p[CAP_MODES_MAX];
-};
-
-/* Fills out from d (for PeerInfo, DisplayInfo and SwitchDisplay). */
-void	x11_randr_pb(const struct cap_display *d, struct x11_randr_pb *out);
 
 #endif
