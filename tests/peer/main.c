@@ -25,7 +25,8 @@
  *                        [ctrl]" (Legacy mode), "option NAME yes|no",
  *                        "clip TEXT", "i444 0|1" (toggle true colour:
  *                        Misc.option{supported_decoding}), "quit". Also
- *                        CLIP <text> for host clipboard text, AUDIOFORMAT <rate> <ch>, AUDIO <n>
+ *                        CLIP <text> for host clipboard text,
+ *                        AUDIOFORMAT <rate> <ch>, AUDIO <n>
  *                        at the 1st and every 50th frame, VIDEO <n> <codec>
  *                        <display> <w>x<h> key=<0|1> rgb=<r>,<g>,<b>
  *                        fmt=<decoded pixel format, yuv420p> for the
