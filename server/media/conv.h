@@ -1,5 +1,5 @@
 /*
- * conv.h: BGRX -> I420 of a rectangle into a persistent I420 picture.
+ * conv.h: BGRX -> I420 (or I444) of a rectangle into a persistent picture.
  * Two implementations, libyuv (used; measured faster here, see
  * tests/bench) and libswscale (kept for the comparison).
  */
@@ -28,6 +28,9 @@ void		 conv_free(struct conv *);
  * Returns 0 or ERR_INVAL.
  */
 int		 conv_bgrx_i420(struct conv *, const uint8_t *src, int stride,
+		    int w, int h, AVFrame *dst, int dx, int dy);
+/* The same into an AV_PIX_FMT_YUV444P frame (any dx, dy, w, h). */
+int		 conv_bgrx_i444(struct conv *, const uint8_t *src, int stride,
 		    int w, int h, AVFrame *dst, int dx, int dy);
 
 #endif

@@ -228,8 +228,15 @@ enc_caps_from_proto(const Hbb__SupportedDecoding *sd, struct enc_caps *out)
 {
 	out->decode = ENC_VP9;
 	out->prefer = -1;
+	out->i444 = 0;
+	out->prefer_i444 = 0;
 	if (sd == NULL)
 		return;
+	if (sd->i444 != NULL && sd->i444->vp9)
+		out->i444 |= ENC_VP9;
+	if (sd->i444 != NULL && sd->i444->av1)
+		out->i444 |= ENC_AV1;
+	out->prefer_i444 = sd->prefer_chroma == HBB__CHROMA__I444;
 	if (sd->ability_vp8 > 0)
 		out->decode |= ENC_VP8;
 	if (sd->ability_av1 > 0)
@@ -284,6 +291,20 @@ enc_choose(const struct enc_caps *v, size_t n, unsigned supported)
 	if (best >= 0)
 		return best;
 	return ENC_CODEC_VP9;
+}
+
+/* 4:4:4 when every viewer asks for it and decodes it in codec. */
+int
+enc_use_i444(const struct enc_caps *v, size_t n, enum enc_codec codec)
+{
+	size_t k;
+
+	if (n == 0 || codec != ENC_CODEC_VP9)
+		return 0;
+	for (k = 0; k < n; k++)
+		if (!v[k].prefer_i444 || !(v[k].i444 & (1u << codec)))
+			return 0;
+	return 1;
 }
 
 /* Base kbit/s for a resolution, scaled from the nearest preset. */

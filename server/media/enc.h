@@ -46,6 +46,7 @@ struct enc_params {
 	int		 fps;		/* expected rate, 1..120 (rate control) */
 	int		 kbps;		/* target bitrate, from enc_bitrate() */
 	int		 threads;	/* 0: as many as make sense here */
+	int		 i444;		/* 4:4:4 input (VP9 profile 1) */
 };
 
 /* One compressed packet; data is borrowed until the callback returns. */
@@ -64,7 +65,7 @@ struct enc_rect {
 
 /* One picture to encode. */
 struct enc_input {
-	AVFrame			*pic;	/* I420, borrowed */
+	AVFrame			*pic;	/* I420 (I444 if opened so), borrowed */
 	int64_t			 pts_ms;
 	int			 key;	/* make this a key frame */
 	/*
@@ -121,6 +122,8 @@ int		 enc_from_name(const char *);
 struct enc_caps {
 	unsigned	 decode;	/* ENC_* bits; VP9 is always added */
 	int		 prefer;	/* enum enc_codec, or -1 for auto */
+	unsigned	 i444;		/* ENC_* bits it decodes in 4:4:4 */
+	int		 prefer_i444;	/* it asks for 4:4:4 (true colour) */
 };
 
 /* A viewer's SupportedDecoding (NULL: an old client, "VP9 only"). */
@@ -137,6 +140,14 @@ void		 enc_caps_from_proto(const Hbb__SupportedDecoding *,
  */
 enum enc_codec	 enc_choose(const struct enc_caps *viewers, size_t n,
 		    unsigned supported);
+
+/*
+ * Whether codec is encoded in 4:4:4 for a set of viewers (HOST.md §5.2.1):
+ * every viewer asks for it and decodes it in that codec, and there is at
+ * least one. Only VP9 (libvpx, profile 1) is encoded in 4:4:4 here.
+ */
+int		 enc_use_i444(const struct enc_caps *viewers, size_t n,
+		    enum enc_codec codec);
 
 /*
  * Target kbit/s for a w x h picture at a quality ratio (HOST.md §5.2.2:

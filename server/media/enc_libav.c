@@ -224,6 +224,9 @@ libav_open(const struct enc_params *p, void **statep)
 	    p->height > ENC_DIM_MAX || (p->width & 1) || (p->height & 1) ||
 	    p->fps < 1 || p->fps > 120 || p->kbps < 1)
 		return ERR_INVAL;
+	/* 4:4:4 is libvpx's own (enc_vpx.c). */
+	if (p->i444)
+		return ERR_UNSUPP;
 	lc = &libav_codecs[p->codec];
 	/* libvpx and libaom allocate as vpx_mem.c looks for. */
 	vpxmem_lock();

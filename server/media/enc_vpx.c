@@ -1,5 +1,6 @@
 /*
- * enc_vpx.c: VP9 through libvpx itself.
+ * enc_vpx.c: VP9 through libvpx itself, 4:2:0 (profile 0) or 4:4:4
+ * (profile 1, "true colour": HOST.md §5.2.1).
  *
  * libavcodec wraps the same library, but cannot pass libvpx's active map:
  * the 16x16 blocks that may have changed. Told which blocks did (from the
@@ -27,6 +28,7 @@
 struct encvpx {
 	vpx_codec_ctx_t	 ctx;
 	int		 width, height;
+	int		 i444;		/* profile 1, I444 pictures */
 	unsigned long	 duration;	/* ms of one picture at the set fps */
 	vpx_active_map_t map;		/* map.active_map owned */
 	int		 map_on;	/* the last picture was given a map */
@@ -79,6 +81,8 @@ encvpx_config(vpx_codec_enc_cfg_t *cfg, const struct enc_params *p)
 	cfg->g_lag_in_frames = 0;
 	cfg->g_error_resilient = VPX_ERROR_RESILIENT_DEFAULT;
 	cfg->g_threads = p->threads > 0 ? (unsigned)p->threads : 2;
+	/* Profile 1: 8-bit 4:4:4. */
+	cfg->g_profile = p->i444 ? 1 : 0;
 	cfg->rc_end_usage = VPX_CBR;
 	cfg->rc_target_bitrate = (unsigned)p->kbps;
 	cfg->rc_min_quantizer = 4;
@@ -181,6 +185,7 @@ encvpx_open(const struct enc_params *p, void **statep)
 	encvpx_controls(&e->ctx);
 	e->width = p->width;
 	e->height = p->height;
+	e->i444 = p->i444 != 0;
 	e->duration = (unsigned long)(1000 / p->fps);
 	e->cfg = cfg;
 	e->threads = cfg.g_threads;
@@ -213,8 +218,9 @@ encvpx_fill_map(struct encvpx *e, const struct enc_input *in)
 		y1 = r->y + r->h > e->height ? e->height : r->y + r->h;
 		if (x1 <= x0 || y1 <= y0)
 			continue;
-		/* Chroma is subsampled 2x2, so a changed pixel touches its
-		 * even-aligned pair; 16x16 blocks are even-aligned too. */
+		/* 4:2:0 chroma is subsampled 2x2, so a changed pixel
+		 * touches its even-aligned pair; 16x16 blocks are
+		 * even-aligned too. */
 		x0 /= 16;
 		y0 /= 16;
 		x1 = (x1 + 15) / 16;
@@ -273,11 +279,11 @@ encvpx_encode(void *state, const struct enc_input *in, enc_packet_cb *cb,
 	int i, use_map;
 
 	if (pic->width != e->width || pic->height != e->height ||
-	    pic->format != AV_PIX_FMT_YUV420P)
+	    pic->format != (e->i444 ? AV_PIX_FMT_YUV444P : AV_PIX_FMT_YUV420P))
 		return ERR_INVAL;
 	/* Wrap the picture without copying it. */
-	if (vpx_img_wrap(&img, VPX_IMG_FMT_I420, (unsigned)e->width,
-	    (unsigned)e->height, 1, pic->data[0]) == NULL)
+	if (vpx_img_wrap(&img, e->i444 ? VPX_IMG_FMT_I444 : VPX_IMG_FMT_I420,
+	    (unsigned)e->width, (unsigned)e->height, 1, pic->data[0]) == NULL)
 		return ERR_INVAL;
 	for (i = 0; i < 3; i++) {
 		img.planes[i] = pic->data[i];

@@ -110,6 +110,12 @@ struct vstream {
 	int		 inflight;
 	int		 kbps;		/* what the worker uses (it writes) */
 	int		 cur_codec;	/* what the worker uses (it writes) */
+	int		 i444;		/* 4:4:4 wanted (enc_use_i444) */
+	int		 cur_i444;	/* what the worker uses (it writes) */
+	/* What its encoder was opened for (it fell back if it differs
+	 * from cur_*); the worker's only. */
+	int		 ask_codec;
+	int		 ask_i444;
 	/* Its encoder when it stopped, and how that was opened (read after
 	 * the join): it may become the warm one. */
 	struct enc	*left;
@@ -144,6 +150,7 @@ struct svc_video {
 	double			 ratio;
 	double			 ratio_target;
 	int			 codec;
+	int			 i444;		/* 4:4:4 for every viewer */
 	uint64_t		 ratio_t;
 	uint64_t		 enc_at_ratio_t;
 	int			 abr_off;	/* option enable-abr N */
@@ -322,24 +329,26 @@ vstream_geometry(struct cap *cap, int idx, struct cap_display *out)
 	return 1;
 }
 
-/* A fresh I420 picture of the display's (even) size, black. */
+/* A fresh I420 (i444: I444) picture of the display's (even) size, black. */
 static AVFrame *
-vstream_picture(const struct cap_display *g)
+vstream_picture(const struct cap_display *g, int i444)
 {
 	AVFrame *f;
+	int ch;
 
 	if ((f = av_frame_alloc()) == NULL)
 		return NULL;
 	f->width = g->width & ~1;
 	f->height = g->height & ~1;
-	f->format = AV_PIX_FMT_YUV420P;
+	f->format = i444 ? AV_PIX_FMT_YUV444P : AV_PIX_FMT_YUV420P;
 	if (f->width < 16 || f->height < 16 || av_frame_get_buffer(f, 0) < 0) {
 		av_frame_free(&f);
 		return NULL;
 	}
+	ch = i444 ? f->height : f->height / 2;
 	memset(f->data[0], 16, (size_t)f->linesize[0] * f->height);
-	memset(f->data[1], 128, (size_t)f->linesize[1] * f->height / 2);
-	memset(f->data[2], 128, (size_t)f->linesize[2] * f->height / 2);
+	memset(f->data[1], 128, (size_t)f->linesize[1] * ch);
+	memset(f->data[2], 128, (size_t)f->linesize[2] * ch);
 	return f;
 }
 
@@ -367,7 +376,7 @@ vspare_prime(struct enc *e, const struct enc_params *p)
 	memset(&g, 0, sizeof g);
 	g.width = p->width;
 	g.height = p->height;
-	if ((f = vstream_picture(&g)) == NULL)
+	if ((f = vstream_picture(&g, 0)) == NULL)
 		return;
 	/* All zero: more of what it leaves is zero, and given back. */
 	memset(f->data[0], 0, (size_t)f->linesize[0] * f->height);
@@ -452,7 +461,8 @@ vspare_params(const struct svc_video *sv, struct enc_params *p)
 static int
 vspare_fits(const struct enc_params *a, const struct enc_params *b)
 {
-	return a->codec == b->codec && a->width == b->width &&
+	return a->codec == b->codec && a->i444 == b->i444 &&
+	    a->width == b->width &&
 	    a->height == b->height && abs(a->kbps - b->kbps) * 100 <=
 	    a->kbps * 15;
 }
@@ -560,30 +570,42 @@ vspare_take(struct svc_video *sv, const struct enc_params *p)
 	return e;
 }
 
-/* (Re)opens the encoder when codec or bitrate moved; 1 if reopened. */
+/*
+ * (Re)opens the encoder when codec, chroma or bitrate moved; 1 if
+ * reopened. 4:4:4 falls back to 4:2:0 if it cannot open.
+ */
 static int
 vstream_encoder(struct vstream *vs, struct enc **encp, const AVFrame *pic,
-    int codec, double ratio, int fps)
+    int codec, int i444, double ratio, int fps)
 {
 	struct enc_params p;
 	int kbps, r;
 
 	kbps = enc_bitrate(pic->width, pic->height, ratio);
-	if (*encp != NULL && codec == vs->cur_codec &&
+	if (*encp != NULL && codec == vs->ask_codec && i444 == vs->ask_i444 &&
 	    abs(kbps - vs->kbps) * 100 <= vs->kbps * 15)
 		return 0;
 	enc_close(*encp);
 	*encp = NULL;
+	vs->ask_codec = codec;
+	vs->ask_i444 = i444;
 	memset(&p, 0, sizeof p);
 	p.codec = codec;
 	p.width = pic->width;
 	p.height = pic->height;
 	p.fps = fps;
 	p.kbps = kbps;
+	p.i444 = i444;
 	if ((*encp = vspare_take(vs->sv, &p)) != NULL) {
 		r = 0;
 		log_debug("display %d: the warm encoder", vs->display);
-	} else if ((r = enc_open(&p, encp)) != 0 && codec != ENC_CODEC_VP9) {
+	} else if ((r = enc_open(&p, encp)) != 0 && p.i444) {
+		log_warn_r(r, "display %d: 4:4:4 %s encoder", vs->display,
+		    enc_name(codec));
+		p.i444 = 0;
+		r = enc_open(&p, encp);
+	}
+	if (r != 0 && codec != ENC_CODEC_VP9) {
 		log_warn_r(r, "display %d: %s encoder", vs->display,
 		    enc_name(codec));
 		p.codec = codec = ENC_CODEC_VP9;
@@ -593,11 +615,13 @@ vstream_encoder(struct vstream *vs, struct enc **encp, const AVFrame *pic,
 		log_error_r(r, "display %d: vp9 encoder", vs->display);
 		return -1;
 	}
-	log_info("display %d: %s (%s) %dx%d %d kbit/s", vs->display,
-	    enc_name(codec), enc_backend(*encp), p.width, p.height, kbps);
+	log_info("display %d: %s%s (%s) %dx%d %d kbit/s", vs->display,
+	    enc_name(codec), p.i444 ? " 4:4:4" : "", enc_backend(*encp),
+	    p.width, p.height, kbps);
 	pthread_mutex_lock(&vs->sv->mu);
 	vs->kbps = kbps;
 	vs->cur_codec = codec;
+	vs->cur_i444 = p.i444;
 	pthread_mutex_unlock(&vs->sv->mu);
 	return 1;
 }
@@ -629,6 +653,7 @@ struct vwork {
 	int			 broken;	/* cannot capture: idle */
 	int			 did_x;		/* grabbed: look at X again */
 	int			 codec;
+	int			 i444;
 	double			 ratio;
 	int			 fps;
 	int			 inflight;
@@ -655,6 +680,7 @@ vwork_capture(struct vwork *w)
 	struct cap_rect rects[CAP_RECTS_MAX], bb, ch, pr;
 	const struct cap_rect *area = &w->area;
 	struct cap_image img;
+	const uint8_t *src;
 	int n, i, r, x0, y0, x1, y1;
 
 	if ((n = cap_x11.damage(w->cap, area, rects)) < 0)
@@ -698,9 +724,14 @@ vwork_capture(struct vwork *w)
 		pr.h = w->pic->height;
 		if (!cap_rect_clip(&rects[i], &pr, &ch))
 			continue;
-		conv_bgrx_i420(w->cv, img.data + (size_t)(ch.y - bb.y) *
-		    img.stride + (size_t)(ch.x - bb.x) * 4, img.stride,
-		    ch.w, ch.h, w->pic, ch.x - area->x, ch.y - area->y);
+		src = img.data + (size_t)(ch.y - bb.y) * img.stride +
+		    (size_t)(ch.x - bb.x) * 4;
+		if (w->pic->format == AV_PIX_FMT_YUV444P)
+			conv_bgrx_i444(w->cv, src, img.stride, ch.w, ch.h,
+			    w->pic, ch.x - area->x, ch.y - area->y);
+		else
+			conv_bgrx_i420(w->cv, src, img.stride, ch.w, ch.h,
+			    w->pic, ch.x - area->x, ch.y - area->y);
 		if (w->ndrect >= 0 && w->ndrect < VSTREAM_DIRTY_MAX) {
 			w->drect[w->ndrect].x = ch.x - area->x;
 			w->drect[w->ndrect].y = ch.y - area->y;
@@ -727,7 +758,7 @@ vwork_open(struct vwork *w, struct vstream *vs)
 	w->t0 = mono_us();
 	if ((r = cap_x11.open(sv->x_display, sv->cap_flags, &w->cap)) != 0 ||
 	    !vstream_geometry(w->cap, vs->display, &w->geom) ||
-	    (w->pic = vstream_picture(&w->geom)) == NULL) {
+	    (w->pic = vstream_picture(&w->geom, 0)) == NULL) {
 		log_error_r(r, "display %d: cannot capture", vs->display);
 		w->broken = 1;
 	} else
@@ -756,7 +787,8 @@ vwork_resize(struct vwork *w, const struct cap_display *g)
 	struct vitem *it;
 	AVFrame *np;
 
-	if ((np = vstream_picture(g)) == NULL)
+	if ((np = vstream_picture(g, w->pic->format == AV_PIX_FMT_YUV444P))
+	    == NULL)
 		return;
 	log_info("display %d: now %dx%d+%d+%d", vs->display, g->width,
 	    g->height, g->x, g->y);
@@ -815,9 +847,14 @@ vwork_settings(struct vwork *w)
 		vs->key_req = 0;
 	}
 	w->codec = vs->codec;
+	w->i444 = vs->i444;
 	w->ratio = vs->ratio;
 	w->fps = vs->fps;
 	w->inflight = vs->inflight;
+	/* Another codec or chroma: reopen now, even on a still screen. */
+	if (w->enc != NULL && (w->codec != vs->ask_codec ||
+	    w->i444 != vs->ask_i444))
+		w->key = 1;
 	pthread_mutex_unlock(&vs->sv->mu);
 	return stop;
 }
@@ -827,6 +864,27 @@ static int
 vwork_wanted(const struct vwork *w)
 {
 	return w->dirty || w->key || w->full;
+}
+
+/*
+ * The encoder was reopened: if its chroma is not the picture's, a new
+ * picture in its format, grabbed whole. 0, or ERR_NOMEM.
+ */
+static int
+vwork_chroma(struct vwork *w)
+{
+	int i444 = w->vs->cur_i444;	/* this thread writes it */
+	AVFrame *np;
+
+	if (i444 == (w->pic->format == AV_PIX_FMT_YUV444P))
+		return 0;
+	if ((np = vstream_picture(&w->geom, i444)) == NULL)
+		return ERR_NOMEM;
+	av_frame_free(&w->pic);
+	w->pic = np;
+	w->full = 1;
+	w->ndrect = -1;
+	return 0;
 }
 
 /*
@@ -840,8 +898,8 @@ vwork_grab(struct vwork *w, uint64_t now)
 	uint64_t ival;
 	int r, changed;
 
-	if ((r = vstream_encoder(w->vs, &w->enc, w->pic, w->codec, w->ratio,
-	    w->fps)) < 0) {
+	if ((r = vstream_encoder(w->vs, &w->enc, w->pic, w->codec, w->i444,
+	    w->ratio, w->fps)) < 0 || (r == 1 && vwork_chroma(w) != 0)) {
 		w->broken = 1;
 		return -1;
 	}
@@ -979,6 +1037,7 @@ vwork_leave(struct vwork *w)
 	struct vstream *vs = w->vs;
 
 	if (w->enc == NULL || w->broken || vs->cur_codec != ENC_CODEC_VP9 ||
+	    vs->cur_i444 ||
 	    strcmp(enc_backend(w->enc), "libvpx") != 0)
 		return;
 	memset(&vs->left_p, 0, sizeof vs->left_p);
@@ -1043,6 +1102,7 @@ vstream_start(struct svc_video *sv, int display)
 	vs->ratio = sv->ratio;
 	vs->fps = sv->fps;
 	vs->cur_codec = sv->codec;
+	vs->i444 = sv->i444;
 	if ((vs->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
 		free(vs);
 		return ERR_IO;
@@ -1154,7 +1214,7 @@ vpolicy_push(struct svc_video *sv)
 	struct enc_caps caps[64];
 	const struct vuser *u;
 	size_t n = 0;
-	int fps = 0, hi, d, codec;
+	int fps = 0, hi, d, codec, i444;
 	uint64_t now = mono_ms();
 
 	hi = sv->fps_hi = qos_highest(sv);
@@ -1175,10 +1235,16 @@ vpolicy_push(struct svc_video *sv)
 	if (codec != sv->codec)
 		log_info("video codec %s for %zu viewer(s)", enc_name(codec),
 		    svc_subs_count(&sv->users));
+	/* Chroma: only its change reopens the encoders (video_service.rs). */
+	i444 = enc_use_i444(caps, n, codec);
+	if (i444 != sv->i444)
+		log_info("video chroma %s", i444 ? "4:4:4" : "4:2:0");
 	sv->fps = fps;
 	sv->codec = codec;
+	sv->i444 = i444;
 	sv->st.fps = fps;
 	sv->st.codec = codec;
+	sv->st.i444 = i444;
 	for (d = 0; d < CAP_DISPLAYS_MAX; d++) {
 		struct vstream *vs = sv->streams[d];
 		int wake;
@@ -1186,9 +1252,10 @@ vpolicy_push(struct svc_video *sv)
 		if (vs == NULL)
 			continue;
 		pthread_mutex_lock(&sv->mu);
-		wake = vs->codec != codec || vs->ratio != sv->ratio ||
-		    vs->fps != fps;
+		wake = vs->codec != codec || vs->i444 != i444 ||
+		    vs->ratio != sv->ratio || vs->fps != fps;
 		vs->codec = codec;
+		vs->i444 = i444;
 		vs->ratio = sv->ratio;
 		vs->fps = fps;
 		pthread_mutex_unlock(&sv->mu);
@@ -1833,6 +1900,7 @@ svc_video_stats(struct svc_video *sv, struct svc_video_stats *out)
 	out->workers = sv->st.workers;
 	out->fps = sv->fps;
 	out->codec = sv->codec;
+	out->i444 = sv->i444;
 	out->kbps = svc_video_target_kbps(sv);
 }
 

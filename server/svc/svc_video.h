@@ -75,6 +75,7 @@ struct svc_video_stats {
 	int		 fps;		/* current target frame rate */
 	int		 kbps;		/* current target bitrate */
 	int		 codec;		/* enum enc_codec in use */
+	int		 i444;		/* 4:4:4 asked of the encoders */
 };
 
 /* Flags of svc_video_subscribe. */

@@ -8,6 +8,7 @@
  *                        ask; -k: log in for "file" transfer or a
  *                        "terminal", login only; default remote control)
  *   -A BYTES             logins carry a data: URI avatar of BYTES bytes
+ *   -4                   ask for 4:4:4 ("true colour") at login
  *   peer -R HBBS:PORT -K KEY -i ID [-P] [-u ...] [-w ...] CMD [ARGS]
  *                        the same through hbbs/hbbr (rdv_dial.h); -P lets
  *                        the host punch instead of relaying
@@ -22,10 +23,13 @@
  *                        they come; stdin lines "chat TEXT", "mouse MASK X Y",
  *                        "map KEYCODE DOWN" (Map mode), "chr CHAR DOWN [shift]
  *                        [ctrl]" (Legacy mode), "option NAME yes|no",
- *                        "clip TEXT", "quit". Also CLIP <text> for host
- *                        clipboard text, AUDIOFORMAT <rate> <ch>, AUDIO <n>
+ *                        "clip TEXT", "i444 0|1" (toggle true colour:
+ *                        Misc.option{supported_decoding}), "quit". Also
+ *                        CLIP <text> for host clipboard text,
+ *                        AUDIOFORMAT <rate> <ch>, AUDIO <n>
  *                        at the 1st and every 50th frame, VIDEO <n> <codec>
- *                        <display> <w>x<h> key=<0|1> rgb=<r>,<g>,<b> for the
+ *                        <display> <w>x<h> key=<0|1> rgb=<r>,<g>,<b>
+ *                        fmt=<decoded pixel format, yuv420p> for the
  *                        1st, every key and every 10th decoded picture,
  *                        for "frames": FRAMES <n>, and for "snap PATH" (the
  *                        last picture as a PPM): SNAP ok|error; TONE <hz>
@@ -77,6 +81,7 @@ static const char *opt_pass;
 static int opt_timeout = 10000;
 static const char *opt_codec;
 static int opt_fps;
+static int opt_i444;	/* -4: ask for 4:4:4 at login */
 static const char *opt_kind;	/* -k: the kind of session */
 static const char *opt_rdv;	/* -R: dial by ID through this hbbs */
 static const char *opt_key;	/* -K: its public key, base64 */
@@ -111,6 +116,8 @@ print_peerinfo(const Hbb__PeerInfo *pi)
 	if (pi->encoding != NULL)
 		printf(" vp8=%d av1=%d h264=%d h265=%d", pi->encoding->vp8,
 		    pi->encoding->av1, pi->encoding->h264, pi->encoding->h265);
+	if (pi->encoding != NULL && pi->encoding->i444 != NULL)
+		printf(" i444vp9=%d", pi->encoding->i444->vp9);
 	printf("\n");
 }
 
@@ -263,9 +270,9 @@ session_video(const Hbb__VideoFrame *vf)
 	}
 	if (r == 1 && (session_frames == 1 || in.key ||
 	    session_frames % 10 == 0))
-		printf("VIDEO %lu %s %d %dx%d key=%d rgb=%d,%d,%d\n",
+		printf("VIDEO %lu %s %d %dx%d key=%d rgb=%d,%d,%d fmt=%s\n",
 		    session_frames, in.codec, in.display, in.width, in.height,
-		    in.key, in.r, in.g, in.b);
+		    in.key, in.r, in.g, in.b, in.pixfmt);
 }
 
 /* Print one event of an interactive session; returns 0 at the end. */
@@ -502,6 +509,10 @@ session_command(struct pconn *pc, const char *line)
 		session_key(pc, 0, u, a, mods);
 	else if (sscanf(line, "option %31s %d", word, &a) == 2)
 		session_option(pc, word, a);
+	else if (sscanf(line, "i444 %d", &a) == 1) {
+		pc_set_i444(pc, a);
+		pc_send_decoding(pc);
+	}
 }
 
 /* An interactive session driven by a test through stdin and stdout. */
@@ -520,6 +531,7 @@ cmd_session(void)
 		fprintf(stderr, "peer: unknown codec %s\n", opt_codec);
 		return 2;
 	}
+	pc_set_i444(pc, opt_i444);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	m = pc_login(pc, username(), opt_pass, opt_timeout);
 	if (m == NULL) {
@@ -724,8 +736,9 @@ main(int argc, char **argv)
 	mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
 	if (sodium_init() < 0)
 		return 1;
-	while ((ch = getopt(argc, argv, "A:c:F:h:k:p:u:w:t:R:K:i:P")) != -1) {
+	while ((ch = getopt(argc, argv, "4A:c:F:h:k:p:u:w:t:R:K:i:P")) != -1) {
 		switch (ch) {
+		case '4': opt_i444 = 1; break;
 		case 'c': opt_codec = optarg; break;
 		case 'F': opt_fps = atoi(optarg); break;
 		case 'k': opt_kind = optarg; break;

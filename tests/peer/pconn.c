@@ -32,6 +32,7 @@ struct pconn {
 	char		 challenge[16];
 	uint64_t	 session_id;
 	int		 prefer;	/* SupportedDecoding.prefer; 0 auto */
+	int		 i444;		/* prefer_chroma I444 (true colour) */
 	pc_login_fill	*fill;		/* changes each LoginRequest, or NULL */
 	void		*fill_arg;
 	int		 fps;		/* OptionMessage.custom_fps; 0 unset */
@@ -405,6 +406,61 @@ pc_set_kind(struct pconn *pc, const char *kind)
 	return 0;
 }
 
+/*
+ * What this peer decodes, as the stock client says it (client.rs
+ * supported_decodings): VP9 and VP8 always, the preferred codec too, VP9
+ * in 4:4:4 (libavcodec decodes profile 1), and the chroma it asks for.
+ */
+void
+pc_decoding(const struct pconn *pc, Hbb__SupportedDecoding *dec,
+    Hbb__CodecAbility *i444)
+{
+	dec->ability_vp9 = 1;
+	dec->ability_vp8 = 1;
+	if (pc->prefer != 0) {
+		/* Decode the preferred codec too, and ask for it. */
+		dec->prefer = pc->prefer;
+		dec->ability_av1 = pc->prefer ==
+		    HBB__SUPPORTED_DECODING__PREFER_CODEC__AV1;
+		dec->ability_h264 = pc->prefer ==
+		    HBB__SUPPORTED_DECODING__PREFER_CODEC__H264;
+		dec->ability_h265 = pc->prefer ==
+		    HBB__SUPPORTED_DECODING__PREFER_CODEC__H265;
+	}
+	i444->vp9 = 1;
+	dec->i444 = i444;
+	dec->prefer_chroma = pc->i444 ? HBB__CHROMA__I444 : HBB__CHROMA__I420;
+}
+
+/* Ask for 4:4:4 (true colour) from the next login or pc_send_decoding. */
+void
+pc_set_i444(struct pconn *pc, int on)
+{
+	pc->i444 = on != 0;
+}
+
+/*
+ * Sends Misc.option{supported_decoding} as the client does when the user
+ * toggles true colour (client.rs update_supported_decodings). 0 or -1.
+ */
+int
+pc_send_decoding(struct pconn *pc)
+{
+	Hbb__Message m = HBB__MESSAGE__INIT;
+	Hbb__Misc misc = HBB__MISC__INIT;
+	Hbb__OptionMessage o = HBB__OPTION_MESSAGE__INIT;
+	Hbb__SupportedDecoding dec = HBB__SUPPORTED_DECODING__INIT;
+	Hbb__CodecAbility i444 = HBB__CODEC_ABILITY__INIT;
+
+	pc_decoding(pc, &dec, &i444);
+	o.supported_decoding = &dec;
+	misc.union_case = HBB__MISC__UNION_OPTION;
+	misc.option = &o;
+	m.union_case = HBB__MESSAGE__UNION_MISC;
+	m.misc = &misc;
+	return pc_send(pc, &m);
+}
+
 /* Build and send a LoginRequest. */
 static int
 pc_send_login(struct pconn *pc, const char *username, const char *password)
@@ -413,23 +469,13 @@ pc_send_login(struct pconn *pc, const char *username, const char *password)
 	Hbb__LoginRequest lr = HBB__LOGIN_REQUEST__INIT;
 	Hbb__OptionMessage opt = HBB__OPTION_MESSAGE__INIT;
 	Hbb__SupportedDecoding dec = HBB__SUPPORTED_DECODING__INIT;
+	Hbb__CodecAbility i444 = HBB__CODEC_ABILITY__INIT;
 	Hbb__FileTransfer ft = HBB__FILE_TRANSFER__INIT;
 	Hbb__Terminal term = HBB__TERMINAL__INIT;
 	uint8_t h1[PASS_HASH_LEN], proof[PASS_HASH_LEN];
 	int r;
 
-	dec.ability_vp9 = 1;
-	dec.ability_vp8 = 1;
-	if (pc->prefer != 0) {
-		/* Decode the preferred codec too, and ask for it. */
-		dec.prefer = pc->prefer;
-		dec.ability_av1 = pc->prefer ==
-		    HBB__SUPPORTED_DECODING__PREFER_CODEC__AV1;
-		dec.ability_h264 = pc->prefer ==
-		    HBB__SUPPORTED_DECODING__PREFER_CODEC__H264;
-		dec.ability_h265 = pc->prefer ==
-		    HBB__SUPPORTED_DECODING__PREFER_CODEC__H265;
-	}
+	pc_decoding(pc, &dec, &i444);
 	opt.supported_decoding = &dec;
 	opt.custom_fps = pc->fps;
 	lr.username = (char *)username;

@@ -55,6 +55,13 @@ typedef void	 pc_login_fill(Hbb__LoginRequest *lr, void *arg);
 void		 pc_set_login_fill(struct pconn *, pc_login_fill *fn,
 		    void *arg);
 void		 pc_set_fps(struct pconn *, int fps);
+/* Ask for 4:4:4 (SupportedDecoding.prefer_chroma) at the next login. */
+void		 pc_set_i444(struct pconn *, int on);
+/* Fills dec (and i444, which it points to) with what this peer decodes. */
+void		 pc_decoding(const struct pconn *, Hbb__SupportedDecoding *dec,
+		    Hbb__CodecAbility *i444);
+/* Sends Misc.option{supported_decoding} now (a true-colour toggle). */
+int		 pc_send_decoding(struct pconn *);
 /* Ask for a file-transfer session in dir (borrowed; NULL: remote control)
  * at the next login. */
 void		 pc_set_file_transfer(struct pconn *, const char *dir,

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <libavcodec/avcodec.h>
+#include <libavutil/pixdesc.h>
 
 #include "common/xmalloc.h"
 #include "tests/bench/stamp.h"
@@ -89,13 +90,31 @@ vdec_yuv_rgb(double ys, double us, double vs, uint8_t rgb[3])
 		rgb[i] = c[i] < 0 ? 0 : c[i] > 255 ? 255 : (uint8_t)(c[i] + 0.5);
 }
 
-/* One pixel of a YUV 4:2:0 picture as RGB. */
+/* Chroma shift of a picture format we read: 1 (4:2:0), 0 (4:4:4), -1. */
+static int
+vdec_shift(const AVFrame *f)
+{
+	switch (f->format) {
+	case AV_PIX_FMT_YUV420P:
+	case AV_PIX_FMT_YUVJ420P:
+		return 1;
+	case AV_PIX_FMT_YUV444P:
+	case AV_PIX_FMT_YUVJ444P:
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* One pixel of a YUV 4:2:0 or 4:4:4 picture as RGB. */
 static void
 vdec_rgb(const AVFrame *f, int x, int y, uint8_t rgb[3])
 {
+	int s = vdec_shift(f);
+
 	vdec_yuv_rgb(f->data[0][y * f->linesize[0] + x],
-	    f->data[1][(y / 2) * f->linesize[1] + x / 2] - 128.0,
-	    f->data[2][(y / 2) * f->linesize[2] + x / 2] - 128.0, rgb);
+	    f->data[1][(y >> s) * f->linesize[1] + (x >> s)] - 128.0,
+	    f->data[2][(y >> s) * f->linesize[2] + (x >> s)] - 128.0, rgb);
 }
 
 /* Write the last picture as a PPM. */
@@ -107,8 +126,7 @@ vdec_save_ppm(const struct vdec *v, const char *path)
 	FILE *fp;
 	int x, y, r = 0;
 
-	if (f->width <= 0 || (f->format != AV_PIX_FMT_YUV420P &&
-	    f->format != AV_PIX_FMT_YUVJ420P))
+	if (f->width <= 0 || vdec_shift(f) < 0)
 		return -1;
 	if ((fp = fopen(path, "wb")) == NULL)
 		return -1;
@@ -126,21 +144,22 @@ vdec_save_ppm(const struct vdec *v, const char *path)
 	return r;
 }
 
-/* Mean colour of the centre 16x16 block of a YUV 4:2:0 picture. */
+/* Mean colour of the centre 16x16 block of a YUV 4:2:0 or 4:4:4 picture. */
 static void
 vdec_centre(const AVFrame *f, struct vdec_info *info)
 {
 	int x0 = f->width / 2 - 8, y0 = f->height / 2 - 8, x, y;
+	int s = vdec_shift(f);
 	double ys = 0, us = 0, vs = 0;
 	uint8_t rgb[3];
 
 	for (y = 0; y < 16; y++)
 		for (x = 0; x < 16; x++) {
 			ys += f->data[0][(y0 + y) * f->linesize[0] + x0 + x];
-			us += f->data[1][((y0 + y) / 2) * f->linesize[1] +
-			    (x0 + x) / 2];
-			vs += f->data[2][((y0 + y) / 2) * f->linesize[2] +
-			    (x0 + x) / 2];
+			us += f->data[1][((y0 + y) >> s) * f->linesize[1] +
+			    ((x0 + x) >> s)];
+			vs += f->data[2][((y0 + y) >> s) * f->linesize[2] +
+			    ((x0 + x) >> s)];
 		}
 	vdec_yuv_rgb(ys / 256, us / 256 - 128, vs / 256 - 128, rgb);
 	info->r = rgb[0];
@@ -186,8 +205,10 @@ vdec_frame(struct vdec *v, const Hbb__VideoFrame *vf, struct vdec_info *info)
 		while (avcodec_receive_frame(v->ctx, v->pic) == 0) {
 			info->width = v->pic->width;
 			info->height = v->pic->height;
-			if (v->pic->format == AV_PIX_FMT_YUV420P ||
-			    v->pic->format == AV_PIX_FMT_YUVJ420P) {
+			info->pixfmt = av_get_pix_fmt_name(v->pic->format);
+			if (info->pixfmt == NULL)
+				info->pixfmt = "?";
+			if (vdec_shift(v->pic) >= 0) {
 				vdec_centre(v->pic, info);
 				info->stamp = stamp_read(v->pic->data[0],
 				    v->pic->linesize[0], v->pic->width,

@@ -12,6 +12,7 @@ struct vdec_info {
 	const char	*codec;		/* "vp9", "vp8", "av1", "h264", "h265" */
 	int		 display;
 	int		 width, height;	/* of the decoded picture */
+	const char	*pixfmt;	/* its format: "yuv420p", "yuv444p" */
 	int		 key;		/* a key packet was in the message */
 	int		 r, g, b;	/* mean colour of the centre 16x16 */
 	int64_t		 stamp;		/* painter's frame counter, or -1 */

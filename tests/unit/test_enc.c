@@ -302,6 +302,103 @@ test_choose(void)
 	ASSERT_INT_EQ(enc_choose(v, 3, ENC_ALL), ENC_CODEC_VP8);
 }
 
+/* 4:4:4 only when every viewer asks for it and decodes it in VP9. */
+static void
+test_use_i444(void)
+{
+	Hbb__SupportedDecoding sd = HBB__SUPPORTED_DECODING__INIT;
+	Hbb__CodecAbility ab = HBB__CODEC_ABILITY__INIT;
+	struct enc_caps v[2];
+
+	/* An old client: no 4:4:4. Nobody: none either. */
+	enc_caps_from_proto(NULL, &v[0]);
+	ASSERT_INT_EQ(v[0].i444, 0);
+	ASSERT_INT_EQ(enc_use_i444(v, 1, ENC_CODEC_VP9), 0);
+	ASSERT_INT_EQ(enc_use_i444(v, 0, ENC_CODEC_VP9), 0);
+	/* Decodes it but asks for 4:2:0 (the default). */
+	ab.vp9 = ab.av1 = 1;
+	sd.i444 = &ab;
+	enc_caps_from_proto(&sd, &v[0]);
+	ASSERT_INT_EQ(v[0].i444, ENC_VP9 | ENC_AV1);
+	ASSERT_INT_EQ(v[0].prefer_i444, 0);
+	ASSERT_INT_EQ(enc_use_i444(v, 1, ENC_CODEC_VP9), 0);
+	/* Asks: VP9 in 4:4:4; not VP8, nor AV1 (not encoded so here). */
+	sd.prefer_chroma = HBB__CHROMA__I444;
+	enc_caps_from_proto(&sd, &v[0]);
+	ASSERT_INT_EQ(enc_use_i444(v, 1, ENC_CODEC_VP9), 1);
+	ASSERT_INT_EQ(enc_use_i444(v, 1, ENC_CODEC_VP8), 0);
+	ASSERT_INT_EQ(enc_use_i444(v, 1, ENC_CODEC_AV1), 0);
+	/* A second viewer that does not ask: 4:2:0 for both. */
+	enc_caps_from_proto(NULL, &v[1]);
+	ASSERT_INT_EQ(enc_use_i444(v, 2, ENC_CODEC_VP9), 0);
+	/* ... or asks but cannot decode VP9 in 4:4:4. */
+	ab.vp9 = 0;
+	enc_caps_from_proto(&sd, &v[1]);
+	ASSERT_INT_EQ(v[1].prefer_i444, 1);
+	ASSERT_INT_EQ(enc_use_i444(v, 2, ENC_CODEC_VP9), 0);
+	v[1] = v[0];
+	ASSERT_INT_EQ(enc_use_i444(v, 2, ENC_CODEC_VP9), 1);
+}
+
+/*
+ * VP9 profile 1: an I444 picture whose chroma changes every column comes
+ * out of libavcodec as yuv444p with the columns' chroma kept; an I420
+ * picture is refused by a 4:4:4 encoder.
+ */
+static void
+test_i444(void)
+{
+	struct enc_params ep = { .codec = ENC_CODEC_VP9, .width = W,
+	    .height = H, .fps = 30, .kbps = 4000, .i444 = 1 };
+	struct enc_input in = { 0 };
+	struct enc *e;
+	struct pkts p;
+	AVFrame *f, *f420;
+	double diff = 0;
+	int x, y, t;
+
+	pkts_open(&p, ENC_CODEC_VP9);
+	ASSERT_INT_EQ(enc_open(&ep, &e), 0);
+	ASSERT_STR_EQ(enc_backend(e), "libvpx");
+	f = av_frame_alloc();
+	f->width = W;
+	f->height = H;
+	f->format = AV_PIX_FMT_YUV444P;
+	ASSERT_INT_EQ(av_frame_get_buffer(f, 0), 0);
+	for (y = 0; y < H; y++) {
+		memset(f->data[0] + y * f->linesize[0], 80, W);
+		for (x = 0; x < W; x++) {
+			f->data[1][y * f->linesize[1] + x] = x & 1 ? 60 : 200;
+			f->data[2][y * f->linesize[2] + x] = x & 1 ? 200 : 60;
+		}
+	}
+	in.pic = f;
+	in.ndirty = -1;
+	for (t = 0; t < 3; t++) {
+		in.pts_ms = t * 33;
+		in.key = t == 0;
+		ASSERT_INT_EQ(enc_encode(e, &in, pkt_cb, &p), 0);
+	}
+	ASSERT_INT_EQ(p.decoded, 3);
+	ASSERT_INT_EQ(p.out->format, AV_PIX_FMT_YUV444P);
+	ASSERT_INT_EQ(p.dec->profile, 1);
+	/* Mean |U(even) - U(odd)| of neighbours: 140 sent, ~0 in 4:2:0. */
+	for (y = 0; y < H; y++)
+		for (x = 0; x < W; x += 2)
+			diff += p.out->data[1][y * p.out->linesize[1] + x] -
+			    p.out->data[1][y * p.out->linesize[1] + x + 1];
+	diff /= (double)W / 2 * H;
+	fprintf(stderr, "      U column difference %.1f (sent 140)\n", diff);
+	ASSERT_TRUE(diff > 100);
+	f420 = picture();
+	in.pic = f420;
+	ASSERT_INT_EQ(enc_encode(e, &in, pkt_cb, &p), ERR_INVAL);
+	enc_close(e);
+	av_frame_free(&f);
+	av_frame_free(&f420);
+	pkts_close(&p);
+}
+
 /* Bitrates follow the preset table and clamp the ratio. */
 static void
 test_bitrate(void)
@@ -340,5 +437,7 @@ main(void)
 	TST_RUN(test_bad_params);
 	TST_RUN(test_supported);
 	TST_RUN(test_activemap);
+	TST_RUN(test_use_i444);
+	TST_RUN(test_i444);
 	return 0;
 }

@@ -384,6 +384,51 @@ test_codec_switch(void)
 	fsink_free(b);
 }
 
+/*
+ * True colour: a viewer that asks for 4:4:4 and decodes it gets VP9
+ * profile 1 (yuv444p, the screen's picture); turning it off brings a 4:2:0
+ * key frame at once, on a still screen.
+ */
+static void
+test_chroma(void)
+{
+	struct svc_video *sv;
+	struct svc_video_prefs p = vt_prefs(ENC_CODEC_VP9);
+	struct svc_video_stats st;
+	struct fsink *a;
+	int fa;
+
+	p.caps.i444 = ENC_VP9;
+	p.caps.prefer_i444 = 1;
+	ASSERT_INT_EQ(svc_video_new(base, NULL, &sv), 0);
+	a = fsink_new(9);
+	ASSERT_INT_EQ(svc_video_subscribe(sv, &a->sink, 0, &p, 0), 0);
+	vx_pattern(&vx, 7);
+	vt_loop(base, 600);
+	vt_loop_until(base, &a->frames, 1, 5000);
+	ASSERT_INT_GE(a->frames, 1);
+	ASSERT_INT_EQ(a->last_case, HBB__VIDEO_FRAME__UNION_VP9S);
+	ASSERT_INT_EQ(a->last->format, AV_PIX_FMT_YUV444P);
+	svc_video_stats(sv, &st);
+	ASSERT_INT_EQ(st.i444, 1);
+	vt_wait_sharp(base, &vx, a, 5000);
+	ASSERT_TRUE(vx_psnr(&vx, a->last) > 30);
+	/* Off: a key frame in 4:2:0 without any change on screen. */
+	vt_loop(base, 300);
+	fa = a->frames;
+	p.caps.prefer_i444 = 0;
+	svc_video_set_prefs(sv, a->sink.conn_id, &p);
+	vt_loop_until(base, &a->frames, fa + 1, 5000);
+	ASSERT_INT_GE(a->frames, fa + 1);
+	ASSERT_INT_EQ(a->last_key, 1);
+	ASSERT_INT_EQ(a->last->format, AV_PIX_FMT_YUV420P);
+	svc_video_stats(sv, &st);
+	ASSERT_INT_EQ(st.i444, 0);
+	ASSERT_INT_EQ(a->errors, 0);
+	svc_video_free(sv);
+	fsink_free(a);
+}
+
 /* Display list and bad arguments. */
 static void
 test_displays(void)
@@ -483,6 +528,7 @@ main(void)
 	TST_RUN(test_still_nodamage);
 	TST_RUN(test_two_viewers);
 	TST_RUN(test_codec_switch);
+	TST_RUN(test_chroma);
 	TST_RUN(test_warm);
 	xcb_disconnect(vx.c);
 	event_base_free(base);
