@@ -95,7 +95,7 @@ struct cap_impl {
 	/* Whether damage() is exact (X Damage present and used). */
 	int	(*has_damage)(struct cap *);
 	/* Gives back what grabs keep between them (idle); the next grab
-	 * makes it again. */
+	 * makes it again. NULL: nothing is kept (the Windows capture). */
 	void	(*trim)(struct cap *);
 };
 

@@ -994,7 +994,8 @@ vwork_trim(struct vwork *w, uint64_t now)
 	if (w->trimmed || w->enc == NULL || now < w->enc_at + VSTREAM_TRIM_US)
 		return;
 	enc_trim(w->enc);
-	cap_x11.trim(w->cap);
+	if (cap_x11.trim != NULL)
+		cap_x11.trim(w->cap);
 	malloc_trim(0);
 	w->trimmed = 1;
 }

@@ -30,7 +30,8 @@ service_report(DWORD state, DWORD code)
 	st.dwControlsAccepted = state == SERVICE_RUNNING ?
 	    SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_SHUTDOWN : 0;
 	st.dwWin32ExitCode = code;
-	st.dwWaitHint = state == SERVICE_RUNNING ? 0 : 10000;
+	/* Stopping closes every connection and joins the encoders. */
+	st.dwWaitHint = state == SERVICE_RUNNING ? 0 : 30000;
 	SetServiceStatus(service_handle, &st);
 }
 
@@ -67,8 +68,11 @@ service_run(DWORD argc, LPSTR *argv)
 	}
 	service_report(SERVICE_RUNNING, NO_ERROR);
 	service_rc = server_main(service_paths, service_verbose);
+	/* Everything is closed: say so and end at once, so that the
+	 * installer that stopped us finds cdesk.exe no longer in use. */
 	service_report(SERVICE_STOPPED, service_rc == 0 ? NO_ERROR :
 	    ERROR_SERVICE_SPECIFIC_ERROR);
+	ExitProcess((UINT)service_rc);
 }
 
 /* See service_win.h. */
