@@ -89,6 +89,13 @@ opt one-way-clipboard-redirection Y
 peer_session oneway -w Secret-42
 grep -q '^PEERINFO' "$WORK/oneway.out" || fail "one-way login"
 printf 'host secret 1' | xclip -selection clipboard -i
+# xclip takes the selection from a child of its own: wait until it holds
+# it, or it could take it back after the peer's text landed.
+i=0
+until [ "$(xclip -selection clipboard -o 2>/dev/null)" = "host secret 1" ]; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "xclip did not take the clipboard"
+	sleep 0.05
+done
 echo "clip from the peer 2" >&3
 i=0
 until [ "$(xclip -selection clipboard -o 2>/dev/null)" = "from the peer 2" ]; do
