@@ -15,7 +15,8 @@
 # logins without a CM.
 #
 # Every file is compiled with common/compat_win.h included first and
-# common/compat_win/ (small headers in place of the POSIX ones mingw lacks) on the include path;
+# common/compat_win/ (small headers in place of the POSIX ones mingw
+# lacks) on the include path;
 # server/ files also see server/win/platform.h, which binds the platform
 # table names the services use to the Windows ones.
 
