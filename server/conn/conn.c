@@ -48,6 +48,10 @@
 #include "server/conn/throttle.h"
 
 #define CONN_OUT_HIGH		(256 * 1024)	/* refill output below this */
+/* One read or write syscall moves at most this much (libevent's default,
+ * 16 KiB, is 64 calls and loop turns per MB of a file transfer). Reads
+ * get it only after the login: before, a peer sends little. */
+#define CONN_IO_MAX		(256 * 1024)
 #define CONN_HS_TIMEOUT_MS	18000		/* CONNECT_TIMEOUT upstream */
 #define CONN_STALL_VIDEO_MS	12000		/* blocked write, remote sessions */
 #define CONN_STALL_OTHER_MS	120000		/* file transfer, terminal, ... */
@@ -507,6 +511,7 @@ conn_authorize(struct conn *c, const char *how, const char *otp)
 	conn_cm_login(c, 1);
 	sstream_set_max(c->ss, CONN_FRAME_MAX);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_FRAME_MAX + 16);
+	bufferevent_set_max_single_read(c->bev, CONN_IO_MAX);
 
 	/* Remember one-time-password logins so a reconnect within 30 s
 	 * works after the password rotated (PROTOCOL.md §3.4). */
@@ -924,6 +929,7 @@ conn_new(struct srv *srv, int fd, const struct sockaddr *sa, socklen_t salen,
 	    c);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, CODEC_PRELOGIN_MAX + 16);
 	bufferevent_setwatermark(c->bev, EV_WRITE, CONN_OUT_HIGH / 2, 0);
+	bufferevent_set_max_single_write(c->bev, CONN_IO_MAX);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	c->tick = event_new(srv->base, -1, EV_PERSIST, conn_tick_cb, c);
 	c->closer = evtimer_new(srv->base, conn_closer_cb, c);

@@ -68,6 +68,8 @@ struct hjob {
 	enum hread_state state;
 	int		 skipped;	/* read: the last file was skipped */
 	int		 nocompress;	/* read: compressed already */
+	unsigned	 zskip;		/* read: blocks to send as they are */
+	unsigned	 zback;		/* read: the last skip (0: try each) */
 	uint64_t	 total;
 	uint64_t	 finished;
 	uint64_t	 file_bytes;	/* of the file in progress */

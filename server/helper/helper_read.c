@@ -25,6 +25,7 @@
 #define HELPER_OD_VERSION	1001100
 /* zstd level of blocks (upstream's COMPRESS_LEVEL). */
 #define HELPER_ZSTD_LEVEL	3
+#define HELPER_ZSTD_SKIP_MAX	64	/* blocks (8 MiB) between tries */
 
 /* Start a download: list what goes, reply the listing, make the job. */
 void
@@ -136,6 +137,7 @@ helper_read_open(struct helper *h, struct hjob *j)
 	/* Never blocks, even if a FIFO took the file's place meanwhile. */
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	j->nocompress = helper_compressed_name(path);
+	j->zskip = j->zback = 0;
 	free(path);
 	if (fd < 0) {
 		helper_read_fail(h, j, errno, NULL);
@@ -223,6 +225,35 @@ helper_read_fill(struct helper *h, int fd)
 	return (ssize_t)have;
 }
 
+/*
+ * Whether to try zstd on this block. A block of data that is already
+ * compressed (a name the list in helper_compressed_name misses, or random
+ * bytes) costs zstd about as much CPU as sealing it does, for nothing: after
+ * a block that did not shrink the next ones go as they are, 1, 2, 4, ... up
+ * to HELPER_ZSTD_SKIP_MAX blocks, and one that shrinks starts it over. The
+ * client takes a mix of compressed and plain blocks (§1.6), so this changes
+ * only how often we try.
+ */
+static int
+helper_read_try_zstd(struct hjob *j)
+{
+	if (j->zskip == 0)
+		return 1;
+	j->zskip--;
+	return 0;
+}
+
+/* Account a try: shrank (1) or not (0). */
+static void
+helper_read_zstd_result(struct hjob *j, int shrank)
+{
+	if (shrank)
+		j->zback = 0;
+	else if (j->zback < HELPER_ZSTD_SKIP_MAX)
+		j->zback = j->zback ? j->zback * 2 : 1;
+	j->zskip = j->zback;
+}
+
 /* Send the next block (the empty one at the end of the file). */
 static void
 helper_read_block(struct helper *h, struct hjob *j)
@@ -241,7 +272,7 @@ helper_read_block(struct helper *h, struct hjob *j)
 	b.file_num = (int32_t)j->cur;
 	b.data.data = h->buf;
 	b.data.len = (size_t)n;
-	if (n > 0 && !j->nocompress) {
+	if (n > 0 && !j->nocompress && helper_read_try_zstd(j)) {
 		z = ZSTD_compressCCtx(h->zc, h->zbuf, h->zcap, h->buf,
 		    (size_t)n, HELPER_ZSTD_LEVEL);
 		/* Kept only when it is smaller (§1.6). */
@@ -250,6 +281,7 @@ helper_read_block(struct helper *h, struct hjob *j)
 			b.data.len = z;
 			b.compressed = 1;
 		}
+		helper_read_zstd_result(j, b.compressed);
 	}
 	fr.union_case = HBB__FILE_RESPONSE__UNION_BLOCK;
 	fr.block = &b;

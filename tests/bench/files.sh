@@ -7,12 +7,18 @@
 # plain and sealed with crypto_secretbox (tests/bin/bench_copy). Uploads
 # are compared with the references that fdatasync at the end, as the
 # helper does before it renames. Server and helper CPU per MB moved.
-# FILES_BENCH_MB (default 128) sets the size; each case runs twice, the
-# better run counts. The test peer's CPU (its start included) and the
-# relay's are shown too, to see that neither is what limits a case.
+# FILES_BENCH_MB (default 256) sets the size. Each case runs
+# FILES_BENCH_ROUNDS times (default 3), each round its reference right
+# before it, so that a change in the machine's load between the two
+# skews one round, not the case; the ratio printed is the median of the
+# rounds' ratios (the MB/s figures are the medians too). The test peer's
+# CPU (its start included) and the relay's are shown too, to see that
+# neither is what limits a case. The relay (tests/bin/hbbs_double) moves
+# the bytes with splice(2), as if hbbr ran on another machine.
 set -u
 . "$TOP/tests/lib.sh"
-MB=${FILES_BENCH_MB:-128}
+MB=${FILES_BENCH_MB:-256}
+ROUNDS=${FILES_BENCH_ROUNDS:-3}
 D="$WORK/files-bench-data"
 mkdir -p "$D"
 COPY="$TOP/$B/tests/bin/bench_copy"
@@ -20,22 +26,12 @@ DBL="$TOP/$B/tests/bin/hbbs_double"
 hz=$(getconf CLK_TCK)
 head -c $((MB * 1048576)) /dev/urandom >"$D/src.bin"
 
-# best CMD...: "MB/s CPU-ms/MB" of the better of two runs of a reference.
-best() {
-	a=$("$@" | sed -n 's/.*mb_s=\([0-9.]*\) cpu_ms_mb=\([0-9.]*\).*/\1 \2/p')
-	b=$("$@" | sed -n 's/.*mb_s=\([0-9.]*\) cpu_ms_mb=\([0-9.]*\).*/\1 \2/p')
-	awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " ");
-		print (x[1] + 0 > y[1] + 0 ? a : b) }'
+# ref ARGS...: "MB/s CPU-ms/MB" of one run of bench_copy.
+ref() {
+	"$COPY" "$@" "$D/src.bin" "$D/ref.out" ${SYNC:-} |
+	    sed -n 's/.*mb_s=\([0-9.]*\) cpu_ms_mb=\([0-9.]*\).*/\1 \2/p'
+	rm -f "$D/ref.out"
 }
-set -- $(best "$COPY" tcp "$D/src.bin" "$D/ref.out")
-TCP=$1 TCPC=$2
-set -- $(best "$COPY" tcp "$D/src.bin" "$D/ref.out" sync)
-TCPS=$1 TCPSC=$2
-set -- $(best "$COPY" box "$D/src.bin" "$D/ref.out")
-BOX=$1 BOXC=$2
-set -- $(best "$COPY" box "$D/src.bin" "$D/ref.out" sync)
-BOXS=$1 BOXSC=$2
-rm -f "$D/ref.out"
 
 "$DBL" -p 0 >"$D/dbl.out" 2>"$D/dbl.err" &
 DPID=$!
@@ -64,31 +60,37 @@ HPID=$(sed -n 's/.*helper: started .* (pid \([0-9]*\)).*/\1/p' "$DIR/log" |
     tail -n 1)
 [ -n "$HPID" ] || fail "no helper"
 
-# run LABEL PEER-CMD...: two runs; prints "MB/s server_ms/MB helper_ms/MB
-# peer_ms/MB relay_ms/MB" of the better one.
+# once REF-MODE PEER-CMD...: one round, its reference first; prints "ratio
+# MB/s ref-MB/s ref-CPU server_ms/MB helper_ms/MB peer_ms/MB relay_ms/MB".
+once() {
+	mode=$1; shift
+	set -- "$(ref "$mode")" "$@"
+	r=$1; shift
+	s0=$(cpu_ticks "$SERVER_PID"); h0=$(cpu_ticks "$HPID")
+	r0=$(cpu_ticks "$DPID")
+	sp=$(peer_timed "$@" | sed -n 's/^SPEED //p')
+	s1=$(cpu_ticks "$SERVER_PID"); h1=$(cpu_ticks "$HPID")
+	r1=$(cpu_ticks "$DPID")
+	pt=$(awk '{ print $1 + $2 }' "$D/peer.time" 2>/dev/null)
+	[ -n "$sp" ] && [ -n "$r" ] || return 1
+	awk -v r="$r" -v sp="$sp" -v s="$((s1 - s0))" -v h="$((h1 - h0))" \
+	    -v rl="$((r1 - r0))" -v pt="${pt:-0}" -v hz="$hz" -v mb="$MB" \
+	    'BEGIN { split(r, x, " ");
+		printf "%.3f %s %s %s %.2f %.2f %.2f %.2f\n", sp / x[1], sp,
+		    x[1], x[2], s * 1000 / hz / mb, h * 1000 / hz / mb,
+		    pt * 1000 / mb, rl * 1000 / hz / mb }'
+}
+# run LABEL REF-MODE PEER-CMD...: ROUNDS rounds; prints the round with
+# the median ratio.
 run() {
 	label=$1; shift
-	out="0 0 0 0 0"
-	for k in 1 2; do
-		s0=$(cpu_ticks "$SERVER_PID"); h0=$(cpu_ticks "$HPID")
-		r0=$(cpu_ticks "$DPID")
-		sp=$(peer_timed "$@" | sed -n 's/^SPEED //p')
-		s1=$(cpu_ticks "$SERVER_PID"); h1=$(cpu_ticks "$HPID")
-		r1=$(cpu_ticks "$DPID")
-		pt=$(awk '{ print $1 + $2 }' "$D/peer.time" 2>/dev/null)
-		[ -n "$sp" ] || fail "$label: no result"
-		out=$(awk -v o="$out" -v sp="$sp" -v s="$((s1 - s0))" \
-		    -v h="$((h1 - h0))" -v r="$((r1 - r0))" -v pt="${pt:-0}" \
-		    -v hz="$hz" -v mb="$MB" 'BEGIN {
-			split(o, p, " ");
-			if (sp + 0 > p[1] + 0)
-				printf "%s %.2f %.2f %.2f %.2f", sp,
-				    s * 1000 / hz / mb, h * 1000 / hz / mb,
-				    pt * 1000 / mb, r * 1000 / hz / mb;
-			else
-				print o }')
+	k=0
+	: >"$D/rounds"
+	while [ $k -lt "$ROUNDS" ]; do
+		once "$@" >>"$D/rounds" || fail "$label: no result"
+		k=$((k + 1))
 	done
-	echo "$out"
+	sort -n "$D/rounds" | sed -n "$(( (ROUNDS + 1) / 2 ))p"
 }
 # peer_timed CMD...: runs the peer, its CPU seconds into $D/peer.time.
 peer_timed() {
@@ -100,27 +102,23 @@ peer_timed() {
 	fi
 }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
-# ratio A B: A/B with two decimals.
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
-# line NAME RESULT REF REFNAME
+# line NAME RESULT REFNAME
 line() {
-	set -- "$1" $2 "$3" "$4"
-	echo "  $1: $2 MB/s = $(ratio "$2" "$7") x $8 ($7 MB/s); CPU ms/MB: server $3, helper $4, peer $5, relay $6"
+	set -- "$1" $2 "$3"
+	echo "  $1: $3 MB/s = $2 x ${10} ($4 MB/s, CPU ms/MB both ends $5); CPU ms/MB: server $6, helper $7, peer $8, relay $9"
 }
 
-echo "== file transfer of $MB MiB of random data over loopback"
+echo "== file transfer of $MB MiB of random data over loopback, median of $ROUNDS rounds"
 echo "  load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "  reference TCP copy: $TCP MB/s, with fdatasync $TCPS MB/s (CPU ms/MB, both ends: $TCPC, $TCPSC)"
-echo "  reference secretbox copy: $BOX MB/s, with fdatasync $BOXS MB/s (CPU ms/MB: $BOXC, $BOXSC)"
-r=$(run "direct up" $DIRECT put "$D/src.bin" "$D/up.bin")
-line "direct IP, upload" "$r" "$TCPS" "TCP+sync"
-r=$(run "direct down" $DIRECT get "$D/up.bin" "$D/down.bin")
-line "direct IP, download" "$r" "$TCP" "TCP"
+r=$(SYNC=sync run "direct up" tcp $DIRECT put "$D/src.bin" "$D/up.bin")
+line "direct IP, upload" "$r" "TCP+sync"
+r=$(run "direct down" tcp $DIRECT get "$D/up.bin" "$D/down.bin")
+line "direct IP, download" "$r" "TCP"
 cmp "$D/src.bin" "$D/down.bin" || fail "direct: bytes differ"
-r=$(run "relay up" $RELAY put "$D/src.bin" "$D/up2.bin")
-line "relayed, encrypted, upload" "$r" "$BOXS" "secretbox+sync"
-r=$(run "relay down" $RELAY get "$D/up2.bin" "$D/down2.bin")
-line "relayed, encrypted, download" "$r" "$BOX" "secretbox"
+r=$(SYNC=sync run "relay up" box $RELAY put "$D/src.bin" "$D/up2.bin")
+line "relayed, encrypted, upload" "$r" "secretbox+sync"
+r=$(run "relay down" box $RELAY get "$D/up2.bin" "$D/down2.bin")
+line "relayed, encrypted, download" "$r" "secretbox"
 cmp "$D/src.bin" "$D/down2.bin" || fail "relayed: bytes differ"
 echo "  load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 grep -q "encrypted session" "$DIR/log" || fail "the relayed path was not encrypted"

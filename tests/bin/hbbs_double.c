@@ -25,6 +25,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -49,6 +50,7 @@
 #define PEERS_MAX	64
 #define INPUT_MAX	(64 * 1024)	/* unframed bytes we hold */
 #define OFFLINE_S	30
+#define SPLICE_CAP	(1024 * 1024)	/* relay: bytes a pipe holds */
 
 struct peer {
 	char			 id[64];
@@ -72,6 +74,14 @@ struct tconn {
 	int			 got_req;
 	struct tconn		*partner;	/* hbbr: paired connection */
 	unsigned long		 paired_seq;
+	/* hbbr, once both sides' buffers are empty: the kernel moves the
+	 * bytes (splice through a pipe), as a relay on another machine
+	 * would cost this one nothing; see relay_splice(). */
+	int			 spliced;
+	int			 pipe[2];	/* bytes from here to partner */
+	size_t			 inpipe;
+	struct event		*rev;		/* our fd readable */
+	struct event		*wev;		/* the partner's fd writable */
 	struct tconn		*prev, *next;
 };
 
@@ -304,6 +314,12 @@ tconn_free(struct tconn *c)
 		conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
+	if (c->spliced) {
+		event_free(c->rev);
+		event_free(c->wev);
+		close(c->pipe[0]);
+		close(c->pipe[1]);
+	}
 	bufferevent_free(c->bev);
 	free(c);
 	if (p != NULL) {
@@ -490,6 +506,103 @@ hbbs_msg(struct tconn *c, const Hbb__RendezvousMessage *m)
 	}
 }
 
+/*
+ * Move what c's peer sent to c's partner, kernel to kernel, as far as the
+ * pipe and the partner's socket take it; then wait for whichever of the
+ * two is the limit (back-pressure both ways, a pipe's worth at most in
+ * flight). EOF or an error on either side closes the pair, as hbbr does.
+ */
+static void
+relay_pump(evutil_socket_t fd, short what, void *arg)
+{
+	struct tconn *c = arg;
+	int in = bufferevent_getfd(c->bev);
+	int out = bufferevent_getfd(c->partner->bev);
+	int moved, eof = 0;
+	ssize_t n;
+
+	(void)fd;
+	(void)what;
+	do {
+		moved = 0;
+		if (c->inpipe < SPLICE_CAP) {
+			n = splice(in, NULL, c->pipe[1], NULL,
+			    SPLICE_CAP - c->inpipe,
+			    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n == 0)
+				eof = 1;
+			else if (n > 0) {
+				c->inpipe += (size_t)n;
+				moved = 1;
+			} else if (errno != EAGAIN && errno != EINTR)
+				eof = 1;
+		}
+		if (c->inpipe > 0) {
+			n = splice(c->pipe[0], NULL, out, NULL, c->inpipe,
+			    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n > 0) {
+				c->inpipe -= (size_t)n;
+				moved = 1;
+			} else if (n < 0 && errno != EAGAIN && errno != EINTR)
+				eof = 1;
+		}
+	} while (moved && !eof);
+	if (eof) {
+		say("EVENT relay_closed %s", c->uuid);
+		tconn_free(c);
+		return;
+	}
+	if (c->inpipe < SPLICE_CAP)
+		event_add(c->rev, NULL);
+	else
+		event_del(c->rev);
+	if (c->inpipe > 0)
+		event_add(c->wev, NULL);
+	else
+		event_del(c->wev);
+}
+
+/* Switch c (and its partner) to splice once neither has bytes in its
+ * bufferevent (bytes sent before pairing go first, in order). */
+static void
+relay_splice(struct tconn *c)
+{
+	struct tconn *o = c->partner, *x;
+	int i;
+
+	if (o == NULL || c->spliced ||
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) != 0 ||
+	    evbuffer_get_length(bufferevent_get_output(o->bev)) != 0 ||
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) != 0 ||
+	    evbuffer_get_length(bufferevent_get_input(o->bev)) != 0)
+		return;
+	if (pipe2(c->pipe, O_NONBLOCK | O_CLOEXEC) != 0)
+		return;			/* stays on bufferevents */
+	if (pipe2(o->pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
+		close(c->pipe[0]);
+		close(c->pipe[1]);
+		return;
+	}
+	for (i = 0, x = c; i < 2; i++, x = x->partner) {
+		(void)fcntl(x->pipe[0], F_SETPIPE_SZ, SPLICE_CAP);
+		bufferevent_disable(x->bev, EV_READ | EV_WRITE);
+		x->rev = event_new(base, bufferevent_getfd(x->bev), EV_READ,
+		    relay_pump, x);
+		x->wev = event_new(base, bufferevent_getfd(x->partner->bev),
+		    EV_WRITE, relay_pump, x);
+		x->spliced = 1;
+		event_add(x->rev, NULL);
+	}
+}
+
+/* A relay connection's output drained: maybe time to splice. */
+static void
+tconn_write_cb(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	relay_splice(arg);
+}
+
 /* Pairs an hbbr connection with a waiting one of the same uuid. */
 static void
 hbbr_pair(struct tconn *c)
@@ -513,6 +626,7 @@ hbbr_pair(struct tconn *c)
 	evbuffer_add_buffer(bufferevent_get_output(c->bev),
 	    bufferevent_get_input(o->bev));
 	say("EVENT relay_paired %s", c->uuid);
+	relay_splice(c);
 }
 
 /* Reads a TCP connection: frames before pairing, raw bytes after. */
@@ -610,7 +724,8 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	memcpy(&c->addr, sa, (size_t)len);
 	c->alen = (socklen_t)len;
 	c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
-	bufferevent_setcb(c->bev, tconn_read_cb, NULL, tconn_event_cb, c);
+	bufferevent_setcb(c->bev, tconn_read_cb, arg != NULL ?
+	    tconn_write_cb : NULL, tconn_event_cb, c);
 	/* A relay moves bulk data (the file bench): not 4 KiB a turn. */
 	if (c->relay) {
 		bufferevent_set_max_single_read(c->bev, 256 * 1024);
