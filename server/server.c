@@ -398,7 +398,8 @@ srv_av_log_cb(void *avcl, int level, const char *fmt, va_list ap)
 }
 
 /* Room for many peers (two descriptors each with a tunnel): the soft
- * limit on open files goes up to the hard one, at most SRV_NOFILE. */
+ * limit on open files goes up to the hard one, at most SRV_NOFILE; the
+ * programs started in the session get the one we had. */
 static void
 srv_nofile_raise(void)
 {
@@ -407,6 +408,7 @@ srv_nofile_raise(void)
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= SRV_NOFILE ||
 	    rl.rlim_cur >= rl.rlim_max)
 		return;
+	session_child_nofile((unsigned long)rl.rlim_cur);
 	rl.rlim_cur = rl.rlim_max < SRV_NOFILE ? rl.rlim_max : SRV_NOFILE;
 	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
 		log_warn("setrlimit RLIMIT_NOFILE: %s", strerror(errno));

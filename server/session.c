@@ -4,6 +4,7 @@
  * its user (fork, drop to the user, exec).
  */
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -54,6 +55,16 @@ struct session_exec {
 	int		  max_fd;	/* close below it without close_range */
 	int		  pass_fd;	/* becomes the child's fd 3, or -1 */
 };
+
+/* What the session's programs get as RLIMIT_NOFILE's soft limit; 0:
+ * the server's own. */
+static rlim_t	session_nofile;
+
+void
+session_child_nofile(unsigned long soft)
+{
+	session_nofile = (rlim_t)soft;
+}
 
 /* The session we share, found once. */
 void
@@ -251,6 +262,7 @@ static void
 session_child(const struct session_exec *x)
 {
 	struct sigaction sa;
+	struct rlimit rl;
 	sigset_t none;
 	int fd, first, sig;
 
@@ -280,6 +292,11 @@ session_child(const struct session_exec *x)
 			sigaction(sig, &sa, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (session_nofile > 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur > session_nofile) {
+		rl.rlim_cur = session_nofile;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	if (x->drop) {
 		if (setgroups((size_t)x->ngroups, x->groups) != 0 ||
 		    setgid(x->gid) != 0 || setuid(x->uid) != 0)

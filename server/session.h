@@ -139,6 +139,13 @@ void	session_source_set_headless(struct session_source *,
 void	session_source_free(struct session_source *);
 
 /*
+ * The soft limit on open files the programs started in the session get
+ * (session_spawn*): the server raises its own for many peers, and a shell
+ * or an old select() program of the user should not inherit that.
+ */
+void	session_child_nofile(unsigned long soft);
+
+/*
  * Starts argv (argv[0] a path; borrowed) as the session's user: as root,
  * the session's uid, gid and the user's groups, with no way back to root,
  * and never as root for an unknown session; not as root, only for our own

@@ -224,6 +224,13 @@ session_win_env(char *const env[])
 	return out;
 }
 
+/* Windows has no per-process limit on open handles to hand down. */
+void
+session_child_nofile(unsigned long soft)
+{
+	(void)soft;
+}
+
 /* Start argv in the session (see the top of this file). */
 int
 session_spawn(const struct session *s, const char *what, char *const argv[],

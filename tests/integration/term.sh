@@ -41,7 +41,13 @@ export DISPLAY
 # so the memory bound below measures what the server holds.
 ASAN_OPTIONS="${ASAN_OPTIONS:-}:quarantine_size_mb=1"
 export ASAN_OPTIONS
+# The server raises its own soft limit on open files; the shell must get
+# the one the server started with.
+ulimit -Sn 1000
 cdesk_start "$DIR" || fail "server start"
+srvnofile=$(sed -n 's/^Max open files *\([0-9]*\).*/\1/p' "/proc/$SERVER_PID/limits")
+[ "$(ulimit -Hn)" -le 1000 ] || [ "$srvnofile" -gt 1000 ] ||
+    fail "the server did not raise its limit on open files ($srvnofile)"
 
 # term_peer NAME ARGS: a terminal session, commands on fd 3, events in
 # $WORK/NAME.ev, terminal N's output in $WORK/NAME.N.
@@ -66,6 +72,8 @@ echo "open 1 24 80" >&3
 wait_for "$WORK/a.ev" '^OPENED 1 ok=1 pid=[0-9]+ service=ts_' "terminal 1 not opened"
 echo 'send 1 echo "U""=$(id -un) H""=$HOME W""=$(pwd) T""=$(stat -c %U $(tty)) S""=$0"' >&3
 wait_for "$WORK/a.1" "U=$U H=/home/$U W=/home/$U T=$U S=-bash" "not the user's login shell"
+echo 'send 1 echo "N""=$(ulimit -Sn)"' >&3
+wait_for "$WORK/a.1" 'N=1000' "the shell's limit on open files is not the one the server started with"
 echo 'send 1 echo "Z""=$(stty size)"' >&3
 wait_for "$WORK/a.1" 'Z=24 80' "stty size at open"
 echo "resize 1 30 100" >&3
