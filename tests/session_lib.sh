@@ -133,3 +133,35 @@ session_logind_mock() {
 	    >"$WORK/logind-mock.log" 2>&1 &
 	MOCK_PID=$!
 }
+
+# session_logind_desk: python3-dbusmock's logind template on the private
+# system bus (session_system_bus first), logging the calls it gets to
+# $WORK/mock.log, with this test's display as seat0's active x11 session
+# "c1" of root; sets MOCK_PID as soon as the mock runs (the caller's EXIT
+# trap kills it).
+session_logind_desk() {
+	/usr/bin/python3 -c 'import dbus, dbusmock' 2>/dev/null ||
+	    fail "python3-dbusmock missing (packaging/deps.sh installs it)"
+	/usr/bin/python3 -m dbusmock --system --template logind \
+	    -l "$WORK/mock.log" >"$WORK/mock.out" 2>&1 &
+	MOCK_PID=$!
+	i=0
+	until busctl --address="$DBUS_SYSTEM_BUS_ADDRESS" status \
+	    org.freedesktop.login1 >/dev/null 2>&1; do
+		i=$((i + 1)); [ $i -gt 200 ] && fail "the logind mock did not start"
+		sleep 0.05
+	done
+	/usr/bin/python3 - "$DISPLAY" <<'EOP' || fail "no logind session for $DISPLAY"
+import sys, dbus
+bus = dbus.SystemBus()
+name = 'org.freedesktop.login1'
+mock = dbus.Interface(bus.get_object(name, '/org/freedesktop/login1'),
+                      'org.freedesktop.DBus.Mock')
+mock.AddSession('c1', 'seat0', dbus.UInt32(0), 'root', True)
+props = dbus.Interface(bus.get_object(
+    name, '/org/freedesktop/login1/session/c1'),
+    'org.freedesktop.DBus.Properties')
+props.Set('org.freedesktop.login1.Session', 'Type', 'x11')
+props.Set('org.freedesktop.login1.Session', 'Display', sys.argv[1])
+EOP
+}

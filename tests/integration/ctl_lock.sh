@@ -6,41 +6,17 @@
 # Keyboard permission, as upstream's on_close.
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/session_lib.sh"
-command -v dbus-daemon >/dev/null || { echo "dbus-daemon missing"; exit 77; }
-PY=/usr/bin/python3
-"$PY" -c 'import dbus, dbusmock' 2>/dev/null ||
-    fail "python3-dbusmock missing (packaging/deps.sh installs it)"
+command -v dbus-daemon >/dev/null || fail "dbus-daemon missing"
 bus_pid=""
-mock_pid=""
+MOCK_PID=""
 trap 'exec 3>&-; [ -n "$PEER_PID" ] && kill $PEER_PID 2>/dev/null;
-    [ -n "$mock_pid" ] && kill "$mock_pid" 2>/dev/null;
+    [ -n "$MOCK_PID" ] && kill "$MOCK_PID" 2>/dev/null;
     [ -n "$bus_pid" ] && kill "$bus_pid" 2>/dev/null' EXIT
 
 session_system_bus
 bus_pid=$BUS_PID
-"$PY" -m dbusmock --system --template logind -l "$WORK/mock.log" \
-    >"$WORK/mock.out" 2>&1 &
-mock_pid=$!
-i=0
-until busctl --address="$DBUS_SYSTEM_BUS_ADDRESS" status \
-    org.freedesktop.login1 >/dev/null 2>&1; do
-	i=$((i + 1)); [ $i -gt 200 ] && fail "the logind mock did not start"
-	sleep 0.05
-done
-# The test's own display (root's) is seat0's active x11 session c1.
-"$PY" - "$DISPLAY" <<'EOP' || fail "no logind session for $DISPLAY"
-import sys, dbus
-bus = dbus.SystemBus()
-name = 'org.freedesktop.login1'
-mock = dbus.Interface(bus.get_object(name, '/org/freedesktop/login1'),
-                      'org.freedesktop.DBus.Mock')
-mock.AddSession('c1', 'seat0', dbus.UInt32(0), 'root', True)
-props = dbus.Interface(bus.get_object(
-    name, '/org/freedesktop/login1/session/c1'),
-    'org.freedesktop.DBus.Properties')
-props.Set('org.freedesktop.login1.Session', 'Type', 'x11')
-props.Set('org.freedesktop.login1.Session', 'Display', sys.argv[1])
-EOP
+# logind with this display as seat0's active session, which the server shares.
+session_logind_desk
 
 # locks: how many LockSession("c1") logind saw.
 locks() {

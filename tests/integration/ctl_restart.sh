@@ -5,14 +5,11 @@
 # logind fails the client gets a message box, never silence.
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/session_lib.sh"
-command -v dbus-daemon >/dev/null || { echo "dbus-daemon missing"; exit 77; }
-PY=/usr/bin/python3
-"$PY" -c 'import dbus, dbusmock' 2>/dev/null ||
-    fail "python3-dbusmock missing (packaging/deps.sh installs it)"
+command -v dbus-daemon >/dev/null || fail "dbus-daemon missing"
 bus_pid=""
-mock_pid=""
+MOCK_PID=""
 trap 'exec 3>&-; [ -n "$PEER_PID" ] && kill $PEER_PID 2>/dev/null;
-    [ -n "$mock_pid" ] && kill "$mock_pid" 2>/dev/null;
+    [ -n "$MOCK_PID" ] && kill "$MOCK_PID" 2>/dev/null;
     [ -n "$bus_pid" ] && kill "$bus_pid" 2>/dev/null' EXIT
 
 session_system_bus
@@ -40,31 +37,8 @@ restart_once nologind
 grep -q '^MSGBOX Restart remote device: Failed to restart' \
     "$WORK/nologind.out" || fail "no message when logind is missing"
 
-"$PY" -m dbusmock --system --template logind -l "$WORK/mock.log" \
-    >"$WORK/mock.out" 2>&1 &
-mock_pid=$!
-i=0
-until grep -q 'org.freedesktop.login1' "$WORK/mock.out" 2>/dev/null ||
-    busctl --address="$DBUS_SYSTEM_BUS_ADDRESS" status org.freedesktop.login1 \
-    >/dev/null 2>&1; do
-	i=$((i + 1)); [ $i -gt 100 ] && fail "the logind mock did not start"
-	sleep 0.05
-done
-# With logind on the bus the server shares logind's active session: make
-# the test's own display (root's) seat0's active x11 session.
-"$PY" - "$DISPLAY" <<'EOP' || fail "no logind session for $DISPLAY"
-import sys, dbus
-bus = dbus.SystemBus()
-name = 'org.freedesktop.login1'
-mock = dbus.Interface(bus.get_object(name, '/org/freedesktop/login1'),
-                      'org.freedesktop.DBus.Mock')
-mock.AddSession('c1', 'seat0', dbus.UInt32(0), 'root', True)
-props = dbus.Interface(bus.get_object(
-    name, '/org/freedesktop/login1/session/c1'),
-    'org.freedesktop.DBus.Properties')
-props.Set('org.freedesktop.login1.Session', 'Type', 'x11')
-props.Set('org.freedesktop.login1.Session', 'Display', sys.argv[1])
-EOP
+# logind with this display as seat0's active session, which the server shares.
+session_logind_desk
 
 # Permission on: logind is asked to reboot, and the client told nothing.
 restart_once on

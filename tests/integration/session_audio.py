@@ -11,10 +11,12 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
 
 import dbus
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lines  # noqa: E402
 
 E = os.environ
 LOGIN1 = 'org.freedesktop.login1'
@@ -33,38 +35,9 @@ def fail(msg):
     sys.exit(1)
 
 
-class Lines:
-    """The lines a process writes to a file-like, gathered by a thread."""
-
-    def __init__(self, stream):
-        self.lines = []
-        self.cond = threading.Condition()
-        threading.Thread(target=self._read, args=(stream,),
-                         daemon=True).start()
-
-    def _read(self, stream):
-        for line in stream:
-            with self.cond:
-                self.lines.append(line.rstrip('\n'))
-                self.cond.notify_all()
-
-    def mark(self):
-        with self.cond:
-            return len(self.lines)
-
-    def wait(self, pred, what, since=0, timeout=TIMEOUT):
-        """The first line from index since on that pred accepts."""
-        end = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                for line in self.lines[since:]:
-                    if pred(line):
-                        return line
-                left = end - time.monotonic()
-                if left <= 0:
-                    fail(f'{what}: not seen in {timeout} s; lines:\n  ' +
-                         '\n  '.join(self.lines[since:][-20:]))
-                self.cond.wait(left)
+def follow(stream):
+    """The lines of stream (lines.py), failing with fail()."""
+    return lines.Lines(stream, fail, TIMEOUT, 20)
 
 
 def tone(peer, since, hz, what):
@@ -123,7 +96,7 @@ env.pop('XAUTHORITY', None)
 srv = subprocess.Popen([E['CDESK'], '--config', d, '-v', '--server'],
                        stdout=open(os.path.join(d, 'out'), 'w'),
                        stderr=subprocess.PIPE, env=env, text=True)
-log = Lines(srv.stderr)
+log = follow(srv.stderr)
 SERVER_LOG = log.lines
 peer = None
 try:
@@ -141,7 +114,7 @@ try:
         [E['PEER'], '-p', str(port), '-w', otp, '-t', '120000', 'session'],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True)
-    out = Lines(peer.stdout)
+    out = follow(peer.stdout)
     out.wait(lambda l: l == 'AUDIOFORMAT 48000 2', 'AudioFormat')
     tone(out, 0, 500, "A's 500 Hz tone")
     print(f"A's tone at the peer {time.monotonic() - t0:.2f} s after the "

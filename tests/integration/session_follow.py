@@ -13,10 +13,12 @@ import pwd
 import re
 import subprocess
 import sys
-import threading
 import time
 
 import dbus
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lines  # noqa: E402
 
 E = os.environ
 LOGIN1 = 'org.freedesktop.login1'
@@ -44,38 +46,9 @@ def fail(msg):
     sys.exit(1)
 
 
-class Lines:
-    """The lines a process writes to a file-like, gathered by a thread."""
-
-    def __init__(self, stream):
-        self.lines = []
-        self.cond = threading.Condition()
-        threading.Thread(target=self._read, args=(stream,),
-                         daemon=True).start()
-
-    def _read(self, stream):
-        for line in stream:
-            with self.cond:
-                self.lines.append(line.rstrip('\n'))
-                self.cond.notify_all()
-
-    def mark(self):
-        with self.cond:
-            return len(self.lines)
-
-    def wait(self, pred, what, since=0, timeout=TIMEOUT):
-        """The first line from index since on that pred accepts."""
-        end = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                for line in self.lines[since:]:
-                    if pred(line):
-                        return line
-                left = end - time.monotonic()
-                if left <= 0:
-                    fail(f'{what}: not seen in {timeout} s; lines:\n  ' +
-                         '\n  '.join(self.lines[since:][-40:]))
-                self.cond.wait(left)
+def follow(stream):
+    """The lines of stream (lines.py), failing with fail()."""
+    return lines.Lines(stream, fail, TIMEOUT, 40)
 
 
 class Peer:
@@ -86,7 +59,7 @@ class Peer:
             [E['PEER'], '-p', str(port), '-w', otp, '-t', '120000',
              'session'], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True)
-        self.out = Lines(self.p.stdout)
+        self.out = follow(self.p.stdout)
 
     def send(self, line):
         self.p.stdin.write(line + '\n')
@@ -259,7 +232,7 @@ env.pop('XAUTHORITY', None)
 srv = subprocess.Popen([E['CDESK'], '--config', d, '-v', '--server'],
                        stdout=open(os.path.join(d, 'out'), 'w'),
                        stderr=subprocess.PIPE, env=env, text=True)
-log = Lines(srv.stderr)
+log = follow(srv.stderr)
 SERVER_LOG = log.lines
 SERVER.append(srv)
 try:
@@ -307,7 +280,7 @@ try:
         [E['PEER'], '-p', str(port), '-w', otp, '-t', '60000', 'files',
          'get', src, os.path.join(d, 'follow.bin'), 'rate=4000000'],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    fxo = Lines(fx.stdout)
+    fxo = follow(fx.stdout)
     fxo.wait(lambda l: l.startswith('LIST 1 '), "A's download starts")
 
     # B logs in (a user switch): the peer stays, sees B's blue 800x600

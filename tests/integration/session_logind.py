@@ -8,10 +8,12 @@ session leader (LEADER_A), and exports them."""
 import os
 import subprocess
 import sys
-import threading
 import time
 
 import dbus
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lines  # noqa: E402
 
 E = os.environ
 LOGIN1 = 'org.freedesktop.login1'
@@ -23,38 +25,9 @@ SEAT0 = '/org/freedesktop/login1/seat/seat0'
 TIMEOUT = 10
 
 
-class Lines:
-    """The lines a process writes to a file-like, gathered by a thread."""
-
-    def __init__(self, stream):
-        self.lines = []
-        self.cond = threading.Condition()
-        threading.Thread(target=self._read, args=(stream,),
-                         daemon=True).start()
-
-    def _read(self, stream):
-        for line in stream:
-            with self.cond:
-                self.lines.append(line.rstrip('\n'))
-                self.cond.notify_all()
-
-    def mark(self):
-        with self.cond:
-            return len(self.lines)
-
-    def wait(self, pred, what, since=0, timeout=TIMEOUT):
-        """The first line from index since on that pred accepts."""
-        end = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                for line in self.lines[since:]:
-                    if pred(line):
-                        return line
-                left = end - time.monotonic()
-                if left <= 0:
-                    fail(f'{what}: not seen in {timeout} s; lines:\n  ' +
-                         '\n  '.join(self.lines[since:]))
-                self.cond.wait(left)
+def follow(stream):
+    """The lines of stream (lines.py), failing with fail()."""
+    return lines.Lines(stream, fail, TIMEOUT, 0)
 
 
 def fail(msg):
@@ -121,8 +94,8 @@ da, db, dr = E['DA'], E['DB'], E['DR']
 watch = subprocess.Popen([E['WATCH'], '-v'], stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True)
-out = Lines(watch.stdout)
-err = Lines(watch.stderr)
+out = follow(watch.stdout)
+err = follow(watch.stderr)
 
 # No seat0 yet: nobody, found by logind.
 out.wait(session_is(uid=-1, how='logind'), 'nobody at start')
@@ -189,7 +162,7 @@ srv_log = open(os.path.join(d, 'log'), 'w')
 srv = subprocess.Popen([E['CDESK'], '--config', d, '-v', '--server'],
                        stdout=srv_out, stderr=subprocess.PIPE, env=env,
                        text=True)
-log = Lines(srv.stderr)
+log = follow(srv.stderr)
 log.wait(lambda l: 'session: nobody' in l and '(logind)' in l,
          'the server starts with nobody')
 m = log.mark()
