@@ -3,8 +3,8 @@
  * function pointers, and the codec choice of PROTOCOL.md §7.1.
  *
  * Every encoder runs with realtime settings: no B-frames, no lookahead, no
- * automatic key frames (a key frame is produced exactly when asked for),
- * picture size fixed at open, timestamps in milliseconds (timebase 1/1000).
+ * automatic key frames unless opened with a key-frame interval (else a key
+ * frame is produced exactly when asked for), picture size fixed at open, timestamps in milliseconds (timebase 1/1000).
  * The key flag reported with each packet is the encoder's own, so it is
  * exact. An enc is used by one thread at a time (the capture worker).
  */
@@ -47,7 +47,13 @@ struct enc_params {
 	int		 kbps;		/* target bitrate, from enc_bitrate() */
 	int		 threads;	/* 0: as many as make sense here */
 	int		 i444;		/* 4:4:4 input (VP9 profile 1) */
+	/* 0: key frames only when asked; n: at most n pictures apart
+	 * (a key frame every n on its own: recording, HOST.md §5.2). */
+	int		 keyint;
 };
+
+/* The key-frame interval while a viewer records the session (upstream's). */
+#define ENC_KEYINT_RECORD	240
 
 /* One compressed packet; data is borrowed until the callback returns. */
 struct enc_packet {

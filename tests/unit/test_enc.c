@@ -399,6 +399,67 @@ test_i444(void)
 	pkts_close(&p);
 }
 
+/*
+ * Key frames of codec c over 20 pictures asked for a key frame only at the
+ * first, opened with interval keyint: a bit mask of the pictures whose
+ * packet was key.
+ */
+static unsigned
+keys_of(enum enc_codec c, int keyint)
+{
+	struct enc_params ep = { .codec = c, .width = W, .height = H,
+	    .fps = 30, .kbps = 1000, .keyint = keyint };
+	struct enc_input in = { 0 };
+	struct enc *e;
+	struct pkts p;
+	AVFrame *f;
+	unsigned mask = 0;
+	int t, keys;
+
+	pkts_open(&p, c);
+	f = picture();
+	ASSERT_INT_EQ(enc_open(&ep, &e), 0);
+	for (t = 0; t < 20; t++) {
+		ASSERT_INT_EQ(av_frame_make_writable(f), 0);
+		paint(f, t);
+		keys = p.nkey;
+		in.pic = f;
+		in.pts_ms = t * 33;
+		in.key = t == 0;
+		in.ndirty = -1;
+		ASSERT_INT_EQ(enc_encode(e, &in, pkt_cb, &p), 0);
+		if (p.nkey > keys)
+			mask |= 1u << t;
+	}
+	ASSERT_INT_EQ(p.decoded, 20);
+	enc_close(e);
+	av_frame_free(&f);
+	pkts_close(&p);
+	return mask;
+}
+
+/*
+ * While a viewer records (HOST.md §5.2): every encoder that opens puts a
+ * key frame every keyint pictures on its own, and none without one.
+ */
+static void
+test_keyint(void)
+{
+	unsigned m = enc_supported(), got;
+	const unsigned want = 1u << 0 | 1u << 6 | 1u << 12 | 1u << 18;
+	int c;
+
+	for (c = 0; c < ENC_CODEC_COUNT; c++) {
+		if (!(m & (1u << c)))
+			continue;
+		got = keys_of(c, 6);
+		fprintf(stderr, "    %s: keyint 6 keys 0x%05x, none 0x%05x\n",
+		    enc_name(c), got, keys_of(c, 0));
+		ASSERT_INT_EQ(got, want);
+		ASSERT_INT_EQ(keys_of(c, 0), 1);
+	}
+}
+
 /* Bitrates follow the preset table and clamp the ratio. */
 static void
 test_bitrate(void)
@@ -425,6 +486,9 @@ test_bad_params(void)
 	p.codec = ENC_CODEC_VP9;
 	p.fps = 0;
 	ASSERT_INT_EQ(enc_open(&p, &e), ERR_INVAL);
+	p.fps = 30;
+	p.keyint = -1;
+	ASSERT_INT_EQ(enc_open(&p, &e), ERR_INVAL);
 	enc_close(NULL);
 }
 
@@ -439,5 +503,6 @@ main(void)
 	TST_RUN(test_activemap);
 	TST_RUN(test_use_i444);
 	TST_RUN(test_i444);
+	TST_RUN(test_keyint);
 	return 0;
 }
