@@ -46,7 +46,7 @@ struct enc_params {
 	int		 fps;		/* expected rate, 1..120 (rate control) */
 	int		 kbps;		/* target bitrate, from enc_bitrate() */
 	int		 threads;	/* 0: as many as make sense here */
-	int		 i444;		/* 4:4:4 input (VP9 profile 1) */
+	int		 i444;		/* 4:4:4 input (VP9 profile 1, AV1 High) */
 	/* 0: key frames only when asked; n: at most n pictures apart
 	 * (a key frame every n on its own: recording, HOST.md §5.2). */
 	int		 keyint;
@@ -119,6 +119,13 @@ extern const struct enc_impl enc_impl_libav;
  */
 unsigned	 enc_supported(void);
 
+/*
+ * Bit mask of the ENC_* encoders that also open in 4:4:4 here: VP9
+ * (libvpx, profile 1) and AV1 (libaom through libavcodec, High profile).
+ * Probed with enc_supported().
+ */
+unsigned	 enc_supported_i444(void);
+
 /* Static lower-case name: "vp8", "vp9", "av1", "h264", "h265". */
 const char	*enc_name(enum enc_codec);
 /* Parses a name as enc_name() prints it; -1 if unknown. */
@@ -149,8 +156,9 @@ enum enc_codec	 enc_choose(const struct enc_caps *viewers, size_t n,
 
 /*
  * Whether codec is encoded in 4:4:4 for a set of viewers (HOST.md §5.2.1):
- * every viewer asks for it and decodes it in that codec, and there is at
- * least one. Only VP9 (libvpx, profile 1) is encoded in 4:4:4 here.
+ * every viewer asks for it and decodes it in that codec, there is at
+ * least one, and codec is VP9 or AV1 and opens in 4:4:4 here
+ * (enc_supported_i444).
  */
 int		 enc_use_i444(const struct enc_caps *viewers, size_t n,
 		    enum enc_codec codec);

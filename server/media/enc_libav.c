@@ -179,7 +179,8 @@ libav_open_named(const char *name, const struct enc_params *p,
 		return ERR_NOMEM;
 	ctx->width = p->width;
 	ctx->height = p->height;
-	ctx->pix_fmt = AV_PIX_FMT_YUV420P;
+	/* libaom takes yuv444p as AV1's High profile (seq_profile 1). */
+	ctx->pix_fmt = p->i444 ? AV_PIX_FMT_YUV444P : AV_PIX_FMT_YUV420P;
 	ctx->time_base = (AVRational){ 1, 1000 };
 	ctx->framerate = (AVRational){ p->fps, 1 };
 	ctx->bit_rate = (int64_t)p->kbps * 1000;
@@ -232,8 +233,11 @@ libav_open(const struct enc_params *p, void **statep)
 	    p->height > ENC_DIM_MAX || (p->width & 1) || (p->height & 1) ||
 	    p->fps < 1 || p->fps > 120 || p->kbps < 1 || p->keyint < 0)
 		return ERR_INVAL;
-	/* 4:4:4 is libvpx's own (enc_vpx.c). */
-	if (p->i444)
+	/*
+	 * 4:4:4: AV1 through libaom here (VP9's is libvpx's own, enc_vpx.c);
+	 * libx264/libx265 could, but the client never decodes it.
+	 */
+	if (p->i444 && p->codec != ENC_CODEC_AV1)
 		return ERR_UNSUPP;
 	lc = &libav_codecs[p->codec];
 	/* libvpx and libaom allocate as vpx_mem.c looks for. */
@@ -270,7 +274,7 @@ libav_encode(void *state, const struct enc_input *in, enc_packet_cb *cb,
 	int r;
 
 	if (pic->width != e->ctx->width || pic->height != e->ctx->height ||
-	    pic->format != AV_PIX_FMT_YUV420P)
+	    pic->format != e->ctx->pix_fmt)
 		return ERR_INVAL;
 	pic->pts = in->pts_ms;
 	pic->pict_type = in->key ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;

@@ -4,7 +4,9 @@
 # the screen, one-pixel colour stripes included (4:2:0 averages every two
 # columns' colours). Turned off (Misc.option{supported_decoding}), the host
 # reopens its encoder in 4:2:0: yuv420p, and the stripes' colours are
-# averaged. The host announces VP9 in PeerInfo.encoding.i444.
+# averaged. The host announces VP9 in PeerInfo.encoding.i444. The same for
+# AV1 (its High profile, libaom through libavcodec), which the stock client
+# also decodes in 4:4:4.
 . "$TOP/tests/lib.sh"
 PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
@@ -21,7 +23,8 @@ xsetroot -bitmap "$WORK/stripes.xbm" -fg '#e02020' -bg '#2020e0' ||
 cdesk_start "$DIR" || fail "server start"
 
 out=$("$PEER" -p "$PORT" -w Secret-42 login)
-expect_match "$out" " i444vp9=1" "PeerInfo.encoding.i444 has no VP9"
+expect_match "$out" " i444vp9=1 i444av1=1" \
+    "PeerInfo.encoding.i444 lacks VP9 or AV1"
 
 # snapcmp NAME: the peer's last picture against the screen; prints
 # ppmdiff's line.
@@ -91,6 +94,36 @@ until [ "$(grep -c 'fmt=yuv444p' "$OUT")" -gt "$n" ]; do
 	i=$((i + 1)); [ $i -gt 200 ] && fail "4:4:4 did not come back"
 	sleep 0.05
 done
+grep -q '^VIDEOERROR' "$OUT" && fail "decode error: $(grep VIDEOERROR "$OUT")"
+echo quit >&3
+exec 3>&-
+wait $PEER_PID
+
+# AV1: 4:4:4 (High profile) when asked, back to 4:2:0 when turned off.
+peer_session a444 -w Secret-42 -c av1 -4
+OUT="$WORK/a444.out"
+wait_for "$OUT" '^VIDEO 1 ' "av1: no first picture"
+expect_match "$(grep '^VIDEO 1 ' "$OUT")" \
+    "^VIDEO 1 av1 0 .* key=1 .* fmt=yuv444p$" "av1: first picture not 4:4:4"
+grep -q "display 0: av1 4:4:4 (libav)" "$DIR/log" ||
+    fail "av1 4:4:4 encoder not in the log"
+sleep 1
+a444=$(snapcmp a444)
+echo "av1 4:4:4: $a444"
+worst=$(echo "$a444" | sed -n 's/.*worst_block=\([0-9.]*\).*/\1/p')
+awk -v w="$worst" 'BEGIN { exit !(w != "" && w < 40) }' ||
+    fail "av1 4:4:4 picture differs from the screen ($a444)"
+keys=$(grep -c 'key=1' "$OUT")
+echo "i444 0" >&3
+keyafter "$keys" "av1: no key frame after turning true colour off"
+wait_for "$OUT" '^VIDEO [0-9]+ av1 0 .* key=1 .* fmt=yuv420p$' \
+    "av1: no 4:2:0 key frame after turning true colour off"
+sleep 1
+a420=$(snapcmp a420)
+echo "av1 4:2:0: $a420"
+awk -v a="$(psnr "$a444")" -v b="$(psnr "$a420")" \
+    'BEGIN { exit !(a != "" && b != "" && a > b + 6) }' ||
+    fail "av1 4:4:4 ($a444) not clearly closer than 4:2:0 ($a420)"
 grep -q '^VIDEOERROR' "$OUT" && fail "decode error: $(grep VIDEOERROR "$OUT")"
 echo quit >&3
 exec 3>&-
