@@ -270,7 +270,7 @@ b64_hash(const char *value, size_t len, uint8_t *out)
 }
 
 /*
- * Decodes one shown field of a trusted_device line (len bytes at b64; "-"
+ * Decodes one shown field of a trusted_shown line (len bytes at b64; "-"
  * is empty) into out (size bytes, NUL-terminated, no NUL inside). -1 if
  * it is not base64 of at most size - 1 bytes.
  */

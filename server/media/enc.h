@@ -4,7 +4,8 @@
  *
  * Every encoder runs with realtime settings: no B-frames, no lookahead, no
  * automatic key frames unless opened with a key-frame interval (else a key
- * frame is produced exactly when asked for), picture size fixed at open, timestamps in milliseconds (timebase 1/1000).
+ * frame is produced exactly when asked for), picture size fixed at open,
+ * timestamps in milliseconds (timebase 1/1000).
  * The key flag reported with each packet is the encoder's own, so it is
  * exact. An enc is used by one thread at a time (the capture worker).
  */

@@ -235,7 +235,7 @@ libav_open(const struct enc_params *p, void **statep)
 		return ERR_INVAL;
 	/*
 	 * 4:4:4: AV1 through libaom here (VP9's is libvpx's own, enc_vpx.c);
-	 * libx264/libx265 could, but the client never decodes it.
+	 * upstream never asks the others for it (Encoder::use_i444).
 	 */
 	if (p->i444 && p->codec != ENC_CODEC_AV1)
 		return ERR_UNSUPP;

@@ -910,7 +910,8 @@ vwork_grab(struct vwork *w, uint64_t now)
 	int r, changed;
 
 	if ((r = vstream_encoder(w->vs, &w->enc, w->pic, w->codec, w->i444,
-	    w->keyint, w->ratio, w->fps)) < 0 || (r == 1 && vwork_chroma(w) != 0)) {
+	    w->keyint, w->ratio, w->fps)) < 0 ||
+	    (r == 1 && vwork_chroma(w) != 0)) {
 		w->broken = 1;
 		return -1;
 	}
