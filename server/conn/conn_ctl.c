@@ -316,8 +316,6 @@ conn_recv_cannot(struct conn *c, const Hbb__Misc *misc)
 void
 conn_recv_record(struct conn *c, int on)
 {
-	int i;
-
 	if (c->kind != LOGIN_KIND_REMOTE)
 		return;
 	log_info("conn %u peer %s: recording %s", c->id, c->peer,
@@ -325,10 +323,6 @@ conn_recv_record(struct conn *c, int on)
 	c->vprefs.record = on != 0;
 	if (c->video_displays != 0)
 		svc_video_set_prefs(c->srv->video, c->id, &c->vprefs);
-	/* Another viewer may record already (no reopen): a key frame still. */
-	for (i = 0; on && i < 32; i++)
-		if (c->video_displays & (1u << i))
-			svc_video_refresh(c->srv->video, i);
 }
 
 /*

@@ -1791,15 +1791,25 @@ svc_video_set_prefs(struct svc_video *sv, uint32_t conn_id,
     const struct svc_video_prefs *prefs)
 {
 	struct vuser *u;
+	int d, rec_start, keyint = sv->keyint;
 
 	if ((u = svc_subs_find(&sv->users, conn_id)) == NULL || prefs == NULL)
 		return;
 	/* Only a quality change resets the ratio QoS moved (video_qos.rs). */
 	if (prefs_quality_moved(&u->prefs, prefs))
 		sv->ratio = sv->ratio_target = prefs_ratio(prefs);
+	rec_start = prefs->record && !u->prefs.record;
 	u->prefs = *prefs;
 	u->prefs.caps.decode |= ENC_VP9;
 	vpolicy_push(sv);
+	/*
+	 * A recorder starts at a key frame: the reopen for the interval
+	 * brings one, but if another viewer records already nothing reopens.
+	 */
+	if (rec_start && keyint == sv->keyint)
+		for (d = 0; d < CAP_DISPLAYS_MAX; d++)
+			if (svc_subs_find(&sv->viewers[d], conn_id) != NULL)
+				vstream_key(sv, d);
 }
 
 /* Requests key frames. */

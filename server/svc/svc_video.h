@@ -9,7 +9,8 @@
  * - Key frame: on a new viewer, on svc_video_refresh, after a display
  *   geometry change, after a codec or bitrate change, and for a viewer that
  *   fell behind (see below); while any viewer records, also every
- *   ENC_KEYINT_RECORD pictures (upstream's interval for its recorder).
+ *   ENC_KEYINT_RECORD pictures (upstream's interval for its recorder),
+ *   and when a viewer starts recording (svc_video_prefs.record).
  * - A viewer whose video backlog exceeds SVC_VIDEO_BACKLOG_MAX gets no more
  *   frames until its backlog drops to SVC_VIDEO_BACKLOG_RESUME; then it
  *   (and everyone on that display) gets a key frame. Nobody else waits.

@@ -440,7 +440,7 @@ test_record(void)
 	struct svc_video *sv;
 	struct svc_video_prefs p = vt_prefs(ENC_CODEC_VP9);
 	struct svc_video_stats st;
-	struct fsink *a;
+	struct fsink *a, *b;
 	struct event *anim;
 	struct timeval tv = { 0, 15000 };
 	int k, n, i;
@@ -487,10 +487,29 @@ test_record(void)
 	vt_loop(base, 2000);
 	ASSERT_INT_GE(a->frames, n + 20);
 	ASSERT_INT_EQ(a->keys, k);
+	/* A second recorder while one records: nothing reopens, but it
+	 * still gets a key frame to start at. */
+	p.record = 1;
+	svc_video_set_prefs(sv, a->sink.conn_id, &p);
+	vt_loop_until(base, &a->keys, k + 1, 5000);
+	b = fsink_new(12);
+	p.record = 0;
+	ASSERT_INT_EQ(svc_video_subscribe(sv, &b->sink, 0, &p, 0), 0);
+	vt_loop_until(base, &b->keys, 1, 5000);
+	vt_loop(base, 300);
+	k = b->keys;
+	p.record = 1;
+	svc_video_set_prefs(sv, b->sink.conn_id, &p);
+	vt_loop_until(base, &b->keys, k + 1, 5000);
+	ASSERT_INT_EQ(b->keys, k + 1);
+	svc_video_stats(sv, &st);
+	ASSERT_INT_EQ(st.keyint, ENC_KEYINT_RECORD);
 	ASSERT_INT_EQ(a->errors, 0);
+	ASSERT_INT_EQ(b->errors, 0);
 	event_free(anim);
 	svc_video_free(sv);
 	fsink_free(a);
+	fsink_free(b);
 }
 
 /* Display list and bad arguments. */
