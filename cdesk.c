@@ -11,6 +11,7 @@
  *	cdesk [--config DIR] --password NEW|-
  *	cdesk [--config DIR] --option KEY [VALUE]
  *	cdesk [--config DIR] --2fa setup | enable CODE | disable | status
+ *	cdesk [--config DIR] --2fa trusted | untrust KEY|ID|--all
  *	cdesk --version | --help
  *
  * Exit status: 0 done, 1 failed (config, state or I/O), 2 wrong usage.
@@ -111,6 +112,10 @@ usage(FILE *f)
 	    "authenticator is right\n"
 	    "  --2fa disable          turn 2FA off (forgets trusted devices)\n"
 	    "  --2fa status           on or off, trusted devices\n"
+	    "  --2fa trusted          list the trusted devices (key, ID, name, "
+	    "platform, since)\n"
+	    "  --2fa untrust KEY|ID   forget a trusted device (--all: every "
+	    "one)\n"
 	    "  --cm                   the connection manager window (the "
 	    "server starts it)\n"
 	    "  --helper               serve file transfers on descriptor 3 "
@@ -147,12 +152,37 @@ set_mode(struct args *a, enum mode m)
 	return 0;
 }
 
+/* --2fa's verb and its argument, from argv[*i + 1]. */
+static int
+parse_2fa(struct args *a, int argc, char **argv, int *i)
+{
+	static const char verbs[] = "--2fa needs setup, enable CODE, "
+	    "disable, status, trusted or untrust KEY|ID|--all";
+
+	if (*i + 1 >= argc)
+		return usage_error(verbs, NULL);
+	a->arg1 = argv[++*i];
+	if (strcmp(a->arg1, "enable") == 0 ||
+	    strcmp(a->arg1, "untrust") == 0) {
+		if (*i + 1 >= argc)
+			return usage_error(*a->arg1 == 'e' ? "--2fa enable "
+			    "needs the CODE" : "--2fa untrust needs a KEY, an "
+			    "ID or --all", NULL);
+		a->arg2 = argv[++*i];
+	} else if (strcmp(a->arg1, "setup") != 0 &&
+	    strcmp(a->arg1, "disable") != 0 &&
+	    strcmp(a->arg1, "status") != 0 &&
+	    strcmp(a->arg1, "trusted") != 0)
+		return usage_error(verbs, a->arg1);
+	return 0;
+}
+
 /* Parse argv into a; returns 0 or the usage exit status. */
 static int
 parse_args(int argc, char **argv, struct args *a)
 {
 	const char *s;
-	int i;
+	int i, r;
 
 	memset(a, 0, sizeof *a);
 	for (i = 1; i < argc; i++) {
@@ -207,20 +237,8 @@ parse_args(int argc, char **argv, struct args *a)
 		} else if (strcmp(s, "--2fa") == 0) {
 			if (set_mode(a, M_2FA) != 0)
 				goto twice;
-			if (i + 1 >= argc)
-				return usage_error("--2fa needs setup, enable "
-				    "CODE, disable or status", NULL);
-			a->arg1 = argv[++i];
-			if (strcmp(a->arg1, "enable") == 0) {
-				if (i + 1 >= argc)
-					return usage_error("--2fa enable needs "
-					    "the CODE", NULL);
-				a->arg2 = argv[++i];
-			} else if (strcmp(a->arg1, "setup") != 0 &&
-			    strcmp(a->arg1, "disable") != 0 &&
-			    strcmp(a->arg1, "status") != 0)
-				return usage_error("--2fa needs setup, enable "
-				    "CODE, disable or status", a->arg1);
+			if ((r = parse_2fa(a, argc, argv, &i)) != 0)
+				return r;
 		} else if (strcmp(s, "--option") == 0) {
 			if (set_mode(a, M_OPTION) != 0)
 				goto twice;
@@ -642,6 +660,60 @@ tfa_print(int enabled, int pending, unsigned trusted, const char *secret,
 		printf("a new secret waits for its first code\n");
 }
 
+/*
+ * Prints the trusted devices as upstream's dialog lists them; the strings
+ * are the peers' own, so escaped.
+ */
+static void
+tfa_print_trusted(const struct store_trusted_info *d, size_t n)
+{
+	char when[32], *f[3];
+	struct tm tm;
+	time_t t;
+	size_t i, k;
+
+	if (n == 0) {
+		printf("no trusted devices\n");
+		return;
+	}
+	printf("%-12s  %-12s  %-20s  %-10s  %s\n", "KEY", "ID", "NAME",
+	    "PLATFORM", "SINCE");
+	for (i = 0; i < n; i++) {
+		t = (time_t)(d[i].time_ms / 1000);
+		if (localtime_r(&t, &tm) == NULL ||
+		    strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm) == 0)
+			snprintf(when, sizeof when, "?");
+		f[0] = log_escape(*d[i].id ? d[i].id : "-", 64);
+		f[1] = log_escape(*d[i].name ? d[i].name : "-", 128);
+		f[2] = log_escape(*d[i].platform ? d[i].platform : "-", 64);
+		printf("%-12s  %-12s  %-20s  %-10s  %s\n", d[i].key, f[0], f[1],
+		    f[2], when);
+		for (k = 0; k < 3; k++)
+			free(f[k]);
+	}
+}
+
+/* --2fa trusted / untrust on the state file. */
+static int
+tfa_file_trusted(struct store *s, const char *verb, const char *which,
+    char **cause)
+{
+	struct store_trusted_info d[STORE_TRUSTED_MAX];
+	int r;
+
+	if (strcmp(verb, "trusted") == 0) {
+		tfa_print_trusted(d, store_trusted_list(s,
+		    (int64_t)time(NULL) * 1000, d, STORE_TRUSTED_MAX));
+		return 0;
+	}
+	r = strcmp(which, "--all") == 0 ? store_trusted_clear(s, cause) :
+	    store_trusted_remove(s, which, cause);
+	if (r == 0)
+		printf("%s\n", strcmp(which, "--all") == 0 ? "every trusted "
+		    "device forgotten" : "trusted device forgotten");
+	return r;
+}
+
 /* --2fa without a server: work on the state file. */
 static int
 tfa_file(const struct cfg_paths *paths, const char *verb, const char *code)
@@ -654,6 +726,11 @@ tfa_file(const struct cfg_paths *paths, const char *verb, const char *code)
 
 	if ((r = store_open(&s, paths->state_dir, &cause)) != 0)
 		return fail(NULL, cause, r);
+	if (strcmp(verb, "trusted") == 0 || strcmp(verb, "untrust") == 0) {
+		r = tfa_file_trusted(s, verb, code, &cause);
+		store_free(s);
+		return r != 0 ? fail(NULL, cause, r) : 0;
+	}
 	if (strcmp(verb, "setup") == 0)
 		r = store_totp_setup(s, &cause);
 	else if (strcmp(verb, "enable") == 0)
@@ -681,6 +758,46 @@ tfa_file(const struct cfg_paths *paths, const char *verb, const char *code)
 	return 0;
 }
 
+/* Prints the trusted devices of a server's TwoFaState. */
+static void
+tfa_print_state_trusted(const Ipc__TwoFaState *st)
+{
+	struct store_trusted_info d[STORE_TRUSTED_MAX];
+	size_t i;
+
+	memset(d, 0, sizeof d);
+	for (i = 0; i < st->n_devices && i < STORE_TRUSTED_MAX; i++) {
+		snprintf(d[i].key, sizeof d[i].key, "%s", st->devices[i]->key);
+		snprintf(d[i].id, sizeof d[i].id, "%s", st->devices[i]->id);
+		snprintf(d[i].name, sizeof d[i].name, "%s",
+		    st->devices[i]->name);
+		snprintf(d[i].platform, sizeof d[i].platform, "%s",
+		    st->devices[i]->platform);
+		d[i].time_ms = st->devices[i]->time_ms;
+	}
+	tfa_print_trusted(d, i);
+}
+
+/* --2fa untrust KEY|ID|--all: through the running server, else the file. */
+static int
+tfa_untrust(const struct cfg_paths *paths, const char *which)
+{
+	Ipc__Data req = IPC__DATA__INIT;
+	Ipc__TwoFaUntrust un = IPC__TWO_FA_UNTRUST__INIT;
+	int r;
+
+	un.all = strcmp(which, "--all") == 0;
+	un.which = un.all ? (char *)"" : (char *)which;
+	req.union_case = IPC__DATA__UNION_TWO_FA_UNTRUST;
+	req.two_fa_untrust = &un;
+	if ((r = ipc_call(paths, &req)) == ERR_NOTFOUND)
+		return tfa_file(paths, "untrust", which);
+	if (r == 0)
+		printf("%s\n", un.all ? "every trusted device forgotten" :
+		    "trusted device forgotten");
+	return r;
+}
+
 /* --2fa VERB [CODE]: through the running server, else on the files. */
 static int
 cmd_2fa(const struct cfg_paths *paths, const char *verb, const char *code)
@@ -693,6 +810,8 @@ cmd_2fa(const struct cfg_paths *paths, const char *verb, const char *code)
 	const Ipc__TwoFaState *st;
 	int r;
 
+	if (strcmp(verb, "untrust") == 0)
+		return tfa_untrust(paths, code);
 	if (strcmp(verb, "enable") == 0 || strcmp(verb, "disable") == 0) {
 		if (*verb == 'e') {
 			en.code = (char *)code;
@@ -724,6 +843,8 @@ cmd_2fa(const struct cfg_paths *paths, const char *verb, const char *code)
 		    xstrdup(reply->result->text) : NULL, reply->result->code);
 	} else if (reply->union_case != IPC__DATA__UNION_TWO_FA_STATE)
 		r = fail("server", NULL, ERR_PROTO);
+	else if (strcmp(verb, "trusted") == 0)
+		tfa_print_state_trusted(reply->two_fa_state);
 	else {
 		st = reply->two_fa_state;
 		tfa_print(st->enabled, st->pending, st->trusted_devices,

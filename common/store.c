@@ -11,9 +11,17 @@
  *	totp = <base32 of the 2FA secret; absent while 2FA is off>
  *	totp_pending = <base32 of a secret drawn, not yet confirmed>
  *	trusted_device = <H(hwid)> <Unix ms> <H(id NUL name NUL platform)>
+ *	trusted_shown = <key> <B(id)> <B(name)> <B(platform)>
  *
- * where H is SHA-256 in unpadded URL-safe base64 and trusted_device may
- * come up to STORE_TRUSTED_MAX times (HOST.md §4.6).
+ * where H is SHA-256 and B the bytes themselves (cut to what
+ * struct store_trusted_info holds, "-" when empty), both in unpadded
+ * URL-safe base64; trusted_device may come up to STORE_TRUSTED_MAX times
+ * (HOST.md §4.6), each followed by its trusted_shown (key: the start of
+ * its H(hwid), store_trusted_key). The shown fields are what the host's
+ * user picks a device to forget by, as in upstream's list; they sit on a
+ * line of their own because inih reads lines of at most 200 bytes. A
+ * device without one (an older file) matches as before and is listed
+ * without a name.
  */
 #include <sys/stat.h>
 
@@ -35,21 +43,25 @@
 
 #define STORE_FILE	"state"
 #define STORE_SECTION	"state"
-#define STORE_FILE_MAX	8192
+#define STORE_FILE_MAX	16384
 #define STORE_ID_MAX	16
 #define STORE_UUID_LEN	36
 #define STORE_SALT_MIN	6
 #define STORE_SALT_MAX	64
 #define STORE_PW_MAX	128	/* bytes of a permanent password */
 #define STORE_PW_MIN	6	/* characters of a permanent password */
-#define STORE_SAVE_MAX	4096	/* bytes of the text we write */
+#define STORE_SAVE_MAX	12288	/* bytes of the text we write */
 #define STORE_TRUSTED_MS (90LL * 24 * 3600 * 1000)	/* as upstream */
 
-/* A device that passed 2FA and asked to be trusted (hashes only). */
+/* A device that passed 2FA and asked to be trusted. */
 struct store_trusted {
 	uint8_t	 hwid[crypto_hash_sha256_BYTES];	/* H(hwid) */
 	uint8_t	 who[crypto_hash_sha256_BYTES];	/* H(id, name, platform) */
 	int64_t	 time_ms;			/* when, Unix ms */
+	/* What the user is shown (matching uses the hashes). */
+	char	 id[sizeof ((struct store_trusted_info *)0)->id];
+	char	 name[sizeof ((struct store_trusted_info *)0)->name];
+	char	 platform[sizeof ((struct store_trusted_info *)0)->platform];
 };
 
 struct store {
@@ -72,11 +84,11 @@ struct store {
 /* Keys of the state file, in the order they are written. */
 enum store_key {
 	K_ID, K_UUID, K_SALT, K_SIGN_SK, K_PASSWORD_H1, K_TOTP, K_TOTP_PENDING,
-	K_TRUSTED, K_COUNT
+	K_TRUSTED, K_TRUSTED_SHOWN, K_COUNT
 };
 static const char *const store_keys[K_COUNT] = {
 	"id", "uuid", "salt", "sign_sk", "password_h1", "totp", "totp_pending",
-	"trusted_device"
+	"trusted_device", "trusted_shown"
 };
 
 /* State of one parse of a state text. */
@@ -257,6 +269,62 @@ b64_hash(const char *value, size_t len, uint8_t *out)
 	return 0;
 }
 
+/*
+ * Decodes one shown field of a trusted_shown line (len bytes at b64; "-"
+ * is empty) into out (size bytes, NUL-terminated, no NUL inside). -1 if
+ * it is not base64 of at most size - 1 bytes.
+ */
+static int
+b64_text(const char *b64, size_t len, char *out, size_t size)
+{
+	const char *end;
+	size_t n;
+
+	out[0] = '\0';
+	if (len == 1 && *b64 == '-')
+		return 0;
+	if (sodium_base642bin((unsigned char *)out, size - 1, b64, len, NULL,
+	    &n, &end, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    end != b64 + len || memchr(out, '\0', n) != NULL)
+		return -1;
+	out[n] = '\0';
+	return 0;
+}
+
+static void	store_trusted_key(const struct store_trusted *, char *,
+		    size_t);
+
+/* Parse one trusted_shown line: "key B(id) B(name) B(platform)". */
+static int
+store_parse_shown(struct store_parse *sp, const char *name, const char *v)
+{
+	struct store *s = sp->s;
+	struct store_trusted *t = NULL;
+	char key[STORE_TRUSTED_KEY_LEN + 1];
+	const char *a, *b, *c;
+	size_t i;
+
+	if ((a = strchr(v, ' ')) == NULL || (b = strchr(a + 1, ' ')) == NULL ||
+	    (c = strchr(b + 1, ' ')) == NULL || strchr(c + 1, ' ') != NULL)
+		return store_fail(sp, name, "expected 'KEY ID NAME PLATFORM'");
+	for (i = 0; i < s->ntrusted && t == NULL; i++) {
+		store_trusted_key(&s->trusted[i], key, sizeof key);
+		if ((size_t)(a - v) == strlen(key) &&
+		    memcmp(v, key, strlen(key)) == 0)
+			t = &s->trusted[i];
+	}
+	if (t == NULL)
+		return store_fail(sp, name, "no trusted_device before it "
+		    "has that key");
+	if (b64_text(a + 1, (size_t)(b - a - 1), t->id, sizeof t->id) != 0 ||
+	    b64_text(b + 1, (size_t)(c - b - 1), t->name, sizeof t->name) != 0 ||
+	    b64_text(c + 1, strlen(c + 1), t->platform,
+	    sizeof t->platform) != 0)
+		return store_fail(sp, name, "expected 'KEY ID NAME PLATFORM' "
+		    "in base64");
+	return 1;
+}
+
 /* Parse one trusted_device line: "H(hwid) ms H(who)". */
 static int
 store_parse_trusted(struct store_parse *sp, const char *name,
@@ -272,6 +340,7 @@ store_parse_trusted(struct store_parse *sp, const char *name,
 		return store_fail(sp, name, "more trusted devices than the "
 		    "limit");
 	t = &s->trusted[s->ntrusted];
+	memset(t, 0, sizeof *t);
 	if ((sp1 = strchr(value, ' ')) == NULL ||
 	    (sp2 = strchr(sp1 + 1, ' ')) == NULL)
 		return store_fail(sp, name, "expected 'HASH TIME HASH'");
@@ -301,7 +370,7 @@ store_handler(void *user, const char *section, const char *name,
 			break;
 	if (k == K_COUNT)
 		return store_fail(sp, name, "unknown key");
-	if (sp->seen[k] && k != K_TRUSTED)
+	if (sp->seen[k] && k != K_TRUSTED && k != K_TRUSTED_SHOWN)
 		return store_fail(sp, name, "set more than once");
 	sp->seen[k] = 1;
 	switch (k) {
@@ -340,6 +409,8 @@ store_handler(void *user, const char *section, const char *name,
 		return store_parse_totp(sp, name, value, k == K_TOTP);
 	case K_TRUSTED:
 		return store_parse_trusted(sp, name, value);
+	case K_TRUSTED_SHOWN:
+		return store_parse_shown(sp, name, value);
 	}
 	return 1;
 }
@@ -406,11 +477,33 @@ store_put(char *text, size_t *n, const char *key, const char *value)
 	*n += (size_t)w;
 }
 
+/* Put "key B(id) B(name) B(platform)" of t in line (size bytes). */
+static void
+store_put_shown(char *line, size_t size, const struct store_trusted *t)
+{
+	const char *f[3] = { t->id, t->name, t->platform };
+	char b[sodium_base64_ENCODED_LEN(sizeof t->name,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+	size_t i, n;
+
+	store_trusted_key(t, line, size);
+	for (i = 0; i < 3; i++) {
+		if (*f[i] == '\0')
+			snprintf(b, sizeof b, "-");
+		else
+			sodium_bin2base64(b, sizeof b,
+			    (const unsigned char *)f[i], strlen(f[i]),
+			    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+		n = strlen(line);
+		snprintf(line + n, size - n, " %s", b);
+	}
+}
+
 /* Append the 2FA secrets and the trusted devices to text at *n. */
 static void
 store_put_totp(const struct store *s, char *text, size_t *n)
 {
-	char b32[TOTP_B32_MAX + 1], line[160];
+	char b32[TOTP_B32_MAX + 1], line[400];
 	char h1[sodium_base64_ENCODED_LEN(crypto_hash_sha256_BYTES,
 	    sodium_base64_VARIANT_URLSAFE_NO_PADDING)], h2[sizeof h1];
 	size_t i;
@@ -434,6 +527,8 @@ store_put_totp(const struct store *s, char *text, size_t *n)
 		snprintf(line, sizeof line, "%s %lld %s", h1,
 		    (long long)s->trusted[i].time_ms, h2);
 		store_put(text, n, store_keys[K_TRUSTED], line);
+		store_put_shown(line, sizeof line, &s->trusted[i]);
+		store_put(text, n, store_keys[K_TRUSTED_SHOWN], line);
 	}
 }
 
@@ -904,6 +999,21 @@ store_trusted_match(const struct store *s, const uint8_t *hwid, size_t n,
 	return ok;
 }
 
+/* Copies src into dst (size bytes), cut at a UTF-8 character boundary. */
+static void
+store_cut(char *dst, size_t size, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= size) {
+		n = size - 1;
+		while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 /* Remember a device; the same hwid replaces its entry, the oldest goes. */
 int
 store_trusted_add(struct store *s, const uint8_t *hwid, size_t n,
@@ -920,8 +1030,12 @@ store_trusted_add(struct store *s, const uint8_t *hwid, size_t n,
 		return ERR_INVAL;
 	}
 	old = store_totp_copy(s);
+	memset(&t, 0, sizeof t);
 	store_trusted_hash(hwid, n, id, name, platform, &t);
 	t.time_ms = now_ms;
+	store_cut(t.id, sizeof t.id, id);
+	store_cut(t.name, sizeof t.name, name);
+	store_cut(t.platform, sizeof t.platform, platform);
 	/* Drop this hwid's old entry and the expired ones. */
 	for (i = j = 0; i < s->ntrusted; i++) {
 		if (memcmp(s->trusted[i].hwid, t.hwid, sizeof t.hwid) == 0 ||
@@ -949,6 +1063,68 @@ store_trusted_count(const struct store *s, int64_t now_ms)
 		if (s->trusted[i].time_ms + STORE_TRUSTED_MS >= now_ms)
 			n++;
 	return n;
+}
+
+/* The key the user names a device by: the start of its H(hwid). */
+static void
+store_trusted_key(const struct store_trusted *t, char *key, size_t size)
+{
+	char b[sodium_base64_ENCODED_LEN(crypto_hash_sha256_BYTES,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+
+	sodium_bin2base64(b, sizeof b, t->hwid, sizeof t->hwid,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	snprintf(key, size, "%.*s", STORE_TRUSTED_KEY_LEN, b);
+}
+
+/* The trusted devices younger than 90 days, oldest first. */
+size_t
+store_trusted_list(const struct store *s, int64_t now_ms,
+    struct store_trusted_info *out, size_t max)
+{
+	const struct store_trusted *t;
+	size_t i, n = 0;
+
+	for (i = 0; i < s->ntrusted && n < max; i++) {
+		t = &s->trusted[i];
+		if (t->time_ms + STORE_TRUSTED_MS < now_ms)
+			continue;
+		memset(&out[n], 0, sizeof out[n]);
+		store_trusted_key(t, out[n].key, sizeof out[n].key);
+		memcpy(out[n].id, t->id, sizeof t->id);
+		memcpy(out[n].name, t->name, sizeof t->name);
+		memcpy(out[n].platform, t->platform, sizeof t->platform);
+		out[n].time_ms = t->time_ms;
+		n++;
+	}
+	return n;
+}
+
+/* Forget the devices whose key or peer ID is which, and save. */
+int
+store_trusted_remove(struct store *s, const char *which, char **cause)
+{
+	struct store *old;
+	char key[STORE_TRUSTED_KEY_LEN + 1];
+	size_t i, j;
+
+	*cause = NULL;
+	old = store_totp_copy(s);
+	for (i = j = 0; i < s->ntrusted; i++) {
+		store_trusted_key(&s->trusted[i], key, sizeof key);
+		if (*which != '\0' && (strcmp(which, key) == 0 ||
+		    strcmp(which, s->trusted[i].id) == 0))
+			continue;
+		s->trusted[j++] = s->trusted[i];
+	}
+	if (j == s->ntrusted) {
+		store_free(old);
+		xasprintf(cause, "no trusted device '%s' (see cdesk --2fa "
+		    "trusted)", which);
+		return ERR_NOTFOUND;
+	}
+	s->ntrusted = j;
+	return store_save_totp(s, old, cause);
 }
 
 /* Forget every trusted device and save. */

@@ -87,8 +87,9 @@ int		 store_totp_disable(struct store *, char **cause);
 #define STORE_TRUSTED_MAX	16	/* the oldest goes beyond this */
 /*
  * Trusted devices: a device that passed 2FA with LoginRequest.hwid skips
- * it for 90 days while its id, name and platform stay the same (only
- * hashes are kept). Setting a permanent password forgets them all.
+ * it for 90 days while its id, name and platform stay the same (matched by
+ * hashes; the hwid itself is not kept). Setting a permanent password
+ * forgets them all.
  */
 int		 store_trusted_match(const struct store *,
 		    const uint8_t *hwid, size_t n, const char *id,
@@ -97,6 +98,23 @@ int		 store_trusted_add(struct store *, const uint8_t *hwid,
 		    size_t n, const char *id, const char *name,
 		    const char *platform, int64_t now_ms, char **cause);
 size_t		 store_trusted_count(const struct store *, int64_t now_ms);
+
+#define STORE_TRUSTED_KEY_LEN	12	/* characters of a device's key */
+/* One trusted device as the host's user sees it (upstream's list). */
+struct store_trusted_info {
+	char	 key[STORE_TRUSTED_KEY_LEN + 1];	/* names it, from H(hwid) */
+	/* Cut to fit one line of the state file (store.c). */
+	char	 id[25];		/* the peer's ID, "" if unknown */
+	char	 name[65];		/* its user name */
+	char	 platform[17];
+	int64_t	 time_ms;		/* trusted at, Unix ms */
+};
+/* Fills out with up to max devices younger than 90 days; how many. */
+size_t		 store_trusted_list(const struct store *, int64_t now_ms,
+		    struct store_trusted_info *out, size_t max);
+/* Forgets the devices whose key or peer ID is which (ERR_NOTFOUND: none). */
+int		 store_trusted_remove(struct store *, const char *which,
+		    char **cause);
 int		 store_trusted_clear(struct store *, char **cause);
 
 #endif

@@ -166,6 +166,24 @@ ipc_check_fs_reply(const Ipc__FsReply *m)
 	return 0;
 }
 
+/* The trusted devices of a TwoFaState: at most 64, their strings. */
+static int
+ipc_check_trusted(const Ipc__TwoFaState *st)
+{
+	size_t i;
+
+	if (st->n_devices > 64)
+		return ERR_PROTO;
+	for (i = 0; i < st->n_devices; i++)
+		if (ipc_check_str(st->devices[i]->key, IPC_NAME_MAX) != 0 ||
+		    ipc_check_str(st->devices[i]->id, IPC_NAME_MAX) != 0 ||
+		    ipc_check_str(st->devices[i]->name, IPC_NAME_MAX) != 0 ||
+		    ipc_check_str(st->devices[i]->platform,
+		    IPC_NAME_MAX) != 0)
+			return ERR_PROTO;
+	return 0;
+}
+
 /* Check a 2FA message (HOST.md §4.6): its strings. */
 static int
 ipc_check_tfa(const Ipc__Data *d)
@@ -177,7 +195,9 @@ ipc_check_tfa(const Ipc__Data *d)
 		if (ipc_check_str(d->two_fa_state->uri, IPC_TEXT_MAX) != 0 ||
 		    ipc_check_str(d->two_fa_state->secret, IPC_NAME_MAX) != 0)
 			return ERR_PROTO;
-		return 0;
+		return ipc_check_trusted(d->two_fa_state);
+	case IPC__DATA__UNION_TWO_FA_UNTRUST:
+		return ipc_check_str(d->two_fa_untrust->which, IPC_NAME_MAX);
 	default:
 		return 0;
 	}
@@ -307,6 +327,7 @@ ipc_check(const Ipc__Data *d)
 	case IPC__DATA__UNION_TWO_FA_DISABLE:
 	case IPC__DATA__UNION_TWO_FA_GET:
 	case IPC__DATA__UNION_TWO_FA_STATE:
+	case IPC__DATA__UNION_TWO_FA_UNTRUST:
 		return ipc_check_tfa(d);
 	default:
 		return ERR_PROTO;
@@ -348,6 +369,7 @@ ipc_data_name(Ipc__Data__UnionCase c)
 	case IPC__DATA__UNION_TWO_FA_DISABLE:		return "two_fa_disable";
 	case IPC__DATA__UNION_TWO_FA_GET:		return "two_fa_get";
 	case IPC__DATA__UNION_TWO_FA_STATE:		return "two_fa_state";
+	case IPC__DATA__UNION_TWO_FA_UNTRUST:		return "two_fa_untrust";
 	default:					return "unknown";
 	}
 }

@@ -672,12 +672,25 @@ cmlink_send_tfa(struct ipc_peer *p, const struct cmlink_tfa *st)
 {
 	Ipc__Data out = IPC__DATA__INIT;
 	Ipc__TwoFaState m = IPC__TWO_FA_STATE__INIT;
+	Ipc__TrustedDevice dev[STORE_TRUSTED_MAX], *devp[STORE_TRUSTED_MAX];
+	size_t i;
 
 	m.enabled = st->enabled;
 	m.pending = st->pending;
 	m.uri = (char *)st->uri;
 	m.secret = (char *)st->secret;
 	m.trusted_devices = st->trusted;
+	for (i = 0; i < st->ndevices && i < STORE_TRUSTED_MAX; i++) {
+		ipc__trusted_device__init(&dev[i]);
+		dev[i].key = (char *)st->devices[i].key;
+		dev[i].id = (char *)st->devices[i].id;
+		dev[i].name = (char *)st->devices[i].name;
+		dev[i].platform = (char *)st->devices[i].platform;
+		dev[i].time_ms = st->devices[i].time_ms;
+		devp[i] = &dev[i];
+	}
+	m.n_devices = i;
+	m.devices = devp;
 	out.union_case = IPC__DATA__UNION_TWO_FA_STATE;
 	out.two_fa_state = &m;
 	ipc_peer_send(p, &out);
@@ -712,6 +725,11 @@ cmlink_recv_tfa(struct cmlink *l, struct ipc_peer *p, const Ipc__Data *d)
 		if (l->act->tfa_enable != NULL)
 			r = l->act->tfa_enable(d->two_fa_enable->code, &cause,
 			    l->ctx);
+		break;
+	case IPC__DATA__UNION_TWO_FA_UNTRUST:
+		if (l->act->tfa_untrust != NULL)
+			r = l->act->tfa_untrust(d->two_fa_untrust->which,
+			    d->two_fa_untrust->all, &cause, l->ctx);
 		break;
 	default:
 		if (l->act->tfa_disable != NULL)
@@ -753,6 +771,7 @@ static const struct {
 	{ IPC__DATA__UNION_TWO_FA_ENABLE, CMLINK_UI, cmlink_recv_tfa },
 	{ IPC__DATA__UNION_TWO_FA_DISABLE, CMLINK_UI, cmlink_recv_tfa },
 	{ IPC__DATA__UNION_TWO_FA_GET, CMLINK_UI, cmlink_recv_tfa },
+	{ IPC__DATA__UNION_TWO_FA_UNTRUST, CMLINK_UI, cmlink_recv_tfa },
 };
 
 /* Role bits of a peer. */

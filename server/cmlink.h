@@ -22,6 +22,8 @@
 
 #include <stdint.h>
 
+#include "common/store.h"
+
 struct event_base;
 struct cmlink;
 struct session;
@@ -78,6 +80,9 @@ struct cmlink_tfa {
 	unsigned	 trusted;	/* trusted devices */
 	char		 uri[512];	/* after setup: otpauth:// URI */
 	char		 secret[128];	/* after setup: base32 */
+	/* TwoFaGet: the list (upstream's trusted devices dialog). */
+	struct store_trusted_info devices[STORE_TRUSTED_MAX];
+	size_t		 ndevices;
 };
 
 /*
@@ -130,6 +135,10 @@ struct cmlink_actions {
 	int	(*tfa_enable)(const char *code, char **cause, void *ctx);
 	int	(*tfa_disable)(char **cause, void *ctx);
 	void	(*tfa_state)(struct cmlink_tfa *st, void *ctx);
+	/* 2FA: forget the trusted devices whose key or peer ID is which,
+	 * or all of them. 0 or ERR_* with *cause set (caller frees). */
+	int	(*tfa_untrust)(const char *which, int all, char **cause,
+		    void *ctx);
 };
 
 /*

@@ -242,6 +242,8 @@ srv_cm_tfa_state(struct cmlink_tfa *st, void *ctx)
 	st->pending = store_totp_pending(srv->store, &len) != NULL;
 	st->trusted = (unsigned)store_trusted_count(srv->store,
 	    (int64_t)time(NULL) * 1000);
+	st->ndevices = store_trusted_list(srv->store,
+	    (int64_t)time(NULL) * 1000, st->devices, STORE_TRUSTED_MAX);
 }
 
 /* 2FA: draw a secret to confirm; its URI and base32 go to the asker. */
@@ -294,6 +296,21 @@ srv_cm_tfa_disable(char **cause, void *ctx)
 	return r;
 }
 
+/* 2FA: forget one trusted device (its key or peer ID) or all. */
+static int
+srv_cm_tfa_untrust(const char *which, int all, char **cause, void *ctx)
+{
+	struct srv *srv = ctx;
+	int r;
+
+	r = all ? store_trusted_clear(srv->store, cause) :
+	    store_trusted_remove(srv->store, which, cause);
+	if (r == 0)
+		log_info("2FA: %s forgotten through the IPC", all ?
+		    "every trusted device" : "a trusted device");
+	return r;
+}
+
 static const struct cmlink_actions srv_cm_actions = {
 	.authorize = srv_cm_authorize,
 	.close = srv_cm_close,
@@ -312,6 +329,7 @@ static const struct cmlink_actions srv_cm_actions = {
 	.tfa_enable = srv_cm_tfa_enable,
 	.tfa_disable = srv_cm_tfa_disable,
 	.tfa_state = srv_cm_tfa_state,
+	.tfa_untrust = srv_cm_tfa_untrust,
 };
 
 /*

@@ -74,8 +74,10 @@ sysinfo_new(void)
 	si->enc.av1 = (enc & ENC_AV1) != 0;
 	si->enc.h264 = (enc & ENC_H264) != 0;
 	si->enc.h265 = (enc & ENC_H265) != 0;
-	/* 4:4:4: VP9 profile 1 through libvpx (enc_vpx.c). */
-	si->i444.vp9 = (enc & ENC_VP9) != 0;
+	/* 4:4:4: VP9 profile 1 through libvpx (enc_vpx.c), AV1's High
+	 * profile through libaom (enc_libav.c), where they open. */
+	si->i444.vp9 = (enc_supported_i444() & ENC_VP9) != 0;
+	si->i444.av1 = (enc_supported_i444() & ENC_AV1) != 0;
 	si->enc.i444 = &si->i444;
 	return si;
 }

@@ -27,7 +27,9 @@ struct ui_app {
 	struct ipc_client	*ipc;		/* owned */
 	char			*dir;		/* owned */
 	guint			 poll_id;
-	int			 tfa_wait;	/* a 2FA Result is due */
+	/* A 2FA Result is due: 1 enable or disable, 2 forgetting a
+	 * trusted device. */
+	int			 tfa_wait;
 };
 
 static void	ui_connect(struct ui_app *);
@@ -173,10 +175,55 @@ ui_tfa_disable_cb(UiTfa *t, struct ui_app *a)
 	ui_send(a, &d);
 }
 
+/* 2FA section: forget one trusted device (its key), or all (""). */
+static void
+ui_tfa_untrust_cb(UiTfa *t, const char *key, struct ui_app *a)
+{
+	Ipc__Data d = IPC__DATA__INIT;
+	Ipc__TwoFaUntrust m = IPC__TWO_FA_UNTRUST__INIT;
+
+	(void)t;
+	m.which = (char *)key;
+	m.all = *key == '\0';
+	d.union_case = IPC__DATA__UNION_TWO_FA_UNTRUST;
+	d.two_fa_untrust = &m;
+	a->tfa_wait = 2;
+	ui_send(a, &d);
+}
+
+/* A TwoFaState: the secret if one was drawn, on or off, the devices. */
+static void
+ui_recv_tfa(struct ui_app *a, const Ipc__TwoFaState *st)
+{
+	struct ui_tfa_device dev[64];
+	size_t i;
+
+	if (*st->secret != '\0')
+		ui_tfa_show_secret(ui_window_tfa(a->win), st->uri, st->secret);
+	ui_tfa_set_state(ui_window_tfa(a->win), st->enabled,
+	    st->trusted_devices);
+	for (i = 0; i < st->n_devices && i < G_N_ELEMENTS(dev); i++) {
+		dev[i].key = st->devices[i]->key;
+		dev[i].id = st->devices[i]->id;
+		dev[i].name = st->devices[i]->name;
+		dev[i].platform = st->devices[i]->platform;
+		dev[i].time_ms = st->devices[i]->time_ms;
+	}
+	ui_tfa_set_devices(ui_window_tfa(a->win), dev, i);
+}
+
 /* A Result: of a 2FA request (the section shows it), or of a setting. */
 static void
 ui_recv_result(struct ui_app *a, const Ipc__Result *r)
 {
+	if (a->tfa_wait == 2) {
+		/* Forgetting a device: said on the message line. */
+		a->tfa_wait = 0;
+		ui_window_set_message(a->win, r->code == 0 ?
+		    "Trusted device removed." : r->text);
+		ui_tfa_get(a);
+		return;
+	}
 	if (a->tfa_wait) {
 		a->tfa_wait = 0;
 		ui_tfa_enable_done(ui_window_tfa(a->win), r->code == 0,
@@ -215,12 +262,7 @@ ui_recv_cb(struct ipc_client *c, const Ipc__Data *d, void *arg)
 		ui_recv_result(a, d->result);
 		break;
 	case IPC__DATA__UNION_TWO_FA_STATE:
-		if (*d->two_fa_state->secret != '\0')
-			ui_tfa_show_secret(ui_window_tfa(a->win),
-			    d->two_fa_state->uri, d->two_fa_state->secret);
-		ui_tfa_set_state(ui_window_tfa(a->win),
-		    d->two_fa_state->enabled,
-		    d->two_fa_state->trusted_devices);
+		ui_recv_tfa(a, d->two_fa_state);
 		break;
 	default:
 		break;
@@ -296,6 +338,8 @@ ui_activate_cb(GtkApplication *app, struct ui_app *a)
 	    G_CALLBACK(ui_tfa_enable_cb), a);
 	g_signal_connect(ui_window_tfa(a->win), "tfa-disable",
 	    G_CALLBACK(ui_tfa_disable_cb), a);
+	g_signal_connect(ui_window_tfa(a->win), "tfa-untrust",
+	    G_CALLBACK(ui_tfa_untrust_cb), a);
 	gtk_widget_show(GTK_WIDGET(a->win));
 	ui_connect(a);
 	a->poll_id = g_timeout_add_seconds(1, ui_poll_cb, a);

@@ -23,12 +23,14 @@ struct _UiTfa {
 	GtkEntry	*code_entry;
 	GtkWidget	*enable_button;
 	GtkLabel	*error_label;
+	GtkWidget	*trusted_box;
+	GtkListBox	*trusted_list;
 	QRcode		*qr;		/* owned: the shown secret's code */
 };
 
 G_DEFINE_TYPE(UiTfa, ui_tfa, GTK_TYPE_BOX)
 
-enum { SIG_SETUP, SIG_ENABLE, SIG_DISABLE, SIG_N };
+enum { SIG_SETUP, SIG_ENABLE, SIG_DISABLE, SIG_UNTRUST, SIG_N };
 static guint ui_tfa_signals[SIG_N];
 
 /* 1 if the entry holds exactly six digits. */
@@ -55,6 +57,22 @@ ui_tfa_disable_cb(GtkButton *b, UiTfa *self)
 {
 	(void)b;
 	g_signal_emit(self, ui_tfa_signals[SIG_DISABLE], 0);
+}
+
+/* "Remove" of one trusted device: its key rides on the button. */
+static void
+ui_tfa_untrust_cb(GtkButton *b, UiTfa *self)
+{
+	g_signal_emit(self, ui_tfa_signals[SIG_UNTRUST], 0,
+	    g_object_get_data(G_OBJECT(b), "tfa-key"));
+}
+
+/* "Remove all". */
+static void
+ui_tfa_untrust_all_cb(GtkButton *b, UiTfa *self)
+{
+	(void)b;
+	g_signal_emit(self, ui_tfa_signals[SIG_UNTRUST], 0, "");
 }
 
 /* The code changed: Enable only with six digits. */
@@ -142,6 +160,9 @@ ui_tfa_class_init(UiTfaClass *klass)
 	gtk_widget_class_bind_template_child(wc, UiTfa, code_entry);
 	gtk_widget_class_bind_template_child(wc, UiTfa, enable_button);
 	gtk_widget_class_bind_template_child(wc, UiTfa, error_label);
+	gtk_widget_class_bind_template_child(wc, UiTfa, trusted_box);
+	gtk_widget_class_bind_template_child(wc, UiTfa, trusted_list);
+	gtk_widget_class_bind_template_callback(wc, ui_tfa_untrust_all_cb);
 	gtk_widget_class_bind_template_callback(wc, ui_tfa_setup_cb);
 	gtk_widget_class_bind_template_callback(wc, ui_tfa_disable_cb);
 	gtk_widget_class_bind_template_callback(wc, ui_tfa_code_changed_cb);
@@ -156,6 +177,9 @@ ui_tfa_class_init(UiTfaClass *klass)
 	ui_tfa_signals[SIG_DISABLE] = g_signal_new("tfa-disable",
 	    G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
 	    G_TYPE_NONE, 0);
+	ui_tfa_signals[SIG_UNTRUST] = g_signal_new("tfa-untrust",
+	    G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+	    G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 /* Build from the template. */
@@ -184,6 +208,57 @@ ui_tfa_set_state(UiTfa *self, gboolean enabled, unsigned trusted)
 	gtk_label_set_text(self->state_label, enabled ? text :
 	    "Two-factor authentication is off");
 	gtk_widget_set_sensitive(self->disable_button, enabled);
+}
+
+/* One row of the list: what the device is, and its Remove button. */
+static GtkWidget *
+ui_tfa_device_row(UiTfa *self, const struct ui_tfa_device *d)
+{
+	g_autoptr(GDateTime) t = g_date_time_new_from_unix_local(d->time_ms /
+	    1000);
+	g_autofree char *when = t != NULL ?
+	    g_date_time_format(t, "%Y-%m-%d %H:%M") : g_strdup("?");
+	g_autofree char *text = NULL, *an = NULL;
+	GtkWidget *box, *label, *button;
+
+	text = g_strdup_printf("%s  %s  %s  since %s", *d->id ? d->id : "?",
+	    *d->name ? d->name : "-", *d->platform ? d->platform : "-", when);
+	box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+	label = gtk_label_new(text);
+	gtk_label_set_xalign(GTK_LABEL(label), 0);
+	gtk_label_set_ellipsize(GTK_LABEL(label), PANGO_ELLIPSIZE_END);
+	gtk_widget_set_hexpand(label, TRUE);
+	button = gtk_button_new_with_label("Remove");
+	gtk_widget_set_tooltip_text(button, "Forget this device: it asks "
+	    "for the code again");
+	an = g_strdup_printf("Remove trusted device %s", *d->id ? d->id :
+	    d->key);
+	atk_object_set_name(gtk_widget_get_accessible(button), an);
+	g_object_set_data_full(G_OBJECT(button), "tfa-key",
+	    g_strdup(d->key), g_free);
+	g_signal_connect(button, "clicked", G_CALLBACK(ui_tfa_untrust_cb),
+	    self);
+	gtk_box_pack_start(GTK_BOX(box), label, TRUE, TRUE, 0);
+	gtk_box_pack_start(GTK_BOX(box), button, FALSE, FALSE, 0);
+	gtk_widget_show_all(box);
+	return box;
+}
+
+/* Replace the list of trusted devices. */
+void
+ui_tfa_set_devices(UiTfa *self, const struct ui_tfa_device *d, size_t n)
+{
+	GList *rows, *l;
+	size_t i;
+
+	rows = gtk_container_get_children(GTK_CONTAINER(self->trusted_list));
+	for (l = rows; l != NULL; l = l->next)
+		gtk_widget_destroy(GTK_WIDGET(l->data));
+	g_list_free(rows);
+	for (i = 0; i < n; i++)
+		gtk_list_box_insert(self->trusted_list,
+		    ui_tfa_device_row(self, &d[i]), -1);
+	gtk_widget_set_visible(self->trusted_box, n > 0);
 }
 
 /* Show a drawn secret: QR code, text and the code box. */

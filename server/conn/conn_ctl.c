@@ -309,21 +309,20 @@ conn_recv_cannot(struct conn *c, const Hbb__Misc *misc)
 
 /*
  * Misc.client_record_status: the client starts or stops recording the
- * session. Its recorder starts at a key frame, which upstream's host gives
- * by restarting the encoder; cdesk asks each display it shows for one.
+ * session. As upstream's host, the encoders are reopened for it: a key
+ * frame for its recorder to start at, then one every ENC_KEYINT_RECORD
+ * pictures while anyone records (HOST.md §5.2), none once nobody does.
  */
 void
 conn_recv_record(struct conn *c, int on)
 {
-	int i;
-
 	if (c->kind != LOGIN_KIND_REMOTE)
 		return;
 	log_info("conn %u peer %s: recording %s", c->id, c->peer,
 	    on ? "started" : "stopped");
-	for (i = 0; on && i < 32; i++)
-		if (c->video_displays & (1u << i))
-			svc_video_refresh(c->srv->video, i);
+	c->vprefs.record = on != 0;
+	if (c->video_displays != 0)
+		svc_video_set_prefs(c->srv->video, c->id, &c->vprefs);
 }
 
 /*

@@ -28,7 +28,9 @@ static const enum enc_codec enc_speed_order[ENC_CODEC_COUNT] = {
 };
 
 static pthread_once_t	 enc_once = PTHREAD_ONCE_INIT;
-static unsigned		 enc_mask;
+static unsigned		 enc_mask;	/* ENC_* | 4:4:4 ones << 8 */
+
+#define ENC_I444_SHIFT	8
 
 /* Backends, in the order they are tried. */
 static const struct enc_impl *const enc_impls[] = {
@@ -78,6 +80,7 @@ enc_probe_one(const struct enc_impl *impl, enum enc_codec c, AVFrame *f)
 
 	memset(&p, 0, sizeof p);
 	p.codec = c;
+	p.i444 = f->format == AV_PIX_FMT_YUV444P;
 	p.width = p.height = 64;
 	p.fps = 30;
 	p.kbps = 200;
@@ -97,35 +100,59 @@ enc_probe_one(const struct enc_impl *impl, enum enc_codec c, AVFrame *f)
 	return n > 0;
 }
 
-/* What the backends open here, in this process. */
+/* A grey 64x64 picture in format fmt, or NULL. */
+static AVFrame *
+enc_probe_picture(enum AVPixelFormat fmt)
+{
+	AVFrame *f;
+	int ch = fmt == AV_PIX_FMT_YUV444P ? 64 : 32;
+
+	if ((f = av_frame_alloc()) == NULL)
+		return NULL;
+	f->width = f->height = 64;
+	f->format = fmt;
+	if (av_frame_get_buffer(f, 0) < 0) {
+		av_frame_free(&f);
+		return NULL;
+	}
+	memset(f->data[0], 128, (size_t)f->linesize[0] * 64);
+	memset(f->data[1], 128, (size_t)f->linesize[1] * ch);
+	memset(f->data[2], 128, (size_t)f->linesize[2] * ch);
+	return f;
+}
+
+/*
+ * What the backends open here, in this process: the ENC_* bits, and those
+ * of the codecs that also encode 4:4:4 (VP9, AV1) << ENC_I444_SHIFT.
+ */
 static unsigned
 enc_probe_all(void)
 {
 	AVFrame *f;
-	unsigned m = 0;
-	size_t i;
+	unsigned m = 0, bit;
+	size_t i, k;
 	int c;
 
-	if ((f = av_frame_alloc()) == NULL)
-		return 0;
-	f->width = f->height = 64;
-	f->format = AV_PIX_FMT_YUV420P;
-	if (av_frame_get_buffer(f, 0) < 0) {
+	for (k = 0; k < 2; k++) {
+		if ((f = enc_probe_picture(k == 0 ? AV_PIX_FMT_YUV420P :
+		    AV_PIX_FMT_YUV444P)) == NULL)
+			return m;
+		for (i = 0; i < ENC_NIMPLS; i++) {
+			if (enc_impl_skipped(enc_impls[i]))
+				continue;
+			for (c = 0; c < ENC_CODEC_COUNT; c++) {
+				bit = 1u << (c + (k ? ENC_I444_SHIFT : 0));
+				if (k && c != ENC_CODEC_VP9 &&
+				    c != ENC_CODEC_AV1)
+					continue;
+				if ((enc_impls[i]->codecs & (1u << c)) &&
+				    !(m & bit) &&
+				    enc_probe_one(enc_impls[i], c, f))
+					m |= bit;
+			}
+		}
 		av_frame_free(&f);
-		return 0;
 	}
-	memset(f->data[0], 128, (size_t)f->linesize[0] * 64);
-	memset(f->data[1], 128, (size_t)f->linesize[1] * 32);
-	memset(f->data[2], 128, (size_t)f->linesize[2] * 32);
-	for (i = 0; i < ENC_NIMPLS; i++) {
-		if (enc_impl_skipped(enc_impls[i]))
-			continue;
-		for (c = 0; c < ENC_CODEC_COUNT; c++)
-			if ((enc_impls[i]->codecs & ~m & (1u << c)) &&
-			    enc_probe_one(enc_impls[i], c, f))
-				m |= 1u << c;
-	}
-	av_frame_free(&f);
 	return m;
 }
 
@@ -204,14 +231,16 @@ enc_probe_once(void)
 		for (tok = strtok_r(copy, ", ", &sp); tok != NULL;
 		    tok = strtok_r(NULL, ", ", &sp))
 			if ((c = enc_from_name(tok)) >= 0)
-				m &= ~(1u << c);
+				m &= ~(1u << c | 1u << (c + ENC_I444_SHIFT));
 		free(copy);
 	}
 	enc_mask = m;
-	log_info("encoders: %s%s%s%s%s",
+	log_info("encoders: %s%s%s%s%s; 4:4:4: %s%s",
 	    (m & ENC_VP8) ? "vp8 " : "", (m & ENC_VP9) ? "vp9 " : "",
 	    (m & ENC_AV1) ? "av1 " : "", (m & ENC_H264) ? "h264 " : "",
-	    (m & ENC_H265) ? "h265" : "");
+	    (m & ENC_H265) ? "h265" : "",
+	    (m >> ENC_I444_SHIFT & ENC_VP9) ? "vp9 " : "",
+	    (m >> ENC_I444_SHIFT & ENC_AV1) ? "av1" : "");
 }
 
 /* Bit mask of encoders that open here (cached). */
@@ -219,7 +248,15 @@ unsigned
 enc_supported(void)
 {
 	pthread_once(&enc_once, enc_probe_once);
-	return enc_mask;
+	return enc_mask & ENC_ALL;
+}
+
+/* Bit mask of encoders that open here in 4:4:4 (cached). */
+unsigned
+enc_supported_i444(void)
+{
+	pthread_once(&enc_once, enc_probe_once);
+	return enc_mask >> ENC_I444_SHIFT & ENC_ALL;
 }
 
 /* Fills caps from a SupportedDecoding (NULL: VP9 only). */
@@ -299,7 +336,8 @@ enc_use_i444(const struct enc_caps *v, size_t n, enum enc_codec codec)
 {
 	size_t k;
 
-	if (n == 0 || codec != ENC_CODEC_VP9)
+	if (n == 0 || (codec != ENC_CODEC_VP9 && codec != ENC_CODEC_AV1) ||
+	    !(enc_supported_i444() & (1u << codec)))
 		return 0;
 	for (k = 0; k < n; k++)
 		if (!v[k].prefer_i444 || !(v[k].i444 & (1u << codec)))

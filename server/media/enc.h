@@ -3,8 +3,9 @@
  * function pointers, and the codec choice of PROTOCOL.md §7.1.
  *
  * Every encoder runs with realtime settings: no B-frames, no lookahead, no
- * automatic key frames (a key frame is produced exactly when asked for),
- * picture size fixed at open, timestamps in milliseconds (timebase 1/1000).
+ * automatic key frames unless opened with a key-frame interval (else a key
+ * frame is produced exactly when asked for), picture size fixed at open,
+ * timestamps in milliseconds (timebase 1/1000).
  * The key flag reported with each packet is the encoder's own, so it is
  * exact. An enc is used by one thread at a time (the capture worker).
  */
@@ -46,8 +47,14 @@ struct enc_params {
 	int		 fps;		/* expected rate, 1..120 (rate control) */
 	int		 kbps;		/* target bitrate, from enc_bitrate() */
 	int		 threads;	/* 0: as many as make sense here */
-	int		 i444;		/* 4:4:4 input (VP9 profile 1) */
+	int		 i444;		/* 4:4:4 input (VP9 profile 1, AV1 High) */
+	/* 0: key frames only when asked; n: at most n pictures apart
+	 * (a key frame every n on its own: recording, HOST.md §5.2). */
+	int		 keyint;
 };
+
+/* The key-frame interval while a viewer records the session (upstream's). */
+#define ENC_KEYINT_RECORD	240
 
 /* One compressed packet; data is borrowed until the callback returns. */
 struct enc_packet {
@@ -113,6 +120,13 @@ extern const struct enc_impl enc_impl_libav;
  */
 unsigned	 enc_supported(void);
 
+/*
+ * Bit mask of the ENC_* encoders that also open in 4:4:4 here: VP9
+ * (libvpx, profile 1) and AV1 (libaom through libavcodec, High profile).
+ * Probed with enc_supported().
+ */
+unsigned	 enc_supported_i444(void);
+
 /* Static lower-case name: "vp8", "vp9", "av1", "h264", "h265". */
 const char	*enc_name(enum enc_codec);
 /* Parses a name as enc_name() prints it; -1 if unknown. */
@@ -143,8 +157,9 @@ enum enc_codec	 enc_choose(const struct enc_caps *viewers, size_t n,
 
 /*
  * Whether codec is encoded in 4:4:4 for a set of viewers (HOST.md §5.2.1):
- * every viewer asks for it and decodes it in that codec, and there is at
- * least one. Only VP9 (libvpx, profile 1) is encoded in 4:4:4 here.
+ * every viewer asks for it and decodes it in that codec, there is at
+ * least one, and codec is VP9 or AV1 and opens in 4:4:4 here
+ * (enc_supported_i444).
  */
 int		 enc_use_i444(const struct enc_caps *viewers, size_t n,
 		    enum enc_codec codec);

@@ -97,17 +97,24 @@ libav_tune(AVCodecContext *ctx, const char *name, const struct enc_params *p)
 		libav_opt(ctx, "preset", "ultrafast");
 		libav_opt(ctx, "tune", "zerolatency");
 		libav_opt(ctx, "forced-idr", "1");
-		libav_opt(ctx, "x264-params", "keyint=infinite:scenecut=0");
+		if (p->keyint > 0) {
+			snprintf(buf, sizeof buf, "keyint=%d:min-keyint=1:"
+			    "scenecut=0", p->keyint);
+			libav_opt(ctx, "x264-params", buf);
+		} else
+			libav_opt(ctx, "x264-params",
+			    "keyint=infinite:scenecut=0");
 		ctx->rc_max_rate = ctx->bit_rate;
 		ctx->rc_buffer_size = ctx->bit_rate / 2;
 	} else if (strcmp(name, "libx265") == 0) {
 		libav_opt(ctx, "preset", "ultrafast");
 		libav_opt(ctx, "tune", "zerolatency");
 		libav_opt(ctx, "forced-idr", "1");
-		snprintf(buf, sizeof buf, "keyint=-1:scenecut=0:bframes=0:"
-		    "rc-lookahead=0:frame-threads=1:repeat-headers=1:"
-		    "log-level=error:"
-		    "vbv-maxrate=%d:vbv-bufsize=%d", p->kbps, p->kbps / 2);
+		snprintf(buf, sizeof buf, "keyint=%d:min-keyint=1:scenecut=0:"
+		    "bframes=0:rc-lookahead=0:frame-threads=1:"
+		    "repeat-headers=1:log-level=error:"
+		    "vbv-maxrate=%d:vbv-bufsize=%d",
+		    p->keyint > 0 ? p->keyint : -1, p->kbps, p->kbps / 2);
 		libav_opt(ctx, "x265-params", buf);
 	} else if (strcmp(name, "libsvtav1") == 0) {
 		libav_opt(ctx, "preset", "12");
@@ -172,14 +179,16 @@ libav_open_named(const char *name, const struct enc_params *p,
 		return ERR_NOMEM;
 	ctx->width = p->width;
 	ctx->height = p->height;
-	ctx->pix_fmt = AV_PIX_FMT_YUV420P;
+	/* libaom takes yuv444p as AV1's High profile (seq_profile 1). */
+	ctx->pix_fmt = p->i444 ? AV_PIX_FMT_YUV444P : AV_PIX_FMT_YUV420P;
 	ctx->time_base = (AVRational){ 1, 1000 };
 	ctx->framerate = (AVRational){ p->fps, 1 };
 	ctx->bit_rate = (int64_t)p->kbps * 1000;
 	ctx->max_b_frames = 0;
-	/* No automatic key frames: only when encode() is asked for one. */
-	ctx->gop_size = INT_MAX / 2;
-	ctx->keyint_min = INT_MAX / 2;
+	/* No automatic key frames unless an interval is asked for (the
+	 * libvpx and libaom wrappers take it as kf_max_dist, kf_min_dist). */
+	ctx->gop_size = p->keyint > 0 ? p->keyint : INT_MAX / 2;
+	ctx->keyint_min = p->keyint > 0 ? 0 : INT_MAX / 2;
 	ctx->thread_count = p->threads > 0 ? p->threads : 2;
 	ctx->thread_type = FF_THREAD_SLICE;
 	ctx->flags |= AV_CODEC_FLAG_LOW_DELAY;
@@ -222,10 +231,13 @@ libav_open(const struct enc_params *p, void **statep)
 	if ((unsigned)p->codec >= ENC_CODEC_COUNT || p->width < 16 ||
 	    p->height < 16 || p->width > ENC_DIM_MAX ||
 	    p->height > ENC_DIM_MAX || (p->width & 1) || (p->height & 1) ||
-	    p->fps < 1 || p->fps > 120 || p->kbps < 1)
+	    p->fps < 1 || p->fps > 120 || p->kbps < 1 || p->keyint < 0)
 		return ERR_INVAL;
-	/* 4:4:4 is libvpx's own (enc_vpx.c). */
-	if (p->i444)
+	/*
+	 * 4:4:4: AV1 through libaom here (VP9's is libvpx's own, enc_vpx.c);
+	 * upstream never asks the others for it (Encoder::use_i444).
+	 */
+	if (p->i444 && p->codec != ENC_CODEC_AV1)
 		return ERR_UNSUPP;
 	lc = &libav_codecs[p->codec];
 	/* libvpx and libaom allocate as vpx_mem.c looks for. */
@@ -262,7 +274,7 @@ libav_encode(void *state, const struct enc_input *in, enc_packet_cb *cb,
 	int r;
 
 	if (pic->width != e->ctx->width || pic->height != e->ctx->height ||
-	    pic->format != AV_PIX_FMT_YUV420P)
+	    pic->format != e->ctx->pix_fmt)
 		return ERR_INVAL;
 	pic->pts = in->pts_ms;
 	pic->pict_type = in->key ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;

@@ -68,7 +68,7 @@ encvpx_ctl(vpx_codec_ctx_t *ctx, int id, int val, const char *name)
  * libavcodec wrapper, whose measurements are recorded there): one pass,
  * no lookahead, CBR with the whole quantizer range, no dropped pictures
  * (a dropped picture would leave the active map of the next one short),
- * no automatic key frames.
+ * no automatic key frames (unless p->keyint asks for them).
  */
 static void
 encvpx_config(vpx_codec_enc_cfg_t *cfg, const struct enc_params *p)
@@ -94,7 +94,12 @@ encvpx_config(vpx_codec_enc_cfg_t *cfg, const struct enc_params *p)
 	cfg->rc_buf_sz = 1000;
 	cfg->rc_buf_initial_sz = 500;
 	cfg->rc_buf_optimal_sz = 600;
-	cfg->kf_mode = VPX_KF_DISABLED;
+	if (p->keyint > 0) {
+		cfg->kf_mode = VPX_KF_AUTO;
+		cfg->kf_min_dist = 0;
+		cfg->kf_max_dist = (unsigned)p->keyint;
+	} else
+		cfg->kf_mode = VPX_KF_DISABLED;
 }
 
 /* Codec controls, after init. */
@@ -163,7 +168,7 @@ encvpx_open(const struct enc_params *p, void **statep)
 		return ERR_UNSUPP;
 	if (p->width < 16 || p->height < 16 || p->width > ENC_DIM_MAX ||
 	    p->height > ENC_DIM_MAX || (p->width & 1) || (p->height & 1) ||
-	    p->fps < 1 || p->fps > 120 || p->kbps < 1)
+	    p->fps < 1 || p->fps > 120 || p->kbps < 1 || p->keyint < 0)
 		return ERR_INVAL;
 	iface = vpx_codec_vp9_cx();
 	if (vpx_codec_enc_config_default(iface, &cfg, 0) != VPX_CODEC_OK)

@@ -112,10 +112,12 @@ struct vstream {
 	int		 cur_codec;	/* what the worker uses (it writes) */
 	int		 i444;		/* 4:4:4 wanted (enc_use_i444) */
 	int		 cur_i444;	/* what the worker uses (it writes) */
+	int		 keyint;	/* key-frame interval wanted, 0: none */
 	/* What its encoder was opened for (it fell back if it differs
 	 * from cur_*); the worker's only. */
 	int		 ask_codec;
 	int		 ask_i444;
+	int		 ask_keyint;
 	/* Its encoder when it stopped, and how that was opened (read after
 	 * the join): it may become the warm one. */
 	struct enc	*left;
@@ -151,6 +153,7 @@ struct svc_video {
 	double			 ratio_target;
 	int			 codec;
 	int			 i444;		/* 4:4:4 for every viewer */
+	int			 keyint;	/* a viewer records: 240 */
 	uint64_t		 ratio_t;
 	uint64_t		 enc_at_ratio_t;
 	int			 abr_off;	/* option enable-abr N */
@@ -462,7 +465,7 @@ static int
 vspare_fits(const struct enc_params *a, const struct enc_params *b)
 {
 	return a->codec == b->codec && a->i444 == b->i444 &&
-	    a->width == b->width &&
+	    a->keyint == b->keyint && a->width == b->width &&
 	    a->height == b->height && abs(a->kbps - b->kbps) * 100 <=
 	    a->kbps * 15;
 }
@@ -571,24 +574,26 @@ vspare_take(struct svc_video *sv, const struct enc_params *p)
 }
 
 /*
- * (Re)opens the encoder when codec, chroma or bitrate moved; 1 if
- * reopened. 4:4:4 falls back to 4:2:0 if it cannot open.
+ * (Re)opens the encoder when codec, chroma, key-frame interval or bitrate
+ * moved; 1 if reopened. 4:4:4 falls back to 4:2:0 if it cannot open.
  */
 static int
 vstream_encoder(struct vstream *vs, struct enc **encp, const AVFrame *pic,
-    int codec, int i444, double ratio, int fps)
+    int codec, int i444, int keyint, double ratio, int fps)
 {
 	struct enc_params p;
 	int kbps, r;
 
 	kbps = enc_bitrate(pic->width, pic->height, ratio);
 	if (*encp != NULL && codec == vs->ask_codec && i444 == vs->ask_i444 &&
+	    keyint == vs->ask_keyint &&
 	    abs(kbps - vs->kbps) * 100 <= vs->kbps * 15)
 		return 0;
 	enc_close(*encp);
 	*encp = NULL;
 	vs->ask_codec = codec;
 	vs->ask_i444 = i444;
+	vs->ask_keyint = keyint;
 	memset(&p, 0, sizeof p);
 	p.codec = codec;
 	p.width = pic->width;
@@ -596,6 +601,7 @@ vstream_encoder(struct vstream *vs, struct enc **encp, const AVFrame *pic,
 	p.fps = fps;
 	p.kbps = kbps;
 	p.i444 = i444;
+	p.keyint = keyint;
 	if ((*encp = vspare_take(vs->sv, &p)) != NULL) {
 		r = 0;
 		log_debug("display %d: the warm encoder", vs->display);
@@ -654,6 +660,7 @@ struct vwork {
 	int			 did_x;		/* grabbed: look at X again */
 	int			 codec;
 	int			 i444;
+	int			 keyint;
 	double			 ratio;
 	int			 fps;
 	int			 inflight;
@@ -848,12 +855,16 @@ vwork_settings(struct vwork *w)
 	}
 	w->codec = vs->codec;
 	w->i444 = vs->i444;
+	w->keyint = vs->keyint;
 	w->ratio = vs->ratio;
 	w->fps = vs->fps;
 	w->inflight = vs->inflight;
-	/* Another codec or chroma: reopen now, even on a still screen. */
+	/*
+	 * Another codec, chroma or key-frame interval: reopen now, even on
+	 * a still screen (a recorder starts at the key frame it brings).
+	 */
 	if (w->enc != NULL && (w->codec != vs->ask_codec ||
-	    w->i444 != vs->ask_i444))
+	    w->i444 != vs->ask_i444 || w->keyint != vs->ask_keyint))
 		w->key = 1;
 	pthread_mutex_unlock(&vs->sv->mu);
 	return stop;
@@ -899,7 +910,8 @@ vwork_grab(struct vwork *w, uint64_t now)
 	int r, changed;
 
 	if ((r = vstream_encoder(w->vs, &w->enc, w->pic, w->codec, w->i444,
-	    w->ratio, w->fps)) < 0 || (r == 1 && vwork_chroma(w) != 0)) {
+	    w->keyint, w->ratio, w->fps)) < 0 ||
+	    (r == 1 && vwork_chroma(w) != 0)) {
 		w->broken = 1;
 		return -1;
 	}
@@ -1038,7 +1050,7 @@ vwork_leave(struct vwork *w)
 	struct vstream *vs = w->vs;
 
 	if (w->enc == NULL || w->broken || vs->cur_codec != ENC_CODEC_VP9 ||
-	    vs->cur_i444 ||
+	    vs->cur_i444 || vs->ask_keyint != 0 ||
 	    strcmp(enc_backend(w->enc), "libvpx") != 0)
 		return;
 	memset(&vs->left_p, 0, sizeof vs->left_p);
@@ -1104,6 +1116,7 @@ vstream_start(struct svc_video *sv, int display)
 	vs->fps = sv->fps;
 	vs->cur_codec = sv->codec;
 	vs->i444 = sv->i444;
+	vs->keyint = sv->keyint;
 	if ((vs->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
 		free(vs);
 		return ERR_IO;
@@ -1215,7 +1228,7 @@ vpolicy_push(struct svc_video *sv)
 	struct enc_caps caps[64];
 	const struct vuser *u;
 	size_t n = 0;
-	int fps = 0, hi, d, codec, i444;
+	int fps = 0, hi, d, codec, i444, keyint = 0;
 	uint64_t now = mono_ms();
 
 	hi = sv->fps_hi = qos_highest(sv);
@@ -1224,6 +1237,10 @@ vpolicy_push(struct svc_video *sv)
 
 		if (n < sizeof caps / sizeof caps[0])
 			caps[n++] = u->prefs.caps;
+		/* Anyone recording: key frames for its recorder to seek
+		 * to (upstream's record(), video_service.rs). */
+		if (u->prefs.record)
+			keyint = ENC_KEYINT_RECORD;
 		if (fps == 0 || uf < fps)
 			fps = uf;
 		if (now - u->joined < 1000 && fps > QOS_FPS_INIT)
@@ -1246,6 +1263,10 @@ vpolicy_push(struct svc_video *sv)
 	sv->st.fps = fps;
 	sv->st.codec = codec;
 	sv->st.i444 = i444;
+	if (keyint != sv->keyint)
+		log_info("video key frames every %d pictures (0: when "
+		    "needed only)", keyint);
+	sv->keyint = keyint;
 	for (d = 0; d < CAP_DISPLAYS_MAX; d++) {
 		struct vstream *vs = sv->streams[d];
 		int wake;
@@ -1254,9 +1275,11 @@ vpolicy_push(struct svc_video *sv)
 			continue;
 		pthread_mutex_lock(&sv->mu);
 		wake = vs->codec != codec || vs->i444 != i444 ||
+		    vs->keyint != keyint ||
 		    vs->ratio != sv->ratio || vs->fps != fps;
 		vs->codec = codec;
 		vs->i444 = i444;
+		vs->keyint = keyint;
 		vs->ratio = sv->ratio;
 		vs->fps = fps;
 		pthread_mutex_unlock(&sv->mu);
@@ -1768,15 +1791,25 @@ svc_video_set_prefs(struct svc_video *sv, uint32_t conn_id,
     const struct svc_video_prefs *prefs)
 {
 	struct vuser *u;
+	int d, rec_start, keyint = sv->keyint;
 
 	if ((u = svc_subs_find(&sv->users, conn_id)) == NULL || prefs == NULL)
 		return;
 	/* Only a quality change resets the ratio QoS moved (video_qos.rs). */
 	if (prefs_quality_moved(&u->prefs, prefs))
 		sv->ratio = sv->ratio_target = prefs_ratio(prefs);
+	rec_start = prefs->record && !u->prefs.record;
 	u->prefs = *prefs;
 	u->prefs.caps.decode |= ENC_VP9;
 	vpolicy_push(sv);
+	/*
+	 * A recorder starts at a key frame: the reopen for the interval
+	 * brings one, but if another viewer records already nothing reopens.
+	 */
+	if (rec_start && keyint == sv->keyint)
+		for (d = 0; d < CAP_DISPLAYS_MAX; d++)
+			if (svc_subs_find(&sv->viewers[d], conn_id) != NULL)
+				vstream_key(sv, d);
 }
 
 /* Requests key frames. */
@@ -1902,6 +1935,7 @@ svc_video_stats(struct svc_video *sv, struct svc_video_stats *out)
 	out->fps = sv->fps;
 	out->codec = sv->codec;
 	out->i444 = sv->i444;
+	out->keyint = sv->keyint;
 	out->kbps = svc_video_target_kbps(sv);
 }
 

@@ -8,7 +8,9 @@
  * - Nothing is grabbed or encoded while the screen is still (X Damage).
  * - Key frame: on a new viewer, on svc_video_refresh, after a display
  *   geometry change, after a codec or bitrate change, and for a viewer that
- *   fell behind (see below).
+ *   fell behind (see below); while any viewer records, also every
+ *   ENC_KEYINT_RECORD pictures (upstream's interval for its recorder),
+ *   and when a viewer starts recording (svc_video_prefs.record).
  * - A viewer whose video backlog exceeds SVC_VIDEO_BACKLOG_MAX gets no more
  *   frames until its backlog drops to SVC_VIDEO_BACKLOG_RESUME; then it
  *   (and everyone on that display) gets a key frame. Nobody else waits.
@@ -41,6 +43,7 @@ struct svc_video_prefs {
 	int		 image_quality;	/* HBB__IMAGE_QUALITY__*; 0 not set */
 	int		 custom_image_quality;	/* field 6: percent << 8 */
 	int		 custom_fps;	/* 1..120 caps the rate; else ignored */
+	int		 record;	/* Misc.client_record_status on */
 };
 
 struct svc_video_config {
@@ -76,6 +79,7 @@ struct svc_video_stats {
 	int		 kbps;		/* current target bitrate */
 	int		 codec;		/* enum enc_codec in use */
 	int		 i444;		/* 4:4:4 asked of the encoders */
+	int		 keyint;	/* their key-frame interval, 0: none */
 };
 
 /* Flags of svc_video_subscribe. */

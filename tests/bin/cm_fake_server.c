@@ -14,7 +14,8 @@
  *   lock ID KEY            the admin's file sets KEY (ID unused)
  * Output: READY, AUTHORIZE ID, CLOSE ID, PERM ID NAME 0|1, CHAT ID TEXT,
  * OPTION KEY VALUE, PASSWORD SET, REFRESH, CLICK MS, LOCK KEY, TFA SETUP,
- * TFA ENABLE CODE (only 123456 is right), TFA DISABLE.
+ * TFA ENABLE CODE (only 123456 is right; two trusted devices come with
+ * it), TFA DISABLE, TFA UNTRUST KEY [all].
  * Usage: cm_fake_server DIR [CM COMMAND...]
  * CDESK_TEST_SESSION_UID=N pretends the shared session is uid N's.
  * CDESK_TEST_LEAK_FD=N opens descriptor N (past the usual 1024 limit if
@@ -64,6 +65,13 @@ struct fake {
 	int			 nopts;
 	char			 locked[64];	/* one locked key, or "" */
 	int			 tfa;		/* 2FA on */
+	unsigned		 trusted;	/* bits: fake_devices kept */
+};
+
+/* The trusted devices a right code brings (as peers would have). */
+static const struct store_trusted_info fake_devices[2] = {
+	{ "KEYaaaaaaaaa", "111222333", "alice", "Windows", 1700000000000LL },
+	{ "KEYbbbbbbbbb", "444555666", "bob", "Linux", 1700000100000LL },
 };
 
 /* Tell the CM about conn id with the authorized flag. */
@@ -225,8 +233,36 @@ fake_tfa_state(struct cmlink_tfa *st, void *ctx)
 {
 	struct fake *f = ctx;
 
+	size_t i;
+
 	memset(st, 0, sizeof *st);
 	st->enabled = f->tfa;
+	for (i = 0; i < 2; i++)
+		if (f->trusted & (1u << i))
+			st->devices[st->ndevices++] = fake_devices[i];
+	st->trusted = (unsigned)st->ndevices;
+}
+
+/* 2FA: forget a trusted device by key, or all. */
+static int
+fake_tfa_untrust(const char *which, int all, char **cause, void *ctx)
+{
+	struct fake *f = ctx;
+	size_t i;
+
+	printf("TFA UNTRUST %s%s\n", which, all ? " all" : "");
+	if (all) {
+		f->trusted = 0;
+		return 0;
+	}
+	for (i = 0; i < 2; i++)
+		if ((f->trusted & (1u << i)) &&
+		    strcmp(which, fake_devices[i].key) == 0) {
+			f->trusted &= ~(1u << i);
+			return 0;
+		}
+	*cause = xstrdup("no such device");
+	return ERR_NOTFOUND;
 }
 
 /* 2FA setup: always the RFC 6238 test secret. */
@@ -257,6 +293,7 @@ fake_tfa_enable(const char *code, char **cause, void *ctx)
 		return ERR_DENIED;
 	}
 	f->tfa = 1;
+	f->trusted = 3;
 	return 0;
 }
 
@@ -298,6 +335,7 @@ static const struct cmlink_actions fake_actions = {
 	.tfa_enable = fake_tfa_enable,
 	.tfa_disable = fake_tfa_disable,
 	.tfa_state = fake_tfa_state,
+	.tfa_untrust = fake_tfa_untrust,
 };
 
 /* Run one command line. */

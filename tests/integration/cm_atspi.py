@@ -447,7 +447,8 @@ def main():
 
     # Two-factor: set up shows the secret (and its QR code); Enable stays
     # off until six digits are typed; a wrong code is said so and the
-    # secret stays; the right one turns 2FA on; then off again.
+    # secret stays; the right one turns 2FA on; its trusted devices are
+    # removed one, then all; then off again.
     tfa_state = find(ui, "Two-factor authentication state", "label")
     wait_text(tfa_state, "is off")
     click(find(ui, "Set up two-factor authentication", "push button"))
@@ -477,6 +478,24 @@ def main():
     click(enable)
     fake.expect("TFA ENABLE 123456")
     wait_text(tfa_state, "is on")
+    # The trusted devices (upstream's list): one removed by its own
+    # button, the other stays until "Remove all".
+    wait_text(tfa_state, "2 trusted devices")
+    find(ui, "Trusted devices", "list box")
+    shot("main-window-2fa-trusted.png")
+    click(find(ui, "Remove trusted device 111222333", "push button"))
+    fake.expect("TFA UNTRUST KEYaaaaaaaaa")
+    wait_text(tfa_state, "1 trusted device)")
+    find(ui, "Remove trusted device 444555666", "push button")
+    end = time.time() + 5
+    while any(a.get_name() == "Remove trusted device 111222333"
+              for a in walk(ui)):
+        if time.time() > end:
+            fail("a removed device is still listed")
+        time.sleep(0.2)
+    click(find(ui, "Remove all trusted devices", "push button"))
+    fake.expect("TFA UNTRUST  all")
+    wait_text(tfa_state, "0 trusted devices")
     click(find(ui, "Turn off two-factor authentication", "push button"))
     fake.expect("TFA DISABLE")
     wait_text(tfa_state, "is off")

@@ -7,7 +7,8 @@
 # picture; an image and HTML copied on the peer land on the host's
 # CLIPBOARD as image/png and text/html; elevation, switch sides and
 # privacy mode, which a Linux host cannot serve, are answered as upstream
-# answers (so the client shows a message); recording gets a key frame.
+# answers (so the client shows a message); recording gets a key frame and
+# the 240-picture key-frame interval until it stops.
 . "$TOP/tests/lib.sh"
 PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
@@ -139,9 +140,15 @@ until [ "$(grep -c 'key=1' "$OUT")" -gt "$keys" ]; do
 	i=$((i + 1)); [ $i -gt 200 ] && fail "no key frame when recording started"
 	sleep 0.05
 done
-echo "record 0" >&3
 grep -q "recording started" "$DIR/log" || fail "recording not logged"
-echo "recording start: a key frame"
+# ... and, as upstream, a key frame every 240 pictures while it records
+# (counted in test_svc_video), none once it stops.
+wait_for "$DIR/log" "video key frames every 240 pictures" \
+    "no key-frame interval while recording"
+echo "record 0" >&3
+wait_for "$DIR/log" "video key frames every 0 pictures" \
+    "key-frame interval kept after recording stopped"
+echo "recording start: a key frame, then one every 240 pictures until it stops"
 
 # What a Linux host cannot do, answered so the client shows a message:
 # elevation as upstream's host that needs none, switch sides with a

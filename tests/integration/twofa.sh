@@ -2,7 +2,8 @@
 # cdesk --server, with the test peer playing the stock client 1.4.9: set
 # up through `cdesk --2fa` (a drawn secret counts only after a right
 # code), then a right password hears "2FA Required", a wrong code "Wrong
-# 2FA Code", a right one PeerInfo; a trusted device skips the code; wrong
+# 2FA Code", a right one PeerInfo; a trusted device skips the code until
+# `cdesk --2fa untrust` forgets it (`--2fa trusted` lists them); wrong
 # codes are throttled like wrong passwords (7 a minute, then "Please try 1
 # minute later"). Codes are computed here with Python's hmac, apart from
 # common/totp.c.
@@ -98,6 +99,50 @@ out=$(PEER_DEVICE=dev-1 "$PEER" -p "$PORT" -w wrong-one tfa)
 expect_match "$out" "^ERROR Wrong Password$" "trusted device, wrong password"
 out=$("$CDESK" --config "$DIR" --2fa status)
 expect_match "$out" "^trusted devices: 1$" "one trusted device"
+# The host's user sees the list (upstream's trusted devices dialog: ID,
+# name, platform, time) and forgets one by its key, another by its peer
+# ID: each then needs the code again, the other still skips it.
+out=$(PEER_TOTP_SECRET=$secret PEER_DEVICE=dev-3 "$PEER" -p "$PORT" \
+    -w Secret-42 tfa trust)
+expect_match "$(echo "$out" | tail -n 1)" "^PEERINFO" "second trusted login"
+out=$("$CDESK" --config "$DIR" --2fa trusted) || fail "--2fa trusted"
+echo "$out"
+expect_match "$(echo "$out" | sed -n 1p)" "^KEY +ID +NAME +PLATFORM +SINCE$" \
+    "list header"
+[ "$(echo "$out" | grep -c ' 987654321  *test-peer  *Linux  *20[0-9][0-9]-')" -eq 2 ] ||
+    fail "two devices with the peer's ID, name, platform and time: $out"
+key1=$(echo "$out" | sed -n 2p | cut -d' ' -f1)
+expect_match "$key1" "^[A-Za-z0-9_-]{12}$" "a device's key"
+out=$("$CDESK" --config "$DIR" --2fa untrust "$key1") ||
+    fail "--2fa untrust KEY: $out"
+expect_match "$out" "^trusted device forgotten$" "untrust by key"
+out=$("$CDESK" --config "$DIR" --2fa trusted)
+[ "$(echo "$out" | grep -c 987654321)" -eq 1 ] || fail "one left: $out"
+echo "$out" | grep -q "^$key1 " && fail "forgotten device still listed"
+out=$(PEER_DEVICE=dev-1 "$PEER" -p "$PORT" -w Secret-42 tfa)
+expect_match "$out" "^ERROR 2FA Required$" "forgotten device asked again"
+out=$(PEER_DEVICE=dev-3 "$PEER" -p "$PORT" -w Secret-42 tfa)
+expect_match "$out" "^PEERINFO" "the other device still trusted"
+out=$("$CDESK" --config "$DIR" --2fa untrust nosuchdevice 2>&1) &&
+    fail "unknown device forgotten: $out"
+expect_match "$out" "no trusted device 'nosuchdevice'" "unknown device"
+out=$("$CDESK" --config "$DIR" --2fa untrust 987654321) ||
+    fail "--2fa untrust ID: $out"
+out=$(PEER_DEVICE=dev-3 "$PEER" -p "$PORT" -w Secret-42 tfa)
+expect_match "$out" "^ERROR 2FA Required$" "device forgotten by ID"
+out=$("$CDESK" --config "$DIR" --2fa trusted)
+expect_match "$out" "^no trusted devices$" "list empty"
+# --all forgets every one.
+out=$(PEER_TOTP_SECRET=$secret PEER_DEVICE=dev-1 "$PEER" -p "$PORT" \
+    -w Secret-42 tfa trust)
+expect_match "$(echo "$out" | tail -n 1)" "^PEERINFO" "trusted again"
+out=$("$CDESK" --config "$DIR" --2fa untrust --all) || fail "untrust --all"
+expect_match "$out" "^every trusted device forgotten$" "untrust --all"
+out=$(PEER_DEVICE=dev-1 "$PEER" -p "$PORT" -w Secret-42 tfa)
+expect_match "$out" "^ERROR 2FA Required$" "asked again after --all"
+out=$(PEER_TOTP_SECRET=$secret PEER_DEVICE=dev-1 "$PEER" -p "$PORT" \
+    -w Secret-42 tfa trust)
+expect_match "$(echo "$out" | tail -n 1)" "^PEERINFO" "trusted for what follows"
 # Trusted devices switched off: not offered, not honoured.
 "$CDESK" --config "$DIR" --option enable-trusted-devices N ||
     fail "--option enable-trusted-devices N"
@@ -139,4 +184,18 @@ out=$("$CDESK" --config "$DIR" --2fa enable "$(totp "$secret")") ||
     fail "--2fa enable (file)"
 expect_match "$out" "^2FA on$" "enable without a server"
 grep -q "^totp = $secret$" "$DIR/state" || fail "secret not in the state file"
+# The list on the state file: a device trusted through the server, then
+# forgotten without it.
+cdesk_start "$DIR" || fail "server restart"
+out=$(PEER_TOTP_SECRET=$secret PEER_DEVICE=dev-5 "$PEER" -p "$PORT" \
+    -w Secret-42 tfa trust)
+expect_match "$(echo "$out" | tail -n 1)" "^PEERINFO" "trusted (file)"
+cdesk_stop || fail "server exit"
+out=$("$CDESK" --config "$DIR" --2fa trusted) || fail "--2fa trusted (file)"
+[ "$(echo "$out" | grep -c ' 987654321  *test-peer  *Linux ')" -eq 1 ] ||
+    fail "listed from the file: $out"
+out=$("$CDESK" --config "$DIR" --2fa untrust 987654321) ||
+    fail "--2fa untrust (file): $out"
+out=$("$CDESK" --config "$DIR" --2fa trusted)
+expect_match "$out" "^no trusted devices$" "forgotten in the file"
 echo "ok"

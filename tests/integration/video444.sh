@@ -4,7 +4,9 @@
 # the screen, one-pixel colour stripes included (4:2:0 averages every two
 # columns' colours). Turned off (Misc.option{supported_decoding}), the host
 # reopens its encoder in 4:2:0: yuv420p, and the stripes' colours are
-# averaged. The host announces VP9 in PeerInfo.encoding.i444.
+# averaged. The host announces VP9 in PeerInfo.encoding.i444. The same for
+# AV1 (its High profile, libaom through libavcodec), which the stock client
+# also decodes in 4:4:4.
 . "$TOP/tests/lib.sh"
 PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
@@ -21,7 +23,8 @@ xsetroot -bitmap "$WORK/stripes.xbm" -fg '#e02020' -bg '#2020e0' ||
 cdesk_start "$DIR" || fail "server start"
 
 out=$("$PEER" -p "$PORT" -w Secret-42 login)
-expect_match "$out" " i444vp9=1" "PeerInfo.encoding.i444 has no VP9"
+expect_match "$out" " i444vp9=1 i444av1=1" \
+    "PeerInfo.encoding.i444 lacks VP9 or AV1"
 
 # snapcmp NAME: the peer's last picture against the screen; prints
 # ppmdiff's line.
@@ -48,12 +51,6 @@ psnr() {
 	echo "$1" | sed -n 's/.*psnr=\([0-9.]*\).*/\1/p'
 }
 
-peer_session t444 -w Secret-42 -c vp9 -4
-OUT="$WORK/t444.out"
-wait_for "$OUT" '^VIDEO 1 ' "no first picture"
-first=$(grep '^VIDEO 1 ' "$OUT")
-expect_match "$first" "^VIDEO 1 vp9 0 .* key=1 .* fmt=yuv444p$" \
-    "first picture not 4:4:4"
 # keyafter N WHAT: waits for more than N key frames reported.
 keyafter() {
 	i=0
@@ -62,39 +59,58 @@ keyafter() {
 		sleep 0.05
 	done
 }
-sleep 1
-d444=$(snapcmp d444)
-echo "4:4:4: $d444"
-worst=$(echo "$d444" | sed -n 's/.*worst_block=\([0-9.]*\).*/\1/p')
-awk -v w="$worst" 'BEGIN { exit !(w != "" && w < 40) }' ||
-    fail "4:4:4 picture differs from the screen ($d444)"
 
-# Off again: the host goes back to 4:2:0.
-keys=$(grep -c 'key=1' "$OUT")
-echo "i444 0" >&3
-keyafter "$keys" "no key frame after turning true colour off"
-wait_for "$OUT" '^VIDEO [0-9]+ vp9 0 .* key=1 .* fmt=yuv420p$' \
-    "no 4:2:0 key frame after turning true colour off"
-sleep 1
-d420=$(snapcmp d420)
-echo "4:2:0: $d420"
-# The stripes' colours average out in 4:2:0: clearly worse than 4:4:4.
-awk -v a="$(psnr "$d444")" -v b="$(psnr "$d420")" \
-    'BEGIN { exit !(a != "" && b != "" && a > b + 6) }' ||
-    fail "4:4:4 ($d444) not clearly closer to the screen than 4:2:0 ($d420)"
+# truecolour CODEC: a session asking for 4:4:4 in CODEC gets it, matching
+# the screen; turned off, a 4:2:0 key frame whose stripes average out;
+# turned on again, 4:4:4 on the same connection.
+truecolour() {
+	c=$1
+	peer_session "${c}444" -w Secret-42 -c "$c" -4
+	OUT="$WORK/${c}444.out"
+	wait_for "$OUT" '^VIDEO 1 ' "$c: no first picture"
+	expect_match "$(grep '^VIDEO 1 ' "$OUT")" \
+	    "^VIDEO 1 $c 0 .* key=1 .* fmt=yuv444p$" "$c: first picture not 4:4:4"
+	sleep 1
+	d444=$(snapcmp "${c}444")
+	echo "$c 4:4:4: $d444"
+	worst=$(echo "$d444" | sed -n 's/.*worst_block=\([0-9.]*\).*/\1/p')
+	awk -v w="$worst" 'BEGIN { exit !(w != "" && w < 40) }' ||
+	    fail "$c: 4:4:4 picture differs from the screen ($d444)"
 
-# And on again, on the same connection.
-echo "i444 1" >&3
-n=$(grep -c 'fmt=yuv444p' "$OUT")
-i=0
-until [ "$(grep -c 'fmt=yuv444p' "$OUT")" -gt "$n" ]; do
-	i=$((i + 1)); [ $i -gt 200 ] && fail "4:4:4 did not come back"
-	sleep 0.05
-done
-grep -q '^VIDEOERROR' "$OUT" && fail "decode error: $(grep VIDEOERROR "$OUT")"
-echo quit >&3
-exec 3>&-
-wait $PEER_PID
+	# Off again: the host goes back to 4:2:0.
+	keys=$(grep -c 'key=1' "$OUT")
+	echo "i444 0" >&3
+	keyafter "$keys" "$c: no key frame after turning true colour off"
+	wait_for "$OUT" "^VIDEO [0-9]+ $c 0 .* key=1 .* fmt=yuv420p\$" \
+	    "$c: no 4:2:0 key frame after turning true colour off"
+	sleep 1
+	d420=$(snapcmp "${c}420")
+	echo "$c 4:2:0: $d420"
+	# The stripes' colours average out in 4:2:0: clearly worse.
+	awk -v a="$(psnr "$d444")" -v b="$(psnr "$d420")" \
+	    'BEGIN { exit !(a != "" && b != "" && a > b + 6) }' ||
+	    fail "$c: 4:4:4 ($d444) not clearly closer than 4:2:0 ($d420)"
+
+	# And on again, on the same connection.
+	echo "i444 1" >&3
+	n=$(grep -c 'fmt=yuv444p' "$OUT")
+	i=0
+	until [ "$(grep -c 'fmt=yuv444p' "$OUT")" -gt "$n" ]; do
+		i=$((i + 1)); [ $i -gt 200 ] && fail "$c: 4:4:4 did not come back"
+		sleep 0.05
+	done
+	grep -q '^VIDEOERROR' "$OUT" &&
+	    fail "$c: decode error: $(grep VIDEOERROR "$OUT")"
+	echo quit >&3
+	exec 3>&-
+	wait $PEER_PID
+}
+
+truecolour vp9
+# AV1 in its High profile, libaom through libavcodec.
+truecolour av1
+grep -q "display 0: av1 4:4:4 (libav)" "$DIR/log" ||
+    fail "av1 4:4:4 encoder not in the log"
 
 # A peer that decodes 4:4:4 but does not ask for it gets 4:2:0.
 peer_session t420 -w Secret-42 -c vp9

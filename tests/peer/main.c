@@ -117,7 +117,8 @@ print_peerinfo(const Hbb__PeerInfo *pi)
 		printf(" vp8=%d av1=%d h264=%d h265=%d", pi->encoding->vp8,
 		    pi->encoding->av1, pi->encoding->h264, pi->encoding->h265);
 	if (pi->encoding != NULL && pi->encoding->i444 != NULL)
-		printf(" i444vp9=%d", pi->encoding->i444->vp9);
+		printf(" i444vp9=%d i444av1=%d", pi->encoding->i444->vp9,
+		    pi->encoding->i444->av1);
 	printf("\n");
 }
 

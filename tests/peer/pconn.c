@@ -409,7 +409,8 @@ pc_set_kind(struct pconn *pc, const char *kind)
 /*
  * What this peer decodes, as the stock client says it (client.rs
  * supported_decodings): VP9 and VP8 always, the preferred codec too, VP9
- * in 4:4:4 (libavcodec decodes profile 1), and the chroma it asks for.
+ * and AV1 in 4:4:4 (libavcodec decodes VP9 profile 1, dav1d AV1's High
+ * profile), and the chroma it asks for.
  */
 void
 pc_decoding(const struct pconn *pc, Hbb__SupportedDecoding *dec,
@@ -428,6 +429,8 @@ pc_decoding(const struct pconn *pc, Hbb__SupportedDecoding *dec,
 		    HBB__SUPPORTED_DECODING__PREFER_CODEC__H265;
 	}
 	i444->vp9 = 1;
+	/* The stock client decodes AV1 in 4:4:4 too (libaom). */
+	i444->av1 = dec->ability_av1;
 	dec->i444 = i444;
 	dec->prefer_chroma = pc->i444 ? HBB__CHROMA__I444 : HBB__CHROMA__I420;
 }

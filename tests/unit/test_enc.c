@@ -322,12 +322,20 @@ test_use_i444(void)
 	ASSERT_INT_EQ(v[0].i444, ENC_VP9 | ENC_AV1);
 	ASSERT_INT_EQ(v[0].prefer_i444, 0);
 	ASSERT_INT_EQ(enc_use_i444(v, 1, ENC_CODEC_VP9), 0);
-	/* Asks: VP9 in 4:4:4; not VP8, nor AV1 (not encoded so here). */
+	/* Asks: VP9 and AV1 in 4:4:4 (where AV1 opens); never VP8 or
+	 * H.264. */
 	sd.prefer_chroma = HBB__CHROMA__I444;
 	enc_caps_from_proto(&sd, &v[0]);
 	ASSERT_INT_EQ(enc_use_i444(v, 1, ENC_CODEC_VP9), 1);
 	ASSERT_INT_EQ(enc_use_i444(v, 1, ENC_CODEC_VP8), 0);
-	ASSERT_INT_EQ(enc_use_i444(v, 1, ENC_CODEC_AV1), 0);
+	ASSERT_INT_EQ(enc_use_i444(v, 1, ENC_CODEC_H264), 0);
+	ASSERT_INT_EQ(enc_use_i444(v, 1, ENC_CODEC_AV1),
+	    (enc_supported() & ENC_AV1) != 0);
+	/* A viewer that decodes AV1 4:4:4 but not VP9's. */
+	ab.vp9 = 0;
+	enc_caps_from_proto(&sd, &v[1]);
+	ASSERT_INT_EQ(enc_use_i444(&v[1], 1, ENC_CODEC_VP9), 0);
+	ab.vp9 = 1;
 	/* A second viewer that does not ask: 4:2:0 for both. */
 	enc_caps_from_proto(NULL, &v[1]);
 	ASSERT_INT_EQ(enc_use_i444(v, 2, ENC_CODEC_VP9), 0);
@@ -341,14 +349,14 @@ test_use_i444(void)
 }
 
 /*
- * VP9 profile 1: an I444 picture whose chroma changes every column comes
- * out of libavcodec as yuv444p with the columns' chroma kept; an I420
- * picture is refused by a 4:4:4 encoder.
+ * VP9 profile 1 and AV1's High profile (1): an I444 picture whose chroma
+ * changes every column comes out of libavcodec as yuv444p with the
+ * columns' chroma kept; an I420 picture is refused by a 4:4:4 encoder.
  */
 static void
-test_i444(void)
+i444_roundtrip(enum enc_codec c, const char *backend)
 {
-	struct enc_params ep = { .codec = ENC_CODEC_VP9, .width = W,
+	struct enc_params ep = { .codec = c, .width = W,
 	    .height = H, .fps = 30, .kbps = 4000, .i444 = 1 };
 	struct enc_input in = { 0 };
 	struct enc *e;
@@ -357,9 +365,10 @@ test_i444(void)
 	double diff = 0;
 	int x, y, t;
 
-	pkts_open(&p, ENC_CODEC_VP9);
+	fprintf(stderr, "    %s 4:4:4 (%s)\n", enc_name(c), backend);
+	pkts_open(&p, c);
 	ASSERT_INT_EQ(enc_open(&ep, &e), 0);
-	ASSERT_STR_EQ(enc_backend(e), "libvpx");
+	ASSERT_STR_EQ(enc_backend(e), backend);
 	f = av_frame_alloc();
 	f->width = W;
 	f->height = H;
@@ -399,6 +408,86 @@ test_i444(void)
 	pkts_close(&p);
 }
 
+/*
+ * 4:4:4 where it opens: VP9 always, AV1 wherever AV1 opens (Debian 12's
+ * libavcodec 5.1 with libaom 3.6 takes yuv444p); never the others.
+ */
+static void
+test_i444(void)
+{
+	unsigned m = enc_supported(), m444 = enc_supported_i444();
+
+	ASSERT_TRUE(m444 & ENC_VP9);
+	ASSERT_INT_EQ(m444 & ~(ENC_VP9 | ENC_AV1), 0);
+	ASSERT_INT_EQ(m444 & ~m, 0);
+	i444_roundtrip(ENC_CODEC_VP9, "libvpx");
+	if (m & ENC_AV1) {
+		ASSERT_TRUE(m444 & ENC_AV1);
+		i444_roundtrip(ENC_CODEC_AV1, "libav");
+	}
+}
+
+/*
+ * Key frames of codec c over 20 pictures asked for a key frame only at the
+ * first, opened with interval keyint: a bit mask of the pictures whose
+ * packet was key.
+ */
+static unsigned
+keys_of(enum enc_codec c, int keyint)
+{
+	struct enc_params ep = { .codec = c, .width = W, .height = H,
+	    .fps = 30, .kbps = 1000, .keyint = keyint };
+	struct enc_input in = { 0 };
+	struct enc *e;
+	struct pkts p;
+	AVFrame *f;
+	unsigned mask = 0;
+	int t, keys;
+
+	pkts_open(&p, c);
+	f = picture();
+	ASSERT_INT_EQ(enc_open(&ep, &e), 0);
+	for (t = 0; t < 20; t++) {
+		ASSERT_INT_EQ(av_frame_make_writable(f), 0);
+		paint(f, t);
+		keys = p.nkey;
+		in.pic = f;
+		in.pts_ms = t * 33;
+		in.key = t == 0;
+		in.ndirty = -1;
+		ASSERT_INT_EQ(enc_encode(e, &in, pkt_cb, &p), 0);
+		if (p.nkey > keys)
+			mask |= 1u << t;
+	}
+	ASSERT_INT_EQ(p.decoded, 20);
+	enc_close(e);
+	av_frame_free(&f);
+	pkts_close(&p);
+	return mask;
+}
+
+/*
+ * While a viewer records (HOST.md §5.2): every encoder that opens puts a
+ * key frame every keyint pictures on its own, and none without one.
+ */
+static void
+test_keyint(void)
+{
+	unsigned m = enc_supported(), got;
+	const unsigned want = 1u << 0 | 1u << 6 | 1u << 12 | 1u << 18;
+	int c;
+
+	for (c = 0; c < ENC_CODEC_COUNT; c++) {
+		if (!(m & (1u << c)))
+			continue;
+		got = keys_of(c, 6);
+		fprintf(stderr, "    %s: keyint 6 keys 0x%05x, none 0x%05x\n",
+		    enc_name(c), got, keys_of(c, 0));
+		ASSERT_INT_EQ(got, want);
+		ASSERT_INT_EQ(keys_of(c, 0), 1);
+	}
+}
+
 /* Bitrates follow the preset table and clamp the ratio. */
 static void
 test_bitrate(void)
@@ -425,6 +514,9 @@ test_bad_params(void)
 	p.codec = ENC_CODEC_VP9;
 	p.fps = 0;
 	ASSERT_INT_EQ(enc_open(&p, &e), ERR_INVAL);
+	p.fps = 30;
+	p.keyint = -1;
+	ASSERT_INT_EQ(enc_open(&p, &e), ERR_INVAL);
 	enc_close(NULL);
 }
 
@@ -439,5 +531,6 @@ main(void)
 	TST_RUN(test_activemap);
 	TST_RUN(test_use_i444);
 	TST_RUN(test_i444);
+	TST_RUN(test_keyint);
 	return 0;
 }

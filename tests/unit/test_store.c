@@ -392,7 +392,7 @@ test_totp(void)
 	    ms + 91 * day), 0);
 	ASSERT_INT_EQ(store_trusted_count(s, ms), 1);
 
-	/* Kept in the file: secret in base32, devices as hashes only. */
+	/* Kept in the file: secret in base32, the hwid as a hash only. */
 	text = get_file(path);
 	ASSERT_TRUE(strstr(text, "\ntotp = ") != NULL);
 	ASSERT_TRUE(strstr(text, "totp_pending") == NULL);
@@ -447,6 +447,84 @@ test_totp(void)
 	free(cause);
 }
 
+/*
+ * The list the host's user sees (upstream's trusted devices dialog): id,
+ * name, platform and time, kept across a reopen; one removed by its key or
+ * by its peer ID, the others kept; a line of an older file (hashes only)
+ * still matches and lists without a name.
+ */
+static void
+test_trusted_list(void)
+{
+	struct store *s;
+	struct store_trusted_info l[STORE_TRUSTED_MAX];
+	char dir[300], *cause = NULL, name[200];
+	uint8_t hw[32];
+	int64_t ms = 1700000000000LL;
+
+	snprintf(dir, sizeof dir, "%s/trusted", tmpdir);
+	ASSERT_INT_EQ(store_open(&s, dir, &cause), 0);
+	memset(hw, 1, sizeof hw);
+	ASSERT_INT_EQ(store_trusted_add(s, hw, 32, "123456789", "Ann B",
+	    "Windows", ms, &cause), 0);
+	hw[0] = 2;
+	/* A long name is cut at a character, not inside one. */
+	memset(name, 'x', sizeof name);
+	memcpy(name + 63, "\xc3\xa9", 2);
+	name[199] = '\0';
+	ASSERT_INT_EQ(store_trusted_add(s, hw, 32, "987654321", name,
+	    "Linux", ms + 5, &cause), 0);
+	hw[0] = 3;
+	ASSERT_INT_EQ(store_trusted_add(s, hw, 32, "555", "", "Mac OS",
+	    ms + 9, &cause), 0);
+	ASSERT_INT_EQ(store_reload(s, &cause), 0);
+	ASSERT_INT_EQ(store_trusted_list(s, ms, l, STORE_TRUSTED_MAX), 3);
+	ASSERT_STR_EQ(l[0].id, "123456789");
+	ASSERT_STR_EQ(l[0].name, "Ann B");
+	ASSERT_STR_EQ(l[0].platform, "Windows");
+	ASSERT_INT_EQ(l[0].time_ms, ms);
+	ASSERT_INT_EQ(strlen(l[0].key), STORE_TRUSTED_KEY_LEN);
+	ASSERT_INT_EQ(strlen(l[1].name), 63);
+	ASSERT_STR_EQ(l[2].name, "");
+	ASSERT_STR_EQ(l[2].platform, "Mac OS");
+	/* By key, by peer ID; an unknown one changes nothing. */
+	ASSERT_INT_EQ(store_trusted_remove(s, l[1].key, &cause), 0);
+	ASSERT_INT_EQ(store_trusted_remove(s, "555", &cause), 0);
+	ASSERT_INT_EQ(store_trusted_remove(s, "555", &cause), ERR_NOTFOUND);
+	ASSERT_TRUE(strstr(cause, "555") != NULL);
+	free(cause);
+	ASSERT_INT_EQ(store_reload(s, &cause), 0);
+	ASSERT_INT_EQ(store_trusted_list(s, ms, l, STORE_TRUSTED_MAX), 1);
+	ASSERT_STR_EQ(l[0].id, "123456789");
+	hw[0] = 1;
+	ASSERT_INT_EQ(store_trusted_match(s, hw, 32, "123456789", "Ann B",
+	    "Windows", ms), 1);
+	store_free(s);
+	/* An older line: hashes only. */
+	ASSERT_INT_EQ(store_parse_string(&s, "[state]\nid = 123456789\n"
+	    "uuid = 0f8fad5b-d9cb-469f-a165-70867728950e\n"
+	    "salt = 23456789abcdefgh\n"
+	    "sign_sk = AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8DoQe/884Qv"
+	    "h1w3RjnS8CZZ+TWMJulDV8d3IZkElUxuA==\ntrusted_device = "
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA 1700000000000 "
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n", "t", &cause), 0);
+	ASSERT_INT_EQ(store_trusted_list(s, ms, l, STORE_TRUSTED_MAX), 1);
+	ASSERT_STR_EQ(l[0].id, "");
+	ASSERT_STR_EQ(l[0].key, "AAAAAAAAAAAA");
+	store_free(s);
+	/* Shown fields that are not base64, or of no device, are refused. */
+	ASSERT_INT_EQ(store_parse_string(&s, "[state]\ntrusted_device = "
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA 1 "
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"
+	    "trusted_shown = AAAAAAAAAAAA !! - -\n", "t", &cause), ERR_CONFIG);
+	ASSERT_TRUE(strstr(cause, "trusted_shown") != NULL);
+	free(cause);
+	ASSERT_INT_EQ(store_parse_string(&s, "[state]\n"
+	    "trusted_shown = AAAAAAAAAAAA MTIz - -\n", "t", &cause),
+	    ERR_CONFIG);
+	free(cause);
+}
+
 /* Run every store test in a temporary folder. */
 int
 main(void)
@@ -463,6 +541,7 @@ main(void)
 	TST_RUN(test_race);
 	TST_RUN(test_parse_string);
 	TST_RUN(test_totp);
+	TST_RUN(test_trusted_list);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
 	return system(cmd) == 0 ? 0 : 1;
 }

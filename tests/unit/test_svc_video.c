@@ -429,6 +429,89 @@ test_chroma(void)
 	fsink_free(a);
 }
 
+/*
+ * A viewer records (Misc.client_record_status): a key frame at once, then
+ * one every ENC_KEYINT_RECORD pictures on a busy screen; none in between,
+ * and none on their own before it or after it stops (HOST.md §5.2).
+ */
+static void
+test_record(void)
+{
+	struct svc_video *sv;
+	struct svc_video_prefs p = vt_prefs(ENC_CODEC_VP9);
+	struct svc_video_stats st;
+	struct fsink *a, *b;
+	struct event *anim;
+	struct timeval tv = { 0, 15000 };
+	int k, n, i;
+
+	ASSERT_INT_EQ(svc_video_new(base, NULL, &sv), 0);
+	svc_video_set_abr(sv, 0);	/* no bitrate reopen in between */
+	a = fsink_new(11);
+	ASSERT_INT_EQ(svc_video_subscribe(sv, &a->sink, 0, &p, 0), 0);
+	anim = event_new(base, -1, EV_PERSIST, anim_cb, NULL);
+	event_add(anim, &tv);
+	for (i = 0; i < 20; i++) {	/* good round trips: 30 fps */
+		svc_video_rtt(sv, a->sink.conn_id, 2);
+		vt_loop(base, 150);
+	}
+	ASSERT_INT_GE(a->frames, 40);
+	ASSERT_INT_EQ(a->keys, 1);	/* the first only */
+	svc_video_stats(sv, &st);
+	ASSERT_INT_EQ(st.keyint, 0);
+	/* Recording: a key frame now, the next ENC_KEYINT_RECORD later. */
+	p.record = 1;
+	svc_video_set_prefs(sv, a->sink.conn_id, &p);
+	svc_video_stats(sv, &st);
+	ASSERT_INT_EQ(st.keyint, ENC_KEYINT_RECORD);
+	vt_loop_until(base, &a->keys, 2, 5000);
+	ASSERT_INT_EQ(a->keys, 2);
+	n = a->frames - a->since_key;	/* frames up to that key frame */
+	for (i = 0; i < 300 && a->frames < n + ENC_KEYINT_RECORD + 10; i++) {
+		svc_video_rtt(sv, a->sink.conn_id, 2);
+		vt_loop(base, 100);
+	}
+	fprintf(stderr, "    recording: %d frames since its key frame, "
+	    "%d keys, gap %d\n", a->frames - n, a->keys, a->key_gap);
+	ASSERT_INT_GE(a->frames, n + ENC_KEYINT_RECORD + 10);
+	ASSERT_INT_EQ(a->keys, 3);
+	ASSERT_INT_EQ(a->key_gap, ENC_KEYINT_RECORD);
+	/* Stopped: the encoder reopens without an interval. */
+	p.record = 0;
+	svc_video_set_prefs(sv, a->sink.conn_id, &p);
+	svc_video_stats(sv, &st);
+	ASSERT_INT_EQ(st.keyint, 0);
+	vt_loop_until(base, &a->keys, 4, 5000);
+	k = a->keys;
+	n = a->frames;
+	vt_loop(base, 2000);
+	ASSERT_INT_GE(a->frames, n + 20);
+	ASSERT_INT_EQ(a->keys, k);
+	/* A second recorder while one records: nothing reopens, but it
+	 * still gets a key frame to start at. */
+	p.record = 1;
+	svc_video_set_prefs(sv, a->sink.conn_id, &p);
+	vt_loop_until(base, &a->keys, k + 1, 5000);
+	b = fsink_new(12);
+	p.record = 0;
+	ASSERT_INT_EQ(svc_video_subscribe(sv, &b->sink, 0, &p, 0), 0);
+	vt_loop_until(base, &b->keys, 1, 5000);
+	vt_loop(base, 300);
+	k = b->keys;
+	p.record = 1;
+	svc_video_set_prefs(sv, b->sink.conn_id, &p);
+	vt_loop_until(base, &b->keys, k + 1, 5000);
+	ASSERT_INT_EQ(b->keys, k + 1);
+	svc_video_stats(sv, &st);
+	ASSERT_INT_EQ(st.keyint, ENC_KEYINT_RECORD);
+	ASSERT_INT_EQ(a->errors, 0);
+	ASSERT_INT_EQ(b->errors, 0);
+	event_free(anim);
+	svc_video_free(sv);
+	fsink_free(a);
+	fsink_free(b);
+}
+
 /* Display list and bad arguments. */
 static void
 test_displays(void)
@@ -529,6 +612,7 @@ main(void)
 	TST_RUN(test_two_viewers);
 	TST_RUN(test_codec_switch);
 	TST_RUN(test_chroma);
+	TST_RUN(test_record);
 	TST_RUN(test_warm);
 	xcb_disconnect(vx.c);
 	event_base_free(base);

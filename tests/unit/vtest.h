@@ -38,6 +38,8 @@ struct fsink {
 	int		 last_case;
 	int		 frames_after_switch;
 	int		 key_after_switch;
+	int		 since_key;	/* frames since the last key frame */
+	int		 key_gap;	/* frames between the last two keys */
 };
 
 /* Decodes every packet of one VideoFrame. */
@@ -95,6 +97,9 @@ fsink_video(struct fsink *f, Hbb__VideoFrame *vf)
 	if (f->switches > 0 && f->frames_after_switch++ == 0)
 		f->key_after_switch = key;
 	f->frames++;
+	if (key && f->keys > 0)
+		f->key_gap = f->since_key + 1;
+	f->since_key = key ? 0 : f->since_key + 1;
 	f->keys += key;
 	f->last_key = key;
 	f->last_case = vf->union_case;
