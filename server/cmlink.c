@@ -515,6 +515,10 @@ cmlink_recv_voice(struct cmlink *l, struct ipc_peer *p, const Ipc__Data *d)
 	    d->voice_call_response->conn_id);
 
 	(void)p;
+	/* A peer must not take its own call by clicking Accept. */
+	if (c != NULL && d->voice_call_response->accepted &&
+	    cmlink_guarded(l, c->id, "voice call accept"))
+		return 0;
 	if (c != NULL && c->voice == IPC__VOICE_CALL_STATE__STATE__INCOMING &&
 	    l->act->voice_call_response != NULL)
 		l->act->voice_call_response(c->id,
