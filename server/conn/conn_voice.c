@@ -119,6 +119,8 @@ voice_end(struct conn *c, const char *why)
 	if (was == IPC__VOICE_CALL_STATE__STATE__IDLE)
 		return;
 	c->voice = IPC__VOICE_CALL_STATE__STATE__IDLE;
+	/* The next call's client announces its format again. */
+	c->voice_rate = 0;
 	voice_stop_play(c);
 	log_info("conn %u peer %s: voice call %s (%s)", c->id, c->peer,
 	    was == IPC__VOICE_CALL_STATE__STATE__ACTIVE ? "ended" :
