@@ -613,7 +613,8 @@ cm_page_set_voice(CmPage *self, int state)
 	int was = self->voice;
 
 	self->voice = self->ended ? CM_PAGE_VOICE_IDLE : state;
-	g_clear_handle_id(&self->voice_guard_id, g_source_remove);
+	if (self->voice != CM_PAGE_VOICE_INCOMING)
+		g_clear_handle_id(&self->voice_guard_id, g_source_remove);
 	gtk_widget_set_visible(self->voice_bar,
 	    self->voice != CM_PAGE_VOICE_IDLE);
 	gtk_widget_set_visible(self->voice_accept,
@@ -627,14 +628,14 @@ cm_page_set_voice(CmPage *self, int state)
 		    "The remote side asks for a voice call: its microphone "
 		    "would play here and this computer's microphone would be "
 		    "sent to it.");
+		/* As for Accept: no click in the first moments (a call
+		 * that rings again keeps its guard). */
 		if (was != CM_PAGE_VOICE_INCOMING) {
-			/* As for Accept: no click in the first moments. */
 			gtk_widget_set_sensitive(self->voice_accept, FALSE);
 			gtk_widget_set_sensitive(self->voice_dismiss, FALSE);
 			self->voice_guard_id = g_timeout_add(CM_PAGE_GUARD_MS,
 			    cm_page_voice_guard_cb, self);
-		} else
-			cm_page_voice_guard_cb(self);
+		}
 	} else if (self->voice == CM_PAGE_VOICE_ACTIVE)
 		gtk_label_set_text(self->voice_label, "In a voice call: this "
 		    "computer's microphone is sent to the remote side.");

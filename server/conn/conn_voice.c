@@ -148,11 +148,30 @@ voice_start_play(struct conn *c)
 		    "x %u", c->id, c->peer, c->voice_rate, c->voice_channels);
 }
 
+/* Why a call cannot be taken here, or NULL. */
+static const char *
+voice_unable(struct conn *c)
+{
+	const char *server, *user;
+	const uint8_t *cookie;
+	size_t len;
+
+	if (c->srv->audio == NULL)
+		return "no sound service";
+	if (c->srv->cm == NULL)
+		return "no connection manager to ask";
+	svc_audio_get_server(c->srv->audio, &server, &cookie, &len, &user);
+	if (server != NULL && *server == '\0')
+		return "the desk has no sound server";
+	return NULL;
+}
+
 /* VoiceCallRequest: the peer asks for a call, or hangs up. */
 void
 conn_recv_voice_request(struct conn *c, const Hbb__Message *m)
 {
 	const Hbb__VoiceCallRequest *q = m->voice_call_request;
+	const char *why;
 
 	if (!q->is_connect) {
 		voice_end(c, "the peer hung up");
@@ -170,10 +189,9 @@ conn_recv_voice_request(struct conn *c, const Hbb__Message *m)
 	    voice_now_ms();
 	if (c->voice == IPC__VOICE_CALL_STATE__STATE__ACTIVE)
 		voice_end(c, "the peer called again");
-	if (c->srv->audio == NULL || c->srv->cm == NULL) {
+	if ((why = voice_unable(c)) != NULL) {
 		log_info("conn %u peer %s: voice call refused: %s", c->id,
-		    c->peer, c->srv->audio == NULL ? "no sound service" :
-		    "no connection manager to ask");
+		    c->peer, why);
 		voice_respond(c, 0);
 		return;
 	}
