@@ -177,16 +177,18 @@ conn_recv_voice_request(struct conn *c, const Hbb__Message *m)
 		voice_end(c, "the peer hung up");
 		return;
 	}
+	/* As upstream: a zero timestamp is replaced by ours. */
+	c->voice_ts = q->req_timestamp != 0 ? q->req_timestamp :
+	    voice_now_ms();
+	/* Ringing already: the newest timestamp is answered, once. */
+	if (c->voice == IPC__VOICE_CALL_STATE__STATE__INCOMING)
+		return;
 	if (c->kind != LOGIN_KIND_REMOTE && c->kind != LOGIN_KIND_CAMERA) {
 		log_info("conn %u peer %s: voice call refused: not a remote "
 		    "control or camera session", c->id, c->peer);
-		c->voice_ts = q->req_timestamp != 0 ? q->req_timestamp :
-		    voice_now_ms();
 		voice_respond(c, 0);
 		return;
 	}
-	c->voice_ts = q->req_timestamp != 0 ? q->req_timestamp :
-	    voice_now_ms();
 	if (c->voice == IPC__VOICE_CALL_STATE__STATE__ACTIVE)
 		voice_end(c, "the peer called again");
 	if ((why = voice_unable(c)) != NULL) {
