@@ -183,9 +183,10 @@ conn_recv_voice_request(struct conn *c, const Hbb__Message *m)
 	/* Ringing already: the newest timestamp is answered, once. */
 	if (c->voice == IPC__VOICE_CALL_STATE__STATE__INCOMING)
 		return;
-	if (c->kind != LOGIN_KIND_REMOTE && c->kind != LOGIN_KIND_CAMERA) {
+	/* Only remote control has the audio service (conn_perm.c). */
+	if (c->kind != LOGIN_KIND_REMOTE) {
 		log_info("conn %u peer %s: voice call refused: not a remote "
-		    "control or camera session", c->id, c->peer);
+		    "control session", c->id, c->peer);
 		voice_respond(c, 0);
 		return;
 	}
