@@ -39,6 +39,8 @@ enum cm_kind {
 	CM_ACT_DISCONNECT,
 	CM_ACT_PERMISSION,
 	CM_ACT_CHAT,
+	CM_ACT_VOICE_ANSWER,	/* enabled: accepted */
+	CM_ACT_VOICE_HANG_UP,
 };
 
 /* A user action waiting for the server's ClickTime answer. */
@@ -109,6 +111,8 @@ cm_do(struct cm_app *a, const struct cm_action *act)
 	Ipc__Data d = IPC__DATA__INIT;
 	Ipc__SwitchPermission sp = IPC__SWITCH_PERMISSION__INIT;
 	Ipc__ChatMessage ch = IPC__CHAT_MESSAGE__INIT;
+	Ipc__VoiceCallResponse vr = IPC__VOICE_CALL_RESPONSE__INIT;
+	Ipc__VoiceCallHangUp vh = IPC__VOICE_CALL_HANG_UP__INIT;
 	CmPage *page = g_hash_table_lookup(a->pages,
 	    GINT_TO_POINTER(act->conn_id));
 
@@ -136,6 +140,19 @@ cm_do(struct cm_app *a, const struct cm_action *act)
 		d.chat = &ch;
 		if (ipc_client_send(a->ipc, &d) == 0 && page != NULL)
 			cm_page_add_chat(page, act->text, TRUE);
+		break;
+	case CM_ACT_VOICE_ANSWER:
+		vr.conn_id = act->conn_id;
+		vr.accepted = act->enabled;
+		d.union_case = IPC__DATA__UNION_VOICE_CALL_RESPONSE;
+		d.voice_call_response = &vr;
+		ipc_client_send(a->ipc, &d);
+		break;
+	case CM_ACT_VOICE_HANG_UP:
+		vh.conn_id = act->conn_id;
+		d.union_case = IPC__DATA__UNION_VOICE_CALL_HANG_UP;
+		d.voice_call_hang_up = &vh;
+		ipc_client_send(a->ipc, &d);
 		break;
 	}
 }
@@ -230,6 +247,22 @@ cm_chat_cb(CmPage *page, const char *text, struct cm_app *a)
 	cm_guard(a, CM_ACT_CHAT, cm_page_get_conn_id(page), text, FALSE);
 }
 
+/* Voice call answered. */
+static void
+cm_voice_answer_cb(CmPage *page, gboolean accepted, struct cm_app *a)
+{
+	cm_guard(a, CM_ACT_VOICE_ANSWER, cm_page_get_conn_id(page), NULL,
+	    accepted);
+}
+
+/* "Stop voice call" clicked. */
+static void
+cm_voice_hang_up_cb(CmPage *page, struct cm_app *a)
+{
+	cm_guard(a, CM_ACT_VOICE_HANG_UP, cm_page_get_conn_id(page), NULL,
+	    FALSE);
+}
+
 /* Closing confirmed: end every live session. */
 static void
 cm_disconnect_all_cb(CmWindow *win, struct cm_app *a)
@@ -267,7 +300,7 @@ cm_schedule_quit(struct cm_app *a)
 		    a);
 }
 
-/* 1 if a connection waits for a click. */
+/* 1 if a connection or a voice call waits for a click. */
 static gboolean
 cm_any_pending(struct cm_app *a)
 {
@@ -276,7 +309,8 @@ cm_any_pending(struct cm_app *a)
 
 	g_hash_table_iter_init(&it, a->pages);
 	while (g_hash_table_iter_next(&it, &key, &value))
-		if (cm_page_is_pending(value))
+		if (cm_page_is_pending(value) || (cm_page_is_live(value) &&
+		    cm_page_get_voice(value) == CM_PAGE_VOICE_INCOMING))
 			return TRUE;
 	return FALSE;
 }
@@ -457,6 +491,10 @@ cm_new_page(struct cm_app *a, int id)
 	g_signal_connect(page, "permission-changed",
 	    G_CALLBACK(cm_permission_cb), a);
 	g_signal_connect(page, "chat-send", G_CALLBACK(cm_chat_cb), a);
+	g_signal_connect(page, "voice-answer", G_CALLBACK(cm_voice_answer_cb),
+	    a);
+	g_signal_connect(page, "voice-hang-up",
+	    G_CALLBACK(cm_voice_hang_up_cb), a);
 	g_hash_table_insert(a->pages, GINT_TO_POINTER(id), page);
 	cm_page_set_can_accept(page, !a->password_only);
 	cm_page_set_perm_change(page, !a->perm_locked);
@@ -607,8 +645,19 @@ cm_recv_cb(struct ipc_client *c, const Ipc__Data *d, void *arg)
 		if (page != NULL)
 			cm_page_set_note(page, d->cm_err->text);
 		break;
+	case IPC__DATA__UNION_VOICE_CALL_STATE:
+		page = g_hash_table_lookup(a->pages,
+		    GINT_TO_POINTER(d->voice_call_state->conn_id));
+		if (page == NULL)
+			break;
+		cm_page_set_voice(page, (int)d->voice_call_state->state);
+		/* A call rings: the window comes up as for a request. */
+		if (d->voice_call_state->state ==
+		    IPC__VOICE_CALL_STATE__STATE__INCOMING)
+			cm_present(a, page, CM_SHOW_REQUEST);
+		break;
 	default:
-		/* Voice calls and privacy mode have no widgets yet. */
+		/* Privacy mode has no widgets yet. */
 		break;
 	}
 }

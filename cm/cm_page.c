@@ -1,7 +1,8 @@
 /*
  * cm_page.c: one connection's page: details, Accept/Dismiss with a guard
  * against clicks in the first moments, permission check boxes, chat and
- * the file-transfer log.
+ * the file-transfer log, and a voice-call bar (HOST.md §3.7): Accept and
+ * Dismiss while a peer calls, "Stop voice call" while the call runs.
  */
 #include <time.h>
 
@@ -45,6 +46,13 @@ struct _CmPage {
 	gboolean	 perm_locked;	/* the toggles change nothing */
 	guint		 tick_id;	/* elapsed-time timer */
 	guint		 guard_id;	/* Accept/Dismiss guard timer */
+	GtkWidget	*voice_bar;
+	GtkLabel	*voice_label;
+	GtkWidget	*voice_accept;
+	GtkWidget	*voice_dismiss;
+	GtkWidget	*voice_stop;
+	int		 voice;		/* CM_PAGE_VOICE_* */
+	guint		 voice_guard_id; /* voice Accept/Dismiss guard */
 };
 
 G_DEFINE_TYPE(CmPage, cm_page, GTK_TYPE_BOX)
@@ -55,6 +63,8 @@ enum {
 	SIG_DISCONNECT,
 	SIG_PERMISSION,
 	SIG_CHAT,
+	SIG_VOICE_ANSWER,
+	SIG_VOICE_HANG_UP,
 	SIG_N
 };
 static guint cm_page_signals[SIG_N];
@@ -118,6 +128,38 @@ cm_page_disconnect_cb(GtkButton *b, CmPage *self)
 		g_signal_emit(self, cm_page_signals[SIG_DISCONNECT], 0);
 }
 
+/* The voice guard is over: the call may be answered. */
+static gboolean
+cm_page_voice_guard_cb(gpointer data)
+{
+	CmPage *self = data;
+
+	self->voice_guard_id = 0;
+	gtk_widget_set_sensitive(self->voice_accept, TRUE);
+	gtk_widget_set_sensitive(self->voice_dismiss, TRUE);
+	return G_SOURCE_REMOVE;
+}
+
+/* Voice call Accept or Dismiss clicked. */
+static void
+cm_page_voice_answer_cb(GtkButton *b, CmPage *self)
+{
+	if (self->voice != CM_PAGE_VOICE_INCOMING ||
+	    self->voice_guard_id != 0 || self->ended)
+		return;
+	g_signal_emit(self, cm_page_signals[SIG_VOICE_ANSWER], 0,
+	    GTK_WIDGET(b) == self->voice_accept);
+}
+
+/* "Stop voice call" clicked. */
+static void
+cm_page_voice_stop_cb(GtkButton *b, CmPage *self)
+{
+	(void)b;
+	if (self->voice == CM_PAGE_VOICE_ACTIVE && !self->ended)
+		g_signal_emit(self, cm_page_signals[SIG_VOICE_HANG_UP], 0);
+}
+
 /* A permission check box changed by the local user. */
 static void
 cm_page_perm_toggled_cb(GtkToggleButton *t, CmPage *self)
@@ -154,6 +196,7 @@ cm_page_dispose(GObject *obj)
 
 	g_clear_handle_id(&self->tick_id, g_source_remove);
 	g_clear_handle_id(&self->guard_id, g_source_remove);
+	g_clear_handle_id(&self->voice_guard_id, g_source_remove);
 	g_clear_pointer(&self->jobs, g_hash_table_unref);
 	G_OBJECT_CLASS(cm_page_parent_class)->dispose(obj);
 }
@@ -219,6 +262,56 @@ cm_page_class_init(CmPageClass *klass)
 	cm_page_signals[SIG_CHAT] = g_signal_new("chat-send",
 	    G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
 	    G_TYPE_NONE, 1, G_TYPE_STRING);
+	cm_page_signals[SIG_VOICE_ANSWER] = g_signal_new("voice-answer",
+	    G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+	    G_TYPE_NONE, 1, G_TYPE_BOOLEAN);
+	cm_page_signals[SIG_VOICE_HANG_UP] = g_signal_new("voice-hang-up",
+	    G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+	    G_TYPE_NONE, 0);
+}
+
+/* A button of the voice bar, named for AT-SPI by what it does. */
+static GtkWidget *
+cm_page_voice_button(CmPage *self, const char *label, const char *a11y,
+    GCallback cb)
+{
+	GtkWidget *w = gtk_button_new_with_mnemonic(label);
+	AtkObject *atk = gtk_widget_get_accessible(w);
+
+	atk_object_set_name(atk, a11y);
+	gtk_widget_set_tooltip_text(w, a11y);
+	g_signal_connect(w, "clicked", cb, self);
+	gtk_box_pack_end(GTK_BOX(self->voice_bar), w, FALSE, FALSE, 0);
+	return w;
+}
+
+/* The voice-call bar at the top of the page, hidden until a call. */
+static void
+cm_page_add_voice(CmPage *self)
+{
+	self->voice_bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+	atk_object_set_name(gtk_widget_get_accessible(self->voice_bar),
+	    "Voice call");
+	self->voice_label = GTK_LABEL(gtk_label_new(""));
+	gtk_label_set_xalign(self->voice_label, 0.0);
+	gtk_label_set_line_wrap(self->voice_label, TRUE);
+	gtk_box_pack_start(GTK_BOX(self->voice_bar),
+	    GTK_WIDGET(self->voice_label), TRUE, TRUE, 0);
+	self->voice_stop = cm_page_voice_button(self, "_Stop voice call",
+	    "Stop voice call", G_CALLBACK(cm_page_voice_stop_cb));
+	self->voice_dismiss = cm_page_voice_button(self, "D_ismiss",
+	    "Dismiss voice call", G_CALLBACK(cm_page_voice_answer_cb));
+	self->voice_accept = cm_page_voice_button(self, "A_ccept",
+	    "Accept voice call", G_CALLBACK(cm_page_voice_answer_cb));
+	gtk_style_context_add_class(gtk_widget_get_style_context(
+	    self->voice_accept), "suggested-action");
+	gtk_style_context_add_class(gtk_widget_get_style_context(
+	    self->voice_stop), "destructive-action");
+	gtk_widget_show_all(self->voice_bar);
+	gtk_widget_set_no_show_all(self->voice_bar, TRUE);
+	gtk_widget_hide(self->voice_bar);
+	gtk_box_pack_start(GTK_BOX(self), self->voice_bar, FALSE, FALSE, 0);
+	gtk_box_reorder_child(GTK_BOX(self), self->voice_bar, 0);
 }
 
 /* One check box per permission, in the table's order, two to a row. */
@@ -254,6 +347,7 @@ cm_page_init(CmPage *self)
 
 	gtk_widget_init_template(GTK_WIDGET(self));
 	cm_page_add_perms(self);
+	cm_page_add_voice(self);
 	self->jobs = g_hash_table_new(g_direct_hash, g_direct_equal);
 	b = gtk_text_view_get_buffer(self->chat_view);
 	gtk_text_buffer_create_tag(b, "me", "weight", PANGO_WEIGHT_BOLD,
@@ -507,8 +601,51 @@ void
 cm_page_set_ended(CmPage *self)
 {
 	self->ended = TRUE;
+	cm_page_set_voice(self, CM_PAGE_VOICE_IDLE);
 	g_clear_handle_id(&self->tick_id, g_source_remove);
 	cm_page_update_state(self);
+}
+
+/* Show where the voice call stands. */
+void
+cm_page_set_voice(CmPage *self, int state)
+{
+	int was = self->voice;
+
+	self->voice = self->ended ? CM_PAGE_VOICE_IDLE : state;
+	if (self->voice != CM_PAGE_VOICE_INCOMING)
+		g_clear_handle_id(&self->voice_guard_id, g_source_remove);
+	gtk_widget_set_visible(self->voice_bar,
+	    self->voice != CM_PAGE_VOICE_IDLE);
+	gtk_widget_set_visible(self->voice_accept,
+	    self->voice == CM_PAGE_VOICE_INCOMING);
+	gtk_widget_set_visible(self->voice_dismiss,
+	    self->voice == CM_PAGE_VOICE_INCOMING);
+	gtk_widget_set_visible(self->voice_stop,
+	    self->voice == CM_PAGE_VOICE_ACTIVE);
+	if (self->voice == CM_PAGE_VOICE_INCOMING) {
+		gtk_label_set_text(self->voice_label,
+		    "The remote side asks for a voice call: its microphone "
+		    "would play here and this computer's microphone would be "
+		    "sent to it.");
+		/* As for Accept: no click in the first moments (a call
+		 * that rings again keeps its guard). */
+		if (was != CM_PAGE_VOICE_INCOMING) {
+			gtk_widget_set_sensitive(self->voice_accept, FALSE);
+			gtk_widget_set_sensitive(self->voice_dismiss, FALSE);
+			self->voice_guard_id = g_timeout_add(CM_PAGE_GUARD_MS,
+			    cm_page_voice_guard_cb, self);
+		}
+	} else if (self->voice == CM_PAGE_VOICE_ACTIVE)
+		gtk_label_set_text(self->voice_label, "In a voice call: this "
+		    "computer's microphone is sent to the remote side.");
+}
+
+/* Where the voice call stands (CM_PAGE_VOICE_*). */
+int
+cm_page_get_voice(CmPage *self)
+{
+	return self->voice;
 }
 
 /* Show a note in the state line. */

@@ -5,6 +5,8 @@
  *   "accept", "dismiss", "disconnect"                    (no arguments)
  *   "permission-changed" (const char *name, gboolean enabled)
  *   "chat-send"          (const char *text)
+ *   "voice-answer"       (gboolean accepted)  an incoming voice call
+ *   "voice-hang-up"                           the running call
  */
 #ifndef CDESK_CM_PAGE_H
 #define CDESK_CM_PAGE_H
@@ -56,6 +58,13 @@ void		 cm_page_set_can_accept(CmPage *, gboolean);
 void		 cm_page_set_perm_change(CmPage *, gboolean);
 /* The session ended but the page stays (unanswered chat). */
 void		 cm_page_set_ended(CmPage *);
+/* A voice call's state, as Ipc__VoiceCallState__State. */
+#define CM_PAGE_VOICE_IDLE	0
+#define CM_PAGE_VOICE_INCOMING	1
+#define CM_PAGE_VOICE_ACTIVE	2
+/* Shows the voice-call bar: Accept/Dismiss, "Stop voice call", or none. */
+void		 cm_page_set_voice(CmPage *, int state);
+int		 cm_page_get_voice(CmPage *);
 /* A short note under the details (e.g. a refused click). */
 void		 cm_page_set_note(CmPage *, const char *text);
 /* Title for the sidebar ("name (id)"); caller frees. */

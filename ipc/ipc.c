@@ -267,10 +267,15 @@ ipc_check(const Ipc__Data *d)
 		    IPC_TEXT_MAX) != 0)
 			return ERR_PROTO;
 		return 0;
-	case IPC__DATA__UNION_VOICE_CALL_INCOMING:
-		return ipc_check_conn(d->voice_call_incoming->conn_id);
+	case IPC__DATA__UNION_VOICE_CALL_STATE:
+		if ((unsigned)d->voice_call_state->state >
+		    IPC__VOICE_CALL_STATE__STATE__ACTIVE)
+			return ERR_PROTO;
+		return ipc_check_conn(d->voice_call_state->conn_id);
 	case IPC__DATA__UNION_VOICE_CALL_RESPONSE:
 		return ipc_check_conn(d->voice_call_response->conn_id);
+	case IPC__DATA__UNION_VOICE_CALL_HANG_UP:
+		return ipc_check_conn(d->voice_call_hang_up->conn_id);
 	case IPC__DATA__UNION_PRIVACY_MODE_STATE:
 		if (ipc_check_conn(d->privacy_mode_state->conn_id) != 0)
 			return ERR_PROTO;
@@ -347,8 +352,9 @@ ipc_data_name(Ipc__Data__UnionCase c)
 	case IPC__DATA__UNION_SWITCH_PERMISSION:	return "switch_permission";
 	case IPC__DATA__UNION_CHAT:			return "chat";
 	case IPC__DATA__UNION_FILE_TRANSFER_LOG:	return "file_transfer_log";
-	case IPC__DATA__UNION_VOICE_CALL_INCOMING:	return "voice_call_incoming";
+	case IPC__DATA__UNION_VOICE_CALL_STATE:		return "voice_call_state";
 	case IPC__DATA__UNION_VOICE_CALL_RESPONSE:	return "voice_call_response";
+	case IPC__DATA__UNION_VOICE_CALL_HANG_UP:	return "voice_call_hang_up";
 	case IPC__DATA__UNION_PRIVACY_MODE_STATE:	return "privacy_mode_state";
 	case IPC__DATA__UNION_CLIPBOARD_FILE:		return "clipboard_file";
 	case IPC__DATA__UNION_OPTIONS_GET:		return "options_get";

@@ -19,8 +19,9 @@
 #include "ipc.pb-c.h"
 #include "ipc/ipc_transport.h"
 
-#define IPC_VERSION		3	/* 2: OptionEntry.locked_by;
-					   3: DeskNotice */
+#define IPC_VERSION		4	/* 2: OptionEntry.locked_by;
+					   3: DeskNotice;
+					   4: VoiceCallState, HangUp */
 /* Largest frame payload either side accepts (checked before buffering). */
 #define IPC_FRAME_MAX		(256u * 1024)
 /*

@@ -61,6 +61,7 @@ struct cmlink_conn {
 	int64_t				 start_time;
 	int				 unanswered;	/* peer chat, no reply */
 	int				 closing;	/* the CM asked to end it */
+	int				 voice;		/* Ipc__VoiceCallState__State */
 	int				 nchat;
 	TAILQ_HEAD(, cmlink_chat_line)	 chat;
 	TAILQ_ENTRY(cmlink_conn)	 entry;
@@ -176,6 +177,24 @@ cmlink_send_chat(struct cmlink *l, struct ipc_peer *p, int id,
 	m.local = local;
 	d.union_case = IPC__DATA__UNION_CHAT;
 	d.chat = &m;
+	if (p != NULL)
+		ipc_peer_send(p, &d);
+	else
+		cmlink_to_cms(l, &d);
+}
+
+/* Send a connection's voice-call state to one peer or every CM. */
+static void
+cmlink_send_voice(struct cmlink *l, struct ipc_peer *p,
+    const struct cmlink_conn *c)
+{
+	Ipc__Data d = IPC__DATA__INIT;
+	Ipc__VoiceCallState m = IPC__VOICE_CALL_STATE__INIT;
+
+	m.conn_id = c->id;
+	m.state = (Ipc__VoiceCallState__State)c->voice;
+	d.union_case = IPC__DATA__UNION_VOICE_CALL_STATE;
+	d.voice_call_state = &m;
 	if (p != NULL)
 		ipc_peer_send(p, &d);
 	else
@@ -488,15 +507,37 @@ cmlink_recv_chat(struct cmlink *l, struct ipc_peer *p, const Ipc__Data *d)
 	return 0;
 }
 
-/* CM: answer to a voice call. */
+/* CM: answer to a voice call; only an INCOMING one is answered. */
 static int
 cmlink_recv_voice(struct cmlink *l, struct ipc_peer *p, const Ipc__Data *d)
 {
+	struct cmlink_conn *c = cmlink_find(l,
+	    d->voice_call_response->conn_id);
+
 	(void)p;
-	if (cmlink_find(l, d->voice_call_response->conn_id) != NULL &&
+	/* A peer must not take its own call by clicking Accept. */
+	if (c != NULL && d->voice_call_response->accepted &&
+	    cmlink_guarded(l, c->id, "voice call accept"))
+		return 0;
+	if (c != NULL && c->voice == IPC__VOICE_CALL_STATE__STATE__INCOMING &&
 	    l->act->voice_call_response != NULL)
-		l->act->voice_call_response(d->voice_call_response->conn_id,
+		l->act->voice_call_response(c->id,
 		    d->voice_call_response->accepted, l->ctx);
+	return 0;
+}
+
+/* CM: hang up a running voice call. */
+static int
+cmlink_recv_hang_up(struct cmlink *l, struct ipc_peer *p,
+    const Ipc__Data *d)
+{
+	struct cmlink_conn *c = cmlink_find(l,
+	    d->voice_call_hang_up->conn_id);
+
+	(void)p;
+	if (c != NULL && c->voice != IPC__VOICE_CALL_STATE__STATE__IDLE &&
+	    l->act->voice_call_hang_up != NULL)
+		l->act->voice_call_hang_up(c->id, l->ctx);
 	return 0;
 }
 
@@ -757,6 +798,7 @@ static const struct {
 	    cmlink_recv_switch_permission },
 	{ IPC__DATA__UNION_CHAT, CMLINK_CM, cmlink_recv_chat },
 	{ IPC__DATA__UNION_VOICE_CALL_RESPONSE, CMLINK_CM, cmlink_recv_voice },
+	{ IPC__DATA__UNION_VOICE_CALL_HANG_UP, CMLINK_CM, cmlink_recv_hang_up },
 	{ IPC__DATA__UNION_CLICK_TIME, CMLINK_CM, cmlink_recv_click_time },
 	{ IPC__DATA__UNION_OPTIONS_GET, CMLINK_CM | CMLINK_UI,
 	    cmlink_recv_options_get },
@@ -834,6 +876,8 @@ cmlink_ipc_attach(struct ipc_peer *p, void *arg)
 		cmlink_send_login(l, p, c);
 		TAILQ_FOREACH(line, &c->chat, entry)
 			cmlink_send_chat(l, p, c->id, line->text, line->local);
+		if (c->voice != IPC__VOICE_CALL_STATE__STATE__IDLE)
+			cmlink_send_voice(l, p, c);
 	}
 	if (l->notice != NULL)
 		cmlink_send_notice(l, p);
@@ -1071,6 +1115,19 @@ cmlink_chat(struct cmlink *l, int conn_id, const char *text)
 	c->unanswered = 1;
 	cmlink_send_chat(l, NULL, conn_id, t, 0);
 	free(t);
+}
+
+/* A connection's voice call changed state: tell every CM. */
+void
+cmlink_voice(struct cmlink *l, int conn_id, int state)
+{
+	struct cmlink_conn *c = cmlink_find(l, conn_id);
+
+	if (c == NULL || state < IPC__VOICE_CALL_STATE__STATE__IDLE ||
+	    state > IPC__VOICE_CALL_STATE__STATE__ACTIVE)
+		return;
+	c->voice = state;
+	cmlink_send_voice(l, NULL, c);
 }
 
 /* Pass a file-transfer job's progress on. */

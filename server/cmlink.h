@@ -102,7 +102,11 @@ struct cmlink_actions {
 		    int enabled, const char *by, void *ctx);
 	/* The local user wrote text to conn_id's peer (borrowed). */
 	void	(*chat)(int conn_id, const char *text, void *ctx);
+	/* The local user answered conn_id's incoming voice call (only
+	 * passed on while cmlink_voice said INCOMING). */
 	void	(*voice_call_response)(int conn_id, int accepted, void *ctx);
+	/* The local user hung up conn_id's voice call (not IDLE). */
+	void	(*voice_call_hang_up)(int conn_id, void *ctx);
 	/* Milliseconds since a peer last injected a click or Enter, -1 if
 	 * never (HOST.md §3.4). */
 	int64_t	(*click_age_ms)(void *ctx);
@@ -191,6 +195,11 @@ void	cmlink_set_notice(struct cmlink *, const char *text, int start);
 void	cmlink_login(struct cmlink *, const struct cmlink_login *);
 /* The peer wrote text (borrowed); the CM shows it. */
 void	cmlink_chat(struct cmlink *, int conn_id, const char *text);
+/*
+ * conn_id's voice call is now state (Ipc__VoiceCallState__State: IDLE,
+ * INCOMING, ACTIVE): every CM is told, and a CM attaching later too.
+ */
+void	cmlink_voice(struct cmlink *, int conn_id, int state);
 /* A file-transfer job progressed; the CM shows it in its log. */
 void	cmlink_file_log(struct cmlink *, const struct cmlink_file_log *);
 /*

@@ -62,6 +62,8 @@ struct srv {
 	/* Services; each NULL when it could not start (logged at start). */
 	struct svc_clip		*clip;		/* owned */
 	struct svc_audio	*audio;		/* owned */
+	int			 voice_source;	/* audio records the microphone
+						 * for a voice call (conn_voice.c) */
 	struct svc_input	*input;		/* owned */
 	struct svc_video	*video;		/* owned */
 	struct svc_cursor	*cursor;	/* owned */

@@ -62,6 +62,26 @@ srv_cm_chat(int conn_id, const char *text, void *ctx)
 		conn_chat(c, text);
 }
 
+/* The local user answered a voice call. */
+static void
+srv_cm_voice_call_response(int conn_id, int accepted, void *ctx)
+{
+	struct conn *c = conn_find(ctx, (uint32_t)conn_id);
+
+	if (c != NULL)
+		conn_voice_answer(c, accepted);
+}
+
+/* The local user hung up a voice call. */
+static void
+srv_cm_voice_call_hang_up(int conn_id, void *ctx)
+{
+	struct conn *c = conn_find(ctx, (uint32_t)conn_id);
+
+	if (c != NULL)
+		conn_voice_hang_up(c);
+}
+
 /* Milliseconds since a peer's last injected click, for the CM's guard. */
 static int64_t
 srv_cm_click_age_ms(void *ctx)
@@ -316,6 +336,8 @@ static const struct cmlink_actions srv_cm_actions = {
 	.close = srv_cm_close,
 	.switch_permission = srv_cm_switch_permission,
 	.chat = srv_cm_chat,
+	.voice_call_response = srv_cm_voice_call_response,
+	.voice_call_hang_up = srv_cm_voice_call_hang_up,
 	.click_age_ms = srv_cm_click_age_ms,
 	.input_age_ms = srv_cm_input_age_ms,
 	.option_get = srv_cm_option_get,

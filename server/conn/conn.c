@@ -134,6 +134,7 @@ conn_close(struct conn *c, const char *why)
 	TAILQ_REMOVE(&srv->conns, c, entry);
 	conn_opts_closed(c);
 	conn_ctl_closed(c);
+	conn_voice_close(c);
 	conn_term_close(c);
 	conn_tunnel_close(c);
 	if (c->sub_clip)
@@ -647,6 +648,8 @@ static const struct conn_dispatch conn_dispatch[] = {
 	    "message before login", conn_recv_2fa },
 	{ HBB__MESSAGE__UNION_MISC, HBB__MISC__UNION_CLOSE_REASON, CONN_LOGIN,
 	    "misc before login", conn_recv_close_reason },
+	{ HBB__MESSAGE__UNION_MISC, HBB__MISC__UNION_AUDIO_FORMAT,
+	    CONN_AUTHORIZED, "misc before login", conn_recv_voice_format },
 	{ HBB__MESSAGE__UNION_MISC, 0, CONN_AUTHORIZED,
 	    "misc before login", conn_recv_misc },
 	{ HBB__MESSAGE__UNION_MOUSE_EVENT, 0, CONN_AUTHORIZED,
@@ -667,6 +670,10 @@ static const struct conn_dispatch conn_dispatch[] = {
 	    "message before login", conn_recv_file },
 	{ HBB__MESSAGE__UNION_FILE_RESPONSE, 0, CONN_AUTHORIZED,
 	    "message before login", conn_recv_file },
+	{ HBB__MESSAGE__UNION_VOICE_CALL_REQUEST, 0, CONN_AUTHORIZED,
+	    "message before login", conn_recv_voice_request },
+	{ HBB__MESSAGE__UNION_AUDIO_FRAME, 0, CONN_AUTHORIZED,
+	    "message before login", conn_recv_audio_frame },
 };
 
 /* Any other message: after login only, then ignored. */

@@ -48,6 +48,10 @@ void		 conn_accept(struct conn *);
 void		 conn_dismiss(struct conn *);
 /* The local user wrote text to c's peer (after login only). */
 void		 conn_chat(struct conn *, const char *text);
+/* The local user answered c's incoming voice call (conn_voice.c). */
+void		 conn_voice_answer(struct conn *, int accepted);
+/* The local user hung up c's voice call; the peer is told. */
+void		 conn_voice_hang_up(struct conn *);
 /* The monitors changed: every remote session gets a new PeerInfo. */
 void		 conn_displays_changed(struct srv *);
 /* The desk went away for good (HOST.md §1.1): every remote session, and

@@ -4,8 +4,8 @@
  * (permissions and the services they open), conn_opts.c (options acting
  * on a connection), conn_session.c (the authorized session's messages),
  * conn_term.c (terminals), conn_tunnel.c (TCP tunnels), conn_ctl.c and
- * conn_display.c (the toolbar's controls), conn_file.c (file transfer
- * through the file helper), conn_2fa.c (two-factor logins) and
+ * conn_display.c (the toolbar's controls), conn_voice.c (voice calls),
+ * conn_file.c (file transfer through the file helper), conn_2fa.c (two-factor logins) and
  * conn_audit.c (its records in the audit log). Everywhere else struct
  * conn is opaque (conn.h).
  */
@@ -135,6 +135,14 @@ struct conn {
 	/* File transfer (conn_file.c); NULL until the first request. */
 	struct conn_files	*files;
 
+	/* Voice call (conn_voice.c). */
+	int			 voice;		/* Ipc__VoiceCallState__State */
+	int64_t			 voice_ts;	/* the request's req_timestamp */
+	uint32_t		 voice_rate;	/* the peer's AudioFormat; 0 none */
+	uint32_t		 voice_channels;
+	struct aplay		*voice_play;	/* owned while it plays */
+	uint64_t		 voice_ignored;	/* frames outside a call */
+
 	/* 2FA (conn_2fa.c): the password was right, the code is due. */
 	int			 awaiting_2fa;
 	enum login_how		 tfa_how;	/* how the password was right */
@@ -232,6 +240,14 @@ void	conn_recv_clipboard(struct conn *, const Hbb__Message *m);
  */
 int	conn_peerinfo(struct srv *, Hbb__PeerInfo *pi);
 void	conn_peerinfo_free(Hbb__PeerInfo *pi);
+
+/* conn_voice.c: voice calls (HOST.md §3.7) */
+/* VoiceCallRequest, Misc.audio_format, AudioFrame (m borrowed). */
+void	conn_recv_voice_request(struct conn *, const Hbb__Message *m);
+void	conn_recv_voice_format(struct conn *, const Hbb__Message *m);
+void	conn_recv_audio_frame(struct conn *, const Hbb__Message *m);
+/* The connection closes: a call ends with it (after it left srv->conns). */
+void	conn_voice_close(struct conn *);
 
 /* conn_term.c: terminal sessions */
 /* Latches the service id and persistence of a terminal login. */

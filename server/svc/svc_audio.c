@@ -747,3 +747,14 @@ svc_audio_get_stats(struct svc_audio *a, struct svc_audio_stats *st)
 	if (a->ml != NULL)
 		st->run_ns += (mono_us() - a->started_us) * 1000;
 }
+
+/* The sound server recorded from, for a playback stream on the same desk. */
+void
+svc_audio_get_server(struct svc_audio *a, const char **server,
+    const uint8_t **cookie, size_t *cookie_len, const char **user)
+{
+	*server = a->server;
+	*cookie = a->cookie_len > 0 ? a->cookie : NULL;
+	*cookie_len = a->cookie_len;
+	*user = a->server_user;
+}

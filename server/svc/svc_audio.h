@@ -96,6 +96,15 @@ int	svc_audio_set_source(struct svc_audio *, const char *source);
 int	svc_audio_set_server(struct svc_audio *, const char *server,
 	    const uint8_t *cookie, size_t cookie_len, const char *user);
 
+/*
+ * The server svc_audio_set_server last chose (for a voice call's playback
+ * on the same desk): *server (NULL: libpulse's default; "": none), the
+ * cookie (NULL when none) and *user, all borrowed until the next
+ * svc_audio_set_server or svc_audio_free.
+ */
+void	svc_audio_get_server(struct svc_audio *, const char **server,
+	    const uint8_t **cookie, size_t *cookie_len, const char **user);
+
 /* Copies the counters into *st. */
 void	svc_audio_get_stats(struct svc_audio *, struct svc_audio_stats *st);
 

@@ -9,8 +9,10 @@
  * client's own cursor. Callers check for NULL before subscribing.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/err.h"
+#include "server/media/aplay.h"
 #include "server/media/vpx_mem.h"
 #include "server/svc/svc_audio.h"
 #include "server/svc/svc_cursor.h"
@@ -62,6 +64,73 @@ svc_audio_set_server(struct svc_audio *sa, const char *server,
 	(void)cookie_len;
 	(void)user;
 	return 0;
+}
+
+/* No audio service: no source to switch. */
+int
+svc_audio_set_source(struct svc_audio *sa, const char *source)
+{
+	(void)sa;
+	(void)source;
+	return 0;
+}
+
+/* No audio service: no server. */
+void
+svc_audio_get_server(struct svc_audio *sa, const char **server,
+    const uint8_t **cookie, size_t *cookie_len, const char **user)
+{
+	(void)sa;
+	*server = "";
+	*cookie = NULL;
+	*cookie_len = 0;
+	*user = NULL;
+}
+
+/*
+ * Voice-call playback (aplay.h) is PulseAudio's: without an audio service
+ * conn_voice.c refuses every call before it would play.
+ */
+int
+aplay_format_ok(uint32_t rate, uint32_t channels)
+{
+	(void)rate;
+	(void)channels;
+	return 0;
+}
+
+int
+aplay_new(const struct aplay_target *t, uint32_t rate, uint32_t channels,
+    struct aplay **out)
+{
+	(void)t;
+	(void)rate;
+	(void)channels;
+	*out = NULL;
+	return ERR_UNSUPP;
+}
+
+int
+aplay_push(struct aplay *a, const uint8_t *p, size_t n)
+{
+	(void)a;
+	(void)p;
+	(void)n;
+	return ERR_UNSUPP;
+}
+
+void
+aplay_get_stats(struct aplay *a, struct aplay_stats *st)
+{
+	(void)a;
+	memset(st, 0, sizeof *st);
+}
+
+/* Nothing was made. */
+void
+aplay_free(struct aplay *a)
+{
+	(void)a;
 }
 
 /* Terminals (ConPTY) are not built for Windows yet. */

@@ -35,7 +35,8 @@
  *                        last picture as a PPM): SNAP ok|error; TONE <hz>
  *                        <level> after every 50th audio frame (adec.h);
  *                        first LOGINPERM <n> 0 for each permission the host
- *                        said was off before the login's outcome
+ *                        said was off before the login's outcome; the
+ *                        voice call's commands and events (pvoice.c)
  *   bench-login N        N sequential logins: p50/p99 round trip in ms
  *   bench-conc C N       N logins over C concurrent clients: logins/s
  *   bench-video W S LOG  log in, decode for W s, then measure S s: paints/s
@@ -289,8 +290,8 @@ session_event(Hbb__Message *m)
 		print_outcome(m);
 	else if (m->union_case == HBB__MESSAGE__UNION_PEER_INFO)
 		print_peerinfo(m->peer_info);
-	if (pctl_event(m)) {
-		/* tests/peer/pctl.c printed it */
+	if (pctl_event(m) || pvoice_event(m)) {
+		/* tests/peer/pctl.c or pvoice.c printed it */
 	} else if (m->union_case == HBB__MESSAGE__UNION_VIDEO_FRAME) {
 		session_video(m->video_frame);
 	} else if (m->union_case == HBB__MESSAGE__UNION_CLIPBOARD) {
@@ -487,7 +488,7 @@ session_command(struct pconn *pc, const char *line)
 	int a, b, c;
 	unsigned u;
 
-	if (pctl_command(pc, line))
+	if (pctl_command(pc, line) || pvoice_command(pc, line))
 		return;
 	if (strncmp(line, "chat ", 5) == 0)
 		session_chat(pc, line + 5);
@@ -549,7 +550,7 @@ cmd_session(void)
 			{ 0, POLLIN, 0 }, { pc_fd(pc), POLLIN, 0 },
 		};
 
-		if (poll(pfd, 2, 1000) < 0)
+		if (poll(pfd, 2, pvoice_tick(pc)) < 0)
 			break;
 		if (pfd[0].revents & (POLLIN | POLLHUP)) {
 			/* read(2), not stdio: poll must see every new line. */
@@ -573,9 +574,12 @@ cmd_session(void)
 			if (have == sizeof line - 1)
 				have = 0;
 		}
-		if (pfd[1].revents & (POLLIN | POLLHUP)) {
-			while ((m = pc_recv(pc, 20, &eof)) != NULL &&
-			    (go_on = session_event(m)))
+		/* A bounded batch: a host that never pauses (video, a
+		 * call's sound) must not starve stdin and the call's
+		 * frames; and "quit" read above stays quit. */
+		if (go_on && (pfd[1].revents & (POLLIN | POLLHUP))) {
+			for (i = 0; i < 32 && (m = pc_recv(pc, 20, &eof)) !=
+			    NULL && (go_on = session_event(m)); i++)
 				;
 		}
 	}

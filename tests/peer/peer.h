@@ -95,6 +95,14 @@ int		 pctl_command(struct pconn *, const char *line);
 /* Prints what a control message m (borrowed) says; 1 if it was one. */
 int		 pctl_event(const Hbb__Message *m);
 
+/* Voice calls (tests/peer/pvoice.c): pvoice_command takes a session
+ * line (1 if it was one), pvoice_event prints a voice message (1 if m was
+ * one), pvoice_tick sends the microphone's frames now due and returns
+ * how many ms the session may wait for input. */
+int		 pvoice_command(struct pconn *, const char *line);
+int		 pvoice_event(const Hbb__Message *m);
+int		 pvoice_tick(struct pconn *);
+
 /* Many sessions at once (tests/peer/swarm.c): swarm, view, junk. */
 int		 peer_swarm(const char *host, int port, const char *user,
 		    const char *pass, int argc, char **argv);

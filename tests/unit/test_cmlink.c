@@ -40,9 +40,12 @@ struct seen {
 	int	closed[8];
 	int	perm_keyboard;
 	char	chat[64];
+	int	voice_yes, voice_no, hang_ups;
 };
 
 static struct cmlink *link_;
+
+static void	spin(struct event_base *, int);
 
 static void
 act_authorize(int id, void *ctx)
@@ -85,6 +88,29 @@ act_chat(int id, const char *text, void *ctx)
 
 	(void)id;
 	snprintf(s->chat, sizeof s->chat, "%s", text);
+}
+
+/* As conn_voice.c: an answer or a hang-up ends the ringing or the call. */
+static void
+act_voice(int id, int accepted, void *ctx)
+{
+	struct seen *s = ctx;
+
+	if (accepted)
+		s->voice_yes++;
+	else
+		s->voice_no++;
+	cmlink_voice(link_, id, accepted ? IPC__VOICE_CALL_STATE__STATE__ACTIVE :
+	    IPC__VOICE_CALL_STATE__STATE__IDLE);
+}
+
+static void
+act_hang_up(int id, void *ctx)
+{
+	struct seen *s = ctx;
+
+	s->hang_ups++;
+	cmlink_voice(link_, id, IPC__VOICE_CALL_STATE__STATE__IDLE);
 }
 
 static const char *
@@ -144,6 +170,8 @@ static const struct cmlink_actions acts = {
 	.close = act_close,
 	.switch_permission = act_perm,
 	.chat = act_chat,
+	.voice_call_response = act_voice,
+	.voice_call_hang_up = act_hang_up,
 	.option_get = act_option_get,
 	.input_age_ms = act_input_age,
 	.tfa_state = act_tfa_state,
@@ -413,6 +441,114 @@ child_guard(void)
 	ipc_data_free(r);
 	close(cfd);
 	return 0;
+}
+
+/* Send VoiceCallResponse or (accepted -1) VoiceCallHangUp for conn 1. */
+static void
+c_voice(int accepted)
+{
+	Ipc__Data d = IPC__DATA__INIT;
+	Ipc__VoiceCallResponse vr = IPC__VOICE_CALL_RESPONSE__INIT;
+	Ipc__VoiceCallHangUp vh = IPC__VOICE_CALL_HANG_UP__INIT;
+
+	if (accepted < 0) {
+		vh.conn_id = 1;
+		d.union_case = IPC__DATA__UNION_VOICE_CALL_HANG_UP;
+		d.voice_call_hang_up = &vh;
+	} else {
+		vr.conn_id = 1;
+		vr.accepted = accepted;
+		d.union_case = IPC__DATA__UNION_VOICE_CALL_RESPONSE;
+		d.voice_call_response = &vr;
+	}
+	c_send(&d);
+}
+
+/* Expect conn 1's voice state to be state. */
+static void
+c_expect_voice(int state, int code)
+{
+	Ipc__Data *r = c_expect(IPC__DATA__UNION_VOICE_CALL_STATE, code);
+
+	if (r->voice_call_state->conn_id != 1 ||
+	    (int)r->voice_call_state->state != state)
+		_exit(code + 1);
+	ipc_data_free(r);
+}
+
+/* The CM of test_voice. */
+static int
+child_voice(void)
+{
+	Ipc__Data d = IPC__DATA__INIT, *r;
+	Ipc__ChatMessage ch = IPC__CHAT_MESSAGE__INIT;
+
+	c_connect("cm");
+	/* Replayed: the session, then its ringing call. */
+	r = c_expect(IPC__DATA__UNION_LOGIN, 70);
+	ipc_data_free(r);
+	c_expect_voice(IPC__VOICE_CALL_STATE__STATE__INCOMING, 71);
+	/* Accept right after a peer's input: refused. Dismiss counts. */
+	c_voice(1);
+	c_voice(0);
+	c_expect_voice(IPC__VOICE_CALL_STATE__STATE__IDLE, 73);
+	/* Nothing rings now: an answer and a hang-up are ignored. */
+	c_voice(0);
+	c_voice(-1);
+	ch.conn_id = 1;
+	ch.text = (char *)"sync";
+	d.union_case = IPC__DATA__UNION_CHAT;
+	d.chat = &ch;
+	c_send(&d);
+	/* A running call hung up here. */
+	c_expect_voice(IPC__VOICE_CALL_STATE__STATE__ACTIVE, 75);
+	c_voice(1);
+	c_voice(-1);
+	c_expect_voice(IPC__VOICE_CALL_STATE__STATE__IDLE, 77);
+	close(cfd);
+	return 0;
+}
+
+/* Voice calls: replay, the guard, answers only while a call rings. */
+static void
+test_voice(void)
+{
+	struct event_base *base = event_base_new();
+	struct seen seen;
+	struct cmlink_login l1 = { .conn_id = 1, .peer_id = "111",
+	    .mode = CMLINK_REMOTE, .authorized = 1 };
+	char *cause = NULL;
+	char *no_cm[] = { (char *)"/bin/true", NULL };
+	int status, i;
+	pid_t pid;
+
+	memset(&seen, 0, sizeof seen);
+	ASSERT_INT_EQ(cmlink_new(&link_, base, dir, &acts, &seen, &cause), 0);
+	cmlink_set_cm_command(link_, no_cm);
+	cmlink_login(link_, &l1);
+	cmlink_voice(link_, 1, IPC__VOICE_CALL_STATE__STATE__INCOMING);
+	input_age = 30;
+	if ((pid = fork()) == 0)
+		_exit(child_voice());
+	for (i = 0; i < 300 && seen.chat[0] == '\0'; i++)
+		spin(base, 10);
+	ASSERT_STR_EQ(seen.chat, "sync");
+	ASSERT_INT_EQ(seen.voice_yes, 0);
+	ASSERT_INT_EQ(seen.voice_no, 1);
+	ASSERT_INT_EQ(seen.hang_ups, 0);
+	input_age = -1;
+	cmlink_voice(link_, 1, IPC__VOICE_CALL_STATE__STATE__ACTIVE);
+	for (i = 0; i < 300 && seen.hang_ups == 0; i++)
+		spin(base, 10);
+	/* The accept while ACTIVE was not passed on. */
+	ASSERT_INT_EQ(seen.voice_yes, 0);
+	ASSERT_INT_EQ(seen.hang_ups, 1);
+	for (i = 0; i < 300 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		spin(base, 10);
+	ASSERT_INT_EQ(WEXITSTATUS(status), 0);
+	spin(base, 50);
+	cmlink_free(link_);
+	event_base_free(base);
 }
 
 /* Run the loop for ms milliseconds. */
@@ -750,6 +886,7 @@ main(int argc, char **argv)
 	TST_RUN(test_cmlink_spawn);
 	TST_RUN(test_guard);
 	TST_RUN(test_notice);
+	TST_RUN(test_voice);
 	rmdir(dir);
 	snprintf(path, sizeof path, "%s/spawned", tmpl);
 	unlink(path);
