@@ -27,10 +27,24 @@ PORT = os.environ["PORT"]
 RATE = 48000
 
 
+def parent(pid):
+    """pid's parent, 0 when it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 def cm_app(timeout=20):
+    """The CM this test's server started (not one an earlier test left
+    on the accessibility bus)."""
+    server = int(os.environ["SERVER_PID"])
     end = time.time() + timeout
     while time.time() < end:
         for p, a in at.gui_apps("cdesk"):
+            if parent(p) != server:
+                continue
             at.STARTED.add(p)
             return a
         time.sleep(0.2)
