@@ -57,6 +57,9 @@ cdesk_dir() {
 # from `cdesk --get-temp-password` (see cdesk_otp).
 cdesk_start() {
 	d=$1
+	# A restart on the same folder must not read the last server's
+	# READY before the new one's shell has truncated the file.
+	rm -f "$d/out"
 	"$CDESK" --config "$d" -v --server >"$d/out" 2>"$d/log" &
 	SERVER_PID=$!
 	i=0
