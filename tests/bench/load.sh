@@ -57,6 +57,13 @@ pct0=$(echo "$c0 $c1 $t0 $t1 $HZ" | awk '{printf "%.2f", 100 * ($2 - $1) / $5 / 
 sleep 6
 c0=$(cpu)
 t0=$(date +%s.%N)
+# LOAD_PROFILE="perf stat" or "strace -c -f": that command watches the
+# server (-p PID) for the idle window; its report goes to the output.
+if [ -n "${LOAD_PROFILE:-}" ]; then
+	timeout -s INT "$IDLE_S" $LOAD_PROFILE -p "$SERVER_PID" \
+	    >"$WORK/profile.out" 2>&1 &
+	prof=$!
+fi
 sleep "$IDLE_S"
 c1=$(cpu)
 t1=$(date +%s.%N)
@@ -69,6 +76,10 @@ echo "server descriptors open with $N sessions: $conns"
 echo "server RSS with $N sessions: $((rss1 / 1024)) MiB, after ${IDLE_S} s idle $((rss2 / 1024)) MiB (growth $(((rss2 - rss0) / 1024)) MiB, $(((rss2 - rss0) / N)) KiB a session)"
 echo "server CPU with $N sessions, audio silence still sent: $pct0 % of a core"
 echo "server CPU while $N sessions idle: $pct % of a core"
+if [ -n "${LOAD_PROFILE:-}" ]; then
+	wait $prof
+	cat "$WORK/profile.out"
+fi
 echo "server VmHWM: $(awk '/^VmHWM/ {print int($2 / 1024)}' "/proc/$SERVER_PID/status") MiB"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
