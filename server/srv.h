@@ -55,6 +55,7 @@ struct srv {
 	struct conn_list	 conns;		/* live connections */
 	struct event		*conn_tick;	/* owned: their 1 s work, while
 						 * there are any (conn_tick.c) */
+	struct conn_list	 conn_ticks;	/* by next tick (tick_entry) */
 	struct srv_sessions	 sessions;	/* recent OTP sessions */
 	uint32_t		 next_conn_id;
 	char			 otp[16];	/* one-time password (memory only) */

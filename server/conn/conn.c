@@ -125,6 +125,7 @@ conn_close(struct conn *c, const char *why)
 		event_free(c->closer);
 	c->closer = NULL;
 	TAILQ_REMOVE(&srv->conns, c, entry);
+	conn_tick_stop(c);
 	conn_tick_leave(srv);
 	conn_opts_closed(c);
 	conn_ctl_closed(c);

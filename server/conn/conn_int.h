@@ -90,7 +90,8 @@ struct conn {
 
 	/* Timers and TestDelay. */
 	uint64_t		 next_tick_ms;	/* conn_tick.c: the next tick */
-	int			 tick_off;	/* no ticks (a raw tunnel) */
+	int			 ticking;	/* on srv->conn_ticks */
+	TAILQ_ENTRY(conn)	 tick_entry;
 	uint64_t		 start_ms;
 	uint64_t		 last_recv_ms;
 	uint64_t		 last_drain_ms;	/* output last fell low */
@@ -267,6 +268,8 @@ void	conn_tunnel_close(struct conn *);
 void	conn_tick(struct conn *);
 /* A new connection joins the server-wide timer. */
 void	conn_tick_join(struct conn *);
+/* No more ticks for the connection (closed; a raw tunnel). */
+void	conn_tick_stop(struct conn *);
 /* Stops the timer when no connection is left (after TAILQ_REMOVE). */
 void	conn_tick_leave(struct srv *);
 /* Sends m, straight to the socket when nothing else is waiting. */

@@ -34,29 +34,26 @@
 #define MSG_NOSIGNAL		0	/* no SIGPIPE to suppress (Windows) */
 #endif
 
-/* The timer: every connection whose second is up gets its tick. */
+/*
+ * The timer: the connections whose second is up get their tick. The list
+ * is in the order of next_tick_ms (each entry goes to the tail a second
+ * from now), so a pass looks only at those due. A tick may close its
+ * connection or another: conn_close takes it off the list at once.
+ */
 static void
 conn_tick_all_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct srv *srv = arg;
-	struct conn *c, *next;
+	struct conn *c;
 	uint64_t now = mono_ms();
 
 	(void)fd;
 	(void)what;
-	/*
-	 * A tick may close its connection or another one: conn_close takes
-	 * it off the list but frees it only from a later loop pass, so next
-	 * stays readable; a closed one is skipped, and one the walk misses
-	 * is seen a slot later.
-	 */
-	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
-		next = TAILQ_NEXT(c, entry);
-		if (c->dead || c->tick_off || now < c->next_tick_ms)
-			continue;
-		c->next_tick_ms += CONN_TICK_MS;
-		if (c->next_tick_ms <= now)	/* the loop was held up */
-			c->next_tick_ms = now + CONN_TICK_MS;
+	while ((c = TAILQ_FIRST(&srv->conn_ticks)) != NULL &&
+	    c->next_tick_ms <= now) {
+		TAILQ_REMOVE(&srv->conn_ticks, c, tick_entry);
+		c->next_tick_ms = now + CONN_TICK_MS;
+		TAILQ_INSERT_TAIL(&srv->conn_ticks, c, tick_entry);
 		conn_tick(c);
 	}
 }
@@ -68,17 +65,30 @@ conn_tick_join(struct conn *c)
 	struct srv *srv = c->srv;
 	struct timeval slot = { 0, CONN_TICK_SLOT_MS * 1000 };
 
-	c->next_tick_ms = mono_ms() + CONN_TICK_MS;
 	if (srv->conn_tick == NULL) {
+		/* No connection: the list is empty (conn_tick_leave). */
+		TAILQ_INIT(&srv->conn_ticks);
 		srv->conn_tick = event_new(srv->base, -1, EV_PERSIST,
 		    conn_tick_all_cb, srv);
 		if (srv->conn_tick == NULL)
 			fatal("event_new failed");
 		evtimer_add(srv->conn_tick, &slot);
 	}
+	c->next_tick_ms = mono_ms() + CONN_TICK_MS;
+	TAILQ_INSERT_TAIL(&srv->conn_ticks, c, tick_entry);
+	c->ticking = 1;
 }
 
-/* A connection left the list: the last one stops the timer. */
+/* No more ticks for c (closed, or a raw tunnel with a timer of its own). */
+void
+conn_tick_stop(struct conn *c)
+{
+	if (c->ticking)
+		TAILQ_REMOVE(&c->srv->conn_ticks, c, tick_entry);
+	c->ticking = 0;
+}
+
+/* A connection left the server's list: the last one stops the timer. */
 void
 conn_tick_leave(struct srv *srv)
 {

@@ -434,7 +434,7 @@ tun_raw(struct conn_tunnel *t)
 		conn_close(c, "peer stopped reading");
 		return;
 	}
-	c->tick_off = 1;
+	conn_tick_stop(c);
 	event_free(t->timer);
 	t->timer = evtimer_new(c->srv->base, tun_idle_cb, t);
 	evtimer_add(t->timer, &tv);
