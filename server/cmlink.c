@@ -84,6 +84,7 @@ struct cmlink {
 	time_t				 notice_started; /* a CM for it */
 	struct session			 session;	/* the shared one */
 	int				 nconns;
+	int				 full_said;	/* the cap was logged */
 	TAILQ_HEAD(, cmlink_conn)	 conns;
 };
 
@@ -1065,10 +1066,15 @@ cmlink_login(struct cmlink *l, const struct cmlink_login *in)
 		return;
 	if ((c = cmlink_find(l, in->conn_id)) == NULL) {
 		if (l->nconns >= CMLINK_CONNS_MAX) {
-			log_warn("conn %d: too many connections for the CM",
-			    in->conn_id);
+			/* Once while full: a crowd would fill the log. */
+			if (!l->full_said)
+				log_warn("conn %d: too many connections for "
+				    "the CM (%d): later ones are not shown",
+				    in->conn_id, CMLINK_CONNS_MAX);
+			l->full_said = 1;
 			return;
 		}
+		l->full_said = 0;
 		c = xcalloc(1, sizeof *c);
 		c->id = in->conn_id;
 		TAILQ_INIT(&c->chat);

@@ -53,6 +53,9 @@ struct srv {
 	struct throttle		*throttle_id;	/* owned: id-whitelist failures */
 	struct throttle		*throttle_2fa;	/* owned: wrong 2FA codes */
 	struct conn_list	 conns;		/* live connections */
+	struct event		*conn_tick;	/* owned: their 1 s work, while
+						 * there are any (conn_tick.c) */
+	struct conn_list	 conn_ticks;	/* by next tick (tick_entry) */
 	struct srv_sessions	 sessions;	/* recent OTP sessions */
 	uint32_t		 next_conn_id;
 	char			 otp[16];	/* one-time password (memory only) */

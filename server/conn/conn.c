@@ -61,7 +61,6 @@
 #define CONN_READ_MAX		(1024 * 1024)	/* one read of a frame's rest */
 
 static void	conn_flush(struct conn *);
-static void	conn_tick_cb(evutil_socket_t, short, void *);
 
 /* The connection's number. */
 uint32_t
@@ -126,12 +125,12 @@ conn_close(struct conn *c, const char *why)
 	log_info("conn %u peer %s: closed (%s)", c->id, c->peer, why);
 	if (c->bev != NULL)
 		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
-	if (c->tick != NULL)
-		event_free(c->tick);
 	if (c->closer != NULL)
 		event_free(c->closer);
-	c->tick = c->closer = NULL;
+	c->closer = NULL;
 	TAILQ_REMOVE(&srv->conns, c, entry);
+	conn_tick_stop(c);
+	conn_tick_leave(srv);
 	conn_opts_closed(c);
 	conn_ctl_closed(c);
 	conn_voice_close(c);
@@ -353,21 +352,18 @@ conn_send_probe(struct conn *c)
 		    c->srv->video);
 	m.union_case = HBB__MESSAGE__UNION_TEST_DELAY;
 	m.test_delay = &td;
-	conn_send(c, &m);
+	conn_send_now(c, &m);
 	c->probe_out = 1;
 	c->probe_ms = mono_ms();
 }
 
-/* The once-a-second timer: idle close, write stall close, probe. */
-static void
-conn_tick_cb(evutil_socket_t fd, short what, void *arg)
+/* Once a second (conn_tick.c): idle close, write stall close, probe. */
+void
+conn_tick(struct conn *c)
 {
-	struct conn *c = arg;
 	uint64_t now = mono_ms();
 	uint64_t stall;
 
-	(void)fd;
-	(void)what;
 	if (c->dead)
 		return;
 	if (c->state == CONN_HANDSHAKE) {
@@ -886,7 +882,6 @@ conn_new(struct srv *srv, int fd, const struct sockaddr *sa, socklen_t salen,
     enum conn_via via)
 {
 	struct conn *c;
-	struct timeval second = { 1, 0 };
 	uint8_t *first = NULL;
 	size_t firstlen = 0;
 	int r;
@@ -938,9 +933,8 @@ conn_new(struct srv *srv, int fd, const struct sockaddr *sa, socklen_t salen,
 	bufferevent_setwatermark(c->bev, EV_WRITE, CONN_OUT_HIGH / 2, 0);
 	bufferevent_set_max_single_write(c->bev, CONN_IO_MAX);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	c->tick = event_new(srv->base, -1, EV_PERSIST, conn_tick_cb, c);
 	c->closer = evtimer_new(srv->base, conn_closer_cb, c);
-	evtimer_add(c->tick, &second);
+	conn_tick_join(c);
 	log_info("conn %u: accepted from %s (%s)", c->id, c->addr,
 	    via == CONN_VIA_DIRECT ? "direct, unencrypted" : "relay/punch");
 

@@ -59,7 +59,6 @@ struct conn {
 	struct bufferevent	*bev;		/* owned, closes the fd */
 	struct sstream		*ss;		/* owned */
 	struct sstream_hs	*hs;		/* owned while in HANDSHAKE */
-	struct event		*tick;		/* owned: 1 s TestDelay/idle timer */
 	struct event		*closer;	/* owned: delayed close */
 	enum conn_state		 state;
 	enum conn_via		 via;
@@ -90,6 +89,9 @@ struct conn {
 						 * the tunnel's */
 
 	/* Timers and TestDelay. */
+	uint64_t		 next_tick_ms;	/* conn_tick.c: the next tick */
+	int			 ticking;	/* on srv->conn_ticks */
+	TAILQ_ENTRY(conn)	 tick_entry;
 	uint64_t		 start_ms;
 	uint64_t		 last_recv_ms;
 	uint64_t		 last_drain_ms;	/* output last fell low */
@@ -276,6 +278,18 @@ void	conn_tunnel_start(struct conn *);
 void	conn_tunnel_echoed(struct conn *);
 /* Closes the destination and frees (conn_close). */
 void	conn_tunnel_close(struct conn *);
+
+/* conn_tick.c */
+/* The connection's timeouts and probe, once a second (conn.c). */
+void	conn_tick(struct conn *);
+/* A new connection joins the server-wide timer. */
+void	conn_tick_join(struct conn *);
+/* No more ticks for the connection (closed; a raw tunnel). */
+void	conn_tick_stop(struct conn *);
+/* Stops the timer when no connection is left (after TAILQ_REMOVE). */
+void	conn_tick_leave(struct srv *);
+/* Sends m, straight to the socket when nothing else is waiting. */
+void	conn_send_now(struct conn *, const Hbb__Message *m);
 
 /* conn_ctl.c */
 /* ScreenshotRequest: answers with the display's PNG or an error text. */

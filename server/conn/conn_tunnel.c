@@ -434,7 +434,7 @@ tun_raw(struct conn_tunnel *t)
 		conn_close(c, "peer stopped reading");
 		return;
 	}
-	evtimer_del(c->tick);
+	conn_tick_stop(c);
 	event_free(t->timer);
 	t->timer = evtimer_new(c->srv->base, tun_idle_cb, t);
 	evtimer_add(t->timer, &tv);

@@ -31,15 +31,14 @@
 #define AUDIO_RETRY_SEC		1	/* first retry after a failure */
 #define AUDIO_RETRY_MAX_SEC	60	/* the retries back off to this */
 /*
- * Pulse's fragments after half a second of digital silence: 10 wake-ups a
- * second instead of 100 (they were most of a still screen's CPU: 1.1 % of
- * a core with a viewer, 0.04 % without PulseAudio), and the main loop is
- * woken once a fragment. Silence frames still go out until the gate
- * closes, ten at a time. Sound that returns is late by up to one such
- * fragment, once; then fragments are 10 ms again.
+ * Pulse's fragments once the silence gate closed: 10 wake-ups a second
+ * instead of 100 (they were most of a still screen's CPU: 1.1 % of a core
+ * with a viewer, 0.04 % without PulseAudio), and the main loop is woken
+ * once a fragment. Sound that returns is late by up to one such fragment,
+ * once; then fragments are 10 ms again.
  */
 #define AUDIO_IDLE_FRAG_MS	100
-#define AUDIO_IDLE_AFTER	50	/* silent frames before that */
+#define AUDIO_IDLE_AFTER	SVC_AUDIO_SILENCE_FRAMES
 
 struct svc_audio {
 	struct event_base *base;	/* borrowed */

@@ -41,6 +41,13 @@
 #define QOS_RATIO_PERIOD_MS	3000
 #define TICK_MS			100	/* a viewer drains or just joined */
 #define TICK_SLOW_MS		1000	/* otherwise, while anybody watches */
+/*
+ * svc_video_displays answers from the list read this long ago at most.
+ * Reading it is five X round trips or more, and a login asks three times:
+ * 1000 sessions arriving waited on the X server 27 % of the loop's time.
+ * A change still reaches everybody at once through RandR's notify.
+ */
+#define DISPLAYS_FRESH_MS	1000
 /* After this long without a picture the encoder gives back what it can. */
 #define VSTREAM_TRIM_US		1000000
 /* A stopped worker's encoder stays warm this long, then a fresh one
@@ -137,6 +144,7 @@ struct svc_video {
 	int			 tick_ms;	/* its period; 0: not armed */
 	struct cap_display	 disp[CAP_DISPLAYS_MAX];
 	int			 ndisp;
+	uint64_t		 disp_ms;	/* mono_ms() disp was read */
 	struct svc_subs		 users;		/* of struct vuser */
 	struct svc_subs		 viewers[CAP_DISPLAYS_MAX]; /* of struct vsub */
 	int			 dispatching;	/* in vout_cb: defer vreap */
@@ -1456,6 +1464,7 @@ vdisplays_reload(struct svc_video *sv, int notify)
 	if (sv->cap == NULL ||
 	    (n = cap_x11.displays(sv->cap, d, CAP_DISPLAYS_MAX)) < 1)
 		return;
+	sv->disp_ms = mono_ms();
 	if (n == sv->ndisp && memcmp(d, sv->disp, sizeof d[0] * n) == 0)
 		return;
 	memcpy(sv->disp, d, sizeof d[0] * n);
@@ -1698,7 +1707,9 @@ svc_video_displays(struct svc_video *sv, struct cap_display *d, int max,
 {
 	int i, n;
 
-	vdisplays_reload(sv, 0);
+	if (sv->cap == NULL || sv->disp_ms == 0 ||
+	    mono_ms() - sv->disp_ms >= DISPLAYS_FRESH_MS)
+		vdisplays_reload(sv, 0);
 	n = sv->ndisp < max ? sv->ndisp : max;
 	*primary = 0;
 	for (i = 0; i < n; i++) {
@@ -1996,6 +2007,7 @@ svc_video_set_x_display(struct svc_video *sv, const char *display)
 	free(sv->x_display);
 	sv->x_display = display != NULL ? xstrdup(display) : NULL;
 	sv->ndisp = 0;
+	sv->disp_ms = 0;
 	if (display != NULL && (r = cap_x11.open(sv->x_display,
 	    CAP_F_NOTIFY, &sv->cap)) == 0) {
 		sv->ev_cap = event_new(sv->base, cap_x11.fd(sv->cap),

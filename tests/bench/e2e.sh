@@ -13,9 +13,9 @@
 # workload painted at 60 Hz with the client asking for 60 fps, and the raw
 # encoders on the same pictures (video_bench raw), so the pipeline's
 # overhead over the encoder stays visible.
-# The static workload warms up for at least 10 s: after a login the audio
-# service sends 8 s of silence before its gate closes (HOST.md §5.4), and
-# "static" is meant as the state a still desktop settles in.
+# The static workload warms up for at least 10 s: "static" is meant as the
+# state a still desktop settles in (after a login the audio service sends
+# half a second of silence before its gate closes, HOST.md §5.4).
 # E2E_WARM / E2E_SECS / E2E_CODECS / E2E_VNC / E2E_MODES / E2E_VIEWERS /
 # E2E_HIGH (codecs of the 60 Hz run; "" skips it) / E2E_RAW (0 skips the
 # raw encoders) override the defaults.
