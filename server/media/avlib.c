@@ -86,18 +86,3 @@ avlib_get(void)
 	pthread_once(&avlib_once, avlib_load);
 	return avlib_ok ? &avlib_fns : NULL;
 }
-
-int
-avlib_loaded(void)
-{
-#ifdef _WIN32
-	return 1;
-#else
-	void *h;
-
-	if ((h = dlopen(AVLIB_SONAME, RTLD_NOW | RTLD_NOLOAD)) == NULL)
-		return 0;
-	dlclose(h);
-	return 1;
-#endif
-}

@@ -30,7 +30,5 @@ struct avlib {
 /* The functions, loading libavcodec on the first call (thread-safe);
  * NULL if it cannot be loaded (logged once). */
 const struct avlib	*avlib_get(void);
-/* Whether libavcodec is mapped in this process (for tests). */
-int			 avlib_loaded(void);
 
 #endif
