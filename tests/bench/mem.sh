@@ -1,6 +1,6 @@
 # Memory of `cdesk --server` on a 1920x1080 Xvfb (make bench): RSS and
 # PSS idle (no viewer), with one VP9 viewer and with two of the same
-# display, each with where the bytes are (tests/bench/smaps.py: the heap,
+# display, and after they left, each with where the bytes are (tests/bench/smaps.py: the heap,
 # thread arenas, mappings of their own, thread stacks, files). The
 # viewers watch the painter's MEM_MODE workload (video: the whole screen
 # changes, the encoder's worst case) and are sampled after MEM_WARM s.
@@ -50,6 +50,10 @@ viewers() {
 }
 viewers 1
 viewers 2
+# After the last viewer left, its encoder stays warm (svc_video.c
+# vspare_*: trimmed, then replaced by a fresh one after 30 s).
+sleep 3
+$PY "$SM" "$SERVER_PID" "3 s after the viewers left"
 r1=$(sed -n '1s/.*: RSS \([0-9.]*\) MB.*/\1/p' "$D/v1")
 r2=$(sed -n '1s/.*: RSS \([0-9.]*\) MB.*/\1/p' "$D/v2")
 awk -v a="$r1" -v b="$r2" 'BEGIN { printf "one viewer %.1f MB (target 64), the second +%.1f MB (target 16)\n", a, b - a }'
