@@ -6,8 +6,8 @@
  *
  * Built twice on Linux: `cdesk` without the windows (CDESK_NO_GUI) and
  * `cdesk-gui` with them, which `cdesk` execs for --cm and the main window
- * (gui_exec). The server, the process that runs for days, so never maps
- * GTK and the hundred libraries behind it (docs/ARCHITECTURE.md).
+ * (gui_exec). So the server, the process that runs for days, never maps
+ * GTK and the libraries behind it (docs/ARCHITECTURE.md).
  *
  *	cdesk [--config DIR] [-v] --server
  *	cdesk [-v] --helper	(started by the server in the session)
