@@ -1,5 +1,5 @@
 # cdesk: one GNU Makefile, out-of-tree builds into $(B)/.
-#   make          build $(B)/cdesk and the test programs
+#   make          build $(B)/cdesk, $(B)/cdesk-gui and the test programs
 #   make check    run every test; last line "N passed, N failed"
 #   make asan     the same tests under AddressSanitizer + UBSan (build-asan/)
 #   make fuzz     libFuzzer runs of every tests/fuzz target (build-fuzz/)
@@ -75,6 +75,7 @@ endif
 
 LIBS_ALL	:= $(B)/libgui.a $(B)/libserver.a $(B)/libipc.a $(B)/libcommon.a
 LDLIBS_ALL	:= $(call pc_libs,$(GUI_PKGS) $(SERVER_PKGS) $(COMMON_PKGS)) -lyuv -lm
+LIBS_NOGUI	:= $(B)/libserver.a $(B)/libipc.a $(B)/libcommon.a
 
 UNIT_BINS	:= $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/unit/%)
 BIN_BINS	:= $(BIN_SRCS:tests/bin/%.c=$(B)/tests/bin/%)
@@ -141,7 +142,7 @@ dirflags	= $(FLAGS_$(firstword $(subst /, ,$(1))))
 
 .PHONY: all check asan fuzz fuzz-build fuzz-replays run bench deb clean deps \
 		tests
-all: $(B)/cdesk $(TEST_BINS)
+all: $(B)/cdesk $(B)/cdesk-gui $(TEST_BINS)
 tests: $(TEST_BINS)
 
 # ---- protobuf-c: generated at build time, never committed ----
@@ -188,7 +189,17 @@ $(B)/libgui.a: $(GUI_OBJS) $(if $(GUI_OBJS),,$(B)/empty.o)
 	@mkdir -p $(@D)
 	$(Q)rm -f $@; $(AR) rcs $@ $^
 
-$(B)/cdesk: $(B)/cdesk.o $(LIBS_ALL)
+# The front door twice (cdesk.c): cdesk without the windows, which execs
+# cdesk-gui for --cm and the main window, so the server maps no GTK.
+$(B)/cdesk.o: CPPFLAGS += -DCDESK_NO_GUI
+$(B)/cdesk: $(B)/cdesk.o $(LIBS_NOGUI)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIBS_NOGUI) $(LDLIBS_server)
+$(B)/cdesk-gui.o: cdesk.c | $(PROTO_H)
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(CPPFLAGS) $(FLAGS_cdesk.c) -MMD -MP -c $< -o $@
+$(B)/cdesk-gui: $(B)/cdesk-gui.o $(LIBS_ALL)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIBS_ALL) $(LDLIBS_ALL)
 

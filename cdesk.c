@@ -4,6 +4,10 @@
  * manager (cm/), the main window (ui/) or a command-line verb, which talks
  * to a running server over the IPC (ipc/) or works on the files itself.
  *
+ * Built twice on Linux: `cdesk` without the windows (CDESK_NO_GUI) and
+ * `cdesk-gui` with them, which `cdesk` execs for --cm and the main window
+ * (gui_exec). So the server, the process that runs for days, never maps
+ * GTK and the libraries behind it (docs/ARCHITECTURE.md).
  *
  *	cdesk [--config DIR] [-v] --server
  *	cdesk [-v] --helper	(started by the server in the session)
@@ -16,6 +20,7 @@
  *
  * Exit status: 0 done, 1 failed (config, state or I/O), 2 wrong usage.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +40,7 @@
 #include "ui/ui.h"
 #endif
 #include "server/rendezvous/rendezvous.h"
+#include "server/sysinfo.h"
 #include "server/helper/helper.h"
 #include "server/server.h"
 #ifdef _WIN32
@@ -854,6 +860,35 @@ cmd_2fa(const struct cfg_paths *paths, const char *verb, const char *code)
 	return r;
 }
 
+#if defined(CDESK_NO_GUI) && !defined(_WIN32)
+#ifndef CDESK_LIBEXEC
+#define CDESK_LIBEXEC	"/usr/lib/cdesk"
+#endif
+/*
+ * Runs the same command line in cdesk-gui: the one next to this binary
+ * (the build folder), else the installed one; returns only on failure.
+ */
+static int
+gui_exec(char **argv)
+{
+	char *self, *slash, *path;
+
+	self = sysinfo_self_exe();
+	if ((slash = strrchr(self, '/')) != NULL) {
+		*slash = '\0';
+		xasprintf(&path, "%s/cdesk-gui", self);
+		if (access(path, X_OK) == 0)
+			execv(path, argv);
+		free(path);
+	}
+	free(self);
+	execv(CDESK_LIBEXEC "/cdesk-gui", argv);
+	fprintf(stderr, "cdesk: cannot run %s/cdesk-gui: %s\n",
+	    CDESK_LIBEXEC, strerror(errno));
+	return 1;
+}
+#endif
+
 /* Parse the command line and run one mode. */
 int
 main(int argc, char **argv)
@@ -885,7 +920,12 @@ main(int argc, char **argv)
 	if ((r = cfg_paths_init(&paths, a.config, &cause)) != 0)
 		return fail(NULL, cause, r);
 	switch (a.mode) {
-#ifdef CDESK_NO_GUI
+#if defined(CDESK_NO_GUI) && !defined(_WIN32)
+	case M_NONE:
+	case M_CM:
+		r = gui_exec(argv);
+		break;
+#elif defined(CDESK_NO_GUI)
 	case M_NONE:
 	case M_CM:
 		/* The Windows build has no GTK: a host without windows. */

@@ -1,6 +1,7 @@
 #!/bin/sh
 # packaging/deb.sh (make deb): build $B/cdesk_<VERSION>_<arch>.deb from an
-# already built $B/cdesk with dpkg-deb alone (no debian/ folder, no
+# already built $B/cdesk and $B/cdesk-gui (installed as
+# /usr/lib/cdesk/cdesk-gui, which cdesk execs for its windows) with dpkg-deb alone (no debian/ folder, no
 # debhelper). Depends is computed from the binary's shared libraries with
 # dpkg-shlibdeps (dpkg-dev), or, without it, with dpkg -S over ldd.
 # Run from the top of the tree. Prints the path of the package.
@@ -18,6 +19,7 @@ export LC_ALL
 B=${B:-build}
 P=packaging/deb
 BIN="$B/cdesk"
+GUI="$B/cdesk-gui"
 VERSION=${VERSION:-$(cat VERSION)}
 ARCH=${DEB_ARCH:-$(dpkg --print-architecture)}
 OUTDIR=${DEB_OUTDIR:-$B}
@@ -30,6 +32,7 @@ die() {
 }
 
 [ -x "$BIN" ] || die "$BIN not found: build it first (make)"
+[ -x "$GUI" ] || die "$GUI not found: build it first (make)"
 [ -f "$P/cdesk.service" ] || die "run me from the top of the source tree"
 dpkg --compare-versions "$VERSION" ge 0 2>/dev/null ||
     die "VERSION '$VERSION' is not a Debian version"
@@ -44,7 +47,8 @@ if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
 fi
 export SOURCE_DATE_EPOCH
 
-# shlib_depends BINARY: print the Depends value for BINARY's libraries.
+# shlib_depends BINARY...: print the Depends value for the BINARYs'
+# libraries.
 shlib_depends() {
 	if [ -z "${DEB_NO_SHLIBDEPS:-}" ] &&
 	    command -v dpkg-shlibdeps >/dev/null 2>&1; then
@@ -53,8 +57,12 @@ shlib_depends() {
 		mkdir "$t/debian"
 		printf 'Source: cdesk\n\nPackage: cdesk\nArchitecture: any\n' \
 		    >"$t/debian/control"
-		abs=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-		dep=$(cd "$t" && dpkg-shlibdeps -O -e"$abs" 2>"$t/err") || {
+		es=""
+		for b in "$@"; do
+			es="$es -e$(cd "$(dirname "$b")" && pwd)/$(basename "$b")"
+		done
+		# shellcheck disable=SC2086
+		dep=$(cd "$t" && dpkg-shlibdeps -O $es 2>"$t/err") || {
 			cat "$t/err" >&2
 			rm -rf "$t"
 			return 1
@@ -66,10 +74,10 @@ shlib_depends() {
 	fi
 	# Unversioned fallback: the packages owning the libraries the binary
 	# names (NEEDED), where ldd finds them.
-	ldd "$1" >"$ROOT.ldd"
-	objdump -p "$1" | awk '$1 == "NEEDED" { print $2 }' |
+	ldd "$@" >"$ROOT.ldd"
+	objdump -p "$@" | awk '$1 == "NEEDED" { print $2 }' | sort -u |
 	    while read -r lib; do
-		path=$(awk -v l="$lib" '$1 == l && $2 == "=>" { print $3 }' \
+		path=$(awk -v l="$lib" '$1 == l && $2 == "=>" { print $3; exit }' \
 		    "$ROOT.ldd")
 		dpkg -S "$path" 2>/dev/null ||
 		    dpkg -S "$(readlink -f "$path")" 2>/dev/null ||
@@ -81,13 +89,15 @@ shlib_depends() {
 rm -rf "$OUTDIR/deb"
 mkdir -p "$ROOT/DEBIAN"
 
-install -d "$ROOT/usr/bin" "$ROOT/lib/systemd/system" "$ROOT/etc/cdesk" \
+install -d "$ROOT/usr/bin" "$ROOT/usr/lib/cdesk" "$ROOT/lib/systemd/system" "$ROOT/etc/cdesk" \
     "$ROOT/usr/share/applications" \
     "$ROOT/usr/share/icons/hicolor/scalable/apps" \
     "$ROOT/usr/share/man/man1" "$ROOT/usr/share/doc/cdesk"
 strip --strip-unneeded --remove-section=.comment --remove-section=.note \
     -o "$ROOT/usr/bin/cdesk" "$BIN"
-chmod 0755 "$ROOT/usr/bin/cdesk"
+strip --strip-unneeded --remove-section=.comment --remove-section=.note \
+    -o "$ROOT/usr/lib/cdesk/cdesk-gui" "$GUI"
+chmod 0755 "$ROOT/usr/bin/cdesk" "$ROOT/usr/lib/cdesk/cdesk-gui"
 install -m 0644 "$P/cdesk.service" "$ROOT/lib/systemd/system/cdesk.service"
 install -m 0644 "$P/cdesk.conf" "$ROOT/etc/cdesk/cdesk.conf"
 install -m 0644 "$P/cdesk.desktop" "$ROOT/usr/share/applications/"
@@ -114,9 +124,17 @@ echo /etc/cdesk/cdesk.conf >"$ROOT/DEBIAN/conffiles"
     xargs md5sum) >"$ROOT/DEBIAN/md5sums"
 chmod 0644 "$ROOT/DEBIAN/conffiles" "$ROOT/DEBIAN/md5sums"
 
-depends=$(shlib_depends "$ROOT/usr/bin/cdesk") ||
+depends=$(shlib_depends "$ROOT/usr/bin/cdesk" \
+    "$ROOT/usr/lib/cdesk/cdesk-gui") ||
     die "cannot compute Depends of $BIN"
 [ -n "$depends" ] || die "no Depends found for $BIN"
+# libavcodec is loaded with dlopen (server/media/avlib.c), so no NEEDED
+# entry names it: the package owning the one the build used.
+avc="$(pkg-config --variable=libdir libavcodec)/libavcodec.so.$(pkg-config \
+    --modversion libavcodec | cut -d. -f1)"
+avpkg=$(dpkg -S "$avc" 2>/dev/null | sed -n '1s/:.*//p')
+[ -n "$avpkg" ] || die "no package owns $avc"
+depends="$depends, $avpkg"
 # Installed-Size as dpkg-gencontrol counts it: KiB per file, rounded up,
 # and 1 per folder or link.
 size=$(cd "$ROOT" && find . -path ./DEBIAN -prune -o ! -name . -printf '%y %s\n' |

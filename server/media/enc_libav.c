@@ -10,6 +10,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "server/media/avlib.h"
 #include "server/media/enc.h"
 #include "server/media/vpx_mem.h"
 
@@ -31,6 +32,7 @@ static const struct libav_codec libav_codecs[ENC_CODEC_COUNT] = {
 };
 
 struct libav_enc {
+	const struct avlib *av;		/* libavcodec, loaded (avlib.c) */
 	AVCodecContext	*ctx;		/* owned */
 	AVPacket	*pkt;		/* owned */
 	enum enc_codec	 codec;
@@ -164,8 +166,8 @@ libav_env_opts(AVCodecContext *ctx, const char *name)
 
 /* Allocates and opens one named libavcodec encoder for p. */
 static int
-libav_open_named(const char *name, const struct enc_params *p,
-    AVCodecContext **ctxp)
+libav_open_named(const struct avlib *av, const char *name,
+    const struct enc_params *p, AVCodecContext **ctxp)
 {
 	const AVCodec *codec;
 	AVCodecContext *ctx;
@@ -173,9 +175,9 @@ libav_open_named(const char *name, const struct enc_params *p,
 	int r;
 
 	*ctxp = NULL;
-	if ((codec = avcodec_find_encoder_by_name(name)) == NULL)
+	if ((codec = av->find_encoder_by_name(name)) == NULL)
 		return ERR_UNSUPP;
-	if ((ctx = avcodec_alloc_context3(codec)) == NULL)
+	if ((ctx = av->alloc_context3(codec)) == NULL)
 		return ERR_NOMEM;
 	ctx->width = p->width;
 	ctx->height = p->height;
@@ -194,10 +196,10 @@ libav_open_named(const char *name, const struct enc_params *p,
 	ctx->flags |= AV_CODEC_FLAG_LOW_DELAY;
 	libav_tune(ctx, name, p);
 	libav_env_opts(ctx, name);
-	if ((r = avcodec_open2(ctx, codec, NULL)) < 0) {
+	if ((r = av->open2(ctx, codec, NULL)) < 0) {
 		av_strerror(r, eb, sizeof eb);
 		log_debug("%s %dx%d: open: %s", name, p->width, p->height, eb);
-		avcodec_free_context(&ctx);
+		av->free_context(&ctx);
 		return ERR_CODEC;
 	}
 	*ctxp = ctx;
@@ -212,8 +214,8 @@ libav_close(void *state)
 
 	if (e == NULL)
 		return;
-	avcodec_free_context(&e->ctx);
-	av_packet_free(&e->pkt);
+	e->av->free_context(&e->ctx);
+	e->av->packet_free(&e->pkt);
 	free(e);
 }
 
@@ -222,6 +224,7 @@ static int
 libav_open(const struct enc_params *p, void **statep)
 {
 	const struct libav_codec *lc;
+	const struct avlib *av;
 	AVCodecContext *ctx = NULL;
 	struct libav_enc *e;
 	size_t i;
@@ -237,23 +240,25 @@ libav_open(const struct enc_params *p, void **statep)
 	 * 4:4:4: AV1 through libaom here (VP9's is libvpx's own, enc_vpx.c);
 	 * upstream never asks the others for it (Encoder::use_i444).
 	 */
-	if (p->i444 && p->codec != ENC_CODEC_AV1)
+	if ((p->i444 && p->codec != ENC_CODEC_AV1) ||
+	    (av = avlib_get()) == NULL)
 		return ERR_UNSUPP;
 	lc = &libav_codecs[p->codec];
 	/* libvpx and libaom allocate as vpx_mem.c looks for. */
 	vpxmem_lock();
 	for (i = 0; i < 2 && lc->names[i] != NULL; i++) {
-		if ((r = libav_open_named(lc->names[i], p, &ctx)) == 0)
+		if ((r = libav_open_named(av, lc->names[i], p, &ctx)) == 0)
 			break;
 	}
 	vpxmem_unlock();
 	if (r != 0)
 		return r;
 	e = xcalloc(1, sizeof *e);
+	e->av = av;
 	e->ctx = ctx;
 	e->codec = p->codec;
 	e->libname = lc->names[i];
-	if ((e->pkt = av_packet_alloc()) == NULL) {
+	if ((e->pkt = av->packet_alloc()) == NULL) {
 		libav_close(e);
 		return ERR_NOMEM;
 	}
@@ -282,7 +287,7 @@ libav_encode(void *state, const struct enc_input *in, enc_packet_cb *cb,
 	/* The first picture allocates too (see libav_open). */
 	if (!e->started)
 		vpxmem_lock();
-	r = avcodec_send_frame(e->ctx, pic);
+	r = e->av->send_frame(e->ctx, pic);
 	if (!e->started)
 		vpxmem_unlock();
 	e->started = 1;
@@ -292,7 +297,7 @@ libav_encode(void *state, const struct enc_input *in, enc_packet_cb *cb,
 		return ERR_CODEC;
 	}
 	for (;;) {
-		r = avcodec_receive_packet(e->ctx, e->pkt);
+		r = e->av->receive_packet(e->ctx, e->pkt);
 		if (r == AVERROR(EAGAIN) || r == AVERROR_EOF)
 			break;
 		if (r < 0) {
@@ -305,7 +310,7 @@ libav_encode(void *state, const struct enc_input *in, enc_packet_cb *cb,
 		ep.key = (e->pkt->flags & AV_PKT_FLAG_KEY) != 0;
 		ep.pts = e->pkt->pts;
 		cb(arg, &ep);
-		av_packet_unref(e->pkt);
+		e->av->packet_unref(e->pkt);
 	}
 	return 0;
 }

@@ -72,9 +72,10 @@ field() {
 field Maintainer | grep -Eq '^[^<]+ <[^@ ]+@[^> ]+>$' ||
     fail "Maintainer '$(field Maintainer)'"
 size=$(field Installed-Size)
-bin_kib=$(( ($(stat -c %s "$CDESK") + 1023) / 1024 ))
+GUI="${CDESK%/*}/cdesk-gui"
+bin_kib=$(( ($(stat -c %s "$CDESK") + $(stat -c %s "$GUI") + 2047) / 1024 ))
 echo "$size" | grep -Eq '^[0-9]+$' || fail "Installed-Size '$size'"
-# At least the stripped binary, at most the unstripped one plus extras.
+# At least the stripped binaries, at most the unstripped ones plus extras.
 [ "$size" -gt 50 ] && [ "$size" -le $((bin_kib + 200)) ] ||
     fail "Installed-Size $size KiB (binary $bin_kib KiB)"
 field Description | sed -n 2p | grep -q RustDesk ||
@@ -82,12 +83,22 @@ field Description | sed -n 2p | grep -q RustDesk ||
 deps=$(field Depends)
 echo "$deps" | grep -Eq '(^|, )libc6 \(>= [0-9.]+\)' ||
     fail "Depends lacks a versioned libc6: '$deps'"
-# Every library the binary needs is owned by a package in Depends.
-objdump -p "$CDESK" | awk '$1 == "NEEDED" { print $2 }' >"$D/needed"
+# Every library the binaries need is owned by a package in Depends, and
+# so is libavcodec, which the server loads with dlopen (avlib.c).
+objdump -p "$CDESK" "$GUI" | awk '$1 == "NEEDED" { print $2 }' |
+    sort -u >"$D/needed"
 [ -s "$D/needed" ] || fail "objdump found no NEEDED libraries"
-ldd "$CDESK" >"$D/ldd"
+objdump -p "$CDESK" | grep -q 'NEEDED.*libavcodec' &&
+    fail "cdesk links libavcodec: it should load it on first use"
+objdump -p "$CDESK" | grep -q 'NEEDED.*libgtk' &&
+    fail "cdesk links GTK: only cdesk-gui should"
+ldd "$CDESK" "$GUI" >"$D/ldd"
+avc="$(pkg-config --variable=libdir libavcodec)/libavcodec.so.$(pkg-config \
+    --modversion libavcodec | cut -d. -f1)"
+echo "${avc##*/} => $avc (0x0)" >>"$D/ldd"
+echo "${avc##*/}" >>"$D/needed"
 while read -r lib; do
-	path=$(awk -v l="$lib" '$1 == l && $2 == "=>" { print $3 }' "$D/ldd")
+	path=$(awk -v l="$lib" '$1 == l && $2 == "=>" { print $3; exit }' "$D/ldd")
 	case "$lib" in libasan* | libubsan*) continue ;; esac
 	[ -n "$path" ] || fail "ldd does not resolve $lib"
 	pkg=$(dpkg -S "$path" 2>/dev/null ||
@@ -120,6 +131,7 @@ sort >"$D/files.want" <<'EOF'
 -rw-r--r-- ./usr/share/icons/hicolor/scalable/apps/cdesk.svg
 -rw-r--r-- ./usr/share/man/man1/cdesk.1.gz
 -rwxr-xr-x ./usr/bin/cdesk
+-rwxr-xr-x ./usr/lib/cdesk/cdesk-gui
 EOF
 diff -u "$D/files.want" "$D/files" || fail "file list or modes differ"
 awk '$1 ~ /^d/ && $1 != "drwxr-xr-x" { print }' "$D/contents" | grep . &&
@@ -161,6 +173,8 @@ v=$("$X/usr/bin/cdesk" --version) || fail "extracted cdesk --version failed"
 [ "$v" = "cdesk $VERSION" ] || fail "--version printed '$v'"
 readelf -S "$X/usr/bin/cdesk" | grep -q '\.symtab' && fail "binary not stripped"
 readelf -S "$X/usr/bin/cdesk" | grep -q '\.debug_' && fail "binary has debug info"
+readelf -S "$X/usr/lib/cdesk/cdesk-gui" | grep -q '\.symtab' &&
+    fail "cdesk-gui not stripped"
 
 # The config: every known option is there (commented), non-empty defaults
 # match the binary's, and with every line uncommented it parses cleanly.
