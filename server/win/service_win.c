@@ -5,11 +5,13 @@
  * the service's thread, and a Stop or Shutdown from the manager becomes
  * the SIGTERM the host already stops on (libevent's signal event). Run
  * from a console the dispatcher fails at once and the host runs as it
- * does on Linux.
+ * does on Linux. The service logs to a file (service_log_file).
  */
 #include <signal.h>
+#include <stdlib.h>
 
 #include "common/log.h"
+#include "common/xmalloc.h"
 #include "server/server.h"
 #include "server/win/service_win.h"
 
@@ -54,6 +56,25 @@ service_ctrl(DWORD ctl, DWORD type, LPVOID data, LPVOID ctx)
 	return ERROR_CALL_NOT_IMPLEMENTED;
 }
 
+/*
+ * A service has no stderr: its log goes to cdesk.log in the state folder
+ * (ProgramData's cdesk for LocalSystem, made 0700 as the store makes it),
+ * rotated by size. Run from a console the host logs to stderr.
+ */
+static void
+service_log_file(void)
+{
+	char *path, *cause = NULL;
+
+	mkdir(service_paths->state_dir, 0700);
+	xasprintf(&path, "%s/%s", service_paths->state_dir,
+	    SERVICE_WIN_LOG);
+	if (log_to_file(path, SERVICE_WIN_LOG_MAX, SERVICE_WIN_LOG_KEEP,
+	    &cause) != 0)
+		free(cause);	/* nowhere to say so: stderr it is */
+	free(path);
+}
+
 /* The service's thread: the host, from running to stopped. */
 static void WINAPI
 service_run(DWORD argc, LPSTR *argv)
@@ -67,6 +88,7 @@ service_run(DWORD argc, LPSTR *argv)
 		return;
 	}
 	service_report(SERVICE_RUNNING, NO_ERROR);
+	service_log_file();
 	service_rc = server_main(service_paths, service_verbose);
 	/* Everything is closed: say so and end at once, so that the
 	 * installer that stopped us finds cdesk.exe no longer in use. */
