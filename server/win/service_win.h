@@ -10,6 +10,8 @@
 #define SERVICE_WIN_LOG		"cdesk.log"
 #define SERVICE_WIN_LOG_MAX	(4u * 1024 * 1024)
 #define SERVICE_WIN_LOG_KEEP	4
+/* How long a Stop waits for the host before it answers anyway. */
+#define SERVICE_WIN_STOP_MS	20000
 
 /*
  * Runs the host: as the service "cdesk" when the service manager started
