@@ -4,8 +4,8 @@
  * ipc_transport_unix (ipc_unix.c), Windows ipc_transport_win32
  * (ipc_win32.c). Handles are intptr_t: a file descriptor on Unix; on
  * Windows a channel is a socket that a thread pumps to its pipe, and a
- * listener a pointer of ipc_win32.c. Kept free of protobuf and POSIX types so the Windows file
- * compiles against it alone.
+ * listener a pointer of ipc_win32.c. Kept free of protobuf and POSIX
+ * types so the Windows file compiles against it alone.
  */
 #ifndef CDESK_IPC_TRANSPORT_H
 #define CDESK_IPC_TRANSPORT_H

@@ -242,8 +242,8 @@ done
 echo "service log ${SLOG#"$WINEPREFIX/"}: $(wc -l <"$SLOG") lines," \
     "$(grep -c ': login ok' "$SLOG") logins"
 # The uninstall alone stops the running service: wine's msiexec deletes
-# cdesk.exe right after its Stop, which service_win.c answers only once
-# the host is down and the process ends.
+# cdesk.exe right after its Stop returns, which service_win.c answers
+# only once the host is down and has said STOPPED.
 "$WINE" msiexec /x "$TOP/build-win/cdesk.msi" /qn ||
     fail "msiexec /x: exit $?"
 i=0
