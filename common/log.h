@@ -3,6 +3,7 @@
 #define CDESK_LOG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum log_level {
 	LOG_PANIC = 0,	/* logs, then aborts */
@@ -18,6 +19,19 @@ void	log_set_level(enum log_level);
 enum log_level log_get_level(void);
 /* Prefix for every line, e.g. "server" (borrowed; must outlive logging). */
 void	log_set_ident(const char *);
+
+/*
+ * Sends every line to the file at path from now on, instead of stderr
+ * (a service has no stderr): opened for appending, created 0600, and
+ * rotated as the audit log is once it passes max_size bytes (path.1 up
+ * to path.keep, the oldest dropped). Lines from several threads never
+ * mix. Returns 0, or ERR_IO with *cause set (caller frees; lines keep
+ * going to stderr).
+ */
+int	log_to_file(const char *path, uint64_t max_size, int keep,
+	    char **cause);
+/* Closes the file: lines go to stderr again. */
+void	log_to_stderr(void);
 
 void	log_write(enum log_level, const char *file, int line,
 	    const char *func, int r, const char *fmt, ...)

@@ -468,17 +468,16 @@ ipc_socket_path(const char *dir)
 	return path;
 }
 
-/* 1 if a socket file sits in dir. */
+/* 1 if a server's socket (or pipe) is there for dir. */
 static int
 ipc_has_socket(const char *dir)
 {
-	struct stat st;
 	char *path;
 	int r;
 
 	if (dir == NULL || (path = ipc_socket_path(dir)) == NULL)
 		return 0;
-	r = lstat(path, &st) == 0 && S_ISSOCK(st.st_mode);
+	r = ipc_transport_native.probe(path);
 	free(path);
 	return r;
 }

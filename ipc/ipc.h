@@ -39,7 +39,11 @@
 /* The socket's file name inside the run folder. */
 #define IPC_SOCKET_NAME		"cdesk.sock"
 /* The installed (root) server's run folder (common/config.c). */
+#ifdef _WIN32
+#define IPC_SYSTEM_RUN_DIR	ipc_win32_system_dir()
+#else
 #define IPC_SYSTEM_RUN_DIR	"/run/cdesk"
+#endif
 
 /*
  * Serializes d into a new frame (length prefix + body). Returns 0 and sets

@@ -292,8 +292,9 @@ ipc_server_new(struct ipc_server **out, struct event_base *base,
 		free(s);
 		return r;
 	}
-	s->lev = event_new(base, (evutil_socket_t)s->lfd, EV_READ | EV_PERSIST,
-	    ipc_server_accept_cb, s);
+	s->lev = event_new(base,
+	    (evutil_socket_t)ipc_transport_native.watch(s->lfd),
+	    EV_READ | EV_PERSIST, ipc_server_accept_cb, s);
 	s->retry = evtimer_new(base, ipc_server_retry_cb, s);
 	if (s->lev == NULL || s->retry == NULL || event_add(s->lev, NULL)) {
 		xasprintf(cause, "libevent: cannot watch the IPC socket");

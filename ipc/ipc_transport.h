@@ -2,9 +2,10 @@
  * ipc_transport.h: the IPC's byte channels behind one table of functions,
  * so the framing and the adapters never see sockets or pipes. Linux uses
  * ipc_transport_unix (ipc_unix.c), Windows ipc_transport_win32
- * (ipc_win32.c). Handles are intptr_t: a file descriptor on Unix, a HANDLE
- * on Windows. Kept free of protobuf and POSIX types so the Windows file
- * compiles against it alone.
+ * (ipc_win32.c). Handles are intptr_t: a file descriptor on Unix; on
+ * Windows a channel is a socket that a thread pumps to its pipe, and a
+ * listener a pointer of ipc_win32.c. Kept free of protobuf and POSIX
+ * types so the Windows file compiles against it alone.
  */
 #ifndef CDESK_IPC_TRANSPORT_H
 #define CDESK_IPC_TRANSPORT_H
@@ -35,6 +36,14 @@ struct ipc_transport {
 	 * *cred set, ERR_TIMEOUT when none is pending, or ERR_IO.
 	 */
 	int	(*accept)(intptr_t lh, intptr_t *h, struct ipc_cred *cred);
+	/*
+	 * The socket an event loop waits on (for reading) to learn that
+	 * accept() has a client: the listener itself on Unix; on Windows a
+	 * socket the listener's thread writes to (pipes are not sockets).
+	 */
+	intptr_t (*watch)(intptr_t lh);
+	/* 1 when a server's endpoint exists at path (live or not), else 0. */
+	int	(*probe)(const char *path);
 	/* Connects to path (blocking, local). 0 or ERR_NOTFOUND/ERR_IO. */
 	int	(*connect)(const char *path, intptr_t *h);
 	/*
@@ -50,6 +59,18 @@ struct ipc_transport {
 
 extern const struct ipc_transport ipc_transport_unix;
 extern const struct ipc_transport ipc_transport_win32;
+#ifdef _WIN32
+/*
+ * The service's run folder, %ProgramData%/cdesk/run as config.c makes it
+ * for LocalSystem (static storage).
+ */
+const char	*ipc_win32_system_dir(void);
+/*
+ * The pipe's name for a socket path (\\.\pipe\cdesk\ and a hash of the
+ * path) into out (len bytes). 0, or -2 (ERR_INVAL) when it does not fit.
+ */
+int		 ipc_win32_pipe_name(const char *path, char *out, size_t len);
+#endif
 /* This platform's transport, the one ipc.c and ipc_event.c use. */
 #ifdef _WIN32
 #define ipc_transport_native	ipc_transport_win32

@@ -213,6 +213,22 @@ ipc_unix_accept(intptr_t lh, intptr_t *h, struct ipc_cred *cred)
 	return 0;
 }
 
+/* A listening socket is what an event loop waits on. */
+static intptr_t
+ipc_unix_watch(intptr_t lh)
+{
+	return lh;
+}
+
+/* 1 if a socket file sits at path. */
+static int
+ipc_unix_probe(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
 /* Connect to the socket at path. */
 static int
 ipc_unix_connect(const char *path, intptr_t *h)
@@ -250,6 +266,8 @@ const struct ipc_transport ipc_transport_unix = {
 	.name = "unix",
 	.listen = ipc_unix_listen,
 	.accept = ipc_unix_accept,
+	.watch = ipc_unix_watch,
+	.probe = ipc_unix_probe,
 	.connect = ipc_unix_connect,
 	.server_cred = ipc_unix_cred,
 	.close = ipc_unix_close,

@@ -230,6 +230,10 @@ cmlink_spawn(struct cmlink *l)
 	char *env[2] = { NULL, NULL };
 	pid_t pid;
 
+#ifdef CDESK_NO_GUI
+	/* This build has no CM program to start (the Windows host). */
+	return;
+#endif
 	/* A CM we started but the server's own SIGCHLD handler reaped. */
 	if (l->cm_pid > 0 && kill(l->cm_pid, 0) != 0 && errno == ESRCH)
 		l->cm_pid = 0;
@@ -288,6 +292,7 @@ cmlink_respawn(struct cmlink *l)
 	cmlink_spawn(l);
 }
 
+#ifndef _WIN32
 /* Reap the CM we started (only our own child, by pid). */
 static void
 cmlink_sigchld_cb(evutil_socket_t sig, short what, void *arg)
@@ -319,6 +324,7 @@ cmlink_sigchld_cb(evutil_socket_t sig, short what, void *arg)
 		break;
 	}
 }
+#endif
 
 /* Reply Result{code, text} to p. */
 static void
@@ -939,12 +945,15 @@ cmlink_new(struct cmlink **out, struct event_base *base, const char *run_dir,
 		free(l);
 		return r;
 	}
+#ifndef _WIN32
+	/* Windows has no SIGCHLD, and that build starts no CM to reap. */
 	l->sigchld = evsignal_new(base, SIGCHLD, cmlink_sigchld_cb, l);
 	if (l->sigchld == NULL || event_add(l->sigchld, NULL) != 0) {
 		xasprintf(cause, "libevent: cannot watch SIGCHLD");
 		cmlink_free(l);
 		return ERR_NOMEM;
 	}
+#endif
 	*out = l;
 	return 0;
 }
@@ -1198,6 +1207,18 @@ int
 cmlink_cm_count(const struct cmlink *l)
 {
 	return ipc_server_count(l->srv, "cm");
+}
+
+/* Whether a CM can be there to click: see cmlink.h. */
+int
+cmlink_clickable(const struct cmlink *l)
+{
+#ifdef CDESK_NO_GUI
+	return cmlink_cm_count(l) > 0;
+#else
+	(void)l;
+	return 1;
+#endif
 }
 
 /* Number of attached main windows. */

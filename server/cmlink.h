@@ -210,6 +210,12 @@ void	cmlink_closed(struct cmlink *, int conn_id);
 
 /* Number of attached CMs. */
 int	cmlink_cm_count(const struct cmlink *);
+/*
+ * 1 when a click can come: a CM is attached or can be started. A build
+ * without a CM program (CDESK_NO_GUI, the Windows host) starts none, so
+ * there only an attached CM counts; the link is there for the CLI.
+ */
+int	cmlink_clickable(const struct cmlink *);
 /* Number of attached main windows (role "ui"; the CLI is not one). */
 int	cmlink_ui_count(const struct cmlink *);
 

@@ -59,3 +59,11 @@ $(B)/cdesk.msi: $(B)/cdesk.exe packaging/msi/cdesk.wxs
 	@echo "  WIXL    $@"
 	$(Q)wixl -a x64 -D Version=$(VERSION) -D SourceDir=$(B) -o $@ \
 	    packaging/msi/cdesk.wxs
+
+# The named-pipe transport's own test (tests/win/test_ipc_win.c), which
+# tests/integration/win.sh runs under wine.
+$(B)/tests/win/test_ipc_win.exe: $(B)/tests/win/test_ipc_win.o \
+    $(B)/libipc.a $(B)/libcommon.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(B)/libipc.a $(B)/libcommon.a \
+	    $(call pc_libs,libevent $(COMMON_PKGS)) $(WIN_SYSLIBS)

@@ -17,6 +17,7 @@
 #include "common/perm.h"
 #include "common/store.h"
 #include "common/xmalloc.h"
+#include "server/cmlink.h"
 #include "server/conn/conn_int.h"
 #include "server/conn/login.h"
 #include "server/conn/throttle.h"
@@ -183,7 +184,7 @@ conn_recv_login(struct conn *c, const Hbb__Message *m)
 	st.enable_camera = perm_option_on(cfg, "enable-camera");
 	st.enable_terminal = perm_option_on(cfg, "enable-terminal");
 	st.enable_tunnel = perm_option_on(cfg, "enable-tunnel");
-	st.have_cm = srv->cm != NULL;
+	st.have_cm = srv->cm != NULL && cmlink_clickable(srv->cm);
 	st.desk = (enum login_desk)srv->desk_login;
 	st.tfa = store_totp(srv->store, &tfa_len) != NULL;
 

@@ -6,11 +6,18 @@
 
 /* The name the installer registers the service under (cdesk.wxs). */
 #define SERVICE_WIN_NAME	"cdesk"
+/* The service's log in its state folder: 4 MiB, then rotated, 4 kept. */
+#define SERVICE_WIN_LOG		"cdesk.log"
+#define SERVICE_WIN_LOG_MAX	(4u * 1024 * 1024)
+#define SERVICE_WIN_LOG_KEEP	4
+/* How long a Stop waits for the host before it answers anyway. */
+#define SERVICE_WIN_STOP_MS	20000
 
 /*
  * Runs the host: as the service "cdesk" when the service manager started
- * this process (it then stops on the manager's Stop or Shutdown), else
- * as server_main() does from a console. Returns the exit status.
+ * this process (it then stops on the manager's Stop or Shutdown, and
+ * logs to SERVICE_WIN_LOG), else as server_main() does from a console.
+ * Returns the exit status.
  */
 int	service_win_main(const struct cfg_paths *paths, int verbose);
 
