@@ -967,6 +967,12 @@ cmlink_free(struct cmlink *l)
 
 	if (l == NULL)
 		return;
+	/* The sessions it shows end with us: the CM we started goes too,
+	 * not left on the desk saying the server is gone (a CM the user
+	 * started by hand is not ours and stays). The server's SIGCHLD
+	 * handling reaps it. */
+	if (l->cm_pid > 0 && kill(l->cm_pid, SIGTERM) == 0)
+		log_debug("cm: pid %ld told to end", (long)l->cm_pid);
 	ipc_server_free(l->srv);
 	if (l->sigchld != NULL)
 		event_free(l->sigchld);

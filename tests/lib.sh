@@ -71,6 +71,7 @@ cdesk_start() {
 		[ $i -gt 200 ] && { echo "server not ready"; cat "$d/log"; return 1; }
 		sleep 0.05
 	done
+	SERVER_DIR=$d
 	PORT=$(sed -n 's/^READY \([0-9]*\)$/\1/p' "$d/out")
 	HOST_ID=$(sed -n 's/^ID: //p' "$d/out")
 	OTP=$(cdesk_otp "$d")
@@ -96,6 +97,21 @@ cdesk_stop() {
 		[ -n "${DIR:-}" ] && grep -v " info: " "$DIR/log" | tail -n 40
 		return 1
 	fi
+	# The CMs it started end with it (none left on the desk).
+	for cm in $(sed -n 's/.* cm: started .* (pid \([0-9]*\)).*/\1/p' \
+	    "${SERVER_DIR:-/nonexistent}/log" 2>/dev/null); do
+		i=0
+		while [ -d "/proc/$cm" ] &&
+		    grep -q -- '--cm' "/proc/$cm/cmdline" 2>/dev/null; do
+			i=$((i + 1))
+			if [ $i -gt 60 ]; then
+				echo "the CM the server started (pid $cm) outlived it"
+				kill "$cm"
+				return 1
+			fi
+			sleep 0.05
+		done
+	done
 }
 
 # fail MSG: print and exit 1 (after stopping the server).
