@@ -50,6 +50,7 @@
 #include "server/srv.h"
 #include "server/sysinfo.h"
 #include "server/conn/throttle.h"
+#include "sodium_heap.h"
 
 #define FUZZ_PERM_PASS	"fuzz-pass-1"
 #define FUZZ_OTP	"fz7k2m"
