@@ -50,6 +50,7 @@
 #include "server/srv.h"
 #include "server/sysinfo.h"
 #include "server/conn/throttle.h"
+#include "sodium_heap.h"
 
 #define FUZZ_PERM_PASS	"fuzz-pass-1"
 #define FUZZ_OTP	"fz7k2m"
@@ -147,6 +148,7 @@ fuzz_fini(void)
 	evdns_base_free(fuzz_srv.dns, 0);
 	throttle_free(fuzz_srv.throttle);
 	throttle_free(fuzz_srv.throttle_id);
+	throttle_free(fuzz_srv.throttle_2fa);
 	store_free(fuzz_srv.store);
 	event_base_free(fuzz_srv.base);
 	cfg_paths_fini(&fuzz_paths);
@@ -231,8 +233,12 @@ fuzz_reset(unsigned sel)
 
 	throttle_free(srv->throttle);
 	throttle_free(srv->throttle_id);
+	throttle_free(srv->throttle_2fa);
+	/* As server.c makes them; a missing one (2FA's) crashed the first
+	 * Auth2FA the fuzzer sent. */
 	srv->throttle = throttle_new(THROTTLE_EXPIRE_S);
 	srv->throttle_id = throttle_new(THROTTLE_EXPIRE_ID_S);
+	srv->throttle_2fa = throttle_new(THROTTLE_EXPIRE_S);
 	srv->cfg = fuzz_cfgs[SEL_CFG(sel)];
 	srv->idle_timeout = (int)cfg_int(srv->cfg, "idle-timeout");
 	srv->otp_failures = 0;

@@ -14,6 +14,7 @@
 #include "common/codec.h"
 #include "common/err.h"
 #include "common/sstream.h"
+#include "sodium_heap.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -37,6 +38,23 @@ static const uint8_t fz_eph_sk[SSTREAM_BOX_SK_LEN] = {
 	0x38, 0x39, 0x3a, 0x3b, 0x3c, 0x3d, 0x3e, 0x3f,
 };
 static volatile uint8_t fz_sink;
+
+/* Derived from the seeds above once, not per input: the key pairs do not
+ * depend on the input and deriving them cost more than the code tested. */
+static uint8_t fz_sign_pk[SSTREAM_SIGN_PK_LEN];
+static uint8_t fz_sign_sk[SSTREAM_SIGN_SK_LEN];
+static uint8_t fz_eph_pk[SSTREAM_BOX_PK_LEN];
+static int fz_keys_made;
+
+static void
+fz_make_keys(void)
+{
+	if (fz_keys_made)
+		return;
+	crypto_sign_seed_keypair(fz_sign_pk, fz_sign_sk, fz_sign_seed);
+	crypto_scalarmult_base(fz_eph_pk, fz_eph_sk);
+	fz_keys_made = 1;
+}
 
 /* Open frames off (p, n) until need more or an error. */
 static void
@@ -63,17 +81,13 @@ fz_open_loop(struct sstream *s, const uint8_t *p, size_t n)
 static void
 fz_host_finish(struct sstream *s, const uint8_t *p, size_t n)
 {
-	uint8_t pk[SSTREAM_SIGN_PK_LEN], sk[SSTREAM_SIGN_SK_LEN];
-	uint8_t eph_pk[SSTREAM_BOX_PK_LEN];
 	struct sstream_hs *hs;
 	uint8_t *msg;
 	size_t msglen;
 	int r, unv;
 
-	crypto_sign_seed_keypair(pk, sk, fz_sign_seed);
-	crypto_scalarmult_base(eph_pk, fz_eph_sk);
-	if (sstream_hs_host_start_with("123456789", sk, eph_pk, fz_eph_sk,
-	    &hs, &msg, &msglen) != 0)
+	if (sstream_hs_host_start_with("123456789", fz_sign_sk, fz_eph_pk,
+	    fz_eph_sk, &hs, &msg, &msglen) != 0)
 		abort();
 	r = sstream_hs_host_finish(hs, s, p, n, &unv);
 	if (r > 1 || r < ERR_MIN || (r == 1) != sstream_encrypted(s))
@@ -86,13 +100,11 @@ fz_host_finish(struct sstream *s, const uint8_t *p, size_t n)
 static void
 fz_client(struct sstream *s, const uint8_t *p, size_t n)
 {
-	uint8_t pk[SSTREAM_SIGN_PK_LEN], sk[SSTREAM_SIGN_SK_LEN];
 	uint8_t *reply;
 	size_t rlen;
 	int r;
 
-	crypto_sign_seed_keypair(pk, sk, fz_sign_seed);
-	r = sstream_hs_client(s, p, n, pk, "123456789", &reply, &rlen);
+	r = sstream_hs_client(s, p, n, fz_sign_pk, "123456789", &reply, &rlen);
 	if (r > 1 || r < ERR_MIN || (r < 0 && reply != NULL))
 		abort();
 	free(reply);
@@ -106,6 +118,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size == 0)
 		return 0;
+	fz_make_keys();
 	s = sstream_new((data[0] & 0x10) ? CODEC_PRELOGIN_MAX : 256);
 	switch (data[0] & 3) {
 	case 0:

@@ -11,6 +11,7 @@
 
 #include "common/err.h"
 #include "common/store.h"
+#include "sodium_heap.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
