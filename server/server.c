@@ -125,6 +125,8 @@ srv_cfg_load(struct srv *srv)
 	return 0;
 }
 
+static void	srv_direct_apply(struct srv *);
+
 /* Re-read the config if a file changed on disk (cheap: two stats). */
 void
 srv_cfg_refresh(struct srv *srv)
@@ -132,8 +134,10 @@ srv_cfg_refresh(struct srv *srv)
 	if (srv_stamp_same(srv->paths->conf, &cfg_stamp[0]) &&
 	    srv_stamp_same(srv->paths->sys_conf, &cfg_stamp[1]))
 		return;
-	if (srv_cfg_load(srv) == 0)
+	if (srv_cfg_load(srv) == 0) {
 		log_info("config reloaded");
+		srv_direct_apply(srv);
+	}
 }
 
 /* Draw a new one-time password and show it to the person at the desk. */
@@ -329,8 +333,10 @@ srv_signal_cb(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	if (sig == SIGHUP) {
-		if (srv_cfg_load(srv) == 0)
+		if (srv_cfg_load(srv) == 0) {
 			log_info("config reloaded (SIGHUP)");
+			srv_direct_apply(srv);
+		}
 		return;
 	}
 	log_info("signal %d: stopping", (int)sig);
@@ -531,6 +537,30 @@ srv_direct_start(struct srv *srv)
 	    "encrypted (RustDesk clients never encrypt direct IP "
 	    "connections)", port);
 	return 0;
+}
+
+/*
+ * After a reload: listen where direct-server and direct-access-port say
+ * now. Turned on or moved, the port opens at once; turned off, it closes
+ * (sessions that came in on it stay; the accept callback refuses any
+ * still queued).
+ */
+static void
+srv_direct_apply(struct srv *srv)
+{
+	int on = cfg_bool(srv->cfg, "direct-server");
+	int port = (int)cfg_int(srv->cfg, "direct-access-port");
+
+	if (srv->listener != NULL ? on && port == srv->direct_port : !on)
+		return;
+	if (srv->listener != NULL) {
+		srv_listener_free(srv->listener);
+		srv->listener = NULL;
+		log_info("direct access: port %d closed", srv->direct_port);
+	}
+	srv->direct_port = 0;
+	if (on)
+		(void)srv_direct_start(srv);	/* logs why it can't */
 }
 
 /* Say we are up: the log line, READY with the port for tests and
