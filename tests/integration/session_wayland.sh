@@ -99,9 +99,15 @@ wait_for "$DIR/log" "cm: started .* as uid $uid \\(pid [0-9]+\\)" \
     "the CM did not start as $uw"
 cm=$(sed -n "s/.*cm: started .* as uid $uid (pid \\([0-9]*\\)).*/\\1/p" \
     "$DIR/log" | head -n 1)
-tr '\0' '\n' <"/proc/$cm/environ" |
-    grep -qx WAYLAND_DISPLAY=wayland-cdesk-test ||
-    fail "the CM did not get the session's WAYLAND_DISPLAY"
+# The log line comes right after the fork: until the child's exec its
+# environment is still the server's.
+i=0
+until tr '\0' '\n' <"/proc/$cm/environ" 2>/dev/null |
+    grep -qx WAYLAND_DISPLAY=wayland-cdesk-test; do
+	i=$((i + 1))
+	[ $i -gt 100 ] && fail "the CM did not get the session's WAYLAND_DISPLAY"
+	sleep 0.05
+done
 i=0
 until [ -n "$(DISPLAY=$DW xdotool search --onlyvisible --pid "$cm" \
     2>/dev/null)" ]; do
