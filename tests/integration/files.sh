@@ -38,7 +38,10 @@ as_user() { setpriv --reuid="$UID_" --regid="$GID_" --init-groups "$@"; }
 
 # The user's own X display, as a desktop session would have it.
 exec 4>"$WORK/files.dfd"
-as_user Xvfb -displayfd 4 -screen 0 1024x768x24 -nolisten tcp -noreset \
+# Not through as_user: $! would be the function's subshell, and killing
+# it left Xvfb running after the test.
+setpriv --reuid="$UID_" --regid="$GID_" --init-groups \
+    Xvfb -displayfd 4 -screen 0 1024x768x24 -nolisten tcp -noreset \
     >"$WORK/files.xvfb.log" 2>&1 &
 XPID=$!
 exec 4>&-
