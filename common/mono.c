@@ -19,3 +19,13 @@ mono_ms(void)
 {
 	return mono_us() / 1000;
 }
+
+/* Milliseconds since the Unix epoch. */
+int64_t
+unix_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

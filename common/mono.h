@@ -12,5 +12,9 @@
 uint64_t	mono_ms(void);
 /* Microseconds of CLOCK_MONOTONIC. */
 uint64_t	mono_us(void);
+/* Milliseconds since the Unix epoch (the wall clock): only for times
+ * another party reads (protocol timestamps, TOTP steps, records of when),
+ * never to measure an interval here. */
+int64_t		unix_ms(void);
 
 #endif

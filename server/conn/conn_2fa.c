@@ -9,7 +9,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <sodium.h>
 
@@ -23,16 +22,6 @@
 #include "server/conn/login.h"
 #include "server/conn/throttle.h"
 #include "server/srv.h"
-
-/* Wall-clock Unix milliseconds (TOTP steps and trusted devices). */
-static int64_t
-conn_2fa_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* How a login that passed 2FA was let in, for the log and the audit. */
 static const char *
@@ -62,7 +51,7 @@ conn_2fa_trusted(struct conn *c, const Hbb__LoginRequest *lr)
 	    !cfg_bool(srv->cfg, "enable-trusted-devices"))
 		return 0;
 	return store_trusted_match(srv->store, lr->hwid.data, lr->hwid.len,
-	    lr->my_id, lr->my_name, lr->my_platform, conn_2fa_now_ms());
+	    lr->my_id, lr->my_name, lr->my_platform, unix_ms());
 }
 
 /* The password was right and 2FA is on: ask for the code. */
@@ -122,7 +111,7 @@ conn_2fa_trust(struct conn *c, const Hbb__Auth2FA *a)
 	int r;
 
 	r = store_trusted_add(c->srv->store, a->hwid.data, a->hwid.len,
-	    c->my_id, c->my_name, c->platform, conn_2fa_now_ms(), &cause);
+	    c->my_id, c->my_name, c->platform, unix_ms(), &cause);
 	if (r != 0)
 		log_warn("conn %u peer %s: trusted device not saved: %s",
 		    c->id, c->peer, cause);
@@ -151,7 +140,7 @@ conn_recv_2fa(struct conn *c, const Hbb__Message *m)
 	in.throttle = throttle_check(srv->throttle_2fa, sa, conn_now_s());
 	secret = store_totp(srv->store, &len);
 	in.code_ok = in.awaiting && in.throttle == NULL && secret != NULL &&
-	    totp_check(secret, len, a->code, conn_2fa_now_ms() / 1000);
+	    totp_check(secret, len, a->code, unix_ms() / 1000);
 	in.hwid = a->hwid.len > 0;
 	in.trust_on = cfg_bool(srv->cfg, "enable-trusted-devices");
 	if (!login_decide_2fa(&in, &v)) {

@@ -18,11 +18,11 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/config.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "common/mono.h"
 #include "ipc.pb-c.h"
 #include "server/cmlink.h"
 #include "server/conn/conn_int.h"
@@ -32,16 +32,6 @@
 
 /* The source a call records: PulseAudio's name for the default input. */
 #define VOICE_SOURCE	"@DEFAULT_SOURCE@"
-
-/* Unix milliseconds, as upstream's get_time(). */
-static int64_t
-voice_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Tell the CM where the call stands. */
 static void
@@ -87,7 +77,7 @@ voice_respond(struct conn *c, int accepted)
 
 	r.accepted = accepted != 0;
 	r.req_timestamp = c->voice_ts;
-	r.ack_timestamp = voice_now_ms();
+	r.ack_timestamp = unix_ms();
 	m.union_case = HBB__MESSAGE__UNION_VOICE_CALL_RESPONSE;
 	m.voice_call_response = &r;
 	conn_send(c, &m);
@@ -179,7 +169,7 @@ conn_recv_voice_request(struct conn *c, const Hbb__Message *m)
 	}
 	/* As upstream: a zero timestamp is replaced by ours. */
 	c->voice_ts = q->req_timestamp != 0 ? q->req_timestamp :
-	    voice_now_ms();
+	    unix_ms();
 	/* Ringing already: the newest timestamp is answered, once. */
 	if (c->voice == IPC__VOICE_CALL_STATE__STATE__INCOMING)
 		return;
@@ -238,7 +228,7 @@ conn_voice_hang_up(struct conn *c)
 	if (c->dead || c->voice == IPC__VOICE_CALL_STATE__STATE__IDLE)
 		return;
 	q.is_connect = 0;
-	q.req_timestamp = voice_now_ms();
+	q.req_timestamp = unix_ms();
 	m.union_case = HBB__MESSAGE__UNION_VOICE_CALL_REQUEST;
 	m.voice_call_request = &q;
 	conn_send(c, &m);

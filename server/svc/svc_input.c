@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/event.h>
 
@@ -214,16 +213,6 @@ static const uint32_t ck_keysym[] = {
 
 static void	 input_tick_arm(struct svc_input *);
 static void	 input_set_mapping(struct svc_input *, unsigned, uint32_t);
-
-/* Milliseconds since the Unix epoch. */
-static int64_t
-input_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Returns bit kc of a keycode set. */
 static int
@@ -516,7 +505,7 @@ input_key_down(struct svc_input *svc, struct input_held *h, unsigned kc)
 		return;
 	if (!input_kc_isset(h->keys, kc)) {
 		input_kc_set(h->keys, kc, 1);
-		h->since[kc] = input_now_ms();
+		h->since[kc] = unix_ms();
 		svc->key_refs[kc]++;
 	}
 	input_send_key(svc, kc, 1);
@@ -593,7 +582,7 @@ input_button_up(struct svc_input *svc, struct input_held *h, unsigned b)
 	if (svc->btn_refs[b] > 0 && --svc->btn_refs[b] == 0)
 		input_send_button(svc, b, 0);
 	if (b == 1)
-		svc->last_click_ms = input_now_ms();
+		svc->last_click_ms = unix_ms();
 }
 
 /* Turns the wheel dy notches up (< 0: down), then dx notches left (< 0:
@@ -845,7 +834,7 @@ input_slot_get(struct svc_input *svc, uint32_t ks)
 	for (i = 0; i < svc->nslots; i++) {
 		s = &svc->slots[i];
 		if (s->ks == ks) {
-			s->used_ms = input_now_ms();
+			s->used_ms = unix_ms();
 			return s->kc;
 		}
 	}
@@ -882,7 +871,7 @@ input_slot_get(struct svc_input *svc, uint32_t ks)
 	if (lru == NULL)
 		return 0;
 	lru->ks = ks;
-	lru->used_ms = input_now_ms();
+	lru->used_ms = unix_ms();
 	input_set_mapping(svc, lru->kc, ks);
 	input_slots_record(svc);
 	input_tick_arm(svc);
@@ -893,7 +882,7 @@ input_slot_get(struct svc_input *svc, uint32_t ks)
 static void
 input_slots_expire(struct svc_input *svc, int force)
 {
-	int64_t now = input_now_ms();
+	int64_t now = unix_ms();
 	int i, changed = 0;
 
 	for (i = 0; i < svc->nslots; i++) {
@@ -971,7 +960,7 @@ input_type_cp(struct svc_input *svc, struct input_held *h, uint32_t cp,
 	if (ks == 0)
 		return;
 	if (ks == KS_Return)
-		svc->last_click_ms = input_now_ms();
+		svc->last_click_ms = unix_ms();
 	kc = input_find_cp(svc, cp, &level);
 	if (kc != 0 && level >= 2 && input_find_plain(svc, KS_Level3) == 0 &&
 	    input_find_plain(svc, KS_Mode_switch) == 0)
@@ -1136,7 +1125,7 @@ input_move_abs(struct svc_input *svc, struct input_held *held, int32_t x,
 		    input_clamp(y, 0, h - 1));
 		input_mark_dirty(svc);
 	}
-	svc->last_move_ms = input_now_ms();
+	svc->last_move_ms = unix_ms();
 	svc->last_move_conn = held->conn_id;
 }
 
@@ -1150,7 +1139,7 @@ input_move_rel(struct svc_input *svc, struct input_held *h, int32_t dx,
 		    input_clamp(dy, -REL_MAX, REL_MAX));
 		input_mark_dirty(svc);
 	}
-	svc->last_move_ms = input_now_ms();
+	svc->last_move_ms = unix_ms();
 	svc->last_move_conn = h->conn_id;
 }
 
@@ -1201,7 +1190,7 @@ input_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct svc_input *svc = arg;
 	struct input_held *h;
-	int64_t now = input_now_ms();
+	int64_t now = unix_ms();
 	unsigned kc;
 
 	(void)fd;
@@ -1488,7 +1477,7 @@ svc_input_mouse(struct svc_input *svc, uint32_t conn_id,
 
 	if (input_check_dead(svc))
 		return ERR_IO;
-	svc->last_input_ms = input_now_ms();
+	svc->last_input_ms = unix_ms();
 	h = input_held_get(svc, conn_id, 1);
 	switch (type) {
 	case 0:		/* move: supersedes whatever move is pending */
@@ -1602,7 +1591,7 @@ input_key_map(struct svc_input *svc, struct input_held *h,
 	}
 	ks = input_sym_at(svc, kc, 0);
 	if (ks == KS_Return || ks == KS_KP_Enter)
-		svc->last_click_ms = input_now_ms();
+		svc->last_click_ms = unix_ms();
 	if (input_kc_class(svc, kc) == MC_NONE && ks != KS_Tab &&
 	    ks != KS_Return)
 		input_locks_sync(svc, kc, ev->n_modifiers, ev->modifiers, undo);
@@ -1670,7 +1659,7 @@ input_key_control(struct svc_input *svc, struct input_held *h,
 		return 0;
 	}
 	if (ks == KS_Return || ks == KS_KP_Enter)
-		svc->last_click_ms = input_now_ms();
+		svc->last_click_ms = unix_ms();
 	input_key_with_mods(svc, h, ev, kc, level, input_sym_class(ks));
 	return 0;
 }
@@ -1697,7 +1686,7 @@ input_key_chr(struct svc_input *svc, struct input_held *h,
 		return 0;
 	}
 	if (ks == KS_Return)
-		svc->last_click_ms = input_now_ms();
+		svc->last_click_ms = unix_ms();
 	input_key_with_mods(svc, h, ev, kc, level, MC_NONE);
 	return 0;
 }
@@ -1723,7 +1712,7 @@ svc_input_key(struct svc_input *svc, uint32_t conn_id,
 
 	if (input_check_dead(svc))
 		return ERR_IO;
-	svc->last_input_ms = input_now_ms();
+	svc->last_input_ms = unix_ms();
 	h = input_held_get(svc, conn_id, 1);
 	if (ev->union_case == HBB__KEY_EVENT__UNION_SEQ && ev->seq != NULL)
 		cost = (double)svc_input_decode_text(ev->seq,
@@ -1773,7 +1762,7 @@ svc_input_pointer(struct svc_input *svc, uint32_t conn_id,
 
 	if (input_check_dead(svc))
 		return ERR_IO;
-	svc->last_input_ms = input_now_ms();
+	svc->last_input_ms = unix_ms();
 	if (ev->union_case != HBB__POINTER_DEVICE_EVENT__UNION_TOUCH_EVENT ||
 	    (t = ev->touch_event) == NULL)
 		return ERR_INVAL;

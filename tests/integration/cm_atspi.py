@@ -227,6 +227,18 @@ def app(pid=None, timeout=15):
     fail("the CM never showed up on the accessibility bus")
 
 
+def run(main):
+    """main(), then kill every GUI process it started, whatever happened."""
+    try:
+        main()
+    finally:
+        for p in STARTED:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass
+
+
 def click(acc):
     acc.do_action(0)
 
@@ -506,11 +518,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    finally:
-        for p in STARTED:
-            try:
-                os.kill(p, signal.SIGKILL)
-            except OSError:
-                pass
+    run(main)

@@ -16,7 +16,6 @@ quits after the session.
 """
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -210,14 +209,11 @@ def hidden():
     say("the CM quit")
 
 
+def main():
+    shown()
+    hidden()
+    print("ok", flush=True)
+
+
 if __name__ == "__main__":
-    try:
-        shown()
-        hidden()
-        print("ok", flush=True)
-    finally:
-        for p in at.STARTED:
-            try:
-                os.kill(p, signal.SIGKILL)
-            except OSError:
-                pass
+    at.run(main)

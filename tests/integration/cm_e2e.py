@@ -97,11 +97,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    finally:
-        for p in at.STARTED:
-            try:
-                os.kill(p, signal.SIGKILL)
-            except OSError:
-                pass
+    at.run(main)

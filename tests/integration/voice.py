@@ -13,7 +13,6 @@ connection.
 """
 import math
 import os
-import signal
 import struct
 import subprocess
 import sys
@@ -216,11 +215,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    finally:
-        for p in at.STARTED:
-            try:
-                os.kill(p, signal.SIGKILL)
-            except OSError:
-                pass
+    at.run(main)
