@@ -10,18 +10,10 @@
 # own allocator) only the mappings are checked, which the output says.
 . "$TOP/tests/lib.sh"
 BOUND_MB=${MEM_IDLE_MB:-32}
-exec 3>"$WORK/mem_idle.dfd"
-Xvfb -displayfd 3 -screen 0 1920x1080x24 -nolisten tcp -noreset \
-    +extension RANDR +extension DAMAGE >"$WORK/mem_idle.xvfb" 2>&1 &
-XPID=$!
-exec 3>&-
-i=0
-while [ ! -s "$WORK/mem_idle.dfd" ]; do
-	i=$((i + 1)); [ $i -gt 200 ] && { kill $XPID; fail "no Xvfb"; }
-	sleep 0.05
-done
-DISPLAY=":$(cat "$WORK/mem_idle.dfd")"
-export DISPLAY
+. "$TOP/tests/bench/lib.sh"
+D=$WORK
+bench_xvfb
+[ -s "$D/dfd" ] || { kill $XPID; fail "no Xvfb"; }
 trap 'kill $XPID 2>/dev/null' EXIT
 DIR=$(cdesk_dir mem_idle)
 cdesk_start "$DIR" || fail "server start"
