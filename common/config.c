@@ -127,15 +127,26 @@ struct parse_ctx {
 	char		*warn;		/* newline-separated (owned) */
 };
 
-/* Find the table entry of key, or NULL. */
+/*
+ * Find the table entry of key, or NULL. The table is sorted by name (byte
+ * order; test_config checks it), so a binary search: the server looks
+ * options up on every login and permission check.
+ */
 static const struct opt *
 opt_find(const char *key)
 {
-	size_t i;
+	size_t lo = 0, hi = NOPTS, mid;
+	int d;
 
-	for (i = 0; i < NOPTS; i++)
-		if (strcmp(opts[i].name, key) == 0)
-			return &opts[i];
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((d = strcmp(key, opts[mid].name)) == 0)
+			return &opts[mid];
+		if (d < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
 	return NULL;
 }
 

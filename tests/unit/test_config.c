@@ -118,6 +118,7 @@ each_cb(const char *key, const char *value, int is_set, void *arg)
 	ASSERT_INT_EQ(st->extra_seen, 0);	/* unknown keys come last */
 	if (st->prev[0] != '\0' && strcmp(st->prev, key) >= 0)
 		TST_FAIL("option table not sorted at %s", key);
+	ASSERT_TRUE(cfg_known(key));	/* the lookup is a binary search */
 	snprintf(st->prev, sizeof st->prev, "%s", key);
 	st->count++;
 	st->set += is_set;
