@@ -133,7 +133,7 @@ clip_unzstd(const uint8_t *in, size_t inlen, size_t max, uint8_t **out,
 	uint8_t *buf = NULL;
 	unsigned long long cs;
 	size_t cap = 0, r;
-	int rv = ERR_INVAL;
+	int rv = ERR_INVAL, wlog;
 
 	*out = NULL;
 	*outlen = 0;
@@ -145,6 +145,19 @@ clip_unzstd(const uint8_t *in, size_t inlen, size_t max, uint8_t **out,
 		return ERR_TOOBIG;
 	if ((ds = ZSTD_createDStream()) == NULL)
 		return ERR_NOMEM;
+	/*
+	 * Nor may a frame make zstd keep a window larger than the output we
+	 * allow (its default admits 128 MiB): it holds the window besides
+	 * our buffer.
+	 */
+	for (wlog = 10; wlog < 27 &&
+	    ((size_t)1 << wlog) < max; wlog++)
+		;
+	if (ZSTD_isError(ZSTD_DCtx_setParameter(ds, ZSTD_d_windowLogMax,
+	    wlog))) {
+		ZSTD_freeDStream(ds);
+		return ERR_NOMEM;
+	}
 	ob.dst = NULL;
 	ob.size = 0;
 	ob.pos = 0;
@@ -317,10 +330,10 @@ clip_decode_max(const Hbb__Clipboard *c, size_t max, int *fmt,
 
 /* Decode and validate one peer entry. */
 int
-svc_clip_decode_item(const Hbb__Clipboard *c, int *fmt, uint8_t **data,
-    size_t *len)
+svc_clip_decode_item(const Hbb__Clipboard *c, size_t max, int *fmt,
+    uint8_t **data, size_t *len)
 {
-	return clip_decode_max(c, SVC_CLIP_ITEM_MAX, fmt, data, len);
+	return clip_decode_max(c, max, fmt, data, len);
 }
 
 /* The clip_fmt of a wire format, or -1. */

@@ -85,14 +85,16 @@ int	svc_clip_set_multi(struct svc_clip *, uint32_t conn_id,
 
 /*
  * Decodes and validates one peer Clipboard entry without touching X: zstd
- * when c->compress (bounded by SVC_CLIP_ITEM_MAX), RGBA checked
- * (width × height × 4 == length) and turned into PNG. On success returns 0,
- * *fmt is the format the data now has (Text, Html, Rtf, ImagePng,
- * ImageSvg) and *data (caller frees) / *len the bytes. Returns ERR_INVAL,
- * ERR_TOOBIG, ERR_UNSUPP (Special and unknown formats) or ERR_CODEC.
- * Used by svc_clip_set and by the fuzz target.
+ * when c->compress, RGBA checked (width × height × 4 == length) and turned
+ * into PNG; at most max bytes decoded (svc_clip_set allows
+ * SVC_CLIP_ITEM_MAX for all entries of a message together). On success
+ * returns 0, *fmt is the format the data now has (Text, Html, Rtf,
+ * ImagePng, ImageSvg) and *data (caller frees) / *len the bytes. Returns
+ * ERR_INVAL, ERR_TOOBIG, ERR_UNSUPP (Special and unknown formats) or
+ * ERR_CODEC. svc_clip_set decodes so; exported for the tests and the fuzz
+ * target.
  */
-int	svc_clip_decode_item(const Hbb__Clipboard *c, int *fmt,
+int	svc_clip_decode_item(const Hbb__Clipboard *c, size_t max, int *fmt,
 	    uint8_t **data, size_t *len);
 
 /*

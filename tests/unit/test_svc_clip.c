@@ -376,7 +376,7 @@ test_host_png(void)
 	c.height = 30;
 	c.content.data = rgba;
 	c.content.len = 40 * 30 * 4;
-	ASSERT_INT_EQ(svc_clip_decode_item(&c, &fmt, &png, &n), 0);
+	ASSERT_INT_EQ(svc_clip_decode_item(&c, SVC_CLIP_ITEM_MAX, &fmt, &png, &n), 0);
 	ASSERT_INT_EQ(fmt, HBB__CLIPBOARD_FORMAT__ImagePng);
 	png_check(png, n, rgba, 40, 30);
 	xclip_in("image/png", png, n);
@@ -548,6 +548,42 @@ test_peer_invalid(void)
 	free(out);
 }
 
+/*
+ * A zstd frame whose window exceeds the allowed output is refused, one
+ * within it decodes: a hand-made frame (no content size, so only the
+ * window descriptor tells) holding one raw block of 5 bytes.
+ */
+static void
+test_peer_zstd_window(void)
+{
+	uint8_t f[] = { 0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x00,
+	    (5 << 3) | 1, 0, 0, 'h', 'e', 'l', 'l', 'o' };
+	Hbb__Clipboard c = HBB__CLIPBOARD__INIT;
+	uint8_t *out;
+	size_t n;
+	int fmt;
+
+	c.format = HBB__CLIPBOARD_FORMAT__Text;
+	c.compress = 1;
+	c.content.data = f;
+	c.content.len = sizeof f;
+	f[5] = 15 << 3;		/* window 2^25 = SVC_CLIP_ITEM_MAX: fine */
+	ASSERT_INT_EQ(svc_clip_decode_item(&c, SVC_CLIP_ITEM_MAX, &fmt, &out,
+	    &n), 0);
+	ASSERT_INT_EQ(n, 5);
+	ASSERT_MEM_EQ(out, "hello", 5);
+	free(out);
+	f[5] = 16 << 3;		/* 2^26: more than the output may be */
+	ASSERT_INT_EQ(svc_clip_decode_item(&c, SVC_CLIP_ITEM_MAX, &fmt, &out,
+	    &n), ERR_INVAL);
+	f[5] = 10 << 3;		/* 2^20 with a 1 MiB cap: fine, 2^21 not */
+	ASSERT_INT_EQ(svc_clip_decode_item(&c, 1 << 20, &fmt, &out, &n), 0);
+	free(out);
+	f[5] = 11 << 3;
+	ASSERT_INT_EQ(svc_clip_decode_item(&c, 1 << 20, &fmt, &out, &n),
+	    ERR_INVAL);
+}
+
 /* After unsubscribe a sink gets nothing, at once. */
 static void
 test_unsubscribe(void)
@@ -648,6 +684,7 @@ main(void)
 	TST_RUN(test_peer_big_compressed);
 	TST_RUN(test_peer_image);
 	TST_RUN(test_peer_invalid);
+	TST_RUN(test_peer_zstd_window);
 	TST_RUN(test_move);
 	TST_RUN(test_unsubscribe);
 	/* Take the selection back so the last xclip exits. */
