@@ -125,7 +125,7 @@ srv_cfg_load(struct srv *srv)
 	return 0;
 }
 
-static void	srv_direct_apply(struct srv *);
+static void	srv_cfg_apply(struct srv *);
 
 /* Re-read the config if a file changed on disk (cheap: two stats). */
 void
@@ -136,7 +136,7 @@ srv_cfg_refresh(struct srv *srv)
 		return;
 	if (srv_cfg_load(srv) == 0) {
 		log_info("config reloaded");
-		srv_direct_apply(srv);
+		srv_cfg_apply(srv);
 	}
 }
 
@@ -335,7 +335,7 @@ srv_signal_cb(evutil_socket_t sig, short what, void *arg)
 	if (sig == SIGHUP) {
 		if (srv_cfg_load(srv) == 0) {
 			log_info("config reloaded (SIGHUP)");
-			srv_direct_apply(srv);
+			srv_cfg_apply(srv);
 		}
 		return;
 	}
@@ -561,6 +561,31 @@ srv_direct_apply(struct srv *srv)
 	srv->direct_port = 0;
 	if (on)
 		(void)srv_direct_start(srv);	/* logs why it can't */
+}
+
+/*
+ * After a reload: record the audio-input source now named (the stream
+ * restarts on it at once, as upstream restarts its capture loop); during a
+ * voice call the microphone stays and the new source follows at hang-up.
+ */
+static void
+srv_audio_apply(struct srv *srv)
+{
+	const char *src = cfg_get(srv->cfg, "audio-input");
+
+	if (srv->audio == NULL || srv->voice_source)
+		return;
+	if (svc_audio_set_source(srv->audio, src) > 0)
+		log_info("audio: capture source now %s", *src != '\0' ? src :
+		    "the default output's monitor");
+}
+
+/* Apply what a reloaded config changed to what runs. */
+static void
+srv_cfg_apply(struct srv *srv)
+{
+	srv_direct_apply(srv);
+	srv_audio_apply(srv);
 }
 
 /* Say we are up: the log line, READY with the port for tests and

@@ -581,7 +581,7 @@ svc_audio_new(struct event_base *base, const char *source,
 	*out = NULL;
 	a = xcalloc(1, sizeof *a);
 	a->base = base;
-	a->source = xstrdup(source != NULL ? source : "");
+	a->source = xstrdup(source);
 	a->cookie_fd = -1;
 	svc_subs_init(&a->subs, sizeof(struct svc_sub));
 	pthread_mutex_init(&a->mu, NULL);
@@ -672,14 +672,18 @@ svc_audio_running(const struct svc_audio *a)
 int
 svc_audio_set_source(struct svc_audio *a, const char *source)
 {
+	if (source == NULL)
+		source = "";
+	if (a->source != NULL && strcmp(a->source, source) == 0)
+		return 0;
 	free(a->source);
-	a->source = xstrdup(source != NULL ? source : "");
+	a->source = xstrdup(source);
 	if (a->ml != NULL) {
 		audio_stop(a);
 		if (audio_start(a) != 0)
 			audio_retry_later(a);
 	}
-	return 0;
+	return 1;
 }
 
 /* 1 when two strings (or NULLs) are equal. */

@@ -86,7 +86,8 @@ int	svc_audio_running(const struct svc_audio *);
 
 /*
  * Changes the recorded source (NULL or "" = default sink's monitor),
- * restarting the stream if it runs. Returns 0.
+ * restarting the stream if it runs. Returns 1 if it changed, 0 if it was
+ * the source already (nothing restarted).
  */
 int	svc_audio_set_source(struct svc_audio *, const char *source);
 
