@@ -6,6 +6,12 @@
 # tests look at. The CM tests (cm_*.sh) unset it.
 export CDESK_TEST_CM_CLICK_ONLY=1
 
+# A test stopped by run.sh's timeout (TERM) or by hand (INT) exits through
+# its EXIT trap, which kills what it started and removes the users it made:
+# without these a shell dies of the signal with the trap unrun.
+trap 'exit 143' TERM
+trap 'exit 130' INT
+
 # free_port: print a TCP port nobody listens on.
 # Drawn below the kernel's ephemeral range (32768 and up), which the many
 # outgoing connections of parallel tests take from: a port the kernel hands
