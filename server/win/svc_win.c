@@ -1,12 +1,12 @@
 /*
  * svc_win.c: the services the Windows build does not have yet, with the
  * interfaces of their Linux files (svc_audio.h: PulseAudio; svc_term.h:
- * PTY shells; svc_cursor.h: XFixes, its service and backend in one X11
- * file), and vpx_mem.h, whose page trimming is glibc's. The server starts
- * the first three, is told they are unsupported, and runs without them
- * (srv->audio, srv->term and srv->cursor stay NULL, as when PulseAudio or
- * XFixes is missing on Linux): peers see no audio, no terminal and the
- * client's own cursor. Callers check for NULL before subscribing.
+ * PTY shells), and vpx_mem.h, whose page trimming is glibc's. The server
+ * starts the first two, is told they are unsupported, and runs without
+ * them (srv->audio and srv->term stay NULL, as when PulseAudio is missing
+ * on Linux): peers see no audio and no terminal. Callers check for NULL
+ * before subscribing. (Cursor shapes have a Windows backend:
+ * cursor_win.c.)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +15,6 @@
 #include "server/media/aplay.h"
 #include "server/media/vpx_mem.h"
 #include "server/svc/svc_audio.h"
-#include "server/svc/svc_cursor.h"
 #include "server/svc/svc_term.h"
 
 /* Audio capture (WASAPI loopback) is not built for Windows yet. */
@@ -189,60 +188,6 @@ svc_term_action(struct svc_term *st, uint32_t conn_id,
 	(void)conn_id;
 	(void)a;
 	return ERR_NOTFOUND;
-}
-
-/* Cursor shapes (GetCursorInfo) are not built for Windows yet. */
-int
-svc_cursor_new(struct event_base *base, const char *x_display,
-    struct svc_cursor **scp)
-{
-	(void)base;
-	(void)x_display;
-	*scp = NULL;
-	return ERR_UNSUPP;
-}
-
-/* Nothing was made. */
-void
-svc_cursor_free(struct svc_cursor *sc)
-{
-	(void)sc;
-}
-
-/* No service to move. */
-int
-svc_cursor_move(struct svc_cursor *sc, const char *x_display)
-{
-	(void)sc;
-	(void)x_display;
-	return ERR_UNSUPP;
-}
-
-/* Without a service there are no shapes to subscribe to. */
-int
-svc_cursor_subscribe(struct svc_cursor *sc, const struct svc_sink *sink,
-    unsigned flags)
-{
-	(void)sc;
-	(void)sink;
-	(void)flags;
-	return ERR_UNSUPP;
-}
-
-/* Nobody is subscribed. */
-void
-svc_cursor_unsubscribe(struct svc_cursor *sc, uint32_t conn_id)
-{
-	(void)sc;
-	(void)conn_id;
-}
-
-/* Nobody is subscribed. */
-void
-svc_cursor_input(struct svc_cursor *sc, uint32_t conn_id)
-{
-	(void)sc;
-	(void)conn_id;
 }
 
 /* The Windows heap keeps what libvpx frees; nothing to trim (NULL). */
