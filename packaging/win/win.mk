@@ -6,9 +6,9 @@
 # server/win/session_win.c follows the console session instead),
 # session.c (fork, setuid; session_win.c starts programs), server/x11/
 # (server/win/ has the same tables: capture, input, clipboard, cursor), the
-# PulseAudio service (svc_audio.c; svc_win.c says audio is unavailable)
-# and voice-call playback (aplay.c; without audio every call is refused),
-# PTY terminals (svc_term.c; likewise), vpx_mem.c (glibc malloc hooks) and
+# PulseAudio capture (audio_pulse.c; server/win/audio_wasapi.c records
+# instead) and voice-call playback (aplay.c; svc_win.c refuses calls),
+# PTY terminals (svc_term.c; svc_win.c says unsupported), vpx_mem.c (glibc malloc hooks) and
 # the logind wake lock (awake.c; server/win/awake_win.c uses the power
 # manager), and file transfer's helper and its link (server/helper/,
 # fsh.c; server/win/fsh_win.c says file transfer is not available).
@@ -24,7 +24,7 @@
 WIN_NOT_SERVER	:= server/x11/% server/session.c server/session_src.c \
 		   server/session_logind.c server/session_x11.c \
 		   server/session_proc.c server/session_headless.c \
-		   server/svc/svc_term.c server/svc/svc_audio.c \
+		   server/svc/svc_term.c server/svc/audio_pulse.c \
 		   server/media/vpx_mem.c \
 		   server/media/aplay.c \
 		   server/awake.c server/fsh.c server/helper/%
