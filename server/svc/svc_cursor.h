@@ -54,8 +54,8 @@ struct svc_cursor_stats {
 
 /*
  * A cursor service on base (borrowed) for the X display x_display (NULL:
- * $DISPLAY). Returns 0 and *scp (free with svc_cursor_free) or a negative
- * ERR_* (ERR_UNSUPP without XFixes).
+ * $DISPLAY; Windows: the one desktop). Returns 0 and *scp (free with
+ * svc_cursor_free) or a negative ERR_* (ERR_UNSUPP without XFixes).
  */
 int	svc_cursor_new(struct event_base *base, const char *x_display,
 	    struct svc_cursor **scp);
