@@ -5,10 +5,10 @@
 # backends (session_src.c with logind, X11, /proc and the headless Xvfb;
 # server/win/session_win.c follows the console session instead),
 # session.c (fork, setuid; session_win.c starts programs), server/x11/
-# (server/win/ has the same tables: capture, input, clipboard, cursor), the
-# PulseAudio capture (audio_pulse.c; server/win/audio_wasapi.c records
-# instead) and voice-call playback (aplay.c; svc_win.c refuses calls),
-# PTY terminals (svc_term.c; svc_win.c says unsupported), vpx_mem.c (glibc malloc hooks) and
+# (server/win/ has the same tables: capture, input, clipboard, cursor),
+# PulseAudio capture (audio_pulse.c; server/win/audio_wasapi.c: WASAPI)
+# and voice-call playback (aplay.c; svc_win.c plays nothing of a call),
+# PTY terminals (svc_term.c; unsupported), vpx_mem.c (glibc malloc hooks) and
 # the logind wake lock (awake.c; server/win/awake_win.c uses the power
 # manager), and file transfer's helper and its link (server/helper/,
 # fsh.c; server/win/fsh_win.c says file transfer is not available).

@@ -3,8 +3,8 @@
  * text (CF_UNICODETEXT, as UTF-8 on the wire) and images (the wire's PNG;
  * here the registered "PNG" format when a program offers it, else
  * CF_DIBV5 or CF_DIB, converted by clip_img.c; published as CF_DIB,
- * CF_DIBV5 and "PNG"), each bounded by SVC_CLIP_ITEM_MAX. A thread of its own
- * keeps a message-only window that listens for clipboard changes
+ * CF_DIBV5 and "PNG"), each bounded by SVC_CLIP_ITEM_MAX. A thread of its
+ * own keeps a message-only window that listens for clipboard changes
  * (AddClipboardFormatListener) and pokes an eventfd (compat_win.h: a
  * loopback socket, so the main loop waits on it); dispatch then reads the
  * clipboard on the main loop. What the service publishes is put on the
