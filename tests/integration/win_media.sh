@@ -98,8 +98,10 @@ echo "clippng $WORK/peer.png" >&3
     fail "winmedia getclip: $(tr -d '\r' <"$WORK/winm-get.out")"
 cmp "$WORK/host-got.rgba" "$WORK/peer.rgba" ||
     fail "the image on the wine clipboard differs from the peer's"
+grep -q '^GOT 29 17 dibv5=1 png=1' "$WORK/winm-get.out" ||
+    fail "not offered as CF_DIBV5 and PNG too: $(cat "$WORK/winm-get.out")"
 echo "clipboard peer->host: a 29x17 PNG with alpha is a CF_DIB on the" \
-    "wine clipboard with the same pixels"
+    "wine clipboard with the same pixels (and CF_DIBV5, PNG)"
 echo quit >&3
 exec 3>&-
 wait $PEER_PID

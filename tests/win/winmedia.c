@@ -7,7 +7,9 @@
  *   winmedia getclip OUT SECS W H  waits up to SECS s for a W x H image
  *                         (CF_DIB) on the clipboard, writes its pixels to
  *                         OUT as RGBA (32-bit: alpha as is; 24-bit:
- *                         opaque) and prints "GOT W H", or "NONE"
+ *                         opaque) and prints "GOT W H dibv5=0|1 png=0|1"
+ *                         (whether CF_DIBV5 and "PNG" are offered too), or
+ *                         "NONE"
  */
 #include <windows.h>
 #include <stdio.h>
@@ -119,7 +121,10 @@ read_dib(const char *out, int want_w, int want_h)
 				d[3] = bpp == 32 ? s[3] : 255;
 			}
 		if (write_file(out, rgba, (size_t)w * ht * 4) == 0) {
-			printf("GOT %d %d\n", w, ht);
+			printf("GOT %d %d dibv5=%d png=%d\n", w, ht,
+			    IsClipboardFormatAvailable(CF_DIBV5) ? 1 : 0,
+			    IsClipboardFormatAvailable(
+			    RegisterClipboardFormatA("PNG")) ? 1 : 0);
 			r = 0;
 		}
 		free(rgba);
