@@ -5,10 +5,10 @@
 # backends (session_src.c with logind, X11, /proc and the headless Xvfb;
 # server/win/session_win.c follows the console session instead),
 # session.c (fork, setuid; session_win.c starts programs), server/x11/
-# (server/win/ has the same tables: capture, input, clipboard), the
-# PulseAudio service (svc_audio.c; svc_win.c says audio is unavailable)
-# and voice-call playback (aplay.c; without audio every call is refused),
-# PTY terminals (svc_term.c; likewise), vpx_mem.c (glibc malloc hooks) and
+# (server/win/ has the same tables: capture, input, clipboard, cursor),
+# PulseAudio capture (audio_pulse.c; server/win/audio_wasapi.c: WASAPI)
+# and voice-call playback (aplay.c; svc_win.c plays nothing of a call),
+# PTY terminals (svc_term.c; unsupported), vpx_mem.c (glibc malloc hooks) and
 # the logind wake lock (awake.c; server/win/awake_win.c uses the power
 # manager), and file transfer's helper and its link (server/helper/,
 # fsh.c; server/win/fsh_win.c says file transfer is not available).
@@ -24,8 +24,8 @@
 WIN_NOT_SERVER	:= server/x11/% server/session.c server/session_src.c \
 		   server/session_logind.c server/session_x11.c \
 		   server/session_proc.c server/session_headless.c \
-		   server/svc/svc_term.c server/svc/svc_audio.c \
-		   server/svc/svc_cursor.c server/media/vpx_mem.c \
+		   server/svc/svc_term.c server/svc/audio_pulse.c \
+		   server/media/vpx_mem.c \
 		   server/media/aplay.c \
 		   server/awake.c server/fsh.c server/helper/%
 COMMON_SRCS	:= $(wildcard common/*.c)
@@ -67,3 +67,12 @@ $(B)/tests/win/test_ipc_win.exe: $(B)/tests/win/test_ipc_win.o \
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(B)/libipc.a $(B)/libcommon.a \
 	    $(call pc_libs,libevent $(COMMON_PKGS)) $(WIN_SYSLIBS)
+
+# The media backends' own test (tests/win/test_media_win.c: the cursor
+# service over cursor_win.c), which tests/integration/win_media.sh runs.
+$(B)/tests/win/test_media_win.exe: $(B)/tests/win/test_media_win.o \
+    $(B)/libserver.a $(B)/libipc.a $(B)/libcommon.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(B)/libserver.a $(B)/libipc.a \
+	    $(B)/libcommon.a $(call pc_libs,$(SERVER_PKGS) $(COMMON_PKGS)) \
+	    -lyuv -lstdc++ -lm $(WIN_SYSLIBS)

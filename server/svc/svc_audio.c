@@ -1,22 +1,18 @@
 /*
- * svc_audio.c: PulseAudio capture -> Opus -> AudioFrame for every sink.
+ * svc_audio.c: captured samples -> Opus -> AudioFrame for every sink.
  *
- * libpulse's threaded mainloop runs the stream; its read callback gathers
- * 10 ms of float samples, encodes them and queues the packed message. The
- * main loop is woken with event_active() and fans the frames out.
+ * The capture backend (svc_audio_int.h: audio_pulse.c, or WASAPI on
+ * Windows) runs a thread of its own and hands it samples; 10 ms of float
+ * samples are gathered there, encoded, and the packed messages queued.
+ * The main loop is woken with event_active() and fans the frames out.
  */
-#include <sys/mman.h>
-
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <event2/event.h>
 #include <opus.h>
-#include <pulse/pulseaudio.h>
 #include <sodium.h>
 
 #include "common/err.h"
@@ -24,102 +20,69 @@
 #include "common/mono.h"
 #include "common/xmalloc.h"
 #include "server/svc/svc_audio.h"
+#include "server/svc/svc_audio_int.h"
 #include "server/svc/svc_subs.h"
 
-#define AUDIO_FRAME_BYTES	(SVC_AUDIO_FRAME * SVC_AUDIO_CHANNELS * 4)
 #define AUDIO_PACKET_MAX	4000	/* libopus' recommended maximum */
 #define AUDIO_RETRY_SEC		1	/* first retry after a failure */
-#define AUDIO_RETRY_MAX_SEC	60	/* the retries back off to this */
-/*
- * Pulse's fragments once the silence gate closed: 10 wake-ups a second
- * instead of 100 (they were most of a still screen's CPU: 1.1 % of a core
- * with a viewer, 0.04 % without PulseAudio), and the main loop is woken
- * once a fragment. Sound that returns is late by up to one such fragment,
- * once; then fragments are 10 ms again.
- */
-#define AUDIO_IDLE_FRAG_MS	100
 #define AUDIO_IDLE_AFTER	SVC_AUDIO_SILENCE_FRAMES
-
-struct svc_audio {
-	struct event_base *base;	/* borrowed */
-	char		*source;	/* owned; "" = default sink's monitor */
-	/* Whose PulseAudio server (svc_audio_set_server). */
-	char		*server;	/* owned; NULL: libpulse's default */
-	char		*server_user;	/* owned; NULL: any */
-	uint8_t		 cookie[SVC_AUDIO_COOKIE_LEN];
-	size_t		 cookie_len;	/* 0: none */
-	int		 cookie_fd;	/* the cookie libpulse reads; -1 */
-	struct event	*ev_wake;	/* owned: frames queued or stream failed */
-	struct event	*ev_retry;	/* owned: reopen after a failure */
-	int		 retry_sec;	/* the next retry's delay */
-	struct msgbuf	*fmt_msg;	/* owned: Misc{audio_format} */
-
-	struct svc_subs	 subs;		/* of struct svc_sub: nothing more */
-
-	/* Capture; the Pulse objects belong to ml's thread while it runs. */
-	pa_threaded_mainloop *ml;	/* owned; NULL when stopped */
-	pa_context	*ctx;		/* owned */
-	pa_stream	*st;		/* owned */
-	OpusEncoder	*enc;		/* owned; used on ml's thread only */
-	float		 pcm[SVC_AUDIO_FRAME * SVC_AUDIO_CHANNELS];
-	size_t		 pcm_bytes;	/* bytes gathered in pcm */
-	uint32_t	 silent_run;	/* consecutive all-zero frames */
-	int		 idle_frag;	/* long fragments asked for */
-	int		 queued;	/* frames queued in this callback */
-	uint64_t	 started_us;	/* mono_us() at the start of this run */
-
-	/* Shared with ml's thread, under mu. */
-	pthread_mutex_t	 mu;
-	struct msgbuf	*q[SVC_AUDIO_QUEUE_MAX];	/* owned references */
-	size_t		 qhead, qlen;
-	int		 failed;
-	int		 fail_logged;	/* this run of failures was logged */
-	int		 ready;		/* a stream was recording since */
-	uint64_t	 run_cpu_ns;	/* the thread's CPU time this run */
-	struct svc_audio_stats stats;	/* cpu_ns/run_ns: finished runs */
-};
 
 static int	audio_start(struct svc_audio *);
 static void	audio_stop(struct svc_audio *);
 static void	audio_retry_later(struct svc_audio *);
 
-/* Tell the main loop the stream broke (ml's thread). */
-static void
-audio_fail(struct svc_audio *a, const char *what)
+void
+audio_log_failure(struct svc_audio *a, const char *what, const char *why)
 {
 	pthread_mutex_lock(&a->mu);
 	/* Retried while it stays broken: say it once, until it works. */
 	if (!a->fail_logged)
 		log_warn("audio: %s: %s (retrying, backing off to %d s)",
-		    what, pa_strerror(pa_context_errno(a->ctx)),
-		    AUDIO_RETRY_MAX_SEC);
+		    what, why, AUDIO_RETRY_MAX_SEC);
 	else
-		log_debug("audio: %s: %s", what,
-		    pa_strerror(pa_context_errno(a->ctx)));
+		log_debug("audio: %s: %s", what, why);
 	a->fail_logged = 1;
+	pthread_mutex_unlock(&a->mu);
+}
+
+void
+audio_fail(struct svc_audio *a, const char *what, const char *why)
+{
+	audio_log_failure(a, what, why);
+	pthread_mutex_lock(&a->mu);
 	a->failed = 1;
 	pthread_mutex_unlock(&a->mu);
 	event_active(a->ev_wake, EV_READ, 0);
 }
 
-/* Asks Pulse for fragments of ms each (ml's thread). */
-static void
-audio_fragments(struct svc_audio *a, pa_stream *s, unsigned ms)
+void
+audio_ready(struct svc_audio *a)
 {
-	pa_buffer_attr attr;
-	pa_operation *o;
-
-	memset(&attr, 0xff, sizeof attr);
-	attr.fragsize = AUDIO_FRAME_BYTES * (ms / 10);
-	if ((o = pa_stream_set_buffer_attr(s, &attr, NULL, NULL)) != NULL)
-		pa_operation_unref(o);
-	a->idle_frag = ms > 10;
-	log_debug("audio: %u ms fragments", ms);
+	pthread_mutex_lock(&a->mu);
+	a->ready = 1;
+	a->fail_logged = 0;
+	pthread_mutex_unlock(&a->mu);
 }
 
-/* Encode the gathered 10 ms and queue it (ml's thread). */
+void
+audio_latency(struct svc_audio *a, uint32_t us)
+{
+	pthread_mutex_lock(&a->mu);
+	a->stats.latency_us = us;
+	pthread_mutex_unlock(&a->mu);
+}
+
+void
+audio_flush(struct svc_audio *a)
+{
+	if (a->queued)
+		event_active(a->ev_wake, EV_READ, 0);
+	a->queued = 0;
+}
+
+/* Encode the gathered 10 ms and queue it (the capture thread). */
 static void
-audio_encode(struct svc_audio *a, pa_stream *s)
+audio_encode(struct svc_audio *a, struct audio_be *be)
 {
 	Hbb__Message m = HBB__MESSAGE__INIT;
 	Hbb__AudioFrame af = HBB__AUDIO_FRAME__INIT;
@@ -136,10 +99,11 @@ audio_encode(struct svc_audio *a, pa_stream *s)
 		}
 	}
 	a->silent_run = zero ? a->silent_run + 1 : 0;
-	if (a->silent_run == AUDIO_IDLE_AFTER && !a->idle_frag)
-		audio_fragments(a, s, AUDIO_IDLE_FRAG_MS);
-	else if (!zero && a->idle_frag)
-		audio_fragments(a, s, 10);
+	if ((a->silent_run == AUDIO_IDLE_AFTER && !a->idle_frag) ||
+	    (!zero && a->idle_frag)) {
+		a->idle_frag = !a->idle_frag;
+		a->impl->idle(be, a->idle_frag);
+	}
 	if (a->silent_run > SVC_AUDIO_SILENCE_FRAMES) {
 		pthread_mutex_lock(&a->mu);
 		a->stats.silent++;
@@ -177,160 +141,30 @@ audio_encode(struct svc_audio *a, pa_stream *s)
 	a->queued = 1;
 }
 
-/* Samples arrived (ml's thread): gather them into 10 ms frames. */
-static void
-audio_read_cb(pa_stream *s, size_t nbytes, void *arg)
+void
+audio_pcm(struct svc_audio *a, struct audio_be *be, const void *data,
+    size_t n)
 {
-	struct svc_audio *a = arg;
-	const uint8_t *p;
-	const void *data;
-	size_t n, take;
-	const pa_timing_info *ti;
-	pa_usec_t lat;
+	const uint8_t *p = data;
+	size_t take;
 
-	(void)nbytes;
-	while (pa_stream_readable_size(s) > 0) {
-		if (pa_stream_peek(s, &data, &n) < 0 || n == 0)
-			break;
-		p = data;
-		while (n > 0) {
-			take = AUDIO_FRAME_BYTES - a->pcm_bytes;
-			if (take > n)
-				take = n;
-			/* data NULL is a hole in the stream: silence. */
-			if (p != NULL)
-				memcpy((uint8_t *)a->pcm + a->pcm_bytes, p,
-				    take);
-			else
-				memset((uint8_t *)a->pcm + a->pcm_bytes, 0,
-				    take);
-			a->pcm_bytes += take;
-			n -= take;
-			if (p != NULL)
-				p += take;
-			if (a->pcm_bytes == AUDIO_FRAME_BYTES) {
-				audio_encode(a, s);
-				a->pcm_bytes = 0;
-			}
+	while (n > 0) {
+		take = AUDIO_FRAME_BYTES - a->pcm_bytes;
+		if (take > n)
+			take = n;
+		if (p != NULL)
+			memcpy((uint8_t *)a->pcm + a->pcm_bytes, p, take);
+		else
+			memset((uint8_t *)a->pcm + a->pcm_bytes, 0, take);
+		a->pcm_bytes += take;
+		n -= take;
+		if (p != NULL)
+			p += take;
+		if (a->pcm_bytes == AUDIO_FRAME_BYTES) {
+			audio_encode(a, be);
+			a->pcm_bytes = 0;
 		}
-		pa_stream_drop(s);
 	}
-	/* One wake-up of the main loop for what this fragment gave. */
-	if (a->queued)
-		event_active(a->ev_wake, EV_READ, 0);
-	a->queued = 0;
-	/* Capture latency: what the source holds plus what waits for us. */
-	if ((ti = pa_stream_get_timing_info(s)) != NULL) {
-		lat = ti->source_usec + pa_bytes_to_usec(
-		    pa_stream_readable_size(s), pa_stream_get_sample_spec(s)) +
-		    pa_bytes_to_usec(a->pcm_bytes, pa_stream_get_sample_spec(s));
-		pthread_mutex_lock(&a->mu);
-		a->stats.latency_us = (uint32_t)lat;
-		pthread_mutex_unlock(&a->mu);
-	}
-}
-
-/* The record stream changed state (ml's thread). */
-static void
-audio_stream_state_cb(pa_stream *s, void *arg)
-{
-	struct svc_audio *a = arg;
-
-	switch (pa_stream_get_state(s)) {
-	case PA_STREAM_READY:
-		log_info("audio: recording %s",
-		    pa_stream_get_device_name(s) ? pa_stream_get_device_name(s) :
-		    "?");
-		pthread_mutex_lock(&a->mu);
-		a->ready = 1;
-		a->fail_logged = 0;
-		pthread_mutex_unlock(&a->mu);
-		break;
-	case PA_STREAM_FAILED:
-		audio_fail(a, "record stream failed");
-		break;
-	default:
-		break;
-	}
-}
-
-/* Open the record stream on a ready context (ml's thread). */
-static void
-audio_stream_open(struct svc_audio *a, pa_context *c)
-{
-	pa_sample_spec ss;
-	pa_buffer_attr attr;
-	const char *dev;
-
-	ss.format = PA_SAMPLE_FLOAT32LE;
-	ss.rate = SVC_AUDIO_RATE;
-	ss.channels = SVC_AUDIO_CHANNELS;
-	if ((a->st = pa_stream_new(c, "desktop audio", &ss, NULL)) == NULL) {
-		audio_fail(a, "pa_stream_new");
-		return;
-	}
-	pa_stream_set_state_callback(a->st, audio_stream_state_cb, a);
-	pa_stream_set_read_callback(a->st, audio_read_cb, a);
-	/* Ask for 10 ms fragments: low delay, one Opus frame each. */
-	memset(&attr, 0xff, sizeof attr);
-	attr.fragsize = AUDIO_FRAME_BYTES;
-	dev = a->source[0] != '\0' ? a->source : "@DEFAULT_MONITOR@";
-	if (pa_stream_connect_record(a->st, dev, &attr,
-	    PA_STREAM_ADJUST_LATENCY | PA_STREAM_AUTO_TIMING_UPDATE) < 0)
-		audio_fail(a, "pa_stream_connect_record");
-}
-
-/*
- * The server says whom it runs as (ml's thread): record only from the
- * session user's own. A path in a folder of that user's could be swapped
- * for another user's socket between our check and libpulse's connect.
- */
-static void
-audio_server_info_cb(pa_context *c, const pa_server_info *i, void *arg)
-{
-	struct svc_audio *a = arg;
-
-	if (i == NULL) {
-		audio_fail(a, "server info");
-		return;
-	}
-	if (i->user_name == NULL || strcmp(i->user_name, a->server_user) != 0) {
-		log_warn("audio: the PulseAudio server at %s runs as %s, not "
-		    "%s: not recorded", a->server, i->user_name != NULL ?
-		    i->user_name : "?", a->server_user);
-		pa_context_disconnect(c);
-		return;
-	}
-	audio_stream_open(a, c);
-}
-
-/* The context changed state (ml's thread): open the stream when ready. */
-static void
-audio_context_state_cb(pa_context *c, void *arg)
-{
-	struct svc_audio *a = arg;
-	pa_operation *op;
-
-	switch (pa_context_get_state(c)) {
-	case PA_CONTEXT_READY:
-		break;
-	case PA_CONTEXT_FAILED:
-		audio_fail(a, "cannot reach the PulseAudio server");
-		return;
-	case PA_CONTEXT_TERMINATED:
-	default:
-		return;
-	}
-	if (a->server_user == NULL) {
-		audio_stream_open(a, c);
-		return;
-	}
-	if ((op = pa_context_get_server_info(c, audio_server_info_cb,
-	    a)) == NULL) {
-		audio_fail(a, "server info");
-		return;
-	}
-	pa_operation_unref(op);
 }
 
 /* One frame on its way to every sink. */
@@ -388,7 +222,7 @@ audio_wake_cb(evutil_socket_t fd, short what, void *arg)
 	a->stats.dropped += w.dropped;
 	pthread_mutex_unlock(&a->mu);
 
-	if (failed && a->ml != NULL) {
+	if (failed && a->be != NULL) {
 		audio_stop(a);
 		if (svc_subs_count(&a->subs) > 0)
 			audio_retry_later(a);
@@ -428,47 +262,15 @@ audio_retry_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (svc_subs_count(&a->subs) > 0 && a->ml == NULL &&
+	if (svc_subs_count(&a->subs) > 0 && a->be == NULL &&
 	    audio_start(a) != 0)
 		audio_retry_later(a);
 }
 
-/*
- * Hands libpulse the session user's cookie (read by the caller, as root:
- * libpulse must never open a path in that user's home itself) through a
- * memfd it reads by its /proc name. Without one, an all-zero cookie: a
- * root server must not make or read a cookie of its own.
- */
-static void
-audio_cookie(struct svc_audio *a)
-{
-	char path[64];
-
-	if (a->server == NULL)
-		return;
-	if (a->cookie_fd < 0) {
-		a->cookie_fd = memfd_create("cdesk-pulse-cookie", MFD_CLOEXEC);
-		if (a->cookie_fd >= 0 && write(a->cookie_fd, a->cookie,
-		    sizeof a->cookie) != (ssize_t)sizeof a->cookie) {
-			close(a->cookie_fd);
-			a->cookie_fd = -1;
-		}
-		if (a->cookie_fd < 0) {
-			log_warn("audio: no cookie for %s", a->server);
-			return;
-		}
-	}
-	snprintf(path, sizeof path, "/proc/self/fd/%d", a->cookie_fd);
-	if (pa_context_load_cookie_from_file(a->ctx, path) < 0)
-		log_warn("audio: cookie for %s: %s", a->server,
-		    pa_strerror(pa_context_errno(a->ctx)));
-}
-
-/* Open the Pulse context (the stream follows when it is ready). */
+/* Start capturing (the backend's thread hands samples from now on). */
 static int
 audio_start(struct svc_audio *a)
 {
-	pa_proplist *pl;
 	int err;
 
 	/* No sound server to record (svc_audio_set_server ""): none. */
@@ -484,69 +286,28 @@ audio_start(struct svc_audio *a)
 	a->pcm_bytes = 0;
 	a->silent_run = 0;
 	a->idle_frag = 0;
+	a->queued = 0;
 	a->run_cpu_ns = 0;
-	if ((a->ml = pa_threaded_mainloop_new()) == NULL)
-		goto fail;
-	pl = pa_proplist_new();
-	pa_proplist_sets(pl, PA_PROP_APPLICATION_NAME, "cdesk");
-	pa_proplist_sets(pl, PA_PROP_MEDIA_ROLE, "production");
-	a->ctx = pa_context_new_with_proplist(
-	    pa_threaded_mainloop_get_api(a->ml), "cdesk", pl);
-	pa_proplist_free(pl);
-	if (a->ctx == NULL)
-		goto fail;
-	pa_context_set_state_callback(a->ctx, audio_context_state_cb, a);
-	audio_cookie(a);
-	if (pa_context_connect(a->ctx, a->server, PA_CONTEXT_NOAUTOSPAWN,
-	    NULL) < 0) {
-		/* The state callback may have said so already. */
-		pthread_mutex_lock(&a->mu);
-		if (!a->failed && !a->fail_logged)
-			log_warn("audio: no PulseAudio server: %s (retrying, "
-			    "backing off to %d s)",
-			    pa_strerror(pa_context_errno(a->ctx)),
-			    AUDIO_RETRY_MAX_SEC);
-		a->fail_logged = 1;
-		pthread_mutex_unlock(&a->mu);
-		goto fail;
-	}
-	if (pa_threaded_mainloop_start(a->ml) < 0)
-		goto fail;
 	a->started_us = mono_us();
+	if (a->impl->start(a, &a->be) != 0) {
+		audio_stop(a);
+		return ERR_IO;
+	}
 	pthread_mutex_lock(&a->mu);
 	a->stats.starts++;
 	pthread_mutex_unlock(&a->mu);
 	return 0;
- fail:
-	audio_stop(a);
-	return ERR_IO;
 }
 
-/* Close the stream and join libpulse's thread; drop queued frames. */
+/* Stop the capture, joining its thread; drop queued frames. */
 static void
 audio_stop(struct svc_audio *a)
 {
 	size_t i;
 
-	if (a->ml != NULL) {
-		pa_threaded_mainloop_lock(a->ml);
-		if (a->st != NULL) {
-			pa_stream_set_read_callback(a->st, NULL, NULL);
-			pa_stream_set_state_callback(a->st, NULL, NULL);
-			pa_stream_disconnect(a->st);
-			pa_stream_unref(a->st);
-			a->st = NULL;
-		}
-		if (a->ctx != NULL) {
-			pa_context_set_state_callback(a->ctx, NULL, NULL);
-			pa_context_disconnect(a->ctx);
-			pa_context_unref(a->ctx);
-			a->ctx = NULL;
-		}
-		pa_threaded_mainloop_unlock(a->ml);
-		pa_threaded_mainloop_stop(a->ml);
-		pa_threaded_mainloop_free(a->ml);
-		a->ml = NULL;
+	if (a->be != NULL) {
+		a->impl->stop(a->be);
+		a->be = NULL;
 		pthread_mutex_lock(&a->mu);
 		a->stats.cpu_ns += a->run_cpu_ns;
 		a->stats.run_ns += (mono_us() - a->started_us) * 1000;
@@ -557,9 +318,6 @@ audio_stop(struct svc_audio *a)
 		opus_encoder_destroy(a->enc);
 		a->enc = NULL;
 	}
-	if (a->cookie_fd >= 0)
-		close(a->cookie_fd);
-	a->cookie_fd = -1;
 	pthread_mutex_lock(&a->mu);
 	for (i = 0; i < a->qlen; i++)
 		msgbuf_unref(a->q[(a->qhead + i) % SVC_AUDIO_QUEUE_MAX]);
@@ -577,12 +335,19 @@ svc_audio_new(struct event_base *base, const char *source,
 	Hbb__Message m = HBB__MESSAGE__INIT;
 	Hbb__Misc misc = HBB__MISC__INIT;
 	Hbb__AudioFormat fmt = HBB__AUDIO_FORMAT__INIT;
+	const char *why = NULL;
+	int r;
 
 	*out = NULL;
+	/* A machine that can never capture offers no audio at all. */
+	if ((r = audio_pulse.probe(&why)) != 0) {
+		log_debug("audio: %s: %s", audio_pulse.name, why);
+		return r;
+	}
 	a = xcalloc(1, sizeof *a);
 	a->base = base;
-	a->source = xstrdup(source);
-	a->cookie_fd = -1;
+	a->impl = &audio_pulse;
+	a->source = xstrdup(source != NULL ? source : "");
 	svc_subs_init(&a->subs, sizeof(struct svc_sub));
 	pthread_mutex_init(&a->mu, NULL);
 	a->ev_wake = event_new(base, -1, 0, audio_wake_cb, a);
@@ -632,7 +397,7 @@ svc_audio_subscribe(struct svc_audio *a, const struct svc_sink *sink)
 	svc_subs_add(&a->subs, sink, NULL);
 	sink->send(sink->ctx, a->fmt_msg, SVC_Q_CONTROL);
 	log_debug("conn %u: audio subscribed", sink->conn_id);
-	if (a->ml == NULL && !evtimer_pending(a->ev_retry, NULL)) {
+	if (a->be == NULL && !evtimer_pending(a->ev_retry, NULL)) {
 		r = audio_start(a);
 		if (r == ERR_CODEC)
 			return r;
@@ -665,7 +430,7 @@ svc_audio_count(const struct svc_audio *a)
 int
 svc_audio_running(const struct svc_audio *a)
 {
-	return a->ml != NULL;
+	return a->be != NULL;
 }
 
 /* Change the source, restarting a running stream. */
@@ -678,7 +443,7 @@ svc_audio_set_source(struct svc_audio *a, const char *source)
 		return 0;
 	free(a->source);
 	a->source = xstrdup(source);
-	if (a->ml != NULL) {
+	if (a->be != NULL) {
 		audio_stop(a);
 		if (audio_start(a) != 0)
 			audio_retry_later(a);
@@ -715,7 +480,7 @@ svc_audio_set_server(struct svc_audio *a, const char *server,
 		sodium_memzero(c, sizeof c);
 		return 0;
 	}
-	/* libpulse's thread reads these: it is stopped first. */
+	/* The capture thread reads these: it is stopped first. */
 	running = svc_subs_count(&a->subs) > 0;
 	evtimer_del(a->ev_retry);
 	audio_stop(a);
@@ -747,7 +512,7 @@ svc_audio_get_stats(struct svc_audio *a, struct svc_audio_stats *st)
 	*st = a->stats;
 	st->cpu_ns += a->run_cpu_ns;
 	pthread_mutex_unlock(&a->mu);
-	if (a->ml != NULL)
+	if (a->be != NULL)
 		st->run_ns += (mono_us() - a->started_us) * 1000;
 }
 

@@ -2,15 +2,16 @@
  * svc_audio.h: the audio service (PROTOCOL.md §9.3, HOST.md §5.4).
  *
  * Records a PulseAudio source (the default sink's monitor unless the
- * audio-input option names one) as 48 kHz stereo float, encodes 10 ms Opus
- * frames (application restricted low delay) and sends each as an
- * AudioFrame on every subscriber's control queue. A new subscriber first
- * gets Misc{audio_format{48000, 2}}. The Pulse stream is open only while
- * some sink is subscribed. After SVC_AUDIO_SILENCE_FRAMES all-zero frames
+ * audio-input option names one; on Windows what the default render device
+ * plays, WASAPI loopback: svc_audio_int.h has the backends) as 48 kHz
+ * stereo float, encodes 10 ms Opus frames (application restricted low
+ * delay) and sends each as an AudioFrame on every subscriber's control
+ * queue. A new subscriber first gets Misc{audio_format{48000, 2}}. The
+ * capture stream is open only while some sink is subscribed. After SVC_AUDIO_SILENCE_FRAMES all-zero frames
  * nothing is sent until sound returns.
  *
- * Threads: Pulse callbacks and Opus run on libpulse's own thread; frames
- * reach the main loop through a bounded locked queue and event_active(), so
+ * Threads: capture and Opus run on the backend's thread (libpulse's);
+ * frames reach the main loop through a bounded locked queue and event_active(), so
  * the caller must have called evthread_use_pthreads() before creating base.
  * Every function here is main-loop-only.
  *
@@ -62,7 +63,9 @@ struct svc_audio_stats {
 /*
  * Creates the service, idle until the first subscriber. base is borrowed
  * and must outlive it; source (the audio-input option; NULL or "" = the
- * default sink's monitor) is copied. Returns 0 and sets *out, or ERR_NOMEM.
+ * default sink's monitor) is copied. Returns 0 and sets *out, or ERR_NOMEM,
+ * or ERR_UNSUPP where capture can never work (the backend's probe:
+ * Windows without WASAPI loopback; the reason is logged at debug).
  */
 int	svc_audio_new(struct event_base *base, const char *source,
 	    struct svc_audio **out);

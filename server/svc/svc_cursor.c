@@ -1,11 +1,13 @@
-/* svc_cursor.c: cursor shapes (XFixes) and position for the sinks. */
+/*
+ * svc_cursor.c: cursor shapes and position for the sinks, over the
+ * platform's backend (svc_cursor.h: struct cursor_impl; the X11 name
+ * cursor_x11 is the Windows table in that build, server/win/platform.h).
+ */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <event2/event.h>
-#include <xcb/xcb.h>
-#include <xcb/xfixes.h>
 #include <zstd.h>
 
 #include "common/err.h"
@@ -14,8 +16,6 @@
 #include "common/xmalloc.h"
 #include "server/svc/svc_cursor.h"
 #include "server/svc/svc_subs.h"
-#include "server/x11/x11_auth.h"
-#include "server/x11/x11_window.h"
 
 #define CURSOR_CACHE_MAX	64	/* shapes kept packed */
 #define CURSOR_SENT_MAX		64	/* ids remembered per sink */
@@ -40,10 +40,9 @@ struct csub {
 
 struct svc_cursor {
 	struct event_base	*base;		/* borrowed */
-	xcb_connection_t	*c;		/* owned */
-	xcb_window_t		 root;
-	uint8_t			 xfixes_base;
-	struct event		*ev_x;		/* owned */
+	const struct cursor_impl *impl;
+	struct cursor_be	*be;		/* owned; NULL: no display */
+	int			 lost;		/* be's display is gone */
 	struct event		*ev_pos;	/* owned */
 	struct cshape		 cache[CURSOR_CACHE_MAX];
 	size_t			 ncache;
@@ -51,66 +50,35 @@ struct svc_cursor {
 	uint64_t		 cur_id;	/* shape now on screen; 0 none */
 	int			 have_pos;
 	int			 x, y;
-	xcb_atom_t		 active;	/* _NET_ACTIVE_WINDOW */
 	int			 have_focus;	/* fx, fy measured */
 	int			 fx, fy;	/* the focused window's centre */
 	struct svc_subs		 subs;		/* of struct csub */
 	struct svc_cursor_stats	 st;
 };
 
-/* Packs the XFixes image as Message{cursor_data}; NULL on failure. */
+/* Packs a shape as Message{cursor_data}; NULL on failure. */
 static struct msgbuf *
-cursor_pack(const xcb_xfixes_get_cursor_image_reply_t *r)
+cursor_pack(uint64_t id, const struct cursor_img *img)
 {
 	Hbb__Message m = HBB__MESSAGE__INIT;
 	Hbb__CursorData cd = HBB__CURSOR_DATA__INIT;
-	const uint32_t *px;
-	uint8_t *rgba, *z;
+	uint8_t *z;
 	size_t n, zlen, zcap;
-	int w, h, x, y, srcw, len;
 	struct msgbuf *b;
 
-	srcw = r->width;
-	w = r->width < SVC_CURSOR_DIM_MAX ? r->width : SVC_CURSOR_DIM_MAX;
-	h = r->height < SVC_CURSOR_DIM_MAX ? r->height : SVC_CURSOR_DIM_MAX;
-	len = xcb_xfixes_get_cursor_image_cursor_image_length(r);
-	if (w <= 0 || h <= 0 || len < srcw * r->height)
-		return NULL;
-	px = xcb_xfixes_get_cursor_image_cursor_image(r);
-	n = (size_t)w * h * 4;
-	rgba = xmalloc(n);
-	for (y = 0; y < h; y++)
-		for (x = 0; x < w; x++) {
-			uint32_t p = px[(size_t)y * srcw + x];
-			uint8_t a = p >> 24, *o = rgba + ((size_t)y * w + x) * 4;
-			unsigned rr = (p >> 16) & 0xff, g = (p >> 8) & 0xff,
-			    bb = p & 0xff;
-
-			/* XFixes gives premultiplied ARGB; clients want
-			 * straight RGBA. */
-			if (a != 0 && a != 255) {
-				rr = rr * 255 / a;
-				g = g * 255 / a;
-				bb = bb * 255 / a;
-			}
-			o[0] = rr > 255 ? 255 : rr;
-			o[1] = g > 255 ? 255 : g;
-			o[2] = bb > 255 ? 255 : bb;
-			o[3] = a;
-		}
+	n = (size_t)img->width * img->height * 4;
 	zcap = ZSTD_compressBound(n);
 	z = xmalloc(zcap);
-	zlen = ZSTD_compress(z, zcap, rgba, n, 3);
-	free(rgba);
+	zlen = ZSTD_compress(z, zcap, img->rgba, n, 3);
 	if (ZSTD_isError(zlen)) {
 		free(z);
 		return NULL;
 	}
-	cd.id = r->cursor_serial;
-	cd.hotx = r->xhot;
-	cd.hoty = r->yhot;
-	cd.width = w;
-	cd.height = h;
+	cd.id = id;
+	cd.hotx = img->hotx;
+	cd.hoty = img->hoty;
+	cd.width = img->width;
+	cd.height = img->height;
 	cd.colors.data = z;
 	cd.colors.len = zlen;
 	m.union_case = HBB__MESSAGE__UNION_CURSOR_DATA;
@@ -124,28 +92,26 @@ cursor_pack(const xcb_xfixes_get_cursor_image_reply_t *r)
 static struct cshape *
 cursor_current(struct svc_cursor *sc)
 {
-	xcb_xfixes_get_cursor_image_reply_t *r;
+	struct cursor_img img;
 	struct cshape *s;
 	struct msgbuf *b;
+	uint64_t id;
 	size_t i, old = 0;
 
-	if (sc->c == NULL)
+	if (sc->be == NULL || sc->impl->shape_id(sc->be, &id) != 0)
 		return NULL;
-	r = xcb_xfixes_get_cursor_image_reply(sc->c,
-	    xcb_xfixes_get_cursor_image(sc->c), NULL);
-	if (r == NULL)
-		return NULL;
-	sc->cur_id = r->cursor_serial;
+	sc->cur_id = id;
 	for (i = 0; i < sc->ncache; i++)
-		if (sc->cache[i].id == r->cursor_serial) {
-			free(r);
+		if (sc->cache[i].id == id) {
 			sc->cache[i].used = ++sc->clock;
 			return &sc->cache[i];
 		}
-	if ((b = cursor_pack(r)) == NULL) {
-		free(r);
+	if (sc->impl->shape_img(sc->be, &img) != 0)
 		return NULL;
-	}
+	b = cursor_pack(id, &img);
+	free(img.rgba);
+	if (b == NULL)
+		return NULL;
 	sc->st.shapes++;
 	if (sc->ncache < CURSOR_CACHE_MAX)
 		s = &sc->cache[sc->ncache++];
@@ -156,10 +122,9 @@ cursor_current(struct svc_cursor *sc)
 		s = &sc->cache[old];
 		msgbuf_unref(s->data);
 	}
-	s->id = r->cursor_serial;
+	s->id = id;
 	s->data = b;
 	s->used = ++sc->clock;
-	free(r);
 	return s;
 }
 
@@ -214,35 +179,29 @@ cursor_shape_one(void *entry, void *arg)
 		cursor_send_shape(w->sc, cs, w->shape);
 }
 
-/* The X connection is readable: cursor change notices. */
+/* The backend saw the shape change: the new one to everyone. */
 static void
-cursor_x_cb(evutil_socket_t fd, short what, void *arg)
+cursor_changed_cb(void *arg)
 {
 	struct svc_cursor *sc = arg;
 	struct cursor_walk w = { sc, NULL, 0, NULL };
-	xcb_generic_event_t *ev;
 	struct cshape *s;
-	int changed = 0;
 
-	(void)fd;
-	(void)what;
-	while ((ev = xcb_poll_for_event(sc->c)) != NULL) {
-		if ((ev->response_type & 0x7f) ==
-		    sc->xfixes_base + XCB_XFIXES_CURSOR_NOTIFY)
-			changed = 1;
-		free(ev);
-	}
-	if (xcb_connection_has_error(sc->c)) {
-		log_error("cursor: X connection lost");
-		event_del(sc->ev_x);
-		event_del(sc->ev_pos);
-		return;
-	}
-	if (!changed || (s = cursor_current(sc)) == NULL)
+	if ((s = cursor_current(sc)) == NULL)
 		return;
 	/* A send may close its connection, which unsubscribes it. */
 	w.shape = s;
 	svc_subs_each(&sc->subs, cursor_shape_one, &w);
+}
+
+/* The backend's display is gone: stop sampling it. */
+static void
+cursor_lost_cb(void *arg)
+{
+	struct svc_cursor *sc = arg;
+
+	sc->lost = 1;
+	event_del(sc->ev_pos);
 }
 
 /* Sends the position to one subscriber that wants it and did not move
@@ -295,8 +254,7 @@ cursor_focus_tick(struct svc_cursor *sc)
 	SVC_SUBS_FOREACH(cs, &sc->subs)
 		if (cs->flags & SVC_CURSOR_F_FOCUS)
 			want = 1;
-	if (!want || x11_active_center(sc->c, sc->root, sc->active, &x,
-	    &y) != 0)
+	if (!want || sc->impl->focus(sc->be, &x, &y) != 0)
 		return;
 	if (sc->have_focus && x == sc->fx && y == sc->fy)
 		return;
@@ -312,30 +270,26 @@ cursor_pos_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct svc_cursor *sc = arg;
 	struct cursor_walk w = { sc, NULL, 0, NULL };
-	xcb_query_pointer_reply_t *r;
+	int x, y;
 
 	(void)fd;
 	(void)what;
-	if (sc->c == NULL)
+	if (sc->be == NULL || sc->lost)
 		return;
 	cursor_focus_tick(sc);
-	r = xcb_query_pointer_reply(sc->c, xcb_query_pointer(sc->c,
-	    sc->root), NULL);
-	if (r == NULL)
+	if (sc->impl->pointer(sc->be, &x, &y) != 0)
 		return;
-	if (sc->have_pos && r->root_x == sc->x && r->root_y == sc->y) {
-		free(r);
+	if (sc->have_pos && x == sc->x && y == sc->y)
 		return;
-	}
 	sc->have_pos = 1;
-	sc->x = r->root_x;
-	sc->y = r->root_y;
-	free(r);
+	sc->x = x;
+	sc->y = y;
 	w.now = mono_ms();
 	svc_subs_each(&sc->subs, cursor_pos_one, &w);
 	msgbuf_unref(w.pos);
-	/* The reply may have queued a cursor notice. */
-	cursor_x_cb(-1, 0, sc);
+	/* Sampling may have received a shape change notice. */
+	if (sc->be != NULL && !sc->lost)
+		sc->impl->poll(sc->be);
 }
 
 /* Starts or stops the position timer as sinks need it. */
@@ -344,12 +298,17 @@ cursor_timer(struct svc_cursor *sc)
 {
 	struct timeval tv = { 0, CURSOR_POLL_MS * 1000 };
 	const struct csub *cs;
-	int want = 0;
+	int want = 0, shapes = 0;
 
-	SVC_SUBS_FOREACH(cs, &sc->subs)
+	SVC_SUBS_FOREACH(cs, &sc->subs) {
 		if (cs->flags & (SVC_CURSOR_F_POSITION | SVC_CURSOR_F_FOCUS))
 			want = 1;
-	if (want && sc->c != NULL &&
+		if (cs->flags & SVC_CURSOR_F_SHAPE)
+			shapes = 1;
+	}
+	if (sc->be != NULL)
+		sc->impl->watch(sc->be, shapes);
+	if (want && sc->be != NULL &&
 	    !event_pending(sc->ev_pos, EV_TIMEOUT, NULL))
 		event_add(sc->ev_pos, &tv);
 	else if (!want) {
@@ -358,57 +317,24 @@ cursor_timer(struct svc_cursor *sc)
 	}
 }
 
-/* Connects to x_display and asks for cursor change notices. Returns 0 or
- * ERR_IO / ERR_UNSUPP / ERR_NOMEM (the connection left closed). */
+/* Opens the backend on x_display. Returns 0 or its ERR_*. */
 static int
 cursor_attach(struct svc_cursor *sc, const char *x_display)
 {
-	const xcb_query_extension_reply_t *q;
-	xcb_xfixes_query_version_reply_t *v;
-	int r = ERR_IO;
+	struct cursor_hooks h = { sc, cursor_changed_cb, cursor_lost_cb };
 
-	sc->c = x11_connect(x_display, NULL);
-	if (xcb_connection_has_error(sc->c))
-		goto fail;
-	sc->root = xcb_setup_roots_iterator(xcb_get_setup(sc->c)).data->root;
-	q = xcb_get_extension_data(sc->c, &xcb_xfixes_id);
-	if (q == NULL || !q->present) {
-		r = ERR_UNSUPP;
-		goto fail;
-	}
-	sc->xfixes_base = q->first_event;
-	sc->active = x11_active_atom(sc->c);
-	v = xcb_xfixes_query_version_reply(sc->c,
-	    xcb_xfixes_query_version(sc->c, 4, 0), NULL);
-	free(v);
-	xcb_xfixes_select_cursor_input(sc->c, sc->root,
-	    XCB_XFIXES_CURSOR_NOTIFY_MASK_DISPLAY_CURSOR);
-	xcb_flush(sc->c);
-	sc->ev_x = event_new(sc->base, xcb_get_file_descriptor(sc->c),
-	    EV_READ | EV_PERSIST, cursor_x_cb, sc);
-	if (sc->ev_x == NULL) {
-		r = ERR_NOMEM;
-		goto fail;
-	}
-	event_add(sc->ev_x, NULL);
-	return 0;
-fail:
-	xcb_disconnect(sc->c);
-	sc->c = NULL;
-	return r;
+	sc->lost = 0;
+	return sc->impl->open(sc->base, x_display, &h, &sc->be);
 }
 
-/* Disconnects and forgets the shapes of that display (their ids are its
- * serials). */
+/* Closes the backend and forgets the shapes of that display (their ids
+ * are its serials). */
 static void
 cursor_detach(struct svc_cursor *sc)
 {
 	struct csub *cs;
 	size_t i;
 
-	if (sc->ev_x != NULL)
-		event_free(sc->ev_x);
-	sc->ev_x = NULL;
 	if (sc->ev_pos != NULL)
 		event_del(sc->ev_pos);
 	for (i = 0; i < sc->ncache; i++)
@@ -418,9 +344,9 @@ cursor_detach(struct svc_cursor *sc)
 	sc->have_pos = sc->have_focus = 0;
 	SVC_SUBS_FOREACH(cs, &sc->subs)
 		cs->nsent = 0;
-	if (sc->c != NULL)
-		xcb_disconnect(sc->c);
-	sc->c = NULL;
+	if (sc->be != NULL)
+		sc->impl->close(sc->be);
+	sc->be = NULL;
 }
 
 /* Creates the service. */
@@ -434,6 +360,7 @@ svc_cursor_new(struct event_base *base, const char *x_display,
 	*scp = NULL;
 	sc = xcalloc(1, sizeof *sc);
 	sc->base = base;
+	sc->impl = &cursor_x11;
 	svc_subs_init(&sc->subs, sizeof(struct csub));
 	sc->ev_pos = event_new(base, -1, EV_PERSIST, cursor_pos_cb, sc);
 	if (sc->ev_pos == NULL) {

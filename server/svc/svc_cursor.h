@@ -1,8 +1,12 @@
 /*
- * svc_cursor.h: the cursor service (PROTOCOL.md §9.1, HOST.md §5.6) for
- * X11. Shapes come from XFixes (cursor-change notices, no polling): a new
- * shape goes to each sink once as CursorData (RGBA, colours zstd-
- * compressed, id = the XFixes cursor serial), later as Message.cursor_id.
+ * svc_cursor.h: the cursor service (PROTOCOL.md §9.1, HOST.md §5.6). The
+ * service keeps the subscribers, the shape cache and the messages; a
+ * platform backend (struct cursor_impl below; X11: cursor_x11.c with
+ * XFixes change notices, Windows: cursor_win.c polling GetCursorInfo)
+ * names the shape on screen and gives its pixels. A new shape goes to
+ * each sink once as CursorData (RGBA, colours zstd-compressed, id = the
+ * backend's: the XFixes cursor serial, the HCURSOR), later as
+ * Message.cursor_id.
  * The pointer position is sampled every 33 ms while a sink wants it and
  * sent as CursorPosition when it moved, except to a sink whose own input
  * moved it in the last 300 ms. Everything goes on SVC_Q_CONTROL. The
@@ -50,8 +54,8 @@ struct svc_cursor_stats {
 
 /*
  * A cursor service on base (borrowed) for the X display x_display (NULL:
- * $DISPLAY). Returns 0 and *scp (free with svc_cursor_free) or a negative
- * ERR_* (ERR_UNSUPP without XFixes).
+ * $DISPLAY; Windows: the one desktop). Returns 0 and *scp (free with
+ * svc_cursor_free) or a negative ERR_* (ERR_UNSUPP without XFixes).
  */
 int	svc_cursor_new(struct event_base *base, const char *x_display,
 	    struct svc_cursor **scp);
@@ -81,5 +85,61 @@ void	svc_cursor_set_follow(struct svc_cursor *, uint32_t conn_id,
 /* conn_id's own mouse input just moved the pointer. */
 void	svc_cursor_input(struct svc_cursor *, uint32_t conn_id);
 void	svc_cursor_stats(struct svc_cursor *, struct svc_cursor_stats *);
+
+/*
+ * The platform under the service: a table of function pointers over an
+ * opaque struct cursor_be (cursor_x11.c, cursor_win.c). All on the main
+ * loop.
+ */
+
+/* One cursor image, straight (not premultiplied) RGBA, top row first. */
+struct cursor_img {
+	int		 hotx, hoty;
+	int		 width, height;	/* each 1..SVC_CURSOR_DIM_MAX */
+	uint8_t		*rgba;		/* caller frees: width*height*4 */
+};
+
+/* What a backend calls back (arg is the service). */
+struct cursor_hooks {
+	void	*arg;
+	/* The shape on screen may have changed: the service asks for it. */
+	void	(*changed)(void *arg);
+	/* The display is gone for good (logged by the backend): the service
+	 * stops sampling until it is moved or a sink subscribes again. */
+	void	(*lost)(void *arg);
+};
+
+struct cursor_be;
+
+struct cursor_impl {
+	const char	*name;
+	/*
+	 * Watches the cursor of `where` (X11: a $DISPLAY string, NULL the
+	 * environment's; Windows: ignored) with events on base (borrowed).
+	 * hooks is copied. Returns 0 and *bep (free with close), or ERR_IO
+	 * (no display), ERR_UNSUPP (no cursor images) or ERR_NOMEM.
+	 */
+	int	(*open)(struct event_base *base, const char *where,
+		    const struct cursor_hooks *hooks, struct cursor_be **bep);
+	/* Frees everything without calling a hook; NULL does nothing. */
+	void	(*close)(struct cursor_be *);
+	/* Whether some sink wants shapes: a backend that must poll for
+	 * changes does so only while this is on. */
+	void	(*watch)(struct cursor_be *, int on);
+	/* Handles change notices already received (the service calls it
+	 * after each position sample), calling hooks.changed if one is. */
+	void	(*poll)(struct cursor_be *);
+	/* The id of the shape on screen now. Returns 0 or ERR_IO. */
+	int	(*shape_id)(struct cursor_be *, uint64_t *id);
+	/* The image of the shape shape_id last named (its bigger sides
+	 * cropped to SVC_CURSOR_DIM_MAX). Returns 0 and *img, or ERR_IO. */
+	int	(*shape_img)(struct cursor_be *, struct cursor_img *img);
+	/* Where the pointer is, in desktop coordinates. 0 or ERR_IO. */
+	int	(*pointer)(struct cursor_be *, int *x, int *y);
+	/* The centre of the focused window. 0, or ERR_IO if none. */
+	int	(*focus)(struct cursor_be *, int *x, int *y);
+};
+
+extern const struct cursor_impl cursor_x11;
 
 #endif

@@ -1,12 +1,11 @@
 /*
- * svc_win.c: the services the Windows build does not have yet, with the
- * interfaces of their Linux files (svc_audio.h: PulseAudio; svc_term.h:
- * PTY shells; svc_cursor.h: XFixes, its service and backend in one X11
- * file), and vpx_mem.h, whose page trimming is glibc's. The server starts
- * the first three, is told they are unsupported, and runs without them
- * (srv->audio, srv->term and srv->cursor stay NULL, as when PulseAudio or
- * XFixes is missing on Linux): peers see no audio, no terminal and the
- * client's own cursor. Callers check for NULL before subscribing.
+ * svc_win.c: what the Windows build does not have yet, with the
+ * interfaces of the Linux files: voice-call playback (aplay.h:
+ * PulseAudio), PTY terminals (svc_term.h; the server is told they are
+ * unsupported and srv->term stays NULL: peers see no terminal; callers
+ * check for NULL before subscribing), and vpx_mem.h, whose page trimming
+ * is glibc's. (Cursor shapes and desktop audio have Windows backends:
+ * cursor_win.c, audio_wasapi.c.)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,82 +13,12 @@
 #include "common/err.h"
 #include "server/media/aplay.h"
 #include "server/media/vpx_mem.h"
-#include "server/svc/svc_audio.h"
-#include "server/svc/svc_cursor.h"
 #include "server/svc/svc_term.h"
 
-/* Audio capture (WASAPI loopback) is not built for Windows yet. */
-int
-svc_audio_new(struct event_base *base, const char *source,
-    struct svc_audio **out)
-{
-	(void)base;
-	(void)source;
-	*out = NULL;
-	return ERR_UNSUPP;
-}
-
-/* Nothing was made. */
-void
-svc_audio_free(struct svc_audio *sa)
-{
-	(void)sa;
-}
-
-/* Without a service there is no audio to subscribe to. */
-int
-svc_audio_subscribe(struct svc_audio *sa, const struct svc_sink *sink)
-{
-	(void)sa;
-	(void)sink;
-	return ERR_UNSUPP;
-}
-
-/* Nobody is subscribed. */
-void
-svc_audio_unsubscribe(struct svc_audio *sa, uint32_t conn_id)
-{
-	(void)sa;
-	(void)conn_id;
-}
-
-/* No audio service: no sound server to pick. */
-int
-svc_audio_set_server(struct svc_audio *sa, const char *server,
-    const uint8_t *cookie, size_t cookie_len, const char *user)
-{
-	(void)sa;
-	(void)server;
-	(void)cookie;
-	(void)cookie_len;
-	(void)user;
-	return 0;
-}
-
-/* No audio service: no source to switch. */
-int
-svc_audio_set_source(struct svc_audio *sa, const char *source)
-{
-	(void)sa;
-	(void)source;
-	return 0;
-}
-
-/* No audio service: no server. */
-void
-svc_audio_get_server(struct svc_audio *sa, const char **server,
-    const uint8_t **cookie, size_t *cookie_len, const char **user)
-{
-	(void)sa;
-	*server = "";
-	*cookie = NULL;
-	*cookie_len = 0;
-	*user = NULL;
-}
-
 /*
- * Voice-call playback (aplay.h) is PulseAudio's: without an audio service
- * conn_voice.c refuses every call before it would play.
+ * Voice-call playback (aplay.h) is PulseAudio's and not built for Windows
+ * (WASAPI rendering would be): no format is playable, so conn_voice.c
+ * plays nothing of a call and says why.
  */
 int
 aplay_format_ok(uint32_t rate, uint32_t channels)
@@ -189,60 +118,6 @@ svc_term_action(struct svc_term *st, uint32_t conn_id,
 	(void)conn_id;
 	(void)a;
 	return ERR_NOTFOUND;
-}
-
-/* Cursor shapes (GetCursorInfo) are not built for Windows yet. */
-int
-svc_cursor_new(struct event_base *base, const char *x_display,
-    struct svc_cursor **scp)
-{
-	(void)base;
-	(void)x_display;
-	*scp = NULL;
-	return ERR_UNSUPP;
-}
-
-/* Nothing was made. */
-void
-svc_cursor_free(struct svc_cursor *sc)
-{
-	(void)sc;
-}
-
-/* No service to move. */
-int
-svc_cursor_move(struct svc_cursor *sc, const char *x_display)
-{
-	(void)sc;
-	(void)x_display;
-	return ERR_UNSUPP;
-}
-
-/* Without a service there are no shapes to subscribe to. */
-int
-svc_cursor_subscribe(struct svc_cursor *sc, const struct svc_sink *sink,
-    unsigned flags)
-{
-	(void)sc;
-	(void)sink;
-	(void)flags;
-	return ERR_UNSUPP;
-}
-
-/* Nobody is subscribed. */
-void
-svc_cursor_unsubscribe(struct svc_cursor *sc, uint32_t conn_id)
-{
-	(void)sc;
-	(void)conn_id;
-}
-
-/* Nobody is subscribed. */
-void
-svc_cursor_input(struct svc_cursor *sc, uint32_t conn_id)
-{
-	(void)sc;
-	(void)conn_id;
 }
 
 /* The Windows heap keeps what libvpx frees; nothing to trim (NULL). */

@@ -36,7 +36,8 @@
  *                        <level> after every 50th audio frame (adec.h);
  *                        first LOGINPERM <n> 0 for each permission the host
  *                        said was off before the login's outcome; the
- *                        voice call's commands and events (pvoice.c)
+ *                        voice call's commands and events (pvoice.c);
+ *                        cursor shapes and clipboard images (pmedia.c)
  *   bench-login N        N sequential logins: p50/p99 round trip in ms
  *   bench-conc C N       N logins over C concurrent clients: logins/s
  *   bench-video W S LOG  log in, decode for W s, then measure S s: paints/s
@@ -290,8 +291,8 @@ session_event(Hbb__Message *m)
 		print_outcome(m);
 	else if (m->union_case == HBB__MESSAGE__UNION_PEER_INFO)
 		print_peerinfo(m->peer_info);
-	if (pctl_event(m) || pvoice_event(m)) {
-		/* tests/peer/pctl.c or pvoice.c printed it */
+	if (pctl_event(m) || pvoice_event(m) || pmedia_event(m)) {
+		/* tests/peer/pctl.c, pvoice.c or pmedia.c printed it */
 	} else if (m->union_case == HBB__MESSAGE__UNION_VIDEO_FRAME) {
 		session_video(m->video_frame);
 	} else if (m->union_case == HBB__MESSAGE__UNION_CLIPBOARD) {
@@ -488,7 +489,8 @@ session_command(struct pconn *pc, const char *line)
 	int a, b, c;
 	unsigned u;
 
-	if (pctl_command(pc, line) || pvoice_command(pc, line))
+	if (pctl_command(pc, line) || pvoice_command(pc, line) ||
+	    pmedia_command(line))
 		return;
 	if (strncmp(line, "chat ", 5) == 0)
 		session_chat(pc, line + 5);

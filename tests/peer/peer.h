@@ -103,6 +103,13 @@ int		 pvoice_command(struct pconn *, const char *line);
 int		 pvoice_event(const Hbb__Message *m);
 int		 pvoice_tick(struct pconn *);
 
+/* Cursor shapes and clipboard images (tests/peer/pmedia.c): the
+ * command "keep DIR" (1 if line was it); pmedia_event prints a cursor
+ * message (1: it was one) or a clipboard's images (0: main.c prints its
+ * text). */
+int		 pmedia_command(const char *line);
+int		 pmedia_event(const Hbb__Message *m);
+
 /* Many sessions at once (tests/peer/swarm.c): swarm, view, junk. */
 int		 peer_swarm(const char *host, int port, const char *user,
 		    const char *pass, int argc, char **argv);
