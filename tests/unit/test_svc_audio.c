@@ -333,17 +333,21 @@ main(void)
 	svc_audio_get_stats(a, &st);
 	ASSERT_INT_EQ(st.starts, 2);
 	/* A named source works too. */
+	ASSERT_INT_EQ(svc_audio_set_source(a, "cdesk_null.monitor"), 1);
+	/* The same source again restarts nothing. */
 	ASSERT_INT_EQ(svc_audio_set_source(a, "cdesk_null.monitor"), 0);
+	svc_audio_get_stats(a, &st);
+	ASSERT_INT_EQ(st.starts, 3);
 	before = f1.n;
 	ASSERT_INT_GE(pump_until(&f1.n, before + 10, 5000), before + 10);
 	/* A source that does not exist fails; the retry picks up a fix. */
-	ASSERT_INT_EQ(svc_audio_set_source(a, "cdesk_no_such_source"), 0);
+	ASSERT_INT_EQ(svc_audio_set_source(a, "cdesk_no_such_source"), 1);
 	pump_until(&f1.n, FAKE_MAX, 300);
 	ASSERT_INT_EQ(svc_audio_running(a), 0);
 	before = f1.n;
 	pump_until(&f1.n, FAKE_MAX, 200);
 	ASSERT_INT_EQ(f1.n, before);
-	ASSERT_INT_EQ(svc_audio_set_source(a, NULL), 0);
+	ASSERT_INT_EQ(svc_audio_set_source(a, NULL), 1);
 	ASSERT_INT_GE(pump_until(&f1.n, before + 10, 6000), before + 10);
 	ASSERT_INT_EQ(svc_audio_running(a), 1);
 	svc_audio_unsubscribe(a, f1.sink.conn_id);
