@@ -35,6 +35,7 @@
 
 #define VSTREAM_INFLIGHT	4	/* frames queued for the loop */
 #define VSTREAM_DIRTY_MAX	64	/* changed rectangles told the encoder */
+#define VWORK_BAND_BYTES	(1024 * 1024)	/* a grab at most (vwork_capture) */
 #define QOS_FPS_DEFAULT		30
 #define QOS_FPS_INIT		15
 #define QOS_FPS_MAX		120
@@ -685,18 +686,74 @@ vwork_area(struct vwork *w)
 }
 
 /*
+ * Converts the part of rectangle *r (root coordinates) that the grab img
+ * holds into the picture.
+ */
+static void
+vwork_convert(struct vwork *w, const struct cap_image *img,
+    const struct cap_rect *r)
+{
+	const struct cap_rect *area = &w->area;
+	struct cap_rect pr, ch, in;
+	const uint8_t *src;
+
+	/* Clip to the grab, then to the even-sized picture. */
+	pr.x = area->x;
+	pr.y = area->y;
+	pr.w = w->pic->width;
+	pr.h = w->pic->height;
+	if (!cap_rect_clip(r, &img->r, &in) || !cap_rect_clip(&in, &pr, &ch))
+		return;
+	src = img->data + (size_t)(ch.y - img->r.y) * img->stride +
+	    (size_t)(ch.x - img->r.x) * 4;
+	if (w->pic->format == AV_PIX_FMT_YUV444P)
+		conv_bgrx_i444(w->cv, src, img->stride, ch.w, ch.h, w->pic,
+		    ch.x - area->x, ch.y - area->y);
+	else
+		conv_bgrx_i420(w->cv, src, img->stride, ch.w, ch.h, w->pic,
+		    ch.x - area->x, ch.y - area->y);
+}
+
+/* Appends rectangle *r (root coordinates), clipped to the picture, to the
+ * rectangles told the encoder. */
+static void
+vwork_dirty(struct vwork *w, const struct cap_rect *r)
+{
+	struct cap_rect pr, ch;
+
+	pr.x = w->area.x;
+	pr.y = w->area.y;
+	pr.w = w->pic->width;
+	pr.h = w->pic->height;
+	if (!cap_rect_clip(r, &pr, &ch))
+		return;
+	if (w->ndrect >= 0 && w->ndrect < VSTREAM_DIRTY_MAX) {
+		w->drect[w->ndrect].x = ch.x - w->area.x;
+		w->drect[w->ndrect].y = ch.y - w->area.y;
+		w->drect[w->ndrect].w = ch.w;
+		w->drect[w->ndrect].h = ch.h;
+		w->ndrect++;
+	} else
+		w->ndrect = -1;	/* too many: say "anything" */
+}
+
+/*
  * Grabs the damaged parts of the area into the picture (everything with
  * w->full); 1 if anything changed. The rectangles converted (picture
  * coordinates) are appended to w->drect.
+ *
+ * With Damage the bounding box is grabbed in bands of VWORK_BAND_BYTES:
+ * the SHM segment of a whole-screen grab (8 MB at 1920x1080) is resident
+ * in this process and in X for as long as whole pictures change (video);
+ * a band is 1 MB, for a round trip to X per band.
  */
 static int
 vwork_capture(struct vwork *w)
 {
-	struct cap_rect rects[CAP_RECTS_MAX], bb, ch, pr;
+	struct cap_rect rects[CAP_RECTS_MAX], bb, band, ch;
 	const struct cap_rect *area = &w->area;
 	struct cap_image img;
-	const uint8_t *src;
-	int n, i, r, x0, y0, x1, y1;
+	int n, i, r, x0, y0, x1, y1, rows;
 
 	if ((n = cap_x11.damage(w->cap, area, rects)) < 0)
 		return n;
@@ -720,42 +777,33 @@ vwork_capture(struct vwork *w)
 	bb.y = y0;
 	bb.w = x1 - x0;
 	bb.h = y1 - y0;
-	if (!cap_x11.has_damage(w->cap))
-		bb = *area;	/* compare whole grabs */
-	if ((r = cap_x11.grab(w->cap, &bb, &img, &ch)) != 0)
-		return r;
-	stat_add(&w->vs->sv->st.grabs, 1);
 	if (!cap_x11.has_damage(w->cap)) {
+		/* Compare whole grabs: one grab, narrowed to what differs. */
+		if ((r = cap_x11.grab(w->cap, area, &img, &ch)) != 0)
+			return r;
+		stat_add(&w->vs->sv->st.grabs, 1);
 		if (ch.h == 0 && !w->full)
 			return 0;
-		rects[0] = w->full ? bb : ch;
-		n = 1;
+		rects[0] = w->full ? *area : ch;
+		vwork_convert(w, &img, &rects[0]);
+		vwork_dirty(w, &rects[0]);
+		return 1;
 	}
-	for (i = 0; i < n; i++) {
-		/* Clip to the even-sized picture. */
-		pr.x = area->x;
-		pr.y = area->y;
-		pr.w = w->pic->width;
-		pr.h = w->pic->height;
-		if (!cap_rect_clip(&rects[i], &pr, &ch))
-			continue;
-		src = img.data + (size_t)(ch.y - bb.y) * img.stride +
-		    (size_t)(ch.x - bb.x) * 4;
-		if (w->pic->format == AV_PIX_FMT_YUV444P)
-			conv_bgrx_i444(w->cv, src, img.stride, ch.w, ch.h,
-			    w->pic, ch.x - area->x, ch.y - area->y);
-		else
-			conv_bgrx_i420(w->cv, src, img.stride, ch.w, ch.h,
-			    w->pic, ch.x - area->x, ch.y - area->y);
-		if (w->ndrect >= 0 && w->ndrect < VSTREAM_DIRTY_MAX) {
-			w->drect[w->ndrect].x = ch.x - area->x;
-			w->drect[w->ndrect].y = ch.y - area->y;
-			w->drect[w->ndrect].w = ch.w;
-			w->drect[w->ndrect].h = ch.h;
-			w->ndrect++;
-		} else
-			w->ndrect = -1;	/* too many: say "anything" */
+	/* Even rows, so that bands keep 4:2:0's row pairs. */
+	rows = (VWORK_BAND_BYTES / (bb.w * 4)) & ~1;
+	rows = rows < 2 ? 2 : rows;
+	band = bb;
+	for (band.y = bb.y; band.y < bb.y + bb.h; band.y += rows) {
+		band.h = bb.y + bb.h - band.y < rows ? bb.y + bb.h - band.y :
+		    rows;
+		if ((r = cap_x11.grab(w->cap, &band, &img, &ch)) != 0)
+			return r;
+		for (i = 0; i < n; i++)
+			vwork_convert(w, &img, &rects[i]);
 	}
+	stat_add(&w->vs->sv->st.grabs, 1);	/* one a picture */
+	for (i = 0; i < n; i++)
+		vwork_dirty(w, &rects[i]);
 	return 1;
 }
 
