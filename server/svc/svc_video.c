@@ -917,6 +917,8 @@ vwork_capture(struct vwork *w)
 		vwork_dirty(w, &rects[0]);
 		return 1;
 	}
+	if (bb.w <= 0 || bb.h <= 0)
+		return 0;
 	narrow = !w->full && vwork_narrow(w, rects, n, 1, &changed);
 	/* Even rows, so that bands keep 4:2:0's row pairs. */
 	rows = (VWORK_BAND_BYTES / (bb.w * 4)) & ~1;
@@ -925,8 +927,13 @@ vwork_capture(struct vwork *w)
 	for (band.y = bb.y; band.y < bb.y + bb.h; band.y += rows) {
 		band.h = bb.y + bb.h - band.y < rows ? bb.y + bb.h - band.y :
 		    rows;
-		if ((r = cap_x11.grab(w->cap, &band, &img, &ch)) != 0)
+		if ((r = cap_x11.grab(w->cap, &band, &img, &ch)) != 0) {
+			/* Bands before this one may be in the picture: the
+			 * next picture's encoder must look at all of it. */
+			for (i = 0; i < n; i++)
+				vwork_dirty(w, &rects[i]);
 			return r;
+		}
 		for (i = 0; i < n; i++)
 			vwork_convert(w, &img, &rects[i]);
 	}
