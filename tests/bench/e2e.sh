@@ -179,7 +179,7 @@ growth = {}
 for name, c1, cn, r1, rn in rows:
     growth[name] = cn / c1 if c1 else None
     print("  %-11s %s viewers / 1 viewer: CPU %.1f / %.1f %% = %s, RSS "
-          "+%.1f MB (+%.1f MB a viewer)" % (name, n, cn, c1,
+          "%+.1f MB (%+.1f MB a viewer)" % (name, n, cn, c1,
           "%.2f" % growth[name] if growth[name] else "n/a", rn - r1,
           (rn - r1) / (int(n) - 1)))
 for name, c1, cn, r1, rn in rows[1:]:
