@@ -35,6 +35,8 @@
 
 #define VSTREAM_INFLIGHT	4	/* frames queued for the loop */
 #define VSTREAM_DIRTY_MAX	64	/* changed rectangles told the encoder */
+#define VWORK_BAND_BYTES	(1024 * 1024)	/* a grab at most (vwork_capture) */
+#define VWORK_NARROW_DIV	8	/* narrowed: damage under 1/8 of a picture */
 #define QOS_FPS_DEFAULT		30
 #define QOS_FPS_INIT		15
 #define QOS_FPS_MAX		120
@@ -655,6 +657,8 @@ struct vwork {
 	struct vpkts		 vp;		/* packets of the picture */
 	struct enc_rect		 drect[VSTREAM_DIRTY_MAX];
 	int			 ndrect;	/* -1: too many to list */
+	uint8_t			*old;		/* owned: vwork_narrow's pixels */
+	size_t			 old_size;
 	uint64_t		 t0;		/* us: pts 0 */
 	uint64_t		 tat;		/* us: the next grab's slot */
 	uint64_t		 due;		/* us: earliest next grab */
@@ -685,18 +689,199 @@ vwork_area(struct vwork *w)
 }
 
 /*
+ * Converts the part of rectangle *r (root coordinates) that the grab img
+ * holds into the picture.
+ */
+static void
+vwork_convert(struct vwork *w, const struct cap_image *img,
+    const struct cap_rect *r)
+{
+	const struct cap_rect *area = &w->area;
+	struct cap_rect pr, ch, in;
+	const uint8_t *src;
+
+	/* Clip to the grab, then to the even-sized picture. */
+	pr.x = area->x;
+	pr.y = area->y;
+	pr.w = w->pic->width;
+	pr.h = w->pic->height;
+	if (!cap_rect_clip(r, &img->r, &in) || !cap_rect_clip(&in, &pr, &ch))
+		return;
+	src = img->data + (size_t)(ch.y - img->r.y) * img->stride +
+	    (size_t)(ch.x - img->r.x) * 4;
+	if (w->pic->format == AV_PIX_FMT_YUV444P)
+		conv_bgrx_i444(w->cv, src, img->stride, ch.w, ch.h, w->pic,
+		    ch.x - area->x, ch.y - area->y);
+	else
+		conv_bgrx_i420(w->cv, src, img->stride, ch.w, ch.h, w->pic,
+		    ch.x - area->x, ch.y - area->y);
+}
+
+/* Appends rectangle *r (root coordinates), clipped to the picture, to the
+ * rectangles told the encoder. */
+static void
+vwork_dirty(struct vwork *w, const struct cap_rect *r)
+{
+	struct cap_rect pr, ch;
+
+	pr.x = w->area.x;
+	pr.y = w->area.y;
+	pr.w = w->pic->width;
+	pr.h = w->pic->height;
+	if (!cap_rect_clip(r, &pr, &ch))
+		return;
+	if (w->ndrect >= 0 && w->ndrect < VSTREAM_DIRTY_MAX) {
+		w->drect[w->ndrect].x = ch.x - w->area.x;
+		w->drect[w->ndrect].y = ch.y - w->area.y;
+		w->drect[w->ndrect].w = ch.w;
+		w->drect[w->ndrect].h = ch.h;
+		w->ndrect++;
+	} else
+		w->ndrect = -1;	/* too many: say "anything" */
+}
+
+/*
+ * The 16x16 blocks of the picture that root rectangle *r touches, as a
+ * picture rectangle; 0 if it is outside the picture.
+ */
+static int
+vwork_blocks(const struct vwork *w, const struct cap_rect *r,
+    struct cap_rect *b)
+{
+	int x0 = r->x - w->area.x, y0 = r->y - w->area.y;
+	int x1 = x0 + r->w, y1 = y0 + r->h;
+
+	x0 = x0 < 0 ? 0 : x0 & ~15;
+	y0 = y0 < 0 ? 0 : y0 & ~15;
+	x1 = (x1 + 15) & ~15;
+	y1 = (y1 + 15) & ~15;
+	x1 = x1 > w->pic->width ? w->pic->width : x1;
+	y1 = y1 > w->pic->height ? w->pic->height : y1;
+	b->x = x0;
+	b->y = y0;
+	b->w = x1 - x0;
+	b->h = y1 - y0;
+	return b->w > 0 && b->h > 0;
+}
+
+/*
+ * Copies the pixels of picture rectangle *b (16x16 blocks, even-sized) to
+ * buf (save), or compares them with buf and narrows *b to the blocks that
+ * differ (w = 0: none). Returns the bytes buf holds for *b.
+ */
+static size_t
+vwork_pixels(const AVFrame *pic, struct cap_rect *b, uint8_t *buf,
+    int save)
+{
+	int p, s, y, bx, by, x0 = 1 << 30, y0 = 1 << 30, x1 = -1, y1 = -1;
+	size_t off = 0, rowoff, bw;
+	const uint8_t *row;
+
+	for (p = 0; p < 3; p++) {
+		s = p > 0 && pic->format == AV_PIX_FMT_YUV420P;
+		bw = (size_t)(b->w >> s);
+		for (y = b->y >> s; y < (b->y + b->h) >> s; y++) {
+			row = pic->data[p] + (size_t)y * pic->linesize[p] +
+			    (b->x >> s);
+			rowoff = off + (size_t)(y - (b->y >> s)) * bw;
+			if (save) {
+				memcpy(buf + rowoff, row, bw);
+				continue;
+			}
+			by = ((y << s) - b->y) / 16;
+			for (bx = 0; bx * 16 < b->w; bx++) {
+				if ((bx >= x0 && bx <= x1 && by >= y0 &&
+				    by <= y1) || memcmp(row + (bx * 16 >> s),
+				    buf + rowoff + (bx * 16 >> s),
+				    (size_t)((bx * 16 + 16 > b->w ?
+				    b->w - bx * 16 : 16) >> s)) == 0)
+					continue;
+				x0 = bx < x0 ? bx : x0;
+				x1 = bx > x1 ? bx : x1;
+				y0 = by < y0 ? by : y0;
+				y1 = by > y1 ? by : y1;
+			}
+		}
+		off += bw * (size_t)(b->h >> s);
+	}
+	if (!save) {
+		if (x1 < 0)
+			b->w = b->h = 0;
+		else {
+			b->w = (x1 + 1) * 16 > b->w ? b->w - x0 * 16 :
+			    (x1 - x0 + 1) * 16;
+			b->h = (y1 + 1) * 16 > b->h ? b->h - y0 * 16 :
+			    (y1 - y0 + 1) * 16;
+			b->x += x0 * 16;
+			b->y += y0 * 16;
+		}
+	}
+	return off;
+}
+
+/*
+ * Small damage is narrowed to what changed: X reports what a client
+ * drew, and clients redraw more than changes (a whole line of text for a
+ * character, the same cursor again). Before the conversion the damaged
+ * blocks of the picture are kept (save), after it they are compared
+ * (!save) and only the blocks that differ are told the encoder; a
+ * picture in which none did is not encoded. 1920x1080 typing (a 200x40
+ * line redrawn for each character): 410 -> 335 bytes a picture. Returns
+ * 0 when the damage is too large to be worth it (nothing done), else 1.
+ */
+static int
+vwork_narrow(struct vwork *w, const struct cap_rect *rects, int n,
+    int save, int *changed)
+{
+	struct cap_rect b;
+	size_t need = 0, off = 0;
+	int i, bpp2 = w->pic->format == AV_PIX_FMT_YUV420P ? 3 : 6;
+
+	if (save) {
+		for (i = 0; i < n; i++)
+			if (vwork_blocks(w, &rects[i], &b))
+				need += (size_t)b.w * b.h * bpp2 / 2;
+		if (need * VWORK_NARROW_DIV > (size_t)w->pic->width *
+		    w->pic->height * bpp2 / 2)
+			return 0;
+		if (need > w->old_size) {
+			free(w->old);
+			w->old = xmalloc(need);
+			w->old_size = need;
+		}
+	}
+	*changed = 0;
+	for (i = 0; i < n; i++) {
+		if (!vwork_blocks(w, &rects[i], &b))
+			continue;
+		off += vwork_pixels(w->pic, &b, w->old + off, save);
+		if (save || b.w == 0)
+			continue;
+		b.x += w->area.x;
+		b.y += w->area.y;
+		vwork_dirty(w, &b);
+		*changed = 1;
+	}
+	return 1;
+}
+
+/*
  * Grabs the damaged parts of the area into the picture (everything with
  * w->full); 1 if anything changed. The rectangles converted (picture
  * coordinates) are appended to w->drect.
+ *
+ * With Damage the bounding box is grabbed in bands of VWORK_BAND_BYTES:
+ * the SHM segment of a whole-screen grab (8 MB at 1920x1080) is resident
+ * in this process and in X for as long as whole pictures change (video);
+ * a band is 1 MB, for a round trip to X per band.
  */
 static int
 vwork_capture(struct vwork *w)
 {
-	struct cap_rect rects[CAP_RECTS_MAX], bb, ch, pr;
+	struct cap_rect rects[CAP_RECTS_MAX], bb, band, ch;
 	const struct cap_rect *area = &w->area;
 	struct cap_image img;
-	const uint8_t *src;
-	int n, i, r, x0, y0, x1, y1;
+	int n, i, r, x0, y0, x1, y1, rows, narrow, changed;
 
 	if ((n = cap_x11.damage(w->cap, area, rects)) < 0)
 		return n;
@@ -720,42 +905,45 @@ vwork_capture(struct vwork *w)
 	bb.y = y0;
 	bb.w = x1 - x0;
 	bb.h = y1 - y0;
-	if (!cap_x11.has_damage(w->cap))
-		bb = *area;	/* compare whole grabs */
-	if ((r = cap_x11.grab(w->cap, &bb, &img, &ch)) != 0)
-		return r;
-	stat_add(&w->vs->sv->st.grabs, 1);
 	if (!cap_x11.has_damage(w->cap)) {
+		/* Compare whole grabs: one grab, narrowed to what differs. */
+		if ((r = cap_x11.grab(w->cap, area, &img, &ch)) != 0)
+			return r;
+		stat_add(&w->vs->sv->st.grabs, 1);
 		if (ch.h == 0 && !w->full)
 			return 0;
-		rects[0] = w->full ? bb : ch;
-		n = 1;
+		rects[0] = w->full ? *area : ch;
+		vwork_convert(w, &img, &rects[0]);
+		vwork_dirty(w, &rects[0]);
+		return 1;
 	}
-	for (i = 0; i < n; i++) {
-		/* Clip to the even-sized picture. */
-		pr.x = area->x;
-		pr.y = area->y;
-		pr.w = w->pic->width;
-		pr.h = w->pic->height;
-		if (!cap_rect_clip(&rects[i], &pr, &ch))
-			continue;
-		src = img.data + (size_t)(ch.y - bb.y) * img.stride +
-		    (size_t)(ch.x - bb.x) * 4;
-		if (w->pic->format == AV_PIX_FMT_YUV444P)
-			conv_bgrx_i444(w->cv, src, img.stride, ch.w, ch.h,
-			    w->pic, ch.x - area->x, ch.y - area->y);
-		else
-			conv_bgrx_i420(w->cv, src, img.stride, ch.w, ch.h,
-			    w->pic, ch.x - area->x, ch.y - area->y);
-		if (w->ndrect >= 0 && w->ndrect < VSTREAM_DIRTY_MAX) {
-			w->drect[w->ndrect].x = ch.x - area->x;
-			w->drect[w->ndrect].y = ch.y - area->y;
-			w->drect[w->ndrect].w = ch.w;
-			w->drect[w->ndrect].h = ch.h;
-			w->ndrect++;
-		} else
-			w->ndrect = -1;	/* too many: say "anything" */
+	if (bb.w <= 0 || bb.h <= 0)
+		return 0;
+	narrow = !w->full && vwork_narrow(w, rects, n, 1, &changed);
+	/* Even rows, so that bands keep 4:2:0's row pairs. */
+	rows = (VWORK_BAND_BYTES / (bb.w * 4)) & ~1;
+	rows = rows < 2 ? 2 : rows;
+	band = bb;
+	for (band.y = bb.y; band.y < bb.y + bb.h; band.y += rows) {
+		band.h = bb.y + bb.h - band.y < rows ? bb.y + bb.h - band.y :
+		    rows;
+		if ((r = cap_x11.grab(w->cap, &band, &img, &ch)) != 0) {
+			/* Bands before this one may be in the picture: the
+			 * next picture's encoder must look at all of it. */
+			for (i = 0; i < n; i++)
+				vwork_dirty(w, &rects[i]);
+			return r;
+		}
+		for (i = 0; i < n; i++)
+			vwork_convert(w, &img, &rects[i]);
 	}
+	stat_add(&w->vs->sv->st.grabs, 1);	/* one a picture */
+	if (narrow) {
+		vwork_narrow(w, rects, n, 0, &changed);
+		return changed;
+	}
+	for (i = 0; i < n; i++)
+		vwork_dirty(w, &rects[i]);
 	return 1;
 }
 
@@ -787,6 +975,7 @@ vwork_close(struct vwork *w)
 	enc_close(w->enc);
 	av_frame_free(&w->pic);
 	conv_free(w->cv);
+	free(w->old);
 	cap_x11.close(w->cap);
 }
 
@@ -1016,6 +1205,9 @@ vwork_trim(struct vwork *w, uint64_t now)
 	enc_trim(w->enc);
 	if (cap_x11.trim != NULL)
 		cap_x11.trim(w->cap);
+	free(w->old);
+	w->old = NULL;
+	w->old_size = 0;
 	malloc_trim(0);
 	w->trimmed = 1;
 }

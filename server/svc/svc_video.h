@@ -66,7 +66,7 @@ struct svc_video_config {
 
 /* Counters since svc_video_new (for tests and the debug log). */
 struct svc_video_stats {
-	uint64_t	 grabs;		/* screen grabs */
+	uint64_t	 grabs;		/* pictures grabbed (one or more bands each) */
 	uint64_t	 encodes;	/* pictures encoded */
 	uint64_t	 keys;		/* of them key frames */
 	uint64_t	 frames;	/* VideoFrame msgbufs packed */

@@ -9,7 +9,9 @@
 # viewers are still connected), and the time from the login (PeerInfo) to
 # the first picture (the worker and its encoder start cold each run).
 # After the three workloads: the video workload with E2E_VIEWERS viewers at
-# once (one decodes and measures, the others only receive), the video
+# once (one decodes and measures, the others only receive; each server's
+# total CPU with them against one viewer's, and cdesk's against the VNC
+# server's), the video
 # workload painted at 60 Hz with the client asking for 60 fps, and the raw
 # encoders on the same pictures (video_bench raw), so the pipeline's
 # overhead over the encoder stays visible.
@@ -108,14 +110,15 @@ def ratio(a, b):
     except (TypeError, ValueError):
         return "n/a"
 print("  ratio cdesk %s / %s: paints/s %s, latency p50 %s (decoded %s), "
-      "p95 %s, bandwidth %s, CPU %s, RSS %s" % (c, v,
+      "p95 %s, bandwidth %s, CPU %s, RSS %s, first picture %s" % (c, v,
       ratio(kv.get("paints_per_s"), j.get("frames_per_s_received")),
       ratio(kv.get("latency_p50_ms"), j.get("latency_ms_median")),
       ratio(kv.get("decoded_p50_ms"), j.get("latency_ms_median")),
       ratio(kv.get("latency_p95_ms"), j.get("latency_ms_p95")),
       ratio(kv.get("mbit_s"), j.get("mbit_per_s")),
       ratio(kv.get("cpu"), j["cpu_pct"].get("server")),
-      ratio(kv.get("rss"), j["rss_max_mb"].get("server"))))
+      ratio(kv.get("rss"), j["rss_max_mb"].get("server")),
+      ratio(kv.get("first_ms"), j.get("first_update_ms"))))
 PY
 		done
 	done
@@ -148,22 +151,42 @@ if [ "$NVIEW" -gt 1 ]; then
 	cdesk_run "video$NVIEW" video vp9 "$NVIEW"
 	vnc_all "video$NVIEW" video "$NVIEW"
 	ratios "video$NVIEW"
-	$PY - "$D/res" "$NVIEW" <<'PY'
-import re, sys
-res, n = sys.argv[1], sys.argv[2]
+	$PY - "$D" "$NVIEW" "$VNC" <<'PY'
+import json, re, sys
+d, n, vncs = sys.argv[1], sys.argv[2], sys.argv[3].split()
 one = many = None
-for line in open(res):
+for line in open(d + "/res"):
     tag, c, rest = line.split(None, 2)
     kv = dict(re.findall(r"(\w+)=([-\d.]+)", rest))
     if c == "vp9" and tag == "video":
         one = kv
     if c == "vp9" and tag == "video" + n:
         many = kv
+# (CPU, RSS) of one and of n viewers: cdesk's, then each VNC server's.
+rows = []
 if one and many:
-    print("  cdesk vp9 %s viewers / 1 viewer: CPU %.2f, RSS +%.1f MB "
-          "(+%.1f MB a viewer)" % (n, float(many["cpu"]) / float(one["cpu"]),
-          float(many["rss"]) - float(one["rss"]),
-          (float(many["rss"]) - float(one["rss"])) / (int(n) - 1)))
+    rows.append(("cdesk vp9", float(one["cpu"]), float(many["cpu"]),
+                 float(one["rss"]), float(many["rss"])))
+for v in vncs:
+    try:
+        a = json.load(open("%s/%s.video.json" % (d, v)))
+        b = json.load(open("%s/%s.video%s.json" % (d, v, n)))
+        rows.append((v, a["cpu_pct"]["server"], b["cpu_pct"]["server"],
+                     a["rss_max_mb"]["server"], b["rss_max_mb"]["server"]))
+    except (OSError, KeyError, ValueError):
+        pass
+growth = {}
+for name, c1, cn, r1, rn in rows:
+    growth[name] = cn / c1 if c1 else None
+    print("  %-11s %s viewers / 1 viewer: CPU %.1f / %.1f %% = %s, RSS "
+          "%+.1f MB (%+.1f MB a viewer)" % (name, n, cn, c1,
+          "%.2f" % growth[name] if growth[name] else "n/a", rn - r1,
+          (rn - r1) / (int(n) - 1)))
+for name, c1, cn, r1, rn in rows[1:]:
+    if rows[0][0] == "cdesk vp9" and growth.get(name):
+        print("  ratio cdesk vp9 / %s with %s viewers: CPU %.2f, growth "
+              "%.2f" % (name, n, rows[0][2] / cn if cn else 0,
+              growth["cdesk vp9"] / growth[name]))
 PY
 fi
 

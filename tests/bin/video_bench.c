@@ -11,6 +11,11 @@
  *	it, after a key frame, after typing pictures (a 200x40 rectangle
  *	changes) and after full-screen noise, and after closing it; on
  *	made-up pictures, no display needed.
+ *   video_bench typing [CODEC [N]]
+ *	CPU (all threads) and bytes of a typing picture through an encoder:
+ *	N 1920x1080 pictures like painter.c's typing (a glyph more on a
+ *	200x40 line, the stamp), with the damage X would report; made-up
+ *	pictures, no display needed.
  *   video_bench pipe CODEC WARMUP_S SECONDS PAINTER_LOG
  *	runs the video service with a fake sink that decodes every frame and
  *	reads painter's stamp, then (once the painter log is complete)
@@ -330,6 +335,97 @@ bench_mem(const char *codec, int w, int h)
 	return 0;
 }
 
+/*
+ * Paints typing picture t into f the way tests/bench/painter.c does (the
+ * 200x40 line, one more glyph a tick, a blinking cursor, the stamp) and
+ * gives the rectangles X Damage would report: the stamp and the line.
+ */
+static int
+typing_pic(AVFrame *f, uint32_t t, struct enc_rect *r)
+{
+	int c, n = (int)(t % 50) + 1, x, y, gx, gy;
+	uint32_t gl;
+
+	for (y = 200; y < 240; y++)
+		memset(f->data[0] + y * f->linesize[0] + 300, 235, 200);
+	for (c = 0; c < n && c < 50; c++) {
+		x = 302 + (c % 25) * 8;
+		y = 204 + (c / 25) * 18;
+		gl = (uint32_t)c * 0x9e3779b9u ^ (t / 50u) * 0x85ebca6bu;
+		for (gy = 0; gy < 12; gy++)
+			for (gx = 0; gx < 6; gx++) {
+				gl = gl * 1103515245u + 12345u;
+				if ((gl >> 16) & 1)
+					f->data[0][(y + gy) *
+					    f->linesize[0] + x + gx] = 16;
+			}
+	}
+	if (n < 50 && (t / 8) % 2 == 0)
+		for (gy = 0; gy < 14; gy++)
+			f->data[0][(204 + (n / 25) * 18 + gy) *
+			    f->linesize[0] + 302 + (n % 25) * 8] = 0;
+	for (y = 0; y < 16; y++)
+		for (x = 0; x < 256; x++)
+			f->data[0][y * f->linesize[0] + x] =
+			    ((t >> (x / 8)) & 1) ^ (y >= 8) ? 235 : 16;
+	r[0] = (struct enc_rect){ 0, 0, 256, 16 };
+	r[1] = (struct enc_rect){ 300, 200, 200, 40 };
+	return 2;
+}
+
+/*
+ * CPU (all threads) and bytes of a typing picture through an encoder,
+ * made-up pictures like painter.c's typing: n pictures after 30 of
+ * warm-up.
+ */
+static int
+bench_typing(const char *codec, int n)
+{
+	struct enc_params ep;
+	struct enc_input in = { 0 };
+	struct enc_rect r[2];
+	struct enc *e;
+	AVFrame *f;
+	uint64_t c0, w0;
+	unsigned seed = 1;
+	size_t bytes = 0;
+	int i;
+
+	memset(&ep, 0, sizeof ep);
+	if ((ep.codec = enc_from_name(codec)) < 0)
+		return 2;
+	ep.width = 1920;
+	ep.height = 1080;
+	ep.fps = 30;
+	ep.kbps = enc_bitrate(ep.width, ep.height, 0.67);
+	f = i420(ep.width, ep.height);
+	fill(f, 0, 0, ep.width, ep.height, 0, &seed);
+	if (enc_open(&ep, &e) != 0)
+		return 1;
+	in.pic = f;
+	in.dirty = r;
+	c0 = w0 = 0;
+	for (i = 0; i < 30 + n; i++) {
+		if (i == 30) {
+			bytes = 0;
+			c0 = ns_of(CLOCK_PROCESS_CPUTIME_ID);
+			w0 = ns_of(CLOCK_MONOTONIC);
+		}
+		in.ndirty = typing_pic(f, (uint32_t)i, r);
+		in.key = i == 0;
+		in.pts_ms = i * 33;
+		enc_encode(e, &in, count_cb, &bytes);
+	}
+	printf("%s typing 1920x1080: %.3f ms CPU a picture (%.3f ms wall), "
+	    "%.0f bytes a picture, RSS %.1f MB\n", codec,
+	    (ns_of(CLOCK_PROCESS_CPUTIME_ID) - c0) / 1e6 / n,
+	    (ns_of(CLOCK_MONOTONIC) - w0) / 1e6 / n, (double)bytes / n,
+	    rss_kb() / 1024.0);
+	enc_close(e);
+	av_frame_free(&f);
+	return 0;
+}
+
 /* The pipeline's fake viewer. */
 struct bsink {
 	struct svc_sink	 sink;
@@ -586,10 +682,14 @@ main(int argc, char **argv)
 		return bench_mem(argc > 2 ? argv[2] : "vp9",
 		    argc > 4 ? atoi(argv[3]) : 1920,
 		    argc > 4 ? atoi(argv[4]) : 1080);
+	if (argc >= 2 && strcmp(argv[1], "typing") == 0)
+		return bench_typing(argc > 2 ? argv[2] : "vp9",
+		    argc > 3 ? atoi(argv[3]) : 300);
 	if (argc == 6 && strcmp(argv[1], "pipe") == 0)
 		return bench_pipe(argv[2], atoi(argv[3]), atoi(argv[4]),
 		    argv[5]);
 	fprintf(stderr, "usage: video_bench raw [n] | mem [CODEC [W H]] | "
+	    "typing [CODEC [N]] | "
 	    "pipe CODEC WARMUP SECONDS PAINTER_LOG\n");
 	return 2;
 }

@@ -1,8 +1,9 @@
 /*
  * test_svc_video.c: the video service against the Xvfb of make check:
  * decoded frames match the screen for every encoder that opens, a still
- * screen costs nothing, viewers share one capture and encoder, a slow
- * viewer does not slow the others, refresh gives a key frame.
+ * screen costs nothing (a redraw of the same pixels too), viewers share
+ * one capture and encoder, a slow viewer does not slow the others,
+ * refresh gives a key frame.
  */
 #include "common/err.h"
 #include "tests/unit/vtest.h"
@@ -146,6 +147,71 @@ static void
 test_still_nodamage(void)
 {
 	test_still_and_refresh(CAP_F_NODAMAGE);
+}
+
+/* Luma of a decoded picture at (x, y) against an 0xRRGGBB colour's. */
+static int
+luma_near(const AVFrame *pic, int x, int y, uint32_t rgb)
+{
+	double want = 16 + 0.257 * (rgb >> 16) + 0.504 * (rgb >> 8 & 0xff) +
+	    0.098 * (rgb & 0xff);
+	int got = pic->data[0][y * pic->linesize[0] + x];
+
+	fprintf(stderr, "    luma at %d,%d: %d, want %.0f\n", x, y, got, want);
+	return got > want - 12 && got < want + 12;
+}
+
+/*
+ * A client that redraws what is already on screen: damage, grabs, but no
+ * picture; one changed 8x8 block inside a redrawn 200x40 line: a picture
+ * that shows it.
+ */
+static void
+test_redraw_same(void)
+{
+	struct svc_video *sv;
+	struct svc_video_prefs p = vt_prefs(ENC_CODEC_VP9);
+	struct svc_video_stats a, b;
+	struct fsink *f;
+	/* Inside the first bar of vx_pattern(.., 3), away from its box. */
+	int i, frames, x = 8, y = vx.h - 64, w = vx.w / 8 - 16;
+	uint32_t bar = 0x00ff00, ink = 0xff00ff;
+
+	w = w > 200 ? 200 : w;
+	ASSERT_INT_EQ(svc_video_new(base, NULL, &sv), 0);
+	f = fsink_new(5);
+	ASSERT_INT_EQ(svc_video_subscribe(sv, &f->sink, 0, &p, 0), 0);
+	vx_pattern(&vx, 3);
+	vt_loop(base, 600);
+	vt_loop_until(base, &f->frames, 1, 5000);
+	vt_wait_sharp(base, &vx, f, 5000);
+	frames = f->frames;
+	svc_video_stats(sv, &a);
+	for (i = 0; i < 10; i++) {
+		vx_fill(&vx, x, y, w, 40, bar);
+		vx_sync(&vx);
+		vt_loop(base, 100);
+	}
+	svc_video_stats(sv, &b);
+	fprintf(stderr, "    redrawn 10 times: frames %d -> %d, grabs %llu -> "
+	    "%llu, encodes %llu -> %llu\n", frames, f->frames,
+	    (unsigned long long)a.grabs, (unsigned long long)b.grabs,
+	    (unsigned long long)a.encodes, (unsigned long long)b.encodes);
+	ASSERT_TRUE(b.grabs > a.grabs);
+	ASSERT_INT_EQ(b.encodes, a.encodes);
+	ASSERT_INT_EQ(f->frames, frames);
+	vx_fill(&vx, x, y, w, 40, bar);
+	vx_fill(&vx, x + w - 24, y + 16, 8, 8, ink);
+	vx_sync(&vx);
+	vt_loop(base, 300);
+	vt_loop_until(base, &f->frames, frames + 1, 5000);
+	ASSERT_INT_EQ(f->frames, frames + 1);
+	ASSERT_INT_EQ(f->decoded, f->frames);
+	ASSERT_TRUE(luma_near(f->last, x + w - 20, y + 20, ink));
+	ASSERT_TRUE(luma_near(f->last, x + 4, y + 20, bar));
+	ASSERT_TRUE(vx_psnr(&vx, f->last) > 30);
+	svc_video_free(sv);
+	fsink_free(f);
 }
 
 /* Two viewers share one worker; a stalled one does not slow the other. */
@@ -609,6 +675,7 @@ main(void)
 	TST_RUN(test_codecs);
 	TST_RUN(test_still_damage);
 	TST_RUN(test_still_nodamage);
+	TST_RUN(test_redraw_same);
 	TST_RUN(test_two_viewers);
 	TST_RUN(test_codec_switch);
 	TST_RUN(test_chroma);
