@@ -46,7 +46,7 @@ PROTOS		:= $(wildcard proto/*.proto)
 PROTO_C		:= $(PROTOS:proto/%.proto=$(B)/proto/%.pb-c.c)
 PROTO_H		:= $(PROTO_C:.c=.h)
 COMMON_SRCS	:= $(filter-out common/compat_win.c,$(wildcard common/*.c))
-IPC_SRCS	:= $(filter-out ipc/ipc_win32.c ipc/ipc_glib.c,$(wildcard ipc/*.c))
+IPC_SRCS	:= $(filter-out ipc/ipc_win32.c ipc/ipc_wmsg.c ipc/ipc_glib.c,$(wildcard ipc/*.c))
 # server/ keeps its parts in folders (conn/, rendezvous/, svc/, media/) and
 # its platform code in one folder per platform (x11/ here, win/ for make
 # win).
