@@ -948,7 +948,8 @@ cmlink_new(struct cmlink **out, struct event_base *base, const char *run_dir,
 		return r;
 	}
 #ifndef _WIN32
-	/* Windows has no SIGCHLD, and that build starts no CM to reap. */
+	/* Windows has no SIGCHLD: its CM counts as gone when it detaches
+	 * (cmlink_ipc_lost) or when kill(pid, 0) says so (cmlink_spawn). */
 	l->sigchld = evsignal_new(base, SIGCHLD, cmlink_sigchld_cb, l);
 	if (l->sigchld == NULL || event_add(l->sigchld, NULL) != 0) {
 		xasprintf(cause, "libevent: cannot watch SIGCHLD");

@@ -252,6 +252,14 @@ while [ -n "$(svc_state)" ] || [ -n "$(svc_procs)" ]; do
 	[ $i -gt 60 ] && fail "after uninstall: '$(svc_state)' $(svc_procs)"
 	sleep 0.5
 done
+# Nor a CM the service started (cdesk.exe --cm, for the logins above).
+i=0
+while ps -eo args | grep -F "$SVC_EXE" | grep -qv grep; do
+	i=$((i + 1))
+	[ $i -gt 60 ] && fail "after uninstall: $(ps -eo pid,args |
+	    grep -F "$SVC_EXE" | grep -v grep)"
+	sleep 0.5
+done
 [ -e "$WINEPREFIX/drive_c/Program Files/cdesk" ] &&
     fail "Program Files/cdesk left after uninstall"
 kill "$KEEP" 2>/dev/null
