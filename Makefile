@@ -95,7 +95,7 @@ PROGS_common	:= test_codec test_config test_pass test_proto test_totp \
 		   fuzz_config fuzz_message fuzz_sstream fuzz_store
 PROGS_ipc	:= ipc_echo ipc_perm ipc_opt fuzz_ipc
 PROGS_ipcglib	:= test_ipc
-PROGS_gui	:= cm_gui
+PROGS_gui	:= cm_gui test_cm_core
 PROGS_xtool	:= xevlog xrects
 PROGS_peer	:= peer
 

@@ -12,22 +12,15 @@
 # service's CreateProcessAsUser into another session needs real Windows.
 # A missing toolchain or wine is installed (packaging/deps.sh --win).
 . "$TOP/tests/lib.sh"
+. "$TOP/tests/win/wine.sh"
 unset CDESK_TEST_CM_CLICK_ONLY
 
-sh packaging/deps.sh --win >"$WORK/wincm-deps.log" 2>&1 ||
-    fail "packaging/deps.sh --win: $(tail -n 3 "$WORK/wincm-deps.log")"
-make --no-print-directory win >"$WORK/wincm-build.log" 2>&1 ||
-    fail "make win: $(tail -n 20 "$WORK/wincm-build.log")"
+win_build wincm
 EXE="$TOP/build-win/cdesk.exe"
 x86_64-w64-mingw32-gcc -std=c11 -Wall -Wextra -Werror -O2 -I"$TOP" \
     tests/win/cm_drive.c -o "$WORK/cm_drive.exe" || fail "cm_drive.c"
-WINE=$(command -v wine64 || echo /usr/lib/wine/wine64)
-[ -x "$WINE" ] || fail "no wine64"
-WINESERVER=$(command -v wineserver || echo /usr/lib/wine/wineserver)
-WINEPREFIX="$WORK/wine-cm"
-WINEDEBUG=-all
-export WINEPREFIX WINEDEBUG
-WPID= DPID= P2PID=
+wine_env wine-cm
+WPID= DPID= P2PID= PEER_PID=
 
 # Stop what we started, then everything of our prefix (by the prefix).
 wincm_stop() {
