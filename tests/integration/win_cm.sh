@@ -4,12 +4,14 @@
 # Xvfb. The host under wine takes logins by click (approve-mode click) and
 # starts the CM itself; tests/win/cm_drive.exe, another wine program,
 # drives the CM by control id (FindWindow, BM_CLICK, WM_GETTEXT,
-# WM_SETTEXT). The test peer waits; Accept lets it in; its chat shows in
-# the CM and the CM's reaches it; the Keyboard check box off reaches it as
-# PermissionInfo; a second peer is dismissed (refused); Disconnect ends
-# the first; the CM then quits by itself. Under wine the host runs as the
-# wine user, so the CM is started with CreateProcess (session_win.c); the
-# service's CreateProcessAsUser into another session needs real Windows.
+# WM_SETTEXT). The test peer waits (the CM warns that the direct session
+# is not encrypted, and does not take the focus); Accept lets it in; its
+# chat shows in the CM and the CM's reaches it; the Keyboard check box
+# off reaches it as PermissionInfo; a second peer is dismissed (refused);
+# Disconnect ends the first; the CM then quits by itself. Under wine the
+# host runs as the wine user, so the CM is started with CreateProcess
+# (session_win.c); the service's CreateProcessAsUser into another session
+# needs real Windows.
 # A missing toolchain or wine is installed (packaging/deps.sh --win).
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/win/wine.sh"
@@ -67,6 +69,8 @@ grep -q '^ERROR No Password Access' "$WORK/wcm1.out" ||
 drive window
 drive text 1001 Connection 1
 drive text 1003 Wants to connect to this computer
+# Over direct IP the session is not encrypted: the CM warns.
+drive text 1004 Not encrypted
 grep -q "cm: started pid" "$DIR/log" || fail "the host did not start the CM"
 # Never focused by itself (HOST.md §3.4).
 drive focus
