@@ -723,8 +723,11 @@ cm_win_command(struct cm_win *w, int id, int code)
 		cm_win_act(w, CM_ACT_DISMISS, NULL, 0);
 	else if (id == CM_ID_DISCONNECT)
 		cm_win_act(w, CM_ACT_DISCONNECT, NULL, 0);
-	else if (id == CM_ID_SEND)
-		cm_win_send_chat(w);
+	else if (id == CM_ID_SEND || (id == IDOK && GetFocus() ==
+	    GetDlgItem(w->hwnd, CM_ID_ENTRY)))
+		cm_win_send_chat(w);	/* Send, or Enter in the message */
+	else if (id == IDCANCEL)
+		cm_win_minimize(w);	/* Escape, as the GTK window */
 	else if (id >= CM_ID_PERM && id < CM_ID_PERM + PERM_MAX)
 		cm_win_perm(w, id - CM_ID_PERM);
 }
