@@ -56,8 +56,9 @@ $(B)/libcmwin.a: $(patsubst %.c,$(B)/%.o,$(CMWIN_SRCS))
 $(B)/cdesk.exe: $(B)/cdesk.o $(B)/libcmwin.a $(B)/libserver.a $(B)/libipc.a \
     $(B)/libcommon.a
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(B)/libcmwin.a $(B)/libserver.a $(B)/libipc.a \
-	    $(B)/libcommon.a $(call pc_libs,$(SERVER_PKGS) $(COMMON_PKGS)) \
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(B)/libcmwin.a $(B)/libserver.a \
+	    $(B)/libipc.a $(B)/libcommon.a \
+	    $(call pc_libs,$(SERVER_PKGS) $(COMMON_PKGS)) \
 	    -lyuv -lstdc++ -lm $(WIN_SYSLIBS)
 
 # The installer around it (packaging/msi/cdesk.wxs; wixl takes Source
