@@ -34,6 +34,10 @@ wincm_stop() {
 }
 trap wincm_stop EXIT
 t0=$(date +%s)
+# at: seconds since the test began, for the stage lines.
+at() {
+	echo "$(($(date +%s) - t0)) s"
+}
 
 DIR=$(cdesk_dir wincm)
 PORT=$(cat "$DIR/port")
@@ -60,7 +64,7 @@ drive() {
 "$WINE" "$EXE" --config "$DIR" -v --server >"$DIR/out" 2>"$DIR/log" &
 WPID=$!
 wait_for "$DIR/out" '^READY' "the host under wine did not start" 1200
-echo "wine prefix, driver and host up: $(($(date +%s) - t0)) s"
+echo "wine prefix, driver and host up ($(at))"
 
 # A login by click: the peer waits, the server starts the CM.
 peer_session wcm1
@@ -90,7 +94,7 @@ done
 drive click 1010
 wait_for "$WORK/wcm1.out" '^PEERINFO' "Accept did not let the peer in" 600
 drive text 1003 Connected.
-echo "accepted in the CM: the peer logged in ($(($(date +%s) - t0)) s)"
+echo "accepted in the CM: the peer logged in ($(at))"
 
 # Chat both ways.
 echo "chat hello from the peer" >&3
@@ -100,7 +104,36 @@ drive click 1044
 wait_for "$WORK/wcm1.out" '^CHAT hello from the desk' \
     "the CM's chat did not reach the peer" 600
 drive text 1041 You: hello from the desk
-echo "chat: both ways"
+echo "chat: both ways ($(at))"
+
+# The server's click guard (HOST.md §3.4): switching off always passes,
+# a grant right after the peer's input is refused (the CM shows the
+# permission as it still is), and passes once the peer is still.
+drive click 1021
+wait_for "$WORK/wcm1.out" '^PERMISSION 2 0' "clipboard off did not pass" 600
+(
+	i=0
+	while [ $i -lt 40 ] && kill -0 "$PEER_PID" 2>/dev/null; do
+		echo "mouse 0 700 700" >&3
+		i=$((i + 1))
+		sleep 0.1
+	done
+) &
+MPID=$!
+drive cursor 700 700
+drive click 1021
+drive checked 1021 0
+wait_for "$DIR/log" 'cm: clipboard for conn 1 refused: a peer.s input' \
+    "the grant right after the peer's input was not refused" 600
+wait "$MPID"
+grep -q '^PERMISSION 2 1' "$WORK/wcm1.out" &&
+    fail "a grant went through right after the peer's input"
+sleep 1.2	# the guard's 1000 ms (CMLINK_INPUT_GUARD_MS) run out
+drive click 1021
+wait_for "$WORK/wcm1.out" '^PERMISSION 2 1' \
+    "the grant after the guard did not pass" 600
+echo "click guard: a grant right after the peer's input refused," \
+    "later not ($(at))"
 
 # Keyboard off, live.
 drive checked 1020 1
@@ -108,7 +141,7 @@ drive click 1020
 wait_for "$WORK/wcm1.out" '^PERMISSION 0 0' \
     "the peer was not told the keyboard is off" 600
 drive checked 1020 0
-echo "keyboard switched off: the peer got PermissionInfo"
+echo "keyboard switched off: the peer got PermissionInfo ($(at))"
 
 # A second peer, dismissed: refused.
 rm -f "$WORK/wcm2.in"
@@ -123,7 +156,7 @@ drive text 1003 Wants to connect to this computer
 drive click 1011
 wait_for "$WORK/wcm2.out" '^CLOSED' "Dismiss did not refuse the peer" 600
 grep -q '^PEERINFO' "$WORK/wcm2.out" && fail "a dismissed peer logged in"
-echo "second peer dismissed: $(grep '^CLOSED' "$WORK/wcm2.out")"
+echo "second peer dismissed: $(grep '^CLOSED' "$WORK/wcm2.out") ($(at))"
 exec 5>&-
 wait "$P2PID" 2>/dev/null
 P2PID=
@@ -132,9 +165,9 @@ P2PID=
 drive text 1003 Connected.
 drive click 1012
 wait_for "$WORK/wcm1.out" '^CLOSED' "Disconnect did not end the session" 600
-echo "disconnected: $(grep '^CLOSED' "$WORK/wcm1.out")"
+echo "disconnected: $(grep '^CLOSED' "$WORK/wcm1.out") ($(at))"
 drive gone
-echo "the CM quit after the last connection"
+echo "the CM quit after the last connection ($(at))"
 # The peer ends by itself on the close.
 exec 3>&-
 wait "$PEER_PID" 2>/dev/null
@@ -146,5 +179,5 @@ DPID=
 grep -q 'login ok (accepted by the local user)' "$DIR/log" ||
     fail "no accepted login in the host's log"
 grep -E ' (error|fatal):' "$DIR/log" && fail "errors in the host's log"
-echo "win_cm: $(($(date +%s) - t0)) s"
+echo "win_cm: $(at) after make win"
 echo "ok"

@@ -12,6 +12,7 @@
  *   checked ID 0|1    wait until check box ID is (un)checked
  *   names             every control as "id class 'text'" lines, then OK
  *   focus             whether the CM is the foreground window
+ *   cursor X Y        wait until the pointer is at X, Y (a peer moved it)
  *   gone              wait until the CM's window is gone
  * Every wait gives up after 60 s (wine on a loaded machine is slow).
  */
@@ -107,6 +108,21 @@ is_checked(HWND h, const char *want)
 	    (atoi(want) != 0);
 }
 
+/* Wait until the pointer is at x, y; 1 if it came there. */
+static int
+wait_cursor(int x, int y)
+{
+	DWORD t0 = GetTickCount();
+	POINT pt;
+
+	do {
+		if (GetCursorPos(&pt) && pt.x == x && pt.y == y)
+			return 1;
+		Sleep(STEP_MS);
+	} while (GetTickCount() - t0 < WAIT_MS);
+	return 0;
+}
+
 /* Every control of the CM with its class and text. */
 static BOOL CALLBACK
 names_cb(HWND h, LPARAM lp)
@@ -156,6 +172,8 @@ run(const char *n, char *verb, char *rest)
 	} else if (strcmp(verb, "names") == 0 && cm_find() != NULL) {
 		EnumChildWindows(cm, names_cb, (LPARAM)n);
 		ok = 1;
+	} else if (strcmp(verb, "cursor") == 0 && words != NULL) {
+		ok = wait_cursor(id, atoi(words));
 	} else if (strcmp(verb, "focus") == 0 && cm_find() != NULL) {
 		printf("%s OK focus %d\n", n, GetForegroundWindow() == cm);
 		return;
