@@ -45,9 +45,9 @@ $(B)/server/%.o: CPPFLAGS += -include server/win/platform.h
 HARDEN		:= -fstack-protector-strong
 HARDEN_LD	:= -static -Wl,--dynamicbase -Wl,--nxcompat \
 		   -Wl,--high-entropy-va
-WIN_SYSLIBS	:= -lws2_32 -liphlpapi -lwtsapi32 -ld3d11 -ldxgi -lgdi32 \
-		   -luser32 -ladvapi32 -lole32 -luuid -lbcrypt -lmfplat \
-		   -lmfuuid -lstrmiids -lssp
+WIN_SYSLIBS	:= -lws2_32 -liphlpapi -lwtsapi32 -luserenv -ld3d11 -ldxgi \
+		   -lgdi32 -luser32 -ladvapi32 -lole32 -luuid -lbcrypt \
+		   -lmfplat -lmfuuid -lstrmiids -lssp
 
 $(B)/libcmwin.a: $(patsubst %.c,$(B)/%.o,$(CMWIN_SRCS))
 	@mkdir -p $(@D)
