@@ -8,7 +8,8 @@
  * looks again every few seconds and reports a change (a user switch, a
  * log-off). Programs are started in the session: as the service through
  * the session user's token (WTSQueryUserToken, CreateProcessAsUser on the
- * interactive desktop), otherwise as ourselves. A display of our own
+ * interactive desktop, with the user's own environment), otherwise as
+ * ourselves. A display of our own
  * (option headless-user) is a Linux thing: there is always a console.
  */
 #include <stdlib.h>
