@@ -33,6 +33,9 @@ wincm_stop() {
 	rm -rf "$WINEPREFIX"
 }
 trap wincm_stop EXIT
+# A signal (a write to a driver or peer gone: SIGPIPE) ends us through
+# the EXIT trap too, so no wine process of ours is left behind.
+trap 'exit 1' INT TERM PIPE
 t0=$(date +%s)
 # at: seconds since the test began, for the stage lines.
 at() {
