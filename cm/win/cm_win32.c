@@ -11,8 +11,9 @@
  * kept topmost without activation while a request waits, and flashes in
  * the taskbar instead. Accept and Dismiss stay disabled CM_GUARD_MS after
  * a request shows up, and every action goes through the click-time guard.
- * Voice calls (the Windows host has no audio: the server refuses them)
- * and file-transfer progress have no widgets here.
+ * A voice call rings with its own Accept / Dismiss (guarded the same way)
+ * and "Stop voice call" while it runs. File-transfer progress has no
+ * widgets here (the Windows host has no file transfer yet).
  */
 #include <winsock2.h>
 #include <windows.h>
@@ -46,10 +47,12 @@ struct cm_conn {
 	int		 encrypted;
 	int		 authorized;
 	int		 ended;		/* kept for its unanswered chat */
+	int		 voice;		/* Ipc__VoiceCallState__State */
 	int		 perms[PERM_MAX];
 	char		*chat;		/* owned, "\r\n"-separated lines */
 	char		*note;		/* owned */
 	ULONGLONG	 guard_until;	/* GetTickCount64 ms */
+	ULONGLONG	 voice_guard_until;
 	struct cm_conn	*next;
 };
 
@@ -151,14 +154,15 @@ cm_conn_free(struct cm_conn *c)
 	free(c);
 }
 
-/* 1 while a connection waits for a click. */
+/* 1 while a connection or a voice call waits for a click. */
 static int
 cm_win_any_pending(struct cm_win *w)
 {
 	struct cm_conn *c;
 
 	for (c = w->conns; c != NULL; c = c->next)
-		if (!c->authorized && !c->ended)
+		if (!c->ended && (!c->authorized || c->voice ==
+		    IPC__VOICE_CALL_STATE__STATE__INCOMING))
 			return 1;
 	return 0;
 }
@@ -245,6 +249,24 @@ cm_win_ctl(struct cm_win *w, int id, int visible, int enabled)
 	EnableWindow(h, enabled);
 }
 
+/* The voice bar of c (NULL: hidden). */
+static void
+cm_win_fill_voice(struct cm_win *w, const struct cm_conn *c)
+{
+	int ring, on, guard;
+
+	ring = c != NULL && !c->ended &&
+	    c->voice == IPC__VOICE_CALL_STATE__STATE__INCOMING;
+	on = c != NULL && !c->ended &&
+	    c->voice == IPC__VOICE_CALL_STATE__STATE__ACTIVE;
+	guard = c != NULL && GetTickCount64() < c->voice_guard_until;
+	cm_win_set(w, CM_ID_VOICE_LABEL, ring ? "The peer is calling." :
+	    on ? "Voice call running." : "");
+	cm_win_ctl(w, CM_ID_VOICE_ACCEPT, ring, ring && !guard);
+	cm_win_ctl(w, CM_ID_VOICE_DISMISS, ring, ring && !guard);
+	cm_win_ctl(w, CM_ID_VOICE_STOP, on, on);
+}
+
 /* Show the chosen connection (none: everything empty and disabled). */
 static void
 cm_win_fill_page(struct cm_win *w)
@@ -272,6 +294,7 @@ cm_win_fill_page(struct cm_win *w)
 	    pending && !guard);
 	cm_win_ctl(w, CM_ID_DISMISS, pending, pending && !guard);
 	cm_win_ctl(w, CM_ID_DISCONNECT, live && !pending, live && !pending);
+	cm_win_fill_voice(w, c);
 	for (p = 0; p < PERM_MAX; p++) {
 		SendDlgItemMessageW(w->hwnd, CM_ID_PERM + p, BM_SETCHECK,
 		    c != NULL && c->perms[p] ? BST_CHECKED : BST_UNCHECKED, 0);
@@ -567,8 +590,26 @@ cm_win_recv_conn(struct cm_win *w, const Ipc__Data *d)
 		if ((c = cm_conn_find(w, d->cm_err->conn_id)) != NULL)
 			cm_win_dup(&c->note, d->cm_err->text);
 		break;
+	case IPC__DATA__UNION_VOICE_CALL_STATE:
+		if ((c = cm_conn_find(w, d->voice_call_state->conn_id)) ==
+		    NULL)
+			break;
+		p = (int)d->voice_call_state->state;
+		if (p == IPC__VOICE_CALL_STATE__STATE__INCOMING &&
+		    c->voice != p) {
+			/* Guarded as a request; the window comes up as for
+			 * one. */
+			c->voice_guard_until = GetTickCount64() + CM_GUARD_MS;
+			SetTimer(w->hwnd, T_GUARD, CM_GUARD_MS + 50, NULL);
+		}
+		c->voice = p;
+		if (p == IPC__VOICE_CALL_STATE__STATE__INCOMING)
+			cm_win_present(w, c, CM_SHOW_REQUEST);
+		else
+			cm_win_set_above(w, cm_win_any_pending(w));
+		break;
 	default:
-		/* Voice calls, file logs, privacy mode: no widgets here. */
+		/* File logs, privacy mode: no widgets here. */
 		return;
 	}
 	cm_win_fill(w);
@@ -723,6 +764,11 @@ cm_win_command(struct cm_win *w, int id, int code)
 		cm_win_act(w, CM_ACT_DISMISS, NULL, 0);
 	else if (id == CM_ID_DISCONNECT)
 		cm_win_act(w, CM_ACT_DISCONNECT, NULL, 0);
+	else if (id == CM_ID_VOICE_ACCEPT || id == CM_ID_VOICE_DISMISS)
+		cm_win_act(w, CM_ACT_VOICE_ANSWER, NULL,
+		    id == CM_ID_VOICE_ACCEPT);
+	else if (id == CM_ID_VOICE_STOP)
+		cm_win_act(w, CM_ACT_VOICE_HANG_UP, NULL, 0);
 	else if (id == CM_ID_SEND || (id == IDOK && GetFocus() ==
 	    GetDlgItem(w->hwnd, CM_ID_ENTRY)))
 		cm_win_send_chat(w);	/* Send, or Enter in the message */
@@ -759,7 +805,7 @@ cm_win_controls(struct cm_win *w)
 	    CM_ID_LIST, 8, 26, 584, 80);
 	cm_win_add(w, L"STATIC", L"", 0, CM_ID_STATUS, 8, 110, 584, 16);
 	cm_win_add(w, L"STATIC", L"", 0, CM_ID_DETAILS, 8, 130, 584, 80);
-	cm_win_add(w, L"STATIC", L"", 0, CM_ID_WARNING, 8, 212, 584, 16);
+	cm_win_add(w, L"STATIC", L"", 0, CM_ID_WARNING, 8, 212, 346, 16);
 	cm_win_add(w, L"STATIC", L"", 0, CM_ID_NOTE, 8, 230, 584, 16);
 	cm_win_add(w, L"BUTTON", L"Accept", BS_PUSHBUTTON | WS_TABSTOP,
 	    CM_ID_ACCEPT, 8, 250, 110, 26);
@@ -767,6 +813,14 @@ cm_win_controls(struct cm_win *w)
 	    CM_ID_DISMISS, 126, 250, 110, 26);
 	cm_win_add(w, L"BUTTON", L"Disconnect", BS_PUSHBUTTON | WS_TABSTOP,
 	    CM_ID_DISCONNECT, 244, 250, 110, 26);
+	cm_win_add(w, L"STATIC", L"", 0, CM_ID_VOICE_LABEL, 362, 212, 230,
+	    16);
+	cm_win_add(w, L"BUTTON", L"Accept voice call", BS_PUSHBUTTON |
+	    WS_TABSTOP, CM_ID_VOICE_ACCEPT, 362, 250, 114, 26);
+	cm_win_add(w, L"BUTTON", L"Dismiss voice call", BS_PUSHBUTTON |
+	    WS_TABSTOP, CM_ID_VOICE_DISMISS, 478, 250, 114, 26);
+	cm_win_add(w, L"BUTTON", L"Stop voice call", BS_PUSHBUTTON |
+	    WS_TABSTOP, CM_ID_VOICE_STOP, 362, 250, 114, 26);
 	for (p = 0; p < PERM_MAX; p++) {
 		ws = cm_win_wide(perm_get(p)->a11y);
 		cm_win_add(w, L"BUTTON", ws, BS_AUTOCHECKBOX | WS_TABSTOP,

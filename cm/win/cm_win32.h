@@ -19,6 +19,10 @@
 #define CM_ID_ACCEPT		1010
 #define CM_ID_DISMISS		1011
 #define CM_ID_DISCONNECT	1012
+#define CM_ID_VOICE_LABEL	1013	/* the voice call's state */
+#define CM_ID_VOICE_ACCEPT	1014	/* "Accept voice call" */
+#define CM_ID_VOICE_DISMISS	1015	/* "Dismiss voice call" */
+#define CM_ID_VOICE_STOP	1016	/* "Stop voice call" */
 #define CM_ID_PERM		1020	/* + enum perm (common/perm.h) */
 #define CM_ID_CHAT_LABEL	1040	/* "Chat history" */
 #define CM_ID_CHAT		1041	/* read-only history */
