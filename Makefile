@@ -46,7 +46,7 @@ PROTOS		:= $(wildcard proto/*.proto)
 PROTO_C		:= $(PROTOS:proto/%.proto=$(B)/proto/%.pb-c.c)
 PROTO_H		:= $(PROTO_C:.c=.h)
 COMMON_SRCS	:= $(filter-out common/compat_win.c,$(wildcard common/*.c))
-IPC_SRCS	:= $(filter-out ipc/ipc_win32.c ipc/ipc_glib.c,$(wildcard ipc/*.c))
+IPC_SRCS	:= $(filter-out ipc/ipc_win32.c ipc/ipc_wmsg.c ipc/ipc_glib.c,$(wildcard ipc/*.c))
 # server/ keeps its parts in folders (conn/, rendezvous/, svc/, media/) and
 # its platform code in one folder per platform (x11/ here, win/ for make
 # win).
@@ -95,7 +95,7 @@ PROGS_common	:= test_codec test_config test_pass test_proto test_totp \
 		   fuzz_config fuzz_message fuzz_sstream fuzz_store
 PROGS_ipc	:= ipc_echo ipc_perm ipc_opt fuzz_ipc
 PROGS_ipcglib	:= test_ipc
-PROGS_gui	:= cm_gui
+PROGS_gui	:= cm_gui test_cm_core
 PROGS_xtool	:= xevlog xrects
 PROGS_peer	:= peer
 

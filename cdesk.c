@@ -35,7 +35,7 @@
 #include "common/totp.h"
 #include "common/xmalloc.h"
 #include "ipc/ipc.h"
-#ifndef CDESK_NO_GUI
+#if !defined(CDESK_NO_GUI) || defined(_WIN32)
 #include "cm/cm.h"
 #include "ui/ui.h"
 #endif
@@ -927,11 +927,14 @@ main(int argc, char **argv)
 		break;
 #elif defined(CDESK_NO_GUI)
 	case M_NONE:
-	case M_CM:
-		/* The Windows build has no GTK: a host without windows. */
-		fprintf(stderr, "cdesk: this build has no windows; try "
-		    "--server or --help\n");
+		/* The Windows build has no GTK main window yet. */
+		fprintf(stderr, "cdesk: this build has no main window; try "
+		    "--server, --cm or --help\n");
 		r = 1;
+		break;
+	case M_CM:
+		/* The native Win32 CM (cm/win/cm_win32.c). */
+		r = cm_main(argc, argv, &paths);
 		break;
 #else
 	case M_NONE:

@@ -14,43 +14,11 @@
 #include "common/err.h"
 #include "common/perm.h"
 #include "cm/cm.h"
+#include "cm/cm_core.h"
 #include "cm/cm_page.h"
 #include "cm/cm_window.h"
 #include "ipc/ipc_glib.h"
 #include "gui/gui_res.h"
-
-/* A peer's injected click this close before ours voids ours (ms). */
-#define CM_CLICK_GAP_MS		120
-/* Quit this long after the last connection is gone (ms). */
-#define CM_IDLE_QUIT_MS		6000
-/* A new authorized session's page shows this long, then minimizes (ms). */
-#define CM_MINIMIZE_MS		3000
-
-/* Why the window comes up (HOST.md §3.3). */
-enum cm_show {
-	CM_SHOW_SESSION,	/* a new authorized session: minimize later */
-	CM_SHOW_CHAT,		/* the peer wrote */
-	CM_SHOW_REQUEST,	/* a connection waits for a click */
-};
-
-enum cm_kind {
-	CM_ACT_ACCEPT,
-	CM_ACT_DISMISS,
-	CM_ACT_DISCONNECT,
-	CM_ACT_PERMISSION,
-	CM_ACT_CHAT,
-	CM_ACT_VOICE_ANSWER,	/* enabled: accepted */
-	CM_ACT_VOICE_HANG_UP,
-};
-
-/* A user action waiting for the server's ClickTime answer. */
-struct cm_action {
-	enum cm_kind	 kind;
-	int		 conn_id;
-	char		*text;		/* permission name or chat (owned) */
-	gboolean	 enabled;
-	gint64		 t_local;	/* monotonic µs of the click */
-};
 
 struct cm_app {
 	GtkApplication		*app;
@@ -58,103 +26,32 @@ struct cm_app {
 	struct ipc_client	*ipc;		/* owned */
 	char			*dir;		/* owned */
 	GHashTable		*pages;		/* conn id -> CmPage, borrowed */
-	GQueue			 actions;	/* struct cm_action, owned */
+	struct cm_guard		 guard;		/* actions asked about */
 	guint			 retry_id;
 	guint			 quit_id;
 	guint			 minimize_id;
 	gboolean		 had_pages;
-	gboolean		 password_only;	/* approve-mode=password */
-	gboolean		 perm_locked;	/* no permission toggles */
+	struct cm_opts		 opts;		/* what the options say */
 	gboolean		 replaying;	/* Hello to first Options */
-	gboolean		 hidden;	/* the admin hides the CM */
 	char			*notice;	/* owned: the desk notice */
 	int			 accepted;	/* last conn we accepted */
 };
 
 static void	cm_connect(struct cm_app *);
 
-/* Free one action. */
-static void
-cm_action_free(gpointer p)
-{
-	struct cm_action *a = p;
-
-	g_free(a->text);
-	g_free(a);
-}
-
-/* Send a message with only a conn id (Authorize or Close). */
-static void
-cm_send_conn(struct cm_app *a, Ipc__Data__UnionCase t, int id)
-{
-	Ipc__Data d = IPC__DATA__INIT;
-	Ipc__Authorize au = IPC__AUTHORIZE__INIT;
-	Ipc__Close cl = IPC__CLOSE__INIT;
-
-	if (a->ipc == NULL)
-		return;
-	d.union_case = t;
-	if (t == IPC__DATA__UNION_AUTHORIZE) {
-		au.conn_id = id;
-		d.authorize = &au;
-	} else {
-		cl.conn_id = id;
-		d.close = &cl;
-	}
-	ipc_client_send(a->ipc, &d);
-}
-
 /* Carry out an action the guard let through. */
 static void
 cm_do(struct cm_app *a, const struct cm_action *act)
 {
-	Ipc__Data d = IPC__DATA__INIT;
-	Ipc__SwitchPermission sp = IPC__SWITCH_PERMISSION__INIT;
-	Ipc__ChatMessage ch = IPC__CHAT_MESSAGE__INIT;
-	Ipc__VoiceCallResponse vr = IPC__VOICE_CALL_RESPONSE__INIT;
-	Ipc__VoiceCallHangUp vh = IPC__VOICE_CALL_HANG_UP__INIT;
 	CmPage *page = g_hash_table_lookup(a->pages,
 	    GINT_TO_POINTER(act->conn_id));
 
-	switch (act->kind) {
-	case CM_ACT_ACCEPT:
-		cm_send_conn(a, IPC__DATA__UNION_AUTHORIZE, act->conn_id);
+	if (a->ipc == NULL || cm_core_do(a->ipc, act) != 0)
+		return;
+	if (act->kind == CM_ACT_ACCEPT)
 		a->accepted = act->conn_id;
-		break;
-	case CM_ACT_DISMISS:
-	case CM_ACT_DISCONNECT:
-		cm_send_conn(a, IPC__DATA__UNION_CLOSE, act->conn_id);
-		break;
-	case CM_ACT_PERMISSION:
-		sp.conn_id = act->conn_id;
-		sp.name = act->text;
-		sp.enabled = act->enabled;
-		d.union_case = IPC__DATA__UNION_SWITCH_PERMISSION;
-		d.switch_permission = &sp;
-		ipc_client_send(a->ipc, &d);
-		break;
-	case CM_ACT_CHAT:
-		ch.conn_id = act->conn_id;
-		ch.text = act->text;
-		d.union_case = IPC__DATA__UNION_CHAT;
-		d.chat = &ch;
-		if (ipc_client_send(a->ipc, &d) == 0 && page != NULL)
-			cm_page_add_chat(page, act->text, TRUE);
-		break;
-	case CM_ACT_VOICE_ANSWER:
-		vr.conn_id = act->conn_id;
-		vr.accepted = act->enabled;
-		d.union_case = IPC__DATA__UNION_VOICE_CALL_RESPONSE;
-		d.voice_call_response = &vr;
-		ipc_client_send(a->ipc, &d);
-		break;
-	case CM_ACT_VOICE_HANG_UP:
-		vh.conn_id = act->conn_id;
-		d.union_case = IPC__DATA__UNION_VOICE_CALL_HANG_UP;
-		d.voice_call_hang_up = &vh;
-		ipc_client_send(a->ipc, &d);
-		break;
-	}
+	else if (act->kind == CM_ACT_CHAT && page != NULL)
+		cm_page_add_chat(page, act->text, TRUE);
 }
 
 /* Queue an action and ask the server when a peer last clicked. */
@@ -162,37 +59,23 @@ static void
 cm_guard(struct cm_app *a, enum cm_kind kind, int conn_id, const char *text,
     gboolean enabled)
 {
-	Ipc__Data d = IPC__DATA__INIT;
-	Ipc__ClickTime ct = IPC__CLICK_TIME__INIT;
-	struct cm_action *act;
-
-	if (a->ipc == NULL)
-		return;
-	act = g_new0(struct cm_action, 1);
-	act->kind = kind;
-	act->conn_id = conn_id;
-	act->text = g_strdup(text);
-	act->enabled = enabled;
-	act->t_local = g_get_monotonic_time();
-	g_queue_push_tail(&a->actions, act);
-	ct.conn_id = conn_id;
-	d.union_case = IPC__DATA__UNION_CLICK_TIME;
-	d.click_time = &ct;
-	ipc_client_send(a->ipc, &d);
+	if (a->ipc != NULL)
+		cm_guard_ask(&a->guard, a->ipc, kind, conn_id, text, enabled,
+		    g_get_monotonic_time());
 }
 
 /* The server's answer: act unless a peer clicked just before us. */
 static void
 cm_recv_click_time(struct cm_app *a, const Ipc__ClickTime *m)
 {
-	struct cm_action *act = g_queue_pop_head(&a->actions);
+	struct cm_action *act;
 	CmPage *page;
-	gint64 since_click;
+	int pass;
 
+	act = cm_guard_answer(&a->guard, m, g_get_monotonic_time(), &pass);
 	if (act == NULL)
 		return;
-	since_click = (g_get_monotonic_time() - act->t_local) / 1000;
-	if (m->since_ms < 0 || m->since_ms > since_click + CM_CLICK_GAP_MS)
+	if (pass)
 		cm_do(a, act);
 	else {
 		page = g_hash_table_lookup(a->pages,
@@ -273,9 +156,8 @@ cm_disconnect_all_cb(CmWindow *win, struct cm_app *a)
 	(void)win;
 	g_hash_table_iter_init(&it, a->pages);
 	while (g_hash_table_iter_next(&it, &key, &value))
-		if (cm_page_is_live(value))
-			cm_send_conn(a, IPC__DATA__UNION_CLOSE,
-			    GPOINTER_TO_INT(key));
+		if (cm_page_is_live(value) && a->ipc != NULL)
+			cm_core_close(a->ipc, GPOINTER_TO_INT(key));
 }
 
 /* Quit once nothing has shown up for a while. */
@@ -338,7 +220,7 @@ cm_present(struct cm_app *a, CmPage *page, enum cm_show why)
 {
 	CmPage *on = cm_window_visible_page(a->win);
 
-	if (a->hidden || a->replaying)
+	if (a->opts.hidden || a->replaying)
 		return;
 	/* A chat does not turn away the page the local user is at, nor a
 	 * new session a waiting request's page: they mark theirs. */
@@ -365,13 +247,13 @@ cm_replayed(struct cm_app *a)
 	CmPage *page = NULL;
 
 	a->replaying = FALSE;
-	if (a->hidden)
+	if (a->opts.hidden)
 		gtk_widget_hide(GTK_WIDGET(a->win));
 	g_hash_table_iter_init(&it, a->pages);
 	while (g_hash_table_iter_next(&it, &key, &value))
 		if (page == NULL || cm_page_is_pending(value))
 			page = value;
-	if (page == NULL && a->notice != NULL && !a->hidden) {
+	if (page == NULL && a->notice != NULL && !a->opts.hidden) {
 		/* Started to tell the desk something (a Wayland session). */
 		cm_window_reveal(a->win, TRUE);
 		return;
@@ -404,78 +286,35 @@ cm_drop_page(struct cm_app *a, int id)
 	}
 }
 
-/*
- * Ask the server for approve-mode (Accept is hidden in password mode),
- * the options that let the admin hide the CM, and whether the permission
- * toggles may be used.
- */
+/* Ask for the options the CM follows (cm_core_options). */
 static void
 cm_ask_approve_mode(struct cm_app *a)
 {
-	static char *keys[] = { (char *)"approve-mode",
-	    (char *)"verification-method", (char *)"allow-hide-cm",
-	    (char *)"enable-perm-change-in-accept-window" };
-	Ipc__Data d = IPC__DATA__INIT;
-	Ipc__OptionsGet m = IPC__OPTIONS_GET__INIT;
-
-	if (a->ipc == NULL)
-		return;
-	m.keys = keys;
-	m.n_keys = sizeof keys / sizeof *keys;
-	d.union_case = IPC__DATA__UNION_OPTIONS_GET;
-	d.options_get = &m;
-	ipc_client_send(a->ipc, &d);
+	if (a->ipc != NULL)
+		cm_core_ask_options(a->ipc);
 }
 
-/* 1 if the admin's file sets key to want (HOST.md §3.3: hide CM). */
-static gboolean
-cm_admin_says(const Ipc__Options *m, const char *key, const char *want)
-{
-	size_t i;
-
-	for (i = 0; i < m->n_options; i++)
-		if (strcmp(m->options[i]->key, key) == 0)
-			return strcmp(m->options[i]->value, want) == 0 &&
-			    m->options[i]->locked_by != NULL &&
-			    *m->options[i]->locked_by != '\0';
-	return FALSE;
-}
 
 /*
  * The answer: Accept and the permission toggles on every page, whether
- * the admin hides the CM (only password-only, permanent-password-only and
- * allow-hide-cm, all three in the admin's file), and the end of the
- * replay.
+ * the admin hides the CM, and the end of the replay.
  */
 static void
 cm_recv_options(struct cm_app *a, const Ipc__Options *m)
 {
 	GHashTableIter it;
 	gpointer key, value;
-	gboolean was_hidden = a->hidden;
-	size_t i;
+	gboolean was_hidden = a->opts.hidden;
 
-	for (i = 0; i < m->n_options; i++) {
-		if (strcmp(m->options[i]->key, "approve-mode") == 0)
-			a->password_only = strcmp(m->options[i]->value,
-			    "password") == 0;
-		if (strcmp(m->options[i]->key,
-		    "enable-perm-change-in-accept-window") == 0)
-			a->perm_locked = strcmp(m->options[i]->value,
-			    "N") == 0;
-	}
-	a->hidden = cm_admin_says(m, "approve-mode", "password") &&
-	    cm_admin_says(m, "verification-method",
-	    "use-permanent-password") &&
-	    cm_admin_says(m, "allow-hide-cm", "Y");
+	cm_core_options(m, &a->opts);
 	g_hash_table_iter_init(&it, a->pages);
 	while (g_hash_table_iter_next(&it, &key, &value)) {
-		cm_page_set_can_accept(value, !a->password_only);
-		cm_page_set_perm_change(value, !a->perm_locked);
+		cm_page_set_can_accept(value, !a->opts.password_only);
+		cm_page_set_perm_change(value, !a->opts.perm_locked);
 	}
 	if (a->replaying)
 		cm_replayed(a);
-	else if (a->hidden && !was_hidden)
+	else if (a->opts.hidden && !was_hidden)
 		gtk_widget_hide(GTK_WIDGET(a->win));
 }
 
@@ -496,8 +335,8 @@ cm_new_page(struct cm_app *a, int id)
 	g_signal_connect(page, "voice-hang-up",
 	    G_CALLBACK(cm_voice_hang_up_cb), a);
 	g_hash_table_insert(a->pages, GINT_TO_POINTER(id), page);
-	cm_page_set_can_accept(page, !a->password_only);
-	cm_page_set_perm_change(page, !a->perm_locked);
+	cm_page_set_can_accept(page, !a->opts.password_only);
+	cm_page_set_perm_change(page, !a->opts.perm_locked);
 	a->had_pages = TRUE;
 	g_clear_handle_id(&a->quit_id, g_source_remove);
 	return page;
@@ -567,7 +406,7 @@ cm_recv_notice(struct cm_app *a, const Ipc__DeskNotice *m)
 	cm_window_set_notice(a->win, a->notice);
 	if (a->notice != NULL) {
 		g_clear_handle_id(&a->quit_id, g_source_remove);
-		if (!was && !a->hidden && !a->replaying)
+		if (!was && !a->opts.hidden && !a->replaying)
 			cm_window_reveal(a->win, TRUE);
 	} else if (was && g_hash_table_size(a->pages) == 0)
 		cm_schedule_quit(a);
@@ -604,7 +443,7 @@ cm_recv_cb(struct ipc_client *c, const Ipc__Data *d, void *arg)
 	switch (d->union_case) {
 	case IPC__DATA__UNION_DISCONNECTED:
 		/* Kept for its unanswered chat, unless nobody can see it. */
-		if (a->hidden) {
+		if (a->opts.hidden) {
 			cm_drop_page(a, d->disconnected->conn_id);
 			return;
 		}
@@ -698,7 +537,7 @@ cm_clear_pages(struct cm_app *a)
 		cm_window_remove_page(a->win, value);
 		g_hash_table_iter_remove(&it);
 	}
-	g_queue_clear_full(&a->actions, cm_action_free);
+	cm_guard_clear(&a->guard);
 }
 
 /* The server went away (or refused us): say so and try again. */
@@ -740,7 +579,7 @@ cm_connect(struct cm_app *a)
 	cm_window_set_status(a->win,
 	    "The cdesk server is not running. Reconnecting…");
 	/* Started by hand before the server: say so. */
-	if (!a->had_pages && !a->hidden)
+	if (!a->had_pages && !a->opts.hidden)
 		gtk_widget_show(GTK_WIDGET(a->win));
 	a->retry_id = g_timeout_add_seconds(1, cm_retry_cb, a);
 }
@@ -777,7 +616,7 @@ cm_main(int argc, char **argv, const struct cfg_paths *paths)
 	memset(&a, 0, sizeof a);
 	a.dir = g_strdup(dir);
 	a.pages = g_hash_table_new(g_direct_hash, g_direct_equal);
-	g_queue_init(&a.actions);
+	cm_guard_init(&a.guard);
 	a.app = gtk_application_new("org.cdesk.ConnectionManager",
 	    G_APPLICATION_NON_UNIQUE);
 	g_signal_connect(a.app, "activate", G_CALLBACK(cm_activate_cb), &a);
@@ -786,7 +625,7 @@ cm_main(int argc, char **argv, const struct cfg_paths *paths)
 	g_clear_handle_id(&a.quit_id, g_source_remove);
 	g_clear_handle_id(&a.minimize_id, g_source_remove);
 	ipc_client_free(a.ipc);
-	g_queue_clear_full(&a.actions, cm_action_free);
+	cm_guard_clear(&a.guard);
 	g_hash_table_unref(a.pages);
 	g_object_unref(a.app);
 	g_free(a.notice);

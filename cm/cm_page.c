@@ -6,6 +6,7 @@
  */
 #include <time.h>
 
+#include "cm/cm_core.h"
 #include "cm/cm_page.h"
 #include "common/perm.h"
 
@@ -377,24 +378,6 @@ cm_page_get_conn_id(CmPage *self)
 	return self->conn_id;
 }
 
-/* Human name of a session mode. */
-static const char *
-cm_page_mode_text(int mode)
-{
-	switch (mode) {
-	case 1:
-		return "File transfer";
-	case 2:
-		return "Port forwarding";
-	case 3:
-		return "Terminal";
-	case 4:
-		return "Camera";
-	default:
-		return "Remote control";
-	}
-}
-
 /* Show pending or active controls. */
 static void
 cm_page_update_state(CmPage *self)
@@ -442,11 +425,11 @@ cm_page_set_info(CmPage *self, const struct cm_page_info *in)
 	gtk_label_set_text(self->address_label, in->address);
 	if (in->port_forward != NULL && *in->port_forward != '\0') {
 		addr = g_strdup_printf("%s (to %s)",
-		    cm_page_mode_text(in->mode), in->port_forward);
+		    cm_core_mode_text(in->mode), in->port_forward);
 		gtk_label_set_text(self->mode_label, addr);
 	} else
 		gtk_label_set_text(self->mode_label,
-		    cm_page_mode_text(in->mode));
+		    cm_core_mode_text(in->mode));
 	gtk_label_set_text(self->encrypted_label, in->encrypted ?
 	    "Encrypted" : "Not encrypted");
 	self->start_time = in->start_time;

@@ -13,13 +13,15 @@
 
 #include <gtk/gtk.h>
 
+#include "cm/cm_core.h"
+
 G_BEGIN_DECLS
 
 #define CM_TYPE_PAGE (cm_page_get_type())
 G_DECLARE_FINAL_TYPE(CmPage, cm_page, CM, PAGE, GtkBox)
 
 /* Milliseconds Accept/Dismiss stay insensitive after a request shows up. */
-#define CM_PAGE_GUARD_MS	1000
+#define CM_PAGE_GUARD_MS	CM_GUARD_MS
 
 /* What a Login says about the connection (strings borrowed). */
 struct cm_page_info {

@@ -267,8 +267,8 @@ int		 kill(pid_t, int);
 #ifndef SIGPIPE
 #define SIGPIPE		13
 #endif
-/* A child's exit is not a signal here: watching it fails (cmlink.c then
- * has no CM, which the Windows build does not have anyway). */
+/* A child's exit is not a signal here: watching it fails (cmlink.c does
+ * not watch on Windows; its CM counts as gone when it detaches). */
 #ifndef SIGCHLD
 #define SIGCHLD		17
 #endif

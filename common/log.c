@@ -103,8 +103,11 @@ log_put(const char *text)
 		log_size += strlen(text);
 		if (log_size >= log_max)
 			log_file_rotate();
-	} else
+	} else {
 		fputs(text, stderr);
+		/* The Windows C runtime buffers a redirected stderr. */
+		fflush(stderr);
+	}
 	pthread_mutex_unlock(&log_lock);
 }
 

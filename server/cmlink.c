@@ -230,10 +230,6 @@ cmlink_spawn(struct cmlink *l)
 	char *env[2] = { NULL, NULL };
 	pid_t pid;
 
-#ifdef CDESK_NO_GUI
-	/* This build has no CM program to start (the Windows host). */
-	return;
-#endif
 	/* A CM we started but the server's own SIGCHLD handler reaped. */
 	if (l->cm_pid > 0 && kill(l->cm_pid, 0) != 0 && errno == ESRCH)
 		l->cm_pid = 0;
@@ -900,6 +896,12 @@ cmlink_ipc_lost(struct ipc_peer *p, void *arg)
 	if (cmlink_role(p) != CMLINK_CM)
 		return;
 	log_info("cm: detached (pid %ld)", ipc_peer_pid(p));
+#ifdef _WIN32
+	/* No SIGCHLD here: the CM we started going is the end of it as far
+	 * as we know (a Windows pid is soon reused: never signal it later). */
+	if (l->cm_pid > 0 && ipc_peer_pid(p) == (long)l->cm_pid)
+		l->cm_pid = l->cm_attached = 0;
+#endif
 	/* p is no longer counted here. */
 	if (cmlink_cm_count(l) > 0)
 		return;
@@ -946,7 +948,8 @@ cmlink_new(struct cmlink **out, struct event_base *base, const char *run_dir,
 		return r;
 	}
 #ifndef _WIN32
-	/* Windows has no SIGCHLD, and that build starts no CM to reap. */
+	/* Windows has no SIGCHLD: its CM counts as gone when it detaches
+	 * (cmlink_ipc_lost) or when kill(pid, 0) says so (cmlink_spawn). */
 	l->sigchld = evsignal_new(base, SIGCHLD, cmlink_sigchld_cb, l);
 	if (l->sigchld == NULL || event_add(l->sigchld, NULL) != 0) {
 		xasprintf(cause, "libevent: cannot watch SIGCHLD");
@@ -971,6 +974,11 @@ cmlink_free(struct cmlink *l)
 	 * not left on the desk saying the server is gone (a CM the user
 	 * started by hand is not ours and stays). The server's SIGCHLD
 	 * handling reaps it. */
+#ifdef _WIN32
+	/* Only while it is attached is that pid surely still our CM. */
+	if (!l->cm_attached)
+		l->cm_pid = 0;
+#endif
 	if (l->cm_pid > 0 && kill(l->cm_pid, SIGTERM) == 0)
 		log_debug("cm: pid %ld told to end", (long)l->cm_pid);
 	ipc_server_free(l->srv);
@@ -1003,6 +1011,9 @@ cmlink_set_session(struct cmlink *l, const struct session *s)
 		log_info("cm: the session changed: stopping the CM of uid %ld "
 		    "(pid %ld)", old, (long)l->cm_pid);
 		kill(l->cm_pid, SIGTERM);
+#ifdef _WIN32
+		l->cm_pid = 0;		/* nothing reaps it here */
+#endif
 	}
 }
 
@@ -1219,12 +1230,8 @@ cmlink_cm_count(const struct cmlink *l)
 int
 cmlink_clickable(const struct cmlink *l)
 {
-#ifdef CDESK_NO_GUI
-	return cmlink_cm_count(l) > 0;
-#else
 	(void)l;
 	return 1;
-#endif
 }
 
 /* Number of attached main windows. */

@@ -211,9 +211,8 @@ void	cmlink_closed(struct cmlink *, int conn_id);
 /* Number of attached CMs. */
 int	cmlink_cm_count(const struct cmlink *);
 /*
- * 1 when a click can come: a CM is attached or can be started. A build
- * without a CM program (CDESK_NO_GUI, the Windows host) starts none, so
- * there only an attached CM counts; the link is there for the CLI.
+ * 1 when a click can come: a CM is attached or can be started (every
+ * build has one: GTK on Linux, the Win32 window on Windows).
  */
 int	cmlink_clickable(const struct cmlink *);
 /* Number of attached main windows (role "ui"; the CLI is not one). */

@@ -12,8 +12,10 @@
 # the logind wake lock (awake.c; server/win/awake_win.c uses the power
 # manager), and file transfer's helper and its link (server/helper/,
 # fsh.c; server/win/fsh_win.c says file transfer is not available).
-# The main window and the CM (GTK) are not built: the host takes password
-# logins without a CM.
+# The GTK main window is not built. The CM is the native Win32 one
+# (cm/win/cm_win32.c with the shared cm/cm_core.c, on the message-loop
+# IPC client ipc/ipc_wmsg.c): `cdesk.exe --cm`, which the server starts
+# in the desktop user's session as the Linux one starts `cdesk-gui --cm`.
 #
 # Every file is compiled with common/compat_win.h included first and
 # common/compat_win/ (small headers in place of the POSIX ones mingw
@@ -29,7 +31,8 @@ WIN_NOT_SERVER	:= server/x11/% server/session.c server/session_src.c \
 		   server/media/aplay.c \
 		   server/awake.c server/fsh.c server/helper/%
 COMMON_SRCS	:= $(wildcard common/*.c)
-IPC_SRCS	:= ipc/ipc.c ipc/ipc_event.c ipc/ipc_win32.c
+IPC_SRCS	:= ipc/ipc.c ipc/ipc_event.c ipc/ipc_win32.c ipc/ipc_wmsg.c
+CMWIN_SRCS	:= cm/cm_core.c cm/win/cm_win32.c
 SERVER_SRCS	:= $(filter-out $(WIN_NOT_SERVER),\
 		   $(wildcard server/*.c server/*/*.c))
 
@@ -42,14 +45,20 @@ $(B)/server/%.o: CPPFLAGS += -include server/win/platform.h
 HARDEN		:= -fstack-protector-strong
 HARDEN_LD	:= -static -Wl,--dynamicbase -Wl,--nxcompat \
 		   -Wl,--high-entropy-va
-WIN_SYSLIBS	:= -lws2_32 -liphlpapi -lwtsapi32 -ld3d11 -ldxgi -lgdi32 \
-		   -luser32 -ladvapi32 -lole32 -luuid -lbcrypt -lmfplat \
-		   -lmfuuid -lstrmiids -lssp
+WIN_SYSLIBS	:= -lws2_32 -liphlpapi -lwtsapi32 -luserenv -ld3d11 -ldxgi \
+		   -lgdi32 -luser32 -ladvapi32 -lole32 -luuid -lbcrypt \
+		   -lmfplat -lmfuuid -lstrmiids -lssp
 
-$(B)/cdesk.exe: $(B)/cdesk.o $(B)/libserver.a $(B)/libipc.a $(B)/libcommon.a
+$(B)/libcmwin.a: $(patsubst %.c,$(B)/%.o,$(CMWIN_SRCS))
+	@mkdir -p $(@D)
+	$(Q)rm -f $@; $(AR) rcs $@ $^
+
+$(B)/cdesk.exe: $(B)/cdesk.o $(B)/libcmwin.a $(B)/libserver.a $(B)/libipc.a \
+    $(B)/libcommon.a
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(B)/libserver.a $(B)/libipc.a \
-	    $(B)/libcommon.a $(call pc_libs,$(SERVER_PKGS) $(COMMON_PKGS)) \
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(B)/libcmwin.a $(B)/libserver.a \
+	    $(B)/libipc.a $(B)/libcommon.a \
+	    $(call pc_libs,$(SERVER_PKGS) $(COMMON_PKGS)) \
 	    -lyuv -lstdc++ -lm $(WIN_SYSLIBS)
 
 # The installer around it (packaging/msi/cdesk.wxs; wixl takes Source

@@ -8,13 +8,15 @@
  * looks again every few seconds and reports a change (a user switch, a
  * log-off). Programs are started in the session: as the service through
  * the session user's token (WTSQueryUserToken, CreateProcessAsUser on the
- * interactive desktop), otherwise as ourselves. A display of our own
+ * interactive desktop, with the user's own environment), otherwise as
+ * ourselves. A display of our own
  * (option headless-user) is a Linux thing: there is always a console.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/event.h>
+#include <userenv.h>
 #include <wtsapi32.h>
 
 #include "common/err.h"
@@ -224,6 +226,41 @@ session_win_env(char *const env[])
 	return out;
 }
 
+/*
+ * The session user's own environment (CreateEnvironmentBlock: their
+ * profile, APPDATA, TEMP; not the service's) plus env, as the Unicode
+ * block CreateProcessAsUser takes; caller frees. NULL when the user's
+ * cannot be had.
+ */
+static wchar_t *
+session_win_user_env(HANDLE tok, char *const env[])
+{
+	wchar_t *blk = NULL, *p, *out;
+	size_t len, extra = 0, off;
+	int i, n;
+
+	if (!CreateEnvironmentBlock((void **)&blk, tok, FALSE) || blk == NULL)
+		return NULL;
+	for (p = blk; *p != L'\0'; p += wcslen(p) + 1)
+		;
+	len = (size_t)(p - blk);
+	for (i = 0; env != NULL && env[i] != NULL; i++)
+		extra += (size_t)MultiByteToWideChar(CP_UTF8, 0, env[i], -1,
+		    NULL, 0);
+	out = xcalloc(len + extra + 1, sizeof *out);
+	memcpy(out, blk, len * sizeof *out);
+	off = len;
+	for (i = 0; env != NULL && env[i] != NULL; i++) {
+		n = MultiByteToWideChar(CP_UTF8, 0, env[i], -1, out + off,
+		    (int)(len + extra + 1 - off));
+		if (n > 0)
+			off += (size_t)n;
+	}
+	out[off] = L'\0';
+	DestroyEnvironmentBlock(blk);
+	return out;
+}
+
 /* Windows has no per-process limit on open handles to hand down. */
 void
 session_child_nofile(unsigned long soft)
@@ -240,6 +277,7 @@ session_spawn(const struct session *s, const char *what, char *const argv[],
 	PROCESS_INFORMATION pi;
 	HANDLE tok = NULL;
 	char *cl = xstrdup(""), *block;
+	wchar_t *wblock;
 	int i, ok;
 
 	if (geteuid() == 0 && s->uid == SESSION_UID_NONE) {
@@ -256,12 +294,16 @@ session_spawn(const struct session *s, const char *what, char *const argv[],
 	for (i = 0; argv[i] != NULL; i++)
 		session_win_quote(&cl, argv[i]);
 	block = session_win_env(env);
+	/* As the user: their environment, not the service's. */
+	wblock = tok != NULL ? session_win_user_env(tok, env) : NULL;
 	memset(&si, 0, sizeof si);
 	si.cb = sizeof si;
 	si.lpDesktop = (char *)"winsta0\\default";
 	if (tok != NULL)
 		ok = CreateProcessAsUserA(tok, argv[0], cl, NULL, NULL, FALSE,
-		    CREATE_NO_WINDOW, block, NULL, &si, &pi);
+		    CREATE_NO_WINDOW | (wblock != NULL ?
+		    CREATE_UNICODE_ENVIRONMENT : 0), wblock != NULL ?
+		    (void *)wblock : (void *)block, NULL, &si, &pi);
 	else
 		ok = CreateProcessA(argv[0], cl, NULL, NULL, FALSE,
 		    CREATE_NO_WINDOW, block, NULL, &si, &pi);
@@ -277,6 +319,7 @@ session_spawn(const struct session *s, const char *what, char *const argv[],
 	}
 	if (tok != NULL)
 		CloseHandle(tok);
+	free(wblock);
 	free(block);
 	free(cl);
 	return ok ? 0 : ERR_IO;

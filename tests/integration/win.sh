@@ -13,15 +13,11 @@
 # A missing toolchain or wine is installed (packaging/deps.sh --win),
 # never skipped.
 . "$TOP/tests/lib.sh"
+. "$TOP/tests/win/wine.sh"
 PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 
-sh packaging/deps.sh --win >"$WORK/win-deps.log" 2>&1 ||
-    fail "packaging/deps.sh --win: $(tail -n 3 "$WORK/win-deps.log")"
-t0=$(date +%s)
-make --no-print-directory win >"$WORK/win-build.log" 2>&1 ||
-    fail "make win: $(tail -n 20 "$WORK/win-build.log")"
-echo "make win: $(($(date +%s) - t0)) s"
+win_build win
 EXE="$TOP/build-win/cdesk.exe"
 [ -f "$EXE" ] || fail "no $EXE"
 mkdir -p "$WORK/msi-x"
@@ -32,12 +28,7 @@ got=$(find "$WORK/msi-x" -name cdesk.exe | head -n 1)
     fail "the .msi does not hold build-win/cdesk.exe"
 echo "cdesk.msi: $(stat -c %s "$TOP/build-win/cdesk.msi") bytes, holds" \
     "cdesk.exe ($(stat -c %s "$EXE") bytes)"
-WINE=$(command -v wine64 || echo /usr/lib/wine/wine64)
-[ -x "$WINE" ] || fail "no wine64"
-WINESERVER=$(command -v wineserver || echo /usr/lib/wine/wineserver)
-WINEPREFIX="$WORK/wine"
-WINEDEBUG=-all
-export WINEPREFIX WINEDEBUG
+wine_env wine
 WPID=
 
 # Stop the host and everything of the prefix (by the prefix, not by name).
@@ -250,6 +241,14 @@ i=0
 while [ -n "$(svc_state)" ] || [ -n "$(svc_procs)" ]; do
 	i=$((i + 1))
 	[ $i -gt 60 ] && fail "after uninstall: '$(svc_state)' $(svc_procs)"
+	sleep 0.5
+done
+# Nor a CM the service started (cdesk.exe --cm, for the logins above).
+i=0
+while ps -eo args | grep -F "$SVC_EXE" | grep -qv grep; do
+	i=$((i + 1))
+	[ $i -gt 60 ] && fail "after uninstall: $(ps -eo pid,args |
+	    grep -F "$SVC_EXE" | grep -v grep)"
 	sleep 0.5
 done
 [ -e "$WINEPREFIX/drive_c/Program Files/cdesk" ] &&

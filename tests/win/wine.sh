@@ -1,0 +1,24 @@
+# wine.sh: what the tests of the Windows host (tests/integration/win*.sh)
+# share; sourced after tests/lib.sh.
+
+# win_build NAME: the toolchain (installed if missing, never skipped) and
+# make win, its logs in $WORK/NAME-*.log; prints how long make win took.
+win_build() {
+	sh packaging/deps.sh --win >"$WORK/$1-deps.log" 2>&1 ||
+	    fail "packaging/deps.sh --win: $(tail -n 3 "$WORK/$1-deps.log")"
+	wb_t0=$(date +%s)
+	make --no-print-directory win >"$WORK/$1-build.log" 2>&1 ||
+	    fail "make win: $(tail -n 20 "$WORK/$1-build.log")"
+	echo "make win: $(($(date +%s) - wb_t0)) s"
+}
+
+# wine_env NAME: sets WINE, WINESERVER and a wine prefix of the test's own
+# ($WORK/NAME, exported with WINEDEBUG).
+wine_env() {
+	WINE=$(command -v wine64 || echo /usr/lib/wine/wine64)
+	[ -x "$WINE" ] || fail "no wine64"
+	WINESERVER=$(command -v wineserver || echo /usr/lib/wine/wineserver)
+	WINEPREFIX="$WORK/$1"
+	WINEDEBUG=-all
+	export WINEPREFIX WINEDEBUG
+}
