@@ -11,7 +11,8 @@
 # PTY terminals (svc_term.c; likewise), vpx_mem.c (glibc malloc hooks) and
 # the logind wake lock (awake.c; server/win/awake_win.c uses the power
 # manager), and file transfer's helper and its link (server/helper/,
-# fsh.c; server/win/fsh_win.c says file transfer is not available).
+# fsh.c, and its I/O threads, fio.c; server/win/fsh_win.c says file
+# transfer is not available, server/win/fio_win.c has nothing to move).
 # The main window and the CM (GTK) are not built: the host takes password
 # logins without a CM.
 #
@@ -27,7 +28,7 @@ WIN_NOT_SERVER	:= server/x11/% server/session.c server/session_src.c \
 		   server/svc/svc_term.c server/svc/svc_audio.c \
 		   server/svc/svc_cursor.c server/media/vpx_mem.c \
 		   server/media/aplay.c \
-		   server/awake.c server/fsh.c server/helper/%
+		   server/awake.c server/fsh.c server/fio.c server/helper/%
 COMMON_SRCS	:= $(wildcard common/*.c)
 IPC_SRCS	:= ipc/ipc.c ipc/ipc_event.c ipc/ipc_win32.c
 SERVER_SRCS	:= $(filter-out $(WIN_NOT_SERVER),\
