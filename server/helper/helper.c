@@ -352,7 +352,8 @@ helper_conn_close(struct helper *h, struct hconn *hc, const char *stop)
 		    (j->open != SIZE_MAX ? j->open : 0));
 		if (*stop != '\0')
 			helper_send_error(h, hc, j->id, stop, fnum, 0);
-		if (j->kind == HJOB_READ ? j->fd >= 0 : j->open != SIZE_MAX)
+		if (j->kind == HJOB_READ ? j->fd >= 0 ||
+		    j->state == HREAD_STREAM : j->open != SIZE_MAX)
 			helper_file_log(h, j, (size_t)fnum,
 			    IPC__FILE_TRANSFER_LOG__STATE__ERROR, why);
 		helper_job_log(h, j, IPC__FILE_TRANSFER_LOG__STATE__ERROR, why,
@@ -500,7 +501,7 @@ helper_cancel(struct helper *h, struct hconn *hc, int32_t id)
 	if ((j = helper_job_find(hc, id, HJOB_WRITE)) != NULL)
 		helper_write_cancel(h, j);
 	if ((j = helper_job_find(hc, id, HJOB_READ)) != NULL) {
-		if (j->fd >= 0)
+		if (j->fd >= 0 || j->state == HREAD_STREAM)
 			helper_file_log(h, j, j->cur,
 			    IPC__FILE_TRANSFER_LOG__STATE__CANCELLED, NULL);
 		helper_job_log(h, j, IPC__FILE_TRANSFER_LOG__STATE__CANCELLED,
