@@ -397,7 +397,8 @@ fio_op_new(struct fio *io, enum fio_kind kind, size_t cap)
 {
 	struct fio_op *op = TAILQ_FIRST(&io->spare);
 
-	if (op != NULL && op->cap >= cap) {
+	/* Every spare one has FIO_BLOCK bytes. */
+	if (op != NULL && cap <= FIO_BLOCK) {
 		TAILQ_REMOVE(&io->spare, op, entry);
 		io->nspare--;
 	} else {
@@ -414,13 +415,25 @@ fio_op_new(struct fio *io, enum fio_kind kind, size_t cap)
 	return op;
 }
 
-/* Keep op for reuse (blocks' size only), or free it. */
+/* An operation around a buffer of the caller's. */
+struct fio_op *
+fio_op_wrap(uint8_t *buf, size_t len)
+{
+	struct fio_op *op = xcalloc(1, sizeof *op);
+
+	op->kind = FIO_WRITE;
+	op->buf = buf;
+	op->cap = op->len = len;
+	return op;
+}
+
+/* Keep op for reuse (a block's size only), or free it. */
 void
 fio_op_free(struct fio *io, struct fio_op *op)
 {
 	if (op == NULL)
 		return;
-	if (op->cap <= 2 * FIO_BLOCK && io->nspare < FIO_SPARE) {
+	if (op->cap == FIO_BLOCK && io->nspare < FIO_SPARE) {
 		TAILQ_INSERT_HEAD(&io->spare, op, entry);
 		io->nspare++;
 		return;

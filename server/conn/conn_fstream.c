@@ -353,8 +353,8 @@ conn_fs_open(struct conn_fjob *j, int32_t file_num)
 /* A block of upload b->id: written when its file is open, else parked
  * (p, n) until it is. */
 static void
-conn_fs_block(struct conn *c, const Hbb__FileTransferBlock *b,
-    const uint8_t *p, size_t n)
+conn_fs_block(struct conn *c, Hbb__FileTransferBlock *b, const uint8_t *p,
+    size_t n)
 {
 	struct conn_fjob *j = conn_file_job(c, b->id, 0);
 	struct fio_op *op;
@@ -366,9 +366,10 @@ conn_fs_block(struct conn *c, const Hbb__FileTransferBlock *b,
 	if (j->sfile == b->file_num && j->q != NULL && !j->ending) {
 		if (b->data.len == 0)
 			return;
-		op = fio_op_new(c->srv->fio, FIO_WRITE, b->data.len);
-		memcpy(op->buf, b->data.data, b->data.len);
-		op->len = b->data.len;
+		/* The unpacked data goes to the thread as it is. */
+		op = fio_op_wrap(b->data.data, b->data.len);
+		b->data.data = NULL;
+		b->data.len = 0;
 		op->compressed = b->compressed;
 		j->wbytes += op->len;
 		c->files->wbytes += op->len;
@@ -388,7 +389,7 @@ static void
 conn_fs_take(struct conn *c, const uint8_t *p, size_t n)
 {
 	Hbb__Message *m = hbb__message__unpack(NULL, n, p);
-	const Hbb__FileResponse *fr;
+	Hbb__FileResponse *fr;
 	struct conn_fjob *j;
 
 	if (m == NULL || m->union_case != HBB__MESSAGE__UNION_FILE_RESPONSE) {
