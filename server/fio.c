@@ -5,7 +5,9 @@
  * A queue is on the ready list only while no thread runs one of its
  * operations, so each queue's operations run one after another, in order
  * (writes land in order, a flush comes after the writes before it, the
- * zstd back-off of a download sees its blocks in order).
+ * zstd back-off of a download sees its blocks in order). Operations and
+ * their buffers (bufcache.c: no fresh mapping per block) are made and
+ * freed by the loop's thread only.
  */
 #include <sys/eventfd.h>
 #include <sys/stat.h>
@@ -22,10 +24,10 @@
 
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "server/bufcache.h"
 #include "server/fio.h"
 
 #define FIO_THREADS	2	/* one slow disk does not stop the others */
-#define FIO_SPARE	32	/* operations kept for reuse */
 /* zstd level of download blocks (upstream's COMPRESS_LEVEL). */
 #define FIO_ZSTD_LEVEL	3
 #define FIO_ZSTD_SKIP_MAX	64	/* blocks (8 MiB) between tries */
@@ -73,8 +75,6 @@ struct fio {
 	struct fio_ops		 done;		/* under mu */
 	int			 stop;		/* under mu */
 	TAILQ_HEAD(, fio_q)	 queues;	/* the loop's */
-	struct fio_ops		 spare;		/* the loop's */
-	size_t			 nspare;
 	int			 efd;
 	struct event		*ev;
 	struct fio_worker	 w[FIO_THREADS];
@@ -204,14 +204,19 @@ fio_thread(void *arg)
 		fio_run(w, q, op);
 		pthread_mutex_lock(&io->mu);
 		q->running = 0;
+		/* The loop drains the whole list at once: wake it only for
+		 * the first entry. */
+		if (TAILQ_EMPTY(&io->done) && write(io->efd, &one,
+		    sizeof one) < 0 && errno != EAGAIN)
+			log_warn("fio: eventfd: %s", strerror(errno));
 		TAILQ_INSERT_TAIL(&io->done, op, entry);
+		/* More of q: this thread goes on (no wake-up of another,
+		 * which would only take turns with it), after the queues
+		 * that waited. */
 		if (!q->closing && !TAILQ_EMPTY(&q->ops)) {
 			TAILQ_INSERT_TAIL(&io->ready, q, rentry);
 			q->ready = 1;
-			pthread_cond_signal(&io->cv);
 		}
-		if (write(io->efd, &one, sizeof one) < 0 && errno != EAGAIN)
-			log_warn("fio: eventfd: %s", strerror(errno));
 	}
 	pthread_mutex_unlock(&io->mu);
 	return NULL;
@@ -271,7 +276,6 @@ fio_new(struct event_base *base, fio_done_cb cb)
 	TAILQ_INIT(&io->ready);
 	TAILQ_INIT(&io->done);
 	TAILQ_INIT(&io->queues);
-	TAILQ_INIT(&io->spare);
 	io->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (io->efd < 0 || (io->ev = event_new(base, io->efd,
 	    EV_READ | EV_PERSIST, fio_done_ev, io)) == NULL ||
@@ -320,15 +324,13 @@ fio_free(struct fio *io)
 		free(io->w[i].zbuf);
 		free(io->w[i].ibuf);
 	}
-	TAILQ_CONCAT(&io->spare, &io->done, entry);
 	while ((q = TAILQ_FIRST(&io->queues)) != NULL) {
-		TAILQ_CONCAT(&io->spare, &q->ops, entry);
+		TAILQ_CONCAT(&io->done, &q->ops, entry);
 		fio_q_free(q);
 	}
-	while ((op = TAILQ_FIRST(&io->spare)) != NULL) {
-		TAILQ_REMOVE(&io->spare, op, entry);
-		free(op->buf);
-		free(op);
+	while ((op = TAILQ_FIRST(&io->done)) != NULL) {
+		TAILQ_REMOVE(&io->done, op, entry);
+		fio_op_free(io, op);
 	}
 	if (io->ev != NULL)
 		event_free(io->ev);
@@ -391,27 +393,17 @@ fio_q_pending(const struct fio_q *q)
 	return q != NULL ? q->pending : 0;
 }
 
-/* An operation, from the spare ones when one is large enough. */
+/* An operation with a buffer of cap bytes (at least a block's). */
 struct fio_op *
 fio_op_new(struct fio *io, enum fio_kind kind, size_t cap)
 {
-	struct fio_op *op = TAILQ_FIRST(&io->spare);
+	struct fio_op *op = xcalloc(1, sizeof *op);
 
-	/* Every spare one has FIO_BLOCK bytes. */
-	if (op != NULL && cap <= FIO_BLOCK) {
-		TAILQ_REMOVE(&io->spare, op, entry);
-		io->nspare--;
-	} else {
-		op = xcalloc(1, sizeof *op);
-		op->cap = cap > FIO_BLOCK ? cap : FIO_BLOCK;
-		op->buf = xmalloc(op->cap);
-	}
+	(void)io;
 	op->kind = kind;
-	op->off = 0;
-	op->len = op->raw = 0;
-	op->compressed = 0;
-	op->err = 0;
-	op->q = NULL;
+	op->cap = cap > FIO_BLOCK ? cap : FIO_BLOCK;
+	if ((op->buf = bufcache_malloc(op->cap)) == NULL)
+		fatal("out of memory");
 	return op;
 }
 
@@ -427,18 +419,14 @@ fio_op_wrap(uint8_t *buf, size_t len)
 	return op;
 }
 
-/* Keep op for reuse (a block's size only), or free it. */
+/* Free op and its buffer (kept for reuse by bufcache.c). */
 void
 fio_op_free(struct fio *io, struct fio_op *op)
 {
+	(void)io;
 	if (op == NULL)
 		return;
-	if (op->cap == FIO_BLOCK && io->nspare < FIO_SPARE) {
-		TAILQ_INSERT_HEAD(&io->spare, op, entry);
-		io->nspare++;
-		return;
-	}
-	free(op->buf);
+	bufcache_free(op->buf);
 	free(op);
 }
 

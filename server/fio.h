@@ -60,9 +60,9 @@ struct fio_q	*fio_q_new(struct fio *, int fd, void *owner, int nocompress,
 void		 fio_q_close(struct fio_q *);
 /* Operations of q not yet reported. */
 size_t		 fio_q_pending(const struct fio_q *);
-/* A write of buf (len bytes, malloc'd: taken), with no copy. */
+/* A write of buf (len bytes, from bufcache_malloc: taken), no copy. */
 struct fio_op	*fio_op_wrap(uint8_t *buf, size_t len);
-/* A new operation with room for cap bytes (kept ones are reused). */
+/* A new operation with room for cap bytes. */
 struct fio_op	*fio_op_new(struct fio *, enum fio_kind, size_t cap);
 void		 fio_op_free(struct fio *, struct fio_op *);
 /* Queues op on q (taken). */
