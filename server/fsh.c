@@ -223,24 +223,6 @@ fsh_recvmsg(struct fsh *f, int fd, uint8_t *buf, size_t len)
 	return got;
 }
 
-/* Unpacks the large fields (file blocks) into reused buffers. */
-static void *
-fsh_pb_alloc(void *data, size_t n)
-{
-	(void)data;
-	return bufcache_malloc(n);
-}
-
-/* Frees what fsh_pb_alloc gave. */
-static void
-fsh_pb_free(void *data, void *p)
-{
-	(void)data;
-	bufcache_free(p);
-}
-
-static ProtobufCAllocator fsh_pb = { fsh_pb_alloc, fsh_pb_free, NULL };
-
 /* Free the input buffer and every output chunk. */
 static void
 fsh_bufs_free(struct fsh *f)
@@ -303,11 +285,11 @@ fsh_decode(struct fsh *f, Ipc__Data **out)
 	    IPC_FS_FRAME_MAX, &body, &len)) <= 0)
 		return r;
 	/* protobuf-c wants a non-NULL pointer even for an empty body. */
-	d = ipc__data__unpack(&fsh_pb, len, len ? body : (const uint8_t *)"");
+	d = ipc__data__unpack(&bufcache_pb, len, len ? body : (const uint8_t *)"");
 	if (d == NULL)
 		return ERR_PROTO;
 	if (ipc_check(d) != 0) {
-		ipc__data__free_unpacked(d, &fsh_pb);
+		ipc__data__free_unpacked(d, &bufcache_pb);
 		return ERR_PROTO;
 	}
 	*out = d;
@@ -337,7 +319,7 @@ fsh_read_cb(evutil_socket_t fd, short what, void *arg)
 	while ((r = fsh_decode(f, &d)) > 0) {
 		f->in_off += (size_t)r;
 		fsh_recv(f, d);
-		ipc__data__free_unpacked(d, &fsh_pb);
+		ipc__data__free_unpacked(d, &bufcache_pb);
 		/* The helper was stopped (and maybe started again). */
 		if (f->gen != gen)
 			return;

@@ -39,25 +39,6 @@
 #define CONN_FS_LOG_MS	500		/* progress logs per job, at most */
 
 static void	conn_fs_done(struct fio_op *, void *owner);
-
-/* Upload blocks are unpacked into reused buffers (bufcache.c), which the
- * I/O thread then writes from as they are. */
-static void *
-conn_fs_pb_alloc(void *data, size_t n)
-{
-	(void)data;
-	return bufcache_malloc(n);
-}
-
-static void
-conn_fs_pb_free(void *data, void *p)
-{
-	(void)data;
-	bufcache_free(p);
-}
-
-static ProtobufCAllocator conn_fs_pb = { conn_fs_pb_alloc, conn_fs_pb_free,
-	NULL };
 static void	conn_fs_take(struct conn *, const uint8_t *p, size_t n);
 
 /* The server's I/O threads, started with the first file. */
@@ -408,13 +389,14 @@ conn_fs_block(struct conn *c, Hbb__FileTransferBlock *b, const uint8_t *p,
 static void
 conn_fs_take(struct conn *c, const uint8_t *p, size_t n)
 {
-	Hbb__Message *m = hbb__message__unpack(&conn_fs_pb, n, p);
+	/* Into reused buffers, which the I/O thread then writes from. */
+	Hbb__Message *m = hbb__message__unpack(&bufcache_pb, n, p);
 	Hbb__FileResponse *fr;
 	struct conn_fjob *j;
 
 	if (m == NULL || m->union_case != HBB__MESSAGE__UNION_FILE_RESPONSE) {
 		if (m != NULL)
-			hbb__message__free_unpacked(m, &conn_fs_pb);
+			hbb__message__free_unpacked(m, &bufcache_pb);
 		return;
 	}
 	fr = m->file_response;
@@ -441,7 +423,7 @@ conn_fs_take(struct conn *c, const uint8_t *p, size_t n)
 		conn_file_forward_raw(c, p, n, 0);
 		break;
 	}
-	hbb__message__free_unpacked(m, &conn_fs_pb);
+	hbb__message__free_unpacked(m, &bufcache_pb);
 }
 
 /* An upload message of the peer. */

@@ -56,12 +56,23 @@ fio_q_pending(const struct fio_q *q)
 struct fio_op *
 fio_op_new(struct fio *io, enum fio_kind kind, size_t cap)
 {
-	struct fio_op *op = xcalloc(1, sizeof *op);
+	struct fio_op *op = fio_op_wrap(xmalloc(cap ? cap : 1), 0);
 
 	(void)io;
 	op->kind = kind;
 	op->cap = cap;
-	op->buf = xmalloc(cap ? cap : 1);
+	return op;
+}
+
+/* An operation around buf (never called without queues). */
+struct fio_op *
+fio_op_wrap(uint8_t *buf, size_t len)
+{
+	struct fio_op *op = xcalloc(1, sizeof *op);
+
+	op->kind = FIO_WRITE;
+	op->buf = buf;
+	op->cap = op->len = len;
 	return op;
 }
 
