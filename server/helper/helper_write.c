@@ -400,6 +400,11 @@ helper_write_end(struct helper *h, struct hjob *j, const Ipc__FsStreamCtl *e)
 		return;
 	j->finished += e->bytes;
 	j->file_bytes += e->bytes;
+	if (e->error == EBADMSG) {
+		/* A block that did not inflate (fio.c). */
+		helper_write_fail(h, j, "bad compressed block", e->file_num);
+		return;
+	}
 	if (e->error != 0) {
 		helper_write_fail_errno(h, j, e->error, e->file_num);
 		return;
