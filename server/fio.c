@@ -85,11 +85,16 @@ struct fio {
 static void
 fio_read(struct fio_worker *w, struct fio_q *q, struct fio_op *op)
 {
+	uint8_t *data = op->buf + op->head;
 	size_t have = 0, z;
 	ssize_t n;
 
+	if (op->cap < op->head + FIO_BLOCK) {
+		op->err = EINVAL;
+		return;
+	}
 	while (have < FIO_BLOCK) {
-		n = pread(q->fd, op->buf + have, FIO_BLOCK - have,
+		n = pread(q->fd, data + have, FIO_BLOCK - have,
 		    (off_t)(op->off + have));
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -108,11 +113,11 @@ fio_read(struct fio_worker *w, struct fio_q *q, struct fio_op *op)
 		q->zskip--;
 		return;
 	}
-	z = ZSTD_compressCCtx(w->zc, w->zbuf, w->zcap, op->buf, have,
+	z = ZSTD_compressCCtx(w->zc, w->zbuf, w->zcap, data, have,
 	    FIO_ZSTD_LEVEL);
 	/* Kept only when it is smaller (§1.6). */
 	if (!ZSTD_isError(z) && z < have) {
-		memcpy(op->buf, w->zbuf, z);
+		memcpy(data, w->zbuf, z);
 		op->len = z;
 		op->compressed = 1;
 		q->zback = 0;

@@ -21,11 +21,16 @@ struct fio;
 struct fio_q;
 
 #define FIO_BLOCK	(128 * 1024)	/* file data per block (§10) */
+/* Room a read leaves before its data (head) and after it, for the
+ * caller's framing: a block goes out without another copy. */
+#define FIO_HEAD	48
+#define FIO_TAIL	16
 /* Largest block an upload may inflate to (the stock client: 128 KiB). */
 #define FIO_INFLATE_MAX	(8 * 1024 * 1024)
 
 enum fio_kind {
-	FIO_READ,	/* up to FIO_BLOCK at off; zstd when it helps */
+	FIO_READ,	/* up to FIO_BLOCK at off, to buf + head; zstd when
+			   it helps */
 	FIO_WRITE,	/* buf (zstd when compressed) where the last ended */
 	FIO_SYNC,	/* fdatasync */
 };
@@ -35,7 +40,8 @@ struct fio_op {
 	uint64_t		 off;
 	uint8_t			*buf;		/* owned */
 	size_t			 cap;
-	size_t			 len;		/* bytes of buf that count */
+	size_t			 head;		/* read: data at buf + head */
+	size_t			 len;		/* bytes of data that count */
 	size_t			 raw;		/* file bytes read or written */
 	int			 compressed;	/* buf holds zstd */
 	int			 err;		/* 0 or an errno */

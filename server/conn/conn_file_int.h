@@ -80,6 +80,11 @@ void	conn_file_log(struct srv *, struct conn *, int32_t conn_id,
 	    const Ipc__FsLog *l);
 
 /* conn_fstream.c */
+/* Frames block data at buf + head (len bytes, FIO_HEAD free before and
+ * FIO_TAIL after) as the packed Message{file_response{block}} protobuf-c
+ * would make, in place; returns its start, its length in *n. */
+uint8_t	*conn_fs_block_frame(uint8_t *buf, size_t head, size_t len,
+	    int32_t id, int32_t file_num, int compressed, size_t *n);
 /* The helper passed file st of job j with descriptor fd (taken; -1 with
  * skip). */
 void	conn_fs_start(struct conn_fjob *, const Ipc__FsStream *st, int fd);

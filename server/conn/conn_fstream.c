@@ -157,6 +157,64 @@ conn_fs_start(struct conn_fjob *j, const Ipc__FsStream *st, int fd)
 	}
 }
 
+/* Writes v as a varint at p; returns its length. */
+static size_t
+conn_fs_varint(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+
+	do {
+		p[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v != 0);
+	return n;
+}
+
+/*
+ * Frame the block data at buf + head (len bytes; FIO_HEAD free before it,
+ * FIO_TAIL after it) as Message{file_response{block{id, file_num, data,
+ * compressed}}} in place, byte for byte as protobuf-c packs it (fields in
+ * order, defaults left out). Returns where the message starts; *n its
+ * length.
+ */
+uint8_t *
+conn_fs_block_frame(uint8_t *buf, size_t head, size_t len, int32_t id,
+    int32_t file_num, int compressed, size_t *n)
+{
+	uint8_t f[32], h[16], tmp[10];
+	size_t fl = 0, hl = 0, bl;
+
+	if (id != 0) {		/* int32: a negative one sign-extended */
+		f[fl++] = 0x08;
+		fl += conn_fs_varint(f + fl, (uint64_t)(int64_t)id);
+	}
+	if (file_num != 0) {	/* sint32: zigzag */
+		f[fl++] = 0x10;
+		fl += conn_fs_varint(f + fl, ((uint32_t)file_num << 1) ^
+		    (uint32_t)(file_num >> 31));
+	}
+	if (len > 0) {
+		f[fl++] = 0x1a;
+		fl += conn_fs_varint(f + fl, len);
+	}
+	bl = fl + len + (compressed ? 2 : 0);
+	/* Message.file_response (18), then FileResponse.block (2). */
+	h[hl++] = 0x92;
+	h[hl++] = 0x01;
+	hl += conn_fs_varint(h + hl, 1 + conn_fs_varint(tmp, bl) + bl);
+	h[hl++] = 0x12;
+	hl += conn_fs_varint(h + hl, bl);
+	if (compressed) {
+		buf[head + len] = 0x20;
+		buf[head + len + 1] = 0x01;
+	}
+	buf += head - hl - fl;
+	memcpy(buf, h, hl);
+	memcpy(buf + hl, f, fl);
+	*n = hl + bl;
+	return buf;
+}
+
 /* Seal one block of j's file for the peer; -1 when c failed. */
 static int
 conn_fs_send(struct conn *c, struct conn_fjob *j, const uint8_t *data,
@@ -190,6 +248,18 @@ conn_fs_send(struct conn *c, struct conn_fjob *j, const uint8_t *data,
 	return conn_file_seal(c, &bin);
 }
 
+/* Seal a block read into op (framed in place: no copy); -1 when c
+ * failed. */
+static int
+conn_fs_send_op(struct conn *c, struct conn_fjob *j, struct fio_op *op)
+{
+	ProtobufCBinaryData bin;
+
+	bin.data = conn_fs_block_frame(op->buf, op->head, op->len, j->id,
+	    j->sfile, op->compressed, &bin.len);
+	return conn_file_seal(c, &bin);
+}
+
 /* 1 while c's output takes more blocks. */
 static int
 conn_fs_room(struct conn *c)
@@ -210,8 +280,7 @@ conn_fs_pump_job(struct conn *c, struct conn_fjob *j)
 		TAILQ_REMOVE(&j->ready, op, entry);
 		j->inflight--;
 		last = op->raw < FIO_BLOCK;
-		if ((op->raw > 0 && conn_fs_send(c, j, op->buf, op->len,
-		    op->compressed) != 0) ||
+		if ((op->raw > 0 && conn_fs_send_op(c, j, op) != 0) ||
 		    (last && conn_fs_send(c, j, NULL, 0, 0) != 0)) {
 			fio_op_free(c->srv->fio, op);
 			return -1;
@@ -226,7 +295,9 @@ conn_fs_pump_job(struct conn *c, struct conn_fjob *j)
 		}
 	}
 	while (j->q != NULL && j->inflight < CONN_FS_WINDOW) {
-		op = fio_op_new(c->srv->fio, FIO_READ, FIO_BLOCK);
+		op = fio_op_new(c->srv->fio, FIO_READ,
+		    FIO_HEAD + FIO_BLOCK + FIO_TAIL);
+		op->head = FIO_HEAD;
 		op->off = j->off;
 		j->off += FIO_BLOCK;
 		j->inflight++;

@@ -167,7 +167,8 @@ test_read(void)
 	ASSERT_INT_EQ(pwrite(fd, data, sizeof data, 0), sizeof data);
 	q = fio_q_new(io, fd, base, 0, 0);
 	for (i = 0; i < 4; i++) {
-		op = fio_op_new(io, FIO_READ, FIO_BLOCK);
+		op = fio_op_new(io, FIO_READ, FIO_HEAD + FIO_BLOCK);
+		op->head = FIO_HEAD;
 		op->off = (uint64_t)i * FIO_BLOCK;
 		fio_submit(q, op);
 	}
@@ -177,8 +178,8 @@ test_read(void)
 	ASSERT_INT_EQ(done[3]->raw, 0);
 	for (i = 0; i < 3; i++) {
 		ASSERT_TRUE(done[i]->compressed);
-		n = ZSTD_decompress(back, sizeof back, done[i]->buf,
-		    done[i]->len);
+		n = ZSTD_decompress(back, sizeof back, done[i]->buf +
+		    done[i]->head, done[i]->len);
 		ASSERT_INT_EQ(n, done[i]->raw);
 		ASSERT_MEM_EQ(back, data + i * FIO_BLOCK, n);
 	}
