@@ -152,7 +152,9 @@ ipc_check_fs_reply(const Ipc__FsReply *m)
 	const Ipc__FsLog *l = m->log;
 
 	if (ipc_check_conn(m->conn_id) != 0 ||
-	    m->message.len > IPC_FS_FRAME_MAX)
+	    m->message.len > IPC_FS_FRAME_MAX ||
+	    (m->stream != NULL &&
+	    ipc_check_str(m->stream->path, IPC_TEXT_MAX) != 0))
 		return ERR_PROTO;
 	if (l == NULL)
 		return 0;

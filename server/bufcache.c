@@ -138,3 +138,21 @@ bufcache_trim(void)
 	for (i = 0; i < n; i++)
 		free(old[i]);
 }
+
+/* bufcache_pb's alloc. */
+static void *
+bufcache_pb_alloc(void *data, size_t n)
+{
+	(void)data;
+	return bufcache_malloc(n);
+}
+
+/* bufcache_pb's free. */
+static void
+bufcache_pb_free(void *data, void *p)
+{
+	(void)data;
+	bufcache_free(p);
+}
+
+ProtobufCAllocator bufcache_pb = { bufcache_pb_alloc, bufcache_pb_free, NULL };

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include <protobuf-c/protobuf-c.h>
+
 /* As malloc(3): n bytes (caller frees with bufcache_free), or NULL. A
  * large request may get a kept buffer of up to twice its size. */
 void	*bufcache_malloc(size_t n);
@@ -17,6 +19,9 @@ void	*bufcache_realloc(void *p, size_t n);
 /* As free(3): a large buffer may be kept for the next request (for
  * BUFCACHE_AGE_MS at most, counted at later calls). NULL does nothing. */
 void	 bufcache_free(void *p);
+/* A protobuf-c allocator on these buffers: the large fields of what it
+ * unpacks (file blocks) land in reused buffers. */
+extern ProtobufCAllocator bufcache_pb;
 /* Gives every kept buffer back to glibc. */
 void	 bufcache_trim(void);
 

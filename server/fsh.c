@@ -34,6 +34,7 @@
 #define FSH_CHUNK	(1024 * 1024)	/* an output chunk (frames whole) */
 #define FSH_SPARE	2		/* empty chunks kept */
 #define FSH_IOV		16		/* chunks per writev */
+#define FSH_FDS_MAX	64		/* descriptors received, not taken */
 /* The socketpair's buffers: 8 blocks in flight each way (root may set
  * them above net.core.wmem_max). */
 #define FSH_SOCKBUF	(1024 * 1024)
@@ -67,6 +68,8 @@ struct fsh {
 	size_t			 in_off;	/* [in_off, in_len) unread */
 	size_t			 in_len;
 	size_t			 in_cap;
+	int			 fds[FSH_FDS_MAX]; /* passed, in order */
+	size_t			 nfds;
 	struct fsh_chunks	 out;		/* to the helper */
 	struct fsh_chunks	 spare;
 	size_t			 nspare;
@@ -131,10 +134,14 @@ fsh_notify_cb(evutil_socket_t fd, short what, void *arg)
 		f->cb->lost(f->why, f->arg);
 }
 
-/* Take one reply frame; a bad one stops the helper. */
+/* Take one reply frame; a bad one stops the helper. An FsStream takes
+ * the oldest descriptor the helper passed (it goes with the frame's first
+ * byte, so it is here by the time the frame is whole). */
 static void
 fsh_recv(struct fsh *f, const Ipc__Data *d)
 {
+	int fd = -1;
+
 	if (!f->hello) {
 		if (d->union_case != IPC__DATA__UNION_HELLO ||
 		    d->hello->version != IPC_VERSION) {
@@ -149,27 +156,72 @@ fsh_recv(struct fsh *f, const Ipc__Data *d)
 		fsh_stop(f, "the file helper sent something else");
 		return;
 	}
+	if (d->fs_reply->stream != NULL && !d->fs_reply->stream->skip) {
+		if (f->nfds == 0) {
+			fsh_stop(f, "the file helper passed no descriptor");
+			return;
+		}
+		fd = f->fds[0];
+		memmove(f->fds, f->fds + 1, --f->nfds * sizeof f->fds[0]);
+	}
 	if (f->cb->reply != NULL)
-		f->cb->reply(d->fs_reply, f->arg);
+		f->cb->reply(d->fs_reply, fd, f->arg);
+	else if (fd >= 0)
+		close(fd);
 }
 
-/* Unpacks the large fields (file blocks) into reused buffers. */
-static void *
-fsh_pb_alloc(void *data, size_t n)
-{
-	(void)data;
-	return bufcache_malloc(n);
-}
-
-/* Frees what fsh_pb_alloc gave. */
+/* Close every descriptor passed and not taken. */
 static void
-fsh_pb_free(void *data, void *p)
+fsh_fds_close(struct fsh *f)
 {
-	(void)data;
-	bufcache_free(p);
+	while (f->nfds > 0)
+		close(f->fds[--f->nfds]);
 }
 
-static ProtobufCAllocator fsh_pb = { fsh_pb_alloc, fsh_pb_free, NULL };
+/* Read into buf; descriptors passed with the bytes join f->fds. Returns
+ * what read(2) would, or -1 with EPROTO for descriptors we cannot keep. */
+static ssize_t
+fsh_recvmsg(struct fsh *f, int fd, uint8_t *buf, size_t len)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(4 * sizeof(int))];
+	} u;
+	struct iovec iov = { buf, len };
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	ssize_t got;
+	size_t i, n;
+	int bad = 0, x;
+
+	memset(&mh, 0, sizeof mh);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = u.buf;
+	mh.msg_controllen = sizeof u.buf;
+	if ((got = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC)) < 0)
+		return got;
+	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET ||
+		    cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < n; i++) {
+			memcpy(&x, CMSG_DATA(cm) + i * sizeof(int), sizeof x);
+			if (f->nfds < FSH_FDS_MAX)
+				f->fds[f->nfds++] = x;
+			else {
+				close(x);
+				bad = 1;
+			}
+		}
+	}
+	if (bad || (mh.msg_flags & MSG_CTRUNC)) {
+		errno = EPROTO;
+		return -1;
+	}
+	return got;
+}
 
 /* Free the input buffer and every output chunk. */
 static void
@@ -233,11 +285,11 @@ fsh_decode(struct fsh *f, Ipc__Data **out)
 	    IPC_FS_FRAME_MAX, &body, &len)) <= 0)
 		return r;
 	/* protobuf-c wants a non-NULL pointer even for an empty body. */
-	d = ipc__data__unpack(&fsh_pb, len, len ? body : (const uint8_t *)"");
+	d = ipc__data__unpack(&bufcache_pb, len, len ? body : (const uint8_t *)"");
 	if (d == NULL)
 		return ERR_PROTO;
 	if (ipc_check(d) != 0) {
-		ipc__data__free_unpacked(d, &fsh_pb);
+		ipc__data__free_unpacked(d, &bufcache_pb);
 		return ERR_PROTO;
 	}
 	*out = d;
@@ -256,7 +308,7 @@ fsh_read_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)what;
 	fsh_in_reserve(f);
-	got = read(fd, f->in + f->in_len, f->in_cap - f->in_len);
+	got = fsh_recvmsg(f, fd, f->in + f->in_len, f->in_cap - f->in_len);
 	if (got < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (got <= 0) {
@@ -267,7 +319,7 @@ fsh_read_cb(evutil_socket_t fd, short what, void *arg)
 	while ((r = fsh_decode(f, &d)) > 0) {
 		f->in_off += (size_t)r;
 		fsh_recv(f, d);
-		ipc__data__free_unpacked(d, &fsh_pb);
+		ipc__data__free_unpacked(d, &bufcache_pb);
 		/* The helper was stopped (and maybe started again). */
 		if (f->gen != gen)
 			return;
@@ -381,6 +433,7 @@ fsh_close(struct fsh *f)
 	f->fd = -1;
 	f->gen++;
 	fsh_bufs_free(f);
+	fsh_fds_close(f);
 }
 
 /* Drop the channel and the process; the owner hears why, later. */

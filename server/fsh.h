@@ -6,6 +6,8 @@
  * IPC_FS_FRAME_MAX. fsh knows nothing of connections: it passes requests
  * on, hands every reply to a callback, says when the helper is gone (it
  * is started again by the next request) and when its queue drained.
+ * The helper passes the descriptor of each file of a transfer (SCM_RIGHTS)
+ * with an FsStream reply; the server moves the bytes (server/fio.c).
  *
  * What comes back is checked like any IPC input (ipc_decode_max): the
  * helper runs as the desktop user, who could replace it.
@@ -31,8 +33,10 @@ struct session;
 #define FSH_WHY_SESSION	"the desktop session changed"
 
 struct fsh_cb {
-	/* One reply of the helper (borrowed for the call). */
-	void	(*reply)(const Ipc__FsReply *, void *arg);
+	/* One reply of the helper (borrowed for the call); with an FsStream
+	 * the descriptor the helper passed (taken: the callee closes it),
+	 * else -1. */
+	void	(*reply)(const Ipc__FsReply *, int fd, void *arg);
 	/* The helper is gone (why: static text); every request in flight is
 	 * lost. Called from the loop, never from inside an fsh_* call. */
 	void	(*lost)(const char *why, void *arg);

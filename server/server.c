@@ -36,6 +36,7 @@
 #include "server/cmlink.h"
 #include "server/lan.h"
 #include "server/conn/conn.h"
+#include "server/fio.h"
 #include "server/fsh.h"
 #include "server/rendezvous/rendezvous.h"
 #include "server/server.h"
@@ -691,6 +692,7 @@ srv_stop(struct srv *srv)
 	/* Let the deferred frees run. */
 	event_base_loop(srv->base, EVLOOP_NONBLOCK);
 	fsh_free(srv->fsh);
+	fio_free(srv->fio);
 	rdv_free(srv->rdv);
 	lan_free(srv->lan);
 	srv_listener_free(srv->listener);

@@ -19,6 +19,7 @@ struct throttle;
 struct rdv;
 struct cmlink;
 struct fsh;
+struct fio;
 struct audit;
 struct srv_listener;
 struct session_source;
@@ -92,6 +93,7 @@ struct srv {
 	struct lan		*lan;		/* owned: LAN discovery, or NULL */
 	struct rdv		*rdv;		/* owned: access by ID, or NULL */
 	struct fsh		*fsh;		/* owned: file helper link */
+	struct fio		*fio;		/* owned: file I/O, or NULL */
 	struct audit		*audit;		/* owned: audit log, or NULL */
 	struct srv_listener	*listener;	/* owned: direct port or NULL */
 	struct event		*signals[SRV_NSIGNALS];	/* owned */

@@ -11,7 +11,8 @@
 # PTY terminals (svc_term.c; unsupported), vpx_mem.c (glibc malloc hooks) and
 # the logind wake lock (awake.c; server/win/awake_win.c uses the power
 # manager), and file transfer's helper and its link (server/helper/,
-# fsh.c; server/win/fsh_win.c says file transfer is not available).
+# fsh.c, and its I/O threads, fio.c; server/win/fsh_win.c says file
+# transfer is not available, server/win/fio_win.c has nothing to move).
 # The GTK main window is not built. The CM is the native Win32 one
 # (cm/win/cm_win32.c with the shared cm/cm_core.c, on the message-loop
 # IPC client ipc/ipc_wmsg.c): `cdesk.exe --cm`, which the server starts
@@ -29,7 +30,7 @@ WIN_NOT_SERVER	:= server/x11/% server/session.c server/session_src.c \
 		   server/svc/svc_term.c server/svc/audio_pulse.c \
 		   server/media/vpx_mem.c \
 		   server/media/aplay.c \
-		   server/awake.c server/fsh.c server/helper/%
+		   server/awake.c server/fsh.c server/fio.c server/helper/%
 COMMON_SRCS	:= $(wildcard common/*.c)
 IPC_SRCS	:= ipc/ipc.c ipc/ipc_event.c ipc/ipc_win32.c ipc/ipc_wmsg.c
 CMWIN_SRCS	:= cm/cm_core.c cm/win/cm_win32.c

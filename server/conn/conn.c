@@ -716,7 +716,7 @@ conn_recv(struct conn *c, const uint8_t *p, size_t n)
 	sstream_trim(c->ss, CONN_RBUF_KEEP);
 	if (c->session != NULL)
 		c->session->last_seen = conn_now_s();
-	/* An upload's data goes to the file helper unparsed (conn_file.c). */
+	/* An upload's data goes to the file code (conn_file.c). */
 	if (c->state == CONN_AUTHORIZED && conn_recv_file_raw(c, p, n))
 		return;
 	if ((m = hbb__message__unpack(NULL, n, p)) == NULL) {

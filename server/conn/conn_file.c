@@ -4,12 +4,11 @@
  * each FileResponse of an upload) is checked against the permission and
  * passed to the file helper of the desktop session (server/fsh.c), which
  * does the work as that user and answers with messages this file queues
- * for the peer unchanged. What stays here: the `file` permission (off
- * stops the running transfers), the transfers in flight (so a helper that
- * dies costs each of them a clear error), download credit (the helper
- * makes a block only when this connection's output has room), pausing an
- * upload while the helper is behind, and the CM's file log and the audit
- * records the helper's logs turn into.
+ * for the peer unchanged; for the files of a transfer it passes an open
+ * descriptor, whose bytes conn_fstream.c moves. What stays here: the
+ * `file` permission (off stops the running transfers), the transfers in
+ * flight (so a helper that dies costs each of them a clear error), and
+ * the CM's file log and the audit records the helper's logs turn into.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,12 +25,13 @@
 #include "server/audit.h"
 #include "server/bufcache.h"
 #include "server/cmlink.h"
+#include "server/conn/conn_file_int.h"
 #include "server/conn/conn_int.h"
+#include "server/fio.h"
 #include "server/fsh.h"
 #include "server/srv.h"
 
-#define CONN_FILE_WINDOW	16		/* download blocks in flight */
-#define CONN_FILE_LOW		(1024 * 1024)	/* grant below this backlog */
+#define CONN_FILE_LOW		(1024 * 1024)	/* seal straight below this */
 #define CONN_FILE_JOBS_MAX	64		/* transfers at once */
 /* The texts a peer sees (upstream's where upstream has one). */
 #define CONN_FILE_DENIED	"No permission of file transfer"
@@ -43,25 +43,6 @@
 #define CONN_FILE_NO_HELPER	"connection manager error: no file helper " \
 				"for this desktop session"
 #define CONN_FILE_TOO_MANY	"too many file transfers at once"
-
-/* A transfer the helper has not ended yet. */
-struct conn_fjob {
-	int32_t			 id;
-	int			 read;		/* a download */
-	int32_t			 file_num;	/* its file in progress */
-	TAILQ_ENTRY(conn_fjob)	 entry;
-};
-
-/* The file-transfer state of a connection (struct conn's files). */
-struct conn_files {
-	char			*dir;		/* the login's folder, owned */
-	int			 hidden;
-	uint32_t		 credit;	/* granted, not arrived */
-	int			 reads;		/* downloads running */
-	int			 njobs;
-	int			 held;		/* waits for the helper */
-	TAILQ_HEAD(, conn_fjob)	 jobs;
-};
 
 /* c's file state, made on first use. */
 static struct conn_files *
@@ -136,9 +117,8 @@ conn_file_allowed(struct conn *c)
 }
 
 /* Pass a packed message (p, n) to the helper. Returns 0 or ERR_*. */
-static int
-conn_file_forward_raw(struct conn *c, const uint8_t *p, size_t n, int login,
-    uint32_t credit)
+int
+conn_file_forward_raw(struct conn *c, const uint8_t *p, size_t n, int login)
 {
 	Ipc__FsRequest r = IPC__FS_REQUEST__INIT;
 	int e;
@@ -146,7 +126,6 @@ conn_file_forward_raw(struct conn *c, const uint8_t *p, size_t n, int login,
 	r.conn_id = (int32_t)c->id;
 	r.peer_version = c->peer_version;
 	r.login = login != 0;
-	r.credit = credit;
 	r.message.data = (uint8_t *)p;
 	r.message.len = n;
 	if ((e = fsh_send(c->srv->fsh, &r)) != 0)
@@ -156,8 +135,7 @@ conn_file_forward_raw(struct conn *c, const uint8_t *p, size_t n, int login,
 
 /* Pass m (may be NULL) to the helper. Returns 0 or ERR_*. */
 static int
-conn_file_forward(struct conn *c, const Hbb__Message *m, int login,
-    uint32_t credit)
+conn_file_forward(struct conn *c, const Hbb__Message *m, int login)
 {
 	uint8_t *buf = NULL;
 	size_t n = 0;
@@ -168,7 +146,7 @@ conn_file_forward(struct conn *c, const Hbb__Message *m, int login,
 		buf = xmalloc(n ? n : 1);
 		hbb__message__pack(m, buf);
 	}
-	e = conn_file_forward_raw(c, buf, n, login, credit);
+	e = conn_file_forward_raw(c, buf, n, login);
 	free(buf);
 	return e;
 }
@@ -182,6 +160,9 @@ conn_file_track(struct conn *c, int32_t id, int read)
 
 	j->id = id;
 	j->read = read;
+	j->c = c;
+	j->sfile = -1;
+	TAILQ_INIT(&j->ready);
 	TAILQ_INSERT_TAIL(&f->jobs, j, entry);
 	f->njobs++;
 	f->reads += read;
@@ -214,35 +195,53 @@ conn_file_untrack(struct conn *c, int32_t id)
 			break;
 	if (j == NULL)
 		return 0;
+	conn_fs_stop(j);
+	if (f->gate == j)
+		f->gate = NULL;	/* its message goes on (conn_fs_release) */
 	TAILQ_REMOVE(&f->jobs, j, entry);
 	f->njobs--;
 	f->reads -= j->read;
-	if (f->reads == 0)
-		f->credit = 0;
+	free(j->path);
 	free(j);
 	if (f->njobs == 0)
 		conn_file_idle(c->srv);
 	return 1;
 }
 
-/* Let the helper make more download blocks while our output has room. */
+/* The transfer id of c (read: a download), or NULL. */
+struct conn_fjob *
+conn_file_job(struct conn *c, int32_t id, int read)
+{
+	struct conn_fjob *j;
+
+	if (c->files == NULL)
+		return NULL;
+	TAILQ_FOREACH(j, &c->files->jobs, entry)
+		if (j->id == id && j->read == read)
+			return j;
+	return NULL;
+}
+
+/* The output drained: more download blocks may go. */
 void
 conn_file_pump(struct conn *c)
 {
-	struct conn_files *f = c->files;
-	size_t backlog;
-	uint32_t grant;
+	conn_fs_pump(c);
+}
 
-	if (f == NULL || f->reads == 0 || c->dead ||
-	    f->credit >= CONN_FILE_WINDOW / 2)
-		return;
-	backlog = c->ctrl_bytes +
-	    evbuffer_get_length(bufferevent_get_output(c->bev));
-	if (backlog >= CONN_FILE_LOW)
-		return;
-	grant = CONN_FILE_WINDOW - f->credit;
-	if (conn_file_forward(c, NULL, 0, grant) == 0)
-		f->credit += grant;
+/* The peer cancels transfer id: its file stops here at once (the
+ * helper, told next, removes a partial upload). */
+static void
+conn_file_cancel(struct conn *c, int32_t id)
+{
+	struct conn_fjob *j;
+	int read;
+
+	for (read = 0; read < 2; read++)
+		if ((j = conn_file_job(c, id, read)) != NULL) {
+			j->cancelled = 1;
+			conn_fs_stop(j);
+		}
 }
 
 /* A FileAction: check it, remember transfers, pass it on. */
@@ -275,7 +274,9 @@ conn_file_action(struct conn *c, const Hbb__Message *m)
 		conn_file_track(c, id,
 		    fa->union_case == HBB__FILE_ACTION__UNION_SEND);
 	}
-	if ((e = conn_file_forward(c, m, 0, 0)) != 0) {
+	if (fa->union_case == HBB__FILE_ACTION__UNION_CANCEL)
+		conn_file_cancel(c, id);
+	if ((e = conn_file_forward(c, m, 0)) != 0) {
 		if (transfer)
 			conn_file_untrack(c, id);
 		if (id >= 0)
@@ -283,27 +284,23 @@ conn_file_action(struct conn *c, const Hbb__Message *m)
 			    "request too large" : CONN_FILE_NO_HELPER, 0);
 		return;
 	}
-	conn_file_pump(c);
 }
 
 /* Upload data (p, n packed) for a job the helper knows; nothing without
- * one. The peer waits while the helper is behind. */
+ * one (conn_fstream.c writes the blocks, the rest goes to the helper). */
 static void
 conn_file_upload(struct conn *c, const uint8_t *p, size_t n)
 {
 	struct conn_files *f = c->files;
 
 	if ((c->kind != LOGIN_KIND_FILE && c->kind != LOGIN_KIND_REMOTE) ||
-	    f == NULL || f->njobs == 0 || !conn_file_allowed(c) ||
-	    conn_file_forward_raw(c, p, n, 0, 0) != 0)
+	    f == NULL || f->njobs == 0 || !conn_file_allowed(c))
 		return;
-	if (fsh_backlog(c->srv->fsh) > FSH_HIGH && !f->held) {
-		f->held = 1;
-		conn_read_hold(c, 1);
-	}
+	conn_fs_upload(c, p, n);
 }
 
-/* A Message that is only a FileResponse: to the helper, unparsed. */
+/* A Message that is only a FileResponse: an upload's, parsed once in
+ * conn_fstream.c. */
 int
 conn_recv_file_raw(struct conn *c, const uint8_t *p, size_t n)
 {
@@ -377,7 +374,7 @@ conn_file_login(struct conn *c)
 	fa.read_dir = &rd;
 	m.union_case = HBB__MESSAGE__UNION_FILE_ACTION;
 	m.file_action = &fa;
-	conn_file_forward(c, &m, 1, 0);
+	conn_file_forward(c, &m, 1);
 }
 
 /* The file permission changed: off stops every running transfer. */
@@ -386,17 +383,23 @@ conn_file_permission(struct conn *c)
 {
 	Ipc__FsRequest r = IPC__FS_REQUEST__INIT;
 	struct conn_files *f = c->files;
+	struct conn_fjob *j;
 
 	if (c->perm[PERM_FILE] || f == NULL || f->njobs == 0 ||
 	    fsh_pid(c->srv->fsh) == 0)
 		return;
-	/* The helper tells the peer for each (in order with its blocks)
-	 * and ends them; their ends untrack them here. */
+	/* No more bytes move; the helper tells the peer for each (after the
+	 * blocks sent) and ends them; their ends untrack them here. */
+	TAILQ_FOREACH(j, &f->jobs, entry) {
+		j->cancelled = 1;
+		conn_fs_stop(j);
+	}
 	r.conn_id = (int32_t)c->id;
 	r.close = 1;
 	r.stop_error = (char *)CONN_FILE_DENIED;
 	fsh_send(c->srv->fsh, &r);
-	f->credit = 0;
+	conn_fs_ungate(c);
+	conn_fs_hold(c);
 }
 
 /* The connection ends: the helper drops its jobs (uploads stay partial,
@@ -416,16 +419,20 @@ conn_file_close(struct conn *c)
 		fsh_send(c->srv->fsh, &r);
 	}
 	while ((j = TAILQ_FIRST(&f->jobs)) != NULL) {
+		conn_fs_stop(j);
 		TAILQ_REMOVE(&f->jobs, j, entry);
+		free(j->path);
 		free(j);
 	}
+	free(f->gate_msg);
+	free(f->mbuf);
 	free(f->dir);
 	free(f);
 	c->files = NULL;
 }
 
 /* A helper's log record: the CM's file log, the audit log. */
-static void
+void
 conn_file_log(struct srv *srv, struct conn *c, int32_t conn_id,
     const Ipc__FsLog *l)
 {
@@ -468,10 +475,10 @@ conn_file_msg_ok(const ProtobufCBinaryData *b)
  * Send a message of the helper: sealed straight into the socket's output
  * when nothing waits before it there (no copy to a queue: a download
  * block is copied once here), else queued behind what waits. The output
- * stays bounded: blocks come only with credit (conn_file_pump). Returns
+ * stays bounded: blocks go only while it has room (conn_fs_pump). Returns
  * 0, or -1 when the connection failed.
  */
-static int
+int
 conn_file_seal(struct conn *c, const ProtobufCBinaryData *m)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
@@ -506,17 +513,29 @@ conn_file_seal(struct conn *c, const ProtobufCBinaryData *m)
 	return 0;
 }
 
-/* A reply of the helper: queue its message, count credit, log, end. */
+/* A reply of the helper: a file's descriptor, or a message to queue, a
+ * log, a job's end. */
 static void
-conn_file_reply_cb(const Ipc__FsReply *r, void *arg)
+conn_file_reply_cb(const Ipc__FsReply *r, int fd, void *arg)
 {
 	struct srv *srv = arg;
 	struct conn *c = conn_find(srv, (uint32_t)r->conn_id);
+	struct conn_fjob *j;
 
 	if (r->log != NULL)
 		conn_file_log(srv, c, r->conn_id, r->log);
-	if (c == NULL || c->files == NULL)
+	if (c == NULL || c->files == NULL || c->dead) {
+		fio_fd_close(fd);
 		return;
+	}
+	if (r->stream != NULL) {
+		if ((j = conn_file_job(c, r->job_id, !r->stream->write)) !=
+		    NULL)
+			conn_fs_start(j, r->stream, fd);
+		else
+			fio_fd_close(fd);
+		return;
+	}
 	if (r->message.len > 0) {
 		if (!conn_file_msg_ok(&r->message)) {
 			log_warn("conn %u: the file helper sent a message "
@@ -526,11 +545,11 @@ conn_file_reply_cb(const Ipc__FsReply *r, void *arg)
 		if (conn_file_seal(c, &r->message) != 0)
 			return;
 	}
-	if (r->block && c->files->credit > 0)
-		c->files->credit--;
 	if (r->end)
 		conn_file_untrack(c, r->job_id);
-	conn_file_pump(c);
+	conn_fs_pump(c);
+	if (!c->dead && c->files != NULL)
+		conn_fs_release(c);
 }
 
 /* The helper is gone: every transfer in flight fails, visibly (saying
@@ -539,12 +558,14 @@ static void
 conn_file_lost_cb(const char *why, void *arg)
 {
 	struct srv *srv = arg;
-	struct conn *c;
+	struct conn *c, *next;
 	struct conn_fjob *j;
 	const char *text = strcmp(why, FSH_WHY_SESSION) == 0 ?
 	    CONN_FILE_SESSION : CONN_FILE_LOST;
 
-	TAILQ_FOREACH(c, &srv->conns, entry) {
+	/* Resuming a peer may close a connection: walk with a saved next. */
+	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
 		if (c->dead || c->files == NULL)
 			continue;
 		while ((j = TAILQ_FIRST(&c->files->jobs)) != NULL) {
@@ -552,10 +573,8 @@ conn_file_lost_cb(const char *why, void *arg)
 			conn_file_error(c, j->id, text, j->file_num);
 			conn_file_untrack(c, j->id);
 		}
-		if (c->files->held) {
-			c->files->held = 0;
-			conn_read_hold(c, 0);
-		}
+		conn_fs_ungate(c);
+		conn_fs_hold(c);
 	}
 }
 
@@ -569,10 +588,8 @@ conn_file_drained_cb(void *arg)
 	/* Reading may close a connection: walk with a saved next. */
 	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
-		if (!c->dead && c->files != NULL && c->files->held) {
-			c->files->held = 0;
-			conn_read_hold(c, 0);
-		}
+		if (!c->dead && c->files != NULL && c->files->held)
+			conn_fs_hold(c);
 	}
 }
 

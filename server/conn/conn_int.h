@@ -5,7 +5,7 @@
  * on a connection), conn_session.c (the authorized session's messages),
  * conn_term.c (terminals), conn_tunnel.c (TCP tunnels), conn_ctl.c and
  * conn_display.c (the toolbar's controls), conn_voice.c (voice calls),
- * conn_file.c (file transfer through the file helper), conn_2fa.c (two-factor logins) and
+ * conn_file.c and conn_fstream.c (file transfer through the file helper), conn_2fa.c (two-factor logins) and
  * conn_audit.c (its records in the audit log). Everywhere else struct
  * conn is opaque (conn.h).
  */
@@ -300,16 +300,16 @@ void	conn_recv_restart(struct conn *);
 /* A FileAction, or a FileResponse of an upload (m borrowed). */
 void	conn_recv_file(struct conn *, const Hbb__Message *m);
 /*
- * A packed Message (p, n borrowed) that is only a FileResponse goes to the
- * file helper as it is, never parsed here: returns 1 (done with it), or 0
- * for anything else.
+ * A packed Message (p, n borrowed) that is only a FileResponse (an
+ * upload's) is taken by the file code: returns 1 (done with it), or 0 for
+ * anything else.
  */
 int	conn_recv_file_raw(struct conn *, const uint8_t *p, size_t n);
 /* Keeps the folder a file-transfer LoginRequest names (borrowed). */
 void	conn_file_latch(struct conn *, const Hbb__LoginRequest *lr);
 /* Authorized: a file-transfer session gets its first listing. */
 void	conn_file_login(struct conn *);
-/* The output drained: the helper may make more download blocks. */
+/* The output drained: more download blocks may go. */
 void	conn_file_pump(struct conn *);
 /* The file permission changed (off stops the running transfers). */
 void	conn_file_permission(struct conn *);

@@ -3,15 +3,18 @@
  * server (Data frames, IPC_FS_FRAME_MAX), one state per peer connection,
  * and the dispatch of the peer's FileAction and FileResponse messages
  * that the server relays (PROTOCOL.md §10, HOST.md §2.4). One thread, one
- * poll loop: requests are served as they come; downloads make one block
- * at a time for each connection the server gave credit, while the queue
- * to the server is below HELPER_OUT_HIGH.
+ * poll loop: requests are served as they come. A file's bytes do not pass
+ * here: the helper opens each file of a transfer as the user and passes
+ * the descriptor to the server (SCM_RIGHTS, beside an FsStream frame),
+ * which reads or writes it and says when it is done; names, digests,
+ * renames and removals stay here.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -19,8 +22,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <zstd.h>
 
 #include "common/codec.h"
 #include "common/err.h"
@@ -31,7 +32,6 @@
 #include "server/helper/helper_int.h"
 
 #define HELPER_READ_CHUNK	(256 * 1024)
-#define HELPER_CREDIT_MAX	1024	/* more than any server grants */
 
 /* Monotonic milliseconds. */
 uint64_t
@@ -76,6 +76,7 @@ helper_queue(struct helper *h, const Ipc__Data *d)
 	memcpy(h->out.p + h->out.len, hdr, hl);
 	ipc__data__pack(d, h->out.p + h->out.len + hl);
 	h->out.len += hl + body;
+	h->queued += hl + body;
 }
 
 /* Queue an FsReply with message m (may be NULL) and flags. */
@@ -89,7 +90,6 @@ helper_send(struct helper *h, struct hconn *hc, int32_t job_id,
 
 	r.conn_id = hc->id;
 	r.job_id = job_id;
-	r.block = (flags & HELPER_F_BLOCK) != 0;
 	r.end = (flags & HELPER_F_END) != 0;
 	if (m != NULL) {
 		/* One buffer for every message, grown as needed. */
@@ -105,6 +105,48 @@ helper_send(struct helper *h, struct hconn *hc, int32_t job_id,
 	}
 	d.union_case = IPC__DATA__UNION_FS_REPLY;
 	d.fs_reply = &r;
+	helper_queue(h, &d);
+}
+
+/* 1 if one more descriptor may be queued. */
+int
+helper_fds_room(const struct helper *h)
+{
+	return h->nfds < HELPER_FDS_MAX;
+}
+
+/* Queue an FsStream with its descriptor (helper_flush passes it). */
+void
+helper_send_stream(struct helper *h, struct hjob *j, int32_t file_num,
+    int write, uint64_t offset, int fd)
+{
+	Ipc__Data d = IPC__DATA__INIT;
+	Ipc__FsReply r = IPC__FS_REPLY__INIT;
+	Ipc__FsStream st = IPC__FS_STREAM__INIT;
+
+	st.file_num = file_num;
+	st.write = write != 0;
+	st.offset = offset;
+	st.nocompress = j->nocompress != 0;
+	st.skip = fd < 0;
+	st.path = j->path;
+	st.total = j->total;
+	st.finished = j->finished;
+	r.conn_id = j->hc->id;
+	r.job_id = j->id;
+	r.stream = &st;
+	d.union_case = IPC__DATA__UNION_FS_REPLY;
+	d.fs_reply = &r;
+	if (fd >= 0 && h->nfds == HELPER_FDS_MAX) {
+		/* Callers check helper_fds_room; never reached. */
+		close(fd);
+		fd = -1;
+		st.skip = 1;
+	}
+	if (fd >= 0) {
+		h->fds[h->nfds].fd = fd;
+		h->fds[h->nfds++].at = h->queued;
+	}
 	helper_queue(h, &d);
 }
 
@@ -310,14 +352,14 @@ helper_conn_close(struct helper *h, struct hconn *hc, const char *stop)
 		    (j->open != SIZE_MAX ? j->open : 0));
 		if (*stop != '\0')
 			helper_send_error(h, hc, j->id, stop, fnum, 0);
-		if (j->kind == HJOB_READ ? j->fd >= 0 : j->open != SIZE_MAX)
+		if (j->kind == HJOB_READ ? j->fd >= 0 ||
+		    j->state == HREAD_STREAM : j->open != SIZE_MAX)
 			helper_file_log(h, j, (size_t)fnum,
 			    IPC__FILE_TRANSFER_LOG__STATE__ERROR, why);
 		helper_job_log(h, j, IPC__FILE_TRANSFER_LOG__STATE__ERROR, why,
 		    1);
 		helper_job_free(j);
 	}
-	hc->credit = 0;
 	if (*stop == '\0') {
 		TAILQ_REMOVE(&h->conns, hc, entry);
 		free(hc);
@@ -459,7 +501,7 @@ helper_cancel(struct helper *h, struct hconn *hc, int32_t id)
 	if ((j = helper_job_find(hc, id, HJOB_WRITE)) != NULL)
 		helper_write_cancel(h, j);
 	if ((j = helper_job_find(hc, id, HJOB_READ)) != NULL) {
-		if (j->fd >= 0)
+		if (j->fd >= 0 || j->state == HREAD_STREAM)
 			helper_file_log(h, j, j->cur,
 			    IPC__FILE_TRANSFER_LOG__STATE__CANCELLED, NULL);
 		helper_job_log(h, j, IPC__FILE_TRANSFER_LOG__STATE__CANCELLED,
@@ -513,6 +555,25 @@ helper_action(struct helper *h, struct hconn *hc, const Hbb__FileAction *fa,
 	}
 }
 
+/* The server's stream_end or open of a transfer's file. */
+static void
+helper_stream_ctl(struct helper *h, struct hconn *hc, const Ipc__FsRequest *r)
+{
+	struct hjob *j;
+
+	if (r->stream_end != NULL) {
+		if ((j = helper_job_find(hc, r->stream_end->job_id,
+		    HJOB_READ)) != NULL)
+			helper_read_end(h, j, r->stream_end);
+		else if ((j = helper_job_find(hc, r->stream_end->job_id,
+		    HJOB_WRITE)) != NULL)
+			helper_write_end(h, j, r->stream_end);
+	}
+	if (r->open != NULL &&
+	    (j = helper_job_find(hc, r->open->job_id, HJOB_WRITE)) != NULL)
+		helper_write_open_req(h, j, r->open);
+}
+
 /* One request of the server. */
 static void
 helper_request(struct helper *h, const Ipc__FsRequest *r)
@@ -524,14 +585,12 @@ helper_request(struct helper *h, const Ipc__FsRequest *r)
 		return;
 	if (r->peer_version != 0)
 		hc->peer_version = r->peer_version;
-	hc->credit += r->credit;
-	if (hc->credit > HELPER_CREDIT_MAX)
-		hc->credit = HELPER_CREDIT_MAX;
 	if (r->close) {
 		helper_conn_close(h, hc, r->stop_error != NULL ?
 		    r->stop_error : "");
 		return;
 	}
+	helper_stream_ctl(h, hc, r);
 	if (r->message.len == 0)
 		return;
 	if ((m = hbb__message__unpack(NULL, r->message.len,
@@ -576,26 +635,70 @@ helper_read(struct helper *h)
 	return 0;
 }
 
-/* Write what is queued; 0, or -1 when the server is gone. */
+/* Write n queued bytes; the first carries fd when fd >= 0. */
+static ssize_t
+helper_write_fd(struct helper *h, size_t n, int fd)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct iovec iov = { h->out.p + h->out.off, n };
+	struct msghdr mh;
+	struct cmsghdr *cm;
+
+	if (fd < 0)
+		return write(h->fd, iov.iov_base, n);
+	memset(&mh, 0, sizeof mh);
+	memset(&u, 0, sizeof u);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = u.buf;
+	mh.msg_controllen = sizeof u.buf;
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+	return sendmsg(h->fd, &mh, MSG_NOSIGNAL);
+}
+
+/* Write what is queued, each descriptor with the first byte of its
+ * frame (the server takes them in order); 0, or -1 when the server is
+ * gone. */
 static int
 helper_flush(struct helper *h)
 {
+	size_t n;
 	ssize_t w;
+	int fd;
 
 	while (h->out.off < h->out.len) {
-		w = write(h->fd, h->out.p + h->out.off,
-		    h->out.len - h->out.off);
+		n = h->out.len - h->out.off;
+		fd = -1;
+		if (h->nfds > 0 && h->fds[0].at == h->sent)
+			fd = h->fds[0].fd;
+		/* Stop before the next frame with a descriptor. */
+		if (h->nfds > (fd >= 0 ? 1u : 0u) &&
+		    h->fds[fd >= 0].at - h->sent < n)
+			n = (size_t)(h->fds[fd >= 0].at - h->sent);
+		w = helper_write_fd(h, n, fd);
 		if (w < 0)
 			return errno == EINTR || errno == EAGAIN ? 0 : -1;
+		if (fd >= 0) {
+			close(fd);
+			memmove(h->fds, h->fds + 1, --h->nfds * sizeof h->fds[0]);
+		}
 		h->out.off += (size_t)w;
+		h->sent += (uint64_t)w;
 	}
 	h->out.off = h->out.len = 0;
 	return 0;
 }
 
-/* Make download blocks, a round over the connections at a time, while
- * the queue to the server is short. Returns 1 when it stopped for the
- * queue with more to make, 0 when everything waits for the server. */
+/* Move downloads on (digests, descriptors), a round over the connections
+ * at a time, while the queue to the server is short. Returns 1 when it
+ * stopped for the queue with more to do, 0 when everything waits. */
 static int
 helper_work(struct helper *h)
 {
@@ -624,7 +727,7 @@ helper_hello(struct helper *h)
 	helper_queue(h, &d);
 }
 
-/* Set up: the user's home (and the working folder there), zstd. */
+/* Set up: the user's home (and the working folder there). */
 static void
 helper_init(struct helper *h, int fd)
 {
@@ -640,13 +743,6 @@ helper_init(struct helper *h, int fd)
 	h->home = xstrdup(home != NULL && *home == '/' ? home : "/");
 	if (chdir(h->home) != 0)
 		log_warn("cannot enter %s", h->home);
-	h->zc = ZSTD_createCCtx();
-	h->zd = ZSTD_createDCtx();
-	if (h->zc == NULL || h->zd == NULL)
-		fatal("zstd");
-	h->buf = xmalloc(HELPER_BLOCK);
-	h->zcap = ZSTD_compressBound(HELPER_BLOCK);
-	h->zbuf = xmalloc(h->zcap);
 }
 
 /* Free everything. */
@@ -657,11 +753,8 @@ helper_fini(struct helper *h)
 
 	while ((hc = TAILQ_FIRST(&h->conns)) != NULL)
 		helper_conn_close(h, hc, "");
-	ZSTD_freeCCtx(h->zc);
-	ZSTD_freeDCtx(h->zd);
-	free(h->buf);
-	free(h->zbuf);
-	free(h->ibuf);
+	while (h->nfds > 0)
+		close(h->fds[--h->nfds].fd);
 	free(h->mbuf);
 	free(h->in.p);
 	free(h->out.p);
@@ -686,9 +779,6 @@ helper_main(int fd, int verbose)
 		return 1;
 	}
 	umask(022);
-	/* Blocks come and go: from the heap, not a fresh mmap each. */
-	mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
-	mallopt(M_TRIM_THRESHOLD, 32 * 1024 * 1024);
 	helper_init(&h, fd);
 	log_debug("uid %ld, home %s", (long)getuid(), h.home);
 	helper_hello(&h);

@@ -16,14 +16,11 @@
 #include "ipc.pb-c.h"
 #include "message.pb-c.h"
 
-#define HELPER_BLOCK	(128 * 1024)	/* file data per block (§10) */
-#define HELPER_OUT_HIGH	(1024 * 1024)	/* make no block above this */
+#define HELPER_OUT_HIGH	(1024 * 1024)	/* start no file above this */
 #define HELPER_LOG_MS	500		/* progress logs per job, at most */
-/* Largest block an upload may decompress to (the stock client: 128 KiB). */
-#define HELPER_INFLATE_MAX	(8 * 1024 * 1024)
+#define HELPER_FDS_MAX	64		/* descriptors queued to the server */
 
 /* FsReply flags for helper_send. */
-#define HELPER_F_BLOCK	0x01	/* a download block: used one credit */
 #define HELPER_F_END	0x02	/* the job is over */
 
 /* One file of a job. */
@@ -48,7 +45,8 @@ enum hjob_kind {
 enum hread_state {
 	HREAD_OPEN,	/* open the next file (or end the job) */
 	HREAD_WAIT,	/* digest sent, waiting for send_confirm */
-	HREAD_SEND,	/* sending blocks */
+	HREAD_SEND,	/* confirmed: pass the file to the server */
+	HREAD_STREAM,	/* the server sends it; waiting for its end */
 };
 
 struct hconn;
@@ -68,8 +66,6 @@ struct hjob {
 	enum hread_state state;
 	int		 skipped;	/* read: the last file was skipped */
 	int		 nocompress;	/* read: compressed already */
-	unsigned	 zskip;		/* read: blocks to send as they are */
-	unsigned	 zback;		/* read: the last skip (0: try each) */
 	uint64_t	 total;
 	uint64_t	 finished;
 	uint64_t	 file_bytes;	/* of the file in progress */
@@ -84,7 +80,6 @@ TAILQ_HEAD(hjobs, hjob);
 struct hconn {
 	int32_t		 id;
 	int64_t		 peer_version;
-	uint32_t	 credit;	/* download blocks we may still send */
 	struct hjobs	 jobs;
 	TAILQ_ENTRY(hconn) entry;
 };
@@ -97,18 +92,23 @@ struct hbuf {
 	size_t		 cap;
 };
 
+/* A descriptor that goes to the server with the frame starting at byte
+ * at of the channel (counted from its start). */
+struct hfd {
+	int		 fd;		/* owned until sent */
+	uint64_t	 at;
+};
+
 /* The helper process. */
 struct helper {
 	int		 fd;
 	struct hbuf	 in;
 	struct hbuf	 out;
+	uint64_t	 queued;	/* bytes ever queued to the server */
+	uint64_t	 sent;		/* and written */
+	struct hfd	 fds[HELPER_FDS_MAX];	/* to pass, in order */
+	size_t		 nfds;
 	TAILQ_HEAD(, hconn) conns;
-	void		*zc;		/* ZSTD_CCtx, owned */
-	void		*zd;		/* ZSTD_DCtx, owned */
-	uint8_t		*buf;		/* HELPER_BLOCK bytes */
-	uint8_t		*zbuf;		/* a compressed block */
-	size_t		 zcap;
-	uint8_t		*ibuf;		/* HELPER_INFLATE_MAX bytes, lazily */
 	uint8_t		*mbuf;		/* a packed message (helper_send) */
 	size_t		 mcap;
 	char		*home;		/* owned */
@@ -118,6 +118,12 @@ struct helper {
 /* Queues an FsReply to the server: m (borrowed, may be NULL), flags. */
 void	helper_send(struct helper *, struct hconn *, int32_t job_id,
 	    const Hbb__Message *m, unsigned flags);
+/* Queues an FsStream for job j's file file_num, passing fd (taken; -1
+ * with skip). */
+void	helper_send_stream(struct helper *, struct hjob *, int32_t file_num,
+	    int write, uint64_t offset, int fd);
+/* Room for one more descriptor on the queue to the server. */
+int	helper_fds_room(const struct helper *);
 /* Queues FileResponse.error{id, text, file_num}. */
 void	helper_send_error(struct helper *, struct hconn *, int32_t id,
 	    const char *text, int32_t file_num, unsigned flags);
@@ -209,8 +215,11 @@ void	helper_read_start(struct helper *, struct hconn *,
 void	helper_read_confirm(struct helper *, struct hjob *,
 	    const Hbb__FileTransferSendConfirmRequest *);
 /* Makes progress on hc's first download: returns 1 if it queued a
- * message, 0 if it has to wait (no credit, a confirm, or no job). */
+ * message, 0 if it has to wait (a confirm, the server, or no job). */
 int	helper_read_step(struct helper *, struct hconn *);
+/* The server stopped sending download j's file (FsRequest.stream_end). */
+void	helper_read_end(struct helper *, struct hjob *,
+	    const Ipc__FsStreamCtl *);
 
 /* helper_write.c */
 /* An upload request (FileAction.receive). */
@@ -219,9 +228,16 @@ void	helper_write_start(struct helper *, struct hconn *,
 /* send_confirm for upload job j. */
 void	helper_write_confirm(struct helper *, struct hjob *,
 	    const Hbb__FileTransferSendConfirmRequest *);
-/* The peer's FileResponse of an upload (block, digest, done, error). */
+/* The peer's FileResponse of an upload (digest, done, error; blocks go
+ * to the server's descriptor). */
 void	helper_write_response(struct helper *, struct hconn *,
 	    const Hbb__FileResponse *);
+/* The server wants upload j's file o->file_num (FsRequest.open). */
+void	helper_write_open_req(struct helper *, struct hjob *,
+	    const Ipc__FsStreamCtl *);
+/* The server stopped writing upload j's file (FsRequest.stream_end). */
+void	helper_write_end(struct helper *, struct hjob *,
+	    const Ipc__FsStreamCtl *);
 /* Cancels job j: its partial file is removed, the server told. */
 void	helper_write_cancel(struct helper *, struct hjob *);
 

@@ -2,10 +2,10 @@
  * helper_read.c: downloads (PROTOCOL.md §10, "Download"). A job lists
  * what it sends, then for each file: open it (a regular file, never
  * blocking), send its digest and wait for the peer's confirm (peers from
- * 1.1.10; skip, or an offset to resume at), send it in blocks of up to
- * 128 KiB (zstd when that helps, §1.6) and one empty block, and go on;
- * done, or "skipped" for a single skipped file, ends it. A block is made
- * only when the server has given the connection credit for one.
+ * 1.1.10; skip, or an offset to resume at), pass it to the server, which
+ * sends it in blocks (server/conn/conn_fstream.c) and says when it is
+ * through, and go on; done, or "skipped" for a single skipped file, ends
+ * it.
  */
 #include <sys/stat.h>
 
@@ -15,17 +15,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <zstd.h>
-
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "server/helper/helper_int.h"
 
 /* Peers from this version on confirm each file (overwrite detection). */
 #define HELPER_OD_VERSION	1001100
-/* zstd level of blocks (upstream's COMPRESS_LEVEL). */
-#define HELPER_ZSTD_LEVEL	3
-#define HELPER_ZSTD_SKIP_MAX	64	/* blocks (8 MiB) between tries */
 
 /* Start a download: list what goes, reply the listing, make the job. */
 void
@@ -137,7 +132,6 @@ helper_read_open(struct helper *h, struct hjob *j)
 	/* Never blocks, even if a FIFO took the file's place meanwhile. */
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	j->nocompress = helper_compressed_name(path);
-	j->zskip = j->zback = 0;
 	free(path);
 	if (fd < 0) {
 		helper_read_fail(h, j, errno, NULL);
@@ -205,97 +199,31 @@ helper_read_confirm(struct helper *h, struct hjob *j,
 	}
 }
 
-/* Read up to a block of the file in progress; bytes read, or -1. */
-static ssize_t
-helper_read_fill(struct helper *h, int fd)
-{
-	size_t have = 0;
-	ssize_t n;
-
-	while (have < HELPER_BLOCK) {
-		n = read(fd, h->buf + have, HELPER_BLOCK - have);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		have += (size_t)n;
-	}
-	return (ssize_t)have;
-}
-
-/*
- * Whether to try zstd on this block. A block of data that is already
- * compressed (a name the list in helper_compressed_name misses, or random
- * bytes) costs zstd about as much CPU as sealing it does, for nothing: after
- * a block that did not shrink the next ones go as they are, 1, 2, 4, ... up
- * to HELPER_ZSTD_SKIP_MAX blocks, and one that shrinks starts it over. The
- * client takes a mix of compressed and plain blocks (§1.6), so this changes
- * only how often we try.
- */
-static int
-helper_read_try_zstd(struct hjob *j)
-{
-	if (j->zskip == 0)
-		return 1;
-	j->zskip--;
-	return 0;
-}
-
-/* Account a try: shrank (1) or not (0). */
+/* The confirmed file goes to the server, which sends its blocks (from
+ * the offset a resume asked for) and answers with stream_end. */
 static void
-helper_read_zstd_result(struct hjob *j, int shrank)
+helper_read_pass(struct helper *h, struct hjob *j)
 {
-	if (shrank)
-		j->zback = 0;
-	else if (j->zback < HELPER_ZSTD_SKIP_MAX)
-		j->zback = j->zback ? j->zback * 2 : 1;
-	j->zskip = j->zback;
+	helper_send_stream(h, j, (int32_t)j->cur, 0, j->file_bytes, j->fd);
+	j->fd = -1;
+	j->state = HREAD_STREAM;
 }
 
-/* Send the next block (the empty one at the end of the file). */
-static void
-helper_read_block(struct helper *h, struct hjob *j)
+/* The server sent the file (or failed to read it): log it, go on. */
+void
+helper_read_end(struct helper *h, struct hjob *j, const Ipc__FsStreamCtl *e)
 {
-	Hbb__Message m = HBB__MESSAGE__INIT;
-	Hbb__FileResponse fr = HBB__FILE_RESPONSE__INIT;
-	Hbb__FileTransferBlock b = HBB__FILE_TRANSFER_BLOCK__INIT;
-	ssize_t n;
-	size_t z;
-
-	if ((n = helper_read_fill(h, j->fd)) < 0) {
-		helper_read_fail(h, j, errno, NULL);
+	if (j->state != HREAD_STREAM || e->file_num != (int32_t)j->cur)
+		return;
+	j->finished += e->bytes;
+	j->file_bytes += e->bytes;
+	if (e->error != 0) {
+		helper_read_fail(h, j, e->error, NULL);
 		return;
 	}
-	b.id = j->id;
-	b.file_num = (int32_t)j->cur;
-	b.data.data = h->buf;
-	b.data.len = (size_t)n;
-	if (n > 0 && !j->nocompress && helper_read_try_zstd(j)) {
-		z = ZSTD_compressCCtx(h->zc, h->zbuf, h->zcap, h->buf,
-		    (size_t)n, HELPER_ZSTD_LEVEL);
-		/* Kept only when it is smaller (§1.6). */
-		if (!ZSTD_isError(z) && z < (size_t)n) {
-			b.data.data = h->zbuf;
-			b.data.len = z;
-			b.compressed = 1;
-		}
-		helper_read_zstd_result(j, b.compressed);
-	}
-	fr.union_case = HBB__FILE_RESPONSE__UNION_BLOCK;
-	fr.block = &b;
-	m.union_case = HBB__MESSAGE__UNION_FILE_RESPONSE;
-	m.file_response = &fr;
-	helper_send(h, j->hc, j->id, &m, HELPER_F_BLOCK);
-	j->hc->credit--;
-	j->finished += (uint64_t)n;
-	j->file_bytes += (uint64_t)n;
-	if (n == 0) {
-		helper_file_log(h, j, j->cur,
-		    IPC__FILE_TRANSFER_LOG__STATE__DONE, NULL);
-		helper_read_next(j);
-	}
+	helper_file_log(h, j, j->cur, IPC__FILE_TRANSFER_LOG__STATE__DONE,
+	    NULL);
+	helper_read_next(j);
 	helper_job_log(h, j, IPC__FILE_TRANSFER_LOG__STATE__RUNNING, NULL, 0);
 }
 
@@ -318,11 +246,12 @@ helper_read_step(struct helper *h, struct hconn *hc)
 			helper_read_open(h, j);
 		return 1;
 	case HREAD_SEND:
-		if (hc->credit == 0)
+		if (!helper_fds_room(h))
 			return 0;
-		helper_read_block(h, j);
+		helper_read_pass(h, j);
 		return 1;
 	case HREAD_WAIT:
+	case HREAD_STREAM:
 		break;
 	}
 	return 0;

@@ -2,10 +2,12 @@
  * helper_write.c: uploads (PROTOCOL.md §10, "Upload"). The peer lists
  * the files (names checked as upstream checks them), asks with a digest
  * per file whether the host has it (answered with the host's digest, a
- * resumable partial copy, or "go"), and sends blocks. Each file is
- * written to NAME.download next to a NAME.digest that records what it
- * will be; when the next file starts or the job is done, the data is
- * flushed, renamed to NAME and given its time, and the digest removed.
+ * resumable partial copy, or "go"), and sends blocks, which the server
+ * writes to the descriptor it asks for here (helper_write_open_req). Each
+ * file is written to NAME.download next to a NAME.digest that records
+ * what it will be; when the next file starts or the job is done, the
+ * server flushes it and says so, and it is renamed to NAME and given its
+ * time, and the digest removed.
  * An interrupted upload leaves NAME.download and NAME.digest for a resume,
  * never a partial NAME.
  */
@@ -17,8 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <zstd.h>
 
 #include "common/log.h"
 #include "common/xmalloc.h"
@@ -234,7 +234,8 @@ helper_write_confirm(struct helper *h, struct hjob *j,
 		return;
 	f->skip = 1;
 	if (j->open == (size_t)c->file_num) {
-		close(j->fd);
+		if (j->fd >= 0)
+			close(j->fd);
 		j->fd = -1;
 		j->open = SIZE_MAX;
 		dl = helper_write_aside(j, (size_t)c->file_num, "download");
@@ -322,9 +323,9 @@ fail:
 }
 
 /*
- * Finish the open file: flush it, rename NAME.download to NAME, give it
- * the peer's time, drop NAME.digest. Returns 0, or -1 with the job failed
- * and freed (NAME.download stays).
+ * Finish the open file, which the server flushed and closed: rename
+ * NAME.download to NAME, give it the peer's time, drop NAME.digest.
+ * Returns 0, or -1 with the job failed and freed (NAME.download stays).
  */
 static int
 helper_write_close(struct helper *h, struct hjob *j)
@@ -332,17 +333,8 @@ helper_write_close(struct helper *h, struct hjob *j)
 	struct timespec ts[2];
 	size_t idx = j->open;
 	char *dl, *dg, *path;
-	int r = 0, e = 0, fd = j->fd;
+	int r = 0, e = 0;
 
-	j->fd = -1;
-	if (fdatasync(fd) != 0)
-		e = errno;
-	if (close(fd) != 0 && e == 0)
-		e = errno;
-	if (e != 0) {
-		helper_write_fail_errno(h, j, e, (int32_t)idx);
-		return -1;
-	}
 	path = helper_join(j->path, j->files[idx].name);
 	dl = helper_write_aside(j, idx, "download");
 	dg = helper_write_aside(j, idx, "digest");
@@ -367,75 +359,70 @@ helper_write_close(struct helper *h, struct hjob *j)
 	return r;
 }
 
-/* Write all of (p, n) to fd; 0 or an errno. */
-static int
-helper_write_all(int fd, const uint8_t *p, size_t n)
+/* The server wants file o->file_num of the upload: open it and pass it
+ * (or say skip for a file the peer skipped). */
+void
+helper_write_open_req(struct helper *h, struct hjob *j,
+    const Ipc__FsStreamCtl *o)
 {
-	ssize_t w;
+	size_t idx;
 
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return errno;
-		if (w == 0)
-			return ENOSPC;
-		p += w;
-		n -= (size_t)w;
+	if (o->file_num < 0 || (size_t)o->file_num >= j->nfiles) {
+		helper_write_fail(h, j, "Wrong file number", o->file_num);
+		return;
 	}
-	return 0;
+	idx = (size_t)o->file_num;
+	if (j->files[idx].skip) {
+		helper_send_stream(h, j, o->file_num, 1, 0, -1);
+		return;
+	}
+	if (j->open != SIZE_MAX && j->open != idx) {
+		/* The server ends a file before it asks for the next. */
+		helper_write_fail(h, j, "file order", o->file_num);
+		return;
+	}
+	if (!helper_fds_room(h)) {
+		helper_write_fail_errno(h, j, EMFILE, o->file_num);
+		return;
+	}
+	if (helper_write_open(h, j, idx) != 0)
+		return;
+	helper_send_stream(h, j, o->file_num, 1, j->files[idx].resume, j->fd);
+	j->fd = -1;
 }
 
-/* A block of the upload: open its file if it is the next, write it. */
-static void
-helper_write_block(struct helper *h, struct hjob *j,
-    const Hbb__FileTransferBlock *b)
+/* The server stopped writing the open file: flushed and closed (error
+ * 0: finish it under its name) or failed (the partial file stays). */
+void
+helper_write_end(struct helper *h, struct hjob *j, const Ipc__FsStreamCtl *e)
 {
-	const uint8_t *data = b->data.data;
-	size_t n = b->data.len, idx;
-	int e;
-
-	if (b->file_num < 0 || (size_t)b->file_num >= j->nfiles) {
-		helper_write_fail(h, j, "Wrong file number", b->file_num);
+	if (j->open == SIZE_MAX || e->file_num != (int32_t)j->open)
+		return;
+	j->finished += e->bytes;
+	j->file_bytes += e->bytes;
+	if (e->error == EBADMSG) {
+		/* A block that did not inflate (fio.c). */
+		helper_write_fail(h, j, "bad compressed block", e->file_num);
 		return;
 	}
-	idx = (size_t)b->file_num;
-	if (j->files[idx].skip)
-		return;
-	if (idx != j->open) {
-		if (j->open != SIZE_MAX && helper_write_close(h, j) != 0)
-			return;
-		if (helper_write_open(h, j, idx) != 0)
-			return;
-	}
-	if (b->compressed && n > 0) {
-		if (h->ibuf == NULL)
-			h->ibuf = xmalloc(HELPER_INFLATE_MAX);
-		n = ZSTD_decompressDCtx(h->zd, h->ibuf, HELPER_INFLATE_MAX,
-		    data, n);
-		if (ZSTD_isError(n)) {
-			helper_write_fail(h, j, "bad compressed block",
-			    b->file_num);
-			return;
-		}
-		data = h->ibuf;
-	}
-	if ((e = helper_write_all(j->fd, data, n)) != 0) {
-		helper_write_fail_errno(h, j, e, b->file_num);
+	if (e->error != 0) {
+		helper_write_fail_errno(h, j, e->error, e->file_num);
 		return;
 	}
-	j->finished += n;
-	j->file_bytes += n;
-	helper_job_log(h, j, IPC__FILE_TRANSFER_LOG__STATE__RUNNING, NULL, 0);
+	if (helper_write_close(h, j) == 0)
+		helper_job_log(h, j, IPC__FILE_TRANSFER_LOG__STATE__RUNNING,
+		    NULL, 0);
 }
 
-/* The peer sent everything: finish the last file, answer done. */
+/* The peer sent everything (and the server ended the last file before
+ * it passed this on): answer done. A file still open was not flushed. */
 static void
 helper_write_done(struct helper *h, struct hjob *j, int32_t file_num)
 {
-	if (j->open != SIZE_MAX && helper_write_close(h, j) != 0)
+	if (j->open != SIZE_MAX) {
+		helper_write_fail(h, j, "file not finished", file_num);
 		return;
+	}
 	helper_send_done(h, j->hc, j->id, file_num, 0);
 	helper_job_log(h, j, IPC__FILE_TRANSFER_LOG__STATE__DONE, NULL, 1);
 	helper_job_free(j);
@@ -448,7 +435,8 @@ helper_write_cancel(struct helper *h, struct hjob *j)
 	char *dl, *dg;
 
 	if (j->open != SIZE_MAX) {
-		close(j->fd);
+		if (j->fd >= 0)
+			close(j->fd);
 		j->fd = -1;
 		dl = helper_write_aside(j, j->open, "download");
 		dg = helper_write_aside(j, j->open, "digest");
@@ -473,9 +461,6 @@ helper_write_response(struct helper *h, struct hconn *hc,
 	int32_t id;
 
 	switch (fr->union_case) {
-	case HBB__FILE_RESPONSE__UNION_BLOCK:
-		id = fr->block->id;
-		break;
 	case HBB__FILE_RESPONSE__UNION_DIGEST:
 		id = fr->digest->id;
 		break;
@@ -491,9 +476,6 @@ helper_write_response(struct helper *h, struct hconn *hc,
 	if ((j = helper_job_find(hc, id, HJOB_WRITE)) == NULL)
 		return;
 	switch (fr->union_case) {
-	case HBB__FILE_RESPONSE__UNION_BLOCK:
-		helper_write_block(h, j, fr->block);
-		break;
 	case HBB__FILE_RESPONSE__UNION_DIGEST:
 		helper_write_digest(h, j, fr->digest);
 		break;

@@ -6,7 +6,9 @@
 # references: the same bytes copied over loopback TCP in 128 KiB chunks,
 # plain and sealed with crypto_secretbox (tests/bin/bench_copy). Uploads
 # are compared with the references that fdatasync at the end, as the
-# helper does before it renames. Server and helper CPU per MB moved.
+# server does before the helper renames. Server and helper CPU per MB
+# moved (the helper only opens and renames: the server reads and writes
+# the descriptors it passes).
 # FILES_BENCH_MB (default 256) sets the size. Each case runs
 # FILES_BENCH_ROUNDS times (default 3), each round its reference right
 # before it, so that a change in the machine's load between the two

@@ -51,35 +51,37 @@ def file_action(inner_num, inner):
     return field(17, 2, field(inner_num, 2, inner))
 
 
-def fs_request(conn, msg=b"", credit=0, login=False, close=False,
-               stop=""):
+def fs_request(conn, msg=b"", login=False, close=False, stop="",
+               end=b"", open_=b""):
     body = field(1, 0, conn)
     if msg:
         body += field(2, 2, msg)
     body += field(3, 0, 1004009)
-    if credit:
-        body += field(4, 0, credit)
     if login:
         body += field(5, 0, 1)
     if close:
         body += field(6, 0, 1)
     if stop:
         body += field(7, 2, s(stop))
+    if end:
+        body += field(8, 2, end)
+    if open_:
+        body += field(9, 2, open_)
     return frame(field(23, 2, body))
 
 
-def fs_reply(conn, msg=b"", job=0, block=False, end=False, log=b""):
+def fs_reply(conn, msg=b"", job=0, end=False, log=b"", stream=b""):
     body = field(1, 0, conn)
     if msg:
         body += field(2, 2, msg)
     if job:
         body += field(3, 0, job)
-    if block:
-        body += field(4, 0, 1)
     if end:
         body += field(5, 0, 1)
     if log:
         body += field(6, 2, log)
+    if stream:
+        body += field(7, 2, stream)
     return frame(field(24, 2, body))
 
 
@@ -94,6 +96,11 @@ def main():
                                    field(3, 2, b"hello")))
     log = (field(1, 0, 1) + field(2, 0, 7) + field(3, 2, s("/tmp/x/a")) +
            field(5, 0, 5) + field(6, 0, 5) + field(8, 0, 1))
+    # FsStreamCtl{job 7, file 0, bytes 5, error 28}, FsStream{file 0,
+    # write, offset 5, skip, path}.
+    ctl = field(1, 0, 7) + field(2, 0, 0) + field(3, 0, 5) + field(4, 0, 28)
+    stream = (field(1, 0, 0) + field(2, 0, 1) + field(3, 0, 5) +
+              field(5, 0, 1) + field(6, 2, s("/tmp/x")) + field(7, 0, 5))
     seeds = {
         "digest": b"\x00" + b'{"size":5,"modified":7}',
         "digest_order": b"\x00" + b' {"modified":7, "size":5, "x":"y"} ',
@@ -105,10 +112,10 @@ def main():
                            "名前/ü.txt\n..a\n".encode(),
         "request_read_dir": b"\x02" + fs_request(3, read_dir, login=True),
         "request_receive": b"\x02" + fs_request(3, receive) +
-                           fs_request(3, block) + fs_request(3, credit=16),
+                           fs_request(3, open_=ctl) + fs_request(3, end=ctl),
         "request_close": b"\x02" + fs_request(3, close=True,
                                               stop="No permission"),
-        "reply": b"\x02" + fs_reply(3, block, job=7, block=True) +
+        "reply": b"\x02" + fs_reply(3, block, job=7, stream=stream) +
                  fs_reply(3, log=log, job=7, end=True),
         "hello": b"\x02" + frame(field(1, 2, field(1, 0, 1) +
                                        field(2, 2, s("helper")))),

@@ -9,7 +9,10 @@
 # names, FIFOs and devices, a full disk, the file permission switched off
 # mid-transfer, the helper killed mid-transfer (and started again), a
 # download over 4 GiB, the audit log; a remote-control peer is served
-# throughout. Needs root (useradd, setpriv); skips otherwise.
+# throughout. The server reads and writes the descriptors the helper
+# passes: mid-download only the server has the file open, and after each
+# transfer's end (done, cut, cancelled, refused, its helper killed)
+# neither keeps one. Needs root (useradd, setpriv); skips otherwise.
 . "$TOP/tests/lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "needs root: a test user, the server as root"; exit 77; }
 for t in useradd userdel setpriv Xvfb sha256sum python3; do
@@ -35,6 +38,23 @@ useradd -m -s /bin/sh "$U" || fail "useradd"
 UID_=$(id -u "$U")
 GID_=$(id -g "$U")
 as_user() { setpriv --reuid="$UID_" --regid="$GID_" --init-groups "$@"; }
+# in_home PID: how many descriptors of PID name a file under $H (the files
+# a transfer opens: the helper opens them, the server moves their bytes).
+in_home() { ls -l "/proc/$1/fd" 2>/dev/null | grep -c " -> $H/"; }
+helper_pid() {
+	sed -n 's/.*helper: started .* (pid \([0-9]*\)).*/\1/p' "$DIR/log" |
+	    tail -n 1
+}
+# closed WHAT: after a transfer ended, neither the server nor the helper
+# keeps a descriptor of it (the last closes when its I/O returns).
+closed() {
+	n=0
+	until [ "$(in_home "$SERVER_PID") $(in_home "$(helper_pid)")" = "0 0" ]; do
+		n=$((n + 1))
+		[ $n -gt 100 ] && fail "$1: descriptors left open: $(ls -l "/proc/$SERVER_PID/fd" "/proc/$(helper_pid)/fd" | grep " -> $H/")"
+		sleep 0.05
+	done
+}
 
 # The user's own X display, as a desktop session would have it.
 exec 4>"$WORK/files.dfd"
@@ -99,6 +119,7 @@ expect_match "$out" "^DONE 1" "download 64 MiB"
 echo "download: $(echo "$out" | grep SPEED) MB/s"
 [ "$(sha256sum <"$L/down.bin")" = "$SUM" ] || fail "download sha256"
 [ "$(stat -c %Y "$L/down.bin")" = "$(stat -c %Y "$H/big.bin")" ] || fail "download mtime"
+closed "64 MiB up and down"
 
 # Overwrite and skip, as the stock client's user would choose them.
 echo "first" >"$L/over.txt"
@@ -140,6 +161,7 @@ out=$($F get "$H/big.bin" "$L/cut.bin" resume)
 expect_match "$out" "^RESUME 20971520" "download resumed at 20 MiB"
 expect_match "$out" "^MOVED 46137344" "download resumed: the rest only"
 [ "$(sha256sum <"$L/cut.bin")" = "$SUM" ] || fail "resumed download sha256"
+closed "a download cut and resumed"
 
 # The same for an upload: the host keeps NAME.download and NAME.digest.
 out=$($F put "$L/big.bin" "$H/up2.bin" cut=20971520)
@@ -155,6 +177,7 @@ until [ -s "$H/up2.bin.digest" ] &&
 done
 [ -e "$H/up2.bin" ] && fail "cut upload has its final name"
 [ "$part" -gt 0 ] || fail "nothing of the cut upload kept"
+closed "an upload whose peer went away"
 out=$($F put "$L/big.bin" "$H/up2.bin" resume)
 expect_match "$out" "^RESUME $part" "upload resumed at $part"
 expect_match "$out" "^DONE 1" "resumed upload"
@@ -170,8 +193,10 @@ while [ -e "$H/cancel.bin.download" ] || [ -e "$H/cancel.bin.digest" ]; do
 	sleep 0.05
 done
 [ -e "$H/cancel.bin" ] && fail "cancelled upload has its final name"
+closed "a cancelled upload"
 out=$($F get "$H/big.bin" "$L/cancel.bin" cancel=10485760 rate=20000000)
 expect_match "$out" "^CANCELLED" "download cancel"
+closed "a cancelled download"
 
 # mkdir (with parents), rename, remove a file, remove a tree.
 expect_match "$($F mkdir "$H/new/deep")" "^OK" "mkdir"
@@ -234,6 +259,7 @@ if mkdir -p "$H/full" && mount -t tmpfs -o "size=1m,uid=$UID_,gid=$GID_" \
 	out=$($F put "$L/three.bin" "$H/full/three.bin" raw)
 	expect_match "$out" "^ERROR 0 No space left on device \(os error 28\)" "full disk"
 	[ -e "$H/full/three.bin" ] && fail "full disk: final name"
+	closed "an upload to a full disk"
 	umount "$H/full"
 	MOUNTED=""
 else
@@ -250,12 +276,17 @@ until [ "$(grep -c ": login ok" "$DIR/log")" -gt "$n0" ]; do
 	sleep 0.05
 done
 sleep 1
+# Mid-download the server reads the file the helper opened; the helper
+# keeps no descriptor of it.
+[ "$(in_home "$SERVER_PID")" = 1 ] || fail "the server does not read the file: $(ls -l "/proc/$SERVER_PID/fd" | grep " -> $H/")"
+[ "$(in_home "$(helper_pid)")" = 0 ] || fail "the helper keeps the file open"
 cid=$(sed -n 's/.*conn \([0-9]*\) peer 987654321: login ok.*/\1/p' "$DIR/log" | tail -n 1)
 "$IPCP" "$DIR" "$cid" file 0 || fail "ipc_perm"
 wait $SLOW
 out=$(cat "$WORK/slow.out")
 expect_match "$out" "No permission of file transfer" "permission off mid-transfer"
 expect_match "$out" "PERMISSION file 0" "peer told of the permission"
+closed "a download stopped by the permission"
 grep -q "permission file off (cm pid" "$DIR/log" || fail "who switched it not logged"
 
 # The helper dies mid-download: a clear error, then a new helper.
@@ -266,6 +297,7 @@ hp=$(sed -n 's/.*helper: started .* (pid \([0-9]*\)).*/\1/p' "$DIR/log" | tail -
 kill -KILL "$hp"
 wait $SLOW
 expect_match "$(cat "$WORK/slow2.out")" "ERROR [0-9]+ connection manager error: the file helper stopped" "helper death"
+closed "a download whose helper died"
 expect_match "$($F ls "")" "^DIR $H " "a new helper after the death"
 hp2=$(sed -n 's/.*helper: started .* (pid \([0-9]*\)).*/\1/p' "$DIR/log" | tail -n 1)
 [ "$hp2" != "$hp" ] || fail "no new helper"
