@@ -150,6 +150,55 @@ wait_for() {
 	done
 }
 
+# pulse_private NAME SINK...: start a PulseAudio of the test's own (the
+# harness' one is not changed) with a 48 kHz null sink per SINK, the first
+# the default, off the session bus (the harness' server holds PulseAudio's
+# name there); exports PULSE_SERVER and sets PA_PID, which the caller's
+# EXIT trap kills.
+pulse_private() {
+	pp="$WORK/$1-pulse"
+	shift
+	mkdir -p -m 0700 "$pp" "$pp/state"
+	n=$#
+	for s in "$@"; do
+		set -- "$@" -L "module-null-sink sink_name=$s rate=48000"
+	done
+	shift "$n"
+	env -u DBUS_SESSION_BUS_ADDRESS PULSE_RUNTIME_PATH="$pp" \
+	    PULSE_STATE_PATH="$pp/state" pulseaudio -n --daemonize=no \
+	    --exit-idle-time=-1 --system=false --disallow-exit \
+	    --use-pid-file=no \
+	    -L "module-native-protocol-unix auth-anonymous=1 socket=$pp/native" \
+	    "$@" >"$pp.log" 2>&1 &
+	PA_PID=$!
+	export PULSE_SERVER="unix:$pp/native"
+	i=0
+	until pactl info >/dev/null 2>&1; do
+		i=$((i + 1))
+		if [ $i -gt 200 ]; then
+			kill "$PA_PID" 2>/dev/null
+			fail "the private PulseAudio did not start: $(cat "$pp.log")"
+		fi
+		sleep 0.05
+	done
+}
+
+# pulse_tone HZ SINK: play a sine into SINK until killed; adds its pid to
+# TONE_PIDS.
+pulse_tone() {
+	/usr/bin/python3 -c '
+import math, struct, sys
+hz = int(sys.argv[1])
+one = b"".join(struct.pack("<hh", v, v) for v in
+    (int(12000 * math.sin(2 * math.pi * hz * i / 48000))
+     for i in range(48000)))
+while True:
+    sys.stdout.buffer.write(one)' "$1" 2>/dev/null |
+	    pacat --raw --format=s16le --rate=48000 --channels=2 \
+	    --latency-msec=50 -d "$2" >/dev/null 2>&1 &
+	TONE_PIDS="${TONE_PIDS:-} $!"
+}
+
 # peer_session NAME PEER-ARGS...: start `peer ... session` with commands
 # read from fd 3 (write lines with: echo "cmd" >&3) and events in
 # $WORK/NAME.out; waits for its login outcome. Sets PEER_PID.

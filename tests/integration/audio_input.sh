@@ -8,47 +8,13 @@
 for t in pulseaudio pacat pactl; do
 	command -v $t >/dev/null || { echo "$t missing"; exit 77; }
 done
-PY=/usr/bin/python3
-
-AP="$WORK/ai-pulse"
-mkdir -p -m 0700 "$AP" "$AP/state"
-env -u DBUS_SESSION_BUS_ADDRESS PULSE_RUNTIME_PATH="$AP" \
-    PULSE_STATE_PATH="$AP/state" pulseaudio -n --daemonize=no \
-    --exit-idle-time=-1 --system=false --disallow-exit --use-pid-file=no \
-    -L "module-native-protocol-unix auth-anonymous=1 socket=$AP/native" \
-    -L "module-null-sink sink_name=ai_a rate=48000" \
-    -L "module-null-sink sink_name=ai_b rate=48000" \
-    >"$WORK/ai-pulse.log" 2>&1 &
-pa_pid=$!
-tones=""
+TONE_PIDS=""
 PEER_PID=""
-trap 'exec 3>&- 2>/dev/null; kill $pa_pid $tones $PEER_PID 2>/dev/null' EXIT
-export PULSE_SERVER="unix:$AP/native"
-i=0
-until pactl info >/dev/null 2>&1; do
-	i=$((i + 1))
-	[ $i -gt 200 ] && fail "the private PulseAudio did not start: \
-$(cat "$WORK/ai-pulse.log")"
-	sleep 0.05
-done
+pulse_private ai ai_a ai_b
+trap 'exec 3>&- 2>/dev/null; kill $PA_PID $TONE_PIDS $PEER_PID 2>/dev/null' EXIT
 pactl set-default-sink ai_a || fail "set-default-sink"
-
-# tone HZ SINK: play a sine into SINK until the test ends.
-tone() {
-	"$PY" -c '
-import math, struct, sys
-hz = int(sys.argv[1])
-one = b"".join(struct.pack("<hh", v, v) for v in
-    (int(12000 * math.sin(2 * math.pi * hz * i / 48000))
-     for i in range(48000)))
-while True:
-    sys.stdout.buffer.write(one)' "$1" 2>/dev/null |
-	    pacat --raw --format=s16le --rate=48000 --channels=2 \
-	    --latency-msec=50 -d "$2" >/dev/null 2>&1 &
-	tones="$tones $!"
-}
-tone 440 ai_a
-tone 1000 ai_b
+pulse_tone 440 ai_a
+pulse_tone 1000 ai_b
 
 # hear HZ WHAT: wait until the peer's latest TONE line says HZ.
 hear() {

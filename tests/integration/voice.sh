@@ -22,42 +22,15 @@ launcher=/usr/libexec/at-spi-bus-launcher
 [ -x "$launcher" ] || { echo "at-spi2-core missing"; exit 77; }
 
 # The private sound server: nothing of the harness' one is changed.
-VP="$WORK/voice-pulse"
-mkdir -p -m 0700 "$VP" "$VP/state"
-# Off the session bus: the harness' server holds PulseAudio's name there.
-env -u DBUS_SESSION_BUS_ADDRESS PULSE_RUNTIME_PATH="$VP" \
-    PULSE_STATE_PATH="$VP/state" pulseaudio -n --daemonize=no --exit-idle-time=-1 --system=false \
-    --disallow-exit --use-pid-file=no \
-    -L "module-native-protocol-unix auth-anonymous=1 socket=$VP/native" \
-    -L "module-null-sink sink_name=voice_out rate=48000" \
-    -L "module-null-sink sink_name=voice_mic rate=48000" \
-    >"$WORK/voice-pulse.log" 2>&1 &
-pa_pid=$!
 lpid=""
-tone_pid=""
-trap 'kill $pa_pid $lpid $tone_pid 2>/dev/null' EXIT
-export PULSE_SERVER="unix:$VP/native"
-i=0
-until pactl info >/dev/null 2>&1; do
-	i=$((i + 1))
-	[ $i -gt 200 ] && fail "the private PulseAudio did not start: \
-$(cat "$WORK/voice-pulse.log")"
-	sleep 0.05
-done
+TONE_PIDS=""
+pulse_private voice voice_out voice_mic
+trap 'kill $PA_PID $lpid $TONE_PIDS 2>/dev/null' EXIT
 pactl set-default-sink voice_out || fail "set-default-sink"
 pactl set-default-source voice_mic.monitor || fail "set-default-source"
 
 # The desk's microphone hears 440 Hz for the whole test.
-"$PY" -c '
-import math, struct, sys
-one = b"".join(struct.pack("<hh", v, v) for v in
-    (int(12000 * math.sin(2 * math.pi * 440 * i / 48000))
-     for i in range(48000)))
-while True:
-    sys.stdout.buffer.write(one)' 2>/dev/null |
-    pacat --raw --format=s16le --rate=48000 --channels=2 \
-    --latency-msec=50 -d voice_mic >/dev/null 2>&1 &
-tone_pid=$!
+pulse_tone 440 voice_mic
 
 unset NO_AT_BRIDGE
 export GTK_THEME=Adwaita
