@@ -19,7 +19,12 @@
 
 sh packaging/deps.sh --win >"$WORK/winm-deps.log" 2>&1 ||
     fail "packaging/deps.sh --win: $(tail -n 3 "$WORK/winm-deps.log")"
-make --no-print-directory win >"$WORK/winm-build.log" 2>&1 ||
+# Not the variables of a calling make, which reach us in MAKEFLAGS and
+# the environment (make asan's sanitizer flags would reach the mingw
+# link): the Windows build is always the plain one.
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u XCFLAGS -u XLDFLAGS \
+    -u OPT -u HARDEN \
+    make --no-print-directory win >"$WORK/winm-build.log" 2>&1 ||
     fail "make win: $(tail -n 20 "$WORK/winm-build.log")"
 EXE="$TOP/build-win/cdesk.exe"
 WINE=$(command -v wine64 || echo /usr/lib/wine/wine64)

@@ -7,7 +7,12 @@ win_build() {
 	sh packaging/deps.sh --win >"$WORK/$1-deps.log" 2>&1 ||
 	    fail "packaging/deps.sh --win: $(tail -n 3 "$WORK/$1-deps.log")"
 	wb_t0=$(date +%s)
-	make --no-print-directory win >"$WORK/$1-build.log" 2>&1 ||
+	# Not the variables of a calling make, which reach us in MAKEFLAGS and
+	# the environment (make asan's sanitizer flags would reach the mingw
+	# link): the Windows build is always the plain one.
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u XCFLAGS -u XLDFLAGS \
+	    -u OPT -u HARDEN \
+	    make --no-print-directory win >"$WORK/$1-build.log" 2>&1 ||
 	    fail "make win: $(tail -n 20 "$WORK/$1-build.log")"
 	echo "make win: $(($(date +%s) - wb_t0)) s"
 }
