@@ -486,6 +486,18 @@ conn_tunnel_close(struct conn *c)
 		log_info("conn %u peer %s: tunnel to %s closed (%llu bytes up, "
 		    "%llu down)", c->id, c->peer, t->log,
 		    (unsigned long long)t->up, (unsigned long long)t->down);
+	/*
+	 * The peer's stream outlives t until conn_free_cb: a callback of it
+	 * already queued (tun_dest_event_cb closing the connection inside
+	 * one loop pass) must not find t (fuzz_conn found it).
+	 */
+	if (c->bev != NULL) {
+		bufferevent_data_cb rcb;
+
+		bufferevent_getcb(c->bev, &rcb, NULL, NULL, NULL);
+		if (rcb == tun_io_cb)
+			bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
+	}
 	/* The callback runs later with EVUTIL_EAI_CANCEL and ignores t. */
 	if (t->req != NULL)
 		evdns_getaddrinfo_cancel(t->req);

@@ -184,16 +184,21 @@ login_scope(const Hbb__LoginRequest *lr, enum login_kind *kind)
 	return s;
 }
 
-/* RustDesk's get_version_number (PROTOCOL.md §14): "1.2.3" -> 1002030. */
+/*
+ * RustDesk's get_version_number (PROTOCOL.md §14): "1.2.3" -> 1002030. The
+ * string is the peer's: the sums wrap as upstream's integers do in a
+ * release build, in unsigned arithmetic (a signed overflow is undefined;
+ * fuzz_conn found one).
+ */
 long
 login_version_number(const char *v)
 {
-	long n = 0, last = 0, x;
+	unsigned long n = 0, last = 0, x;
 	const char *p = v;
 	char *end;
 
 	while (*p != '\0' && *p != '-') {
-		x = strtol(p, &end, 10);
+		x = (unsigned long)strtol(p, &end, 10);
 		if (end == p)
 			x = 0;
 		n = n * 1000 + x;
@@ -206,8 +211,8 @@ login_version_number(const char *v)
 	}
 	n += last * 9;
 	if (*p == '-')
-		n += strtol(p + 1, NULL, 10);
-	return n;
+		n += (unsigned long)strtol(p + 1, NULL, 10);
+	return (long)n;
 }
 
 /* Set the action and text of *v. */

@@ -763,6 +763,10 @@ test_version_and_names(void)
 	ASSERT_INT_EQ(login_version_number("1.2.3-2"), 1002032);
 	ASSERT_INT_EQ(login_version_number("1.4"), 1040);
 	ASSERT_INT_EQ(login_version_number(""), 0);
+	/* A peer's absurd version wraps instead of overflowing (UBSan). */
+	(void)login_version_number("9223372036854775807.9223372036854775807-"
+	    "9223372036854775807");
+	(void)login_version_number("4000000000000000000.7777");
 	ASSERT_STR_EQ(login_how_name(LOGIN_BY_OTP), "one-time password");
 	ASSERT_STR_EQ(login_how_name(LOGIN_BY_PERMANENT),
 	    "permanent password");
