@@ -618,6 +618,19 @@ ipc_send_fd(int fd, const Ipc__Data *d)
 	return r;
 }
 
+/* Take the first whole message off buf (see ipc.h). */
+int
+ipc_take(uint8_t *buf, size_t *len, Ipc__Data **out)
+{
+	int r;
+
+	if ((r = ipc_decode(buf, *len, out)) <= 0)
+		return r;
+	memmove(buf, buf + r, *len - (size_t)r);
+	*len -= (size_t)r;
+	return 1;
+}
+
 /* Read from fd until one message is decoded or the deadline passes. */
 static int
 ipc_read_one(int fd, uint8_t *buf, size_t cap, size_t *have,
@@ -630,13 +643,8 @@ ipc_read_one(int fd, uint8_t *buf, size_t cap, size_t *have,
 
 	*out = NULL;
 	for (;;) {
-		if ((r = ipc_decode(buf, *have, out)) < 0)
-			return r;
-		if (r > 0) {
-			memmove(buf, buf + r, *have - (size_t)r);
-			*have -= (size_t)r;
-			return 0;
-		}
+		if ((r = ipc_take(buf, have, out)) != 0)
+			return r < 0 ? r : 0;
 		if (*have == cap)
 			return ERR_TOOBIG;
 		if ((left = deadline - (long long)mono_ms()) <= 0)

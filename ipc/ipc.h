@@ -66,6 +66,12 @@ int	ipc_decode(const uint8_t *p, size_t n, Ipc__Data **out);
 /* The same with another frame cap (IPC_FS_FRAME_MAX on the file channel). */
 int	ipc_decode_max(const uint8_t *p, size_t n, size_t max,
 	    Ipc__Data **out);
+/*
+ * Takes the first whole message off a read buffer of *len bytes: 1 with
+ * *out set and the rest moved to the front (*len less), 0 when more bytes
+ * are needed, or ipc_decode's negative ERR_*.
+ */
+int	ipc_take(uint8_t *buf, size_t *len, Ipc__Data **out);
 
 /*
  * Checks what the values of d mean: a variant is set, conn ids are

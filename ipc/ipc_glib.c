@@ -132,12 +132,8 @@ ipc_client_read(struct ipc_client *c)
 		return ERR_EOF;
 	c->in_len += (size_t)got;
 	while (!c->dead && !c->freed) {
-		if ((r = ipc_decode(c->in, c->in_len, &d)) < 0)
+		if ((r = ipc_take(c->in, &c->in_len, &d)) <= 0)
 			return r;
-		if (r == 0)
-			break;
-		memmove(c->in, c->in + r, c->in_len - (size_t)r);
-		c->in_len -= (size_t)r;
 		ipc_client_dispatch(c, d);
 		ipc_data_free(d);
 	}

@@ -183,9 +183,8 @@ pulse_private() {
 	done
 }
 
-# pulse_tone HZ SINK: play a sine into SINK until killed; adds its pid to
-# TONE_PIDS.
-pulse_tone() {
+# tone_pcm HZ: 48 kHz stereo s16le sine on stdout, for ever.
+tone_pcm() {
 	/usr/bin/python3 -c '
 import math, struct, sys
 hz = int(sys.argv[1])
@@ -193,7 +192,13 @@ one = b"".join(struct.pack("<hh", v, v) for v in
     (int(12000 * math.sin(2 * math.pi * hz * i / 48000))
      for i in range(48000)))
 while True:
-    sys.stdout.buffer.write(one)' "$1" 2>/dev/null |
+    sys.stdout.buffer.write(one)' "$1"
+}
+
+# pulse_tone HZ SINK: play a sine into SINK until killed; adds its pid to
+# TONE_PIDS.
+pulse_tone() {
+	tone_pcm "$1" 2>/dev/null |
 	    pacat --raw --format=s16le --rate=48000 --channels=2 \
 	    --latency-msec=50 -d "$2" >/dev/null 2>&1 &
 	TONE_PIDS="${TONE_PIDS:-} $!"

@@ -23,18 +23,6 @@ session_logind_mock
 # Folders of the test's own the users may pass through.
 chmod 0711 "$WORK"
 
-# tone HZ: 48 kHz stereo s16le sine on stdout, for ever.
-tone() {
-	/usr/bin/python3 -c '
-import math, struct, sys
-hz = int(sys.argv[1])
-one = b"".join(struct.pack("<hh", v, v) for v in
-    (int(12000 * math.sin(2 * math.pi * hz * i / 48000))
-     for i in range(48000)))
-while True:
-    sys.stdout.buffer.write(one)' "$1"
-}
-
 # user_sound NAME HZ: NAME's runtime folder, PulseAudio (null sink) and a
 # tone into it; sets RUN (the runtime folder).
 user_sound() {
@@ -51,7 +39,7 @@ user_sound() {
 		[ $i -gt 200 ] && fail "$1's PulseAudio did not start"
 		sleep 0.05
 	done
-	tone "$2" | setpriv --reuid="$1" --regid="$(id -g "$1")" \
+	tone_pcm "$2" | setpriv --reuid="$1" --regid="$(id -g "$1")" \
 	    --init-groups env -i PATH=/usr/bin:/bin \
 	    HOME="$(session_home "$1")" XDG_RUNTIME_DIR="$RUN" \
 	    pacat --raw --format=s16le --rate=48000 --channels=2 \
@@ -87,7 +75,7 @@ LEADER_B=$BGPID
 session_bg "$uc" DISPLAY="$DC" XDG_RUNTIME_DIR="$RUN_B" sleep 600
 LEADER_C=$BGPID
 # The server's own PulseAudio (the harness'): 800 Hz.
-tone 800 | pacat --raw --format=s16le --rate=48000 --channels=2 \
+tone_pcm 800 | pacat --raw --format=s16le --rate=48000 --channels=2 \
     --latency-msec=50 -d cdesk_null >/dev/null 2>&1 &
 tone_pid=$!
 

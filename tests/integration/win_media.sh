@@ -16,23 +16,11 @@
 # A missing toolchain or wine is installed (packaging/deps.sh --win),
 # never skipped; win.sh tests the rest of the Windows host.
 . "$TOP/tests/lib.sh"
+. "$TOP/tests/win/wine.sh"
 
-sh packaging/deps.sh --win >"$WORK/winm-deps.log" 2>&1 ||
-    fail "packaging/deps.sh --win: $(tail -n 3 "$WORK/winm-deps.log")"
-# Not the variables of a calling make, which reach us in MAKEFLAGS and
-# the environment (make asan's sanitizer flags would reach the mingw
-# link): the Windows build is always the plain one.
-env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u XCFLAGS -u XLDFLAGS \
-    -u OPT -u HARDEN \
-    make --no-print-directory win >"$WORK/winm-build.log" 2>&1 ||
-    fail "make win: $(tail -n 20 "$WORK/winm-build.log")"
+win_build winm
 EXE="$TOP/build-win/cdesk.exe"
-WINE=$(command -v wine64 || echo /usr/lib/wine/wine64)
-[ -x "$WINE" ] || fail "no wine64"
-WINESERVER=$(command -v wineserver || echo /usr/lib/wine/wineserver)
-WINEPREFIX="$WORK/winm"
-WINEDEBUG=-all
-export WINEPREFIX WINEDEBUG
+wine_env winm
 WPID=
 
 # Stop the host and everything of the prefix (by the prefix, not by name).
