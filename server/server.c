@@ -501,14 +501,22 @@ srv_services_start(struct srv *srv)
 	srv_files_start(srv);
 }
 
-/* Watch SIGTERM, SIGINT (stop) and SIGHUP (reload). */
+/*
+ * Watch SIGTERM, SIGINT (stop) and SIGHUP (reload). Windows has no
+ * SIGHUP (its C runtime refuses the number, and libevent warned of it at
+ * every start): there options reach the host through the IPC only.
+ */
 static void
 srv_signals_start(struct srv *srv)
 {
-	static const int signums[SRV_NSIGNALS] = { SIGTERM, SIGINT, SIGHUP };
-	int i;
+#ifdef _WIN32
+	static const int signums[] = { SIGTERM, SIGINT };
+#else
+	static const int signums[] = { SIGTERM, SIGINT, SIGHUP };
+#endif
+	size_t i;
 
-	for (i = 0; i < SRV_NSIGNALS; i++) {
+	for (i = 0; i < sizeof signums / sizeof signums[0]; i++) {
 		srv->signals[i] = evsignal_new(srv->base, signums[i],
 		    srv_signal_cb, srv);
 		evsignal_add(srv->signals[i], NULL);
@@ -698,7 +706,8 @@ srv_stop(struct srv *srv)
 	srv_listener_free(srv->listener);
 	cmlink_free(srv->cm);
 	for (i = 0; i < SRV_NSIGNALS; i++)
-		event_free(srv->signals[i]);
+		if (srv->signals[i] != NULL)	/* none for SIGHUP on Windows */
+			event_free(srv->signals[i]);
 }
 
 /* Free what srv_stop() left: sessions, password, services, state. */

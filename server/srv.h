@@ -29,7 +29,7 @@ struct session;
 struct awake;
 struct lan;
 
-#define SRV_NSIGNALS	3	/* SIGTERM, SIGINT, SIGHUP */
+#define SRV_NSIGNALS	3	/* SIGTERM, SIGINT, SIGHUP (not on Windows) */
 
 /* Remembered one-time-password logins (PROTOCOL.md §3.4, recent sessions). */
 struct srv_session {

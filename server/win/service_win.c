@@ -22,6 +22,7 @@ static int			 service_rc;
 static HANDLE			 service_done;	/* set: host stopped */
 static LONG volatile		 service_stopping; /* a Stop came */
 static LONG volatile		 service_gave_up;  /* it stopped waiting */
+static ULONGLONG volatile	 service_stop_at;  /* when, GetTickCount64 */
 static SERVICE_STATUS_HANDLE	 service_handle;
 
 /* Tells the manager the service's state. */
@@ -59,6 +60,7 @@ service_ctrl(DWORD ctl, DWORD type, LPVOID data, LPVOID ctx)
 	switch (ctl) {
 	case SERVICE_CONTROL_STOP:
 	case SERVICE_CONTROL_SHUTDOWN:
+		service_stop_at = GetTickCount64();
 		InterlockedExchange(&service_stopping, 1);
 		service_report(SERVICE_STOP_PENDING, NO_ERROR);
 		raise(SIGTERM);
@@ -121,6 +123,11 @@ service_run(DWORD argc, LPSTR *argv)
 	service_rc = server_main(service_paths, service_verbose);
 	/* Everything is closed: a Stop waiting for it answers now; a host
 	 * that ended by itself says so here. */
+	/* How long the host took is what decides whether the Stop above
+	 * answered in time: worth a line. */
+	if (InterlockedCompareExchange(&service_stopping, 0, 0))
+		log_info("service: host down %llu ms after the Stop",
+		    (unsigned long long)(GetTickCount64() - service_stop_at));
 	SetEvent(service_done);
 	if (!InterlockedCompareExchange(&service_stopping, 0, 0) ||
 	    InterlockedCompareExchange(&service_gave_up, 0, 0))

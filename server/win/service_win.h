@@ -10,8 +10,14 @@
 #define SERVICE_WIN_LOG		"cdesk.log"
 #define SERVICE_WIN_LOG_MAX	(4u * 1024 * 1024)
 #define SERVICE_WIN_LOG_KEEP	4
-/* How long a Stop waits for the host before it answers anyway. */
-#define SERVICE_WIN_STOP_MS	20000
+/*
+ * How long a Stop waits for the host before it answers anyway (the host
+ * then says STOPPED itself when it is down). Under this of the manager's
+ * patience: wine's services.exe gives a control 10 s to be answered and
+ * then fails the caller's ControlService (net stop exits 1); Windows
+ * asks handlers to return well inside 30 s.
+ */
+#define SERVICE_WIN_STOP_MS	8000
 
 /*
  * Runs the host: as the service "cdesk" when the service manager started

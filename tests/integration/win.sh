@@ -197,7 +197,20 @@ for kv in "custom-rendezvous-server 127.0.0.1:9" "approve-mode password" \
 	out=$("$WINE" "$SVC_EXE" --option $kv 2>&1) ||
 	    fail "--option $kv: $(echo "$out" | tr -d '\r')"
 done
-"$WINE" net stop cdesk >/dev/null 2>&1 || fail "net stop cdesk: exit $?"
+# The service answers a Stop within SERVICE_WIN_STOP_MS (under wine's
+# 10 s) and says STOPPED when the host is down: start it again only then.
+# The service logs to cdesk.log in its state folder (ProgramData's cdesk
+# as LocalSystem; wine runs services as its one user: AppData's cdesk).
+SLOG=$(find "$WINEPREFIX/drive_c" -path '*/cdesk/cdesk.log' | head -n 1)
+"$WINE" net stop cdesk >"$WORK/net-stop.out" 2>&1 ||
+    fail "net stop cdesk: exit $?: $(tr -d '\r' <"$WORK/net-stop.out");" \
+    "state '$(svc_state)'; the service's log: $(tail -n 8 "$SLOG")"
+i=0
+until [ "$(svc_state)" = STOPPED ]; do
+	i=$((i + 1))
+	[ $i -gt 60 ] && fail "service after net stop: '$(svc_state)'"
+	sleep 0.5
+done
 "$WINE" net start cdesk >/dev/null 2>&1 || fail "net start cdesk: exit $?"
 i=0
 until [ "$(svc_state)" = RUNNING ] && [ -n "$(svc_procs)" ] &&
@@ -221,20 +234,19 @@ info=$("$PEER" -p "$PORT" -w "$otp" login) ||
     fail "login to the service with its OTP: $info"
 echo "service: options, --password and --get-temp-password through the" \
     "pipe; both passwords log in on port $PORT"
-# The service logs to cdesk.log in its state folder (ProgramData's cdesk
-# as LocalSystem; wine runs services as its one user: AppData's cdesk).
-SLOG=$(find "$WINEPREFIX/drive_c" -path '*/cdesk/cdesk.log' | head -n 1)
 [ -n "$SLOG" ] || fail "no cdesk.log of the service"
 for want in 'option direct-server changed through the IPC' \
-    'permanent password changed through the IPC' ': login ok'; do
+    'permanent password changed through the IPC' ': login ok' \
+    'service: host down [0-9]* ms after the Stop'; do
 	grep -q "$want" "$SLOG" ||
 	    fail "the service's log has no '$want': $(tail -n 5 "$SLOG")"
 done
 echo "service log ${SLOG#"$WINEPREFIX/"}: $(wc -l <"$SLOG") lines," \
-    "$(grep -c ': login ok' "$SLOG") logins"
+    "$(grep -c ': login ok' "$SLOG") logins, $(grep -o 'host down .*' \
+    "$SLOG" | head -n 1)"
 # The uninstall alone stops the running service: wine's msiexec deletes
 # cdesk.exe right after its Stop returns, which service_win.c answers
-# only once the host is down and has said STOPPED.
+# once the host is down and has said STOPPED (or after 8 s at most).
 "$WINE" msiexec /x "$TOP/build-win/cdesk.msi" /qn ||
     fail "msiexec /x: exit $?"
 i=0
