@@ -7,9 +7,10 @@
 # is, in every 16x16 block. The CLI reaches a running host over its named
 # pipe (tests/win/test_ipc_win.exe tests the pipe alone). The wine prefix
 # is the test's own, removed after. The .msi of make win holds that very
-# cdesk.exe; wine's msiexec installs it, its service runs, the CLI verbs
-# of the installed cdesk.exe work through it, it logs to a file, and it
-# uninstalls cleanly.
+# cdesk.exe; wine's msiexec installs it over an older version (a major
+# upgrade keeping the ID and options; the older one is then refused), its
+# service runs, the CLI verbs of the installed cdesk.exe work through it,
+# it logs to a file, and it uninstalls cleanly.
 # A missing toolchain or wine is installed (packaging/deps.sh --win),
 # never skipped.
 . "$TOP/tests/lib.sh"
@@ -164,19 +165,68 @@ svc_state() {
 "$WINESERVER" -w
 "$WINE" cmd.exe /c "ping -n 300 127.0.0.1 > nul" >/dev/null 2>&1 &
 KEEP=$!
+# svc_running WHAT: wait until the service runs and has a process.
+svc_running() {
+	i=0
+	until [ "$(svc_state)" = RUNNING ] && [ -n "$(svc_procs)" ]; do
+		i=$((i + 1))
+		[ $i -gt 60 ] &&
+		    fail "$1: '$(svc_state)', process: '$(svc_procs)'"
+		sleep 0.5
+	done
+}
+# msi_versions: the versions of cdesk the installer has on record.
+msi_versions() {
+	"$WINE" reg query \
+	    'HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall' /s \
+	    2>/dev/null | tr -d '\r' | awk '
+	    /^HKEY/ { name = ""; ver = "" }
+	    $1 == "DisplayName" { name = $3 }
+	    $1 == "DisplayVersion" { ver = $3 }
+	    name == "cdesk" && ver != "" { print ver; name = "" }'
+}
+# An older release first (the same cdesk.exe in an installer of version
+# 0.0.9), which the real one then upgrades: MajorUpgrade removes the old
+# product (its service stopped and deleted) and installs the new, whose
+# service starts; the host's ID and options (state and config under
+# AppData/ProgramData, not the install folder) are kept, one product is
+# on record, and the old installer is refused over the new (downgrade).
+( cd "$TOP" && wixl -a x64 -D Version=0.0.9 -D SourceDir=build-win \
+    -o "$WORK/cdesk-0.0.9.msi" packaging/msi/cdesk.wxs ) ||
+    fail "wixl of an older version"
+"$WINE" msiexec /i "$WORK/cdesk-0.0.9.msi" /qn ||
+    fail "msiexec /i cdesk-0.0.9.msi: exit $?"
+svc_running "service of 0.0.9"
+old_id=$("$WINE" "$SVC_EXE" --get-id 2>/dev/null | tr -d '\r')
+expect_match "$old_id" '^[0-9]{9,10}$' "the --get-id of 0.0.9"
+old_pid=$(svc_procs | awk 'NR == 1 { print $1 }')
+out=$("$WINE" "$SVC_EXE" --option custom-rendezvous-server 127.0.0.1:9 \
+    2>&1) || fail "--option through 0.0.9: $(echo "$out" | tr -d '\r')"
+[ "$(msi_versions)" = 0.0.9 ] || fail "installed: '$(msi_versions)'"
 "$WINE" msiexec /i "$TOP/build-win/cdesk.msi" /qn ||
-    fail "msiexec /i: exit $?"
+    fail "msiexec /i (upgrade from 0.0.9): exit $?"
 [ -f "$WINEPREFIX/drive_c/Program Files/cdesk/cdesk.exe" ] ||
     fail "cdesk.exe not installed"
-i=0
-until [ "$(svc_state)" = RUNNING ] && [ -n "$(svc_procs)" ]; do
-	i=$((i + 1))
-	[ $i -gt 60 ] && fail "service: '$(svc_state)', process: '$(svc_procs)'"
-	sleep 0.5
-done
+VERSION=$(cat "$TOP/VERSION")
+[ "$(msi_versions)" = "$VERSION" ] ||
+    fail "after the upgrade, installed: '$(msi_versions)'"
+svc_running "service after the upgrade"
+[ "$(svc_procs | wc -l)" = 1 ] || fail "service processes: $(svc_procs)"
+[ "$(svc_procs | awk '{ print $1 }')" != "$old_pid" ] ||
+    fail "the service of 0.0.9 (pid $old_pid) was not restarted"
 printf 'service cdesk: RUNNING, %s\n' "$(svc_procs | head -n 1)"
 iid=$("$WINE" "$SVC_EXE" --get-id 2>/dev/null | tr -d '\r')
-expect_match "$iid" '^[0-9]{9,10}$' "the installed --get-id"
+[ "$iid" = "$old_id" ] || fail "ID '$old_id' before the upgrade, '$iid' after"
+rs=$("$WINE" "$SVC_EXE" --option custom-rendezvous-server 2>/dev/null |
+    tr -d '\r')
+[ "$rs" = 127.0.0.1:9 ] || fail "option after the upgrade: '$rs'"
+"$WINE" msiexec /i "$WORK/cdesk-0.0.9.msi" /qn >/dev/null 2>&1 &&
+    fail "0.0.9 installed over $VERSION"
+[ "$(msi_versions)" = "$VERSION" ] ||
+    fail "after a refused downgrade, installed: '$(msi_versions)'"
+svc_running "service after a refused downgrade"
+echo "upgrade 0.0.9 -> $VERSION: one product, service restarted, ID" \
+    "$iid and options kept; the downgrade refused"
 
 # The CLI verbs of the installed cdesk.exe reach the running service
 # over its pipe: --status answers (only a server can); options set
@@ -191,7 +241,7 @@ st=$(echo "$st" | tr -d '\r')
     fail "--status of the service: '$st'"
 echo "service --status: $st"
 PORT=$(free_port)
-for kv in "custom-rendezvous-server 127.0.0.1:9" "approve-mode password" \
+for kv in "approve-mode password" \
     "direct-access-port $PORT" "direct-server Y"; do
 	# shellcheck disable=SC2086
 	out=$("$WINE" "$SVC_EXE" --option $kv 2>&1) ||
