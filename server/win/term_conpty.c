@@ -19,7 +19,8 @@
  * user's token and environment; otherwise as ourselves): it opens the
  * console's own CONIN$ and CONOUT$, picks the shell as upstream does
  * (PowerShell 7 or 6, Windows PowerShell, %COMSPEC%, cmd.exe, with their
- * UTF-8 arguments), runs it on them and exits with its exit code. A
+ * UTF-8 arguments; under wine, whose PowerShell is a stub, %COMSPEC%),
+ * runs it on them and exits with its exit code. A
  * program started into a pseudoconsole otherwise keeps the std handles
  * it inherits or is given (wine gives no console ones), and the shell
  * runs as the user with the user's environment either way. The starter
@@ -499,8 +500,17 @@ term_pty_free(struct term_proc *p)
 		term_proc_unref(p);
 }
 
+/* 1 under wine, whose powershell.exe is a stub that exits at once. */
+static int
+term_wine(void)
+{
+	HMODULE nt = GetModuleHandleW(L"ntdll.dll");
+
+	return nt != NULL && GetProcAddress(nt, "wine_get_version") != NULL;
+}
+
 /* The shell upstream picks, with its UTF-8 arguments, as a command line
- * (caller frees). */
+ * (caller frees); under wine always %COMSPEC%. */
 static wchar_t *
 term_shell_cmdline(void)
 {
@@ -517,7 +527,7 @@ term_shell_cmdline(void)
 	wchar_t comspec[MAX_PATH], *cl;
 	size_t i, len;
 
-	for (i = 0; i < sizeof ps / sizeof ps[0]; i++)
+	for (i = 0; !term_wine() && i < sizeof ps / sizeof ps[0]; i++)
 		if (GetFileAttributesW(ps[i]) != INVALID_FILE_ATTRIBUTES) {
 			len = wcslen(ps[i]) + wcslen(ps_args) + 3;
 			cl = xcalloc(len, sizeof *cl);
