@@ -8,7 +8,9 @@
 # (wine 8 has no ResizePseudoConsole: the host says so once and the
 # terminal goes on); two terminals at once keep their output apart; the
 # peer closes one (-1); a persistent terminal comes back after a
-# reconnect with its output replayed; `exit 3` reports exit code 3.
+# reconnect with its output replayed; `exit 3` reports exit code 3; a
+# shell printing without end while the peer reads nothing does not grow
+# the host, and closing it ends its process tree.
 # A missing toolchain or wine is installed (packaging/deps.sh --win),
 # never skipped.
 . "$TOP/tests/lib.sh"
@@ -120,6 +122,43 @@ echo 'send 7 echo Q7-%USERNAME%' >&3
 wait_for "$WORK/q.7" "Q7-$ME" "the shell after the reconnect" 600
 echo 'send 7 exit 5' >&3
 wait_for "$WORK/q.ev" '^TCLOSED 7 5$' "exit code 5 after the reconnect" 600
+term_end
+# A shell printing without end while the peer reads nothing: the host
+# stops reading (the socket fills, the reader thread and the console
+# block), so its memory stays put and other logins are served; closing
+# the terminal ends the shell and what it started (the job object).
+# The host's processes are told apart by the prefix in their environment.
+prefix_procs() {
+	for e in /proc/[0-9]*/environ; do
+		tr '\0' '\n' <"$e" 2>/dev/null | grep -qx "WINEPREFIX=$WINEPREFIX" &&
+		    tr '\0' ' ' <"${e%environ}cmdline" 2>/dev/null | grep -i "$1"
+	done
+}
+rss() { sed -n 's/^VmRSS:[^0-9]*\([0-9]*\).*/\1/p' "/proc/$WPID/status"; }
+[ -n "$(rss)" ] || fail "no RSS of the host (pid $WPID)"
+term_peer f
+echo "open 1 24 80" >&3
+wait_for "$WORK/f.ev" '^OPENED 1 ok=1 ' "flood terminal not opened" 600
+echo 'send 1 for /L %i in (1,1,100000000) do @echo flood-%i-%USERNAME%' >&3
+wait_for "$WORK/f.1" "flood-[0-9]+-$ME" "the flood did not start" 600
+before=$(rss)
+echo "pause 6000" >&3
+sleep 5
+during=$(rss)
+[ $((during - before)) -lt 16384 ] ||
+    fail "the host grew from $before to $during KiB during the flood"
+out=$("$PEER" -p "$PORT" -w Secret-42 login)
+expect_match "$out" "^PEERINFO" "a login during the flood"
+[ -n "$(prefix_procs 'cmd\.exe')" ] || fail "no shell seen in the prefix"
+echo "close 1" >&3
+wait_for "$WORK/f.ev" '^TCLOSED 1 -1$' "close of the flooding terminal" 600
+i=0
+while [ -n "$(prefix_procs 'cmd\.exe|--term-shell')" ]; do
+	i=$((i + 1))
+	[ $i -gt 200 ] && fail "the shell outlived its close: $(prefix_procs 'cmd\.exe|--term-shell')"
+	sleep 0.1
+done
+echo "flood: host RSS $before -> $during KiB, $(wc -c <"$WORK/f.1") bytes read"
 term_end
 grep -q 'terminal.*shell exited (3)' "$DIR/log" ||
     fail "the host did not log the exit: $(grep terminal "$DIR/log" | tail -n 5)"
