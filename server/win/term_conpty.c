@@ -45,6 +45,7 @@
 #define TERM_ATTR_PSEUDOCONSOLE	0x00020016
 #define TERM_PUMP_BUF		16384
 #define TERM_WAIT_MS		2000	/* term_pty_wait's bound */
+#define TERM_SOCK_BUF		65536	/* each way, in the socket pair */
 #define TERM_NO_USER		"no desktop session user to run it as"
 
 typedef HRESULT (WINAPI *conpty_create_fn)(COORD, HANDLE, HANDLE, DWORD,
@@ -315,6 +316,19 @@ term_job(HANDLE process)
 	return job;
 }
 
+/* Bound what the socket pair holds: the output in flight between a
+ * paused loop and a blocked reader is at most about twice this. */
+static void
+term_sock_bound(evutil_socket_t loop, evutil_socket_t th)
+{
+	int n = TERM_SOCK_BUF;
+
+	setsockopt(loop, SOL_SOCKET, SO_RCVBUF, (const char *)&n, sizeof n);
+	setsockopt(loop, SOL_SOCKET, SO_SNDBUF, (const char *)&n, sizeof n);
+	setsockopt(th, SOL_SOCKET, SO_RCVBUF, (const char *)&n, sizeof n);
+	setsockopt(th, SOL_SOCKET, SO_SNDBUF, (const char *)&n, sizeof n);
+}
+
 /* Start the three pumps of p; they hold a reference each. */
 static void
 term_threads(struct term_proc *p)
@@ -380,6 +394,7 @@ term_pty_start(unsigned rows, unsigned cols, evutil_socket_t *fd,
 		evutil_closesocket(sv[1]);
 		return -1;
 	}
+	term_sock_bound(sv[0], sv[1]);
 	p = xcalloc(1, sizeof *p);
 	p->process = pi.hProcess;
 	p->job = term_job(pi.hProcess);
