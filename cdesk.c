@@ -45,6 +45,7 @@
 #include "server/server.h"
 #ifdef _WIN32
 #include "server/win/service_win.h"
+#include "server/win/term_conpty.h"
 #endif
 
 #define EXIT_USAGE	2
@@ -899,6 +900,11 @@ main(int argc, char **argv)
 	int r, level;
 
 	log_set_ident("cdesk");
+#ifdef _WIN32
+	/* In a terminal's pseudoconsole (server/win/term_conpty.c). */
+	if (argc == 2 && strcmp(argv[1], TERM_CONPTY_VERB) == 0)
+		return term_conpty_shell_main();
+#endif
 	if ((r = parse_args(argc, argv, &a)) != 0)
 		return r;
 	level = LOG_INFO + a.verbose;

@@ -12,6 +12,7 @@
 #include "common/version.h"
 #include "server/media/enc.h"
 #include "server/sysinfo.h"
+#include "server/svc/term_pty.h"
 
 /* What PeerInfo.platform says: the stock client picks its key mapping and
  * menus by it. */
@@ -66,8 +67,9 @@ sysinfo_new(void)
 	hbb__supported_encoding__init(&si->enc);
 	hbb__codec_ability__init(&si->i444);
 	hbb__features__init(&si->features);
-	/* Without it the client refuses terminal sessions (PROTOCOL.md §11). */
-	si->features.terminal = 1;
+	/* Without it the client refuses terminal sessions (PROTOCOL.md §11);
+	 * Windows before 10 1809 has no pseudoconsole for them. */
+	si->features.terminal = term_pty_supported();
 	/* What really opens here (probed once by the encoder layer). */
 	enc = enc_supported();
 	si->enc.vp8 = (enc & ENC_VP8) != 0;

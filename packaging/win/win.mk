@@ -8,7 +8,8 @@
 # (server/win/ has the same tables: capture, input, clipboard, cursor),
 # PulseAudio capture (audio_pulse.c; server/win/audio_wasapi.c: WASAPI)
 # and voice-call playback (aplay.c; svc_win.c plays nothing of a call),
-# PTY terminals (svc_term.c; unsupported), vpx_mem.c (glibc malloc hooks) and
+# PTY terminals' platform part (term_pty.c; server/win/term_conpty.c
+# runs them in a pseudoconsole), vpx_mem.c (glibc malloc hooks) and
 # the logind wake lock (awake.c; server/win/awake_win.c uses the power
 # manager), and file transfer's helper and its link (server/helper/,
 # fsh.c, and its I/O threads, fio.c; server/win/fsh_win.c says file
@@ -27,7 +28,7 @@
 WIN_NOT_SERVER	:= server/x11/% server/session.c server/session_src.c \
 		   server/session_logind.c server/session_x11.c \
 		   server/session_proc.c server/session_headless.c \
-		   server/svc/svc_term.c server/svc/audio_pulse.c \
+		   server/svc/term_pty.c server/svc/audio_pulse.c \
 		   server/media/vpx_mem.c \
 		   server/media/aplay.c \
 		   server/awake.c server/fsh.c server/fio.c server/helper/%

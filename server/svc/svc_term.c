@@ -1,28 +1,19 @@
 /*
- * svc_term.c: terminals (svc_term.h): PTYs with the session user's login
- * shell on them (started through session_spawn_tty, so never as root for
- * another user's desktop), the sets a service id names, reading with
- * back-pressure, the output kept for a reattach, and reaping.
+ * svc_term.c: terminals (svc_term.h): the session user's shells on
+ * terminals (term_pty.h: a PTY, or a Windows pseudoconsole), the sets a
+ * service id names, reading with back-pressure, the output kept for a
+ * reattach, and reaping.
  *
  * Teardown of a set is deferred to the tick: a send may close the
  * connection, which detaches, while a callback of this file is running.
  */
-#include <sys/ioctl.h>
 #include <sys/queue.h>
-#include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 
-#include <errno.h>
-#include <fcntl.h>
-#include <pwd.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -33,8 +24,8 @@
 #include "common/log.h"
 #include "common/mono.h"
 #include "common/xmalloc.h"
-#include "server/session.h"
 #include "server/svc/svc_term.h"
+#include "server/svc/term_pty.h"
 
 #define TERM_SETS_MAX		100	/* MAX_SERVICES upstream */
 #define TERM_PER_SET_MAX	32	/* shells of one set */
@@ -48,20 +39,18 @@
 #define TERM_TICK_MS		30	/* upstream reads every 30 ms */
 #define TERM_INPUT_MAX		(1024 * 1024)	/* typed, not yet read */
 #define TERM_EMPTY_IDLE_MS	(2ULL * 3600 * 1000)	/* empty, persistent */
-#define TERM_KILL_GRACE_MS	1000	/* SIGHUP, then SIGKILL */
+#define TERM_KILL_GRACE_MS	1000	/* hang-up, then kill */
 #define TERM_HOUSE_S		60	/* empty sets are checked this often */
 #define TERM_SIZE_MAX		1000	/* rows and columns */
-#define TERM_TYPE		"xterm-256color"
-#define TERM_NO_USER		"no desktop session user to run it as"
 
 struct term_set;
 
 /* One shell on a PTY. */
 struct term {
 	int32_t			 id;
-	pid_t			 pid;		/* 0 once reaped */
+	struct term_proc	*proc;		/* owned; NULL once reaped */
 	uint32_t		 shown_pid;	/* TerminalOpened.pid */
-	int			 fd;		/* PTY master, -1 once closed */
+	evutil_socket_t		 fd;		/* term_pty.h; -1 once closed */
 	struct event		*rd;		/* owned */
 	struct event		*wr;		/* owned */
 	struct evbuffer		*in;		/* owned: typed, not written */
@@ -102,14 +91,14 @@ struct term_set {
 
 /* A hung-up shell not reaped yet. */
 struct term_zombie {
-	pid_t			 pid;
+	struct term_proc	*proc;		/* owned */
 	uint64_t		 kill_ms;	/* SIGKILL from then on */
 	TAILQ_ENTRY(term_zombie) entry;
 };
 
 struct svc_term {
 	struct event_base	*base;		/* borrowed */
-	struct event		*sigchld;	/* owned */
+	struct event		*sigchld;	/* owned: term_pty_watch */
 	struct event		*tick;		/* owned: 30 ms, while needed */
 	struct event		*house;		/* owned: while anything waits */
 	ZSTD_CCtx		*zc;		/* owned */
@@ -392,11 +381,9 @@ term_read_once(struct term *t)
 	struct svc_term *st = t->set->st;
 	ssize_t n;
 
-	n = read(t->fd, st->rbuf + 4, TERM_READ_MAX);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return -1;
+	n = term_pty_read(t->fd, st->rbuf + 4, TERM_READ_MAX);
 	if (n <= 0)
-		return 0;
+		return n;
 	term_hist_add(t, st->rbuf + 4, (size_t)n);
 	if (term_streaming(t))
 		term_output(t, (size_t)n);
@@ -417,7 +404,7 @@ term_close_pty(struct term *t)
 		event_free(t->wr);
 	t->rd = t->wr = NULL;
 	if (t->fd >= 0)
-		close(t->fd);
+		term_pty_close(t->fd);
 	t->fd = -1;
 	evbuffer_drain(t->in, evbuffer_get_length(t->in));
 }
@@ -433,12 +420,11 @@ term_remove(struct term *t)
 	s->n--;
 	term_close_pty(t);
 	evbuffer_free(t->in);
-	if (t->pid > 0) {
-		/* The hang-up already sent SIGHUP to its foreground; the
-		 * shell gets its own, then SIGKILL after a grace. */
-		kill(t->pid, SIGHUP);
+	if (t->proc != NULL) {
+		/* Hung up, then killed after a grace. */
+		term_pty_hangup(t->proc);
 		z = xcalloc(1, sizeof *z);
-		z->pid = t->pid;
+		z->proc = t->proc;
 		z->kill_ms = mono_ms() + TERM_KILL_GRACE_MS;
 		TAILQ_INSERT_TAIL(&s->st->zombies, z, entry);
 		term_house_arm(s->st);
@@ -482,7 +468,7 @@ term_read_cb(evutil_socket_t fd, short what, void *arg)
 	if (n == 0) {
 		t->eof = 1;
 		event_del(t->rd);
-		if (t->pid == 0)
+		if (t->proc == NULL)
 			term_ended(t);
 		return;
 	}
@@ -498,28 +484,21 @@ term_write_cb(evutil_socket_t fd, short what, void *arg)
 	struct term *t = arg;
 
 	(void)what;
-	if (evbuffer_write(t->in, fd) < 0 && errno != EAGAIN &&
-	    errno != EINTR)
+	if (term_pty_write(fd, t->in) != 0)
 		evbuffer_drain(t->in, evbuffer_get_length(t->in));
 	if (evbuffer_get_length(t->in) == 0)
 		event_del(t->wr);
 }
 
-/* Exit code of a wait status: upstream reports 1 for a signal. */
-static int
-term_exit_code(int status)
-{
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
-}
-
 /* t's shell was reaped: read what it left, then end it. */
 static void
-term_reaped(struct term *t, int status)
+term_reaped(struct term *t, int code)
 {
 	int i;
 
-	t->pid = 0;
-	t->code = term_exit_code(status);
+	term_pty_free(t->proc);
+	t->proc = NULL;
+	t->code = code;
 	/* A background job may still hold the PTY: read a bounded
 	 * amount, then hang it up. */
 	for (i = 0; i < 8 && t->fd >= 0 && !t->eof; i++)
@@ -528,7 +507,7 @@ term_reaped(struct term *t, int status)
 	term_ended(t);
 }
 
-/* SIGCHLD: reap our shells (by pid only; other children are not ours). */
+/* A shell may have ended (term_pty_watch): reap ours. */
 static void
 term_sigchld_cb(evutil_socket_t sig, short what, void *arg)
 {
@@ -536,22 +515,23 @@ term_sigchld_cb(evutil_socket_t sig, short what, void *arg)
 	struct term_set *s;
 	struct term *t, *tn;
 	struct term_zombie *z, *zn;
-	int status;
+	int code;
 
 	(void)sig;
 	(void)what;
 	TAILQ_FOREACH(s, &st->sets, entry) {
 		for (t = TAILQ_FIRST(&s->terms); t != NULL; t = tn) {
 			tn = TAILQ_NEXT(t, entry);
-			if (t->pid > 0 && waitpid(t->pid, &status, WNOHANG) ==
-			    t->pid)
-				term_reaped(t, status);
+			if (t->proc != NULL &&
+			    term_pty_reap(t->proc, &code) == 1)
+				term_reaped(t, code);
 		}
 	}
 	for (z = TAILQ_FIRST(&st->zombies); z != NULL; z = zn) {
 		zn = TAILQ_NEXT(z, entry);
-		if (waitpid(z->pid, NULL, WNOHANG) != 0) {
+		if (term_pty_reap(z->proc, &code) != 0) {
 			TAILQ_REMOVE(&st->zombies, z, entry);
+			term_pty_free(z->proc);
 			free(z);
 		}
 	}
@@ -577,16 +557,12 @@ term_set_free(struct term_set *s)
 static void
 term_winch(struct term *t)
 {
-	struct winsize ws;
+	unsigned rows = t->rows;
 
-	memset(&ws, 0, sizeof ws);
-	ws.ws_col = (unsigned short)t->cols;
-	ws.ws_row = (unsigned short)t->rows;
 	if (t->winch == 1)
-		ws.ws_row = (unsigned short)(t->rows > 2 ? t->rows - 1 :
-		    t->rows + 1);
+		rows = t->rows > 2 ? t->rows - 1 : t->rows + 1;
 	if (t->fd >= 0)
-		ioctl(t->fd, TIOCSWINSZ, &ws);
+		term_pty_resize(t->proc, t->fd, rows, t->cols);
 	t->winch = t->winch == 1 ? 2 : 0;
 }
 
@@ -660,7 +636,7 @@ term_house_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	TAILQ_FOREACH(z, &st->zombies, entry)
 		if (now >= z->kill_ms)
-			kill(z->pid, SIGKILL);
+			term_pty_kill(z->proc);
 	for (s = TAILQ_FIRST(&st->sets); s != NULL; s = sn) {
 		sn = TAILQ_NEXT(s, entry);
 		if (s->persistent && !s->attached && s->n == 0 &&
@@ -681,12 +657,15 @@ svc_term_new(struct event_base *base, struct svc_term **out)
 	st->base = base;
 	TAILQ_INIT(&st->sets);
 	TAILQ_INIT(&st->zombies);
+	if (!term_pty_supported()) {
+		free(st);
+		return ERR_UNSUPP;
+	}
 	st->zc = ZSTD_createCCtx();
-	st->sigchld = evsignal_new(base, SIGCHLD, term_sigchld_cb, st);
 	st->tick = evtimer_new(base, term_tick_cb, st);
 	st->house = evtimer_new(base, term_house_cb, st);
-	if (st->zc == NULL || st->sigchld == NULL || st->tick == NULL ||
-	    st->house == NULL || event_add(st->sigchld, NULL) != 0) {
+	if (st->zc == NULL || st->tick == NULL || st->house == NULL ||
+	    term_pty_watch(base, term_sigchld_cb, st, &st->sigchld) != 0) {
 		svc_term_free(st);
 		return ERR_IO;
 	}
@@ -707,10 +686,10 @@ term_reap_all(struct svc_term *st)
 		term_sigchld_cb(-1, 0, st);
 	}
 	while ((z = TAILQ_FIRST(&st->zombies)) != NULL) {
-		kill(z->pid, SIGKILL);
-		while (waitpid(z->pid, NULL, 0) < 0 && errno == EINTR)
-			;
+		term_pty_kill(z->proc);
+		term_pty_wait(z->proc);
 		TAILQ_REMOVE(&st->zombies, z, entry);
+		term_pty_free(z->proc);
 		free(z);
 	}
 }
@@ -867,135 +846,25 @@ term_find(struct term_set *s, int32_t id)
 	return NULL;
 }
 
-/* The login shell of uid: its passwd entry's, else bash, zsh or sh. */
-static void
-term_shell(uid_t uid, char *out, size_t len)
-{
-	static const char *const fallback[] = {
-		"/bin/bash", "/bin/zsh", "/bin/sh",
-	};
-	struct passwd *pw;
-	size_t i;
-
-	if ((pw = getpwuid(uid)) != NULL && pw->pw_shell != NULL &&
-	    pw->pw_shell[0] == '/' && access(pw->pw_shell, X_OK) == 0) {
-		snprintf(out, len, "%s", pw->pw_shell);
-		return;
-	}
-	for (i = 0; i < sizeof fallback / sizeof fallback[0]; i++)
-		if (access(fallback[i], X_OK) == 0)
-			break;
-	snprintf(out, len, "%s", fallback[i < 2 ? i : 2]);
-}
-
-/*
- * 1 if the session is a desktop root owns. As root, session_current()
- * names root itself when no X display tells whose desktop it is; a root
- * shell needs root's own desktop, not the lack of one (until the session
- * comes from logind, ARCHITECTURE.md "Whose desktop").
- */
-static int
-term_root_desktop(const struct session *s)
-{
-	struct stat st;
-	char path[64];
-
-	if (s->display == NULL || s->display[0] != ':')
-		return 0;
-	snprintf(path, sizeof path, "/tmp/.X11-unix/X%d",
-	    atoi(s->display + 1));
-	return stat(path, &st) == 0 && st.st_uid == 0;
-}
-
-/* Open a PTY of rows x cols: returns the master, with the slave in *sl. */
-static int
-term_openpty(unsigned rows, unsigned cols, int *sl)
-{
-	struct winsize ws;
-	char name[64];
-	int m;
-
-	*sl = -1;
-	if ((m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
-		return -1;
-	if (grantpt(m) != 0 || unlockpt(m) != 0 ||
-	    ptsname_r(m, name, sizeof name) != 0 ||
-	    (*sl = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
-		close(m);
-		return -1;
-	}
-	memset(&ws, 0, sizeof ws);
-	ws.ws_row = (unsigned short)rows;
-	ws.ws_col = (unsigned short)cols;
-	ioctl(m, TIOCSWINSZ, &ws);
-	return m;
-}
-
-/*
- * Start the session user's login shell on a new PTY (pid in *pid, the
- * master returned), or return -1 with *cause (caller frees).
- */
-static int
-term_start_shell(unsigned rows, unsigned cols, pid_t *pid, char **cause)
-{
-	struct session sess;
-	char shell[256], argv0[260], env_shell[270];
-	char *argv[2] = { argv0, NULL };
-	char *env[3] = { (char *)"TERM=" TERM_TYPE, env_shell, NULL };
-	const char *base;
-	int m, sl, r;
-
-	if ((m = term_openpty(rows, cols, &sl)) < 0) {
-		xasprintf(cause, "Failed to open PTY: %s", strerror(errno));
-		return -1;
-	}
-	session_init(&sess);
-	session_current(&sess);
-	if (geteuid() == 0 && sess.uid == 0 && !term_root_desktop(&sess)) {
-		close(m);
-		close(sl);
-		session_fini(&sess);
-		xasprintf(cause, "Failed to spawn command: %s", TERM_NO_USER);
-		return -1;
-	}
-	term_shell(geteuid() == 0 && sess.uid > 0 ? (uid_t)sess.uid :
-	    geteuid(), shell, sizeof shell);
-	base = strrchr(shell, '/') != NULL ? strrchr(shell, '/') + 1 : shell;
-	/* A login shell, as login(1) starts it. */
-	snprintf(argv0, sizeof argv0, "-%s", base);
-	snprintf(env_shell, sizeof env_shell, "SHELL=%s", shell);
-	r = session_spawn_tty(&sess, "terminal", shell, argv, env, sl, pid);
-	close(sl);
-	session_fini(&sess);
-	if (r != 0) {
-		close(m);
-		xasprintf(cause, "Failed to spawn command: %s",
-		    r == ERR_DENIED ? TERM_NO_USER : err_str(r));
-		return -1;
-	}
-	if (fcntl(m, F_SETFL, fcntl(m, F_GETFL) | O_NONBLOCK) != 0)
-		log_warn("terminal: PTY not non-blocking: %s", strerror(errno));
-	return m;
-}
-
 /* Open a new terminal id in s; returns it or NULL with *cause. */
 static struct term *
 term_new(struct term_set *s, int32_t id, unsigned rows, unsigned cols,
     char **cause)
 {
 	struct svc_term *st = s->st;
+	struct term_proc *proc;
 	struct term *t;
-	pid_t pid;
-	int m;
+	evutil_socket_t m;
+	uint32_t pid;
 
 	rows = rows == 0 ? 24 : rows > TERM_SIZE_MAX ? TERM_SIZE_MAX : rows;
 	cols = cols == 0 ? 80 : cols > TERM_SIZE_MAX ? TERM_SIZE_MAX : cols;
-	if ((m = term_start_shell(rows, cols, &pid, cause)) < 0)
+	if (term_pty_start(rows, cols, &m, &proc, &pid, cause) != 0)
 		return NULL;
 	t = xcalloc(1, sizeof *t);
 	t->id = id;
-	t->pid = pid;
-	t->shown_pid = (uint32_t)pid;
+	t->proc = proc;
+	t->shown_pid = pid;
 	t->fd = m;
 	t->rows = rows;
 	t->cols = cols;
@@ -1115,7 +984,7 @@ term_close(struct term_set *s, const Hbb__CloseTerminal *c)
 	if (t == NULL)
 		return;
 	log_info("terminal %s/%d: closed by the peer", s->log_id, t->id);
-	term_send_closed(s, t->id, t->pid > 0 ? -1 : 0);
+	term_send_closed(s, t->id, t->proc != NULL ? -1 : 0);
 	term_remove(t);
 }
 

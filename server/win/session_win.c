@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "server/session.h"
+#include "server/win/session_win.h"
 
 /* Seconds between two looks at the console session. */
 #define SESSION_WIN_CHECK_S	2
@@ -170,7 +171,7 @@ session_source_free(struct session_source *src)
 
 /* Append arg to the command line *cl, quoted as CommandLineToArgvW
  * reads it back. */
-static void
+void
 session_win_quote(char **cl, const char *arg)
 {
 	size_t n = strlen(*cl), cap = n + strlen(arg) * 2 + 4;
@@ -268,6 +269,55 @@ session_child_nofile(unsigned long soft)
 	(void)soft;
 }
 
+/* Start a command line in the session (session_win.h). */
+int
+session_win_start(const struct session *s, const char *what,
+    const char *app, const char *cl, char *const env[], DWORD flags,
+    STARTUPINFOA *si, PROCESS_INFORMATION *pi)
+{
+	HANDLE tok = NULL;
+	char *block, *line = xstrdup(cl);
+	wchar_t *wblock;
+	int ok;
+
+	if (geteuid() == 0 && s->uid == SESSION_UID_NONE) {
+		log_warn("%s: nobody is logged in: not started", what);
+		free(line);
+		return ERR_DENIED;
+	}
+	if (geteuid() == 0 && !WTSQueryUserToken((ULONG)s->uid, &tok)) {
+		log_warn("%s: no token of session %ld (error %lu)", what,
+		    s->uid, GetLastError());
+		free(line);
+		return ERR_DENIED;
+	}
+	block = session_win_env(env);
+	/* As the user: their environment, not the service's. */
+	wblock = tok != NULL ? session_win_user_env(tok, env) : NULL;
+	if (si->lpDesktop == NULL)
+		si->lpDesktop = (char *)"winsta0\\default";
+	if (tok != NULL)
+		ok = CreateProcessAsUserA(tok, app, line, NULL, NULL, FALSE,
+		    flags | (wblock != NULL ? CREATE_UNICODE_ENVIRONMENT : 0),
+		    wblock != NULL ? (void *)wblock : (void *)block, NULL, si,
+		    pi);
+	else
+		ok = CreateProcessA(app, line, NULL, NULL, FALSE, flags, block,
+		    NULL, si, pi);
+	if (!ok)
+		log_warn("%s: cannot start %s (error %lu)", what, app,
+		    GetLastError());
+	else
+		log_info("%s: started pid %lu in session %ld", what,
+		    pi->dwProcessId, s->uid);
+	if (tok != NULL)
+		CloseHandle(tok);
+	free(wblock);
+	free(block);
+	free(line);
+	return ok ? 0 : ERR_IO;
+}
+
 /* Start argv in the session (see the top of this file). */
 int
 session_spawn(const struct session *s, const char *what, char *const argv[],
@@ -275,54 +325,22 @@ session_spawn(const struct session *s, const char *what, char *const argv[],
 {
 	STARTUPINFOA si;
 	PROCESS_INFORMATION pi;
-	HANDLE tok = NULL;
-	char *cl = xstrdup(""), *block;
-	wchar_t *wblock;
-	int i, ok;
+	char *cl = xstrdup("");
+	int i, r;
 
-	if (geteuid() == 0 && s->uid == SESSION_UID_NONE) {
-		log_warn("%s: nobody is logged in: not started", what);
-		free(cl);
-		return ERR_DENIED;
-	}
-	if (geteuid() == 0 && !WTSQueryUserToken((ULONG)s->uid, &tok)) {
-		log_warn("%s: no token of session %ld (error %lu)", what,
-		    s->uid, GetLastError());
-		free(cl);
-		return ERR_DENIED;
-	}
 	for (i = 0; argv[i] != NULL; i++)
 		session_win_quote(&cl, argv[i]);
-	block = session_win_env(env);
-	/* As the user: their environment, not the service's. */
-	wblock = tok != NULL ? session_win_user_env(tok, env) : NULL;
 	memset(&si, 0, sizeof si);
 	si.cb = sizeof si;
-	si.lpDesktop = (char *)"winsta0\\default";
-	if (tok != NULL)
-		ok = CreateProcessAsUserA(tok, argv[0], cl, NULL, NULL, FALSE,
-		    CREATE_NO_WINDOW | (wblock != NULL ?
-		    CREATE_UNICODE_ENVIRONMENT : 0), wblock != NULL ?
-		    (void *)wblock : (void *)block, NULL, &si, &pi);
-	else
-		ok = CreateProcessA(argv[0], cl, NULL, NULL, FALSE,
-		    CREATE_NO_WINDOW, block, NULL, &si, &pi);
-	if (!ok)
-		log_warn("%s: cannot start %s (error %lu)", what, argv[0],
-		    GetLastError());
-	else {
-		log_info("%s: started pid %lu in session %ld", what,
-		    pi.dwProcessId, s->uid);
+	r = session_win_start(s, what, argv[0], cl, env, CREATE_NO_WINDOW,
+	    &si, &pi);
+	if (r == 0) {
 		*pid = (pid_t)pi.dwProcessId;
 		CloseHandle(pi.hThread);
 		CloseHandle(pi.hProcess);
 	}
-	if (tok != NULL)
-		CloseHandle(tok);
-	free(wblock);
-	free(block);
 	free(cl);
-	return ok ? 0 : ERR_IO;
+	return r;
 }
 
 /* Reboot (HOST.md §5.11) with the shutdown privilege the service has. */

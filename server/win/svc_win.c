@@ -1,11 +1,9 @@
 /*
  * svc_win.c: what the Windows build does not have yet, with the
  * interfaces of the Linux files: voice-call playback (aplay.h:
- * PulseAudio), PTY terminals (svc_term.h; the server is told they are
- * unsupported and srv->term stays NULL: peers see no terminal; callers
- * check for NULL before subscribing), and vpx_mem.h, whose page trimming
- * is glibc's. (Cursor shapes and desktop audio have Windows backends:
- * cursor_win.c, audio_wasapi.c.)
+ * PulseAudio) and vpx_mem.h, whose page trimming is glibc's. (Cursor
+ * shapes, desktop audio and terminals have Windows backends:
+ * cursor_win.c, audio_wasapi.c, term_conpty.c.)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +11,6 @@
 #include "common/err.h"
 #include "server/media/aplay.h"
 #include "server/media/vpx_mem.h"
-#include "server/svc/svc_term.h"
 
 /*
  * Voice-call playback (aplay.h) is PulseAudio's and not built for Windows
@@ -60,64 +57,6 @@ void
 aplay_free(struct aplay *a)
 {
 	(void)a;
-}
-
-/* Terminals (ConPTY) are not built for Windows yet. */
-int
-svc_term_new(struct event_base *base, struct svc_term **out)
-{
-	(void)base;
-	*out = NULL;
-	return ERR_UNSUPP;
-}
-
-/* Nothing was made. */
-void
-svc_term_free(struct svc_term *st)
-{
-	(void)st;
-}
-
-/* No terminal set to attach to. */
-int
-svc_term_attach(struct svc_term *st, const struct svc_sink *sink,
-    const char *service_id, int persistent, const char **id, char **cause)
-{
-	(void)st;
-	(void)sink;
-	(void)service_id;
-	(void)persistent;
-	*id = NULL;
-	*cause = NULL;
-	return ERR_UNSUPP;
-}
-
-/* Nobody is attached. */
-void
-svc_term_detach(struct svc_term *st, uint32_t conn_id)
-{
-	(void)st;
-	(void)conn_id;
-}
-
-/* Nobody is attached. */
-void
-svc_term_persistent(struct svc_term *st, uint32_t conn_id, int on)
-{
-	(void)st;
-	(void)conn_id;
-	(void)on;
-}
-
-/* Nobody is attached: the caller answers. */
-int
-svc_term_action(struct svc_term *st, uint32_t conn_id,
-    const Hbb__TerminalAction *a)
-{
-	(void)st;
-	(void)conn_id;
-	(void)a;
-	return ERR_NOTFOUND;
 }
 
 /* The Windows heap keeps what libvpx frees; nothing to trim (NULL). */
