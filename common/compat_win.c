@@ -564,6 +564,40 @@ compat_write(int fd, const void *buf, unsigned int n)
 	return r;
 }
 
+/* writev(); see compat_win.h. */
+ssize_t
+writev(int fd, const struct iovec *iov, int n)
+{
+	WSABUF b[16];
+	DWORD sent = 0;
+	ssize_t done = 0;
+	int i, w;
+
+	if (n < 0 || n > 16) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (compat_is_socket(fd)) {
+		for (i = 0; i < n; i++) {
+			b[i].buf = iov[i].iov_base;
+			b[i].len = (ULONG)iov[i].iov_len;
+		}
+		if (WSASend((SOCKET)fd, b, (DWORD)n, &sent, 0, NULL,
+		    NULL) != 0)
+			return compat_wsa_errno(0);
+		return (ssize_t)sent;
+	}
+	for (i = 0; i < n; i++) {
+		if ((w = _write(fd, iov[i].iov_base,
+		    (unsigned)iov[i].iov_len)) < 0)
+			return done > 0 ? done : -1;
+		done += w;
+		if ((size_t)w < iov[i].iov_len)
+			break;
+	}
+	return done;
+}
+
 /* An anonymous pipe of C runtime descriptors, binary. */
 int
 compat_pipe(int fds[2])

@@ -229,6 +229,17 @@ int		 compat_sendto(int, const void *, size_t, int,
 int		 compat_recvfrom(int, void *, size_t, int, struct sockaddr *,
 		    int *);
 #define recvfrom	compat_recvfrom
+/* SO_*BUFFORCE: Linux lets root pass the system's cap; here the plain
+ * options are all there is. */
+#define SO_SNDBUFFORCE	SO_SNDBUF
+#define SO_RCVBUFFORCE	SO_RCVBUF
+/* writev() of a socket (one WSASend) or a C runtime descriptor (one write
+ * per piece, stopping at a short one). */
+struct iovec {
+	void	*iov_base;
+	size_t	 iov_len;
+};
+ssize_t		 writev(int, const struct iovec *, int);
 int		 compat_setsockopt(int, int, int, const void *, int);
 #define setsockopt	compat_setsockopt
 int		 compat_getsockopt(int, int, int, void *, int *);

@@ -94,8 +94,9 @@ fio_read(struct fio_worker *w, struct fio_q *q, struct fio_op *op)
 		return;
 	}
 	while (have < FIO_BLOCK) {
+		/* No cast: Windows' off_t has 32 bits (fio_win.h). */
 		n = pread(q->fd, data + have, FIO_BLOCK - have,
-		    (off_t)(op->off + have));
+		    op->off + have);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -145,7 +146,7 @@ fio_write(struct fio_worker *w, struct fio_q *q, struct fio_op *op)
 		p = w->ibuf;
 	}
 	while (done < n) {
-		r = pwrite(q->fd, p + done, n - done, (off_t)(q->wpos + done));
+		r = pwrite(q->fd, p + done, n - done, q->wpos + done);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
@@ -453,7 +454,9 @@ fio_submit(struct fio_q *q, struct fio_op *op)
 	pthread_mutex_unlock(&io->mu);
 }
 
-/* A regular file, open the right way (pwrite needs no O_APPEND). */
+#ifndef _WIN32
+/* A regular file, open the right way (pwrite needs no O_APPEND). On
+ * Windows: server/win/fio_win.c. */
 int
 fio_fd_ok(int fd, int write)
 {
@@ -469,6 +472,7 @@ fio_fd_ok(int fd, int write)
 		    (fl & O_APPEND) == 0;
 	return mode == O_RDONLY || mode == O_RDWR;
 }
+#endif
 
 /* A descriptor nobody took. */
 void

@@ -1,7 +1,8 @@
 /*
  * fsh.c: the server's side of the file helper (fsh.h): starting it in the
  * desktop session, the socketpair and its frames, reaping it, and noticing
- * when it is gone.
+ * when it is gone. On Windows the channel is made and a file's handle
+ * taken by server/win/fsh_win.c (fsh_os.h); the frames are the same.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -25,6 +26,7 @@
 #include "ipc/ipc.h"
 #include "server/bufcache.h"
 #include "server/fsh.h"
+#include "server/fsh_os.h"
 #include "server/session.h"
 #include "server/sysinfo.h"
 
@@ -157,6 +159,12 @@ fsh_recv(struct fsh *f, const Ipc__Data *d)
 		return;
 	}
 	if (d->fs_reply->stream != NULL && !d->fs_reply->stream->skip) {
+#ifdef _WIN32
+		/* Nothing rides beside a frame here: the frame names the
+		 * helper's handle, moved into ours now (fsh_os.h). */
+		if ((fd = fsh_os_take(f->pid, d->fs_reply->stream)) >= 0)
+			f->fds[f->nfds++] = fd;
+#endif
 		if (f->nfds == 0) {
 			fsh_stop(f, "the file helper passed no descriptor");
 			return;
@@ -178,6 +186,7 @@ fsh_fds_close(struct fsh *f)
 		close(f->fds[--f->nfds]);
 }
 
+#ifndef _WIN32
 /* Read into buf; descriptors passed with the bytes join f->fds. Returns
  * what read(2) would, or -1 with EPROTO for descriptors we cannot keep. */
 static ssize_t
@@ -222,6 +231,15 @@ fsh_recvmsg(struct fsh *f, int fd, uint8_t *buf, size_t len)
 	}
 	return got;
 }
+#else
+/* Windows: only bytes come (a file's handle is named in its frame). */
+static ssize_t
+fsh_recvmsg(struct fsh *f, int fd, uint8_t *buf, size_t len)
+{
+	(void)f;
+	return recv(fd, buf, len, 0);
+}
+#endif
 
 /* Free the input buffer and every output chunk. */
 static void
@@ -460,7 +478,7 @@ fsh_stop(struct fsh *f, const char *why)
 
 /* Widen a socket's buffers to FSH_SOCKBUF (as root past the system's
  * cap): fewer turns of each side's loop per block. */
-static void
+void
 fsh_sockbuf(int fd)
 {
 	int n = FSH_SOCKBUF;
@@ -471,13 +489,13 @@ fsh_sockbuf(int fd)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &n, sizeof n);
 }
 
+#ifndef _WIN32
 /* Start a helper in the session with one end of a new socketpair. */
-static int
-fsh_spawn(struct fsh *f)
+int
+fsh_os_spawn(const struct session *s, char *const argv[], int *fd,
+    pid_t *pid)
 {
-	char *argv[4] = { NULL, (char *)"--helper", NULL, NULL };
 	int sv[2], r;
-	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
 		log_warn("helper: socketpair: %s", strerror(errno));
@@ -485,16 +503,32 @@ fsh_spawn(struct fsh *f)
 	}
 	fsh_sockbuf(sv[0]);
 	fsh_sockbuf(sv[1]);
-	argv[0] = sysinfo_self_exe();
-	if (log_get_level() >= LOG_DEBUG)
-		argv[2] = (char *)"-v";
-	r = session_spawn_fd(&f->session, "helper", argv, NULL, sv[1], &pid);
-	free(argv[0]);
+	r = session_spawn_fd(s, "helper", argv, NULL, sv[1], pid);
 	close(sv[1]);
 	if (r != 0) {
 		close(sv[0]);
 		return r;
 	}
+	*fd = sv[0];
+	return 0;
+}
+#endif
+
+/* Start a helper in the session, linked to us (fsh_os_spawn). */
+static int
+fsh_spawn(struct fsh *f)
+{
+	char *argv[4] = { NULL, (char *)"--helper", NULL, NULL };
+	int sv[2], r;
+	pid_t pid;
+
+	argv[0] = sysinfo_self_exe();
+	if (log_get_level() >= LOG_DEBUG)
+		argv[2] = (char *)"-v";
+	r = fsh_os_spawn(&f->session, argv, &sv[0], &pid);
+	free(argv[0]);
+	if (r != 0)
+		return r;
 	evutil_make_socket_nonblocking(sv[0]);
 	f->rev = event_new(f->base, sv[0], EV_READ | EV_PERSIST, fsh_read_cb,
 	    f);
@@ -530,11 +564,16 @@ fsh_new(struct event_base *base, const struct fsh_cb *cb, void *arg)
 	TAILQ_INIT(&f->out);
 	TAILQ_INIT(&f->spare);
 	session_init(&f->session);
+#ifndef _WIN32
 	f->sigchld = evsignal_new(base, SIGCHLD, fsh_sigchld_cb, f);
-	f->notify = evtimer_new(base, fsh_notify_cb, f);
-	if (f->sigchld == NULL || f->notify == NULL ||
-	    event_add(f->sigchld, NULL) != 0)
+	if (f->sigchld == NULL || event_add(f->sigchld, NULL) != 0)
 		fatal("libevent: cannot watch SIGCHLD");
+#endif
+	/* Windows has no SIGCHLD (nor zombies): fsh_stop and fsh_free look
+	 * whether the helper left. */
+	f->notify = evtimer_new(base, fsh_notify_cb, f);
+	if (f->notify == NULL)
+		fatal("libevent: no timer");
 	return f;
 }
 
@@ -565,7 +604,8 @@ fsh_free(struct fsh *f)
 			kill(f->reap[i], SIGKILL);
 			waitpid(f->reap[i], NULL, 0);
 		}
-	event_free(f->sigchld);
+	if (f->sigchld != NULL)
+		event_free(f->sigchld);
 	event_free(f->notify);
 	session_fini(&f->session);
 	free(f);

@@ -11,9 +11,16 @@
 # PTY terminals' platform part (term_pty.c; server/win/term_conpty.c
 # runs them in a pseudoconsole), vpx_mem.c (glibc malloc hooks) and
 # the logind wake lock (awake.c; server/win/awake_win.c uses the power
-# manager), and file transfer's helper and its link (server/helper/,
-# fsh.c, and its I/O threads, fio.c; server/win/fsh_win.c says file
-# transfer is not available, server/win/fio_win.c has nothing to move).
+# manager).
+# File transfer is built: the helper (server/helper/, `cdesk.exe --helper`,
+# started in the desktop user's session as that user) with its system
+# calls on paths taken by server/win/helper_win.c (helper_win.h, included
+# in each of its files: UTF-16 paths, reparse points refused), its link
+# fsh.c with server/win/fsh_win.c (a loopback socket the helper proves
+# with a key; files go as handles the server moves out of the helper's
+# process), and the I/O threads fio.c with server/win/fio_win.c
+# (positioned ReadFile/WriteFile, fio_win.h, included in fio.c); both
+# keep offsets in 64 bits where the C runtime's off_t has 32.
 # The GTK main window is not built. The CM is the native Win32 one
 # (cm/win/cm_win32.c with the shared cm/cm_core.c, on the message-loop
 # IPC client ipc/ipc_wmsg.c): `cdesk.exe --cm`, which the server starts
@@ -31,7 +38,7 @@ WIN_NOT_SERVER	:= server/x11/% server/session.c server/session_src.c \
 		   server/svc/term_pty.c server/svc/audio_pulse.c \
 		   server/media/vpx_mem.c \
 		   server/media/aplay.c \
-		   server/awake.c server/fsh.c server/fio.c server/helper/%
+		   server/awake.c
 COMMON_SRCS	:= $(wildcard common/*.c)
 IPC_SRCS	:= ipc/ipc.c ipc/ipc_event.c ipc/ipc_win32.c ipc/ipc_wmsg.c
 CMWIN_SRCS	:= cm/cm_core.c cm/win/cm_win32.c
@@ -44,6 +51,8 @@ SERVER_PKGS	:= libevent libavcodec libavutil libswscale vpx opus libzstd \
 CPPFLAGS	+= -include common/compat_win.h -Icommon/compat_win \
 		   -DCDESK_NO_GUI
 $(B)/server/%.o: CPPFLAGS += -include server/win/platform.h
+$(B)/server/helper/%.o: CPPFLAGS += -include server/win/helper_win.h
+$(B)/server/fio.o: CPPFLAGS += -include server/win/fio_win.h
 HARDEN		:= -fstack-protector-strong
 HARDEN_LD	:= -static -Wl,--dynamicbase -Wl,--nxcompat \
 		   -Wl,--high-entropy-va

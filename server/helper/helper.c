@@ -137,6 +137,14 @@ helper_send_stream(struct helper *h, struct hjob *j, int32_t file_num,
 	r.stream = &st;
 	d.union_case = IPC__DATA__UNION_FS_REPLY;
 	d.fs_reply = &r;
+#ifdef _WIN32
+	/* Nothing rides beside a frame: the frame names a handle of ours,
+	 * which the server moves into itself (helper_win.h). */
+	if (fd >= 0) {
+		st.handle = helper_win_lend(fd);
+		fd = -1;
+	}
+#endif
 	if (fd >= 0 && h->nfds == HELPER_FDS_MAX) {
 		/* Callers check helper_fds_room; never reached. */
 		close(fd);
@@ -635,10 +643,15 @@ helper_read(struct helper *h)
 	return 0;
 }
 
-/* Write n queued bytes; the first carries fd when fd >= 0. */
+/* Write n queued bytes; the first carries fd when fd >= 0 (never on
+ * Windows: helper_send_stream). */
 static ssize_t
 helper_write_fd(struct helper *h, size_t n, int fd)
 {
+#ifdef _WIN32
+	(void)fd;
+	return write(h->fd, h->out.p + h->out.off, n);
+#else
 	union {
 		struct cmsghdr	hdr;
 		char		buf[CMSG_SPACE(sizeof(int))];
@@ -661,6 +674,7 @@ helper_write_fd(struct helper *h, size_t n, int fd)
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cm), &fd, sizeof fd);
 	return sendmsg(h->fd, &mh, MSG_NOSIGNAL);
+#endif
 }
 
 /* Write what is queued, each descriptor with the first byte of its
@@ -737,10 +751,18 @@ helper_init(struct helper *h, int fd)
 	memset(h, 0, sizeof *h);
 	h->fd = fd;
 	TAILQ_INIT(&h->conns);
+#ifdef _WIN32
+	/* The profile folder, as upstream's home on Windows. */
+	(void)pw;
+	if ((h->home = helper_win_home()) == NULL)
+		h->home = xstrdup("C:\\");
+	(void)home;
+#else
 	if ((home == NULL || *home != '/') &&
 	    (pw = getpwuid(getuid())) != NULL)
 		home = pw->pw_dir;
 	h->home = xstrdup(home != NULL && *home == '/' ? home : "/");
+#endif
 	if (chdir(h->home) != 0)
 		log_warn("cannot enter %s", h->home);
 }
@@ -773,7 +795,15 @@ helper_main(int fd, int verbose)
 	log_set_ident("helper");
 	log_set_level(verbose > 1 ? LOG_TRACE : verbose ? LOG_DEBUG :
 	    LOG_INFO);
+#ifdef _WIN32
+	/* No descriptor is inherited here: we call the server (fsh_win.c). */
+	if ((fd = helper_win_connect()) < 0) {
+		log_error("cannot reach the server");
+		return 1;
+	}
+#else
 	signal(SIGPIPE, SIG_IGN);
+#endif
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
 		log_error("descriptor %d is not the server's", fd);
 		return 1;

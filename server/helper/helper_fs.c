@@ -42,10 +42,15 @@ typedef void (*helper_scan_cb)(const char *name, const char *full,
 char *
 helper_errno_text(int e)
 {
+#ifdef _WIN32
+	/* The system's words and the Win32 error number (helper_win.c). */
+	return helper_win_errtext(e);
+#else
 	char *s;
 
 	xasprintf(&s, "%s (os error %d)", strerror(e), e);
 	return s;
+#endif
 }
 
 /* base joined with name; "" is base itself. Caller frees. */
@@ -59,8 +64,21 @@ helper_join(const char *base, const char *name)
 		return xstrdup(base);
 	if (n == 0)
 		return xstrdup(name);
-	xasprintf(&s, "%s%s%s", base, base[n - 1] == '/' ? "" : "/", name);
+	xasprintf(&s, "%s%s%s", base, strchr(HELPER_SEPS, base[n - 1]) !=
+	    NULL ? "" : (char[]){ HELPER_SEP, '\0' }, name);
 	return s;
+}
+
+/* The last separator in path. */
+char *
+helper_last_sep(const char *path)
+{
+	const char *s, *last = NULL;
+
+	for (s = path; *s != '\0'; s++)
+		if (strchr(HELPER_SEPS, *s) != NULL)
+			last = s;
+	return (char *)last;
 }
 
 /*
@@ -339,7 +357,7 @@ int
 helper_create_dir(const char *path, char **err)
 {
 	struct stat st;
-	char *p, *s;
+	char *p, *s, c;
 	int last;
 
 	*err = NULL;
@@ -349,9 +367,10 @@ helper_create_dir(const char *path, char **err)
 	}
 	p = xstrdup(path);
 	for (s = p + 1;; s++) {
-		if (*s != '/' && *s != '\0')
+		if (*s != '\0' && strchr(HELPER_SEPS, *s) == NULL)
 			continue;
 		last = *s == '\0';
+		c = *s;
 		*s = '\0';
 		if (mkdir(p, 0777) != 0 && (errno != EEXIST ||
 		    stat(p, &st) != 0 || (!S_ISDIR(st.st_mode) && last))) {
@@ -361,7 +380,7 @@ helper_create_dir(const char *path, char **err)
 		}
 		if (last)
 			break;
-		*s = '/';
+		*s = c;
 	}
 	free(p);
 	return 0;
@@ -458,9 +477,9 @@ helper_rename(const char *path, const char *new_name, char **err)
 	}
 	p = xstrdup(path);
 	n = strlen(p);
-	while (n > 1 && p[n - 1] == '/')
+	while (n > 1 && strchr(HELPER_SEPS, p[n - 1]) != NULL)
 		p[--n] = '\0';
-	if ((slash = strrchr(p, '/')) == NULL)
+	if ((slash = helper_last_sep(p)) == NULL)
 		to = xstrdup(new_name);
 	else {
 		slash[1] = '\0';
@@ -483,7 +502,7 @@ helper_check_name(const char *name, char **err)
 
 	*err = NULL;
 	for (;;) {
-		e = strchr(s, '/');
+		e = strpbrk(s, HELPER_SEPS);
 		if ((e == NULL ? strcmp(s, "..") == 0 :
 		    (e - s == 2 && s[0] == '.' && s[1] == '.'))) {
 			*err = xstrdup("path traversal detected in file name");
@@ -493,7 +512,14 @@ helper_check_name(const char *name, char **err)
 			break;
 		s = e + 1;
 	}
-	if (name[0] == '/') {
+#ifdef _WIN32
+	/* A drive ("C:x") or a stream of a file ("x:y"): no relative name. */
+	if (strchr(name, ':') != NULL) {
+		*err = xstrdup("absolute path detected in file name");
+		return -1;
+	}
+#endif
+	if (name[0] != '\0' && strchr(HELPER_SEPS, name[0]) != NULL) {
 		*err = xstrdup("absolute path detected in file name");
 		return -1;
 	}
@@ -511,8 +537,8 @@ helper_check_components(const char *base, const char *name, char **err)
 	*err = NULL;
 	cur = xstrdup(base);
 	dup = xstrdup(name);
-	for (seg = strtok_r(dup, "/", &save); seg != NULL;
-	    seg = strtok_r(NULL, "/", &save)) {
+	for (seg = strtok_r(dup, HELPER_SEPS, &save); seg != NULL;
+	    seg = strtok_r(NULL, HELPER_SEPS, &save)) {
 		if (strcmp(seg, ".") == 0)
 			continue;
 		next = helper_join(cur, seg);

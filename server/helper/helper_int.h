@@ -20,6 +20,16 @@
 #define HELPER_LOG_MS	500		/* progress logs per job, at most */
 #define HELPER_FDS_MAX	64		/* descriptors queued to the server */
 
+/* What separates a path's names: on Windows '\\' (and '/' is read as
+ * one too), so a name a peer sends is checked for both. */
+#ifdef _WIN32
+#define HELPER_SEP	'\\'
+#define HELPER_SEPS	"/\\"
+#else
+#define HELPER_SEP	'/'
+#define HELPER_SEPS	"/"
+#endif
+
 /* FsReply flags for helper_send. */
 #define HELPER_F_END	0x02	/* the job is over */
 
@@ -157,6 +167,8 @@ uint64_t helper_now_ms(void);
 char	*helper_errno_text(int e);
 /* base joined with name ("" means base itself); caller frees. */
 char	*helper_join(const char *base, const char *name);
+/* The last separator (HELPER_SEPS) in path, or NULL. */
+char	*helper_last_sep(const char *path);
 /*
  * Lists one folder into d (path set to path; entries owned by d, free
  * with helper_dir_clear). Returns 0, or -1 with *err (caller frees).

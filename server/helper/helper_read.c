@@ -165,7 +165,7 @@ void
 helper_read_confirm(struct helper *h, struct hjob *j,
     const Hbb__FileTransferSendConfirmRequest *c)
 {
-	off_t off;
+	int64_t off;
 
 	log_debug("conn %d: job %d: confirm of file %d (%d), waiting for %zu",
 	    j->hc->id, j->id, c->file_num, (int)c->union_case, j->cur);
@@ -186,7 +186,7 @@ helper_read_confirm(struct helper *h, struct hjob *j,
 		break;
 	case HBB__FILE_TRANSFER_SEND_CONFIRM_REQUEST__UNION_OFFSET_BLK:
 		/* A byte offset, despite the name (§10). */
-		off = (off_t)c->offset_blk;
+		off = (int64_t)c->offset_blk;
 		if (off > 0 && lseek(j->fd, off, SEEK_SET) == off) {
 			j->finished += (uint64_t)off;
 			j->file_bytes = (uint64_t)off;

@@ -256,7 +256,7 @@ helper_write_parents(const char *path)
 	char *p = xstrdup(path), *slash, *err = NULL;
 	struct stat st;
 
-	if ((slash = strrchr(p, '/')) != NULL && slash != p) {
+	if ((slash = helper_last_sep(p)) != NULL && slash != p) {
 		*slash = '\0';
 		if (stat(p, &st) != 0)
 			helper_create_dir(p, &err);
@@ -298,8 +298,8 @@ helper_write_open(struct helper *h, struct hjob *j, size_t idx)
 		goto fail;
 	}
 	e = fstat(fd, &st) != 0 ? errno : !S_ISREG(st.st_mode) ? EINVAL : 0;
-	if (e == 0 && f->resume > 0 && (ftruncate(fd, (off_t)f->resume) != 0 ||
-	    lseek(fd, (off_t)f->resume, SEEK_SET) < 0))
+	if (e == 0 && f->resume > 0 && (ftruncate(fd, (int64_t)f->resume) != 0 ||
+	    lseek(fd, (int64_t)f->resume, SEEK_SET) < 0))
 		e = errno;
 	if (e == 0 && f->resume == 0 && helper_digest_write(dg, f->dsize,
 	    f->dmtime) != 0)

@@ -1,111 +1,113 @@
 /*
- * fio_win.c: the file I/O threads (fio.h) on Windows, where file transfer
- * is not built yet (fsh_win.c): no helper passes a descriptor, so there
- * is nothing to read or write. fio_new gives NULL and the rest is never
- * reached with a queue.
+ * fio_win.c: positioned reads and writes and the flush of server/fio.c on
+ * Windows (fio_win.h), and fio_fd_ok there: the descriptors fio gets are
+ * C runtime descriptors around file handles the file helper opened as the
+ * session's user (fsh_win.c moved them into this process).
  */
 #include <stdlib.h>
 
-#include "common/xmalloc.h"
 #include "server/fio.h"
+#include "server/win/fio_win.h"
 
-/* No threads: file transfer is not available on Windows yet. */
-struct fio *
-fio_new(struct event_base *base, fio_done_cb cb)
+/* Writes and reads go in pieces of at most this (a DWORD count). */
+#define FIO_WIN_MAX	(1u << 30)
+
+/* errno for a failed ReadFile, WriteFile or FlushFileBuffers. */
+static int
+fio_win_errno(DWORD code)
 {
-	(void)base;
-	(void)cb;
-	return NULL;
+	switch (code) {
+	case ERROR_DISK_FULL:
+	case ERROR_HANDLE_DISK_FULL:
+		errno = ENOSPC;
+		break;
+	case ERROR_ACCESS_DENIED:
+	case ERROR_LOCK_VIOLATION:
+		errno = EACCES;
+		break;
+	case ERROR_INVALID_HANDLE:
+		errno = EBADF;
+		break;
+	default:
+		errno = EIO;
+		break;
+	}
+	return -1;
 }
 
-/* Nothing to stop. */
-void
-fio_free(struct fio *io)
+/* An OVERLAPPED that says offset off (the handle is not overlapped: the
+ * call waits, and only the offset counts). */
+static void
+fio_win_at(OVERLAPPED *ov, uint64_t off)
 {
-	(void)io;
+	memset(ov, 0, sizeof *ov);
+	ov->Offset = (DWORD)off;
+	ov->OffsetHigh = (DWORD)(off >> 32);
 }
 
-/* Never called without threads. */
-struct fio_q *
-fio_q_new(struct fio *io, int fd, void *owner, int nocompress, uint64_t off)
+/* pread(): 0 at the end of the file. */
+ssize_t
+fio_win_pread(int fd, void *buf, size_t n, uint64_t off)
 {
-	(void)io;
-	(void)fd;
-	(void)owner;
-	(void)nocompress;
-	(void)off;
-	return NULL;
+	HANDLE h = (HANDLE)_get_osfhandle(fd);
+	OVERLAPPED ov;
+	DWORD got = 0;
+
+	if (h == INVALID_HANDLE_VALUE) {
+		errno = EBADF;
+		return -1;
+	}
+	fio_win_at(&ov, off);
+	if (!ReadFile(h, buf, (DWORD)(n > FIO_WIN_MAX ? FIO_WIN_MAX : n), &got,
+	    &ov))
+		return GetLastError() == ERROR_HANDLE_EOF ? 0 :
+		    fio_win_errno(GetLastError());
+	return (ssize_t)got;
 }
 
-/* No queue exists. */
-void
-fio_q_close(struct fio_q *q)
+/* pwrite(). */
+ssize_t
+fio_win_pwrite(int fd, const void *buf, size_t n, uint64_t off)
 {
-	(void)q;
+	HANDLE h = (HANDLE)_get_osfhandle(fd);
+	OVERLAPPED ov;
+	DWORD put = 0;
+
+	if (h == INVALID_HANDLE_VALUE) {
+		errno = EBADF;
+		return -1;
+	}
+	fio_win_at(&ov, off);
+	if (!WriteFile(h, buf, (DWORD)(n > FIO_WIN_MAX ? FIO_WIN_MAX : n),
+	    &put, &ov))
+		return fio_win_errno(GetLastError());
+	return (ssize_t)put;
 }
 
-/* No queue exists. */
-size_t
-fio_q_pending(const struct fio_q *q)
+/* fdatasync(): what was written reaches the disk. */
+int
+fio_win_sync(int fd)
 {
-	(void)q;
-	return 0;
+	HANDLE h = (HANDLE)_get_osfhandle(fd);
+
+	if (h == INVALID_HANDLE_VALUE) {
+		errno = EBADF;
+		return -1;
+	}
+	return FlushFileBuffers(h) ? 0 : fio_win_errno(GetLastError());
 }
 
-/* An operation nobody runs (never called without queues). */
-struct fio_op *
-fio_op_new(struct fio *io, enum fio_kind kind, size_t cap)
-{
-	struct fio_op *op = fio_op_wrap(xmalloc(cap ? cap : 1), 0);
-
-	(void)io;
-	op->kind = kind;
-	op->cap = cap;
-	return op;
-}
-
-/* An operation around buf (never called without queues). */
-struct fio_op *
-fio_op_wrap(uint8_t *buf, size_t len)
-{
-	struct fio_op *op = xcalloc(1, sizeof *op);
-
-	op->kind = FIO_WRITE;
-	op->buf = buf;
-	op->cap = op->len = len;
-	return op;
-}
-
-/* Frees op. */
-void
-fio_op_free(struct fio *io, struct fio_op *op)
-{
-	(void)io;
-	if (op != NULL)
-		free(op->buf);
-	free(op);
-}
-
-/* Never reached: no queue to submit to. */
-void
-fio_submit(struct fio_q *q, struct fio_op *op)
-{
-	(void)q;
-	fio_op_free(NULL, op);
-}
-
-/* No descriptor is ever passed. */
+/* A file on a disk, not a folder. Its access cannot be asked of a handle
+ * cheaply: a read of a file open for writing only fails (EBADF), and
+ * the transfer with it. */
 int
 fio_fd_ok(int fd, int write)
 {
-	(void)fd;
-	(void)write;
-	return 0;
-}
+	BY_HANDLE_FILE_INFORMATION fi;
+	HANDLE h = fd >= 0 ? (HANDLE)_get_osfhandle(fd) : INVALID_HANDLE_VALUE;
 
-/* No descriptor is ever passed. */
-void
-fio_fd_close(int fd)
-{
-	(void)fd;
+	(void)write;
+	return h != INVALID_HANDLE_VALUE && GetFileType(h) == FILE_TYPE_DISK &&
+	    GetFileInformationByHandle(h, &fi) &&
+	    !(fi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY);
 }

@@ -1,77 +1,179 @@
 /*
- * fsh_win.c: the file helper's link (fsh.h) and `cdesk --helper`
- * (helper.h) on Windows, where file transfer is not built yet: the helper
- * must run in the desktop user's session (CreateProcessAsUser with a pipe
- * of its own), and neither that nor the helper's file code is ported. So
- * there is no link (fsh_new gives NULL, which every caller and every
- * fsh_ call treats as "no helper") and a file request gets
- * ERR_UNSUPP, which the connection reports to the peer.
+ * fsh_win.c: what server/fsh.c needs of Windows to link the file helper
+ * (fsh_os.h). The helper runs in the desktop user's session as that user
+ * (session_spawn: CreateProcessAsUser with the session's token as the
+ * service, CreateProcess when we run as a user ourselves, as under wine),
+ * so every path a peer names is touched with the user's rights only.
+ *
+ * The channel is a loopback TCP connection, because libevent watches
+ * sockets only on Windows and fsh.c's frames then run unchanged: we listen
+ * on 127.0.0.1 on a port of the system's choosing (SO_EXCLUSIVEADDRUSE:
+ * no one can take it over), give the port and a random key to the helper
+ * in its environment (which only the user and administrators can read),
+ * and take the first connection that says the key within
+ * FSH_WIN_WAIT_MS; then the listener is closed.
+ *
+ * A file goes as a handle of the helper's (FsStream.handle): we move it
+ * into our process (DuplicateHandle with DUPLICATE_CLOSE_SOURCE, which
+ * PROCESS_DUP_HANDLE on the helper allows us, LocalSystem or the same
+ * user) and wrap it in a C runtime descriptor for fio. A helper can name
+ * only handles it has, so it can give us nothing its user could not open.
  */
-#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
 
 #include "common/err.h"
 #include "common/log.h"
-#include "server/fsh.h"
-#include "server/helper/helper.h"
+#include "common/mono.h"
+#include "server/fsh_os.h"
+#include "server/session.h"
 
-/* No link: file transfer is not available on Windows yet. */
-struct fsh *
-fsh_new(struct event_base *base, const struct fsh_cb *cb, void *arg)
+#define FSH_WIN_KEY	16		/* random bytes of the key */
+#define FSH_WIN_WAIT_MS	15000		/* for the helper to call */
+
+/* A listener on 127.0.0.1; its port in *port. -1 when none. */
+static int
+fsh_win_listen(unsigned *port)
 {
-	(void)base;
-	(void)cb;
-	(void)arg;
-	log_info("file transfer: not available on Windows yet");
-	return NULL;
+	struct sockaddr_in sa;
+	int fd, len = sizeof sa;
+	BOOL on = TRUE;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, &on, sizeof on);
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+	    listen(fd, 4) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
+		close(fd);
+		return -1;
+	}
+	*port = ntohs(sa.sin_port);
+	return fd;
 }
 
-/* Nothing to free. */
-void
-fsh_free(struct fsh *f)
+/* Read exactly n bytes from fd before deadline (mono ms). 0 or -1. */
+static int
+fsh_win_read_key(int fd, char *buf, size_t n, uint64_t deadline)
 {
-	(void)f;
-}
+	struct pollfd p;
+	size_t have = 0;
+	uint64_t now;
+	int got;
 
-/* No helper to tell. */
-void
-fsh_set_session(struct fsh *f, const struct session *s)
-{
-	(void)f;
-	(void)s;
-}
-
-/* Every request is refused. */
-int
-fsh_send(struct fsh *f, const Ipc__FsRequest *r)
-{
-	(void)f;
-	(void)r;
-	return ERR_UNSUPP;
-}
-
-/* Nothing waits. */
-size_t
-fsh_backlog(const struct fsh *f)
-{
-	(void)f;
+	while (have < n) {
+		if ((now = mono_ms()) >= deadline)
+			return -1;
+		p.fd = fd;
+		p.events = POLLIN;
+		p.revents = 0;
+		if (poll(&p, 1, (int)(deadline - now)) <= 0)
+			return -1;
+		if ((got = recv(fd, buf + have, n - have, 0)) <= 0)
+			return -1;
+		have += (size_t)got;
+	}
 	return 0;
 }
 
-/* No helper runs. */
-long
-fsh_pid(const struct fsh *f)
+/* The first connection to lfd that says key, before the deadline. */
+static int
+fsh_win_accept(int lfd, const char *key, pid_t pid)
 {
-	(void)f;
+	uint64_t deadline = mono_ms() + FSH_WIN_WAIT_MS, now;
+	char got[FSH_WIN_KEY * 2 + 1];
+	struct pollfd p;
+	int fd;
+
+	while ((now = mono_ms()) < deadline) {
+		p.fd = lfd;
+		p.events = POLLIN;
+		p.revents = 0;
+		if (poll(&p, 1, (int)(deadline - now)) <= 0)
+			break;
+		if ((fd = accept(lfd, NULL, NULL)) < 0)
+			continue;
+		if (fsh_win_read_key(fd, got, strlen(key), deadline) == 0 &&
+		    sodium_memcmp(got, key, strlen(key)) == 0)
+			return fd;
+		log_warn("helper: a caller without the key was refused");
+		close(fd);
+		/* A helper that died will not call. */
+		if (kill(pid, 0) != 0)
+			break;
+	}
+	return -1;
+}
+
+/* Start the helper and take its call (see the top of this file). */
+int
+fsh_os_spawn(const struct session *s, char *const argv[], int *fd,
+    pid_t *pid)
+{
+	unsigned char raw[FSH_WIN_KEY];
+	char key[FSH_WIN_KEY * 2 + 1], eport[48], ekey[64];
+	char *env[3] = { eport, ekey, NULL };
+	unsigned port;
+	int lfd, r;
+
+	*fd = -1;
+	if ((lfd = fsh_win_listen(&port)) < 0) {
+		log_warn("helper: no loopback listener (%d)",
+		    WSAGetLastError());
+		return ERR_IO;
+	}
+	randombytes_buf(raw, sizeof raw);
+	sodium_bin2hex(key, sizeof key, raw, sizeof raw);
+	snprintf(eport, sizeof eport, "CDESK_HELPER_PORT=%u", port);
+	snprintf(ekey, sizeof ekey, "CDESK_HELPER_KEY=%s", key);
+	r = session_spawn(s, "helper", argv, env, pid);
+	sodium_memzero(ekey, sizeof ekey);
+	if (r != 0) {
+		close(lfd);
+		sodium_memzero(key, sizeof key);
+		return r;
+	}
+	*fd = fsh_win_accept(lfd, key, *pid);
+	close(lfd);
+	sodium_memzero(key, sizeof key);
+	if (*fd < 0) {
+		log_warn("helper: pid %ld did not call", (long)*pid);
+		kill(*pid, SIGKILL);
+		return ERR_IO;
+	}
+	fsh_sockbuf(*fd);
 	return 0;
 }
 
-/* `cdesk --helper`: says it is not built here. */
+/* Move the helper's handle into our process (see the top). */
 int
-helper_main(int fd, int verbose)
+fsh_os_take(pid_t pid, const Ipc__FsStream *st)
 {
-	(void)fd;
-	(void)verbose;
-	fprintf(stderr, "cdesk: the file helper is not built for Windows "
-	    "yet\n");
-	return 1;
+	HANDLE proc, h = NULL;
+	int fd, ok;
+
+	/* Handles are 32-bit values, even in 64-bit processes. */
+	if (st->handle == 0 || st->handle > UINT32_MAX)
+		return -1;
+	if ((proc = OpenProcess(PROCESS_DUP_HANDLE, FALSE, (DWORD)pid)) ==
+	    NULL)
+		return -1;
+	ok = DuplicateHandle(proc, (HANDLE)(uintptr_t)st->handle,
+	    GetCurrentProcess(), &h, 0, FALSE, DUPLICATE_SAME_ACCESS |
+	    DUPLICATE_CLOSE_SOURCE);
+	CloseHandle(proc);
+	if (!ok)
+		return -1;
+	if (GetFileType(h) != FILE_TYPE_DISK ||
+	    (fd = _open_osfhandle((intptr_t)h, (st->write ? _O_WRONLY :
+	    _O_RDONLY) | _O_BINARY)) < 0) {
+		CloseHandle(h);
+		return -1;
+	}
+	return fd;
 }

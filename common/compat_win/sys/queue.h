@@ -59,4 +59,20 @@ struct {								\
 	*(elm)->field.tqe_prev = (elm)->field.tqe_next;			\
 } while (0)
 
+/* The last element: the head's last pointer is the next pointer of the
+ * last entry, whose prev pointer leads back to the one before it, laid
+ * out as a head is. */
+#define TAILQ_LAST(head, headname)					\
+	(*(((struct headname *)((head)->tqh_last))->tqh_last))
+
+/* Moves every element of head2 to the end of head1. */
+#define TAILQ_CONCAT(head1, head2, field) do {				\
+	if (!TAILQ_EMPTY(head2)) {					\
+		*(head1)->tqh_last = (head2)->tqh_first;		\
+		(head2)->tqh_first->field.tqe_prev = (head1)->tqh_last;	\
+		(head1)->tqh_last = (head2)->tqh_last;			\
+		TAILQ_INIT(head2);					\
+	}								\
+} while (0)
+
 #endif

@@ -1,0 +1,2 @@
+/* <sys/uio.h> on Windows: struct iovec and writev() are in
+ * common/compat_win.h. */
