@@ -7,7 +7,9 @@
  * on, hands every reply to a callback, says when the helper is gone (it
  * is started again by the next request) and when its queue drained.
  * The helper passes the descriptor of each file of a transfer (SCM_RIGHTS)
- * with an FsStream reply; the server moves the bytes (server/fio.c).
+ * with an FsStream reply; the server moves the bytes (server/fio.c). On
+ * Windows the link and the passing are server/win/fsh_win.c's (fsh_os.h):
+ * a loopback socket and handles moved out of the helper's process.
  *
  * What comes back is checked like any IPC input (ipc_decode_max): the
  * helper runs as the desktop user, who could replace it.

@@ -12,7 +12,8 @@
 
 /*
  * Serves requests on fd (a connected stream socket, taken) until the
- * server closes it. verbose raises the log level as -v does. Returns the
+ * server closes it; on Windows, where nothing is inherited, fd is unused
+ * and the helper calls the server (helper_win_connect). verbose raises the log level as -v does. Returns the
  * process exit status: 0 when the server went away, 1 on a broken channel.
  */
 int	helper_main(int fd, int verbose);

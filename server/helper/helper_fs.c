@@ -105,10 +105,11 @@ helper_scan(const char *path, int hidden, helper_scan_cb cb, void *arg,
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0 ||
 		    !utf8_valid(de->d_name) ||
-		    (de->d_name[0] == '.' && !hidden))
+		    (HELPER_DOT_HIDDEN && de->d_name[0] == '.' && !hidden))
 			continue;
 		full = helper_join(path, de->d_name);
-		if (lstat(full, &lst) == 0) {
+		if (lstat(full, &lst) == 0 &&
+		    (hidden || !helper_hidden(de->d_name, &lst))) {
 			is_dir = S_ISDIR(lst.st_mode) ||
 			    (S_ISLNK(lst.st_mode) && stat(full, &st) == 0 &&
 			    S_ISDIR(st.st_mode));
@@ -149,7 +150,7 @@ helper_list_cb(const char *name, const char *full, const struct stat *lst,
 	Hbb__FileEntry *e = helper_entry_add(arg, name);
 
 	(void)full;
-	e->is_hidden = name[0] == '.';
+	e->is_hidden = helper_hidden(name, lst);
 	e->modified_time = helper_secs(lst->st_mtime);
 	if (is_dir)
 		e->entry_type = S_ISLNK(lst->st_mode) ?
@@ -162,6 +163,24 @@ helper_list_cb(const char *name, const char *full, const struct stat *lst,
 	}
 }
 
+#ifdef _WIN32
+/* "/" on Windows: the drives, as upstream lists them ("C:"). */
+static void
+helper_list_drives(Hbb__FileDirectory *d)
+{
+	DWORD drives = GetLogicalDrives();
+	char name[3] = "A:";
+	int i;
+
+	for (i = 0; i < 26; i++)
+		if (drives & (1u << i)) {
+			name[0] = (char)('A' + i);
+			helper_entry_add(d, name)->entry_type =
+			    HBB__FILE_TYPE__DirDrive;
+		}
+}
+#endif
+
 /* List one folder. */
 int
 helper_list_dir(const char *path, int hidden, Hbb__FileDirectory *d,
@@ -169,6 +188,12 @@ helper_list_dir(const char *path, int hidden, Hbb__FileDirectory *d,
 {
 	*err = NULL;
 	d->path = xstrdup(path);
+#ifdef _WIN32
+	if (strcmp(path, "/") == 0) {
+		helper_list_drives(d);
+		return 0;
+	}
+#endif
 	return helper_scan(path, hidden, helper_list_cb, d, err);
 }
 
@@ -217,7 +242,7 @@ helper_files_cb(const char *name, const char *full, const struct stat *lst,
 		else {
 			e = helper_entry_add(w->d, rel);
 			e->entry_type = HBB__FILE_TYPE__File;
-			e->is_hidden = name[0] == '.';
+			e->is_hidden = helper_hidden(name, lst);
 			e->size = (uint64_t)lst->st_size;
 			e->modified_time = helper_secs(lst->st_mtime);
 		}

@@ -30,6 +30,16 @@
 #define HELPER_SEPS	"/"
 #endif
 
+/* Hidden files: on Windows those with the hidden attribute (helper_win.h
+ * sets st_hidden), elsewhere the names that start with a dot. */
+#ifdef _WIN32
+#define HELPER_DOT_HIDDEN		0
+#define helper_hidden(name, st)		((st)->st_hidden)
+#else
+#define HELPER_DOT_HIDDEN		1
+#define helper_hidden(name, st)		((name)[0] == '.')
+#endif
+
 /* FsReply flags for helper_send. */
 #define HELPER_F_END	0x02	/* the job is over */
 

@@ -174,6 +174,7 @@ helper_win_fill(struct helper_stat *st, DWORD attr, DWORD hi, DWORD lo,
 	if (st->st_mode & S_IFREG)
 		st->st_size = (uint64_t)hi << 32 | lo;
 	st->st_mtime = helper_win_time(mtime);
+	st->st_hidden = (attr & FILE_ATTRIBUTE_HIDDEN) != 0;
 }
 
 /* stat() of an open handle. */

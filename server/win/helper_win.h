@@ -30,6 +30,7 @@ struct helper_stat {
 	mode_t		 st_mode;	/* S_IFREG, S_IFDIR, S_IFLNK, S_IFCHR */
 	uint64_t	 st_size;
 	time_t		 st_mtime;	/* Unix seconds */
+	int		 st_hidden;	/* FILE_ATTRIBUTE_HIDDEN */
 };
 #undef stat
 #undef lstat

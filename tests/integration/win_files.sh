@@ -5,9 +5,13 @@
 # Linux). The host starts `cdesk.exe --helper` in the session
 # (server/win/fsh_win.c), which touches every path; the server moves the
 # bytes with the handles the helper passes (server/win/fio_win.c):
-# - the empty path lists the home folder (the profile, C:\users\NAME);
+# - the empty path lists the home folder (the profile, C:\users\NAME),
+#   hidden files are those with the hidden attribute, "/" the drives;
 # - 6 MiB up and down with sha256 equal, the upload through NAME.download;
-# - a download cut at 2 MiB resumes to the same bytes;
+# - a download and an upload cut at 2 MiB resume to the same bytes; a
+#   cancelled upload leaves nothing;
+# - a tree with an empty file, an empty folder and UTF-8 names goes up
+#   and comes back the same;
 # - mkdir, rename, remove a file, remove a tree, rmdir of a full folder;
 # - a `..` name and a drive name in an upload are refused with upstream's
 #   words, and nothing is written outside the folder.
@@ -63,7 +67,14 @@ out=$($F ls "")
 wmatch "$out" "^DIR C:\\\\users\\\\$WU [0-9]+" "home listed"
 wmatch "$out" "ENTRY File 3 hello.txt" "home listing"
 grep -q 'helper: started pid' "$DIR/log" || fail "no helper started"
-echo "listing: $(echo "$out" | grep -c ENTRY) entries in $WH"
+# Hidden is the hidden attribute here (wine gives it to dot-files).
+echo s >"$H/.secret"
+out=$($F ls "")
+printf '%s\n' "$out" | grep -q secret && fail "hidden file listed"
+wmatch "$($F ls "" hidden)" "ENTRY File 2 .secret hidden" "hidden file"
+# "/" lists the drives, as upstream's Windows host does.
+wmatch "$($F ls /)" "ENTRY DirDrive 0 C:" "drives"
+printf 'listing: %s entries in %s\n' "$(echo "$out" | grep -c ENTRY)" "$WH"
 
 # Download and upload, byte for byte.
 head -c 6291456 /dev/urandom >"$H/big.bin"
@@ -87,6 +98,55 @@ out=$($F get "$WH\\big.bin" "$L/cut.bin" resume)
 wmatch "$out" "^RESUME 2097152" "download resumed at 2 MiB"
 wmatch "$out" "^MOVED 4194304" "download resumed: the rest only"
 [ "$(sha256sum <"$L/cut.bin")" = "$SUM" ] || fail "resumed download sha256"
+
+# An upload cut at 2 MiB leaves NAME.download and NAME.digest, never
+# NAME, and resumes from them to the same bytes.
+out=$($F put "$L/down.bin" "$WH\\up2.bin" cut=2097152)
+wmatch "$out" "^CUT 2097152" "upload cut"
+part=-1
+i=0
+until [ -s "$H/up2.bin.digest" ] &&
+    [ "$(stat -c %s "$H/up2.bin.download" 2>/dev/null)" = "$part" ]; do
+	part=$(stat -c %s "$H/up2.bin.download" 2>/dev/null)
+	i=$((i + 1)); [ $i -gt 100 ] && fail "no partial upload kept"
+	sleep 0.3
+done
+[ -e "$H/up2.bin" ] && fail "cut upload has its final name"
+[ "$part" -gt 0 ] || fail "nothing of the cut upload kept"
+out=$($F put "$L/down.bin" "$WH\\up2.bin" resume)
+wmatch "$out" "^RESUME $part" "upload resumed at $part"
+wmatch "$out" "^DONE 1" "resumed upload"
+[ "$(sha256sum <"$H/up2.bin")" = "$SUM" ] || fail "resumed upload sha256"
+[ -e "$H/up2.bin.download" ] || [ -e "$H/up2.bin.digest" ] &&
+    fail "resume left partial files"
+
+# Cancel: an upload's partial file goes.
+out=$($F put "$L/down.bin" "$WH\\cancel.bin" cancel=1048576 rate=2000000)
+wmatch "$out" "^CANCELLED" "upload cancel"
+i=0
+while [ -e "$H/cancel.bin.download" ] || [ -e "$H/cancel.bin.digest" ]; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "cancelled upload left files"
+	sleep 0.1
+done
+[ -e "$H/cancel.bin" ] && fail "cancelled upload has its final name"
+
+# A tree: nested files, an empty file, an empty folder, UTF-8 names; the
+# host names them with '\' (the peer turns them as the stock client does).
+T="$L/tree"
+mkdir -p "$T/a/b" "$T/empty dir" "$T/ünï cödé"
+echo one >"$T/a/one.txt"
+head -c 300000 /dev/urandom >"$T/a/b/two.bin"
+: >"$T/empty.txt"
+echo "日本語" >"$T/ünï cödé/名前.txt"
+out=$($F put "$T" "$WH\\tree")
+wmatch "$out" "^DONE 4" "tree upload"
+wmatch "$out" "^EMPTY 1" "tree upload: empty folder"
+[ -d "$H/tree/empty dir" ] || fail "empty folder not uploaded"
+[ -f "$H/tree/ünï cödé/名前.txt" ] || fail "UTF-8 names not kept"
+out=$($F get "$WH\\tree" "$L/tree.back")
+wmatch "$out" "^DONE 4" "tree download"
+wmatch "$out" "^EMPTY 1" "tree download: empty folder"
+diff -r "$T" "$L/tree.back" || fail "tree differs after the round trip"
 
 # mkdir (with parents), rename, remove.
 wmatch "$($F mkdir "$WH\\new\\deep")" "^OK" "mkdir"

@@ -72,6 +72,7 @@ struct fx {
 	int		 raw;		/* never compress */
 	int		 sink;		/* get: keep nothing */
 	int		 skip;		/* skip identical files */
+	int		 windows;	/* PeerInfo.platform is Windows */
 	uint64_t	 moved;		/* data bytes this run */
 	double		 t0;
 };
@@ -203,6 +204,8 @@ fx_login(struct fx *x, const char *user, const char *pw, const char *dir,
 		hbb__message__free_unpacked(m, NULL);
 		return -1;
 	}
+	x->windows = strcmp(m->login_response->peer_info->platform,
+	    "Windows") == 0;
 	hbb__message__free_unpacked(m, NULL);
 	/* The first listing follows the PeerInfo. */
 	while ((m = fx_recv(x, x->timeout)) != NULL) {
@@ -622,10 +625,11 @@ fx_get_block(struct fx *x, struct fx_get *g, const Hbb__FileTransferBlock *b)
 
 /* Take the listing of a download. */
 static void
-fx_get_list(struct fx_get *g, const Hbb__FileDirectory *d)
+fx_get_list(struct fx *x, struct fx_get *g, const Hbb__FileDirectory *d)
 {
 	uint64_t total = 0;
 	size_t i;
+	char *s;
 
 	g->n = d->n_entries;
 	g->files = xcalloc(g->n + 1, sizeof *g->files);
@@ -633,6 +637,11 @@ fx_get_list(struct fx_get *g, const Hbb__FileDirectory *d)
 	g->dmtime = xcalloc(g->n + 1, sizeof *g->dmtime);
 	for (i = 0; i < g->n; i++) {
 		g->files[i].name = xstrdup(d->entries[i]->name);
+		/* A Windows host names files below with '\\', which the stock
+		 * client turns into '/' (transform_windows_path). */
+		for (s = g->files[i].name; x->windows && *s != '\0'; s++)
+			if (*s == '\\')
+				*s = '/';
 		g->files[i].size = d->entries[i]->size;
 		g->files[i].mtime = d->entries[i]->modified_time;
 		g->dsize[i] = d->entries[i]->size;
@@ -649,7 +658,7 @@ fx_get_empty(struct fx *x, const char *remote, const char *local)
 	Hbb__Message *m = fx_list(x, remote, 1);
 	Hbb__ReadEmptyDirsResponse *r;
 	size_t i, n = strlen(remote);
-	char *p;
+	char *p, *s;
 
 	if (m == NULL) {
 		printf("EMPTY 0\n");
@@ -660,6 +669,9 @@ fx_get_empty(struct fx *x, const char *remote, const char *local)
 		if (strncmp(r->empty_dirs[i]->path, remote, n) != 0)
 			continue;
 		xasprintf(&p, "%s%s/", local, r->empty_dirs[i]->path + n);
+		for (s = p + strlen(local); x->windows && *s != '\0'; s++)
+			if (*s == '\\')
+				*s = '/';
 		fx_mkparents(p);
 		free(p);
 	}
@@ -694,7 +706,7 @@ fx_get(struct fx *x, const char *remote, const char *local)
 			;
 		else if (fr->union_case == HBB__FILE_RESPONSE__UNION_DIR &&
 		    fr->dir->id == id)
-			fx_get_list(&g, fr->dir);
+			fx_get_list(x, &g, fr->dir);
 		else if (fr->union_case == HBB__FILE_RESPONSE__UNION_DIGEST &&
 		    fr->digest->id == id)
 			fx_get_digest(x, &g, fr->digest);
