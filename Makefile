@@ -286,7 +286,8 @@ win: win-libs
 	    CC=$(WIN_HOST)-gcc AR=$(WIN_HOST)-ar \
 	    PKG_CONFIG=build-win/$(WIN_HOST)-pkg-config build-win/cdesk.exe \
 	    build-win/cdesk.msi build-win/tests/win/test_ipc_win.exe \
-	    build-win/tests/win/test_media_win.exe
+	    build-win/tests/win/test_media_win.exe \
+	    build-win/tests/win/test_helper_win.exe
 win-libs:
 	$(Q)sh packaging/deps.sh --win
 	$(Q)sh packaging/win/build.sh build-win

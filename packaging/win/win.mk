@@ -96,3 +96,12 @@ $(B)/tests/win/test_media_win.exe: $(B)/tests/win/test_media_win.o \
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(B)/libserver.a $(B)/libipc.a \
 	    $(B)/libcommon.a $(call pc_libs,$(SERVER_PKGS) $(COMMON_PKGS)) \
 	    -lyuv -lstdc++ -lm $(WIN_SYSLIBS)
+
+# The file helper's Windows calls and fio's positioned I/O
+# (tests/win/test_helper_win.c), which tests/integration/win_files.sh runs.
+$(B)/tests/win/test_helper_win.exe: $(B)/tests/win/test_helper_win.o \
+    $(B)/libserver.a $(B)/libipc.a $(B)/libcommon.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(B)/libserver.a $(B)/libipc.a \
+	    $(B)/libcommon.a $(call pc_libs,$(SERVER_PKGS) $(COMMON_PKGS)) \
+	    -lyuv -lstdc++ -lm $(WIN_SYSLIBS)

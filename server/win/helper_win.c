@@ -249,6 +249,16 @@ helper_fstat(int fd, struct helper_stat *st)
 	return helper_win_hstat(h, st, 0);
 }
 
+/* 1 if path itself is a reparse point. The handle says so on Windows;
+ * wine says it of a Unix symbolic link only by the path. */
+static int
+helper_win_is_link(const char *path)
+{
+	struct helper_stat st;
+
+	return helper_lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+}
+
 /* open() with CreateFileW (see helper_win.h); a C runtime descriptor. */
 int
 helper_open(const char *path, int flags, ...)
@@ -283,7 +293,8 @@ helper_open(const char *path, int flags, ...)
 			return -1;
 		}
 	} else if ((flags & O_NOFOLLOW) &&
-	    (fi.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT)) {
+	    ((fi.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) ||
+	    helper_win_is_link(path))) {
 		CloseHandle(h);
 		helper_win_code = 0;
 		errno = ELOOP;

@@ -14,7 +14,10 @@
 #   and comes back the same;
 # - mkdir, rename, remove a file, remove a tree, rmdir of a full folder;
 # - a `..` name and a drive name in an upload are refused with upstream's
-#   words, and nothing is written outside the folder.
+#   words, as is one through a link, and nothing is written outside the
+#   folder;
+# - the helper's Windows calls on their own (tests/win/test_helper_win.c):
+#   UTF-8 names, links, errors in the system's words, offsets past 4 GiB.
 # A missing toolchain or wine is installed (packaging/deps.sh --win),
 # never skipped.
 . "$TOP/tests/lib.sh"
@@ -170,8 +173,28 @@ wmatch "$($F evil "$WH" '..\escape')" \
 wmatch "$($F evil "$WH" 'C:\evil')" \
     "^ERROR absolute path detected in file name" "drive name"
 [ -e "$WINEPREFIX/drive_c/users/escape" ] && fail "wrote outside the folder"
-# A file the helper cannot find: the system's words, as upstream's.
+# A folder reached through a link (wine shows a Unix link to a folder as
+# a reparse point) is refused in a job's names.
+ln -s "$WINEPREFIX/drive_c/windows" "$H/wlink"
+wmatch "$($F evil "$WH" 'wlink\x.txt')" \
+    "^ERROR symlink path component is not allowed" "a name through a link"
+[ -e "$WINEPREFIX/drive_c/windows/x.txt" ] && fail "wrote through a link"
+rm "$H/wlink"
+# A file that is not there: upstream's word.
 wmatch "$($F get "$WH\\nothere.bin" "$L/nothere")" "^ERROR 0 Not exists" \
     "missing file"
 
+# The helper's system calls and fio's positioned I/O, in a program of
+# their own (tests/win/test_helper_win.c), with links made here (wine's
+# CreateSymbolicLinkW makes none).
+mkdir -p "$H/hw/real"
+printf data >"$H/hw/real/f.txt"
+ln -s real "$H/hw/dlink"
+ln -s real/f.txt "$H/hw/flink"
+"$WINE" "$TOP/build-win/tests/win/test_helper_win.exe" "$WH\\hw" \
+    >"$WORK/winf-t.out" 2>&1 || fail "test_helper_win.exe: $(tr -d '\r' \
+    <"$WORK/winf-t.out" | tr '\\' /)"
+tr -d '\r' <"$WORK/winf-t.out" | sed 's/^/test_helper_win: /'
+[ "$(cat "$H/hw/real/f.txt")" = data ] || fail "a link's target changed"
+grep -E ' (error|fatal):' "$DIR/log" && fail "errors in the host's log"
 echo "ok"
