@@ -78,6 +78,8 @@ wmatch "$($F ls "" hidden)" "ENTRY File 2 .secret hidden" "hidden file"
 # "/" lists the drives, as upstream's Windows host does.
 wmatch "$($F ls /)" "ENTRY DirDrive 0 C:" "drives"
 printf 'listing: %s entries in %s\n' "$(echo "$out" | grep -c ENTRY)" "$WH"
+echo "the helper called after $(sed -n 's/.*helper: pid [0-9]* called after \([0-9]*\) ms.*/\1/p' \
+    "$DIR/log" | head -n 1) ms (load $(cut -d' ' -f1 /proc/loadavg))"
 
 # Download and upload, byte for byte.
 head -c 6291456 /dev/urandom >"$H/big.bin"
