@@ -236,6 +236,45 @@ sstream_open(struct sstream *s, const uint8_t *in, size_t n,
 	return (int)(h + len);
 }
 
+/* Take one frame from (in, n), opened into out; see sstream.h. */
+int
+sstream_open_into(struct sstream *s, const uint8_t *in, size_t n,
+    uint8_t *out, uint8_t **msg, size_t *msglen)
+{
+	uint8_t nonce[SSTREAM_NONCE_LEN];
+	size_t h, len, cap;
+	int r;
+
+	*msg = NULL;
+	*msglen = 0;
+	cap = s->max + (s->key != NULL ? SSTREAM_MAC_LEN : 0);
+	if ((r = codec_hdr_decode(in, n, cap, &h, &len)) <= 0)
+		return r;
+	if (n - h < len)
+		return 0;
+	if (s->key == NULL || len <= 1) {
+		if (len > s->max)
+			return ERR_TOOBIG;
+		if (out != in && len > 0)
+			memcpy(out + h, in + h, len);
+		*msg = out + h;
+		*msglen = len;
+		return (int)(h + len);
+	}
+	if (len < SSTREAM_MAC_LEN)
+		return ERR_CRYPTO;
+	sstream_nonce(nonce, ++s->recv_seq);
+	/* In place, the plaintext lies over its own ciphertext: libsodium's
+	 * move for overlapping buffers is then one of no distance. */
+	if (crypto_secretbox_open_detached(out + h + SSTREAM_MAC_LEN,
+	    in + h + SSTREAM_MAC_LEN, in + h, len - SSTREAM_MAC_LEN, nonce,
+	    s->key) != 0)
+		return ERR_CRYPTO;
+	*msg = out + h + SSTREAM_MAC_LEN;
+	*msglen = len - SSTREAM_MAC_LEN;
+	return (int)(h + len);
+}
+
 /* Pack m and frame it for s into a new buffer; caller frees *out. */
 int
 sstream_pack_msg(struct sstream *s, const Hbb__Message *m, uint8_t **out,
