@@ -126,11 +126,12 @@ fio_read(struct fio_worker *w, struct fio_q *q, struct fio_op *op)
 	q->zskip = q->zback;
 }
 
-/* Write op->buf (inflated first when compressed) at q->wpos. */
+/* Write op->len bytes at op->buf + op->head (inflated first when
+ * compressed) at q->wpos. */
 static void
 fio_write(struct fio_worker *w, struct fio_q *q, struct fio_op *op)
 {
-	const uint8_t *p = op->buf;
+	const uint8_t *p = op->buf + op->head;
 	size_t n = op->len, done = 0;
 	ssize_t r;
 

@@ -35,6 +35,7 @@
 #include "common/sstream.h"
 #include "common/store.h"
 #include "common/xmalloc.h"
+#include "server/bufcache.h"
 #include "server/cmlink.h"
 #include "server/conn/conn_int.h"
 #include "server/rendezvous/rendezvous.h"
@@ -59,6 +60,7 @@
 #define CONN_CLOSE_DELAY_MS	1000		/* let a last error reach the peer */
 #define CONN_LOGIN_MAX		(1024u * 1024)	/* a LoginRequest with an avatar */
 #define CONN_READ_MAX		(1024 * 1024)	/* one read of a frame's rest */
+#define CONN_BIG_FRAME		(16 * 1024)	/* conn_recv_big's, at least */
 
 static void	conn_flush(struct conn *);
 
@@ -760,6 +762,49 @@ conn_read_more(struct conn *c, struct evbuffer *in, size_t want)
 	return got > 0 ? got : 0;
 }
 
+/*
+ * A large frame (a file block, when a transfer runs) into a buffer of its
+ * own, opened there: the upload code hands that buffer to its I/O thread
+ * (conn_fs_take) instead of copying the data out of the stream's buffer
+ * and again out of protobuf-c's. Nested reads (conn_read_hold) keep the
+ * outer frame's buffer. -1 when c failed.
+ */
+static int
+conn_recv_big(struct conn *c, struct evbuffer *in, size_t len)
+{
+	uint8_t *buf = bufcache_malloc(len), *msg, *outer = c->rx_own;
+	size_t msglen, outer_len = c->rx_own_len;
+	struct evbuffer_iovec v;
+	int r;
+
+	if (buf == NULL)
+		fatal("out of memory");
+	/* Sealed and in one piece: decrypted from there (no copy). */
+	if (sstream_encrypted(c->ss) && evbuffer_peek(in, (ev_ssize_t)len,
+	    NULL, &v, 1) == 1 && v.iov_len >= len) {
+		r = sstream_open_into(c->ss, v.iov_base, len, buf, &msg,
+		    &msglen);
+		evbuffer_drain(in, len);
+	} else {
+		evbuffer_remove(in, buf, len);
+		r = sstream_open_into(c->ss, buf, len, buf, &msg, &msglen);
+	}
+	if (r < 0) {
+		bufcache_free(buf);
+		conn_fail(c, r, "bad frame");
+		return -1;
+	}
+	c->last_recv_ms = mono_ms();
+	c->rx_own = buf;
+	c->rx_own_len = len;
+	if (!c->closing)
+		conn_recv(c, msg, msglen);
+	bufcache_free(c->rx_own);
+	c->rx_own = outer;
+	c->rx_own_len = outer_len;
+	return 0;
+}
+
 /* Read: take whole frames while there are any. */
 static void
 conn_read_cb(struct bufferevent *bev, void *arg)
@@ -806,6 +851,11 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 			break;
 		if (r == 0 || n < hl + pl)
 			continue;
+		if (pl >= CONN_BIG_FRAME && c->files != NULL) {
+			if (conn_recv_big(c, in, hl + pl) != 0)
+				return;
+			continue;
+		}
 		p = evbuffer_pullup(in, (ev_ssize_t)(hl + pl));
 		if ((r = sstream_open(c->ss, p, hl + pl, &msg, &msglen)) < 0) {
 			conn_fail(c, r, "bad frame");

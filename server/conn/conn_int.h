@@ -136,6 +136,10 @@ struct conn {
 
 	/* File transfer (conn_file.c); NULL until the first request. */
 	struct conn_files	*files;
+	/* The bufcache buffer a large frame was read and opened in while
+	 * it is handled: the file code may take it (NULL then). */
+	uint8_t			*rx_own;
+	size_t			 rx_own_len;
 
 	/* Voice call (conn_voice.c). */
 	int			 voice;		/* Ipc__VoiceCallState__State */
