@@ -60,7 +60,7 @@
 #define CONN_CLOSE_DELAY_MS	1000		/* let a last error reach the peer */
 #define CONN_LOGIN_MAX		(1024u * 1024)	/* a LoginRequest with an avatar */
 #define CONN_READ_MAX		(1024 * 1024)	/* one read of a frame's rest */
-#define CONN_BIG_FRAME		(16 * 1024)	/* conn_recv_big's, at least */
+#define CONN_BIG_FRAME		(16 * 1024)	/* conn_recv_part's, at least */
 
 static void	conn_flush(struct conn *);
 
@@ -105,6 +105,7 @@ conn_free_cb(evutil_socket_t fd, short what, void *arg)
 	conn_queue_clear(&c->video);
 	sstream_free(c->ss);
 	sstream_hs_free(c->hs);
+	bufcache_free(c->rx_part);
 	free(c->peer);
 	free(c->scope);
 	free(c->my_id);
@@ -763,38 +764,48 @@ conn_read_more(struct conn *c, struct evbuffer *in, size_t want)
 }
 
 /*
- * A large frame (a file block, when a transfer runs) into a buffer of its
- * own, opened there: the upload code hands that buffer to its I/O thread
- * (conn_fs_take) instead of copying the data out of the stream's buffer
- * and again out of protobuf-c's. Nested reads (conn_read_hold) keep the
- * outer frame's buffer. -1 when c failed.
+ * A large frame (a file block, when a transfer runs) is read into a buffer
+ * of its own (c->rx_part): what the bufferevent read already, then the
+ * rest straight from the socket, and opened there. The upload code hands
+ * that buffer to its I/O thread (conn_fs_take): the data is copied once,
+ * by the kernel, rather than into the bufferevent, out to the stream's
+ * buffer and out again by protobuf-c. 1 when the frame was handled, 0
+ * while it is incomplete, -1 when c failed.
  */
 static int
-conn_recv_big(struct conn *c, struct evbuffer *in, size_t len)
+conn_recv_part(struct conn *c, struct evbuffer *in)
 {
-	uint8_t *buf = bufcache_malloc(len), *msg, *outer = c->rx_own;
-	size_t msglen, outer_len = c->rx_own_len;
-	struct evbuffer_iovec v;
+	uint8_t *buf = c->rx_part, *msg, *outer = c->rx_own;
+	size_t len = c->rx_part_len, k, msglen, outer_len = c->rx_own_len;
+	ssize_t got;
 	int r;
 
-	if (buf == NULL)
-		fatal("out of memory");
-	/* Sealed and in one piece: decrypted from there (no copy). */
-	if (sstream_encrypted(c->ss) && evbuffer_peek(in, (ev_ssize_t)len,
-	    NULL, &v, 1) == 1 && v.iov_len >= len) {
-		r = sstream_open_into(c->ss, v.iov_base, len, buf, &msg,
-		    &msglen);
-		evbuffer_drain(in, len);
-	} else {
-		evbuffer_remove(in, buf, len);
-		r = sstream_open_into(c->ss, buf, len, buf, &msg, &msglen);
+	k = evbuffer_get_length(in);
+	k = k < len - c->rx_part_have ? k : len - c->rx_part_have;
+	if (k > 0 && evbuffer_remove(in, buf + c->rx_part_have, k) >= 0)
+		c->rx_part_have += k;
+	while (c->rx_part_have < len) {
+		got = read(bufferevent_getfd(c->bev), buf + c->rx_part_have,
+		    len - c->rx_part_have);
+		if (got > 0) {
+			c->rx_part_have += (size_t)got;
+			continue;
+		}
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0 && errno == EAGAIN)
+			return 0;
+		conn_close(c, got == 0 ? "peer disconnected" : strerror(errno));
+		return -1;
 	}
-	if (r < 0) {
+	c->rx_part = NULL;
+	if ((r = sstream_open_into(c->ss, buf, len, buf, &msg, &msglen)) <= 0) {
 		bufcache_free(buf);
-		conn_fail(c, r, "bad frame");
+		conn_fail(c, r < 0 ? r : ERR_PROTO, "bad frame");
 		return -1;
 	}
 	c->last_recv_ms = mono_ms();
+	/* A nested read (conn_read_hold) keeps the outer frame's buffer. */
 	c->rx_own = buf;
 	c->rx_own_len = len;
 	if (!c->closing)
@@ -802,7 +813,7 @@ conn_recv_big(struct conn *c, struct evbuffer *in, size_t len)
 	bufcache_free(c->rx_own);
 	c->rx_own = outer;
 	c->rx_own_len = outer_len;
-	return 0;
+	return 1;
 }
 
 /* Read: take whole frames while there are any. */
@@ -830,6 +841,11 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 			bufferevent_disable(bev, EV_READ);
 			break;
 		}
+		if (c->rx_part != NULL) {
+			if (conn_recv_part(c, in) <= 0)
+				return;
+			continue;
+		}
 		p = evbuffer_pullup(in, n < CODEC_HDR_MAX ? (ev_ssize_t)n :
 		    CODEC_HDR_MAX);
 		r = codec_hdr_decode(p, n < CODEC_HDR_MAX ? n : CODEC_HDR_MAX,
@@ -846,16 +862,19 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 			conn_fail(c, r, "bad frame");
 			return;
 		}
+		if (r > 0 && pl >= CONN_BIG_FRAME && c->files != NULL &&
+		    c->state == CONN_AUTHORIZED) {
+			if ((c->rx_part = bufcache_malloc(hl + pl)) == NULL)
+				fatal("out of memory");
+			c->rx_part_len = hl + pl;
+			c->rx_part_have = 0;
+			continue;
+		}
 		if ((r == 0 || n < hl + pl) && conn_read_more(c, in, r == 0 ?
 		    CODEC_HDR_MAX : hl + pl - n) <= 0)
 			break;
 		if (r == 0 || n < hl + pl)
 			continue;
-		if (pl >= CONN_BIG_FRAME && c->files != NULL) {
-			if (conn_recv_big(c, in, hl + pl) != 0)
-				return;
-			continue;
-		}
 		p = evbuffer_pullup(in, (ev_ssize_t)(hl + pl));
 		if ((r = sstream_open(c->ss, p, hl + pl, &msg, &msglen)) < 0) {
 			conn_fail(c, r, "bad frame");
