@@ -61,6 +61,7 @@
 #define CONN_LOGIN_MAX		(1024u * 1024)	/* a LoginRequest with an avatar */
 #define CONN_READ_MAX		(1024 * 1024)	/* one read of a frame's rest */
 #define CONN_BIG_FRAME		(16 * 1024)	/* conn_recv_part's, at least */
+#define CONN_HEAD_READ		64	/* the head of a frame after a big one */
 
 static void	conn_flush(struct conn *);
 
@@ -825,11 +826,20 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	const uint8_t *msg;
 	uint8_t *p;
 	size_t n, hl, pl, msglen;
-	int r;
+	int r, big = 0;
 
 	while (!c->dead && c->raw < 2) {
-		if ((n = evbuffer_get_length(in)) == 0)
-			break;
+		if ((n = evbuffer_get_length(in)) == 0) {
+			/* After a large frame the next one is often there
+			 * already: its head is read now, not after a round of
+			 * the loop (an upload's blocks: 2 reads each). */
+			if (!big || c->read_held || c->ctrl_bytes >
+			    CONN_OUT_HIGH || conn_read_more(c, in,
+			    CONN_HEAD_READ) <= 0)
+				break;
+			big = 0;
+			continue;
+		}
 		if (c->discard) {
 			evbuffer_drain(in, n);
 			break;
@@ -844,6 +854,7 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 		if (c->rx_part != NULL) {
 			if (conn_recv_part(c, in) <= 0)
 				return;
+			big = 1;
 			continue;
 		}
 		p = evbuffer_pullup(in, n < CODEC_HDR_MAX ? (ev_ssize_t)n :
