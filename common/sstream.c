@@ -195,26 +195,40 @@ sstream_trim(struct sstream *s, size_t keep)
 	s->rcap = SSTREAM_RBUF_MIN;
 }
 
+/* The frame at the head of (in, n): 1 with its header length *h and
+ * wire length *len (a whole frame, within the caps), 0 while incomplete,
+ * or an error. */
+static int
+sstream_frame(const struct sstream *s, const uint8_t *in, size_t n,
+    size_t *h, size_t *len)
+{
+	size_t cap = s->max + (s->key != NULL ? SSTREAM_MAC_LEN : 0);
+	int r;
+
+	if ((r = codec_hdr_decode(in, n, cap, h, len)) <= 0)
+		return r;
+	if (n - *h < *len)
+		return 0;
+	/* Plaintext, or upstream's pass-through of tiny payloads. */
+	if (s->key == NULL || *len <= 1)
+		return *len > s->max ? ERR_TOOBIG : 1;
+	return *len < SSTREAM_MAC_LEN ? ERR_CRYPTO : 1;
+}
+
 /* Take one frame from (in, n); see sstream.h for the outcomes. */
 int
 sstream_open(struct sstream *s, const uint8_t *in, size_t n,
     const uint8_t **msg, size_t *msglen)
 {
 	uint8_t nonce[SSTREAM_NONCE_LEN];
-	size_t h, len, cap;
+	size_t h, len;
 	int r;
 
 	*msg = NULL;
 	*msglen = 0;
-	cap = s->max + (s->key != NULL ? SSTREAM_MAC_LEN : 0);
-	if ((r = codec_hdr_decode(in, n, cap, &h, &len)) <= 0)
+	if ((r = sstream_frame(s, in, n, &h, &len)) <= 0)
 		return r;
-	if (n - h < len)
-		return 0;
 	if (s->key == NULL || len <= 1) {
-		/* Plaintext, or upstream's pass-through of tiny payloads. */
-		if (len > s->max)
-			return ERR_TOOBIG;
 		if ((r = sstream_reserve(s, len)) != 0)
 			return r;
 		if (len > 0)
@@ -223,8 +237,6 @@ sstream_open(struct sstream *s, const uint8_t *in, size_t n,
 		*msglen = len;
 		return (int)(h + len);
 	}
-	if (len < SSTREAM_MAC_LEN)
-		return ERR_CRYPTO;
 	if ((r = sstream_reserve(s, len - SSTREAM_MAC_LEN)) != 0)
 		return r;
 	sstream_nonce(nonce, ++s->recv_seq);
@@ -232,6 +244,38 @@ sstream_open(struct sstream *s, const uint8_t *in, size_t n,
 	    s->key) != 0)
 		return ERR_CRYPTO;
 	*msg = s->rbuf;
+	*msglen = len - SSTREAM_MAC_LEN;
+	return (int)(h + len);
+}
+
+/* Take one frame from (in, n), opened into out; see sstream.h. */
+int
+sstream_open_into(struct sstream *s, const uint8_t *in, size_t n,
+    uint8_t *out, uint8_t **msg, size_t *msglen)
+{
+	uint8_t nonce[SSTREAM_NONCE_LEN];
+	size_t h, len;
+	int r;
+
+	*msg = NULL;
+	*msglen = 0;
+	if ((r = sstream_frame(s, in, n, &h, &len)) <= 0)
+		return r;
+	if (s->key == NULL || len <= 1) {
+		if (out != in && len > 0)
+			memcpy(out + h, in + h, len);
+		*msg = out + h;
+		*msglen = len;
+		return (int)(h + len);
+	}
+	sstream_nonce(nonce, ++s->recv_seq);
+	/* In place, the plaintext lies over its own ciphertext: libsodium's
+	 * move for overlapping buffers is then one of no distance. */
+	if (crypto_secretbox_open_detached(out + h + SSTREAM_MAC_LEN,
+	    in + h + SSTREAM_MAC_LEN, in + h, len - SSTREAM_MAC_LEN, nonce,
+	    s->key) != 0)
+		return ERR_CRYPTO;
+	*msg = out + h + SSTREAM_MAC_LEN;
 	*msglen = len - SSTREAM_MAC_LEN;
 	return (int)(h + len);
 }

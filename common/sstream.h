@@ -76,6 +76,17 @@ int		 sstream_open(struct sstream *, const uint8_t *in, size_t n,
 		    const uint8_t **msg, size_t *msglen);
 
 /*
+ * As sstream_open(), but the payload goes to out (room for n bytes; out
+ * may be in itself: opened in place), at the offset it has in the frame:
+ * *msg points into out, lives as long as the caller's buffer, and no
+ * byte is copied but by the decryption (or one copy in plaintext mode
+ * when out is not in). For bulk data (file blocks), where the copies
+ * into the stream's buffer cost as much as the socket read.
+ */
+int		 sstream_open_into(struct sstream *, const uint8_t *in,
+		    size_t n, uint8_t *out, uint8_t **msg, size_t *msglen);
+
+/*
  * Packs a Message into a new framed (and, with a key, encrypted) buffer
  * for s (caller frees *out); advances the send counter like
  * sstream_seal(). Convenience for small control messages. Returns 0 or

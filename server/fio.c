@@ -31,6 +31,7 @@
 /* zstd level of download blocks (upstream's COMPRESS_LEVEL). */
 #define FIO_ZSTD_LEVEL	3
 #define FIO_ZSTD_SKIP_MAX	64	/* blocks (8 MiB) between tries */
+#define FIO_WAKE_WRITES	4	/* writes done per wake-up of the loop */
 
 TAILQ_HEAD(fio_ops, fio_op);
 
@@ -74,6 +75,8 @@ struct fio {
 	TAILQ_HEAD(, fio_q)	 ready;		/* under mu */
 	struct fio_ops		 done;		/* under mu */
 	int			 stop;		/* under mu */
+	int			 woken;		/* under mu: efd signalled */
+	unsigned		 unwoken;	/* under mu: writes done since */
 	TAILQ_HEAD(, fio_q)	 queues;	/* the loop's */
 	int			 efd;
 	struct event		*ev;
@@ -127,11 +130,12 @@ fio_read(struct fio_worker *w, struct fio_q *q, struct fio_op *op)
 	q->zskip = q->zback;
 }
 
-/* Write op->buf (inflated first when compressed) at q->wpos. */
+/* Write op->len bytes at op->buf + op->head (inflated first when
+ * compressed) at q->wpos. */
 static void
 fio_write(struct fio_worker *w, struct fio_q *q, struct fio_op *op)
 {
-	const uint8_t *p = op->buf;
+	const uint8_t *p = op->buf + op->head;
 	size_t n = op->len, done = 0;
 	ssize_t r;
 
@@ -210,12 +214,20 @@ fio_thread(void *arg)
 		fio_run(w, q, op);
 		pthread_mutex_lock(&io->mu);
 		q->running = 0;
-		/* The loop drains the whole list at once: wake it only for
-		 * the first entry. */
-		if (TAILQ_EMPTY(&io->done) && write(io->efd, &one,
-		    sizeof one) < 0 && errno != EAGAIN)
-			log_warn("fio: eventfd: %s", strerror(errno));
 		TAILQ_INSERT_TAIL(&io->done, op, entry);
+		/* The loop drains the whole list at once: one wake-up while
+		 * it has not. A write with more of its queue behind it waits
+		 * for a few more (the loop only counts them, and resumes
+		 * reading the peer well before the queue runs dry). */
+		if (!io->woken && (op->kind != FIO_WRITE || op->err != 0 ||
+		    TAILQ_EMPTY(&q->ops) || q->closing ||
+		    ++io->unwoken >= FIO_WAKE_WRITES)) {
+			io->woken = 1;
+			io->unwoken = 0;
+			if (write(io->efd, &one, sizeof one) < 0 &&
+			    errno != EAGAIN)
+				log_warn("fio: eventfd: %s", strerror(errno));
+		}
 		/* More of q: this thread goes on (no wake-up of another,
 		 * which would only take turns with it), after the queues
 		 * that waited. */
@@ -253,6 +265,8 @@ fio_done_ev(evutil_socket_t fd, short what, void *arg)
 	TAILQ_INIT(&done);
 	pthread_mutex_lock(&io->mu);
 	TAILQ_CONCAT(&done, &io->done, entry);
+	io->woken = 0;
+	io->unwoken = 0;
 	pthread_mutex_unlock(&io->mu);
 	while ((op = TAILQ_FIRST(&done)) != NULL) {
 		TAILQ_REMOVE(&done, op, entry);

@@ -40,7 +40,7 @@ struct fio_op {
 	uint64_t		 off;
 	uint8_t			*buf;		/* owned */
 	size_t			 cap;
-	size_t			 head;		/* read: data at buf + head */
+	size_t			 head;		/* data at buf + head */
 	size_t			 len;		/* bytes of data that count */
 	size_t			 raw;		/* file bytes read or written */
 	int			 compressed;	/* buf holds zstd */

@@ -35,6 +35,7 @@
 #include "common/sstream.h"
 #include "common/store.h"
 #include "common/xmalloc.h"
+#include "server/bufcache.h"
 #include "server/cmlink.h"
 #include "server/conn/conn_int.h"
 #include "server/rendezvous/rendezvous.h"
@@ -59,6 +60,8 @@
 #define CONN_CLOSE_DELAY_MS	1000		/* let a last error reach the peer */
 #define CONN_LOGIN_MAX		(1024u * 1024)	/* a LoginRequest with an avatar */
 #define CONN_READ_MAX		(1024 * 1024)	/* one read of a frame's rest */
+#define CONN_BIG_FRAME		(16 * 1024)	/* conn_recv_part's, at least */
+#define CONN_HEAD_READ		64	/* the head of a frame after a big one */
 
 static void	conn_flush(struct conn *);
 
@@ -103,6 +106,7 @@ conn_free_cb(evutil_socket_t fd, short what, void *arg)
 	conn_queue_clear(&c->video);
 	sstream_free(c->ss);
 	sstream_hs_free(c->hs);
+	bufcache_free(c->rx_part);
 	free(c->peer);
 	free(c->scope);
 	free(c->my_id);
@@ -760,6 +764,59 @@ conn_read_more(struct conn *c, struct evbuffer *in, size_t want)
 	return got > 0 ? got : 0;
 }
 
+/*
+ * A large frame (a file block, when a transfer runs) is read into a buffer
+ * of its own (c->rx_part): what the bufferevent read already, then the
+ * rest straight from the socket, and opened there. The upload code hands
+ * that buffer to its I/O thread (conn_fs_take): the data is copied once,
+ * by the kernel, rather than into the bufferevent, out to the stream's
+ * buffer and out again by protobuf-c. 1 when the frame was handled, 0
+ * while it is incomplete, -1 when c failed.
+ */
+static int
+conn_recv_part(struct conn *c, struct evbuffer *in)
+{
+	uint8_t *buf = c->rx_part, *msg, *outer = c->rx_own;
+	size_t len = c->rx_part_len, k, msglen, outer_len = c->rx_own_len;
+	ssize_t got;
+	int r;
+
+	k = evbuffer_get_length(in);
+	k = k < len - c->rx_part_have ? k : len - c->rx_part_have;
+	if (k > 0 && evbuffer_remove(in, buf + c->rx_part_have, k) >= 0)
+		c->rx_part_have += k;
+	while (c->rx_part_have < len) {
+		got = read(bufferevent_getfd(c->bev), buf + c->rx_part_have,
+		    len - c->rx_part_have);
+		if (got > 0) {
+			c->rx_part_have += (size_t)got;
+			continue;
+		}
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0 && errno == EAGAIN)
+			return 0;
+		conn_close(c, got == 0 ? "peer disconnected" : strerror(errno));
+		return -1;
+	}
+	c->rx_part = NULL;
+	if ((r = sstream_open_into(c->ss, buf, len, buf, &msg, &msglen)) <= 0) {
+		bufcache_free(buf);
+		conn_fail(c, r < 0 ? r : ERR_PROTO, "bad frame");
+		return -1;
+	}
+	c->last_recv_ms = mono_ms();
+	/* A nested read (conn_read_hold) keeps the outer frame's buffer. */
+	c->rx_own = buf;
+	c->rx_own_len = len;
+	if (!c->closing)
+		conn_recv(c, msg, msglen);
+	bufcache_free(c->rx_own);
+	c->rx_own = outer;
+	c->rx_own_len = outer_len;
+	return 1;
+}
+
 /* Read: take whole frames while there are any. */
 static void
 conn_read_cb(struct bufferevent *bev, void *arg)
@@ -769,11 +826,20 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	const uint8_t *msg;
 	uint8_t *p;
 	size_t n, hl, pl, msglen;
-	int r;
+	int r, big = 0;
 
 	while (!c->dead && c->raw < 2) {
-		if ((n = evbuffer_get_length(in)) == 0)
-			break;
+		if ((n = evbuffer_get_length(in)) == 0) {
+			/* After a large frame the next one is often there
+			 * already: its head is read now, not after a round of
+			 * the loop (an upload's blocks: 2 reads each). */
+			if (!big || c->read_held || c->ctrl_bytes >
+			    CONN_OUT_HIGH || conn_read_more(c, in,
+			    CONN_HEAD_READ) <= 0)
+				break;
+			big = 0;
+			continue;
+		}
 		if (c->discard) {
 			evbuffer_drain(in, n);
 			break;
@@ -784,6 +850,12 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 			 * requests until conn_write_cb drains them. */
 			bufferevent_disable(bev, EV_READ);
 			break;
+		}
+		if (c->rx_part != NULL) {
+			if (conn_recv_part(c, in) <= 0)
+				return;
+			big = 1;
+			continue;
 		}
 		p = evbuffer_pullup(in, n < CODEC_HDR_MAX ? (ev_ssize_t)n :
 		    CODEC_HDR_MAX);
@@ -800,6 +872,14 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 		if (r < 0) {
 			conn_fail(c, r, "bad frame");
 			return;
+		}
+		if (r > 0 && pl >= CONN_BIG_FRAME && c->files != NULL &&
+		    c->state == CONN_AUTHORIZED) {
+			if ((c->rx_part = bufcache_malloc(hl + pl)) == NULL)
+				fatal("out of memory");
+			c->rx_part_len = hl + pl;
+			c->rx_part_have = 0;
+			continue;
 		}
 		if ((r == 0 || n < hl + pl) && conn_read_more(c, in, r == 0 ?
 		    CODEC_HDR_MAX : hl + pl - n) <= 0)

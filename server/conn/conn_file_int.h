@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <event2/buffer.h>
+
 #include "ipc.pb-c.h"
 #include "server/fio.h"
 
@@ -75,6 +77,12 @@ int	conn_file_forward_raw(struct conn *, const uint8_t *p, size_t n,
 	    int login);
 /* Seals a packed message for the peer. 0, or -1 when c failed. */
 int	conn_file_seal(struct conn *, const ProtobufCBinaryData *m);
+/* Seals the packed message at m (room bytes free before it) in place
+ * and hands it to the output by reference: 1 when taken (done frees it
+ * once written), 0 when the caller must use conn_file_seal, -1 when c
+ * failed. */
+int	conn_file_seal_ref(struct conn *, uint8_t *m, size_t n, size_t room,
+	    evbuffer_ref_cleanup_cb done, void *arg);
 /* A log record: the CM's file log, the audit log. */
 void	conn_file_log(struct srv *, struct conn *, int32_t conn_id,
 	    const Ipc__FsLog *l);
@@ -85,6 +93,13 @@ void	conn_file_log(struct srv *, struct conn *, int32_t conn_id,
  * would make, in place; returns its start, its length in *n. */
 uint8_t	*conn_fs_block_frame(uint8_t *buf, size_t head, size_t len,
 	    int32_t id, int32_t file_num, int compressed, size_t *n);
+/* The bytes before a block's data, at most. */
+#define CONN_FS_HDR_MAX	48
+/* A packed Message that is a file block exactly as conn_fs_block_frame
+ * frames one: 1 with its fields and the data at p + *off (*len bytes);
+ * else 0 (protobuf-c unpacks it). */
+int	conn_fs_block_parse(const uint8_t *p, size_t n, int32_t *id,
+	    int32_t *file_num, size_t *off, size_t *len, int *compressed);
 /* The helper passed file st of job j with descriptor fd (taken; -1 with
  * skip). */
 void	conn_fs_start(struct conn_fjob *, const Ipc__FsStream *st, int fd);

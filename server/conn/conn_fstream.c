@@ -171,17 +171,16 @@ conn_fs_varint(uint8_t *p, uint64_t v)
 }
 
 /*
- * Frame the block data at buf + head (len bytes; FIO_HEAD free before it,
- * FIO_TAIL after it) as Message{file_response{block{id, file_num, data,
- * compressed}}} in place, byte for byte as protobuf-c packs it (fields in
- * order, defaults left out). Returns where the message starts; *n its
- * length.
+ * The bytes before a block's data (len of them) in Message{file_response{
+ * block{id, file_num, data, compressed}}}, as protobuf-c packs it (fields
+ * in order, defaults left out), into h (CONN_FS_HDR_MAX); returns their
+ * length. compressed adds 2 bytes after the data.
  */
-uint8_t *
-conn_fs_block_frame(uint8_t *buf, size_t head, size_t len, int32_t id,
-    int32_t file_num, int compressed, size_t *n)
+static size_t
+conn_fs_block_hdr(uint8_t *h, size_t len, int32_t id, int32_t file_num,
+    int compressed)
 {
-	uint8_t f[32], h[16], tmp[10];
+	uint8_t f[32], tmp[10];
 	size_t fl = 0, hl = 0, bl;
 
 	if (id != 0) {		/* int32: a negative one sign-extended */
@@ -204,15 +203,97 @@ conn_fs_block_frame(uint8_t *buf, size_t head, size_t len, int32_t id,
 	hl += conn_fs_varint(h + hl, 1 + conn_fs_varint(tmp, bl) + bl);
 	h[hl++] = 0x12;
 	hl += conn_fs_varint(h + hl, bl);
+	memcpy(h + hl, f, fl);
+	return hl + fl;
+}
+
+/*
+ * Frame the block data at buf + head (len bytes; FIO_HEAD free before it,
+ * FIO_TAIL after it) in place. Returns where the message starts; *n its
+ * length.
+ */
+uint8_t *
+conn_fs_block_frame(uint8_t *buf, size_t head, size_t len, int32_t id,
+    int32_t file_num, int compressed, size_t *n)
+{
+	uint8_t h[CONN_FS_HDR_MAX];
+	size_t hl = conn_fs_block_hdr(h, len, id, file_num, compressed);
+
 	if (compressed) {
 		buf[head + len] = 0x20;
 		buf[head + len + 1] = 0x01;
 	}
-	buf += head - hl - fl;
+	buf += head - hl;
 	memcpy(buf, h, hl);
-	memcpy(buf + hl, f, fl);
-	*n = hl + bl;
+	*n = hl + len + (compressed ? 2 : 0);
 	return buf;
+}
+
+/* Reads a varint of at most 10 bytes at p[*i] (n bytes); 0 when cut. */
+static int
+conn_fs_get_varint(const uint8_t *p, size_t n, size_t *i, uint64_t *v)
+{
+	unsigned k;
+
+	*v = 0;
+	for (k = 0; k < 10 && *i < n; k++) {
+		*v |= (uint64_t)(p[*i] & 0x7f) << (7 * k);
+		if ((p[(*i)++] & 0x80) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A packed Message that is a file block exactly as conn_fs_block_hdr
+ * packs one (what protobuf-c and the stock client's prost make): 1 with
+ * its fields, the data at p + *off (*len bytes, none copied); 0 for
+ * anything else, which protobuf-c then unpacks. The header is made again
+ * from the fields read and compared byte for byte, so that a message taken
+ * here means what protobuf-c would read from it.
+ */
+int
+conn_fs_block_parse(const uint8_t *p, size_t n, int32_t *id,
+    int32_t *file_num, size_t *off, size_t *len, int *compressed)
+{
+	uint8_t h[CONN_FS_HDR_MAX];
+	uint64_t v, dlen = 0;
+	size_t i = 2, hl;
+	uint32_t z;
+
+	*id = *file_num = *compressed = 0;
+	if (n < 4 || p[0] != 0x92 || p[1] != 0x01 ||
+	    !conn_fs_get_varint(p, n, &i, &v) || i >= n || p[i++] != 0x12 ||
+	    !conn_fs_get_varint(p, n, &i, &v))
+		return 0;
+	if (i < n && p[i] == 0x08) {
+		i++;
+		if (!conn_fs_get_varint(p, n, &i, &v))
+			return 0;
+		*id = (int32_t)(uint32_t)v;
+	}
+	if (i < n && p[i] == 0x10) {
+		i++;
+		if (!conn_fs_get_varint(p, n, &i, &v))
+			return 0;
+		z = (uint32_t)v;
+		*file_num = (int32_t)((z >> 1) ^ (0u - (z & 1)));
+	}
+	if (i < n && p[i] == 0x1a) {
+		i++;
+		if (!conn_fs_get_varint(p, n, &i, &dlen) || dlen > n - i)
+			return 0;
+	}
+	if (n - i - dlen == 2 && p[n - 2] == 0x20 && p[n - 1] == 0x01)
+		*compressed = 1;
+	else if (n - i != dlen)
+		return 0;
+	hl = conn_fs_block_hdr(h, (size_t)dlen, *id, *file_num, *compressed);
+	if (hl != i || memcmp(h, p, hl) != 0)
+		return 0;
+	*off = i;
+	*len = (size_t)dlen;
+	return 1;
 }
 
 /* Seal one block of j's file for the peer; -1 when c failed. */
@@ -248,16 +329,34 @@ conn_fs_send(struct conn *c, struct conn_fjob *j, const uint8_t *data,
 	return conn_file_seal(c, &bin);
 }
 
-/* Seal a block read into op (framed in place: no copy); -1 when c
- * failed. */
+/* The output wrote a block it took by reference: its buffer is free. */
+static void
+conn_fs_sent(const void *data, size_t len, void *arg)
+{
+	(void)data;
+	(void)len;
+	fio_op_free(NULL, arg);
+}
+
+/* Seal a block read into op (framed in place: no copy); op is taken.
+ * -1 when c failed. */
 static int
 conn_fs_send_op(struct conn *c, struct conn_fjob *j, struct fio_op *op)
 {
 	ProtobufCBinaryData bin;
+	int r;
 
 	bin.data = conn_fs_block_frame(op->buf, op->head, op->len, j->id,
 	    j->sfile, op->compressed, &bin.len);
-	return conn_file_seal(c, &bin);
+	/* Sealed where it lies, the buffer goes to the output as it is. */
+	r = conn_file_seal_ref(c, bin.data, bin.len,
+	    (size_t)(bin.data - op->buf), conn_fs_sent, op);
+	if (r == 0)
+		r = conn_file_seal(c, &bin);
+	else if (r == 1)
+		return 0;
+	fio_op_free(c->srv->fio, op);
+	return r;
 }
 
 /* 1 while c's output takes more blocks. */
@@ -280,13 +379,14 @@ conn_fs_pump_job(struct conn *c, struct conn_fjob *j)
 		TAILQ_REMOVE(&j->ready, op, entry);
 		j->inflight--;
 		last = op->raw < FIO_BLOCK;
-		if ((op->raw > 0 && conn_fs_send_op(c, j, op) != 0) ||
-		    (last && conn_fs_send(c, j, NULL, 0, 0) != 0)) {
-			fio_op_free(c->srv->fio, op);
-			return -1;
-		}
 		j->moved += op->raw;
-		fio_op_free(c->srv->fio, op);
+		if (op->raw > 0) {
+			if (conn_fs_send_op(c, j, op) != 0)
+				return -1;
+		} else
+			fio_op_free(c->srv->fio, op);
+		if (last && conn_fs_send(c, j, NULL, 0, 0) != 0)
+			return -1;
 		if (last) {
 			j->eof = 1;
 			conn_fs_progress(j);
@@ -456,15 +556,51 @@ conn_fs_block(struct conn *c, Hbb__FileTransferBlock *b, const uint8_t *p,
 	conn_fs_gate(c, j, p, n);
 }
 
+/*
+ * A block for the open file of its job, in the frame buffer the connection
+ * read it into (c->rx_own): that buffer goes to the I/O thread as it is,
+ * with the data where it lies. 1 when taken; 0 leaves it to protobuf-c.
+ */
+static int
+conn_fs_block_fast(struct conn *c, const uint8_t *p, size_t n)
+{
+	struct conn_fjob *j;
+	struct fio_op *op;
+	int32_t id, file_num;
+	size_t off, len;
+	int compressed;
+
+	if (c->rx_own == NULL || p < c->rx_own ||
+	    p + n > c->rx_own + c->rx_own_len ||
+	    !conn_fs_block_parse(p, n, &id, &file_num, &off, &len,
+	    &compressed) || len == 0 ||
+	    (j = conn_file_job(c, id, 0)) == NULL || j->cancelled ||
+	    j->err || j->sskip || j->sfile != file_num || j->q == NULL ||
+	    j->ending)
+		return 0;
+	op = fio_op_wrap(c->rx_own, len);
+	op->head = (size_t)(p + off - c->rx_own);
+	op->cap = c->rx_own_len;
+	c->rx_own = NULL;
+	op->compressed = compressed;
+	j->wbytes += op->len;
+	c->files->wbytes += op->len;
+	fio_submit(j->q, op);
+	return 1;
+}
+
 /* One upload message (p, n packed, a FileResponse): in order. */
 static void
 conn_fs_take(struct conn *c, const uint8_t *p, size_t n)
 {
-	/* Into reused buffers, which the I/O thread then writes from. */
-	Hbb__Message *m = hbb__message__unpack(&bufcache_pb, n, p);
+	Hbb__Message *m;
 	Hbb__FileResponse *fr;
 	struct conn_fjob *j;
 
+	if (conn_fs_block_fast(c, p, n))
+		return;
+	/* Into reused buffers, which the I/O thread then writes from. */
+	m = hbb__message__unpack(&bufcache_pb, n, p);
 	if (m == NULL || m->union_case != HBB__MESSAGE__UNION_FILE_RESPONSE) {
 		if (m != NULL)
 			hbb__message__free_unpacked(m, &bufcache_pb);

@@ -136,6 +136,14 @@ struct conn {
 
 	/* File transfer (conn_file.c); NULL until the first request. */
 	struct conn_files	*files;
+	/* A large frame being read into a bufcache buffer of its own
+	 * (conn_recv_part), then that buffer while the frame is handled:
+	 * the file code may take it (rx_own NULL then). */
+	uint8_t			*rx_part;
+	size_t			 rx_part_len;
+	size_t			 rx_part_have;
+	uint8_t			*rx_own;
+	size_t			 rx_own_len;
 
 	/* Voice call (conn_voice.c). */
 	int			 voice;		/* Ipc__VoiceCallState__State */

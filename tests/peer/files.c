@@ -48,6 +48,7 @@
 
 #include <zstd.h>
 
+#include "common/log.h"
 #include "common/xmalloc.h"
 #include "tests/peer/files.h"
 #include "tests/peer/peer.h"
@@ -911,6 +912,8 @@ fx_put_file(struct fx *x, const char *local, int32_t id, int32_t i,
     const struct fx_file *f, uint64_t off)
 {
 	static uint8_t buf[FX_BLOCK], z[FX_BLOCK + 1024];
+	static ZSTD_CCtx *zc;	/* kept: a fresh one per block is cleared
+				   each time (ZSTD_compress), same bytes */
 	Hbb__FileResponse fr = HBB__FILE_RESPONSE__INIT;
 	Hbb__FileTransferBlock b = HBB__FILE_TRANSFER_BLOCK__INIT;
 	char *path = fx_join(local, f->name);
@@ -919,6 +922,8 @@ fx_put_file(struct fx *x, const char *local, int32_t id, int32_t i,
 	size_t zn;
 	int fd, pack;
 
+	if (zc == NULL && (zc = ZSTD_createCCtx()) == NULL)
+		fatal("zstd");
 	fd = open(path, O_RDONLY);
 	dot = strrchr(path, '.');
 	pack = !x->raw && (dot == NULL || (strcmp(dot, ".gz") != 0 &&
@@ -938,8 +943,8 @@ fx_put_file(struct fx *x, const char *local, int32_t id, int32_t i,
 		b.data.data = buf;
 		b.data.len = (size_t)n;
 		b.compressed = 0;
-		zn = n > 0 && pack ? ZSTD_compress(z, sizeof z, buf, (size_t)n,
-		    3) : 0;
+		zn = n > 0 && pack ? ZSTD_compressCCtx(zc, z, sizeof z, buf,
+		    (size_t)n, 3) : 0;
 		if (n > 0 && pack && !ZSTD_isError(zn) && zn < (size_t)n) {
 			b.data.data = z;
 			b.data.len = zn;

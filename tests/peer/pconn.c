@@ -261,6 +261,7 @@ pc_recv_frame(struct pconn *pc, int timeout_ms, const uint8_t **msg,
     size_t *n, int *eof)
 {
 	double deadline = pc_now_ms() + timeout_ms;
+	uint8_t *in;
 	int r;
 
 	*eof = 0;
@@ -269,8 +270,10 @@ pc_recv_frame(struct pconn *pc, int timeout_ms, const uint8_t **msg,
 		int left = (int)(deadline - pc_now_ms());
 		ssize_t got;
 
-		r = sstream_open(pc->ss, pc->buf + pc->off, pc->len - pc->off,
-		    msg, n);
+		/* Opened in place (as the stock client, no copy out). */
+		r = sstream_open_into(pc->ss, pc->buf + pc->off,
+		    pc->len - pc->off, pc->buf + pc->off, &in, n);
+		*msg = in;
 		if (r < 0) {
 			fprintf(stderr, "peer: bad frame from host\n");
 			return 0;

@@ -326,6 +326,76 @@ test_seal_inplace(void)
 	sstream_free(b);
 }
 
+/*
+ * Opening into a buffer of the caller's (in place, or another) gives the
+ * same payload as sstream_open, at its offset in the frame; the counters
+ * of every way stay in step, a frame cut short waits, a tampered one
+ * fails.
+ */
+static void
+test_open_into(void)
+{
+	static const size_t sizes[] = { 0, 1, 2, 16, 300, 70000, 131072 + 17 };
+	struct sstream *a = sstream_new(1 << 20), *b = sstream_new(1 << 20);
+	uint8_t key[SSTREAM_KEY_LEN], *p, *frame, *other, *msg;
+	const uint8_t *cmsg;
+	size_t i, n, flen, mlen;
+	int k;
+
+	randombytes_buf(key, sizeof key);
+	for (k = 0; k < 2; k++) {
+		if (k == 1) {
+			sstream_set_key(a, key);
+			sstream_set_key(b, key);
+		}
+		for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+			n = sizes[i];
+			p = malloc(n ? n : 1);
+			randombytes_buf(p, n);
+			flen = sstream_frame_len(a, n);
+			frame = malloc(flen);
+			ASSERT_INT_EQ(sstream_seal(a, p, n, frame, flen), flen);
+			other = malloc(flen);
+			ASSERT_INT_EQ(sstream_open_into(b, frame, flen - 1,
+			    frame, &msg, &mlen), 0);
+			/* Into another buffer, the frame left as it was. */
+			ASSERT_INT_EQ(sstream_open_into(b, frame, flen, other,
+			    &msg, &mlen), flen);
+			ASSERT_INT_EQ(mlen, n);
+			ASSERT_TRUE(msg >= other && msg + mlen == other + flen);
+			ASSERT_MEM_EQ(msg, p, n);
+			free(other);
+			ASSERT_INT_EQ(sstream_seal(a, p, n, frame, flen), flen);
+			/* In place. */
+			ASSERT_INT_EQ(sstream_open_into(b, frame, flen, frame,
+			    &msg, &mlen), flen);
+			ASSERT_INT_EQ(mlen, n);
+			ASSERT_TRUE(msg >= frame && msg + mlen == frame + flen);
+			ASSERT_MEM_EQ(msg, p, n);
+			/* The next frame by the copying way: in step. */
+			ASSERT_INT_EQ(sstream_seal(a, p, n, frame, flen), flen);
+			ASSERT_INT_EQ(sstream_open(b, frame, flen, &cmsg,
+			    &mlen), flen);
+			ASSERT_MEM_EQ(cmsg, p, n);
+			free(frame);
+			free(p);
+		}
+	}
+	/* A flipped byte of the ciphertext. */
+	n = 1000;
+	p = calloc(1, n);
+	flen = sstream_frame_len(a, n);
+	frame = malloc(flen);
+	ASSERT_INT_EQ(sstream_seal(a, p, n, frame, flen), flen);
+	frame[flen - 5] ^= 1;
+	ASSERT_INT_EQ(sstream_open_into(b, frame, flen, frame, &msg, &mlen),
+	    ERR_CRYPTO);
+	free(frame);
+	free(p);
+	sstream_free(a);
+	sstream_free(b);
+}
+
 /* sstream_pack_msg frames (and seals) a Message that unpacks again. */
 static void
 test_pack_msg(void)
@@ -689,6 +759,7 @@ main(void)
 	TST_RUN(test_roundtrip);
 	TST_RUN(test_two_frames);
 	TST_RUN(test_seal_inplace);
+	TST_RUN(test_open_into);
 	TST_RUN(test_pack_msg);
 	TST_RUN(test_hs_host_start);
 	TST_RUN(test_hs_host_finish);
