@@ -28,14 +28,7 @@ EXE="$TOP/build-win/cdesk.exe"
 wine_env winf
 WPID=
 
-# Stop the host and everything of the prefix (by the prefix, not by name).
-winf_stop() {
-	[ -n "$WPID" ] && kill "$WPID" 2>/dev/null && wait "$WPID" 2>/dev/null
-	WPID=
-	"$WINESERVER" -k 2>/dev/null
-	rm -rf "$WINEPREFIX"
-}
-trap winf_stop EXIT
+trap wine_stop EXIT
 
 # wmatch TEXT PATTERN WHAT: expect_match for texts with backslashes (the
 # host's paths), which sh's echo would read as escapes; the host's log on
@@ -46,13 +39,7 @@ wmatch() {
 	fail "$3: got '$(printf '%s' "$1" | tr '\\' /)', want /$2/"
 }
 
-DIR=$(cdesk_dir winf)
-PORT=$(cat "$DIR/port")
-"$WINE" "$EXE" --config "$DIR" --password 'Secret-42' >/dev/null 2>&1 ||
-    fail "--password"
-"$WINE" "$EXE" --config "$DIR" -v --server >"$DIR/out" 2>"$DIR/log" &
-WPID=$!
-wait_for "$DIR/out" '^READY' "the host under wine did not start" 1200
+wine_host winf
 
 F="$PEER -p $PORT -t 60000 -w Secret-42 files"
 L="$WORK/winf.local"

@@ -22,24 +22,14 @@ wine_env wint
 WPID=
 TP=
 
-# Stop the peer, the host and everything of the prefix (by the prefix,
-# not by name).
+# Stop the peer, then the host and the prefix.
 wint_stop() {
 	[ -n "$TP" ] && kill "$TP" 2>/dev/null && wait "$TP" 2>/dev/null
-	[ -n "$WPID" ] && kill "$WPID" 2>/dev/null && wait "$WPID" 2>/dev/null
-	WPID=
-	"$WINESERVER" -k 2>/dev/null
-	rm -rf "$WINEPREFIX"
+	wine_stop
 }
 trap wint_stop EXIT
 
-DIR=$(cdesk_dir wint)
-PORT=$(cat "$DIR/port")
-"$WINE" "$EXE" --config "$DIR" --password 'Secret-42' >/dev/null 2>&1 ||
-    fail "--password"
-"$WINE" "$EXE" --config "$DIR" -v --server >"$DIR/out" 2>"$DIR/log" &
-WPID=$!
-wait_for "$DIR/out" '^READY' "the host under wine did not start" 1200
+wine_host wint
 
 # term_peer NAME ARGS: a terminal session, commands on fd 3, events in
 # $WORK/NAME.ev, terminal N's output in $WORK/NAME.N (as term.sh).

@@ -27,3 +27,25 @@ wine_env() {
 	WINEDEBUG=-all
 	export WINEPREFIX WINEDEBUG
 }
+
+# wine_stop: stops the host ($WPID) and every process of the prefix (by
+# the prefix, not by name), and removes the prefix.
+wine_stop() {
+	[ -n "${WPID:-}" ] && kill "$WPID" 2>/dev/null && wait "$WPID" 2>/dev/null
+	WPID=
+	"$WINESERVER" -k 2>/dev/null
+	rm -rf "$WINEPREFIX"
+}
+
+# wine_host NAME: $EXE --server under wine with direct access on a port
+# of the test's (cdesk_dir NAME: DIR, PORT) and the permanent password
+# Secret-42, its pid in WPID; returns once it says READY.
+wine_host() {
+	DIR=$(cdesk_dir "$1")
+	PORT=$(cat "$DIR/port")
+	"$WINE" "$EXE" --config "$DIR" --password 'Secret-42' >/dev/null 2>&1 ||
+	    fail "--password"
+	"$WINE" "$EXE" --config "$DIR" -v --server >"$DIR/out" 2>"$DIR/log" &
+	WPID=$!
+	wait_for "$DIR/out" '^READY' "the host under wine did not start" 1200
+}
