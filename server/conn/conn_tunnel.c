@@ -6,8 +6,8 @@
  * PeerInfo nothing framed goes out; once no TestDelay probe is unanswered
  * the peer stream turns raw (no frames, no encryption) and bytes are
  * copied both ways, at most 256 KiB buffered per direction, until a side
- * closes (what it sent is delivered first) or an hour passes without
- * traffic.
+ * closes (what it sent is delivered first, within 30 s) or an hour passes
+ * without traffic.
  *
  * States: NEW -> RESOLVING -> CONNECTING (one address after another) ->
  * CONNECTED (login finishes: PeerInfo) -> WAIT_ECHO -> RAW.
@@ -35,6 +35,7 @@
 #define TUN_CONNECT_MS	3000		/* upstream's connect timeout */
 #define TUN_IDLE_MS	(3600 * 1000ULL) /* H1 upstream */
 #define TUN_CHECK_S	60		/* idle check period */
+#define TUN_LINGER_S	30		/* to deliver the rest after a close */
 #define TUN_HIGH	(256 * 1024)	/* buffered per direction */
 #define TUN_RDP_PORT	3389
 
@@ -371,6 +372,12 @@ tun_event(struct conn_tunnel *t, int peer, short what)
 	if (t->c->dead)
 		return;
 	if (what & BEV_EVENT_EOF) {
+		if (!t->peer_eof && !t->dest_eof && t->state == TUN_RAW) {
+			/* The other side may take the rest, but not forever. */
+			struct timeval tv = { TUN_LINGER_S, 0 };
+
+			evtimer_add(t->timer, &tv);
+		}
 		if (peer)
 			t->peer_eof = 1;
 		else
@@ -404,7 +411,8 @@ tun_dest_event_cb(struct bufferevent *bev, short what, void *arg)
 	tun_event(arg, 0, what);
 }
 
-/* Every minute: an hour without a byte either way closes. */
+/* Every minute: an hour without a byte either way closes; so does a
+ * side that closed TUN_LINGER_S ago while the other took not all it sent. */
 static void
 tun_idle_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -413,6 +421,12 @@ tun_idle_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (t->peer_eof || t->dest_eof) {
+		conn_close(t->c, t->peer_eof ? "the destination did not take "
+		    "what the peer sent before closing" : "the peer did not take "
+		    "what the destination sent before closing");
+		return;
+	}
 	if (mono_ms() - t->last_ms > TUN_IDLE_MS) {
 		conn_close(t->c, "Timeout");
 		return;
