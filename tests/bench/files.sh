@@ -66,8 +66,16 @@ HPID=$(sed -n 's/.*helper: started .* (pid \([0-9]*\)).*/\1/p' "$DIR/log" |
 # MB/s ref-MB/s ref-CPU server_ms/MB helper_ms/MB peer_ms/MB relay_ms/MB".
 once() {
 	mode=$1; shift
+	sync
 	set -- "$(ref "$mode")" "$@"
 	r=$1; shift
+	# Both sides start alike: no earlier round's file to truncate or
+	# replace (the reference's output is removed after each run) and no
+	# writeback of an earlier run going on (each run's last argument is
+	# its output).
+	for out; do :; done
+	rm -f "$out"
+	sync
 	s0=$(cpu_ticks "$SERVER_PID"); h0=$(cpu_ticks "$HPID")
 	r0=$(cpu_ticks "$DPID")
 	sp=$(peer_timed "$@" | sed -n 's/^SPEED //p')
