@@ -20,28 +20,18 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/codec.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "common/mono.h"
 #include "common/xmalloc.h"
 #include "ipc/ipc.h"
 #include "server/helper/helper.h"
 #include "server/helper/helper_int.h"
 
 #define HELPER_READ_CHUNK	(256 * 1024)
-
-/* Monotonic milliseconds. */
-uint64_t
-helper_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* Make room for n more bytes at the end of b. */
 static void
@@ -218,7 +208,7 @@ helper_job_log(struct helper *h, struct hjob *j, int state, const char *err,
     int force)
 {
 	Ipc__FsLog l = IPC__FS_LOG__INIT;
-	uint64_t now = helper_now_ms();
+	uint64_t now = mono_ms();
 
 	if (state == IPC__FILE_TRANSFER_LOG__STATE__RUNNING && !force &&
 	    now - j->log_ms < HELPER_LOG_MS)

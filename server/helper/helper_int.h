@@ -168,8 +168,6 @@ struct hjob *helper_job_new(struct hconn *, enum hjob_kind, int32_t id,
 	    const char *path);
 /* The job of hc with this id and kind, or NULL. */
 struct hjob *helper_job_find(struct hconn *, int32_t id, enum hjob_kind);
-/* Monotonic milliseconds. */
-uint64_t helper_now_ms(void);
 
 /* helper_fs.c */
 /* "Permission denied (os error 13)": an errno as upstream's io::Error
