@@ -70,6 +70,10 @@ const char	*ipc_win32_system_dir(void);
  * path) into out (len bytes). 0, or -2 (ERR_INVAL) when it does not fit.
  */
 int		 ipc_win32_pipe_name(const char *path, char *out, size_t len);
+/* Pipe pumps (threads) of this process alive now, and the most at once:
+ * a client over the cap is dropped as it connects. */
+#define IPC_WIN32_PUMPS_MAX	128
+long		 ipc_win32_pumps(void);
 #endif
 /* This platform's transport, the one ipc.c and ipc_event.c use. */
 #ifdef _WIN32

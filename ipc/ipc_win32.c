@@ -57,6 +57,16 @@
 #define PIPE_BUF_SIZE	(64 * 1024)
 /* What a pump moves in one go, each way. */
 #define PUMP_CHUNK	(64 * 1024)
+/* Pumps alive at once (IPC_WIN32_PUMPS_MAX): the pipe admits only SYSTEM
+ * and the session's user, but one of their programs looping on connect
+ * must not make the server start threads without end. */
+static volatile LONG	win32_pumps;
+
+long
+ipc_win32_pumps(void)
+{
+	return InterlockedCompareExchange(&win32_pumps, 0, 0);
+}
 /* uid of a token that is neither SYSTEM, nor ours, nor the session's. */
 #define W_UID_OTHER	(-1L)
 
@@ -465,6 +475,7 @@ win32_pump_run(void *arg)
 	free(in);
 	free(out);
 	free(p);
+	InterlockedDecrement(&win32_pumps);
 	return 0;
 }
 
@@ -480,11 +491,14 @@ win32_pump_start(HANDLE pipe, SOCKET *sock)
 	HANDLE t;
 
 	*sock = INVALID_SOCKET;
-	if ((p = calloc(1, sizeof *p)) == NULL) {
+	if (InterlockedIncrement(&win32_pumps) > IPC_WIN32_PUMPS_MAX ||
+	    (p = calloc(1, sizeof *p)) == NULL) {
+		InterlockedDecrement(&win32_pumps);
 		CloseHandle(pipe);
 		return -1;
 	}
 	if (evutil_socketpair(AF_INET, SOCK_STREAM, 0, fds) != 0) {
+		InterlockedDecrement(&win32_pumps);
 		CloseHandle(pipe);
 		free(p);
 		return -1;
@@ -494,6 +508,7 @@ win32_pump_start(HANDLE pipe, SOCKET *sock)
 	if ((t = CreateThread(NULL, 0, win32_pump_run, p, 0, NULL)) == NULL) {
 		closesocket((SOCKET)fds[0]);
 		closesocket((SOCKET)fds[1]);
+		InterlockedDecrement(&win32_pumps);
 		CloseHandle(pipe);
 		free(p);
 		return -1;

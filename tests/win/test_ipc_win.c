@@ -167,6 +167,72 @@ check_dacl(const char *path)
 	return p;
 }
 
+/* A raw client of the pipe (no pump of its own), waiting for an instance. */
+static HANDLE
+raw_client(const char *path)
+{
+	char name[MAX_PATH];
+	HANDLE p;
+	int i;
+
+	ASSERT_INT_EQ(ipc_win32_pipe_name(path, name, sizeof name), 0);
+	for (i = 0; i < 100; i++) {
+		p = CreateFileA(name, GENERIC_READ | GENERIC_WRITE, 0, NULL,
+		    OPEN_EXISTING, 0, NULL);
+		if (p != INVALID_HANDLE_VALUE)
+			return p;
+		ASSERT_INT_EQ(GetLastError(), ERROR_PIPE_BUSY);
+		WaitNamedPipeA(name, 100);
+	}
+	ASSERT_TRUE(0);
+	return INVALID_HANDLE_VALUE;
+}
+
+/* Wait (5 s at most) for the pumps of closed clients to end. */
+static void
+pumps_settle(void)
+{
+	int i;
+
+	for (i = 0; i < 500 && ipc_win32_pumps() != 0; i++)
+		Sleep(10);
+	ASSERT_INT_EQ(ipc_win32_pumps(), 0);
+}
+
+/*
+ * More clients at once than IPC_WIN32_PUMPS_MAX: the ones over the cap
+ * find their pipe closed (a read ends), the others are served, and once
+ * they leave a new client is served again.
+ */
+static void
+check_pump_cap(intptr_t lh, const char *path)
+{
+	static HANDLE raw[IPC_WIN32_PUMPS_MAX + 4];
+	struct ipc_cred cred;
+	intptr_t s;
+	char byte;
+	DWORD n;
+	int i, got = 0;
+
+	pumps_settle();
+	for (i = 0; i < IPC_WIN32_PUMPS_MAX + 4; i++)
+		raw[i] = raw_client(path);
+	for (i = IPC_WIN32_PUMPS_MAX; i < IPC_WIN32_PUMPS_MAX + 4; i++)
+		ASSERT_TRUE(!ReadFile(raw[i], &byte, 1, &n, NULL));
+	while (got < IPC_WIN32_PUMPS_MAX) {
+		ASSERT_TRUE(readable((SOCKET)ipc_transport_win32.watch(lh)));
+		while (ipc_transport_win32.accept(lh, &s, &cred) == 0) {
+			closesocket((SOCKET)s);
+			got++;
+		}
+	}
+	ASSERT_INT_EQ(got, IPC_WIN32_PUMPS_MAX);
+	for (i = 0; i < IPC_WIN32_PUMPS_MAX + 4; i++)
+		CloseHandle(raw[i]);
+	printf("%d clients at once: %d served, 4 dropped\n",
+	    IPC_WIN32_PUMPS_MAX + 4, got);
+}
+
 /* Connect a client and accept it; returns both ends. */
 static void
 pair(intptr_t lh, const char *path, SOCKET *client, SOCKET *server)
@@ -229,6 +295,13 @@ main(void)
 	ipc_transport_win32.close((intptr_t)c, NULL);
 
 	/* A client that leaves is an end for the server. */
+	pair(lh, path, &c, &s);
+	ipc_transport_win32.close((intptr_t)c, NULL);
+	ASSERT_TRUE(at_end(s));
+	closesocket(s);
+
+	check_pump_cap(lh, path);
+	pumps_settle();
 	pair(lh, path, &c, &s);
 	ipc_transport_win32.close((intptr_t)c, NULL);
 	ASSERT_TRUE(at_end(s));
