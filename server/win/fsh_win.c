@@ -68,6 +68,7 @@ struct fsh_link {
 	int			 lfd;		/* the listener */
 	struct event		*lev;		/* owned: lfd readable */
 	struct event		*tick;		/* owned: every TICK_MS */
+	int			 paused;	/* lev off until the tick */
 	pid_t			 pid;
 	uint64_t		 t0;		/* mono ms, started */
 	char			 key[FSH_WIN_KEY * 2 + 1];
@@ -199,8 +200,15 @@ fsh_win_accept_cb(evutil_socket_t lfd, short what, void *arg)
 	int fd;
 
 	(void)what;
-	if ((fd = accept(lfd, NULL, NULL)) < 0)
+	if ((fd = accept(lfd, NULL, NULL)) < 0) {
+		/* Out of descriptors: not again until the tick, rather than
+		 * spin on a listener that stays readable. */
+		if (errno == EMFILE || errno == ENFILE) {
+			event_del(l->lev);
+			l->paused = 1;
+		}
 		return;
+	}
 	evutil_make_socket_nonblocking(fd);
 	k = fsh_win_slot(l);
 	k->ev = event_new(l->base, fd, EV_READ, fsh_win_caller_cb, k);
@@ -217,7 +225,8 @@ fsh_win_accept_cb(evutil_socket_t lfd, short what, void *arg)
 }
 
 /* Every FSH_WIN_TICK_MS: the wait ends when its time is up or the
- * helper exited (it will not call then). */
+ * helper exited (it will not call then); a paused listener listens
+ * again. */
 static void
 fsh_win_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -225,6 +234,8 @@ fsh_win_tick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (l->paused && event_add(l->lev, NULL) == 0)
+		l->paused = 0;
 	if (mono_ms() - l->t0 >= FSH_WIN_WAIT_MS)
 		log_warn("helper: pid %ld did not call within %d ms",
 		    (long)l->pid, FSH_WIN_WAIT_MS);
