@@ -19,8 +19,10 @@
 # - the helper's Windows calls on their own (tests/win/test_helper_win.c):
 #   UTF-8 names, links, errors in the system's words, offsets past 4 GiB;
 # - the event loop goes on while the helper starts (a second connection's
-#   TestDelay comes back within 500 ms all along), and a local program
-#   that calls the helper's port and says nothing holds no listing up;
+#   TestDelay comes back within 500 ms all along), a local program that
+#   calls the helper's port and says nothing holds no listing up, and a
+#   request waiting for a helper that never calls fails after 15 s with
+#   the words of a helper that cannot start;
 # - a folder tree deeper than MAX_PATH: mkdir, listing, upload, download,
 #   rename, remove.
 # A missing toolchain or wine is installed (packaging/deps.sh --win),
@@ -62,6 +64,17 @@ ping_check() {
 	[ -n "$stall" ] || fail "pinger: $(cat "$WORK/winf-ping.out")"
 	echo "event loop: longest TestDelay round trip $stall ms $1"
 	[ "$stall" -lt 500 ] || fail "the host's loop stood still $stall ms $1"
+}
+
+# helper_end: ends the running helper (taskkill) and waits until the
+# host noticed.
+helper_end() {
+	he_pid=$(sed -n 's/.*helper: started pid \([0-9]*\) .*/\1/p' \
+	    "$DIR/log" | tail -n 1)
+	"$WINE" taskkill /F /PID "$he_pid" >/dev/null 2>&1 ||
+	    fail "taskkill $he_pid"
+	wait_for "$DIR/log" "helper: pid $he_pid: the file helper exited" \
+	    "the host missed its helper's end" 600
 }
 
 wine_host winf
@@ -234,11 +247,7 @@ wmatch "$($F get "$WH\\nothere.bin" "$L/nothere")" "^ERROR 0 Not exists" \
 # silent callers (more than the host hears at once) sit on its port while
 # it starts; the helper still gets in, the listing comes, and the loop
 # never stands still (it waited FSH_WIN_WAIT_MS for such a caller).
-hpid=$(sed -n 's/.*helper: started pid \([0-9]*\) .*/\1/p' "$DIR/log" |
-    tail -n 1)
-"$WINE" taskkill /F /PID "$hpid" >/dev/null 2>&1 || fail "taskkill $hpid"
-wait_for "$DIR/log" "helper: pid $hpid: the file helper exited" \
-    "the host missed its helper's end" 600
+helper_end
 ping_start 4
 # The caller watches the host's log for the port (said before the helper
 # starts) and calls at once.
@@ -247,6 +256,7 @@ import re, socket, sys, time
 log, n0, end = sys.argv[1], int(sys.argv[2]), time.time() + 30
 ports = []
 pat = re.compile(r"its call awaited on port ([0-9]+)")
+print("WATCHING", flush=True)
 while time.time() < end:
     ports = pat.findall(open(log, errors="replace").read())
     if len(ports) > n0:
@@ -263,6 +273,7 @@ time.sleep(20)
 ' "$DIR/log" "$(grep -c 'its call awaited on port' "$DIR/log")" \
     >"$WORK/winf-silent.py" 2>&1 &
 SIL=$!
+wait_for "$WORK/winf-silent.py" '^WATCHING' "no silent caller" 600
 t0=$(date +%s%N)
 $F ls "" >"$WORK/winf-silent.out" 2>&1 &
 LS=$!
@@ -278,6 +289,60 @@ wmatch "$(cat "$WORK/winf-silent.out")" "ENTRY File 3 hello.txt" \
     "a listing with silent callers"
 [ "$ms" -lt 10000 ] || fail "silent callers held the listing $ms ms"
 ping_check "with silent callers on the helper's port"
+
+# A helper that never calls: stopped here (by its wine prefix) once the
+# host started it, before it calls. The loop goes on, and after
+# FSH_WIN_WAIT_MS (15 s) a request that waited for it fails as when the
+# helper cannot start. A helper that called first is let go (LATE), and
+# that is tried again.
+tries=0
+while :; do
+	helper_end
+	python3 -c '
+import os, re, signal, sys, time
+env, log = ("WINEPREFIX=" + sys.argv[1]).encode(), sys.argv[2]
+def seg():
+    t = open(log, errors="replace").read().split("its call awaited")
+    return t[-1] if len(t) > int(sys.argv[3]) + 1 else ""
+end = time.time() + 30
+print("WATCHING", flush=True)
+while time.time() < end and "started pid" not in seg():
+    time.sleep(0.002)
+wpid = re.search(r"started pid ([0-9]+)", seg())
+for p in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        cl = open("/proc/%s/cmdline" % p, "rb").read().split(b"\0")
+        ev = open("/proc/%s/environ" % p, "rb").read().split(b"\0")
+    except OSError:
+        continue
+    if cl[0].endswith(b"cdesk.exe") and b"--helper" in cl and env in ev:
+        os.kill(int(p), signal.SIGSTOP)
+        if wpid and "pid %s called" % wpid.group(1) in seg():
+            os.kill(int(p), signal.SIGCONT)
+            print("LATE", p, flush=True)
+        else:
+            print("STOPPED", p, flush=True)
+        sys.exit(0)
+print("NOHELPER", flush=True)
+' "$WINEPREFIX" "$DIR/log" "$(grep -c 'its call awaited' "$DIR/log")" \
+	    >"$WORK/winf-stop.out" 2>&1 &
+	STOPPER=$!
+	wait_for "$WORK/winf-stop.out" '^WATCHING' "no stopper" 600
+	ping_start 17
+	out=$($F mkdir "$WH\\never" nowait)
+	wait "$STOPPER"
+	grep -q '^LATE' "$WORK/winf-stop.out" || break
+	tries=$((tries + 1))
+	[ $tries -lt 3 ] || fail "the helper called before it was stopped, 3 times"
+	rmdir "$H/never"
+	ping_check "while a helper started"
+done
+echo "a helper that never calls: $(tail -n 1 "$WORK/winf-stop.out")," \
+    "$(grep -o 'did not call within [0-9]* ms' "$DIR/log")"
+wmatch "$out" "^ERROR connection manager error: no file helper" \
+    "a request while the helper never called"
+[ -e "$H/never" ] && fail "mkdir without a helper"
+ping_check "while a helper never called"
 
 # The helper's system calls and fio's positioned I/O, in a program of
 # their own (tests/win/test_helper_win.c), with links made here (wine's
