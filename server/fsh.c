@@ -3,6 +3,13 @@
  * desktop session, the socketpair and its frames, reaping it, and noticing
  * when it is gone. On Windows the channel is made and a file's handle
  * taken by server/win/fsh_win.c (fsh_os.h); the frames are the same.
+ *
+ * A helper is idle (none runs), linking (started, its channel not made
+ * yet: on Windows it has to call us back, which takes seconds) or up.
+ * The loop never waits for the link: requests queue meanwhile (up to
+ * FSH_LINK_MAX bytes) and go once it is made; a helper that never links
+ * hands each back (fsh_cb.unsent). The Linux link is made at once, so
+ * it goes from idle to up inside fsh_send, as it always did.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -37,6 +44,8 @@
 #define FSH_SPARE	2		/* empty chunks kept */
 #define FSH_IOV		16		/* chunks per writev */
 #define FSH_FDS_MAX	64		/* descriptors received, not taken */
+/* Requests queued while the helper links: past this, refused. */
+#define FSH_LINK_MAX	(4u * 1024 * 1024)
 /* The socketpair's buffers: 8 blocks in flight each way (root may set
  * them above net.core.wmem_max). */
 #define FSH_SOCKBUF	(1024 * 1024)
@@ -51,6 +60,13 @@ struct fsh_chunk {
 };
 TAILQ_HEAD(fsh_chunks, fsh_chunk);
 
+/* Where the helper is (see the top). */
+enum fsh_state {
+	FSH_IDLE,
+	FSH_LINKING,
+	FSH_UP,
+};
+
 /*
  * The channel is read and written here, not through a bufferevent: a
  * frame (a 128 KiB file block) is read in one piece into a buffer that
@@ -62,7 +78,9 @@ struct fsh {
 	const struct fsh_cb	*cb;		/* borrowed */
 	void			*arg;		/* borrowed */
 	struct session		 session;	/* whose user it runs as */
-	int			 fd;		/* the channel, or -1 */
+	enum fsh_state		 state;
+	struct fsh_link		*link;		/* owned: linking, or NULL */
+	int			 fd;		/* the channel (up), or -1 */
 	struct event		*rev;		/* owned: fd readable */
 	struct event		*wev;		/* owned: fd writable */
 	unsigned		 gen;		/* counts channels */
@@ -440,15 +458,22 @@ fsh_write_cb(evutil_socket_t fd, short what, void *arg)
 		f->cb->drained(f->arg);
 }
 
-/* Close the channel: its events, its socket, its buffers. */
+/* Close the channel (its events, its socket) or the wait for it, and
+ * the buffers. */
 static void
 fsh_close(struct fsh *f)
 {
-	event_free(f->rev);
-	event_free(f->wev);
+	if (f->rev != NULL)
+		event_free(f->rev);
+	if (f->wev != NULL)
+		event_free(f->wev);
 	f->rev = f->wev = NULL;
-	close(f->fd);
+	fsh_os_link_free(f->link);
+	f->link = NULL;
+	if (f->fd >= 0)
+		close(f->fd);
 	f->fd = -1;
+	f->state = FSH_IDLE;
 	f->gen++;
 	fsh_bufs_free(f);
 	fsh_fds_close(f);
@@ -460,7 +485,7 @@ fsh_stop(struct fsh *f, const char *why)
 {
 	struct timeval zero = { 0, 0 };
 
-	if (f->fd < 0)
+	if (f->state == FSH_IDLE)
 		return;
 	log_warn("helper: pid %ld: %s", (long)f->pid, why);
 	fsh_close(f);
@@ -490,13 +515,20 @@ fsh_sockbuf(int fd)
 }
 
 #ifndef _WIN32
-/* Start a helper in the session with one end of a new socketpair. */
+/* Start a helper in the session with one end of a new socketpair: linked
+ * at once (no fsh_link here). */
 int
-fsh_os_spawn(const struct session *s, char *const argv[], int *fd,
-    pid_t *pid)
+fsh_os_spawn(const struct session *s, char *const argv[],
+    struct event_base *base, fsh_link_cb cb, void *arg, int *fd,
+    struct fsh_link **link, pid_t *pid)
 {
 	int sv[2], r;
 
+	(void)base;
+	(void)cb;
+	(void)arg;
+	*fd = -1;
+	*link = NULL;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
 		log_warn("helper: socketpair: %s", strerror(errno));
 		return ERR_IO;
@@ -512,43 +544,126 @@ fsh_os_spawn(const struct session *s, char *const argv[], int *fd,
 	*fd = sv[0];
 	return 0;
 }
+
+/* Linux never waits for a link: nothing to free. */
+void
+fsh_os_link_free(struct fsh_link *l)
+{
+	(void)l;
+}
 #endif
 
-/* Start a helper in the session, linked to us (fsh_os_spawn). */
-static int
-fsh_spawn(struct fsh *f)
+/* Kill the helper and forget it (it is reaped later); idle again. */
+static void
+fsh_kill(struct fsh *f)
 {
-	char *argv[4] = { NULL, (char *)"--helper", NULL, NULL };
-	int sv[2], r;
-	pid_t pid;
+	kill(f->pid, SIGKILL);
+	fsh_reap_later(f, f->pid);
+	f->pid = 0;
+	f->state = FSH_IDLE;
+}
 
-	argv[0] = sysinfo_self_exe();
-	if (log_get_level() >= LOG_DEBUG)
-		argv[2] = (char *)"-v";
-	r = fsh_os_spawn(&f->session, argv, &sv[0], &pid);
-	free(argv[0]);
-	if (r != 0)
-		return r;
-	evutil_make_socket_nonblocking(sv[0]);
-	f->rev = event_new(f->base, sv[0], EV_READ | EV_PERSIST, fsh_read_cb,
-	    f);
-	f->wev = event_new(f->base, sv[0], EV_WRITE, fsh_write_cb, f);
+/* The channel fd (taken) is made: watch it, and write what queued while
+ * the helper linked. Returns 0, or ERR_IO with the helper killed. */
+static int
+fsh_attach(struct fsh *f, int fd)
+{
+	evutil_make_socket_nonblocking(fd);
+	f->rev = event_new(f->base, fd, EV_READ | EV_PERSIST, fsh_read_cb, f);
+	f->wev = event_new(f->base, fd, EV_WRITE, fsh_write_cb, f);
 	if (f->rev == NULL || f->wev == NULL || event_add(f->rev, NULL) != 0) {
 		if (f->rev != NULL)
 			event_free(f->rev);
 		if (f->wev != NULL)
 			event_free(f->wev);
 		f->rev = f->wev = NULL;
-		close(sv[0]);
-		kill(pid, SIGKILL);
-		fsh_reap_later(f, pid);
+		close(fd);
+		fsh_kill(f);
 		return ERR_IO;
 	}
-	f->fd = sv[0];
+	f->fd = fd;
 	f->gen++;
+	f->state = FSH_UP;
+	if (f->backlog > 0)
+		event_add(f->wev, NULL);
+	return 0;
+}
+
+/* Hand every queued request back (e: why it never went), oldest first;
+ * the queue is taken off first, since the owner may send again (and
+ * start another helper) from the callback. */
+static void
+fsh_unsend(struct fsh *f, int e)
+{
+	struct fsh_chunks q;
+	struct fsh_chunk *k;
+	const uint8_t *body;
+	Ipc__Data *d;
+	size_t len;
+	int r;
+
+	TAILQ_INIT(&q);
+	TAILQ_CONCAT(&q, &f->out, entry);
+	f->backlog = 0;
+	while ((k = TAILQ_FIRST(&q)) != NULL) {
+		/* Our own frames, whole: they unpack. */
+		while ((r = codec_frame(k->p + k->off, k->len - k->off,
+		    IPC_FS_FRAME_MAX, &body, &len)) > 0) {
+			k->off += (size_t)r;
+			d = ipc__data__unpack(NULL, len, len ? body :
+			    (const uint8_t *)"");
+			if (d != NULL && d->union_case ==
+			    IPC__DATA__UNION_FS_REQUEST &&
+			    f->cb->unsent != NULL)
+				f->cb->unsent(d->fs_request, e, f->arg);
+			if (d != NULL)
+				ipc__data__free_unpacked(d, NULL);
+		}
+		TAILQ_REMOVE(&q, k, entry);
+		free(k);
+	}
+}
+
+/* The helper's call came (fd, taken) or never will (-1): up, or idle
+ * with what queued handed back (fsh_os_spawn's cb). */
+static void
+fsh_linked_cb(int fd, void *arg)
+{
+	struct fsh *f = arg;
+
+	fsh_os_link_free(f->link);
+	f->link = NULL;
+	if (fd >= 0 && fsh_attach(f, fd) == 0)
+		return;
+	if (fd < 0)
+		fsh_kill(f);
+	fsh_unsend(f, ERR_IO);
+}
+
+/* Start a helper in the session, linked to us now or later
+ * (fsh_os_spawn). */
+static int
+fsh_spawn(struct fsh *f)
+{
+	char *argv[4] = { NULL, (char *)"--helper", NULL, NULL };
+	int fd, r;
+	pid_t pid;
+
+	argv[0] = sysinfo_self_exe();
+	if (log_get_level() >= LOG_DEBUG)
+		argv[2] = (char *)"-v";
+	r = fsh_os_spawn(&f->session, argv, f->base, fsh_linked_cb, f, &fd,
+	    &f->link, &pid);
+	free(argv[0]);
+	if (r != 0)
+		return r;
 	f->pid = pid;
 	f->hello = 0;
-	return 0;
+	if (fd < 0) {
+		f->state = FSH_LINKING;
+		return 0;
+	}
+	return fsh_attach(f, fd);
 }
 
 /* A manager with no helper yet. */
@@ -585,8 +700,9 @@ fsh_free(struct fsh *f)
 
 	if (f == NULL)
 		return;
-	if (f->fd >= 0) {
-		/* EOF: the helper drops its jobs and exits. */
+	if (f->state != FSH_IDLE) {
+		/* EOF (or no call taken): the helper drops its jobs and
+		 * exits. */
 		fsh_close(f);
 		fsh_reap_later(f, f->pid);
 	}
@@ -642,15 +758,20 @@ fsh_send(struct fsh *f, const Ipc__FsRequest *r)
 	body = ipc__data__get_packed_size(&d);
 	if (body > IPC_FS_FRAME_MAX || (hl = codec_hdr_encode(hdr, body)) == 0)
 		return ERR_TOOBIG;
-	if (f->fd < 0 && (e = fsh_spawn(f)) != 0)
+	if (f->state == FSH_IDLE && (e = fsh_spawn(f)) != 0)
 		return e;
+	/* Bounded while the helper links (the first always fits). */
+	if (f->state == FSH_LINKING && f->backlog > 0 &&
+	    f->backlog + hl + body > FSH_LINK_MAX)
+		return ERR_IO;
 	/* Packed straight into the queue: blocks are copied once here. */
 	k = fsh_out_room(f, hl + body);
 	memcpy(k->p + k->len, hdr, hl);
 	ipc__data__pack(&d, k->p + k->len + hl);
 	k->len += hl + body;
 	f->backlog += hl + body;
-	event_add(f->wev, NULL);
+	if (f->state == FSH_UP)
+		event_add(f->wev, NULL);
 	return 0;
 }
 

@@ -9,7 +9,9 @@
  * The helper passes the descriptor of each file of a transfer (SCM_RIGHTS)
  * with an FsStream reply; the server moves the bytes (server/fio.c). On
  * Windows the link and the passing are server/win/fsh_win.c's (fsh_os.h):
- * a loopback socket and handles moved out of the helper's process.
+ * a loopback socket and handles moved out of the helper's process. The
+ * helper's link is never waited for: there, requests queue until the
+ * helper called back (fsh.c).
  *
  * What comes back is checked like any IPC input (ipc_decode_max): the
  * helper runs as the desktop user, who could replace it.
@@ -44,6 +46,10 @@ struct fsh_cb {
 	void	(*lost)(const char *why, void *arg);
 	/* The queue to the helper fell below FSH_LOW. */
 	void	(*drained)(void *arg);
+	/* A request fsh_send took never reached a helper (e: ERR_IO, it did
+	 * not link): r borrowed for the call, as fsh_send would have failed.
+	 * Called from the loop, oldest first; it may call fsh_send. */
+	void	(*unsent)(const Ipc__FsRequest *r, int e, void *arg);
 };
 
 /* A helper manager on base; cb and arg borrowed. Never NULL. */
@@ -58,15 +64,18 @@ void		 fsh_free(struct fsh *);
  */
 void		 fsh_set_session(struct fsh *, const struct session *);
 /*
- * Queues r for the helper, starting one first if none runs. Returns 0,
- * ERR_DENIED (no session user to run it as), ERR_IO (it could not start),
- * ERR_TOOBIG (r does not fit a frame), or ERR_UNSUPP for a NULL fsh (a
- * server without file transfer, as the fuzz target builds one).
+ * Queues r for the helper, starting one first if none runs (r waits for
+ * it to link; unsent hands it back if it never does). Returns 0,
+ * ERR_DENIED (no session user to run it as), ERR_IO (it could not start,
+ * or FSH_LINK_MAX bytes wait for it to link), ERR_TOOBIG (r does not fit
+ * a frame), or ERR_UNSUPP for a NULL fsh (a server without file
+ * transfer, as the fuzz target builds one).
  */
 int		 fsh_send(struct fsh *, const Ipc__FsRequest *r);
 /* Bytes queued for the helper and not yet written (NULL: 0). */
 size_t		 fsh_backlog(const struct fsh *);
-/* The helper's process id, or 0 when none runs (NULL: 0). */
+/* The helper's process id (also while it links), or 0 when none runs
+ * (NULL: 0). */
 long		 fsh_pid(const struct fsh *);
 
 #endif

@@ -244,6 +244,23 @@ conn_file_cancel(struct conn *c, int32_t id)
 		}
 }
 
+/* The helper did not take fa (e: fsh_send's why): the peer hears so, and
+ * a transfer is forgotten. */
+static void
+conn_file_unsent(struct conn *c, const Hbb__FileAction *fa, int e)
+{
+	int32_t id;
+	int modifies;
+
+	id = conn_file_action_id(fa, &modifies);
+	if (fa->union_case == HBB__FILE_ACTION__UNION_SEND ||
+	    fa->union_case == HBB__FILE_ACTION__UNION_RECEIVE)
+		conn_file_untrack(c, id);
+	if (id >= 0)
+		conn_file_error(c, id, e == ERR_TOOBIG ?
+		    "request too large" : CONN_FILE_NO_HELPER, 0);
+}
+
 /* A FileAction: check it, remember transfers, pass it on. */
 static void
 conn_file_action(struct conn *c, const Hbb__Message *m)
@@ -276,14 +293,8 @@ conn_file_action(struct conn *c, const Hbb__Message *m)
 	}
 	if (fa->union_case == HBB__FILE_ACTION__UNION_CANCEL)
 		conn_file_cancel(c, id);
-	if ((e = conn_file_forward(c, m, 0)) != 0) {
-		if (transfer)
-			conn_file_untrack(c, id);
-		if (id >= 0)
-			conn_file_error(c, id, e == ERR_TOOBIG ?
-			    "request too large" : CONN_FILE_NO_HELPER, 0);
-		return;
-	}
+	if ((e = conn_file_forward(c, m, 0)) != 0)
+		conn_file_unsent(c, fa, e);
 }
 
 /* Upload data (p, n packed) for a job the helper knows; nothing without
@@ -629,10 +640,34 @@ conn_file_drained_cb(void *arg)
 	}
 }
 
+/* A request the helper never got (it did not link): a peer's FileAction
+ * fails as when the helper cannot start (conn_file_action); the rest
+ * (the first listing, a job's control) went unanswered then too. */
+static void
+conn_file_unsent_cb(const Ipc__FsRequest *r, int e, void *arg)
+{
+	struct srv *srv = arg;
+	struct conn *c = conn_find(srv, (uint32_t)r->conn_id);
+	Hbb__Message *m;
+
+	if (c == NULL || c->dead || c->files == NULL || r->login ||
+	    r->message.len == 0)
+		return;
+	m = hbb__message__unpack(NULL, r->message.len, r->message.data);
+	if (m == NULL)
+		return;
+	if (m->union_case == HBB__MESSAGE__UNION_FILE_ACTION) {
+		log_warn_r(e, "conn %u: file helper", c->id);
+		conn_file_unsent(c, m->file_action, e);
+	}
+	hbb__message__free_unpacked(m, NULL);
+}
+
 static const struct fsh_cb conn_file_cb = {
 	.reply = conn_file_reply_cb,
 	.lost = conn_file_lost_cb,
 	.drained = conn_file_drained_cb,
+	.unsent = conn_file_unsent_cb,
 };
 
 /* The file helper's link for every connection of srv. */

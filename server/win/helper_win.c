@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wctype.h>
 
 #include "common/log.h"
 #include "common/xmalloc.h"
@@ -124,10 +125,10 @@ helper_win_errtext(int e)
 	return out;
 }
 
-/* path (UTF-8) as UTF-16; caller frees. NULL with EINVAL when it is not
- * UTF-8. "" is the working folder. */
+/* path (UTF-8) as UTF-16, as given; caller frees. NULL with EINVAL when
+ * it is not UTF-8. "" is the working folder. */
 static wchar_t *
-helper_win_wide(const char *path)
+helper_win_utf16(const char *path)
 {
 	wchar_t *w;
 	int n;
@@ -144,6 +145,60 @@ helper_win_wide(const char *path)
 	w = xcalloc((size_t)n, sizeof *w);
 	MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, w, n);
 	return w;
+}
+
+/*
+ * path (UTF-8) as a UTF-16 path any length may take; caller frees. NULL
+ * with errno set (EINVAL: not UTF-8).
+ *
+ * The Win32 calls refuse a path of MAX_PATH or more unless it starts with
+ * \\?\, and that prefix turns off their normalisation. So we normalise
+ * first, as they would (GetFullPathNameW: "/" to "\", "." and ".."
+ * resolved, repeated separators and a trailing dot or space dropped, a
+ * relative path joined to the working folder), and prefix what comes out
+ * when it is a drive path (\\?\C:\...) or a UNC path (\\?\UNC\server\
+ * share\...). A path that names a device (\\.\CON) or already has the
+ * prefix stays as it is. What reaches the system is the same as before
+ * for every path under MAX_PATH; the peer's ".." is refused before this
+ * (helper_check_name), as on Linux.
+ */
+static wchar_t *
+helper_win_wide(const char *path)
+{
+	const wchar_t *pre = L"";
+	wchar_t *w, *full, *out;
+	DWORD n, got, skip = 0;
+	size_t np;
+
+	if ((w = helper_win_utf16(path)) == NULL)
+		return NULL;
+	if (wcsncmp(w, L"\\\\?\\", 4) == 0 ||
+	    (n = GetFullPathNameW(w, 0, NULL, NULL)) == 0)
+		return w;	/* the call itself says what is wrong */
+	full = xcalloc(n, sizeof *full);
+	got = GetFullPathNameW(w, n, full, NULL);
+	free(w);
+	if (got == 0 || got >= n) {
+		free(full);
+		helper_win_errno = errno = ENAMETOOLONG;
+		helper_win_code = ERROR_FILENAME_EXCED_RANGE;
+		return NULL;
+	}
+	/* C:\... and \\server\share\... take the prefix; \\.\ and \\?\
+	 * (a device, or a name that was one) stay as they are. */
+	if (iswalpha(full[0]) && full[1] == L':' && full[2] == L'\\')
+		pre = L"\\\\?\\";
+	else if (full[0] == L'\\' && full[1] == L'\\' && full[2] != L'?' &&
+	    full[2] != L'.' && full[2] != L'\0') {
+		pre = L"\\\\?\\UNC";
+		skip = 1;	/* \\?\UNC\server, not \\?\UNC\\server */
+	}
+	np = wcslen(pre);
+	out = xcalloc(np + got + 1, sizeof *out);
+	memcpy(out, pre, np * sizeof *out);
+	memcpy(out + np, full + skip, (got - skip + 1) * sizeof *out);
+	free(full);
+	return out;
 }
 
 /* Unix seconds of a FILETIME (0 before 1970). */
@@ -397,11 +452,11 @@ helper_rename_path(const char *from, const char *to)
 	return ok ? 0 : -1;
 }
 
-/* chdir(). */
+/* chdir(): the working folder takes no \\?\ (nor over MAX_PATH). */
 int
 helper_chdir(const char *path)
 {
-	wchar_t *w = helper_win_wide(path);
+	wchar_t *w = helper_win_utf16(path);
 	int r;
 
 	if (w == NULL)

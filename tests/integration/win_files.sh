@@ -17,7 +17,14 @@
 #   words, as is one through a link, and nothing is written outside the
 #   folder;
 # - the helper's Windows calls on their own (tests/win/test_helper_win.c):
-#   UTF-8 names, links, errors in the system's words, offsets past 4 GiB.
+#   UTF-8 names, links, errors in the system's words, offsets past 4 GiB;
+# - the event loop goes on while the helper starts (a second connection's
+#   TestDelay comes back within 500 ms all along), a local program that
+#   calls the helper's port and says nothing holds no listing up, and a
+#   request waiting for a helper that never calls fails after 15 s with
+#   the words of a helper that cannot start;
+# - a folder tree deeper than MAX_PATH: mkdir, listing, upload, download,
+#   rename, remove.
 # A missing toolchain or wine is installed (packaging/deps.sh --win),
 # never skipped.
 . "$TOP/tests/lib.sh"
@@ -39,6 +46,37 @@ wmatch() {
 	fail "$3: got '$(printf '%s' "$1" | tr '\\' /)', want /$2/"
 }
 
+# ping_start SECS: another connection (a terminal login) sends the host
+# a TestDelay every 20 ms for SECS seconds, each once the last came back:
+# its longest round trip bounds how long the host's loop stood still.
+ping_start() {
+	"$PEER" -p "$PORT" -t 60000 -w Secret-42 -k terminal pingmax "$1" \
+	    >"$WORK/winf-ping.out" 2>&1 &
+	PING=$!
+	wait_for "$WORK/winf-ping.out" '^(LOGGED_IN|NOLOGIN)' "no pinger" 600
+}
+
+# ping_check WHEN: the longest round trip since ping_start was under
+# 500 ms.
+ping_check() {
+	wait "$PING"
+	stall=$(sed -n 's/^PINGMAX \([0-9]*\) .*/\1/p' "$WORK/winf-ping.out")
+	[ -n "$stall" ] || fail "pinger: $(cat "$WORK/winf-ping.out")"
+	echo "event loop: longest TestDelay round trip $stall ms $1"
+	[ "$stall" -lt 500 ] || fail "the host's loop stood still $stall ms $1"
+}
+
+# helper_end: ends the running helper (taskkill) and waits until the
+# host noticed.
+helper_end() {
+	he_pid=$(sed -n 's/.*helper: started pid \([0-9]*\) .*/\1/p' \
+	    "$DIR/log" | tail -n 1)
+	"$WINE" taskkill /F /PID "$he_pid" >/dev/null 2>&1 ||
+	    fail "taskkill $he_pid"
+	wait_for "$DIR/log" "helper: pid $he_pid: the file helper exited" \
+	    "the host missed its helper's end" 600
+}
+
 wine_host winf
 
 F="$PEER -p $PORT -t 60000 -w Secret-42 files"
@@ -51,9 +89,13 @@ WH="C:\\users\\$WU"
 H="$WINEPREFIX/drive_c/users/$WU"
 [ -d "$H" ] || fail "no profile folder $H"
 
-# Listing: the empty path is the profile folder.
+# Listing: the empty path is the profile folder. It starts the helper,
+# which calls back seconds later under wine: meanwhile the host's loop
+# answers another connection's TestDelay probes (every 20 ms) in time.
 echo hi >"$H/hello.txt"
+ping_start 4
 out=$($F ls "")
+ping_check "while the helper started"
 wmatch "$out" "^DIR C:\\\\users\\\\$WU [0-9]+" "home listed"
 wmatch "$out" "ENTRY File 3 hello.txt" "home listing"
 grep -q 'helper: started pid' "$DIR/log" || fail "no helper started"
@@ -154,6 +196,33 @@ wmatch "$($F rm "$WH\\up.bin")" "^OK" "remove file"
 wmatch "$($F rmtree "$WH\\renamed")" "^TREE OK" "remove tree"
 [ -e "$H/renamed" ] && fail "tree not removed"
 
+# Paths past MAX_PATH (260): five folders of 60 characters below the
+# home, through \\?\ on the host (server/win/helper_win.c).
+seg=folder-with-a-name-of-sixty-characters-for-long-paths-000000
+LW="$WH\\lp\\$seg\\$seg\\$seg\\$seg\\$seg"
+LH="$H/lp/$seg/$seg/$seg/$seg/$seg"
+echo "long path: ${#LW} characters"
+[ "${#LW}" -gt 300 ] || fail "long path too short"
+wmatch "$($F mkdir "$LW")" "^OK" "mkdir of a long path"
+[ -d "$LH" ] || fail "long mkdir made nothing"
+out=$($F put "$L/down.bin" "$LW\\big.bin")
+wmatch "$out" "^DONE 1" "upload to a long path"
+[ "$(sha256sum <"$LH/big.bin")" = "$SUM" ] || fail "long upload sha256"
+wmatch "$($F dir "$LW")" "ENTRY File 6291456 big.bin" "long listing"
+out=$($F get "$LW\\big.bin" "$L/long.bin")
+wmatch "$out" "^DONE 1" "download from a long path"
+[ "$(sha256sum <"$L/long.bin")" = "$SUM" ] || fail "long download sha256"
+wmatch "$($F rename "$LW\\big.bin" big2.bin)" "^OK" "long rename"
+[ -f "$LH/big2.bin" ] || fail "long rename"
+wmatch "$($F mkdir "$LW\\sub")" "^OK" "mkdir below a long path"
+wmatch "$($F rmdir "$LW\\sub")" "^OK" "rmdir of a long path"
+[ -e "$LH/sub" ] && fail "long rmdir"
+wmatch "$($F rm "$LW\\big2.bin")" "^OK" "remove of a long path"
+[ -e "$LH/big2.bin" ] && fail "long remove"
+echo x >"$LH/x.txt"
+wmatch "$($F rmtree "$WH\\lp")" "^TREE OK" "remove a long tree"
+[ -e "$H/lp" ] && fail "long tree not removed"
+
 # Names a stock client never sends get upstream's words.
 wmatch "$($F evil "$WH" ../escape)" \
     "^ERROR path traversal detected in file name" "../ name"
@@ -172,6 +241,108 @@ rm "$H/wlink"
 # A file that is not there: upstream's word.
 wmatch "$($F get "$WH\\nothere.bin" "$L/nothere")" "^ERROR 0 Not exists" \
     "missing file"
+
+# A local program that calls the helper's port and says nothing holds no
+# one up: with the helper ended, the next listing starts another, and six
+# silent callers (more than the host hears at once) sit on its port while
+# it starts; the helper still gets in, the listing comes, and the loop
+# never stands still (it waited FSH_WIN_WAIT_MS for such a caller).
+helper_end
+ping_start 4
+# The caller watches the host's log for the port (said before the helper
+# starts) and calls at once.
+python3 -c '
+import re, socket, sys, time
+log, n0, end = sys.argv[1], int(sys.argv[2]), time.time() + 30
+ports = []
+pat = re.compile(r"its call awaited on port ([0-9]+)")
+print("WATCHING", flush=True)
+while time.time() < end:
+    ports = pat.findall(open(log, errors="replace").read())
+    if len(ports) > n0:
+        break
+    time.sleep(0.005)
+s = []
+for i in range(6):
+    try:
+        s.append(socket.create_connection(("127.0.0.1", int(ports[-1]))))
+    except (OSError, IndexError):
+        break
+    print("SILENT", len(s), flush=True)
+time.sleep(20)
+' "$DIR/log" "$(grep -c 'its call awaited on port' "$DIR/log")" \
+    >"$WORK/winf-silent.py" 2>&1 &
+SIL=$!
+wait_for "$WORK/winf-silent.py" '^WATCHING' "no silent caller" 600
+t0=$(date +%s%N)
+$F ls "" >"$WORK/winf-silent.out" 2>&1 &
+LS=$!
+wait "$LS"
+ms=$((($(date +%s%N) - t0) / 1000000))
+kill "$SIL" 2>/dev/null; wait "$SIL" 2>/dev/null
+echo "listing with silent callers on the helper's port: $ms ms" \
+    "($(tail -n 1 "$WORK/winf-silent.py"), $(grep -c 'pushed out' "$DIR/log")" \
+    "pushed out)"
+grep -Eq '^SILENT [1-9]' "$WORK/winf-silent.py" ||
+    fail "no silent caller got in: $(cat "$WORK/winf-silent.py")"
+wmatch "$(cat "$WORK/winf-silent.out")" "ENTRY File 3 hello.txt" \
+    "a listing with silent callers"
+[ "$ms" -lt 10000 ] || fail "silent callers held the listing $ms ms"
+ping_check "with silent callers on the helper's port"
+
+# A helper that never calls: stopped here (by its wine prefix) once the
+# host started it, before it calls. The loop goes on, and after
+# FSH_WIN_WAIT_MS (15 s) a request that waited for it fails as when the
+# helper cannot start. A helper that called first is let go (LATE), and
+# that is tried again.
+tries=0
+while :; do
+	helper_end
+	python3 -c '
+import os, re, signal, sys, time
+env, log = ("WINEPREFIX=" + sys.argv[1]).encode(), sys.argv[2]
+def seg():
+    t = open(log, errors="replace").read().split("its call awaited")
+    return t[-1] if len(t) > int(sys.argv[3]) + 1 else ""
+end = time.time() + 30
+print("WATCHING", flush=True)
+while time.time() < end and "started pid" not in seg():
+    time.sleep(0.002)
+wpid = re.search(r"started pid ([0-9]+)", seg())
+for p in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        cl = open("/proc/%s/cmdline" % p, "rb").read().split(b"\0")
+        ev = open("/proc/%s/environ" % p, "rb").read().split(b"\0")
+    except OSError:
+        continue
+    if cl[0].endswith(b"cdesk.exe") and b"--helper" in cl and env in ev:
+        os.kill(int(p), signal.SIGSTOP)
+        if wpid and "pid %s called" % wpid.group(1) in seg():
+            os.kill(int(p), signal.SIGCONT)
+            print("LATE", p, flush=True)
+        else:
+            print("STOPPED", p, flush=True)
+        sys.exit(0)
+print("NOHELPER", flush=True)
+' "$WINEPREFIX" "$DIR/log" "$(grep -c 'its call awaited' "$DIR/log")" \
+	    >"$WORK/winf-stop.out" 2>&1 &
+	STOPPER=$!
+	wait_for "$WORK/winf-stop.out" '^WATCHING' "no stopper" 600
+	ping_start 17
+	out=$($F mkdir "$WH\\never" nowait)
+	wait "$STOPPER"
+	grep -q '^LATE' "$WORK/winf-stop.out" || break
+	tries=$((tries + 1))
+	[ $tries -lt 3 ] || fail "the helper called before it was stopped, 3 times"
+	rmdir "$H/never"
+	ping_check "while a helper started"
+done
+echo "a helper that never calls: $(tail -n 1 "$WORK/winf-stop.out")," \
+    "$(grep -o 'did not call within [0-9]* ms' "$DIR/log")"
+wmatch "$out" "^ERROR connection manager error: no file helper" \
+    "a request while the helper never called"
+[ -e "$H/never" ] && fail "mkdir without a helper"
+ping_check "while a helper never called"
 
 # The helper's system calls and fio's positioned I/O, in a program of
 # their own (tests/win/test_helper_win.c), with links made here (wine's

@@ -24,6 +24,8 @@
  *                             user who chose Skip would)
  *   files evil REMOTE NAME    an upload of one file called NAME (what no
  *                             stock client sends: "..", "/etc/x")
+ *   files ... nowait          (last) send the command at once after the
+ *                             PeerInfo, not after the first listing
  *
  * Result lines: DIR <path> <n> and ENTRY <type> <size> <name> per entry;
  * OK | ERROR <text>; for transfers LIST <files> <bytes>, DONE <file_num>,
@@ -181,11 +183,11 @@ fx_print_dir(const Hbb__FileDirectory *d)
 	}
 }
 
-/* Log in for a file-transfer session in dir; print and free the first
- * listing when show is set. Returns 0 or -1. */
+/* Log in for a file-transfer session in dir; wait for the first listing
+ * (wait set), printed when show is set. Returns 0 or -1. */
 static int
 fx_login(struct fx *x, const char *user, const char *pw, const char *dir,
-    int hidden, int show)
+    int hidden, int show, int wait)
 {
 	Hbb__Message *m;
 
@@ -209,7 +211,7 @@ fx_login(struct fx *x, const char *user, const char *pw, const char *dir,
 	    "Windows") == 0;
 	hbb__message__free_unpacked(m, NULL);
 	/* The first listing follows the PeerInfo. */
-	while ((m = fx_recv(x, x->timeout)) != NULL) {
+	while (wait && (m = fx_recv(x, x->timeout)) != NULL) {
 		if (m->union_case == HBB__MESSAGE__UNION_FILE_RESPONSE &&
 		    m->file_response->union_case ==
 		    HBB__FILE_RESPONSE__UNION_DIR) {
@@ -220,6 +222,8 @@ fx_login(struct fx *x, const char *user, const char *pw, const char *dir,
 		}
 		hbb__message__free_unpacked(m, NULL);
 	}
+	if (!wait)
+		return 0;
 	printf("NOLISTING\n");
 	return show ? -1 : 0;
 }
@@ -1123,11 +1127,15 @@ files_main(int argc, char **argv, struct pconn *(*dial)(void),
 {
 	struct fx x;
 	const char *cmd;
-	int r, hidden;
+	int r, hidden, wait = 1;
 
 	memset(&x, 0, sizeof x);
 	x.timeout = timeout_ms;
 	x.next_id = 1;
+	if (argc > 2 && strcmp(argv[argc - 1], "nowait") == 0) {
+		wait = 0;
+		argc--;
+	}
 	if (argc < 2)
 		return 2;
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1136,7 +1144,7 @@ files_main(int argc, char **argv, struct pconn *(*dial)(void),
 	if ((x.pc = dial()) == NULL)
 		return 1;
 	if (fx_login(&x, user, pw, strcmp(cmd, "ls") == 0 ? argv[1] : "",
-	    hidden, strcmp(cmd, "ls") == 0) != 0) {
+	    hidden, strcmp(cmd, "ls") == 0, wait) != 0) {
 		pc_free(x.pc);
 		return 0;
 	}

@@ -718,13 +718,70 @@ cmd_bench_video(double warm, double secs, const char *log)
 	return 0;
 }
 
+/*
+ * pingmax SECS: log in (-k kind), say LOGGED_IN, then for SECS seconds
+ * send a client TestDelay every 20 ms and wait for its echo; print
+ * PINGMAX <longest round trip, ms> <probes>. The host answers from its
+ * event loop, so the longest round trip bounds how long that loop stood
+ * still meanwhile (issue 15: a file helper starting).
+ */
+static int
+cmd_pingmax(double secs)
+{
+	struct pconn *pc = peer_connect();
+	Hbb__Message *m;
+	Hbb__Message ping = HBB__MESSAGE__INIT;
+	Hbb__TestDelay td = HBB__TEST_DELAY__INIT;
+	double until, sent, rtt, worst = 0;
+	int eof = 0, n = 0, back;
+
+	if (pc == NULL || (opt_kind != NULL && pc_set_kind(pc, opt_kind) != 0))
+		return 1;
+	m = pc_login(pc, username(), opt_pass, opt_timeout);
+	if (m == NULL || m->union_case != HBB__MESSAGE__UNION_LOGIN_RESPONSE ||
+	    m->login_response->union_case !=
+	    HBB__LOGIN_RESPONSE__UNION_PEER_INFO) {
+		printf("NOLOGIN\n");
+		return 1;
+	}
+	hbb__message__free_unpacked(m, NULL);
+	printf("LOGGED_IN\n");
+	fflush(stdout);
+	td.from_client = 1;
+	ping.union_case = HBB__MESSAGE__UNION_TEST_DELAY;
+	ping.test_delay = &td;
+	until = pc_now_ms() + secs * 1000;
+	while (!eof && pc_now_ms() < until) {
+		td.time = ++n;
+		sent = pc_now_ms();
+		if (pc_send(pc, &ping) != 0)
+			break;
+		for (back = 0; !back && !eof && pc_now_ms() - sent < 30000;) {
+			if ((m = pc_recv(pc, 1000, &eof)) == NULL)
+				continue;
+			back = m->union_case == HBB__MESSAGE__UNION_TEST_DELAY &&
+			    m->test_delay->from_client &&
+			    m->test_delay->time == td.time;
+			hbb__message__free_unpacked(m, NULL);
+		}
+		if (!back)
+			break;
+		if ((rtt = pc_now_ms() - sent) > worst)
+			worst = rtt;
+		usleep(20000);
+	}
+	printf("PINGMAX %.0f %d%s\n", worst, n, eof ? " EOF" : "");
+	pc_free(pc);
+	return 0;
+}
+
 /* Print usage and exit 2. */
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: peer [-h host] -p port [-u username] "
 	    "[-w password] [-k kind] [-t timeout_ms]\n"
-	    "    login|retry N|raw HEX|idle|hold N SECS|bench-login N|"
+	    "    login|retry N|raw HEX|idle|hold N SECS|pingmax SECS|bench-login N|"
 	    "bench-conc C N|tfa STEP...\n");
 	exit(2);
 }
@@ -884,6 +941,8 @@ main(int argc, char **argv)
 		pc_free(pc);
 		return 0;
 	}
+	if (strcmp(cmd, "pingmax") == 0 && argc == 2)
+		return cmd_pingmax(atof(argv[1]));
 	if (strcmp(cmd, "idle") == 0) {
 		struct pconn *pc = peer_connect();
 		Hbb__Message *m;
