@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/err.h"
 #include "common/xmalloc.h"
@@ -66,7 +67,7 @@ ui_core_get_options(struct ui_core *c)
 }
 
 /* Ask for the 2FA state (only a window with the section shows it). */
-static void
+void
 ui_core_tfa_get(struct ui_core *c)
 {
 	Ipc__Data d = IPC__DATA__INIT;
@@ -379,5 +380,36 @@ ui_core_locked_tip(const char *file)
 	char *s;
 
 	xasprintf(&s, "Set by the administrator in %s", file);
+	return s;
+}
+
+/* Whether 2FA is on, and for how many devices it is skipped. */
+char *
+ui_core_tfa_text(int enabled, unsigned trusted)
+{
+	char *s;
+
+	if (!enabled)
+		return xstrdup("Two-factor authentication is off");
+	xasprintf(&s, "Two-factor authentication is on (%u trusted device%s)",
+	    trusted, trusted == 1 ? "" : "s");
+	return s;
+}
+
+/* One trusted device as the list shows it. */
+char *
+ui_core_device_text(const char *id, const char *name, const char *platform,
+    int64_t time_ms)
+{
+	time_t t = (time_t)(time_ms / 1000);
+	struct tm *tm = localtime(&t);	/* the UI's thread only */
+	char when[32], *s;
+
+	if (tm == NULL || strftime(when, sizeof when, "%Y-%m-%d %H:%M",
+	    tm) == 0)
+		strcpy(when, "?");
+	xasprintf(&s, "%s  %s  %s  since %s", *id != '\0' ? id : "?",
+	    *name != '\0' ? name : "-", *platform != '\0' ? platform : "-",
+	    when);
 	return s;
 }

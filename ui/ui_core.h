@@ -52,8 +52,10 @@ void	ui_core_option(struct ui_core *, const char *key,
 	    const char *value);
 void	ui_core_refresh(struct ui_core *);
 void	ui_core_password(struct ui_core *, const char *password);
-/* Two-factor: draw a secret, enable with a code, disable, forget one
- * trusted device by key ("" for all). */
+/* Two-factor: ask for the state again (devices a peer has trusted since
+ * show up; nothing else announces them), draw a secret, enable with a
+ * code, disable, forget one trusted device by key ("" for all). */
+void	ui_core_tfa_get(struct ui_core *);
 void	ui_core_tfa_setup(struct ui_core *);
 void	ui_core_tfa_enable(struct ui_core *, const char *code);
 void	ui_core_tfa_disable(struct ui_core *);
@@ -80,5 +82,11 @@ char	*ui_core_status_text(const Ipc__Status *st);
 char	*ui_core_locked_note(const char *file);
 /* A locked control's tooltip (new string). */
 char	*ui_core_locked_tip(const char *file);
+/* The two-factor state line (new string). */
+char	*ui_core_tfa_text(int enabled, unsigned trusted);
+/* A trusted device's line: ID, name, platform, since when in local time
+ * (new string). */
+char	*ui_core_device_text(const char *id, const char *name,
+	    const char *platform, int64_t time_ms);
 
 #endif

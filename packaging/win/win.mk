@@ -45,7 +45,7 @@ WIN_NOT_SERVER	:= server/x11/% server/session.c server/session_src.c \
 COMMON_SRCS	:= $(wildcard common/*.c)
 IPC_SRCS	:= ipc/ipc.c ipc/ipc_event.c ipc/ipc_win32.c ipc/ipc_wmsg.c
 GUIWIN_SRCS	:= cm/cm_core.c cm/win/cm_win32.c ui/ui_core.c \
-		   ui/win/ui_win32.c gui/win/wctl.c
+		   ui/win/ui_win32.c ui/win/ui_win32_tfa.c gui/win/wctl.c
 SERVER_SRCS	:= $(filter-out $(WIN_NOT_SERVER),\
 		   $(wildcard server/*.c server/*/*.c))
 

@@ -6,8 +6,7 @@
  * pipe with the message-loop adapter (ipc/ipc_wmsg.c) and polls the
  * status once a second, as the GTK window does.
  * Options the admin's file locks are disabled, with the note saying
- * where they are set. The two-factor section is not here yet: `cdesk.exe
- * --2fa` does it from the command line.
+ * where they are set. The two-factor section is ui_win32_tfa.c.
  */
 #include <winsock2.h>
 #include <windows.h>
@@ -23,23 +22,27 @@
 #include "ui/ui.h"
 #include "ui/ui_core.h"
 #include "ui/win/ui_win32.h"
+#include "ui/win/ui_win32_tfa.h"
 
-#define T_POLL		1	/* status, or reconnect */
+#define T_POLL		1	/* status, or reconnect: every second */
+#define UI_TFA_EVERY	5	/* the 2FA state: every fifth poll */
 
 #define UI_W		520	/* client area */
-#define UI_H		380
-#define UI_X		160	/* where values start, right of the labels */
+#define UI_H		610
+#define UI_TFA_Y	380	/* the two-factor section's top */
 
 struct ui_win {
 	HWND		 hwnd;
 	HFONT		 font;
 	struct ui_core	*core;		/* owned */
+	struct ui_wtfa	*tfa;		/* owned: two-factor section */
 	const char	*dir;		/* borrowed */
 	char		*otp;		/* owned, wiped when replaced */
 	char		*state;		/* owned: the service line */
-	char		*message;	/* owned: the last change's result */
-	char		*port;		/* owned: the port the server has */
-	char		*locked[UI_K_N];	/* owned: locking file, or NULL */
+	char		*message;	/* owned: last change's result */
+	char		*port;		/* owned: the server's port */
+	char		*locked[UI_K_N];	/* owned: locking file */
+	unsigned	 ticks;		/* polls so far */
 };
 
 /* Replace *p with a copy of s. */
@@ -189,12 +192,31 @@ ui_win_offline(void *arg, const char *why)
 	ui_win_update_status(w);
 }
 
+/* Core: the 2FA state. */
+static void
+ui_win_tfa_state(void *arg, const Ipc__TwoFaState *st)
+{
+	struct ui_win *w = arg;
+
+	ui_wtfa_state(w->tfa, st);
+}
+
+/* Core: enabling or disabling 2FA answered. */
+static void
+ui_win_tfa_done(void *arg, int ok, const char *text)
+{
+	struct ui_win *w = arg;
+
+	ui_wtfa_done(w->tfa, ok, text);
+}
+
 static const struct ui_core_view ui_win_view = {
 	.status = ui_win_status,
 	.option = ui_win_option,
 	.message = ui_win_message,
 	.offline = ui_win_offline,
-	/* No two-factor section: tfa_state and tfa_done stay NULL. */
+	.tfa_state = ui_win_tfa_state,
+	.tfa_done = ui_win_tfa_done,
 };
 
 /* Copy the one-time password to the clipboard. */
@@ -296,12 +318,16 @@ ui_win_enter(struct ui_win *w)
 		ui_win_port(w);
 	else if (id == UI_ID_RDV || id == UI_ID_KEY)
 		ui_win_apply(w);
+	else if (id == UI_ID_TFA_CODE)
+		ui_wtfa_command(w->tfa, w->core, UI_ID_TFA_ENABLE, BN_CLICKED);
 }
 
 /* WM_COMMAND from a control. */
 static void
 ui_win_command(struct ui_win *w, int id, int code)
 {
+	if (ui_wtfa_command(w->tfa, w->core, id, code))
+		return;
 	if (id == UI_ID_APPROVE || id == UI_ID_VERIFY) {
 		if (code == CBN_SELCHANGE)
 			ui_win_choice(w, id == UI_ID_APPROVE ? UI_K_APPROVE :
@@ -342,7 +368,7 @@ ui_win_add(struct ui_win *w, const wchar_t *cls, const wchar_t *text,
 static void
 ui_win_label(struct ui_win *w, const wchar_t *text, int id, int y)
 {
-	ui_win_add(w, L"STATIC", text, 0, id, 8, y + 4, UI_X - 12, 16);
+	ui_win_add(w, L"STATIC", text, 0, id, 8, y + 4, UI_WIN_COL - 12, 16);
 }
 
 /* A drop-down list of option k's choices. */
@@ -350,7 +376,7 @@ static void
 ui_win_combo(struct ui_win *w, int k, int id, int y)
 {
 	HWND h = ui_win_add(w, L"COMBOBOX", L"", CBS_DROPDOWNLIST |
-	    WS_VSCROLL | WS_TABSTOP, id, UI_X, y, 300, 120);
+	    WS_VSCROLL | WS_TABSTOP, id, UI_WIN_COL, y, 300, 120);
 	wchar_t *ws;
 	int i;
 
@@ -370,11 +396,11 @@ ui_win_controls(struct ui_win *w)
 
 	w->font = (HFONT)GetStockObject(DEFAULT_GUI_FONT);
 	ui_win_label(w, L"ID", UI_ID_ID_LABEL, 8);
-	ui_win_add(w, L"STATIC", L"\x2014", SS_NOPREFIX, UI_ID_ID, UI_X, 12,
-	    300, 16);
+	ui_win_add(w, L"STATIC", L"\x2014", SS_NOPREFIX, UI_ID_ID,
+	    UI_WIN_COL, 12, 300, 16);
 	ui_win_label(w, L"One-time password", UI_ID_OTP_LABEL, 36);
-	ui_win_add(w, L"STATIC", L"", SS_NOPREFIX, UI_ID_OTP, UI_X, 40, 110,
-	    16);
+	ui_win_add(w, L"STATIC", L"", SS_NOPREFIX, UI_ID_OTP, UI_WIN_COL, 40,
+	    110, 16);
 	ui_win_add(w, L"BUTTON", L"Show", BS_AUTOCHECKBOX | BS_PUSHLIKE | tab,
 	    UI_ID_SHOW, 276, 36, 76, 24);
 	ui_win_add(w, L"BUTTON", L"Copy", button, UI_ID_COPY, 356, 36, 76,
@@ -383,7 +409,7 @@ ui_win_controls(struct ui_win *w)
 	    76, 24);
 	ui_win_label(w, L"Permanent password", UI_ID_PERM_LABEL, 68);
 	ui_win_add(w, L"EDIT", L"", ES_PASSWORD | ES_AUTOHSCROLL | tab,
-	    UI_ID_PERM, UI_X, 68, 268, 24);
+	    UI_ID_PERM, UI_WIN_COL, 68, 268, 24);
 	ui_win_add(w, L"BUTTON", L"Set", button, UI_ID_PERM_SET, 436, 68, 76,
 	    24);
 	ui_win_label(w, L"Approve with", UI_ID_APPROVE_LABEL, 100);
@@ -391,24 +417,25 @@ ui_win_controls(struct ui_win *w)
 	ui_win_label(w, L"Verification method", UI_ID_VERIFY_LABEL, 132);
 	ui_win_combo(w, UI_K_VERIFY, UI_ID_VERIFY, 132);
 	ui_win_add(w, L"BUTTON", L"Direct access", BS_AUTOCHECKBOX | tab,
-	    UI_ID_DIRECT, 8, 164, UI_X - 12, 24);
-	ui_win_add(w, L"STATIC", L"Port", 0, UI_ID_PORT_LABEL, UI_X, 168, 40,
-	    16);
+	    UI_ID_DIRECT, 8, 164, UI_WIN_COL - 12, 24);
+	ui_win_add(w, L"STATIC", L"Port", 0, UI_ID_PORT_LABEL, UI_WIN_COL,
+	    168, 40, 16);
 	ui_win_add(w, L"EDIT", L"", ES_NUMBER | ES_AUTOHSCROLL | tab,
-	    UI_ID_PORT, UI_X + 44, 164, 80, 24);
+	    UI_ID_PORT, UI_WIN_COL + 44, 164, 80, 24);
 	ui_win_label(w, L"Rendezvous server", UI_ID_RDV_LABEL, 196);
-	ui_win_add(w, L"EDIT", L"", ES_AUTOHSCROLL | tab, UI_ID_RDV, UI_X,
+	ui_win_add(w, L"EDIT", L"", ES_AUTOHSCROLL | tab, UI_ID_RDV, UI_WIN_COL,
 	    196, 352, 24);
 	ui_win_label(w, L"Key", UI_ID_KEY_LABEL, 228);
-	ui_win_add(w, L"EDIT", L"", ES_AUTOHSCROLL | tab, UI_ID_KEY, UI_X,
+	ui_win_add(w, L"EDIT", L"", ES_AUTOHSCROLL | tab, UI_ID_KEY, UI_WIN_COL,
 	    228, 268, 24);
 	ui_win_add(w, L"BUTTON", L"Apply", button, UI_ID_APPLY, 436, 228, 76,
 	    24);
 	ui_win_label(w, L"Service", UI_ID_STATUS_LABEL, 264);
-	ui_win_add(w, L"STATIC", L"", SS_NOPREFIX, UI_ID_STATUS, UI_X, 268,
-	    352, 64);
+	ui_win_add(w, L"STATIC", L"", SS_NOPREFIX, UI_ID_STATUS, UI_WIN_COL,
+	    268, 352, 64);
 	ui_win_add(w, L"STATIC", L"", SS_NOPREFIX, UI_ID_LOCKED, 8, 340,
 	    504, 32);
+	w->tfa = ui_wtfa_new(w->hwnd, w->font, UI_TFA_Y);
 	ui_win_update_otp(w);
 	ui_win_update_locks(w);
 }
@@ -439,6 +466,10 @@ ui_win_proc(HWND hwnd, UINT msg, WPARAM wp, LPARAM lp)
 	case WM_TIMER:
 		if (wp == T_POLL && w->core != NULL)
 			ui_core_poll(w->core);
+		/* Devices a peer trusted: nothing else tells the window. */
+		if (wp == T_POLL && w->core != NULL &&
+		    ++w->ticks % UI_TFA_EVERY == 0)
+			ui_core_tfa_get(w->core);
 		return 0;
 	case WM_DESTROY:
 		PostQuitMessage(0);
@@ -479,6 +510,7 @@ ui_win_free(struct ui_win *w)
 	int k;
 
 	ui_core_free(w->core);
+	ui_wtfa_free(w->tfa);
 	ui_win_set_otp(w, NULL);
 	free(w->state);
 	free(w->message);
