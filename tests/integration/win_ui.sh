@@ -8,8 +8,9 @@
 # the clipboard and Refresh changes it; Approve with = click reaches the
 # server (--option approve-mode); the verification method, which the
 # admin's file locks, is disabled with the note naming that file; a
-# permanent password set in the window logs the test peer in; the window
-# closes.
+# permanent password set in the window logs the test peer in; the
+# two-factor section sets 2FA up with a code, lists a trusted device and
+# forgets it, and turns 2FA off; the window closes.
 # A missing toolchain or wine is installed (packaging/deps.sh --win).
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/win/wine.sh"
@@ -148,6 +149,38 @@ done
 info=$("$PEER" -p "$PORT" -w Secret-42 login 2>&1)
 expect_match "$info" "^ERROR Wrong Password" "the old permanent password"
 echo "the permanent password set in the window logs in ($(at))"
+
+# Two-factor: Set up shows the secret and its otpauth URI as text; a
+# wrong code is refused in the section; the right one turns 2FA on; a
+# device the peer has trusted is listed and Remove forgets it; Turn off.
+drive text 2061 Two-factor authentication is off
+drive click 2062
+drive text 2067 otpauth://totp/
+drive get 2065
+secret=$(answer get)
+expect_match "$secret" '^[A-Z2-7]{32}$' "the secret in the window"
+drive text 2067 "secret=$secret"
+drive set 2069 "$(totp "$secret" wrong)"
+drive click 2070
+drive text 2071 wrong code
+drive set 2069 "$(totp "$secret")"
+drive click 2070
+drive text 2061 "Two-factor authentication is on (0 trusted devices)"
+expect_match "$(cli --2fa status)" "^2FA on" "--2fa status after Enable"
+info=$(PEER_TOTP_SECRET=$secret PEER_DEVICE=dev-w "$PEER" -p "$PORT" \
+    -w Window-77x tfa trust 2>&1)
+expect_match "$(echo "$info" | tail -n 1)" "^PEERINFO" "a trusted login"
+drive text 2061 "(1 trusted device)"
+drive text 2073 987654321
+drive select 2073 0
+drive click 2074
+drive text 2051 Trusted device removed.
+drive text 2061 "(0 trusted devices)"
+drive click 2063
+drive text 2061 Two-factor authentication is off
+expect_match "$(cli --2fa status)" "^2FA off" "--2fa status after Turn off"
+echo "two-factor: set up, enabled with a code, a trusted device" \
+    "removed, turned off ($(at))"
 
 drive close
 drive gone

@@ -13,8 +13,8 @@
  *   set ID WORDS      WM_SETTEXT
  *   checked ID 0|1    wait until check box ID is (un)checked
  *   disabled ID       wait until control ID is disabled
- *   select ID I       choose line I of drop-down list ID (as a click
- *                     would: the window is told CBN_SELCHANGE)
+ *   select ID I       choose line I of (drop-down) list ID (as a click
+ *                     would: the window is told CBN_/LBN_SELCHANGE)
  *   get ID            "N OK get TEXT": control ID's text now
  *   clipboard         "N OK clipboard TEXT": the clipboard's text
  *   names             every control as "id class 'text'" lines, then OK
@@ -162,15 +162,21 @@ clip_text(const char *n)
 	return 1;
 }
 
-/* Choose line i of drop-down list h, telling its parent as a click does
- * (CB_SETCURSEL alone notifies nobody). */
+/* Choose line i of drop-down list or list h, telling its parent as a
+ * click does (CB_SETCURSEL and LB_SETCURSEL alone notify nobody). */
 static int
 select_line(HWND h, int i)
 {
-	if (SendMessageW(h, CB_SETCURSEL, (WPARAM)i, 0) != i)
+	wchar_t c[32];
+	int lb;
+
+	GetClassNameW(h, c, 32);
+	lb = _wcsicmp(c, L"ListBox") == 0;
+	if (SendMessageW(h, lb ? LB_SETCURSEL : CB_SETCURSEL, (WPARAM)i,
+	    0) != i)
 		return 0;
-	SendMessageW(GetParent(h), WM_COMMAND,
-	    MAKEWPARAM(GetDlgCtrlID(h), CBN_SELCHANGE), (LPARAM)h);
+	SendMessageW(GetParent(h), WM_COMMAND, MAKEWPARAM(GetDlgCtrlID(h),
+	    lb ? LBN_SELCHANGE : CBN_SELCHANGE), (LPARAM)h);
 	return 1;
 }
 
