@@ -10,7 +10,8 @@
 # admin's file locks, is disabled with the note naming that file; a
 # permanent password set in the window logs the test peer in; the
 # two-factor section sets 2FA up with a code, lists a trusted device and
-# forgets it, and turns 2FA off; the window closes.
+# forgets it, and turns 2FA off; Direct access goes off and on; with the
+# host stopped the window says the service is not running; it closes.
 # A missing toolchain or wine is installed (packaging/deps.sh --win).
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/win/wine.sh"
@@ -181,6 +182,36 @@ drive text 2061 Two-factor authentication is off
 expect_match "$(cli --2fa status)" "^2FA off" "--2fa status after Turn off"
 echo "two-factor: set up, enabled with a code, a trusted device" \
     "removed, turned off ($(at))"
+
+# Direct access off: stored, and its port box disabled; then on again.
+drive checked 2030 1
+drive click 2030
+i=0
+# (Off is stored as unset: the effective value is the default, N.)
+until [ "$(cli --option direct-server)" = N ]; do
+	i=$((i + 1))
+	[ $i -gt 40 ] && fail "direct-server: $(cli --option direct-server)"
+	sleep 0.25
+done
+drive disabled 2032
+drive click 2030
+drive enabled 2032
+i=0
+until [ "$(cli --option direct-server)" = Y ]; do
+	i=$((i + 1))
+	[ $i -gt 40 ] && fail "direct-server not back on"
+	sleep 0.25
+done
+echo "direct access switched off and on in the window ($(at))"
+
+# The host gone: the window says so and forgets the ID and password.
+kill "$WPID"
+wait "$WPID" 2>/dev/null
+WPID=
+drive text 2051 The cdesk service is not running.
+drive text 2001 —
+drive text 2003 —
+echo "the host stopped: the window says the service is not running ($(at))"
 
 drive close
 drive gone
