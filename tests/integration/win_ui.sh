@@ -6,9 +6,10 @@
 # the ID is the one --get-id prints; the one-time password is hidden
 # until Show, then the one --get-temp-password prints, Copy puts it on
 # the clipboard and Refresh changes it; Approve with = click reaches the
-# server (--option approve-mode); the verification method, which the
-# admin's file locks, is disabled with the note naming that file; a
-# permanent password set in the window logs the test peer in; the
+# server (--option approve-mode), Apply the rendezvous server and key;
+# the verification method, which the admin's file locks, is disabled
+# with the note naming that file; a permanent password set in the window
+# logs the test peer in; the
 # two-factor section sets 2FA up with a code, lists a trusted device and
 # forgets it, and turns 2FA off; Direct access goes off and on; with the
 # host stopped the window says the service is not running; it closes.
@@ -128,6 +129,25 @@ until [ -z "$(cli --option approve-mode)" ]; do
 	sleep 0.25
 done
 echo "approve-mode set to click in the window, then unset ($(at))"
+
+# Rendezvous server and key: a key that is no key is refused, and the
+# status line says why; Apply stores a right one and the server (another
+# loopback port nobody serves).
+drive set 2043 not-a-key
+drive click 2044
+drive text 2051 "public key (base64 of 32 bytes)"
+KEY=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=
+drive set 2041 127.0.0.1:10
+drive set 2043 "$KEY"
+drive click 2044
+i=0
+until [ "$(cli --option custom-rendezvous-server)" = 127.0.0.1:10 ] &&
+    [ "$(cli --option key)" = "$KEY" ]; do
+	i=$((i + 1))
+	[ $i -gt 40 ] && fail "Apply: $(cli --option custom-rendezvous-server)"
+	sleep 0.25
+done
+echo "rendezvous server and key applied ($(at))"
 
 # The admin's lock: disabled, with the note naming the file.
 drive disabled 2023
