@@ -931,18 +931,9 @@ main(int argc, char **argv)
 	case M_CM:
 		r = gui_exec(argv);
 		break;
-#elif defined(CDESK_NO_GUI)
-	case M_NONE:
-		/* The Windows build has no GTK main window yet. */
-		fprintf(stderr, "cdesk: this build has no main window; try "
-		    "--server, --cm or --help\n");
-		r = 1;
-		break;
-	case M_CM:
-		/* The native Win32 CM (cm/win/cm_win32.c). */
-		r = cm_main(argc, argv, &paths);
-		break;
 #else
+	/* GTK in cdesk-gui; on Windows the native Win32 windows
+	 * (ui/win/ui_win32.c, cm/win/cm_win32.c). */
 	case M_NONE:
 		r = ui_main(argc, argv, &paths);
 		break;

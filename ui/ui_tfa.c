@@ -3,10 +3,12 @@
  * of the otpauth:// URI is made by libqrencode and drawn with cairo,
  * black modules on white with the four-module quiet zone scanners want.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <qrencode.h>
 
+#include "ui/ui_core.h"
 #include "ui/ui_tfa.h"
 
 #define UI_TFA_QUIET	4	/* modules of white around the code */
@@ -200,13 +202,10 @@ ui_tfa_new(void)
 void
 ui_tfa_set_state(UiTfa *self, gboolean enabled, unsigned trusted)
 {
-	g_autofree char *text = NULL;
+	char *text = ui_core_tfa_text(enabled, trusted);
 
-	if (enabled)
-		text = g_strdup_printf("Two-factor authentication is on "
-		    "(%u trusted device%s)", trusted, trusted == 1 ? "" : "s");
-	gtk_label_set_text(self->state_label, enabled ? text :
-	    "Two-factor authentication is off");
+	gtk_label_set_text(self->state_label, text);
+	free(text);
 	gtk_widget_set_sensitive(self->disable_button, enabled);
 }
 
@@ -214,17 +213,14 @@ ui_tfa_set_state(UiTfa *self, gboolean enabled, unsigned trusted)
 static GtkWidget *
 ui_tfa_device_row(UiTfa *self, const struct ui_tfa_device *d)
 {
-	g_autoptr(GDateTime) t = g_date_time_new_from_unix_local(d->time_ms /
-	    1000);
-	g_autofree char *when = t != NULL ?
-	    g_date_time_format(t, "%Y-%m-%d %H:%M") : g_strdup("?");
-	g_autofree char *text = NULL, *an = NULL;
+	char *text = ui_core_device_text(d->id, d->name, d->platform,
+	    d->time_ms);
+	g_autofree char *an = NULL;
 	GtkWidget *box, *label, *button;
 
-	text = g_strdup_printf("%s  %s  %s  since %s", *d->id ? d->id : "?",
-	    *d->name ? d->name : "-", *d->platform ? d->platform : "-", when);
 	box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
 	label = gtk_label_new(text);
+	free(text);
 	gtk_label_set_xalign(GTK_LABEL(label), 0);
 	gtk_label_set_ellipsize(GTK_LABEL(label), PANGO_ELLIPSIZE_END);
 	gtk_widget_set_hexpand(label, TRUE);

@@ -4,17 +4,17 @@
  * and the two-factor section (ui_tfa.c).
  * A setting the admin's file locks is shown read-only, with a note.
  */
+#include <stdlib.h>
 #include <string.h>
 
+#include "ui/ui_core.h"
 #include "ui/ui_tfa.h"
 #include "ui/ui_window.h"
 
 /* The settings the window shows (index into UiWindow.locked). */
-enum { K_APPROVE, K_VERIFY, K_DIRECT, K_PORT, K_RDV, K_KEY, K_N };
-static const char *const ui_window_keys[K_N] = {
-	"approve-mode", "verification-method", "direct-server",
-	"direct-access-port", "custom-rendezvous-server", "key",
-};
+enum { K_APPROVE = UI_K_APPROVE, K_VERIFY = UI_K_VERIFY,
+    K_DIRECT = UI_K_DIRECT, K_PORT = UI_K_PORT, K_RDV = UI_K_RDV,
+    K_KEY = UI_K_KEY, K_N = UI_K_N };
 
 struct _UiWindow {
 	GtkApplicationWindow	 parent;
@@ -105,17 +105,15 @@ ui_window_set_password_cb(GtkWidget *w, UiWindow *self)
 static void
 ui_window_combo_cb(GtkComboBox *combo, UiWindow *self)
 {
-	const char *id = gtk_combo_box_get_active_id(combo);
-	const char *key;
+	int k = combo == GTK_COMBO_BOX(self->approve_combo) ? K_APPROVE :
+	    K_VERIFY;
+	int i = gtk_combo_box_get_active(combo);
 
-	if (self->quiet || id == NULL)
+	if (self->quiet || i < 0 || i >= UI_CHOICES)
 		return;
-	key = combo == GTK_COMBO_BOX(self->approve_combo) ? "approve-mode" :
-	    "verification-method";
-	/* "both" is the default: stored as unset, as upstream. */
-	if (strcmp(id, "both") == 0 || strcmp(id, "use-both-passwords") == 0)
-		id = "";
-	g_signal_emit(self, ui_window_signals[SIG_OPTION], 0, key, id);
+	/* The default is stored as unset, as upstream. */
+	g_signal_emit(self, ui_window_signals[SIG_OPTION], 0, ui_core_keys[k],
+	    ui_core_choices(k)[i].value);
 }
 
 /* The port can be changed while direct access is on and it is not locked. */
@@ -145,30 +143,29 @@ ui_window_widget(UiWindow *self, int k)
 static void
 ui_window_update_locks(UiWindow *self)
 {
-	g_autofree char *tip = NULL, *note = NULL;
+	char *tip = NULL, *note;
 	const char *file = NULL;
 	int k;
 
 	for (k = 0; k < K_N; k++) {
 		if (self->locked[k] != NULL) {
 			file = self->locked[k];
-			tip = g_strdup_printf("Set by the administrator in %s",
-			    self->locked[k]);
+			tip = ui_core_locked_tip(self->locked[k]);
 		}
 		if (k != K_PORT)
 			gtk_widget_set_sensitive(ui_window_widget(self, k),
 			    self->locked[k] == NULL);
-		gtk_widget_set_tooltip_text(ui_window_widget(self, k),
-		    self->locked[k] != NULL ? tip : NULL);
-		g_clear_pointer(&tip, g_free);
+		gtk_widget_set_tooltip_text(ui_window_widget(self, k), tip);
+		free(tip);
+		tip = NULL;
 	}
 	ui_window_update_port(self);
 	gtk_widget_set_sensitive(self->apply_button,
 	    self->locked[K_RDV] == NULL || self->locked[K_KEY] == NULL);
 	if (file != NULL) {
-		note = g_strdup_printf("Greyed-out settings are set by the "
-		    "administrator in %s and cannot be changed here.", file);
+		note = ui_core_locked_note(file);
 		gtk_label_set_text(self->locked_label, note);
+		free(note);
 	}
 	gtk_widget_set_visible(GTK_WIDGET(self->locked_label), file != NULL);
 }
@@ -294,9 +291,9 @@ ui_window_init(UiWindow *self)
 	gtk_widget_init_template(GTK_WIDGET(self));
 	self->quiet = TRUE;
 	gtk_combo_box_set_active_id(GTK_COMBO_BOX(self->approve_combo),
-	    "both");
+	    ui_core_choices(K_APPROVE)[0].id);
 	gtk_combo_box_set_active_id(GTK_COMBO_BOX(self->verify_combo),
-	    "use-both-passwords");
+	    ui_core_choices(K_VERIFY)[0].id);
 	ui_window_update_port(self);
 	self->quiet = FALSE;
 	ui_window_update_otp(self);
@@ -312,8 +309,7 @@ ui_window_new(GtkApplication *app)
 /* Show the server's status. */
 void
 ui_window_set_status(UiWindow *self, const char *id, const char *otp,
-    const char *rendezvous, unsigned connections, const char *version,
-    const char *desk_notice)
+    const char *state)
 {
 	gtk_widget_set_sensitive(gtk_bin_get_child(GTK_BIN(self)), TRUE);
 	gtk_label_set_text(self->id_label, id && *id ? id : "—");
@@ -323,13 +319,7 @@ ui_window_set_status(UiWindow *self, const char *id, const char *otp,
 	self->otp = g_strdup(otp ? otp : "");
 	ui_window_update_otp(self);
 	g_free(self->state);
-	/* Then why the desk cannot be shared (a Wayland session). */
-	self->state = g_strdup_printf("Running (cdesk %s); rendezvous: %s; "
-	    "%u connection%s%s%s", version && *version ? version : "?",
-	    rendezvous && *rendezvous ? rendezvous : "not configured",
-	    connections, connections == 1 ? "" : "s",
-	    desk_notice && *desk_notice ? "\n" : "",
-	    desk_notice ? desk_notice : "");
+	self->state = g_strdup(state);
 	ui_window_update_status(self);
 }
 
@@ -343,13 +333,12 @@ ui_window_set_option(UiWindow *self, const char *key, const char *value,
 	self->quiet = TRUE;
 	if (strcmp(key, "approve-mode") == 0)
 		gtk_combo_box_set_active_id(GTK_COMBO_BOX(self->approve_combo),
-		    strcmp(value, "password") == 0 ||
-		    strcmp(value, "click") == 0 ? value : "both");
+		    ui_core_choices(K_APPROVE)[ui_core_choice(K_APPROVE,
+		    value)].id);
 	else if (strcmp(key, "verification-method") == 0)
 		gtk_combo_box_set_active_id(GTK_COMBO_BOX(self->verify_combo),
-		    strcmp(value, "use-temporary-password") == 0 ||
-		    strcmp(value, "use-permanent-password") == 0 ? value :
-		    "use-both-passwords");
+		    ui_core_choices(K_VERIFY)[ui_core_choice(K_VERIFY,
+		    value)].id);
 	else if (strcmp(key, "direct-server") == 0)
 		gtk_switch_set_active(self->direct_switch,
 		    g_ascii_strcasecmp(value, "Y") == 0);
@@ -361,7 +350,7 @@ ui_window_set_option(UiWindow *self, const char *key, const char *value,
 	else if (strcmp(key, "key") == 0)
 		gtk_entry_set_text(self->key_entry, value);
 	for (k = 0; k < K_N; k++) {
-		if (strcmp(key, ui_window_keys[k]) != 0)
+		if (strcmp(key, ui_core_keys[k]) != 0)
 			continue;
 		g_free(self->locked[k]);
 		self->locked[k] = locked_by != NULL && *locked_by != '\0' ?

@@ -18,12 +18,10 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE(UiWindow, ui_window, UI, WINDOW, GtkApplicationWindow)
 
 UiWindow	*ui_window_new(GtkApplication *);
-/* Shows the server's status, and why the desk cannot be shared if it
- * cannot (desk_notice; NULL or "": it can). Strings borrowed. */
+/* Shows the server's status: the ID, the one-time password and the
+ * service line (ui_core_status_text). Strings borrowed. */
 void		 ui_window_set_status(UiWindow *, const char *id,
-		    const char *temp_password, const char *rendezvous,
-		    unsigned connections, const char *version,
-		    const char *desk_notice);
+		    const char *temp_password, const char *state);
 /*
  * Shows an option's value without emitting "option-set". locked_by names
  * the admin's file that sets it (borrowed; NULL or "": not locked): the

@@ -30,6 +30,7 @@
 #include "cm/cm.h"
 #include "cm/cm_core.h"
 #include "cm/win/cm_win32.h"
+#include "gui/win/wctl.h"
 
 #define T_RETRY		1	/* reconnect to the server */
 #define T_QUIT		2	/* idle quit */
@@ -79,46 +80,6 @@ static int64_t
 cm_win_now(void)
 {
 	return (int64_t)GetTickCount64() * 1000;
-}
-
-/* UTF-8 to a new wide string. */
-static wchar_t *
-cm_win_wide(const char *s)
-{
-	int n = MultiByteToWideChar(CP_UTF8, 0, s, -1, NULL, 0);
-	wchar_t *w = xcalloc(n > 0 ? (size_t)n : 1, sizeof *w);
-
-	if (n > 0)
-		MultiByteToWideChar(CP_UTF8, 0, s, -1, w, n);
-	return w;
-}
-
-/* Set control id's text from UTF-8. */
-static void
-cm_win_set(struct cm_win *w, int id, const char *s)
-{
-	wchar_t *ws = cm_win_wide(s != NULL ? s : "");
-
-	SetDlgItemTextW(w->hwnd, id, ws);
-	free(ws);
-}
-
-/* Control id's text as new UTF-8. */
-static char *
-cm_win_get(struct cm_win *w, int id)
-{
-	HWND h = GetDlgItem(w->hwnd, id);
-	int n = GetWindowTextLengthW(h) + 1, m;
-	wchar_t *ws = xcalloc((size_t)n, sizeof *ws);
-	char *s;
-
-	GetWindowTextW(h, ws, n);
-	m = WideCharToMultiByte(CP_UTF8, 0, ws, -1, NULL, 0, NULL, NULL);
-	s = xcalloc(m > 0 ? (size_t)m : 1, 1);
-	if (m > 0)
-		WideCharToMultiByte(CP_UTF8, 0, ws, -1, s, m, NULL, NULL);
-	free(ws);
-	return s;
 }
 
 /* Replace *p with a copy of s. */
@@ -216,7 +177,7 @@ cm_win_fill_list(struct cm_win *w)
 	SendMessageW(lb, LB_RESETCONTENT, 0, 0);
 	for (c = w->conns; c != NULL; c = c->next) {
 		s = cm_conn_line(c);
-		ws = cm_win_wide(s);
+		ws = wctl_wide(s);
 		i = SendMessageW(lb, LB_ADDSTRING, 0, (LPARAM)ws);
 		SendMessageW(lb, LB_SETITEMDATA, (WPARAM)i, (LPARAM)c->id);
 		if (c->id == w->shown)
@@ -239,16 +200,6 @@ cm_conn_state(const struct cm_win *w, const struct cm_conn *c)
 	return "Connected.";
 }
 
-/* Show or hide, enable or disable control id. */
-static void
-cm_win_ctl(struct cm_win *w, int id, int visible, int enabled)
-{
-	HWND h = GetDlgItem(w->hwnd, id);
-
-	ShowWindow(h, visible ? SW_SHOWNA : SW_HIDE);
-	EnableWindow(h, enabled);
-}
-
 /* The voice bar of c (NULL: hidden). */
 static void
 cm_win_fill_voice(struct cm_win *w, const struct cm_conn *c)
@@ -260,11 +211,11 @@ cm_win_fill_voice(struct cm_win *w, const struct cm_conn *c)
 	on = c != NULL && !c->ended &&
 	    c->voice == IPC__VOICE_CALL_STATE__STATE__ACTIVE;
 	guard = c != NULL && GetTickCount64() < c->voice_guard_until;
-	cm_win_set(w, CM_ID_VOICE_LABEL, ring ? "The peer is calling." :
+	wctl_set(w->hwnd, CM_ID_VOICE_LABEL, ring ? "The peer is calling." :
 	    on ? "Voice call running." : "");
-	cm_win_ctl(w, CM_ID_VOICE_ACCEPT, ring, ring && !guard);
-	cm_win_ctl(w, CM_ID_VOICE_DISMISS, ring, ring && !guard);
-	cm_win_ctl(w, CM_ID_VOICE_STOP, on, on);
+	wctl_show(w->hwnd, CM_ID_VOICE_ACCEPT, ring, ring && !guard);
+	wctl_show(w->hwnd, CM_ID_VOICE_DISMISS, ring, ring && !guard);
+	wctl_show(w->hwnd, CM_ID_VOICE_STOP, on, on);
 }
 
 /* Show the chosen connection (none: everything empty and disabled). */
@@ -285,15 +236,16 @@ cm_win_fill_page(struct cm_win *w)
 		    c->port_forward != NULL && *c->port_forward != '\0' ?
 		    " to " : "", c->port_forward != NULL ? c->port_forward :
 		    "", cm_conn_state(w, c));
-	cm_win_set(w, CM_ID_DETAILS, s != NULL ? s : "No connection.");
+	wctl_set(w->hwnd, CM_ID_DETAILS, s != NULL ? s : "No connection.");
 	free(s);
-	cm_win_set(w, CM_ID_WARNING, c != NULL && !c->encrypted ?
+	wctl_set(w->hwnd, CM_ID_WARNING, c != NULL && !c->encrypted ?
 	    "Not encrypted: this session can be read on the network." : "");
-	cm_win_set(w, CM_ID_NOTE, c != NULL ? c->note : "");
-	cm_win_ctl(w, CM_ID_ACCEPT, pending && !w->opts.password_only,
+	wctl_set(w->hwnd, CM_ID_NOTE, c != NULL ? c->note : "");
+	wctl_show(w->hwnd, CM_ID_ACCEPT, pending && !w->opts.password_only,
 	    pending && !guard);
-	cm_win_ctl(w, CM_ID_DISMISS, pending, pending && !guard);
-	cm_win_ctl(w, CM_ID_DISCONNECT, live && !pending, live && !pending);
+	wctl_show(w->hwnd, CM_ID_DISMISS, pending, pending && !guard);
+	wctl_show(w->hwnd, CM_ID_DISCONNECT, live && !pending,
+	    live && !pending);
 	cm_win_fill_voice(w, c);
 	for (p = 0; p < PERM_MAX; p++) {
 		SendDlgItemMessageW(w->hwnd, CM_ID_PERM + p, BM_SETCHECK,
@@ -301,10 +253,10 @@ cm_win_fill_page(struct cm_win *w)
 		EnableWindow(GetDlgItem(w->hwnd, CM_ID_PERM + p), live &&
 		    !w->opts.perm_locked);
 	}
-	cm_win_set(w, CM_ID_CHAT, c != NULL ? c->chat : "");
+	wctl_set(w->hwnd, CM_ID_CHAT, c != NULL ? c->chat : "");
 	EnableWindow(GetDlgItem(w->hwnd, CM_ID_ENTRY), live && !pending);
 	EnableWindow(GetDlgItem(w->hwnd, CM_ID_SEND), live && !pending);
-	cm_win_set(w, CM_ID_STATUS, w->notice != NULL ? w->notice :
+	wctl_set(w->hwnd, CM_ID_STATUS, w->notice != NULL ? w->notice :
 	    w->status);
 }
 
@@ -720,7 +672,7 @@ cm_win_act(struct cm_win *w, enum cm_kind kind, const char *text,
 static void
 cm_win_send_chat(struct cm_win *w)
 {
-	char *text = cm_win_get(w, CM_ID_ENTRY);
+	char *text = wctl_get(w->hwnd, CM_ID_ENTRY);
 
 	if (*text != '\0') {
 		cm_win_act(w, CM_ACT_CHAT, text, 0);
@@ -778,17 +730,12 @@ cm_win_command(struct cm_win *w, int id, int code)
 		cm_win_perm(w, id - CM_ID_PERM);
 }
 
-/* One control at x, y (w x h) with text. */
+/* One control of the window (wctl_add in its font). */
 static void
 cm_win_add(struct cm_win *w, const wchar_t *cls, const wchar_t *text,
     DWORD style, int id, int x, int y, int cx, int cy)
 {
-	HWND h = CreateWindowExW(cls[0] == L'E' || cls[0] == L'L' ?
-	    WS_EX_CLIENTEDGE : 0, cls, text, WS_CHILD | WS_VISIBLE | style,
-	    x, y, cx, cy, w->hwnd, (HMENU)(INT_PTR)id,
-	    GetModuleHandleW(NULL), NULL);
-
-	SendMessageW(h, WM_SETFONT, (WPARAM)w->font, FALSE);
+	wctl_add(w->hwnd, w->font, cls, text, style, id, x, y, cx, cy);
 }
 
 /* Every control; each label comes right before the control it names. */
@@ -822,7 +769,7 @@ cm_win_controls(struct cm_win *w)
 	cm_win_add(w, L"BUTTON", L"Stop voice call", BS_PUSHBUTTON |
 	    WS_TABSTOP, CM_ID_VOICE_STOP, 362, 250, 114, 26);
 	for (p = 0; p < PERM_MAX; p++) {
-		ws = cm_win_wide(perm_get(p)->a11y);
+		ws = wctl_wide(perm_get(p)->a11y);
 		cm_win_add(w, L"BUTTON", ws, BS_AUTOCHECKBOX | WS_TABSTOP,
 		    CM_ID_PERM + p, 8 + (p % 4) * 148, 286 + (p / 4) * 24,
 		    144, 22);

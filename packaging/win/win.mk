@@ -21,10 +21,13 @@
 # process), and the I/O threads fio.c with server/win/fio_win.c
 # (positioned ReadFile/WriteFile, fio_win.h, included in fio.c); both
 # keep offsets in 64 bits where the C runtime's off_t has 32.
-# The GTK main window is not built. The CM is the native Win32 one
-# (cm/win/cm_win32.c with the shared cm/cm_core.c, on the message-loop
-# IPC client ipc/ipc_wmsg.c): `cdesk.exe --cm`, which the server starts
-# in the desktop user's session as the Linux one starts `cdesk-gui --cm`.
+# The GTK windows are not built; their native Win32 twins are, on the
+# message-loop IPC client ipc/ipc_wmsg.c and the control helpers
+# gui/win/wctl.c: the CM (cm/win/cm_win32.c with the shared
+# cm/cm_core.c), `cdesk.exe --cm`, which the server starts in the desktop
+# user's session as the Linux one starts `cdesk-gui --cm`; and the main
+# window (ui/win/ui_win32.c with the shared ui/ui_core.c), `cdesk.exe`
+# with no mode, which the installer's Start menu entry opens.
 #
 # Every file is compiled with common/compat_win.h included first and
 # common/compat_win/ (small headers in place of the POSIX ones mingw
@@ -41,7 +44,8 @@ WIN_NOT_SERVER	:= server/x11/% server/session.c server/session_src.c \
 		   server/awake.c
 COMMON_SRCS	:= $(wildcard common/*.c)
 IPC_SRCS	:= ipc/ipc.c ipc/ipc_event.c ipc/ipc_win32.c ipc/ipc_wmsg.c
-CMWIN_SRCS	:= cm/cm_core.c cm/win/cm_win32.c
+GUIWIN_SRCS	:= cm/cm_core.c cm/win/cm_win32.c ui/ui_core.c \
+		   ui/win/ui_win32.c ui/win/ui_win32_tfa.c gui/win/wctl.c
 SERVER_SRCS	:= $(filter-out $(WIN_NOT_SERVER),\
 		   $(wildcard server/*.c server/*/*.c))
 
@@ -60,14 +64,14 @@ WIN_SYSLIBS	:= -lws2_32 -liphlpapi -lwtsapi32 -luserenv -ld3d11 -ldxgi \
 		   -lgdi32 -luser32 -ladvapi32 -lole32 -luuid -lbcrypt \
 		   -lmfplat -lmfuuid -lstrmiids -lssp
 
-$(B)/libcmwin.a: $(patsubst %.c,$(B)/%.o,$(CMWIN_SRCS))
+$(B)/libguiwin.a: $(patsubst %.c,$(B)/%.o,$(GUIWIN_SRCS))
 	@mkdir -p $(@D)
 	$(Q)rm -f $@; $(AR) rcs $@ $^
 
-$(B)/cdesk.exe: $(B)/cdesk.o $(B)/libcmwin.a $(B)/libserver.a $(B)/libipc.a \
+$(B)/cdesk.exe: $(B)/cdesk.o $(B)/libguiwin.a $(B)/libserver.a $(B)/libipc.a \
     $(B)/libcommon.a
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(B)/libcmwin.a $(B)/libserver.a \
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(B)/libguiwin.a $(B)/libserver.a \
 	    $(B)/libipc.a $(B)/libcommon.a \
 	    $(call pc_libs,$(SERVER_PKGS) $(COMMON_PKGS)) \
 	    -lyuv -lstdc++ -lm $(WIN_SYSLIBS)

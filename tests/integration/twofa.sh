@@ -13,32 +13,6 @@ DIR=$(cdesk_dir twofa)
     fail "cdesk --password"
 cdesk_start "$DIR" || fail "server start"
 
-# totp SECRET [wrong]: the 6-digit code of now (RFC 6238, SHA-1, 30 s),
-# or with "wrong" a code no step within two minutes of now has.
-totp() {
-	python3 - "$1" "${2:-}" <<'EOF'
-import base64, hashlib, hmac, struct, sys, time
-s = sys.argv[1]
-key = base64.b32decode(s + "=" * (-len(s) % 8))
-
-def code(t):
-    mac = hmac.new(key, struct.pack(">Q", int(t) // 30), hashlib.sha1).digest()
-    off = mac[-1] & 15
-    n = struct.unpack(">I", mac[off:off + 4])[0] & 0x7fffffff
-    return "%06d" % (n % 1000000)
-
-now = time.time()
-if sys.argv[2] != "wrong":
-    print(code(now))
-else:
-    near = {code(now + d) for d in range(-120, 121, 30)}
-    w = (int(code(now)) + 500000) % 1000000
-    while "%06d" % w in near:
-        w = (w + 1) % 1000000
-    print("%06d" % w)
-EOF
-}
-
 out=$("$CDESK" --config "$DIR" --2fa status) || fail "--2fa status"
 expect_match "$out" "^2FA off$" "status before setup"
 

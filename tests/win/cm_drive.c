@@ -1,19 +1,27 @@
 /*
- * cm_drive.c: drives the Windows CM (cm/win/cm_win32.c) the way a person
- * or a screen reader would, from another process, by control id (for
- * tests/integration/win_cm.sh under wine). Reads "N VERB ARGS" lines on
- * stdin and answers each with "N OK ..." or "N FAIL ..." on stdout:
- *   window            wait for the CM's window
+ * cm_drive.c: drives the Windows CM (cm/win/cm_win32.c), or with the
+ * argument "ui" the main window (ui/win/ui_win32.c), the way a person or
+ * a screen reader would, from another process, by control id (for
+ * tests/integration/win_cm.sh and win_ui.sh under wine). Reads
+ * "N VERB ARGS" lines on stdin and answers each with "N OK ..." or
+ * "N FAIL ..." on stdout:
+ *   window            wait for the window
  *   text ID WORDS     wait until control ID's text (a list: any line)
  *                     holds WORDS
  *   enabled ID        wait until control ID is enabled
  *   click ID          wait until enabled, then BM_CLICK it
  *   set ID WORDS      WM_SETTEXT
  *   checked ID 0|1    wait until check box ID is (un)checked
+ *   disabled ID       wait until control ID is disabled
+ *   select ID I       choose line I of (drop-down) list ID (as a click
+ *                     would: the window is told CBN_/LBN_SELCHANGE)
+ *   get ID            "N OK get TEXT": control ID's text now
+ *   clipboard         "N OK clipboard TEXT": the clipboard's text
  *   names             every control as "id class 'text'" lines, then OK
- *   focus             whether the CM is the foreground window
+ *   focus             whether the window is the foreground window
  *   cursor X Y        wait until the pointer is at X, Y (a peer moved it)
- *   gone              wait until the CM's window is gone
+ *   close             WM_CLOSE to the window (its close button)
+ *   gone              wait until the window is gone
  * Every wait gives up after 60 s (wine on a loaded machine is slow).
  */
 #include <windows.h>
@@ -23,18 +31,20 @@
 #include <string.h>
 
 #include "cm/win/cm_win32.h"
+#include "ui/win/ui_win32.h"
 
 #define WAIT_MS		60000
 #define STEP_MS		50
 
-static HWND	cm;
+static HWND		cm;
+static const wchar_t	*cls = CM_WIN_CLASS;
 
-/* The CM's window, looked up again if it went. */
+/* The window, looked up again if it went. */
 static HWND
 cm_find(void)
 {
 	if (cm == NULL || !IsWindow(cm))
-		cm = FindWindowW(CM_WIN_CLASS, NULL);
+		cm = FindWindowW(cls, NULL);
 	return cm;
 }
 
@@ -102,6 +112,13 @@ is_enabled(HWND h, const char *arg)
 }
 
 static int
+is_disabled(HWND h, const char *arg)
+{
+	(void)arg;
+	return !IsWindowEnabled(h);
+}
+
+static int
 is_checked(HWND h, const char *want)
 {
 	return (SendMessageW(h, BM_GETCHECK, 0, 0) == BST_CHECKED) ==
@@ -123,7 +140,47 @@ wait_cursor(int x, int y)
 	return 0;
 }
 
-/* Every control of the CM with its class and text. */
+/* Print the clipboard's text as N's answer. */
+static int
+clip_text(const char *n)
+{
+	char out[2048];
+	HANDLE h;
+	const wchar_t *p;
+
+	if (!OpenClipboard(NULL))
+		return 0;
+	out[0] = '\0';
+	if ((h = GetClipboardData(CF_UNICODETEXT)) != NULL &&
+	    (p = GlobalLock(h)) != NULL) {
+		WideCharToMultiByte(CP_UTF8, 0, p, -1, out, sizeof out, NULL,
+		    NULL);
+		GlobalUnlock(h);
+	}
+	CloseClipboard();
+	printf("%s OK clipboard %s\n", n, out);
+	return 1;
+}
+
+/* Choose line i of drop-down list or list h, telling its parent as a
+ * click does (CB_SETCURSEL and LB_SETCURSEL alone notify nobody). */
+static int
+select_line(HWND h, int i)
+{
+	wchar_t c[32];
+	int lb;
+
+	GetClassNameW(h, c, 32);
+	lb = _wcsicmp(c, L"ListBox") == 0;
+	if (SendMessageW(h, lb ? LB_SETCURSEL : CB_SETCURSEL, (WPARAM)i,
+	    0) != i)
+		return 0;
+	SendMessageW(GetParent(h), WM_COMMAND, MAKEWPARAM(GetDlgCtrlID(h),
+	    lb ? LBN_SELCHANGE : CBN_SELCHANGE), (LPARAM)h);
+	return 1;
+}
+
+/* Every control of the window with its class and text. */
 static BOOL CALLBACK
 names_cb(HWND h, LPARAM lp)
 {
@@ -160,6 +217,20 @@ run(const char *n, char *verb, char *rest)
 		ok = wait_ctl(id, has_text, words, &h);
 	else if (strcmp(verb, "enabled") == 0)
 		ok = wait_ctl(id, is_enabled, NULL, &h);
+	else if (strcmp(verb, "disabled") == 0)
+		ok = wait_ctl(id, is_disabled, NULL, &h);
+	else if (strcmp(verb, "select") == 0 && words != NULL) {
+		if ((ok = wait_ctl(id, is_enabled, NULL, &h)))
+			ok = select_line(h, atoi(words));
+	} else if (strcmp(verb, "get") == 0 && cm_find() != NULL &&
+	    (h = GetDlgItem(cm, id)) != NULL) {
+		ctl_text(h, buf, sizeof buf);
+		printf("%s OK get %s\n", n, buf);
+		return;
+	} else if (strcmp(verb, "clipboard") == 0 && clip_text(n))
+		return;
+	else if (strcmp(verb, "close") == 0 && cm_find() != NULL)
+		ok = PostMessageW(cm, WM_CLOSE, 0, 0);
 	else if (strcmp(verb, "checked") == 0 && words != NULL)
 		ok = wait_ctl(id, is_checked, words, &h);
 	else if (strcmp(verb, "click") == 0) {
@@ -190,10 +261,12 @@ run(const char *n, char *verb, char *rest)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	char line[4096], *n, *verb, *rest, *save;
 
+	if (argc > 1 && strcmp(argv[1], "ui") == 0)
+		cls = UI_WIN_CLASS;
 	setvbuf(stdout, NULL, _IONBF, 0);
 	printf("READY\n");
 	while (fgets(line, sizeof line, stdin) != NULL) {

@@ -37,12 +37,18 @@ wine_stop() {
 	rm -rf "$WINEPREFIX"
 }
 
-# wine_host NAME: $EXE --server under wine with direct access on a port
-# of the test's (cdesk_dir NAME: DIR, PORT) and the permanent password
-# Secret-42, its pid in WPID; returns once it says READY.
+# wine_host NAME [LINE...]: $EXE --server under wine with direct access on
+# a port of the test's (cdesk_dir NAME: DIR, PORT) and the permanent
+# password Secret-42, its pid in WPID; returns once it says READY. LINEs
+# ("key = value") go to the admin's file DIR/admin.conf, which locks them.
 wine_host() {
 	DIR=$(cdesk_dir "$1")
 	PORT=$(cat "$DIR/port")
+	shift
+	if [ $# -gt 0 ]; then
+		echo "[options]" >"$DIR/admin.conf"
+		printf '%s\n' "$@" >>"$DIR/admin.conf"
+	fi
 	"$WINE" "$EXE" --config "$DIR" --password 'Secret-42' >/dev/null 2>&1 ||
 	    fail "--password"
 	"$WINE" "$EXE" --config "$DIR" -v --server >"$DIR/out" 2>"$DIR/log" &
