@@ -863,28 +863,12 @@ cm_win_proc(HWND hwnd, UINT msg, WPARAM wp, LPARAM lp)
 	}
 }
 
-/* Register the class and make the (hidden) window. */
+/* Make the window, hidden: shown only by cm_win_reveal, never activated. */
 static int
 cm_win_create(struct cm_win *w)
 {
-	WNDCLASSW wc;
-	RECT r = { 0, 0, CM_W, CM_H };
-	DWORD style = WS_OVERLAPPED | WS_CAPTION | WS_SYSMENU |
-	    WS_MINIMIZEBOX;
-
-	memset(&wc, 0, sizeof wc);
-	wc.lpfnWndProc = cm_win_proc;
-	wc.hInstance = GetModuleHandleW(NULL);
-	wc.hCursor = LoadCursorW(NULL, (LPCWSTR)IDC_ARROW);
-	wc.hbrBackground = (HBRUSH)(COLOR_BTNFACE + 1);
-	wc.lpszClassName = CM_WIN_CLASS;
-	if (RegisterClassW(&wc) == 0)
-		return ERR_IO;
-	AdjustWindowRect(&r, style, FALSE);
-	/* Created hidden: shown only by cm_win_reveal, never activated. */
-	CreateWindowExW(0, CM_WIN_CLASS, L"cdesk connection manager", style,
-	    CW_USEDEFAULT, CW_USEDEFAULT, r.right - r.left, r.bottom - r.top,
-	    NULL, NULL, wc.hInstance, w);
+	wctl_window(CM_WIN_CLASS, cm_win_proc, L"cdesk connection manager",
+	    CM_W, CM_H, w);
 	return w->hwnd != NULL ? 0 : ERR_IO;
 }
 

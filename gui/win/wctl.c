@@ -5,6 +5,7 @@
 #include <windows.h>
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/xmalloc.h"
 #include "gui/win/wctl.h"
@@ -81,4 +82,27 @@ wctl_add(HWND parent, HFONT font, const wchar_t *cls, const wchar_t *text,
 	if (h != NULL)
 		SendMessageW(h, WM_SETFONT, (WPARAM)font, FALSE);
 	return h;
+}
+
+HWND
+wctl_window(const wchar_t *cls, WNDPROC proc, const wchar_t *title, int cx,
+    int cy, void *arg)
+{
+	WNDCLASSW wc;
+	RECT r = { 0, 0, cx, cy };
+	DWORD style = WS_OVERLAPPED | WS_CAPTION | WS_SYSMENU |
+	    WS_MINIMIZEBOX;
+
+	memset(&wc, 0, sizeof wc);
+	wc.lpfnWndProc = proc;
+	wc.hInstance = GetModuleHandleW(NULL);
+	wc.hCursor = LoadCursorW(NULL, (LPCWSTR)IDC_ARROW);
+	wc.hbrBackground = (HBRUSH)(COLOR_BTNFACE + 1);
+	wc.lpszClassName = cls;
+	if (RegisterClassW(&wc) == 0)
+		return NULL;
+	AdjustWindowRect(&r, style, FALSE);
+	return CreateWindowExW(0, cls, title, style, CW_USEDEFAULT,
+	    CW_USEDEFAULT, r.right - r.left, r.bottom - r.top, NULL, NULL,
+	    wc.hInstance, arg);
 }

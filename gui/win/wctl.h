@@ -22,5 +22,10 @@ void	 wctl_show(HWND dlg, int id, int visible, int enabled);
 HWND	 wctl_add(HWND parent, HFONT font, const wchar_t *cls,
 	    const wchar_t *text, DWORD style, int id, int x, int y, int cx,
 	    int cy);
+/* Register class cls (proc, the dialog colour) and make a top-level
+ * window with a client area of cx by cy, not shown; arg reaches proc's
+ * WM_NCCREATE. Returns the window, or NULL. */
+HWND	 wctl_window(const wchar_t *cls, WNDPROC proc, const wchar_t *title,
+	    int cx, int cy, void *arg);
 
 #endif

@@ -479,27 +479,11 @@ ui_win_proc(HWND hwnd, UINT msg, WPARAM wp, LPARAM lp)
 	}
 }
 
-/* Register the class and make the window (shown by the caller). */
+/* Make the window (shown by the caller). */
 static int
 ui_win_create(struct ui_win *w)
 {
-	WNDCLASSW wc;
-	RECT r = { 0, 0, UI_W, UI_H };
-	DWORD style = WS_OVERLAPPED | WS_CAPTION | WS_SYSMENU |
-	    WS_MINIMIZEBOX;
-
-	memset(&wc, 0, sizeof wc);
-	wc.lpfnWndProc = ui_win_proc;
-	wc.hInstance = GetModuleHandleW(NULL);
-	wc.hCursor = LoadCursorW(NULL, (LPCWSTR)IDC_ARROW);
-	wc.hbrBackground = (HBRUSH)(COLOR_BTNFACE + 1);
-	wc.lpszClassName = UI_WIN_CLASS;
-	if (RegisterClassW(&wc) == 0)
-		return ERR_IO;
-	AdjustWindowRect(&r, style, FALSE);
-	CreateWindowExW(0, UI_WIN_CLASS, L"cdesk", style, CW_USEDEFAULT,
-	    CW_USEDEFAULT, r.right - r.left, r.bottom - r.top, NULL, NULL,
-	    wc.hInstance, w);
+	wctl_window(UI_WIN_CLASS, ui_win_proc, L"cdesk", UI_W, UI_H, w);
 	return w->hwnd != NULL ? 0 : ERR_IO;
 }
 
