@@ -8,7 +8,11 @@
 # libFuzzer line (executions, coverage, corpus size, exec/s) is printed and
 # appended to $B/fuzz/summary.txt. FUZZ_FLAGS adds libFuzzer flags, e.g.
 # -entropic=0: on the conn target (thousands of features per input) the
-# entropic scheduler's bookkeeping took half the time.
+# entropic scheduler's bookkeeping took half the time. Don't pause a
+# running target (SIGSTOP): libFuzzer's -timeout counts wall time and
+# reports the input it was on as a timeout once it runs again. fuzz_conn
+# runs in a network namespace of its own when it may (root): its tunnels
+# reach only its own echo server (tests/fuzz/netns_echo.h).
 set -u
 B=${B:-build-fuzz}
 SECS=${FUZZ_SECONDS:-60}
