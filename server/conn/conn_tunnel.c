@@ -6,8 +6,8 @@
  * PeerInfo nothing framed goes out; once no TestDelay probe is unanswered
  * the peer stream turns raw (no frames, no encryption) and bytes are
  * copied both ways, at most 256 KiB buffered per direction, until a side
- * closes (what it sent is delivered first, within 30 s) or an hour passes
- * without traffic.
+ * closes (what it sent is delivered first, unless 30 s pass without a
+ * byte moving) or an hour passes without traffic.
  *
  * States: NEW -> RESOLVING -> CONNECTING (one address after another) ->
  * CONNECTED (login finishes: PeerInfo) -> WAIT_ECHO -> RAW.
@@ -411,8 +411,9 @@ tun_dest_event_cb(struct bufferevent *bev, short what, void *arg)
 	tun_event(arg, 0, what);
 }
 
-/* Every minute: an hour without a byte either way closes; so does a
- * side that closed TUN_LINGER_S ago while the other took not all it sent. */
+/* Every minute: an hour without a byte either way closes; so do
+ * TUN_LINGER_S without a byte after one side closed (the other is not
+ * taking the rest). */
 static void
 tun_idle_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -421,11 +422,16 @@ tun_idle_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (t->peer_eof || t->dest_eof) {
+	if ((t->peer_eof || t->dest_eof) &&
+	    mono_ms() - t->last_ms >= TUN_LINGER_S * 1000ULL) {
 		conn_close(t->c, t->peer_eof ? "the destination did not take "
 		    "what the peer sent before closing" : "the peer did not take "
 		    "what the destination sent before closing");
 		return;
+	}
+	if (t->peer_eof || t->dest_eof) {
+		/* Still moving: look again in TUN_LINGER_S. */
+		tv.tv_sec = TUN_LINGER_S;
 	}
 	if (mono_ms() - t->last_ms > TUN_IDLE_MS) {
 		conn_close(t->c, "Timeout");
