@@ -422,16 +422,15 @@ tun_idle_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if ((t->peer_eof || t->dest_eof) &&
-	    mono_ms() - t->last_ms >= TUN_LINGER_S * 1000ULL) {
-		conn_close(t->c, t->peer_eof ? "the destination did not take "
-		    "what the peer sent before closing" : "the peer did not take "
-		    "what the destination sent before closing");
-		return;
-	}
 	if (t->peer_eof || t->dest_eof) {
-		/* Still moving: look again in TUN_LINGER_S. */
-		tv.tv_sec = TUN_LINGER_S;
+		if (mono_ms() - t->last_ms >= TUN_LINGER_S * 1000ULL) {
+			conn_close(t->c, t->peer_eof ? "the destination did "
+			    "not take what the peer sent before closing" :
+			    "the peer did not take what the destination sent "
+			    "before closing");
+			return;
+		}
+		tv.tv_sec = TUN_LINGER_S;	/* still moving: again soon */
 	}
 	if (mono_ms() - t->last_ms > TUN_IDLE_MS) {
 		conn_close(t->c, "Timeout");

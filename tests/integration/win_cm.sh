@@ -19,8 +19,7 @@ unset CDESK_TEST_CM_CLICK_ONLY
 
 win_build wincm
 EXE="$TOP/build-win/cdesk.exe"
-x86_64-w64-mingw32-gcc -std=c11 -Wall -Wextra -Werror -O2 -I"$TOP" \
-    tests/win/cm_drive.c -o "$WORK/cm_drive.exe" || fail "cm_drive.c"
+drive_build
 wine_env wine-cm
 WPID= DPID= P2PID= PEER_PID=
 
@@ -48,21 +47,7 @@ sed -i '/^approve-mode/d' "$DIR/cdesk.conf"
 echo "approve-mode = click" >>"$DIR/cdesk.conf"
 
 # The driver first: it also brings the new prefix up.
-mkfifo "$WORK/drv.in"
-"$WINE" "$WORK/cm_drive.exe" <"$WORK/drv.in" >"$WORK/drv.out" 2>&1 &
-DPID=$!
-exec 4>"$WORK/drv.in"
-wait_for "$WORK/drv.out" '^READY' "cm_drive.exe did not start" 1200
-N=0
-# drive VERB ARGS: one driver command; fails the test on its FAIL.
-drive() {
-	N=$((N + 1))
-	echo "$N $*" >&4
-	wait_for "$WORK/drv.out" "^$N (OK|FAIL)" "no answer to '$*'" 1600
-	grep -q "^$N FAIL" "$WORK/drv.out" &&
-	    fail "$(grep "^$N FAIL" "$WORK/drv.out" | tr -d '\r')"
-	return 0
-}
+drive_start
 
 "$WINE" "$EXE" --config "$DIR" -v --server >"$DIR/out" 2>"$DIR/log" &
 WPID=$!

@@ -19,8 +19,7 @@
 
 win_build winui
 EXE="$TOP/build-win/cdesk.exe"
-x86_64-w64-mingw32-gcc -std=c11 -Wall -Wextra -Werror -O2 -I"$TOP" \
-    tests/win/cm_drive.c -o "$WORK/cm_drive.exe" || fail "cm_drive.c"
+drive_build
 wine_env winui
 WPID= DPID= UPID=
 
@@ -43,22 +42,17 @@ echo "wine prefix and host up ($(at))"
 cli() {
 	"$WINE" "$EXE" --config "$DIR" "$@" 2>&1 | tr -d '\r'
 }
-
-mkfifo "$WORK/drv.in"
-"$WINE" "$WORK/cm_drive.exe" ui <"$WORK/drv.in" >"$WORK/drv.out" 2>&1 &
-DPID=$!
-exec 4>"$WORK/drv.in"
-wait_for "$WORK/drv.out" '^READY' "cm_drive.exe did not start" 1200
-N=0
-# drive VERB ARGS: one driver command; fails the test on its FAIL.
-drive() {
-	N=$((N + 1))
-	echo "$N $*" >&4
-	wait_for "$WORK/drv.out" "^$N (OK|FAIL)" "no answer to '$*'" 1600
-	grep -q "^$N FAIL" "$WORK/drv.out" &&
-	    fail "$(grep "^$N FAIL" "$WORK/drv.out" | tr -d '\r')"
-	return 0
+# option_becomes KEY VALUE: wait (10 s at most) until the host says so.
+option_becomes() {
+	i=0
+	until [ "$(cli --option "$1")" = "$2" ]; do
+		i=$((i + 1))
+		[ $i -gt 40 ] && fail "$1: '$(cli --option "$1")', not '$2'"
+		sleep 0.25
+	done
 }
+
+drive_start ui
 # answer VERB: the text of the last command's OK line after VERB.
 answer() {
 	sed -n "s/^$N OK $1 //p" "$WORK/drv.out" | tr -d '\r'
@@ -114,20 +108,10 @@ echo "one-time password: hidden, shown, copied, refreshed ($(at))"
 
 # Approve with: click, then back to the default (stored as unset).
 drive select 2021 2
-i=0
-until [ "$(cli --option approve-mode)" = click ]; do
-	i=$((i + 1))
-	[ $i -gt 40 ] && fail "approve-mode: $(cli --option approve-mode)"
-	sleep 0.25
-done
+option_becomes approve-mode click
 drive text 2051 Saved.
 drive select 2021 0
-i=0
-until [ -z "$(cli --option approve-mode)" ]; do
-	i=$((i + 1))
-	[ $i -gt 40 ] && fail "approve-mode not unset"
-	sleep 0.25
-done
+option_becomes approve-mode ""
 echo "approve-mode set to click in the window, then unset ($(at))"
 
 # Rendezvous server and key: a key that is no key is refused, and the
@@ -206,22 +190,12 @@ echo "two-factor: set up, enabled with a code, a trusted device" \
 # Direct access off: stored, and its port box disabled; then on again.
 drive checked 2030 1
 drive click 2030
-i=0
 # (Off is stored as unset: the effective value is the default, N.)
-until [ "$(cli --option direct-server)" = N ]; do
-	i=$((i + 1))
-	[ $i -gt 40 ] && fail "direct-server: $(cli --option direct-server)"
-	sleep 0.25
-done
+option_becomes direct-server N
 drive disabled 2032
 drive click 2030
 drive enabled 2032
-i=0
-until [ "$(cli --option direct-server)" = Y ]; do
-	i=$((i + 1))
-	[ $i -gt 40 ] && fail "direct-server not back on"
-	sleep 0.25
-done
+option_becomes direct-server Y
 echo "direct access switched off and on in the window ($(at))"
 
 # The host gone: the window says so and forgets the ID and password.

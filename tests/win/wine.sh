@@ -55,3 +55,32 @@ wine_host() {
 	WPID=$!
 	wait_for "$DIR/out" '^READY' "the host under wine did not start" 1200
 }
+
+# drive_build: tests/win/cm_drive.c, the driver of the Win32 windows, into
+# $WORK/cm_drive.exe.
+drive_build() {
+	x86_64-w64-mingw32-gcc -std=c11 -Wall -Wextra -Werror -O2 -I"$TOP" \
+	    tests/win/cm_drive.c -o "$WORK/cm_drive.exe" || fail "cm_drive.c"
+}
+
+# drive_start [ui]: the driver (of the CM, or with ui of the main window)
+# reading commands from a fifo on fd 4; DPID is its pid.
+drive_start() {
+	mkfifo "$WORK/drv.in"
+	"$WINE" "$WORK/cm_drive.exe" "$@" <"$WORK/drv.in" >"$WORK/drv.out" \
+	    2>&1 &
+	DPID=$!
+	exec 4>"$WORK/drv.in"
+	wait_for "$WORK/drv.out" '^READY' "cm_drive.exe did not start" 1200
+	N=0
+}
+
+# drive VERB ARGS: one driver command; fails the test on its FAIL.
+drive() {
+	N=$((N + 1))
+	echo "$N $*" >&4
+	wait_for "$WORK/drv.out" "^$N (OK|FAIL)" "no answer to '$*'" 1600
+	grep -q "^$N FAIL" "$WORK/drv.out" &&
+	    fail "$(grep "^$N FAIL" "$WORK/drv.out" | tr -d '\r')"
+	return 0
+}
