@@ -16,13 +16,23 @@ session_system_bus
 bus_pid=$BUS_PID
 
 # restart_once NAME: a session that asks for a restart; output in NAME.out.
+# PONG markers, not sleeps: the first proves the login's PermissionInfo
+# has all arrived, the second that the restart request has been handled
+# (a refusal is sent before the host reads the next message).
 restart_once() {
 	peer_session "$1" -w Secret-42
-	grep -q '^PEERINFO' "$WORK/$1.out" || fail "login: $(cat "$WORK/$1.out")"
-	sleep 0.5
+	grep -q '^PEERINFO' "$WORK/$1.out" ||
+	    fail "login: $(cat "$WORK/$1.out"); server: $(tail -n 5 "$DIR/log")"
+	echo "ping 1" >&3
+	wait_for "$WORK/$1.out" '^PONG 1$' "no PONG after the login"
 	before=$(grep -c '^PERMISSION 5 0$' "$WORK/$1.out")
 	echo "restart" >&3
-	sleep 1
+	echo "ping 2" >&3
+	wait_for "$WORK/$1.out" '^PONG 2$' "no PONG after the restart"
+}
+
+# restart_end: the peer of restart_once quits.
+restart_end() {
 	echo "quit" >&3
 	exec 3>&-
 	wait $PEER_PID
@@ -34,8 +44,9 @@ DIR=$(cdesk_dir ctl_restart)
 "$CDESK" --config "$DIR" --password 'Secret-42' >/dev/null || fail "password"
 cdesk_start "$DIR" || fail "server start"
 restart_once nologind
-grep -q '^MSGBOX Restart remote device: Failed to restart' \
-    "$WORK/nologind.out" || fail "no message when logind is missing"
+wait_for "$WORK/nologind.out" '^MSGBOX Restart remote device: Failed to restart' \
+    "no message when logind is missing"
+restart_end
 
 # logind with this display as seat0's active session, which the server shares.
 session_logind_desk
@@ -47,6 +58,10 @@ until grep -q 'Reboot False' "$WORK/mock.log" 2>/dev/null; do
 	i=$((i + 1)); [ $i -gt 60 ] && fail "logind saw no Reboot: $(cat "$WORK/mock.log")"
 	sleep 0.05
 done
+# logind has answered; a failure's message box would come before PONG 3.
+echo "ping 3" >&3
+wait_for "$WORK/on.out" '^PONG 3$' "no PONG after the reboot"
+restart_end
 grep -q '^MSGBOX' "$WORK/on.out" && fail "a message box on success"
 cdesk_stop || fail "server exit"
 
@@ -55,6 +70,7 @@ reboots=$(grep -c "Reboot" "$WORK/mock.log")
 echo "enable-remote-restart = N" >>"$DIR/cdesk.conf"
 cdesk_start "$DIR" || fail "server start"
 restart_once off
+restart_end
 [ "$(grep -c '^PERMISSION 5 0$' "$WORK/off.out")" -eq $((before + 1)) ] ||
     fail "the refused restart was not answered: $(cat "$WORK/off.out")"
 [ "$(grep -c 'Reboot' "$WORK/mock.log")" -eq "$reboots" ] ||
