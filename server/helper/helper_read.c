@@ -86,13 +86,18 @@ helper_read_next(struct hjob *j)
 	j->state = HREAD_OPEN;
 }
 
-/* The file in progress failed: tell the peer and go on (as upstream). */
+/*
+ * The file in progress failed: tell the peer and go on (as upstream).
+ * The error carries the number of the file after it: upstream's job
+ * steps past the failed file before it reports, and the stock client
+ * shows what it is given.
+ */
 static void
 helper_read_fail(struct helper *h, struct hjob *j, int e, const char *text)
 {
 	char *err = text != NULL ? xstrdup(text) : helper_errno_text(e);
 
-	helper_send_error(h, j->hc, j->id, err, (int32_t)j->cur, 0);
+	helper_send_error(h, j->hc, j->id, err, (int32_t)j->cur + 1, 0);
 	helper_file_log(h, j, j->cur, IPC__FILE_TRANSFER_LOG__STATE__ERROR,
 	    err);
 	free(err);

@@ -222,12 +222,13 @@ sleep 1.1
     fail "option"
 expect_match "$($F mkdir "$H/twoway")" "^OK" "one-way off again"
 
-# What the user may not touch, the helper cannot: its own EACCES.
+# What the user may not touch, the helper cannot: its own EACCES. The
+# error names the next file, as upstream's does (it steps past first).
 install -m 0600 -o root /dev/null "$H/rootonly"
 echo secret >"$H/rootonly"
-expect_match "$($F get "$H/rootonly" "$L/rootonly")" "^ERROR 0 Permission denied \(os error 13\)" "root-only file"
+expect_match "$($F get "$H/rootonly" "$L/rootonly")" "^ERROR 1 Permission denied \(os error 13\)" "root-only file"
 [ -s "$L/rootonly" ] && fail "root-only file came through"
-expect_match "$($F get /etc/shadow "$L/shadow")" "^ERROR 0 Permission denied" "/etc/shadow"
+expect_match "$($F get /etc/shadow "$L/shadow")" "^ERROR 1 Permission denied" "/etc/shadow"
 expect_match "$($F mkdir /root/cdesk-test)" "^ERROR Permission denied \(os error 13\)" "mkdir in /root"
 echo x >"$L/small.txt"
 expect_match "$($F put "$L/small.txt" /root/small.txt)" "^ERROR 0 Permission denied" "upload to /root"
