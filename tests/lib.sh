@@ -161,6 +161,19 @@ sessions_closed() {
 	done
 }
 
+# a11y_wait PID: until the accessibility bus launcher PID owns org.a11y.Bus
+# on the session bus (a client asking before would have D-Bus start one).
+a11y_wait() {
+	i=0
+	until dbus-send --session --print-reply --dest=org.freedesktop.DBus \
+	    /org/freedesktop/DBus org.freedesktop.DBus.GetConnectionUnixProcessID \
+	    string:org.a11y.Bus 2>/dev/null | grep -q "uint32 $1\$"; do
+		i=$((i + 1))
+		[ $i -gt 200 ] && fail "the accessibility bus did not start"
+		sleep 0.05
+	done
+}
+
 # pulse_private NAME SINK...: start a PulseAudio of the test's own (the
 # harness' one is not changed) with a 48 kHz null sink per SINK, the first
 # the default, off the session bus (the harness' server holds PulseAudio's
