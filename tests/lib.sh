@@ -150,6 +150,30 @@ wait_for() {
 	done
 }
 
+# sessions_closed DIR: until every session that logged in on the server of
+# DIR has closed in its log (then its end's work, such as the one-time
+# password's rotation, is done: both are one step of the server's loop).
+sessions_closed() {
+	for sc_id in $(sed -n 's/.*conn \([0-9]*\) peer [^ ]*: login ok.*/\1/p' \
+	    "$1/log"); do
+		wait_for "$1/log" "conn $sc_id peer [^ ]*: closed \(" \
+		    "session $sc_id did not close"
+	done
+}
+
+# a11y_wait PID: until the accessibility bus launcher PID owns org.a11y.Bus
+# on the session bus (a client asking before would have D-Bus start one).
+a11y_wait() {
+	i=0
+	until dbus-send --session --print-reply --dest=org.freedesktop.DBus \
+	    /org/freedesktop/DBus org.freedesktop.DBus.GetConnectionUnixProcessID \
+	    string:org.a11y.Bus 2>/dev/null | grep -q "uint32 $1\$"; do
+		i=$((i + 1))
+		[ $i -gt 200 ] && fail "the accessibility bus did not start"
+		sleep 0.05
+	done
+}
+
 # pulse_private NAME SINK...: start a PulseAudio of the test's own (the
 # harness' one is not changed) with a 48 kHz null sink per SINK, the first
 # the default, off the session bus (the harness' server holds PulseAudio's

@@ -707,6 +707,7 @@ clipx11_on_owner(struct clip_be *be,
 	if (n->owner == be->win) {
 		/* Our own set: never echoed. */
 		be->own_time = n->selection_timestamp;
+		log_debug("clipboard: our own set, not sent back");
 		return;
 	}
 	if (be->owning)

@@ -24,5 +24,14 @@ export GTK_THEME=Adwaita
 "$launcher" --launch-immediately >"$WORK/a11y.log" 2>&1 &
 lpid=$!
 trap 'kill $lpid 2>/dev/null' EXIT
-sleep 0.5
+# Until the launcher owns org.a11y.Bus (a client asking before would have
+# D-Bus start one of its own).
+i=0
+until dbus-send --session --print-reply --dest=org.freedesktop.DBus \
+    /org/freedesktop/DBus org.freedesktop.DBus.GetConnectionUnixProcessID \
+    string:org.a11y.Bus 2>/dev/null | grep -q "uint32 $lpid\$"; do
+	i=$((i + 1))
+	[ $i -gt 200 ] && { echo "the accessibility bus did not start"; exit 1; }
+	sleep 0.05
+done
 "$PY" tests/integration/cm_atspi.py

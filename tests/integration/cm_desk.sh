@@ -48,7 +48,7 @@ until xprop -root _NET_SUPPORTING_WM_CHECK 2>/dev/null | grep -q window; do
 done
 "$launcher" --launch-immediately >"$WORK/a11y-desk.log" 2>&1 &
 pids="$pids $!"
-sleep 0.5
+a11y_wait $!
 
 # Password-only with the permanent password. The hide settings are in the
 # user's file first, where they hide nothing; cm_desk.py then writes them

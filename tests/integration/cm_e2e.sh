@@ -19,7 +19,7 @@ sed -i '/^approve-mode/d' "$DIR/cdesk.conf"
 echo "approve-mode = click" >>"$DIR/cdesk.conf"
 cdesk_start "$DIR" || { kill $lpid; fail "server start"; }
 export DIR PORT
-sleep 0.3
+a11y_wait $lpid
 "$PY" tests/integration/cm_e2e.py
 rc=$?
 kill $lpid 2>/dev/null

@@ -35,34 +35,79 @@ grep -q "^| *\`$want\` *|" "$TOP/docs/version-gates.md" ||
 peer_session s -w Secret-42 -c vp9
 OUT="$WORK/s.out"
 trap 'exec 3>&-; kill $PEER_PID 2>/dev/null' EXIT
+pings=0
+snaps=0
+
+# pong: a round trip; the messages sent before it are handled.
+pong() {
+	pings=$((pings + 1))
+	echo "ping $pings" >&3
+	wait_for "$OUT" "^PONG $pings\$" "no PONG $pings"
+}
+
+# centre: "R G B" of the centre pixel of the peer's last decoded picture.
+centre() {
+	snaps=$((snaps + 1))
+	echo "snap $WORK/snap.ppm" >&3
+	i=0
+	until [ "$(grep -c '^SNAP ' "$OUT")" -ge $snaps ]; do
+		i=$((i + 1)); [ $i -gt 200 ] && fail "no SNAP"
+		sleep 0.05
+	done
+	$PY - "$WORK/snap.ppm" <<'PYEOF'
+import re, sys
+d = open(sys.argv[1], "rb").read()
+m = re.match(rb"P6\s+(\d+)\s+(\d+)\s+255\s", d)
+w, h = int(m.group(1)), int(m.group(2))
+o = m.end() + ((h // 2) * w + w // 2) * 3
+print(d[o], d[o + 1], d[o + 2])
+PYEOF
+}
+
+# wait_picture R G B WHAT: until the peer decoded a picture whose centre is
+# R G B (give or take 25 a channel). Only a frame captured after the paint
+# shows it: a marker that comes after all the host did before the paint.
+wait_picture() {
+	j=0
+	until centre | awk -v r="$1" -v g="$2" -v b="$3" '
+	    function d(x, y) { return x > y ? x - y : y - x }
+	    { exit !(d($1, r) <= 25 && d($2, g) <= 25 && d($3, b) <= 25) }'; do
+		j=$((j + 1)); [ $j -gt 100 ] && fail "$4: centre $(centre)"
+		sleep 0.05
+	done
+}
+
 wait_for "$OUT" '^VIDEO 1 ' "no first picture"
 cur=$(sed -n 's/^PEERINFO.* current=\([0-9]*\) .*/\1/p' "$OUT")
-sleep 0.5
+# The login's messages handled, and a picture painted after them seen:
+# a key frame they asked for has come by then.
+pong
+xsetroot -solid '#33cc66'
+wait_picture 51 204 102 "no picture of the green screen"
 keys=$(grep -c 'key=1' "$OUT")
-# The same display again, with fps caps as the client sends them.
+# The same display again, with fps caps as the client sends them (each
+# handled before the next).
 for f in 30 29 28; do
 	echo "switch $cur" >&3
 	echo "fps $f" >&3
-	sleep 0.3
+	pong
 done
-sleep 1
+# A SwitchDisplay goes on the video queue, and a key frame a switch asks
+# for is the next picture encoded: both come before the first picture of
+# a screen painted after the switches were handled.
+xsetroot -solid '#cc3333'
+wait_picture 204 51 51 "video stopped after the switch"
 grep -q '^SWITCH' "$OUT" && fail "SwitchDisplay for the display shown: $(grep '^SWITCH' "$OUT")"
 grep -q '^VIDEOERROR' "$OUT" && fail "decode error after a same-display switch"
 [ "$(grep -c 'key=1' "$OUT")" -eq "$keys" ] ||
     fail "a same-display switch restarted the encoder"
-xsetroot -solid '#cc3333'
-i=0
-until grep '^VIDEO' "$OUT" | tail -n 1 | grep -q 'rgb=2[0-1][0-9],[3-6][0-9],[3-6][0-9]'; do
-	i=$((i + 1)); [ $i -gt 100 ] && fail "video stopped after the switch"
-	[ $((i % 20)) -eq 0 ] && echo "refresh" >&3
-	sleep 0.05
-done
 echo "same-display switch: no SwitchDisplay, same codec, video goes on"
 
 # Screenshot (clients >= 1.4.0): the PNG is the screen, pixel for pixel.
 if command -v import >/dev/null && command -v convert >/dev/null; then
+	# xrects waits for each rectangle to be drawn; the screenshot is a
+	# grab of its own when asked for.
 	"$TOP/$B/tests/bin/xrects" 200 5 1 || fail "xrects"
-	sleep 0.3
 	import -window root -depth 8 "ppm:$WORK/screen.ppm" ||
 	    fail "cannot grab the screen"
 	echo "screenshot $cur $WORK/shot.png" >&3

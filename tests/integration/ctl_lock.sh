@@ -33,6 +33,13 @@ wait_locks() {
 	done
 }
 
+# marker N WHAT: a round trip on the session: whatever the host did for
+# the commands sent before it is done (a lock is a synchronous D-Bus call).
+marker() {
+	echo "ping $1" >&3
+	wait_for "$WORK/$2.out" "^PONG $1\$" "no PONG $1 ($2)"
+}
+
 # session_end NAME: quit the session and wait for the server to log it.
 session_end() {
 	n=$(grep -c ': closed (' "$DIR/log")
@@ -60,13 +67,15 @@ echo "lock" >&3
 wait_locks 1 "Insert Lock did not lock"
 echo "insert lock: LockSession(c1)"
 session_end insert
-sleep 0.5
-[ "$(locks)" -eq 1 ] || fail "locked at the end without the option"
 
 # Lock after session end: on -> locked as the session ends.
 peer_session after -w Secret-42
+# The server took this login after it had closed the last one (a lock at
+# its end would have been called by then).
+grep -q '^PEERINFO' "$WORK/after.out" || fail "login: $(cat "$WORK/after.out")"
+[ "$(locks)" -eq 1 ] || fail "locked at the end without the option"
 echo "set lock 1" >&3
-sleep 0.3
+marker 1 after
 [ "$(locks)" -eq 1 ] || fail "locked when the option was set"
 session_end after
 wait_locks 2 "Lock after session end did not lock"
@@ -76,11 +85,11 @@ echo "lock after session end: LockSession(c1)"
 peer_session off -w Secret-42
 echo "set lock 1" >&3
 echo "set lock 0" >&3
-sleep 0.3
+marker 1 off
 session_end off
-sleep 0.5
-[ "$(locks)" -eq 2 ] || fail "locked with the option turned off"
+# The server has exited: any lock it called at the end is in the log.
 cdesk_stop || fail "server exit"
+[ "$(locks)" -eq 2 ] || fail "locked with the option turned off"
 
 # Without the Keyboard permission neither locks.
 echo "enable-keyboard = N" >>"$DIR/cdesk.conf"
@@ -88,9 +97,9 @@ cdesk_start "$DIR" || fail "server start"
 peer_session nokbd -w Secret-42
 echo "set lock 1" >&3
 echo "lock" >&3
-sleep 0.3
+marker 1 nokbd
+[ "$(locks)" -eq 2 ] || fail "Insert Lock locked without the Keyboard permission"
 session_end nokbd
-sleep 0.5
-[ "$(locks)" -eq 2 ] || fail "locked without the Keyboard permission"
 cdesk_stop || fail "server exit"
+[ "$(locks)" -eq 2 ] || fail "locked without the Keyboard permission"
 echo "ok"

@@ -139,10 +139,10 @@ xdotool mousemove 1400 300
 echo "set cursor 1" >&3
 echo "set follow 1" >&3
 wait_for "$DIR/log" "follow cursor 1, window 0" "follow cursor not turned on"
-sleep 0.3
-[ "$(follows)" -eq 0 ] || fail "told to follow the display already shown"
 xdotool mousemove 200 300
-next_follow 0 "$other" "no follow_current_display for the cursor"
+# The first follow is for this move: one for the display already shown
+# (the pointer was on it until now) would have come before it.
+next_follow 0 "$other" "no follow_current_display for the cursor (or one for the display shown)"
 echo "show $other" >&3
 wait_for "$OUT" "^SWITCH $other " "switch to the other display"
 n=$(follows)
@@ -153,7 +153,11 @@ echo "set follow 0" >&3
 wait_for "$DIR/log" "follow cursor 0, window 0" "follow cursor not turned off"
 n=$(follows)
 xdotool mousemove 100 100
-sleep 0.5
+# A follow goes right after the CursorPosition it is for: the PONG after
+# CURPOS 100 100 comes after it.
+wait_for "$OUT" '^CURPOS 100 100$' "no CursorPosition for the move"
+echo "ping 1" >&3
+wait_for "$OUT" '^PONG 1$' "no PONG 1"
 [ "$(follows)" -eq "$n" ] || fail "followed the cursor with the option off"
 echo "follow remote cursor"
 

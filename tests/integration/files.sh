@@ -216,8 +216,9 @@ expect_match "$($F rmdir "$H/renamed")" "^ERROR Directory not empty" "rmdir of a
 expect_match "$($F mkdir "$H/oneway")" "^ERROR one-way-file-transfer-tip" "one-way mkdir"
 expect_match "$($F get "$H/big.bin" "$L/oneway")" "^ERROR 0 one-way-file-transfer-tip" "one-way send"
 [ -e "$H/oneway" ] && fail "one-way: folder made"
-# The server notices a changed config file by its mtime, in seconds.
-sleep 1.1
+# No wait before the next change: the server re-reads a config file whose
+# inode, size or time (in nanoseconds) changed, and --option writes a new
+# file by rename.
 "$CDESK" --config "$DIR" --option one-way-file-transfer N >/dev/null ||
     fail "option"
 expect_match "$($F mkdir "$H/twoway")" "^OK" "one-way off again"
@@ -276,11 +277,20 @@ until [ "$(grep -c ": login ok" "$DIR/log")" -gt "$n0" ]; do
 	i=$((i + 1)); [ $i -gt 200 ] && fail "slow download: no login"
 	sleep 0.05
 done
-sleep 1
 # Mid-download the server reads the file the helper opened; the helper
 # keeps no descriptor of it.
-[ "$(in_home "$SERVER_PID")" = 1 ] || fail "the server does not read the file: $(ls -l "/proc/$SERVER_PID/fd" | grep " -> $H/")"
-[ "$(in_home "$(helper_pid)")" = 0 ] || fail "the helper keeps the file open"
+i=0
+until [ "$(in_home "$SERVER_PID")" = 1 ]; do
+	i=$((i + 1))
+	[ $i -gt 200 ] && fail "the server does not read the file: $(ls -l "/proc/$SERVER_PID/fd" | grep " -> $H/")"
+	sleep 0.05
+done
+# (It hands the descriptor over, then closes its own: a second at most.)
+i=0
+until [ "$(in_home "$(helper_pid)")" = 0 ]; do
+	i=$((i + 1)); [ $i -gt 20 ] && fail "the helper keeps the file open"
+	sleep 0.05
+done
 cid=$(sed -n 's/.*conn \([0-9]*\) peer 987654321: login ok.*/\1/p' "$DIR/log" | tail -n 1)
 "$IPCP" "$DIR" "$cid" file 0 || fail "ipc_perm"
 wait $SLOW
@@ -293,7 +303,12 @@ grep -q "permission file off (cm pid" "$DIR/log" || fail "who switched it not lo
 # The helper dies mid-download: a clear error, then a new helper.
 $F get "$H/big.bin" "$L/slow2.bin" rate=4000000 >"$WORK/slow2.out" 2>&1 &
 SLOW=$!
-sleep 2
+# Mid-download: the server has the file open.
+i=0
+until [ "$(in_home "$SERVER_PID")" = 1 ]; do
+	i=$((i + 1)); [ $i -gt 200 ] && fail "the second slow download did not start"
+	sleep 0.05
+done
 hp=$(sed -n 's/.*helper: started .* (pid \([0-9]*\)).*/\1/p' "$DIR/log" | tail -n 1)
 kill -KILL "$hp"
 wait $SLOW

@@ -31,12 +31,12 @@ expect_match "$out" "^ERROR Empty Password$" "empty password in password mode"
 
 # Every authorized session that closes draws a new one-time password, so
 # ask for the current one (the server prints it only on a terminal).
-sleep 0.3
+sessions_closed "$DIR"
 OTP=$(cdesk_otp "$DIR")
 out=$("$PEER" -p "$PORT" -w "$OTP" login)
 expect_match "$out" "^PEERINFO" "one-time password"
 # The session closed: the one-time password rotates.
-sleep 0.5
+sessions_closed "$DIR"
 out=$("$PEER" -p "$PORT" -w "$OTP" login)
 expect_match "$out" "^ERROR Wrong Password$" "used one-time password"
 new=$(cdesk_otp "$DIR")

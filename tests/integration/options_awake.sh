@@ -83,6 +83,9 @@ calls=$(grep -c ' Inhibit ' "$WORK/mock.log")
 peer_session three -w Secret-42
 grep -q '^PEERINFO' "$WORK/three.out" || fail "login: $(cat "$WORK/three.out")"
 wait_for "$DIR/log" "conn [0-9]* peer [^ ]*: login ok" "no login logged"
+# A timed wait, the test itself: the once-a-second tick that applies the
+# option runs (its Inhibit would be an asynchronous call, which no marker
+# on the session orders).
 sleep 1.2
 echo "ping 1" >&3
 wait_for "$WORK/three.out" '^PONG 1$' "no PONG"

@@ -49,6 +49,7 @@ wait $PEER_PID
     fail "--option"
 peer_session off -w Secret-42
 grep -q '^PEERINFO' "$WORK/off.out" || fail "login: $(cat "$WORK/off.out")"
+# A timed wait, the test itself: three timeouts pass without input.
 sleep 4.5
 echo "ping 2" >&3
 wait_for "$WORK/off.out" '^PONG 2$' "the session without the option is gone"

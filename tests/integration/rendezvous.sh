@@ -85,14 +85,19 @@ sed -i '/^refuse-unencrypted/d' "$DIR/cdesk.conf"
 # on its next tick.
 n0=$(grep -c "register_pk $HOST_ID result=0" "$DIR/dbl.out")
 kill -ALRM "$DPID"
-sleep 0.2
+wait_for "$DIR/dbl.out" '^EVENT stale_key 1$' "the double kept its key"
 out=$($P -w Secret-42 login)
 kill -ALRM "$DPID"
 expect_match "$out" "^HANDSHAKE plain" "stale key"
 grep -q "could not verify our key" "$DIR/log" || fail "no unverified log"
-sleep 1.5
-n1=$(grep -c "register_pk $HOST_ID result=0" "$DIR/dbl.out")
-[ "$n1" -gt "$n0" ] || fail "no RegisterPk after an unverified client"
+wait_for "$DIR/dbl.out" '^EVENT stale_key 0$' "the double kept the stale key"
+# On the host's next tick: within 1.5 s, as before.
+t1=$(now_ms)
+until [ "$(grep -c "register_pk $HOST_ID result=0" "$DIR/dbl.out")" -gt "$n0" ]; do
+	[ $(($(now_ms) - t1)) -gt 1500 ] &&
+	    fail "no RegisterPk after an unverified client"
+	sleep 0.05
+done
 
 # The relay drops one session: only that one closes.
 $P -w Secret-42 hold 1 4 >"$DIR/hold_relay" &
@@ -115,7 +120,7 @@ expect_match "$out" "^PEERINFO" "login after the relay drop"
 # one cycle (RegisterPeer -> request_pk -> RegisterPk).
 n0=$(grep -c "register_pk $HOST_ID result=0" "$DIR/dbl.out")
 kill -USR1 "$DPID"
-sleep 1
+wait_for "$DIR/dbl.out" '^EVENT down$' "hbbs did not go away"
 kill -USR2 "$DPID"
 t0=$(now_ms)
 i=0

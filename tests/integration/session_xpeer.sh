@@ -84,10 +84,19 @@ as_user "$uc" touch "/tmp/cdesk-evil-auth.$$"
 planted="$planted /tmp/cdesk-evil-auth.$$"
 session_bg "$ua" DISPLAY="$db" XAUTHORITY="/tmp/cdesk-evil-auth.$$" \
     sleep 600
+bg1=$BGPID
 as_user "$ua" cp "$home_a/srv.auth" "$home_a/session.auth"
 session_bg "$ua" DISPLAY="$db" XAUTHORITY="$home_a/session.auth" \
     DBUS_SESSION_BUS_ADDRESS=unix:path=/tmp/cdesk-test-bus sleep 600
-sleep 0.2
+# Until both run `sleep` (before that exec their environment is not the
+# session's).
+for p in $bg1 $BGPID; do
+	i=0
+	until [ "$(cat "/proc/$p/comm" 2>/dev/null)" = sleep ]; do
+		i=$((i + 1)); [ $i -gt 200 ] && fail "session process $p did not start"
+		sleep 0.05
+	done
+done
 out=$(DISPLAY=$db "$WATCH" once </dev/null 2>"$WORK/watch.err")
 echo "$out"
 cat "$WORK/watch.err"

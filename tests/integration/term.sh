@@ -62,6 +62,21 @@ term_peer() {
 	wait_for "$WORK/$n.ev" '^(PEERINFO|ERROR|CLOSED|EOF)' "no login outcome"
 }
 term_end() { echo quit >&3; exec 3>&-; wait "$TP"; TP=""; }
+# term_closed: term_end, then until the server logged the close.
+term_closed() {
+	tc_n=$(grep -c ': closed (' "$DIR/log")
+	term_end
+	i=0
+	until [ "$(grep -c ': closed (' "$DIR/log")" -gt "$tc_n" ]; do
+		i=$((i + 1)); [ $i -gt 200 ] && fail "the server did not close the session"
+		sleep 0.05
+	done
+}
+# pong NAME N: a round trip; what was sent before it is handled.
+pong() {
+	echo "ping $2" >&3
+	wait_for "$WORK/$1.ev" "^PONG $2\$" "no PONG $2"
+}
 rss() { sed -n 's/^VmRSS:[^0-9]*\([0-9]*\).*/\1/p' "/proc/$SERVER_PID/status"; }
 # Markers are split in the command ("U""=") so its echo does not match.
 
@@ -109,9 +124,16 @@ echo "open 1 24 80" >&3
 wait_for "$WORK/p.ev" '^OPENED 1 ok=1 ' "persistent terminal not opened"
 sid=$(sed -n 's/^OPENED 1 ok=1 pid=[0-9]* service=\([^ ]*\) .*/\1/p' "$WORK/p.ev")
 ppid1=$(sed -n 's/^OPENED 1 ok=1 pid=\([0-9]*\) .*/\1/p' "$WORK/p.ev")
-echo 'send 1 (sleep 1; echo "L""ATE=$$") &' >&3
-term_end
-sleep 2
+# A job that prints once the connection is gone (~/go), then says so.
+rm -f "/home/$U/go" "/home/$U/done"
+echo 'send 1 (until [ -e ~/go ]; do sleep 0.05; done; echo "L""ATE=$$"; : >~/done) &' >&3
+term_closed
+: >"/home/$U/go"
+i=0
+until [ -e "/home/$U/done" ]; do
+	i=$((i + 1)); [ $i -gt 400 ] && fail "the detached shell did not print"
+	sleep 0.05
+done
 kill -0 "$ppid1" 2>/dev/null || fail "persistent shell gone after the disconnect"
 term_peer q "$sid" persistent
 echo "open 7 24 80" >&3
@@ -122,7 +144,7 @@ echo 'send 7 echo "A""GAIN=$$"' >&3
 wait_for "$WORK/q.7" "AGAIN=$ppid1" "not the same shell after the reconnect"
 # Persistence off: the set goes with this connection.
 echo "persistent no" >&3
-sleep 0.5
+pong q 1
 term_end
 i=0
 while kill -0 "$ppid1" 2>/dev/null; do
@@ -137,13 +159,20 @@ wait_for "$WORK/f.ev" '^OPENED 1 ok=1 ' "flood terminal not opened"
 before=$(rss)
 echo "send 1 yes" >&3
 echo "pause 4000" >&3
-sleep 2.5
-during=$(rss)
+# A timed window: the flood runs 2.5 s of the peer's 4 s pause, long
+# enough to fill every buffer on the way; the largest RSS in it counts.
+during=$before
+t_end=$(($(date +%s%N) / 1000000 + 2500))
+while [ $(($(date +%s%N) / 1000000)) -lt $t_end ]; do
+	r=$(rss)
+	[ "$r" -gt "$during" ] && during=$r
+	sleep 0.05
+done
 [ $((during - before)) -lt 16384 ] ||
     fail "server grew from $before to $during KiB during the flood"
 out=$("$PEER" -p "$PORT" -w Secret-42 login)
 expect_match "$out" "^PEERINFO" "a login during the flood"
-sleep 2
+# The peer reads these once its pause is over.
 echo "ctrl 1 c" >&3
 echo 'send 1 echo "D""ONE"' >&3
 wait_for "$WORK/f.1" 'DONE' "the flood did not end" 600

@@ -23,7 +23,8 @@ expect_match "$out" "^PEERINFO" "other address"
 
 # The one-time password's tries are per address: after 6 wrong ones ::1
 # no longer gets it checked, and the password the desk reads stays.
-sleep 0.5
+# Read once ::1's session closed (that drew a new one).
+sessions_closed "$DIR"
 otp=$(cdesk_otp "$DIR")
 out=$("$PEER" -h ::1 -p "$PORT" -w bad-guess retry 6)
 [ "$(echo "$out" | grep -c '^ERROR Wrong Password$')" -eq 6 ] ||

@@ -30,7 +30,8 @@
  *   switchsides          Misc.switch_sides_request with a uuid
  *   elevate              Misc.elevation_request{direct}; the answer prints
  *                        ELEVATION <text>
- * It prints FOLLOW N for follow_current_display, and RESOLUTIONS D
+ * It prints FOLLOW N for follow_current_display, CURPOS X Y for a
+ * CursorPosition (sent with show remote cursor on), and RESOLUTIONS D
  * WxH,... orig=WxH for the modes a PeerInfo (D: its current display) or a
  * SwitchDisplay (D: its display) offers.
  * As a stock client, it sends each only to hosts whose PeerInfo.version
@@ -434,7 +435,8 @@ pctl_peerinfo(const Hbb__PeerInfo *pi)
 			    pi->displays[i]->original_resolution->height);
 }
 
-/* Prints a ScreenshotResponse (saving its PNG), a message box or a PONG. */
+/* Prints a ScreenshotResponse (saving its PNG), a message box, a PONG or a
+ * CursorPosition. */
 int
 pctl_event(const Hbb__Message *m)
 {
@@ -452,6 +454,11 @@ pctl_event(const Hbb__Message *m)
 	}
 	if (m->union_case == HBB__MESSAGE__UNION_PEER_INFO)
 		pctl_peerinfo(m->peer_info);
+	if (m->union_case == HBB__MESSAGE__UNION_CURSOR_POSITION) {
+		printf("CURPOS %d %d\n", m->cursor_position->x,
+		    m->cursor_position->y);
+		return 1;
+	}
 	if (m->union_case == HBB__MESSAGE__UNION_MISC &&
 	    pctl_display_event(m->misc))
 		return 1;

@@ -8,12 +8,14 @@
  *   ctrl ID LETTER        one control character (ctrl 1 c: ^C)
  *   persistent yes|no     Misc.option terminal_persistent
  *   pause MS              read nothing from the host for MS milliseconds
+ *   ping N                a TestDelay; the host's echo prints PONG N (a
+ *                         round-trip marker)
  *   quit
  *
  * Events on stdout: PEERINFO terminal=<0|1> ..., ERROR <text>, OPENED <id>
  * ok=<0|1> pid=<n> service=<id> replay=<0|1> others=<ids> msg=<text>,
  * TCLOSED <id> <code>, TERROR <id> <text>, COMPRESSED <id> (the first
- * compressed chunk), CLOSED <reason>, EOF. Output is appended,
+ * compressed chunk), PONG <n>, CLOSED <reason>, EOF. Output is appended,
  * decompressed, to OUT.<id>.
  */
 #include <poll.h>
@@ -156,6 +158,10 @@ term_event(struct term_peer *tp, Hbb__Message *m)
 		    pi->features != NULL && pi->features->terminal,
 		    pi->username, pi->platform);
 		break;
+	case HBB__MESSAGE__UNION_TEST_DELAY:
+		if (m->test_delay->from_client)
+			printf("PONG %lld\n", (long long)m->test_delay->time);
+		break;
 	case HBB__MESSAGE__UNION_MISC:
 		if (m->misc->union_case == HBB__MISC__UNION_CLOSE_REASON) {
 			printf("CLOSED %s\n", m->misc->close_reason);
@@ -201,6 +207,20 @@ term_type(struct pconn *pc, int id, const void *p, size_t n)
 	term_action(pc, &a);
 }
 
+/* Send a TestDelay the host echoes: a round-trip marker. */
+static void
+term_ping(struct pconn *pc, int n)
+{
+	Hbb__Message m = HBB__MESSAGE__INIT;
+	Hbb__TestDelay td = HBB__TEST_DELAY__INIT;
+
+	td.from_client = 1;
+	td.time = n;
+	m.union_case = HBB__MESSAGE__UNION_TEST_DELAY;
+	m.test_delay = &td;
+	pc_send(pc, &m);
+}
+
 /* Act on one stdin line. */
 static void
 term_command(struct term_peer *tp, const char *line)
@@ -243,6 +263,8 @@ term_command(struct term_peer *tp, const char *line)
 		term_persistent(tp->pc, strcmp(word, "yes") == 0);
 	else if (sscanf(line, "pause %d", &n) == 1)
 		usleep((useconds_t)n * 1000);
+	else if (sscanf(line, "ping %d", &n) == 1)
+		term_ping(tp->pc, n);
 	else
 		printf("UNKNOWN %s\n", line);
 }
