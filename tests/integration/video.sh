@@ -62,10 +62,13 @@ until near 204 51 51 "$(grep '^VIDEO' "$OUT" | tail -n 1)"; do
 	[ $((i % 20)) -eq 0 ] && echo "refresh" >&3
 	sleep 0.05
 done
+# Timed on purpose: the encoder refines the new colour over a few more
+# pictures; after a second they are through and the count starts.
 sleep 1
 echo "frames" >&3
 wait_for "$OUT" '^FRAMES ' "no frame count"
 a=$(grep '^FRAMES ' "$OUT" | tail -n 1 | awk '{print $2}')
+# The test itself: 3 s of a still screen in which no picture may come.
 sleep 3
 echo "frames" >&3
 i=0
@@ -92,6 +95,8 @@ if command -v import >/dev/null && $PY -c 'import numpy' 2>/dev/null; then
 	OUT="$WORK/partial.out"
 	wait_for "$OUT" '^VIDEO 1 ' "partial: no first picture"
 	"$TOP/$B/tests/bin/xrects" 300 7 5 || fail "xrects"
+	# Timed on purpose: the last rectangles' blocks are refined over the
+	# next pictures (CBR); the comparison is of the settled picture.
 	sleep 1.5
 	import -window root -depth 8 "ppm:$WORK/screen.ppm" ||
 	    fail "cannot grab the screen"

@@ -70,6 +70,8 @@ truecolour() {
 	wait_for "$OUT" '^VIDEO 1 ' "$c: no first picture"
 	expect_match "$(grep '^VIDEO 1 ' "$OUT")" \
 	    "^VIDEO 1 $c 0 .* key=1 .* fmt=yuv444p$" "$c: first picture not 4:4:4"
+	# Timed on purpose: the picture is compared once the encoder has
+	# refined it (a second of pictures after the key frame).
 	sleep 1
 	d444=$(snapcmp "${c}444")
 	echo "$c 4:4:4: $d444"
@@ -83,7 +85,7 @@ truecolour() {
 	keyafter "$keys" "$c: no key frame after turning true colour off"
 	wait_for "$OUT" "^VIDEO [0-9]+ $c 0 .* key=1 .* fmt=yuv420p\$" \
 	    "$c: no 4:2:0 key frame after turning true colour off"
-	sleep 1
+	sleep 1	# refined, as above
 	d420=$(snapcmp "${c}420")
 	echo "$c 4:2:0: $d420"
 	# The stripes' colours average out in 4:2:0: clearly worse.
