@@ -150,6 +150,18 @@ wait_for() {
 	done
 }
 
+# wait_more FILE REGEX N MSG [TRIES]: until more than N lines of FILE
+# match REGEX (a basic one, as grep -c reads it), polling each 0.05 s,
+# TRIES times at most (200); then fails with MSG.
+wait_more() {
+	wm_i=0
+	until [ "$(grep -c "$2" "$1" 2>/dev/null)" -gt "$3" ]; do
+		wm_i=$((wm_i + 1))
+		[ $wm_i -gt "${5:-200}" ] && fail "$4"
+		sleep 0.05
+	done
+}
+
 # sessions_closed DIR: until every session that logged in on the server of
 # DIR has closed in its log (then its end's work, such as the one-time
 # password's rotation, is done: both are one step of the server's loop).

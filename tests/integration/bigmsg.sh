@@ -18,11 +18,7 @@ wait_for "$DIR/log" 'display 0: .* kbit/s' "no video encoder"
 # ... until the key frame a refresh asks for has come.
 keys=$(grep -c 'key=1' "$OUT")
 echo refresh >&3
-i=0
-until [ "$(grep -c 'key=1' "$OUT")" -gt "$keys" ]; do
-	i=$((i + 1)); [ $i -gt 200 ] && fail "no key frame after a refresh"
-	sleep 0.05
-done
+wait_more "$OUT" 'key=1' "$keys" "no key frame after a refresh"
 before=$(hwm)
 echo "multiclip 4194304" >&3
 wait_for "$OUT" '^SENT 0' "the peer could not send"

@@ -45,11 +45,7 @@ until [ "$(xclip -selection clipboard -o 2>/dev/null)" = "from the peer 2" ]; do
 	i=$((i + 1)); [ $i -gt 100 ] && fail "peer clipboard not on the host"
 	sleep 0.05
 done
-i=0
-until [ "$(grep -c 'clipboard: our own set, not sent back' "$DIR/log")" -gt "$own" ]; do
-	i=$((i + 1)); [ $i -gt 200 ] && fail "the server did not drop its own set"
-	sleep 0.05
-done
+wait_more "$DIR/log" 'clipboard: our own set, not sent back' "$own" "the server did not drop its own set"
 echo "ping 1" >&3
 wait_for "$OUT" '^PONG 1$' "no PONG 1"
 grep -q '^CLIP from the peer 2$' "$OUT" && fail "the peer's clipboard was echoed"

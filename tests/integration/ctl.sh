@@ -180,11 +180,7 @@ kill $xpid
 # The client starts recording: its recorder gets a key frame to start at.
 keys=$(grep -c 'key=1' "$OUT")
 echo "record 1" >&3
-i=0
-until [ "$(grep -c 'key=1' "$OUT")" -gt "$keys" ]; do
-	i=$((i + 1)); [ $i -gt 200 ] && fail "no key frame when recording started"
-	sleep 0.05
-done
+wait_more "$OUT" 'key=1' "$keys" "no key frame when recording started"
 grep -q "recording started" "$DIR/log" || fail "recording not logged"
 # ... and, as upstream, a key frame every 240 pictures while it records
 # (counted in test_svc_video), none once it stops.

@@ -47,11 +47,7 @@ session_end() {
 	exec 3>&-
 	wait $PEER_PID
 	PEER_PID=""
-	i=0
-	until [ "$(grep -c ': closed (' "$DIR/log")" -gt "$n" ]; do
-		i=$((i + 1)); [ $i -gt 200 ] && fail "$1 did not end"
-		sleep 0.05
-	done
+	wait_more "$DIR/log" ': closed (' "$n" "$1 did not end"
 }
 
 DIR=$(cdesk_dir ctl_lock)

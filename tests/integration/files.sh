@@ -272,11 +272,7 @@ fi
 n0=$(grep -c ": login ok" "$DIR/log")
 $F get "$H/big.bin" "$L/slow.bin" rate=4000000 >"$WORK/slow.out" 2>&1 &
 SLOW=$!
-i=0
-until [ "$(grep -c ": login ok" "$DIR/log")" -gt "$n0" ]; do
-	i=$((i + 1)); [ $i -gt 200 ] && fail "slow download: no login"
-	sleep 0.05
-done
+wait_more "$DIR/log" ": login ok" "$n0" "slow download: no login"
 # Mid-download the server reads the file the helper opened; the helper
 # keeps no descriptor of it.
 i=0

@@ -66,11 +66,7 @@ term_end() { echo quit >&3; exec 3>&-; wait "$TP"; TP=""; }
 term_closed() {
 	tc_n=$(grep -c ': closed (' "$DIR/log")
 	term_end
-	i=0
-	until [ "$(grep -c ': closed (' "$DIR/log")" -gt "$tc_n" ]; do
-		i=$((i + 1)); [ $i -gt 200 ] && fail "the server did not close the session"
-		sleep 0.05
-	done
+	wait_more "$DIR/log" ': closed (' "$tc_n" "the server did not close the session"
 }
 # pong NAME N: a round trip; what was sent before it is handled.
 pong() {

@@ -79,11 +79,7 @@ b=$(grep '^FRAMES ' "$OUT" | tail -n 1 | awk '{print $2}')
 [ "$b" -eq "$a" ] || fail "still screen: $((b - a)) frames in 3 s"
 keys=$(grep -c 'key=1' "$OUT")
 echo "refresh" >&3
-i=0
-until [ "$(grep -c 'key=1' "$OUT")" -gt "$keys" ]; do
-	i=$((i + 1)); [ $i -gt 100 ] && fail "refresh brought no key frame"
-	sleep 0.05
-done
+wait_more "$OUT" 'key=1' "$keys" "refresh brought no key frame" 100
 echo quit >&3
 exec 3>&-
 wait $PEER_PID

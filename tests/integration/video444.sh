@@ -35,11 +35,7 @@ snapcmp() {
 	n=$(grep -c '^SNAP ' "$OUT")
 	echo "snap $WORK/$1.ppm" >&3
 	wait_for "$OUT" "^SNAP " "$1: no snapshot"
-	i=0
-	until [ "$(grep -c '^SNAP ' "$OUT")" -gt "$n" ]; do
-		i=$((i + 1)); [ $i -gt 200 ] && fail "$1: no snapshot"
-		sleep 0.05
-	done
+	wait_more "$OUT" '^SNAP ' "$n" "$1: no snapshot"
 	grep '^SNAP ' "$OUT" | tail -n 1 | grep -q 'SNAP ok' ||
 	    fail "$1: snapshot failed"
 	$PY "$TOP/tests/integration/ppmdiff.py" "$WORK/screen.ppm" \
@@ -53,11 +49,7 @@ psnr() {
 
 # keyafter N WHAT: waits for more than N key frames reported.
 keyafter() {
-	i=0
-	until [ "$(grep -c 'key=1' "$OUT")" -gt "$1" ]; do
-		i=$((i + 1)); [ $i -gt 200 ] && fail "$2"
-		sleep 0.05
-	done
+	wait_more "$OUT" 'key=1' "$1" "$2"
 }
 
 # truecolour CODEC: a session asking for 4:4:4 in CODEC gets it, matching
@@ -96,11 +88,7 @@ truecolour() {
 	# And on again, on the same connection.
 	echo "i444 1" >&3
 	n=$(grep -c 'fmt=yuv444p' "$OUT")
-	i=0
-	until [ "$(grep -c 'fmt=yuv444p' "$OUT")" -gt "$n" ]; do
-		i=$((i + 1)); [ $i -gt 200 ] && fail "$c: 4:4:4 did not come back"
-		sleep 0.05
-	done
+	wait_more "$OUT" 'fmt=yuv444p' "$n" "$c: 4:4:4 did not come back"
 	grep -q '^VIDEOERROR' "$OUT" &&
 	    fail "$c: decode error: $(grep VIDEOERROR "$OUT")"
 	echo quit >&3

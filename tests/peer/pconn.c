@@ -250,6 +250,21 @@ pc_send(struct pconn *pc, const Hbb__Message *m)
 	return r < 0 ? -1 : 0;
 }
 
+/* A TestDelay from the client, which the host echoes: a round-trip marker
+ * (the event loops print PONG N). */
+int
+pc_ping(struct pconn *pc, int n)
+{
+	Hbb__Message m = HBB__MESSAGE__INIT;
+	Hbb__TestDelay td = HBB__TEST_DELAY__INIT;
+
+	td.from_client = 1;
+	td.time = n;
+	m.union_case = HBB__MESSAGE__UNION_TEST_DELAY;
+	m.test_delay = &td;
+	return pc_send(pc, &m);
+}
+
 /*
  * Read one payload within timeout_ms: 1 with *msg (borrowed: it lies in
  * the receive buffer until the next read) and *n, or 0 on EOF (*eof) /

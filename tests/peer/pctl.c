@@ -306,14 +306,7 @@ pctl_command(struct pconn *pc, const char *line)
 		return 1;
 	}
 	if (sscanf(line, "ping %d", &a) == 1) {
-		Hbb__Message m = HBB__MESSAGE__INIT;
-		Hbb__TestDelay td = HBB__TEST_DELAY__INIT;
-
-		td.from_client = 1;
-		td.time = a;
-		m.union_case = HBB__MESSAGE__UNION_TEST_DELAY;
-		m.test_delay = &td;
-		pc_send(pc, &m);
+		pc_ping(pc, a);
 		return 1;
 	}
 	if (strcmp(line, "lock") == 0)

@@ -31,6 +31,7 @@ int		 pc_handshake(struct pconn *, const uint8_t *host_pk,
 Hbb__Message	*pc_recv_nb(struct pconn *, int *eof);
 /* Sends a message. Returns 0 or -1. */
 int		 pc_send(struct pconn *, const Hbb__Message *);
+int		 pc_ping(struct pconn *, int);
 /* Frames (and encrypts) an already packed payload and sends it. */
 int		 pc_send_payload(struct pconn *, const uint8_t *, size_t);
 /* Sends raw bytes as they are (no framing). */

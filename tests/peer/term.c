@@ -207,20 +207,6 @@ term_type(struct pconn *pc, int id, const void *p, size_t n)
 	term_action(pc, &a);
 }
 
-/* Send a TestDelay the host echoes: a round-trip marker. */
-static void
-term_ping(struct pconn *pc, int n)
-{
-	Hbb__Message m = HBB__MESSAGE__INIT;
-	Hbb__TestDelay td = HBB__TEST_DELAY__INIT;
-
-	td.from_client = 1;
-	td.time = n;
-	m.union_case = HBB__MESSAGE__UNION_TEST_DELAY;
-	m.test_delay = &td;
-	pc_send(pc, &m);
-}
-
 /* Act on one stdin line. */
 static void
 term_command(struct term_peer *tp, const char *line)
@@ -264,7 +250,7 @@ term_command(struct term_peer *tp, const char *line)
 	else if (sscanf(line, "pause %d", &n) == 1)
 		usleep((useconds_t)n * 1000);
 	else if (sscanf(line, "ping %d", &n) == 1)
-		term_ping(tp->pc, n);
+		pc_ping(tp->pc, n);
 	else
 		printf("UNKNOWN %s\n", line);
 }
