@@ -40,6 +40,7 @@ struct ui_core {
 	/* A 2FA Result is due: 1 enable or disable, 2 forgetting a
 	 * trusted device. */
 	int				 tfa_wait;
+	unsigned			 polls;	/* ui_core_poll calls */
 };
 
 static void	ui_core_connect(struct ui_core *);
@@ -80,7 +81,8 @@ ui_core_tfa_get(struct ui_core *c)
 	ui_core_send(c, &d);
 }
 
-/* Status, or a reconnect attempt. */
+/* Status, or a reconnect attempt; every UI_CORE_TFA_EVERY calls the 2FA
+ * state too. */
 void
 ui_core_poll(struct ui_core *c)
 {
@@ -94,6 +96,10 @@ ui_core_poll(struct ui_core *c)
 	d.union_case = IPC__DATA__UNION_STATUS_GET;
 	d.status_get = &m;
 	ui_core_send(c, &d);
+	/* A device a peer just trusted, or 2FA turned off from the command
+	 * line: nothing else tells the window. */
+	if (++c->polls % UI_CORE_TFA_EVERY == 0)
+		ui_core_tfa_get(c);
 }
 
 /* Set one option. */

@@ -44,7 +44,9 @@ int	ui_core_new(struct ui_core **out, const char *dir,
 	    const struct ui_core_view *view, void *arg);
 /* Disconnects and frees. NULL does nothing. */
 void	ui_core_free(struct ui_core *);
-/* Once a second, as the window's timer fires: status, or reconnect. */
+/* Once a second, as the window's timer fires: status, or reconnect; the
+ * 2FA state every UI_CORE_TFA_EVERY calls. */
+#define UI_CORE_TFA_EVERY	5
 void	ui_core_poll(struct ui_core *);
 /* Actions: set an option (value "" unsets), a new one-time password, the
  * permanent password; nothing is sent while the server is away. */

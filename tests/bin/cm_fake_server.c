@@ -12,6 +12,8 @@
  *   mode ID [VALUE]        set approve-mode (ID unused)
  *   option ID KEY [VALUE]  set any option (ID unused)
  *   lock ID KEY            the admin's file sets KEY (ID unused)
+ *   trust ID               peers trusted both devices, unannounced (as a
+ *                          peer's login does; ID unused)
  * Output: READY, AUTHORIZE ID, CLOSE ID, PERM ID NAME 0|1, CHAT ID TEXT,
  * OPTION KEY VALUE, PASSWORD SET, REFRESH, CLICK MS, LOCK KEY, TFA SETUP,
  * TFA ENABLE CODE (only 123456 is right; two trusted devices come with
@@ -381,6 +383,9 @@ fake_command(struct fake *f, char *line)
 	} else if (strcmp(word, "lock") == 0 &&
 	    sscanf(line + n, "%63s", f->locked) == 1) {
 		printf("LOCK %s\n", f->locked);
+	} else if (strcmp(word, "trust") == 0) {
+		f->trusted = 3;
+		printf("TRUSTED\n");
 	} else if (strcmp(word, "click") == 0) {
 		f->click_age = strtol(line + n, NULL, 10);
 		printf("CLICK %ld\n", f->click_age);

@@ -25,7 +25,6 @@
 #include "ui/win/ui_win32_tfa.h"
 
 #define T_POLL		1	/* status, or reconnect: every second */
-#define UI_TFA_EVERY	5	/* the 2FA state: every fifth poll */
 
 #define UI_W		520	/* client area */
 #define UI_H		610
@@ -42,7 +41,6 @@ struct ui_win {
 	char		*message;	/* owned: last change's result */
 	char		*port;		/* owned: the server's port */
 	char		*locked[UI_K_N];	/* owned: locking file */
-	unsigned	 ticks;		/* polls so far */
 };
 
 /* Replace *p with a copy of s. */
@@ -466,10 +464,6 @@ ui_win_proc(HWND hwnd, UINT msg, WPARAM wp, LPARAM lp)
 	case WM_TIMER:
 		if (wp == T_POLL && w->core != NULL)
 			ui_core_poll(w->core);
-		/* Devices a peer trusted: nothing else tells the window. */
-		if (wp == T_POLL && w->core != NULL &&
-		    ++w->ticks % UI_TFA_EVERY == 0)
-			ui_core_tfa_get(w->core);
 		return 0;
 	case WM_DESTROY:
 		PostQuitMessage(0);
