@@ -32,6 +32,7 @@
 #include "server/media/conv.h"
 #include "server/svc/svc_subs.h"
 #include "server/svc/svc_video.h"
+#include "server/svc/vpace.h"
 
 #define VSTREAM_INFLIGHT	4	/* frames queued for the loop */
 #define VSTREAM_DIRTY_MAX	64	/* changed rectangles told the encoder */
@@ -660,8 +661,7 @@ struct vwork {
 	uint8_t			*old;		/* owned: vwork_narrow's pixels */
 	size_t			 old_size;
 	uint64_t		 t0;		/* us: pts 0 */
-	uint64_t		 tat;		/* us: the next grab's slot */
-	uint64_t		 due;		/* us: earliest next grab */
+	struct vpace		 pace;		/* when the next grab may come */
 	uint64_t		 enc_at;	/* us: the last encode */
 	int			 trimmed;	/* idle: encoder trimmed since */
 	int			 fresh;		/* the encoder's first picture */
@@ -1103,7 +1103,6 @@ vwork_chroma(struct vwork *w)
 static int
 vwork_grab(struct vwork *w, uint64_t now)
 {
-	uint64_t ival;
 	int r, changed;
 
 	if ((r = vstream_encoder(w->vs, &w->enc, w->pic, w->codec, w->i444,
@@ -1125,17 +1124,7 @@ vwork_grab(struct vwork *w, uint64_t now)
 	w->dirty = 0;
 	w->full = 0;
 	w->did_x = 1;
-	/*
-	 * Pace by rate, not on a grid (a generic cell rate algorithm): each
-	 * grab takes the next slot 1/fps after the later of the last slot
-	 * and now, and may come up to half an interval before its slot. A
-	 * change that comes 1/fps or more after the last grab is grabbed at
-	 * once; a late grab does not delay the ones after it; over any
-	 * stretch the rate stays at most fps.
-	 */
-	ival = 1000000 / (w->fps > 0 ? w->fps : 1);
-	w->tat = (w->tat > now ? w->tat : now) + ival;
-	w->due = w->tat - ival / 2;
+	vpace_grab(&w->pace, now, w->fps);
 	return changed;
 }
 
@@ -1222,7 +1211,7 @@ vwork_sleep(struct vwork *w, uint64_t now)
 
 	if (!w->broken && vwork_wanted(w))
 		when = w->inflight >= VSTREAM_INFLIGHT ? now + 5000 :
-		    w->due;
+		    w->pace.due;
 	if (!w->trimmed && w->enc != NULL &&
 	    w->enc_at + VSTREAM_TRIM_US < when)
 		when = w->enc_at + VSTREAM_TRIM_US;
@@ -1277,7 +1266,7 @@ vstream_main(void *arg)
 		if (vwork_settings(&w))
 			break;
 		now = mono_us();
-		if (!w.broken && vwork_wanted(&w) && now >= w.due &&
+		if (!w.broken && vwork_wanted(&w) && now >= w.pace.due &&
 		    w.inflight < VSTREAM_INFLIGHT) {
 			if ((changed = vwork_grab(&w, now)) < 0)
 				continue;	/* broken: idle from now on */
