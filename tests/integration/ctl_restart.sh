@@ -53,11 +53,7 @@ session_logind_desk
 
 # Permission on: logind is asked to reboot, and the client told nothing.
 restart_once on
-i=0
-until grep -q 'Reboot False' "$WORK/mock.log" 2>/dev/null; do
-	i=$((i + 1)); [ $i -gt 60 ] && fail "logind saw no Reboot: $(cat "$WORK/mock.log")"
-	sleep 0.05
-done
+wait_for "$WORK/mock.log" 'Reboot False' "logind saw no Reboot" 60
 # logind has answered; a failure's message box would come before PONG 3.
 echo "ping 3" >&3
 wait_for "$WORK/on.out" '^PONG 3$' "no PONG after the reboot"
