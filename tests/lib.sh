@@ -245,7 +245,9 @@ pulse_tone() {
 # $WORK/NAME.out; waits for its login outcome. Sets PEER_PID.
 peer_session() {
 	n=$1; shift
-	rm -f "$WORK/$n.in"
+	# The old output goes first: the background shell truncates it only
+	# after the fifo opens, and the wait below must not read it.
+	rm -f "$WORK/$n.in" "$WORK/$n.out"
 	mkfifo "$WORK/$n.in"
 	"$PEER" -p "$PORT" -t 30000 "$@" session <"$WORK/$n.in" \
 	    >"$WORK/$n.out" 2>&1 &

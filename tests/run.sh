@@ -20,6 +20,9 @@ export CDESK_VECTORS="$TOP/tests/data/vectors"
 # minutes on a loaded 2-core machine, and longer under ASan.
 TEST_TIMEOUT=${TEST_TIMEOUT:-600}
 WORK=$(mktemp -d /tmp/cdesk-check.XXXXXX)
+# Searchable, not listable: the session tests' users reach their test's
+# folder below (which the test opens to them itself).
+chmod 0711 "$WORK"
 export WORK
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$TOP/tests/lsan.supp:print_suppressions=0}"
@@ -85,7 +88,7 @@ if command -v pulseaudio >/dev/null 2>&1; then
 	pids="$pids $!"
 fi
 
-passed=0 failed=0 skipped=0
+passed=0 failed=0 skipped=0 ntest=0
 failures="" skips=""
 if [ -n "${no_display:-}" ]; then
 	echo "FAIL display: $no_display"
@@ -107,8 +110,16 @@ run_test() {
 	name=$1; shift
 	selected "$name" || return 0
 	log="$WORK/$(echo "$name" | tr '/ ' '__').log"
+	# Each test gets a folder of its own as WORK: tests name their files
+	# alike (p1.out, mock.log), and a file left by an earlier test can
+	# satisfy a wait before a background writer truncates it. A short
+	# name, as sockets are made under it.
+	ntest=$((ntest + 1))
+	tw="$WORK/$ntest"
+	mkdir -p "$tw"
 	t0=$(date +%s.%N)
-	( cd "$TOP" && timeout -k 5 "$TEST_TIMEOUT" "$@" ) >"$log" 2>&1
+	( cd "$TOP" && WORK=$tw && timeout -k 5 "$TEST_TIMEOUT" "$@" ) \
+	    >"$log" 2>&1
 	rc=$?
 	t=$(echo "$(date +%s.%N) $t0" | awk '{printf "%.1f", $1 - $2}')
 	if [ $rc -eq 0 ]; then
