@@ -485,10 +485,21 @@ srv_files_start(struct srv *srv)
 static void
 srv_services_start(struct srv *srv)
 {
+	struct event_config *ec;
 	int r;
 
-	if ((srv->base = event_base_new()) == NULL)
+	/*
+	 * A precise timer: with libevent's default coarse monotonic clock a
+	 * timer is seen due only after the next jiffy (up to 4 ms late), and
+	 * until then the loop spins through epoll waits of 1 ms, two to six
+	 * wake-ups for every timer that fires (a still screen with a viewer:
+	 * 22 wake-ups a second instead of 13).
+	 */
+	if ((ec = event_config_new()) == NULL ||
+	    event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER) != 0 ||
+	    (srv->base = event_base_new_with_config(ec)) == NULL)
 		fatal("event_base_new failed");
+	event_config_free(ec);
 	srv->throttle = throttle_new(THROTTLE_EXPIRE_S);
 	srv->throttle_id = throttle_new(THROTTLE_EXPIRE_ID_S);
 	srv->throttle_2fa = throttle_new(THROTTLE_EXPIRE_S);

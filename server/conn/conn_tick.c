@@ -8,10 +8,13 @@
  * 1000 times a second and each probe cost two epoll_ctl calls (the
  * bufferevent arms its write event, then disarms it after the write) on
  * top of the write itself: 5.4 % of a core with nothing on screen. Here
- * one timer fires every CONN_TICK_SLOT_MS and runs the connections whose
- * second is up, so their probes go out together and their echoes come
- * back together; a probe that finds nothing queued goes straight to the
- * socket. A connection's tick is late by at most one slot.
+ * one timer runs the connections whose second is up, so their probes go
+ * out together and their echoes come back together; a probe that finds
+ * nothing queued goes straight to the socket. The timer is set for the
+ * first connection due, rounded up to a multiple of CONN_TICK_SLOT_MS: a
+ * tick is late by at most one slot, many connections wake the loop at
+ * most once a slot, and one connection once a second (a timer firing
+ * every slot woke a still screen's server ten times a second for it).
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -33,6 +36,25 @@
 #ifndef MSG_NOSIGNAL
 #define MSG_NOSIGNAL		0	/* no SIGPIPE to suppress (Windows) */
 #endif
+
+/* Sets the timer for the first connection due, on the slot grid. */
+static void
+conn_tick_arm(struct srv *srv)
+{
+	const struct conn *c = TAILQ_FIRST(&srv->conn_ticks);
+	struct timeval tv;
+	uint64_t due, now;
+
+	if (c == NULL || srv->conn_tick == NULL)
+		return;
+	due = (c->next_tick_ms + CONN_TICK_SLOT_MS - 1) / CONN_TICK_SLOT_MS *
+	    CONN_TICK_SLOT_MS * 1000;
+	now = mono_us();
+	due = due > now ? due - now : 0;
+	tv.tv_sec = (time_t)(due / 1000000);
+	tv.tv_usec = (long)(due % 1000000);
+	evtimer_add(srv->conn_tick, &tv);
+}
 
 /*
  * The timer: the connections whose second is up get their tick. The list
@@ -56,6 +78,7 @@ conn_tick_all_cb(evutil_socket_t fd, short what, void *arg)
 		TAILQ_INSERT_TAIL(&srv->conn_ticks, c, tick_entry);
 		conn_tick(c);
 	}
+	conn_tick_arm(srv);
 }
 
 /* A new connection: its first tick a second from now. */
@@ -63,20 +86,20 @@ void
 conn_tick_join(struct conn *c)
 {
 	struct srv *srv = c->srv;
-	struct timeval slot = { 0, CONN_TICK_SLOT_MS * 1000 };
 
 	if (srv->conn_tick == NULL) {
 		/* No connection: the list is empty (conn_tick_leave). */
 		TAILQ_INIT(&srv->conn_ticks);
-		srv->conn_tick = event_new(srv->base, -1, EV_PERSIST,
-		    conn_tick_all_cb, srv);
+		srv->conn_tick = evtimer_new(srv->base, conn_tick_all_cb, srv);
 		if (srv->conn_tick == NULL)
 			fatal("event_new failed");
-		evtimer_add(srv->conn_tick, &slot);
 	}
 	c->next_tick_ms = mono_ms() + CONN_TICK_MS;
 	TAILQ_INSERT_TAIL(&srv->conn_ticks, c, tick_entry);
 	c->ticking = 1;
+	/* A set timer is due no later than this one, the list's last. */
+	if (!evtimer_pending(srv->conn_tick, NULL))
+		conn_tick_arm(srv);
 }
 
 /* No more ticks for c (closed, or a raw tunnel with a timer of its own). */
