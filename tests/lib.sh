@@ -256,6 +256,16 @@ peer_session() {
 	wait_for "$WORK/$n.out" '^(PEERINFO|ERROR|CLOSED|EOF)' "no login outcome"
 }
 
+# peer_frames FILE: asks the session peer on fd 3 (peer_session) how many
+# pictures it has had; sets FRAMES once FILE, its output, has the answer.
+# Not for $(...): a failure must end the test, not a subshell.
+peer_frames() {
+	pf_n=$(grep -c '^FRAMES ' "$1")
+	echo "frames" >&3
+	wait_more "$1" '^FRAMES ' "$pf_n" "no frame count"
+	FRAMES=$(grep '^FRAMES ' "$1" | tail -n 1 | awk '{ print $2 }')
+}
+
 # totp SECRET [wrong]: the 6-digit code of now (RFC 6238, SHA-1, 30 s),
 # or with "wrong" a code no step within two minutes of now has (twofa.sh,
 # win_ui.sh).

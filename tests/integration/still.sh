@@ -17,22 +17,16 @@ peer_session still -w Secret-42 -c vp9
 OUT="$WORK/still.out"
 wait_for "$OUT" '^VIDEO 1 ' "no first picture"
 
-# frames: the number of pictures the peer has had.
-frames() {
-	n=$(grep -c '^FRAMES ' "$OUT")
-	echo "frames" >&3
-	wait_more "$OUT" '^FRAMES ' "$n" "no frame count"
-	grep '^FRAMES ' "$OUT" | tail -n 1 | awk '{ print $2 }'
-}
 # Still: the encoder has refined the first picture and stopped (no
 # picture in a second; timed on purpose, it is the window).
-a=$(frames) i=0
+peer_frames "$OUT"
+a=$FRAMES i=0
 while :; do
 	i=$((i + 1)); [ $i -gt 20 ] && fail "pictures keep coming: $a"
 	sleep 1
-	b=$(frames)
-	[ "$b" -eq "$a" ] && break
-	a=$b
+	peer_frames "$OUT"
+	[ "$FRAMES" -eq "$a" ] && break
+	a=$FRAMES
 done
 
 wakeups() {
@@ -44,8 +38,8 @@ t0=$(date +%s.%N)
 sleep 4	# the measured window
 w1=$(wakeups)
 t=$(echo "$(date +%s.%N) $t0" | awk '{ printf "%.2f", $1 - $2 }')
-b=$(frames)
-[ "$b" -eq "$a" ] || fail "still screen: $((b - a)) pictures"
+peer_frames "$OUT"
+[ "$FRAMES" -eq "$a" ] || fail "still screen: $((FRAMES - a)) pictures"
 per_s=$(echo "$((w1 - w0)) $t" | awk '{ printf "%.1f", $1 / $2 }')
 echo "still screen, one viewer: $((w1 - w0)) wake-ups in $t s ($per_s/s)"
 awk "BEGIN { exit !($per_s <= $MAX_PER_S) }" ||
