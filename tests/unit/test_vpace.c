@@ -69,22 +69,41 @@ test_busy(void)
 	ASSERT_TRUE(grabs <= 10 * FPS * 16 / 15 + 2);
 }
 
-/* A change a slot or more after the last grab: due at once. */
+/*
+ * A change a slot or more after the last grab is due at once, even after
+ * a busy stretch; a quiet stretch banks no credit (the grab after it
+ * paces the next as any other); fps 0 (not set yet) is taken as 1.
+ */
 static void
 test_idle(void)
 {
 	struct vpace p = { 0, 0 };
+	uint64_t slot = IVAL - IVAL / VPACE_SLACK, t = 1000000, g = 0;
+	int k;
 
-	vpace_grab(&p, 1000000, FPS);
-	ASSERT_TRUE(p.due > 1000000);
-	ASSERT_TRUE(p.due <= 1000000 + IVAL);
-	vpace_grab(&p, 1000000 + IVAL, FPS);
-	ASSERT_TRUE(p.due <= 1000000 + 2 * IVAL);
-	/* Two seconds of nothing: the next change may go at once. */
-	ASSERT_TRUE(p.due <= 3000000);
+	/* One grab: the next may come half a slot on, one slot on at once. */
+	vpace_grab(&p, t, FPS);
+	ASSERT_INT_EQ(p.due, t + slot - slot / 2);
+	ASSERT_TRUE(p.due <= t + slot);
+	/* A busy second: a grab whenever one is allowed. */
+	for (k = 0; k < FPS; k++) {
+		g = p.due > t + WORK ? p.due : t + WORK;
+		vpace_grab(&p, g, FPS);
+		t = g;
+	}
+	ASSERT_TRUE(p.due > g);
+	/* Two seconds of nothing, then a change: due at once. */
+	t = g + 2000000;
+	ASSERT_TRUE(p.due <= t);
+	vpace_grab(&p, t, FPS);
+	/* ...and the quiet stretch bought no burst: the next is paced. */
+	ASSERT_INT_EQ(p.due, t + slot - slot / 2);
+	/* A change exactly a slot after the last grab: due at once. */
+	t += slot;
+	ASSERT_TRUE(p.due <= t);
+	vpace_grab(&p, t, 0);
 	/* fps 0 (not set yet) is taken as 1. */
-	vpace_grab(&p, 3000000, 0);
-	ASSERT_TRUE(p.due > 3000000 && p.due <= 4000000);
+	ASSERT_TRUE(p.due > t + 400000 && p.due <= t + 1000000);
 }
 
 int
