@@ -1,11 +1,14 @@
 /* test_enc.c: encoder probe, codec choice, and encode->decode round trips. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libavcodec/avcodec.h>
 
 #include "common/err.h"
+#include "common/log.h"
 #include "server/media/enc.h"
 #include "tests/tst.h"
 
@@ -240,6 +243,115 @@ test_activemap(void)
 	enc_close(e);
 	av_frame_free(&f);
 	pkts_close(&p);
+}
+
+/* Lines of the file at path that contain what. */
+static int
+count_lines(const char *path, const char *what)
+{
+	char line[512];
+	FILE *f = fopen(path, "r");
+	int n = 0;
+
+	ASSERT_TRUE(f != NULL);
+	while (fgets(line, sizeof line, f) != NULL)
+		n += strstr(line, what) != NULL;
+	fclose(f);
+	return n;
+}
+
+/*
+ * n pictures with damage d (NULL: unknown): the whole picture repainted,
+ * or with d smaller than the picture only d's luma, black or white.
+ */
+static void
+encode_run(struct enc *e, struct enc_input *in, AVFrame *f,
+    struct enc_rect *d, int n, struct pkts *p)
+{
+	int x, y;
+
+	while (n-- > 0) {
+		in->pts_ms += 33;
+		ASSERT_INT_EQ(av_frame_make_writable(f), 0);
+		if (d == NULL || (d->w == W && d->h == H))
+			paint(f, (int)(in->pts_ms / 33) % 40);
+		else
+			for (y = d->y; y < d->y + d->h; y++)
+				for (x = d->x; x < d->x + d->w; x++)
+					f->data[0][y * f->linesize[0] + x] =
+					    (in->pts_ms / 33) % 2 ? 235 : 16;
+		in->dirty = d;
+		in->ndirty = d != NULL ? 1 : -1;
+		ASSERT_INT_EQ(enc_encode(e, in, pkt_cb, p), 0);
+		ASSERT_TRUE(psnr_y(f, p->out) > 25);
+	}
+}
+
+/*
+ * VP9 through libvpx is tuned for camera content once nearly the whole
+ * picture changed for 15 pictures in a row, and for screen content again
+ * at the first that changed in parts; unknown damage never counts. Every
+ * picture decodes to what was painted, through many switches.
+ */
+static void
+test_content(void)
+{
+	struct enc_params ep = { .codec = ENC_CODEC_VP9, .width = W,
+	    .height = H, .fps = 30, .kbps = 4000 };
+	struct enc_rect all = { 0, 0, W, H }, part = { 16, 16, 32, 32 };
+	struct enc_input in = { 0 };
+	char path[] = "/tmp/test_enc_log.XXXXXX", *cause = NULL;
+	struct enc *e;
+	struct pkts p;
+	AVFrame *f;
+	int fd, k;
+
+	ASSERT_TRUE((fd = mkstemp(path)) >= 0);
+	close(fd);
+	ASSERT_INT_EQ(log_to_file(path, 1 << 20, 1, &cause), 0);
+	log_set_level(LOG_DEBUG);
+	pkts_open(&p, ENC_CODEC_VP9);
+	f = picture();
+	ASSERT_INT_EQ(enc_open(&ep, &e), 0);
+	ASSERT_STR_EQ(enc_backend(e), "libvpx");
+	paint(f, 0);
+	in.pic = f;
+	in.key = 1;
+	in.ndirty = -1;
+	ASSERT_INT_EQ(enc_encode(e, &in, pkt_cb, &p), 0);
+	in.key = 0;
+	/* Unknown damage, however long: screen content stays. */
+	encode_run(e, &in, f, NULL, 20, &p);
+	ASSERT_INT_EQ(count_lines(path, "tuned for camera"), 0);
+	/* 14 whole pictures are not yet a video; the 15th is. */
+	encode_run(e, &in, f, &all, 14, &p);
+	ASSERT_INT_EQ(count_lines(path, "tuned for camera"), 0);
+	encode_run(e, &in, f, &all, 1, &p);
+	ASSERT_INT_EQ(count_lines(path, "tuned for camera"), 1);
+	encode_run(e, &in, f, &all, 10, &p);
+	ASSERT_INT_EQ(count_lines(path, "tuned for camera"), 1);
+	/* A part changes: screen again at once, then back and forth. */
+	encode_run(e, &in, f, &part, 1, &p);
+	ASSERT_INT_EQ(count_lines(path, "tuned for screen"), 1);
+	for (k = 0; k < 4; k++) {
+		encode_run(e, &in, f, &all, 15, &p);
+		encode_run(e, &in, f, &part, 2, &p);
+	}
+	ASSERT_INT_EQ(count_lines(path, "tuned for camera"), 5);
+	ASSERT_INT_EQ(count_lines(path, "tuned for screen"), 5);
+	/* A key frame starts the count again. */
+	encode_run(e, &in, f, &all, 14, &p);
+	in.key = 1;
+	encode_run(e, &in, f, &all, 1, &p);
+	in.key = 0;
+	encode_run(e, &in, f, &all, 14, &p);
+	ASSERT_INT_EQ(count_lines(path, "tuned for camera"), 5);
+	enc_close(e);
+	av_frame_free(&f);
+	pkts_close(&p);
+	log_to_stderr();
+	log_set_level(LOG_INFO);
+	unlink(path);
 }
 
 /* The probe finds at least VP9 and is stable. */
@@ -529,6 +641,7 @@ main(void)
 	TST_RUN(test_bad_params);
 	TST_RUN(test_supported);
 	TST_RUN(test_activemap);
+	TST_RUN(test_content);
 	TST_RUN(test_use_i444);
 	TST_RUN(test_i444);
 	TST_RUN(test_keyint);
