@@ -143,11 +143,12 @@ if [ -n "${BENCH:-}" ]; then
 	# machines), every 2 MB block the kernel frees goes back to the host,
 	# and the next write into it faults on the host: a 256 MiB write into
 	# the page cache then ran 2-3x slower in a random share of the rounds
-	# (tests/bench/files.sh). A real desktop has no such host; the
-	# benchmarks run without it (an order above the largest block
+	# (tests/bench/files.sh). A desktop on bare metal has no such host;
+	# the benchmarks run without it (an order above the largest block
 	# reports nothing), and the setting is put back after.
 	pro=/sys/module/page_reporting/parameters/page_reporting_order
-	if [ -w "$pro" ] && old_pro=$(cat "$pro") && echo 11 >"$pro" 2>/dev/null; then
+	if [ -w "$pro" ] && old_pro=$(cat "$pro") &&
+	    echo 11 >"$pro" 2>/dev/null; then
 		echo "page reporting held (order $old_pro -> 11) for the benchmarks"
 		trap 'echo "$old_pro" >"$pro"; cleanup' EXIT
 		trap 'exit 130' INT TERM
