@@ -187,6 +187,29 @@ mad_y(const AVFrame *a, const AVFrame *b, const struct enc_rect *r)
 }
 
 /*
+ * Opens a decoder into p and a VP9 encoder on libvpx itself into *e, and
+ * encodes a key frame of a painted picture through in; returns the
+ * picture (caller frees).
+ */
+static AVFrame *
+vp9_start(const struct enc_params *ep, struct enc **e, struct pkts *p,
+    struct enc_input *in)
+{
+	AVFrame *f;
+
+	pkts_open(p, ENC_CODEC_VP9);
+	f = picture();
+	ASSERT_INT_EQ(enc_open(ep, e), 0);
+	ASSERT_STR_EQ(enc_backend(*e), "libvpx");
+	paint(f, 0);
+	in->pic = f;
+	in->key = 1;
+	in->ndirty = -1;
+	ASSERT_INT_EQ(enc_encode(*e, in, pkt_cb, p), 0);
+	return f;
+}
+
+/*
  * VP9 through libvpx codes only the blocks the dirty rectangles touch: a
  * change the rectangles name arrives; a change they leave out does not
  * (which shows the map is really used), until a picture with unknown
@@ -205,15 +228,7 @@ test_activemap(void)
 	AVFrame *f;
 	int x, y;
 
-	pkts_open(&p, ENC_CODEC_VP9);
-	f = picture();
-	ASSERT_INT_EQ(enc_open(&ep, &e), 0);
-	ASSERT_STR_EQ(enc_backend(e), "libvpx");
-	paint(f, 0);
-	in.pic = f;
-	in.key = 1;
-	in.ndirty = -1;
-	ASSERT_INT_EQ(enc_encode(e, &in, pkt_cb, &p), 0);
+	f = vp9_start(&ep, &e, &p, &in);
 	/* Let the quality settle on the still picture. */
 	for (in.key = 0; in.pts_ms < 10 * 33; in.pts_ms += 33)
 		ASSERT_INT_EQ(enc_encode(e, &in, pkt_cb, &p), 0);
@@ -310,15 +325,7 @@ test_content(void)
 	close(fd);
 	ASSERT_INT_EQ(log_to_file(path, 1 << 20, 1, &cause), 0);
 	log_set_level(LOG_DEBUG);
-	pkts_open(&p, ENC_CODEC_VP9);
-	f = picture();
-	ASSERT_INT_EQ(enc_open(&ep, &e), 0);
-	ASSERT_STR_EQ(enc_backend(e), "libvpx");
-	paint(f, 0);
-	in.pic = f;
-	in.key = 1;
-	in.ndirty = -1;
-	ASSERT_INT_EQ(enc_encode(e, &in, pkt_cb, &p), 0);
+	f = vp9_start(&ep, &e, &p, &in);
 	in.key = 0;
 	/* Unknown damage, however long: screen content stays. */
 	encode_run(e, &in, f, NULL, 20, &p);
