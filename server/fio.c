@@ -51,6 +51,7 @@ struct fio_q {
 	 * shrinks starts it over. The client takes a mix (§1.6). */
 	int			 nocompress;
 	uint64_t		 wpos;		/* the next write's offset */
+	uint64_t		 kicked;	/* writeback started up to here */
 	unsigned		 zskip;
 	unsigned		 zback;
 	TAILQ_ENTRY(fio_q)	 rentry;	/* io->ready */
@@ -130,6 +131,32 @@ fio_read(struct fio_worker *w, struct fio_q *q, struct fio_op *op)
 	q->zskip = q->zback;
 }
 
+/*
+ * Starts the writeback of what q wrote since the last start, once that
+ * is FIO_KICK_STEP. An upload ends in an fdatasync before the helper
+ * renames its file; left to the kernel, writeback starts only at that
+ * sync (the dirty limit is gigabytes away), so the peer waits for the
+ * disk to take the whole file after the last block. Started as the
+ * blocks come, the disk works while the network does, and the last sync
+ * waits for the tail only: a 256 MiB relayed upload here went from
+ * 0.57-0.79 to 0.75-0.97 of the reference's speed. The call returns
+ * once the pages are submitted; it does not wait for the disk. Windows
+ * has no such call: there, the sync does it all.
+ */
+static void
+fio_kick(struct fio_q *q)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+	if (q->wpos - q->kicked < FIO_KICK_STEP)
+		return;
+	(void)sync_file_range(q->fd, (off_t)q->kicked,
+	    (off_t)(q->wpos - q->kicked), SYNC_FILE_RANGE_WRITE);
+	q->kicked = q->wpos;
+#else
+	(void)q;
+#endif
+}
+
 /* Write op->len bytes at op->buf + op->head (inflated first when
  * compressed) at q->wpos. */
 static void
@@ -165,6 +192,7 @@ fio_write(struct fio_worker *w, struct fio_q *q, struct fio_op *op)
 	}
 	op->raw = done;
 	q->wpos += done;
+	fio_kick(q);
 }
 
 /* One operation, outside the lock. */
@@ -367,7 +395,7 @@ fio_q_new(struct fio *io, int fd, void *owner, int nocompress, uint64_t off)
 {
 	struct fio_q *q = xcalloc(1, sizeof *q);
 
-	q->wpos = off;
+	q->wpos = q->kicked = off;
 	q->io = io;
 	q->fd = fd;
 	q->owner = owner;

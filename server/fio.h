@@ -25,6 +25,9 @@ struct fio_q;
  * caller's framing: a block goes out without another copy. */
 #define FIO_HEAD	48
 #define FIO_TAIL	16
+/* A queue's writes start their writeback (Linux) each time this many
+ * bytes more were written since the last start. */
+#define FIO_KICK_STEP	(8u * 1024 * 1024)
 /* Largest block an upload may inflate to (the stock client: 128 KiB). */
 #define FIO_INFLATE_MAX	(8 * 1024 * 1024)
 

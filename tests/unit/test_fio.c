@@ -6,7 +6,9 @@
  * link takes before libc's, waits on a pipe for the "slow" file) holds
  * neither the event loop nor another file's queue, a queue closed while
  * its operation runs reports nothing and closes its descriptor once that
- * operation returned, and the checks of a passed descriptor.
+ * operation returned, writeback started every FIO_KICK_STEP bytes
+ * written (this file's sync_file_range, taken before libc's, notes each
+ * start), and the checks of a passed descriptor.
  */
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -23,6 +25,7 @@
 
 int main(void);
 int fdatasync(int);
+int sync_file_range(int, off_t, off_t, unsigned int);
 
 static char base[64];
 static struct event_base *evb;
@@ -32,6 +35,13 @@ static int ndone;
 static int slow_fd = -1;	/* fdatasync on it waits for gate[0] */
 static int gate[2];
 static int ticks;
+/* The writeback starts fio asked for: offset, length, flags. */
+static struct {
+	int		fd;
+	off_t		off, len;
+	unsigned	flags;
+} kicks[8];
+static int nkicks;
 
 /* The slow disk: fdatasync of slow_fd returns when the test writes to
  * the gate; every other descriptor is flushed for real. */
@@ -43,6 +53,21 @@ fdatasync(int fd)
 	if (fd == slow_fd && read(gate[0], &c, 1) != 1)
 		return -1;
 	return (int)syscall(SYS_fdatasync, fd);
+}
+
+/* A writeback start: noted, then done for real. Called on an I/O
+ * thread; read after the operation's report, which passed fio's lock. */
+int
+sync_file_range(int fd, off_t off, off_t len, unsigned int flags)
+{
+	if (nkicks < 8) {
+		kicks[nkicks].fd = fd;
+		kicks[nkicks].off = off;
+		kicks[nkicks].len = len;
+		kicks[nkicks].flags = flags;
+	}
+	nkicks++;
+	return (int)syscall(SYS_sync_file_range, fd, off, len, flags);
 }
 
 /* Keep what came back, in order. */
@@ -150,6 +175,49 @@ test_write(void)
 	done_clear();
 	fio_q_close(q);
 	ASSERT_INT_EQ(fcntl(fd, F_GETFD), -1);
+}
+
+/* Writeback of a long write starts every FIO_KICK_STEP bytes, from the
+ * queue's offset (a resumed upload), without waiting for the disk; the
+ * tail is left to the flush. */
+static void
+test_kick(void)
+{
+	enum { OPS = 10, OPLEN = 2 * 1024 * 1024 };
+	static uint8_t back[OPLEN];
+	struct fio_op *op;
+	struct fio_q *q;
+	int fd = tfile("k", O_RDWR), i;
+
+	ASSERT_INT_EQ(FIO_KICK_STEP % OPLEN, 0);
+	ASSERT_TRUE((OPS * OPLEN) / FIO_KICK_STEP == 2);
+	ASSERT_INT_EQ(pwrite(fd, "abc", 3, 0), 3);
+	q = fio_q_new(io, fd, base, 0, 3);
+	nkicks = 0;
+	for (i = 0; i < OPS; i++) {
+		op = fio_op_new(io, FIO_WRITE, OPLEN);
+		memset(op->buf, 'a' + i, OPLEN);
+		op->len = OPLEN;
+		fio_submit(q, op);
+	}
+	fio_submit(q, fio_op_new(io, FIO_SYNC, 0));
+	wait_done(OPS + 1);
+	for (i = 0; i <= OPS; i++)
+		ASSERT_INT_EQ(done[i]->err, 0);
+	ASSERT_INT_EQ(nkicks, 2);
+	for (i = 0; i < 2; i++) {
+		ASSERT_INT_EQ(kicks[i].fd, fd);
+		ASSERT_INT_EQ(kicks[i].off, 3 + (off_t)i * FIO_KICK_STEP);
+		ASSERT_INT_EQ(kicks[i].len, FIO_KICK_STEP);
+		ASSERT_INT_EQ(kicks[i].flags, SYNC_FILE_RANGE_WRITE);
+	}
+	for (i = 0; i < OPS; i++) {
+		ASSERT_INT_EQ(pread(fd, back, OPLEN, 3 + (off_t)i * OPLEN),
+		    OPLEN);
+		ASSERT_TRUE(back[0] == 'a' + i && back[OPLEN - 1] == 'a' + i);
+	}
+	done_clear();
+	fio_q_close(q);
 }
 
 /* Reads: compressible blocks come zstd'd, the last one short. */
@@ -269,6 +337,7 @@ main(void)
 	io = fio_new(evb, done_cb);
 	ASSERT_TRUE(io != NULL);
 	TST_RUN(test_write);
+	TST_RUN(test_kick);
 	TST_RUN(test_read);
 	TST_RUN(test_slow);
 	TST_RUN(test_fd_ok);
