@@ -39,6 +39,7 @@ struct encvpx {
 	int		 big_run;	/* nearly whole ones in a row */
 	int		 content;	/* VP9E_CONTENT_* set now */
 	int		 thr_fixed;	/* libvpx refused to change them */
+	int		 content_fixed;	/* ... or the content tuning */
 	struct vpxmem	*mem;		/* owned: its allocations */
 	int		 started;	/* a picture was encoded */
 	int64_t		 pts_off;	/* libvpx's pts = ours + pts_off */
@@ -320,11 +321,13 @@ encvpx_content(struct encvpx *e, int big)
 	e->big_run = big ? e->big_run + 1 : 0;
 	want = e->big_run >= ENCVPX_VIDEO_RUN ? VP9E_CONTENT_DEFAULT :
 	    VP9E_CONTENT_SCREEN;
-	if (want == e->content)
+	if (want == e->content || e->content_fixed)
 		return;
 	if (vpx_codec_control(&e->ctx, VP9E_SET_TUNE_CONTENT, want) !=
 	    VPX_CODEC_OK) {
+		/* Not asked again on every picture, as encvpx_threads. */
 		log_debug("libvpx: content %d refused", want);
+		e->content_fixed = 1;
 		return;
 	}
 	log_debug("libvpx: tuned for %s content", want ==
