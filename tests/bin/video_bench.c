@@ -630,9 +630,10 @@ bench_pipe(const char *codec, int warmup, int secs, const char *log)
 	svc_video_stats(g_sv, &st);
 	wall = (t1 - t0) / 1e9;
 	cpu = ((cpu1 - cpu0) - (s.dec_cpu_ns - dec0)) / 1e9 / wall * 100;
-	printf("  %-4s: %.1f fps sent, %.2f Mbit/s, server CPU %.0f %% "
-	    "(decode excluded), RSS %ld kB, fps target %d\n",
-	    codec, s.frames / wall, s.bytes * 8 / wall / 1e6, cpu, rss_kb(),
+	printf("  %-4s: %.1f fps sent, %.2f Mbit/s (%.0f bytes a frame), "
+	    "server CPU %.0f %% (decode excluded), RSS %ld kB, fps target "
+	    "%d\n", codec, s.frames / wall, s.bytes * 8 / wall / 1e6,
+	    s.frames > 0 ? (double)s.bytes / s.frames : 0, cpu, rss_kb(),
 	    st.fps);
 	event_free(ev);
 	svc_video_free(g_sv);
