@@ -135,8 +135,9 @@ fio_read(struct fio_worker *w, struct fio_q *q, struct fio_op *op)
  * Starts the writeback of what q wrote since the last start, once that
  * is FIO_KICK_STEP. An upload ends in an fdatasync before the helper
  * renames its file; left to the kernel, writeback starts only at that
- * sync (the dirty limit is gigabytes away), so the peer waits for the
- * disk to take the whole file after the last block. Started as the
+ * sync (or past the dirty limit, gigabytes away where memory is ample),
+ * so the peer waits for the disk to take the whole file after the last
+ * block. Started as the
  * blocks come, the disk works while the network does, and the last sync
  * waits for the tail only: a 256 MiB relayed upload here went from
  * 0.57-0.79 to 0.75-0.97 of the reference's speed. The call returns
