@@ -20,14 +20,15 @@
 # half a second of silence before its gate closes, HOST.md §5.4).
 # E2E_WARM / E2E_SECS / E2E_CODECS / E2E_VNC / E2E_MODES / E2E_VIEWERS /
 # E2E_HIGH (codecs of the 60 Hz run; "" skips it) / E2E_RAW (0 skips the
-# raw encoders) override the defaults.
+# raw encoders) override the defaults; E2E_MODES="" and E2E_VIEWERS=1
+# skip the three workloads and the many-viewer run (the 60 Hz run alone).
 set -u
 . "$TOP/tests/lib.sh"
 WARM=${E2E_WARM:-5}
 SECS=${E2E_SECS:-10}
 CODECS=${E2E_CODECS:-"vp9 h264"}
 VNC=${E2E_VNC:-"x0vncserver x11vnc"}
-MODES=${E2E_MODES:-"typing video static"}
+MODES=${E2E_MODES-"typing video static"}
 NVIEW=${E2E_VIEWERS:-4}
 HIGH=${E2E_HIGH-"h264 vp9"}
 RAW=${E2E_RAW:-1}
