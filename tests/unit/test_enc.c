@@ -259,9 +259,9 @@ test_activemap(void)
 	pkts_close(&p);
 }
 
-/* Times what occurs in the file at path (a log line says it once). */
+/* How often what occurs in the file at path (each log line says it once). */
 static int
-count_lines(const char *path, const char *what)
+count_in_file(const char *path, const char *what)
 {
 	char *text = tst_read_file(path), *at = text;
 	int n = 0;
@@ -328,30 +328,30 @@ test_content(void)
 	in.key = 0;
 	/* Unknown damage, however long: screen content stays. */
 	encode_run(e, &in, f, NULL, 20, &p);
-	ASSERT_INT_EQ(count_lines(path, "tuned for camera"), 0);
+	ASSERT_INT_EQ(count_in_file(path, "tuned for camera"), 0);
 	/* 14 whole pictures are not yet a video; the 15th is. */
 	encode_run(e, &in, f, &all, 14, &p);
-	ASSERT_INT_EQ(count_lines(path, "tuned for camera"), 0);
+	ASSERT_INT_EQ(count_in_file(path, "tuned for camera"), 0);
 	encode_run(e, &in, f, &all, 1, &p);
-	ASSERT_INT_EQ(count_lines(path, "tuned for camera"), 1);
+	ASSERT_INT_EQ(count_in_file(path, "tuned for camera"), 1);
 	encode_run(e, &in, f, &all, 10, &p);
-	ASSERT_INT_EQ(count_lines(path, "tuned for camera"), 1);
+	ASSERT_INT_EQ(count_in_file(path, "tuned for camera"), 1);
 	/* A part changes: screen again at once, then back and forth. */
 	encode_run(e, &in, f, &part, 1, &p);
-	ASSERT_INT_EQ(count_lines(path, "tuned for screen"), 1);
+	ASSERT_INT_EQ(count_in_file(path, "tuned for screen"), 1);
 	for (k = 0; k < 4; k++) {
 		encode_run(e, &in, f, &all, 15, &p);
 		encode_run(e, &in, f, &part, 2, &p);
 	}
-	ASSERT_INT_EQ(count_lines(path, "tuned for camera"), 5);
-	ASSERT_INT_EQ(count_lines(path, "tuned for screen"), 5);
+	ASSERT_INT_EQ(count_in_file(path, "tuned for camera"), 5);
+	ASSERT_INT_EQ(count_in_file(path, "tuned for screen"), 5);
 	/* A key frame starts the count again. */
 	encode_run(e, &in, f, &all, 14, &p);
 	in.key = 1;
 	encode_run(e, &in, f, &all, 1, &p);
 	in.key = 0;
 	encode_run(e, &in, f, &all, 14, &p);
-	ASSERT_INT_EQ(count_lines(path, "tuned for camera"), 5);
+	ASSERT_INT_EQ(count_in_file(path, "tuned for camera"), 5);
 	enc_close(e);
 	av_frame_free(&f);
 	pkts_close(&p);
