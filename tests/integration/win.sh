@@ -262,9 +262,28 @@ done
 # The service logs to cdesk.log in its state folder (ProgramData's cdesk
 # as LocalSystem; wine runs services as its one user: AppData's cdesk).
 SLOG=$(find "$WINEPREFIX/drive_c" -path '*/cdesk/cdesk.log' | head -n 1)
-"$WINE" net stop cdesk >"$WORK/net-stop.out" 2>&1 ||
-    fail "net stop cdesk: exit $?: $(tr -d '\r' <"$WORK/net-stop.out");" \
-    "state '$(svc_state)'; the service's log: $(tail -n 8 "$SLOG")"
+# Once in a CI run net.exe ended with exit 1 and said nothing, and the
+# service never saw a Stop (no "signal 15" in its log, still RUNNING):
+# the command failed inside wine before it reached the manager. Wine's
+# errors are shown for this call, and a Stop that never arrived (the log
+# has no more "stopping" lines than before: 0.0.9's stop is there too)
+# is sent once more, saying so.
+stops() { grep -c 'signal [0-9]*: stopping' "$SLOG"; }
+stops0=$(stops)
+net_stop() {
+	WINEDEBUG=err+all "$WINE" net stop cdesk >"$WORK/net-stop.out" 2>&1
+}
+net_stop || {
+	why="exit $?: $(tr -d '\r' <"$WORK/net-stop.out" | tail -n 5)"
+	[ "$(svc_state)" = RUNNING ] && [ "$(stops)" = "$stops0" ] ||
+	    fail "net stop cdesk: $why; state '$(svc_state)';" \
+	    "the service's log: $(tail -n 8 "$SLOG")"
+	echo "net stop cdesk: $why; the Stop never arrived: again"
+	sleep 1
+	net_stop || fail "net stop cdesk, again: exit $?:" \
+	    "$(tr -d '\r' <"$WORK/net-stop.out" | tail -n 5); state" \
+	    "'$(svc_state)'; the service's log: $(tail -n 8 "$SLOG")"
+}
 i=0
 until [ "$(svc_state)" = STOPPED ]; do
 	i=$((i + 1))
