@@ -381,6 +381,15 @@ enc_bitrate(int w, int h, double ratio)
 	return r;
 }
 
+/* See enc.h. */
+int
+enc_qmin(double ratio)
+{
+	double t = ratio <= 0 ? 0 : ratio >= 2 ? 1 : ratio / 2;
+
+	return (int)(36 * (1 - t) + 0.5);
+}
+
 /* Opens an encoder with the first backend that has the codec. */
 int
 enc_open(const struct enc_params *p, struct enc **ep)
@@ -390,6 +399,8 @@ enc_open(const struct enc_params *p, struct enc **ep)
 	int r = ERR_UNSUPP;
 
 	*ep = NULL;
+	if (p->qmin < 0 || p->qmin > 63)
+		return ERR_INVAL;
 	for (i = 0; i < ENC_NIMPLS; i++) {
 		if (enc_impl_skipped(enc_impls[i]))
 			continue;

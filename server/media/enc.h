@@ -46,6 +46,8 @@ struct enc_params {
 	int		 height;	/* even, 16..ENC_DIM_MAX */
 	int		 fps;		/* expected rate, 1..120 (rate control) */
 	int		 kbps;		/* target bitrate, from enc_bitrate() */
+	int		 qmin;		/* VP8/VP9: finest quantizer (0..63),
+					   from enc_qmin() */
 	int		 threads;	/* 0: as many as make sense here */
 	int		 i444;		/* 4:4:4 input (VP9 profile 1, AV1 High) */
 	/* 0: key frames only when asked; n: at most n pictures apart
@@ -169,6 +171,14 @@ int		 enc_use_i444(const struct enc_caps *viewers, size_t n,
  * Best 1.5, Balanced 0.67, Low 0.5; custom clamped to [0.1, 40]).
  */
 int		 enc_bitrate(int width, int height, double ratio);
+
+/*
+ * The finest quantizer VP8/VP9 may use at a quality ratio (HOST.md
+ * §5.2.2): 36 at ratio 0 down to 0 at ratio 2 and above, so 24 at
+ * Balanced, 9 at Best. It decides what a small change costs: on a typing
+ * picture 4 gave 325 bytes, 24 gives 237.
+ */
+int		 enc_qmin(double ratio);
 
 /*
  * Opens an encoder with the first backend that has p->codec (libvpx before

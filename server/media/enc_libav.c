@@ -90,10 +90,11 @@ libav_tune(AVCodecContext *ctx, const char *name, const struct enc_params *p)
 		/* CBR: minrate == maxrate == bitrate. */
 		ctx->rc_min_rate = ctx->rc_max_rate = ctx->bit_rate;
 		ctx->rc_buffer_size = ctx->bit_rate;
-		/* The whole quantizer range: on noisy pictures a capped
-		 * qmax overshoots the bitrate many times and VP8 then spends
-		 * 10x longer per frame. */
-		ctx->qmin = 4;
+		/* The quality's finest quantizer (enc_qmin), and no cap on
+		 * the coarsest: on noisy pictures a capped qmax overshoots
+		 * the bitrate many times and VP8 then spends 10x longer per
+		 * frame. */
+		ctx->qmin = p->qmin;
 		ctx->qmax = 63;
 	} else if (strcmp(name, "libx264") == 0) {
 		libav_opt(ctx, "preset", "ultrafast");

@@ -107,7 +107,13 @@ encvpx_config(vpx_codec_enc_cfg_t *cfg, const struct enc_params *p)
 	cfg->g_profile = p->i444 ? 1 : 0;
 	cfg->rc_end_usage = VPX_CBR;
 	cfg->rc_target_bitrate = (unsigned)p->kbps;
-	cfg->rc_min_quantizer = 4;
+	/*
+	 * The finest quantizer is the quality's (HOST.md §5.2.2). The
+	 * coarsest is not capped as upstream caps it (50 at Balanced): on
+	 * noisy pictures a capped one overshoots the bitrate many times
+	 * over (enc_libav.c: VP8 then took 10x longer a picture).
+	 */
+	cfg->rc_min_quantizer = (unsigned)p->qmin;
 	cfg->rc_max_quantizer = 63;
 	cfg->rc_undershoot_pct = 95;
 	cfg->rc_dropframe_thresh = 0;

@@ -469,6 +469,7 @@ vspare_params(const struct svc_video *sv, struct enc_params *p)
 	p->height = d->height & ~1;
 	p->fps = QOS_FPS_INIT;
 	p->kbps = enc_bitrate(p->width, p->height, 0.67);
+	p->qmin = enc_qmin(0.67);
 }
 
 /* Whether an encoder opened with a serves one asked for with b. */
@@ -611,6 +612,7 @@ vstream_encoder(struct vstream *vs, struct enc **encp, const AVFrame *pic,
 	p.height = pic->height;
 	p.fps = fps;
 	p.kbps = kbps;
+	p.qmin = enc_qmin(ratio);
 	p.i444 = i444;
 	p.keyint = keyint;
 	if ((*encp = vspare_take(vs->sv, &p)) != NULL) {

@@ -606,7 +606,8 @@ test_keyint(void)
 	}
 }
 
-/* Bitrates follow the preset table and clamp the ratio. */
+/* Bitrates follow the preset table and clamp the ratio; the finest
+ * quantizer follows the ratio. */
 static void
 test_bitrate(void)
 {
@@ -614,6 +615,13 @@ test_bitrate(void)
 	ASSERT_INT_EQ(enc_bitrate(1280, 720, 0.5), 500);
 	ASSERT_INT_EQ(enc_bitrate(1920, 1080, 100), 2073 * 40);
 	ASSERT_TRUE(enc_bitrate(0, 0, 1) >= 1);
+	/* HOST.md §5.2.2: 36 at ratio 0 to 0 at 2; Balanced, Best, Low. */
+	ASSERT_INT_EQ(enc_qmin(0.67), 24);
+	ASSERT_INT_EQ(enc_qmin(1.5), 9);
+	ASSERT_INT_EQ(enc_qmin(0.5), 27);
+	ASSERT_INT_EQ(enc_qmin(0), 36);
+	ASSERT_INT_EQ(enc_qmin(2), 0);
+	ASSERT_INT_EQ(enc_qmin(40), 0);
 }
 
 /* Bad parameters are refused. */
@@ -634,6 +642,11 @@ test_bad_params(void)
 	ASSERT_INT_EQ(enc_open(&p, &e), ERR_INVAL);
 	p.fps = 30;
 	p.keyint = -1;
+	ASSERT_INT_EQ(enc_open(&p, &e), ERR_INVAL);
+	p.keyint = 0;
+	p.qmin = 64;
+	ASSERT_INT_EQ(enc_open(&p, &e), ERR_INVAL);
+	p.qmin = -1;
 	ASSERT_INT_EQ(enc_open(&p, &e), ERR_INVAL);
 	enc_close(NULL);
 }
