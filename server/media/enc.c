@@ -441,6 +441,17 @@ enc_trim(struct enc *e)
 		e->impl->trim(e->state);
 }
 
+/* See enc.h. */
+int
+enc_retarget(struct enc *e, int kbps, int qmin)
+{
+	if (kbps < 1 || qmin < 0 || qmin > 63)
+		return ERR_INVAL;
+	if (e->impl->retarget == NULL)
+		return ERR_UNSUPP;
+	return e->impl->retarget(e->state, kbps, qmin);
+}
+
 /* Closes an encoder. */
 void
 enc_close(struct enc *e)

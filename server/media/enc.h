@@ -108,6 +108,9 @@ struct enc_impl {
 	/* Gives back memory the encoder can do without until its next
 	 * picture; NULL if a backend has nothing to give. */
 	void		(*trim)(void *state);
+	/* Takes a new bitrate and finest quantizer from the next picture
+	 * on, without a key frame; NULL if it cannot (then it reopens). */
+	int		(*retarget)(void *state, int kbps, int qmin);
 	/* Frees state; NULL does nothing. */
 	void		(*close)(void *state);
 };
@@ -193,6 +196,13 @@ const char	*enc_backend(const struct enc *);
  * (libvpx: its token buffer and its pages of zeros). Worth it after the
  * first picture and when idle; it costs tens of ms at 1080p. */
 void		 enc_trim(struct enc *);
+/*
+ * A new bitrate and finest quantizer (as in enc_params) from the next
+ * picture on, in place: no key frame, no reopen (HOST.md §5.2.2). 0, or
+ * ERR_UNSUPP if the backend cannot (the caller reopens), ERR_INVAL, or
+ * ERR_CODEC if the encoder refused (it keeps the old ones).
+ */
+int		 enc_retarget(struct enc *, int kbps, int qmin);
 void		 enc_close(struct enc *);
 
 #endif

@@ -33,13 +33,15 @@ struct encvpx {
 	vpx_active_map_t map;		/* map.active_map owned */
 	int		 map_on;	/* the last picture was given a map */
 	int		 active;	/* blocks the last map marked */
-	vpx_codec_enc_cfg_t cfg;	/* as opened; g_threads moves */
+	vpx_codec_enc_cfg_t cfg;	/* as opened; g_threads and the
+					   rate (retarget) move */
 	unsigned	 threads;	/* what it was opened with */
 	int		 small_run;	/* small pictures in a row */
 	int		 big_run;	/* nearly whole ones in a row */
 	int		 content;	/* VP9E_CONTENT_* set now */
 	int		 thr_fixed;	/* libvpx refused to change them */
 	int		 content_fixed;	/* ... or the content tuning */
+	int		 rate_fixed;	/* ... or the bitrate */
 	struct vpxmem	*mem;		/* owned: its allocations */
 	int		 started;	/* a picture was encoded */
 	int64_t		 pts_off;	/* libvpx's pts = ours + pts_off */
@@ -436,11 +438,33 @@ encvpx_trim(void *state)
 	vpxmem_trim(e->mem);
 }
 
+/* A new bitrate and finest quantizer through the live configuration. */
+static int
+encvpx_retarget(void *state, int kbps, int qmin)
+{
+	struct encvpx *e = state;
+	vpx_codec_enc_cfg_t was = e->cfg;
+
+	/* Refused once, reopened from then on (and said once). */
+	if (e->rate_fixed)
+		return ERR_UNSUPP;
+	e->cfg.rc_target_bitrate = (unsigned)kbps;
+	e->cfg.rc_min_quantizer = (unsigned)qmin;
+	if (vpx_codec_enc_config_set(&e->ctx, &e->cfg) != VPX_CODEC_OK) {
+		e->cfg = was;
+		e->rate_fixed = 1;
+		return encvpx_fail(&e->ctx, "new bitrate");
+	}
+	return 0;
+}
+
 const struct enc_impl enc_impl_vpx = {
 	.name = "libvpx",
 	.codecs = ENC_VP9,
 	.open = encvpx_open,
 	.encode = encvpx_encode,
 	.trim = encvpx_trim,
+	.retarget = encvpx_retarget,
+
 	.close = encvpx_close,
 };

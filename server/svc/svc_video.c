@@ -119,6 +119,7 @@ struct vstream {
 	int		 fps;
 	int		 inflight;
 	int		 kbps;		/* what the worker uses (it writes) */
+	int		 qmin;		/* the same */
 	int		 cur_codec;	/* what the worker uses (it writes) */
 	int		 i444;		/* 4:4:4 wanted (enc_use_i444) */
 	int		 cur_i444;	/* what the worker uses (it writes) */
@@ -585,21 +586,41 @@ vspare_take(struct svc_video *sv, const struct enc_params *p)
 	return e;
 }
 
+/* The worker's encoder takes the bitrate and quantizer in place: 0 if so. */
+static int
+vstream_retarget(struct vstream *vs, struct enc *e, int kbps, int qmin)
+{
+	int r;
+
+	if ((r = enc_retarget(e, kbps, qmin)) != 0)
+		return r;
+	log_debug("display %d: %d kbit/s, quantizer from %d, in place",
+	    vs->display, kbps, qmin);
+	pthread_mutex_lock(&vs->sv->mu);
+	vs->kbps = kbps;
+	vs->qmin = qmin;
+	pthread_mutex_unlock(&vs->sv->mu);
+	return 0;
+}
+
 /*
- * (Re)opens the encoder when codec, chroma, key-frame interval or bitrate
- * moved; 1 if reopened. 4:4:4 falls back to 4:2:0 if it cannot open.
+ * (Re)opens the encoder when codec, chroma or key-frame interval moved,
+ * or the bitrate did and the encoder cannot take it in place (then only
+ * past 15 %); 1 if reopened. 4:4:4 falls back to 4:2:0 if it cannot open.
  */
 static int
 vstream_encoder(struct vstream *vs, struct enc **encp, const AVFrame *pic,
     int codec, int i444, int keyint, double ratio, int fps)
 {
 	struct enc_params p;
-	int kbps, r;
+	int kbps, qmin, r;
 
 	kbps = enc_bitrate(pic->width, pic->height, ratio);
+	qmin = enc_qmin(ratio);
 	if (*encp != NULL && codec == vs->ask_codec && i444 == vs->ask_i444 &&
-	    keyint == vs->ask_keyint &&
-	    abs(kbps - vs->kbps) * 100 <= vs->kbps * 15)
+	    keyint == vs->ask_keyint && ((kbps == vs->kbps &&
+	    qmin == vs->qmin) || vstream_retarget(vs, *encp, kbps, qmin) == 0 ||
+	    abs(kbps - vs->kbps) * 100 <= vs->kbps * 15))
 		return 0;
 	enc_close(*encp);
 	*encp = NULL;
@@ -612,10 +633,12 @@ vstream_encoder(struct vstream *vs, struct enc **encp, const AVFrame *pic,
 	p.height = pic->height;
 	p.fps = fps;
 	p.kbps = kbps;
-	p.qmin = enc_qmin(ratio);
+	p.qmin = qmin;
 	p.i444 = i444;
 	p.keyint = keyint;
 	if ((*encp = vspare_take(vs->sv, &p)) != NULL) {
+		/* It fits within 15 %; exactly, if it can. */
+		(void)enc_retarget(*encp, kbps, qmin);
 		r = 0;
 		log_debug("display %d: the warm encoder", vs->display);
 	} else if ((r = enc_open(&p, encp)) != 0 && p.i444) {
@@ -639,6 +662,7 @@ vstream_encoder(struct vstream *vs, struct enc **encp, const AVFrame *pic,
 	    p.width, p.height, kbps);
 	pthread_mutex_lock(&vs->sv->mu);
 	vs->kbps = kbps;
+	vs->qmin = qmin;
 	vs->cur_codec = codec;
 	vs->cur_i444 = p.i444;
 	pthread_mutex_unlock(&vs->sv->mu);
@@ -1250,6 +1274,7 @@ vwork_leave(struct vwork *w)
 	vs->left_p.height = w->pic->height;
 	vs->left_p.fps = w->fps;
 	vs->left_p.kbps = vs->kbps;
+	vs->left_p.qmin = vs->qmin;
 	vs->left = w->enc;
 	w->enc = NULL;
 }

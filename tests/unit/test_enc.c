@@ -20,6 +20,7 @@ struct pkts {
 	AVFrame		*tmp;
 	int		 npkt;
 	int		 nkey;
+	size_t		 bytes;
 	int		 decoded;
 	int64_t		 pts;
 };
@@ -33,6 +34,7 @@ pkt_cb(void *arg, const struct enc_packet *ep)
 
 	p->npkt++;
 	p->nkey += ep->key;
+	p->bytes += ep->len;
 	p->pts = ep->pts;
 	pkt = av_packet_alloc();
 	ASSERT_TRUE(pkt != NULL);
@@ -64,6 +66,21 @@ paint(AVFrame *f, int t)
 		memset(f->data[1] + y * f->linesize[1], 100 + t, W / 2);
 		memset(f->data[2] + y * f->linesize[2], 150, W / 2);
 	}
+}
+
+/* Fresh noise in every plane: what a bitrate binds on. */
+static void
+noise(AVFrame *f, unsigned *seed)
+{
+	int i, x, y;
+
+	for (i = 0; i < 3; i++)
+		for (y = 0; y < (i ? H / 2 : H); y++)
+			for (x = 0; x < (i ? W / 2 : W); x++) {
+				*seed = *seed * 1103515245 + 12345;
+				f->data[i][y * f->linesize[i] + x] =
+				    (uint8_t)(*seed >> 16);
+			}
 }
 
 /* PSNR of the luma planes of two frames. */
@@ -624,6 +641,57 @@ test_bitrate(void)
 	ASSERT_INT_EQ(enc_qmin(40), 0);
 }
 
+/*
+ * A new bitrate and quantizer in place: no key frame, the pictures still
+ * decode, and they shrink to the new rate. A backend that cannot says so.
+ */
+static void
+test_retarget(void)
+{
+	struct enc_params ep = { .codec = ENC_CODEC_VP9, .width = W,
+	    .height = H, .fps = 30, .kbps = 4000, .qmin = 0 };
+	struct enc_input in;
+	struct enc *e;
+	struct pkts p;
+	AVFrame *f = picture();
+	size_t hi = 0, lo;
+	unsigned seed = 1;
+	int t;
+
+	pkts_open(&p, ENC_CODEC_VP9);
+	ASSERT_INT_EQ(enc_open(&ep, &e), 0);
+	ASSERT_INT_EQ(enc_retarget(e, 0, 4), ERR_INVAL);
+	ASSERT_INT_EQ(enc_retarget(e, 100, 64), ERR_INVAL);
+	memset(&in, 0, sizeof in);
+	in.pic = f;
+	in.ndirty = -1;
+	for (t = 0; t < 60; t++) {
+		if (t == 30) {
+			hi = p.bytes;
+			ASSERT_INT_EQ(enc_retarget(e, 100, 36), 0);
+		}
+		noise(f, &seed);
+		in.pts_ms = t * 33;
+		in.key = t == 0;
+		ASSERT_INT_EQ(enc_encode(e, &in, pkt_cb, &p), 0);
+	}
+	lo = p.bytes - hi;
+	fprintf(stderr, "    30 pictures of noise at 4000 kbit/s: %zu bytes; "
+	    "at 100: %zu\n", hi, lo);
+	ASSERT_INT_EQ(p.nkey, 1);
+	ASSERT_INT_EQ(p.decoded, 60);
+	ASSERT_TRUE(lo * 2 < hi);
+	enc_close(e);
+	pkts_close(&p);
+	if (enc_supported() & ENC_H264) {
+		ep.codec = ENC_CODEC_H264;
+		ASSERT_INT_EQ(enc_open(&ep, &e), 0);
+		ASSERT_INT_EQ(enc_retarget(e, 200, 36), ERR_UNSUPP);
+		enc_close(e);
+	}
+	av_frame_free(&f);
+}
+
 /* Bad parameters are refused. */
 static void
 test_bad_params(void)
@@ -658,6 +726,7 @@ main(void)
 	TST_RUN(test_choose);
 	TST_RUN(test_bitrate);
 	TST_RUN(test_bad_params);
+	TST_RUN(test_retarget);
 	TST_RUN(test_supported);
 	TST_RUN(test_activemap);
 	TST_RUN(test_content);

@@ -335,8 +335,9 @@ test_quality_kept(void)
 {
 	struct svc_video *sv;
 	struct svc_video_prefs p = vt_prefs(-1);
+	struct svc_video_stats st;
 	struct fsink *f;
-	int full, low, i;
+	int full, low, i, frames;
 
 	ASSERT_INT_EQ(svc_video_new(base, NULL, &sv), 0);
 	f = fsink_new(6);
@@ -350,6 +351,19 @@ test_quality_kept(void)
 	low = svc_video_target_kbps(sv);
 	fprintf(stderr, "    kbps %d, after slow round trips %d\n", full, low);
 	ASSERT_TRUE(low < full);
+	/* VP9 takes the lower bitrate in place: no key frame, no reopen. */
+	vt_loop_until(base, &f->frames, 1, 5000);
+	frames = f->frames;
+	vx_fill(&vx, 10, 10, 50, 50, 0x123456);
+	vx_sync(&vx);
+	vt_loop(base, 400);
+	vt_loop_until(base, &f->frames, frames + 1, 5000);
+	svc_video_stats(sv, &st);
+	ASSERT_INT_EQ(st.codec, ENC_CODEC_VP9);
+	ASSERT_INT_GE(f->frames, frames + 1);
+	ASSERT_INT_EQ(f->last_key, 0);
+	ASSERT_INT_EQ(st.keys, 1);
+	ASSERT_INT_EQ(st.kbps, low);
 	/* What the client sends every second: a new fps cap. */
 	for (i = 20; i < 25; i++) {
 		p.custom_fps = i;
