@@ -38,6 +38,7 @@ struct libav_enc {
 	enum enc_codec	 codec;
 	const char	*libname;	/* static */
 	int		 started;	/* a picture was sent */
+	int64_t		 max_rate;	/* > 0: for after the next picture */
 };
 
 /* Sets one private option, logging (but tolerating) a refusal. */
@@ -292,6 +293,11 @@ libav_encode(void *state, const struct enc_input *in, enc_packet_cb *cb,
 	if (!e->started)
 		vpxmem_unlock();
 	e->started = 1;
+	if (e->max_rate > 0) {
+		e->ctx->rc_max_rate = e->max_rate;
+		e->ctx->rc_buffer_size = (int)(e->max_rate / 2);
+		e->max_rate = 0;
+	}
 	if (r < 0) {
 		av_strerror(r, eb, sizeof eb);
 		log_warn("%s: send frame: %s", e->libname, eb);
@@ -316,10 +322,38 @@ libav_encode(void *state, const struct enc_input *in, enc_packet_cb *cb,
 	return 0;
 }
 
+/*
+ * A new bitrate in place: FFmpeg's libx264 wrapper compares the context's
+ * rates with x264's before each picture and reconfigures x264 when they
+ * differ, the peak before the average. A lower peak waits one picture,
+ * or x264 would see it under the old average (and warn). The others
+ * would need a reopen (H.264 has no quantizer floor).
+ */
+static int
+libav_retarget(void *state, int kbps, int qmin)
+{
+	struct libav_enc *e = state;
+	int64_t rate = (int64_t)kbps * 1000;
+
+	(void)qmin;
+	if (strcmp(e->libname, "libx264") != 0)
+		return ERR_UNSUPP;
+	e->max_rate = 0;
+	if (rate < e->ctx->bit_rate)
+		e->max_rate = rate;
+	else {
+		e->ctx->rc_max_rate = rate;
+		e->ctx->rc_buffer_size = (int)(rate / 2);
+	}
+	e->ctx->bit_rate = rate;
+	return 0;
+}
+
 const struct enc_impl enc_impl_libav = {
 	.name = "libav",
 	.codecs = ENC_ALL,
 	.open = libav_open,
 	.encode = libav_encode,
 	.close = libav_close,
+	.retarget = libav_retarget,
 };
