@@ -4,11 +4,9 @@
  * the reply, then closed; the reply's descriptor (a pipe logind watches)
  * is the lock itself.
  */
-#include <sys/time.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +16,9 @@
 #include <systemd/sd-bus.h>
 
 #include "common/log.h"
-#include "common/mono.h"
 #include "common/xmalloc.h"
 #include "server/awake.h"
+#include "server/sdev.h"
 
 #define AWAKE_TIMEOUT_US	(5 * 1000 * 1000)
 
@@ -120,29 +118,7 @@ awake_reply_cb(sd_bus_message *m, void *arg, sd_bus_error *ret)
 static void
 awake_arm(struct awake *a)
 {
-	struct timeval tv;
-	uint64_t until, now;
-	short what = 0;
-	int ev;
-
-	if ((ev = sd_bus_get_events(a->bus)) < 0)
-		ev = POLLIN;
-	if (ev & POLLIN)
-		what |= EV_READ;
-	if (ev & POLLOUT)
-		what |= EV_WRITE;
-	event_del(a->io);
-	event_assign(a->io, a->base, sd_bus_get_fd(a->bus), what,
-	    awake_io_cb, a);
-	event_add(a->io, NULL);
-	evtimer_del(a->timer);
-	if (sd_bus_get_timeout(a->bus, &until) < 0 || until == UINT64_MAX)
-		return;
-	now = mono_us();	/* sd-bus: absolute monotonic us */
-	until = until > now ? until - now : 0;
-	tv.tv_sec = (time_t)(until / 1000000);
-	tv.tv_usec = (suseconds_t)(until % 1000000);
-	evtimer_add(a->timer, &tv);
+	sdev_arm(a->bus, a->base, a->io, a->timer, awake_io_cb, a);
 }
 
 /* The bus is ready or timed out: run sd-bus until the reply. */

@@ -10,12 +10,10 @@
 #include <sys/types.h>
 
 #include <errno.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/event.h>
 #include <systemd/sd-bus.h>
@@ -23,6 +21,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "server/sdev.h"
 #include "server/session_int.h"
 
 /* How long logind may take to answer Reboot. */
@@ -461,34 +460,8 @@ logind_subscribe(struct logind *l)
 static void
 logind_arm(struct logind *l)
 {
-	struct timespec ts;
-	struct timeval tv;
-	uint64_t until, now;
-	short what = 0;
-	int ev;
-
-	if (l->bus == NULL || l->io == NULL)
-		return;
-	if ((ev = sd_bus_get_events(l->bus)) < 0)
-		ev = 0;
-	if (ev & POLLIN)
-		what |= EV_READ;
-	if (ev & POLLOUT)
-		what |= EV_WRITE;
-	event_del(l->io);
-	event_assign(l->io, l->base, sd_bus_get_fd(l->bus), what,
-	    logind_io_cb, l);
-	event_add(l->io, NULL);
-	evtimer_del(l->timer);
-	if (sd_bus_get_timeout(l->bus, &until) < 0 || until == UINT64_MAX)
-		return;
-	/* sd-bus gives an absolute CLOCK_MONOTONIC time in microseconds. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-	until = until > now ? until - now : 0;
-	tv.tv_sec = (time_t)(until / 1000000);
-	tv.tv_usec = (suseconds_t)(until % 1000000);
-	evtimer_add(l->timer, &tv);
+	if (l->bus != NULL && l->io != NULL)
+		sdev_arm(l->bus, l->base, l->io, l->timer, logind_io_cb, l);
 }
 
 /* Drop the bus and everything on it. */
