@@ -10,8 +10,8 @@
 # and voice-call playback (aplay.c; svc_win.c plays nothing of a call),
 # PTY terminals' platform part (term_pty.c; server/win/term_conpty.c
 # runs them in a pseudoconsole), vpx_mem.c (glibc malloc hooks) and
-# the logind wake lock (awake.c; server/win/awake_win.c uses the power
-# manager).
+# the logind wake lock and its sd-bus plumbing (awake.c, sdev.c;
+# server/win/awake_win.c uses the power manager).
 # File transfer is built: the helper (server/helper/, `cdesk.exe --helper`,
 # started in the desktop user's session as that user) with its system
 # calls on paths taken by server/win/helper_win.c (helper_win.h, included
@@ -41,7 +41,7 @@ WIN_NOT_SERVER	:= server/x11/% server/session.c server/session_src.c \
 		   server/svc/term_pty.c server/svc/audio_pulse.c \
 		   server/media/vpx_mem.c \
 		   server/media/aplay.c \
-		   server/awake.c
+		   server/awake.c server/sdev.c
 COMMON_SRCS	:= $(wildcard common/*.c)
 IPC_SRCS	:= ipc/ipc.c ipc/ipc_event.c ipc/ipc_win32.c ipc/ipc_wmsg.c
 GUIWIN_SRCS	:= cm/cm_core.c cm/win/cm_win32.c ui/ui_core.c \

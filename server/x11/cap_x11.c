@@ -54,28 +54,6 @@ struct cap {
 	int			 first_poll;
 };
 
-/* Intersects two rectangles. */
-int
-cap_rect_clip(const struct cap_rect *a, const struct cap_rect *b,
-    struct cap_rect *out)
-{
-	int x0, y0, x1, y1;
-
-	x0 = a->x > b->x ? a->x : b->x;
-	y0 = a->y > b->y ? a->y : b->y;
-	x1 = a->x + a->w < b->x + b->w ? a->x + a->w : b->x + b->w;
-	y1 = a->y + a->h < b->y + b->h ? a->y + a->h : b->y + b->h;
-	if (x1 <= x0 || y1 <= y0) {
-		memset(out, 0, sizeof *out);
-		return 0;
-	}
-	out->x = x0;
-	out->y = y0;
-	out->w = x1 - x0;
-	out->h = y1 - y0;
-	return 1;
-}
-
 /* Grows r to even coordinates relative to area's origin, inside area. */
 static void
 x11_align(struct cap_rect *r, const struct cap_rect *area)
