@@ -1,4 +1,6 @@
 /* sdev.c: an sd-bus connection on a libevent loop (sdev.h). */
+#include <sys/time.h>
+
 #include <poll.h>
 #include <stdint.h>
 

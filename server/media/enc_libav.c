@@ -326,8 +326,8 @@ libav_encode(void *state, const struct enc_input *in, enc_packet_cb *cb,
  * A new bitrate in place: FFmpeg's libx264 wrapper compares the context's
  * rates with x264's before each picture and reconfigures x264 when they
  * differ, the peak before the average. A lower peak waits one picture,
- * or x264 would see it under the old average (and warn). The others
- * would need a reopen (H.264 has no quantizer floor).
+ * or x264 would see it under the old average (and warn). qmin is for
+ * VP8/VP9 only. The other encoders would need a reopen.
  */
 static int
 libav_retarget(void *state, int kbps, int qmin)

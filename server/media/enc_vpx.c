@@ -465,6 +465,5 @@ const struct enc_impl enc_impl_vpx = {
 	.encode = encvpx_encode,
 	.trim = encvpx_trim,
 	.retarget = encvpx_retarget,
-
 	.close = encvpx_close,
 };
