@@ -90,8 +90,8 @@ TEST_BINS	:= $(UNIT_BINS) $(BIN_BINS) $(FUZZ_BINS) $(PEER_BIN)
 # server/ code. PROGS_<group> names programs by file name (the peer is
 # "peer"); a program no group names is a server test.
 TEST_GROUPS	:= common ipc ipcglib gui xtool peer
-PROGS_common	:= test_codec test_config test_pass test_proto test_totp \
-		   test_sstream test_store bench_sstream fuzz_codec \
+PROGS_common	:= test_codec test_config test_mono test_pass test_proto \
+		   test_totp test_sstream test_store bench_sstream fuzz_codec \
 		   fuzz_config fuzz_message fuzz_sstream fuzz_store
 PROGS_ipc	:= ipc_echo ipc_perm ipc_opt fuzz_ipc
 PROGS_ipcglib	:= test_ipc

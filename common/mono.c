@@ -20,6 +20,29 @@ mono_ms(void)
 	return mono_us() / 1000;
 }
 
+/* See mono.h. */
+struct timeval
+mono_tv_ms(uint64_t ms)
+{
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (long)(ms % 1000) * 1000;
+	return tv;
+}
+
+/* See mono.h. */
+struct timeval
+mono_tv_until_us(uint64_t deadline)
+{
+	uint64_t now = mono_us(), left = deadline > now ? deadline - now : 0;
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)(left / 1000000);
+	tv.tv_usec = (long)(left % 1000000);
+	return tv;
+}
+
 /* Milliseconds since the Unix epoch. */
 int64_t
 unix_ms(void)

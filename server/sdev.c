@@ -1,6 +1,4 @@
 /* sdev.c: an sd-bus connection on a libevent loop (sdev.h). */
-#include <sys/time.h>
-
 #include <poll.h>
 #include <stdint.h>
 
@@ -13,7 +11,7 @@ sdev_arm(sd_bus *bus, struct event_base *base, struct event *io,
     struct event *timer, event_callback_fn cb, void *arg)
 {
 	struct timeval tv;
-	uint64_t until, now;
+	uint64_t until;
 	short what = 0;
 	int ev;
 
@@ -30,9 +28,6 @@ sdev_arm(sd_bus *bus, struct event_base *base, struct event *io,
 	evtimer_del(timer);
 	if (sd_bus_get_timeout(bus, &until) < 0 || until == UINT64_MAX)
 		return;
-	now = mono_us();
-	until = until > now ? until - now : 0;
-	tv.tv_sec = (time_t)(until / 1000000);
-	tv.tv_usec = (suseconds_t)(until % 1000000);
+	tv = mono_tv_until_us(until);
 	evtimer_add(timer, &tv);
 }

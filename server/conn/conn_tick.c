@@ -43,16 +43,13 @@ conn_tick_arm(struct srv *srv)
 {
 	const struct conn *c = TAILQ_FIRST(&srv->conn_ticks);
 	struct timeval tv;
-	uint64_t due, now;
+	uint64_t due;
 
 	if (c == NULL || srv->conn_tick == NULL)
 		return;
 	due = (c->next_tick_ms + CONN_TICK_SLOT_MS - 1) / CONN_TICK_SLOT_MS *
 	    CONN_TICK_SLOT_MS * 1000;
-	now = mono_us();
-	due = due > now ? due - now : 0;
-	tv.tv_sec = (time_t)(due / 1000000);
-	tv.tv_usec = (long)(due % 1000000);
+	tv = mono_tv_until_us(due);
 	evtimer_add(srv->conn_tick, &tv);
 }
 

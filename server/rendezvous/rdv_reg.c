@@ -402,8 +402,7 @@ rdv_reg_start(struct rdv *r)
 
 	r->state = RDV_CONNECTING;
 	snprintf(r->text, sizeof r->text, "connecting");
-	tv.tv_sec = r->tick_ms / 1000;
-	tv.tv_usec = (r->tick_ms % 1000) * 1000;
+	tv = mono_tv_ms((uint64_t)r->tick_ms);
 	r->ev_tick = event_new(r->base, -1, EV_PERSIST, reg_tick_cb, r);
 	if (r->ev_tick == NULL || event_add(r->ev_tick, &tv) != 0)
 		return ERR_IO;

@@ -1240,8 +1240,7 @@ input_tick_arm(struct svc_input *svc)
 	if (ms == 0 || (svc->tick_ms != 0 && svc->tick_ms <= ms))
 		return;
 	svc->tick_ms = ms;
-	tv.tv_sec = 0;
-	tv.tv_usec = ms * 1000;
+	tv = mono_tv_ms((uint64_t)ms);
 	evtimer_add(svc->tick, &tv);
 }
 

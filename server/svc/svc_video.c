@@ -1795,8 +1795,7 @@ vtick_arm(struct svc_video *sv)
 	}
 	if (evtimer_pending(sv->ev_tick, NULL) && sv->tick_ms <= ms)
 		return;
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
+	tv = mono_tv_ms((uint64_t)ms);
 	event_add(sv->ev_tick, &tv);
 	sv->tick_ms = ms;
 }

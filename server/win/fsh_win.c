@@ -157,8 +157,7 @@ fsh_win_caller_cb(evutil_socket_t fd, short what, void *arg)
 		left = k->since + FSH_WIN_SAY_MS - mono_ms();
 		if (left > FSH_WIN_SAY_MS)
 			left = 0;
-		tv.tv_sec = (long)(left / 1000);
-		tv.tv_usec = (long)(left % 1000) * 1000;
+		tv = mono_tv_ms(left);
 		event_add(k->ev, &tv);
 		return;
 	}
