@@ -137,9 +137,9 @@ fio_read(struct fio_worker *w, struct fio_q *q, struct fio_op *op)
  * renames its file; left to the kernel, writeback starts only at that
  * sync (or past the dirty limit, gigabytes away where memory is ample),
  * so the peer waits for the disk to take the whole file after the last
- * block. Started as the
- * blocks come, the disk works while the network does, and the last sync
- * waits for the tail only: a 256 MiB relayed upload here went from
+ * block. Started as the blocks come, the disk works while the network
+ * does, and the last sync waits for the tail only: a 256 MiB relayed
+ * upload here went from
  * 0.57-0.79 to 0.75-0.97 of the reference's speed. The call returns
  * once the pages are submitted; it does not wait for the disk. Windows
  * has no such call: there, the sync does it all.

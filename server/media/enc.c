@@ -390,6 +390,14 @@ enc_qmin(double ratio)
 	return (int)(36 * (1 - t) + 0.5);
 }
 
+/* See enc.h. */
+void
+enc_params_rate(struct enc_params *p, double ratio)
+{
+	p->kbps = enc_bitrate(p->width, p->height, ratio);
+	p->qmin = enc_qmin(ratio);
+}
+
 /* Opens an encoder with the first backend that has the codec. */
 int
 enc_open(const struct enc_params *p, struct enc **ep)

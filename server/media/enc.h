@@ -182,6 +182,8 @@ int		 enc_bitrate(int width, int height, double ratio);
  * picture 4 gave 325 bytes, 24 gives 237.
  */
 int		 enc_qmin(double ratio);
+/* Sets p->kbps and p->qmin for p's width and height at a quality ratio. */
+void		 enc_params_rate(struct enc_params *p, double ratio);
 
 /*
  * Opens an encoder with the first backend that has p->codec (libvpx before

@@ -469,8 +469,7 @@ vspare_params(const struct svc_video *sv, struct enc_params *p)
 	p->width = d->width & ~1;
 	p->height = d->height & ~1;
 	p->fps = QOS_FPS_INIT;
-	p->kbps = enc_bitrate(p->width, p->height, 0.67);
-	p->qmin = enc_qmin(0.67);
+	enc_params_rate(p, 0.67);
 }
 
 /* Whether an encoder opened with a serves one asked for with b. */
@@ -615,25 +614,29 @@ vstream_encoder(struct vstream *vs, struct enc **encp, const AVFrame *pic,
 	struct enc_params p;
 	int kbps, qmin, r;
 
-	kbps = enc_bitrate(pic->width, pic->height, ratio);
-	qmin = enc_qmin(ratio);
+	memset(&p, 0, sizeof p);
+	p.width = pic->width;
+	p.height = pic->height;
+	enc_params_rate(&p, ratio);
+	kbps = p.kbps;
+	qmin = p.qmin;
 	if (*encp != NULL && codec == vs->ask_codec && i444 == vs->ask_i444 &&
-	    keyint == vs->ask_keyint && ((kbps == vs->kbps &&
-	    qmin == vs->qmin) || vstream_retarget(vs, *encp, kbps, qmin) == 0 ||
-	    abs(kbps - vs->kbps) * 100 <= vs->kbps * 15))
-		return 0;
+	    keyint == vs->ask_keyint) {
+		if (kbps == vs->kbps && qmin == vs->qmin)
+			return 0;
+		if (vstream_retarget(vs, *encp, kbps, qmin) == 0)
+			return 0;
+		/* It cannot: a reopen (and a key frame) only past 15 %. */
+		if (abs(kbps - vs->kbps) * 100 <= vs->kbps * 15)
+			return 0;
+	}
 	enc_close(*encp);
 	*encp = NULL;
 	vs->ask_codec = codec;
 	vs->ask_i444 = i444;
 	vs->ask_keyint = keyint;
-	memset(&p, 0, sizeof p);
 	p.codec = codec;
-	p.width = pic->width;
-	p.height = pic->height;
 	p.fps = fps;
-	p.kbps = kbps;
-	p.qmin = qmin;
 	p.i444 = i444;
 	p.keyint = keyint;
 	if ((*encp = vspare_take(vs->sv, &p)) != NULL) {

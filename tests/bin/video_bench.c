@@ -180,8 +180,7 @@ bench_raw(int n)
 		ep.width = w;
 		ep.height = h;
 		ep.fps = 30;
-		ep.kbps = enc_bitrate(w, h, 0.67);
-		ep.qmin = enc_qmin(0.67);
+		enc_params_rate(&ep, 0.67);
 		if (enc_open(&ep, &e) != 0)
 			continue;
 		bytes = 0;
@@ -269,8 +268,7 @@ bench_mem(const char *codec, int w, int h)
 	ep.width = w;
 	ep.height = h;
 	ep.fps = 30;
-	ep.kbps = enc_bitrate(w, h, 0.67);
-	ep.qmin = enc_qmin(0.67);
+	enc_params_rate(&ep, 0.67);
 	f = i420(w, h);
 	fill(f, 0, 0, w, h, 0, &seed);
 	printf("%s %dx%d, %d kbit/s (made-up pictures)\n", codec, w, h,
@@ -399,8 +397,7 @@ bench_typing(const char *codec, int n)
 	ep.width = 1920;
 	ep.height = 1080;
 	ep.fps = 30;
-	ep.kbps = enc_bitrate(ep.width, ep.height, 0.67);
-	ep.qmin = enc_qmin(0.67);
+	enc_params_rate(&ep, 0.67);
 	f = i420(ep.width, ep.height);
 	fill(f, 0, 0, ep.width, ep.height, 0, &seed);
 	if (enc_open(&ep, &e) != 0)

@@ -270,19 +270,23 @@ SLOG=$(find "$WINEPREFIX/drive_c" -path '*/cdesk/cdesk.log' | head -n 1)
 # is sent once more, saying so.
 stops() { grep -c 'signal [0-9]*: stopping' "$SLOG"; }
 stops0=$(stops)
+# net_stop: 0, or 1 with $why (its exit and what it and wine said).
 net_stop() {
-	WINEDEBUG=err+all "$WINE" net stop cdesk >"$WORK/net-stop.out" 2>&1
+	WINEDEBUG=err+all "$WINE" net stop cdesk >"$WORK/net-stop.out" 2>&1 &&
+	    return 0
+	why="exit $?: $(tr -d '\r' <"$WORK/net-stop.out" | tail -n 5)"
+	return 1
+}
+net_stop_fail() {
+	fail "net stop cdesk$1: $why; state '$(svc_state)'; the service's" \
+	    "log: $(tail -n 8 "$SLOG")"
 }
 net_stop || {
-	why="exit $?: $(tr -d '\r' <"$WORK/net-stop.out" | tail -n 5)"
 	[ "$(svc_state)" = RUNNING ] && [ "$(stops)" = "$stops0" ] ||
-	    fail "net stop cdesk: $why; state '$(svc_state)';" \
-	    "the service's log: $(tail -n 8 "$SLOG")"
+	    net_stop_fail ""
 	echo "net stop cdesk: $why; the Stop never arrived: again"
 	sleep 1
-	net_stop || fail "net stop cdesk, again: exit $?:" \
-	    "$(tr -d '\r' <"$WORK/net-stop.out" | tail -n 5); state" \
-	    "'$(svc_state)'; the service's log: $(tail -n 8 "$SLOG")"
+	net_stop || net_stop_fail ", again"
 }
 i=0
 until [ "$(svc_state)" = STOPPED ]; do
