@@ -48,8 +48,11 @@ tunnel() { "$PEER" -p "$PORT" -w Secret-42 -t 20000 tunnel "$@"; }
 out=$(tunnel 127.0.0.1 "$EP" 4096 1048576)
 expect_match "$out" "PEERINFO displays=" "tunnel login"
 expect_match "$out" "TUNNEL ok bytes=1052672 " "1 MiB through the tunnel"
-grep -q "tunnel to 127.0.0.1:$EP closed (1052672 bytes up, 1052672 down)" \
-    "$DIR/log" || fail "no tunnel summary in the log"
+# The server writes it when it sees the close, which may be after the
+# peer has exited.
+wait_for "$DIR/log" \
+    "tunnel to 127\.0\.0\.1:$EP closed \(1052672 bytes up, 1052672 down\)" \
+    "no tunnel summary in the log"
 out=$(tunnel localhost "$EP" 1 100000)
 expect_match "$out" "TUNNEL ok bytes=100001 " "tunnel by name"
 # Probes answered during the login (the host turns raw with PeerInfo).
